@@ -1,0 +1,23 @@
+//! `cex validate <pipeline>`: the pipeline file and every export checked, nothing written.
+
+use super::ValidateArgs;
+use crate::config::Pipeline;
+use crate::exit_codes;
+use crate::ingest::{ingest, IngestOptions};
+
+pub fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
+    let pipeline = Pipeline::load(&args.pipeline)?;
+    println!(
+        "{}: pipeline '{}' is valid ({} sources)",
+        args.pipeline.display(),
+        pipeline.name,
+        pipeline.sources.len()
+    );
+    let report = ingest(&pipeline, IngestOptions { dry_run: true })?;
+    print!("{}", report.render("would add"));
+    Ok(if report.gate_failures.is_empty() {
+        exit_codes::OK
+    } else {
+        exit_codes::QUALITY_GATE
+    })
+}

@@ -1,0 +1,167 @@
+//! The pipeline file exactly as written (`pipelines/*.toml`): serde types that reject unknown keys.
+//! No meaning is given here; `config::resolve` turns these into the typed `Pipeline`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// A value that may be written as one string or a list of strings (`wait = "Wait"` or
+/// `handle = ["Talk", "Wrap"]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPipeline {
+    pub name: String,
+    pub organisation: String,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    pub lake: String,
+    pub output: String,
+    #[serde(default)]
+    pub quality: RawQuality,
+    #[serde(default)]
+    pub scales: BTreeMap<String, RawScale>,
+    #[serde(default)]
+    pub demographics: BTreeMap<String, RawDemographic>,
+    #[serde(default)]
+    pub sources: Vec<RawSource>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuality {
+    pub warn_reject_share: Option<f64>,
+    pub fail_reject_share: Option<f64>,
+    pub fail_on_unmapped_service: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScale {
+    pub levels: Vec<RawScaleLevel>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScaleLevel {
+    pub label: String,
+    #[serde(default)]
+    pub values: Vec<String>,
+    pub score: f64,
+    pub sentiment: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDemographic {
+    #[serde(default)]
+    pub label: Option<String>,
+    pub categories: Vec<String>,
+    #[serde(default)]
+    pub synonyms: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub prefer_not_to_say: Vec<String>,
+    /// `"reject"` (default) or a label to file unrecognised answers under.
+    #[serde(default)]
+    pub unrecognised: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    pub name: String,
+    pub kind: String,
+    pub files: OneOrMany,
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub sheet: Option<String>,
+    #[serde(default)]
+    pub encoding: Option<String>,
+    #[serde(default)]
+    pub delimiter: Option<String>,
+    #[serde(default)]
+    pub organisation: Option<String>,
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub timestamp_formats: Vec<String>,
+    #[serde(default)]
+    pub date_formats: Vec<String>,
+    #[serde(default)]
+    pub time_formats: Vec<String>,
+    #[serde(default)]
+    pub durations: Option<String>,
+    #[serde(default)]
+    pub default_outcome: Option<String>,
+    #[serde(default)]
+    pub rating_scale: Option<String>,
+    #[serde(default)]
+    pub comments: Option<String>,
+    pub columns: RawColumns,
+    #[serde(default)]
+    pub service: Option<RawService>,
+    #[serde(default)]
+    pub outcomes: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub channels: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub resolved_first_contact: Option<RawYesNo>,
+    #[serde(default)]
+    pub demographics: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawColumns {
+    pub record_id: Option<String>,
+    pub organisation: Option<String>,
+    pub timestamp: Option<String>,
+    pub date: Option<String>,
+    pub time: Option<String>,
+    pub channel: Option<String>,
+    pub category: Option<String>,
+    pub outcome: Option<String>,
+    pub wait: Option<OneOrMany>,
+    pub handle: Option<OneOrMany>,
+    pub resolved_first_contact: Option<String>,
+    pub location: Option<String>,
+    pub device: Option<String>,
+    pub rating: Option<String>,
+    pub comment: Option<String>,
+    pub postcode: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    /// CSV file (relative to the pipeline file): first column the raw category, second the service.
+    pub lookup: Option<String>,
+    /// Inline mapping, service -> raw categories.
+    #[serde(default)]
+    pub values: BTreeMap<String, Vec<String>>,
+    /// Service to record when the category is blank (e.g. "Unspecified"); blank is rejected otherwise.
+    pub when_blank: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawYesNo {
+    pub yes: Vec<String>,
+    pub no: Vec<String>,
+}

@@ -1,0 +1,599 @@
+//! The ingest stage: every configured file -> canonical rows in the lake, rejects with reasons, or
+//! duplicates, with counts that reconcile per file. One atomic commit per run; quality gates decide
+//! whether it happens. `validate` is the same work without writing.
+
+pub mod report;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use polars::prelude::*;
+use rayon::prelude::*;
+use thiserror::Error;
+
+use crate::config::{Pipeline, SourceDef};
+use crate::lake::manifest::{self, FileRecord};
+use crate::lake::txn::Transaction;
+use crate::lake::{partition_rel, scan_files, Lake, LakeError};
+use crate::model::col as c;
+use crate::sources::map::{
+    canonical, service_pairs, BLANK_ROW, REJECT_COLUMN, REJECT_REASON, REJECT_VALUE,
+};
+use crate::sources::read::{self, RawFile, ROW};
+use crate::sources::{reason, SourceError};
+pub use report::{FileReport, FileStatus, Finding, IngestReport};
+
+#[derive(Debug, Error)]
+pub enum IngestError {
+    #[error("source '{source_name}': no files match {pattern}")]
+    NoFiles {
+        source_name: String,
+        pattern: String,
+    },
+    #[error("source '{source_name}': bad file pattern {pattern}: {message}")]
+    BadPattern {
+        source_name: String,
+        pattern: String,
+        message: String,
+    },
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+    #[error("{}: {message}", path.display())]
+    Data { path: PathBuf, message: String },
+}
+
+/// How to run ingest.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IngestOptions {
+    /// Check everything, write nothing (`cex validate`).
+    pub dry_run: bool,
+}
+
+/// Runs ingest for every source of the pipeline.
+pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestReport, IngestError> {
+    let files = source_files(pipeline)?;
+    let lake = if options.dry_run {
+        None
+    } else {
+        Some(Lake::open(&pipeline.lake_dir)?)
+    };
+    let _lock = lake.as_ref().map(Lake::lock).transpose()?;
+    let lake_view = lake
+        .clone()
+        .unwrap_or_else(|| Lake::read_only(&pipeline.lake_dir));
+    let existing_manifest = manifest::read(&lake_view)?;
+    let known = manifest::known_hashes(&existing_manifest);
+    let txn = lake.as_ref().map(Transaction::begin).transpose()?;
+
+    let total_files: usize = files.iter().map(|(_, f)| f.len()).sum();
+    let progress = progress_bar(total_files as u64);
+    let ctx = Context {
+        pipeline,
+        lake: &lake_view,
+        txn: txn.as_ref(),
+        known: &known,
+        progress: &progress,
+        ingested_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    // Sources are independent: ingest them in parallel; files within a source go in order,
+    // so an overlap between two files is kept from the earlier one.
+    let per_source: Vec<Result<SourceOutcome, IngestError>> = files
+        .par_iter()
+        .map(|(source, paths)| ingest_source(&ctx, source, paths))
+        .collect();
+    progress.finish_and_clear();
+
+    let mut report = IngestReport::default();
+    let mut records = Vec::new();
+    for outcome in per_source {
+        let outcome = outcome?;
+        report.files.extend(outcome.files);
+        records.extend(outcome.records);
+    }
+    apply_quality_gates(pipeline, &mut report);
+
+    if let Some(txn) = txn {
+        if report.gate_failures.is_empty() {
+            if !records.is_empty() {
+                let mut m = manifest::appended(&existing_manifest, &records)?;
+                txn.stage_parquet(manifest::MANIFEST, &mut m)?;
+            }
+            report.lake_files_written = txn.len().saturating_sub(usize::from(!records.is_empty()));
+            txn.commit()?;
+            report.committed = true;
+        } else {
+            txn.abort();
+        }
+    }
+    Ok(report)
+}
+
+/// The files of each source, expanded from its globs, sorted, each source's list in order.
+pub fn source_files(pipeline: &Pipeline) -> Result<Vec<(&SourceDef, Vec<PathBuf>)>, IngestError> {
+    let mut out = Vec::new();
+    for source in &pipeline.sources {
+        let mut paths = Vec::new();
+        for pattern in &source.files {
+            let matches = glob::glob(pattern).map_err(|e| IngestError::BadPattern {
+                source_name: source.name.clone(),
+                pattern: pattern.clone(),
+                message: e.to_string(),
+            })?;
+            let before = paths.len();
+            for m in matches {
+                let p = m.map_err(|e| IngestError::BadPattern {
+                    source_name: source.name.clone(),
+                    pattern: pattern.clone(),
+                    message: e.to_string(),
+                })?;
+                if p.is_file() {
+                    paths.push(p);
+                }
+            }
+            if paths.len() == before {
+                return Err(IngestError::NoFiles {
+                    source_name: source.name.clone(),
+                    pattern: pattern.clone(),
+                });
+            }
+        }
+        paths.sort();
+        paths.dedup();
+        out.push((source, paths));
+    }
+    Ok(out)
+}
+
+struct Context<'a> {
+    pipeline: &'a Pipeline,
+    lake: &'a Lake,
+    txn: Option<&'a Transaction>,
+    known: &'a std::collections::HashSet<String>,
+    progress: &'a ProgressBar,
+    ingested_at: String,
+}
+
+struct SourceOutcome {
+    files: Vec<FileReport>,
+    records: Vec<FileRecord>,
+}
+
+/// Keys already taken in each (year, month) partition of one source: the lake's, then this run's.
+#[derive(Default)]
+struct SeenKeys {
+    by_partition: HashMap<(i32, i8), DataFrame>,
+}
+
+impl SeenKeys {
+    fn keys(
+        &mut self,
+        lake: &Lake,
+        source: &SourceDef,
+        year: i32,
+        month: i8,
+    ) -> Result<&mut DataFrame, IngestError> {
+        if !self.by_partition.contains_key(&(year, month)) {
+            let files = lake.partition_files(source.kind.table(), &source.name, year, month)?;
+            let keys = match scan_files(&files, lake.root())? {
+                Some(lf) => collect(lf.select([col(c::RECORD_KEY)]), lake.root())?,
+                None => DataFrame::new(
+                    0,
+                    vec![Column::new_empty(c::RECORD_KEY.into(), &DataType::String)],
+                )
+                .map_err(|e| data_err(lake.root(), e))?,
+            };
+            self.by_partition.insert((year, month), keys);
+        }
+        self.by_partition
+            .get_mut(&(year, month))
+            .ok_or_else(|| data_err(lake.root(), "partition cache"))
+    }
+}
+
+fn ingest_source(
+    ctx: &Context,
+    source: &SourceDef,
+    paths: &[PathBuf],
+) -> Result<SourceOutcome, IngestError> {
+    let services = service_pairs(source)?;
+    let mut seen = SeenKeys::default();
+    let mut hashes_this_run: HashMap<String, String> = HashMap::new();
+    let mut outcome = SourceOutcome {
+        files: Vec::new(),
+        records: Vec::new(),
+    };
+    for path in paths {
+        ctx.progress.set_message(display_path(ctx.pipeline, path));
+        let raw = read::open(path, source)?;
+        let shown = display_path(ctx.pipeline, path);
+        let skipped = |status, same_as: Option<String>| FileReport {
+            source: source.name.clone(),
+            path: shown.clone(),
+            file_id: raw.file_id().to_string(),
+            status,
+            encoding: raw.encoding.to_string(),
+            rows_read: 0,
+            accepted: 0,
+            rejected: 0,
+            duplicates: 0,
+            rejects_by_reason: BTreeMap::new(),
+            unmapped_categories: Vec::new(),
+            first_date: None,
+            last_date: None,
+            same_as,
+            blank_rows: 0,
+        };
+        if ctx.known.contains(&raw.sha256) {
+            outcome
+                .files
+                .push(skipped(FileStatus::AlreadyIngested, None));
+        } else if let Some(first) = hashes_this_run.get(&raw.sha256) {
+            outcome
+                .files
+                .push(skipped(FileStatus::SameAsAnotherFile, Some(first.clone())));
+        } else {
+            hashes_this_run.insert(raw.sha256.clone(), shown.clone());
+            let (report, record) = ingest_file(ctx, source, &raw, &services, &mut seen, shown)?;
+            outcome.files.push(report);
+            outcome.records.extend(record);
+        }
+        ctx.progress.inc(1);
+    }
+    Ok(outcome)
+}
+
+/// Maps, checks, de-duplicates and stages one file.
+fn ingest_file(
+    ctx: &Context,
+    source: &SourceDef,
+    raw: &RawFile,
+    services: &[(String, String)],
+    seen: &mut SeenKeys,
+    shown: String,
+) -> Result<(FileReport, Option<FileRecord>), IngestError> {
+    let plan = canonical(raw, source, ctx.pipeline, services)?;
+    let mapped = collect(plan, &raw.path)?;
+    let blank = mapped
+        .column(BLANK_ROW)
+        .and_then(|c| c.bool().cloned())
+        .map_err(|e| data_err(&raw.path, e))?;
+    let blank_rows = blank.sum().unwrap_or(0) as u64;
+    let mapped = mapped
+        .filter(&!&blank)
+        .map_err(|e| data_err(&raw.path, e))?
+        .drop(BLANK_ROW)
+        .map_err(|e| data_err(&raw.path, e))?;
+    let rows_read = mapped.height() as u64;
+    let reject_mask = mapped
+        .column(REJECT_REASON)
+        .map_err(|e| data_err(&raw.path, e))?
+        .is_not_null();
+    let rejected = mapped
+        .filter(&reject_mask)
+        .map_err(|e| data_err(&raw.path, e))?;
+    let accepted = mapped
+        .filter(&!&reject_mask)
+        .map_err(|e| data_err(&raw.path, e))?
+        .drop_many([REJECT_REASON, REJECT_COLUMN, REJECT_VALUE]);
+
+    // Repeats inside the file, then rows whose key is already in their month of the lake.
+    let first_seen = accepted
+        .clone()
+        .lazy()
+        .filter(col(c::RECORD_KEY).is_first_distinct());
+    let unique_in_file = collect(first_seen, &raw.path)?;
+    let mut new_rows = 0u64;
+    let mut staged = Vec::new();
+    if unique_in_file.height() > 0 {
+        let parts = unique_in_file
+            .partition_by_stable([c::YEAR, c::MONTH], true)
+            .map_err(|e| data_err(&raw.path, e))?;
+        for part in parts {
+            let (year, month) = partition_key(&part, &raw.path)?;
+            let keys = seen.keys(ctx.lake, source, year, month)?;
+            let mut fresh = collect(
+                part.lazy().join(
+                    keys.clone().lazy(),
+                    [col(c::RECORD_KEY)],
+                    [col(c::RECORD_KEY)],
+                    JoinArgs::new(JoinType::Anti),
+                ),
+                &raw.path,
+            )?;
+            if fresh.height() == 0 {
+                continue;
+            }
+            new_rows += fresh.height() as u64;
+            let fresh_keys = fresh
+                .select([c::RECORD_KEY])
+                .map_err(|e| data_err(&raw.path, e))?;
+            keys.vstack_mut(&fresh_keys)
+                .map_err(|e| data_err(&raw.path, e))?;
+            if let Some(txn) = ctx.txn {
+                let rel = format!(
+                    "{}/part-{}.parquet",
+                    partition_rel(source.kind.table(), &source.name, year, month),
+                    raw.file_id()
+                );
+                txn.stage_parquet(&rel, &mut fresh)?;
+                staged.push(rel);
+            }
+        }
+    }
+    let duplicates = rows_read - rejected.height() as u64 - new_rows;
+
+    let rejects_by_reason = count_by(&rejected, REJECT_REASON, &raw.path)?;
+    let unmapped_categories = unmapped(&rejected, &raw.path)?;
+    if let (Some(txn), true) = (ctx.txn, rejected.height() > 0) {
+        let mut rows = reject_rows(raw, &rejected)?;
+        let mut csv = Vec::new();
+        CsvWriter::new(&mut csv)
+            .include_header(true)
+            .finish(&mut rows)
+            .map_err(|e| data_err(&raw.path, e))?;
+        txn.stage_bytes(
+            &format!("rejects/{}/{}.csv", source.name, raw.file_id()),
+            &csv,
+            true,
+        )?;
+    }
+    let (first_date, last_date) = date_range(&accepted, &raw.path)?;
+
+    let report = FileReport {
+        source: source.name.clone(),
+        path: shown.clone(),
+        file_id: raw.file_id().to_string(),
+        status: FileStatus::Ingested,
+        encoding: raw.encoding.to_string(),
+        rows_read,
+        accepted: new_rows,
+        rejected: rejected.height() as u64,
+        duplicates,
+        rejects_by_reason,
+        unmapped_categories,
+        first_date,
+        last_date,
+        same_as: None,
+        blank_rows,
+    };
+    let record = FileRecord {
+        file_id: raw.file_id().to_string(),
+        sha256: raw.sha256.clone(),
+        path: shown,
+        size_bytes: raw.size,
+        source: source.name.clone(),
+        table: source.kind.table().name().to_string(),
+        encoding: raw.encoding.to_string(),
+        rows_read,
+        accepted: new_rows,
+        rejected: report.rejected,
+        duplicates,
+        blank_rows,
+        rejects_by_reason: report.reasons_text(),
+        first_date: report.first_date.clone(),
+        last_date: report.last_date.clone(),
+        pipeline: ctx.pipeline.name.clone(),
+        ingested_at: ctx.ingested_at.clone(),
+    };
+    Ok((report, Some(record)))
+}
+
+/// The rejected rows with every raw value as it was in the file, then the row number, reason,
+/// column and offending value: fix the values and the file can be ingested again.
+fn reject_rows(raw: &RawFile, rejected: &DataFrame) -> Result<DataFrame, IngestError> {
+    let why = rejected
+        .select([c::SOURCE_ROW, REJECT_REASON, REJECT_COLUMN, REJECT_VALUE])
+        .map_err(|e| data_err(&raw.path, e))?
+        .lazy()
+        .select([
+            col(c::SOURCE_ROW).alias("cex_row"),
+            col(REJECT_REASON).alias("cex_reason"),
+            col(REJECT_COLUMN).alias("cex_column"),
+            col(REJECT_VALUE).alias("cex_value"),
+        ]);
+    let mut order: Vec<Expr> = raw.headers.iter().map(|h| col(h.as_str())).collect();
+    order.extend(["cex_row", "cex_reason", "cex_column", "cex_value"].map(col));
+    let rows = raw
+        .frame
+        .clone()
+        .with_column(col(ROW).cast(DataType::UInt32).alias("cex_row"))
+        .join(
+            why,
+            [col("cex_row")],
+            [col("cex_row")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .select(order)
+        .sort(["cex_row"], SortMultipleOptions::default());
+    collect(rows, &raw.path)
+}
+
+fn count_by(
+    df: &DataFrame,
+    column: &str,
+    path: &Path,
+) -> Result<BTreeMap<String, u64>, IngestError> {
+    if df.height() == 0 {
+        return Ok(BTreeMap::new());
+    }
+    let counts = collect(
+        df.clone()
+            .lazy()
+            .group_by([col(column)])
+            .agg([len().alias("n")]),
+        path,
+    )?;
+    let keys = counts
+        .column(column)
+        .and_then(|c| c.str().cloned())
+        .map_err(|e| data_err(path, e))?;
+    let ns = counts
+        .column("n")
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .map_err(|e| data_err(path, e))?;
+    let ns = ns.u64().map_err(|e| data_err(path, e))?;
+    Ok(keys
+        .iter()
+        .zip(ns.iter())
+        .filter_map(|(k, n)| Some((k?.to_string(), n?)))
+        .collect())
+}
+
+fn unmapped(rejected: &DataFrame, path: &Path) -> Result<Vec<String>, IngestError> {
+    if rejected.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let values = collect(
+        rejected
+            .clone()
+            .lazy()
+            .filter(col(REJECT_REASON).eq(lit(reason::UNMAPPED_SERVICE)))
+            .select([col(REJECT_VALUE).unique_stable()]),
+        path,
+    )?;
+    Ok(values
+        .column(REJECT_VALUE)
+        .and_then(|c| c.str().cloned())
+        .map(|s| s.iter().flatten().map(str::to_string).collect())
+        .unwrap_or_default())
+}
+
+fn date_range(
+    df: &DataFrame,
+    path: &Path,
+) -> Result<(Option<String>, Option<String>), IngestError> {
+    if df.height() == 0 {
+        return Ok((None, None));
+    }
+    let range = collect(
+        df.clone().lazy().select([
+            col(c::DATE).min().cast(DataType::String).alias("first"),
+            col(c::DATE).max().cast(DataType::String).alias("last"),
+        ]),
+        path,
+    )?;
+    let get = |name: &str| {
+        range
+            .column(name)
+            .ok()
+            .and_then(|c| c.str().ok().and_then(|s| s.get(0).map(str::to_string)))
+    };
+    Ok((get("first"), get("last")))
+}
+
+fn partition_key(part: &DataFrame, path: &Path) -> Result<(i32, i8), IngestError> {
+    let year = part
+        .column(c::YEAR)
+        .and_then(|c| c.i32().map(|s| s.get(0)))
+        .map_err(|e| data_err(path, e))?;
+    let month = part
+        .column(c::MONTH)
+        .and_then(|c| c.i8().map(|s| s.get(0)))
+        .map_err(|e| data_err(path, e))?;
+    match (year, month) {
+        (Some(y), Some(m)) => Ok((y, m)),
+        _ => Err(data_err(path, "an accepted row has no date")),
+    }
+}
+
+/// Applies the per-file quality gates to a finished report.
+fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
+    let gates = pipeline.quality;
+    for f in report
+        .files
+        .iter()
+        .filter(|f| f.status == FileStatus::Ingested)
+    {
+        let share = f.reject_share();
+        let pct = |x: f64| format!("{:.1}%", x * 100.0);
+        if share > gates.fail_reject_share {
+            report.gate_failures.push(Finding {
+                file: f.path.clone(),
+                message: format!(
+                    "{} of rows rejected ({} of {}), above the {} limit (quality.fail_reject_share); {}",
+                    pct(share),
+                    f.rejected,
+                    f.rows_read,
+                    pct(gates.fail_reject_share),
+                    f.reasons_text()
+                ),
+            });
+        } else if share > gates.warn_reject_share {
+            report.warnings.push(Finding {
+                file: f.path.clone(),
+                message: format!(
+                    "{} of rows rejected ({} of {}), above the {} warning level; {}",
+                    pct(share),
+                    f.rejected,
+                    f.rows_read,
+                    pct(gates.warn_reject_share),
+                    f.reasons_text()
+                ),
+            });
+        }
+        if !f.unmapped_categories.is_empty() {
+            let message = format!(
+                "no service mapping for {}: add {} to the source's lookup table",
+                f.unmapped_categories
+                    .iter()
+                    .map(|v| format!("'{v}'"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if f.unmapped_categories.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            );
+            let finding = Finding {
+                file: f.path.clone(),
+                message,
+            };
+            if gates.fail_on_unmapped_service {
+                report.gate_failures.push(finding);
+            } else {
+                report.warnings.push(finding);
+            }
+        }
+    }
+}
+
+/// A path as the user would recognise it: relative to the pipeline file's folder when inside it.
+fn display_path(pipeline: &Pipeline, path: &Path) -> String {
+    let base = pipeline.file.parent().unwrap_or(Path::new("."));
+    let shown = path
+        .strip_prefix(base)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf());
+    shown.to_string_lossy().replace('\\', "/")
+}
+
+fn progress_bar(len: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} files  {wide_msg}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Runs a plan on the streaming engine.
+pub fn collect(lf: LazyFrame, path: &Path) -> Result<DataFrame, IngestError> {
+    // A plan with one sink always yields a single frame.
+    lf.collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .map_err(|e| data_err(path, e))
+}
+
+fn data_err(path: &Path, e: impl std::fmt::Display) -> IngestError {
+    IngestError::Data {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}

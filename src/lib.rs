@@ -1,0 +1,12 @@
+//! cex-insight: turns a council's contact-channel exports into channel-shift, contact-centre,
+//! satisfaction and equality figures. Data flows one way: sources -> lake -> figures -> outputs.
+
+pub mod cli;
+pub mod config;
+pub mod exit_codes;
+pub mod generate;
+pub mod ingest;
+pub mod lake;
+pub mod model;
+pub mod sources;
+pub mod text;

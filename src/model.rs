@@ -1,0 +1,160 @@
+//! The canonical data model: the two lake tables (`contacts`, `responses`), their column names and
+//! the closed vocabularies (channels, outcomes, sentiments). Every stage after ingest reads only this.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Column names of the canonical tables, in one place so no stage spells them differently.
+pub mod col {
+    pub const ORGANISATION: &str = "organisation";
+    pub const SOURCE: &str = "source";
+    pub const CHANNEL: &str = "channel";
+    pub const SERVICE: &str = "service";
+    /// The raw queue, form, enquiry type or survey service the row came from.
+    pub const CATEGORY: &str = "category";
+    pub const TIMESTAMP: &str = "timestamp";
+    pub const DATE: &str = "date";
+    pub const FINANCIAL_YEAR: &str = "financial_year";
+    pub const YEAR: &str = "year";
+    pub const MONTH: &str = "month";
+    pub const OUTCOME: &str = "outcome";
+    pub const CONTACTS: &str = "contacts";
+    pub const WAIT_SECONDS: &str = "wait_seconds";
+    pub const HANDLE_SECONDS: &str = "handle_seconds";
+    pub const RESOLVED_FIRST_CONTACT: &str = "resolved_first_contact";
+    pub const LOCATION: &str = "location";
+    pub const DEVICE: &str = "device";
+    pub const RATING_RAW: &str = "rating_raw";
+    pub const RATING: &str = "rating";
+    pub const SCORE: &str = "score";
+    pub const SENTIMENT: &str = "sentiment";
+    pub const POSTCODE_DISTRICT: &str = "postcode_district";
+    pub const COMMENT: &str = "comment";
+    pub const RECORD_KEY: &str = "record_key";
+    pub const SOURCE_FILE_ID: &str = "source_file_id";
+    pub const SOURCE_ROW: &str = "source_row";
+}
+
+/// The two tables of the lake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    Contacts,
+    Responses,
+}
+
+impl Table {
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Contacts => "contacts",
+            Table::Responses => "responses",
+        }
+    }
+}
+
+/// How a citizen reached the council.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Telephone,
+    FaceToFace,
+    Web,
+    Webchat,
+    Email,
+    Social,
+    Other,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 7] = [
+        Channel::Telephone,
+        Channel::FaceToFace,
+        Channel::Web,
+        Channel::Webchat,
+        Channel::Email,
+        Channel::Social,
+        Channel::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Telephone => "telephone",
+            Channel::FaceToFace => "face_to_face",
+            Channel::Web => "web",
+            Channel::Webchat => "webchat",
+            Channel::Email => "email",
+            Channel::Social => "social",
+            Channel::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What happened to a contact. Telephone: answered / abandoned / callback; web: submitted /
+/// abandoned / draft / started; face to face: served / walked_out.
+pub const OUTCOMES: [&str; 9] = [
+    "answered",
+    "abandoned",
+    "callback",
+    "submitted",
+    "started",
+    "draft",
+    "served",
+    "walked_out",
+    "other",
+];
+
+/// Satisfaction sentiment every rating scale maps onto.
+pub const SENTIMENTS: [&str; 3] = ["positive", "neutral", "negative"];
+
+/// The label given to a blank demographic answer; reported, never dropped.
+pub const NOT_ANSWERED: &str = "Not answered";
+/// The label given to an explicit refusal ("Prefer not to say" and its synonyms).
+pub const PREFER_NOT_TO_SAY: &str = "Prefer not to say";
+
+/// Financial year label for a date: 1 April to 31 March, written `2023/24`.
+pub fn financial_year_label(start_year: i32) -> String {
+    format!("{}/{:02}", start_year, (start_year + 1).rem_euclid(100))
+}
+
+/// Parses `2023/24` (or `2023-24`) into the year the financial year starts in.
+pub fn parse_financial_year(label: &str) -> Option<i32> {
+    let label = label.trim();
+    let (start, end) = label.split_once(['/', '-'])?;
+    let start: i32 = start.trim().parse().ok()?;
+    let end: i32 = end.trim().parse().ok()?;
+    let expected_end = (start + 1).rem_euclid(100);
+    (end == expected_end || end == start + 1).then_some(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn financial_year_labels_round_trip() {
+        assert_eq!(financial_year_label(2023), "2023/24");
+        assert_eq!(financial_year_label(1999), "1999/00");
+        assert_eq!(parse_financial_year("2023/24"), Some(2023));
+        assert_eq!(parse_financial_year("2023-2024"), Some(2023));
+        assert_eq!(parse_financial_year("2023/25"), None);
+        assert_eq!(parse_financial_year("soon"), None);
+    }
+
+    #[test]
+    fn channels_parse_their_own_names() {
+        for c in Channel::ALL {
+            assert_eq!(Channel::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(Channel::parse("fax"), None);
+    }
+}

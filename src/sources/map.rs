@@ -1,0 +1,633 @@
+//! Mapping one raw file onto the canonical model as a single lazy plan: every canonical column,
+//! plus `reject_reason`, `reject_column` and `reject_value` for the first problem a row has (null when
+//! it has none). Splitting accepted from rejected rows is the ingest stage's job.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::parse::{
+    cleaned, date_and_time, duration_seconds, local_timestamp, mapped, mapped_number,
+};
+use super::read::{RawFile, ROW};
+use super::scrub::{postcode_district, scrub_comment};
+use super::{reason, SourceError};
+use crate::config::{ChannelSpec, CommentPolicy, FileFormat, Pipeline, SourceDef};
+use crate::model::{col as c, Table, NOT_ANSWERED};
+use crate::text::normalise_value;
+
+pub const REJECT_REASON: &str = "reject_reason";
+pub const REJECT_COLUMN: &str = "reject_column";
+pub const REJECT_VALUE: &str = "reject_value";
+/// True for a row with every field empty (a blank line, or a line of separators): not a record.
+pub const BLANK_ROW: &str = "blank_row";
+
+/// The canonical columns of a table, in the order they are stored.
+pub fn table_columns(table: Table, pipeline: &Pipeline) -> Vec<String> {
+    let head = [
+        c::ORGANISATION,
+        c::SOURCE,
+        c::CHANNEL,
+        c::SERVICE,
+        c::CATEGORY,
+        c::TIMESTAMP,
+        c::DATE,
+        c::FINANCIAL_YEAR,
+        c::YEAR,
+        c::MONTH,
+    ];
+    let middle: Vec<String> = match table {
+        Table::Contacts => [
+            c::OUTCOME,
+            c::CONTACTS,
+            c::WAIT_SECONDS,
+            c::HANDLE_SECONDS,
+            c::RESOLVED_FIRST_CONTACT,
+            c::LOCATION,
+            c::DEVICE,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        Table::Responses => {
+            let mut v: Vec<String> = [c::RATING_RAW, c::RATING, c::SCORE, c::SENTIMENT]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            v.extend(pipeline.demographics.iter().map(|d| d.name.clone()));
+            v.extend([c::POSTCODE_DISTRICT.to_string(), c::COMMENT.to_string()]);
+            v
+        }
+    };
+    head.iter()
+        .map(|s| s.to_string())
+        .chain(middle)
+        .chain([c::RECORD_KEY, c::SOURCE_FILE_ID, c::SOURCE_ROW].map(String::from))
+        .collect()
+}
+
+/// The (normalised category, service) pairs of a source: its lookup table then its inline values.
+pub fn service_pairs(source: &SourceDef) -> Result<Vec<(String, String)>, SourceError> {
+    let mut pairs = Vec::new();
+    if let Some(path) = &source.service.lookup {
+        pairs.extend(read_lookup(path)?);
+    }
+    pairs.extend(source.service.values.iter().cloned());
+    Ok(pairs)
+}
+
+/// A two-column lookup CSV (raw value, mapped value), header in the first row, UTF-8.
+fn read_lookup(path: &Path) -> Result<Vec<(String, String)>, SourceError> {
+    let err = |message: String| SourceError::Lookup {
+        path: path.to_path_buf(),
+        message,
+    };
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|r| r.finish())
+        .map_err(|e| err(e.to_string()))?;
+    if df.width() < 2 {
+        return Err(err(format!(
+            "needs two columns (raw value, service); it has {}",
+            df.width()
+        )));
+    }
+    let cols = df.columns();
+    let (raw, mapped) = (cols[0].str(), cols[1].str());
+    let (raw, mapped) = match (raw, mapped) {
+        (Ok(r), Ok(m)) => (r, m),
+        _ => return Err(err("columns must be text".into())),
+    };
+    let mut pairs = Vec::with_capacity(df.height());
+    for (i, (r, m)) in raw.iter().zip(mapped.iter()).enumerate() {
+        match (r, m) {
+            (Some(r), Some(m)) if !m.trim().is_empty() => {
+                pairs.push((normalise_value(r), m.trim().to_string()))
+            }
+            (None, _) => {}
+            _ => return Err(err(format!("row {} has no mapped value", i + 2))),
+        }
+    }
+    Ok(pairs)
+}
+
+/// One reason a row can be rejected: when `failed` holds, the row is rejected for `reason`,
+/// blaming `column` and quoting `value`.
+struct Check {
+    failed: Expr,
+    reason: &'static str,
+    column: String,
+    value: Expr,
+}
+
+/// Builds the canonical plan for one raw file.
+pub fn canonical(
+    raw: &RawFile,
+    source: &SourceDef,
+    pipeline: &Pipeline,
+    services: &[(String, String)],
+) -> Result<LazyFrame, SourceError> {
+    check_columns(raw, source)?;
+    let polars_err = |e: PolarsError| SourceError::Parse {
+        path: raw.path.clone(),
+        message: e.to_string(),
+    };
+    let header = |configured: &str| raw.column(configured).unwrap_or(configured).to_string();
+    let text = |configured: &Option<String>| -> Option<(String, Expr)> {
+        configured.as_ref().map(|name| {
+            let h = header(name);
+            (h.clone(), cleaned(col(h.as_str())))
+        })
+    };
+    let null_str = || lit(NULL).cast(DataType::String);
+    let mut checks: Vec<Check> = Vec::new();
+    let mut out: Vec<Expr> = Vec::new();
+    let tz = pipeline.timezone.as_str();
+
+    // When. Excel date cells arrive as ISO text, so ISO formats are always accepted there.
+    let iso_too = |formats: &[String], iso: &[&str]| -> Vec<String> {
+        let mut f = formats.to_vec();
+        if raw.format == FileFormat::Xlsx {
+            f.extend(iso.iter().map(|s| s.to_string()));
+        }
+        f
+    };
+    let timestamp = if let Some((column, value)) = text(&source.columns.timestamp) {
+        let formats = iso_too(
+            &source.timestamp_formats,
+            &["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+        );
+        let ts = local_timestamp(value.clone(), &formats, tz).map_err(polars_err)?;
+        checks.push(missing(&column, value.clone()));
+        checks.push(Check {
+            failed: ts.clone().is_null(),
+            reason: reason::BAD_DATE,
+            column,
+            value,
+        });
+        ts
+    } else {
+        let (date_column, date_value) = text(&source.columns.date).unwrap_or_default_pair();
+        let date_formats = iso_too(&source.date_formats, &["%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]);
+        let time = text(&source.columns.time);
+        let time_formats = iso_too(&source.time_formats, &["%H:%M:%S"]);
+        let (ts, time_ok) = date_and_time(
+            date_value.clone(),
+            &date_formats,
+            time.as_ref()
+                .map(|(_, v)| (v.clone(), time_formats.as_slice())),
+            tz,
+        )
+        .map_err(polars_err)?;
+        checks.push(missing(&date_column, date_value.clone()));
+        if let (Some(ok), Some((time_column, time_value))) = (time_ok, time) {
+            checks.push(Check {
+                failed: ok.not(),
+                reason: reason::BAD_DATE,
+                column: time_column,
+                value: time_value,
+            });
+        }
+        checks.push(Check {
+            failed: ts.clone().is_null(),
+            reason: reason::BAD_DATE,
+            column: date_column,
+            value: date_value,
+        });
+        ts
+    };
+    out.extend(time_columns(timestamp));
+
+    // Who and what.
+    out.push(
+        match text(&source.columns.organisation) {
+            Some((_, v)) => v.fill_null(lit(source.organisation.clone())),
+            None => lit(source.organisation.clone()),
+        }
+        .alias(c::ORGANISATION),
+    );
+    out.push(lit(source.name.clone()).alias(c::SOURCE));
+    out.push(match &source.channel {
+        ChannelSpec::Fixed(ch) => lit(ch.as_str()).alias(c::CHANNEL),
+        ChannelSpec::Column { column, values } => {
+            let column = header(column);
+            let value = cleaned(col(column.as_str()));
+            let pairs: Vec<(String, String)> = values
+                .iter()
+                .map(|(raw, ch)| (raw.clone(), ch.as_str().to_string()))
+                .collect();
+            let ch = mapped(value.clone(), &pairs);
+            checks.push(missing(&column, value.clone()));
+            checks.push(Check {
+                failed: ch.clone().is_null(),
+                reason: reason::UNKNOWN_CHANNEL,
+                column,
+                value,
+            });
+            ch.alias(c::CHANNEL)
+        }
+    });
+
+    let (category_column, category) = text(&source.columns.category).unwrap_or_default_pair();
+    let service = mapped(category.clone(), services);
+    let service = match &source.service.when_blank {
+        Some(label) => when(category.clone().is_null())
+            .then(lit(label.clone()))
+            .otherwise(service),
+        None => {
+            checks.push(missing(&category_column, category.clone()));
+            service
+        }
+    };
+    checks.push(Check {
+        failed: service.clone().is_null(),
+        reason: reason::UNMAPPED_SERVICE,
+        column: category_column,
+        value: category.clone(),
+    });
+    out.push(service.alias(c::SERVICE));
+    out.push(category.alias(c::CATEGORY));
+
+    match source.kind.table() {
+        Table::Contacts => contact_fields(source, &header, &mut checks, &mut out),
+        Table::Responses => response_fields(source, pipeline, &header, &mut checks, &mut out),
+    }
+
+    // Lineage and the key duplicates are recognised by.
+    let key = match text(&source.columns.record_id) {
+        Some((column, value)) => {
+            checks.insert(0, missing(&column, value.clone()));
+            value
+        }
+        None => {
+            let mut mapped_columns: Vec<Expr> = source
+                .columns
+                .named()
+                .into_iter()
+                .map(|(_, name)| col(header(name).as_str()).fill_null(lit("")))
+                .collect();
+            mapped_columns.extend(
+                source
+                    .demographics
+                    .iter()
+                    .map(|(_, name)| col(header(name).as_str()).fill_null(lit(""))),
+            );
+            concat_str(mapped_columns, "\u{1f}", false)
+        }
+    };
+    out.push(key.alias(c::RECORD_KEY));
+    out.push(lit(raw.file_id().to_string()).alias(c::SOURCE_FILE_ID));
+    out.push(col(ROW).cast(DataType::UInt32).alias(c::SOURCE_ROW));
+
+    out.extend(reject_columns(checks, null_str));
+    let every_field: Vec<Expr> = raw
+        .headers
+        .iter()
+        .map(|h| cleaned(col(h.as_str())).is_null())
+        .collect();
+    out.push(
+        all_horizontal(every_field)
+            .map_err(polars_err)?
+            .alias(BLANK_ROW),
+    );
+    let order: Vec<Expr> = table_columns(source.kind.table(), pipeline)
+        .iter()
+        .chain(
+            [REJECT_REASON, REJECT_COLUMN, REJECT_VALUE, BLANK_ROW]
+                .map(String::from)
+                .iter(),
+        )
+        .map(|n| col(n.as_str()))
+        .collect();
+    Ok(raw.frame.clone().select(out).select(order))
+}
+
+trait DefaultPair {
+    fn unwrap_or_default_pair(self) -> (String, Expr);
+}
+
+impl DefaultPair for Option<(String, Expr)> {
+    /// An unmapped optional column reads as all-null text.
+    fn unwrap_or_default_pair(self) -> (String, Expr) {
+        self.unwrap_or_else(|| (String::new(), lit(NULL).cast(DataType::String)))
+    }
+}
+
+/// A blank required value.
+fn missing(column: &str, value: Expr) -> Check {
+    Check {
+        failed: value.clone().is_null(),
+        reason: reason::MISSING_VALUE,
+        column: column.to_string(),
+        value,
+    }
+}
+
+/// `timestamp`, `date`, `financial_year`, `year`, `month` from a local instant.
+fn time_columns(ts: Expr) -> Vec<Expr> {
+    let year = ts.clone().dt().year();
+    let month = ts.clone().dt().month();
+    let fy_start = when(month.clone().lt(lit(4i8)))
+        .then(year.clone() - lit(1i32))
+        .otherwise(year.clone());
+    let fy_end = ((fy_start.clone() + lit(1i32)) % lit(100i32))
+        .cast(DataType::String)
+        .str()
+        .zfill(lit(2));
+    vec![
+        ts.clone().alias(c::TIMESTAMP),
+        ts.dt().date().alias(c::DATE),
+        concat_str(
+            [fy_start.cast(DataType::String), lit("/"), fy_end],
+            "",
+            false,
+        )
+        .alias(c::FINANCIAL_YEAR),
+        year.cast(DataType::Int32).alias(c::YEAR),
+        month.cast(DataType::Int8).alias(c::MONTH),
+    ]
+}
+
+fn contact_fields(
+    source: &SourceDef,
+    header: &dyn Fn(&str) -> String,
+    checks: &mut Vec<Check>,
+    out: &mut Vec<Expr>,
+) {
+    let default_outcome = source.default_outcome.clone();
+    let outcome = match &source.columns.outcome {
+        Some(name) => {
+            let column = header(name);
+            let value = cleaned(col(column.as_str()));
+            let outcome = mapped(value.clone(), &source.outcomes);
+            let outcome = match &default_outcome {
+                Some(d) => when(value.clone().is_null())
+                    .then(lit(d.clone()))
+                    .otherwise(outcome),
+                None => {
+                    checks.push(missing(&column, value.clone()));
+                    outcome
+                }
+            };
+            checks.push(Check {
+                failed: outcome.clone().is_null(),
+                reason: reason::UNKNOWN_OUTCOME,
+                column,
+                value,
+            });
+            outcome
+        }
+        None => lit(default_outcome.unwrap_or_else(|| "other".into())),
+    };
+    out.push(outcome.alias(c::OUTCOME));
+    out.push(lit(1u32).alias(c::CONTACTS));
+
+    for (field, columns) in [
+        (c::WAIT_SECONDS, &source.columns.wait),
+        (c::HANDLE_SECONDS, &source.columns.handle),
+    ] {
+        let mut parts = Vec::new();
+        for name in columns {
+            let column = header(name);
+            let value = cleaned(col(column.as_str()));
+            let seconds = duration_seconds(value.clone(), source.durations);
+            checks.push(Check {
+                failed: value.clone().is_not_null().and(seconds.clone().is_null()),
+                reason: reason::BAD_NUMBER,
+                column: column.clone(),
+                value: value.clone(),
+            });
+            checks.push(Check {
+                failed: seconds.clone().lt(lit(0.0)),
+                reason: reason::NEGATIVE_DURATION,
+                column,
+                value,
+            });
+            parts.push(seconds);
+        }
+        out.push(sum_of_present(parts).alias(field));
+    }
+
+    out.push(
+        match &source.columns.resolved_first_contact {
+            Some(name) => {
+                let column = header(name);
+                let value = cleaned(col(column.as_str()));
+                let yes = normalised_in(value.clone(), &source.resolved_yes);
+                let no = normalised_in(value.clone(), &source.resolved_no);
+                checks.push(Check {
+                    failed: value
+                        .clone()
+                        .is_not_null()
+                        .and(yes.clone().not())
+                        .and(no.not()),
+                    reason: reason::UNKNOWN_VALUE,
+                    column,
+                    value: value.clone(),
+                });
+                when(value.is_null())
+                    .then(lit(NULL).cast(DataType::Boolean))
+                    .otherwise(yes)
+            }
+            None => lit(NULL).cast(DataType::Boolean),
+        }
+        .alias(c::RESOLVED_FIRST_CONTACT),
+    );
+
+    for (field, configured) in [
+        (c::LOCATION, &source.columns.location),
+        (c::DEVICE, &source.columns.device),
+    ] {
+        out.push(
+            match configured {
+                Some(name) => cleaned(col(header(name).as_str())),
+                None => lit(NULL).cast(DataType::String),
+            }
+            .alias(field),
+        );
+    }
+}
+
+fn response_fields(
+    source: &SourceDef,
+    pipeline: &Pipeline,
+    header: &dyn Fn(&str) -> String,
+    checks: &mut Vec<Check>,
+    out: &mut Vec<Expr>,
+) {
+    let null_str = || lit(NULL).cast(DataType::String);
+    let rating_column = source
+        .columns
+        .rating
+        .as_deref()
+        .map(header)
+        .unwrap_or_default();
+    let rating_raw = cleaned(col(rating_column.as_str()));
+    let levels = source
+        .rating_scale
+        .as_ref()
+        .map(|s| s.levels.as_slice())
+        .unwrap_or_default();
+    let pairs = |f: &dyn Fn(&crate::config::ScaleLevel) -> String| -> Vec<(String, String)> {
+        levels
+            .iter()
+            .flat_map(|l| l.values.iter().map(move |v| (v.clone(), f(l))))
+            .collect()
+    };
+    let label = mapped(rating_raw.clone(), &pairs(&|l| l.label.clone()));
+    let sentiment = mapped(rating_raw.clone(), &pairs(&|l| l.sentiment.clone()));
+    let score_pairs: Vec<(String, f64)> = levels
+        .iter()
+        .flat_map(|l| l.values.iter().map(move |v| (v.clone(), l.score)))
+        .collect();
+    let score = mapped_number(rating_raw.clone(), &score_pairs);
+    checks.push(Check {
+        failed: label.clone().is_null(),
+        reason: reason::RATING_NOT_IN_SCALE,
+        column: rating_column,
+        value: rating_raw.clone(),
+    });
+    out.push(rating_raw.alias(c::RATING_RAW));
+    out.push(label.alias(c::RATING));
+    out.push(score.alias(c::SCORE));
+    out.push(sentiment.alias(c::SENTIMENT));
+
+    for field in &pipeline.demographics {
+        let configured = source
+            .demographics
+            .iter()
+            .find(|(f, _)| *f == field.name)
+            .map(|(_, column)| header(column));
+        let Some(column) = configured else {
+            // This source does not ask the question: null, not "not answered".
+            out.push(null_str().alias(field.name.as_str()));
+            continue;
+        };
+        let value = cleaned(col(column.as_str()));
+        let category = mapped(value.clone(), &field.values);
+        let category = match &field.unrecognised {
+            Some(other) => category.fill_null(lit(other.clone())),
+            None => {
+                checks.push(Check {
+                    failed: value.clone().is_not_null().and(category.clone().is_null()),
+                    reason: reason::UNKNOWN_CATEGORY,
+                    column: column.clone(),
+                    value: value.clone(),
+                });
+                category
+            }
+        };
+        out.push(
+            when(value.is_null())
+                .then(lit(NOT_ANSWERED))
+                .otherwise(category)
+                .alias(field.name.as_str()),
+        );
+    }
+
+    out.push(
+        match &source.columns.postcode {
+            Some(name) => postcode_district(cleaned(col(header(name).as_str()))),
+            None => null_str(),
+        }
+        .alias(c::POSTCODE_DISTRICT),
+    );
+    out.push(
+        match (&source.columns.comment, source.comments) {
+            (Some(name), CommentPolicy::Scrub) => {
+                scrub_comment(cleaned(col(header(name).as_str())))
+            }
+            _ => null_str(),
+        }
+        .alias(c::COMMENT),
+    );
+}
+
+/// Whether normalised text is one of the given normalised values.
+fn normalised_in(value: Expr, values: &[String]) -> Expr {
+    let set = Series::new("set".into(), values.to_vec());
+    crate::text::normalised(value)
+        .is_in(lit(set).implode(false), false)
+        .fill_null(lit(false))
+}
+
+/// Sum of duration parts where any is present (talk + wrap); null when none is.
+fn sum_of_present(parts: Vec<Expr>) -> Expr {
+    match parts.len() {
+        0 => lit(NULL).cast(DataType::Float64),
+        1 => parts.into_iter().next().unwrap_or_else(|| lit(NULL)),
+        _ => {
+            let any_present = parts
+                .iter()
+                .map(|p| p.clone().is_not_null())
+                .reduce(|a, b| a.or(b))
+                .unwrap_or_else(|| lit(false));
+            let total = parts
+                .into_iter()
+                .map(|p| p.fill_null(lit(0.0)))
+                .reduce(|a, b| a + b)
+                .unwrap_or_else(|| lit(0.0));
+            when(any_present)
+                .then(total)
+                .otherwise(lit(NULL).cast(DataType::Float64))
+        }
+    }
+}
+
+/// The first failing check of each row, as three columns.
+fn reject_columns(checks: Vec<Check>, null_str: impl Fn() -> Expr) -> Vec<Expr> {
+    let mut reason = null_str();
+    let mut column = null_str();
+    let mut value = null_str();
+    for check in checks.into_iter().rev() {
+        let failed = check.failed.fill_null(lit(false));
+        reason = when(failed.clone())
+            .then(lit(check.reason))
+            .otherwise(reason);
+        column = when(failed.clone())
+            .then(lit(check.column))
+            .otherwise(column);
+        value = when(failed)
+            .then(check.value.cast(DataType::String))
+            .otherwise(value);
+    }
+    vec![
+        reason.alias(REJECT_REASON),
+        column.alias(REJECT_COLUMN),
+        value.alias(REJECT_VALUE),
+    ]
+}
+
+/// Every configured column must be in the file (matched ignoring case and spacing).
+fn check_columns(raw: &RawFile, source: &SourceDef) -> Result<(), SourceError> {
+    let mut wanted: Vec<(String, String)> = source
+        .columns
+        .named()
+        .into_iter()
+        .map(|(f, c)| (f.to_string(), c.to_string()))
+        .collect();
+    if let ChannelSpec::Column { column, .. } = &source.channel {
+        wanted.push(("channel".into(), column.clone()));
+    }
+    wanted.extend(
+        source
+            .demographics
+            .iter()
+            .map(|(f, c)| (format!("demographic {f}"), c.clone())),
+    );
+    let missing: Vec<(String, String)> = wanted
+        .into_iter()
+        .filter(|(_, column)| raw.column(column).is_none())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(SourceError::MissingColumns {
+            path: raw.path.clone(),
+            missing,
+            available: raw.headers.clone(),
+        })
+    }
+}

@@ -1,0 +1,60 @@
+//! Sources: how one raw export file becomes canonical rows plus rejects with reasons.
+//! Reading (`read`), field parsing (`parse`), mapping to the canonical model (`map`), scrubbing (`scrub`);
+//! nothing here writes to the lake.
+
+pub mod map;
+pub mod parse;
+pub mod read;
+pub mod scrub;
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Why a file could not be read at all (as opposed to a row being rejected).
+#[derive(Debug, Error)]
+pub enum SourceError {
+    #[error("{}: {message}", path.display())]
+    Io { path: PathBuf, message: String },
+    #[error("{}: the file is empty", path.display())]
+    Empty { path: PathBuf },
+    #[error("{}: cannot tell the format from the extension; set `format = \"csv\"` or \"xlsx\" on the source", path.display())]
+    UnknownFormat { path: PathBuf },
+    #[error("{}: {message}", path.display())]
+    Encoding { path: PathBuf, message: String },
+    #[error("{}: cannot parse as CSV: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+    #[error("{}: Excel workbook {message}", path.display())]
+    Excel { path: PathBuf, message: String },
+    #[error("{}: {}; the file's columns are: {}", path.display(), describe_missing(missing), available.join(", "))]
+    MissingColumns {
+        path: PathBuf,
+        /// (canonical field, configured column) pairs not found in the file.
+        missing: Vec<(String, String)>,
+        available: Vec<String>,
+    },
+    #[error("{}: lookup table: {message}", path.display())]
+    Lookup { path: PathBuf, message: String },
+}
+
+fn describe_missing(missing: &[(String, String)]) -> String {
+    let parts: Vec<String> = missing
+        .iter()
+        .map(|(field, column)| format!("column '{column}' (mapped to {field}) is missing"))
+        .collect();
+    parts.join("; ")
+}
+
+/// Reason codes for rejected rows, shared by the mapping, the rejects files and the tests.
+pub mod reason {
+    pub const MISSING_VALUE: &str = "missing_value";
+    pub const BAD_DATE: &str = "bad_date";
+    pub const BAD_NUMBER: &str = "bad_number";
+    pub const NEGATIVE_DURATION: &str = "negative_duration";
+    pub const UNMAPPED_SERVICE: &str = "unmapped_service";
+    pub const UNKNOWN_OUTCOME: &str = "unknown_outcome";
+    pub const UNKNOWN_CHANNEL: &str = "unknown_channel";
+    pub const UNKNOWN_VALUE: &str = "unknown_value";
+    pub const UNKNOWN_CATEGORY: &str = "unknown_category";
+    pub const RATING_NOT_IN_SCALE: &str = "rating_not_in_scale";
+}

@@ -1,0 +1,306 @@
+//! Field parsers as polars expressions: local or offset timestamps, numbers and durations, and
+//! case-insensitive value maps. Each returns null where the raw text does not parse, so the caller
+//! can tell "blank" from "bad" and give the row a reason.
+
+use polars::prelude::*;
+
+use crate::config::DurationUnit;
+use crate::text::normalised;
+
+/// Raw text with surrounding whitespace removed and blank turned into null.
+pub fn cleaned(raw: Expr) -> Expr {
+    let s = raw.str().strip_chars(lit(NULL));
+    when(s.clone().str().len_bytes().eq(lit(0u32)))
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(s)
+}
+
+/// Whether a strftime format carries a UTC offset (`%z`, `%:z`) or zone, so the instant is absolute.
+fn has_offset(format: &str) -> bool {
+    format.contains("%z") || format.contains("%:z") || format.contains("%#z")
+}
+
+fn time_zone(tz: &str) -> PolarsResult<TimeZone> {
+    TimeZone::opt_try_new(Some(tz))?.ok_or_else(|| polars_err!(ComputeError: "no time zone given"))
+}
+
+/// Parses text against each format in turn into an instant in the pipeline's time zone.
+/// Times without an offset are local: in the autumn repeated hour the earlier instant is taken;
+/// a time in the spring-forward gap does not exist and gives null.
+pub fn local_timestamp(text: Expr, formats: &[String], tz: &str) -> PolarsResult<Expr> {
+    let zone = time_zone(tz)?;
+    let attempts: Vec<Expr> = formats
+        .iter()
+        .map(|f| {
+            let opts = StrptimeOptions {
+                format: Some(f.as_str().into()),
+                strict: false,
+                exact: true,
+                cache: true,
+            };
+            if has_offset(f) {
+                text.clone()
+                    .str()
+                    .to_datetime(
+                        Some(TimeUnit::Milliseconds),
+                        Some(TimeZone::UTC),
+                        opts,
+                        lit("raise"),
+                    )
+                    .dt()
+                    .convert_time_zone(zone.clone())
+            } else {
+                naive_to_local(
+                    text.clone().str().to_datetime(
+                        Some(TimeUnit::Milliseconds),
+                        None,
+                        opts,
+                        lit("raise"),
+                    ),
+                    zone.clone(),
+                )
+            }
+        })
+        .collect();
+    Ok(first_non_null(attempts))
+}
+
+/// A naive (wall-clock) datetime read as local time in `zone`.
+fn naive_to_local(naive: Expr, zone: TimeZone) -> Expr {
+    naive
+        .dt()
+        .replace_time_zone(Some(zone), lit("earliest"), NonExistent::Null)
+}
+
+/// Parses text against each format in turn, without time zone handling (dates, times of day).
+pub fn naive_datetime(text: Expr, formats: &[String]) -> Expr {
+    let attempts = formats
+        .iter()
+        .map(|f| {
+            text.clone().str().to_datetime(
+                Some(TimeUnit::Milliseconds),
+                None,
+                StrptimeOptions {
+                    format: Some(f.as_str().into()),
+                    strict: false,
+                    exact: true,
+                    cache: true,
+                },
+                lit("raise"),
+            )
+        })
+        .collect();
+    first_non_null(attempts)
+}
+
+/// A local instant from a date column and an optional time-of-day column. A blank time means
+/// the start of the day; the caller rejects a time that is present but does not parse.
+pub fn date_and_time(
+    date_text: Expr,
+    date_formats: &[String],
+    time_text: Option<(Expr, &[String])>,
+    tz: &str,
+) -> PolarsResult<(Expr, Option<Expr>)> {
+    let zone = time_zone(tz)?;
+    let day_ms = naive_datetime(date_text, date_formats)
+        .dt()
+        .truncate(lit("1d"))
+        .cast(DataType::Int64);
+    let (offset_ms, time_ok) = match time_text {
+        None => (lit(0i64), None),
+        Some((text, formats)) => {
+            let prefixed = concat_str([lit("1970-01-01 "), text.clone()], "", false);
+            let prefixed_formats: Vec<String> =
+                formats.iter().map(|f| format!("%Y-%m-%d {f}")).collect();
+            let ms = naive_datetime(prefixed, &prefixed_formats).cast(DataType::Int64);
+            let ok = text.is_null().or(ms.clone().is_not_null());
+            (ms.fill_null(lit(0i64)), Some(ok))
+        }
+    };
+    let naive = (day_ms + offset_ms).cast(DataType::Datetime(TimeUnit::Milliseconds, None));
+    Ok((naive_to_local(naive, zone), time_ok))
+}
+
+/// Duration text in the configured unit, as seconds (null where it does not parse).
+pub fn duration_seconds(text: Expr, unit: DurationUnit) -> Expr {
+    match unit {
+        DurationUnit::Seconds => number(text),
+        DurationUnit::Minutes => number(text) * lit(60.0),
+        DurationUnit::Clock => {
+            let negative = text.clone().str().starts_with(lit("-"));
+            let body = text.str().strip_chars_start(lit("-"));
+            let hms = concat_str([lit("1970-01-01 "), body.clone()], "", false);
+            let mss = concat_str([lit("1970-01-01 00:"), body], "", false);
+            let ms = naive_datetime(hms, &["%Y-%m-%d %H:%M:%S".to_string()]);
+            let ms = coalesce(&[ms, naive_datetime(mss, &["%Y-%m-%d %H:%M:%S".to_string()])])
+                .cast(DataType::Int64)
+                .cast(DataType::Float64)
+                / lit(1000.0);
+            when(negative).then(-ms.clone()).otherwise(ms)
+        }
+    }
+}
+
+/// A number written as text (thousands separators allowed), null where it is not one.
+pub fn number(text: Expr) -> Expr {
+    text.str()
+        .replace_all(lit(","), lit(""), true)
+        .cast(DataType::Float64)
+}
+
+/// Maps raw text through (normalised raw, value) pairs; unmatched or blank gives null.
+pub fn mapped(text: Expr, pairs: &[(String, String)]) -> Expr {
+    if pairs.is_empty() {
+        return lit(NULL).cast(DataType::String);
+    }
+    let old = Series::new(
+        "old".into(),
+        pairs.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
+    );
+    let new = Series::new(
+        "new".into(),
+        pairs.iter().map(|p| p.1.as_str()).collect::<Vec<_>>(),
+    );
+    normalised(text).replace_strict(
+        lit(old),
+        lit(new),
+        Some(lit(NULL).cast(DataType::String)),
+        Some(DataType::String),
+    )
+}
+
+/// Like [`mapped`] for numeric targets (rating scores).
+pub fn mapped_number(text: Expr, pairs: &[(String, f64)]) -> Expr {
+    if pairs.is_empty() {
+        return lit(NULL).cast(DataType::Float64);
+    }
+    let old = Series::new(
+        "old".into(),
+        pairs.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
+    );
+    let new = Series::new("new".into(), pairs.iter().map(|p| p.1).collect::<Vec<_>>());
+    normalised(text).replace_strict(
+        lit(old),
+        lit(new),
+        Some(lit(NULL).cast(DataType::Float64)),
+        Some(DataType::Float64),
+    )
+}
+
+/// The first non-null of several attempts.
+fn first_non_null(mut attempts: Vec<Expr>) -> Expr {
+    match attempts.len() {
+        0 => lit(NULL),
+        1 => attempts.remove(0),
+        _ => coalesce(&attempts),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+        df.column(name)
+            .and_then(|c| c.cast(&DataType::String))
+            .map(|c| {
+                c.str()
+                    .map(|s| s.iter().map(|v| v.map(str::to_string)).collect())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn uk_and_iso_timestamps_land_in_london_time() -> PolarsResult<()> {
+        let df = df!("t" => [
+            "31/03/2024 23:59:59",
+            "01/04/2024 00:00:00",
+            "2024-03-31T23:30:00+00:00",
+            "26/03/2023 01:30:00",
+            "29/10/2023 01:30:00",
+            "31/02/2024 10:00:00",
+        ])?;
+        let formats = vec![
+            "%d/%m/%Y %H:%M:%S".to_string(),
+            "%Y-%m-%dT%H:%M:%S%z".to_string(),
+        ];
+        let out = df
+            .lazy()
+            .select([local_timestamp(col("t"), &formats, "Europe/London")?
+                .dt()
+                .strftime("%Y-%m-%d %H:%M:%S %z")
+                .alias("ts")])
+            .collect()?;
+        assert_eq!(
+            strings(&out, "ts"),
+            vec![
+                Some("2024-03-31 23:59:59 +0100".into()),
+                Some("2024-04-01 00:00:00 +0100".into()),
+                // 23:30 UTC on 31 March 2024 is 00:30 BST on 1 April: the next financial year.
+                Some("2024-04-01 00:30:00 +0100".into()),
+                // Clocks went forward at 01:00 on 26 March 2023: 01:30 never happened.
+                None,
+                // The repeated hour at the end of October takes the earlier (BST) instant.
+                Some("2023-10-29 01:30:00 +0100".into()),
+                None,
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn durations_in_each_unit() -> PolarsResult<()> {
+        let df = df!("s" => ["90", "1.5", "-3", "12s", "1,200"], "c" => ["00:01:30", "02:05", "-00:00:10", "x", "1:00:00"])?;
+        let out = df
+            .lazy()
+            .select([
+                duration_seconds(col("s"), DurationUnit::Seconds).alias("sec"),
+                duration_seconds(col("s"), DurationUnit::Minutes).alias("min"),
+                duration_seconds(col("c"), DurationUnit::Clock).alias("clock"),
+            ])
+            .collect()?;
+        let f = |n: &str| -> Vec<Option<f64>> {
+            out.column(n)
+                .and_then(|c| c.f64().map(|s| s.iter().collect()))
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            f("sec"),
+            vec![Some(90.0), Some(1.5), Some(-3.0), None, Some(1200.0)]
+        );
+        assert_eq!(
+            f("min"),
+            vec![Some(5400.0), Some(90.0), Some(-180.0), None, Some(72000.0)]
+        );
+        assert_eq!(
+            f("clock"),
+            vec![Some(90.0), Some(125.0), Some(-10.0), None, Some(3600.0)]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn value_maps_ignore_case_and_spacing() -> PolarsResult<()> {
+        let df = df!("v" => [" good", "POOR ", "Avg", "Excellent"])?;
+        let pairs = vec![
+            ("good".to_string(), "Good".to_string()),
+            ("poor".to_string(), "Poor".to_string()),
+            ("avg".to_string(), "Average".to_string()),
+        ];
+        let out = df
+            .lazy()
+            .select([mapped(col("v"), &pairs).alias("m")])
+            .collect()?;
+        assert_eq!(
+            strings(&out, "m"),
+            vec![
+                Some("Good".into()),
+                Some("Poor".into()),
+                Some("Average".into()),
+                None
+            ]
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,1 @@
+//! Integration tests: run the `cex` binary on sample data and check its outputs.
