@@ -1,1 +1,6 @@
-//! Integration tests: run the `cex` binary on sample data and check its outputs.
+//! Integration tests: run the `cex` binary on sample data and on small fixtures, and check what it
+//! writes. One test binary (polars makes every extra one a long link).
+
+mod errors;
+mod ingest_fixtures;
+mod util;

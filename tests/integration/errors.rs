@@ -1,0 +1,151 @@
+//! Bad input and bad configuration give a clear error naming the file and key, and the right exit
+//! code, never a panic.
+
+use crate::util::Workspace;
+
+/// A small pipeline over `data/*.csv` with one telephony-like source.
+pub const PIPELINE: &str = r#"
+name = "fixture"
+organisation = "Test Council"
+lake = "lake"
+output = "out"
+
+[quality]
+warn_reject_share = 0.01
+fail_reject_share = 0.9
+fail_on_unmapped_service = false
+
+[[sources]]
+name = "calls"
+kind = "calls"
+files = "data/*.csv"
+timestamp_formats = ["%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]
+
+[sources.columns]
+record_id = "Call ID"
+timestamp = "Started"
+category = "Queue"
+outcome = "Result"
+wait = "Wait"
+handle = ["Talk", "Wrap"]
+
+[sources.service]
+lookup = "queues.csv"
+
+[sources.outcomes]
+answered = ["Answered"]
+abandoned = ["Abandoned"]
+"#;
+
+pub const QUEUES: &str = "queue,service\nHSG,Housing\nRB,Revenues & Benefits\n";
+
+pub fn fixture() -> Workspace {
+    let ws = Workspace::new();
+    ws.write("p.toml", PIPELINE);
+    ws.write("queues.csv", QUEUES);
+    ws
+}
+
+fn assert_no_panic(stderr: &str) {
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn no_matching_file_names_the_source_and_pattern() {
+    let ws = fixture();
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(3);
+    assert!(
+        out.stderr.contains("source 'calls': no files match"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("data/*.csv"), "{}", out.stderr);
+    assert_no_panic(&out.stderr);
+}
+
+#[test]
+fn a_missing_pipeline_file_is_a_configuration_error() {
+    let ws = fixture();
+    let out = ws.cex(&["ingest", "nope.toml"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("nope.toml"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cannot read the pipeline file"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_unknown_key_is_named_with_file_and_line() {
+    let ws = fixture();
+    ws.write(
+        "p.toml",
+        PIPELINE.replace("lake = \"lake\"", "lake = \"lake\"\nlake_dir = \"x\""),
+    );
+    let out = ws.cex(&["validate", "p.toml"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("p.toml"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown field `lake_dir`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("line 5"), "{}", out.stderr);
+}
+
+#[test]
+fn several_configuration_problems_are_reported_together() {
+    let ws = fixture();
+    let text = PIPELINE
+        .replace("answered = [", "picked_up = [")
+        .replace("lookup = \"queues.csv\"", "lookup = \"missing.csv\"");
+    ws.write("p.toml", text);
+    let out = ws.cex(&["validate", "p.toml"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("2 problems"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("sources[0] (calls).outcomes.picked_up"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("sources[0] (calls).service.lookup"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_mapped_column_missing_from_the_file_is_named() {
+    let ws = fixture();
+    ws.write(
+        "data/calls.csv",
+        "Call ID,Started,Queue,Result,Wait,Talk\nC1,01/04/2023 09:00:00,HSG,Answered,10,20\n",
+    );
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("data/calls.csv"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("column 'Wrap' (mapped to handle) is missing"),
+        "{}",
+        out.stderr
+    );
+    assert!(!ws.path().join("lake/manifest.parquet").exists());
+}
+
+#[test]
+fn an_empty_file_is_an_input_error() {
+    let ws = fixture();
+    ws.write("data/calls.csv", "");
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(3);
+    assert!(
+        out.stderr.contains("data/calls.csv: the file is empty"),
+        "{}",
+        out.stderr
+    );
+    assert_no_panic(&out.stderr);
+}

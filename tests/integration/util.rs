@@ -1,0 +1,150 @@
+//! Helpers for driving the `cex` binary: a scratch copy of the pipelines and data, running a
+//! command, reading the lake back.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use polars::prelude::*;
+
+/// A scratch workspace holding copies of `pipelines/` and (optionally) `sample_data/`, so runs write
+/// their lake and outputs into a temporary folder.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        let dir = tempfile::tempdir().expect("temp dir");
+        copy_dir(&repo().join("pipelines"), &dir.path().join("pipelines"));
+        Workspace { dir }
+    }
+
+    pub fn with_sample_data() -> Workspace {
+        let ws = Workspace::new();
+        copy_dir(&repo().join("sample_data"), &ws.path().join("sample_data"));
+        ws
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, contents).expect("write");
+        p
+    }
+
+    pub fn cex(&self, args: &[&str]) -> Output {
+        let out = Command::new(env!("CARGO_BIN_EXE_cex"))
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .expect("run cex");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Every committed Parquet file of a lake table, read as one frame.
+    pub fn lake_table(&self, table: &str) -> DataFrame {
+        let mut files = Vec::new();
+        collect_parquet(&self.path().join("lake").join(table), &mut files);
+        files.sort();
+        let frames: Vec<LazyFrame> = files
+            .iter()
+            .map(|f| {
+                LazyFrame::scan_parquet(
+                    PlRefPath::new(f.to_string_lossy().as_ref()),
+                    ScanArgsParquet::default(),
+                )
+                .expect("scan")
+            })
+            .collect();
+        concat(frames, UnionArgs::default())
+            .expect("concat")
+            .collect()
+            .expect("collect")
+    }
+
+    pub fn manifest(&self) -> DataFrame {
+        let f = std::fs::File::open(self.path().join("lake/manifest.parquet")).expect("manifest");
+        ParquetReader::new(f).finish().expect("read manifest")
+    }
+}
+
+impl Output {
+    pub fn assert_code(&self, code: i32) -> &Output {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+fn collect_parquet(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            collect_parquet(&p, out);
+        } else if p.extension().is_some_and(|e| e == "parquet") {
+            out.push(p);
+        }
+    }
+}
+
+/// A column of strings as a Vec.
+pub fn strings(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    df.column(name)
+        .expect("column")
+        .cast(&DataType::String)
+        .expect("cast")
+        .str()
+        .expect("str")
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect()
+}
+
+pub fn u64s(df: &DataFrame, name: &str) -> Vec<u64> {
+    df.column(name)
+        .expect("column")
+        .cast(&DataType::UInt64)
+        .expect("cast")
+        .u64()
+        .expect("u64")
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect()
+}
