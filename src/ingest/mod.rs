@@ -206,16 +206,77 @@ fn ingest_source(
         files: Vec::new(),
         records: Vec::new(),
     };
-    for path in paths {
-        ctx.progress.set_message(display_path(ctx.pipeline, path));
-        let raw = read::open(path, source)?;
-        let shown = display_path(ctx.pipeline, path);
-        let skipped = |status, same_as: Option<String>| FileReport {
+    // Files are read and mapped a few at a time in parallel; de-duplication then goes through
+    // them in path order (so an overlap is kept from the earlier file), and their Parquet files
+    // are written in parallel again. The window bounds memory to a few files' rows.
+    let window = rayon::current_num_threads().max(1);
+    for chunk in paths.chunks(window) {
+        let opened: Vec<Result<Opened, IngestError>> = chunk
+            .par_iter()
+            .map(|path| open_and_map(ctx, source, &services, path))
+            .collect();
+        let mut to_write: Vec<(String, DataFrame)> = Vec::new();
+        for opened in opened {
+            let mut opened = opened?;
+            ctx.progress.set_message(opened.shown.clone());
+            let repeat_of = hashes_this_run.get(&opened.raw.sha256).cloned();
+            match (opened.mapped.take(), repeat_of) {
+                (None, _) => {
+                    outcome
+                        .files
+                        .push(opened.skipped(source, FileStatus::AlreadyIngested, None))
+                }
+                (Some(_), Some(first)) => outcome.files.push(opened.skipped(
+                    source,
+                    FileStatus::SameAsAnotherFile,
+                    Some(first),
+                )),
+                (Some(mapped), None) => {
+                    hashes_this_run.insert(opened.raw.sha256.clone(), opened.shown.clone());
+                    let (report, record, frames) = ingest_file(
+                        ctx,
+                        source,
+                        &opened.raw,
+                        mapped,
+                        &mut seen,
+                        opened.shown.clone(),
+                    )?;
+                    outcome.files.push(report);
+                    outcome.records.extend(record);
+                    to_write.extend(frames);
+                }
+            }
+            ctx.progress.inc(1);
+        }
+        if let Some(txn) = ctx.txn {
+            to_write
+                .par_iter_mut()
+                .try_for_each(|(rel, df)| txn.stage_parquet(rel, df))?;
+        }
+    }
+    Ok(outcome)
+}
+
+/// A file read and, unless its content is already in the lake, mapped.
+struct Opened {
+    raw: RawFile,
+    shown: String,
+    mapped: Option<DataFrame>,
+}
+
+impl Opened {
+    fn skipped(
+        &self,
+        source: &SourceDef,
+        status: FileStatus,
+        same_as: Option<String>,
+    ) -> FileReport {
+        FileReport {
             source: source.name.clone(),
-            path: shown.clone(),
-            file_id: raw.file_id().to_string(),
+            path: self.shown.clone(),
+            file_id: self.raw.file_id().to_string(),
             status,
-            encoding: raw.encoding.to_string(),
+            encoding: self.raw.encoding.to_string(),
             rows_read: 0,
             accepted: 0,
             rejected: 0,
@@ -226,37 +287,42 @@ fn ingest_source(
             last_date: None,
             same_as,
             blank_rows: 0,
-        };
-        if ctx.known.contains(&raw.sha256) {
-            outcome
-                .files
-                .push(skipped(FileStatus::AlreadyIngested, None));
-        } else if let Some(first) = hashes_this_run.get(&raw.sha256) {
-            outcome
-                .files
-                .push(skipped(FileStatus::SameAsAnotherFile, Some(first.clone())));
-        } else {
-            hashes_this_run.insert(raw.sha256.clone(), shown.clone());
-            let (report, record) = ingest_file(ctx, source, &raw, &services, &mut seen, shown)?;
-            outcome.files.push(report);
-            outcome.records.extend(record);
         }
-        ctx.progress.inc(1);
     }
-    Ok(outcome)
 }
 
-/// Maps, checks, de-duplicates and stages one file.
+fn open_and_map(
+    ctx: &Context,
+    source: &SourceDef,
+    services: &[(String, String)],
+    path: &Path,
+) -> Result<Opened, IngestError> {
+    let raw = read::open(path, source)?;
+    let shown = display_path(ctx.pipeline, path);
+    let mapped = if ctx.known.contains(&raw.sha256) {
+        None
+    } else {
+        Some(collect(
+            canonical(&raw, source, ctx.pipeline, services)?,
+            &raw.path,
+        )?)
+    };
+    Ok(Opened { raw, shown, mapped })
+}
+
+/// Parquet files to stage: (path relative to the lake, rows).
+type Frames = Vec<(String, DataFrame)>;
+
+/// Splits a mapped file into accepted, rejected and duplicate rows; returns its report, its
+/// manifest record and the new rows to write, by partition.
 fn ingest_file(
     ctx: &Context,
     source: &SourceDef,
     raw: &RawFile,
-    services: &[(String, String)],
+    mapped: DataFrame,
     seen: &mut SeenKeys,
     shown: String,
-) -> Result<(FileReport, Option<FileRecord>), IngestError> {
-    let plan = canonical(raw, source, ctx.pipeline, services)?;
-    let mapped = collect(plan, &raw.path)?;
+) -> Result<(FileReport, Option<FileRecord>, Frames), IngestError> {
     let blank = mapped
         .column(BLANK_ROW)
         .and_then(|c| c.bool().cloned())
@@ -287,7 +353,7 @@ fn ingest_file(
         .filter(col(c::RECORD_KEY).is_first_distinct());
     let unique_in_file = collect(first_seen, &raw.path)?;
     let mut new_rows = 0u64;
-    let mut staged = Vec::new();
+    let mut frames = Vec::new();
     if unique_in_file.height() > 0 {
         let parts = unique_in_file
             .partition_by_stable([c::YEAR, c::MONTH], true)
@@ -295,7 +361,7 @@ fn ingest_file(
         for part in parts {
             let (year, month) = partition_key(&part, &raw.path)?;
             let keys = seen.keys(ctx.lake, source, year, month)?;
-            let mut fresh = collect(
+            let fresh = collect(
                 part.lazy().join(
                     keys.clone().lazy(),
                     [col(c::RECORD_KEY)],
@@ -313,15 +379,12 @@ fn ingest_file(
                 .map_err(|e| data_err(&raw.path, e))?;
             keys.vstack_mut(&fresh_keys)
                 .map_err(|e| data_err(&raw.path, e))?;
-            if let Some(txn) = ctx.txn {
-                let rel = format!(
-                    "{}/part-{}.parquet",
-                    partition_rel(source.kind.table(), &source.name, year, month),
-                    raw.file_id()
-                );
-                txn.stage_parquet(&rel, &mut fresh)?;
-                staged.push(rel);
-            }
+            let rel = format!(
+                "{}/part-{}.parquet",
+                partition_rel(source.kind.table(), &source.name, year, month),
+                raw.file_id()
+            );
+            frames.push((rel, fresh));
         }
     }
     let duplicates = rows_read - rejected.height() as u64 - new_rows;
@@ -379,7 +442,7 @@ fn ingest_file(
         pipeline: ctx.pipeline.name.clone(),
         ingested_at: ctx.ingested_at.clone(),
     };
-    Ok((report, Some(record)))
+    Ok((report, Some(record), frames))
 }
 
 /// The rejected rows with every raw value as it was in the file, then the row number, reason,

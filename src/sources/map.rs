@@ -13,7 +13,7 @@ use super::read::{RawFile, ROW};
 use super::scrub::{postcode_district, scrub_comment};
 use super::{reason, SourceError};
 use crate::config::{ChannelSpec, CommentPolicy, FileFormat, Pipeline, SourceDef};
-use crate::model::{col as c, Table, NOT_ANSWERED};
+use crate::model::{col as c, financial_year_label, Table, NOT_ANSWERED};
 use crate::text::normalise_value;
 
 pub const REJECT_REASON: &str = "reject_reason";
@@ -122,6 +122,50 @@ struct Check {
     value: Expr,
 }
 
+/// The plan is built in layers so that each parse runs once however often its result is used:
+/// raw text is cleaned (layer 0), parsed (1), turned into wall-clock time (2), checked (3) and the
+/// first failing check found (4); the canonical columns are then selected from those columns.
+struct Layers {
+    layers: [Vec<Expr>; 5],
+    cleaned: std::collections::HashMap<String, Expr>,
+    next: usize,
+}
+
+impl Layers {
+    fn new() -> Layers {
+        Layers {
+            layers: Default::default(),
+            cleaned: std::collections::HashMap::new(),
+            next: 0,
+        }
+    }
+
+    /// Computes `e` once, in `layer`, and returns a reference to its column.
+    fn stash(&mut self, layer: usize, e: Expr) -> Expr {
+        let name = format!("__cex{}", self.next);
+        self.next += 1;
+        self.layers[layer].push(e.alias(name.as_str()));
+        col(name.as_str())
+    }
+
+    /// A file column's text, trimmed, blank as null (computed once per column).
+    fn text(&mut self, header: &str) -> Expr {
+        if let Some(e) = self.cleaned.get(header) {
+            return e.clone();
+        }
+        let e = self.stash(0, cleaned(col(header)));
+        self.cleaned.insert(header.to_string(), e.clone());
+        e
+    }
+
+    fn apply(self, frame: LazyFrame) -> LazyFrame {
+        self.layers
+            .into_iter()
+            .filter(|l| !l.is_empty())
+            .fold(frame, |f, layer| f.with_columns(layer))
+    }
+}
+
 /// Builds the canonical plan for one raw file.
 pub fn canonical(
     raw: &RawFile,
@@ -135,10 +179,12 @@ pub fn canonical(
         message: e.to_string(),
     };
     let header = |configured: &str| raw.column(configured).unwrap_or(configured).to_string();
-    let text = |configured: &Option<String>| -> Option<(String, Expr)> {
+    let mut layers = Layers::new();
+    let text = |layers: &mut Layers, configured: &Option<String>| -> Option<(String, Expr)> {
         configured.as_ref().map(|name| {
             let h = header(name);
-            (h.clone(), cleaned(col(h.as_str())))
+            let e = layers.text(&h);
+            (h, e)
         })
     };
     let null_str = || lit(NULL).cast(DataType::String);
@@ -154,12 +200,15 @@ pub fn canonical(
         }
         f
     };
-    let timestamp = if let Some((column, value)) = text(&source.columns.timestamp) {
+    let timestamp = if let Some((column, value)) = text(&mut layers, &source.columns.timestamp) {
         let formats = iso_too(
             &source.timestamp_formats,
             &["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
         );
-        let ts = local_timestamp(value.clone(), &formats, tz).map_err(polars_err)?;
+        let ts = layers.stash(
+            1,
+            local_timestamp(value.clone(), &formats, tz).map_err(polars_err)?,
+        );
         checks.push(missing(&column, value.clone()));
         checks.push(Check {
             failed: ts.clone().is_null(),
@@ -169,9 +218,10 @@ pub fn canonical(
         });
         ts
     } else {
-        let (date_column, date_value) = text(&source.columns.date).unwrap_or_default_pair();
+        let (date_column, date_value) =
+            text(&mut layers, &source.columns.date).unwrap_or_default_pair();
         let date_formats = iso_too(&source.date_formats, &["%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]);
-        let time = text(&source.columns.time);
+        let time = text(&mut layers, &source.columns.time);
         let time_formats = iso_too(&source.time_formats, &["%H:%M:%S"]);
         let (ts, time_ok) = date_and_time(
             date_value.clone(),
@@ -181,6 +231,8 @@ pub fn canonical(
             tz,
         )
         .map_err(polars_err)?;
+        let ts = layers.stash(1, ts);
+        let time_ok = time_ok.map(|ok| layers.stash(1, ok));
         checks.push(missing(&date_column, date_value.clone()));
         if let (Some(ok), Some((time_column, time_value))) = (time_ok, time) {
             checks.push(Check {
@@ -198,11 +250,11 @@ pub fn canonical(
         });
         ts
     };
-    out.extend(time_columns(timestamp));
+    out.extend(time_columns(timestamp, &mut layers));
 
     // Who and what.
     out.push(
-        match text(&source.columns.organisation) {
+        match text(&mut layers, &source.columns.organisation) {
             Some((_, v)) => v.fill_null(lit(source.organisation.clone())),
             None => lit(source.organisation.clone()),
         }
@@ -213,12 +265,12 @@ pub fn canonical(
         ChannelSpec::Fixed(ch) => lit(ch.as_str()).alias(c::CHANNEL),
         ChannelSpec::Column { column, values } => {
             let column = header(column);
-            let value = cleaned(col(column.as_str()));
+            let value = layers.text(&column);
             let pairs: Vec<(String, String)> = values
                 .iter()
                 .map(|(raw, ch)| (raw.clone(), ch.as_str().to_string()))
                 .collect();
-            let ch = mapped(value.clone(), &pairs);
+            let ch = layers.stash(1, mapped(value.clone(), &pairs));
             checks.push(missing(&column, value.clone()));
             checks.push(Check {
                 failed: ch.clone().is_null(),
@@ -230,8 +282,9 @@ pub fn canonical(
         }
     });
 
-    let (category_column, category) = text(&source.columns.category).unwrap_or_default_pair();
-    let service = mapped(category.clone(), services);
+    let (category_column, category) =
+        text(&mut layers, &source.columns.category).unwrap_or_default_pair();
+    let service = layers.stash(1, mapped(category.clone(), services));
     let service = match &source.service.when_blank {
         Some(label) => when(category.clone().is_null())
             .then(lit(label.clone()))
@@ -251,12 +304,19 @@ pub fn canonical(
     out.push(category.alias(c::CATEGORY));
 
     match source.kind.table() {
-        Table::Contacts => contact_fields(source, &header, &mut checks, &mut out),
-        Table::Responses => response_fields(source, pipeline, &header, &mut checks, &mut out),
+        Table::Contacts => contact_fields(source, &header, &mut layers, &mut checks, &mut out),
+        Table::Responses => response_fields(
+            source,
+            pipeline,
+            &header,
+            &mut layers,
+            &mut checks,
+            &mut out,
+        ),
     }
 
     // Lineage and the key duplicates are recognised by.
-    let key = match text(&source.columns.record_id) {
+    let key = match text(&mut layers, &source.columns.record_id) {
         Some((column, value)) => {
             checks.insert(0, missing(&column, value.clone()));
             value
@@ -281,11 +341,11 @@ pub fn canonical(
     out.push(lit(raw.file_id().to_string()).alias(c::SOURCE_FILE_ID));
     out.push(col(ROW).cast(DataType::UInt32).alias(c::SOURCE_ROW));
 
-    out.extend(reject_columns(checks, null_str));
+    out.extend(reject_columns(checks, &mut layers, null_str));
     let every_field: Vec<Expr> = raw
         .headers
         .iter()
-        .map(|h| cleaned(col(h.as_str())).is_null())
+        .map(|h| col(h.as_str()).is_null())
         .collect();
     out.push(
         all_horizontal(every_field)
@@ -301,7 +361,7 @@ pub fn canonical(
         )
         .map(|n| col(n.as_str()))
         .collect();
-    Ok(raw.frame.clone().select(out).select(order))
+    Ok(layers.apply(raw.frame.clone()).select(out).select(order))
 }
 
 trait DefaultPair {
@@ -325,26 +385,33 @@ fn missing(column: &str, value: Expr) -> Check {
     }
 }
 
-/// `timestamp`, `date`, `financial_year`, `year`, `month` from a local instant.
-fn time_columns(ts: Expr) -> Vec<Expr> {
-    let year = ts.clone().dt().year();
-    let month = ts.clone().dt().month();
+/// `timestamp`, `date`, `financial_year`, `year`, `month` from a local instant. The wall-clock
+/// time is worked out once; the rest is arithmetic on it.
+fn time_columns(ts: Expr, layers: &mut Layers) -> Vec<Expr> {
+    let wall = layers.stash(
+        2,
+        ts.clone()
+            .dt()
+            .replace_time_zone(None, lit("raise"), NonExistent::Raise),
+    );
+    let year = layers.stash(3, wall.clone().dt().year());
+    let month = layers.stash(3, wall.clone().dt().month());
     let fy_start = when(month.clone().lt(lit(4i8)))
         .then(year.clone() - lit(1i32))
         .otherwise(year.clone());
-    let fy_end = ((fy_start.clone() + lit(1i32)) % lit(100i32))
-        .cast(DataType::String)
-        .str()
-        .zfill(lit(2));
+    // Labels for every plausible year, looked up rather than formatted row by row.
+    let starts: Vec<i32> = (1900..2200).collect();
+    let labels: Vec<String> = starts.iter().map(|y| financial_year_label(*y)).collect();
+    let label = fy_start.replace_strict(
+        lit(Series::new("start".into(), starts)),
+        lit(Series::new("label".into(), labels)),
+        Some(lit(NULL).cast(DataType::String)),
+        Some(DataType::String),
+    );
     vec![
-        ts.clone().alias(c::TIMESTAMP),
-        ts.dt().date().alias(c::DATE),
-        concat_str(
-            [fy_start.cast(DataType::String), lit("/"), fy_end],
-            "",
-            false,
-        )
-        .alias(c::FINANCIAL_YEAR),
+        ts.alias(c::TIMESTAMP),
+        wall.dt().date().alias(c::DATE),
+        label.alias(c::FINANCIAL_YEAR),
         year.cast(DataType::Int32).alias(c::YEAR),
         month.cast(DataType::Int8).alias(c::MONTH),
     ]
@@ -353,6 +420,7 @@ fn time_columns(ts: Expr) -> Vec<Expr> {
 fn contact_fields(
     source: &SourceDef,
     header: &dyn Fn(&str) -> String,
+    layers: &mut Layers,
     checks: &mut Vec<Check>,
     out: &mut Vec<Expr>,
 ) {
@@ -360,8 +428,8 @@ fn contact_fields(
     let outcome = match &source.columns.outcome {
         Some(name) => {
             let column = header(name);
-            let value = cleaned(col(column.as_str()));
-            let outcome = mapped(value.clone(), &source.outcomes);
+            let value = layers.text(&column);
+            let outcome = layers.stash(1, mapped(value.clone(), &source.outcomes));
             let outcome = match &default_outcome {
                 Some(d) => when(value.clone().is_null())
                     .then(lit(d.clone()))
@@ -391,8 +459,8 @@ fn contact_fields(
         let mut parts = Vec::new();
         for name in columns {
             let column = header(name);
-            let value = cleaned(col(column.as_str()));
-            let seconds = duration_seconds(value.clone(), source.durations);
+            let value = layers.text(&column);
+            let seconds = layers.stash(1, duration_seconds(value.clone(), source.durations));
             checks.push(Check {
                 failed: value.clone().is_not_null().and(seconds.clone().is_null()),
                 reason: reason::BAD_NUMBER,
@@ -414,9 +482,9 @@ fn contact_fields(
         match &source.columns.resolved_first_contact {
             Some(name) => {
                 let column = header(name);
-                let value = cleaned(col(column.as_str()));
-                let yes = normalised_in(value.clone(), &source.resolved_yes);
-                let no = normalised_in(value.clone(), &source.resolved_no);
+                let value = layers.text(&column);
+                let yes = layers.stash(1, normalised_in(value.clone(), &source.resolved_yes));
+                let no = layers.stash(1, normalised_in(value.clone(), &source.resolved_no));
                 checks.push(Check {
                     failed: value
                         .clone()
@@ -442,7 +510,7 @@ fn contact_fields(
     ] {
         out.push(
             match configured {
-                Some(name) => cleaned(col(header(name).as_str())),
+                Some(name) => layers.text(&header(name)),
                 None => lit(NULL).cast(DataType::String),
             }
             .alias(field),
@@ -454,6 +522,7 @@ fn response_fields(
     source: &SourceDef,
     pipeline: &Pipeline,
     header: &dyn Fn(&str) -> String,
+    layers: &mut Layers,
     checks: &mut Vec<Check>,
     out: &mut Vec<Expr>,
 ) {
@@ -464,7 +533,7 @@ fn response_fields(
         .as_deref()
         .map(header)
         .unwrap_or_default();
-    let rating_raw = cleaned(col(rating_column.as_str()));
+    let rating_raw = layers.text(&rating_column);
     let levels = source
         .rating_scale
         .as_ref()
@@ -476,13 +545,16 @@ fn response_fields(
             .flat_map(|l| l.values.iter().map(move |v| (v.clone(), f(l))))
             .collect()
     };
-    let label = mapped(rating_raw.clone(), &pairs(&|l| l.label.clone()));
-    let sentiment = mapped(rating_raw.clone(), &pairs(&|l| l.sentiment.clone()));
+    let label = layers.stash(1, mapped(rating_raw.clone(), &pairs(&|l| l.label.clone())));
+    let sentiment = layers.stash(
+        1,
+        mapped(rating_raw.clone(), &pairs(&|l| l.sentiment.clone())),
+    );
     let score_pairs: Vec<(String, f64)> = levels
         .iter()
         .flat_map(|l| l.values.iter().map(move |v| (v.clone(), l.score)))
         .collect();
-    let score = mapped_number(rating_raw.clone(), &score_pairs);
+    let score = layers.stash(1, mapped_number(rating_raw.clone(), &score_pairs));
     checks.push(Check {
         failed: label.clone().is_null(),
         reason: reason::RATING_NOT_IN_SCALE,
@@ -505,8 +577,8 @@ fn response_fields(
             out.push(null_str().alias(field.name.as_str()));
             continue;
         };
-        let value = cleaned(col(column.as_str()));
-        let category = mapped(value.clone(), &field.values);
+        let value = layers.text(&column);
+        let category = layers.stash(1, mapped(value.clone(), &field.values));
         let category = match &field.unrecognised {
             Some(other) => category.fill_null(lit(other.clone())),
             None => {
@@ -529,16 +601,14 @@ fn response_fields(
 
     out.push(
         match &source.columns.postcode {
-            Some(name) => postcode_district(cleaned(col(header(name).as_str()))),
+            Some(name) => postcode_district(layers.text(&header(name))),
             None => null_str(),
         }
         .alias(c::POSTCODE_DISTRICT),
     );
     out.push(
         match (&source.columns.comment, source.comments) {
-            (Some(name), CommentPolicy::Scrub) => {
-                scrub_comment(cleaned(col(header(name).as_str())))
-            }
+            (Some(name), CommentPolicy::Scrub) => scrub_comment(layers.text(&header(name))),
             _ => null_str(),
         }
         .alias(c::COMMENT),
@@ -577,21 +647,44 @@ fn sum_of_present(parts: Vec<Expr>) -> Expr {
 }
 
 /// The first failing check of each row, as three columns.
-fn reject_columns(checks: Vec<Check>, null_str: impl Fn() -> Expr) -> Vec<Expr> {
-    let mut reason = null_str();
-    let mut column = null_str();
+fn reject_columns(
+    checks: Vec<Check>,
+    layers: &mut Layers,
+    null_str: impl Fn() -> Expr,
+) -> Vec<Expr> {
+    // Which check failed first, as a small integer; reason and column are looked up from it.
+    let mut first = lit(NULL).cast(DataType::UInt16);
+    for (i, check) in checks.iter().enumerate().rev() {
+        let failed = layers.stash(3, check.failed.clone().fill_null(lit(false)));
+        first = when(failed).then(lit(i as u16)).otherwise(first);
+    }
+    let first = layers.stash(4, first);
+    let index = Series::new("i".into(), (0..checks.len() as u16).collect::<Vec<_>>());
+    let lookup = |values: Vec<String>| {
+        first.clone().replace_strict(
+            lit(index.clone()),
+            lit(Series::new("v".into(), values)),
+            Some(null_str()),
+            Some(DataType::String),
+        )
+    };
+    let reason = lookup(checks.iter().map(|c| c.reason.to_string()).collect());
+    let column = lookup(checks.iter().map(|c| c.column.clone()).collect());
+    // The offending value: one branch per distinct column, not per check.
+    let mut by_column: Vec<(String, Expr, Vec<u16>)> = Vec::new();
+    for (i, check) in checks.iter().enumerate() {
+        match by_column.iter_mut().find(|(c, _, _)| *c == check.column) {
+            Some((_, _, ids)) => ids.push(i as u16),
+            None => by_column.push((check.column.clone(), check.value.clone(), vec![i as u16])),
+        }
+    }
     let mut value = null_str();
-    for check in checks.into_iter().rev() {
-        let failed = check.failed.fill_null(lit(false));
-        reason = when(failed.clone())
-            .then(lit(check.reason))
-            .otherwise(reason);
-        column = when(failed.clone())
-            .then(lit(check.column))
-            .otherwise(column);
-        value = when(failed)
-            .then(check.value.cast(DataType::String))
-            .otherwise(value);
+    for (_, v, ids) in by_column.into_iter().rev() {
+        let hit = first
+            .clone()
+            .is_in(lit(Series::new("ids".into(), ids)).implode(false), false)
+            .fill_null(lit(false));
+        value = when(hit).then(v.cast(DataType::String)).otherwise(value);
     }
     vec![
         reason.alias(REJECT_REASON),

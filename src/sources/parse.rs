@@ -15,9 +15,11 @@ pub fn cleaned(raw: Expr) -> Expr {
         .otherwise(s)
 }
 
-/// Whether a strftime format carries a UTC offset (`%z`, `%:z`) or zone, so the instant is absolute.
-fn has_offset(format: &str) -> bool {
-    format.contains("%z") || format.contains("%:z") || format.contains("%#z")
+/// A format whose text ends in a UTC offset (`%z`, `%:z`): the part before it.
+fn offset_suffix(format: &str) -> Option<&str> {
+    format
+        .strip_suffix("%:z")
+        .or_else(|| format.strip_suffix("%z"))
 }
 
 fn time_zone(tz: &str) -> PolarsResult<TimeZone> {
@@ -31,38 +33,53 @@ pub fn local_timestamp(text: Expr, formats: &[String], tz: &str) -> PolarsResult
     let zone = time_zone(tz)?;
     let attempts: Vec<Expr> = formats
         .iter()
-        .map(|f| {
-            let opts = StrptimeOptions {
-                format: Some(f.as_str().into()),
-                strict: false,
-                exact: true,
-                cache: true,
-            };
-            if has_offset(f) {
-                text.clone()
-                    .str()
-                    .to_datetime(
-                        Some(TimeUnit::Milliseconds),
-                        Some(TimeZone::UTC),
-                        opts,
-                        lit("raise"),
-                    )
-                    .dt()
-                    .convert_time_zone(zone.clone())
-            } else {
-                naive_to_local(
-                    text.clone().str().to_datetime(
-                        Some(TimeUnit::Milliseconds),
-                        None,
-                        opts,
-                        lit("raise"),
-                    ),
-                    zone.clone(),
-                )
-            }
+        .map(|f| match offset_suffix(f) {
+            Some(base) => with_offset(text.clone(), base)
+                .dt()
+                .convert_time_zone(zone.clone()),
+            None => naive_to_local(naive_datetime(text.clone(), &[f.clone()]), zone.clone()),
         })
         .collect();
     Ok(first_non_null(attempts))
+}
+
+/// An instant from text such as `2024-03-31T23:30:00+01:00`, `...+0100` or `...Z`: the wall-clock
+/// part goes through polars' fast parser and the offset is read by position, which is many times
+/// quicker than a general `%z` parse.
+fn with_offset(text: Expr, base_format: &str) -> Expr {
+    let from_end = |start: i64, len: u64| text.clone().str().slice(lit(start), lit(len));
+    let zulu = text.clone().str().ends_with(lit("Z"));
+    // `+01:00` has a colon three from the end; `+0100` does not.
+    let colon = from_end(-3, 1).eq(lit(":"));
+    let suffix_len = when(zulu.clone())
+        .then(lit(1i64))
+        .when(colon.clone())
+        .then(lit(6i64))
+        .otherwise(lit(5i64));
+    let naive = naive_datetime(
+        text.clone().str().head(-suffix_len),
+        &[base_format.to_string()],
+    );
+    let sign = when(colon.clone())
+        .then(from_end(-6, 1))
+        .otherwise(from_end(-5, 1));
+    let hours = when(colon)
+        .then(from_end(-5, 2))
+        .otherwise(from_end(-4, 2))
+        .cast(DataType::Int64);
+    let minutes = from_end(-2, 2).cast(DataType::Int64);
+    let offset_ms = (hours * lit(60i64) + minutes) * lit(60_000i64);
+    let offset_ms = when(zulu)
+        .then(lit(0i64))
+        .when(sign.clone().eq(lit("+")))
+        .then(offset_ms.clone())
+        .when(sign.eq(lit("-")))
+        .then(-offset_ms)
+        .otherwise(lit(NULL).cast(DataType::Int64));
+    (naive.cast(DataType::Int64) - offset_ms).cast(DataType::Datetime(
+        TimeUnit::Milliseconds,
+        Some(TimeZone::UTC),
+    ))
 }
 
 /// A naive (wall-clock) datetime read as local time in `zone`.
@@ -220,6 +237,10 @@ mod tests {
             "26/03/2023 01:30:00",
             "29/10/2023 01:30:00",
             "31/02/2024 10:00:00",
+            "2024-06-01T12:00:00+0000",
+            "2024-06-01T12:00:00Z",
+            "2024-06-01T12:00:00-05:00",
+            "2024-06-01T12:00:00+01",
         ])?;
         let formats = vec![
             "%d/%m/%Y %H:%M:%S".to_string(),
@@ -243,6 +264,10 @@ mod tests {
                 None,
                 // The repeated hour at the end of October takes the earlier (BST) instant.
                 Some("2023-10-29 01:30:00 +0100".into()),
+                None,
+                Some("2024-06-01 13:00:00 +0100".into()),
+                Some("2024-06-01 13:00:00 +0100".into()),
+                Some("2024-06-01 18:00:00 +0100".into()),
                 None,
             ]
         );
