@@ -123,11 +123,13 @@ struct Check {
 }
 
 /// The plan is built in layers so that each parse runs once however often its result is used:
-/// raw text is cleaned (layer 0), parsed (1), turned into wall-clock time (2), checked (3) and the
-/// first failing check found (4); the canonical columns are then selected from those columns.
+/// raw text is cleaned (layer 0), parsed or normalised (1), mapped or turned into wall-clock time (2),
+/// checked (3) and the first failing check found (4); the canonical columns are then selected from
+/// those columns.
 struct Layers {
     layers: [Vec<Expr>; 5],
     cleaned: std::collections::HashMap<String, Expr>,
+    normalised: std::collections::HashMap<String, Expr>,
     next: usize,
 }
 
@@ -136,6 +138,7 @@ impl Layers {
         Layers {
             layers: Default::default(),
             cleaned: std::collections::HashMap::new(),
+            normalised: std::collections::HashMap::new(),
             next: 0,
         }
     }
@@ -156,6 +159,23 @@ impl Layers {
         let e = self.stash(0, cleaned(col(header)));
         self.cleaned.insert(header.to_string(), e.clone());
         e
+    }
+
+    /// A file column's text normalised for matching (layer 1), computed once per column.
+    fn normalised(&mut self, header: &str) -> Expr {
+        if let Some(e) = self.normalised.get(header) {
+            return e.clone();
+        }
+        let text = self.text(header);
+        let e = self.stash(1, crate::text::normalised(text));
+        self.normalised.insert(header.to_string(), e.clone());
+        e
+    }
+
+    /// A file column mapped through (normalised raw, value) pairs (layer 2).
+    fn mapped(&mut self, header: &str, pairs: &[(String, String)]) -> Expr {
+        let normalised = self.normalised(header);
+        self.stash(2, mapped(normalised, pairs))
     }
 
     fn apply(self, frame: LazyFrame) -> LazyFrame {
@@ -270,7 +290,7 @@ pub fn canonical(
                 .iter()
                 .map(|(raw, ch)| (raw.clone(), ch.as_str().to_string()))
                 .collect();
-            let ch = layers.stash(1, mapped(value.clone(), &pairs));
+            let ch = layers.mapped(&column, &pairs);
             checks.push(missing(&column, value.clone()));
             checks.push(Check {
                 failed: ch.clone().is_null(),
@@ -284,7 +304,11 @@ pub fn canonical(
 
     let (category_column, category) =
         text(&mut layers, &source.columns.category).unwrap_or_default_pair();
-    let service = layers.stash(1, mapped(category.clone(), services));
+    let service = if category_column.is_empty() {
+        lit(NULL).cast(DataType::String)
+    } else {
+        layers.mapped(&category_column, services)
+    };
     let service = match &source.service.when_blank {
         Some(label) => when(category.clone().is_null())
             .then(lit(label.clone()))
@@ -429,7 +453,7 @@ fn contact_fields(
         Some(name) => {
             let column = header(name);
             let value = layers.text(&column);
-            let outcome = layers.stash(1, mapped(value.clone(), &source.outcomes));
+            let outcome = layers.mapped(&column, &source.outcomes);
             let outcome = match &default_outcome {
                 Some(d) => when(value.clone().is_null())
                     .then(lit(d.clone()))
@@ -483,8 +507,9 @@ fn contact_fields(
             Some(name) => {
                 let column = header(name);
                 let value = layers.text(&column);
-                let yes = layers.stash(1, normalised_in(value.clone(), &source.resolved_yes));
-                let no = layers.stash(1, normalised_in(value.clone(), &source.resolved_no));
+                let norm = layers.normalised(&column);
+                let yes = layers.stash(2, normalised_in(norm.clone(), &source.resolved_yes));
+                let no = layers.stash(2, normalised_in(norm, &source.resolved_no));
                 checks.push(Check {
                     failed: value
                         .clone()
@@ -545,16 +570,17 @@ fn response_fields(
             .flat_map(|l| l.values.iter().map(move |v| (v.clone(), f(l))))
             .collect()
     };
-    let label = layers.stash(1, mapped(rating_raw.clone(), &pairs(&|l| l.label.clone())));
+    let rating_norm = layers.normalised(&rating_column);
+    let label = layers.stash(2, mapped(rating_norm.clone(), &pairs(&|l| l.label.clone())));
     let sentiment = layers.stash(
         1,
-        mapped(rating_raw.clone(), &pairs(&|l| l.sentiment.clone())),
+        mapped(rating_norm.clone(), &pairs(&|l| l.sentiment.clone())),
     );
     let score_pairs: Vec<(String, f64)> = levels
         .iter()
         .flat_map(|l| l.values.iter().map(move |v| (v.clone(), l.score)))
         .collect();
-    let score = layers.stash(1, mapped_number(rating_raw.clone(), &score_pairs));
+    let score = layers.stash(2, mapped_number(rating_norm, &score_pairs));
     checks.push(Check {
         failed: label.clone().is_null(),
         reason: reason::RATING_NOT_IN_SCALE,
@@ -578,7 +604,7 @@ fn response_fields(
             continue;
         };
         let value = layers.text(&column);
-        let category = layers.stash(1, mapped(value.clone(), &field.values));
+        let category = layers.mapped(&column, &field.values);
         let category = match &field.unrecognised {
             Some(other) => category.fill_null(lit(other.clone())),
             None => {
@@ -618,7 +644,7 @@ fn response_fields(
 /// Whether normalised text is one of the given normalised values.
 fn normalised_in(value: Expr, values: &[String]) -> Expr {
     let set = Series::new("set".into(), values.to_vec());
-    crate::text::normalised(value)
+    value
         .is_in(lit(set).implode(false), false)
         .fill_null(lit(false))
 }

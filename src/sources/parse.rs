@@ -5,7 +5,6 @@
 use polars::prelude::*;
 
 use crate::config::DurationUnit;
-use crate::text::normalised;
 
 /// Raw text with surrounding whitespace removed and blank turned into null.
 pub fn cleaned(raw: Expr) -> Expr {
@@ -165,8 +164,9 @@ pub fn number(text: Expr) -> Expr {
         .cast(DataType::Float64)
 }
 
-/// Maps raw text through (normalised raw, value) pairs; unmatched or blank gives null.
-pub fn mapped(text: Expr, pairs: &[(String, String)]) -> Expr {
+/// Maps normalised text (see `text::normalised`) through (normalised raw, value) pairs;
+/// unmatched or blank gives null.
+pub fn mapped(normalised_text: Expr, pairs: &[(String, String)]) -> Expr {
     if pairs.is_empty() {
         return lit(NULL).cast(DataType::String);
     }
@@ -178,7 +178,7 @@ pub fn mapped(text: Expr, pairs: &[(String, String)]) -> Expr {
         "new".into(),
         pairs.iter().map(|p| p.1.as_str()).collect::<Vec<_>>(),
     );
-    normalised(text).replace_strict(
+    normalised_text.replace_strict(
         lit(old),
         lit(new),
         Some(lit(NULL).cast(DataType::String)),
@@ -187,7 +187,7 @@ pub fn mapped(text: Expr, pairs: &[(String, String)]) -> Expr {
 }
 
 /// Like [`mapped`] for numeric targets (rating scores).
-pub fn mapped_number(text: Expr, pairs: &[(String, f64)]) -> Expr {
+pub fn mapped_number(normalised_text: Expr, pairs: &[(String, f64)]) -> Expr {
     if pairs.is_empty() {
         return lit(NULL).cast(DataType::Float64);
     }
@@ -196,7 +196,7 @@ pub fn mapped_number(text: Expr, pairs: &[(String, f64)]) -> Expr {
         pairs.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
     );
     let new = Series::new("new".into(), pairs.iter().map(|p| p.1).collect::<Vec<_>>());
-    normalised(text).replace_strict(
+    normalised_text.replace_strict(
         lit(old),
         lit(new),
         Some(lit(NULL).cast(DataType::Float64)),
@@ -216,6 +216,7 @@ fn first_non_null(mut attempts: Vec<Expr>) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::normalised;
 
     fn strings(df: &DataFrame, name: &str) -> Vec<Option<String>> {
         df.column(name)
@@ -315,7 +316,7 @@ mod tests {
         ];
         let out = df
             .lazy()
-            .select([mapped(col("v"), &pairs).alias("m")])
+            .select([mapped(normalised(col("v")), &pairs).alias("m")])
             .collect()?;
         assert_eq!(
             strings(&out, "m"),
