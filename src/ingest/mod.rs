@@ -323,35 +323,29 @@ fn ingest_file(
     seen: &mut SeenKeys,
     shown: String,
 ) -> Result<(FileReport, Option<FileRecord>, Frames), IngestError> {
+    let err = |e: PolarsError| data_err(&raw.path, e);
     let blank = mapped
         .column(BLANK_ROW)
         .and_then(|c| c.bool().cloned())
-        .map_err(|e| data_err(&raw.path, e))?;
+        .map_err(err)?;
     let blank_rows = blank.sum().unwrap_or(0) as u64;
-    let mapped = mapped
-        .filter(&!&blank)
-        .map_err(|e| data_err(&raw.path, e))?
-        .drop(BLANK_ROW)
-        .map_err(|e| data_err(&raw.path, e))?;
-    let rows_read = mapped.height() as u64;
-    let reject_mask = mapped
-        .column(REJECT_REASON)
-        .map_err(|e| data_err(&raw.path, e))?
-        .is_not_null();
-    let rejected = mapped
-        .filter(&reject_mask)
-        .map_err(|e| data_err(&raw.path, e))?;
-    let accepted = mapped
-        .filter(&!&reject_mask)
-        .map_err(|e| data_err(&raw.path, e))?
-        .drop_many([REJECT_REASON, REJECT_COLUMN, REJECT_VALUE]);
-
-    // Repeats inside the file, then rows whose key is already in their month of the lake.
-    let first_seen = accepted
-        .clone()
-        .lazy()
-        .filter(col(c::RECORD_KEY).is_first_distinct());
-    let unique_in_file = collect(first_seen, &raw.path)?;
+    let rows_read = mapped.height() as u64 - blank_rows;
+    let is_rejected = col(REJECT_REASON).is_not_null().and(col(BLANK_ROW).not());
+    let rejected = collect(mapped.clone().lazy().filter(is_rejected), &raw.path)?;
+    // One pass keeps the first of each key among the accepted rows; the lake check follows.
+    let unique_in_file = collect(
+        mapped
+            .lazy()
+            .filter(col(REJECT_REASON).is_null().and(col(BLANK_ROW).not()))
+            .filter(col(c::RECORD_KEY).is_first_distinct())
+            .drop(cols([
+                REJECT_REASON,
+                REJECT_COLUMN,
+                REJECT_VALUE,
+                BLANK_ROW,
+            ])),
+        &raw.path,
+    )?;
     let mut new_rows = 0u64;
     let mut frames = Vec::new();
     if unique_in_file.height() > 0 {
@@ -361,15 +355,19 @@ fn ingest_file(
         for part in parts {
             let (year, month) = partition_key(&part, &raw.path)?;
             let keys = seen.keys(ctx.lake, source, year, month)?;
-            let fresh = collect(
-                part.lazy().join(
-                    keys.clone().lazy(),
-                    [col(c::RECORD_KEY)],
-                    [col(c::RECORD_KEY)],
-                    JoinArgs::new(JoinType::Anti),
-                ),
-                &raw.path,
-            )?;
+            let fresh = if keys.height() == 0 {
+                part // a month nothing has been stored in yet
+            } else {
+                collect(
+                    part.lazy().join(
+                        keys.clone().lazy(),
+                        [col(c::RECORD_KEY)],
+                        [col(c::RECORD_KEY)],
+                        JoinArgs::new(JoinType::Anti),
+                    ),
+                    &raw.path,
+                )?
+            };
             if fresh.height() == 0 {
                 continue;
             }
@@ -404,7 +402,7 @@ fn ingest_file(
             true,
         )?;
     }
-    let (first_date, last_date) = date_range(&accepted, &raw.path)?;
+    let (first_date, last_date) = date_range(&unique_in_file, &raw.path)?;
 
     let report = FileReport {
         source: source.name.clone(),
