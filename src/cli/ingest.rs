@@ -5,7 +5,7 @@ use anyhow::Context;
 use super::PipelineArgs;
 use crate::config::Pipeline;
 use crate::exit_codes;
-use crate::ingest::{ingest, IngestOptions, IngestReport};
+use crate::ingest::{ingest, FileStatus, IngestOptions, IngestReport};
 
 pub fn run(args: &PipelineArgs) -> anyhow::Result<i32> {
     let pipeline = Pipeline::load(&args.pipeline)?;
@@ -23,13 +23,24 @@ pub(super) fn print_and_code(
     print!("{}", report.render("accepted"));
     let (read, accepted, rejected, duplicates) = report.totals();
     if report.committed {
-        eprintln!(
-            "cex: ingested {} rows into {}: {accepted} new, {rejected} rejected, {duplicates} duplicates, from {} files; rejects are in {}",
-            read,
-            pipeline.lake_dir.display(),
-            report.files.len(),
-            pipeline.lake_dir.join("rejects").display(),
-        );
+        let skipped = report
+            .files
+            .iter()
+            .filter(|f| f.status != FileStatus::Ingested)
+            .count();
+        if read == 0 {
+            eprintln!(
+                "cex: nothing new: all {skipped} files are already in {}",
+                pipeline.lake_dir.display()
+            );
+        } else {
+            eprintln!(
+                "cex: {read} rows from {} new files into {}: {accepted} added, {rejected} rejected (see {}), {duplicates} duplicates; {skipped} files skipped (content already seen)",
+                report.files.len() - skipped,
+                pipeline.lake_dir.display(),
+                pipeline.lake_dir.join("rejects").display(),
+            );
+        }
     }
     if !report.gate_failures.is_empty() {
         eprintln!(

@@ -452,8 +452,8 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         name: raw.name,
         organisation: raw.organisation,
         timezone,
-        lake_dir: base.join(raw.lake),
-        output_dir: base.join(raw.output),
+        lake_dir: lexical(&base.join(raw.lake)),
+        output_dir: lexical(&base.join(raw.output)),
         quality,
         demographics,
         sources,
@@ -547,7 +547,7 @@ fn resolve_source(
         .files
         .into_vec()
         .into_iter()
-        .map(|f| base.join(f).to_string_lossy().into_owned())
+        .map(|f| lexical(&base.join(f)).to_string_lossy().into_owned())
         .collect();
     if files.is_empty() {
         push(
@@ -761,7 +761,7 @@ fn resolve_source(
             ServiceMapping::default()
         }
         Some(svc) => {
-            let lookup = svc.lookup.map(|l| base.join(l));
+            let lookup = svc.lookup.map(|l| lexical(&base.join(l)));
             if let Some(l) = &lookup {
                 if !l.is_file() {
                     push(
@@ -907,6 +907,48 @@ fn resolve_source(
     })
 }
 
+/// A path with `.` and `name/..` pairs removed, without touching the file system
+/// (`pipelines/../sample_data` -> `sample_data`), so messages show the paths people expect.
+pub fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
+/// `path` relative to `base` when both are relative or both absolute (`../data/x.csv`).
+pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let (path, base) = (lexical(path), lexical(base));
+    let (p, b): (Vec<_>, Vec<_>) = (path.components().collect(), base.components().collect());
+    if base == Path::new(".") {
+        return path;
+    }
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common == 0 && (path.is_absolute() != base.is_absolute()) {
+        return path;
+    }
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    out
+}
+
 fn channel_list() -> String {
     Channel::ALL
         .iter()
@@ -957,6 +999,24 @@ values = { Housing = ["HSG"] }
 [sources.outcomes]
 answered = ["Answered"]
 "#;
+
+    #[test]
+    fn paths_are_tidied_without_the_file_system() {
+        assert_eq!(
+            lexical(Path::new("pipelines/../sample_data/a.csv")),
+            Path::new("sample_data/a.csv")
+        );
+        assert_eq!(lexical(Path::new("./x/./y")), Path::new("x/y"));
+        assert_eq!(lexical(Path::new("../up")), Path::new("../up"));
+        assert_eq!(
+            relative_to(Path::new("sample_data/t/a.csv"), Path::new("pipelines")),
+            Path::new("../sample_data/t/a.csv")
+        );
+        assert_eq!(
+            relative_to(Path::new("data/a.csv"), Path::new("")),
+            Path::new("data/a.csv")
+        );
+    }
 
     #[test]
     fn minimal_pipeline_loads_with_defaults() {

@@ -13,7 +13,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use thiserror::Error;
 
-use crate::config::{Pipeline, SourceDef};
+use crate::config::{lexical, relative_to, Pipeline, SourceDef};
 use crate::lake::manifest::{self, FileRecord};
 use crate::lake::txn::Transaction;
 use crate::lake::{partition_rel, scan_files, Lake, LakeError};
@@ -298,7 +298,7 @@ fn open_and_map(
     path: &Path,
 ) -> Result<Opened, IngestError> {
     let raw = read::open(path, source)?;
-    let shown = display_path(ctx.pipeline, path);
+    let shown = display_path(path);
     let mapped = if ctx.known.contains(&raw.sha256) {
         None
     } else {
@@ -424,7 +424,7 @@ fn ingest_file(
     let record = FileRecord {
         file_id: raw.file_id().to_string(),
         sha256: raw.sha256.clone(),
-        path: shown,
+        path: manifest_path(ctx.pipeline, &raw.path),
         size_bytes: raw.size,
         source: source.name.clone(),
         table: source.kind.table().name().to_string(),
@@ -596,41 +596,48 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
                 ),
             });
         }
-        if !f.unmapped_categories.is_empty() {
-            let message = format!(
-                "no service mapping for {}: add {} to the source's lookup table",
-                f.unmapped_categories
-                    .iter()
-                    .map(|v| format!("'{v}'"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if f.unmapped_categories.len() == 1 {
-                    "it"
-                } else {
-                    "them"
-                }
-            );
-            let finding = Finding {
-                file: f.path.clone(),
-                message,
-            };
-            if gates.fail_on_unmapped_service {
-                report.gate_failures.push(finding);
-            } else {
-                report.warnings.push(finding);
-            }
+    }
+    // Unmapped categories, gathered per source: one line names each with the files it is in.
+    let mut unmapped: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    for f in &report.files {
+        for category in &f.unmapped_categories {
+            *unmapped
+                .entry(f.source.as_str())
+                .or_default()
+                .entry(category.as_str())
+                .or_default() += 1;
         }
+    }
+    let mut findings = Vec::new();
+    for (source, categories) in unmapped {
+        let list = categories
+            .iter()
+            .map(|(c, files)| format!("'{c}' ({files} file{})", if *files == 1 { "" } else { "s" }))
+            .collect::<Vec<_>>()
+            .join(", ");
+        findings.push(Finding {
+            file: format!("source '{source}'"),
+            message: format!(
+                "no service mapping for {list}; their rows were rejected: add them to the source's lookup table"
+            ),
+        });
+    }
+    if gates.fail_on_unmapped_service {
+        report.gate_failures.extend(findings);
+    } else {
+        report.warnings.extend(findings);
     }
 }
 
-/// A path as the user would recognise it: relative to the pipeline file's folder when inside it.
-fn display_path(pipeline: &Pipeline, path: &Path) -> String {
+/// A path as the user typed it, tidied (`sample_data/telephony/calls_2024-01.csv`).
+fn display_path(path: &Path) -> String {
+    lexical(path).to_string_lossy().replace('\\', "/")
+}
+
+/// A path as the manifest keeps it: relative to the pipeline file, the same from any folder.
+fn manifest_path(pipeline: &Pipeline, path: &Path) -> String {
     let base = pipeline.file.parent().unwrap_or(Path::new("."));
-    let shown = path
-        .strip_prefix(base)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf());
-    shown.to_string_lossy().replace('\\', "/")
+    relative_to(path, base).to_string_lossy().replace('\\', "/")
 }
 
 fn progress_bar(len: u64) -> ProgressBar {
@@ -655,6 +662,17 @@ pub fn collect(lf: LazyFrame, path: &Path) -> Result<DataFrame, IngestError> {
 fn data_err(path: &Path, e: impl std::fmt::Display) -> IngestError {
     IngestError::Data {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        message: first_paragraph(&e.to_string()),
     }
+}
+
+/// The first paragraph of an error: polars appends the whole query plan, which helps nobody
+/// reading a cron mail.
+pub fn first_paragraph(message: &str) -> String {
+    message
+        .split("\n\n")
+        .next()
+        .unwrap_or(message)
+        .trim()
+        .to_string()
 }

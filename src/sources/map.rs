@@ -196,7 +196,7 @@ pub fn canonical(
     check_columns(raw, source)?;
     let polars_err = |e: PolarsError| SourceError::Parse {
         path: raw.path.clone(),
-        message: e.to_string(),
+        message: crate::ingest::first_paragraph(&e.to_string()),
     };
     let header = |configured: &str| raw.column(configured).unwrap_or(configured).to_string();
     let mut layers = Layers::new();
@@ -573,7 +573,7 @@ fn response_fields(
     let rating_norm = layers.normalised(&rating_column);
     let label = layers.stash(2, mapped(rating_norm.clone(), &pairs(&|l| l.label.clone())));
     let sentiment = layers.stash(
-        1,
+        2,
         mapped(rating_norm.clone(), &pairs(&|l| l.sentiment.clone())),
     );
     let score_pairs: Vec<(String, f64)> = levels

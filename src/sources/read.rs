@@ -120,7 +120,7 @@ fn open_csv(
     let (encoding, text) = decode(path, bytes, source.encoding)?;
     let polars_err = |e: PolarsError| SourceError::Parse {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        message: crate::ingest::first_paragraph(&e.to_string()),
     };
     let buffers: Arc<[polars_buffer::Buffer<u8>]> = Arc::from(vec![text.into()]);
     let mut frame = LazyCsvReader::new_with_sources(ScanSources::Buffers(buffers))

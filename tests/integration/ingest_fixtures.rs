@@ -237,7 +237,7 @@ fn windows_1252_exports_decode_and_rejects_are_private() {
 }
 
 /// Every file under a folder with its bytes, for "nothing changed" checks.
-fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+pub fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

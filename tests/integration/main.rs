@@ -3,4 +3,5 @@
 
 mod errors;
 mod ingest_fixtures;
+mod sample;
 mod util;

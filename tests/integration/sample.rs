@@ -1,0 +1,312 @@
+//! The shipped sample data through the binary: reconciliation against the generator's ground
+//! truth (`sample_data/expected_counts.json`), every source layout read correctly, idempotent re-runs.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use serde_json::Value;
+
+use crate::util::{strings, u64s, Workspace};
+
+struct Expected {
+    path: String,
+    rows: u64,
+    rejects: BTreeMap<String, u64>,
+    duplicates: u64,
+    resent: bool,
+}
+
+fn expected(ws: &Workspace) -> Vec<Expected> {
+    let text = std::fs::read_to_string(ws.path().join("sample_data/expected_counts.json"))
+        .expect("expected_counts.json");
+    let json: Value = serde_json::from_str(&text).expect("json");
+    json["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| Expected {
+            path: f["path"].as_str().expect("path").to_string(),
+            rows: f["rows"].as_u64().expect("rows"),
+            rejects: f["rejects"]
+                .as_object()
+                .expect("rejects")
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_u64().expect("count")))
+                .collect(),
+            duplicates: f["duplicates"].as_u64().expect("duplicates"),
+            resent: !f["resent_of"].is_null(),
+        })
+        .collect()
+}
+
+fn ingested_sample() -> (Workspace, crate::util::Output) {
+    let ws = Workspace::with_sample_data();
+    let out = ws.cex(&["run", "pipelines/sample.toml"]);
+    out.assert_code(0);
+    (ws, out)
+}
+
+#[test]
+fn every_file_reconciles_exactly_with_the_generators_ground_truth() {
+    let (ws, out) = ingested_sample();
+    let manifest = ws.manifest();
+    let paths = strings(&manifest, "path");
+    let rows = u64s(&manifest, "rows_read");
+    let accepted = u64s(&manifest, "accepted");
+    let rejected = u64s(&manifest, "rejected");
+    let duplicates = u64s(&manifest, "duplicates");
+    let reasons = strings(&manifest, "rejects_by_reason");
+    let expected = expected(&ws);
+    assert_eq!(expected.len(), 46);
+    for e in &expected {
+        if e.resent {
+            assert!(
+                out.stdout.contains(&format!("{}  same content as", e.path)),
+                "{} should be skipped as a re-sent file\n{}",
+                e.path,
+                out.stdout
+            );
+            assert!(!paths.iter().flatten().any(|p| p.ends_with(&e.path)));
+            continue;
+        }
+        let i = paths
+            .iter()
+            .position(|p| p.as_deref().is_some_and(|p| p.ends_with(&e.path)))
+            .unwrap_or_else(|| panic!("{} not in the manifest", e.path));
+        let want_rejected: u64 = e.rejects.values().sum();
+        assert_eq!(rows[i], e.rows, "{}: rows", e.path);
+        assert_eq!(rejected[i], want_rejected, "{}: rejected", e.path);
+        assert_eq!(duplicates[i], e.duplicates, "{}: duplicates", e.path);
+        assert_eq!(
+            rows[i],
+            accepted[i] + rejected[i] + duplicates[i],
+            "{}",
+            e.path
+        );
+        let want_reasons = e
+            .rejects
+            .iter()
+            .map(|(r, n)| format!("{r}={n}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        assert_eq!(
+            reasons[i].as_deref(),
+            Some(want_reasons.as_str()),
+            "{}",
+            e.path
+        );
+    }
+
+    // The lake holds exactly the accepted rows, each key once per source.
+    let lake_rows = ws.lake_table("contacts").height() + ws.lake_table("responses").height();
+    assert_eq!(lake_rows as u64, accepted.iter().sum::<u64>());
+    for table in ["contacts", "responses"] {
+        let df = ws.lake_table(table);
+        let distinct = df
+            .clone()
+            .lazy()
+            .select([concat_str([col("source"), col("record_key")], "|", false)
+                .n_unique()
+                .alias("n")])
+            .collect()
+            .expect("distinct");
+        assert_eq!(
+            u64s(&distinct, "n"),
+            [df.height() as u64],
+            "{table}: a key stored twice"
+        );
+    }
+}
+
+#[test]
+fn rejects_keep_raw_rows_with_reasons_privately() {
+    let (ws, _) = ingested_sample();
+    let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
+    for source in ["telephony", "face_to_face", "webforms", "satisfaction"] {
+        let dir = ws.path().join("lake/rejects").join(source);
+        for f in std::fs::read_dir(&dir).expect("rejects dir") {
+            let path = f.expect("entry").path();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+                assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+            }
+            let df = CsvReadOptions::default()
+                .with_has_header(true)
+                .with_infer_schema_length(Some(0))
+                .try_into_reader_with_file_path(Some(path.clone()))
+                .expect("reader")
+                .finish()
+                .expect("read rejects");
+            for r in strings(&df, "cex_reason").into_iter().flatten() {
+                *by_reason.entry(r).or_default() += 1;
+            }
+            // The raw columns come first, as in the export.
+            assert_ne!(df.get_column_names()[0].as_str(), "cex_row");
+        }
+    }
+    let mut want: BTreeMap<String, u64> = BTreeMap::new();
+    for e in expected(&ws) {
+        for (r, n) in e.rejects {
+            *want.entry(r).or_default() += n;
+        }
+    }
+    assert_eq!(by_reason, want);
+}
+
+#[test]
+fn a_second_run_changes_nothing() {
+    let (ws, _) = ingested_sample();
+    let before = crate::ingest_fixtures::snapshot(&ws.path().join("lake"));
+    let again = ws.cex(&["run", "pipelines/sample.toml"]);
+    again.assert_code(0);
+    assert_eq!(
+        again.stdout.matches("already in the lake").count(),
+        46,
+        "{}",
+        again.stdout
+    );
+    assert!(again.stderr.contains("nothing new"), "{}", again.stderr);
+    assert_eq!(
+        crate::ingest_fixtures::snapshot(&ws.path().join("lake")),
+        before
+    );
+}
+
+#[test]
+fn each_vendor_layout_lands_in_the_canonical_model() {
+    let (ws, _) = ingested_sample();
+    let manifest = ws.manifest();
+    let encoding_of = |needle: &str| {
+        let paths = strings(&manifest, "path");
+        let enc = strings(&manifest, "encoding");
+        paths
+            .iter()
+            .zip(enc)
+            .find(|(p, _)| p.as_deref().is_some_and(|p| p.contains(needle)))
+            .and_then(|(_, e)| e)
+    };
+    assert_eq!(encoding_of("telephony/").as_deref(), Some("utf-8 with BOM"));
+    assert_eq!(encoding_of("webforms/").as_deref(), Some("windows-1252"));
+    assert_eq!(encoding_of("face_to_face/").as_deref(), Some("xlsx"));
+    assert_eq!(encoding_of("satisfaction/").as_deref(), Some("utf-8"));
+
+    let contacts = ws.lake_table("contacts");
+    let count = |filter: Expr| {
+        contacts
+            .clone()
+            .lazy()
+            .filter(filter)
+            .collect()
+            .expect("filter")
+            .height()
+    };
+    // Windows-1252 form names decoded and mapped through the UTF-8 lookup.
+    assert!(count(col("category").eq(lit("Council Tax – change of address"))) > 100);
+    assert_eq!(
+        count(
+            col("category")
+                .eq(lit("Council Tax – change of address"))
+                .and(col("service").neq(lit("Council Tax")))
+        ),
+        0
+    );
+    // The Excel visits: dates from date cells, times from text, waits in minutes.
+    let visits = contacts
+        .clone()
+        .lazy()
+        .filter(col("channel").eq(lit("face_to_face")))
+        .collect()
+        .expect("visits");
+    assert!(visits.height() > 2600);
+    assert_eq!(visits.column("timestamp").expect("ts").null_count(), 0);
+    assert_eq!(
+        count(
+            col("channel")
+                .eq(lit("face_to_face"))
+                .and(col("outcome").eq(lit("walked_out")))
+        ) > 0,
+        true
+    );
+    // Every row has a financial year consistent with its date.
+    assert_eq!(
+        count(
+            col("financial_year")
+                .eq(lit("2023/24"))
+                .and(col("date").lt(lit(
+                    chrono::NaiveDate::from_ymd_opt(2023, 4, 1).expect("date")
+                )))
+        ),
+        0
+    );
+
+    let responses = ws.lake_table("responses");
+    let ratings: Vec<Option<String>> = strings(&responses, "rating");
+    assert!(ratings
+        .iter()
+        .all(|r| matches!(r.as_deref(), Some("Good" | "Average" | "Poor"))));
+    let ages = strings(&responses, "age_band");
+    let not_answered = ages
+        .iter()
+        .filter(|a| a.as_deref() == Some("Not answered"))
+        .count();
+    let refused = ages
+        .iter()
+        .filter(|a| a.as_deref() == Some("Prefer not to say"))
+        .count();
+    assert!(not_answered > 0 && refused > 0);
+    let share = (not_answered + refused) as f64 / ages.len() as f64;
+    assert!((0.1..0.3).contains(&share), "non-response share {share}");
+    for d in strings(&responses, "postcode_district")
+        .into_iter()
+        .flatten()
+    {
+        assert!(d.len() <= 4 && !d.contains(' '), "{d}");
+    }
+}
+
+#[test]
+fn comments_are_scrubbed_of_personal_data() {
+    let (ws, _) = ingested_sample();
+    let responses = ws.lake_table("responses");
+    let comments: Vec<String> = strings(&responses, "comment")
+        .into_iter()
+        .flatten()
+        .collect();
+    assert!(comments.iter().any(|c| c.contains("[email]")));
+    assert!(comments.iter().any(|c| c.contains("[phone]")));
+    let email = regex_like_email();
+    for c in &comments {
+        assert!(!email(c), "e-mail left in: {c}");
+        let digits: String = c.chars().filter(|ch| ch.is_ascii_digit()).collect();
+        assert!(!digits.contains("7700900"), "phone number left in: {c}");
+    }
+}
+
+/// A plain check for "something@something.something".
+fn regex_like_email() -> impl Fn(&str) -> bool {
+    |s: &str| {
+        s.split_whitespace().any(|w| {
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+            match w.split_once('@') {
+                Some((user, domain)) => !user.is_empty() && domain.contains('.'),
+                None => false,
+            }
+        })
+    }
+}
+
+#[test]
+fn validate_reports_the_sample_without_writing() {
+    let ws = Workspace::with_sample_data();
+    let out = ws.cex(&["validate", "pipelines/sample.toml"]);
+    out.assert_code(0);
+    assert!(out.stdout.contains("would add"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("webforms/forms_2023-24.csv"),
+        "{}",
+        out.stdout
+    );
+    assert!(!ws.path().join("lake").exists());
+}
