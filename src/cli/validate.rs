@@ -13,7 +13,13 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
         pipeline.name,
         pipeline.sources.len()
     );
-    let report = ingest(&pipeline, IngestOptions { dry_run: true })?;
+    let report = ingest(
+        &pipeline,
+        IngestOptions {
+            dry_run: true,
+            ..IngestOptions::default()
+        },
+    )?;
     print!("{}", report.render("would add"));
     Ok(if report.gate_failures.is_empty() {
         exit_codes::OK

@@ -19,7 +19,8 @@ use crate::lake::txn::Transaction;
 use crate::lake::{partition_rel, scan_files, Lake, LakeError};
 use crate::model::col as c;
 use crate::sources::map::{
-    canonical, service_pairs, BLANK_ROW, REJECT_COLUMN, REJECT_REASON, REJECT_VALUE,
+    canonical, raw_column, service_pairs, table_columns, BLANK_ROW, REJECT_COLUMN, REJECT_REASON,
+    REJECT_VALUE,
 };
 use crate::sources::read::{self, RawFile, ROW};
 use crate::sources::{reason, SourceError};
@@ -47,10 +48,22 @@ pub enum IngestError {
 }
 
 /// How to run ingest.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct IngestOptions {
     /// Check everything, write nothing (`cex validate`).
     pub dry_run: bool,
+    /// Files up to this many bytes are mapped in memory, carrying their raw text along for the
+    /// rejects; larger ones are streamed, so memory stays bounded whatever an export's size.
+    pub in_memory_limit: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            dry_run: false,
+            in_memory_limit: 256 * 1024 * 1024,
+        }
+    }
 }
 
 /// Runs ingest for every source of the pipeline.
@@ -78,6 +91,7 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
         known: &known,
         progress: &progress,
         ingested_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        options,
     };
     // Sources are independent: ingest them in parallel; files within a source go in order,
     // so an overlap between two files is kept from the earlier one.
@@ -155,6 +169,7 @@ struct Context<'a> {
     known: &'a std::collections::HashSet<String>,
     progress: &'a ProgressBar,
     ingested_at: String,
+    options: IngestOptions,
 }
 
 struct SourceOutcome {
@@ -238,6 +253,7 @@ fn ingest_source(
                         source,
                         &opened.raw,
                         mapped,
+                        opened.kept_raw,
                         &mut seen,
                         opened.shown.clone(),
                     )?;
@@ -262,6 +278,8 @@ struct Opened {
     raw: RawFile,
     shown: String,
     mapped: Option<DataFrame>,
+    /// Whether `mapped` carries the raw columns (see `map::canonical`).
+    kept_raw: bool,
 }
 
 impl Opened {
@@ -299,15 +317,24 @@ fn open_and_map(
 ) -> Result<Opened, IngestError> {
     let raw = read::open(path, source)?;
     let shown = display_path(path);
+    let in_memory = raw.size <= ctx.options.in_memory_limit;
     let mapped = if ctx.known.contains(&raw.sha256) {
         None
     } else {
-        Some(collect(
-            canonical(&raw, source, ctx.pipeline, services)?,
-            &raw.path,
-        )?)
+        let plan = canonical(&raw, source, ctx.pipeline, services, in_memory)?;
+        let engine = if in_memory {
+            Engine::InMemory
+        } else {
+            Engine::Streaming
+        };
+        Some(collect_with(plan, &raw.path, engine)?)
     };
-    Ok(Opened { raw, shown, mapped })
+    Ok(Opened {
+        raw,
+        shown,
+        mapped,
+        kept_raw: in_memory,
+    })
 }
 
 /// Parquet files to stage: (path relative to the lake, rows).
@@ -320,6 +347,7 @@ fn ingest_file(
     source: &SourceDef,
     raw: &RawFile,
     mapped: DataFrame,
+    kept_raw: bool,
     seen: &mut SeenKeys,
     shown: String,
 ) -> Result<(FileReport, Option<FileRecord>, Frames), IngestError> {
@@ -338,12 +366,12 @@ fn ingest_file(
             .lazy()
             .filter(col(REJECT_REASON).is_null().and(col(BLANK_ROW).not()))
             .filter(col(c::RECORD_KEY).is_first_distinct())
-            .drop(cols([
-                REJECT_REASON,
-                REJECT_COLUMN,
-                REJECT_VALUE,
-                BLANK_ROW,
-            ])),
+            .select(
+                table_columns(source.kind.table(), ctx.pipeline)
+                    .iter()
+                    .map(|n| col(n.as_str()))
+                    .collect::<Vec<_>>(),
+            ),
         &raw.path,
     )?;
     let mut new_rows = 0u64;
@@ -390,7 +418,7 @@ fn ingest_file(
     let rejects_by_reason = count_by(&rejected, REJECT_REASON, &raw.path)?;
     let unmapped_categories = unmapped(&rejected, &raw.path)?;
     if let (Some(txn), true) = (ctx.txn, rejected.height() > 0) {
-        let mut rows = reject_rows(raw, &rejected)?;
+        let mut rows = reject_rows(raw, &rejected, kept_raw)?;
         let mut csv = Vec::new();
         CsvWriter::new(&mut csv)
             .include_header(true)
@@ -445,7 +473,32 @@ fn ingest_file(
 
 /// The rejected rows with every raw value as it was in the file, then the row number, reason,
 /// column and offending value: fix the values and the file can be ingested again.
-fn reject_rows(raw: &RawFile, rejected: &DataFrame) -> Result<DataFrame, IngestError> {
+fn reject_rows(
+    raw: &RawFile,
+    rejected: &DataFrame,
+    kept_raw: bool,
+) -> Result<DataFrame, IngestError> {
+    let cex_columns = ["cex_row", "cex_reason", "cex_column", "cex_value"];
+    if kept_raw {
+        let mut select: Vec<Expr> = raw
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| col(raw_column(i).as_str()).alias(h.as_str()))
+            .collect();
+        select.extend(
+            [c::SOURCE_ROW, REJECT_REASON, REJECT_COLUMN, REJECT_VALUE]
+                .iter()
+                .zip(cex_columns)
+                .map(|(from, to)| col(*from).alias(to)),
+        );
+        return collect_with(
+            rejected.clone().lazy().select(select),
+            &raw.path,
+            Engine::InMemory,
+        );
+    }
+    // Streamed files did not carry their raw text: read the rejected rows back by number.
     let why = rejected
         .select([c::SOURCE_ROW, REJECT_REASON, REJECT_COLUMN, REJECT_VALUE])
         .map_err(|e| data_err(&raw.path, e))?
@@ -457,7 +510,7 @@ fn reject_rows(raw: &RawFile, rejected: &DataFrame) -> Result<DataFrame, IngestE
             col(REJECT_VALUE).alias("cex_value"),
         ]);
     let mut order: Vec<Expr> = raw.headers.iter().map(|h| col(h.as_str())).collect();
-    order.extend(["cex_row", "cex_reason", "cex_column", "cex_value"].map(col));
+    order.extend(cex_columns.map(col));
     let rows = raw
         .frame
         .clone()
@@ -654,7 +707,12 @@ fn progress_bar(len: u64) -> ProgressBar {
 /// Runs a plan on the streaming engine.
 pub fn collect(lf: LazyFrame, path: &Path) -> Result<DataFrame, IngestError> {
     // A plan with one sink always yields a single frame.
-    lf.collect_with_engine(Engine::Streaming)
+    collect_with(lf, path, Engine::Streaming)
+}
+
+/// Runs a plan on the given engine.
+fn collect_with(lf: LazyFrame, path: &Path, engine: Engine) -> Result<DataFrame, IngestError> {
+    lf.collect_with_engine(engine)
         .map(|r| r.unwrap_single())
         .map_err(|e| data_err(path, e))
 }
@@ -675,4 +733,86 @@ pub fn first_paragraph(message: &str) -> String {
         .unwrap_or(message)
         .trim()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A large file is streamed and its rejects read back from the file; a small one carries its
+    /// raw text. Both must give the same lake and the same rejects.
+    #[test]
+    fn streamed_and_in_memory_files_give_the_same_results() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let mut results = Vec::new();
+        for limit in [u64::MAX, 0] {
+            let dir = tempfile::tempdir()?;
+            std::fs::create_dir_all(dir.path().join("data"))?;
+            std::fs::write(
+                dir.path().join("data/calls.csv"),
+                "ID,When,Queue,Result\n\
+                 A1,01/04/2023 09:00:00,HSG,Answered\n\
+                 A2,31/02/2023 09:00:00,HSG,Answered\n\
+                 A3,01/04/2023 09:10:00,HSG,\"Hung, up\"\n\
+                 A1,01/04/2023 09:00:00,HSG,Answered\n\
+                 A4,02/05/2023 09:00:00,HSG,Answered\n",
+            )?;
+            std::fs::write(dir.path().join("q.csv"), "queue,service\nHSG,Housing\n")?;
+            let toml = r#"
+name = "t"
+organisation = "Org"
+lake = "lake"
+output = "out"
+[quality]
+fail_reject_share = 1.0
+[[sources]]
+name = "calls"
+kind = "calls"
+files = "data/*.csv"
+timestamp_formats = ["%d/%m/%Y %H:%M:%S"]
+[sources.columns]
+record_id = "ID"
+timestamp = "When"
+category = "Queue"
+outcome = "Result"
+[sources.service]
+lookup = "q.csv"
+[sources.outcomes]
+answered = ["Answered"]
+"#;
+            std::fs::write(dir.path().join("p.toml"), toml)?;
+            let pipeline = Pipeline::load(&dir.path().join("p.toml"))?;
+            let report = ingest(
+                &pipeline,
+                IngestOptions {
+                    in_memory_limit: limit,
+                    ..IngestOptions::default()
+                },
+            )?;
+            let f = &report.files[0];
+            let counts = (f.rows_read, f.accepted, f.rejected, f.duplicates);
+            let rejects_dir = dir.path().join("lake/rejects/calls");
+            let rejects_file = std::fs::read_dir(&rejects_dir)?
+                .next()
+                .ok_or("no rejects file")??
+                .path();
+            let rejects = std::fs::read_to_string(rejects_file)?;
+            let stored = Lake::open(&dir.path().join("lake"))?
+                .scan(crate::model::Table::Contacts)?
+                .ok_or("empty lake")?
+                .select([col(c::RECORD_KEY)])
+                .sort([c::RECORD_KEY], SortMultipleOptions::default())
+                .collect()?;
+            results.push((counts, rejects, stored));
+        }
+        assert_eq!(results[0].0, (5, 2, 2, 1));
+        assert!(results[0]
+            .1
+            .contains("A2,31/02/2023 09:00:00,HSG,Answered,3,bad_date,When"));
+        assert!(results[0]
+            .1
+            .contains("\"Hung, up\",4,unknown_outcome,Result"));
+        assert_eq!(results[0], results[1]);
+        Ok(())
+    }
 }

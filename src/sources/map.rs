@@ -19,6 +19,11 @@ use crate::text::normalise_value;
 pub const REJECT_REASON: &str = "reject_reason";
 pub const REJECT_COLUMN: &str = "reject_column";
 pub const REJECT_VALUE: &str = "reject_value";
+/// The name under which the plan carries raw column `i` when asked to keep raw values.
+pub fn raw_column(i: usize) -> String {
+    format!("__raw{i}")
+}
+
 /// True for a row with every field empty (a blank line, or a line of separators): not a record.
 pub const BLANK_ROW: &str = "blank_row";
 
@@ -186,12 +191,15 @@ impl Layers {
     }
 }
 
-/// Builds the canonical plan for one raw file.
+/// Builds the canonical plan for one raw file. With `keep_raw`, the raw text of every column
+/// rides along as [`raw_column`]`(i)`, so rejected rows can be written out without reading the
+/// file again (cheap when the file is read in memory anyway).
 pub fn canonical(
     raw: &RawFile,
     source: &SourceDef,
     pipeline: &Pipeline,
     services: &[(String, String)],
+    keep_raw: bool,
 ) -> Result<LazyFrame, SourceError> {
     check_columns(raw, source)?;
     let polars_err = |e: PolarsError| SourceError::Parse {
@@ -376,7 +384,7 @@ pub fn canonical(
             .map_err(polars_err)?
             .alias(BLANK_ROW),
     );
-    let order: Vec<Expr> = table_columns(source.kind.table(), pipeline)
+    let mut order: Vec<Expr> = table_columns(source.kind.table(), pipeline)
         .iter()
         .chain(
             [REJECT_REASON, REJECT_COLUMN, REJECT_VALUE, BLANK_ROW]
@@ -385,6 +393,12 @@ pub fn canonical(
         )
         .map(|n| col(n.as_str()))
         .collect();
+    if keep_raw {
+        for (i, h) in raw.headers.iter().enumerate() {
+            out.push(col(h.as_str()).alias(raw_column(i).as_str()));
+            order.push(col(raw_column(i).as_str()));
+        }
+    }
     Ok(layers.apply(raw.frame.clone()).select(out).select(order))
 }
 
