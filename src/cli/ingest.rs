@@ -8,7 +8,7 @@ use crate::exit_codes;
 use crate::ingest::{ingest, FileStatus, IngestOptions, IngestReport};
 
 pub fn run(args: &PipelineArgs) -> anyhow::Result<i32> {
-    let pipeline = Pipeline::load(&args.pipeline)?;
+    let pipeline = super::load_pipeline(&args.pipeline, &args.sources)?;
     let report = ingest(&pipeline, IngestOptions::default())
         .with_context(|| format!("ingest for pipeline {}", args.pipeline.display()))?;
     Ok(print_and_code(&pipeline, &report, args.deny_warnings))

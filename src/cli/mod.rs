@@ -45,12 +45,55 @@ pub struct PipelineArgs {
     /// Exit with code 1 when the run has warnings (e.g. rejects above the warning share).
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Only these sources of the pipeline (by name; repeat or separate with commas).
+    #[arg(long = "source", value_delimiter = ',')]
+    pub sources: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
     /// The pipeline file to check.
     pub pipeline: PathBuf,
+    /// Only these sources of the pipeline (by name; repeat or separate with commas).
+    #[arg(long = "source", value_delimiter = ',')]
+    pub sources: Vec<String>,
+}
+
+/// Loads a pipeline file, keeping only the named sources when any are given.
+fn load_pipeline(
+    path: &std::path::Path,
+    only: &[String],
+) -> anyhow::Result<crate::config::Pipeline> {
+    let mut pipeline = crate::config::Pipeline::load(path)?;
+    if !only.is_empty() {
+        let unknown: Vec<&String> = only
+            .iter()
+            .filter(|name| pipeline.source(name).is_none())
+            .collect();
+        if !unknown.is_empty() {
+            return Err(crate::config::ConfigError {
+                file: path.to_path_buf(),
+                problems: unknown
+                    .into_iter()
+                    .map(|name| crate::config::Problem {
+                        key: "--source".into(),
+                        message: format!(
+                            "no source is named '{name}' (sources: {})",
+                            pipeline
+                                .sources
+                                .iter()
+                                .map(|s| s.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    })
+                    .collect(),
+            }
+            .into());
+        }
+        pipeline.sources.retain(|s| only.contains(&s.name));
+    }
+    Ok(pipeline)
 }
 
 #[derive(Debug, clap::Args)]

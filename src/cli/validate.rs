@@ -1,12 +1,11 @@
 //! `cex validate <pipeline>`: the pipeline file and every export checked, nothing written.
 
 use super::ValidateArgs;
-use crate::config::Pipeline;
 use crate::exit_codes;
 use crate::ingest::{ingest, IngestOptions};
 
 pub fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
-    let pipeline = Pipeline::load(&args.pipeline)?;
+    let pipeline = super::load_pipeline(&args.pipeline, &args.sources)?;
     println!(
         "{}: pipeline '{}' is valid ({} sources)",
         args.pipeline.display(),

@@ -191,21 +191,22 @@ impl SeenKeys {
         year: i32,
         month: i8,
     ) -> Result<&mut DataFrame, IngestError> {
-        if !self.by_partition.contains_key(&(year, month)) {
-            let files = lake.partition_files(source.kind.table(), &source.name, year, month)?;
-            let keys = match scan_files(&files, lake.root())? {
-                Some(lf) => collect(lf.select([col(c::RECORD_KEY)]), lake.root())?,
-                None => DataFrame::new(
-                    0,
-                    vec![Column::new_empty(c::RECORD_KEY.into(), &DataType::String)],
-                )
-                .map_err(|e| data_err(lake.root(), e))?,
-            };
-            self.by_partition.insert((year, month), keys);
+        use std::collections::hash_map::Entry;
+        match self.by_partition.entry((year, month)) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(e) => {
+                let files = lake.partition_files(source.kind.table(), &source.name, year, month)?;
+                let keys = match scan_files(&files, lake.root())? {
+                    Some(lf) => collect(lf.select([col(c::RECORD_KEY)]), lake.root())?,
+                    None => DataFrame::new(
+                        0,
+                        vec![Column::new_empty(c::RECORD_KEY.into(), &DataType::String)],
+                    )
+                    .map_err(|e| data_err(lake.root(), e))?,
+                };
+                Ok(e.insert(keys))
+            }
         }
-        self.by_partition
-            .get_mut(&(year, month))
-            .ok_or_else(|| data_err(lake.root(), "partition cache"))
     }
 }
 

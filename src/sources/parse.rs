@@ -36,7 +36,10 @@ pub fn local_timestamp(text: Expr, formats: &[String], tz: &str) -> PolarsResult
             Some(base) => with_offset(text.clone(), base)
                 .dt()
                 .convert_time_zone(zone.clone()),
-            None => naive_to_local(naive_datetime(text.clone(), &[f.clone()]), zone.clone()),
+            None => naive_to_local(
+                naive_datetime(text.clone(), std::slice::from_ref(f)),
+                zone.clone(),
+            ),
         })
         .collect();
     Ok(first_non_null(attempts))
