@@ -61,7 +61,7 @@ impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             dry_run: false,
-            in_memory_limit: 256 * 1024 * 1024,
+            in_memory_limit: 64 * 1024 * 1024,
         }
     }
 }
@@ -375,12 +375,14 @@ fn ingest_file(
             ),
         &raw.path,
     )?;
+        let (first_date, last_date) = date_range(&unique_in_file, &raw.path)?;
     let mut new_rows = 0u64;
     let mut frames = Vec::new();
     if unique_in_file.height() > 0 {
         let parts = unique_in_file
             .partition_by_stable([c::YEAR, c::MONTH], true)
             .map_err(|e| data_err(&raw.path, e))?;
+        drop(unique_in_file); // the parts hold the rows now; do not keep two copies
         for part in parts {
             let (year, month) = partition_key(&part, &raw.path)?;
             let keys = seen.keys(ctx.lake, source, year, month)?;
@@ -431,7 +433,7 @@ fn ingest_file(
             true,
         )?;
     }
-    let (first_date, last_date) = date_range(&unique_in_file, &raw.path)?;
+    
 
     let report = FileReport {
         source: source.name.clone(),

@@ -108,8 +108,19 @@ fn decode(
             Err(_) => {}
         }
     }
-    let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
-    Ok(("windows-1252", text.into_owned().into_bytes()))
+        // Decode into a string of the exact size: each byte above 0x7F becomes at most three bytes
+    // of UTF-8 (the one-call decoder reserves three times the whole file).
+    let high = bytes.iter().filter(|b| **b >= 0x80).count();
+    let mut text = String::with_capacity(bytes.len() + 2 * high);
+    let mut decoder = encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling();
+    let (result, _, _) = decoder.decode_to_string(&bytes, &mut text, true);
+    if result != encoding_rs::CoderResult::InputEmpty {
+        return Err(SourceError::Encoding {
+            path: path.to_path_buf(),
+            message: "could not decode as Windows-1252".into(),
+        });
+    }
+    Ok(("windows-1252", text.into_bytes()))
 }
 
 fn open_csv(
