@@ -8,5 +8,6 @@ pub mod generate;
 pub mod ingest;
 pub mod lake;
 pub mod model;
+pub mod output;
 pub mod sources;
 pub mod text;
