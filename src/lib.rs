@@ -6,6 +6,7 @@ pub mod config;
 pub mod exit_codes;
 pub mod generate;
 pub mod ingest;
+pub mod kpi;
 pub mod lake;
 pub mod model;
 pub mod output;

@@ -1,6 +1,7 @@
 //! The pipeline file: loading, validation and the typed `Pipeline` every stage is driven by.
 //! Validation collects every problem at once, each naming the file and the key; nothing here reads data.
 
+pub mod kpi;
 mod raw;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -286,6 +287,7 @@ pub struct Pipeline {
     pub quality: QualityGates,
     pub demographics: Vec<DemographicField>,
     pub sources: Vec<SourceDef>,
+    pub kpi: kpi::KpiConfig,
 }
 
 impl Pipeline {
@@ -446,6 +448,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
     if names.is_empty() {
         push("sources".into(), "the pipeline has no [[sources]]".into());
     }
+    let kpi = kpi::resolve(raw.kpi, &mut push);
 
     Pipeline {
         file: file.to_path_buf(),
@@ -457,6 +460,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         quality,
         demographics,
         sources,
+        kpi,
     }
 }
 

@@ -40,6 +40,8 @@ pub struct RawPipeline {
     pub demographics: BTreeMap<String, RawDemographic>,
     #[serde(default)]
     pub sources: Vec<RawSource>,
+    #[serde(default)]
+    pub kpi: Option<super::kpi::RawKpi>,
 }
 
 #[derive(Debug, Default, Deserialize)]

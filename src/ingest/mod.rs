@@ -375,7 +375,7 @@ fn ingest_file(
             ),
         &raw.path,
     )?;
-        let (first_date, last_date) = date_range(&unique_in_file, &raw.path)?;
+    let (first_date, last_date) = date_range(&unique_in_file, &raw.path)?;
     let mut new_rows = 0u64;
     let mut frames = Vec::new();
     if unique_in_file.height() > 0 {
@@ -433,7 +433,6 @@ fn ingest_file(
             true,
         )?;
     }
-    
 
     let report = FileReport {
         source: source.name.clone(),

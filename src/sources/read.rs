@@ -108,7 +108,7 @@ fn decode(
             Err(_) => {}
         }
     }
-        // Decode into a string of the exact size: each byte above 0x7F becomes at most three bytes
+    // Decode into a string of the exact size: each byte above 0x7F becomes at most three bytes
     // of UTF-8 (the one-call decoder reserves three times the whole file).
     let high = bytes.iter().filter(|b| **b >= 0x80).count();
     let mut text = String::with_capacity(bytes.len() + 2 * high);

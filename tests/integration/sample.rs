@@ -221,7 +221,7 @@ fn each_vendor_layout_lands_in_the_canonical_model() {
         .expect("visits");
     assert!(visits.height() > 2600);
     assert_eq!(visits.column("timestamp").expect("ts").null_count(), 0);
-        let walked_out = col("channel")
+    let walked_out = col("channel")
         .eq(lit("face_to_face"))
         .and(col("outcome").eq(lit("walked_out")));
     assert!(count(walked_out) > 0);

@@ -1,0 +1,341 @@
+//! The `[kpi]` part of a pipeline file: channel-shift KPIs with baselines and targets, the
+//! contact-centre definitions, RAG thresholds and unit costs. Declared by the council, never coded.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::model::{parse_financial_year, Channel, OUTCOMES};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKpi {
+    pub takeup_telephone: Option<String>,
+    pub service_level_seconds: Option<f64>,
+    pub service_level: Option<String>,
+    pub abandonment: Option<String>,
+    pub short_abandon_seconds: Option<f64>,
+    pub rag_green_progress: Option<f64>,
+    pub rag_amber_progress: Option<f64>,
+    pub min_responses_to_rank: Option<u32>,
+    pub rank_on: Option<String>,
+    #[serde(default)]
+    pub channel_shift: Vec<RawChannelShift>,
+    #[serde(default)]
+    pub unit_costs: BTreeMap<String, RawUnitCost>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChannelShift {
+    pub name: String,
+    pub channel: String,
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default)]
+    pub outcomes: Vec<String>,
+    pub baseline: String,
+    pub target_change_pct: f64,
+    pub direction: String,
+    /// Financial years this KPI is reported for (all when empty).
+    #[serde(default)]
+    pub applies_to: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUnitCost {
+    pub minutes: Option<f64>,
+    pub cost: Option<f64>,
+}
+
+/// Which telephone count digital take-up divides by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TakeupTelephone {
+    Offered,
+    Answered,
+}
+
+/// How service level is defined; the output names the definition used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceLevel {
+    /// Answered within T / offered.
+    Plain,
+    /// (Answered within T) / (answered + abandoned), short abandons left out (Genesys Cloud).
+    Genesys,
+    /// Contacts leaving the queue (answered, abandoned or callback) within T / contacts queued
+    /// (Amazon Connect).
+    AmazonConnect,
+}
+
+impl ServiceLevel {
+    pub fn describe(self, seconds: f64) -> String {
+        match self {
+            ServiceLevel::Plain => format!("answered within {seconds} s / offered"),
+            ServiceLevel::Genesys => format!(
+                "answered within {seconds} s / (answered + abandoned), short abandons excluded (Genesys)"
+            ),
+            ServiceLevel::AmazonConnect => format!(
+                "left the queue within {seconds} s (answered, abandoned or callback) / offered (Amazon Connect)"
+            ),
+        }
+    }
+}
+
+/// How abandonment is defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Abandonment {
+    /// Abandoned / offered.
+    Plain,
+    /// Abandoned / (answered + abandoned), short abandons excluded from both.
+    ExcludingShort,
+}
+
+impl Abandonment {
+    pub fn describe(self, short_seconds: f64) -> String {
+        match self {
+            Abandonment::Plain => "abandoned / offered".to_string(),
+            Abandonment::ExcludingShort => format!(
+                "abandoned / (answered + abandoned), abandons under {short_seconds} s excluded"
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Increase,
+    Reduction,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Increase => "increase",
+            Direction::Reduction => "reduction",
+        }
+    }
+}
+
+/// One channel-shift KPI: a channel's volume for some services against a baseline year.
+#[derive(Debug, Clone)]
+pub struct ChannelShiftKpi {
+    pub name: String,
+    pub channel: Channel,
+    /// Services counted; empty means every service.
+    pub services: Vec<String>,
+    /// Outcomes counted; empty means every contact of the channel.
+    pub outcomes: Vec<String>,
+    /// Financial year the baseline is taken from (its starting year).
+    pub baseline_fy: i32,
+    pub target_change_pct: f64,
+    pub direction: Direction,
+    /// Financial years (starting years) it is reported for; empty means all.
+    pub applies_to: Vec<i32>,
+}
+
+/// Handling time and cost of one contact on a channel, for the benefits estimate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UnitCost {
+    pub minutes: Option<f64>,
+    pub cost: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct KpiConfig {
+    pub takeup_telephone: TakeupTelephone,
+    pub service_level_seconds: f64,
+    pub service_level: ServiceLevel,
+    pub abandonment: Abandonment,
+    pub short_abandon_seconds: f64,
+    /// RAG: green when this share of the target change is achieved (1.0 = target met).
+    pub rag_green_progress: f64,
+    /// RAG: amber when progress is above this share (0.0 = moving the right way at all).
+    pub rag_amber_progress: f64,
+    pub min_responses_to_rank: u32,
+    /// Score benchmark ranks use: `net_satisfaction` (GovMetric) or `council_score_pct`.
+    pub rank_on: String,
+    pub channel_shift: Vec<ChannelShiftKpi>,
+    pub unit_costs: BTreeMap<Channel, UnitCost>,
+}
+
+impl Default for KpiConfig {
+    fn default() -> Self {
+        KpiConfig {
+            takeup_telephone: TakeupTelephone::Offered,
+            service_level_seconds: 20.0,
+            service_level: ServiceLevel::Plain,
+            abandonment: Abandonment::Plain,
+            short_abandon_seconds: 5.0,
+            rag_green_progress: 1.0,
+            rag_amber_progress: 0.0,
+            min_responses_to_rank: 30,
+            rank_on: "net_satisfaction".to_string(),
+            channel_shift: Vec::new(),
+            unit_costs: BTreeMap::new(),
+        }
+    }
+}
+
+/// Validates `[kpi]`, pushing every problem with its key.
+pub(super) fn resolve(raw: Option<RawKpi>, push: &mut impl FnMut(String, String)) -> KpiConfig {
+    let mut cfg = KpiConfig::default();
+    let Some(raw) = raw else {
+        return cfg;
+    };
+    match raw.takeup_telephone.as_deref() {
+        None | Some("offered") => {}
+        Some("answered") => cfg.takeup_telephone = TakeupTelephone::Answered,
+        Some(other) => push(
+            "kpi.takeup_telephone".into(),
+            format!("'{other}' is not offered or answered"),
+        ),
+    }
+    if let Some(s) = raw.service_level_seconds {
+        if s > 0.0 {
+            cfg.service_level_seconds = s;
+        } else {
+            push(
+                "kpi.service_level_seconds".into(),
+                format!("{s} is not a positive number of seconds"),
+            );
+        }
+    }
+    match raw.service_level.as_deref() {
+        None | Some("plain") => {}
+        Some("genesys") => cfg.service_level = ServiceLevel::Genesys,
+        Some("amazon_connect") => cfg.service_level = ServiceLevel::AmazonConnect,
+        Some(other) => push(
+            "kpi.service_level".into(),
+            format!("'{other}' is not plain, genesys or amazon_connect"),
+        ),
+    }
+    match raw.abandonment.as_deref() {
+        None | Some("plain") => {}
+        Some("excluding_short") => cfg.abandonment = Abandonment::ExcludingShort,
+        Some(other) => push(
+            "kpi.abandonment".into(),
+            format!("'{other}' is not plain or excluding_short"),
+        ),
+    }
+    if let Some(s) = raw.short_abandon_seconds {
+        cfg.short_abandon_seconds = s;
+    }
+    if let Some(g) = raw.rag_green_progress {
+        cfg.rag_green_progress = g;
+    }
+    if let Some(a) = raw.rag_amber_progress {
+        cfg.rag_amber_progress = a;
+    }
+    if cfg.rag_amber_progress > cfg.rag_green_progress {
+        push(
+            "kpi.rag_amber_progress".into(),
+            "must not be above kpi.rag_green_progress".into(),
+        );
+    }
+    if let Some(n) = raw.min_responses_to_rank {
+        cfg.min_responses_to_rank = n;
+    }
+    match raw.rank_on.as_deref() {
+        None => {}
+        Some(s @ ("net_satisfaction" | "council_score_pct" | "satisfied_pct")) => {
+            cfg.rank_on = s.to_string()
+        }
+        Some(other) => push(
+            "kpi.rank_on".into(),
+            format!("'{other}' is not net_satisfaction, council_score_pct or satisfied_pct"),
+        ),
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (i, k) in raw.channel_shift.into_iter().enumerate() {
+        let key = format!("kpi.channel_shift[{i}] ({})", k.name);
+        if !names.insert(k.name.clone()) {
+            push(format!("{key}.name"), "two KPIs share this name".into());
+        }
+        let channel = Channel::parse(&k.channel).unwrap_or_else(|| {
+            push(
+                format!("{key}.channel"),
+                format!("'{}' is not a channel", k.channel),
+            );
+            Channel::Other
+        });
+        for o in &k.outcomes {
+            if !OUTCOMES.contains(&o.as_str()) {
+                push(
+                    format!("{key}.outcomes"),
+                    format!("'{o}' is not an outcome ({})", OUTCOMES.join(", ")),
+                );
+            }
+        }
+        let baseline_fy = parse_financial_year(&k.baseline).unwrap_or_else(|| {
+            push(
+                format!("{key}.baseline"),
+                format!("'{}' is not a financial year like 2022/23", k.baseline),
+            );
+            0
+        });
+        let direction = match k.direction.as_str() {
+            "increase" => Direction::Increase,
+            "reduction" | "decrease" => Direction::Reduction,
+            other => {
+                push(
+                    format!("{key}.direction"),
+                    format!("'{other}' is not increase or reduction"),
+                );
+                Direction::Increase
+            }
+        };
+        let target_sign_ok = match direction {
+            Direction::Increase => k.target_change_pct >= 0.0,
+            Direction::Reduction => k.target_change_pct <= 0.0,
+        };
+        if !target_sign_ok {
+            push(
+                format!("{key}.target_change_pct"),
+                format!(
+                    "{} does not match direction = \"{}\" (a reduction target is negative, e.g. -5)",
+                    k.target_change_pct,
+                    direction.as_str()
+                ),
+            );
+        }
+        let mut applies_to = Vec::new();
+        for fy in &k.applies_to {
+            match parse_financial_year(fy) {
+                Some(y) => applies_to.push(y),
+                None => push(
+                    format!("{key}.applies_to"),
+                    format!("'{fy}' is not a financial year like 2023/24"),
+                ),
+            }
+        }
+        cfg.channel_shift.push(ChannelShiftKpi {
+            name: k.name,
+            channel,
+            services: k.services,
+            outcomes: k.outcomes,
+            baseline_fy,
+            target_change_pct: k.target_change_pct,
+            direction,
+            applies_to,
+        });
+    }
+    for (channel, cost) in raw.unit_costs {
+        match Channel::parse(&channel) {
+            Some(ch) => {
+                cfg.unit_costs.insert(
+                    ch,
+                    UnitCost {
+                        minutes: cost.minutes,
+                        cost: cost.cost,
+                    },
+                );
+            }
+            None => push(
+                format!("kpi.unit_costs.{channel}"),
+                format!("'{channel}' is not a channel"),
+            ),
+        }
+    }
+    cfg
+}

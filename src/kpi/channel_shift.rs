@@ -1,0 +1,505 @@
+//! Channel-shift KPIs as the pipeline file declares them: a channel's volume for some services in
+//! the reporting period against the same months of a baseline year, with target, met / not met, a
+//! RAG status and the same month a year earlier. All KPIs are computed in one lazy plan.
+
+use polars::prelude::*;
+
+use super::period::{in_months, month_name, Period};
+use super::volumes::VOLUME;
+use super::{kpi_err, KpiError};
+use crate::config::kpi::{ChannelShiftKpi, KpiConfig};
+use crate::model::{col as c, financial_year_label};
+
+/// The channel-shift table for `period`, one row per KPI and organisation, and warnings for KPIs
+/// whose service filter matches nothing.
+pub fn channel_shift(
+    volumes: &LazyFrame,
+    config: &KpiConfig,
+    period: Period,
+) -> Result<(DataFrame, Vec<String>), KpiError> {
+    let fy = period.financial_year();
+    let kpis: Vec<&ChannelShiftKpi> = config
+        .channel_shift
+        .iter()
+        .filter(|k| k.applies_to.is_empty() || k.applies_to.contains(&fy))
+        .collect();
+    let warnings = unmatched_services(volumes, &kpis)?;
+    if kpis.is_empty() {
+        return Ok((DataFrame::empty(), warnings));
+    }
+    let (last_year, last_month) = period.last_month();
+    let plans: Vec<LazyFrame> = kpis
+        .iter()
+        .map(|k| kpi_plan(volumes, k, period, (last_year, last_month)))
+        .collect();
+    let table = concat(plans, UnionArgs::default())
+        .map_err(kpi_err)?
+        .with_columns(derived(
+            config.rag_green_progress,
+            config.rag_amber_progress,
+        ))
+        .select(output_columns())
+        .collect()
+        .map_err(kpi_err)?;
+    Ok((table, warnings))
+}
+
+/// Sums for one KPI: current period, the same months of the baseline year, the last month and the
+/// same month a year earlier.
+fn kpi_plan(
+    volumes: &LazyFrame,
+    k: &ChannelShiftKpi,
+    period: Period,
+    (last_year, last_month): (i32, i8),
+) -> LazyFrame {
+    let fy = period.financial_year();
+    let mut filter = col(c::CHANNEL).eq(lit(k.channel.as_str()));
+    if !k.services.is_empty() {
+        filter = filter.and(col(c::SERVICE).is_in(
+            lit(Series::new("s".into(), k.services.clone())).implode(false),
+            false,
+        ));
+    }
+    if !k.outcomes.is_empty() {
+        filter = filter.and(col(c::OUTCOME).is_in(
+            lit(Series::new("o".into(), k.outcomes.clone())).implode(false),
+            false,
+        ));
+    }
+    // The filter sits inside each sum, so every organisation gets a row (zeros when nothing
+    // matches) rather than silently disappearing.
+    let sum_in = |months: &[(i32, i8)]| {
+        col(VOLUME)
+            .filter(filter.clone().and(in_months(months)))
+            .sum()
+            .cast(DataType::Int64)
+    };
+    let services = if k.services.is_empty() {
+        "All services".to_string()
+    } else {
+        k.services.join(", ")
+    };
+    let baseline_label = match period {
+        Period::FinancialYear(_) => financial_year_label(k.baseline_fy),
+        Period::Month { .. } => format!("{} (same months)", financial_year_label(k.baseline_fy)),
+    };
+    volumes
+        .clone()
+        .group_by([col(c::ORGANISATION)])
+        .agg([
+            sum_in(&period.months_in(k.baseline_fy)).alias("baseline"),
+            sum_in(&period.months_in(fy)).alias("current"),
+            sum_in(&[(last_year, last_month)]).alias("month_current"),
+            sum_in(&[(last_year - 1, last_month)]).alias("month_year_earlier"),
+        ])
+        .with_columns([
+            lit(k.name.clone()).alias("kpi"),
+            lit(k.channel.as_str()).alias(c::CHANNEL),
+            lit(services).alias("services"),
+            lit(if k.outcomes.is_empty() {
+                "all contacts".to_string()
+            } else {
+                k.outcomes.join(", ")
+            })
+            .alias("counting"),
+            lit(baseline_label).alias("baseline_period"),
+            lit(period.describe()).alias("current_period"),
+            lit(k.target_change_pct).alias("target_change_pct"),
+            lit(k.direction.as_str()).alias("direction"),
+            lit(month_name(last_year, last_month)).alias("month"),
+            lit(month_name(last_year - 1, last_month)).alias("month_a_year_earlier"),
+        ])
+}
+
+/// Change, change %, met, progress and RAG from the sums. RAG: green when the target is met or
+/// `green` of the target change is achieved (1.0 = all of it), amber above `amber` (0.0 = moving
+/// the right way at all), red otherwise; n/a when there is no baseline.
+fn derived(green: f64, amber: f64) -> Vec<Expr> {
+    let change = (col("current") - col("baseline")).alias("change");
+    let change_pct = when(col("baseline").gt(lit(0i64)))
+        .then(
+            (col("current") - col("baseline")).cast(DataType::Float64)
+                / col("baseline").cast(DataType::Float64)
+                * lit(100.0),
+        )
+        .otherwise(lit(NULL).cast(DataType::Float64));
+    let increase = col("direction").eq(lit("increase"));
+    let met = when(change_pct.clone().is_null())
+        .then(lit("n/a"))
+        .when(
+            increase
+                .clone()
+                .and(change_pct.clone().gt_eq(col("target_change_pct")))
+                .or(increase
+                    .not()
+                    .and(change_pct.clone().lt_eq(col("target_change_pct")))),
+        )
+        .then(lit("met"))
+        .otherwise(lit("not met"));
+    let is_met = met.clone().eq(lit("met"));
+    // Progress: the share of the target change achieved (negative when moving the wrong way).
+    let progress = when(col("target_change_pct").neq(lit(0.0)))
+        .then(change_pct.clone() / col("target_change_pct") * lit(100.0))
+        .otherwise(lit(NULL).cast(DataType::Float64));
+    let share = progress.clone() / lit(100.0);
+    let rag = when(change_pct.clone().is_null())
+        .then(lit("n/a"))
+        .when(is_met.or(share.clone().gt_eq(lit(green))))
+        .then(lit("green"))
+        .when(share.gt(lit(amber)))
+        .then(lit("amber"))
+        .otherwise(lit("red"));
+    vec![
+        change,
+        change_pct.alias("change_pct"),
+        met.alias("status"),
+        rag.alias("rag"),
+        progress.alias("progress_pct"),
+        (col("month_current") - col("month_year_earlier")).alias("month_change"),
+    ]
+}
+
+fn output_columns() -> Vec<Expr> {
+    [
+        "kpi",
+        c::ORGANISATION,
+        c::CHANNEL,
+        "services",
+        "counting",
+        "baseline_period",
+        "baseline",
+        "current_period",
+        "current",
+        "change",
+        "change_pct",
+        "target_change_pct",
+        "direction",
+        "status",
+        "rag",
+        "progress_pct",
+        "month",
+        "month_current",
+        "month_a_year_earlier",
+        "month_year_earlier",
+        "month_change",
+    ]
+    .map(col)
+    .to_vec()
+}
+
+/// Warnings for KPIs naming services the lake does not have on that channel.
+fn unmatched_services(
+    volumes: &LazyFrame,
+    kpis: &[&ChannelShiftKpi],
+) -> Result<Vec<String>, KpiError> {
+    let present = volumes
+        .clone()
+        .select([col(c::CHANNEL), col(c::SERVICE)])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()
+        .map_err(kpi_err)?;
+    let pairs: Vec<(String, String)> = present
+        .column(c::CHANNEL)
+        .and_then(|ch| ch.str().cloned())
+        .and_then(|ch| {
+            let sv = present.column(c::SERVICE)?.str()?.clone();
+            Ok(ch
+                .iter()
+                .zip(sv.iter())
+                .filter_map(|(a, b)| Some((a?.to_string(), b?.to_string())))
+                .collect())
+        })
+        .map_err(kpi_err)?;
+    let mut warnings = Vec::new();
+    for k in kpis {
+        let on_channel: Vec<&str> = pairs
+            .iter()
+            .filter(|(ch, _)| ch == k.channel.as_str())
+            .map(|(_, s)| s.as_str())
+            .collect();
+        let missing: Vec<&String> = k
+            .services
+            .iter()
+            .filter(|s| !on_channel.contains(&s.as_str()))
+            .collect();
+        if on_channel.is_empty() || (!k.services.is_empty() && missing.len() == k.services.len()) {
+            warnings.push(format!(
+                "KPI '{}': no {} contacts for {} in the lake, so its figures are all zero (services on that channel: {})",
+                k.name,
+                k.channel,
+                if k.services.is_empty() { "any service".to_string() } else { k.services.join(", ") },
+                if on_channel.is_empty() { "none".to_string() } else { on_channel.join(", ") }
+            ));
+        } else if !missing.is_empty() {
+            warnings.push(format!(
+                "KPI '{}': service {} has no {} contacts in the lake",
+                k.name,
+                missing
+                    .iter()
+                    .map(|s| format!("'{s}'"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                k.channel
+            ));
+        }
+    }
+    Ok(warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::kpi::{Direction, KpiConfig};
+    use crate::kpi::volumes::monthly_volumes;
+    use crate::model::Channel;
+
+    /// Monthly rows (year, month, count) for a financial year: `total` in all, `march` in March.
+    fn year_of(fy: i32, total: i64, march: i64) -> Vec<(i32, i8, i64)> {
+        let rest = total - march;
+        (0..12)
+            .map(|i| {
+                let m = 4 + i;
+                let (y, m) = if m > 12 {
+                    (fy + 1, (m - 12) as i8)
+                } else {
+                    (fy, m as i8)
+                };
+                let n = if m == 3 {
+                    march
+                } else {
+                    rest / 11 + if i == 0 { rest % 11 } else { 0 }
+                };
+                (y, m, n)
+            })
+            .collect()
+    }
+
+    /// Contacts whose yearly totals are seed 002's (Oxford's Cabinet report, paragraph 15-16).
+    fn seed_002_contacts() -> LazyFrame {
+        let mut rows: Vec<(&str, &str, &str, i32, i8, i64)> = Vec::new();
+        let mut add = |channel, service, outcome, fy, total, march| {
+            for (y, m, n) in year_of(fy, total, march) {
+                rows.push((channel, service, outcome, y, m, n));
+            }
+        };
+        // Online forms submitted: 26,303 in 2022/23, +6% in 2023/24 (split across two services).
+        add("web", "Housing", "submitted", 2022, 15_000, 1_300);
+        add("web", "Revenues & Benefits", "submitted", 2022, 11_303, 950);
+        add("web", "Housing", "submitted", 2023, 15_900, 1_400);
+        add(
+            "web",
+            "Revenues & Benefits",
+            "submitted",
+            2023,
+            11_981,
+            1_000,
+        );
+        // Abandoned forms and other services do not count.
+        add("web", "Housing", "abandoned", 2023, 5_000, 400);
+        add("web", "Council Tax", "submitted", 2023, 9_000, 800);
+        // Calls: 138,419 then -1.9%, and 2,652 fewer in March 2024 than March 2023.
+        add("telephone", "Housing", "answered", 2022, 80_000, 8_000);
+        add(
+            "telephone",
+            "Revenues & Benefits",
+            "answered",
+            2022,
+            58_419,
+            6_000,
+        );
+        add("telephone", "Housing", "answered", 2023, 78_000, 6_500);
+        add(
+            "telephone",
+            "Revenues & Benefits",
+            "answered",
+            2023,
+            57_789,
+            4_848,
+        );
+        // Visits: 4,190 then -1.6%, and 69 fewer in March 2024.
+        add("face_to_face", "Housing", "served", 2022, 2_500, 240);
+        add(
+            "face_to_face",
+            "Revenues & Benefits",
+            "served",
+            2022,
+            1_690,
+            160,
+        );
+        add("face_to_face", "Housing", "served", 2023, 2_460, 200);
+        add(
+            "face_to_face",
+            "Revenues & Benefits",
+            "served",
+            2023,
+            1_663,
+            131,
+        );
+        let col_of = |f: &dyn Fn(&(&str, &str, &str, i32, i8, i64)) -> String| {
+            rows.iter().map(f).collect::<Vec<_>>()
+        };
+        df!(
+            c::ORGANISATION => vec!["Oxford City Council"; rows.len()],
+            c::CHANNEL => col_of(&|r| r.0.to_string()),
+            c::SERVICE => col_of(&|r| r.1.to_string()),
+            c::OUTCOME => col_of(&|r| r.2.to_string()),
+            c::YEAR => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            c::MONTH => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+            c::CONTACTS => rows.iter().map(|r| r.5 as u32).collect::<Vec<_>>(),
+        )
+        .map(|df| df.lazy())
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn kpi(
+        name: &str,
+        channel: Channel,
+        outcomes: &[&str],
+        target: f64,
+        direction: Direction,
+    ) -> ChannelShiftKpi {
+        ChannelShiftKpi {
+            name: name.into(),
+            channel,
+            services: vec!["Housing".into(), "Revenues & Benefits".into()],
+            outcomes: outcomes.iter().map(|s| s.to_string()).collect(),
+            baseline_fy: 2022,
+            target_change_pct: target,
+            direction,
+            applies_to: vec![],
+        }
+    }
+
+    fn seed_002_config() -> KpiConfig {
+        KpiConfig {
+            channel_shift: vec![
+                kpi(
+                    "Online forms",
+                    Channel::Web,
+                    &["submitted"],
+                    5.0,
+                    Direction::Increase,
+                ),
+                kpi("Calls", Channel::Telephone, &[], -5.0, Direction::Reduction),
+                kpi(
+                    "Visits",
+                    Channel::FaceToFace,
+                    &[],
+                    -5.0,
+                    Direction::Reduction,
+                ),
+            ],
+            ..KpiConfig::default()
+        }
+    }
+
+    fn column<T>(df: &DataFrame, name: &str, f: impl Fn(&Column) -> Vec<T>) -> Vec<T> {
+        f(df.column(name).unwrap_or_else(|e| panic!("{name}: {e}")))
+    }
+
+    #[test]
+    fn seed_002_channel_shift_table_is_reproduced() -> Result<(), KpiError> {
+        let volumes = monthly_volumes(seed_002_contacts())?;
+        let (table, warnings) =
+            channel_shift(&volumes, &seed_002_config(), Period::FinancialYear(2023))?;
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let ints = |n: &str| {
+            column(&table, n, |c| {
+                c.i64()
+                    .map(|s| s.iter().flatten().collect())
+                    .unwrap_or_default()
+            })
+        };
+        let floats = |n: &str| {
+            column(&table, n, |c| {
+                c.f64()
+                    .map(|s| s.iter().flatten().collect::<Vec<f64>>())
+                    .unwrap_or_default()
+            })
+        };
+        let strs = |n: &str| {
+            column(&table, n, |c| {
+                c.str()
+                    .map(|s| s.iter().flatten().map(String::from).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            })
+        };
+        assert_eq!(ints("baseline"), vec![26_303, 138_419, 4_190]);
+        let rounded: Vec<f64> = floats("change_pct")
+            .iter()
+            .map(|p| (p * 10.0).round() / 10.0)
+            .collect();
+        assert_eq!(rounded, vec![6.0, -1.9, -1.6]);
+        assert_eq!(strs("status"), vec!["met", "not met", "not met"]);
+        assert_eq!(strs("rag"), vec!["green", "amber", "amber"]);
+        // "2,652 fewer Contact Centre calls and 69 fewer face-to-face visits in March 2024".
+        assert_eq!(ints("month_change")[1..], [-2_652, -69]);
+        assert_eq!(strs("month"), vec!["March 2024"; 3]);
+        Ok(())
+    }
+
+    #[test]
+    fn year_to_date_compares_the_same_months() -> Result<(), KpiError> {
+        let volumes = monthly_volumes(seed_002_contacts())?;
+        let (table, _) = channel_shift(
+            &volumes,
+            &seed_002_config(),
+            Period::Month {
+                year: 2023,
+                month: 5,
+            },
+        )?;
+        let baseline: Vec<i64> = table
+            .column("baseline")
+            .and_then(|c| c.i64().map(|s| s.iter().flatten().collect()))
+            .unwrap_or_default();
+        // April and May 2022 only: (26,303 - 2,250) / 11 * 2 plus the remainder in April.
+        let april_may_forms = (15_000 - 1_300) / 11 * 2
+            + (15_000 - 1_300) % 11
+            + (11_303 - 950) / 11 * 2
+            + (11_303 - 950) % 11;
+        assert_eq!(baseline[0], april_may_forms);
+        Ok(())
+    }
+
+    #[test]
+    fn a_zero_baseline_is_not_applicable_and_an_empty_filter_warns() -> Result<(), KpiError> {
+        let volumes = monthly_volumes(seed_002_contacts())?;
+        let mut config = seed_002_config();
+        config.channel_shift = vec![
+            ChannelShiftKpi {
+                baseline_fy: 2021, // nothing recorded then
+                ..kpi(
+                    "No baseline",
+                    Channel::Web,
+                    &["submitted"],
+                    5.0,
+                    Direction::Increase,
+                )
+            },
+            ChannelShiftKpi {
+                services: vec!["Housing Services".into()], // not a service name in the lake
+                ..kpi("Typo", Channel::Web, &[], 5.0, Direction::Increase)
+            },
+        ];
+        let (table, warnings) = channel_shift(&volumes, &config, Period::FinancialYear(2023))?;
+        let status: Vec<String> = table
+            .column("status")
+            .and_then(|c| {
+                c.str()
+                    .map(|s| s.iter().flatten().map(String::from).collect())
+            })
+            .unwrap_or_default();
+        assert_eq!(status[0], "n/a");
+        assert_eq!(
+            table
+                .column("change_pct")
+                .map(|c| c.null_count())
+                .unwrap_or(0),
+            2
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("Typo") && warnings[0].contains("Housing Services"));
+        Ok(())
+    }
+}
