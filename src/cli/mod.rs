@@ -3,6 +3,7 @@
 
 mod generate;
 mod ingest;
+mod kpi;
 mod run;
 mod validate;
 
@@ -28,12 +29,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run every stage of a pipeline: ingest the exports into the lake (more stages to come).
-    Run(PipelineArgs),
+    /// Run every stage of a pipeline: ingest the exports into the lake, then compute the KPIs.
+    Run(RunArgs),
     /// Ingest the pipeline's export files into the Parquet lake; files already ingested are skipped.
     Ingest(PipelineArgs),
     /// Check the pipeline file and every export against it, without writing anything.
     Validate(ValidateArgs),
+    /// Compute the KPI tables (channel shift, take-up, contact centre...) from the lake.
+    Kpi(KpiArgs),
     /// Write realistic sample exports (seeded, reproducible), small or benchmark-sized.
     Generate(GenerateArgs),
 }
@@ -97,6 +100,35 @@ fn load_pipeline(
 }
 
 #[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub pipeline_args: PipelineArgs,
+    /// Report on a month (YYYY-MM) and its financial year to date; default: the latest month in
+    /// the lake.
+    #[arg(long, conflicts_with = "fy")]
+    pub period: Option<String>,
+    /// Report on a whole financial year (YYYY/YY, e.g. 2023/24).
+    #[arg(long)]
+    pub fy: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KpiArgs {
+    /// The pipeline file.
+    pub pipeline: PathBuf,
+    /// Report on a month (YYYY-MM) and its financial year to date; default: the latest month in
+    /// the lake.
+    #[arg(long, conflicts_with = "fy")]
+    pub period: Option<String>,
+    /// Report on a whole financial year (YYYY/YY, e.g. 2023/24).
+    #[arg(long)]
+    pub fy: Option<String>,
+    /// Exit with code 1 when there are warnings.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct GenerateArgs {
     /// Folder to write the exports into.
     #[arg(long, default_value = "sample_data")]
@@ -119,6 +151,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(args) => run::run(&args),
         Command::Ingest(args) => ingest::run(&args),
         Command::Validate(args) => validate::run(&args),
+        Command::Kpi(args) => kpi::run(&args),
         Command::Generate(args) => generate::run(&args),
     }
 }

@@ -1,7 +1,22 @@
-//! `cex run <pipeline>`: every stage in order (for now: ingest).
+//! `cex run <pipeline>`: every stage in order: ingest, then KPIs (more stages to come).
 
-use super::PipelineArgs;
+use super::RunArgs;
+use crate::exit_codes;
 
-pub fn run(args: &PipelineArgs) -> anyhow::Result<i32> {
-    super::ingest::run(args)
+pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
+    let ingest_code = super::ingest::run(&args.pipeline_args)?;
+    if ingest_code != exit_codes::OK && ingest_code != exit_codes::WARNINGS {
+        return Ok(ingest_code);
+    }
+    let pipeline = super::load_pipeline(&args.pipeline_args.pipeline, &[])?;
+    let kpis = super::kpi::kpi_stage(&pipeline, args.period.as_deref(), args.fy.as_deref())?;
+    for w in &kpis.warnings {
+        eprintln!("warning: {w}");
+    }
+    let warned = ingest_code == exit_codes::WARNINGS || !kpis.warnings.is_empty();
+    Ok(if args.pipeline_args.deny_warnings && warned {
+        exit_codes::WARNINGS
+    } else {
+        exit_codes::OK
+    })
 }

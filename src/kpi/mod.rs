@@ -1,9 +1,12 @@
 //! The KPI stage: figures computed from the lake as lazy polars plans, one module per family
 //! (volumes, channel shift, take-up, contact centre). Reads only the canonical tables.
 
+pub mod benchmark;
+pub mod benefits;
 pub mod channel_shift;
 pub mod contact_centre;
 pub mod period;
+pub mod satisfaction;
 pub mod takeup;
 pub mod volumes;
 
@@ -20,4 +23,338 @@ pub enum KpiError {
 /// A polars error as a KPI error, without the query plan polars appends.
 pub(crate) fn kpi_err(e: polars::prelude::PolarsError) -> KpiError {
     KpiError::Data(crate::ingest::first_paragraph(&e.to_string()))
+}
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use serde_json::json;
+
+use crate::config::Pipeline;
+use crate::lake::{Lake, LakeError};
+use crate::model::{col as c, Table as LakeTable};
+use crate::output::{ColumnFormat, Table};
+use period::Period;
+
+/// Everything one KPI run produces.
+pub struct KpiRun {
+    pub period: Period,
+    pub tables: Vec<Table>,
+    /// Machine-readable summary: every channel-shift KPI with its value and status.
+    pub summary: serde_json::Value,
+    pub warnings: Vec<String>,
+}
+
+/// The reporting period when none is asked for: the latest month with contacts in the lake.
+pub fn latest_month(lake: &Lake) -> Result<Period, KpiError> {
+    let contacts = scan(lake, LakeTable::Contacts)?.ok_or_else(|| {
+        KpiError::NoData("the lake holds no contacts: run `cex ingest` first".into())
+    })?;
+    let last = contacts
+        .select([(col(c::YEAR).cast(DataType::Int32) * lit(100i32)
+            + col(c::MONTH).cast(DataType::Int32))
+        .max()
+        .alias("m")])
+        .collect()
+        .map_err(kpi_err)?;
+    let m = last
+        .column("m")
+        .ok()
+        .and_then(|c| c.i32().ok().and_then(|s| s.get(0)))
+        .ok_or_else(|| KpiError::NoData("the lake holds no dated contacts".into()))?;
+    Ok(Period::Month {
+        year: m / 100,
+        month: (m % 100) as i8,
+    })
+}
+
+fn scan(lake: &Lake, table: LakeTable) -> Result<Option<LazyFrame>, KpiError> {
+    lake.scan(table)
+        .map_err(|e: LakeError| KpiError::Data(e.to_string()))
+}
+
+/// Computes every KPI table for `period` from the lake.
+pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRun, KpiError> {
+    let config = &pipeline.kpi;
+    let contacts = scan(lake, LakeTable::Contacts)?.ok_or_else(|| {
+        KpiError::NoData("the lake holds no contacts: run `cex ingest` first".into())
+    })?;
+    let volumes = volumes::monthly_volumes(contacts.clone())?
+        .collect()
+        .map_err(kpi_err)?;
+    let volumes_lf = volumes.clone().lazy();
+    let (shift, mut warnings) = channel_shift::channel_shift(&volumes_lf, config, period)?;
+    let fy = financial_year_filter(period);
+    let in_period = |lf: LazyFrame| lf.filter(fy.clone());
+
+    let collect = |lf: LazyFrame| lf.collect().map_err(kpi_err);
+    let period_volumes = collect(in_period(volumes_lf.clone()))?;
+    if volumes.height() > 0 && period_volumes.height() == 0 {
+        warnings.push(format!("the lake has no contacts in {}", period.describe()));
+    }
+    let mut tables = vec![
+        table(
+            "channel_shift",
+            "Channel shift against targets",
+            &format!(
+                "One row per KPI declared in the pipeline file: volume in {} against the same months of the baseline year, the target change, whether it is met and a RAG status (green: met; amber: moving the right way; red: not). Month columns compare {} with a year earlier.",
+                period.describe(),
+                period::month_name(period.last_month().0, period.last_month().1)
+            ),
+            shift.clone(),
+            &[("baseline", ColumnFormat::Integer), ("current", ColumnFormat::Integer), ("change", ColumnFormat::Integer),
+              ("change_pct", ColumnFormat::Percent(1)), ("target_change_pct", ColumnFormat::Percent(1)), ("progress_pct", ColumnFormat::Percent(0)),
+              ("month_current", ColumnFormat::Integer), ("month_year_earlier", ColumnFormat::Integer), ("month_change", ColumnFormat::Integer)],
+        ),
+        table(
+            "volumes",
+            "Contacts by month, channel, service and outcome",
+            "Every month from the first to the last in the lake; a month with no contacts on a channel shows 0.",
+            period_volumes,
+            &[(volumes::VOLUME, ColumnFormat::Integer)],
+        ),
+        table(
+            "digital_takeup",
+            "Digital take-up by service and month",
+            &format!(
+                "Web forms submitted / (web forms submitted + telephone calls {} + face-to-face visits).",
+                match config.takeup_telephone {
+                    crate::config::kpi::TakeupTelephone::Offered => "offered",
+                    crate::config::kpi::TakeupTelephone::Answered => "answered",
+                }
+            ),
+            collect(in_period(takeup::digital_takeup(&volumes_lf, config.takeup_telephone)?))?,
+            &[("web", ColumnFormat::Integer), ("telephone", ColumnFormat::Integer), ("face_to_face", ColumnFormat::Integer),
+              ("transactions", ColumnFormat::Integer), ("digital_takeup_pct", ColumnFormat::Percent(1))],
+        ),
+        table(
+            "channel_mix",
+            "Channel mix by month",
+            "Each channel's share of transactions (web forms submitted, calls as for take-up, every visit and other contact).",
+            collect(in_period(takeup::channel_mix(&volumes_lf, config.takeup_telephone)?))?,
+            &[("transactions", ColumnFormat::Integer), ("share_pct", ColumnFormat::Percent(1))],
+        ),
+        table(
+            "form_completion",
+            "Web form completion by service and month",
+            "Forms submitted / forms started (every form record: submitted, abandoned, draft, started).",
+            collect(in_period(takeup::form_completion(&volumes_lf)))?,
+            &[("started", ColumnFormat::Integer), ("completed", ColumnFormat::Integer), ("completion_rate_pct", ColumnFormat::Percent(1))],
+        ),
+        table(
+            "contact_centre",
+            "Contact centre by month and queue",
+            &format!(
+                "Service level: {}. Abandonment: {}. ASA: mean wait of answered calls; AHT: mean talk + wrap of answered calls; first-contact resolution: resolved at first contact / answered calls where recorded.",
+                config.service_level.describe(config.service_level_seconds),
+                config.abandonment.describe(config.short_abandon_seconds)
+            ),
+            collect(in_period(contact_centre::contact_centre(contacts.clone(), config)?))?,
+            &[("offered", ColumnFormat::Integer), ("answered", ColumnFormat::Integer), ("abandoned", ColumnFormat::Integer),
+              ("abandonment_rate_pct", ColumnFormat::Percent(1)), ("asa_seconds", ColumnFormat::Decimal(0)),
+              ("service_level_pct", ColumnFormat::Percent(1)), ("aht_seconds", ColumnFormat::Decimal(0)),
+              ("first_contact_resolution_pct", ColumnFormat::Percent(1))],
+        ),
+    ];
+    if let Some(responses) = scan(lake, LakeTable::Responses)? {
+        let responses = in_period(responses);
+        tables.extend(satisfaction_tables(
+            responses,
+            in_period(contacts_counted(&contacts, config)),
+            config,
+        )?);
+    }
+    let benefit = benefits::benefits(&shift, config)?;
+    tables.push(table(
+        "benefits_estimate",
+        "Benefits estimate (officer hours and cost)",
+        "An estimate, not a measurement: contacts avoided on each reduction KPI's channel against its baseline, times the handling minutes and unit cost assumed in the pipeline file (kpi.unit_costs), shown in each row.",
+        benefit,
+        &[("baseline", ColumnFormat::Integer), ("current", ColumnFormat::Integer), ("contacts_avoided", ColumnFormat::Integer),
+          ("assumed_minutes_per_contact", ColumnFormat::Decimal(1)), ("assumed_cost_per_contact", ColumnFormat::Decimal(2)),
+          ("officer_hours_released", ColumnFormat::Decimal(0)), ("cost_avoided", ColumnFormat::Decimal(0))],
+    ));
+    tables.retain(|t| t.frame.width() > 0);
+    let summary = summary(pipeline, period, &shift, &warnings);
+    Ok(KpiRun {
+        period,
+        tables,
+        summary,
+        warnings,
+    })
+}
+
+/// Satisfaction by channel (year and month), by service, by rating, the response rate and, when
+/// the lake pools several councils, benchmark ranks.
+fn satisfaction_tables(
+    responses: LazyFrame,
+    contacts: LazyFrame,
+    config: &crate::config::kpi::KpiConfig,
+) -> Result<Vec<Table>, KpiError> {
+    use satisfaction::{rating_counts, response_rate, satisfaction_by};
+    let collect = |lf: LazyFrame| lf.collect().map_err(kpi_err);
+    let scores: &[(&str, ColumnFormat)] = &[
+        ("responses", ColumnFormat::Integer),
+        ("positive", ColumnFormat::Integer),
+        ("neutral", ColumnFormat::Integer),
+        ("negative", ColumnFormat::Integer),
+        ("council_score_pct", ColumnFormat::Percent(1)),
+        ("net_satisfaction", ColumnFormat::Decimal(3)),
+        ("satisfied_pct", ColumnFormat::Percent(1)),
+        ("dissatisfied_pct", ColumnFormat::Percent(1)),
+    ];
+    const HOW: &str = "Council score = (Good + Average - Poor) / N, as the Cabinet report publishes it; net satisfaction = GovMetric's index, the mean of Good +1, Average 0, Poor -1; % satisfied = positive / N; % dissatisfied = negative / N. Always read a score with its N.";
+    let org_fy = [c::ORGANISATION, c::FINANCIAL_YEAR];
+    let mut tables = vec![
+        table(
+            "satisfaction_by_channel",
+            "Satisfaction by channel",
+            HOW,
+            collect(satisfaction_by(responses.clone(), &[org_fy[0], org_fy[1], c::CHANNEL]))?,
+            scores,
+        ),
+        table(
+            "satisfaction_monthly",
+            "Satisfaction by channel and month",
+            HOW,
+            collect(satisfaction_by(
+                responses.clone(),
+                &[org_fy[0], org_fy[1], c::YEAR, c::MONTH, c::CHANNEL],
+            ))?,
+            scores,
+        ),
+        table(
+            "satisfaction_by_service",
+            "Satisfaction by channel and service",
+            HOW,
+            collect(satisfaction_by(
+                responses.clone(),
+                &[org_fy[0], org_fy[1], c::CHANNEL, c::SERVICE],
+            ))?,
+            scores,
+        ),
+        table(
+            "satisfaction_ratings",
+            "Responses by rating and channel",
+            "Counts of each answer on the rating scale, and its share of the channel's responses.",
+            collect(rating_counts(responses.clone(), &[org_fy[0], org_fy[1], c::CHANNEL]))?,
+            &[("responses", ColumnFormat::Integer), ("share_pct", ColumnFormat::Percent(1))],
+        ),
+        table(
+            "response_rate",
+            "Survey response rate and mix by channel",
+            "Responses / contacts per channel, and each channel's share of responses against its share of contacts: a score from a barely surveyed channel needs care.",
+            collect(response_rate(
+                responses.clone(),
+                contacts,
+                &[org_fy[0], org_fy[1], c::CHANNEL],
+            ))?,
+            &[("responses", ColumnFormat::Integer), ("contacts", ColumnFormat::Integer),
+              ("response_rate_pct", ColumnFormat::Percent(2)), ("survey_share_pct", ColumnFormat::Percent(1)),
+              ("contact_share_pct", ColumnFormat::Percent(1))],
+        ),
+    ];
+    let organisations = collect(
+        responses
+            .clone()
+            .select([col(c::ORGANISATION).n_unique().alias("n")]),
+    )?
+    .column("n")
+    .ok()
+    .and_then(|c| c.cast(&DataType::UInt32).ok())
+    .and_then(|c| c.u32().ok().and_then(|s| s.get(0)))
+    .unwrap_or(0);
+    if organisations > 1 {
+        let monthly = satisfaction_by(responses, &[c::ORGANISATION, c::YEAR, c::MONTH, c::CHANNEL]);
+        tables.push(table(
+            "benchmark_ranks",
+            "Benchmark ranks by channel and month",
+            &format!(
+                "Councils ranked on {} per channel and month (1 = best; equal scores share a rank, ranked on full precision, shown to 2 decimals); a council needs {} responses in the month to be ranked.",
+                config.rank_on, config.min_responses_to_rank
+            ),
+            collect(benchmark::benchmark_ranks(monthly, &config.rank_on, config.min_responses_to_rank))?,
+            scores,
+        ));
+    }
+    Ok(tables)
+}
+
+/// Contacts as counted for take-up and response rates: web forms submitted only, every call
+/// (or answered calls, as configured) and every other contact.
+fn contacts_counted(contacts: &LazyFrame, config: &crate::config::kpi::KpiConfig) -> LazyFrame {
+    contacts
+        .clone()
+        .filter(takeup::counted(config.takeup_telephone))
+}
+
+/// Rows of the period's financial year (the tables show every month of it up to the period).
+fn financial_year_filter(period: Period) -> Expr {
+    let months = period.months_in(period.financial_year());
+    period::in_months(&months)
+}
+
+fn table(
+    name: &str,
+    title: &str,
+    description: &str,
+    frame: DataFrame,
+    formats: &[(&str, ColumnFormat)],
+) -> Table {
+    Table {
+        name: name.to_string(),
+        title: title.to_string(),
+        description: description.to_string(),
+        frame,
+        formats: formats
+            .iter()
+            .map(|(c, f)| (c.to_string(), *f))
+            .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+/// The run summary for cron jobs and other tools: every KPI with its value and status.
+fn summary(
+    pipeline: &Pipeline,
+    period: Period,
+    shift: &DataFrame,
+    warnings: &[String],
+) -> serde_json::Value {
+    let text = |name: &str, i: usize| -> Option<String> {
+        shift
+            .column(name)
+            .ok()?
+            .str()
+            .ok()?
+            .get(i)
+            .map(str::to_string)
+    };
+    let int = |name: &str, i: usize| -> Option<i64> { shift.column(name).ok()?.i64().ok()?.get(i) };
+    let float =
+        |name: &str, i: usize| -> Option<f64> { shift.column(name).ok()?.f64().ok()?.get(i) };
+    let kpis: Vec<serde_json::Value> = (0..shift.height())
+        .map(|i| {
+            json!({
+                "kpi": text("kpi", i),
+                "organisation": text(c::ORGANISATION, i),
+                "channel": text(c::CHANNEL, i),
+                "services": text("services", i),
+                "baseline_period": text("baseline_period", i),
+                "baseline": int("baseline", i),
+                "current_period": text("current_period", i),
+                "current": int("current", i),
+                "change_pct": float("change_pct", i).map(|v| (v * 100.0).round() / 100.0),
+                "target_change_pct": float("target_change_pct", i),
+                "status": text("status", i),
+                "rag": text("rag", i),
+            })
+        })
+        .collect();
+    json!({
+        "pipeline": pipeline.name,
+        "period": period.label(),
+        "period_description": period.describe(),
+        "kpis": kpis,
+        "warnings": warnings,
+    })
 }

@@ -10,7 +10,7 @@ use crate::model::col as c;
 
 /// A transaction for take-up and mix: web forms submitted, telephone calls offered (or answered,
 /// as configured), every visit, and every contact on any other channel.
-fn counted(telephone: TakeupTelephone) -> Expr {
+pub fn counted(telephone: TakeupTelephone) -> Expr {
     let web = col(c::CHANNEL)
         .eq(lit("web"))
         .and(col(c::OUTCOME).eq(lit("submitted")));

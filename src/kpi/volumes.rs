@@ -95,3 +95,56 @@ fn month_grid(first: i32, last: i32) -> PolarsResult<DataFrame> {
         .collect();
     df!(c::YEAR => year, c::MONTH => month, c::FINANCIAL_YEAR => fy)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_without_contacts_on_a_channel_is_zero_not_missing(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        // Visits in April and June only (the desk was closed in May); calls every month.
+        let contacts = df!(
+            c::ORGANISATION => ["Org"; 5],
+            c::CHANNEL => ["face_to_face", "face_to_face", "telephone", "telephone", "telephone"],
+            c::SERVICE => ["Housing"; 5],
+            c::OUTCOME => ["served", "served", "answered", "answered", "answered"],
+            c::YEAR => [2023i32; 5],
+            c::MONTH => [4i8, 6, 4, 5, 6],
+            c::CONTACTS => [3u32, 2, 10, 11, 12],
+        )?;
+        let v = monthly_volumes(contacts.lazy())?
+            .filter(col(c::CHANNEL).eq(lit("face_to_face")))
+            .collect()?;
+        let months: Vec<i8> = v.column(c::MONTH)?.i8()?.iter().flatten().collect();
+        let counts: Vec<i64> = v.column(VOLUME)?.i64()?.iter().flatten().collect();
+        assert_eq!(months, vec![4, 5, 6]);
+        assert_eq!(counts, vec![3, 0, 2]);
+        let fy: Vec<&str> = v
+            .column(c::FINANCIAL_YEAR)?
+            .str()?
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(fy, vec!["2023/24"; 3]);
+        Ok(())
+    }
+
+    #[test]
+    fn an_empty_lake_is_reported_not_a_panic() -> Result<(), Box<dyn std::error::Error>> {
+        let empty = df!(
+            c::ORGANISATION => Vec::<String>::new(),
+            c::CHANNEL => Vec::<String>::new(),
+            c::SERVICE => Vec::<String>::new(),
+            c::OUTCOME => Vec::<String>::new(),
+            c::YEAR => Vec::<i32>::new(),
+            c::MONTH => Vec::<i8>::new(),
+            c::CONTACTS => Vec::<u32>::new(),
+        )?;
+        assert!(matches!(
+            monthly_volumes(empty.lazy()),
+            Err(KpiError::NoData(_))
+        ));
+        Ok(())
+    }
+}

@@ -256,3 +256,38 @@ pub fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     out.sort();
     out
 }
+
+#[test]
+fn financial_years_turn_at_local_midnight_on_1_april() {
+    let ws = fixture();
+    ws.write(
+        "data/calls.csv",
+        "Call ID,Started,Queue,Result,Wait,Talk,Wrap\n\
+         Y1,31/03/2024 23:59:59,HSG,Answered,1,1,1\n\
+         Y2,01/04/2024 00:00:00,HSG,Answered,1,1,1\n\
+         Y3,2024-03-31T23:30:00+00:00,HSG,Answered,1,1,1\n\
+         Y4,2024-03-31T22:59:59+00:00,HSG,Answered,1,1,1\n\
+         Y5,31/03/2023 23:30:00,HSG,Answered,1,1,1\n",
+    );
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    let contacts = ws
+        .lake_table("contacts")
+        .sort(["record_key"], Default::default())
+        .expect("sort");
+    // 23:30 UTC on 31 March 2024 is 00:30 BST on 1 April: the new year. 22:59:59 UTC is 23:59:59 BST.
+    assert_eq!(
+        strings(&contacts, "financial_year"),
+        ["2023/24", "2024/25", "2024/25", "2023/24", "2022/23"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(
+        strings(&contacts, "date"),
+        [
+            "2024-03-31",
+            "2024-04-01",
+            "2024-04-01",
+            "2024-03-31",
+            "2023-03-31"
+        ]
+        .map(|s| Some(s.to_string()))
+    );
+}

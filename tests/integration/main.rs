@@ -3,5 +3,6 @@
 
 mod errors;
 mod ingest_fixtures;
+mod kpi;
 mod sample;
 mod util;

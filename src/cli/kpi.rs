@@ -1,0 +1,115 @@
+//! `cex kpi <pipeline> [--period 2024-03 | --fy 2023/24]`: KPI tables from the lake into the
+//! output folder, a summary on stdout.
+
+use anyhow::Context;
+
+use super::KpiArgs;
+use crate::config::Pipeline;
+use crate::exit_codes;
+use crate::kpi::period::Period;
+use crate::kpi::{compute, latest_month, KpiRun};
+use crate::lake::Lake;
+use crate::output::publish::Staging;
+
+pub fn run(args: &KpiArgs) -> anyhow::Result<i32> {
+    let pipeline = Pipeline::load(&args.pipeline)?;
+    let run = kpi_stage(&pipeline, args.period.as_deref(), args.fy.as_deref())?;
+    for w in &run.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(if args.deny_warnings && !run.warnings.is_empty() {
+        exit_codes::WARNINGS
+    } else {
+        exit_codes::OK
+    })
+}
+
+/// The KPI stage of a run: computes the tables for the period asked for (or the latest month in
+/// the lake) and publishes them under `<output>/<period>/`.
+pub(super) fn kpi_stage(
+    pipeline: &Pipeline,
+    period: Option<&str>,
+    fy: Option<&str>,
+) -> anyhow::Result<KpiRun> {
+    let lake = Lake::open(&pipeline.lake_dir)?;
+    let period = match (period, fy) {
+        (Some(p), _) => Period::parse(p)
+            .filter(|p| matches!(p, Period::Month { .. }))
+            .with_context(|| format!("--period {p}: give a month as YYYY-MM, e.g. 2024-03"))?,
+        (None, Some(f)) => Period::parse(f)
+            .filter(|p| matches!(p, Period::FinancialYear(_)))
+            .with_context(|| format!("--fy {f}: give a financial year as YYYY/YY, e.g. 2023/24"))?,
+        (None, None) => latest_month(&lake)?,
+    };
+    let run = compute(pipeline, &lake, period)?;
+    let destination = pipeline.output_dir.join(period_folder(period));
+    let staging = Staging::new(&destination)
+        .with_context(|| format!("cannot create outputs beside {}", destination.display()))?;
+    crate::output::write_tables(&staging.dir, &run.tables, "cex-kpi.xlsx")?;
+    let summary_path = staging.dir.join("kpi-summary.json");
+    std::fs::write(&summary_path, serde_json::to_string_pretty(&run.summary)?)
+        .with_context(|| format!("cannot write {}", summary_path.display()))?;
+    let published = staging
+        .publish()
+        .with_context(|| format!("cannot publish outputs to {}", destination.display()))?;
+    print_channel_shift(&run);
+    eprintln!(
+        "cex: KPIs for {} written to {} ({} tables, cex-kpi.xlsx, kpi-summary.json)",
+        run.period.describe(),
+        published.display(),
+        run.tables.len()
+    );
+    Ok(run)
+}
+
+/// `fy2023-24` or `2024-03`: a folder name per period.
+fn period_folder(period: Period) -> String {
+    match period {
+        Period::FinancialYear(_) => format!("fy{}", period.label().replace('/', "-")),
+        Period::Month { .. } => period.label(),
+    }
+}
+
+/// The headline table, as a Cabinet paper would show it.
+fn print_channel_shift(run: &KpiRun) {
+    let Some(table) = run.tables.iter().find(|t| t.name == "channel_shift") else {
+        return;
+    };
+    let df = &table.frame;
+    let text = |name: &str, i: usize| {
+        df.column(name)
+            .ok()
+            .and_then(|c| c.str().ok().and_then(|s| s.get(i).map(str::to_string)))
+            .unwrap_or_default()
+    };
+    let int = |name: &str, i: usize| {
+        df.column(name)
+            .ok()
+            .and_then(|c| c.i64().ok().and_then(|s| s.get(i)))
+    };
+    let pct = |name: &str, i: usize| {
+        df.column(name)
+            .ok()
+            .and_then(|c| c.f64().ok().and_then(|s| s.get(i)))
+            .map(|v| format!("{v:+.1}%"))
+            .unwrap_or_else(|| "n/a".into())
+    };
+    println!(
+        "{:<60} {:>10} {:>10} {:>8} {:>8}  {:<8} {}",
+        "KPI", "baseline", "current", "change", "target", "status", "RAG"
+    );
+    for i in 0..df.height() {
+        println!(
+            "{:<60} {:>10} {:>10} {:>8} {:>8}  {:<8} {}",
+            text("kpi", i),
+            int("baseline", i)
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            int("current", i).map(|v| v.to_string()).unwrap_or_default(),
+            pct("change_pct", i),
+            pct("target_change_pct", i),
+            text("status", i),
+            text("rag", i)
+        );
+    }
+}

@@ -1,0 +1,495 @@
+//! Satisfaction KPIs from `responses`: named score expressions, scores and rating counts by group,
+//! response rates against `contacts`. Lazy only: never collects, reads the lake or names a scale.
+
+use polars::prelude::*;
+
+use crate::model::{col as c, SENTIMENTS};
+
+const POSITIVE: &str = SENTIMENTS[0];
+const NEUTRAL: &str = SENTIMENTS[1];
+const NEGATIVE: &str = SENTIMENTS[2];
+
+/// Names of the columns this module outputs (besides the group columns and `contacts`).
+pub mod out {
+    /// Responses with a rating: the N every score divides by.
+    pub const RESPONSES: &str = "responses";
+    pub const POSITIVE: &str = "positive";
+    pub const NEUTRAL: &str = "neutral";
+    pub const NEGATIVE: &str = "negative";
+    pub const COUNCIL_SCORE_PCT: &str = "council_score_pct";
+    pub const NET_SATISFACTION: &str = "net_satisfaction";
+    pub const SATISFIED_PCT: &str = "satisfied_pct";
+    pub const DISSATISFIED_PCT: &str = "dissatisfied_pct";
+    pub const SHARE_PCT: &str = "share_pct";
+    pub const RESPONSE_RATE_PCT: &str = "response_rate_pct";
+    pub const SURVEY_SHARE_PCT: &str = "survey_share_pct";
+    pub const CONTACT_SHARE_PCT: &str = "contact_share_pct";
+}
+
+/// The columns `satisfaction_by` adds after the group columns, in order.
+pub const MEASURES: [&str; 8] = [
+    out::RESPONSES,
+    out::POSITIVE,
+    out::NEUTRAL,
+    out::NEGATIVE,
+    out::COUNCIL_SCORE_PCT,
+    out::NET_SATISFACTION,
+    out::SATISFIED_PCT,
+    out::DISSATISFIED_PCT,
+];
+
+/// Responses with a rating (N), as an aggregation.
+pub fn rated() -> Expr {
+    n().alias(out::RESPONSES)
+}
+
+/// Responses rated positive (Good, or the top two of five).
+pub fn positive() -> Expr {
+    sentiment_count(POSITIVE).alias(out::POSITIVE)
+}
+
+/// Responses rated neutral (Average).
+pub fn neutral() -> Expr {
+    sentiment_count(NEUTRAL).alias(out::NEUTRAL)
+}
+
+/// Responses rated negative (Poor, or the bottom two of five).
+pub fn negative() -> Expr {
+    sentiment_count(NEGATIVE).alias(out::NEGATIVE)
+}
+
+/// Oxford's published score: "Good and Average scores added together with Poor scores
+/// deducted", (positive + neutral − negative) / N × 100. Null when N = 0.
+pub fn council_score_pct() -> Expr {
+    let count = |sentiment| sentiment_count(sentiment).cast(DataType::Float64);
+    pct(count(POSITIVE) + count(NEUTRAL) - count(NEGATIVE), n()).alias(out::COUNCIL_SCORE_PCT)
+}
+
+/// GovMetric's Channel Satisfaction Index: the mean `score` (Good +1, Average 0, Poor −1), so it
+/// lies in [−1, +1]. Null when N = 0 (the mean of nothing).
+pub fn net_satisfaction() -> Expr {
+    col(c::SCORE).mean().alias(out::NET_SATISFACTION)
+}
+
+/// positive / N × 100. Null when N = 0.
+pub fn satisfied_pct() -> Expr {
+    pct(sentiment_count(POSITIVE), n()).alias(out::SATISFIED_PCT)
+}
+
+/// negative / N × 100. Null when N = 0.
+pub fn dissatisfied_pct() -> Expr {
+    pct(sentiment_count(NEGATIVE), n()).alias(out::DISSATISFIED_PCT)
+}
+
+/// One row per group of `by` (none: one row for all responses), sorted by the group columns:
+/// `responses` (N, u32), `positive`, `neutral`, `negative` (u32), `council_score_pct`,
+/// `net_satisfaction`, `satisfied_pct`, `dissatisfied_pct` (f64).
+pub fn satisfaction_by(responses: LazyFrame, by: &[&str]) -> LazyFrame {
+    let measures = [
+        rated(),
+        positive(),
+        neutral(),
+        negative(),
+        council_score_pct(),
+        net_satisfaction(),
+        satisfied_pct(),
+        dissatisfied_pct(),
+    ];
+    if by.is_empty() {
+        return responses.select(measures);
+    }
+    let keys = columns(by);
+    responses
+        .group_by(keys.clone())
+        .agg(measures)
+        .sort_by_exprs(keys, SortMultipleOptions::default())
+}
+
+/// Counts per rating, whatever the scale's labels: one row per group of `by` and `rating`, with
+/// `responses` (u32) and `share_pct` (of the group's rated responses). Sorted by the group
+/// columns, then down the scale (highest score first).
+pub fn rating_counts(responses: LazyFrame, by: &[&str]) -> LazyFrame {
+    let mut keys = columns(by);
+    keys.push(col(c::RATING));
+    let mut order = columns(by);
+    order.extend([col(c::SCORE), col(c::RATING)]);
+    let mut descending = vec![false; by.len()];
+    descending.extend([true, false]);
+    responses
+        .filter(col(c::RATING).is_not_null())
+        .group_by(keys)
+        .agg([len().alias(out::RESPONSES), col(c::SCORE).max()])
+        .with_column(
+            pct(
+                col(out::RESPONSES),
+                within_groups(col(out::RESPONSES).sum(), columns(by)),
+            )
+            .alias(out::SHARE_PCT),
+        )
+        .sort_by_exprs(
+            order,
+            SortMultipleOptions::default().with_order_descending_multi(descending),
+        )
+        .drop(cols([c::SCORE]))
+}
+
+/// Responses against contacts per group of `by`, which must include `channel`: the columns of
+/// [`satisfaction_by`], then `contacts` (sum of the `contacts` column over every outcome, so
+/// telephone counts all offered calls; u64), `response_rate_pct` (responses / contacts × 100, null
+/// where there are no contacts), `survey_share_pct` (the channel's share of the responses of the
+/// group without channel) and `contact_share_pct` (its share of the contacts), so a barely
+/// surveyed channel stands out. A group on one side only still appears, with zero counts and
+/// null scores or rates. Filter `contacts` first to count only some outcomes.
+pub fn response_rate(responses: LazyFrame, contacts: LazyFrame, by: &[&str]) -> LazyFrame {
+    let keys = columns(by);
+    let contacts = contacts.group_by(keys.clone()).agg([col(c::CONTACTS)
+        .cast(DataType::UInt64)
+        .sum()
+        .alias(c::CONTACTS)]);
+    let join = JoinArgs {
+        nulls_equal: true,
+        ..JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns)
+    };
+    let zero_counts = [
+        out::RESPONSES,
+        out::POSITIVE,
+        out::NEUTRAL,
+        out::NEGATIVE,
+        c::CONTACTS,
+    ]
+    .map(|name| col(name).fill_null(lit(0)));
+    let outside_channel: Vec<Expr> = by
+        .iter()
+        .filter(|k| **k != c::CHANNEL)
+        .map(|k| col(*k))
+        .collect();
+    let share_of_all = |name: &str| {
+        pct(
+            col(name),
+            within_groups(col(name).sum(), outside_channel.clone()),
+        )
+    };
+    satisfaction_by(responses, by)
+        .join(contacts, keys.clone(), keys.clone(), join)
+        .with_columns(zero_counts)
+        .with_columns([
+            pct(col(out::RESPONSES), col(c::CONTACTS)).alias(out::RESPONSE_RATE_PCT),
+            share_of_all(out::RESPONSES).alias(out::SURVEY_SHARE_PCT),
+            share_of_all(c::CONTACTS).alias(out::CONTACT_SHARE_PCT),
+        ])
+        .sort_by_exprs(keys, SortMultipleOptions::default())
+}
+
+/// `expr` evaluated within each group of `partition`, broadcast to the group's rows; with no
+/// partition columns the whole frame is one group.
+pub(crate) fn within_groups(expr: Expr, partition: Vec<Expr>) -> Expr {
+    // `over` fails only when there is nothing to partition by.
+    expr.clone().over(partition).unwrap_or(expr)
+}
+
+/// `part` as a percentage of `whole`: null where `whole` is 0 or null, never NaN or infinite.
+/// Multiplying before dividing makes equal fractions (3/10, 6/20) bit-identical, so they tie.
+fn pct(part: Expr, whole: Expr) -> Expr {
+    when(whole.clone().gt(lit(0)))
+        .then(part.cast(DataType::Float64) * lit(100.0) / whole.cast(DataType::Float64))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+/// N: responses with a rating (every row of a well-formed `responses` table).
+fn n() -> Expr {
+    col(c::SENTIMENT).count()
+}
+
+fn sentiment_count(sentiment: &str) -> Expr {
+    col(c::SENTIMENT).eq(lit(sentiment)).sum()
+}
+
+fn columns(names: &[&str]) -> Vec<Expr> {
+    names.iter().map(|n| col(*n)).collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// GovMetric's three-point scale: label, score, sentiment.
+    const SCALE: [(&str, f64, &str); 3] = [
+        ("Good", 1.0, POSITIVE),
+        ("Average", 0.0, NEUTRAL),
+        ("Poor", -1.0, NEGATIVE),
+    ];
+
+    /// A response-level frame: for each group, its key values (named by `key_names`) and its
+    /// Good / Average / Poor counts, one row per response.
+    pub(crate) fn responses(key_names: &[&str], groups: &[(&[&str], [u32; 3])]) -> LazyFrame {
+        let mut keys: Vec<Vec<&str>> = vec![Vec::new(); key_names.len()];
+        let (mut rating, mut score, mut sentiment) = (Vec::new(), Vec::new(), Vec::new());
+        for (values, counts) in groups {
+            for ((label, weight, feeling), n) in SCALE.iter().zip(counts) {
+                for _ in 0..*n {
+                    for (key, value) in keys.iter_mut().zip(values.iter()) {
+                        key.push(*value);
+                    }
+                    rating.push(*label);
+                    score.push(*weight);
+                    sentiment.push(*feeling);
+                }
+            }
+        }
+        let mut columns: Vec<Column> = key_names
+            .iter()
+            .zip(keys)
+            .map(|(name, values)| Column::new((*name).into(), values))
+            .collect();
+        columns.push(Column::new(c::RATING.into(), rating));
+        columns.push(Column::new(c::SCORE.into(), score));
+        columns.push(Column::new(c::SENTIMENT.into(), sentiment));
+        DataFrame::new_infer_height(columns).unwrap().lazy()
+    }
+
+    pub(crate) fn text(df: &DataFrame, name: &str, row: usize) -> String {
+        df.column(name)
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(row)
+            .unwrap()
+            .to_string()
+    }
+
+    pub(crate) fn float(df: &DataFrame, name: &str, row: usize) -> Option<f64> {
+        df.column(name).unwrap().f64().unwrap().get(row)
+    }
+
+    pub(crate) fn count(df: &DataFrame, name: &str, row: usize) -> Option<u32> {
+        df.column(name).unwrap().u32().unwrap().get(row)
+    }
+
+    /// Every float cell is a finite number or null: no NaN, no infinity.
+    fn assert_no_nan(df: &DataFrame) {
+        for column in df.columns() {
+            if let Ok(values) = column.f64() {
+                for v in (0..values.len()).filter_map(|i| values.get(i)) {
+                    assert!(v.is_finite(), "{} holds {v}", column.name());
+                }
+            }
+        }
+    }
+
+    fn one_decimal(v: f64) -> f64 {
+        (v * 10.0).round() / 10.0
+    }
+
+    /// Seed 002 paragraph 18, by financial year and channel, with Good / Average / Poor counts
+    /// that give exactly the published one-decimal scores. Webchat's 98.9% cannot come from a tiny
+    /// sample: it takes one Poor in 174 to 190 responses (two in 348 to 380, ...).
+    const OXFORD: [(&str, &str, [u32; 3], f64); 8] = [
+        ("2022/23", "telephone", [850, 58, 92], 81.6),
+        ("2023/24", "telephone", [860, 57, 83], 83.4),
+        ("2022/23", "face_to_face", [470, 23, 7], 97.2),
+        ("2023/24", "face_to_face", [215, 12, 3], 97.4),
+        ("2022/23", "webchat", [11, 1, 0], 100.0),
+        ("2023/24", "webchat", [170, 9, 1], 98.9),
+        ("2022/23", "web", [300, 240, 220], 42.1),
+        ("2023/24", "web", [560, 214, 226], 54.8),
+    ];
+
+    const BY: [&str; 3] = [c::ORGANISATION, c::FINANCIAL_YEAR, c::CHANNEL];
+
+    fn oxford_scores() -> DataFrame {
+        let keys: Vec<[&str; 3]> = OXFORD
+            .iter()
+            .map(|(fy, channel, _, _)| ["Oxford", *fy, *channel])
+            .collect();
+        let groups: Vec<(&[&str], [u32; 3])> = keys
+            .iter()
+            .zip(OXFORD)
+            .map(|(k, (_, _, counts, _))| (k.as_slice(), counts))
+            .collect();
+        satisfaction_by(responses(&BY, &groups), &BY)
+            .collect()
+            .unwrap()
+    }
+
+    fn oxford_row(df: &DataFrame, row: usize) -> ([u32; 3], f64) {
+        let (fy, channel) = (text(df, c::FINANCIAL_YEAR, row), text(df, c::CHANNEL, row));
+        OXFORD
+            .iter()
+            .find(|(f, ch, _, _)| *f == fy && *ch == channel)
+            .map(|(_, _, counts, published)| (*counts, *published))
+            .unwrap()
+    }
+
+    #[test]
+    fn council_score_reproduces_oxfords_published_figures() {
+        let df = oxford_scores();
+        assert_eq!(df.height(), OXFORD.len());
+        let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+        let mut expected = BY.to_vec();
+        expected.extend(MEASURES);
+        assert_eq!(names, expected);
+        for row in 0..df.height() {
+            let ([good, average, poor], published) = oxford_row(&df, row);
+            assert_eq!(count(&df, out::RESPONSES, row), Some(good + average + poor));
+            assert_eq!(count(&df, out::POSITIVE, row), Some(good));
+            assert_eq!(count(&df, out::NEUTRAL, row), Some(average));
+            assert_eq!(count(&df, out::NEGATIVE, row), Some(poor));
+            let score = float(&df, out::COUNCIL_SCORE_PCT, row).unwrap();
+            assert_eq!(one_decimal(score), published, "row {row}: {score}");
+        }
+        // Sorted by the group columns.
+        assert_eq!(text(&df, c::FINANCIAL_YEAR, 0), "2022/23");
+        assert_eq!(text(&df, c::CHANNEL, 0), "face_to_face");
+        assert_eq!(text(&df, c::FINANCIAL_YEAR, 7), "2023/24");
+        assert_eq!(text(&df, c::CHANNEL, 7), "webchat");
+    }
+
+    #[test]
+    fn govmetric_index_is_good_minus_poor_over_n() {
+        let df = oxford_scores();
+        for row in 0..df.height() {
+            let ([good, average, poor], _) = oxford_row(&df, row);
+            let n = f64::from(good + average + poor);
+            let index = float(&df, out::NET_SATISFACTION, row).unwrap();
+            assert!((index - (f64::from(good) - f64::from(poor)) / n).abs() < 1e-12);
+            assert!((-1.0..=1.0).contains(&index));
+            let satisfied = float(&df, out::SATISFIED_PCT, row).unwrap();
+            assert!((satisfied - f64::from(good) * 100.0 / n).abs() < 1e-9);
+            let dissatisfied = float(&df, out::DISSATISFIED_PCT, row).unwrap();
+            assert!((dissatisfied - f64::from(poor) * 100.0 / n).abs() < 1e-9);
+        }
+
+        let extremes = responses(
+            &[c::CHANNEL],
+            &[(&["telephone"], [7, 0, 0]), (&["web"], [0, 0, 4])],
+        );
+        let df = satisfaction_by(extremes, &[c::CHANNEL]).collect().unwrap();
+        assert_eq!(float(&df, out::NET_SATISFACTION, 0), Some(1.0));
+        assert_eq!(float(&df, out::COUNCIL_SCORE_PCT, 0), Some(100.0));
+        assert_eq!(float(&df, out::NET_SATISFACTION, 1), Some(-1.0));
+        assert_eq!(float(&df, out::COUNCIL_SCORE_PCT, 1), Some(-100.0));
+        assert_eq!(float(&df, out::DISSATISFIED_PCT, 1), Some(100.0));
+    }
+
+    #[test]
+    fn no_responses_gives_null_scores_not_nan() {
+        let df = satisfaction_by(responses(&[c::CHANNEL], &[]), &[])
+            .collect()
+            .unwrap();
+        assert_eq!(df.height(), 1);
+        assert_eq!(count(&df, out::RESPONSES, 0), Some(0));
+        assert_eq!(count(&df, out::POSITIVE, 0), Some(0));
+        for name in &MEASURES[4..] {
+            assert_eq!(float(&df, name, 0), None, "{name}");
+        }
+    }
+
+    fn contacts(rows: &[(&str, &str, u32)]) -> LazyFrame {
+        let channel: Vec<&str> = rows.iter().map(|r| r.0).collect();
+        let outcome: Vec<&str> = rows.iter().map(|r| r.1).collect();
+        let n: Vec<u32> = rows.iter().map(|r| r.2).collect();
+        let organisation = vec!["Oxford"; rows.len()];
+        df!(
+            c::ORGANISATION => organisation,
+            c::CHANNEL => channel,
+            c::OUTCOME => outcome,
+            c::CONTACTS => n,
+        )
+        .unwrap()
+        .lazy()
+    }
+
+    #[test]
+    fn response_rate_keeps_channels_from_either_side() {
+        let by = [c::ORGANISATION, c::CHANNEL];
+        let survey = responses(
+            &by,
+            &[
+                (&["Oxford", "telephone"], [80, 10, 10]),
+                (&["Oxford", "web"], [30, 10, 10]),
+                (&["Oxford", "webchat"], [3, 0, 0]),
+            ],
+        );
+        let volumes = contacts(&[
+            ("telephone", "answered", 900),
+            ("telephone", "abandoned", 80),
+            ("telephone", "callback", 20),
+            ("web", "submitted", 4000),
+            ("face_to_face", "served", 450),
+            ("face_to_face", "walked_out", 50),
+        ]);
+        let df = response_rate(survey, volumes, &by).collect().unwrap();
+        assert_no_nan(&df);
+        let channels: Vec<String> = (0..df.height()).map(|r| text(&df, c::CHANNEL, r)).collect();
+        assert_eq!(channels, ["face_to_face", "telephone", "web", "webchat"]);
+        let contacts_of = |row| df.column(c::CONTACTS).unwrap().u64().unwrap().get(row);
+
+        // Contacts only: zero counts, null scores, a response rate of 0.
+        assert_eq!(count(&df, out::RESPONSES, 0), Some(0));
+        assert_eq!(count(&df, out::POSITIVE, 0), Some(0));
+        assert_eq!(count(&df, out::NEGATIVE, 0), Some(0));
+        assert_eq!(contacts_of(0), Some(500));
+        for name in &MEASURES[4..] {
+            assert_eq!(float(&df, name, 0), None, "{name}");
+        }
+        assert_eq!(float(&df, out::RESPONSE_RATE_PCT, 0), Some(0.0));
+        assert_eq!(float(&df, out::SURVEY_SHARE_PCT, 0), Some(0.0));
+
+        // Telephone counts every offered call: answered, abandoned and callbacks.
+        assert_eq!(contacts_of(1), Some(1000));
+        assert_eq!(float(&df, out::RESPONSE_RATE_PCT, 1), Some(10.0));
+        assert_eq!(float(&df, out::COUNCIL_SCORE_PCT, 1), Some(80.0));
+        assert_eq!(float(&df, out::RESPONSE_RATE_PCT, 2), Some(1.25));
+
+        // Responses only: zero contacts, no response rate.
+        assert_eq!(contacts_of(3), Some(0));
+        assert_eq!(float(&df, out::RESPONSE_RATE_PCT, 3), None);
+
+        // Survey mix against contact mix: web is 73% of contacts but 33% of responses.
+        let share = |name, row| float(&df, name, row).unwrap();
+        assert!((share(out::SURVEY_SHARE_PCT, 2) - 50.0 * 100.0 / 153.0).abs() < 1e-9);
+        assert!((share(out::CONTACT_SHARE_PCT, 2) - 4000.0 * 100.0 / 5500.0).abs() < 1e-9);
+        let total = |name| (0..4).map(|row| share(name, row)).sum::<f64>();
+        assert!((total(out::SURVEY_SHARE_PCT) - 100.0).abs() < 1e-9);
+        assert!((total(out::CONTACT_SHARE_PCT) - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn rating_counts_follow_the_scale_within_each_group() {
+        let survey = responses(
+            &[c::CHANNEL],
+            &[(&["telephone"], [6, 3, 1]), (&["web"], [1, 0, 3])],
+        );
+        let df = rating_counts(survey, &[c::CHANNEL]).collect().unwrap();
+        let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [c::CHANNEL, c::RATING, out::RESPONSES, out::SHARE_PCT]
+        );
+        let rows: Vec<(String, String, Option<u32>, Option<f64>)> = (0..df.height())
+            .map(|r| {
+                (
+                    text(&df, c::CHANNEL, r),
+                    text(&df, c::RATING, r),
+                    count(&df, out::RESPONSES, r),
+                    float(&df, out::SHARE_PCT, r),
+                )
+            })
+            .collect();
+        let expected = [
+            ("telephone", "Good", 6, 60.0),
+            ("telephone", "Average", 3, 30.0),
+            ("telephone", "Poor", 1, 10.0),
+            ("web", "Good", 1, 25.0),
+            ("web", "Poor", 3, 75.0),
+        ];
+        assert_eq!(rows.len(), expected.len());
+        for (row, (channel, rating, n, share)) in rows.iter().zip(expected) {
+            assert_eq!(
+                (row.0.as_str(), row.1.as_str(), row.2),
+                (channel, rating, Some(n))
+            );
+            assert!((row.3.unwrap() - share).abs() < 1e-9);
+        }
+    }
+}

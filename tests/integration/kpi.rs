@@ -1,0 +1,182 @@
+//! `cex run` / `cex kpi` on the sample data: the tables are written in every format, their figures
+//! match what the lake holds (computed here independently), and the summary lists every KPI.
+
+use polars::prelude::*;
+use serde_json::Value;
+
+use crate::util::{strings, u64s, Workspace};
+
+fn read_csv(path: &std::path::Path) -> DataFrame {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .expect("csv reader")
+        .finish()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Contacts in the lake for a channel, services, outcome filter and financial year.
+fn lake_count(
+    contacts: &DataFrame,
+    channel: &str,
+    services: &[&str],
+    outcome: Option<&str>,
+    fy: &str,
+) -> u64 {
+    let mut filter = col("channel")
+        .eq(lit(channel))
+        .and(col("financial_year").eq(lit(fy)))
+        .and(col("service").is_in(lit(Series::new("s".into(), services)).implode(false), false));
+    if let Some(o) = outcome {
+        filter = filter.and(col("outcome").eq(lit(o)));
+    }
+    let df = contacts
+        .clone()
+        .lazy()
+        .filter(filter)
+        .select([col("contacts").cast(DataType::UInt64).sum()])
+        .collect()
+        .expect("count");
+    u64s(&df, "contacts")[0]
+}
+
+#[test]
+fn run_writes_kpi_tables_that_match_the_lake() {
+    let ws = Workspace::with_sample_data();
+    let out = ws.cex(&["run", "pipelines/sample.toml", "--fy", "2023/24"]);
+    out.assert_code(0);
+    let dir = ws.path().join("out/fy2023-24");
+    for name in [
+        "channel_shift",
+        "volumes",
+        "digital_takeup",
+        "channel_mix",
+        "form_completion",
+        "contact_centre",
+        "benefits_estimate",
+    ] {
+        assert!(
+            dir.join(format!("{name}.csv")).is_file(),
+            "{name}.csv missing"
+        );
+        assert!(
+            dir.join(format!("{name}.parquet")).is_file(),
+            "{name}.parquet missing"
+        );
+    }
+    assert!(dir.join("cex-kpi.xlsx").is_file());
+
+    // Channel shift: recount from the lake, independently of the KPI code.
+    let contacts = ws.lake_table("contacts");
+    let shift = read_csv(&dir.join("channel_shift.csv"));
+    let hrb = ["Housing", "Revenues & Benefits"];
+    let want_baseline = [
+        lake_count(&contacts, "web", &hrb, Some("submitted"), "2022/23"),
+        lake_count(&contacts, "telephone", &hrb, None, "2022/23"),
+        lake_count(&contacts, "face_to_face", &hrb, None, "2022/23"),
+    ];
+    let want_current = [
+        lake_count(&contacts, "web", &hrb, Some("submitted"), "2023/24"),
+        lake_count(&contacts, "telephone", &hrb, None, "2023/24"),
+        lake_count(&contacts, "face_to_face", &hrb, None, "2023/24"),
+    ];
+    assert_eq!(u64s(&shift, "baseline"), want_baseline);
+    assert_eq!(u64s(&shift, "current"), want_current);
+    let change_pct: Vec<f64> = shift
+        .column("change_pct")
+        .expect("change_pct")
+        .f64()
+        .expect("f64")
+        .iter()
+        .flatten()
+        .collect();
+    for i in 0..3 {
+        let expected =
+            (want_current[i] as f64 - want_baseline[i] as f64) / want_baseline[i] as f64 * 100.0;
+        assert!((change_pct[i] - expected).abs() < 1e-9);
+    }
+    // The printed headline table and the machine summary carry the same statuses.
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("kpi-summary.json")).expect("summary"),
+    )
+    .expect("json");
+    let statuses: Vec<Option<String>> = summary["kpis"]
+        .as_array()
+        .expect("kpis")
+        .iter()
+        .map(|k| k["status"].as_str().map(String::from))
+        .collect();
+    assert_eq!(statuses, strings(&shift, "status"));
+    assert_eq!(summary["period"], "2023/24");
+    for status in statuses.iter().flatten() {
+        assert!(out.stdout.contains(status.as_str()));
+    }
+
+    // Contact centre: offered calls over all queues equals the lake's telephone contacts.
+    let cc = read_csv(&dir.join("contact_centre.csv"));
+    let all = cc
+        .clone()
+        .lazy()
+        .filter(col("queue").eq(lit("All queues")))
+        .select([col("offered").sum()])
+        .collect()
+        .expect("offered");
+    let phone_fy = contacts
+        .clone()
+        .lazy()
+        .filter(
+            col("channel")
+                .eq(lit("telephone"))
+                .and(col("financial_year").eq(lit("2023/24"))),
+        )
+        .collect()
+        .expect("calls")
+        .height() as u64;
+    assert_eq!(u64s(&all, "offered"), [phone_fy]);
+    assert!(strings(&cc, "service_level_definition")[0]
+        .as_deref()
+        .is_some_and(|d| d.contains("within 20 s")));
+}
+
+#[test]
+fn kpi_for_a_month_reports_the_year_to_date_and_the_same_month_a_year_earlier() {
+    let ws = Workspace::with_sample_data();
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    let out = ws.cex(&["kpi", "pipelines/sample.toml", "--period", "2024-06"]);
+    out.assert_code(0);
+    let shift = read_csv(&ws.path().join("out/2024-06/channel_shift.csv"));
+    // 2024/25 KPIs add Waste & Recycling; their year to date is April to June.
+    assert_eq!(shift.height(), 3);
+    assert!(strings(&shift, "services")[0]
+        .as_deref()
+        .is_some_and(|s| s.contains("Waste & Recycling")));
+    assert_eq!(
+        strings(&shift, "current_period")[0].as_deref(),
+        Some("2024/25 to date (April 2024 to June 2024)")
+    );
+    assert_eq!(
+        strings(&shift, "month_a_year_earlier")[0].as_deref(),
+        Some("June 2023")
+    );
+    // Re-running replaces the folder whole.
+    ws.cex(&["kpi", "pipelines/sample.toml", "--period", "2024-06"])
+        .assert_code(0);
+    let entries = std::fs::read_dir(ws.path().join("out"))
+        .expect("out")
+        .count();
+    assert_eq!(entries, 1, "no staging folders left behind");
+}
+
+#[test]
+fn a_bad_period_is_a_clear_error() {
+    let ws = Workspace::with_sample_data();
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    let out = ws.cex(&["kpi", "pipelines/sample.toml", "--period", "March"]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr
+            .contains("--period March: give a month as YYYY-MM"),
+        "{}",
+        out.stderr
+    );
+}
