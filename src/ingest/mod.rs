@@ -197,10 +197,13 @@ impl SeenKeys {
             Entry::Vacant(e) => {
                 let files = lake.partition_files(source.kind.table(), &source.name, year, month)?;
                 let keys = match scan_files(&files, lake.root())? {
-                    Some(lf) => collect(lf.select([col(c::RECORD_KEY)]), lake.root())?,
+                    Some(lf) => collect(lf.select(key_columns()), lake.root())?,
                     None => DataFrame::new(
                         0,
-                        vec![Column::new_empty(c::RECORD_KEY.into(), &DataType::String)],
+                        vec![
+                            Column::new_empty(c::ORGANISATION.into(), &DataType::String),
+                            Column::new_empty(c::RECORD_KEY.into(), &DataType::String),
+                        ],
                     )
                     .map_err(|e| data_err(lake.root(), e))?,
                 };
@@ -208,6 +211,12 @@ impl SeenKeys {
             }
         }
     }
+}
+
+/// What makes two rows the same record: the source's key within one organisation (councils
+/// pooling a lake may use the same vendor, and so the same ids).
+fn key_columns() -> Vec<Expr> {
+    vec![col(c::ORGANISATION), col(c::RECORD_KEY)]
 }
 
 fn ingest_source(
@@ -366,7 +375,7 @@ fn ingest_file(
         mapped
             .lazy()
             .filter(col(REJECT_REASON).is_null().and(col(BLANK_ROW).not()))
-            .filter(col(c::RECORD_KEY).is_first_distinct())
+            .filter(as_struct(key_columns()).is_first_distinct())
             .select(
                 table_columns(source.kind.table(), ctx.pipeline)
                     .iter()
@@ -392,8 +401,8 @@ fn ingest_file(
                 collect(
                     part.lazy().join(
                         keys.clone().lazy(),
-                        [col(c::RECORD_KEY)],
-                        [col(c::RECORD_KEY)],
+                        key_columns(),
+                        key_columns(),
                         JoinArgs::new(JoinType::Anti),
                     ),
                     &raw.path,
@@ -404,7 +413,7 @@ fn ingest_file(
             }
             new_rows += fresh.height() as u64;
             let fresh_keys = fresh
-                .select([c::RECORD_KEY])
+                .select([c::ORGANISATION, c::RECORD_KEY])
                 .map_err(|e| data_err(&raw.path, e))?;
             keys.vstack_mut(&fresh_keys)
                 .map_err(|e| data_err(&raw.path, e))?;

@@ -20,6 +20,16 @@ pub enum KpiError {
     NoData(String),
 }
 
+/// Runs a plan on the streaming engine: KPI plans aggregate the whole lake, which need not fit
+/// in memory.
+pub(crate) fn collect(
+    lf: polars::prelude::LazyFrame,
+) -> Result<polars::prelude::DataFrame, KpiError> {
+    lf.collect_with_engine(polars::prelude::Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .map_err(kpi_err)
+}
+
 /// A polars error as a KPI error, without the query plan polars appends.
 pub(crate) fn kpi_err(e: polars::prelude::PolarsError) -> KpiError {
     KpiError::Data(crate::ingest::first_paragraph(&e.to_string()))
@@ -50,13 +60,12 @@ pub fn latest_month(lake: &Lake) -> Result<Period, KpiError> {
     let contacts = scan(lake, LakeTable::Contacts)?.ok_or_else(|| {
         KpiError::NoData("the lake holds no contacts: run `cex ingest` first".into())
     })?;
-    let last = contacts
-        .select([(col(c::YEAR).cast(DataType::Int32) * lit(100i32)
+    let last = collect(
+        contacts.select([(col(c::YEAR).cast(DataType::Int32) * lit(100i32)
             + col(c::MONTH).cast(DataType::Int32))
         .max()
-        .alias("m")])
-        .collect()
-        .map_err(kpi_err)?;
+        .alias("m")]),
+    )?;
     let m = last
         .column("m")
         .ok()
@@ -79,15 +88,12 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
     let contacts = scan(lake, LakeTable::Contacts)?.ok_or_else(|| {
         KpiError::NoData("the lake holds no contacts: run `cex ingest` first".into())
     })?;
-    let volumes = volumes::monthly_volumes(contacts.clone())?
-        .collect()
-        .map_err(kpi_err)?;
+    let volumes = collect(volumes::monthly_volumes(contacts.clone())?)?;
     let volumes_lf = volumes.clone().lazy();
     let (shift, mut warnings) = channel_shift::channel_shift(&volumes_lf, config, period)?;
     let fy = financial_year_filter(period);
     let in_period = |lf: LazyFrame| lf.filter(fy.clone());
 
-    let collect = |lf: LazyFrame| lf.collect().map_err(kpi_err);
     let period_volumes = collect(in_period(volumes_lf.clone()))?;
     if volumes.height() > 0 && period_volumes.height() == 0 {
         warnings.push(format!("the lake has no contacts in {}", period.describe()));
@@ -192,7 +198,6 @@ fn satisfaction_tables(
     config: &crate::config::kpi::KpiConfig,
 ) -> Result<Vec<Table>, KpiError> {
     use satisfaction::{rating_counts, response_rate, satisfaction_by};
-    let collect = |lf: LazyFrame| lf.collect().map_err(kpi_err);
     let scores: &[(&str, ColumnFormat)] = &[
         ("responses", ColumnFormat::Integer),
         ("positive", ColumnFormat::Integer),

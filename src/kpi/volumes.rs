@@ -22,18 +22,16 @@ pub fn monthly_volumes(contacts: LazyFrame) -> Result<LazyFrame, KpiError> {
             col(c::MONTH).cast(DataType::Int8),
         ])
         .agg([col(c::CONTACTS).cast(DataType::Int64).sum().alias(VOLUME)]);
-    let range = counted
-        .clone()
-        .select([
+    let range = super::collect(
+        counted.clone().select([
             (col(c::YEAR) * lit(12i32) + col(c::MONTH).cast(DataType::Int32))
                 .min()
                 .alias("first"),
             (col(c::YEAR) * lit(12i32) + col(c::MONTH).cast(DataType::Int32))
                 .max()
                 .alias("last"),
-        ])
-        .collect()
-        .map_err(kpi_err)?;
+        ]),
+    )?;
     let get = |name: &str| -> Option<i32> {
         range
             .column(name)

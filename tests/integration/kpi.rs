@@ -180,3 +180,47 @@ fn a_bad_period_is_a_clear_error() {
         out.stderr
     );
 }
+
+#[test]
+fn a_lake_pooling_two_councils_ranks_them() {
+    let ws = Workspace::with_sample_data();
+    // A neighbouring council's exports: same vendors, other data (another seed).
+    ws.cex(&["generate", "--out", "neighbour_data", "--seed", "7"])
+        .assert_code(0);
+    let pipeline = std::fs::read_to_string(ws.path().join("pipelines/sample.toml"))
+        .expect("pipeline")
+        .replace("Example City Council", "Neighbour District Council")
+        .replace("../sample_data/", "../neighbour_data/");
+    ws.write("pipelines/neighbour.toml", pipeline);
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    ws.cex(&["ingest", "pipelines/neighbour.toml"])
+        .assert_code(0);
+    ws.cex(&["kpi", "pipelines/sample.toml", "--fy", "2023/24"])
+        .assert_code(0);
+
+    let ranks = read_csv(&ws.path().join("out/fy2023-24/benchmark_ranks.csv"));
+    let phone = ranks
+        .clone()
+        .lazy()
+        .filter(col("channel").eq(lit("telephone")).and(col("qualifies")))
+        .collect()
+        .expect("phone");
+    // Both councils qualify on the telephone every month: ranked 1 and 2 of 2 (or 1 and 1 on a tie).
+    assert_eq!(phone.height(), 24, "{phone}");
+    assert!(u64s(&phone, "ranked_of").iter().all(|n| *n == 2));
+    let mut ranks_seen = u64s(&phone, "rank");
+    ranks_seen.sort();
+    ranks_seen.dedup();
+    assert!(ranks_seen.iter().all(|r| *r == 1 || *r == 2));
+    // Webchat has a handful of responses a month: below the minimum, so never ranked.
+    let webchat = ranks
+        .lazy()
+        .filter(col("channel").eq(lit("webchat")))
+        .collect()
+        .expect("webchat");
+    assert!(webchat.height() > 0);
+    assert_eq!(
+        webchat.column("rank").expect("rank").null_count(),
+        webchat.height()
+    );
+}
