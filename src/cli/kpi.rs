@@ -94,13 +94,18 @@ fn print_channel_shift(run: &KpiRun) {
             .map(|v| format!("{v:+.1}%"))
             .unwrap_or_else(|| "n/a".into())
     };
+    let width = (0..df.height())
+        .map(|i| text("kpi", i).chars().count())
+        .max()
+        .unwrap_or(3)
+        .max(3);
     println!(
-        "{:<60} {:>10} {:>10} {:>8} {:>8}  {:<8} {}",
+        "{:<width$} {:>10} {:>10} {:>8} {:>8}  {:<8} {}",
         "KPI", "baseline", "current", "change", "target", "status", "RAG"
     );
     for i in 0..df.height() {
         println!(
-            "{:<60} {:>10} {:>10} {:>8} {:>8}  {:<8} {}",
+            "{:<width$} {:>10} {:>10} {:>8} {:>8}  {:<8} {}",
             text("kpi", i),
             int("baseline", i)
                 .map(|v| v.to_string())
