@@ -99,9 +99,9 @@ fn print_channel_shift(run: &KpiRun) {
         .max()
         .unwrap_or(3)
         .max(3);
-    println!(
-        "{:<width$} {:>10} {:>10} {:>8} {:>8}  {:<8} {}",
-        "KPI", "baseline", "current", "change", "target", "status", "RAG"
+        println!(
+        "{:<width$} {:>10} {:>10} {:>8} {:>8}  {:<8} RAG",
+        "KPI", "baseline", "current", "change", "target", "status"
     );
     for i in 0..df.height() {
         println!(
