@@ -99,7 +99,7 @@ fn print_channel_shift(run: &KpiRun) {
         .max()
         .unwrap_or(3)
         .max(3);
-        println!(
+    println!(
         "{:<width$} {:>10} {:>10} {:>8} {:>8}  {:<8} RAG",
         "KPI", "baseline", "current", "change", "target", "status"
     );

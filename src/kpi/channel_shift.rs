@@ -274,12 +274,12 @@ mod tests {
             .collect()
     }
 
-        /// channel, service, outcome, year, month, contacts
+    /// channel, service, outcome, year, month, contacts
     type Row = (&'static str, &'static str, &'static str, i32, i8, i64);
 
     /// Contacts whose yearly totals are seed 002's (Oxford's Cabinet report, paragraph 15-16).
     fn seed_002_contacts() -> LazyFrame {
-                let mut rows: Vec<Row> = Vec::new();
+        let mut rows: Vec<Row> = Vec::new();
         let mut add = |channel, service, outcome, fy, total, march| {
             for (y, m, n) in year_of(fy, total, march) {
                 rows.push((channel, service, outcome, y, m, n));
@@ -338,9 +338,7 @@ mod tests {
             1_663,
             131,
         );
-                let col_of = |f: &dyn Fn(&Row) -> String| {
-            rows.iter().map(f).collect::<Vec<_>>()
-        };
+        let col_of = |f: &dyn Fn(&Row) -> String| rows.iter().map(f).collect::<Vec<_>>();
         df!(
             c::ORGANISATION => vec!["Oxford City Council"; rows.len()],
             c::CHANNEL => col_of(&|r| r.0.to_string()),
