@@ -22,6 +22,12 @@ pub mod col {
     pub const CONTACTS: &str = "contacts";
     pub const WAIT_SECONDS: &str = "wait_seconds";
     pub const HANDLE_SECONDS: &str = "handle_seconds";
+    /// How many of the row's contacts left the queue within the service-level threshold, where
+    /// the export counts it (interval exports); null when it is worked out from `wait_seconds`.
+    pub const WITHIN_THRESHOLD: &str = "within_threshold";
+    /// How many of the row's abandoned contacts hung up within the short-abandon time, where the
+    /// export counts it; null when it is worked out from `wait_seconds`.
+    pub const SHORT_ABANDONS: &str = "short_abandons";
     pub const RESOLVED_FIRST_CONTACT: &str = "resolved_first_contact";
     pub const LOCATION: &str = "location";
     pub const DEVICE: &str = "device";

@@ -53,6 +53,8 @@ impl std::error::Error for ConfigError {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
     Calls,
+    /// Telephony totals per interval (15 or 30 minutes) and queue, not per call.
+    CallIntervals,
     Visits,
     Webforms,
     /// Any other contact channel (webchat, e-mail...): the channel must be given.
@@ -64,6 +66,7 @@ impl SourceKind {
     fn parse(s: &str) -> Option<SourceKind> {
         Some(match s {
             "calls" => SourceKind::Calls,
+            "call_intervals" => SourceKind::CallIntervals,
             "visits" => SourceKind::Visits,
             "webforms" => SourceKind::Webforms,
             "contacts" => SourceKind::Contacts,
@@ -81,7 +84,7 @@ impl SourceKind {
 
     fn default_channel(self) -> Option<Channel> {
         match self {
-            SourceKind::Calls => Some(Channel::Telephone),
+            SourceKind::Calls | SourceKind::CallIntervals => Some(Channel::Telephone),
             SourceKind::Visits => Some(Channel::FaceToFace),
             SourceKind::Webforms => Some(Channel::Web),
             SourceKind::Contacts | SourceKind::Satisfaction => None,
@@ -162,6 +165,13 @@ pub struct ColumnMap {
     pub outcome: Option<String>,
     pub wait: Vec<String>,
     pub handle: Vec<String>,
+    /// Interval exports: calls answered, abandoned and called back in the interval, answered
+    /// within the threshold, and abandoned within the short-abandon time.
+    pub answered: Option<String>,
+    pub abandoned: Option<String>,
+    pub callbacks: Option<String>,
+    pub answered_within: Option<String>,
+    pub short_abandons: Option<String>,
     pub resolved_first_contact: Option<String>,
     pub location: Option<String>,
     pub device: Option<String>,
@@ -188,6 +198,11 @@ impl ColumnMap {
             ("rating", &self.rating),
             ("comment", &self.comment),
             ("postcode", &self.postcode),
+            ("answered", &self.answered),
+            ("abandoned", &self.abandoned),
+            ("callbacks", &self.callbacks),
+            ("answered_within", &self.answered_within),
+            ("short_abandons", &self.short_abandons),
         ];
         for (field, column) in single {
             if let Some(c) = column {
@@ -252,6 +267,8 @@ pub struct SourceDef {
     pub resolved_yes: Vec<String>,
     pub resolved_no: Vec<String>,
     pub rating_scale: Option<RatingScale>,
+    /// Interval exports: the threshold of their "answered within" count, in seconds.
+    pub interval_threshold_seconds: Option<f64>,
     /// (field name, source column) for each demographic this source carries.
     pub demographics: Vec<(String, String)>,
     pub comments: CommentPolicy,
@@ -449,6 +466,20 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         push("sources".into(), "the pipeline has no [[sources]]".into());
     }
     let kpi = kpi::resolve(raw.kpi, &mut push);
+    // An interval export counts "answered within T" for one T; the KPIs must use the same.
+    for s in &sources {
+        if let Some(t) = s.interval_threshold_seconds {
+            if (t - kpi.service_level_seconds).abs() > f64::EPSILON {
+                push(
+                    format!("sources ({}).interval_threshold_seconds", s.name),
+                    format!(
+                        "{t} s differs from kpi.service_level_seconds ({} s): the export's count cannot give that service level",
+                        kpi.service_level_seconds
+                    ),
+                );
+            }
+        }
+    }
 
     Pipeline {
         file: file.to_path_buf(),
@@ -633,6 +664,11 @@ fn resolve_source(
         outcome: c.outcome,
         wait: c.wait.map(|w| w.into_vec()).unwrap_or_default(),
         handle: c.handle.map(|h| h.into_vec()).unwrap_or_default(),
+        answered: c.answered,
+        abandoned: c.abandoned,
+        callbacks: c.callbacks,
+        answered_within: c.answered_within,
+        short_abandons: c.short_abandons,
         resolved_first_contact: c.resolved_first_contact,
         location: c.location,
         device: c.device,
@@ -742,7 +778,20 @@ fn resolve_source(
             );
         }
     }
-    if kind != SourceKind::Satisfaction {
+    if kind == SourceKind::CallIntervals {
+        if columns.answered.is_none() || columns.abandoned.is_none() {
+            push(
+                format!("{key}.columns"),
+                "an interval export needs its `answered` and `abandoned` count columns".into(),
+            );
+        }
+        if columns.answered_within.is_some() && s.interval_threshold_seconds.is_none() {
+            push(
+                format!("{key}.interval_threshold_seconds"),
+                "say which threshold the `answered_within` count uses, e.g. 20".into(),
+            );
+        }
+    } else if kind != SourceKind::Satisfaction {
         match (&columns.outcome, outcomes.is_empty(), &s.default_outcome) {
             (Some(_), true, _) => push(
                 format!("{key}.outcomes"),
@@ -906,6 +955,7 @@ fn resolve_source(
         resolved_yes,
         resolved_no,
         rating_scale,
+        interval_threshold_seconds: s.interval_threshold_seconds,
         demographics: source_demographics,
         comments,
     })

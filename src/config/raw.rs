@@ -109,6 +109,9 @@ pub struct RawSource {
     pub time_formats: Vec<String>,
     #[serde(default)]
     pub durations: Option<String>,
+    /// Interval exports: the threshold their "answered within" count uses, in seconds.
+    #[serde(default)]
+    pub interval_threshold_seconds: Option<f64>,
     #[serde(default)]
     pub default_outcome: Option<String>,
     #[serde(default)]
@@ -140,6 +143,11 @@ pub struct RawColumns {
     pub category: Option<String>,
     pub outcome: Option<String>,
     pub wait: Option<OneOrMany>,
+    pub answered: Option<String>,
+    pub abandoned: Option<String>,
+    pub callbacks: Option<String>,
+    pub answered_within: Option<String>,
+    pub short_abandons: Option<String>,
     pub handle: Option<OneOrMany>,
     pub resolved_first_contact: Option<String>,
     pub location: Option<String>,

@@ -13,14 +13,14 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use thiserror::Error;
 
-use crate::config::{lexical, relative_to, Pipeline, SourceDef};
+use crate::config::{lexical, relative_to, Pipeline, SourceDef, SourceKind};
 use crate::lake::manifest::{self, FileRecord};
 use crate::lake::txn::Transaction;
 use crate::lake::{partition_rel, scan_files, Lake, LakeError};
 use crate::model::col as c;
 use crate::sources::map::{
-    canonical, raw_column, service_pairs, table_columns, BLANK_ROW, REJECT_COLUMN, REJECT_REASON,
-    REJECT_VALUE,
+    canonical, carried_columns, expand_intervals, raw_column, service_pairs, table_columns,
+    BLANK_ROW, REJECT_COLUMN, REJECT_REASON, REJECT_VALUE,
 };
 use crate::sources::read::{self, RawFile, ROW};
 use crate::sources::{reason, SourceError};
@@ -378,7 +378,8 @@ fn ingest_file(
             .filter(as_struct(key_columns()).is_first_distinct())
             .select(
                 table_columns(source.kind.table(), ctx.pipeline)
-                    .iter()
+                    .into_iter()
+                    .chain(carried_columns(source))
                     .map(|n| col(n.as_str()))
                     .collect::<Vec<_>>(),
             ),
@@ -417,6 +418,12 @@ fn ingest_file(
                 .map_err(|e| data_err(&raw.path, e))?;
             keys.vstack_mut(&fresh_keys)
                 .map_err(|e| data_err(&raw.path, e))?;
+            // Interval exports are counted as the rows they came in; stored one per outcome.
+            let fresh = if source.kind == SourceKind::CallIntervals {
+                expand_intervals(fresh).map_err(|e| data_err(&raw.path, e))?
+            } else {
+                fresh
+            };
             let rel = format!(
                 "{}/part-{}.parquet",
                 partition_rel(source.kind.table(), &source.name, year, month),

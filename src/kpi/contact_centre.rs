@@ -27,8 +27,18 @@ fn kpis_by(calls: LazyFrame, config: &KpiConfig, service: Expr, queue: Expr) -> 
     let n = || col(c::CONTACTS).cast(DataType::Int64);
     let is = |outcome: &str| col(c::OUTCOME).eq(lit(outcome));
     let count_if = |cond: Expr| n().filter(cond).sum().cast(DataType::Int64);
-    let within = col(c::WAIT_SECONDS).lt_eq(lit(t));
-    let short = col(c::WAIT_SECONDS).lt(lit(config.short_abandon_seconds));
+    // Per-call rows are timed one by one; interval rows bring their own counts.
+    let counted_or = |count: &str, timed: Expr| {
+        col(count)
+            .cast(DataType::Int64)
+            .fill_null(when(timed).then(n()).otherwise(lit(0i64)))
+    };
+    let within = counted_or(c::WITHIN_THRESHOLD, col(c::WAIT_SECONDS).lt_eq(lit(t)));
+    let short = counted_or(
+        c::SHORT_ABANDONS,
+        col(c::WAIT_SECONDS).lt(lit(config.short_abandon_seconds)),
+    );
+    let sum_where = |value: Expr, cond: Expr| value.filter(cond).sum().cast(DataType::Int64);
     let ratio = |num: Expr, den: Expr| {
         when(den.clone().gt(lit(0.0)))
             .then(num / den * lit(100.0))
@@ -70,9 +80,12 @@ fn kpis_by(calls: LazyFrame, config: &KpiConfig, service: Expr, queue: Expr) -> 
             count_if(is("answered")).alias("answered"),
             count_if(is("abandoned")).alias("abandoned"),
             count_if(is("callback")).alias("callbacks"),
-            count_if(is("abandoned").and(short)).alias("short_abandons"),
-            count_if(is("answered").and(within.clone())).alias("answered_within"),
-            count_if(within).alias("left_queue_within"),
+            sum_where(short, is("abandoned")).alias("short_abandons"),
+            sum_where(within.clone(), is("answered")).alias("answered_within"),
+            within
+                .sum()
+                .cast(DataType::Int64)
+                .alias("left_queue_within"),
             col(c::WAIT_SECONDS)
                 .filter(is("answered"))
                 .sum()

@@ -7,12 +7,12 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::parse::{
-    cleaned, date_and_time, duration_seconds, local_timestamp, mapped, mapped_number,
+    cleaned, date_and_time, duration_seconds, local_timestamp, mapped, mapped_number, number,
 };
 use super::read::{RawFile, ROW};
 use super::scrub::{postcode_district, scrub_comment};
 use super::{reason, SourceError};
-use crate::config::{ChannelSpec, CommentPolicy, FileFormat, Pipeline, SourceDef};
+use crate::config::{ChannelSpec, CommentPolicy, FileFormat, Pipeline, SourceDef, SourceKind};
 use crate::model::{col as c, financial_year_label, Table, NOT_ANSWERED};
 use crate::text::normalise_value;
 
@@ -47,6 +47,8 @@ pub fn table_columns(table: Table, pipeline: &Pipeline) -> Vec<String> {
             c::CONTACTS,
             c::WAIT_SECONDS,
             c::HANDLE_SECONDS,
+            c::WITHIN_THRESHOLD,
+            c::SHORT_ABANDONS,
             c::RESOLVED_FIRST_CONTACT,
             c::LOCATION,
             c::DEVICE,
@@ -68,6 +70,67 @@ pub fn table_columns(table: Table, pipeline: &Pipeline) -> Vec<String> {
         .map(|s| s.to_string())
         .chain(middle)
         .chain([c::RECORD_KEY, c::SOURCE_FILE_ID, c::SOURCE_ROW].map(String::from))
+        .collect()
+}
+
+/// Interval exports carry their counts through the plan under these names until the rows are
+/// expanded into one per outcome (see [`expand_intervals`]).
+pub const INTERVAL_COUNTS: [&str; 5] = [
+    "__answered",
+    "__abandoned",
+    "__callbacks",
+    "__answered_within",
+    "__short_abandons",
+];
+
+/// Columns a source's plan carries beyond its table's.
+pub fn carried_columns(source: &SourceDef) -> Vec<String> {
+    if source.kind == SourceKind::CallIntervals {
+        INTERVAL_COUNTS.iter().map(|s| s.to_string()).collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// One interval row (answered, abandoned and callback counts) becomes up to three contact rows,
+/// one per outcome with its count in `contacts`; the wait and handling totals and the
+/// answered-within count stay on the answered row, the short abandons on the abandoned row.
+pub fn expand_intervals(df: DataFrame) -> PolarsResult<DataFrame> {
+    let outcomes = Series::new("o".into(), ["answered", "abandoned", "callback"]);
+    let is = |o: &str| col(c::OUTCOME).eq(lit(o));
+    let on_answered = |e: Expr, dtype: DataType| {
+        when(is("answered"))
+            .then(e)
+            .otherwise(lit(NULL).cast(dtype))
+    };
+    df.lazy()
+        .with_column(lit(outcomes).implode(false).alias(c::OUTCOME))
+        .explode(
+            by_name([c::OUTCOME], true, false),
+            ExplodeOptions {
+                empty_as_null: false,
+                keep_nulls: false,
+            },
+        )
+        .with_columns([
+            when(is("answered"))
+                .then(col("__answered"))
+                .when(is("abandoned"))
+                .then(col("__abandoned"))
+                .otherwise(col("__callbacks"))
+                .fill_null(lit(0u32))
+                .cast(DataType::UInt32)
+                .alias(c::CONTACTS),
+            on_answered(col(c::WAIT_SECONDS), DataType::Float64).alias(c::WAIT_SECONDS),
+            on_answered(col(c::HANDLE_SECONDS), DataType::Float64).alias(c::HANDLE_SECONDS),
+            on_answered(col("__answered_within"), DataType::UInt32).alias(c::WITHIN_THRESHOLD),
+            when(is("abandoned"))
+                .then(col("__short_abandons"))
+                .otherwise(lit(NULL).cast(DataType::UInt32))
+                .alias(c::SHORT_ABANDONS),
+        ])
+        .filter(col(c::CONTACTS).gt(lit(0u32)))
+        .drop(by_name(INTERVAL_COUNTS, true, false))
         .collect()
 }
 
@@ -385,6 +448,9 @@ pub fn canonical(
             .alias(BLANK_ROW),
     );
     let mut order: Vec<Expr> = table_columns(source.kind.table(), pipeline)
+        .into_iter()
+        .chain(carried_columns(source))
+        .collect::<Vec<_>>()
         .iter()
         .chain(
             [REJECT_REASON, REJECT_COLUMN, REJECT_VALUE, BLANK_ROW]
@@ -462,8 +528,13 @@ fn contact_fields(
     checks: &mut Vec<Check>,
     out: &mut Vec<Expr>,
 ) {
+    if source.kind == SourceKind::CallIntervals {
+        interval_counts(source, header, layers, checks, out);
+    }
     let default_outcome = source.default_outcome.clone();
     let outcome = match &source.columns.outcome {
+        // Interval rows are expanded into one row per outcome after they are checked.
+        _ if source.kind == SourceKind::CallIntervals => lit("answered"),
         Some(name) => {
             let column = header(name);
             let value = layers.text(&column);
@@ -489,6 +560,8 @@ fn contact_fields(
     };
     out.push(outcome.alias(c::OUTCOME));
     out.push(lit(1u32).alias(c::CONTACTS));
+    out.push(lit(NULL).cast(DataType::UInt32).alias(c::WITHIN_THRESHOLD));
+    out.push(lit(NULL).cast(DataType::UInt32).alias(c::SHORT_ABANDONS));
 
     for (field, columns) in [
         (c::WAIT_SECONDS, &source.columns.wait),
@@ -653,6 +726,45 @@ fn response_fields(
         }
         .alias(c::COMMENT),
     );
+}
+
+/// The counts of an interval export, checked to be whole numbers of at least 0.
+fn interval_counts(
+    source: &SourceDef,
+    header: &dyn Fn(&str) -> String,
+    layers: &mut Layers,
+    checks: &mut Vec<Check>,
+    out: &mut Vec<Expr>,
+) {
+    let cols = &source.columns;
+    let fields = [
+        (&cols.answered, INTERVAL_COUNTS[0]),
+        (&cols.abandoned, INTERVAL_COUNTS[1]),
+        (&cols.callbacks, INTERVAL_COUNTS[2]),
+        (&cols.answered_within, INTERVAL_COUNTS[3]),
+        (&cols.short_abandons, INTERVAL_COUNTS[4]),
+    ];
+    for (configured, name) in fields {
+        let Some(configured) = configured else {
+            out.push(lit(NULL).cast(DataType::UInt32).alias(name));
+            continue;
+        };
+        let column = header(configured);
+        let value = layers.text(&column);
+        let n = layers.stash(1, number(value.clone()));
+        let not_a_count = n
+            .clone()
+            .is_null()
+            .or(n.clone().lt(lit(0.0)))
+            .or(n.clone().neq(n.clone().floor()));
+        checks.push(Check {
+            failed: value.clone().is_not_null().and(not_a_count),
+            reason: reason::BAD_NUMBER,
+            column,
+            value,
+        });
+        out.push(n.fill_null(lit(0.0)).cast(DataType::UInt32).alias(name));
+    }
 }
 
 /// Whether normalised text is one of the given normalised values.

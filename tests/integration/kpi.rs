@@ -224,3 +224,175 @@ fn a_lake_pooling_two_councils_ranks_them() {
         webchat.height()
     );
 }
+
+/// One call: queue, minute of 1 April 2023 from 09:00, outcome, wait, talk.
+fn calls() -> Vec<(&'static str, u32, &'static str, u32, Option<u32>)> {
+    (0..240u32)
+        .map(|i| {
+            let queue = if i % 3 == 0 { "RB" } else { "HSG" };
+            let outcome = match i % 9 {
+                0 | 5 => "Abandoned",
+                7 => "Callback",
+                _ => "Answered",
+            };
+            let wait = (i * 37) % 95; // 0 to 94 seconds: some within 20 s, some short abandons
+            let talk = (outcome == "Answered").then_some(60 + (i * 53) % 400);
+            (queue, i / 2, outcome, wait, talk)
+        })
+        .collect()
+}
+
+const TELEPHONY_PIPELINE: &str = r#"
+name = "t"
+organisation = "Test Council"
+lake = "lake"
+output = "out"
+[[sources]]
+name = "telephony"
+KIND_AND_COLUMNS
+[sources.service]
+lookup = "queues.csv"
+"#;
+
+#[test]
+fn interval_exports_give_the_same_contact_centre_figures_as_the_calls_they_sum() {
+    let per_call = {
+        let mut s = String::from("Call,Start,Queue,Result,Wait,Talk\n");
+        for (i, (q, minute, outcome, wait, talk)) in calls().into_iter().enumerate() {
+            s.push_str(&format!(
+                "C{i},01/04/2023 {:02}:{:02}:00,{q},{outcome},{wait},{}\n",
+                9 + minute / 60,
+                minute % 60,
+                talk.map(|t| t.to_string()).unwrap_or_default()
+            ));
+        }
+        s
+    };
+    // The same calls as a 30-minute interval export.
+    let intervals = {
+        use std::collections::BTreeMap;
+        let mut agg: BTreeMap<(u32, &str), [u64; 7]> = BTreeMap::new();
+        for (q, minute, outcome, wait, talk) in calls() {
+            let a = agg.entry((minute / 30, q)).or_default();
+            match outcome {
+                "Answered" => {
+                    a[0] += 1;
+                    a[3] += u64::from(wait <= 20);
+                    a[5] += u64::from(wait);
+                    a[6] += u64::from(talk.unwrap_or(0));
+                }
+                "Abandoned" => {
+                    a[1] += 1;
+                    a[4] += u64::from(wait < 5);
+                }
+                _ => a[2] += 1,
+            }
+        }
+        let mut s = String::from(
+            "Interval Start,Queue,Answered,Abandoned,Callbacks,Answered In SL,Short Abandons,Total Answer Wait,Total Handle\n",
+        );
+        for ((slot, q), a) in agg {
+            s.push_str(&format!(
+                "2023-04-01 {:02}:{:02},{q},{},{},{},{},{},{},{}\n",
+                9 + slot / 2,
+                (slot % 2) * 30,
+                a[0],
+                a[1],
+                a[2],
+                a[3],
+                a[4],
+                a[5],
+                a[6]
+            ));
+        }
+        s
+    };
+    let per_call_source = r#"kind = "calls"
+files = "calls.csv"
+timestamp_formats = ["%d/%m/%Y %H:%M:%S"]
+[sources.columns]
+record_id = "Call"
+timestamp = "Start"
+category = "Queue"
+outcome = "Result"
+wait = "Wait"
+handle = "Talk"
+[sources.outcomes]
+answered = ["Answered"]
+abandoned = ["Abandoned"]
+callback = ["Callback"]"#;
+    let interval_source = r#"kind = "call_intervals"
+files = "intervals.csv"
+timestamp_formats = ["%Y-%m-%d %H:%M"]
+interval_threshold_seconds = 20
+[sources.columns]
+timestamp = "Interval Start"
+category = "Queue"
+answered = "Answered"
+abandoned = "Abandoned"
+callbacks = "Callbacks"
+answered_within = "Answered In SL"
+short_abandons = "Short Abandons"
+wait = "Total Answer Wait"
+handle = "Total Handle""#;
+    let mut tables = Vec::new();
+    for (data_name, data, source, kpi) in [
+        ("calls.csv", &per_call, per_call_source, "plain"),
+        ("intervals.csv", &intervals, interval_source, "plain"),
+        ("calls.csv", &per_call, per_call_source, "genesys"),
+        ("intervals.csv", &intervals, interval_source, "genesys"),
+    ] {
+        let ws = Workspace::new();
+        ws.write(
+            "queues.csv",
+            "queue,service\nHSG,Housing\nRB,Revenues & Benefits\n",
+        );
+        ws.write(data_name, data);
+        let pipeline = TELEPHONY_PIPELINE.replace("KIND_AND_COLUMNS", source)
+            + &format!(
+                "[kpi]\nservice_level = \"{kpi}\"\nabandonment = \"{}\"\n",
+                if kpi == "plain" {
+                    "plain"
+                } else {
+                    "excluding_short"
+                }
+            );
+        ws.write("p.toml", pipeline);
+        ws.cex(&["run", "p.toml", "--period", "2023-04"])
+            .assert_code(0);
+        let cc = read_csv(&ws.path().join("out/2023-04/contact_centre.csv"))
+            .select([
+                "service",
+                "queue",
+                "offered",
+                "answered",
+                "abandoned",
+                "callbacks",
+                "short_abandons",
+                "answered_within",
+                "abandonment_rate_pct",
+                "asa_seconds",
+                "service_level_pct",
+                "aht_seconds",
+            ])
+            .expect("columns");
+        tables.push(cc);
+    }
+    assert_eq!(tables[0].height(), 3, "{}", tables[0]); // two queues and all queues
+    assert!(
+        tables[0].equals_missing(&tables[1]),
+        "per call:\n{}\nintervals:\n{}",
+        tables[0],
+        tables[1]
+    );
+    assert!(
+        tables[2].equals_missing(&tables[3]),
+        "per call:\n{}\nintervals:\n{}",
+        tables[2],
+        tables[3]
+    );
+    assert!(
+        !tables[0].equals_missing(&tables[2]),
+        "the definitions should differ"
+    );
+}
