@@ -6,7 +6,7 @@ use polars::prelude::*;
 
 use super::period::{in_months, month_name, Period};
 use super::volumes::VOLUME;
-use super::{kpi_err, KpiError};
+use super::{kpi_err, percent, KpiError};
 use crate::config::kpi::{ChannelShiftKpi, KpiConfig};
 use crate::model::{col as c, financial_year_label};
 
@@ -116,13 +116,7 @@ fn kpi_plan(
 /// the right way at all), red otherwise; n/a when there is no baseline.
 fn derived(green: f64, amber: f64) -> Vec<Expr> {
     let change = (col("current") - col("baseline")).alias("change");
-    let change_pct = when(col("baseline").gt(lit(0i64)))
-        .then(
-            (col("current") - col("baseline")).cast(DataType::Float64)
-                / col("baseline").cast(DataType::Float64)
-                * lit(100.0),
-        )
-        .otherwise(lit(NULL).cast(DataType::Float64));
+    let change_pct = percent(col("current") - col("baseline"), col("baseline"));
     let increase = col("direction").eq(lit("increase"));
     let met = when(change_pct.clone().is_null())
         .then(lit("n/a"))

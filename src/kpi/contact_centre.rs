@@ -4,7 +4,7 @@
 
 use polars::prelude::*;
 
-use super::{kpi_err, KpiError};
+use super::{kpi_err, percent, KpiError};
 use crate::config::kpi::{Abandonment, KpiConfig, ServiceLevel};
 use crate::model::col as c;
 
@@ -39,11 +39,7 @@ fn kpis_by(calls: LazyFrame, config: &KpiConfig, service: Expr, queue: Expr) -> 
         col(c::WAIT_SECONDS).lt(lit(config.short_abandon_seconds)),
     );
     let sum_where = |value: Expr, cond: Expr| value.filter(cond).sum().cast(DataType::Int64);
-    let ratio = |num: Expr, den: Expr| {
-        when(den.clone().gt(lit(0.0)))
-            .then(num / den * lit(100.0))
-            .otherwise(lit(NULL).cast(DataType::Float64))
-    };
+    let ratio = percent;
     let f = |name: &str| col(name).cast(DataType::Float64);
     let service_level = match config.service_level {
         ServiceLevel::Plain => ratio(f("answered_within"), f("offered")),

@@ -20,6 +20,15 @@ pub enum KpiError {
     NoData(String),
 }
 
+/// `num / den x 100`, null (never NaN or infinite) when the denominator is not above zero.
+pub fn percent(num: polars::prelude::Expr, den: polars::prelude::Expr) -> polars::prelude::Expr {
+    use polars::prelude::*;
+    let den = den.cast(DataType::Float64);
+    when(den.clone().gt(lit(0.0)))
+        .then(num.cast(DataType::Float64) / den * lit(100.0))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
 /// Runs a plan on the streaming engine: KPI plans aggregate the whole lake, which need not fit
 /// in memory.
 pub(crate) fn collect(

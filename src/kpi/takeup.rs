@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use super::volumes::VOLUME;
-use super::{kpi_err, KpiError};
+use super::{kpi_err, percent, KpiError};
 use crate::config::kpi::TakeupTelephone;
 use crate::model::col as c;
 
@@ -67,16 +67,7 @@ fn takeup_by(volumes: &LazyFrame, telephone: TakeupTelephone, service: Expr) -> 
             sum_channel("face_to_face").alias("face_to_face"),
         ])
         .with_column((col("web") + col("telephone") + col("face_to_face")).alias("transactions"))
-        .with_column(
-            when(col("transactions").gt(lit(0i64)))
-                .then(
-                    col("web").cast(DataType::Float64)
-                        / col("transactions").cast(DataType::Float64)
-                        * lit(100.0),
-                )
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias("digital_takeup_pct"),
-        )
+        .with_column(percent(col("web"), col("transactions")).alias("digital_takeup_pct"))
 }
 
 /// Per organisation and month: each channel's transactions and share of all transactions.
@@ -97,16 +88,7 @@ pub fn channel_mix(volumes: &LazyFrame, telephone: TakeupTelephone) -> Result<La
             .sum()
             .cast(DataType::Int64)
             .alias("transactions")])
-        .with_column(
-            when(month_total.clone().gt(lit(0i64)))
-                .then(
-                    col("transactions").cast(DataType::Float64)
-                        / month_total.cast(DataType::Float64)
-                        * lit(100.0),
-                )
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias("share_pct"),
-        )
+        .with_column(percent(col("transactions"), month_total).alias("share_pct"))
         .sort(
             [c::ORGANISATION, c::YEAR, c::MONTH, c::CHANNEL],
             SortMultipleOptions::default(),
@@ -134,16 +116,7 @@ pub fn form_completion(volumes: &LazyFrame) -> LazyFrame {
                 .cast(DataType::Int64)
                 .alias("completed"),
         ])
-        .with_column(
-            when(col("started").gt(lit(0i64)))
-                .then(
-                    col("completed").cast(DataType::Float64)
-                        / col("started").cast(DataType::Float64)
-                        * lit(100.0),
-                )
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias("completion_rate_pct"),
-        )
+        .with_column(percent(col("completed"), col("started")).alias("completion_rate_pct"))
         .sort(
             [c::ORGANISATION, c::YEAR, c::MONTH, c::SERVICE],
             SortMultipleOptions::default(),
