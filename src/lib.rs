@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod equality;
 pub mod exit_codes;
 pub mod generate;
 pub mod ingest;

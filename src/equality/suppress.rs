@@ -1,0 +1,234 @@
+//! Disclosure control for published equality tables: primary suppression of every count below the
+//! threshold (and everything derived from it), then secondary suppression so no suppressed count can
+//! be recovered by subtraction from a published total. Works on small aggregated tables only.
+
+use polars::prelude::*;
+
+/// Counts of a breakdown row: the cohort first, then its parts (which sum to it).
+const COHORT: &str = "responses";
+const PARTS: [&str; 3] = ["positive", "neutral", "negative"];
+/// Figures derived from each count, suppressed with it.
+const DERIVED: [(&str, &[&str]); 3] = [
+    (
+        "positive",
+        &["satisfied_pct", "satisfied_low", "satisfied_high"],
+    ),
+    (
+        "negative",
+        &["dissatisfied_pct", "dissatisfied_low", "dissatisfied_high"],
+    ),
+    ("neutral", &[]),
+];
+
+/// Suppresses a breakdown: counts from 1 to below `threshold` are blanked (never shown as 0) with what is
+/// derived from them; when a cohort is published, a second part is blanked if only one is, and
+/// when `total_row` (the row index of an all-respondents total) is given, a second cohort is blanked
+/// when only one is, so nothing can be recovered by subtraction. A `suppressed` column lists the
+/// blanked cells of each row.
+pub fn suppress(
+    df: &DataFrame,
+    threshold: i64,
+    total_row: Option<usize>,
+) -> PolarsResult<DataFrame> {
+    let height = df.height();
+    let read = |name: &str| -> PolarsResult<Vec<Option<i64>>> {
+        Ok(df
+            .column(name)?
+            .cast(&DataType::Int64)?
+            .i64()?
+            .iter()
+            .collect())
+    };
+    let cohort = read(COHORT)?;
+    let parts: Vec<Vec<Option<i64>>> =
+        PARTS.iter().map(|p| read(p)).collect::<PolarsResult<_>>()?;
+    // 1 to threshold - 1: a true zero is published (it says "none"), as ONS tables do.
+    let small = |v: Option<i64>| v.is_some_and(|v| v > 0 && v < threshold);
+    let mut hide_cohort: Vec<bool> = cohort.iter().map(|v| small(*v)).collect();
+    let mut hide_part: Vec<Vec<bool>> = parts
+        .iter()
+        .map(|col| col.iter().map(|v| small(*v)).collect())
+        .collect();
+    // Secondary suppression, repeated until nothing changes.
+    loop {
+        let mut changed = false;
+        for r in 0..height {
+            if hide_cohort[r] {
+                for p in hide_part.iter_mut() {
+                    changed |= !p[r];
+                    p[r] = true;
+                }
+                continue;
+            }
+            // Cohort published: a single hidden part is its cohort minus the others.
+            let hidden: Vec<usize> = (0..PARTS.len()).filter(|&p| hide_part[p][r]).collect();
+            if hidden.len() == 1 {
+                if let Some(next) = smallest((0..PARTS.len()).filter(|p| !hide_part[*p][r]), |p| {
+                    parts[p][r]
+                }) {
+                    hide_part[next][r] = true;
+                    changed = true;
+                }
+            }
+        }
+        if let Some(total) = total_row {
+            // A published total: a single hidden cohort is the total minus the others. The same
+            // holds for each part column.
+            let rows = || (0..height).filter(move |r| *r != total);
+            let hidden = rows().filter(|r| hide_cohort[*r]).count();
+            if hidden == 1 && !hide_cohort[total] {
+                if let Some(next) = smallest(rows().filter(|r| !hide_cohort[*r]), |r| cohort[r]) {
+                    hide_cohort[next] = true;
+                    changed = true;
+                }
+            }
+            for p in 0..PARTS.len() {
+                let hidden = rows().filter(|r| hide_part[p][*r]).count();
+                if hidden == 1 && !hide_part[p][total] {
+                    if let Some(next) =
+                        smallest(rows().filter(|r| !hide_part[p][*r]), |r| parts[p][r])
+                    {
+                        hide_part[p][next] = true;
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    let mut out = df.clone();
+    let mut listed: Vec<Vec<&str>> = vec![Vec::new(); height];
+    blank(&mut out, COHORT, &hide_cohort, &mut listed)?;
+    for (p, name) in PARTS.iter().enumerate() {
+        blank(&mut out, name, &hide_part[p], &mut listed)?;
+        for (count, derived) in DERIVED {
+            if count == *name {
+                for d in derived {
+                    if out.column(d).is_ok() {
+                        blank(&mut out, d, &hide_part[p], &mut listed)?;
+                    }
+                }
+            }
+        }
+    }
+    let any_part: Vec<bool> = (0..height)
+        .map(|r| hide_cohort[r] || hide_part.iter().any(|p| p[r]))
+        .collect();
+    if out.column("net_score").is_ok() {
+        blank(&mut out, "net_score", &any_part, &mut listed)?;
+    }
+    if out.column("dominant_service_count").is_ok() {
+        let counts = read("dominant_service_count")?;
+        let hide: Vec<bool> = counts.iter().map(|v| small(*v)).collect();
+        blank(&mut out, "dominant_service_count", &hide, &mut listed)?;
+        blank(&mut out, "dominant_service", &hide, &mut listed)?;
+    }
+    let marks: Vec<String> = listed.iter().map(|cells| cells.join(", ")).collect();
+    out.with_column(Column::new("suppressed".into(), marks))?;
+    Ok(out)
+}
+
+/// The index with the smallest value among `candidates` (ties: the first).
+fn smallest(
+    candidates: impl Iterator<Item = usize>,
+    value: impl Fn(usize) -> Option<i64>,
+) -> Option<usize> {
+    candidates.min_by_key(|i| value(*i).unwrap_or(i64::MAX))
+}
+
+/// Nulls the cells of `name` where `hide` is set, and lists them.
+fn blank<'a>(
+    df: &mut DataFrame,
+    name: &'a str,
+    hide: &[bool],
+    listed: &mut [Vec<&'a str>],
+) -> PolarsResult<()> {
+    if !hide.iter().any(|h| *h) {
+        return Ok(());
+    }
+    let keep =
+        BooleanChunked::from_slice("keep".into(), &hide.iter().map(|h| !h).collect::<Vec<_>>());
+    let column = df.column(name)?.clone();
+    let nulls = Column::full_null(name.into(), column.len(), column.dtype());
+    let kept = column.zip_with(&keep, &nulls)?;
+    df.replace(name, kept)?;
+    for (r, h) in hide.iter().enumerate() {
+        if *h && !listed[r].contains(&name) {
+            listed[r].push(name);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> DataFrame {
+        // Rows 0-3 are groups, row 4 the published total.
+        df!(
+            "group" => ["a", "b", "c", "d", "All respondents"],
+            "responses" => [4i64, 40, 50, 60, 154],
+            "positive" => [2i64, 20, 35, 30, 87],
+            "neutral" => [1i64, 12, 12, 20, 45],
+            "negative" => [1i64, 8, 3, 10, 22],
+            "dissatisfied_pct" => [25.0, 20.0, 6.0, 16.7, 14.3],
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn nulls(df: &DataFrame, col: &str) -> Vec<bool> {
+        df.column(col)
+            .map(|c| c.is_null().iter().map(|v| v.unwrap_or(false)).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn no_suppressed_count_can_be_recovered_from_the_published_ones() -> PolarsResult<()> {
+        let out = suppress(&table(), 10, Some(4))?;
+        // Group a (4 people) is hidden whole; its cohort could be recovered from the total, so the
+        // next smallest cohort (b, 40) is hidden too.
+        assert_eq!(nulls(&out, "responses"), [true, true, false, false, false]);
+        // Negative: a (1), b (8) and c (3) are below 10; d stays.
+        assert_eq!(nulls(&out, "negative"), [true, true, true, false, false]);
+        assert_eq!(
+            nulls(&out, "dissatisfied_pct"),
+            [true, true, true, false, false]
+        );
+        // Row c: its negative count is hidden and its cohort published, so a second part goes.
+        let c_hidden = ["positive", "neutral", "negative"]
+            .iter()
+            .filter(|p| nulls(&out, p)[2])
+            .count();
+        assert!(c_hidden >= 2);
+        // Recovery check: in every row with a published cohort, and in every column with a
+        // published total, never exactly one hidden cell.
+        for r in 0..5 {
+            if !nulls(&out, "responses")[r] {
+                let hidden = ["positive", "neutral", "negative"]
+                    .iter()
+                    .filter(|p| nulls(&out, p)[r])
+                    .count();
+                assert_ne!(hidden, 1, "row {r}");
+            }
+        }
+        for col in ["responses", "positive", "neutral", "negative"] {
+            let hidden = nulls(&out, col)[..4].iter().filter(|h| **h).count();
+            assert_ne!(hidden, 1, "column {col}");
+        }
+        let marks = out.column("suppressed")?.str()?.get(0).map(str::to_string);
+        assert!(marks.is_some_and(|m| m.contains("responses") && m.contains("negative")));
+        Ok(())
+    }
+
+    #[test]
+    fn a_lower_threshold_shows_small_cells() -> PolarsResult<()> {
+        let out = suppress(&table(), 1, Some(4))?;
+        assert_eq!(out.column("responses")?.null_count(), 0);
+        assert_eq!(out.column("negative")?.null_count(), 0);
+        Ok(())
+    }
+}
