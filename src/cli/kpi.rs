@@ -32,15 +32,7 @@ pub(super) fn kpi_stage(
     fy: Option<&str>,
 ) -> anyhow::Result<KpiRun> {
     let lake = Lake::open(&pipeline.lake_dir)?;
-    let period = match (period, fy) {
-        (Some(p), _) => Period::parse(p)
-            .filter(|p| matches!(p, Period::Month { .. }))
-            .with_context(|| format!("--period {p}: give a month as YYYY-MM, e.g. 2024-03"))?,
-        (None, Some(f)) => Period::parse(f)
-            .filter(|p| matches!(p, Period::FinancialYear(_)))
-            .with_context(|| format!("--fy {f}: give a financial year as YYYY/YY, e.g. 2023/24"))?,
-        (None, None) => latest_month(&lake)?,
-    };
+    let period = resolve_period(&lake, period, fy)?;
     let run = compute(pipeline, &lake, period)?;
     let destination = pipeline.output_dir.join(period_folder(period));
     let staging = Staging::new(&destination)
@@ -62,8 +54,25 @@ pub(super) fn kpi_stage(
     Ok(run)
 }
 
+/// The period asked for on the command line, or the latest month in the lake.
+pub(super) fn resolve_period(
+    lake: &Lake,
+    period: Option<&str>,
+    fy: Option<&str>,
+) -> anyhow::Result<Period> {
+    Ok(match (period, fy) {
+        (Some(p), _) => Period::parse(p)
+            .filter(|p| matches!(p, Period::Month { .. }))
+            .with_context(|| format!("--period {p}: give a month as YYYY-MM, e.g. 2024-03"))?,
+        (None, Some(f)) => Period::parse(f)
+            .filter(|p| matches!(p, Period::FinancialYear(_)))
+            .with_context(|| format!("--fy {f}: give a financial year as YYYY/YY, e.g. 2023/24"))?,
+        (None, None) => latest_month(lake)?,
+    })
+}
+
 /// `fy2023-24` or `2024-03`: a folder name per period.
-fn period_folder(period: Period) -> String {
+pub(super) fn period_folder(period: Period) -> String {
     match period {
         Period::FinancialYear(_) => format!("fy{}", period.label().replace('/', "-")),
         Period::Month { .. } => period.label(),

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, each a thin wrapper over a library call.
 //! Argument types live here; what the commands do lives in the stages.
 
+mod equality;
 mod generate;
 mod ingest;
 mod kpi;
@@ -37,6 +38,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Compute the KPI tables (channel shift, take-up, contact centre...) from the lake.
     Kpi(KpiArgs),
+    /// Satisfaction by protected characteristic, with intervals, tests and small-cell suppression.
+    Equality(EqualityArgs),
     /// Write realistic sample exports (seeded, reproducible), small or benchmark-sized.
     Generate(GenerateArgs),
 }
@@ -129,6 +132,24 @@ pub struct KpiArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct EqualityArgs {
+    /// The pipeline file.
+    pub pipeline: PathBuf,
+    /// A month (YYYY-MM): its financial year to date; default: the latest month in the lake.
+    #[arg(long, conflicts_with = "fy")]
+    pub period: Option<String>,
+    /// A whole financial year (YYYY/YY).
+    #[arg(long)]
+    pub fy: Option<String>,
+    /// One breakdown instead of the pipeline's: one or two columns, e.g. age_band,channel.
+    #[arg(long, value_delimiter = ',')]
+    pub by: Vec<String>,
+    /// Show small cells: for the analyst only; the folder is marked NOT-FOR-PUBLICATION.
+    #[arg(long)]
+    pub unsuppressed: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct GenerateArgs {
     /// Folder to write the exports into.
     #[arg(long, default_value = "sample_data")]
@@ -152,6 +173,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Ingest(args) => ingest::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Kpi(args) => kpi::run(&args),
+        Command::Equality(args) => equality::run(&args),
         Command::Generate(args) => generate::run(&args),
     }
 }

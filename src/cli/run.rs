@@ -1,4 +1,4 @@
-//! `cex run <pipeline>`: every stage in order: ingest, then KPIs (more stages to come).
+//! `cex run <pipeline>`: every stage in order: ingest, KPIs, equality (charts and report to come).
 
 use super::RunArgs;
 use crate::exit_codes;
@@ -10,6 +10,21 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     }
     let pipeline = super::load_pipeline(&args.pipeline_args.pipeline, &[])?;
     let kpis = super::kpi::kpi_stage(&pipeline, args.period.as_deref(), args.fy.as_deref())?;
+    let surveyed = pipeline
+        .sources
+        .iter()
+        .any(|s| s.kind == crate::config::SourceKind::Satisfaction);
+    if surveyed {
+        super::equality::equality_stage(
+            &pipeline,
+            args.period.as_deref(),
+            args.fy.as_deref(),
+            None,
+            true,
+        )?;
+    } else {
+        eprintln!("cex: no satisfaction source in the pipeline: equality tables skipped");
+    }
     for w in &kpis.warnings {
         eprintln!("warning: {w}");
     }

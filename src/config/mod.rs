@@ -305,6 +305,18 @@ pub struct Pipeline {
     pub demographics: Vec<DemographicField>,
     pub sources: Vec<SourceDef>,
     pub kpi: kpi::KpiConfig,
+    pub equality: EqualityConfig,
+}
+
+/// How equality breakdowns are computed and published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EqualityConfig {
+    /// Published counts from 1 to below this are suppressed (ONS-style default 10).
+    pub suppression_threshold: i64,
+    /// Confidence level of the intervals (0.95).
+    pub confidence: f64,
+    /// Each breakdown: one or two columns (demographic fields, `channel`, `service`).
+    pub breakdowns: Vec<Vec<String>>,
 }
 
 impl Pipeline {
@@ -466,6 +478,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         push("sources".into(), "the pipeline has no [[sources]]".into());
     }
     let kpi = kpi::resolve(raw.kpi, &mut push);
+    let equality = resolve_equality(raw.equality, &demographics, &mut push);
     // An interval export counts "answered within T" for one T; the KPIs must use the same.
     for s in &sources {
         if let Some(t) = s.interval_threshold_seconds {
@@ -492,6 +505,61 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         demographics,
         sources,
         kpi,
+        equality,
+    }
+}
+
+fn resolve_equality(
+    raw: Option<raw::RawEquality>,
+    demographics: &[DemographicField],
+    push: &mut impl FnMut(String, String),
+) -> EqualityConfig {
+    let raw = raw.unwrap_or_default();
+    let threshold = raw.suppression_threshold.unwrap_or(10);
+    if threshold < 1 {
+        push(
+            "equality.suppression_threshold".into(),
+            format!("{threshold} must be at least 1"),
+        );
+    }
+    let confidence = raw.confidence.unwrap_or(0.95);
+    if !(0.5..1.0).contains(&confidence) {
+        push(
+            "equality.confidence".into(),
+            format!("{confidence} is not a confidence level like 0.95"),
+        );
+    }
+    let known = |name: &str| {
+        name == "channel" || name == "service" || demographics.iter().any(|d| d.name == name)
+    };
+    let mut breakdowns = raw.breakdowns;
+    if breakdowns.is_empty() {
+        // Every demographic on its own, then each by channel: the digital-divide question.
+        breakdowns = demographics.iter().map(|d| vec![d.name.clone()]).collect();
+        breakdowns.extend(
+            demographics
+                .iter()
+                .map(|d| vec![d.name.clone(), "channel".to_string()]),
+        );
+    }
+    for (i, b) in breakdowns.iter().enumerate() {
+        if b.is_empty() || b.len() > 2 {
+            push(
+                format!("equality.breakdowns[{i}]"),
+                "a breakdown is one or two columns, e.g. [\"age_band\", \"channel\"]".into(),
+            );
+        }
+        for name in b.iter().filter(|n| !known(n)) {
+            push(
+                format!("equality.breakdowns[{i}]"),
+                format!("'{name}' is not a [demographics.*] field, channel or service"),
+            );
+        }
+    }
+    EqualityConfig {
+        suppression_threshold: threshold,
+        confidence,
+        breakdowns,
     }
 }
 

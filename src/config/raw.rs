@@ -42,6 +42,17 @@ pub struct RawPipeline {
     pub sources: Vec<RawSource>,
     #[serde(default)]
     pub kpi: Option<super::kpi::RawKpi>,
+    #[serde(default)]
+    pub equality: Option<RawEquality>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEquality {
+    pub suppression_threshold: Option<i64>,
+    pub confidence: Option<f64>,
+    #[serde(default)]
+    pub breakdowns: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -86,7 +86,10 @@ mod tests {
 
     /// (age band, cohort, dissatisfied by service) from seed 004's table (Leicestershire EqIA 2024).
     /// Dissatisfied responses not attributed there go to distinct minor services.
-    fn seed_004() -> Vec<(&'static str, usize, Vec<(&'static str, usize)>)> {
+    /// (age band, cohort, dissatisfied responses by service)
+    type Cohort = (&'static str, usize, Vec<(&'static str, usize)>);
+
+    fn seed_004() -> Vec<Cohort> {
         vec![
             ("15-24", 4, vec![("Registrars", 1), ("Unspecified", 1)]),
             (

@@ -2,4 +2,252 @@
 //! tests against the rest of the respondents and disclosure control. Reads only the lake.
 
 pub mod breakdown;
+pub mod stats;
 pub mod suppress;
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use crate::config::Pipeline;
+use crate::kpi::period::Period;
+use crate::kpi::{collect, kpi_err, KpiError};
+use crate::lake::Lake;
+use crate::model::{Table as LakeTable, NOT_ANSWERED, PREFER_NOT_TO_SAY};
+use crate::output::{ColumnFormat, Table};
+use stats::{two_proportion_test, Correction, TestMethod};
+
+/// The label of the all-respondents row of a one-way breakdown.
+pub const ALL_RESPONDENTS: &str = "All respondents";
+
+/// The equality tables for a period: one per breakdown. With `publish`, small cells are
+/// suppressed (and marked); without, the table is for the analyst only and says so.
+pub fn compute(
+    pipeline: &Pipeline,
+    lake: &Lake,
+    period: Period,
+    breakdowns: &[Vec<String>],
+    publish: bool,
+) -> Result<Vec<Table>, KpiError> {
+    let cfg = &pipeline.equality;
+    let Some(responses) = lake
+        .scan(LakeTable::Responses)
+        .map_err(|e| KpiError::Data(e.to_string()))?
+    else {
+        return Err(KpiError::NoData(
+            "the lake holds no survey responses".into(),
+        ));
+    };
+    let months = period.months_in(period.financial_year());
+    let responses = responses.filter(crate::kpi::period::in_months(&months));
+    let z = stats::normal_quantile(1.0 - (1.0 - cfg.confidence) / 2.0)
+        .ok_or_else(|| KpiError::Data(format!("confidence {} is not usable", cfg.confidence)))?;
+    let correction = Correction::Holm;
+    let mut tables = Vec::new();
+    for by in breakdowns {
+        let mut table = collect(breakdown::breakdown(responses.clone(), by, z))?;
+        let mut total_row = None;
+        if by.len() == 1 {
+            let all = collect(breakdown::breakdown(
+                responses
+                    .clone()
+                    .with_column(lit(ALL_RESPONDENTS).alias(by[0].as_str())),
+                by,
+                z,
+            ))?;
+            table = table.vstack(&all).map_err(kpi_err)?;
+            total_row = Some(table.height() - 1);
+            table = with_shares(table)?;
+            table = with_comparisons(table, &by[0], correction)?;
+        }
+        if publish {
+            table = suppress::suppress(&table, cfg.suppression_threshold, total_row)
+                .map_err(kpi_err)?;
+            table = hide_tests_of_hidden_rates(table)?;
+        }
+        tables.push(describe(by, table, publish, cfg, correction));
+    }
+    Ok(tables)
+}
+
+/// `share_pct`: each group's share of all respondents (for the non-response rows, the
+/// non-response rate).
+fn with_shares(table: DataFrame) -> Result<DataFrame, KpiError> {
+    let total = col("responses")
+        .filter(col("responses").eq(col("responses").max()))
+        .first();
+    collect(
+        table
+            .lazy()
+            .with_column(crate::kpi::percent(col("responses"), total).alias("share_pct")),
+    )
+}
+
+/// Each answered group's dissatisfaction against the rest of those who answered: difference in
+/// percentage points, the test used, its p-value and the p-value corrected for the number of
+/// groups compared; `significant` only where the corrected p-value is below 0.05.
+fn with_comparisons(
+    table: DataFrame,
+    field: &str,
+    correction: Correction,
+) -> Result<DataFrame, KpiError> {
+    let groups: Vec<Option<String>> = table
+        .column(field)
+        .and_then(|c| c.cast(&DataType::String))
+        .map_err(kpi_err)?
+        .str()
+        .map_err(kpi_err)?
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect();
+    let counts = |name: &str| -> Result<Vec<u64>, KpiError> {
+        Ok(table
+            .column(name)
+            .and_then(|c| c.cast(&DataType::UInt64))
+            .map_err(kpi_err)?
+            .u64()
+            .map_err(kpi_err)?
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .collect())
+    };
+    let (n, neg) = (counts("responses")?, counts("negative")?);
+    let answered: Vec<bool> = groups
+        .iter()
+        .map(|g| {
+            !matches!(
+                g.as_deref(),
+                None | Some(NOT_ANSWERED) | Some(PREFER_NOT_TO_SAY) | Some(ALL_RESPONDENTS)
+            )
+        })
+        .collect();
+    let (all_n, all_neg): (u64, u64) = (0..n.len())
+        .filter(|i| answered[*i])
+        .fold((0, 0), |(a, b), i| (a + n[i], b + neg[i]));
+    let results: Vec<Option<stats::TestResult>> = (0..n.len())
+        .map(|i| {
+            answered[i]
+                .then(|| two_proportion_test(neg[i], n[i], all_neg - neg[i], all_n - n[i]))
+                .flatten()
+        })
+        .collect();
+    let tested: Vec<usize> = (0..n.len()).filter(|i| results[*i].is_some()).collect();
+    let raw_p: Vec<f64> = tested
+        .iter()
+        .filter_map(|i| results[*i].map(|r| r.p_value))
+        .collect();
+    let adjusted_list = correction.adjust(&raw_p);
+    let mut adjusted: BTreeMap<usize, f64> = BTreeMap::new();
+    for (k, i) in tested.iter().enumerate() {
+        adjusted.insert(*i, adjusted_list[k]);
+    }
+    let diff: Vec<Option<f64>> = results.iter().map(|r| r.map(|r| r.difference_pp)).collect();
+    let p: Vec<Option<f64>> = results.iter().map(|r| r.map(|r| r.p_value)).collect();
+    let p_adj: Vec<Option<f64>> = (0..n.len()).map(|i| adjusted.get(&i).copied()).collect();
+    let method: Vec<Option<&str>> = results
+        .iter()
+        .map(|r| {
+            r.map(|r| match r.method {
+                TestMethod::FisherExact => "Fisher exact",
+                TestMethod::TwoProportionZ => "two-proportion z",
+            })
+        })
+        .collect();
+    let flag: Vec<Option<&str>> = p_adj
+        .iter()
+        .map(|p| p.map(|p| if p < 0.05 { "significant" } else { "" }))
+        .collect();
+    let mut out = table;
+    for column in [
+        Column::new("dissatisfied_vs_rest_pp".into(), diff),
+        Column::new("test".into(), method),
+        Column::new("p_value".into(), p),
+        Column::new("p_adjusted".into(), p_adj),
+        Column::new("difference".into(), flag),
+    ] {
+        out.with_column(column).map_err(kpi_err)?;
+    }
+    Ok(out)
+}
+
+/// A test result would reveal a suppressed rate: blank it where the rate is blank.
+fn hide_tests_of_hidden_rates(table: DataFrame) -> Result<DataFrame, KpiError> {
+    if table.column("p_value").is_err() {
+        return Ok(table);
+    }
+    let hidden = col("dissatisfied_pct").is_null();
+    let blank = |name: &str, dtype: DataType| {
+        when(hidden.clone())
+            .then(lit(NULL).cast(dtype))
+            .otherwise(col(name))
+            .alias(name)
+    };
+    collect(table.lazy().with_columns([
+        blank("dissatisfied_vs_rest_pp", DataType::Float64),
+        blank("test", DataType::String),
+        blank("p_value", DataType::Float64),
+        blank("p_adjusted", DataType::Float64),
+        blank("difference", DataType::String),
+    ]))
+}
+
+fn describe(
+    by: &[String],
+    frame: DataFrame,
+    publish: bool,
+    cfg: &crate::config::EqualityConfig,
+    correction: Correction,
+) -> Table {
+    let name = format!("equality_{}", by.join("_by_"));
+    let title = format!(
+        "Satisfaction by {}{}",
+        by.join(" and ").replace('_', " "),
+        if publish {
+            ""
+        } else {
+            " (NOT FOR PUBLICATION: small cells shown)"
+        }
+    );
+    let description = format!(
+        "One row per group, non-response ('{NOT_ANSWERED}', '{PREFER_NOT_TO_SAY}') included. {}% Wilson score intervals. {}{}",
+        (cfg.confidence * 100.0).round(),
+        if by.len() == 1 {
+            format!("Each group's dissatisfaction is tested against the rest of those who answered (Fisher's exact test where an expected count is below 5, otherwise a two-proportion z test), corrected for the number of groups by the {} method; 'significant' only where the corrected p-value is below 0.05. ", correction.name())
+        } else {
+            String::new()
+        },
+        if publish {
+            format!("Counts from 1 to {} and what is derived from them are suppressed (blank, listed in 'suppressed'), and a second cell where the first could be recovered from a total.", cfg.suppression_threshold - 1)
+        } else {
+            "Unsuppressed: for the analyst only, not for publication.".to_string()
+        }
+    );
+    let formats: BTreeMap<String, ColumnFormat> = [
+        ("responses", ColumnFormat::Integer),
+        ("positive", ColumnFormat::Integer),
+        ("neutral", ColumnFormat::Integer),
+        ("negative", ColumnFormat::Integer),
+        ("net_score", ColumnFormat::Decimal(3)),
+        ("satisfied_pct", ColumnFormat::Percent(1)),
+        ("satisfied_low", ColumnFormat::Percent(1)),
+        ("satisfied_high", ColumnFormat::Percent(1)),
+        ("dissatisfied_pct", ColumnFormat::Percent(1)),
+        ("dissatisfied_low", ColumnFormat::Percent(1)),
+        ("dissatisfied_high", ColumnFormat::Percent(1)),
+        ("share_pct", ColumnFormat::Percent(1)),
+        ("dominant_service_count", ColumnFormat::Integer),
+        ("dissatisfied_vs_rest_pp", ColumnFormat::Decimal(1)),
+        ("p_value", ColumnFormat::Decimal(4)),
+        ("p_adjusted", ColumnFormat::Decimal(4)),
+    ]
+    .into_iter()
+    .filter(|(k, _)| frame.column(k).is_ok())
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    Table {
+        name: name.chars().take(31).collect(),
+        title,
+        description,
+        frame,
+        formats,
+    }
+}

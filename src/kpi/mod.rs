@@ -31,16 +31,14 @@ pub fn percent(num: polars::prelude::Expr, den: polars::prelude::Expr) -> polars
 
 /// Runs a plan on the streaming engine: KPI plans aggregate the whole lake, which need not fit
 /// in memory.
-pub(crate) fn collect(
-    lf: polars::prelude::LazyFrame,
-) -> Result<polars::prelude::DataFrame, KpiError> {
+pub fn collect(lf: polars::prelude::LazyFrame) -> Result<polars::prelude::DataFrame, KpiError> {
     lf.collect_with_engine(polars::prelude::Engine::Streaming)
         .map(|r| r.unwrap_single())
         .map_err(kpi_err)
 }
 
 /// A polars error as a KPI error, without the query plan polars appends.
-pub(crate) fn kpi_err(e: polars::prelude::PolarsError) -> KpiError {
+pub fn kpi_err(e: polars::prelude::PolarsError) -> KpiError {
     KpiError::Data(crate::ingest::first_paragraph(&e.to_string()))
 }
 

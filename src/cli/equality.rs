@@ -1,0 +1,65 @@
+//! `cex equality <pipeline> [--fy 2023/24] [--by age_band,channel] [--unsuppressed]`: satisfaction
+//! by protected characteristic, suppressed for publication unless the analyst asks otherwise.
+
+use anyhow::Context;
+
+use super::EqualityArgs;
+use crate::config::Pipeline;
+use crate::equality::compute;
+use crate::exit_codes;
+use crate::lake::Lake;
+use crate::output::publish::Staging;
+
+pub fn run(args: &EqualityArgs) -> anyhow::Result<i32> {
+    let pipeline = Pipeline::load(&args.pipeline)?;
+    let by = (!args.by.is_empty()).then(|| vec![args.by.clone()]);
+    equality_stage(
+        &pipeline,
+        args.period.as_deref(),
+        args.fy.as_deref(),
+        by,
+        !args.unsuppressed,
+    )?;
+    Ok(exit_codes::OK)
+}
+
+/// The equality stage of a run: writes `<output>/equality/<period>/` (or, unsuppressed,
+/// `<period>-NOT-FOR-PUBLICATION`).
+pub(super) fn equality_stage(
+    pipeline: &Pipeline,
+    period: Option<&str>,
+    fy: Option<&str>,
+    by: Option<Vec<Vec<String>>>,
+    publish: bool,
+) -> anyhow::Result<()> {
+    let lake = Lake::open(&pipeline.lake_dir)?;
+    let period = super::kpi::resolve_period(&lake, period, fy)?;
+    let breakdowns = by.unwrap_or_else(|| pipeline.equality.breakdowns.clone());
+    let tables = compute(pipeline, &lake, period, &breakdowns, publish)?;
+    let mut folder = super::kpi::period_folder(period);
+    if !publish {
+        folder.push_str("-NOT-FOR-PUBLICATION");
+    }
+    let destination = pipeline.output_dir.join("equality").join(folder);
+    let staging = Staging::new(&destination)
+        .with_context(|| format!("cannot create outputs beside {}", destination.display()))?;
+    crate::output::write_tables(&staging.dir, &tables, "cex-equality.xlsx")?;
+    let published = staging
+        .publish()
+        .with_context(|| format!("cannot publish outputs to {}", destination.display()))?;
+    eprintln!(
+        "cex: equality tables for {} written to {} ({} tables{})",
+        period.describe(),
+        published.display(),
+        tables.len(),
+        if publish {
+            format!(
+                ", cells below {} suppressed",
+                pipeline.equality.suppression_threshold
+            )
+        } else {
+            ", UNSUPPRESSED: not for publication".to_string()
+        }
+    );
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! `cex equality` on the sample data: published tables hold no cell below the threshold and no
+//! personal data; the analyst's unsuppressed tables are marked as not for publication.
+
+use polars::prelude::*;
+
+use crate::util::{strings, Workspace};
+
+fn read_csv(path: &std::path::Path) -> DataFrame {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .expect("csv reader")
+        .finish()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every file under a folder, recursively.
+fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_default_run_publishes_no_small_cell_and_no_personal_data() {
+    let ws = Workspace::with_sample_data();
+    ws.cex(&["run", "pipelines/sample.toml", "--fy", "2023/24"])
+        .assert_code(0);
+    let dir = ws.path().join("out/equality/fy2023-24");
+    let tables: Vec<_> = files(&dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    assert!(tables.len() >= 8, "{tables:?}");
+    let mut suppressed_somewhere = false;
+    for path in &tables {
+        let df = read_csv(path);
+        for count in [
+            "responses",
+            "positive",
+            "neutral",
+            "negative",
+            "dominant_service_count",
+        ] {
+            let values = df
+                .column(count)
+                .expect("count column")
+                .cast(&DataType::Int64)
+                .expect("int");
+            for v in values.i64().expect("i64").iter().flatten() {
+                assert!(
+                    v == 0 || v >= 10,
+                    "{}: {count} = {v} published",
+                    path.display()
+                );
+            }
+            suppressed_somewhere |= values.null_count() > 0;
+        }
+    }
+    assert!(
+        suppressed_somewhere,
+        "the sample has small cells: some must be suppressed"
+    );
+
+    // No output that leaves the machine carries an e-mail address or a phone number from the
+    // sample's comments.
+    for path in files(&ws.path().join("out")) {
+        let bytes = std::fs::read(&path).expect("read");
+        let text = String::from_utf8_lossy(&bytes);
+        for needle in [
+            "@example.com",
+            "@example.org",
+            "07700 900",
+            "7700900",
+            "01632 960",
+            "020 7946",
+        ] {
+            assert!(
+                !text.contains(needle),
+                "{} contains {needle}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn non_response_is_reported_and_groups_are_tested_against_the_rest() {
+    let ws = Workspace::with_sample_data();
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    let out = ws.cex(&[
+        "equality",
+        "pipelines/sample.toml",
+        "--fy",
+        "2023/24",
+        "--by",
+        "age_band",
+    ]);
+    out.assert_code(0);
+    let df = read_csv(
+        &ws.path()
+            .join("out/equality/fy2023-24/equality_age_band.csv"),
+    );
+    let groups = strings(&df, "age_band");
+    for g in ["Not answered", "Prefer not to say", "All respondents"] {
+        assert!(
+            groups.iter().any(|x| x.as_deref() == Some(g)),
+            "{g} missing"
+        );
+    }
+    // Only answered groups are tested; the method is named.
+    let tests = strings(&df, "test");
+    for (g, t) in groups.iter().zip(&tests) {
+        if matches!(
+            g.as_deref(),
+            Some("Not answered" | "Prefer not to say" | "All respondents")
+        ) {
+            assert!(t.is_none(), "{g:?} should not be tested");
+        }
+    }
+    assert!(tests
+        .iter()
+        .flatten()
+        .all(|t| t == "two-proportion z" || t == "Fisher exact"));
+    assert!(strings(&df, "difference")
+        .iter()
+        .flatten()
+        .any(|d| d == "significant"));
+}
+
+#[test]
+fn unsuppressed_tables_are_marked_not_for_publication() {
+    let ws = Workspace::with_sample_data();
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    let out = ws.cex(&[
+        "equality",
+        "pipelines/sample.toml",
+        "--fy",
+        "2023/24",
+        "--by",
+        "age_band,channel",
+        "--unsuppressed",
+    ]);
+    out.assert_code(0);
+    assert!(out.stderr.contains("not for publication"), "{}", out.stderr);
+    let df = read_csv(
+        &ws.path()
+            .join("out/equality/fy2023-24-NOT-FOR-PUBLICATION/equality_age_band_by_channel.csv"),
+    );
+    // Webchat cohorts are tiny: shown here, as counts below 10.
+    let small = df
+        .lazy()
+        .filter(
+            col("responses")
+                .lt(lit(10))
+                .and(col("responses").gt(lit(0))),
+        )
+        .collect()
+        .expect("small");
+    assert!(small.height() > 0);
+    assert!(!ws.path().join("out/equality/fy2023-24").exists());
+}
