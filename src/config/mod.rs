@@ -317,6 +317,10 @@ pub struct EqualityConfig {
     pub confidence: f64,
     /// Each breakdown: one or two columns (demographic fields, `channel`, `service`).
     pub breakdowns: Vec<Vec<String>>,
+    /// How p-values are corrected for the number of groups compared.
+    pub correction: crate::equality::stats::Correction,
+    /// Population profile to compare respondents with (CSV: field, group, population).
+    pub population: Option<PathBuf>,
 }
 
 impl Pipeline {
@@ -478,7 +482,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         push("sources".into(), "the pipeline has no [[sources]]".into());
     }
     let kpi = kpi::resolve(raw.kpi, &mut push);
-    let equality = resolve_equality(raw.equality, &demographics, &mut push);
+    let equality = resolve_equality(raw.equality, &demographics, base, &mut push);
     // An interval export counts "answered within T" for one T; the KPIs must use the same.
     for s in &sources {
         if let Some(t) = s.interval_threshold_seconds {
@@ -512,9 +516,31 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
 fn resolve_equality(
     raw: Option<raw::RawEquality>,
     demographics: &[DemographicField],
+    base: &Path,
     push: &mut impl FnMut(String, String),
 ) -> EqualityConfig {
+    use crate::equality::stats::Correction;
     let raw = raw.unwrap_or_default();
+    let correction = match raw.correction.as_deref() {
+        None | Some("holm") => Correction::Holm,
+        Some("benjamini_hochberg") | Some("bh") => Correction::BenjaminiHochberg,
+        Some(other) => {
+            push(
+                "equality.correction".into(),
+                format!("'{other}' is not holm or benjamini_hochberg"),
+            );
+            Correction::Holm
+        }
+    };
+    let population = raw.population.map(|p| lexical(&base.join(p)));
+    if let Some(p) = &population {
+        if !p.is_file() {
+            push(
+                "equality.population".into(),
+                format!("{} does not exist", p.display()),
+            );
+        }
+    }
     let threshold = raw.suppression_threshold.unwrap_or(10);
     if threshold < 1 {
         push(
@@ -560,6 +586,8 @@ fn resolve_equality(
         suppression_threshold: threshold,
         confidence,
         breakdowns,
+        correction,
+        population,
     }
 }
 

@@ -51,6 +51,9 @@ pub struct RawPipeline {
 pub struct RawEquality {
     pub suppression_threshold: Option<i64>,
     pub confidence: Option<f64>,
+    pub correction: Option<String>,
+    /// A CSV of the population by group (field, group, population), relative to the pipeline file.
+    pub population: Option<String>,
     #[serde(default)]
     pub breakdowns: Vec<Vec<String>>,
 }

@@ -2,6 +2,7 @@
 //! tests against the rest of the respondents and disclosure control. Reads only the lake.
 
 pub mod breakdown;
+pub mod representation;
 pub mod stats;
 pub mod suppress;
 use std::collections::BTreeMap;
@@ -41,7 +42,7 @@ pub fn compute(
     let responses = responses.filter(crate::kpi::period::in_months(&months));
     let z = stats::normal_quantile(1.0 - (1.0 - cfg.confidence) / 2.0)
         .ok_or_else(|| KpiError::Data(format!("confidence {} is not usable", cfg.confidence)))?;
-    let correction = Correction::Holm;
+    let correction = cfg.correction;
     let mut tables = Vec::new();
     for by in breakdowns {
         let mut table = collect(breakdown::breakdown(responses.clone(), by, z))?;
@@ -65,6 +66,45 @@ pub fn compute(
             table = hide_tests_of_hidden_rates(table)?;
         }
         tables.push(describe(by, table, publish, cfg, correction));
+    }
+    if let Some(path) = &cfg.population {
+        let population = representation::read_population(path)?;
+        let threshold = if publish {
+            cfg.suppression_threshold
+        } else {
+            1
+        };
+        for by in breakdowns.iter().filter(|b| b.len() == 1) {
+            let table =
+                representation::representation(responses.clone(), &population, &by[0], threshold)?;
+            let no_profile = table
+                .column("population")
+                .map(|c| c.null_count() == table.height())
+                .unwrap_or(true);
+            if table.height() == 0 || no_profile {
+                continue; // the profile has no figures for this field
+            }
+            tables.push(Table {
+                name: format!("representation_{}", by[0]).chars().take(31).collect(),
+                title: format!("Respondents against the population by {}", by[0].replace('_', " ")),
+                description: format!(
+                    "Respondents who answered, by group, against the population profile in {}; representation ratio = respondent share / population share (below 1: under-represented). Groups of 1 to {} respondents are suppressed, with a second where the first could be recovered.",
+                    path.display(),
+                    threshold - 1
+                ),
+                frame: table,
+                formats: [
+                    ("respondents", ColumnFormat::Integer),
+                    ("respondent_share_pct", ColumnFormat::Percent(1)),
+                    ("population", ColumnFormat::Integer),
+                    ("population_share_pct", ColumnFormat::Percent(1)),
+                    ("representation_ratio", ColumnFormat::Decimal(2)),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            });
+        }
     }
     Ok(tables)
 }
