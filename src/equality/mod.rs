@@ -2,6 +2,7 @@
 //! tests against the rest of the respondents and disclosure control. Reads only the lake.
 
 pub mod breakdown;
+pub mod channel_use;
 pub mod representation;
 pub mod stats;
 pub mod suppress;
@@ -66,6 +67,40 @@ pub fn compute(
             table = hide_tests_of_hidden_rates(table)?;
         }
         tables.push(describe(by, table, publish, cfg, correction));
+    }
+    for by in breakdowns
+        .iter()
+        .filter(|b| b.len() == 1 && b[0] != "channel")
+    {
+        let (mut table, layout) = channel_use::channel_use(responses.clone(), &by[0])?;
+        if publish {
+            let total = table.height().checked_sub(1);
+            table = suppress::suppress_with(&table, cfg.suppression_threshold, total, &layout)
+                .map_err(kpi_err)?;
+        }
+        let mut formats: BTreeMap<String, ColumnFormat> = BTreeMap::new();
+        for name in table.get_column_names() {
+            let name = name.to_string();
+            if name.ends_with("_pct") {
+                formats.insert(name, ColumnFormat::Percent(1));
+            } else if name == "responses" || layout.parts.contains(&name) {
+                formats.insert(name, ColumnFormat::Integer);
+            }
+        }
+        tables.push(Table {
+            name: format!("channel_use_{}", by[0]).chars().take(31).collect(),
+            title: format!("Channel used by {}", by[0].replace('_', " ")),
+            description: format!(
+                "Survey responses by channel for each group, with shares and the digital share (web, webchat, e-mail, social).{}",
+                if publish {
+                    format!(" Counts from 1 to {} are suppressed, with a second cell where the first could be recovered.", cfg.suppression_threshold - 1)
+                } else {
+                    " Unsuppressed: not for publication.".to_string()
+                }
+            ),
+            frame: table,
+            formats,
+        });
     }
     if let Some(path) = &cfg.population {
         let population = representation::read_population(path)?;

@@ -4,21 +4,39 @@
 
 use polars::prelude::*;
 
-/// Counts of a breakdown row: the cohort first, then its parts (which sum to it).
-const COHORT: &str = "responses";
-const PARTS: [&str; 3] = ["positive", "neutral", "negative"];
-/// Figures derived from each count, suppressed with it.
-const DERIVED: [(&str, &[&str]); 3] = [
-    (
-        "positive",
-        &["satisfied_pct", "satisfied_low", "satisfied_high"],
-    ),
-    (
-        "negative",
-        &["dissatisfied_pct", "dissatisfied_low", "dissatisfied_high"],
-    ),
-    ("neutral", &[]),
-];
+/// Which columns of a table are counts and what is derived from them.
+pub struct Layout {
+    /// The count the parts sum to (a group's respondents).
+    pub cohort: String,
+    /// Counts that sum to the cohort (sentiments, or channels).
+    pub parts: Vec<String>,
+    /// For a part, the columns derived from it alone (its share, its interval).
+    pub derived: Vec<(String, Vec<String>)>,
+    /// Columns derived from every part together (hidden when any part is).
+    pub derived_from_all: Vec<String>,
+}
+
+impl Layout {
+    /// The satisfaction breakdown: responses = positive + neutral + negative.
+    pub fn satisfaction() -> Layout {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        Layout {
+            cohort: "responses".into(),
+            parts: s(&["positive", "neutral", "negative"]),
+            derived: vec![
+                (
+                    "positive".into(),
+                    s(&["satisfied_pct", "satisfied_low", "satisfied_high"]),
+                ),
+                (
+                    "negative".into(),
+                    s(&["dissatisfied_pct", "dissatisfied_low", "dissatisfied_high"]),
+                ),
+            ],
+            derived_from_all: s(&["net_score"]),
+        }
+    }
+}
 
 /// Suppresses a breakdown: counts from 1 to below `threshold` are blanked (never shown as 0) with what is
 /// derived from them; when a cohort is published, a second part is blanked if only one is, and
@@ -30,6 +48,16 @@ pub fn suppress(
     threshold: i64,
     total_row: Option<usize>,
 ) -> PolarsResult<DataFrame> {
+    suppress_with(df, threshold, total_row, &Layout::satisfaction())
+}
+
+/// [`suppress`] for any table of a cohort and the parts that sum to it.
+pub fn suppress_with(
+    df: &DataFrame,
+    threshold: i64,
+    total_row: Option<usize>,
+    layout: &Layout,
+) -> PolarsResult<DataFrame> {
     let height = df.height();
     let read = |name: &str| -> PolarsResult<Vec<Option<i64>>> {
         Ok(df
@@ -39,9 +67,12 @@ pub fn suppress(
             .iter()
             .collect())
     };
-    let cohort = read(COHORT)?;
-    let parts: Vec<Vec<Option<i64>>> =
-        PARTS.iter().map(|p| read(p)).collect::<PolarsResult<_>>()?;
+    let cohort = read(&layout.cohort)?;
+    let parts: Vec<Vec<Option<i64>>> = layout
+        .parts
+        .iter()
+        .map(|p| read(p))
+        .collect::<PolarsResult<_>>()?;
     // 1 to threshold - 1: a true zero is published (it says "none"), as ONS tables do.
     let small = |v: Option<i64>| v.is_some_and(|v| v > 0 && v < threshold);
     let mut hide_cohort: Vec<bool> = cohort.iter().map(|v| small(*v)).collect();
@@ -61,11 +92,15 @@ pub fn suppress(
                 continue;
             }
             // Cohort published: a single hidden part is its cohort minus the others.
-            let hidden: Vec<usize> = (0..PARTS.len()).filter(|&p| hide_part[p][r]).collect();
+            let hidden: Vec<usize> = (0..layout.parts.len())
+                .filter(|&p| hide_part[p][r])
+                .collect();
             if hidden.len() == 1 {
-                if let Some(next) = smallest((0..PARTS.len()).filter(|p| !hide_part[*p][r]), |p| {
-                    parts[p][r]
-                }) {
+                if let Some(next) =
+                    smallest((0..layout.parts.len()).filter(|p| !hide_part[*p][r]), |p| {
+                        parts[p][r]
+                    })
+                {
                     hide_part[next][r] = true;
                     changed = true;
                 }
@@ -82,7 +117,7 @@ pub fn suppress(
                     changed = true;
                 }
             }
-            for p in 0..PARTS.len() {
+            for p in 0..layout.parts.len() {
                 let hidden = rows().filter(|r| hide_part[p][*r]).count();
                 if hidden == 1 && !hide_part[p][total] {
                     if let Some(next) =
@@ -101,11 +136,11 @@ pub fn suppress(
 
     let mut out = df.clone();
     let mut listed: Vec<Vec<&str>> = vec![Vec::new(); height];
-    blank(&mut out, COHORT, &hide_cohort, &mut listed)?;
-    for (p, name) in PARTS.iter().enumerate() {
+    blank(&mut out, &layout.cohort, &hide_cohort, &mut listed)?;
+    for (p, name) in layout.parts.iter().enumerate() {
         blank(&mut out, name, &hide_part[p], &mut listed)?;
-        for (count, derived) in DERIVED {
-            if count == *name {
+        for (count, derived) in &layout.derived {
+            if count == name {
                 for d in derived {
                     if out.column(d).is_ok() {
                         blank(&mut out, d, &hide_part[p], &mut listed)?;
@@ -117,8 +152,10 @@ pub fn suppress(
     let any_part: Vec<bool> = (0..height)
         .map(|r| hide_cohort[r] || hide_part.iter().any(|p| p[r]))
         .collect();
-    if out.column("net_score").is_ok() {
-        blank(&mut out, "net_score", &any_part, &mut listed)?;
+    for d in &layout.derived_from_all {
+        if out.column(d).is_ok() {
+            blank(&mut out, d, &any_part, &mut listed)?;
+        }
     }
     if out.column("dominant_service_count").is_ok() {
         let counts = read("dominant_service_count")?;

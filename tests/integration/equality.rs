@@ -45,18 +45,33 @@ fn a_default_run_publishes_no_small_cell_and_no_personal_data() {
         let representation = path
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with("representation_"));
-        let counts: &[&str] = if representation {
-            &["respondents"]
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let counts: Vec<String> = if representation {
+            vec!["respondents".into()]
+        } else if name.starts_with("channel_use_") {
+            // responses, then one count column per channel
+            df.get_column_names()
+                .iter()
+                .map(|c| c.to_string())
+                .filter(|c| !c.ends_with("_pct") && c != "suppressed")
+                .skip(1)
+                .collect()
         } else {
-            &[
+            [
                 "responses",
                 "positive",
                 "neutral",
                 "negative",
                 "dominant_service_count",
             ]
+            .map(String::from)
+            .to_vec()
         };
-        for &count in counts {
+        for count in &counts {
+            let count = count.as_str();
             let values = df
                 .column(count)
                 .expect("count column")

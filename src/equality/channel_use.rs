@@ -1,0 +1,74 @@
+//! Channel use by group: each group's survey responses by channel, with shares and the digital
+//! share (web, webchat, e-mail, social), because the digital divide is the risk the strategy names.
+
+use polars::prelude::*;
+
+use super::suppress::Layout;
+use super::ALL_RESPONDENTS;
+use crate::kpi::{collect, percent, KpiError};
+use crate::model::col as c;
+
+/// Channels counted as digital.
+const DIGITAL: [&str; 4] = ["web", "webchat", "email", "social"];
+
+/// One row per group of `field` (then an all-respondents row): responses, a count and a share per
+/// channel, and the digital share. Returns the table and its suppression layout.
+pub fn channel_use(responses: LazyFrame, field: &str) -> Result<(DataFrame, Layout), KpiError> {
+    let channels: Vec<String> = collect(
+        responses
+            .clone()
+            .select([col(c::CHANNEL).unique().sort(SortOptions::default())]),
+    )?
+    .column(c::CHANNEL)
+    .map_err(crate::kpi::kpi_err)?
+    .str()
+    .map_err(crate::kpi::kpi_err)?
+    .iter()
+    .flatten()
+    .map(str::to_string)
+    .collect();
+    let counts: Vec<Expr> = channels
+        .iter()
+        .map(|ch| {
+            col(c::CHANNEL)
+                .eq(lit(ch.as_str()))
+                .sum()
+                .cast(DataType::Int64)
+                .alias(ch.as_str())
+        })
+        .collect();
+    let digital: Vec<Expr> = channels
+        .iter()
+        .filter(|ch| DIGITAL.contains(&ch.as_str()))
+        .map(|ch| col(ch.as_str()))
+        .collect();
+    let digital_sum = digital
+        .into_iter()
+        .reduce(|a, b| a + b)
+        .unwrap_or_else(|| lit(0i64));
+    let mut aggs = vec![len().cast(DataType::Int64).alias("responses")];
+    aggs.extend(counts);
+    let per_group = |lf: LazyFrame| {
+        let mut shares: Vec<Expr> = channels
+            .iter()
+            .map(|ch| percent(col(ch.as_str()), col("responses")).alias(format!("{ch}_pct")))
+            .collect();
+        shares.push(percent(digital_sum.clone(), col("responses")).alias("digital_share_pct"));
+        lf.group_by([col(field)])
+            .agg(aggs.clone())
+            .with_columns(shares)
+    };
+    let groups = per_group(responses.clone()).sort([field], SortMultipleOptions::default());
+    let all = per_group(responses.with_column(lit(ALL_RESPONDENTS).alias(field)));
+    let table = collect(concat([groups, all], UnionArgs::default()).map_err(crate::kpi::kpi_err)?)?;
+    let layout = Layout {
+        cohort: "responses".into(),
+        parts: channels.clone(),
+        derived: channels
+            .iter()
+            .map(|ch| (ch.clone(), vec![format!("{ch}_pct")]))
+            .collect(),
+        derived_from_all: vec!["digital_share_pct".into()],
+    };
+    Ok((table, layout))
+}
