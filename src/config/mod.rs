@@ -321,6 +321,8 @@ pub struct EqualityConfig {
     pub correction: crate::equality::stats::Correction,
     /// Population profile to compare respondents with (CSV: field, group, population).
     pub population: Option<PathBuf>,
+    /// Per field, the group others are compared with (default: the rest of the respondents).
+    pub reference: BTreeMap<String, String>,
 }
 
 impl Pipeline {
@@ -582,12 +584,29 @@ fn resolve_equality(
             );
         }
     }
+    for (field, group) in &raw.reference {
+        match demographics.iter().find(|d| &d.name == field) {
+            None => push(
+                format!("equality.reference.{field}"),
+                format!("'{field}' is not a [demographics.*] field"),
+            ),
+            Some(d) if !d.categories.contains(group) => push(
+                format!("equality.reference.{field}"),
+                format!(
+                    "'{group}' is not one of its categories ({})",
+                    d.categories.join(", ")
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
     EqualityConfig {
         suppression_threshold: threshold,
         confidence,
         breakdowns,
         correction,
         population,
+        reference: raw.reference,
     }
 }
 

@@ -52,6 +52,9 @@ pub struct RawEquality {
     pub suppression_threshold: Option<i64>,
     pub confidence: Option<f64>,
     pub correction: Option<String>,
+    /// Compare with this group rather than with the rest, per field: { age_band = "35-44" }.
+    #[serde(default)]
+    pub reference: BTreeMap<String, String>,
     /// A CSV of the population by group (field, group, population), relative to the pipeline file.
     pub population: Option<String>,
     #[serde(default)]

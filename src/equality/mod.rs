@@ -59,7 +59,7 @@ pub fn compute(
             table = table.vstack(&all).map_err(kpi_err)?;
             total_row = Some(table.height() - 1);
             table = with_shares(table)?;
-            table = with_comparisons(table, &by[0], correction)?;
+            table = with_comparisons(table, &by[0], correction, cfg.reference.get(&by[0]))?;
         }
         if publish {
             table = suppress::suppress(&table, cfg.suppression_threshold, total_row)
@@ -157,13 +157,15 @@ fn with_shares(table: DataFrame) -> Result<DataFrame, KpiError> {
     )
 }
 
-/// Each answered group's dissatisfaction against the rest of those who answered: difference in
-/// percentage points, the test used, its p-value and the p-value corrected for the number of
-/// groups compared; `significant` only where the corrected p-value is below 0.05.
+/// Each answered group's dissatisfaction against the rest of those who answered (or against the
+/// configured reference group): difference in percentage points, the test used, its p-value and
+/// the p-value corrected for the number of groups compared; `significant` only where the
+/// corrected p-value is below 0.05.
 fn with_comparisons(
     table: DataFrame,
     field: &str,
     correction: Correction,
+    reference: Option<&String>,
 ) -> Result<DataFrame, KpiError> {
     let groups: Vec<Option<String>> = table
         .column(field)
@@ -198,11 +200,18 @@ fn with_comparisons(
     let (all_n, all_neg): (u64, u64) = (0..n.len())
         .filter(|i| answered[*i])
         .fold((0, 0), |(a, b), i| (a + n[i], b + neg[i]));
+    let reference_row = reference.and_then(|r| groups.iter().position(|g| g.as_ref() == Some(r)));
     let results: Vec<Option<stats::TestResult>> = (0..n.len())
         .map(|i| {
+            let against = match reference_row {
+                Some(r) if r == i => None, // the reference is not compared with itself
+                Some(r) => Some((neg[r], n[r])),
+                None => Some((all_neg - neg[i], all_n - n[i])),
+            };
             answered[i]
-                .then(|| two_proportion_test(neg[i], n[i], all_neg - neg[i], all_n - n[i]))
+                .then_some(against)
                 .flatten()
+                .and_then(|(x2, n2)| two_proportion_test(neg[i], n[i], x2, n2))
         })
         .collect();
     let tested: Vec<usize> = (0..n.len()).filter(|i| results[*i].is_some()).collect();
@@ -231,9 +240,16 @@ fn with_comparisons(
         .iter()
         .map(|p| p.map(|p| if p < 0.05 { "significant" } else { "" }))
         .collect();
+    let against = match reference_row.and_then(|r| groups[r].clone()) {
+        Some(r) => format!("{r} (reference group)"),
+        None => "the rest of those who answered".to_string(),
+    };
+    let compared_with: Vec<Option<String>> =
+        results.iter().map(|r| r.map(|_| against.clone())).collect();
     let mut out = table;
     for column in [
-        Column::new("dissatisfied_vs_rest_pp".into(), diff),
+        Column::new("compared_with".into(), compared_with),
+        Column::new("dissatisfied_difference_pp".into(), diff),
         Column::new("test".into(), method),
         Column::new("p_value".into(), p),
         Column::new("p_adjusted".into(), p_adj),
@@ -257,7 +273,8 @@ fn hide_tests_of_hidden_rates(table: DataFrame) -> Result<DataFrame, KpiError> {
             .alias(name)
     };
     collect(table.lazy().with_columns([
-        blank("dissatisfied_vs_rest_pp", DataType::Float64),
+        blank("compared_with", DataType::String),
+        blank("dissatisfied_difference_pp", DataType::Float64),
         blank("test", DataType::String),
         blank("p_value", DataType::Float64),
         blank("p_adjusted", DataType::Float64),
@@ -286,7 +303,7 @@ fn describe(
         "One row per group, non-response ('{NOT_ANSWERED}', '{PREFER_NOT_TO_SAY}') included. {}% Wilson score intervals. {}{}",
         (cfg.confidence * 100.0).round(),
         if by.len() == 1 {
-            format!("Each group's dissatisfaction is tested against the rest of those who answered (Fisher's exact test where an expected count is below 5, otherwise a two-proportion z test), corrected for the number of groups by the {} method; 'significant' only where the corrected p-value is below 0.05. ", correction.name())
+            format!("Each group's dissatisfaction is tested against the rest of those who answered, or the reference group named in 'compared_with' (Fisher's exact test where an expected count is below 5, otherwise a two-proportion z test), corrected for the number of groups by the {} method; 'significant' only where the corrected p-value is below 0.05. ", correction.name())
         } else {
             String::new()
         },
@@ -310,7 +327,7 @@ fn describe(
         ("dissatisfied_high", ColumnFormat::Percent(1)),
         ("share_pct", ColumnFormat::Percent(1)),
         ("dominant_service_count", ColumnFormat::Integer),
-        ("dissatisfied_vs_rest_pp", ColumnFormat::Decimal(1)),
+        ("dissatisfied_difference_pp", ColumnFormat::Decimal(1)),
         ("p_value", ColumnFormat::Decimal(4)),
         ("p_adjusted", ColumnFormat::Decimal(4)),
     ]

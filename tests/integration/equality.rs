@@ -190,3 +190,48 @@ fn unsuppressed_tables_are_marked_not_for_publication() {
     assert!(small.height() > 0);
     assert!(!ws.path().join("out/equality/fy2023-24").exists());
 }
+
+#[test]
+fn groups_can_be_compared_with_a_reference_group() {
+    let ws = Workspace::with_sample_data();
+    let pipeline = std::fs::read_to_string(ws.path().join("pipelines/sample.toml"))
+        .expect("pipeline")
+        .replace(
+            "correction = \"holm\"",
+            "correction = \"benjamini_hochberg\"\nreference = { age_band = \"35-44\" }",
+        );
+    ws.write("pipelines/sample.toml", pipeline);
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    ws.cex(&[
+        "equality",
+        "pipelines/sample.toml",
+        "--fy",
+        "2023/24",
+        "--by",
+        "age_band",
+    ])
+    .assert_code(0);
+    let df = read_csv(
+        &ws.path()
+            .join("out/equality/fy2023-24/equality_age_band.csv"),
+    );
+    let groups = strings(&df, "age_band");
+    let compared = strings(&df, "compared_with");
+    for (g, c) in groups.iter().zip(&compared) {
+        match g.as_deref() {
+            Some("35-44")
+            | Some("Not answered")
+            | Some("Prefer not to say")
+            | Some("All respondents") => {
+                assert!(c.is_none(), "{g:?} compared")
+            }
+            _ => {
+                // Either tested against the reference, or its rate is suppressed.
+                if let Some(c) = c {
+                    assert_eq!(c, "35-44 (reference group)");
+                }
+            }
+        }
+    }
+    assert!(compared.iter().flatten().count() >= 3);
+}
