@@ -5,7 +5,7 @@ use anyhow::Context;
 
 use super::EqualityArgs;
 use crate::config::Pipeline;
-use crate::equality::compute;
+use crate::equality::{compute, Filter};
 use crate::exit_codes;
 use crate::lake::Lake;
 use crate::output::publish::Staging;
@@ -13,11 +13,16 @@ use crate::output::publish::Staging;
 pub fn run(args: &EqualityArgs) -> anyhow::Result<i32> {
     let pipeline = Pipeline::load(&args.pipeline)?;
     let by = (!args.by.is_empty()).then(|| vec![args.by.clone()]);
+    let filter = Filter {
+        channels: args.channel.clone(),
+        services: args.service.clone(),
+    };
     equality_stage(
         &pipeline,
         args.period.as_deref(),
         args.fy.as_deref(),
         by,
+        &filter,
         !args.unsuppressed,
     )?;
     Ok(exit_codes::OK)
@@ -30,13 +35,15 @@ pub(super) fn equality_stage(
     period: Option<&str>,
     fy: Option<&str>,
     by: Option<Vec<Vec<String>>>,
+    filter: &Filter,
     publish: bool,
 ) -> anyhow::Result<()> {
     let lake = Lake::open(&pipeline.lake_dir)?;
     let period = super::kpi::resolve_period(&lake, period, fy)?;
     let breakdowns = by.unwrap_or_else(|| pipeline.equality.breakdowns.clone());
-    let tables = compute(pipeline, &lake, period, &breakdowns, publish)?;
+    let tables = compute(pipeline, &lake, period, &breakdowns, filter, publish)?;
     let mut folder = super::kpi::period_folder(period);
+    folder.push_str(&filter.folder_suffix());
     if !publish {
         folder.push_str("-NOT-FOR-PUBLICATION");
     }

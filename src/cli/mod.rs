@@ -144,6 +144,12 @@ pub struct EqualityArgs {
     /// One breakdown instead of the pipeline's: one or two columns, e.g. age_band,channel.
     #[arg(long, value_delimiter = ',')]
     pub by: Vec<String>,
+    /// Only responses about these channels (e.g. web,webchat).
+    #[arg(long, value_delimiter = ',')]
+    pub channel: Vec<String>,
+    /// Only responses about these services (e.g. Housing).
+    #[arg(long, value_delimiter = ',')]
+    pub service: Vec<String>,
     /// Show small cells: for the analyst only; the folder is marked NOT-FOR-PUBLICATION.
     #[arg(long)]
     pub unsuppressed: bool,

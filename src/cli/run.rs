@@ -20,6 +20,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             args.period.as_deref(),
             args.fy.as_deref(),
             None,
+            &crate::equality::Filter::default(),
             true,
         )?;
     } else {

@@ -18,6 +18,62 @@ use crate::model::{Table as LakeTable, NOT_ANSWERED, PREFER_NOT_TO_SAY};
 use crate::output::{ColumnFormat, Table};
 use stats::{two_proportion_test, Correction, TestMethod};
 
+/// Which responses an equality run covers: all, or some channels and services.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub channels: Vec<String>,
+    pub services: Vec<String>,
+}
+
+impl Filter {
+    fn expr(&self) -> Expr {
+        let within = |column: &str, values: &[String]| {
+            if values.is_empty() {
+                lit(true)
+            } else {
+                col(column).is_in(
+                    lit(Series::new("v".into(), values.to_vec())).implode(false),
+                    false,
+                )
+            }
+        };
+        within(crate::model::col::CHANNEL, &self.channels)
+            .and(within(crate::model::col::SERVICE, &self.services))
+    }
+
+    /// `-web-housing`: keeps filtered runs apart from the full one in the output folder.
+    pub fn folder_suffix(&self) -> String {
+        self.channels
+            .iter()
+            .chain(&self.services)
+            .map(|v| {
+                format!(
+                    "-{}",
+                    v.to_lowercase()
+                        .chars()
+                        .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '_' })
+                        .collect::<String>()
+                )
+            })
+            .collect()
+    }
+
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.channels.is_empty() {
+            parts.push(format!("channels: {}", self.channels.join(", ")));
+        }
+        if !self.services.is_empty() {
+            parts.push(format!("services: {}", self.services.join(", ")));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" Responses about {} only.", parts.join("; "))
+        }
+    }
+}
+
 /// The label of the all-respondents row of a one-way breakdown.
 pub const ALL_RESPONDENTS: &str = "All respondents";
 
@@ -28,6 +84,7 @@ pub fn compute(
     lake: &Lake,
     period: Period,
     breakdowns: &[Vec<String>],
+    filter: &Filter,
     publish: bool,
 ) -> Result<Vec<Table>, KpiError> {
     let cfg = &pipeline.equality;
@@ -40,7 +97,9 @@ pub fn compute(
         ));
     };
     let months = period.months_in(period.financial_year());
-    let responses = responses.filter(crate::kpi::period::in_months(&months));
+    let responses = responses
+        .filter(crate::kpi::period::in_months(&months))
+        .filter(filter.expr());
     let z = stats::normal_quantile(1.0 - (1.0 - cfg.confidence) / 2.0)
         .ok_or_else(|| KpiError::Data(format!("confidence {} is not usable", cfg.confidence)))?;
     let correction = cfg.correction;
@@ -66,7 +125,9 @@ pub fn compute(
                 .map_err(kpi_err)?;
             table = hide_tests_of_hidden_rates(table)?;
         }
-        tables.push(describe(by, table, publish, cfg, correction));
+        let mut t = describe(by, table, publish, cfg, correction);
+        t.description.push_str(&filter.describe());
+        tables.push(t);
     }
     for by in breakdowns
         .iter()

@@ -235,3 +235,48 @@ fn groups_can_be_compared_with_a_reference_group() {
     }
     assert!(compared.iter().flatten().count() >= 3);
 }
+
+#[test]
+fn a_channel_and_service_filter_narrows_the_respondents() {
+    let ws = Workspace::with_sample_data();
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    ws.cex(&[
+        "equality",
+        "pipelines/sample.toml",
+        "--fy",
+        "2023/24",
+        "--by",
+        "sex",
+        "--channel",
+        "web",
+        "--service",
+        "Housing,Council Tax",
+    ])
+    .assert_code(0);
+    let df = read_csv(
+        &ws.path()
+            .join("out/equality/fy2023-24-web-housing-council_tax/equality_sex.csv"),
+    );
+    let total = df
+        .lazy()
+        .filter(col("sex").eq(lit("All respondents")))
+        .collect()
+        .expect("total");
+    let lake = ws.lake_table("responses");
+    let want = lake
+        .lazy()
+        .filter(
+            col("channel")
+                .eq(lit("web"))
+                .and(col("financial_year").eq(lit("2023/24")))
+                .and(
+                    col("service")
+                        .eq(lit("Housing"))
+                        .or(col("service").eq(lit("Council Tax"))),
+                ),
+        )
+        .collect()
+        .expect("lake")
+        .height() as u64;
+    assert_eq!(crate::util::u64s(&total, "responses"), [want]);
+}
