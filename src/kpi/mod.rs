@@ -1,5 +1,6 @@
 //! The KPI stage: figures computed from the lake as lazy polars plans, one module per family
-//! (volumes, channel shift, take-up, contact centre). Reads only the canonical tables.
+//! (volumes, channel shift, take-up, contact centre, satisfaction, ranks, benefits). Reads only the
+//! canonical tables; writing them out is the output module's job.
 
 pub mod benchmark;
 pub mod benefits;
@@ -10,7 +11,17 @@ pub mod satisfaction;
 pub mod takeup;
 pub mod volumes;
 
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use serde_json::json;
 use thiserror::Error;
+
+use crate::config::Pipeline;
+use crate::lake::{Lake, LakeError};
+use crate::model::{col as c, Table as LakeTable};
+use crate::output::{ColumnFormat, Table};
+use period::Period;
 
 #[derive(Debug, Error)]
 pub enum KpiError {
@@ -21,8 +32,7 @@ pub enum KpiError {
 }
 
 /// `num / den x 100`, null (never NaN or infinite) when the denominator is not above zero.
-pub fn percent(num: polars::prelude::Expr, den: polars::prelude::Expr) -> polars::prelude::Expr {
-    use polars::prelude::*;
+pub fn percent(num: Expr, den: Expr) -> Expr {
     let den = den.cast(DataType::Float64);
     when(den.clone().gt(lit(0.0)))
         .then(num.cast(DataType::Float64) / den * lit(100.0))
@@ -31,27 +41,16 @@ pub fn percent(num: polars::prelude::Expr, den: polars::prelude::Expr) -> polars
 
 /// Runs a plan on the streaming engine: KPI plans aggregate the whole lake, which need not fit
 /// in memory.
-pub fn collect(lf: polars::prelude::LazyFrame) -> Result<polars::prelude::DataFrame, KpiError> {
-    lf.collect_with_engine(polars::prelude::Engine::Streaming)
+pub fn collect(lf: LazyFrame) -> Result<DataFrame, KpiError> {
+    lf.collect_with_engine(Engine::Streaming)
         .map(|r| r.unwrap_single())
         .map_err(kpi_err)
 }
 
 /// A polars error as a KPI error, without the query plan polars appends.
-pub fn kpi_err(e: polars::prelude::PolarsError) -> KpiError {
+pub fn kpi_err(e: PolarsError) -> KpiError {
     KpiError::Data(crate::ingest::first_paragraph(&e.to_string()))
 }
-
-use std::collections::BTreeMap;
-
-use polars::prelude::*;
-use serde_json::json;
-
-use crate::config::Pipeline;
-use crate::lake::{Lake, LakeError};
-use crate::model::{col as c, Table as LakeTable};
-use crate::output::{ColumnFormat, Table};
-use period::Period;
 
 /// Everything one KPI run produces.
 pub struct KpiRun {
