@@ -113,6 +113,17 @@ pub struct RunArgs {
     /// Report on a whole financial year (YYYY/YY, e.g. 2023/24).
     #[arg(long)]
     pub fy: Option<String>,
+    /// Stages to leave out, e.g. --skip ingest to recompute the figures from the lake as it is.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub skip: Vec<Stage>,
+}
+
+/// The stages of `cex run`, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Stage {
+    Ingest,
+    Kpi,
+    Equality,
 }
 
 #[derive(Debug, clap::Args)]

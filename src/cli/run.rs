@@ -1,20 +1,32 @@
-//! `cex run <pipeline>`: every stage in order: ingest, KPIs, equality (charts and report to come).
+//! `cex run <pipeline>`: every stage in order: ingest, KPIs, equality (charts and report to come),
+//! each skippable with `--skip`.
 
-use super::RunArgs;
+use super::{RunArgs, Stage};
 use crate::exit_codes;
 
 pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
-    let ingest_code = super::ingest::run(&args.pipeline_args)?;
-    if ingest_code != exit_codes::OK && ingest_code != exit_codes::WARNINGS {
-        return Ok(ingest_code);
+    let runs = |stage: Stage| !args.skip.contains(&stage);
+    let mut warned = false;
+    if runs(Stage::Ingest) {
+        let code = super::ingest::run(&args.pipeline_args)?;
+        if code != exit_codes::OK && code != exit_codes::WARNINGS {
+            return Ok(code);
+        }
+        warned |= code == exit_codes::WARNINGS;
     }
     let pipeline = super::load_pipeline(&args.pipeline_args.pipeline, &[])?;
-    let kpis = super::kpi::kpi_stage(&pipeline, args.period.as_deref(), args.fy.as_deref())?;
+    if runs(Stage::Kpi) {
+        let kpis = super::kpi::kpi_stage(&pipeline, args.period.as_deref(), args.fy.as_deref())?;
+        for w in &kpis.warnings {
+            eprintln!("warning: {w}");
+        }
+        warned |= !kpis.warnings.is_empty();
+    }
     let surveyed = pipeline
         .sources
         .iter()
         .any(|s| s.kind == crate::config::SourceKind::Satisfaction);
-    if surveyed {
+    if runs(Stage::Equality) && surveyed {
         super::equality::equality_stage(
             &pipeline,
             args.period.as_deref(),
@@ -23,13 +35,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             &crate::equality::Filter::default(),
             true,
         )?;
-    } else {
+    } else if runs(Stage::Equality) {
         eprintln!("cex: no satisfaction source in the pipeline: equality tables skipped");
     }
-    for w in &kpis.warnings {
-        eprintln!("warning: {w}");
-    }
-    let warned = ingest_code == exit_codes::WARNINGS || !kpis.warnings.is_empty();
     Ok(if args.pipeline_args.deny_warnings && warned {
         exit_codes::WARNINGS
     } else {

@@ -396,3 +396,37 @@ handle = "Total Handle""#;
         "the definitions should differ"
     );
 }
+
+#[test]
+fn run_stages_can_be_skipped() {
+    let ws = Workspace::with_sample_data();
+    ws.cex(&[
+        "run",
+        "pipelines/sample.toml",
+        "--fy",
+        "2023/24",
+        "--skip",
+        "kpi,equality",
+    ])
+    .assert_code(0);
+    assert!(ws.path().join("lake/manifest.parquet").exists());
+    assert!(!ws.path().join("out").exists());
+    let out = ws.cex(&[
+        "run",
+        "pipelines/sample.toml",
+        "--fy",
+        "2023/24",
+        "--skip",
+        "ingest,equality",
+    ]);
+    out.assert_code(0);
+    assert!(
+        !out.stdout.contains("already in the lake"),
+        "ingest ran: {}",
+        out.stdout
+    );
+    assert!(ws.path().join("out/fy2023-24/channel_shift.csv").exists());
+    assert!(!ws.path().join("out/equality").exists());
+    let bad = ws.cex(&["run", "pipelines/sample.toml", "--skip", "charts"]);
+    bad.assert_code(2);
+}
