@@ -67,7 +67,7 @@ pub(super) fn resolve_period(
         (None, Some(f)) => Period::parse(f)
             .filter(|p| matches!(p, Period::FinancialYear(_)))
             .with_context(|| format!("--fy {f}: give a financial year as YYYY/YY, e.g. 2023/24"))?,
-        (None, None) => latest_month(lake)?,
+        (None, None) => latest_month(lake, london_today())?,
     })
 }
 
@@ -126,4 +126,11 @@ fn print_channel_shift(run: &KpiRun) {
             text("rag", i)
         );
     }
+}
+
+/// Today's date in the UK, which decides whether this month is complete.
+fn london_today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive()
 }

@@ -106,8 +106,8 @@ fn load_pipeline(
 pub struct RunArgs {
     #[command(flatten)]
     pub pipeline_args: PipelineArgs,
-    /// Report on a month (YYYY-MM) and its financial year to date; default: the latest month in
-    /// the lake.
+    /// Report on a month (YYYY-MM) and its financial year to date; default: the last complete
+    /// month in the lake.
     #[arg(long, conflicts_with = "fy")]
     pub period: Option<String>,
     /// Report on a whole financial year (YYYY/YY, e.g. 2023/24).
@@ -130,8 +130,8 @@ pub enum Stage {
 pub struct KpiArgs {
     /// The pipeline file.
     pub pipeline: PathBuf,
-    /// Report on a month (YYYY-MM) and its financial year to date; default: the latest month in
-    /// the lake.
+    /// Report on a month (YYYY-MM) and its financial year to date; default: the last complete
+    /// month in the lake.
     #[arg(long, conflicts_with = "fy")]
     pub period: Option<String>,
     /// Report on a whole financial year (YYYY/YY, e.g. 2023/24).
@@ -146,7 +146,7 @@ pub struct KpiArgs {
 pub struct EqualityArgs {
     /// The pipeline file.
     pub pipeline: PathBuf,
-    /// A month (YYYY-MM): its financial year to date; default: the latest month in the lake.
+    /// A month (YYYY-MM): its financial year to date; default: the last complete month in the lake.
     #[arg(long, conflicts_with = "fy")]
     pub period: Option<String>,
     /// A whole financial year (YYYY/YY).

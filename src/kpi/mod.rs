@@ -61,8 +61,10 @@ pub struct KpiRun {
     pub warnings: Vec<String>,
 }
 
-/// The reporting period when none is asked for: the latest month with contacts in the lake.
-pub fn latest_month(lake: &Lake) -> Result<Period, KpiError> {
+/// The reporting period when none is asked for: the last complete month with contacts in the
+/// lake. A month still under way today (exports often run a few days into the next month) is
+/// not complete, so the month before it is reported.
+pub fn latest_month(lake: &Lake, today: chrono::NaiveDate) -> Result<Period, KpiError> {
     let contacts = scan(lake, LakeTable::Contacts)?.ok_or_else(|| {
         KpiError::NoData("the lake holds no contacts: run `cex ingest` first".into())
     })?;
@@ -77,10 +79,56 @@ pub fn latest_month(lake: &Lake) -> Result<Period, KpiError> {
         .ok()
         .and_then(|c| c.i32().ok().and_then(|s| s.get(0)))
         .ok_or_else(|| KpiError::NoData("the lake holds no dated contacts".into()))?;
-    Ok(Period::Month {
-        year: m / 100,
-        month: (m % 100) as i8,
-    })
+    Ok(last_complete((m / 100, (m % 100) as i8), today))
+}
+
+/// `latest` unless it is the month of `today` (or later), then the month before today's.
+fn last_complete(latest: (i32, i8), today: chrono::NaiveDate) -> Period {
+    use chrono::Datelike;
+    let this_month = (today.year(), today.month() as i8);
+    let (year, month) = if latest >= this_month {
+        if this_month.1 == 1 {
+            (this_month.0 - 1, 12)
+        } else {
+            (this_month.0, this_month.1 - 1)
+        }
+    } else {
+        latest
+    };
+    Period::Month { year, month }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_period_is_the_last_complete_month() {
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        // Exports up to 2 April, run on 3 April: March is the last complete month.
+        assert_eq!(
+            last_complete((2024, 4), day(2024, 4, 3)),
+            Period::Month {
+                year: 2024,
+                month: 3
+            }
+        );
+        assert_eq!(
+            last_complete((2025, 1), day(2025, 1, 5)),
+            Period::Month {
+                year: 2024,
+                month: 12
+            }
+        );
+        // Old data: its latest month is complete.
+        assert_eq!(
+            last_complete((2025, 3), day(2026, 11, 24)),
+            Period::Month {
+                year: 2025,
+                month: 3
+            }
+        );
+    }
 }
 
 fn scan(lake: &Lake, table: LakeTable) -> Result<Option<LazyFrame>, KpiError> {
