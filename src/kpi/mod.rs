@@ -98,39 +98,6 @@ fn last_complete(latest: (i32, i8), today: chrono::NaiveDate) -> Period {
     Period::Month { year, month }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_default_period_is_the_last_complete_month() {
-        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
-        // Exports up to 2 April, run on 3 April: March is the last complete month.
-        assert_eq!(
-            last_complete((2024, 4), day(2024, 4, 3)),
-            Period::Month {
-                year: 2024,
-                month: 3
-            }
-        );
-        assert_eq!(
-            last_complete((2025, 1), day(2025, 1, 5)),
-            Period::Month {
-                year: 2024,
-                month: 12
-            }
-        );
-        // Old data: its latest month is complete.
-        assert_eq!(
-            last_complete((2025, 3), day(2026, 11, 24)),
-            Period::Month {
-                year: 2025,
-                month: 3
-            }
-        );
-    }
-}
-
 fn scan(lake: &Lake, table: LakeTable) -> Result<Option<LazyFrame>, KpiError> {
     lake.scan(table)
         .map_err(|e: LakeError| KpiError::Data(e.to_string()))
@@ -416,4 +383,37 @@ fn summary(
         "kpis": kpis,
         "warnings": warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_period_is_the_last_complete_month() {
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        // Exports up to 2 April, run on 3 April: March is the last complete month.
+        assert_eq!(
+            last_complete((2024, 4), day(2024, 4, 3)),
+            Period::Month {
+                year: 2024,
+                month: 3
+            }
+        );
+        assert_eq!(
+            last_complete((2025, 1), day(2025, 1, 5)),
+            Period::Month {
+                year: 2024,
+                month: 12
+            }
+        );
+        // Old data: its latest month is complete.
+        assert_eq!(
+            last_complete((2025, 3), day(2026, 11, 24)),
+            Period::Month {
+                year: 2025,
+                month: 3
+            }
+        );
+    }
 }
