@@ -9,6 +9,7 @@ pub mod generate;
 pub mod ingest;
 pub mod kpi;
 pub mod lake;
+pub mod log;
 pub mod model;
 pub mod output;
 pub mod sources;

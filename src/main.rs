@@ -8,11 +8,12 @@ use cex_insight::exit_codes;
 
 fn main() {
     let cli = Cli::parse();
+    cex_insight::log::set_format(cli.log_format);
     let code = match cex_insight::cli::run(cli) {
         Ok(code) => code,
         Err(err) => {
             // One line for the cause chain, so cron mail and logs stay readable.
-            eprintln!("cex: error: {err:#}");
+            cex_insight::log::error(&format!("{err:#}"));
             exit_codes::for_error(&err)
         }
     };

@@ -54,8 +54,8 @@ pub(super) fn equality_stage(
     let published = staging
         .publish()
         .with_context(|| format!("cannot publish outputs to {}", destination.display()))?;
-    eprintln!(
-        "cex: equality tables for {} written to {} ({} tables{})",
+    crate::log::info(&format!(
+        "equality tables for {} written to {} ({} tables{})",
         period.describe(),
         published.display(),
         tables.len(),
@@ -67,6 +67,6 @@ pub(super) fn equality_stage(
         } else {
             ", UNSUPPRESSED: not for publication".to_string()
         }
-    );
+    ));
     Ok(())
 }

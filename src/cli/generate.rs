@@ -13,11 +13,11 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<i32> {
     })?;
     let rows: u64 = summary.files.iter().map(|f| f.rows).sum();
     let bytes: u64 = summary.files.iter().map(|f| f.bytes).sum();
-    eprintln!(
-        "cex: wrote {} files, {rows} rows, {:.1} MB into {}",
+    crate::log::info(&format!(
+        "wrote {} files, {rows} rows, {:.1} MB into {}",
         summary.files.len(),
         bytes as f64 / 1e6,
         args.out.display()
-    );
+    ));
     Ok(exit_codes::OK)
 }

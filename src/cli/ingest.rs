@@ -29,24 +29,24 @@ pub(super) fn print_and_code(
             .filter(|f| f.status != FileStatus::Ingested)
             .count();
         if read == 0 {
-            eprintln!(
-                "cex: nothing new: all {skipped} files are already in {}",
+            crate::log::info(&format!(
+                "nothing new: all {skipped} files are already in {}",
                 pipeline.lake_dir.display()
-            );
+            ));
         } else {
-            eprintln!(
-                "cex: {read} rows from {} new files into {}: {accepted} added, {rejected} rejected (see {}), {duplicates} duplicates; {skipped} files skipped (content already seen)",
+            crate::log::info(&format!(
+            "{read} rows from {} new files into {}: {accepted} added, {rejected} rejected (see {}), {duplicates} duplicates; {skipped} files skipped (content already seen)",
                 report.files.len() - skipped,
                 pipeline.lake_dir.display(),
                 pipeline.lake_dir.join("rejects").display(),
-            );
+            ));
         }
     }
     if !report.gate_failures.is_empty() {
-        eprintln!(
-            "cex: error: quality gate failed for {} file(s); nothing was written to the lake (see above; `cex validate` lists every reason)",
+        crate::log::error(&format!(
+            "quality gate failed for {} file(s); nothing was written to the lake (see above; `cex validate` lists every reason)",
             report.gate_failures.len()
-        );
+        ));
         return exit_codes::QUALITY_GATE;
     }
     if deny_warnings && !report.warnings.is_empty() {

@@ -15,7 +15,7 @@ pub fn run(args: &KpiArgs) -> anyhow::Result<i32> {
     let pipeline = Pipeline::load(&args.pipeline)?;
     let run = kpi_stage(&pipeline, args.period.as_deref(), args.fy.as_deref())?;
     for w in &run.warnings {
-        eprintln!("warning: {w}");
+        crate::log::warn(w);
     }
     Ok(if args.deny_warnings && !run.warnings.is_empty() {
         exit_codes::WARNINGS
@@ -45,12 +45,12 @@ pub(super) fn kpi_stage(
         .publish()
         .with_context(|| format!("cannot publish outputs to {}", destination.display()))?;
     print_channel_shift(&run);
-    eprintln!(
-        "cex: KPIs for {} written to {} ({} tables, cex-kpi.xlsx, kpi-summary.json)",
+    crate::log::info(&format!(
+        "KPIs for {} written to {} ({} tables, cex-kpi.xlsx, kpi-summary.json)",
         run.period.describe(),
         published.display(),
         run.tables.len()
-    );
+    ));
     Ok(run)
 }
 

@@ -26,6 +26,10 @@ use crate::exit_codes;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How messages on stderr are written: text for people, json (one object per line) for log
+    /// collectors.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: crate::log::LogFormat,
 }
 
 #[derive(Debug, Subcommand)]

@@ -18,7 +18,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if runs(Stage::Kpi) {
         let kpis = super::kpi::kpi_stage(&pipeline, args.period.as_deref(), args.fy.as_deref())?;
         for w in &kpis.warnings {
-            eprintln!("warning: {w}");
+            crate::log::warn(w);
         }
         warned |= !kpis.warnings.is_empty();
     }
@@ -36,7 +36,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             true,
         )?;
     } else if runs(Stage::Equality) {
-        eprintln!("cex: no satisfaction source in the pipeline: equality tables skipped");
+        crate::log::info("no satisfaction source in the pipeline: equality tables skipped");
     }
     Ok(if args.pipeline_args.deny_warnings && warned {
         exit_codes::WARNINGS

@@ -149,3 +149,18 @@ fn an_empty_file_is_an_input_error() {
     );
     assert_no_panic(&out.stderr);
 }
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let ws = fixture();
+    let out = ws.cex(&["--log-format", "json", "ingest", "p.toml"]);
+    out.assert_code(3);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(lines[0]).expect("a JSON object");
+    assert_eq!(v["level"], "error");
+    assert!(v["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("no files match")));
+    assert!(v["time"].is_string());
+}
