@@ -8,10 +8,18 @@ use crate::exit_codes;
 use crate::ingest::{ingest, FileStatus, IngestOptions, IngestReport};
 
 pub fn run(args: &PipelineArgs) -> anyhow::Result<i32> {
+    ingest_stage(args).map(|(code, _)| code)
+}
+
+/// The ingest stage of a run: the exit code it deserves and its report.
+pub(super) fn ingest_stage(args: &PipelineArgs) -> anyhow::Result<(i32, IngestReport)> {
     let pipeline = super::load_pipeline(&args.pipeline, &args.sources)?;
     let report = ingest(&pipeline, IngestOptions::default())
         .with_context(|| format!("ingest for pipeline {}", args.pipeline.display()))?;
-    Ok(print_and_code(&pipeline, &report, args.deny_warnings))
+    Ok((
+        print_and_code(&pipeline, &report, args.deny_warnings),
+        report,
+    ))
 }
 
 /// Prints the ingest table and summary; returns the exit code it deserves.

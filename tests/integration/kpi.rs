@@ -410,7 +410,8 @@ fn run_stages_can_be_skipped() {
     ])
     .assert_code(0);
     assert!(ws.path().join("lake/manifest.parquet").exists());
-    assert!(!ws.path().join("out").exists());
+    assert!(!ws.path().join("out/fy2023-24").exists());
+    assert!(ws.path().join("out/last-run.json").exists());
     let out = ws.cex(&[
         "run",
         "pipelines/sample.toml",
@@ -429,4 +430,31 @@ fn run_stages_can_be_skipped() {
     assert!(!ws.path().join("out/equality").exists());
     let bad = ws.cex(&["run", "pipelines/sample.toml", "--skip", "charts"]);
     bad.assert_code(2);
+}
+
+#[test]
+fn a_run_leaves_a_summary_with_stage_timings_and_counts() {
+    let ws = Workspace::with_sample_data();
+    ws.cex(&["run", "pipelines/sample.toml", "--fy", "2023/24"])
+        .assert_code(0);
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join("out/last-run.json")).expect("last-run.json"),
+    )
+    .expect("json");
+    let stages: Vec<&str> = summary["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .filter_map(|s| s["stage"].as_str())
+        .collect();
+    assert_eq!(stages, ["ingest", "kpi", "equality"]);
+    assert!(summary["stages"][0]["seconds"]
+        .as_f64()
+        .is_some_and(|s| s > 0.0));
+    assert_eq!(summary["ingest"]["rows_read"], 40681);
+    assert_eq!(summary["ingest"]["accepted"], 40021);
+    assert_eq!(summary["period"], "2023/24");
+    assert!(summary["warnings"]
+        .as_array()
+        .is_some_and(|w| !w.is_empty()));
 }
