@@ -116,7 +116,6 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
                 let mut m = manifest::appended(&existing_manifest, &records)?;
                 txn.stage_parquet(manifest::MANIFEST, &mut m)?;
             }
-            report.lake_files_written = txn.len().saturating_sub(usize::from(!records.is_empty()));
             txn.commit()?;
             report.committed = true;
         } else {

@@ -78,8 +78,6 @@ pub struct IngestReport {
     /// Quality gates that failed; when any did, nothing was committed.
     pub gate_failures: Vec<Finding>,
     pub committed: bool,
-    /// Parquet files added to the lake.
-    pub lake_files_written: usize,
 }
 
 impl IngestReport {

@@ -87,15 +87,6 @@ impl Transaction {
         }
     }
 
-    /// Number of files staged so far.
-    pub fn len(&self) -> usize {
-        self.staged.lock().map(|s| s.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Makes every staged file part of the lake, all or nothing.
     pub fn commit(self) -> Result<(), LakeError> {
         let staged = self
