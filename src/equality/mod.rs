@@ -97,8 +97,10 @@ pub fn compute(
         ));
     };
     let months = period.months_in(period.financial_year());
+    // An equality impact assessment is one council's: a pooled lake is narrowed to the pipeline's.
     let responses = responses
         .filter(crate::kpi::period::in_months(&months))
+        .filter(col(crate::model::col::ORGANISATION).eq(lit(pipeline.organisation.clone())))
         .filter(filter.expr());
     let z = stats::normal_quantile(1.0 - (1.0 - cfg.confidence) / 2.0)
         .ok_or_else(|| KpiError::Data(format!("confidence {} is not usable", cfg.confidence)))?;

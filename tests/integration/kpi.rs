@@ -223,6 +223,35 @@ fn a_lake_pooling_two_councils_ranks_them() {
         webchat.column("rank").expect("rank").null_count(),
         webchat.height()
     );
+
+    // The equality tables are the pipeline's own council's, even in a pooled lake.
+    ws.cex(&[
+        "equality",
+        "pipelines/sample.toml",
+        "--fy",
+        "2023/24",
+        "--by",
+        "sex",
+    ])
+    .assert_code(0);
+    let sex = read_csv(&ws.path().join("out/equality/fy2023-24/equality_sex.csv"));
+    let all = sex
+        .lazy()
+        .filter(col("sex").eq(lit("All respondents")))
+        .collect()
+        .expect("all");
+    let own = ws
+        .lake_table("responses")
+        .lazy()
+        .filter(
+            col("organisation")
+                .eq(lit("Example City Council"))
+                .and(col("financial_year").eq(lit("2023/24"))),
+        )
+        .collect()
+        .expect("own")
+        .height() as u64;
+    assert_eq!(u64s(&all, "responses"), [own]);
 }
 
 /// One call: queue, minute of 1 April 2023 from 09:00, outcome, wait, talk.
