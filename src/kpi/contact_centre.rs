@@ -4,7 +4,7 @@
 
 use polars::prelude::*;
 
-use super::{kpi_err, percent, KpiError};
+use super::{kpi_err, monthly_keys, percent, KpiError};
 use crate::config::kpi::{Abandonment, KpiConfig, ServiceLevel};
 use crate::model::col as c;
 
@@ -63,14 +63,7 @@ fn kpis_by(calls: LazyFrame, config: &KpiConfig, service: Expr, queue: Expr) -> 
     };
     calls
         .with_columns([service.alias(c::SERVICE), queue.alias("queue")])
-        .group_by([
-            col(c::ORGANISATION),
-            col(c::FINANCIAL_YEAR),
-            col(c::YEAR),
-            col(c::MONTH),
-            col(c::SERVICE),
-            col("queue"),
-        ])
+        .group_by(monthly_keys(&[c::SERVICE, "queue"]))
         .agg([
             n().sum().alias("offered"),
             count_if(is("answered")).alias("answered"),

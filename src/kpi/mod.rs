@@ -31,6 +31,15 @@ pub enum KpiError {
     NoData(String),
 }
 
+/// Group keys of a monthly table: organisation, financial year, year, month, then `extra`.
+pub fn monthly_keys(extra: &[&str]) -> Vec<Expr> {
+    [c::ORGANISATION, c::FINANCIAL_YEAR, c::YEAR, c::MONTH]
+        .iter()
+        .chain(extra)
+        .map(|k| col(*k))
+        .collect()
+}
+
 /// `num / den x 100`, null (never NaN or infinite) when the denominator is not above zero.
 pub fn percent(num: Expr, den: Expr) -> Expr {
     let den = den.cast(DataType::Float64);

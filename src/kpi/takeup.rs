@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use super::volumes::VOLUME;
-use super::{kpi_err, percent, KpiError};
+use super::{kpi_err, monthly_keys, percent, KpiError};
 use crate::config::kpi::TakeupTelephone;
 use crate::model::col as c;
 
@@ -54,13 +54,7 @@ fn takeup_by(volumes: &LazyFrame, telephone: TakeupTelephone, service: Expr) -> 
         .clone()
         .filter(counted(telephone))
         .with_column(service.alias(c::SERVICE))
-        .group_by([
-            col(c::ORGANISATION),
-            col(c::FINANCIAL_YEAR),
-            col(c::YEAR),
-            col(c::MONTH),
-            col(c::SERVICE),
-        ])
+        .group_by(monthly_keys(&[c::SERVICE]))
         .agg([
             sum_channel("web").alias("web"),
             sum_channel("telephone").alias("telephone"),
@@ -77,13 +71,7 @@ pub fn channel_mix(volumes: &LazyFrame, telephone: TakeupTelephone) -> Result<La
     Ok(volumes
         .clone()
         .filter(counted(telephone))
-        .group_by([
-            col(c::ORGANISATION),
-            col(c::FINANCIAL_YEAR),
-            col(c::YEAR),
-            col(c::MONTH),
-            col(c::CHANNEL),
-        ])
+        .group_by(monthly_keys(&[c::CHANNEL]))
         .agg([col(VOLUME)
             .sum()
             .cast(DataType::Int64)
@@ -101,13 +89,7 @@ pub fn form_completion(volumes: &LazyFrame) -> LazyFrame {
     volumes
         .clone()
         .filter(col(c::CHANNEL).eq(lit("web")))
-        .group_by([
-            col(c::ORGANISATION),
-            col(c::FINANCIAL_YEAR),
-            col(c::YEAR),
-            col(c::MONTH),
-            col(c::SERVICE),
-        ])
+        .group_by(monthly_keys(&[c::SERVICE]))
         .agg([
             col(VOLUME).sum().cast(DataType::Int64).alias("started"),
             col(VOLUME)

@@ -3,16 +3,7 @@
 
 use polars::prelude::*;
 
-use crate::util::{strings, Workspace};
-
-fn read_csv(path: &std::path::Path) -> DataFrame {
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .expect("csv reader")
-        .finish()
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+use crate::util::{read_csv, strings, Workspace};
 
 /// Every file under a folder, recursively.
 fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

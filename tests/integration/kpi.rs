@@ -4,16 +4,7 @@
 use polars::prelude::*;
 use serde_json::Value;
 
-use crate::util::{strings, u64s, Workspace};
-
-fn read_csv(path: &std::path::Path) -> DataFrame {
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .expect("csv reader")
-        .finish()
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+use crate::util::{read_csv, strings, u64s, Workspace};
 
 /// Contacts in the lake for a channel, services, outcome filter and financial year.
 fn lake_count(

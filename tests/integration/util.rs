@@ -148,3 +148,13 @@ pub fn u64s(df: &DataFrame, name: &str) -> Vec<u64> {
         .map(|v| v.unwrap_or(0))
         .collect()
 }
+
+/// A CSV the binary wrote, read back with its types inferred.
+pub fn read_csv(path: &Path) -> DataFrame {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .expect("csv reader")
+        .finish()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
