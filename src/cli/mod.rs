@@ -5,6 +5,7 @@ mod equality;
 mod generate;
 mod ingest;
 mod kpi;
+mod report;
 mod run;
 mod validate;
 
@@ -34,7 +35,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run every stage of a pipeline: ingest the exports into the lake, then compute the KPIs.
+    /// Run every stage of a pipeline: ingest, KPIs, equality tables, charts and the report.
     Run(RunArgs),
     /// Ingest the pipeline's export files into the Parquet lake; files already ingested are skipped.
     Ingest(PipelineArgs),
@@ -44,6 +45,8 @@ pub enum Command {
     Kpi(KpiArgs),
     /// Satisfaction by protected characteristic, with intervals, tests and small-cell suppression.
     Equality(EqualityArgs),
+    /// Draw the charts and write the Cabinet report (report.html, report.md) from the published tables.
+    Report(ReportArgs),
     /// Write realistic sample exports (seeded, reproducible), small or benchmark-sized.
     Generate(GenerateArgs),
 }
@@ -128,6 +131,20 @@ pub enum Stage {
     Ingest,
     Kpi,
     Equality,
+    Charts,
+    Report,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The pipeline file.
+    pub pipeline: PathBuf,
+    /// The month (YYYY-MM) whose tables to report; default: the last complete month in the lake.
+    #[arg(long, conflicts_with = "fy")]
+    pub period: Option<String>,
+    /// A whole financial year (YYYY/YY).
+    #[arg(long)]
+    pub fy: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -195,6 +212,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Validate(args) => validate::run(&args),
         Command::Kpi(args) => kpi::run(&args),
         Command::Equality(args) => equality::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Generate(args) => generate::run(&args),
     }
 }

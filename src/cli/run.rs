@@ -1,5 +1,5 @@
-//! `cex run <pipeline>`: every stage in order: ingest, KPIs, equality (charts and report to come),
-//! each skippable with `--skip`; leaves `<output>/last-run.json` with stage timings, counts and
+//! `cex run <pipeline>`: every stage in order: ingest, KPIs, equality, charts, report, each
+//! skippable with `--skip`; leaves `<output>/last-run.json` with stage timings, counts and
 //! warnings for whoever watches the job.
 
 use std::time::Instant;
@@ -65,6 +65,24 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         stages.push(json!({"stage": "equality", "seconds": started.elapsed().as_secs_f64()}));
     } else if runs(Stage::Equality) {
         crate::log::info("no satisfaction source in the pipeline: equality tables skipped");
+    }
+    let lake_period = || -> anyhow::Result<crate::kpi::period::Period> {
+        let lake = crate::lake::Lake::open(&pipeline.lake_dir)?;
+        super::kpi::resolve_period(&lake, args.period.as_deref(), args.fy.as_deref())
+    };
+    if runs(Stage::Charts) {
+        let started = Instant::now();
+        let drawn = super::report::charts_stage(&pipeline, lake_period()?)?;
+        stages.push(
+            json!({"stage": "charts", "seconds": started.elapsed().as_secs_f64(), "charts": drawn}),
+        );
+    }
+    if runs(Stage::Report) {
+        let started = Instant::now();
+        let path = super::report::report_stage(&pipeline, lake_period()?)?;
+        stages.push(
+            json!({"stage": "report", "seconds": started.elapsed().as_secs_f64(), "path": path}),
+        );
     }
     let summary = json!({
         "pipeline": pipeline.name,

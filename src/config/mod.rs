@@ -3,6 +3,7 @@
 
 pub mod kpi;
 mod raw;
+pub mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -306,6 +307,7 @@ pub struct Pipeline {
     pub sources: Vec<SourceDef>,
     pub kpi: kpi::KpiConfig,
     pub equality: EqualityConfig,
+    pub report: report::ReportConfig,
 }
 
 /// How equality breakdowns are computed and published.
@@ -485,6 +487,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
     }
     let kpi = kpi::resolve(raw.kpi, &mut push);
     let equality = resolve_equality(raw.equality, &demographics, base, &mut push);
+    let report = report::resolve(raw.report, &mut push);
     // An interval export counts "answered within T" for one T; the KPIs must use the same.
     for s in &sources {
         if let Some(t) = s.interval_threshold_seconds {
@@ -512,6 +515,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         sources,
         kpi,
         equality,
+        report,
     }
 }
 

@@ -44,6 +44,8 @@ pub struct RawPipeline {
     pub kpi: Option<super::kpi::RawKpi>,
     #[serde(default)]
     pub equality: Option<RawEquality>,
+    #[serde(default)]
+    pub report: Option<super::report::RawReport>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,6 +7,7 @@ pub mod benefits;
 pub mod channel_shift;
 pub mod contact_centre;
 pub mod period;
+pub mod quality;
 pub mod satisfaction;
 pub mod takeup;
 pub mod volumes;
@@ -143,6 +144,16 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
               ("month_current", ColumnFormat::Integer), ("month_year_earlier", ColumnFormat::Integer), ("month_change", ColumnFormat::Integer)],
         ),
         table(
+            "channel_trend",
+            "Transactions by channel and month since the baseline",
+            &format!(
+                "Every month from the start of the earliest baseline year to {}, counted as for the channel mix; `baseline` marks the months of a baseline year.",
+                period::month_name(period.last_month().0, period.last_month().1)
+            ),
+            collect(channel_trend(&volumes_lf, config, period)?)?,
+            &[("transactions", ColumnFormat::Integer), ("share_pct", ColumnFormat::Percent(1))],
+        ),
+        table(
             "volumes",
             "Contacts by month, channel, service and outcome",
             "Every month from the first to the last in the lake; a month with no contacts on a channel shows 0.",
@@ -209,6 +220,23 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         &[("baseline", ColumnFormat::Integer), ("current", ColumnFormat::Integer), ("contacts_avoided", ColumnFormat::Integer),
           ("assumed_minutes_per_contact", ColumnFormat::Decimal(1)), ("assumed_cost_per_contact", ColumnFormat::Decimal(2)),
           ("officer_hours_released", ColumnFormat::Decimal(0)), ("cost_avoided", ColumnFormat::Decimal(0))],
+    ));
+    let manifest = crate::lake::manifest::read(lake).map_err(|e| KpiError::Data(e.to_string()))?;
+    tables.push(table(
+        "data_quality",
+        "Files and rows behind these figures",
+        "Every file in the lake, by pipeline and source: rows read = accepted + rejected + duplicates (blank rows are counted in rejected), and the dates the accepted rows cover. Rejected rows are listed with their reasons in the lake's rejects folder.",
+        collect(quality::data_quality(manifest.clone().lazy()))?,
+        &[("files", ColumnFormat::Integer), ("rows_read", ColumnFormat::Integer), ("accepted", ColumnFormat::Integer),
+          ("rejected", ColumnFormat::Integer), ("duplicates", ColumnFormat::Integer), ("rejected_pct", ColumnFormat::Percent(2))],
+    ));
+    tables.push(table(
+        "lineage",
+        "Lineage: every file ingested, with its content hash",
+        "One row per file in the lake: its path as ingested, SHA-256 of its content, counts and when it was ingested. The same hash means the same bytes.",
+        collect(quality::lineage(manifest.lazy()))?,
+        &[("size_bytes", ColumnFormat::Integer), ("rows_read", ColumnFormat::Integer), ("accepted", ColumnFormat::Integer),
+          ("rejected", ColumnFormat::Integer), ("duplicates", ColumnFormat::Integer)],
     ));
     tables.retain(|t| t.frame.width() > 0);
     let summary = summary(pipeline, period, &shift, &warnings);
@@ -321,6 +349,38 @@ fn contacts_counted(contacts: &LazyFrame, config: &crate::config::kpi::KpiConfig
     contacts
         .clone()
         .filter(takeup::counted(config.takeup_telephone))
+}
+
+/// The channel mix of every month from the earliest baseline year's April to the period's last
+/// month, with `baseline` true in the months of a baseline year: the long view of channel shift.
+fn channel_trend(
+    volumes: &LazyFrame,
+    config: &crate::config::kpi::KpiConfig,
+    period: Period,
+) -> Result<LazyFrame, KpiError> {
+    let baselines: Vec<String> = config
+        .channel_shift
+        .iter()
+        .map(|k| crate::model::financial_year_label(k.baseline_fy))
+        .collect();
+    let first_fy = config
+        .channel_shift
+        .iter()
+        .map(|k| k.baseline_fy)
+        .min()
+        .unwrap_or(period.financial_year())
+        .min(period.financial_year());
+    let months = period::months_between((first_fy, 4), period.last_month());
+    Ok(takeup::channel_mix(volumes, config.takeup_telephone)?
+        .filter(period::in_months(&months))
+        .with_column(
+            col(c::FINANCIAL_YEAR)
+                .is_in(
+                    lit(Series::new("baselines".into(), baselines)).implode(false),
+                    false,
+                )
+                .alias("baseline"),
+        ))
 }
 
 /// Rows of the period's financial year (the tables show every month of it up to the period).

@@ -127,6 +127,14 @@ pub fn month_name(year: i32, month: i8) -> String {
     format!("{name} {year}")
 }
 
+/// Every month from `first` to `last`, both included (empty when `first` is after `last`).
+pub fn months_between(first: (i32, i8), last: (i32, i8)) -> Vec<(i32, i8)> {
+    let index = |(y, m): (i32, i8)| y * 12 + m as i32 - 1;
+    (index(first)..=index(last))
+        .map(|i| (i.div_euclid(12), (i.rem_euclid(12) + 1) as i8))
+        .collect()
+}
+
 /// True for rows whose (year, month) is one of `months`.
 pub fn in_months(months: &[(i32, i8)]) -> Expr {
     let keys: Vec<i32> = months.iter().map(|(y, m)| y * 100 + *m as i32).collect();
@@ -165,5 +173,9 @@ mod tests {
         assert_eq!(june.months_in(2023), vec![(2023, 4), (2023, 5), (2023, 6)]);
         assert_eq!(june.describe(), "2024/25 to date (April 2024 to June 2024)");
         assert_eq!(Period::FinancialYear(2023).months_in(2023)[11], (2024, 3));
+        let span = months_between((2022, 4), (2024, 3));
+        assert_eq!(span.len(), 24);
+        assert_eq!(span[8..10], [(2022, 12), (2023, 1)]);
+        assert!(months_between((2024, 4), (2024, 3)).is_empty());
     }
 }

@@ -1,5 +1,6 @@
-//! Outputs for analysts: every computed table as Parquet and CSV, and one Excel workbook with a
-//! sheet per table. Writing only: nothing here computes a figure.
+//! Outputs for analysts: every computed table as Parquet and CSV, one Excel workbook with a
+//! sheet per table and an index (`tables.json`), and reading such a folder back for the charts
+//! and the report. Nothing here computes a figure.
 
 mod cells;
 mod files;
@@ -13,7 +14,7 @@ use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use polars::prelude::DataFrame;
+use polars::prelude::{DataFrame, SerReader};
 use thiserror::Error;
 
 pub use workbook::EXCEL_MAX_DATA_ROWS;
@@ -122,7 +123,74 @@ fn write_tables_with_sheet_limit(
     let workbook_path = dir.join(workbook_name);
     workbook::write_workbook(&workbook_path, tables, max_sheet_rows)?;
     written.push(workbook_path);
+    written.push(write_index(dir, tables)?);
     Ok(written)
+}
+
+/// What `tables.json` says of one table: enough for the report to title and define it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TableEntry {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub rows: usize,
+}
+
+/// The index of a folder of tables.
+pub const INDEX_FILE: &str = "tables.json";
+
+/// Reads back a folder of published tables: its index and every table's Parquet file, by name.
+/// A folder written before the index existed (or not at all) reads as empty.
+pub fn read_folder(
+    dir: &Path,
+) -> Result<(Vec<TableEntry>, HashMap<String, DataFrame>), OutputError> {
+    let index = dir.join(INDEX_FILE);
+    if !index.is_file() {
+        return Ok((Vec::new(), HashMap::new()));
+    }
+    let text = fs::read_to_string(&index).map_err(io_err(&index))?;
+    let entries: Vec<TableEntry> = serde_json::from_str(&text).map_err(|e| OutputError::File {
+        path: index.clone(),
+        table: INDEX_FILE.into(),
+        message: e.to_string(),
+    })?;
+    let mut frames = HashMap::new();
+    for entry in &entries {
+        let path = dir.join(format!("{}.parquet", entry.name));
+        let file = fs::File::open(&path).map_err(io_err(&path))?;
+        let frame = polars::prelude::ParquetReader::new(file)
+            .finish()
+            .map_err(|e| OutputError::File {
+                path: path.clone(),
+                table: entry.name.clone(),
+                message: e.to_string(),
+            })?;
+        frames.insert(entry.name.clone(), frame);
+    }
+    Ok((entries, frames))
+}
+
+/// Writes `<dir>/tables.json`: each table's name, title, description and row count, so readers
+/// of the Parquet files (the report among them) need not know the titles by heart.
+fn write_index(dir: &Path, tables: &[Table]) -> Result<PathBuf, OutputError> {
+    let entries: Vec<TableEntry> = tables
+        .iter()
+        .map(|t| TableEntry {
+            name: t.name.clone(),
+            title: t.title.clone(),
+            description: t.description.clone(),
+            rows: t.frame.height(),
+        })
+        .collect();
+    let path = dir.join(INDEX_FILE);
+    replace_file(&path, |out| {
+        serde_json::to_writer_pretty(out, &entries).map_err(|e| OutputError::File {
+            path: path.clone(),
+            table: INDEX_FILE.into(),
+            message: e.to_string(),
+        })
+    })?;
+    Ok(path)
 }
 
 fn check_workbook_name(name: &str) -> Result<(), OutputError> {

@@ -162,7 +162,8 @@ fn returns_the_files_written_in_order() {
             "contact_centre.csv",
             "channel_shift.parquet",
             "channel_shift.csv",
-            WORKBOOK
+            WORKBOOK,
+            INDEX_FILE
         ]
     );
     assert!(written.iter().all(|p| p.is_file()));

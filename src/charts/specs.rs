@@ -1,0 +1,622 @@
+//! Which charts a run draws and from which figures: each spec is built from a published table
+//! (never from figures typed here), with a text alternative that states the chart's main figures.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use super::draw::{IntervalRow, Plot, Series, Span, TargetRow};
+use super::style::{month_label, thousands};
+use super::ChartSpec;
+use crate::config::Pipeline;
+use crate::model::col as c;
+
+/// Published tables by name (`channel_shift`, `equality_age_band`, ...).
+pub type Tables = HashMap<String, DataFrame>;
+
+/// Every chart the tables allow, in report order. A chart whose table is missing (no survey
+/// source, say) is left out rather than drawn empty.
+pub fn chart_specs(pipeline: &Pipeline, kpi: &Tables, equality: &Tables) -> Vec<ChartSpec> {
+    let org = pipeline.organisation.as_str();
+    let own = |name: &str| kpi.get(name).map(|df| rows_where(df, c::ORGANISATION, org));
+    let mut specs = Vec::new();
+    specs.extend(own("channel_shift").and_then(|df| channel_shift(&df)));
+    if let Some(trend) = own("channel_trend") {
+        specs.extend(contacts_by_channel(&trend));
+        specs.extend(channel_mix(&trend));
+    }
+    specs.extend(own("digital_takeup").and_then(|df| digital_takeup(&df, pipeline)));
+    if let Some(monthly) = own("satisfaction_monthly") {
+        for measure in &pipeline.report.satisfaction_measures {
+            specs.extend(satisfaction(&monthly, *measure));
+        }
+    }
+    specs.extend(own("contact_centre").and_then(|df| contact_centre(&df)));
+    for field in &pipeline.demographics {
+        if let Some(df) = equality.get(&format!("equality_{}", field.name)) {
+            specs.extend(equality_chart(df, field, pipeline));
+        }
+    }
+    specs
+}
+
+/// Rows of `df` whose `column` equals `value` (all rows when the column is absent).
+pub fn rows_where(df: &DataFrame, column: &str, value: &str) -> DataFrame {
+    if df.column(column).is_err() {
+        return df.clone();
+    }
+    df.clone()
+        .lazy()
+        .filter(col(column).eq(lit(value)))
+        .collect()
+        .unwrap_or_else(|_| df.clear())
+}
+
+/// A text column as owned strings (nulls and missing columns as `None`).
+pub fn texts(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    match df.column(name).ok().and_then(|c| c.str().ok().cloned()) {
+        Some(s) => s.iter().map(|v| v.map(str::to_string)).collect(),
+        None => vec![None; df.height()],
+    }
+}
+
+/// A numeric column as `f64` (nulls and missing columns as `None`).
+pub fn numbers(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
+    match df
+        .column(name)
+        .ok()
+        .and_then(|c| c.cast(&DataType::Float64).ok())
+    {
+        Some(col) => match col.f64() {
+            Ok(s) => s.iter().collect(),
+            Err(_) => vec![None; df.height()],
+        },
+        None => vec![None; df.height()],
+    }
+}
+
+/// The (year, month) of every row.
+fn row_months(df: &DataFrame) -> Vec<Option<(i32, i8)>> {
+    numbers(df, c::YEAR)
+        .into_iter()
+        .zip(numbers(df, c::MONTH))
+        .map(|(y, m)| Some((y? as i32, m? as i8)))
+        .collect()
+}
+
+/// Distinct months of a monthly table, in order.
+fn months_of(df: &DataFrame) -> Vec<(i32, i8)> {
+    let mut months: Vec<(i32, i8)> = row_months(df).into_iter().flatten().collect();
+    months.sort_unstable();
+    months.dedup();
+    months
+}
+
+/// One series per distinct value of `key` (in first-seen order, or `order` where given): the
+/// value of `value` in each of `months`.
+fn series_by(
+    df: &DataFrame,
+    months: &[(i32, i8)],
+    key: &str,
+    value: &str,
+    order: &[String],
+) -> Vec<Series> {
+    let keys = texts(df, key);
+    let values = numbers(df, value);
+    let at = row_months(df);
+    let mut labels: Vec<String> = order.to_vec();
+    for k in keys.iter().flatten() {
+        if !labels.contains(k) {
+            labels.push(k.clone());
+        }
+    }
+    labels
+        .into_iter()
+        .filter(|l| keys.iter().any(|k| k.as_deref() == Some(l)))
+        .map(|label| {
+            let mut series = vec![None; months.len()];
+            for ((k, v), m) in keys.iter().zip(&values).zip(&at) {
+                if k.as_deref() == Some(label.as_str()) {
+                    if let Some(i) = m.and_then(|m| months.iter().position(|x| *x == m)) {
+                        series[i] = *v;
+                    }
+                }
+            }
+            Series {
+                label: channel_name(&label),
+                values: series,
+            }
+        })
+        .collect()
+}
+
+/// `face_to_face` as "Face to face": channel codes in words.
+pub fn channel_name(code: &str) -> String {
+    match code {
+        "web" => "Web".into(),
+        "telephone" => "Telephone".into(),
+        "face_to_face" => "Face to face".into(),
+        "webchat" => "Webchat".into(),
+        "email" => "Email".into(),
+        other => {
+            let mut words = other.replace('_', " ");
+            if let Some(first) = words.get(..1) {
+                let upper = first.to_uppercase();
+                words.replace_range(..1, &upper);
+            }
+            words
+        }
+    }
+}
+
+fn describe_latest(series: &[Series], months: &[(i32, i8)], percent: bool) -> String {
+    let Some(last) = months.len().checked_sub(1) else {
+        return String::new();
+    };
+    let figures: Vec<String> = series
+        .iter()
+        .filter_map(|s| {
+            let v = s.values.get(last).copied().flatten()?;
+            Some(format!("{} {}", s.label.to_lowercase(), figure(v, percent)))
+        })
+        .collect();
+    format!(
+        "In {}: {}.",
+        month_label(months[last].0, months[last].1),
+        figures.join(", ")
+    )
+}
+
+fn figure(v: f64, percent: bool) -> String {
+    if percent {
+        format!("{v:.1}%")
+    } else {
+        thousands(v)
+    }
+}
+
+fn span_text(months: &[(i32, i8)]) -> String {
+    match (months.first(), months.last()) {
+        (Some(a), Some(b)) => format!("{} to {}", month_label(a.0, a.1), month_label(b.0, b.1)),
+        _ => String::new(),
+    }
+}
+
+fn channel_shift(df: &DataFrame) -> Option<ChartSpec> {
+    if df.height() == 0 {
+        return None;
+    }
+    let labels = texts(df, "kpi");
+    let actual = numbers(df, "change_pct");
+    let target = numbers(df, "target_change_pct");
+    let status = texts(df, "status");
+    let period = texts(df, "current_period")
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or_default();
+    let rows: Vec<TargetRow> = (0..df.height())
+        .map(|i| {
+            let status = status[i].clone().unwrap_or_else(|| "n/a".into());
+            TargetRow {
+                label: labels[i].clone().unwrap_or_default(),
+                actual_pct: actual[i],
+                target_pct: target[i].unwrap_or(0.0),
+                met: status == "met",
+                status,
+            }
+        })
+        .collect();
+    let met = rows.iter().filter(|r| r.met).count();
+    let each: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{}: {} against a target of {:+.1}%, {}",
+                r.label,
+                r.actual_pct
+                    .map(|a| format!("{a:+.1}%"))
+                    .unwrap_or_else(|| "no figure".into()),
+                r.target_pct,
+                r.status
+            )
+        })
+        .collect();
+    Some(ChartSpec {
+        name: "channel_shift_targets".into(),
+        title: format!("Channel shift against targets, {period}"),
+        alt: format!(
+            "Bar chart of each channel-shift KPI's change against its baseline, with its target marked. {met} of {} met. {}.",
+            rows.len(),
+            each.join("; ")
+        ),
+        plot: Plot::Targets { rows },
+    })
+}
+
+/// Shaded spans for the baseline months of a `channel_trend` table.
+fn baseline_spans(df: &DataFrame, months: &[(i32, i8)]) -> Vec<Span> {
+    let flags: Vec<Option<bool>> = match df
+        .column("baseline")
+        .ok()
+        .and_then(|c| c.bool().ok().cloned())
+    {
+        Some(b) => b.iter().collect(),
+        None => return Vec::new(),
+    };
+    let years = texts(df, c::FINANCIAL_YEAR);
+    let mut spans: Vec<Span> = Vec::new();
+    let mut by_year: Vec<(String, usize, usize)> = Vec::new();
+    for ((flag, year), m) in flags.iter().zip(&years).zip(row_months(df)) {
+        let (Some(true), Some(year), Some(m)) = (flag, year, m) else {
+            continue;
+        };
+        let Some(i) = months.iter().position(|x| *x == m) else {
+            continue;
+        };
+        match by_year.iter_mut().find(|(y, _, _)| y == year) {
+            Some(entry) => {
+                entry.1 = entry.1.min(i);
+                entry.2 = entry.2.max(i);
+            }
+            None => by_year.push((year.clone(), i, i)),
+        }
+    }
+    by_year.sort_by_key(|(_, first, _)| *first);
+    for (year, first, last) in by_year {
+        spans.push(Span {
+            first,
+            last,
+            label: format!("Baseline {year}"),
+        });
+    }
+    spans
+}
+
+const CHANNEL_ORDER: [&str; 3] = ["web", "telephone", "face_to_face"];
+
+fn channel_order() -> Vec<String> {
+    CHANNEL_ORDER.iter().map(|s| s.to_string()).collect()
+}
+
+fn contacts_by_channel(trend: &DataFrame) -> Option<ChartSpec> {
+    let months = months_of(trend);
+    if months.is_empty() {
+        return None;
+    }
+    let series = series_by(trend, &months, c::CHANNEL, "transactions", &channel_order());
+    let spans = baseline_spans(trend, &months);
+    let baseline = spans
+        .iter()
+        .map(|s| s.label.to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let mut alt = format!(
+        "Line chart of transactions per month by channel, {}{}. {}",
+        span_text(&months),
+        if baseline.is_empty() {
+            String::new()
+        } else {
+            format!("; the {baseline} is shaded")
+        },
+        describe_latest(&series, &months, false)
+    );
+    // The same month of the baseline year, for comparison.
+    if let (Some(last), Some(span)) = (months.last(), spans.first()) {
+        let same = months[span.first..=span.last]
+            .iter()
+            .position(|m| m.1 == last.1)
+            .map(|i| i + span.first);
+        if let Some(i) = same {
+            let figures: Vec<String> = series
+                .iter()
+                .filter_map(|s| {
+                    Some(format!(
+                        "{} {}",
+                        s.label.to_lowercase(),
+                        thousands(s.values.get(i).copied().flatten()?)
+                    ))
+                })
+                .collect();
+            alt.push_str(&format!(
+                " In {} (baseline): {}.",
+                month_label(months[i].0, months[i].1),
+                figures.join(", ")
+            ));
+        }
+    }
+    Some(ChartSpec {
+        name: "contacts_by_channel".into(),
+        title: format!("Transactions by channel, {}", span_text(&months)),
+        alt,
+        plot: Plot::MonthlyLines {
+            months,
+            series,
+            y_label: "Transactions per month".into(),
+            percent: false,
+            spans,
+        },
+    })
+}
+
+fn channel_mix(trend: &DataFrame) -> Option<ChartSpec> {
+    let months = months_of(trend);
+    if months.is_empty() {
+        return None;
+    }
+    let series = series_by(trend, &months, c::CHANNEL, "share_pct", &channel_order());
+    let first: Vec<String> = series
+        .iter()
+        .filter_map(|s| {
+            Some(format!(
+                "{} {:.1}%",
+                s.label.to_lowercase(),
+                s.values.first().copied().flatten()?
+            ))
+        })
+        .collect();
+    Some(ChartSpec {
+        name: "channel_mix".into(),
+        title: format!("Channel mix: share of transactions, {}", span_text(&months)),
+        alt: format!(
+            "Line chart of each channel's share of transactions per month. In {}: {}. {}",
+            month_label(months[0].0, months[0].1),
+            first.join(", "),
+            describe_latest(&series, &months, true)
+        ),
+        plot: Plot::MonthlyLines {
+            months,
+            series,
+            y_label: "Share of transactions".into(),
+            percent: true,
+            spans: baseline_spans(trend, &months_of(trend)),
+        },
+    })
+}
+
+fn digital_takeup(df: &DataFrame, pipeline: &Pipeline) -> Option<ChartSpec> {
+    let months = months_of(df);
+    if months.is_empty() {
+        return None;
+    }
+    let mut wanted = vec!["All services".to_string()];
+    wanted.extend(pipeline.report.takeup_services.iter().cloned());
+    let chosen = df
+        .clone()
+        .lazy()
+        .filter(col(c::SERVICE).is_in(
+            lit(Series_::new("wanted".into(), wanted.clone())).implode(false),
+            false,
+        ))
+        .collect()
+        .ok()?;
+    let series = series_by(&chosen, &months, c::SERVICE, "digital_takeup_pct", &wanted);
+    Some(ChartSpec {
+        name: "digital_takeup".into(),
+        title: format!("Digital take-up by month, {}", span_text(&months)),
+        alt: format!(
+            "Line chart of digital take-up (web forms as a share of web, telephone and face-to-face transactions) per month{}. {}",
+            if series.len() > 1 { ", all services and selected services" } else { ", all services" },
+            describe_latest(&series, &months, true)
+        ),
+        plot: Plot::MonthlyLines {
+            months,
+            series,
+            y_label: "Digital take-up".into(),
+            percent: true,
+            spans: Vec::new(),
+        },
+    })
+}
+
+use polars::prelude::Series as Series_;
+
+fn satisfaction(
+    monthly: &DataFrame,
+    measure: crate::config::report::SatisfactionMeasure,
+) -> Option<ChartSpec> {
+    let months = months_of(monthly);
+    if months.is_empty() {
+        return None;
+    }
+    let series = series_by(
+        monthly,
+        &months,
+        c::CHANNEL,
+        measure.column(),
+        &channel_order(),
+    );
+    let latest = if measure.is_percent() {
+        describe_latest(&series, &months, true)
+    } else {
+        let last = months.len() - 1;
+        let figures: Vec<String> = series
+            .iter()
+            .filter_map(|s| {
+                Some(format!(
+                    "{} {:.2}",
+                    s.label.to_lowercase(),
+                    s.values.get(last).copied().flatten()?
+                ))
+            })
+            .collect();
+        format!(
+            "In {}: {}.",
+            month_label(months[last].0, months[last].1),
+            figures.join(", ")
+        )
+    };
+    Some(ChartSpec {
+        name: format!("satisfaction_{}", measure.column().trim_end_matches("_pct")),
+        title: format!("{} by channel, {}", measure.label(), span_text(&months)),
+        alt: format!(
+            "Line chart of the {} per month for each channel. {} Monthly figures rest on the month's responses: see the satisfaction table for N.",
+            measure.label().to_lowercase(),
+            latest
+        ),
+        plot: Plot::MonthlyLines {
+            months,
+            series,
+            y_label: if measure.is_percent() {
+                measure.label().to_string()
+            } else {
+                format!("{} (-1 to 1)", measure.label())
+            },
+            percent: measure.is_percent(),
+            spans: Vec::new(),
+        },
+    })
+}
+
+fn contact_centre(df: &DataFrame) -> Option<ChartSpec> {
+    let all = rows_where(
+        &rows_where(df, c::SERVICE, "All services"),
+        "queue",
+        "All queues",
+    );
+    let months = months_of(&all);
+    if months.is_empty() {
+        return None;
+    }
+    let column = |name: &str, label: &str| {
+        let values = numbers(&all, name);
+        let at = row_months(&all);
+        let mut series = vec![None; months.len()];
+        for (v, m) in values.into_iter().zip(at) {
+            if let Some(i) = m.and_then(|m| months.iter().position(|x| *x == m)) {
+                series[i] = v;
+            }
+        }
+        Series {
+            label: label.into(),
+            values: series,
+        }
+    };
+    let answered = column("answered", "Answered");
+    let abandoned = column("abandoned", "Abandoned");
+    let level = column("service_level_pct", "Service level");
+    let definition = texts(&all, "service_level_definition")
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or_default();
+    let last = months.len() - 1;
+    let at = |s: &Series| s.values.get(last).copied().flatten();
+    let alt = format!(
+        "Stacked bar chart of calls answered and abandoned per month, {}, with the service level ({definition}) as a line. In {}: {} answered, {} abandoned, service level {}.",
+        span_text(&months),
+        month_label(months[last].0, months[last].1),
+        at(&answered).map(thousands).unwrap_or_else(|| "no figure".into()),
+        at(&abandoned).map(thousands).unwrap_or_else(|| "no figure".into()),
+        at(&level).map(|v| format!("{v:.1}%")).unwrap_or_else(|| "no figure".into()),
+    );
+    Some(ChartSpec {
+        name: "contact_centre".into(),
+        title: format!(
+            "Contact centre: calls answered and abandoned, {}",
+            span_text(&months)
+        ),
+        alt,
+        plot: Plot::MonthlyStack {
+            months,
+            stacks: vec![answered, abandoned],
+            y_label: "Calls per month".into(),
+            rate: Some(level),
+        },
+    })
+}
+
+fn equality_chart(
+    df: &DataFrame,
+    field: &crate::config::DemographicField,
+    pipeline: &Pipeline,
+) -> Option<ChartSpec> {
+    if df.height() == 0 {
+        return None;
+    }
+    let threshold = pipeline.equality.suppression_threshold;
+    let confidence = (pipeline.equality.confidence * 100.0).round();
+    let groups = texts(df, &field.name);
+    let responses = numbers(df, "responses");
+    let satisfied = numbers(df, "satisfied_pct");
+    let low = numbers(df, "satisfied_low");
+    let high = numbers(df, "satisfied_high");
+    let rows: Vec<IntervalRow> = (0..df.height())
+        .map(|i| {
+            let label = groups[i].clone().unwrap_or_default();
+            let note = match (responses[i], satisfied[i]) {
+                (None, _) => format!("suppressed (n < {threshold})"),
+                (Some(n), None) => format!(
+                    "suppressed to protect a smaller group (n = {})",
+                    thousands(n)
+                ),
+                (Some(n), Some(v)) => format!("{v:.1}% (n = {})", thousands(n)),
+            };
+            IntervalRow {
+                muted: !field.categories.contains(&label),
+                label,
+                value: satisfied[i],
+                low: low[i],
+                high: high[i],
+                note,
+            }
+        })
+        .collect();
+    let each: Vec<String> = rows
+        .iter()
+        .map(|r| match (r.value, r.low, r.high) {
+            (Some(v), Some(l), Some(h)) => {
+                format!(
+                    "{} {v:.1}% ({l:.1} to {h:.1}; {})",
+                    r.label,
+                    r.note
+                        .rsplit('(')
+                        .next()
+                        .unwrap_or("")
+                        .trim_end_matches(')')
+                )
+            }
+            _ => format!("{} {}", r.label, r.note),
+        })
+        .collect();
+    Some(ChartSpec {
+        name: format!("equality_{}", field.name),
+        title: format!("Satisfied (Good) by {}, with {confidence:.0}% confidence intervals", field.label.to_lowercase()),
+        alt: format!(
+            "Dot chart of the share of respondents satisfied in each {} group with its {confidence:.0}% confidence interval; groups with fewer than {threshold} responses are suppressed, not drawn. {}.",
+            field.label.to_lowercase(),
+            each.join("; ")
+        ),
+        plot: Plot::Intervals {
+            rows,
+            x_label: "Share of respondents satisfied (Good)".into(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_follow_months_and_leave_gaps() -> PolarsResult<()> {
+        let df = df!(
+            "year" => [2024i32, 2024, 2024],
+            "month" => [4i8, 5, 5],
+            "channel" => ["web", "web", "telephone"],
+            "transactions" => [10i64, 12, 30],
+        )?;
+        let months = months_of(&df);
+        assert_eq!(months, vec![(2024, 4), (2024, 5)]);
+        let series = series_by(&df, &months, "channel", "transactions", &channel_order());
+        assert_eq!(series[0].label, "Web");
+        assert_eq!(series[0].values, vec![Some(10.0), Some(12.0)]);
+        assert_eq!(series[1].label, "Telephone");
+        assert_eq!(series[1].values, vec![None, Some(30.0)]);
+        assert_eq!(
+            describe_latest(&series, &months, false),
+            "In May 2024: web 12, telephone 30."
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,109 @@
+//! How every chart looks: slide-sized canvas, the bundled font, a colour-blind-safe palette
+//! (Okabe and Ito, 2008) and month labels like "Apr 2023".
+
+use std::sync::Once;
+
+use plotters::style::{FontStyle, RGBColor};
+
+/// 16:9, the size of a slide; text sizes below are chosen to be legible when projected.
+pub const WIDTH: u32 = 1280;
+pub const HEIGHT: u32 = 720;
+pub const TITLE_SIZE: u32 = 30;
+pub const LABEL_SIZE: u32 = 22;
+pub const TICK_SIZE: u32 = 18;
+pub const NOTE_SIZE: u32 = 18;
+/// Height of the strip under the plot that holds the legend (legends never cover data).
+pub const LEGEND_HEIGHT: u32 = 56;
+
+/// The family every chart asks for: in SVG the viewer's sans-serif, in PNG the bundled font.
+pub const FONT: &str = "sans-serif";
+
+/// Liberation Sans 2 (SIL Open Font License 1.1, see assets/fonts/LICENSE): bundled so text
+/// renders on a machine with no fonts at all.
+static REGULAR: &[u8] = include_bytes!("../../assets/fonts/LiberationSans-Regular.ttf");
+static BOLD: &[u8] = include_bytes!("../../assets/fonts/LiberationSans-Bold.ttf");
+
+/// Registers the bundled font with plotters, once per process.
+pub fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Both are valid TrueType files compiled into the binary; a unit test proves they load.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, REGULAR);
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, BOLD);
+    });
+}
+
+/// Okabe-Ito colours in the order series take them; distinguishable with the common colour
+/// vision deficiencies, and every series also gets its own marker shape.
+pub const PALETTE: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(0, 0, 0),       // black
+];
+/// Text and axes: near-black on white has a contrast ratio above 15:1.
+pub const INK: RGBColor = RGBColor(33, 33, 33);
+/// Secondary text (notes, suppressed groups): still above 7:1 on white.
+pub const MUTED: RGBColor = RGBColor(84, 84, 84);
+/// Background of a marked span such as the baseline year.
+pub const SHADE: RGBColor = RGBColor(232, 232, 232);
+
+pub fn colour(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// `Apr 2023`.
+pub fn month_label(year: i32, month: i8) -> String {
+    const SHORT: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let name = SHORT
+        .get((month as usize).wrapping_sub(1))
+        .copied()
+        .unwrap_or("?");
+    format!("{name} {year}")
+}
+
+/// `1,234,567`: thousands separated, as UK reports print them.
+pub fn thousands(value: f64) -> String {
+    let rounded = value.round();
+    let digits = format!("{:.0}", rounded.abs());
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if rounded < 0.0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_read_as_a_report_prints_them() {
+        assert_eq!(month_label(2023, 4), "Apr 2023");
+        assert_eq!(month_label(2024, 12), "Dec 2024");
+        assert_eq!(thousands(1234567.0), "1,234,567");
+        assert_eq!(thousands(-191.0), "-191");
+        assert_eq!(thousands(999.6), "1,000");
+    }
+
+    #[test]
+    fn the_bundled_fonts_load() {
+        assert!(ab_glyph_loads(REGULAR) && ab_glyph_loads(BOLD));
+    }
+
+    fn ab_glyph_loads(bytes: &'static [u8]) -> bool {
+        plotters::style::register_font("font-check", FontStyle::Normal, bytes).is_ok()
+    }
+}

@@ -1,0 +1,655 @@
+//! What the Cabinet report says, section by section, taken from the published tables: every
+//! figure is read from a table cell and formatted, never computed or typed here (counting how many
+//! KPIs are met is the only arithmetic).
+
+use polars::prelude::DataFrame;
+
+use super::{Block, Document, Section, TableBlock};
+use crate::charts::specs::{channel_name, numbers, rows_where, texts, Tables};
+use crate::charts::style::{month_label, thousands};
+use crate::charts::ChartEntry;
+use crate::config::Pipeline;
+use crate::model::col as c;
+use crate::output::TableEntry;
+
+/// Everything the report is built from.
+pub struct Inputs<'a> {
+    pub pipeline: &'a Pipeline,
+    /// `2024/25 to date (April 2024 to March 2025)`.
+    pub period: String,
+    pub kpi_index: &'a [TableEntry],
+    pub kpi: &'a Tables,
+    pub equality_index: &'a [TableEntry],
+    pub equality: &'a Tables,
+    pub charts: &'a [ChartEntry],
+    /// When the report was produced, e.g. `24 November 2026`.
+    pub produced: String,
+}
+
+impl Inputs<'_> {
+    /// The pipeline's own rows of a KPI table (a pooled lake holds other councils too).
+    fn own(&self, name: &str) -> Option<DataFrame> {
+        self.kpi
+            .get(name)
+            .map(|df| rows_where(df, c::ORGANISATION, &self.pipeline.organisation))
+    }
+
+    fn figure(&self, name: &str) -> Option<Block> {
+        self.charts
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| Block::Figure {
+                name: c.name.clone(),
+                title: c.title.clone(),
+                alt: c.alt.clone(),
+            })
+    }
+
+    fn description(index: &[TableEntry], name: &str) -> Option<String> {
+        index
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.description.clone())
+    }
+}
+
+pub fn document(inputs: &Inputs) -> Document {
+    let sections: Vec<Section> = [
+        headline(inputs),
+        channels(inputs),
+        satisfaction(inputs),
+        contact_centre(inputs),
+        equality(inputs),
+        data_quality(inputs),
+        assumptions(inputs),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Document {
+        title: format!("{}: {}", inputs.pipeline.report.title, inputs.pipeline.organisation),
+        subtitle: vec![
+            format!("Period: {}", inputs.period),
+            format!(
+                "Produced {} by cex-insight from the pipeline '{}'. Figures are read from the KPI and equality tables published beside this report.",
+                inputs.produced, inputs.pipeline.name
+            ),
+        ],
+        sections,
+    }
+}
+
+fn cell_int(v: Option<f64>) -> String {
+    v.map(thousands).unwrap_or_else(|| "–".into())
+}
+
+fn cell_pct(v: Option<f64>, places: usize) -> String {
+    v.map(|v| format!("{v:.places$}%"))
+        .unwrap_or_else(|| "–".into())
+}
+
+fn cell_signed_pct(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:+.1}%"))
+        .unwrap_or_else(|| "n/a".into())
+}
+
+fn cell_text(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+/// A cell the equality tables suppressed (null where the group is published).
+fn suppressed_or(v: Option<f64>, show: impl Fn(f64) -> String) -> String {
+    v.map(show).unwrap_or_else(|| "suppressed".into())
+}
+
+fn table(caption: &str, headers: &[&str], numeric: &[bool], rows: Vec<Vec<String>>) -> Block {
+    Block::Table(TableBlock {
+        caption: caption.into(),
+        headers: headers.iter().map(|h| h.to_string()).collect(),
+        rows,
+        numeric: numeric.to_vec(),
+        row_headers: true,
+    })
+}
+
+fn headline(inputs: &Inputs) -> Option<Section> {
+    let df = inputs.own("channel_shift")?;
+    let n = df.height();
+    let status = texts(&df, "status");
+    let met = status
+        .iter()
+        .filter(|s| s.as_deref() == Some("met"))
+        .count();
+    let kpi = texts(&df, "kpi");
+    let baseline_period = texts(&df, "baseline_period");
+    let current_period = texts(&df, "current_period");
+    let (baseline, current) = (numbers(&df, "baseline"), numbers(&df, "current"));
+    let (change, target) = (
+        numbers(&df, "change_pct"),
+        numbers(&df, "target_change_pct"),
+    );
+    let rag = texts(&df, "rag");
+    // A period shared by every row goes in the column header, not in each cell.
+    let shared = |periods: &[Option<String>]| {
+        periods
+            .first()
+            .cloned()
+            .flatten()
+            .filter(|p| periods.iter().all(|q| q.as_ref() == Some(p)))
+    };
+    let (base_shared, current_shared) = (shared(&baseline_period), shared(&current_period));
+    let with_period = |v: Option<f64>, p: &Option<String>, shared: &Option<String>| match shared {
+        Some(_) => cell_int(v),
+        None => format!("{} ({})", cell_int(v), cell_text(p)),
+    };
+    let rows = (0..n)
+        .map(|i| {
+            vec![
+                cell_text(&kpi[i]),
+                with_period(baseline[i], &baseline_period[i], &base_shared),
+                cell_signed_pct(target[i]),
+                with_period(current[i], &current_period[i], &current_shared),
+                cell_signed_pct(change[i]),
+                format!("{} ({})", cell_text(&status[i]), cell_text(&rag[i])),
+            ]
+        })
+        .collect();
+    let mut blocks = vec![
+        Block::Paragraph(format!(
+            "{met} of {n} channel-shift targets met, {}.",
+            current_period
+                .iter()
+                .flatten()
+                .next()
+                .cloned()
+                .unwrap_or_default()
+        )),
+        table(
+            "Channel-shift KPIs: baseline, target, actual and status",
+            &[
+                "KPI",
+                &base_shared.map_or("Baseline".into(), |p| format!("Baseline, {p}")),
+                "Target change",
+                &current_shared.map_or("Actual".into(), |p| format!("Actual, {p}")),
+                "Change",
+                "Status (RAG)",
+            ],
+            &[false, true, true, true, true, false],
+            rows,
+        ),
+    ];
+    if let Some(d) = Inputs::description(inputs.kpi_index, "channel_shift") {
+        blocks.push(Block::Paragraph(d));
+    }
+    let month = texts(&df, "month");
+    let earlier = texts(&df, "month_a_year_earlier");
+    let (m_now, m_then, m_change) = (
+        numbers(&df, "month_current"),
+        numbers(&df, "month_year_earlier"),
+        numbers(&df, "month_change"),
+    );
+    if month.iter().any(Option::is_some) {
+        let rows = (0..n)
+            .map(|i| {
+                vec![
+                    cell_text(&kpi[i]),
+                    format!("{} ({})", cell_int(m_now[i]), cell_text(&month[i])),
+                    format!("{} ({})", cell_int(m_then[i]), cell_text(&earlier[i])),
+                    m_change[i]
+                        .map(|v| format!("{v:+.0}"))
+                        .unwrap_or_else(|| "–".into()),
+                ]
+            })
+            .collect();
+        blocks.push(table(
+            "The latest month against the same month a year earlier",
+            &["KPI", "This month", "A year earlier", "Difference"],
+            &[false, true, true, true],
+            rows,
+        ));
+    }
+    blocks.extend(inputs.figure("channel_shift_targets"));
+    Some(Section {
+        id: "headline".into(),
+        heading: "Headline: channel shift against targets".into(),
+        blocks,
+    })
+}
+
+fn month_cell(df: &DataFrame) -> Vec<String> {
+    numbers(df, c::YEAR)
+        .into_iter()
+        .zip(numbers(df, c::MONTH))
+        .map(|(y, m)| match (y, m) {
+            (Some(y), Some(m)) => month_label(y as i32, m as i8),
+            _ => String::new(),
+        })
+        .collect()
+}
+
+fn channels(inputs: &Inputs) -> Option<Section> {
+    let mut blocks: Vec<Block> = ["contacts_by_channel", "channel_mix", "digital_takeup"]
+        .iter()
+        .filter_map(|n| inputs.figure(n))
+        .collect();
+    if let Some(df) = inputs.own("digital_takeup") {
+        let all = rows_where(&df, c::SERVICE, "All services");
+        let months = month_cell(&all);
+        let cols: Vec<Vec<Option<f64>>> = ["web", "telephone", "face_to_face", "transactions"]
+            .iter()
+            .map(|n| numbers(&all, n))
+            .collect();
+        let pct = numbers(&all, "digital_takeup_pct");
+        let rows = (0..all.height())
+            .map(|i| {
+                let mut row = vec![months[i].clone()];
+                row.extend(cols.iter().map(|col| cell_int(col[i])));
+                row.push(cell_pct(pct[i], 1));
+                row
+            })
+            .collect();
+        blocks.push(table(
+            "Digital take-up, all services, by month",
+            &[
+                "Month",
+                "Web",
+                "Telephone",
+                "Face to face",
+                "Transactions",
+                "Digital take-up",
+            ],
+            &[false, true, true, true, true, true],
+            rows,
+        ));
+        if let Some(d) = Inputs::description(inputs.kpi_index, "digital_takeup") {
+            blocks.push(Block::Paragraph(d));
+        }
+    }
+    (!blocks.is_empty()).then(|| Section {
+        id: "channels".into(),
+        heading: "Contacts and channel shift".into(),
+        blocks,
+    })
+}
+
+fn satisfaction(inputs: &Inputs) -> Option<Section> {
+    let df = inputs.own("satisfaction_by_channel")?;
+    let rate = inputs.own("response_rate");
+    let channel = texts(&df, c::CHANNEL);
+    let rate_of = |ch: &Option<String>| -> Option<f64> {
+        let rate = rate.as_ref()?;
+        let chans = texts(rate, c::CHANNEL);
+        let values = numbers(rate, "response_rate_pct");
+        chans.iter().position(|x| x == ch).and_then(|i| values[i])
+    };
+    let cols: Vec<Vec<Option<f64>>> = ["responses", "positive", "neutral", "negative"]
+        .iter()
+        .map(|n| numbers(&df, n))
+        .collect();
+    let score = numbers(&df, "council_score_pct");
+    let net = numbers(&df, "net_satisfaction");
+    let rows = (0..df.height())
+        .map(|i| {
+            let mut row = vec![channel[i].as_deref().map(channel_name).unwrap_or_default()];
+            row.extend(cols.iter().map(|col| cell_int(col[i])));
+            row.push(cell_pct(score[i], 1));
+            row.push(
+                net[i]
+                    .map(|v| format!("{v:.2}"))
+                    .unwrap_or_else(|| "–".into()),
+            );
+            row.push(cell_pct(rate_of(&channel[i]), 1));
+            row
+        })
+        .collect();
+    let mut blocks = vec![table(
+        &format!("Satisfaction by channel, {}", inputs.period),
+        &[
+            "Channel",
+            "Responses (N)",
+            "Positive",
+            "Neutral",
+            "Negative",
+            "Council score",
+            "Net satisfaction",
+            "Response rate",
+        ],
+        &[false, true, true, true, true, true, true, true],
+        rows,
+    )];
+    if let Some(d) = Inputs::description(inputs.kpi_index, "satisfaction_by_channel") {
+        blocks.push(Block::Paragraph(d));
+    }
+    if let Some(d) = Inputs::description(inputs.kpi_index, "response_rate") {
+        blocks.push(Block::Paragraph(d));
+    }
+    for measure in &inputs.pipeline.report.satisfaction_measures {
+        let name = format!("satisfaction_{}", measure.column().trim_end_matches("_pct"));
+        blocks.extend(inputs.figure(&name));
+    }
+    Some(Section {
+        id: "satisfaction".into(),
+        heading: "Satisfaction by channel".into(),
+        blocks,
+    })
+}
+
+fn contact_centre(inputs: &Inputs) -> Option<Section> {
+    let df = inputs.own("contact_centre")?;
+    let all = rows_where(
+        &rows_where(&df, c::SERVICE, "All services"),
+        "queue",
+        "All queues",
+    );
+    let months = month_cell(&all);
+    let ints: Vec<Vec<Option<f64>>> = ["offered", "answered", "abandoned"]
+        .iter()
+        .map(|n| numbers(&all, n))
+        .collect();
+    let (abandon, level, fcr) = (
+        numbers(&all, "abandonment_rate_pct"),
+        numbers(&all, "service_level_pct"),
+        numbers(&all, "first_contact_resolution_pct"),
+    );
+    let (asa, aht) = (numbers(&all, "asa_seconds"), numbers(&all, "aht_seconds"));
+    let rows = (0..all.height())
+        .map(|i| {
+            let mut row = vec![months[i].clone()];
+            row.extend(ints.iter().map(|col| cell_int(col[i])));
+            row.push(cell_pct(abandon[i], 1));
+            row.push(cell_pct(level[i], 1));
+            row.push(cell_int(asa[i]));
+            row.push(cell_int(aht[i]));
+            row.push(cell_pct(fcr[i], 1));
+            row
+        })
+        .collect();
+    let definitions: Vec<String> = ["service_level_definition", "abandonment_definition"]
+        .iter()
+        .filter_map(|n| texts(&all, n).into_iter().flatten().next())
+        .collect();
+    let mut blocks = vec![table(
+        "Contact centre, all services and queues, by month",
+        &[
+            "Month",
+            "Offered",
+            "Answered",
+            "Abandoned",
+            "Abandonment rate",
+            "Service level",
+            "ASA (s)",
+            "AHT (s)",
+            "First-contact resolution",
+        ],
+        &[false, true, true, true, true, true, true, true, true],
+        rows,
+    )];
+    if !definitions.is_empty() {
+        blocks.push(Block::Paragraph(format!(
+            "Service level = {}; abandonment rate = {}.",
+            definitions[0],
+            definitions.get(1).cloned().unwrap_or_default()
+        )));
+    }
+    if let Some(d) = Inputs::description(inputs.kpi_index, "contact_centre") {
+        blocks.push(Block::Paragraph(d));
+    }
+    blocks.extend(inputs.figure("contact_centre"));
+    Some(Section {
+        id: "contact-centre".into(),
+        heading: "Contact centre".into(),
+        blocks,
+    })
+}
+
+fn equality(inputs: &Inputs) -> Option<Section> {
+    if inputs.equality.is_empty() {
+        return None;
+    }
+    let config = &inputs.pipeline.equality;
+    let mut blocks = vec![Block::Paragraph(format!(
+        "Method. Counts from 1 to {} are suppressed, with every figure derived from them, and further cells are suppressed where a hidden count could be worked out from the totals (secondary suppression); suppressed groups are shown as such, never as zero. Intervals are Wilson score intervals at {:.0}% confidence. {}",
+        config.suppression_threshold - 1,
+        config.confidence * 100.0,
+        inputs
+            .pipeline
+            .demographics
+            .first()
+            .and_then(|f| Inputs::description(inputs.equality_index, &format!("equality_{}", f.name)))
+            .unwrap_or_default()
+    ))];
+    for field in &inputs.pipeline.demographics {
+        let Some(df) = inputs.equality.get(&format!("equality_{}", field.name)) else {
+            continue;
+        };
+        blocks.push(Block::Subheading(field.label.clone()));
+        blocks.extend(inputs.figure(&format!("equality_{}", field.name)));
+        let group = texts(df, &field.name);
+        let responses = numbers(df, "responses");
+        let (sat, low, high) = (
+            numbers(df, "satisfied_pct"),
+            numbers(df, "satisfied_low"),
+            numbers(df, "satisfied_high"),
+        );
+        let dissat = numbers(df, "dissatisfied_pct");
+        let diff = numbers(df, "dissatisfied_difference_pp");
+        let p = numbers(df, "p_adjusted");
+        let significant = texts(df, "difference");
+        let rows = (0..df.height())
+            .map(|i| {
+                vec![
+                    cell_text(&group[i]),
+                    suppressed_or(responses[i], thousands),
+                    match (sat[i], low[i], high[i]) {
+                        (Some(s), Some(l), Some(h)) => format!("{s:.1}% ({l:.1} to {h:.1})"),
+                        (Some(s), _, _) => format!("{s:.1}%"),
+                        _ => "suppressed".into(),
+                    },
+                    suppressed_or(dissat[i], |v| format!("{v:.1}%")),
+                    diff[i]
+                        .map(|v| format!("{v:+.1}"))
+                        .unwrap_or_else(|| "–".into()),
+                    p[i].map(|v| format!("{v:.3}"))
+                        .unwrap_or_else(|| "–".into()),
+                    match significant[i].as_deref() {
+                        Some("significant") => "yes".into(),
+                        _ if p[i].is_some() => "no".into(),
+                        _ => "–".into(),
+                    },
+                ]
+            })
+            .collect();
+        blocks.push(table(
+            &format!("Satisfaction by {}", field.label.to_lowercase()),
+            &[
+                "Group",
+                "Responses (N)",
+                "Satisfied (interval)",
+                "Dissatisfied",
+                "Dissatisfied vs comparison (points)",
+                "Adjusted p",
+                "Significant",
+            ],
+            &[false, true, true, true, true, true, false],
+            rows,
+        ));
+        if let Some(rep) = inputs
+            .equality
+            .get(&format!("representation_{}", field.name))
+        {
+            let group = texts(rep, "group");
+            let (resp, pop, ratio) = (
+                numbers(rep, "respondent_share_pct"),
+                numbers(rep, "population_share_pct"),
+                numbers(rep, "representation_ratio"),
+            );
+            let rows = (0..rep.height())
+                .map(|i| {
+                    vec![
+                        cell_text(&group[i]),
+                        suppressed_or(resp[i], |v| format!("{v:.1}%")),
+                        cell_pct(pop[i], 1),
+                        ratio[i]
+                            .map(|v| format!("{v:.2}"))
+                            .unwrap_or_else(|| "suppressed".into()),
+                    ]
+                })
+                .collect();
+            blocks.push(table(
+                &format!(
+                    "Who answered, against the population: {}",
+                    field.label.to_lowercase()
+                ),
+                &[
+                    "Group",
+                    "Share of respondents",
+                    "Share of population",
+                    "Ratio",
+                ],
+                &[false, true, true, true],
+                rows,
+            ));
+        }
+    }
+    Some(Section {
+        id: "equality".into(),
+        heading: "Equality of experience".into(),
+        blocks,
+    })
+}
+
+fn data_quality(inputs: &Inputs) -> Option<Section> {
+    let df = inputs.kpi.get("data_quality")?;
+    let source = texts(df, "source");
+    let ints: Vec<Vec<Option<f64>>> = ["files", "rows_read", "accepted", "rejected", "duplicates"]
+        .iter()
+        .map(|n| numbers(df, n))
+        .collect();
+    let share = numbers(df, "rejected_pct");
+    let (first, last) = (texts(df, "first_date"), texts(df, "last_date"));
+    let rows = (0..df.height())
+        .map(|i| {
+            let mut row = vec![cell_text(&source[i])];
+            row.extend(ints.iter().map(|col| cell_int(col[i])));
+            row.push(cell_pct(share[i], 2));
+            row.push(format!(
+                "{} to {}",
+                cell_text(&first[i]),
+                cell_text(&last[i])
+            ));
+            row
+        })
+        .collect();
+    let mut blocks = vec![table(
+        "Files and rows in the lake, by source",
+        &[
+            "Source",
+            "Files",
+            "Rows read",
+            "Accepted",
+            "Rejected",
+            "Duplicates",
+            "Rejected share",
+            "Dates covered",
+        ],
+        &[false, true, true, true, true, true, true, false],
+        rows,
+    )];
+    if let Some(d) = Inputs::description(inputs.kpi_index, "data_quality") {
+        blocks.push(Block::Paragraph(d));
+    }
+    if let Some(lineage) = inputs.kpi.get("lineage") {
+        let (path, hash) = (texts(lineage, "path"), texts(lineage, "sha256"));
+        let (read, accepted) = (numbers(lineage, "rows_read"), numbers(lineage, "accepted"));
+        let rows = (0..lineage.height())
+            .map(|i| {
+                vec![
+                    cell_text(&path[i]),
+                    cell_text(&hash[i]),
+                    cell_int(read[i]),
+                    cell_int(accepted[i]),
+                ]
+            })
+            .collect();
+        blocks.push(Block::Subheading("Lineage".into()));
+        if let Some(d) = Inputs::description(inputs.kpi_index, "lineage") {
+            blocks.push(Block::Paragraph(d));
+        }
+        blocks.push(table(
+            "Every file behind these figures, with its SHA-256",
+            &["File", "SHA-256", "Rows read", "Accepted"],
+            &[false, false, true, true],
+            rows,
+        ));
+    }
+    Some(Section {
+        id: "data-quality".into(),
+        heading: "Data quality".into(),
+        blocks,
+    })
+}
+
+fn assumptions(inputs: &Inputs) -> Option<Section> {
+    let mut blocks = Vec::new();
+    if let Some(df) = inputs.own("benefits_estimate") {
+        let kpi = texts(&df, "kpi");
+        let avoided = numbers(&df, "contacts_avoided");
+        let (minutes, cost) = (
+            numbers(&df, "assumed_minutes_per_contact"),
+            numbers(&df, "assumed_cost_per_contact"),
+        );
+        let (hours, saved) = (
+            numbers(&df, "officer_hours_released"),
+            numbers(&df, "cost_avoided"),
+        );
+        let rows = (0..df.height())
+            .map(|i| {
+                vec![
+                    cell_text(&kpi[i]),
+                    cell_int(avoided[i]),
+                    minutes[i]
+                        .map(|v| format!("{v:.1}"))
+                        .unwrap_or_else(|| "–".into()),
+                    cost[i]
+                        .map(|v| format!("£{v:.2}"))
+                        .unwrap_or_else(|| "–".into()),
+                    cell_int(hours[i]),
+                    saved[i]
+                        .map(|v| format!("£{}", thousands(v)))
+                        .unwrap_or_else(|| "–".into()),
+                ]
+            })
+            .collect();
+        blocks.push(table(
+            "Benefits estimate and the unit costs assumed",
+            &[
+                "KPI",
+                "Contacts avoided",
+                "Minutes per contact (assumed)",
+                "Cost per contact (assumed)",
+                "Officer hours released",
+                "Cost avoided",
+            ],
+            &[false, true, true, true, true, true],
+            rows,
+        ));
+        if let Some(d) = Inputs::description(inputs.kpi_index, "benefits_estimate") {
+            blocks.push(Block::Paragraph(d));
+        }
+    }
+    let definitions: Vec<String> = inputs
+        .kpi_index
+        .iter()
+        .filter(|e| !["data_quality", "lineage", "benefits_estimate"].contains(&e.name.as_str()))
+        .map(|e| format!("{}: {}", e.title, e.description))
+        .collect();
+    if !definitions.is_empty() {
+        blocks.push(Block::Subheading("Definitions".into()));
+        blocks.push(Block::Bullets(definitions));
+    }
+    (!blocks.is_empty()).then(|| Section {
+        id: "assumptions".into(),
+        heading: "Assumptions and definitions".into(),
+        blocks,
+    })
+}
