@@ -68,11 +68,12 @@ fn svg_keeps_text_and_the_text_alternative() -> Result<(), ChartError> {
         .contains("<desc>Contacts fell from 300 to 250.</desc>"));
     // Text stays text (selectable, searchable, read by screen readers), never outlines.
     let text_of = |needle: &str| {
-        chart
-            .svg
-            .split("<text")
-            .skip(1)
-            .any(|element| element.split("</text>").next().is_some_and(|t| t.contains(needle)))
+        chart.svg.split("<text").skip(1).any(|element| {
+            element
+                .split("</text>")
+                .next()
+                .is_some_and(|t| t.contains(needle))
+        })
     };
     assert!(text_of("Apr 2023"), "month labels as text");
     assert!(text_of("Baseline 2023/24"));

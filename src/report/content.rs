@@ -66,18 +66,29 @@ pub fn document(inputs: &Inputs) -> Document {
     .into_iter()
     .flatten()
     .collect();
+    let mut subtitle = vec![
+        format!("Period: {}", inputs.period),
+        format!(
+            "Produced {} by cex-insight from the pipeline '{}'. Figures are read from the KPI and equality tables published beside this report.",
+            inputs.produced, inputs.pipeline.name
+        ),
+    ];
+    if inputs.charts.is_empty() {
+        subtitle.push(NO_CHARTS.into());
+    }
     Document {
-        title: format!("{}: {}", inputs.pipeline.report.title, inputs.pipeline.organisation),
-        subtitle: vec![
-            format!("Period: {}", inputs.period),
-            format!(
-                "Produced {} by cex-insight from the pipeline '{}'. Figures are read from the KPI and equality tables published beside this report.",
-                inputs.produced, inputs.pipeline.name
-            ),
-        ],
+        title: format!(
+            "{}: {}",
+            inputs.pipeline.report.title, inputs.pipeline.organisation
+        ),
+        subtitle,
         sections,
     }
 }
+
+/// Said under the title when the charts stage did not run for this period.
+pub const NO_CHARTS: &str =
+    "Charts were not drawn for this period: run `cex report` (or `cex run` without `--skip charts`) to draw them.";
 
 fn cell_int(v: Option<f64>) -> String {
     v.map(thousands).unwrap_or_else(|| "–".into())

@@ -448,7 +448,7 @@ fn run_stages_can_be_skipped() {
     );
     assert!(ws.path().join("out/fy2023-24/channel_shift.csv").exists());
     assert!(!ws.path().join("out/equality").exists());
-    let bad = ws.cex(&["run", "pipelines/sample.toml", "--skip", "charts"]);
+    let bad = ws.cex(&["run", "pipelines/sample.toml", "--skip", "plots"]);
     bad.assert_code(2);
 }
 
@@ -467,7 +467,7 @@ fn a_run_leaves_a_summary_with_stage_timings_and_counts() {
         .iter()
         .filter_map(|s| s["stage"].as_str())
         .collect();
-    assert_eq!(stages, ["ingest", "kpi", "equality"]);
+    assert_eq!(stages, ["ingest", "kpi", "equality", "charts", "report"]);
     assert!(summary["stages"][0]["seconds"]
         .as_f64()
         .is_some_and(|s| s > 0.0));

@@ -6,5 +6,6 @@ mod equality;
 mod errors;
 mod ingest_fixtures;
 mod kpi;
+mod report;
 mod sample;
 mod util;
