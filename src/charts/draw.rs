@@ -2,6 +2,7 @@
 //! lines over months, stacked bars over months with a rate line, change against target per KPI,
 //! and a value with its interval per group. Knows nothing of KPIs: it draws what a `Plot` holds.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -262,20 +263,7 @@ fn monthly_lines<DB: DrawingBackend>(
         .y_label_area_size(96)
         .build_cartesian_2d(-0.5..n - 0.5, y_min..y_max)
         .map_err(err)?;
-    let x_fmt = x_label_for(months);
-    let y_fmt = value_label(percent);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(months.len().min(12))
-        .x_label_formatter(&x_fmt)
-        .y_label_formatter(&y_fmt)
-        .y_desc(y_label)
-        .axis_desc_style(font(style::LABEL_SIZE))
-        .label_style(font(style::TICK_SIZE))
-        .max_light_lines(0)
-        .draw()
-        .map_err(err)?;
+    month_mesh(&mut chart, months, y_label, percent)?;
     for span in spans {
         chart
             .draw_series(std::iter::once(Rectangle::new(
@@ -324,6 +312,29 @@ fn monthly_lines<DB: DrawingBackend>(
     legend(&legend_area, &entries)
 }
 
+/// Axes of a chart over months: "Apr 2023" labels, at most 12 of them, and the value axis.
+fn month_mesh<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    months: &[(i32, i8)],
+    y_label: &str,
+    percent: bool,
+) -> DrawResult<()> {
+    let x_fmt = x_label_for(months);
+    let y_fmt = value_label(percent);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(months.len().min(12))
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .y_desc(y_label)
+        .axis_desc_style(font(style::LABEL_SIZE))
+        .label_style(font(style::TICK_SIZE))
+        .max_light_lines(0)
+        .draw()
+        .map_err(err)
+}
+
 /// Consecutive runs of present values as (x, y) points.
 fn runs(values: &[Option<f64>]) -> Vec<Vec<(f64, f64)>> {
     let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
@@ -367,20 +378,7 @@ fn monthly_stack<DB: DrawingBackend>(
         .build_cartesian_2d(-0.5..n - 0.5, 0.0..y_max)
         .map_err(err)?
         .set_secondary_coord(-0.5..n - 0.5, 0.0..100.0);
-    let x_fmt = x_label_for(months);
-    let y_fmt = value_label(false);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(months.len().min(12))
-        .x_label_formatter(&x_fmt)
-        .y_label_formatter(&y_fmt)
-        .y_desc(y_label)
-        .axis_desc_style(font(style::LABEL_SIZE))
-        .label_style(font(style::TICK_SIZE))
-        .max_light_lines(0)
-        .draw()
-        .map_err(err)?;
+    month_mesh(&mut chart, months, y_label, false)?;
     let mut base = vec![0.0; months.len()];
     for (i, s) in stacks.iter().enumerate() {
         let bars: Vec<Rectangle<(f64, f64)>> = s

@@ -619,4 +619,49 @@ mod tests {
         );
         Ok(())
     }
+
+    #[test]
+    fn suppressed_groups_are_labelled_not_drawn_as_zero() -> PolarsResult<()> {
+        let pipeline = crate::config::Pipeline::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/sample.toml"),
+        )
+        .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
+        let field = pipeline
+            .demographics
+            .iter()
+            .find(|f| f.name == "age_band")
+            .cloned()
+            .ok_or_else(|| PolarsError::ComputeError("no age_band".into()))?;
+        let df = df!(
+            "age_band" => ["16-24", "85+", "75-84", "Not answered"],
+            "responses" => [Some(188i64), None, Some(40), Some(30)],
+            "satisfied_pct" => [Some(62.2), None, None, Some(50.0)],
+            "satisfied_low" => [Some(55.1), None, None, Some(33.2)],
+            "satisfied_high" => [Some(68.9), None, None, Some(66.8)],
+        )?;
+        let spec = equality_chart(&df, &field, &pipeline)
+            .ok_or_else(|| PolarsError::ComputeError("no chart".into()))?;
+        let Plot::Intervals { rows, .. } = &spec.plot else {
+            panic!("an interval chart");
+        };
+        assert_eq!(rows[0].note, "62.2% (n = 188)");
+        assert_eq!(
+            (rows[1].value, rows[1].note.as_str()),
+            (None, "suppressed (n < 10)")
+        );
+        assert!(rows[2]
+            .note
+            .starts_with("suppressed to protect a smaller group (n = 40)"));
+        assert!(
+            rows[3].muted && !rows[0].muted,
+            "non-response drawn in grey"
+        );
+        assert!(
+            spec.alt.contains("16-24 62.2% (55.1 to 68.9; n = 188)"),
+            "{}",
+            spec.alt
+        );
+        assert!(spec.alt.contains("85+ suppressed (n < 10)"));
+        Ok(())
+    }
 }

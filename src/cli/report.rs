@@ -29,6 +29,22 @@ fn kpi_folder(pipeline: &Pipeline, period: Period) -> PathBuf {
     pipeline.output_dir.join(super::kpi::period_folder(period))
 }
 
+/// The period's published KPI tables; an error saying what to run when there are none.
+fn kpi_tables(
+    folder: &Path,
+    period: Period,
+) -> anyhow::Result<(Vec<crate::output::TableEntry>, crate::charts::specs::Tables)> {
+    let (index, tables) = crate::output::read_folder(folder)?;
+    if tables.is_empty() {
+        anyhow::bail!(
+            "{}: no KPI tables for {}: run `cex kpi` (or `cex run`) for this period first",
+            folder.display(),
+            period.describe()
+        );
+    }
+    Ok((index, tables))
+}
+
 fn equality_folder(pipeline: &Pipeline, period: Period) -> PathBuf {
     pipeline
         .output_dir
@@ -40,14 +56,7 @@ fn equality_folder(pipeline: &Pipeline, period: Period) -> PathBuf {
 /// at once as `<output>/<period>/charts/`.
 pub(super) fn charts_stage(pipeline: &Pipeline, period: Period) -> anyhow::Result<usize> {
     let folder = kpi_folder(pipeline, period);
-    let (_, kpi) = crate::output::read_folder(&folder)?;
-    if kpi.is_empty() {
-        anyhow::bail!(
-            "{}: no KPI tables for {}: run `cex kpi` (or `cex run`) for this period first",
-            folder.display(),
-            period.describe()
-        );
-    }
+    let (_, kpi) = kpi_tables(&folder, period)?;
     let (_, equality) = crate::output::read_folder(&equality_folder(pipeline, period))?;
     let specs = charts::specs::chart_specs(pipeline, &kpi, &equality);
     let drawn = charts::render_all(&specs)?;
@@ -70,14 +79,7 @@ pub(super) fn charts_stage(pipeline: &Pipeline, period: Period) -> anyhow::Resul
 /// from its tables and the charts drawn into `charts/` (a report without charts says so).
 pub(super) fn report_stage(pipeline: &Pipeline, period: Period) -> anyhow::Result<PathBuf> {
     let folder = kpi_folder(pipeline, period);
-    let (kpi_index, kpi) = crate::output::read_folder(&folder)?;
-    if kpi.is_empty() {
-        anyhow::bail!(
-            "{}: no KPI tables for {}: run `cex kpi` (or `cex run`) for this period first",
-            folder.display(),
-            period.describe()
-        );
-    }
+    let (kpi_index, kpi) = kpi_tables(&folder, period)?;
     let (equality_index, equality) =
         crate::output::read_folder(&equality_folder(pipeline, period))?;
     let (entries, svgs) = read_charts(&folder.join("charts"))?;

@@ -55,3 +55,52 @@ pub struct TableBlock {
 
 /// Drawn charts' SVG text by chart name, for inlining.
 pub type Svgs = HashMap<String, String>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc() -> Document {
+        Document {
+            title: "Report <draft>".into(),
+            subtitle: vec!["Period: 2024/25".into()],
+            sections: vec![Section {
+                id: "headline".into(),
+                heading: "Headline".into(),
+                blocks: vec![
+                    Block::Table(TableBlock {
+                        caption: "KPIs".into(),
+                        headers: vec!["KPI".into(), "Change".into()],
+                        rows: vec![vec!["Calls | visits".into(), "-5.6%".into()]],
+                        numeric: vec![false, true],
+                        row_headers: true,
+                    }),
+                    Block::Figure {
+                        name: "missing".into(),
+                        title: "Not drawn".into(),
+                        alt: "Calls fell 5.6%.".into(),
+                    },
+                ],
+            }],
+        }
+    }
+
+    #[test]
+    fn html_escapes_text_and_marks_up_tables_for_screen_readers() {
+        let page = html::render(&doc(), &Svgs::new());
+        assert!(page.contains("<h1>Report &lt;draft&gt;</h1>"));
+        assert!(page.contains("<th scope=\"col\">KPI</th>"));
+        assert!(page.contains("<th scope=\"row\">Calls | visits</th>"));
+        assert!(page.contains("<td class=\"num\">-5.6%</td>"));
+        // A chart that was not drawn still gives its text alternative.
+        assert!(page.contains("Chart not drawn: Not drawn.</em> Calls fell 5.6%."));
+    }
+
+    #[test]
+    fn markdown_keeps_table_cells_apart_and_links_png_charts() {
+        let md = markdown::render(&doc(), "charts");
+        assert!(md.contains("| Calls \\| visits | -5.6% |"));
+        assert!(md.contains("| --- | ---: |"));
+        assert!(md.contains("![Calls fell 5.6%.](charts/missing.png)"));
+    }
+}
