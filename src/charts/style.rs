@@ -33,15 +33,16 @@ pub fn register_fonts() {
     });
 }
 
-/// Okabe-Ito colours in the order series take them; distinguishable with the common colour
-/// vision deficiencies, and every series also gets its own marker shape.
-pub const PALETTE: [RGBColor; 7] = [
+/// Okabe-Ito colours (2008) in the order series take them: distinguishable with the common colour
+/// vision deficiencies, and every series also gets its own marker shape. Okabe-Ito's orange is
+/// darkened and its yellow and sky blue left out so that every colour keeps 3:1 contrast against
+/// white (WCAG 2.2, 1.4.11); a unit test checks it.
+pub const PALETTE: [RGBColor; 6] = [
     RGBColor(0, 114, 178),   // blue
-    RGBColor(230, 159, 0),   // orange
-    RGBColor(0, 158, 115),   // bluish green
     RGBColor(213, 94, 0),    // vermillion
+    RGBColor(0, 158, 115),   // bluish green
     RGBColor(204, 121, 167), // reddish purple
-    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(166, 111, 0),   // orange, darkened
     RGBColor(0, 0, 0),       // black
 ];
 /// Text and axes: near-black on white has a contrast ratio above 15:1.
@@ -96,6 +97,36 @@ mod tests {
         assert_eq!(thousands(1234567.0), "1,234,567");
         assert_eq!(thousands(-191.0), "-191");
         assert_eq!(thousands(999.6), "1,000");
+    }
+
+    /// WCAG relative luminance of an sRGB colour.
+    fn luminance(c: RGBColor) -> f64 {
+        let channel = |v: u8| {
+            let v = v as f64 / 255.0;
+            if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(c.0) + 0.7152 * channel(c.1) + 0.0722 * channel(c.2)
+    }
+
+    fn contrast_with_white(c: RGBColor) -> f64 {
+        1.05 / (luminance(c) + 0.05)
+    }
+
+    #[test]
+    fn colours_have_enough_contrast_on_white() {
+        for c in PALETTE {
+            assert!(
+                contrast_with_white(c) >= 3.0,
+                "{c:?}: {:.2}",
+                contrast_with_white(c)
+            );
+        }
+        assert!(contrast_with_white(INK) >= 7.0);
+        assert!(contrast_with_white(MUTED) >= 7.0);
     }
 
     #[test]

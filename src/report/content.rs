@@ -418,16 +418,18 @@ fn equality(inputs: &Inputs) -> Option<Section> {
         return None;
     }
     let config = &inputs.pipeline.equality;
+    // The equality tables state their own method (tests, correction, suppression); the report
+    // quotes it rather than restating it.
+    let method = inputs
+        .pipeline
+        .demographics
+        .iter()
+        .find_map(|f| Inputs::description(inputs.equality_index, &format!("equality_{}", f.name)))
+        .unwrap_or_default();
     let mut blocks = vec![Block::Paragraph(format!(
-        "Method. Counts from 1 to {} are suppressed, with every figure derived from them, and further cells are suppressed where a hidden count could be worked out from the totals (secondary suppression); suppressed groups are shown as such, never as zero. Intervals are Wilson score intervals at {:.0}% confidence. {}",
-        config.suppression_threshold - 1,
+        "Method. {method} Suppressed groups are shown as suppressed, never as zero. The threshold ({} responses) and the confidence level ({:.0}%) are set in the pipeline file.",
+        config.suppression_threshold,
         config.confidence * 100.0,
-        inputs
-            .pipeline
-            .demographics
-            .first()
-            .and_then(|f| Inputs::description(inputs.equality_index, &format!("equality_{}", f.name)))
-            .unwrap_or_default()
     ))];
     for field in &inputs.pipeline.demographics {
         let Some(df) = inputs.equality.get(&format!("equality_{}", field.name)) else {

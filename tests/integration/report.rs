@@ -181,7 +181,8 @@ fn report_figures_are_the_tables_figures() {
             assert_eq!(rows[i][2], format!("{s:.1}% ({l:.1} to {h:.1})"));
         }
     }
-    assert!(md.contains("Counts from 1 to 9 are suppressed"));
+    assert!(md.contains("Counts from 1 to 9 and what is derived from them are suppressed"));
+    assert!(md.contains("Holm method"));
 
     // Assumptions: the unit costs the benefits estimate used.
     let benefits = read_csv(&dir.join("benefits_estimate.csv"));
