@@ -208,16 +208,16 @@ fn x_label_for(months: &[(i32, i8)]) -> impl Fn(&f64) -> String + '_ {
     }
 }
 
-fn value_label(percent: bool) -> impl Fn(&f64) -> String {
+/// Value-axis labels: `40%`, `1,200`, or one decimal on a small scale such as -1 to 1, so every
+/// label of an axis has the same form.
+fn value_label(percent: bool, small_scale: bool) -> impl Fn(&f64) -> String {
     move |v: &f64| {
         if percent {
             format!("{v:.0}%")
-        } else if v.abs() >= 1000.0 {
-            thousands(*v)
-        } else if (v - v.round()).abs() < 1e-9 {
-            format!("{v:.0}")
+        } else if small_scale {
+            format!("{v:.1}")
         } else {
-            format!("{v:.2}")
+            thousands(*v)
         }
     }
 }
@@ -320,7 +320,8 @@ fn month_mesh<DB: DrawingBackend>(
     percent: bool,
 ) -> DrawResult<()> {
     let x_fmt = x_label_for(months);
-    let y_fmt = value_label(percent);
+    let y_range = chart.y_range();
+    let y_fmt = value_label(percent, y_range.end - y_range.start <= 5.0);
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -407,7 +408,7 @@ fn monthly_stack<DB: DrawingBackend>(
         .map(|(i, s)| (s.label.clone(), Key::Block(i)))
         .collect();
     if let Some(rate) = rate {
-        let pct = value_label(true);
+        let pct = value_label(true, false);
         chart
             .configure_secondary_axes()
             .y_desc(rate.label.as_str())
