@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use polars::prelude::Series as PolarsSeries;
 use polars::prelude::*;
 
 use super::draw::{IntervalRow, Plot, Series, Span, TargetRow};
@@ -385,7 +386,7 @@ fn digital_takeup(df: &DataFrame, pipeline: &Pipeline) -> Option<ChartSpec> {
         .clone()
         .lazy()
         .filter(col(c::SERVICE).is_in(
-            lit(Series_::new("wanted".into(), wanted.clone())).implode(false),
+            lit(PolarsSeries::new("wanted".into(), wanted.clone())).implode(false),
             false,
         ))
         .collect()
@@ -408,8 +409,6 @@ fn digital_takeup(df: &DataFrame, pipeline: &Pipeline) -> Option<ChartSpec> {
         },
     })
 }
-
-use polars::prelude::Series as Series_;
 
 fn satisfaction(
     monthly: &DataFrame,
