@@ -66,37 +66,32 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     } else if runs(Stage::Equality) {
         crate::log::info("no satisfaction source in the pipeline: equality tables skipped");
     }
-    let lake_period = || -> anyhow::Result<crate::kpi::period::Period> {
+    if runs(Stage::Charts) || runs(Stage::Report) {
         let lake = crate::lake::Lake::open(&pipeline.lake_dir)?;
-        super::kpi::resolve_period(&lake, args.period.as_deref(), args.fy.as_deref())
-    };
-    // Without the KPI stage, charts and report use the tables already published, if any.
-    let published = |period| {
-        pipeline
+        let at = super::kpi::resolve_period(&lake, args.period.as_deref(), args.fy.as_deref())?;
+        // Without the KPI stage, charts and report use the tables already published, if any.
+        let published = pipeline
             .output_dir
-            .join(super::kpi::period_folder(period))
+            .join(super::kpi::period_folder(at))
             .join(crate::output::INDEX_FILE)
-            .is_file()
-    };
-    let drawing = runs(Stage::Charts) || runs(Stage::Report);
-    if drawing && !runs(Stage::Kpi) && !published(lake_period()?) {
-        let message = "no KPI tables published for the period: charts and report skipped (run without --skip kpi)";
-        crate::log::warn(message);
-        warnings.push(message.to_string());
-        warned = true;
-    } else if runs(Stage::Charts) {
-        let started = Instant::now();
-        let drawn = super::report::charts_stage(&pipeline, lake_period()?)?;
-        stages.push(
-            json!({"stage": "charts", "seconds": started.elapsed().as_secs_f64(), "charts": drawn}),
-        );
-    }
-    if runs(Stage::Report) && (runs(Stage::Kpi) || published(lake_period()?)) {
-        let started = Instant::now();
-        let path = super::report::report_stage(&pipeline, lake_period()?)?;
-        stages.push(
-            json!({"stage": "report", "seconds": started.elapsed().as_secs_f64(), "path": path}),
-        );
+            .is_file();
+        if !runs(Stage::Kpi) && !published {
+            let message = "no KPI tables published for the period: charts and report skipped (run without --skip kpi)";
+            crate::log::warn(message);
+            warnings.push(message.to_string());
+            warned = true;
+        } else {
+            if runs(Stage::Charts) {
+                let started = Instant::now();
+                let drawn = super::report::charts_stage(&pipeline, at)?;
+                stages.push(json!({"stage": "charts", "seconds": started.elapsed().as_secs_f64(), "charts": drawn}));
+            }
+            if runs(Stage::Report) {
+                let started = Instant::now();
+                let path = super::report::report_stage(&pipeline, at)?;
+                stages.push(json!({"stage": "report", "seconds": started.elapsed().as_secs_f64(), "path": path}));
+            }
+        }
     }
     let summary = json!({
         "pipeline": pipeline.name,
