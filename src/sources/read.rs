@@ -90,18 +90,24 @@ fn decode(
     encoding: Encoding,
 ) -> Result<(&'static str, Vec<u8>), SourceError> {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let mut bytes = bytes;
+    let mut bom = false;
     if encoding != Encoding::Windows1252 {
-        if let Some(rest) = bytes.strip_prefix(BOM) {
-            return Ok(("utf-8 with BOM", rest.to_vec()));
+        if bytes.starts_with(BOM) {
+            // A BOM promises UTF-8, but the rest is checked like any file: a BOM followed by
+            // Windows-1252 text (rows appended by another program) is not UTF-8.
+            bytes.drain(..BOM.len());
+            bom = true;
         }
         match std::str::from_utf8(&bytes) {
+            Ok(_) if bom => return Ok(("utf-8 with BOM", bytes)),
             Ok(_) => return Ok(("utf-8", bytes)),
             Err(e) if encoding == Encoding::Utf8 => {
                 return Err(SourceError::Encoding {
                     path: path.to_path_buf(),
                     message: format!(
                         "not valid UTF-8 at byte {} (set encoding = \"windows-1252\" or \"auto\")",
-                        e.valid_up_to()
+                        e.valid_up_to() + if bom { BOM.len() } else { 0 }
                     ),
                 })
             }
@@ -112,13 +118,25 @@ fn decode(
     // of UTF-8 (the one-call decoder reserves three times the whole file).
     let high = bytes.iter().filter(|b| **b >= 0x80).count();
     let mut text = String::with_capacity(bytes.len() + 2 * high);
+    // The decoder may still ask for more room near the end (it plans for the worst case of
+    // what is left), so it is fed until the input is used up.
     let mut decoder = encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling();
-    let (result, _, _) = decoder.decode_to_string(&bytes, &mut text, true);
-    if result != encoding_rs::CoderResult::InputEmpty {
-        return Err(SourceError::Encoding {
-            path: path.to_path_buf(),
-            message: "could not decode as Windows-1252".into(),
-        });
+    let mut rest: &[u8] = &bytes;
+    loop {
+        let (result, read, _) = decoder.decode_to_string(rest, &mut text, true);
+        rest = &rest[read..];
+        match result {
+            encoding_rs::CoderResult::InputEmpty => break,
+            encoding_rs::CoderResult::OutputFull => {
+                let room = decoder.max_utf8_buffer_length(rest.len()).ok_or_else(|| {
+                    SourceError::Encoding {
+                        path: path.to_path_buf(),
+                        message: "could not decode as Windows-1252".into(),
+                    }
+                })?;
+                text.reserve(room);
+            }
+        }
     }
     Ok(("windows-1252", text.into_bytes()))
 }
@@ -243,5 +261,29 @@ fn cell_text(cell: &Data) -> Option<String> {
         }
         Data::DateTimeIso(s) | Data::DurationIso(s) => Some(s.clone()),
         Data::Error(e) => Some(format!("#{e:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bom_does_not_hide_windows_1252_text() -> Result<(), SourceError> {
+        let bytes = b"\xEF\xBB\xBFa,b\ncaf\xE9,1\n".to_vec();
+        let path = Path::new("x.csv");
+        let (encoding, text) = decode(path, bytes.clone(), Encoding::Auto)?;
+        assert_eq!(encoding, "windows-1252");
+        assert_eq!(String::from_utf8_lossy(&text), "a,b\ncafé,1\n");
+        let (encoding, text) = decode(path, b"\xEF\xBB\xBFa\n\xC3\xA9\n".to_vec(), Encoding::Auto)?;
+        assert_eq!(
+            (encoding, text.as_slice()),
+            ("utf-8 with BOM", "a\né\n".as_bytes())
+        );
+        match decode(path, bytes, Encoding::Utf8) {
+            Err(SourceError::Encoding { message, .. }) => assert!(message.contains("byte 10")),
+            other => panic!("expected an encoding error, got {:?}", other.map(|r| r.0)),
+        }
+        Ok(())
     }
 }
