@@ -297,21 +297,24 @@ fn check_file(
     file: &Path,
     expected_rows: Option<u64>,
     commit: bool,
+    chunk_bytes: usize,
 ) -> Result<Outcome, String> {
     let case_dir = file.parent().expect("case dir");
     let lake = case_dir.join("lake");
     let p = fx.pipeline_for(source, file, &lake);
-    let dry = |limit: u64| {
+    let dry = |limit: u64, chunk_bytes: usize| {
         run_ingest(
             &p,
             IngestOptions {
                 dry_run: true,
                 in_memory_limit: limit,
+                chunk_bytes,
             },
         )
     };
-    let in_memory = dry(u64::MAX)?;
-    let streamed = dry(0)?;
+    let in_memory = dry(u64::MAX, 0)?;
+    // Read in pieces of a few rows, or of a few thousand, so records cross piece boundaries.
+    let streamed = dry(0, chunk_bytes)?;
     let counts = |r: &Option<IngestReport>| {
         r.as_ref().map(|r| {
             r.files
@@ -348,7 +351,19 @@ fn check_file(
     if !commit {
         return Ok(Outcome::Read);
     }
-    let Some(written) = run_ingest(&p, IngestOptions::default())? else {
+    let Some(written) = run_ingest(
+        &p,
+        IngestOptions {
+            in_memory_limit: if commit_in_pieces(chunk_bytes) {
+                0
+            } else {
+                u64::MAX
+            },
+            chunk_bytes,
+            ..IngestOptions::default()
+        },
+    )?
+    else {
         return Err("the dry run read the file but the real run failed".into());
     };
     if counts(&Some(written.clone())) != counts(&Some(report)) {
@@ -372,6 +387,17 @@ fn check_file(
         ));
     }
     Ok(Outcome::Read)
+}
+
+/// Half the committed runs read their file in pieces.
+fn commit_in_pieces(chunk_bytes: usize) -> bool {
+    chunk_bytes.is_multiple_of(2)
+}
+
+/// A piece size for reading a file of `len` bytes in pieces: from one to about 40 pieces, at
+/// least a byte (then every line is a piece of its own, up to the 40).
+fn chunk_size(rng: &mut Rng, len: usize) -> usize {
+    (len / (1 + rng.below(40))).max(1 + rng.below(200))
 }
 
 /// How a case ended when it did not fail.
@@ -901,12 +927,14 @@ fn fuzz_well_formed_csv_rows_are_all_accounted_for() {
         let pool = *rng.pick(&csv_pools);
         let delimiter = *rng.pick(b",,,;\t|");
         let (bytes, records) = structured_csv(rng, pool, delimiter);
+        let bytes_len = bytes.len();
         let file = dir.join("export.csv");
         std::fs::write(&file, bytes).map_err(|e| e.to_string())?;
         let mut def = pool.def.clone();
         def.delimiter = delimiter;
         let commit = rng.chance(25);
-        match check_file(&fx, &def, &file, Some(records), commit)? {
+        let chunk = chunk_size(rng, bytes_len);
+        match check_file(&fx, &def, &file, Some(records), commit, chunk)? {
             // Every header is there and every record well formed: refusing the file is a bug.
             Outcome::Refused => Err("a well-formed file was refused".into()),
             read => Ok(read),
@@ -921,6 +949,7 @@ fn fuzz_mutated_export_bytes_never_panic() {
         let pool = rng.pick(&fx.pools);
         let original = rng.pick(&pool.files);
         let bytes = mutate_bytes(rng, original);
+        let bytes_len = bytes.len();
         let file = dir.join(if pool.xlsx {
             "export.xlsx"
         } else {
@@ -928,7 +957,8 @@ fn fuzz_mutated_export_bytes_never_panic() {
         });
         std::fs::write(&file, bytes).map_err(|e| e.to_string())?;
         let commit = rng.chance(20);
-        check_file(&fx, &pool.def, &file, None, commit)
+        let chunk = chunk_size(rng, bytes_len);
+        check_file(&fx, &pool.def, &file, None, commit, chunk)
     });
 }
 
@@ -944,7 +974,8 @@ fn fuzz_xlsx_cells_of_every_type_never_panic() {
         let file = dir.join("export.xlsx");
         std::fs::write(&file, bytes).map_err(|e| e.to_string())?;
         let commit = rng.chance(25);
-        check_file(&fx, &pool.def, &file, None, commit)
+        let chunk = 1 << 20; // workbooks are always read whole
+        check_file(&fx, &pool.def, &file, None, commit, chunk)
     });
 }
 
