@@ -32,19 +32,19 @@ use crate::sources::reason;
 /// Rows per Parquet row group (polars' default).
 const ROW_GROUP: usize = 512 * 512;
 
-/// Ingests one opened file; returns its report and manifest record.
+/// Ingests one opened file, given its first batch of mapped rows; returns its report and
+/// manifest record.
 pub(super) fn ingest_file(
     ctx: &Context,
     source: &SourceDef,
     services: &[(String, String)],
     mut raw: RawFile,
+    first: DataFrame,
     seen: &mut SeenKeys,
     shown: String,
 ) -> Result<(FileReport, FileRecord), IngestError> {
     let chunks = raw.chunks.take();
     let raw = &raw;
-    let plan = canonical(raw, source, ctx.pipeline, services, true)?;
-    let first = collect_with(plan, &raw.path, Engine::InMemory)?;
     let mut state = FileIngest::new(ctx, source, raw, seen);
     match chunks {
         None => state.add(first)?,

@@ -19,8 +19,8 @@ use crate::config::{lexical, relative_to, Pipeline, SourceDef};
 use crate::lake::manifest::{self, FileRecord};
 use crate::lake::txn::Transaction;
 use crate::lake::{Lake, LakeError};
-use crate::sources::map::service_pairs;
-use crate::sources::read::{self, Opening};
+use crate::sources::map::{canonical, service_pairs};
+use crate::sources::read::{self, Opening, RawFile};
 use crate::sources::SourceError;
 use keys::SeenKeys;
 pub use report::{FileReport, FileStatus, Finding, IngestReport};
@@ -183,8 +183,20 @@ struct SourceOutcome {
 /// million); a dropped month is read back if a later file touches it.
 const KEY_BUDGET: usize = 8_000_000;
 
+/// A file of a source as the reader hands it over.
+enum Next {
+    Skipped(FileReport),
+    /// Opened, with its first batch of rows (the whole file unless it is read in pieces).
+    Mapped {
+        raw: Box<RawFile>,
+        first: DataFrame,
+        shown: String,
+    },
+}
+
 /// One source's files, in path order (so an overlap between two files is kept from the earlier
-/// one), each read and mapped in batches.
+/// one). A reader thread opens, hashes and maps the next file while the current one is
+/// de-duplicated and written.
 fn ingest_source(
     ctx: &Context,
     source: &SourceDef,
@@ -193,46 +205,95 @@ fn ingest_source(
     let services = service_pairs(source)?;
     let budget = ctx.txn.map(|_| KEY_BUDGET);
     let mut seen = SeenKeys::new(source, budget);
-    let mut hashes_this_run: HashMap<String, String> = HashMap::new();
     let mut outcome = SourceOutcome {
         files: Vec::new(),
         records: Vec::new(),
     };
-    for path in paths {
-        let shown = display_path(path);
-        ctx.progress.set_message(shown.clone());
-        let opening = read::open_for_ingest(
-            path,
-            source,
-            ctx.options.in_memory_limit,
-            ctx.options.chunk_bytes,
-            &|h| ctx.known.contains(h) || hashes_this_run.contains_key(h),
-        )?;
-        match opening {
-            Opening::Known { sha256, encoding } => {
-                let (status, same_as) = if ctx.known.contains(&sha256) {
-                    (FileStatus::AlreadyIngested, None)
-                } else {
-                    (
-                        FileStatus::SameAsAnotherFile,
-                        hashes_this_run.get(&sha256).cloned(),
-                    )
-                };
-                outcome
-                    .files
-                    .push(skipped(source, shown, &sha256, encoding, status, same_as));
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Next, IngestError>>(0);
+    let services = &services;
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut hashes_this_run: HashMap<String, String> = HashMap::new();
+            for path in paths {
+                let next = open_next(ctx, source, services, path, &mut hashes_this_run);
+                let failed = next.is_err();
+                if tx.send(next).is_err() || failed {
+                    break;
+                }
             }
-            Opening::Opened(raw) => {
-                hashes_this_run.insert(raw.sha256.clone(), shown.clone());
-                let (report, record) =
-                    file::ingest_file(ctx, source, &services, *raw, &mut seen, shown)?;
-                outcome.files.push(report);
-                outcome.records.push(record);
+        });
+        let mut result = Ok(());
+        for next in rx.iter() {
+            let step = next.and_then(|next| match next {
+                Next::Skipped(report) => {
+                    outcome.files.push(report);
+                    Ok(())
+                }
+                Next::Mapped { raw, first, shown } => {
+                    ctx.progress.set_message(shown.clone());
+                    let (report, record) =
+                        file::ingest_file(ctx, source, services, *raw, first, &mut seen, shown)?;
+                    outcome.files.push(report);
+                    outcome.records.push(record);
+                    Ok(())
+                }
+            });
+            ctx.progress.inc(1);
+            if step.is_err() {
+                result = step;
+                break;
             }
         }
-        ctx.progress.inc(1);
-    }
+        // Unblocks the reader if it is waiting to hand over a file.
+        drop(rx);
+        if reader.join().is_err() && result.is_ok() {
+            result = Err(IngestError::Data {
+                path: PathBuf::from(&source.name),
+                message: "the file reader failed".into(),
+            });
+        }
+        result
+    })?;
     Ok(outcome)
+}
+
+/// Opens one file and maps its first batch, unless its content was seen before.
+fn open_next(
+    ctx: &Context,
+    source: &SourceDef,
+    services: &[(String, String)],
+    path: &Path,
+    hashes_this_run: &mut HashMap<String, String>,
+) -> Result<Next, IngestError> {
+    let shown = display_path(path);
+    let opening = read::open_for_ingest(
+        path,
+        source,
+        ctx.options.in_memory_limit,
+        ctx.options.chunk_bytes,
+        &|h| ctx.known.contains(h) || hashes_this_run.contains_key(h),
+    )?;
+    match opening {
+        Opening::Known { sha256, encoding } => {
+            let (status, same_as) = if ctx.known.contains(&sha256) {
+                (FileStatus::AlreadyIngested, None)
+            } else {
+                (
+                    FileStatus::SameAsAnotherFile,
+                    hashes_this_run.get(&sha256).cloned(),
+                )
+            };
+            Ok(Next::Skipped(skipped(
+                source, shown, &sha256, encoding, status, same_as,
+            )))
+        }
+        Opening::Opened(raw) => {
+            hashes_this_run.insert(raw.sha256.clone(), shown.clone());
+            let plan = canonical(&raw, source, ctx.pipeline, services, true)?;
+            let first = collect_with(plan, &raw.path, Engine::InMemory)?;
+            Ok(Next::Mapped { raw, first, shown })
+        }
+    }
 }
 
 /// The report of a file skipped because its content was seen before.
