@@ -22,6 +22,8 @@ pub fn monthly_volumes(contacts: LazyFrame) -> Result<LazyFrame, KpiError> {
             col(c::MONTH).cast(DataType::Int8),
         ])
         .agg([col(c::CONTACTS).cast(DataType::Int64).sum().alias(VOLUME)]);
+    // The one pass over every contact in the lake; what follows works on its few thousand rows.
+    let counted = super::collect(counted)?.lazy();
     let range = super::collect(
         counted.clone().select([
             (col(c::YEAR) * lit(12i32) + col(c::MONTH).cast(DataType::Int32))

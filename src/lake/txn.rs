@@ -73,6 +73,27 @@ impl Transaction {
         Ok(())
     }
 
+    /// Creates a file at `rel` to be written piece by piece; it becomes part of the commit only
+    /// once [`Transaction::staged`] is called for it (after it is complete and synced).
+    pub fn create(&self, rel: &str, private: bool) -> Result<(fs::File, PathBuf), LakeError> {
+        let path = self.staging_path(rel)?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        if private {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let _ = private;
+        let file = options.open(&path).map_err(io_err(&path))?;
+        Ok((file, path))
+    }
+
+    /// Adds a complete file written through [`Transaction::create`] to the commit.
+    pub fn staged(&self, rel: &str) {
+        self.record(rel);
+    }
+
     fn staging_path(&self, rel: &str) -> Result<PathBuf, LakeError> {
         let path = self.dir.join("files").join(rel);
         if let Some(parent) = path.parent() {

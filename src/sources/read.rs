@@ -27,9 +27,39 @@ pub struct RawFile {
     /// Raw String columns named as `headers`, plus [`ROW`]: the row as a spreadsheet shows it
     /// (the header is row 1, so the first record is row 2).
     pub frame: LazyFrame,
+    /// Whether `frame` holds the whole file (small files, workbooks) rather than its first piece.
+    pub in_memory: bool,
+    /// For a file too large to hold in memory, `frame` is its first piece and this reads the
+    /// rest, piece by piece.
+    pub chunks: Option<Chunks>,
+}
+
+/// A file looked at for ingest: either already known by its content, or opened.
+pub enum Opening {
+    /// Its SHA-256 was recognised (already in the lake, or seen earlier in the run): not parsed.
+    Known {
+        sha256: String,
+        encoding: &'static str,
+    },
+    Opened(Box<RawFile>),
 }
 
 impl RawFile {
+    /// The same file with `frame` reading one piece of it (see [`Chunks`]).
+    pub fn piece(&self, frame: LazyFrame) -> RawFile {
+        RawFile {
+            path: self.path.clone(),
+            sha256: self.sha256.clone(),
+            size: self.size,
+            encoding: self.encoding,
+            format: self.format,
+            headers: self.headers.clone(),
+            frame,
+            in_memory: true,
+            chunks: None,
+        }
+    }
+
     /// The file's short id used for lineage: the first 16 hex digits of its SHA-256.
     pub fn file_id(&self) -> &str {
         &self.sha256[..16]
@@ -51,12 +81,40 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Reads, hashes and opens one file of a source.
+/// Reads, hashes and opens one file of a source, in memory.
 pub fn open(path: &Path, source: &SourceDef) -> Result<RawFile, SourceError> {
-    let bytes = std::fs::read(path).map_err(|e| SourceError::Io {
+    match open_for_ingest(path, source, u64::MAX, PIECE, &|_| false)? {
+        Opening::Opened(raw) => Ok(*raw),
+        Opening::Known { .. } => Err(SourceError::Io {
+            path: path.to_path_buf(),
+            message: "unexpectedly skipped".into(),
+        }),
+    }
+}
+
+/// Size of the pieces a large file is hashed, checked and decoded in.
+const PIECE: usize = 8 << 20;
+
+/// Hashes a file and, unless `known` recognises its SHA-256, opens it. CSV files larger than
+/// `in_memory_limit` bytes are not read into memory: they are hashed and checked in pieces, then
+/// read in pieces of about `chunk_bytes` (see [`Chunks`]).
+pub fn open_for_ingest(
+    path: &Path,
+    source: &SourceDef,
+    in_memory_limit: u64,
+    chunk_bytes: usize,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<Opening, SourceError> {
+    let io_err = |e: std::io::Error| SourceError::Io {
         path: path.to_path_buf(),
         message: e.to_string(),
-    })?;
+    };
+    let size = std::fs::metadata(path).map_err(io_err)?.len();
+    let format = FileFormat::of(path, source.format);
+    if format == Some(FileFormat::Csv) && size > in_memory_limit {
+        return open_large_csv(path, source, size, chunk_bytes, known);
+    }
+    let bytes = std::fs::read(path).map_err(io_err)?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(SourceError::Empty {
             path: path.to_path_buf(),
@@ -64,14 +122,21 @@ pub fn open(path: &Path, source: &SourceDef) -> Result<RawFile, SourceError> {
     }
     let sha256 = sha256_hex(&bytes);
     let size = bytes.len() as u64;
-    let format = FileFormat::of(path, source.format).ok_or_else(|| SourceError::UnknownFormat {
+    let format = format.ok_or_else(|| SourceError::UnknownFormat {
         path: path.to_path_buf(),
     })?;
+    if known(&sha256) {
+        let encoding = match format {
+            FileFormat::Xlsx => "xlsx",
+            FileFormat::Csv => decode(path, bytes, source.encoding)?.0,
+        };
+        return Ok(Opening::Known { sha256, encoding });
+    }
     let (encoding, headers, frame) = match format {
         FileFormat::Csv => open_csv(path, bytes, source)?,
         FileFormat::Xlsx => open_xlsx(path, bytes, source.sheet.as_deref())?,
     };
-    Ok(RawFile {
+    Ok(Opening::Opened(Box::new(RawFile {
         path: path.to_path_buf(),
         sha256,
         size,
@@ -79,7 +144,280 @@ pub fn open(path: &Path, source: &SourceDef) -> Result<RawFile, SourceError> {
         format,
         headers,
         frame,
+        in_memory: true,
+        chunks: None,
+    })))
+}
+
+/// What one pass over a large file found.
+struct Scanned {
+    sha256: String,
+    bom: bool,
+    utf8: bool,
+    blank: bool,
+}
+
+/// One pass over a file in pieces: its SHA-256, whether it starts with a BOM, whether it is
+/// valid UTF-8 and whether it is nothing but whitespace.
+fn scan_bytes(path: &Path) -> std::io::Result<Scanned> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; PIECE];
+    // Bytes of a UTF-8 sequence cut by the end of the previous piece.
+    let mut carry: Vec<u8> = Vec::new();
+    let (mut bom, mut utf8, mut blank, mut first) = (false, true, true, true);
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let piece = &buf[..n];
+        hasher.update(piece);
+        if first {
+            bom = piece.starts_with(b"\xEF\xBB\xBF");
+            first = false;
+        }
+        if blank && !piece.iter().all(|b| b.is_ascii_whitespace()) {
+            blank = false;
+        }
+        if utf8 {
+            carry.extend_from_slice(piece);
+            match std::str::from_utf8(&carry) {
+                Ok(_) => carry.clear(),
+                Err(e) if e.error_len().is_none() => {
+                    let tail = carry.split_off(e.valid_up_to());
+                    carry = tail;
+                }
+                Err(_) => utf8 = false,
+            }
+        }
+    }
+    // A sequence still cut at the end of the file is not UTF-8.
+    utf8 &= carry.is_empty();
+    let digest = hasher.finalize();
+    Ok(Scanned {
+        sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        bom,
+        utf8,
+        blank,
     })
+}
+
+fn open_large_csv(
+    path: &Path,
+    source: &SourceDef,
+    size: u64,
+    chunk_bytes: usize,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<Opening, SourceError> {
+    let io_err = |e: std::io::Error| SourceError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let scanned = scan_bytes(path).map_err(io_err)?;
+    if scanned.blank {
+        return Err(SourceError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let encoding: &'static str = match (source.encoding, scanned.utf8, scanned.bom) {
+        (Encoding::Windows1252, _, _) | (Encoding::Auto, false, _) => "windows-1252",
+        (_, true, true) => "utf-8 with BOM",
+        (_, true, false) => "utf-8",
+        (Encoding::Utf8, false, _) => {
+            return Err(SourceError::Encoding {
+                path: path.to_path_buf(),
+                message: "not valid UTF-8 (set encoding = \"windows-1252\" or \"auto\")".into(),
+            })
+        }
+    };
+    if known(&scanned.sha256) {
+        return Ok(Opening::Known {
+            sha256: scanned.sha256,
+            encoding,
+        });
+    }
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let mut chunks = Chunks {
+        file,
+        windows_1252: encoding == "windows-1252",
+        skip_bom: scanned.bom && source.encoding != Encoding::Windows1252,
+        target: chunk_bytes.max(1),
+        carry: Vec::new(),
+        header: Vec::new(),
+        first: true,
+        eof: false,
+        next_row: 2,
+        delimiter: source.delimiter,
+        path: path.to_path_buf(),
+    };
+    let first = chunks
+        .next_text()
+        .map_err(io_err)?
+        .ok_or_else(|| SourceError::Empty {
+            path: path.to_path_buf(),
+        })?;
+    let (headers, frame) = chunks.frame(first, 2)?;
+    Ok(Opening::Opened(Box::new(RawFile {
+        path: path.to_path_buf(),
+        sha256: scanned.sha256,
+        size,
+        encoding,
+        format: FileFormat::Csv,
+        headers,
+        frame,
+        in_memory: false,
+        chunks: Some(chunks),
+    })))
+}
+
+/// The rest of a large CSV file, read in pieces of about `target` bytes that end at a record
+/// boundary, each decoded to UTF-8 and given the file's header line, so each parses exactly as
+/// that part of the whole file would. A record boundary is a line end preceded by an even number
+/// of quote characters since the start of the file: the rule polars itself splits files by.
+pub struct Chunks {
+    file: std::fs::File,
+    windows_1252: bool,
+    skip_bom: bool,
+    target: usize,
+    /// Bytes read past the last boundary handed out.
+    carry: Vec<u8>,
+    /// The header line (UTF-8, with its line end), put in front of every piece after the first.
+    header: Vec<u8>,
+    first: bool,
+    eof: bool,
+    /// The spreadsheet row number of the next piece's first record.
+    next_row: u64,
+    delimiter: u8,
+    path: PathBuf,
+}
+
+impl Chunks {
+    /// The next piece as UTF-8 text (the first includes the header line), or `None` at the end.
+    fn next_text(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        use std::io::Read;
+        if self.eof && self.carry.is_empty() {
+            return Ok(None);
+        }
+        let mut buf = std::mem::take(&mut self.carry);
+        // Quote parity up to `scanned`, and where the piece ends once a boundary is found.
+        let (mut scanned, mut odd) = (0usize, false);
+        let mut end = None;
+        loop {
+            while buf.len() < scanned.max(self.target) + 1 && !self.eof {
+                let start = buf.len();
+                buf.resize(start + PIECE.min(self.target.max(64 << 10)), 0);
+                let n = self.file.read(&mut buf[start..])?;
+                buf.truncate(start + n);
+                self.eof = n == 0;
+            }
+            if self.first && self.skip_bom && buf.starts_with(b"\xEF\xBB\xBF") {
+                buf.drain(..3);
+                self.skip_bom = false;
+            }
+            // Up to the target, only the parity matters; after it, the first line end outside
+            // quotes is the boundary.
+            let upto = self.target.min(buf.len());
+            if scanned < upto {
+                odd ^= buf[scanned..upto].iter().filter(|b| **b == b'"').count() % 2 == 1;
+                scanned = upto;
+            }
+            while scanned < buf.len() {
+                match buf[scanned] {
+                    b'"' => odd = !odd,
+                    b'\n' if !odd => {
+                        end = Some(scanned + 1);
+                        break;
+                    }
+                    _ => {}
+                }
+                scanned += 1;
+            }
+            if end.is_some() || self.eof {
+                break;
+            }
+        }
+        let end = end.unwrap_or(buf.len());
+        self.carry = buf.split_off(end);
+        let text = if self.windows_1252 {
+            decode_1252(&buf)?
+        } else {
+            buf
+        };
+        if self.first {
+            self.first = false;
+            self.header = header_line(&text);
+            return Ok(Some(text));
+        }
+        let mut piece = Vec::with_capacity(self.header.len() + text.len());
+        piece.extend_from_slice(&self.header);
+        piece.extend_from_slice(&text);
+        Ok(Some(piece))
+    }
+
+    /// A piece as a raw frame whose row numbers start at `first_row`.
+    fn frame(
+        &self,
+        text: Vec<u8>,
+        first_row: u64,
+    ) -> Result<(Vec<String>, LazyFrame), SourceError> {
+        let buffers: Arc<[polars_buffer::Buffer<u8>]> = Arc::from(vec![text.into()]);
+        let reader = LazyCsvReader::new_with_sources(ScanSources::Buffers(buffers));
+        csv_frame(&self.path, reader, self.delimiter, first_row)
+    }
+
+    /// The next piece's raw frame (same columns as the first), or `None` at the end.
+    pub fn next_frame(&mut self) -> Result<Option<LazyFrame>, SourceError> {
+        let text = self.next_text().map_err(|e| SourceError::Io {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })?;
+        match text {
+            Some(text) => Ok(Some(self.frame(text, self.next_row)?.1)),
+            None => Ok(None),
+        }
+    }
+
+    /// Tells the reader how many rows the last piece had, so the next one is numbered on.
+    pub fn advance(&mut self, rows: u64) {
+        self.next_row += rows;
+    }
+}
+
+/// The first line of a text, up to and including the first line end outside quotes.
+fn header_line(text: &[u8]) -> Vec<u8> {
+    let mut odd = false;
+    for (i, b) in text.iter().enumerate() {
+        match b {
+            b'"' => odd = !odd,
+            b'\n' if !odd => return text[..=i].to_vec(),
+            _ => {}
+        }
+    }
+    let mut line = text.to_vec();
+    line.push(b'\n');
+    line
+}
+
+/// Windows-1252 bytes as UTF-8.
+fn decode_1252(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let high = bytes.iter().filter(|b| **b >= 0x80).count();
+    let mut text = String::with_capacity(bytes.len() + 2 * high);
+    let mut decoder = encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling();
+    let mut rest = bytes;
+    loop {
+        let (result, read, _) = decoder.decode_to_string(rest, &mut text, true);
+        rest = &rest[read..];
+        if result == encoding_rs::CoderResult::InputEmpty {
+            break;
+        }
+        let room = decoder
+            .max_utf8_buffer_length(rest.len())
+            .ok_or_else(|| std::io::Error::other("could not decode as Windows-1252"))?;
+        text.reserve(room);
+    }
+    Ok(text.into_bytes())
 }
 
 /// Decodes CSV bytes to UTF-8 text: a UTF-8 BOM is dropped, and bytes that are not valid UTF-8
@@ -90,37 +428,35 @@ fn decode(
     encoding: Encoding,
 ) -> Result<(&'static str, Vec<u8>), SourceError> {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let mut bytes = bytes;
+    let mut bom = false;
     if encoding != Encoding::Windows1252 {
-        if let Some(rest) = bytes.strip_prefix(BOM) {
-            return Ok(("utf-8 with BOM", rest.to_vec()));
+        if bytes.starts_with(BOM) {
+            // A BOM promises UTF-8, but the rest is checked like any file: a BOM followed by
+            // Windows-1252 text (rows appended by another program) is not UTF-8.
+            bytes.drain(..BOM.len());
+            bom = true;
         }
         match std::str::from_utf8(&bytes) {
+            Ok(_) if bom => return Ok(("utf-8 with BOM", bytes)),
             Ok(_) => return Ok(("utf-8", bytes)),
             Err(e) if encoding == Encoding::Utf8 => {
                 return Err(SourceError::Encoding {
                     path: path.to_path_buf(),
                     message: format!(
                         "not valid UTF-8 at byte {} (set encoding = \"windows-1252\" or \"auto\")",
-                        e.valid_up_to()
+                        e.valid_up_to() + if bom { BOM.len() } else { 0 }
                     ),
                 })
             }
             Err(_) => {}
         }
     }
-    // Decode into a string of the exact size: each byte above 0x7F becomes at most three bytes
-    // of UTF-8 (the one-call decoder reserves three times the whole file).
-    let high = bytes.iter().filter(|b| **b >= 0x80).count();
-    let mut text = String::with_capacity(bytes.len() + 2 * high);
-    let mut decoder = encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling();
-    let (result, _, _) = decoder.decode_to_string(&bytes, &mut text, true);
-    if result != encoding_rs::CoderResult::InputEmpty {
-        return Err(SourceError::Encoding {
-            path: path.to_path_buf(),
-            message: "could not decode as Windows-1252".into(),
-        });
-    }
-    Ok(("windows-1252", text.into_bytes()))
+    let text = decode_1252(&bytes).map_err(|e| SourceError::Encoding {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    Ok(("windows-1252", text))
 }
 
 fn open_csv(
@@ -129,20 +465,32 @@ fn open_csv(
     source: &SourceDef,
 ) -> Result<(&'static str, Vec<String>, LazyFrame), SourceError> {
     let (encoding, text) = decode(path, bytes, source.encoding)?;
+    let buffers: Arc<[polars_buffer::Buffer<u8>]> = Arc::from(vec![text.into()]);
+    let reader = LazyCsvReader::new_with_sources(ScanSources::Buffers(buffers));
+    let (headers, frame) = csv_frame(path, reader, source.delimiter, 2)?;
+    Ok((encoding, headers, frame))
+}
+
+/// The raw frame of a CSV reader: every column as text, the row number, trimmed headers.
+fn csv_frame(
+    path: &Path,
+    reader: LazyCsvReader,
+    delimiter: u8,
+    first_row: u64,
+) -> Result<(Vec<String>, LazyFrame), SourceError> {
     let polars_err = |e: PolarsError| SourceError::Parse {
         path: path.to_path_buf(),
         message: crate::ingest::first_paragraph(&e.to_string()),
     };
-    let buffers: Arc<[polars_buffer::Buffer<u8>]> = Arc::from(vec![text.into()]);
-    let mut frame = LazyCsvReader::new_with_sources(ScanSources::Buffers(buffers))
+    let mut frame = reader
         .with_has_header(true)
-        .with_separator(source.delimiter)
+        .with_separator(delimiter)
         .with_infer_schema_length(Some(0))
         .with_truncate_ragged_lines(true)
         .with_missing_is_null(true)
         .with_row_index(Some(RowIndex {
             name: ROW.into(),
-            offset: 2,
+            offset: IdxSize::try_from(first_row).unwrap_or(IdxSize::MAX),
         }))
         .finish()
         .map_err(polars_err)?;
@@ -155,7 +503,7 @@ fn open_csv(
     // Trim headers (" form name " -> "form name"); matching is also case-insensitive.
     let trimmed: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
     let frame = frame.rename(&headers, &trimmed, true);
-    Ok((encoding, trimmed, frame))
+    Ok((trimmed, frame))
 }
 
 fn open_xlsx(
@@ -243,5 +591,29 @@ fn cell_text(cell: &Data) -> Option<String> {
         }
         Data::DateTimeIso(s) | Data::DurationIso(s) => Some(s.clone()),
         Data::Error(e) => Some(format!("#{e:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bom_does_not_hide_windows_1252_text() -> Result<(), SourceError> {
+        let bytes = b"\xEF\xBB\xBFa,b\ncaf\xE9,1\n".to_vec();
+        let path = Path::new("x.csv");
+        let (encoding, text) = decode(path, bytes.clone(), Encoding::Auto)?;
+        assert_eq!(encoding, "windows-1252");
+        assert_eq!(String::from_utf8_lossy(&text), "a,b\ncafé,1\n");
+        let (encoding, text) = decode(path, b"\xEF\xBB\xBFa\n\xC3\xA9\n".to_vec(), Encoding::Auto)?;
+        assert_eq!(
+            (encoding, text.as_slice()),
+            ("utf-8 with BOM", "a\né\n".as_bytes())
+        );
+        match decode(path, bytes, Encoding::Utf8) {
+            Err(SourceError::Encoding { message, .. }) => assert!(message.contains("byte 10")),
+            other => panic!("expected an encoding error, got {:?}", other.map(|r| r.0)),
+        }
+        Ok(())
     }
 }

@@ -4,6 +4,7 @@
 mod crash;
 mod equality;
 mod errors;
+mod fuzz;
 mod ingest_fixtures;
 mod kpi;
 mod report;

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# cex against DuckDB on the whole monthly job, and the monthly increment.
+#
+#   bench/compare.sh [1m 10m 100m ...]    (default: 1m 10m)
+#     For each size (call records over three years; web forms, visits and survey responses in
+#     proportion, injected defects included) generates the exports, then times, side by side:
+#       - cex run over the three CSV sources (telephony, web forms, survey): ingest, KPIs, equality;
+#       - a DuckDB script doing the same with the same sources: every export to partitioned zstd
+#         Parquet (each record once), then monthly volumes, contact-centre figures, satisfaction
+#         by channel and by age band (DuckDB 2.0 from PyPI cannot read the visits workbooks
+#         without a downloadable extension, so they are left out of both);
+#       - cex run over all four sources, for the record;
+#     and prints seconds, peak memory and the ratio, then checks the cex lake against the
+#     generator's expected counts (bench/reconcile.py).
+#
+#   bench/compare.sh monthly [10m ...]    (default: 10m)
+#     Builds a three-year lake without March 2025 (bench/split_month.py takes that month out of
+#     the yearly exports), then adds March 2025's exports and times `cex run --period 2025-03`
+#     (ingest of the new files, KPIs and equality for the month), reporting each stage's seconds.
+#
+# GNU time and python3 needed; DuckDB is installed from PyPI for the user if missing. Data goes
+# to a temporary folder (under $BENCH_TMP if set), deleted afterwards. 100m needs about 25 GB of
+# disk and a few minutes per tool.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+mode=compare
+if [ "${1:-}" = monthly ]; then
+  mode=monthly
+  shift
+fi
+if [ $# -gt 0 ]; then sizes=("$@"); elif [ $mode = monthly ]; then sizes=(10m); else sizes=(1m 10m); fi
+calls_of() { # 1m -> 1000000; plain numbers pass through
+  case "$1" in
+    *m) echo $((${1%m} * 1000000)) ;;
+    *k) echo $((${1%k} * 1000)) ;;
+    *) echo "$1" ;;
+  esac
+}
+python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet --user duckdb
+
+cargo build --release --quiet
+target_dir=${CARGO_TARGET_DIR:-target}
+case "$target_dir" in /*) ;; *) target_dir="$repo/$target_dir" ;; esac
+cex="$target_dir/release/cex"
+
+work=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/cex-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+cat >"$work/duck.py" <<'PY'
+import glob, os, subprocess, sys, duckdb
+data, lake = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+os.makedirs(lake, exist_ok=True)
+# DuckDB reads UTF-8 and strict Latin-1 only: the Windows-1252 web-form exports are converted
+# first (part of DuckDB's time, as decoding is part of cex's).
+utf8 = os.path.join(os.path.dirname(lake), "webforms_utf8")
+os.makedirs(utf8, exist_ok=True)
+for f in glob.glob(f"{data}/webforms/*.csv"):
+    with open(os.path.join(utf8, os.path.basename(f)), "wb") as out:
+        subprocess.run(["iconv", "-c", "-f", "WINDOWS-1252", "-t", "UTF-8", f], stdout=out, check=True)
+def copy(select, table):
+    con.execute(f"COPY ({select}) TO '{lake}/{table}' "
+                "(FORMAT parquet, PARTITION_BY (source, year, month), COMPRESSION zstd)")
+# Ingest: each export read as text, the timestamp parsed, rows without a key or a valid time
+# dropped, each record kept once (monthly exports overlap), partitioned by source and month.
+copy(f"""
+  SELECT DISTINCT ON (record_key) *, year(ts) AS year, month(ts) AS month FROM (
+    SELECT 'telephony' AS source, "Contact ID" AS record_key, "Queue" AS category,
+           "Disposition" AS outcome,
+           try_cast("Initiation Timestamp" AS TIMESTAMPTZ) AT TIME ZONE 'Europe/London' AS ts,
+           try_cast("Queue Wait (s)" AS DOUBLE) AS wait_seconds,
+           try_cast("Talk Time (s)" AS DOUBLE) + try_cast("After Call Work (s)" AS DOUBLE) AS handle_seconds
+    FROM read_csv('{data}/telephony/*.csv', header = true, all_varchar = true)
+    UNION ALL
+    SELECT 'webforms', reference, form_name, status,
+           try_strptime(submitted, '%d/%m/%Y %H:%M:%S'), NULL, NULL
+    FROM read_csv('{utf8}/*.csv', header = true, all_varchar = true,
+                  normalize_names = true, union_by_name = true, null_padding = true)
+  ) WHERE record_key IS NOT NULL AND ts IS NOT NULL""", "contacts")
+copy(f"""
+  SELECT DISTINCT ON ("Response ID") 'satisfaction' AS source, "Response ID" AS record_key,
+         "Channel" AS channel, "Service" AS service, trim("Rating") AS rating,
+         "Age Band" AS age_band, "Sex" AS sex, ts, year(ts) AS year, month(ts) AS month
+  FROM (SELECT *, try_strptime("Response Date", '%Y-%m-%d %H:%M:%S') AS ts
+        FROM read_csv('{data}/satisfaction/*.csv', header = true, all_varchar = true))
+  WHERE "Response ID" IS NOT NULL AND ts IS NOT NULL""", "responses")
+contacts = f"read_parquet('{lake}/contacts/**/*.parquet', hive_partitioning = true)"
+responses = f"read_parquet('{lake}/responses/**/*.parquet', hive_partitioning = true)"
+n = 0
+for q in [
+    # Monthly volumes by source, category and outcome over the lake.
+    f"SELECT source, year, month, category, outcome, count(*) FROM {contacts} GROUP BY ALL",
+    # Contact-centre figures by month and queue.
+    f"""SELECT year, month, category, count(*) AS offered,
+           count(*) FILTER (WHERE outcome = 'Answered') AS answered,
+           count(*) FILTER (WHERE outcome = 'Abandoned') AS abandoned,
+           avg(wait_seconds) FILTER (WHERE outcome = 'Answered') AS asa,
+           avg(handle_seconds) FILTER (WHERE outcome = 'Answered') AS aht,
+           count(*) FILTER (WHERE outcome = 'Answered' AND wait_seconds <= 20) / count(*) AS sl
+        FROM {contacts} WHERE source = 'telephony' GROUP BY ALL""",
+    # Satisfaction by channel and by age band for the financial year 2023/24.
+    f"""SELECT channel, count(*), avg(CASE lower(rating) WHEN 'good' THEN 1 WHEN 'poor' THEN -1
+           ELSE 0 END) FROM {responses}
+        WHERE ts >= '2023-04-01' AND ts < '2024-04-01' GROUP BY ALL""",
+    f"""SELECT age_band, channel, count(*), count(*) FILTER (WHERE lower(rating) = 'poor')
+        FROM {responses} WHERE ts >= '2023-04-01' AND ts < '2024-04-01' GROUP BY ALL""",
+]:
+    n += len(con.execute(q).fetchall())
+print(n)
+PY
+
+measure() { # COMMAND... -> "seconds peak_mb"
+  sync
+  /usr/bin/time -f '%e %M' -o "$work/time.txt" "$@" >"$work/out.txt" 2>"$work/err.txt" ||
+    { echo "$1 failed:" >&2; cat "$work/err.txt" >&2; exit 1; }
+  awk '{ printf "%.1f %.0f", $1, $2 / 1024 }' "$work/time.txt"
+}
+load() { awk '{ print $1 }' /proc/loadavg; }
+
+setup() { # size -> generated exports in $work/sample_data, pipelines in $work/pipelines
+  rm -rf "$work/pipelines" "$work/sample_data" "$work/lake" "$work/out" "$work/duck_lake" \
+    "$work/webforms_utf8" "$work/new_month"
+  cp -r pipelines "$work/pipelines"
+  "$cex" generate --out "$work/sample_data" --calls "$(calls_of "$1")" 2>/dev/null
+}
+
+if [ $mode = compare ]; then
+  printf '%-6s %-44s %9s %9s %6s\n' "calls" "tool" "seconds" "peak MB" "load"
+  for size in "${sizes[@]}"; do
+    setup "$size"
+    csv=(--source telephony,webforms,satisfaction)
+    read -r cs cm <<<"$(measure "$cex" run "$work/pipelines/sample.toml" "${csv[@]}" --fy 2023/24)"
+    printf '%-6s %-44s %9s %9s %6s\n' "$size" "cex run, 3 CSV sources (ingest+KPIs+equality)" "$cs" "$cm" "$(load)"
+    read -r ds dm <<<"$(measure python3 "$work/duck.py" "$work/sample_data" "$work/duck_lake")"
+    printf '%-6s %-44s %9s %9s %6s\n' "$size" "DuckDB, 3 CSV sources (ingest+4 queries)" "$ds" "$dm" "$(load)"
+    awk -v a="$cs" -v b="$ds" -v c="$cm" -v d="$dm" \
+      'BEGIN { printf "%-6s %-44s %9.2f %9.2f\n", "", "ratio cex / DuckDB", a / b, c / d }'
+    rm -rf "$work/lake" "$work/out" "$work/duck_lake" "$work/webforms_utf8"
+    read -r as am <<<"$(measure "$cex" run "$work/pipelines/sample.toml" --fy 2023/24)"
+    printf '%-6s %-44s %9s %9s %6s\n' "$size" "cex run, all 4 sources" "$as" "$am" "$(load)"
+    python3 bench/reconcile.py "$work/lake" "$work/sample_data/expected_counts.json" | sed 's/^/       /'
+  done
+else
+  printf '%-6s %-40s %9s %9s %6s\n' "calls" "step" "seconds" "peak MB" "load"
+  for size in "${sizes[@]}"; do
+    setup "$size"
+    python3 bench/split_month.py "$work/sample_data" 2025-03 "$work/new_month"
+    read -r bs bm <<<"$(measure "$cex" ingest "$work/pipelines/sample.toml")"
+    printf '%-6s %-40s %9s %9s %6s\n' "$size" "lake without March 2025 (cex ingest)" "$bs" "$bm" "$(load)"
+    cp -r "$work/new_month/." "$work/sample_data/"
+    read -r ms mm <<<"$(measure "$cex" run "$work/pipelines/sample.toml" --period 2025-03)"
+    printf '%-6s %-40s %9s %9s %6s\n' "$size" "cex run --period 2025-03 (new month)" "$ms" "$mm" "$(load)"
+    python3 - "$work/out/last-run.json" <<'PY'
+import json, sys
+run = json.load(open(sys.argv[1]))
+print("       stages: " + ", ".join(f"{s['stage']} {s['seconds']:.1f} s" for s in run["stages"])
+      + f"; {run['ingest']['rows_read']} new rows in {run['ingest']['files']} files")
+PY
+  done
+fi

@@ -1,0 +1,534 @@
+//! One export file through ingest, in batches of rows: each batch of mapped rows is split into
+//! blank, rejected, duplicate and new rows; rejected rows go straight to the file's rejects CSV and
+//! new rows to one Parquet file per month, so memory holds a batch (plus the keys seen), not the
+//! file. A small file is one batch.
+//!
+//! A row is a duplicate when an earlier accepted row of the same file has its key (whatever the
+//! month), or when its key is already in its (year, month) partition: in the lake, or added by an
+//! earlier file of this run.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::mpsc::sync_channel;
+
+use polars::prelude::*;
+
+use super::keys::{key_hashes, KeySet, SeenKeys};
+use super::report::{FileReport, FileStatus};
+use super::{collect_with, data_err, manifest_path, Context, IngestError};
+use crate::config::{Pipeline, SourceDef, SourceKind};
+use crate::lake::manifest::FileRecord;
+use crate::lake::partition_rel;
+use crate::model::col as c;
+use crate::sources::map::{
+    canonical, carried_columns, expand_intervals, raw_column, table_columns, BLANK_ROW,
+    REJECT_COLUMN, REJECT_REASON, REJECT_VALUE,
+};
+use crate::sources::read::{Chunks, RawFile};
+use crate::sources::reason;
+
+/// Rows per Parquet row group (polars' default).
+const ROW_GROUP: usize = 512 * 512;
+
+/// Ingests one opened file, given its first batch of mapped rows; returns its report and
+/// manifest record.
+pub(super) fn ingest_file(
+    ctx: &Context,
+    source: &SourceDef,
+    services: &[(String, String)],
+    mut raw: RawFile,
+    first: DataFrame,
+    seen: &mut SeenKeys,
+    shown: String,
+) -> Result<(FileReport, FileRecord), IngestError> {
+    let chunks = raw.chunks.take();
+    let raw = &raw;
+    let mut state = FileIngest::new(ctx, source, raw, seen);
+    match chunks {
+        None => state.add(first)?,
+        Some(chunks) => pieces(
+            ctx.pipeline,
+            source,
+            services,
+            raw,
+            chunks,
+            first,
+            &mut state,
+        )?,
+    }
+    state.finish(shown)
+}
+
+/// The pieces of a large file: each is read and mapped on a thread of its own while the one
+/// before is de-duplicated and written, so at most three pieces are in memory.
+fn pieces(
+    pipeline: &Pipeline,
+    source: &SourceDef,
+    services: &[(String, String)],
+    raw: &RawFile,
+    mut chunks: Chunks,
+    first: DataFrame,
+    state: &mut FileIngest,
+) -> Result<(), IngestError> {
+    let (tx, rx) = sync_channel::<Result<DataFrame, IngestError>>(1);
+    chunks.advance(first.height() as u64);
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || loop {
+            let mapped = chunks
+                .next_frame()
+                .map_err(IngestError::from)
+                .and_then(|frame| {
+                    let Some(frame) = frame else {
+                        return Ok(None);
+                    };
+                    let plan = canonical(&raw.piece(frame), source, pipeline, services, true)?;
+                    collect_with(plan, &raw.path, Engine::InMemory).map(Some)
+                });
+            match mapped {
+                Ok(None) => break,
+                Ok(Some(df)) => {
+                    chunks.advance(df.height() as u64);
+                    if tx.send(Ok(df)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    break;
+                }
+            }
+        });
+        let mut outcome = state.add(first);
+        if outcome.is_ok() {
+            for mapped in rx.iter() {
+                outcome = mapped.and_then(|df| state.add(df));
+                if outcome.is_err() {
+                    break;
+                }
+            }
+        }
+        // Unblocks a piece waiting to be handed over; the reader then stops.
+        drop(rx);
+        if producer.join().is_err() && outcome.is_ok() {
+            outcome = Err(data_err(&raw.path, "the reader failed"));
+        }
+        outcome
+    })
+}
+
+/// The new rows of one partition on their way to its Parquet file.
+struct PartOut {
+    rel: String,
+    path: PathBuf,
+    file: File,
+    writer: Option<ParquetBatched>,
+    pending: Vec<DataFrame>,
+    pending_rows: usize,
+}
+
+type ParquetBatched = polars::io::parquet::write::BatchedWriter<File>;
+
+/// The state of one file being ingested.
+struct FileIngest<'a> {
+    ctx: &'a Context<'a>,
+    source: &'a SourceDef,
+    raw: &'a RawFile,
+    seen: &'a mut SeenKeys,
+    /// Keys of the rows of this file accepted so far.
+    file_keys: KeySet,
+    columns: Vec<PlSmallStr>,
+    rows_read: u64,
+    blank_rows: u64,
+    rejected: u64,
+    accepted: u64,
+    duplicates: u64,
+    reasons: BTreeMap<String, u64>,
+    unmapped: Vec<String>,
+    first_date: Option<i32>,
+    last_date: Option<i32>,
+    rejects: Option<(File, String)>,
+    parts: HashMap<(i32, i8), PartOut>,
+}
+
+impl<'a> FileIngest<'a> {
+    fn new(
+        ctx: &'a Context<'a>,
+        source: &'a SourceDef,
+        raw: &'a RawFile,
+        seen: &'a mut SeenKeys,
+    ) -> FileIngest<'a> {
+        let columns = table_columns(source.kind.table(), ctx.pipeline)
+            .into_iter()
+            .chain(carried_columns(source))
+            .map(PlSmallStr::from)
+            .collect();
+        FileIngest {
+            ctx,
+            source,
+            raw,
+            seen,
+            file_keys: KeySet::default(),
+            columns,
+            rows_read: 0,
+            blank_rows: 0,
+            rejected: 0,
+            accepted: 0,
+            duplicates: 0,
+            reasons: BTreeMap::new(),
+            unmapped: Vec::new(),
+            first_date: None,
+            last_date: None,
+            rejects: None,
+            parts: HashMap::new(),
+        }
+    }
+
+    /// Takes one batch of the mapped plan.
+    fn add(&mut self, df: DataFrame) -> Result<(), IngestError> {
+        let raw: &'a RawFile = self.raw;
+        let err = |e: PolarsError| data_err(&raw.path, e);
+        let blank = df
+            .column(BLANK_ROW)
+            .and_then(|c| c.bool().cloned())
+            .map_err(err)?;
+        let blank_n = blank.sum().unwrap_or(0) as u64;
+        self.blank_rows += blank_n;
+        self.rows_read += df.height() as u64 - blank_n;
+        let reason = df
+            .column(REJECT_REASON)
+            .and_then(|c| c.str().cloned())
+            .map_err(err)?;
+        let not_blank = !&blank;
+        let is_rejected = &reason.is_not_null() & &not_blank;
+        let is_accepted = &reason.is_null() & &not_blank;
+        if is_rejected.any() {
+            let rejected = df.filter(&is_rejected).map_err(err)?;
+            self.take_rejects(rejected)?;
+        }
+        if !is_accepted.any() {
+            return Ok(());
+        }
+        let accepted = df
+            .select(self.columns.iter().cloned())
+            .and_then(|d| d.filter(&is_accepted))
+            .map_err(err)?;
+        drop(df);
+        self.take_accepted(accepted)
+    }
+
+    fn take_rejects(&mut self, rejected: DataFrame) -> Result<(), IngestError> {
+        let raw: &'a RawFile = self.raw;
+        let err = |e: PolarsError| data_err(&raw.path, e);
+        self.rejected += rejected.height() as u64;
+        let reasons = rejected
+            .column(REJECT_REASON)
+            .and_then(|c| c.str().cloned())
+            .map_err(err)?;
+        let values = rejected
+            .column(REJECT_VALUE)
+            .and_then(|c| c.str().cloned())
+            .map_err(err)?;
+        for (r, v) in reasons.iter().zip(values.iter()) {
+            let Some(r) = r else { continue };
+            *self.reasons.entry(r.to_string()).or_default() += 1;
+            if r == reason::UNMAPPED_SERVICE {
+                if let Some(v) = v {
+                    if !self.unmapped.iter().any(|u| u == v) {
+                        self.unmapped.push(v.to_string());
+                    }
+                }
+            }
+        }
+        let Some(txn) = self.ctx.txn else {
+            return Ok(());
+        };
+        let mut rows = reject_rows(self.raw, rejected).map_err(err)?;
+        let first = self.rejects.is_none();
+        if first {
+            let rel = format!("rejects/{}/{}.csv", self.source.name, self.raw.file_id());
+            let (file, _) = txn.create(&rel, true)?;
+            self.rejects = Some((file, rel));
+        }
+        let mut csv = Vec::new();
+        CsvWriter::new(&mut csv)
+            .include_header(first)
+            .finish(&mut rows)
+            .map_err(err)?;
+        if let Some((file, _)) = self.rejects.as_mut() {
+            file.write_all(&csv)
+                .map_err(|e| data_err(&self.raw.path, e))?;
+        }
+        Ok(())
+    }
+
+    fn take_accepted(&mut self, accepted: DataFrame) -> Result<(), IngestError> {
+        let raw: &'a RawFile = self.raw;
+        let err = |e: PolarsError| data_err(&raw.path, e);
+        let hashes = key_hashes(&accepted).map_err(err)?;
+        let years = accepted
+            .column(c::YEAR)
+            .and_then(|c| c.i32().cloned())
+            .map_err(err)?;
+        let months = accepted
+            .column(c::MONTH)
+            .and_then(|c| c.i8().cloned())
+            .map_err(err)?;
+        let dates = accepted
+            .column(c::DATE)
+            .and_then(|c| c.cast(&DataType::Int32))
+            .and_then(|c| c.i32().cloned())
+            .map_err(err)?;
+        let mut fresh = Vec::with_capacity(hashes.len());
+        let mut fresh_n = 0u64;
+        let lake = self.ctx.lake;
+        let seen = &mut *self.seen;
+        let file_keys = &mut self.file_keys;
+        let (first_date, last_date) = (&mut self.first_date, &mut self.last_date);
+        let mut current: Option<((i32, i8), &mut KeySet)> = None;
+        for (((h, y), m), d) in hashes
+            .iter()
+            .zip(years.iter())
+            .zip(months.iter())
+            .zip(dates.iter())
+        {
+            let is_new = file_keys.insert(*h) && {
+                let (Some(y), Some(m)) = (y, m) else {
+                    return Err(data_err(&raw.path, "an accepted row has no date"));
+                };
+                if let Some(d) = d {
+                    *first_date = Some(first_date.map_or(d, |f| f.min(d)));
+                    *last_date = Some(last_date.map_or(d, |l| l.max(d)));
+                }
+                let set = match current.take() {
+                    Some((key, set)) if key == (y, m) => set,
+                    _ => seen.part(lake, y, m)?,
+                };
+                let is_new = set.insert(*h);
+                current = Some(((y, m), set));
+                is_new
+            };
+            fresh.push(is_new);
+            fresh_n += u64::from(is_new);
+        }
+        self.accepted += fresh_n;
+        self.duplicates += accepted.height() as u64 - fresh_n;
+        if fresh_n == 0 || self.ctx.txn.is_none() {
+            return Ok(());
+        }
+        let fresh = accepted
+            .filter(&BooleanChunked::from_slice("fresh".into(), &fresh))
+            .map_err(err)?;
+        drop(accepted);
+        let parts = fresh
+            .partition_by_stable([c::YEAR, c::MONTH], true)
+            .map_err(err)?;
+        drop(fresh);
+        let mut in_batch = Vec::with_capacity(parts.len());
+        for part in parts {
+            let key = partition_key(&part).map_err(|m| data_err(&raw.path, m))?;
+            // Interval exports are counted as the rows they came in; stored one per outcome.
+            let part = if self.source.kind == SourceKind::CallIntervals {
+                expand_intervals(part).map_err(err)?
+            } else {
+                part
+            };
+            let out = self.part_out(key)?;
+            out.pending_rows += part.height();
+            out.pending.push(part);
+            in_batch.push(key);
+        }
+        // Rows come roughly in time order: a month missing from this batch is probably done,
+        // so its rows are written now rather than held.
+        let keys: Vec<(i32, i8)> = self.parts.keys().copied().collect();
+        for key in keys {
+            let full = self.parts.get(&key).is_some_and(|p| {
+                p.pending_rows >= ROW_GROUP || (p.pending_rows > 0 && !in_batch.contains(&key))
+            });
+            if full {
+                self.flush(key)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn part_out(&mut self, (year, month): (i32, i8)) -> Result<&mut PartOut, IngestError> {
+        if !self.parts.contains_key(&(year, month)) {
+            let txn = self
+                .ctx
+                .txn
+                .ok_or_else(|| data_err(&self.raw.path, "nothing is written in a dry run"))?;
+            let rel = format!(
+                "{}/part-{}.parquet",
+                partition_rel(self.source.kind.table(), &self.source.name, year, month),
+                self.raw.file_id()
+            );
+            let (file, path) = txn.create(&rel, false)?;
+            self.parts.insert(
+                (year, month),
+                PartOut {
+                    rel,
+                    path,
+                    file,
+                    writer: None,
+                    pending: Vec::new(),
+                    pending_rows: 0,
+                },
+            );
+        }
+        self.parts
+            .get_mut(&(year, month))
+            .ok_or_else(|| data_err(&self.raw.path, "partition output vanished"))
+    }
+
+    /// Writes a partition's pending rows as one row group.
+    fn flush(&mut self, key: (i32, i8)) -> Result<(), IngestError> {
+        let path = self.raw.path.clone();
+        let err = |e: PolarsError| data_err(&path, e);
+        let Some(out) = self.parts.get_mut(&key) else {
+            return Ok(());
+        };
+        if out.pending.is_empty() {
+            return Ok(());
+        }
+        let mut frames = std::mem::take(&mut out.pending).into_iter();
+        out.pending_rows = 0;
+        let mut df = frames.next().unwrap_or_default();
+        for f in frames {
+            df.vstack_mut_owned(f).map_err(err)?;
+        }
+        df.rechunk_mut_par();
+        if out.writer.is_none() {
+            let file = out.file.try_clone().map_err(|e| data_err(&out.path, e))?;
+            let writer = ParquetWriter::new(file)
+                .with_compression(ParquetCompression::Zstd(None))
+                .with_statistics(StatisticsOptions::full())
+                .set_parallel(true)
+                .batched(df.schema())
+                .map_err(err)?;
+            out.writer = Some(writer);
+        }
+        if let Some(w) = out.writer.as_mut() {
+            w.write_batch(&df).map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is pending, completes the staged files and reports the file.
+    fn finish(mut self, shown: String) -> Result<(FileReport, FileRecord), IngestError> {
+        let keys: Vec<(i32, i8)> = self.parts.keys().copied().collect();
+        for key in keys {
+            self.flush(key)?;
+        }
+        if let Some(txn) = self.ctx.txn {
+            let mut done: Vec<((i32, i8), PartOut)> = self.parts.drain().collect();
+            done.sort_by_key(|(k, _)| *k);
+            for ((year, month), out) in done {
+                if let Some(w) = &out.writer {
+                    w.finish().map_err(|e| data_err(&out.path, e))?;
+                }
+                out.file.sync_all().map_err(|e| data_err(&out.path, e))?;
+                txn.staged(&out.rel);
+                self.seen.add_staged(year, month, out.path);
+            }
+            if let Some((file, rel)) = self.rejects.take() {
+                file.sync_all().map_err(|e| data_err(&self.raw.path, e))?;
+                txn.staged(&rel);
+            }
+        }
+        self.seen.trim();
+        if self.rows_read != self.accepted + self.rejected + self.duplicates {
+            return Err(data_err(
+                &self.raw.path,
+                format!(
+                    "internal error: {} rows read but {} accepted, {} rejected and {} duplicates",
+                    self.rows_read, self.accepted, self.rejected, self.duplicates
+                ),
+            ));
+        }
+        let day = |d: Option<i32>| {
+            d.and_then(|d| chrono::NaiveDate::from_num_days_from_ce_opt(d + 719_163))
+                .map(|d| d.format("%Y-%m-%d").to_string())
+        };
+        let (raw, ctx, source) = (self.raw, self.ctx, self.source);
+        let report = FileReport {
+            source: source.name.clone(),
+            path: shown,
+            file_id: raw.file_id().to_string(),
+            status: FileStatus::Ingested,
+            encoding: raw.encoding.to_string(),
+            rows_read: self.rows_read,
+            accepted: self.accepted,
+            rejected: self.rejected,
+            duplicates: self.duplicates,
+            rejects_by_reason: self.reasons,
+            unmapped_categories: self.unmapped,
+            first_date: day(self.first_date),
+            last_date: day(self.last_date),
+            same_as: None,
+            blank_rows: self.blank_rows,
+        };
+        let record = FileRecord {
+            file_id: raw.file_id().to_string(),
+            sha256: raw.sha256.clone(),
+            path: manifest_path(ctx.pipeline, &raw.path),
+            size_bytes: raw.size,
+            source: source.name.clone(),
+            table: source.kind.table().name().to_string(),
+            encoding: raw.encoding.to_string(),
+            rows_read: report.rows_read,
+            accepted: report.accepted,
+            rejected: report.rejected,
+            duplicates: report.duplicates,
+            blank_rows: report.blank_rows,
+            rejects_by_reason: report.reasons_text(),
+            first_date: report.first_date.clone(),
+            last_date: report.last_date.clone(),
+            pipeline: ctx.pipeline.name.clone(),
+            ingested_at: ctx.ingested_at.clone(),
+        };
+        Ok((report, record))
+    }
+}
+
+/// The rejected rows with every raw value as it was in the file, then the row number, reason,
+/// column and offending value: fix the values and the file can be ingested again.
+fn reject_rows(raw: &RawFile, rejected: DataFrame) -> PolarsResult<DataFrame> {
+    const CEX: [&str; 4] = ["cex_row", "cex_reason", "cex_column", "cex_value"];
+    let mut select: Vec<Column> = Vec::with_capacity(raw.headers.len() + 4);
+    for (i, h) in raw.headers.iter().enumerate() {
+        // A corrected rejects file brings its old `cex_*` columns: they are replaced.
+        if CEX.contains(&h.as_str()) {
+            continue;
+        }
+        select.push(
+            rejected
+                .column(raw_column(i).as_str())?
+                .clone()
+                .with_name(h.as_str().into()),
+        );
+    }
+    for (from, to) in [c::SOURCE_ROW, REJECT_REASON, REJECT_COLUMN, REJECT_VALUE]
+        .into_iter()
+        .zip(CEX)
+    {
+        select.push(rejected.column(from)?.clone().with_name(to.into()));
+    }
+    DataFrame::new_infer_height(select)
+}
+
+fn partition_key(part: &DataFrame) -> Result<(i32, i8), String> {
+    let year = part
+        .column(c::YEAR)
+        .and_then(|c| c.i32().map(|s| s.get(0)))
+        .map_err(|e| e.to_string())?;
+    let month = part
+        .column(c::MONTH)
+        .and_then(|c| c.i8().map(|s| s.get(0)))
+        .map_err(|e| e.to_string())?;
+    match (year, month) {
+        (Some(y), Some(m)) => Ok((y, m)),
+        _ => Err("an accepted row has no date".into()),
+    }
+}

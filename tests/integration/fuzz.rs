@@ -1,0 +1,1020 @@
+//! Property test of everything that reads untrusted input: export files (CSV and xlsx) through
+//! reading, mapping and de-duplication, and pipeline files through the loader. Whatever the bytes,
+//! the library returns `Ok` or `Err`, never panics; when a file is read, every row is accounted
+//! for (`rows = accepted + rejected + duplicates`), and for CSV files written here the row count is
+//! the number of records written.
+//!
+//! Inputs come from a seeded in-house generator (no shrinking, but every failure names its seed
+//! and keeps its input file): well-formed CSV built from the real sample rows with mutated fields
+//! (blank, huge, quotes, separators, line breaks, invalid UTF-8, BOMs, wrong column counts, blank
+//! lines, CRLF, other delimiters), byte-level mutations of the real sample files (flips, inserts,
+//! deletions, truncation, random bytes), xlsx workbooks with cells of every type and mutated
+//! workbook bytes, and mutated copies of `pipelines/sample.toml`.
+//!
+//! `cargo test --release fuzz` runs a few hundred cases (seconds). For a long run:
+//! `CEX_FUZZ_CASES=20000 cargo test --release fuzz -- --nocapture` (cases per kind);
+//! `CEX_FUZZ_SEED=N` starts from another seed.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use cex_insight::config::{Pipeline, SourceDef};
+use cex_insight::ingest::{ingest, FileStatus, IngestOptions, IngestReport};
+use polars::prelude::*;
+
+use crate::util::repo;
+
+/// SplitMix64: small, seedable, good enough to pick mutations.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// A number in 0..n (0 when n is 0).
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+    /// True with probability `percent` / 100.
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// Cases per kind: `CEX_FUZZ_CASES`, else `default`.
+fn cases(default: usize) -> usize {
+    std::env::var("CEX_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn base_seed() -> u64 {
+    std::env::var("CEX_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_261_124)
+}
+
+/// Values that have broken parsers before, as raw bytes (some are not UTF-8).
+const NASTY: &[&[u8]] = &[
+    b"",
+    b" ",
+    b"\t",
+    b"NULL",
+    b"-1",
+    b"-0",
+    b"1e309",
+    b"NaN",
+    b"inf",
+    b"99999999999999999999999",
+    b"1,000",
+    b"0x10",
+    b"2024-02-30T10:00:00+00:00",
+    b"2023-03-26T01:30:00+25:00",
+    b"2024-06-01T12:00:00+0",
+    b"2024-06-01T12:00:00Z",
+    b"Z",
+    b"+01:00",
+    b"31/12/9999 23:59:59",
+    b"00/00/0000 00:00:00",
+    b"01/04/2023",
+    b"2023-03-26 01:30:00",
+    b"1900-01-01 00:00:00",
+    b"\"",
+    b"\"\"",
+    b"a\"b",
+    b"a,b",
+    b"a;b",
+    b"a\tb",
+    b"line\nbreak",
+    b"line\r\nbreak",
+    b"\r",
+    b"\xEF\xBB\xBF",
+    b"\xEF\xBB\xBFContact ID",
+    b"\xFF\xFE",
+    b"\x80\x81\x8D\x8F\x90\x9D",
+    b"\xC3",
+    b"\xE2\x82",
+    b"\x00",
+    b"caf\xE9",
+    b"\xF0\x9F\x98\x80 emoji",
+    b"=cmd|' /C calc'!A0",
+    b"Answered ",
+    b" aNsWeReD",
+    b"Prefer not to say",
+    b"85 and over",
+    b"GOOD",
+    b"OX4 1AA",
+    b"someone@example.com 07700 900123 QQ123456C",
+    b"::",
+    b"%Y",
+    b"-00:00:10",
+    b"12:00",
+];
+
+/// A source as the fuzzer sees it: its configuration and real rows to build inputs from.
+struct SourcePool {
+    def: SourceDef,
+    /// The real files' bytes (for byte-level mutation).
+    files: Vec<Vec<u8>>,
+    headers: Vec<String>,
+    rows: Vec<Vec<Option<String>>>,
+    xlsx: bool,
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    pipeline: Pipeline,
+    pools: Vec<SourcePool>,
+    sample_toml: String,
+}
+
+impl Fixture {
+    /// A scratch copy of `pipelines/` with small samples of every source next to it, the sample
+    /// pipeline loaded from it, and the real rows of each source.
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        crate::util::copy_dir(&repo().join("pipelines"), &dir.path().join("pipelines"));
+        let data = repo().join("sample_data");
+        let mut pools = Vec::new();
+        let sample_toml =
+            std::fs::read_to_string(repo().join("pipelines/sample.toml")).expect("sample.toml");
+        let pipeline =
+            Pipeline::load(&dir.path().join("pipelines/sample.toml")).expect("sample pipeline");
+        for (source, file) in [
+            ("telephony", "telephony/calls_2022-04.csv"),
+            ("webforms", "webforms/forms_2024-25.csv"),
+            ("satisfaction", "satisfaction/responses_2023-24.csv"),
+            ("face_to_face", "face_to_face/visits_2022-23.xlsx"),
+        ] {
+            let def = pipeline.source(source).expect("source").clone();
+            let path = data.join(file);
+            let bytes = std::fs::read(&path).expect("sample file");
+            let xlsx = file.ends_with(".xlsx");
+            // A small copy of each source for the mutated pipelines to read.
+            let rel = Path::new("sample_data").join(file);
+            let small = if xlsx {
+                bytes.clone()
+            } else {
+                head_lines(&bytes, 40)
+            };
+            let target = dir.path().join(&rel);
+            std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&target, &small).expect("write sample");
+            let raw = cex_insight::sources::read::open(&path, &def).expect("open sample");
+            let df = raw.frame.clone().collect().expect("read sample");
+            let headers = raw.headers.clone();
+            let columns: Vec<Vec<Option<String>>> = headers
+                .iter()
+                .map(|h| {
+                    df.column(h)
+                        .expect("column")
+                        .str()
+                        .expect("text")
+                        .iter()
+                        .map(|v| v.map(str::to_string))
+                        .collect()
+                })
+                .collect();
+            let rows = (0..df.height())
+                .map(|i| columns.iter().map(|c| c[i].clone()).collect())
+                .collect();
+            let files = if xlsx {
+                vec![bytes]
+            } else {
+                vec![small, bytes]
+            };
+            pools.push(SourcePool {
+                def,
+                files,
+                headers,
+                rows,
+                xlsx,
+            });
+        }
+        Fixture {
+            dir,
+            pipeline,
+            pools,
+            sample_toml,
+        }
+    }
+
+    /// The sample pipeline cut down to one source reading one file, into a lake of its own.
+    fn pipeline_for(&self, source: &SourceDef, file: &Path, lake: &Path) -> Pipeline {
+        let mut p = self.pipeline.clone();
+        let mut def = source.clone();
+        def.files = vec![file.to_string_lossy().into_owned()];
+        p.sources = vec![def];
+        p.lake_dir = lake.to_path_buf();
+        p.quality.fail_reject_share = 1.0;
+        p.quality.fail_on_unmapped_service = false;
+        p
+    }
+}
+
+fn head_lines(bytes: &[u8], lines: usize) -> Vec<u8> {
+    let mut end = 0;
+    for (n, _) in bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .take(lines)
+    {
+        end = n + 1;
+    }
+    bytes[..end].to_vec()
+}
+
+/// What went wrong with one case.
+struct Failure {
+    case: String,
+    input: PathBuf,
+    message: String,
+}
+
+fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "panic".into())
+}
+
+/// Runs ingest on one pipeline; a panic becomes `Err("panic: ...")`, an ingest error `Ok(None)`.
+fn run_ingest(p: &Pipeline, options: IngestOptions) -> Result<Option<IngestReport>, String> {
+    match catch_unwind(AssertUnwindSafe(|| ingest(p, options))) {
+        Ok(Ok(report)) => Ok(Some(report)),
+        Ok(Err(e)) => {
+            if std::env::var("CEX_FUZZ_VERBOSE").is_ok() {
+                eprintln!("refused: {e}");
+            }
+            Ok(None)
+        }
+        Err(e) => Err(format!("panic: {}", panic_text(e))),
+    }
+}
+
+/// Every file of a report reconciles and no count exceeds the rows read.
+fn check_counts(report: &IngestReport) -> Result<(), String> {
+    for f in &report.files {
+        if f.status != FileStatus::Ingested {
+            continue;
+        }
+        if !f.reconciles()
+            || f.accepted > f.rows_read
+            || f.rejected > f.rows_read
+            || f.duplicates > f.rows_read
+        {
+            return Err(format!(
+                "{}: rows {} != accepted {} + rejected {} + duplicates {}",
+                f.path, f.rows_read, f.accepted, f.rejected, f.duplicates
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Ingests one file three ways (dry run in memory, dry run streamed, a real commit) and checks
+/// them against each other, against `expected_rows` when known, and against the lake and rejects.
+fn check_file(
+    fx: &Fixture,
+    source: &SourceDef,
+    file: &Path,
+    expected_rows: Option<u64>,
+    commit: bool,
+    chunk_bytes: usize,
+) -> Result<Outcome, String> {
+    let case_dir = file.parent().expect("case dir");
+    let lake = case_dir.join("lake");
+    let p = fx.pipeline_for(source, file, &lake);
+    let dry = |limit: u64, chunk_bytes: usize| {
+        run_ingest(
+            &p,
+            IngestOptions {
+                dry_run: true,
+                in_memory_limit: limit,
+                chunk_bytes,
+            },
+        )
+    };
+    let in_memory = dry(u64::MAX, 0)?;
+    // Read in pieces of a few rows, or of a few thousand, so records cross piece boundaries.
+    let streamed = dry(0, chunk_bytes)?;
+    let counts = |r: &Option<IngestReport>| {
+        r.as_ref().map(|r| {
+            r.files
+                .iter()
+                .map(|f| {
+                    (
+                        f.rows_read,
+                        f.accepted,
+                        f.rejected,
+                        f.duplicates,
+                        f.blank_rows,
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    if counts(&in_memory) != counts(&streamed) {
+        return Err(format!(
+            "in memory {:?} but streamed {:?}",
+            counts(&in_memory),
+            counts(&streamed)
+        ));
+    }
+    let Some(report) = in_memory else {
+        return Ok(Outcome::Refused); // the file was refused with an error: allowed
+    };
+    check_counts(&report)?;
+    if let Some(want) = expected_rows {
+        let got: u64 = report.files.iter().map(|f| f.rows_read).sum();
+        if got != want {
+            return Err(format!("{want} records written, {got} rows read"));
+        }
+    }
+    if !commit {
+        return Ok(Outcome::Read);
+    }
+    let Some(written) = run_ingest(
+        &p,
+        IngestOptions {
+            in_memory_limit: if commit_in_pieces(chunk_bytes) {
+                0
+            } else {
+                u64::MAX
+            },
+            chunk_bytes,
+            ..IngestOptions::default()
+        },
+    )?
+    else {
+        return Err("the dry run read the file but the real run failed".into());
+    };
+    if counts(&Some(written.clone())) != counts(&Some(report)) {
+        return Err("the real run counted differently from the dry run".into());
+    }
+    let accepted: u64 = written.files.iter().map(|f| f.accepted).sum();
+    let rejected: u64 = written.files.iter().map(|f| f.rejected).sum();
+    let stored = lake_rows(&lake)?;
+    let stored_contacts = if source.kind == cex_insight::config::SourceKind::CallIntervals {
+        None // interval rows are stored one per outcome
+    } else {
+        Some(stored)
+    };
+    if stored_contacts.is_some_and(|s| s != accepted) {
+        return Err(format!("{accepted} rows accepted, {stored} in the lake"));
+    }
+    let rejects = rejects_rows(&lake)?;
+    if rejects != rejected {
+        return Err(format!(
+            "{rejected} rows rejected, {rejects} in the rejects file"
+        ));
+    }
+    Ok(Outcome::Read)
+}
+
+/// Half the committed runs read their file in pieces.
+fn commit_in_pieces(chunk_bytes: usize) -> bool {
+    chunk_bytes.is_multiple_of(2)
+}
+
+/// A piece size for reading a file of `len` bytes in pieces: from one to about 40 pieces, at
+/// least a byte (then every line is a piece of its own, up to the 40).
+fn chunk_size(rng: &mut Rng, len: usize) -> usize {
+    (len / (1 + rng.below(40))).max(1 + rng.below(200))
+}
+
+/// How a case ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Outcome {
+    /// Read (and reconciled).
+    Read,
+    /// Refused with an error.
+    Refused,
+}
+
+fn parquet_under(dir: &Path, out: &mut Vec<PathBuf>, ext: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            parquet_under(&p, out, ext);
+        } else if p.extension().is_some_and(|e| e == ext) {
+            out.push(p);
+        }
+    }
+}
+
+fn lake_rows(lake: &Path) -> Result<u64, String> {
+    let mut files = Vec::new();
+    for table in ["contacts", "responses"] {
+        parquet_under(&lake.join(table), &mut files, "parquet");
+    }
+    let mut n = 0;
+    for f in files {
+        let file = std::fs::File::open(&f).map_err(|e| e.to_string())?;
+        n += ParquetReader::new(file)
+            .finish()
+            .map_err(|e| e.to_string())?
+            .height() as u64;
+    }
+    Ok(n)
+}
+
+fn rejects_rows(lake: &Path) -> Result<u64, String> {
+    let mut files = Vec::new();
+    parquet_under(&lake.join("rejects"), &mut files, "csv");
+    let mut n = 0;
+    for f in files {
+        n += CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .try_into_reader_with_file_path(Some(f.clone()))
+            .and_then(|r| r.finish())
+            .map_err(|e| format!("{}: {e}", f.display()))?
+            .height() as u64;
+    }
+    Ok(n)
+}
+
+// ------------------------------------------------------------------------------------------------
+// Well-formed CSV from real rows with mutated fields.
+
+/// A field value for a generated row.
+fn field(rng: &mut Rng, pool: &SourcePool, row: &[Option<String>], column: usize) -> Vec<u8> {
+    let real = || row.get(column).cloned().flatten().unwrap_or_default();
+    match rng.below(100) {
+        0..=79 => real().into_bytes(),
+        80..=89 => rng.pick(NASTY).to_vec(),
+        90..=92 => Vec::new(),
+        93 => {
+            // A value from another column of another row.
+            let other = rng.pick(&pool.rows);
+            other
+                .get(rng.below(other.len()))
+                .cloned()
+                .flatten()
+                .unwrap_or_default()
+                .into_bytes()
+        }
+        94 => {
+            let len = if rng.chance(10) { 300_000 } else { 5_000 };
+            let unit = rng
+                .pick(&[&b"x"[..], b"\"", b",", b"\n", b"\xE9", b"ab"])
+                .to_vec();
+            unit.iter().copied().cycle().take(len).collect()
+        }
+        95..=97 => {
+            let mut v = real().into_bytes();
+            let at = rng.below(v.len() + 1);
+            let extra = rng.pick(NASTY);
+            v.splice(at..at, extra.iter().copied());
+            v
+        }
+        _ => {
+            let len = rng.below(20);
+            (0..len).map(|_| rng.next() as u8).collect()
+        }
+    }
+}
+
+/// Writes one CSV field, quoted when it has to be.
+fn push_field(out: &mut Vec<u8>, value: &[u8], delimiter: u8) {
+    let needs = value
+        .iter()
+        .any(|b| *b == delimiter || *b == b'"' || *b == b'\n' || *b == b'\r');
+    if needs {
+        out.push(b'"');
+        for b in value {
+            if *b == b'"' {
+                out.push(b'"');
+            }
+            out.push(*b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(value);
+    }
+}
+
+/// A well-formed CSV file and the number of records in it that are not blank.
+fn structured_csv(rng: &mut Rng, pool: &SourcePool, delimiter: u8) -> (Vec<u8>, u64) {
+    let mut out = Vec::new();
+    if rng.chance(30) {
+        out.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    let crlf = rng.chance(30);
+    let newline = |out: &mut Vec<u8>, rng: &mut Rng| {
+        if crlf || rng.chance(3) {
+            out.extend_from_slice(b"\r\n");
+        } else {
+            out.push(b'\n');
+        }
+    };
+    let width = pool.headers.len();
+    for (i, h) in pool.headers.iter().enumerate() {
+        if i > 0 {
+            out.push(delimiter);
+        }
+        // Case and spacing of headers do not matter.
+        let h = match rng.below(10) {
+            0 => h.to_uppercase(),
+            1 => format!(" {h} "),
+            _ => h.clone(),
+        };
+        push_field(&mut out, h.as_bytes(), delimiter);
+    }
+    let n = match rng.below(20) {
+        0 => 0,
+        1 => 2_000 + rng.below(3_000),
+        _ => rng.below(60),
+    };
+    let mut records = 0;
+    let mut previous: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..n {
+        newline(&mut out, rng);
+        if rng.chance(3) {
+            // A blank line, or a line of separators: not a record.
+            if rng.chance(50) {
+                out.extend(std::iter::repeat_n(delimiter, width - 1));
+            }
+            newline(&mut out, rng);
+        }
+        let fields: Vec<Vec<u8>> = if !previous.is_empty() && rng.chance(5) {
+            previous.clone() // an exact duplicate
+        } else {
+            let row = rng.pick(&pool.rows).clone();
+            let mutate = rng.chance(30);
+            let mut len = width;
+            if rng.chance(4) {
+                len = 1 + rng.below(width); // too few fields: the rest read as blank
+            } else if rng.chance(4) {
+                len = width + 1 + rng.below(3); // too many: the extra ones are dropped
+            }
+            (0..len)
+                .map(|c| {
+                    if mutate || c >= width {
+                        field(rng, pool, &row, c)
+                    } else {
+                        row.get(c)
+                            .cloned()
+                            .flatten()
+                            .unwrap_or_default()
+                            .into_bytes()
+                    }
+                })
+                .collect()
+        };
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(delimiter);
+            }
+            push_field(&mut out, f, delimiter);
+        }
+        // Fields beyond the header are dropped, so they do not make a row non-blank.
+        if fields.iter().take(width).any(|f| !f.is_empty()) {
+            records += 1;
+        }
+        previous = fields;
+    }
+    if rng.chance(70) {
+        newline(&mut out, rng);
+    }
+    (out, records)
+}
+
+// ------------------------------------------------------------------------------------------------
+// Byte-level mutation of real files.
+
+fn mutate_bytes(rng: &mut Rng, original: &[u8]) -> Vec<u8> {
+    if rng.chance(3) {
+        let len = rng.below(2_000);
+        return (0..len).map(|_| rng.next() as u8).collect();
+    }
+    let mut v = original.to_vec();
+    for _ in 0..1 + rng.below(8) {
+        let at = rng.below(v.len() + 1);
+        match rng.below(9) {
+            0 if at < v.len() => v[at] ^= 1 << rng.below(8),
+            1 if at < v.len() => {
+                v[at] = *rng.pick(&[b'"', b',', b'\n', b'\r', 0, 0xFF, 0xEF, b';', b'\t'])
+            }
+            2 => {
+                let extra = rng.pick(NASTY);
+                v.splice(at..at, extra.iter().copied());
+            }
+            3 => {
+                let end = (at + rng.below(200)).min(v.len());
+                v.drain(at..end);
+            }
+            4 => {
+                let end = (at + rng.below(500)).min(v.len());
+                let copy = v[at..end].to_vec();
+                let to = rng.below(v.len() + 1);
+                v.splice(to..to, copy);
+            }
+            5 => v.truncate(at),
+            6 => v
+                .splice(0..0, b"\xEF\xBB\xBF".iter().copied())
+                .for_each(drop),
+            7 => {
+                let len = rng.below(64);
+                let junk: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+                v.splice(at..at, junk);
+            }
+            _ => {
+                // Repeat one line many times (a file of duplicates).
+                let start = v[..at]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |p| p + 1);
+                let end = v[at..]
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(v.len(), |p| at + p + 1);
+                let line = v[start..end].to_vec();
+                for _ in 0..rng.below(50) {
+                    v.extend_from_slice(&line);
+                }
+            }
+        }
+    }
+    v
+}
+
+// ------------------------------------------------------------------------------------------------
+// xlsx workbooks with cells of every type.
+
+fn structured_xlsx(rng: &mut Rng, pool: &SourcePool, sheet: &str) -> Result<Vec<u8>, String> {
+    use rust_xlsxwriter::{ExcelDateTime, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| e.to_string();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(if rng.chance(5) { "Other" } else { sheet })
+        .map_err(err)?;
+    let offset = if rng.chance(20) {
+        1 + rng.below(3) as u32
+    } else {
+        0
+    };
+    for (j, h) in pool.headers.iter().enumerate() {
+        if rng.chance(2) {
+            continue; // a missing header
+        }
+        ws.write_string(offset, j as u16, h).map_err(err)?;
+    }
+    let n = rng.below(40);
+    for i in 0..n {
+        let r = offset + 1 + i as u32;
+        let row = rng.pick(&pool.rows).clone();
+        for (j, value) in row.iter().enumerate() {
+            let c = j as u16;
+            match rng.below(20) {
+                0 => {}
+                1 => {
+                    ws.write_number(r, c, f64::from_bits(rng.next()))
+                        .map_err(err)?;
+                }
+                2 => {
+                    ws.write_number(r, c, rng.below(200_000) as f64 / 7.0)
+                        .map_err(err)?;
+                }
+                3 => {
+                    ws.write_boolean(r, c, rng.chance(50)).map_err(err)?;
+                }
+                4 => {
+                    let dt =
+                        ExcelDateTime::from_serial_datetime(rng.below(3_000_000) as f64 / 37.0)
+                            .map_err(err)?;
+                    ws.write_datetime(r, c, &dt).map_err(err)?;
+                }
+                5 => {
+                    ws.write_formula(r, c, "=1/0").map_err(err)?;
+                }
+                6 => {
+                    let nasty: &&[u8] = rng.pick(NASTY);
+                    let s = String::from_utf8_lossy(nasty).into_owned();
+                    if !s.is_empty() {
+                        ws.write_string(r, c, s).map_err(err)?;
+                    }
+                }
+                _ => {
+                    if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                        ws.write_string(r, c, v).map_err(err)?;
+                    }
+                }
+            }
+        }
+    }
+    wb.save_to_buffer().map_err(err)
+}
+
+// ------------------------------------------------------------------------------------------------
+// Pipeline files.
+
+/// Lines that are valid TOML but unusual values for the keys they set.
+const ODD_LINES: &[&str] = &[
+    "delimiter = \"\"",
+    "delimiter = \"ab\"",
+    "delimiter = \"\\\"\"",
+    "delimiter = \"\\n\"",
+    "delimiter = \"\\r\"",
+    "delimiter = \";\"",
+    "delimiter = \"tab\"",
+    "delimiter = \"é\"",
+    "encoding = \"utf-16\"",
+    "encoding = \"windows-1252\"",
+    "encoding = \"utf-8\"",
+    "format = \"xlsx\"",
+    "format = \"csv\"",
+    "format = \"parquet\"",
+    "sheet = \"\"",
+    "sheet = \"Nope\"",
+    "kind = \"call_intervals\"",
+    "kind = \"contacts\"",
+    "kind = \"satisfaction\"",
+    "kind = \"nonsense\"",
+    "durations = \"hh:mm:ss\"",
+    "durations = \"minutes\"",
+    "durations = \"fortnights\"",
+    "timestamp_formats = [\"%\"]",
+    "timestamp_formats = [\"%Q\"]",
+    "timestamp_formats = [\"\"]",
+    "timestamp_formats = []",
+    "timestamp_formats = [\"%z\"]",
+    "timestamp_formats = [\"%Y-%m-%dT%H:%M:%S%:z\", \"%d/%m/%Y\"]",
+    "date_formats = [\"%H\"]",
+    "time_formats = [\"%Y\"]",
+    "files = \"[\"",
+    "files = \"\"",
+    "files = \"/\"",
+    "files = [\"../sample_data/*/*\"]",
+    "timezone = \"Mars/Base\"",
+    "timezone = \"UTC\"",
+    "timezone = \"\"",
+    "lake = \"\"",
+    "output = \"/dev/null\"",
+    "name = \"\"",
+    "organisation = \"\"",
+    "suppression_threshold = -1",
+    "suppression_threshold = 0",
+    "confidence = 2",
+    "confidence = 0",
+    "confidence = nan",
+    "service_level_seconds = -5",
+    "warn_reject_share = inf",
+    "fail_reject_share = -0.0",
+    "interval_threshold_seconds = 0",
+    "min_responses_to_rank = -3",
+    "target_change_pct = nan",
+    "baseline = \"2022/2\"",
+    "baseline = \"\"",
+    "applies_to = [\"9999/00\"]",
+    "record_id = \"\"",
+    "record_id = \"Nope\"",
+    "timestamp = \"Queue\"",
+    "category = \"Initiation Timestamp\"",
+    "wait = []",
+    "handle = [\"Queue Wait (s)\", \"Queue Wait (s)\"]",
+    "lookup = \"nope.csv\"",
+    "lookup = \"../sample_data/telephony/calls_2022-04.csv\"",
+    "lookup = \"sample.toml\"",
+    "when_blank = \"\"",
+    "answered = []",
+    "answered = [\"\"]",
+    "rating_scale = \"nope\"",
+    "comments = \"shout\"",
+    "levels = []",
+    "categories = []",
+    "synonyms = { \"x\" = [\"y\"] }",
+    "reference = { age_band = \"Nope\" }",
+    "correction = \"bonferroni\"",
+    "population = \"nope.csv\"",
+    "breakdowns = [[]]",
+    "breakdowns = [[\"age_band\", \"sex\", \"ethnicity\"]]",
+    "[[sources]]",
+    "[sources.columns]",
+    "[kpi]",
+    "[equality]",
+    "[demographics.x]",
+    "[[kpi.channel_shift]]",
+];
+
+fn mutate_toml(rng: &mut Rng, text: &str) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(lines.len());
+        match rng.below(8) {
+            0 if !lines.is_empty() => {
+                lines.remove(at);
+            }
+            1 if !lines.is_empty() => {
+                let l = lines[at].clone();
+                lines.insert(rng.below(lines.len() + 1), l);
+            }
+            2 | 3 => lines.insert(at, rng.pick(ODD_LINES).to_string()),
+            4 if !lines.is_empty() => {
+                // Replace a value with another key's value.
+                if let Some((key, _)) = lines[at].clone().split_once('=') {
+                    let other = rng.pick(ODD_LINES);
+                    if let Some((_, value)) = other.split_once('=') {
+                        lines[at] = format!("{key}={value}");
+                    }
+                }
+            }
+            5 => {
+                let mut bytes = lines.join("\n").into_bytes();
+                let i = rng.below(bytes.len());
+                if i < bytes.len() {
+                    bytes[i] = rng.next() as u8;
+                }
+                lines = String::from_utf8_lossy(&bytes)
+                    .lines()
+                    .map(str::to_string)
+                    .collect();
+            }
+            6 => lines.truncate(at),
+            _ if lines.len() > 1 => {
+                let other = rng.below(lines.len());
+                lines.swap(at, other);
+            }
+            _ => {}
+        }
+    }
+    lines.join("\n")
+}
+
+// ------------------------------------------------------------------------------------------------
+
+fn report(failures: Vec<Failure>, kind: &str, n: usize) {
+    for f in &failures {
+        eprintln!(
+            "fuzz {kind} {}: {} (input kept at {})",
+            f.case,
+            f.message,
+            f.input.display()
+        );
+    }
+    if !failures.is_empty() {
+        // Keep the inputs for whoever reproduces the failure.
+        panic!("{} of {n} {kind} cases failed (see above)", failures.len());
+    }
+}
+
+/// Runs `n` cases of one kind; each case writes its input into a folder of its own and returns
+/// an error message on failure. Failing cases' folders are kept.
+fn run_cases(
+    kind: &str,
+    n: usize,
+    mut case: impl FnMut(&mut Rng, &Path) -> Result<Outcome, String>,
+) {
+    let mut failures = Vec::new();
+    let mut read = 0;
+    let seed = base_seed();
+    for i in 0..n {
+        let case_seed = seed.wrapping_add(i as u64);
+        let mut rng = Rng::new(case_seed ^ fxhash(kind));
+        let dir = tempfile::tempdir().expect("case dir");
+        let result = catch_unwind(AssertUnwindSafe(|| case(&mut rng, dir.path())))
+            .unwrap_or_else(|p| Err(format!("panic: {}", panic_text(p))));
+        if result == Ok(Outcome::Read) {
+            read += 1;
+        }
+        if let Err(message) = result {
+            failures.push(Failure {
+                case: format!("CEX_FUZZ_SEED={case_seed}"),
+                input: dir.keep(),
+                message,
+            });
+        }
+    }
+    eprintln!(
+        "fuzz {kind}: {n} cases from seed {seed}, {read} read, {} refused with an error",
+        n - read - failures.len()
+    );
+    report(failures, kind, n);
+}
+
+fn fxhash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+#[test]
+fn fuzz_well_formed_csv_rows_are_all_accounted_for() {
+    let fx = Fixture::new();
+    let csv_pools: Vec<&SourcePool> = fx.pools.iter().filter(|p| !p.xlsx).collect();
+    run_cases("csv", cases(120), |rng, dir| {
+        let pool = *rng.pick(&csv_pools);
+        let delimiter = *rng.pick(b",,,;\t|");
+        let (bytes, records) = structured_csv(rng, pool, delimiter);
+        let bytes_len = bytes.len();
+        let file = dir.join("export.csv");
+        std::fs::write(&file, bytes).map_err(|e| e.to_string())?;
+        let mut def = pool.def.clone();
+        def.delimiter = delimiter;
+        let commit = rng.chance(25);
+        let chunk = chunk_size(rng, bytes_len);
+        match check_file(&fx, &def, &file, Some(records), commit, chunk)? {
+            // Every header is there and every record well formed: refusing the file is a bug.
+            Outcome::Refused => Err("a well-formed file was refused".into()),
+            read => Ok(read),
+        }
+    });
+}
+
+#[test]
+fn fuzz_mutated_export_bytes_never_panic() {
+    let fx = Fixture::new();
+    run_cases("bytes", cases(150), |rng, dir| {
+        let pool = rng.pick(&fx.pools);
+        let original = rng.pick(&pool.files);
+        let bytes = mutate_bytes(rng, original);
+        let bytes_len = bytes.len();
+        let file = dir.join(if pool.xlsx {
+            "export.xlsx"
+        } else {
+            "export.csv"
+        });
+        std::fs::write(&file, bytes).map_err(|e| e.to_string())?;
+        let commit = rng.chance(20);
+        let chunk = chunk_size(rng, bytes_len);
+        check_file(&fx, &pool.def, &file, None, commit, chunk)
+    });
+}
+
+#[test]
+fn fuzz_xlsx_cells_of_every_type_never_panic() {
+    let fx = Fixture::new();
+    let Some(pool) = fx.pools.iter().find(|p| p.xlsx) else {
+        panic!("no xlsx source in the sample pipeline");
+    };
+    let sheet = pool.def.sheet.clone().unwrap_or_default();
+    run_cases("xlsx", cases(40), |rng, dir| {
+        let bytes = structured_xlsx(rng, pool, &sheet)?;
+        let file = dir.join("export.xlsx");
+        std::fs::write(&file, bytes).map_err(|e| e.to_string())?;
+        let commit = rng.chance(25);
+        let chunk = 1 << 20; // workbooks are always read whole
+        check_file(&fx, &pool.def, &file, None, commit, chunk)
+    });
+}
+
+#[test]
+fn fuzz_mutated_pipeline_files_load_or_fail_cleanly() {
+    let fx = Fixture::new();
+    let pipelines = fx.dir.path().join("pipelines");
+    run_cases("pipeline", cases(120), |rng, dir| {
+        let text = mutate_toml(rng, &fx.sample_toml);
+        // Next to the real one, so its relative paths (lookups, sample data) resolve.
+        let name = format!(
+            "fuzz-{}.toml",
+            dir.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        );
+        let path = pipelines.join(&name);
+        std::fs::write(&path, &text).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("pipeline.toml"), &text).map_err(|e| e.to_string())?;
+        let loaded = catch_unwind(AssertUnwindSafe(|| Pipeline::load(&path)));
+        let _ = std::fs::remove_file(&path);
+        let pipeline = match loaded {
+            Ok(Ok(p)) => p,
+            Ok(Err(_)) => return Ok(Outcome::Refused),
+            Err(p) => return Err(format!("panic loading: {}", panic_text(p))),
+        };
+        // A pipeline that loads must also run (on the small samples) without panicking.
+        let mut p = pipeline;
+        p.lake_dir = dir.join("lake");
+        p.output_dir = dir.join("out");
+        if let Some(report) = run_ingest(
+            &p,
+            IngestOptions {
+                dry_run: true,
+                ..IngestOptions::default()
+            },
+        )? {
+            check_counts(&report)?;
+        }
+        Ok(Outcome::Read)
+    });
+}
