@@ -487,6 +487,7 @@ impl<'a> FileIngest<'a> {
             last_date: report.last_date.clone(),
             pipeline: ctx.pipeline.name.clone(),
             ingested_at: ctx.ingested_at.clone(),
+            modified_ns: raw.modified_ns,
         };
         Ok((report, record))
     }

@@ -83,6 +83,7 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
         .unwrap_or_else(|| Lake::read_only(&pipeline.lake_dir));
     let existing_manifest = manifest::read(&lake_view)?;
     let known = manifest::known_hashes(&existing_manifest);
+    let stamps = manifest::known_stamps(&existing_manifest);
     let txn = lake.as_ref().map(Transaction::begin).transpose()?;
 
     let total_files: usize = files.iter().map(|(_, f)| f.len()).sum();
@@ -92,6 +93,7 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
         lake: &lake_view,
         txn: txn.as_ref(),
         known: &known,
+        stamps: &stamps,
         progress: &progress,
         ingested_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         options,
@@ -169,6 +171,8 @@ struct Context<'a> {
     lake: &'a Lake,
     txn: Option<&'a Transaction>,
     known: &'a std::collections::HashSet<String>,
+    /// Files ingested before, by path, size and modification time: skipped without reading.
+    stamps: &'a HashMap<manifest::FileStamp, (String, String)>,
     progress: &'a ProgressBar,
     ingested_at: String,
     options: IngestOptions,
@@ -266,6 +270,24 @@ fn open_next(
     hashes_this_run: &mut HashMap<String, String>,
 ) -> Result<Next, IngestError> {
     let shown = display_path(path);
+    // An untouched file already in the lake is recognised by its stamp, without reading it: a
+    // monthly run then reads only the new exports, however many old ones the folder keeps.
+    let modified = std::fs::metadata(path)
+        .ok()
+        .and_then(|m| Some((m.len(), manifest::modified_ns(&m)?)));
+    if let Some((size, time)) = modified {
+        let stamp = (manifest_path(ctx.pipeline, path), size, time);
+        if let Some((sha256, encoding)) = ctx.stamps.get(&stamp) {
+            return Ok(Next::Skipped(skipped(
+                source,
+                shown,
+                sha256,
+                encoding,
+                FileStatus::AlreadyIngested,
+                None,
+            )));
+        }
+    }
     let opening = read::open_for_ingest(
         path,
         source,
@@ -287,7 +309,8 @@ fn open_next(
                 source, shown, &sha256, encoding, status, same_as,
             )))
         }
-        Opening::Opened(raw) => {
+        Opening::Opened(mut raw) => {
+            raw.modified_ns = modified.map(|(_, time)| time);
             hashes_this_run.insert(raw.sha256.clone(), shown.clone());
             let plan = canonical(&raw, source, ctx.pipeline, services, true)?;
             let first = collect_with(plan, &raw.path, Engine::InMemory)?;

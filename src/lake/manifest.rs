@@ -30,6 +30,9 @@ pub struct FileRecord {
     pub last_date: Option<String>,
     pub pipeline: String,
     pub ingested_at: String,
+    /// The file's modification time (ns since 1970) when it was read: with path and size, lets
+    /// the next run recognise an untouched file without reading it again.
+    pub modified_ns: Option<i64>,
 }
 
 /// The manifest as stored (an empty frame with the right columns when nothing is ingested yet).
@@ -39,12 +42,87 @@ pub fn read(lake: &Lake) -> Result<DataFrame, LakeError> {
         return to_frame(&[]);
     }
     let file = std::fs::File::open(&path).map_err(super::io_err(&path))?;
-    ParquetReader::new(file)
+    let mut frame = ParquetReader::new(file)
         .finish()
         .map_err(|e| LakeError::Data {
-            path,
+            path: path.clone(),
             message: e.to_string(),
-        })
+        })?;
+    // Manifests written before modification times were kept: unknown, so those files are hashed.
+    if frame.column("modified_ns").is_err() {
+        let height = frame.height();
+        frame
+            .with_column(Column::full_null(
+                "modified_ns".into(),
+                height,
+                &DataType::Int64,
+            ))
+            .map_err(|e| LakeError::Data {
+                path,
+                message: e.to_string(),
+            })?;
+    }
+    Ok(frame)
+}
+
+/// A file as found on disk: path as the manifest records it, size and modification time.
+pub type FileStamp = (String, u64, i64);
+
+/// Files already ingested by stamp, with their content hash and encoding: a file whose path,
+/// size and modification time are unchanged is taken to be the same file without being read
+/// again (as git and rsync do). Any change to the file changes its modification time.
+pub fn known_stamps(
+    manifest: &DataFrame,
+) -> std::collections::HashMap<FileStamp, (String, String)> {
+    let text = |name: &str| {
+        manifest
+            .column(name)
+            .ok()
+            .and_then(|c| c.str().ok().cloned())
+    };
+    let (Some(paths), Some(hashes), Some(encodings)) =
+        (text("path"), text("sha256"), text("encoding"))
+    else {
+        return Default::default();
+    };
+    let number = |name: &str| {
+        manifest
+            .column(name)
+            .ok()
+            .and_then(|c| c.cast(&DataType::Int64).ok())
+    };
+    let (Some(sizes), Some(times)) = (number("size_bytes"), number("modified_ns")) else {
+        return Default::default();
+    };
+    let (Ok(sizes), Ok(times)) = (sizes.i64(), times.i64()) else {
+        return Default::default();
+    };
+    let mut out = std::collections::HashMap::new();
+    for i in 0..manifest.height() {
+        if let (Some(p), Some(h), Some(e), Some(size), Some(t)) = (
+            paths.get(i),
+            hashes.get(i),
+            encodings.get(i),
+            sizes.get(i),
+            times.get(i),
+        ) {
+            out.insert(
+                (p.to_string(), size as u64, t),
+                (h.to_string(), e.to_string()),
+            );
+        }
+    }
+    out
+}
+
+/// A file's modification time in nanoseconds since 1970, if the file system keeps one.
+pub fn modified_ns(metadata: &std::fs::Metadata) -> Option<i64> {
+    let since = metadata
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    i64::try_from(since.as_nanos()).ok()
 }
 
 /// Content hashes of every file already in the lake.
@@ -83,6 +161,10 @@ pub fn to_frame(records: &[FileRecord]) -> Result<DataFrame, LakeError> {
         Column::new("last_date".into(), o(&|r| r.last_date.clone())),
         Column::new("pipeline".into(), s(&|r| r.pipeline.clone())),
         Column::new("ingested_at".into(), s(&|r| r.ingested_at.clone())),
+        Column::new(
+            "modified_ns".into(),
+            records.iter().map(|r| r.modified_ns).collect::<Vec<_>>(),
+        ),
     ])
     .map_err(|e| LakeError::Data {
         path: MANIFEST.into(),

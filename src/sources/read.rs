@@ -32,6 +32,8 @@ pub struct RawFile {
     /// For a file too large to hold in memory, `frame` is its first piece and this reads the
     /// rest, piece by piece.
     pub chunks: Option<Chunks>,
+    /// Modification time (ns since 1970) taken before the file was read; set by ingest.
+    pub modified_ns: Option<i64>,
 }
 
 /// A file looked at for ingest: either already known by its content, or opened.
@@ -57,6 +59,7 @@ impl RawFile {
             frame,
             in_memory: true,
             chunks: None,
+            modified_ns: self.modified_ns,
         }
     }
 
@@ -146,6 +149,7 @@ pub fn open_for_ingest(
         frame,
         in_memory: true,
         chunks: None,
+        modified_ns: None,
     })))
 }
 
@@ -269,6 +273,7 @@ fn open_large_csv(
         frame,
         in_memory: false,
         chunks: Some(chunks),
+        modified_ns: None,
     })))
 }
 
