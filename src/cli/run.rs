@@ -37,57 +37,34 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     }
     let pipeline = super::load_pipeline(&args.pipeline_args.pipeline, &[])?;
     let mut period = Value::Null;
-    let surveyed = pipeline
-        .sources
-        .iter()
-        .any(|s| s.kind == crate::config::SourceKind::Satisfaction);
-    if runs(Stage::Equality) && !surveyed {
-        crate::log::info("no satisfaction source in the pipeline: equality tables skipped");
-    }
-    // KPIs and equality tables read the lake independently and publish to different folders:
-    // computed side by side, neither waits for the other. The lake is opened (and any
-    // interrupted commit recovered) once, before either starts.
-    crate::lake::Lake::open(&pipeline.lake_dir)?;
-    let (kpi, equality) = std::thread::scope(|scope| {
-        let equality = (runs(Stage::Equality) && surveyed).then(|| {
-            scope.spawn(|| {
-                let started = Instant::now();
-                super::equality::equality_stage(
-                    &pipeline,
-                    args.period.as_deref(),
-                    args.fy.as_deref(),
-                    None,
-                    &crate::equality::Filter::default(),
-                    true,
-                )
-                .map(|()| started.elapsed().as_secs_f64())
-            })
-        });
-        let kpi = runs(Stage::Kpi).then(|| {
-            let started = Instant::now();
-            super::kpi::kpi_stage(&pipeline, args.period.as_deref(), args.fy.as_deref())
-                .map(|run| (run, started.elapsed().as_secs_f64()))
-        });
-        let equality = equality.map(|handle| {
-            handle
-                .join()
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("the equality stage stopped unexpectedly")))
-        });
-        (kpi, equality)
-    });
-    if let Some(result) = kpi {
-        let (kpis, seconds) = result?;
+    if runs(Stage::Kpi) {
+        let started = Instant::now();
+        let kpis = super::kpi::kpi_stage(&pipeline, args.period.as_deref(), args.fy.as_deref())?;
         for w in &kpis.warnings {
             crate::log::warn(w);
         }
         warned |= !kpis.warnings.is_empty();
         warnings.extend(kpis.warnings.iter().cloned());
         period = json!(kpis.period.label());
-        stages.push(json!({"stage": "kpi", "seconds": seconds, "tables": kpis.tables.len()}));
+        stages.push(json!({"stage": "kpi", "seconds": started.elapsed().as_secs_f64(), "tables": kpis.tables.len()}));
     }
-    if let Some(result) = equality {
-        let seconds = result?;
-        stages.push(json!({"stage": "equality", "seconds": seconds}));
+    let surveyed = pipeline
+        .sources
+        .iter()
+        .any(|s| s.kind == crate::config::SourceKind::Satisfaction);
+    if runs(Stage::Equality) && surveyed {
+        let started = Instant::now();
+        super::equality::equality_stage(
+            &pipeline,
+            args.period.as_deref(),
+            args.fy.as_deref(),
+            None,
+            &crate::equality::Filter::default(),
+            true,
+        )?;
+        stages.push(json!({"stage": "equality", "seconds": started.elapsed().as_secs_f64()}));
+    } else if runs(Stage::Equality) {
+        crate::log::info("no satisfaction source in the pipeline: equality tables skipped");
     }
     if runs(Stage::Charts) || runs(Stage::Report) {
         let lake = crate::lake::Lake::open(&pipeline.lake_dir)?;
