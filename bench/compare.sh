@@ -40,13 +40,7 @@ calls_of() { # 1m -> 1000000; plain numbers pass through
 }
 python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet --user duckdb
 
-cargo build --release --quiet
-target_dir=${CARGO_TARGET_DIR:-target}
-case "$target_dir" in /*) ;; *) target_dir="$repo/$target_dir" ;; esac
-cex="$target_dir/release/cex"
-
-work=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/cex-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+. bench/common.sh
 
 cat >"$work/duck.py" <<'PY'
 import glob, os, subprocess, sys, duckdb

@@ -10,13 +10,7 @@ cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(1000000 10000000); fi
 python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet --user duckdb
 
-cargo build --release --quiet
-target_dir=${CARGO_TARGET_DIR:-target}
-case "$target_dir" in /*) ;; *) target_dir="$(pwd)/$target_dir" ;; esac
-cex="$target_dir/release/cex"
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. bench/common.sh
 cat >"$work/duck.py" <<'PY'
 import sys, duckdb
 data, lake = sys.argv[1], sys.argv[2]

@@ -9,13 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then sizes=("$@"); else sizes=(1000000 10000000); fi
 
-cargo build --release --quiet
-target_dir=${CARGO_TARGET_DIR:-target}
-case "$target_dir" in /*) ;; *) target_dir="$(pwd)/$target_dir" ;; esac
-cex="$target_dir/release/cex"
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. bench/common.sh
 
 # timed LABEL MB ROWS_FROM -- COMMAND...: runs a command under GNU time and prints one result line;
 # the row count comes from the ingest table (ROWS_FROM=ingest) or is the lake's (ROWS_FROM=lake).

@@ -7,10 +7,11 @@ use polars::prelude::Series as PolarsSeries;
 use polars::prelude::*;
 
 use super::draw::{IntervalRow, Plot, Series, Span, TargetRow};
-use super::style::{month_label, thousands};
+use super::style::month_label;
 use super::ChartSpec;
 use crate::config::Pipeline;
 use crate::model::col as c;
+use crate::output::thousands;
 
 /// Published tables by name (`channel_shift`, `equality_age_band`, ...).
 pub type Tables = HashMap<String, DataFrame>;

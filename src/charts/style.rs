@@ -68,24 +68,6 @@ pub fn month_label(year: i32, month: i8) -> String {
     format!("{name} {year}")
 }
 
-/// `1,234,567`: thousands separated, as UK reports print them.
-pub fn thousands(value: f64) -> String {
-    let rounded = value.round();
-    let digits = format!("{:.0}", rounded.abs());
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if rounded < 0.0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,9 +76,6 @@ mod tests {
     fn labels_read_as_a_report_prints_them() {
         assert_eq!(month_label(2023, 4), "Apr 2023");
         assert_eq!(month_label(2024, 12), "Dec 2024");
-        assert_eq!(thousands(1234567.0), "1,234,567");
-        assert_eq!(thousands(-191.0), "-191");
-        assert_eq!(thousands(999.6), "1,000");
     }
 
     /// WCAG relative luminance of an sRGB colour.

@@ -7,20 +7,29 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::ReportArgs;
+use crate::charts::specs::Tables;
 use crate::charts::{self, ChartEntry};
 use crate::config::Pipeline;
 use crate::exit_codes;
 use crate::kpi::period::Period;
 use crate::lake::Lake;
 use crate::output::publish::Staging;
+use crate::output::TableEntry;
 use crate::report::{content, html, markdown, Svgs};
 
 pub fn run(args: &ReportArgs) -> anyhow::Result<i32> {
     let pipeline = Pipeline::load(&args.pipeline)?;
     let lake = Lake::open(&pipeline.lake_dir)?;
     let period = super::kpi::resolve_period(&lake, args.period.as_deref(), args.fy.as_deref())?;
-    charts_stage(&pipeline, period)?;
-    report_stage(&pipeline, period)?;
+    let Some(tables) = Published::read(&pipeline, period)? else {
+        anyhow::bail!(
+            "{}: no KPI tables for {}: run `cex kpi` (or `cex run`) for this period first",
+            kpi_folder(&pipeline, period).display(),
+            period.describe()
+        );
+    };
+    charts_stage(&pipeline, &tables)?;
+    report_stage(&pipeline, period, &tables)?;
     Ok(exit_codes::OK)
 }
 
@@ -29,38 +38,44 @@ fn kpi_folder(pipeline: &Pipeline, period: Period) -> PathBuf {
     pipeline.output_dir.join(super::kpi::period_folder(period))
 }
 
-/// The period's published KPI tables; an error saying what to run when there are none.
-fn kpi_tables(
-    folder: &Path,
-    period: Period,
-) -> anyhow::Result<(Vec<crate::output::TableEntry>, crate::charts::specs::Tables)> {
-    let (index, tables) = crate::output::read_folder(folder)?;
-    if tables.is_empty() {
-        anyhow::bail!(
-            "{}: no KPI tables for {}: run `cex kpi` (or `cex run`) for this period first",
-            folder.display(),
-            period.describe()
-        );
-    }
-    Ok((index, tables))
+/// A period's published KPI and equality tables, read once for both the charts and the report.
+pub(super) struct Published {
+    folder: PathBuf,
+    kpi_index: Vec<TableEntry>,
+    kpi: Tables,
+    equality_index: Vec<TableEntry>,
+    equality: Tables,
 }
 
-fn equality_folder(pipeline: &Pipeline, period: Period) -> PathBuf {
-    pipeline
-        .output_dir
-        .join("equality")
-        .join(super::kpi::period_folder(period))
+impl Published {
+    /// `None` when no KPI tables are published for the period.
+    pub(super) fn read(pipeline: &Pipeline, period: Period) -> anyhow::Result<Option<Published>> {
+        let folder = kpi_folder(pipeline, period);
+        let (kpi_index, kpi) = crate::output::read_folder(&folder)?;
+        if kpi.is_empty() {
+            return Ok(None);
+        }
+        let equality_folder = pipeline
+            .output_dir
+            .join("equality")
+            .join(super::kpi::period_folder(period));
+        let (equality_index, equality) = crate::output::read_folder(&equality_folder)?;
+        Ok(Some(Published {
+            folder,
+            kpi_index,
+            kpi,
+            equality_index,
+            equality,
+        }))
+    }
 }
 
 /// The charts stage: every chart the published tables allow, drawn in parallel, published all
 /// at once as `<output>/<period>/charts/`.
-pub(super) fn charts_stage(pipeline: &Pipeline, period: Period) -> anyhow::Result<usize> {
-    let folder = kpi_folder(pipeline, period);
-    let (_, kpi) = kpi_tables(&folder, period)?;
-    let (_, equality) = crate::output::read_folder(&equality_folder(pipeline, period))?;
-    let specs = charts::specs::chart_specs(pipeline, &kpi, &equality);
+pub(super) fn charts_stage(pipeline: &Pipeline, tables: &Published) -> anyhow::Result<usize> {
+    let specs = charts::specs::chart_specs(pipeline, &tables.kpi, &tables.equality);
     let drawn = charts::render_all(&specs)?;
-    let destination = folder.join("charts");
+    let destination = tables.folder.join("charts");
     let staging = Staging::new(&destination)
         .with_context(|| format!("cannot create charts beside {}", destination.display()))?;
     charts::write_charts(&staging.dir, &drawn)?;
@@ -77,12 +92,12 @@ pub(super) fn charts_stage(pipeline: &Pipeline, period: Period) -> anyhow::Resul
 
 /// The report stage: `report.html` (self-contained) and `report.md` in the period's folder,
 /// from its tables and the charts drawn into `charts/` (a report without charts says so).
-pub(super) fn report_stage(pipeline: &Pipeline, period: Period) -> anyhow::Result<PathBuf> {
-    let folder = kpi_folder(pipeline, period);
-    let (kpi_index, kpi) = kpi_tables(&folder, period)?;
-    let (equality_index, equality) =
-        crate::output::read_folder(&equality_folder(pipeline, period))?;
-    let (entries, svgs) = read_charts(&folder.join("charts"))?;
+pub(super) fn report_stage(
+    pipeline: &Pipeline,
+    period: Period,
+    tables: &Published,
+) -> anyhow::Result<PathBuf> {
+    let (entries, svgs) = read_charts(&tables.folder.join("charts"))?;
     let produced = chrono::Utc::now()
         .with_timezone(&chrono_tz::Europe::London)
         .format("%-d %B %Y")
@@ -90,19 +105,19 @@ pub(super) fn report_stage(pipeline: &Pipeline, period: Period) -> anyhow::Resul
     let inputs = content::Inputs {
         pipeline,
         period: period.describe(),
-        kpi_index: &kpi_index,
-        kpi: &kpi,
-        equality_index: &equality_index,
-        equality: &equality,
+        kpi_index: &tables.kpi_index,
+        kpi: &tables.kpi,
+        equality_index: &tables.equality_index,
+        equality: &tables.equality,
         charts: &entries,
         produced,
     };
     let doc = content::document(&inputs);
     let page = html::render(&doc, &svgs);
     let text = markdown::render(&doc, "charts");
-    let html_path = folder.join("report.html");
-    replace(&html_path, page.as_bytes())?;
-    replace(&folder.join("report.md"), text.as_bytes())?;
+    let html_path = tables.folder.join("report.html");
+    crate::output::replace_with(&html_path, page.as_bytes())?;
+    crate::output::replace_with(&tables.folder.join("report.md"), text.as_bytes())?;
     crate::log::info(&format!(
         "report for {} written to {} (and report.md)",
         period.describe(),
@@ -133,13 +148,4 @@ fn read_charts(dir: &Path) -> anyhow::Result<(Vec<ChartEntry>, Svgs)> {
         svgs.insert(e.name.clone(), svg);
     }
     Ok((entries, svgs))
-}
-
-/// Writes a file through a temporary sibling and a rename: a reader sees the old or the new one.
-fn replace(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }

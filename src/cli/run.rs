@@ -37,6 +37,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     }
     let pipeline = super::load_pipeline(&args.pipeline_args.pipeline, &[])?;
     let mut period = Value::Null;
+    let mut resolved = None;
     if runs(Stage::Kpi) {
         let started = Instant::now();
         let kpis = super::kpi::kpi_stage(&pipeline, args.period.as_deref(), args.fy.as_deref())?;
@@ -46,6 +47,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         warned |= !kpis.warnings.is_empty();
         warnings.extend(kpis.warnings.iter().cloned());
         period = json!(kpis.period.label());
+        resolved = Some(kpis.period);
         stages.push(json!({"stage": "kpi", "seconds": started.elapsed().as_secs_f64(), "tables": kpis.tables.len()}));
     }
     let surveyed = pipeline
@@ -67,29 +69,32 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         crate::log::info("no satisfaction source in the pipeline: equality tables skipped");
     }
     if runs(Stage::Charts) || runs(Stage::Report) {
-        let lake = crate::lake::Lake::open(&pipeline.lake_dir)?;
-        let at = super::kpi::resolve_period(&lake, args.period.as_deref(), args.fy.as_deref())?;
-        // Without the KPI stage, charts and report use the tables already published, if any.
-        let published = pipeline
-            .output_dir
-            .join(super::kpi::period_folder(at))
-            .join(crate::output::INDEX_FILE)
-            .is_file();
-        if !runs(Stage::Kpi) && !published {
-            let message = "no KPI tables published for the period: charts and report skipped (run without --skip kpi)";
-            crate::log::warn(message);
-            warnings.push(message.to_string());
-            warned = true;
-        } else {
-            if runs(Stage::Charts) {
-                let started = Instant::now();
-                let drawn = super::report::charts_stage(&pipeline, at)?;
-                stages.push(json!({"stage": "charts", "seconds": started.elapsed().as_secs_f64(), "charts": drawn}));
+        let at = match resolved {
+            Some(period) => period,
+            None => {
+                let lake = crate::lake::Lake::open(&pipeline.lake_dir)?;
+                super::kpi::resolve_period(&lake, args.period.as_deref(), args.fy.as_deref())?
             }
-            if runs(Stage::Report) {
-                let started = Instant::now();
-                let path = super::report::report_stage(&pipeline, at)?;
-                stages.push(json!({"stage": "report", "seconds": started.elapsed().as_secs_f64(), "path": path}));
+        };
+        // Without the KPI stage, charts and report use the tables already published, if any.
+        match super::report::Published::read(&pipeline, at)? {
+            None => {
+                let message = "no KPI tables published for the period: charts and report skipped (run without --skip kpi)";
+                crate::log::warn(message);
+                warnings.push(message.to_string());
+                warned = true;
+            }
+            Some(tables) => {
+                if runs(Stage::Charts) {
+                    let started = Instant::now();
+                    let drawn = super::report::charts_stage(&pipeline, &tables)?;
+                    stages.push(json!({"stage": "charts", "seconds": started.elapsed().as_secs_f64(), "charts": drawn}));
+                }
+                if runs(Stage::Report) {
+                    let started = Instant::now();
+                    let path = super::report::report_stage(&pipeline, at, &tables)?;
+                    stages.push(json!({"stage": "report", "seconds": started.elapsed().as_secs_f64(), "path": path}));
+                }
             }
         }
     }
@@ -114,10 +119,7 @@ fn write_summary(output: &std::path::Path, summary: &Value) -> anyhow::Result<()
     use anyhow::Context;
     std::fs::create_dir_all(output)
         .with_context(|| format!("cannot create {}", output.display()))?;
-    let path = output.join("last-run.json");
-    let tmp = output.join(".last-run.json.tmp");
-    std::fs::write(&tmp, serde_json::to_string_pretty(summary)?)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    let text = serde_json::to_string_pretty(summary)?;
+    crate::output::replace_with(&output.join("last-run.json"), text.as_bytes())?;
     Ok(())
 }

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::{DataFrame, SerReader};
 use thiserror::Error;
 
+pub use cells::thousands;
 pub use workbook::EXCEL_MAX_DATA_ROWS;
 
 /// How a column is shown in the workbook (Parquet and CSV keep the plain numbers).
@@ -251,6 +252,11 @@ fn name_problem(name: &str) -> Option<String> {
         .iter()
         .find(|reserved| reserved.eq_ignore_ascii_case(name))
         .map(|reserved| format!("is reserved for Excel's or the workbook's own '{reserved}' sheet"))
+}
+
+/// Replaces `path` with `bytes` as [`replace_file`] does: a reader sees the old file or the new.
+pub fn replace_with(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    replace_file(path, |out| out.write_all(bytes).map_err(io_err(path)))
 }
 
 /// Writes `path` through a `.partial` sibling renamed into place, so a reader (or a crash)

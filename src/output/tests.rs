@@ -459,3 +459,10 @@ fn widths_count_the_characters_excel_shows() {
     assert_eq!(fit_width(20), 20.0);
     assert_eq!(fit_width(500), 60.0);
 }
+
+#[test]
+fn counts_are_grouped_in_thousands() {
+    assert_eq!(thousands(1_048_575.0), "1,048,575");
+    assert_eq!(thousands(-191.0), "-191");
+    assert_eq!(thousands(999.6), "1,000");
+}

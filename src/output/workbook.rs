@@ -157,23 +157,10 @@ fn cut_note(table: &Table, max_rows: usize) -> String {
     }
     format!(
         "Cut: the sheet holds the first {} of {} rows (Excel's limit); the whole table is in {name}.csv and {name}.parquet beside this workbook.",
-        thousands(max_rows),
-        thousands(rows),
+        super::thousands(max_rows as f64),
+        super::thousands(rows as f64),
         name = table.name
     )
-}
-
-/// `1048575` -> `1,048,575`, as the Rows column shows it.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
 }
 
 fn write_table_sheet(

@@ -6,10 +6,11 @@ use polars::prelude::DataFrame;
 
 use super::{Block, Document, Section, TableBlock};
 use crate::charts::specs::{channel_name, numbers, rows_where, texts, Tables};
-use crate::charts::style::{month_label, thousands};
+use crate::charts::style::month_label;
 use crate::charts::ChartEntry;
 use crate::config::Pipeline;
 use crate::model::col as c;
+use crate::output::thousands;
 use crate::output::TableEntry;
 
 /// Everything the report is built from.
