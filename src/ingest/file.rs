@@ -321,10 +321,17 @@ impl<'a> FileIngest<'a> {
             .filter(&BooleanChunked::from_slice("fresh".into(), &fresh))
             .map_err(err)?;
         drop(accepted);
-        let parts = fresh
-            .partition_by_stable([c::YEAR, c::MONTH], true)
-            .map_err(err)?;
-        drop(fresh);
+        // A monthly export's rows are all one month: no need to split (and copy) them.
+        let one_month = years.min() == years.max() && months.min() == months.max();
+        let parts = if one_month {
+            vec![fresh]
+        } else {
+            let parts = fresh
+                .partition_by_stable([c::YEAR, c::MONTH], true)
+                .map_err(err)?;
+            drop(fresh);
+            parts
+        };
         let mut in_batch = Vec::with_capacity(parts.len());
         for part in parts {
             let key = partition_key(&part).map_err(|m| data_err(&raw.path, m))?;

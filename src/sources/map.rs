@@ -8,13 +8,14 @@ use polars::prelude::*;
 
 use super::parse::{
     cleaned, date_and_time, duration_seconds, local_timestamp, mapped, mapped_number, number,
+    per_distinct,
 };
 use super::read::{RawFile, ROW};
 use super::scrub::{postcode_district, scrub_comment};
 use super::{reason, SourceError};
 use crate::config::{ChannelSpec, CommentPolicy, FileFormat, Pipeline, SourceDef, SourceKind};
 use crate::model::{col as c, financial_year_label, Table, NOT_ANSWERED};
-use crate::text::normalise_value;
+use crate::text::{normalise_value, normalised};
 
 pub const REJECT_REASON: &str = "reject_reason";
 pub const REJECT_COLUMN: &str = "reject_column";
@@ -191,13 +192,12 @@ struct Check {
 }
 
 /// The plan is built in layers so that each parse runs once however often its result is used:
-/// raw text is cleaned (layer 0), parsed or normalised (1), mapped or turned into wall-clock time (2),
+/// raw text is cleaned (layer 0), parsed or mapped value by value (1), turned into wall-clock time (2),
 /// checked (3) and the first failing check found (4); the canonical columns are then selected from
 /// those columns.
 struct Layers {
     layers: [Vec<Expr>; 5],
     cleaned: std::collections::HashMap<String, Expr>,
-    normalised: std::collections::HashMap<String, Expr>,
     next: usize,
 }
 
@@ -206,7 +206,6 @@ impl Layers {
         Layers {
             layers: Default::default(),
             cleaned: std::collections::HashMap::new(),
-            normalised: std::collections::HashMap::new(),
             next: 0,
         }
     }
@@ -229,21 +228,22 @@ impl Layers {
         e
     }
 
-    /// A file column's text normalised for matching (layer 1), computed once per column.
-    fn normalised(&mut self, header: &str) -> Expr {
-        if let Some(e) = self.normalised.get(header) {
-            return e.clone();
-        }
-        let text = self.text(header);
-        let e = self.stash(1, crate::text::normalised(text));
-        self.normalised.insert(header.to_string(), e.clone());
-        e
+    /// A file column's raw values put through `f` (layer 1), each distinct value once.
+    fn per_value(&mut self, header: &str, f: impl FnOnce(Expr) -> Expr, dtype: DataType) -> Expr {
+        self.stash(1, per_distinct(col(header), f, dtype))
     }
 
-    /// A file column mapped through (normalised raw, value) pairs (layer 2).
+    /// A file column mapped through (normalised raw, value) pairs (layer 1): trimmed, compared
+    /// ignoring case and spacing; unmatched or blank gives null.
     fn mapped(&mut self, header: &str, pairs: &[(String, String)]) -> Expr {
-        let normalised = self.normalised(header);
-        self.stash(2, mapped(normalised, pairs))
+        if pairs.is_empty() {
+            return lit(NULL).cast(DataType::String);
+        }
+        self.per_value(
+            header,
+            |v| mapped(normalised(cleaned(v)), pairs),
+            DataType::String,
+        )
     }
 
     fn apply(self, frame: LazyFrame) -> LazyFrame {
@@ -594,9 +594,17 @@ fn contact_fields(
             Some(name) => {
                 let column = header(name);
                 let value = layers.text(&column);
-                let norm = layers.normalised(&column);
-                let yes = layers.stash(2, normalised_in(norm.clone(), &source.resolved_yes));
-                let no = layers.stash(2, normalised_in(norm, &source.resolved_no));
+                let mut one_of = |values: &[String]| {
+                    layers
+                        .per_value(
+                            &column,
+                            |v| normalised_in(normalised(cleaned(v)), values),
+                            DataType::Boolean,
+                        )
+                        .fill_null(lit(false))
+                };
+                let yes = one_of(&source.resolved_yes);
+                let no = one_of(&source.resolved_no);
                 checks.push(Check {
                     failed: value
                         .clone()
@@ -657,17 +665,21 @@ fn response_fields(
             .flat_map(|l| l.values.iter().map(move |v| (v.clone(), f(l))))
             .collect()
     };
-    let rating_norm = layers.normalised(&rating_column);
-    let label = layers.stash(2, mapped(rating_norm.clone(), &pairs(&|l| l.label.clone())));
-    let sentiment = layers.stash(
-        2,
-        mapped(rating_norm.clone(), &pairs(&|l| l.sentiment.clone())),
-    );
+    let label = layers.mapped(&rating_column, &pairs(&|l| l.label.clone()));
+    let sentiment = layers.mapped(&rating_column, &pairs(&|l| l.sentiment.clone()));
     let score_pairs: Vec<(String, f64)> = levels
         .iter()
         .flat_map(|l| l.values.iter().map(move |v| (v.clone(), l.score)))
         .collect();
-    let score = layers.stash(2, mapped_number(rating_norm, &score_pairs));
+    let score = if score_pairs.is_empty() {
+        lit(NULL).cast(DataType::Float64)
+    } else {
+        layers.per_value(
+            &rating_column,
+            |v| mapped_number(normalised(cleaned(v)), &score_pairs),
+            DataType::Float64,
+        )
+    };
     checks.push(Check {
         failed: label.clone().is_null(),
         reason: reason::RATING_NOT_IN_SCALE,
@@ -714,14 +726,22 @@ fn response_fields(
 
     out.push(
         match &source.columns.postcode {
-            Some(name) => postcode_district(layers.text(&header(name))),
+            Some(name) => layers.per_value(
+                &header(name),
+                |v| postcode_district(cleaned(v)),
+                DataType::String,
+            ),
             None => null_str(),
         }
         .alias(c::POSTCODE_DISTRICT),
     );
     out.push(
         match (&source.columns.comment, source.comments) {
-            (Some(name), CommentPolicy::Scrub) => scrub_comment(layers.text(&header(name))),
+            (Some(name), CommentPolicy::Scrub) => layers.per_value(
+                &header(name),
+                |v| scrub_comment(cleaned(v)),
+                DataType::String,
+            ),
             _ => null_str(),
         }
         .alias(c::COMMENT),

@@ -207,6 +207,21 @@ pub fn mapped_number(normalised_text: Expr, pairs: &[(String, f64)]) -> Expr {
     )
 }
 
+/// `f` worked out once per distinct value of `text` and spread back to the rows by a hash lookup
+/// (nulls stay null). Export columns are mostly a handful of values repeated (queues, statuses,
+/// ratings, answers, postcodes): normalising, mapping or scrubbing each distinct value instead of
+/// each row turns per-row string work into one lookup. `f` must be elementwise.
+pub fn per_distinct(text: Expr, f: impl FnOnce(Expr) -> Expr, dtype: DataType) -> Expr {
+    // Stable order: `old` and `new` are evaluated separately and must line up.
+    let distinct = text.clone().unique_stable().drop_nulls();
+    text.replace_strict(
+        distinct.clone(),
+        f(distinct),
+        Some(lit(NULL).cast(dtype.clone())),
+        Some(dtype),
+    )
+}
+
 /// The first non-null of several attempts.
 fn first_non_null(mut attempts: Vec<Expr>) -> Expr {
     match attempts.len() {
@@ -305,6 +320,47 @@ mod tests {
         assert_eq!(
             f("clock"),
             vec![Some(90.0), Some(125.0), Some(-10.0), None, Some(3600.0)]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn per_distinct_values_match_per_row_values() -> PolarsResult<()> {
+        let values = [
+            Some(" Good"),
+            None,
+            Some("POOR "),
+            Some(" Good"),
+            Some("x"),
+            None,
+        ];
+        let df = df!("v" => values)?;
+        let out = df
+            .lazy()
+            .select([
+                per_distinct(col("v"), |u| normalised(cleaned(u)), DataType::String).alias("d"),
+                normalised(cleaned(col("v"))).alias("r"),
+                per_distinct(col("v"), |u| u.str().len_bytes(), DataType::UInt32).alias("n"),
+            ])
+            .collect()?;
+        assert_eq!(strings(&out, "d"), strings(&out, "r"));
+        let n: Vec<Option<u32>> = out.column("n")?.u32()?.iter().collect();
+        assert_eq!(n, vec![Some(5), None, Some(5), Some(5), Some(1), None]);
+        // A column with no values at all.
+        let empty = df!("v" => [None::<&str>, None])?
+            .lazy()
+            .select([per_distinct(col("v"), |u| u, DataType::String).alias("v")])
+            .collect()?;
+        assert_eq!(strings(&empty, "v"), vec![None, None]);
+        // Many distinct values (found in parallel): each row still gets its own value back.
+        let many: Vec<String> = (0..200_000).map(|i| format!("v{}", i % 50_000)).collect();
+        let out = df!("v" => many.clone())?
+            .lazy()
+            .select([per_distinct(col("v"), |u| u, DataType::String).alias("v")])
+            .collect()?;
+        assert_eq!(
+            strings(&out, "v"),
+            many.into_iter().map(Some).collect::<Vec<_>>()
         );
         Ok(())
     }
