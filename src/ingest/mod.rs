@@ -198,9 +198,14 @@ enum Next {
     },
 }
 
+/// Files of a source opened, hashed and mapped at once while the current one is de-duplicated
+/// and written. Two keep both cores busy when one source has most of the files (a telephony
+/// system's monthly exports) while holding at most three mapped files in memory.
+const READ_AHEAD: usize = 2;
+
 /// One source's files, in path order (so an overlap between two files is kept from the earlier
-/// one). A reader thread opens, hashes and maps the next file while the current one is
-/// de-duplicated and written.
+/// one). Reader threads open, hash and map the next files while the current one is
+/// de-duplicated and written; they hand them over in path order.
 fn ingest_source(
     ctx: &Context,
     source: &SourceDef,
@@ -213,13 +218,29 @@ fn ingest_source(
         files: Vec::new(),
         records: Vec::new(),
     };
+    // Content met earlier in this run (sha256 -> file): a copy is reported, not ingested again.
+    let mut hashes_this_run: HashMap<String, String> = HashMap::new();
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Next, IngestError>>(0);
     let services = &services;
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
-            let mut hashes_this_run: HashMap<String, String> = HashMap::new();
-            for path in paths {
-                let next = open_next(ctx, source, services, path, &mut hashes_this_run);
+            let mut pending = paths.iter();
+            let mut in_flight = std::collections::VecDeque::new();
+            loop {
+                while in_flight.len() < READ_AHEAD {
+                    let Some(path) = pending.next() else { break };
+                    in_flight
+                        .push_back(scope.spawn(move || open_next(ctx, source, services, path)));
+                }
+                let Some(opening) = in_flight.pop_front() else {
+                    break;
+                };
+                let next = opening.join().unwrap_or_else(|_| {
+                    Err(IngestError::Data {
+                        path: PathBuf::from(&source.name),
+                        message: "the file reader failed".into(),
+                    })
+                });
                 let failed = next.is_err();
                 if tx.send(next).is_err() || failed {
                     break;
@@ -233,7 +254,20 @@ fn ingest_source(
                     outcome.files.push(report);
                     Ok(())
                 }
+                Next::Mapped { raw, shown, .. } if hashes_this_run.contains_key(&raw.sha256) => {
+                    let same_as = hashes_this_run.get(&raw.sha256).cloned();
+                    outcome.files.push(skipped(
+                        source,
+                        shown,
+                        &raw.sha256,
+                        raw.encoding,
+                        FileStatus::SameAsAnotherFile,
+                        same_as,
+                    ));
+                    Ok(())
+                }
                 Next::Mapped { raw, first, shown } => {
+                    hashes_this_run.insert(raw.sha256.clone(), shown.clone());
                     ctx.progress.set_message(shown.clone());
                     let (report, record) =
                         file::ingest_file(ctx, source, services, *raw, first, &mut seen, shown)?;
@@ -261,13 +295,12 @@ fn ingest_source(
     Ok(outcome)
 }
 
-/// Opens one file and maps its first batch, unless its content was seen before.
+/// Opens one file and maps its first batch, unless it is already in the lake.
 fn open_next(
     ctx: &Context,
     source: &SourceDef,
     services: &[(String, String)],
     path: &Path,
-    hashes_this_run: &mut HashMap<String, String>,
 ) -> Result<Next, IngestError> {
     let shown = display_path(path);
     // An untouched file already in the lake is recognised by its stamp, without reading it: a
@@ -293,25 +326,19 @@ fn open_next(
         source,
         ctx.options.in_memory_limit,
         ctx.options.chunk_bytes,
-        &|h| ctx.known.contains(h) || hashes_this_run.contains_key(h),
+        &|h| ctx.known.contains(h),
     )?;
     match opening {
-        Opening::Known { sha256, encoding } => {
-            let (status, same_as) = if ctx.known.contains(&sha256) {
-                (FileStatus::AlreadyIngested, None)
-            } else {
-                (
-                    FileStatus::SameAsAnotherFile,
-                    hashes_this_run.get(&sha256).cloned(),
-                )
-            };
-            Ok(Next::Skipped(skipped(
-                source, shown, &sha256, encoding, status, same_as,
-            )))
-        }
+        Opening::Known { sha256, encoding } => Ok(Next::Skipped(skipped(
+            source,
+            shown,
+            &sha256,
+            encoding,
+            FileStatus::AlreadyIngested,
+            None,
+        ))),
         Opening::Opened(mut raw) => {
             raw.modified_ns = modified.map(|(_, time)| time);
-            hashes_this_run.insert(raw.sha256.clone(), shown.clone());
             let plan = canonical(&raw, source, ctx.pipeline, services, true)?;
             let first = collect_with(plan, &raw.path, Engine::InMemory)?;
             Ok(Next::Mapped { raw, first, shown })
