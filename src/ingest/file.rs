@@ -23,14 +23,20 @@ use crate::lake::manifest::FileRecord;
 use crate::lake::partition_rel;
 use crate::model::col as c;
 use crate::sources::map::{
-    canonical, carried_columns, expand_intervals, raw_column, table_columns, BLANK_ROW,
-    REJECT_COLUMN, REJECT_REASON, REJECT_VALUE,
+    canonical, carried_columns, expand_intervals, raw_column, table_columns, RejectChecks,
+    BLANK_ROW, REJECT_CHECK, REJECT_COLUMN, REJECT_REASON, REJECT_VALUE,
 };
 use crate::sources::read::{Chunks, RawFile};
 use crate::sources::reason;
 
 /// Rows per Parquet row group (polars' default).
 const ROW_GROUP: usize = 512 * 512;
+
+/// The first batch of a file's mapped rows, and what its reject checks mean.
+pub(super) struct FirstBatch {
+    pub frame: DataFrame,
+    pub checks: RejectChecks,
+}
 
 /// Ingests one opened file, given its first batch of mapped rows; returns its report and
 /// manifest record.
@@ -39,13 +45,17 @@ pub(super) fn ingest_file(
     source: &SourceDef,
     services: &[(String, String)],
     mut raw: RawFile,
-    first: DataFrame,
+    first: FirstBatch,
     seen: &mut SeenKeys,
     shown: String,
 ) -> Result<(FileReport, FileRecord), IngestError> {
     let chunks = raw.chunks.take();
     let raw = &raw;
-    let mut state = FileIngest::new(ctx, source, raw, seen);
+    let FirstBatch {
+        frame: first,
+        checks,
+    } = first;
+    let mut state = FileIngest::new(ctx, source, raw, checks, seen);
     match chunks {
         None => state.add(first)?,
         Some(chunks) => pieces(
@@ -83,7 +93,8 @@ fn pieces(
                     let Some(frame) = frame else {
                         return Ok(None);
                     };
-                    let plan = canonical(&raw.piece(frame), source, pipeline, services, true)?;
+                    // Every piece has the same columns, so the same checks as the first.
+                    let (plan, _) = canonical(&raw.piece(frame), source, pipeline, services)?;
                     collect_with(plan, &raw.path, Engine::InMemory).map(Some)
                 });
             match mapped {
@@ -135,6 +146,7 @@ struct FileIngest<'a> {
     ctx: &'a Context<'a>,
     source: &'a SourceDef,
     raw: &'a RawFile,
+    checks: RejectChecks,
     seen: &'a mut SeenKeys,
     /// Keys of the rows of this file accepted so far.
     file_keys: KeySet,
@@ -157,6 +169,7 @@ impl<'a> FileIngest<'a> {
         ctx: &'a Context<'a>,
         source: &'a SourceDef,
         raw: &'a RawFile,
+        checks: RejectChecks,
         seen: &'a mut SeenKeys,
     ) -> FileIngest<'a> {
         let columns = table_columns(source.kind.table(), ctx.pipeline)
@@ -168,6 +181,7 @@ impl<'a> FileIngest<'a> {
             ctx,
             source,
             raw,
+            checks,
             seen,
             file_keys: KeySet::default(),
             columns,
@@ -196,13 +210,13 @@ impl<'a> FileIngest<'a> {
         let blank_n = blank.sum().unwrap_or(0) as u64;
         self.blank_rows += blank_n;
         self.rows_read += df.height() as u64 - blank_n;
-        let reason = df
-            .column(REJECT_REASON)
-            .and_then(|c| c.str().cloned())
+        let check = df
+            .column(REJECT_CHECK)
+            .and_then(|c| c.u16().cloned())
             .map_err(err)?;
         let not_blank = !&blank;
-        let is_rejected = &reason.is_not_null() & &not_blank;
-        let is_accepted = &reason.is_null() & &not_blank;
+        let is_rejected = &check.is_not_null() & &not_blank;
+        let is_accepted = &check.is_null() & &not_blank;
         if is_rejected.any() {
             let rejected = df.filter(&is_rejected).map_err(err)?;
             self.take_rejects(rejected)?;
@@ -222,6 +236,13 @@ impl<'a> FileIngest<'a> {
         let raw: &'a RawFile = self.raw;
         let err = |e: PolarsError| data_err(&raw.path, e);
         self.rejected += rejected.height() as u64;
+        let rejected = collect_with(
+            rejected
+                .lazy()
+                .with_columns(self.checks.describe(&raw.headers)),
+            &raw.path,
+            Engine::InMemory,
+        )?;
         let reasons = rejected
             .column(REJECT_REASON)
             .and_then(|c| c.str().cloned())

@@ -19,7 +19,7 @@ use crate::config::{lexical, relative_to, Pipeline, SourceDef};
 use crate::lake::manifest::{self, FileRecord};
 use crate::lake::txn::Transaction;
 use crate::lake::{Lake, LakeError};
-use crate::sources::map::{canonical, service_pairs};
+use crate::sources::map::{canonical, service_pairs, RejectChecks};
 use crate::sources::read::{self, Opening, RawFile};
 use crate::sources::SourceError;
 use keys::SeenKeys;
@@ -194,6 +194,8 @@ enum Next {
     Mapped {
         raw: Box<RawFile>,
         first: DataFrame,
+        /// What the first batch's (and every later batch's) reject checks mean.
+        checks: RejectChecks,
         shown: String,
     },
 }
@@ -266,11 +268,20 @@ fn ingest_source(
                     ));
                     Ok(())
                 }
-                Next::Mapped { raw, first, shown } => {
+                Next::Mapped {
+                    raw,
+                    first,
+                    checks,
+                    shown,
+                } => {
                     hashes_this_run.insert(raw.sha256.clone(), shown.clone());
                     ctx.progress.set_message(shown.clone());
+                    let batch = file::FirstBatch {
+                        frame: first,
+                        checks,
+                    };
                     let (report, record) =
-                        file::ingest_file(ctx, source, services, *raw, first, &mut seen, shown)?;
+                        file::ingest_file(ctx, source, services, *raw, batch, &mut seen, shown)?;
                     outcome.files.push(report);
                     outcome.records.push(record);
                     Ok(())
@@ -339,9 +350,14 @@ fn open_next(
         ))),
         Opening::Opened(mut raw) => {
             raw.modified_ns = modified.map(|(_, time)| time);
-            let plan = canonical(&raw, source, ctx.pipeline, services, true)?;
+            let (plan, checks) = canonical(&raw, source, ctx.pipeline, services)?;
             let first = collect_with(plan, &raw.path, Engine::InMemory)?;
-            Ok(Next::Mapped { raw, first, shown })
+            Ok(Next::Mapped {
+                raw,
+                first,
+                checks,
+                shown,
+            })
         }
     }
 }

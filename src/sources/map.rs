@@ -1,6 +1,7 @@
 //! Mapping one raw file onto the canonical model as a single lazy plan: every canonical column,
-//! plus `reject_reason`, `reject_column` and `reject_value` for the first problem a row has (null when
-//! it has none). Splitting accepted from rejected rows is the ingest stage's job.
+//! plus `reject_check`, the first problem a row has (null when it has none), which
+//! [`RejectChecks::describe`] turns into a reason, column and value for the rejected rows.
+//! Splitting accepted from rejected rows is the ingest stage's job.
 
 use std::path::Path;
 
@@ -17,6 +18,8 @@ use crate::config::{ChannelSpec, CommentPolicy, FileFormat, Pipeline, SourceDef,
 use crate::model::{col as c, financial_year_label, Table, NOT_ANSWERED};
 use crate::text::{normalise_value, normalised};
 
+/// Index of a row's first failing check (see [`RejectChecks`]); null for a row that passes.
+pub const REJECT_CHECK: &str = "reject_check";
 pub const REJECT_REASON: &str = "reject_reason";
 pub const REJECT_COLUMN: &str = "reject_column";
 pub const REJECT_VALUE: &str = "reject_value";
@@ -188,7 +191,6 @@ struct Check {
     failed: Expr,
     reason: &'static str,
     column: String,
-    value: Expr,
 }
 
 /// The plan is built in layers so that each parse runs once however often its result is used:
@@ -254,16 +256,15 @@ impl Layers {
     }
 }
 
-/// Builds the canonical plan for one raw file. With `keep_raw`, the raw text of every column
-/// rides along as [`raw_column`]`(i)`, so rejected rows can be written out without reading the
-/// file again (cheap when the file is read in memory anyway).
+/// Builds the canonical plan for one raw file, and what its [`REJECT_CHECK`] values mean. The raw
+/// text of every column rides along as [`raw_column`]`(i)`, so rejected rows can be written out
+/// as they were without reading the file again.
 pub fn canonical(
     raw: &RawFile,
     source: &SourceDef,
     pipeline: &Pipeline,
     services: &[(String, String)],
-    keep_raw: bool,
-) -> Result<LazyFrame, SourceError> {
+) -> Result<(LazyFrame, RejectChecks), SourceError> {
     check_columns(raw, source)?;
     let polars_err = |e: PolarsError| SourceError::Parse {
         path: raw.path.clone(),
@@ -278,7 +279,6 @@ pub fn canonical(
             (h, e)
         })
     };
-    let null_str = || lit(NULL).cast(DataType::String);
     let mut checks: Vec<Check> = Vec::new();
     let mut out: Vec<Expr> = Vec::new();
     let tz = pipeline.timezone.as_str();
@@ -305,7 +305,6 @@ pub fn canonical(
             failed: ts.clone().is_null(),
             reason: reason::BAD_DATE,
             column,
-            value,
         });
         ts
     } else {
@@ -325,19 +324,17 @@ pub fn canonical(
         let ts = layers.stash(1, ts);
         let time_ok = time_ok.map(|ok| layers.stash(1, ok));
         checks.push(missing(&date_column, date_value.clone()));
-        if let (Some(ok), Some((time_column, time_value))) = (time_ok, time) {
+        if let (Some(ok), Some((time_column, _))) = (time_ok, time) {
             checks.push(Check {
                 failed: ok.not(),
                 reason: reason::BAD_DATE,
                 column: time_column,
-                value: time_value,
             });
         }
         checks.push(Check {
             failed: ts.clone().is_null(),
             reason: reason::BAD_DATE,
             column: date_column,
-            value: date_value,
         });
         ts
     };
@@ -367,7 +364,6 @@ pub fn canonical(
                 failed: ch.clone().is_null(),
                 reason: reason::UNKNOWN_CHANNEL,
                 column,
-                value,
             });
             ch.alias(c::CHANNEL)
         }
@@ -393,7 +389,6 @@ pub fn canonical(
         failed: service.clone().is_null(),
         reason: reason::UNMAPPED_SERVICE,
         column: category_column,
-        value: category.clone(),
     });
     out.push(service.alias(c::SERVICE));
     out.push(category.alias(c::CATEGORY));
@@ -436,7 +431,8 @@ pub fn canonical(
     out.push(lit(raw.file_id().to_string()).alias(c::SOURCE_FILE_ID));
     out.push(col(ROW).cast(DataType::UInt32).alias(c::SOURCE_ROW));
 
-    out.extend(reject_columns(checks, &mut layers, null_str));
+    let (first_failing, reject_checks) = first_failing(checks, &mut layers);
+    out.push(first_failing);
     let every_field: Vec<Expr> = raw
         .headers
         .iter()
@@ -452,20 +448,17 @@ pub fn canonical(
         .chain(carried_columns(source))
         .collect::<Vec<_>>()
         .iter()
-        .chain(
-            [REJECT_REASON, REJECT_COLUMN, REJECT_VALUE, BLANK_ROW]
-                .map(String::from)
-                .iter(),
-        )
+        .chain([REJECT_CHECK, BLANK_ROW].map(String::from).iter())
         .map(|n| col(n.as_str()))
         .collect();
-    if keep_raw {
-        for (i, h) in raw.headers.iter().enumerate() {
-            out.push(col(h.as_str()).alias(raw_column(i).as_str()));
-            order.push(col(raw_column(i).as_str()));
-        }
+    for (i, h) in raw.headers.iter().enumerate() {
+        out.push(col(h.as_str()).alias(raw_column(i).as_str()));
+        order.push(col(raw_column(i).as_str()));
     }
-    Ok(layers.apply(raw.frame.clone()).select(out).select(order))
+    Ok((
+        layers.apply(raw.frame.clone()).select(out).select(order),
+        reject_checks,
+    ))
 }
 
 trait DefaultPair {
@@ -485,7 +478,6 @@ fn missing(column: &str, value: Expr) -> Check {
         failed: value.clone().is_null(),
         reason: reason::MISSING_VALUE,
         column: column.to_string(),
-        value,
     }
 }
 
@@ -552,7 +544,6 @@ fn contact_fields(
                 failed: outcome.clone().is_null(),
                 reason: reason::UNKNOWN_OUTCOME,
                 column,
-                value,
             });
             outcome
         }
@@ -576,13 +567,11 @@ fn contact_fields(
                 failed: value.clone().is_not_null().and(seconds.clone().is_null()),
                 reason: reason::BAD_NUMBER,
                 column: column.clone(),
-                value: value.clone(),
             });
             checks.push(Check {
                 failed: seconds.clone().lt(lit(0.0)),
                 reason: reason::NEGATIVE_DURATION,
                 column,
-                value,
             });
             parts.push(seconds);
         }
@@ -613,7 +602,6 @@ fn contact_fields(
                         .and(no.not()),
                     reason: reason::UNKNOWN_VALUE,
                     column,
-                    value: value.clone(),
                 });
                 when(value.is_null())
                     .then(lit(NULL).cast(DataType::Boolean))
@@ -684,7 +672,6 @@ fn response_fields(
         failed: label.clone().is_null(),
         reason: reason::RATING_NOT_IN_SCALE,
         column: rating_column,
-        value: rating_raw.clone(),
     });
     out.push(rating_raw.alias(c::RATING_RAW));
     out.push(label.alias(c::RATING));
@@ -711,7 +698,6 @@ fn response_fields(
                     failed: value.clone().is_not_null().and(category.clone().is_null()),
                     reason: reason::UNKNOWN_CATEGORY,
                     column: column.clone(),
-                    value: value.clone(),
                 });
                 category
             }
@@ -781,7 +767,6 @@ fn interval_counts(
             failed: value.clone().is_not_null().and(not_a_count),
             reason: reason::BAD_NUMBER,
             column,
-            value,
         });
         out.push(n.fill_null(lit(0.0)).cast(DataType::UInt32).alias(name));
     }
@@ -818,51 +803,67 @@ fn sum_of_present(parts: Vec<Expr>) -> Expr {
     }
 }
 
-/// The first failing check of each row, as three columns.
-fn reject_columns(
-    checks: Vec<Check>,
-    layers: &mut Layers,
-    null_str: impl Fn() -> Expr,
-) -> Vec<Expr> {
-    // Which check failed first, as a small integer; reason and column are looked up from it.
+/// The index of each row's first failing check ([`REJECT_CHECK`], null when none fails), and
+/// what each index means. Only the index is worked out for every row; the reason, column and
+/// value are looked up for the few rejected rows ([`RejectChecks::describe`]).
+fn first_failing(checks: Vec<Check>, layers: &mut Layers) -> (Expr, RejectChecks) {
     let mut first = lit(NULL).cast(DataType::UInt16);
     for (i, check) in checks.iter().enumerate().rev() {
         let failed = layers.stash(3, check.failed.clone().fill_null(lit(false)));
         first = when(failed).then(lit(i as u16)).otherwise(first);
     }
-    let first = layers.stash(4, first);
-    let index = Series::new("i".into(), (0..checks.len() as u16).collect::<Vec<_>>());
-    let lookup = |values: Vec<String>| {
-        first.clone().replace_strict(
-            lit(index.clone()),
-            lit(Series::new("v".into(), values)),
-            Some(null_str()),
-            Some(DataType::String),
-        )
-    };
-    let reason = lookup(checks.iter().map(|c| c.reason.to_string()).collect());
-    let column = lookup(checks.iter().map(|c| c.column.clone()).collect());
-    // The offending value: one branch per distinct column, not per check.
-    let mut by_column: Vec<(String, Expr, Vec<u16>)> = Vec::new();
-    for (i, check) in checks.iter().enumerate() {
-        match by_column.iter_mut().find(|(c, _, _)| *c == check.column) {
-            Some((_, _, ids)) => ids.push(i as u16),
-            None => by_column.push((check.column.clone(), check.value.clone(), vec![i as u16])),
+    let meaning = checks.into_iter().map(|c| (c.reason, c.column)).collect();
+    (first.alias(REJECT_CHECK), RejectChecks(meaning))
+}
+
+/// What the check indices of a file's plan stand for: (reason, file column) by index.
+#[derive(Debug, Clone, Default)]
+pub struct RejectChecks(Vec<(&'static str, String)>);
+
+impl RejectChecks {
+    /// `reject_reason`, `reject_column` and `reject_value` (the column's trimmed raw text) of
+    /// rejected rows from their [`REJECT_CHECK`] and raw columns; `headers` are the file's.
+    pub fn describe(&self, headers: &[String]) -> Vec<Expr> {
+        let null_str = || lit(NULL).cast(DataType::String);
+        let index = Series::new("i".into(), (0..self.0.len() as u16).collect::<Vec<_>>());
+        let check = col(REJECT_CHECK);
+        let lookup = |values: Vec<String>| {
+            check.clone().replace_strict(
+                lit(index.clone()),
+                lit(Series::new("v".into(), values)),
+                Some(null_str()),
+                Some(DataType::String),
+            )
+        };
+        let reason = lookup(self.0.iter().map(|(r, _)| r.to_string()).collect());
+        let column = lookup(self.0.iter().map(|(_, c)| c.clone()).collect());
+        // The offending value: one branch per file column blamed, not per check.
+        let mut by_column: Vec<(usize, Vec<u16>)> = Vec::new();
+        for (i, (_, name)) in self.0.iter().enumerate() {
+            let Some(at) = headers.iter().position(|h| h == name) else {
+                continue;
+            };
+            match by_column.iter_mut().find(|(c, _)| *c == at) {
+                Some((_, ids)) => ids.push(i as u16),
+                None => by_column.push((at, vec![i as u16])),
+            }
         }
+        let mut value = null_str();
+        for (at, ids) in by_column.into_iter().rev() {
+            let hit = check
+                .clone()
+                .is_in(lit(Series::new("ids".into(), ids)).implode(false), false)
+                .fill_null(lit(false));
+            value = when(hit)
+                .then(cleaned(col(raw_column(at).as_str())))
+                .otherwise(value);
+        }
+        vec![
+            reason.alias(REJECT_REASON),
+            column.alias(REJECT_COLUMN),
+            value.alias(REJECT_VALUE),
+        ]
     }
-    let mut value = null_str();
-    for (_, v, ids) in by_column.into_iter().rev() {
-        let hit = first
-            .clone()
-            .is_in(lit(Series::new("ids".into(), ids)).implode(false), false)
-            .fill_null(lit(false));
-        value = when(hit).then(v.cast(DataType::String)).otherwise(value);
-    }
-    vec![
-        reason.alias(REJECT_REASON),
-        column.alias(REJECT_COLUMN),
-        value.alias(REJECT_VALUE),
-    ]
 }
 
 /// Every configured column must be in the file (matched ignoring case and spacing).
