@@ -12,21 +12,39 @@ use crate::model::col as c;
 /// organisation and month for all queues together.
 pub fn contact_centre(contacts: LazyFrame, config: &KpiConfig) -> Result<LazyFrame, KpiError> {
     let calls = contacts.filter(col(c::CHANNEL).eq(lit("telephone")));
-    let by_queue = kpis_by(calls.clone(), config, col(c::SERVICE), col(c::CATEGORY));
-    let all = kpis_by(calls, config, lit("All services"), lit("All queues"));
-    Ok(concat([by_queue, all], UnionArgs::default())
-        .map_err(kpi_err)?
-        .sort(
-            [c::ORGANISATION, c::YEAR, c::MONTH, c::SERVICE, "queue"],
-            SortMultipleOptions::default(),
-        ))
+    // One pass over the calls; every total is a sum, so all queues together add up the queues.
+    let by_queue = super::collect(totals(calls, config))?;
+    let order: Vec<Expr> = by_queue
+        .get_column_names()
+        .into_iter()
+        .map(|n| col(n.clone()))
+        .collect();
+    let by_queue = by_queue.lazy();
+    let all = by_queue
+        .clone()
+        .group_by(monthly_keys(&[]))
+        .agg([all().exclude_cols([c::SERVICE, "queue"]).as_expr().sum()])
+        .with_columns([
+            lit("All services").alias(c::SERVICE),
+            lit("All queues").alias("queue"),
+        ])
+        .select(order);
+    let totals = concat([by_queue, all], UnionArgs::default()).map_err(kpi_err)?;
+    Ok(rates(totals, config).sort(
+        [c::ORGANISATION, c::YEAR, c::MONTH, c::SERVICE, "queue"],
+        SortMultipleOptions::default(),
+    ))
 }
 
-fn kpis_by(calls: LazyFrame, config: &KpiConfig, service: Expr, queue: Expr) -> LazyFrame {
+/// The counts and sums of each month, service and queue.
+fn totals(calls: LazyFrame, config: &KpiConfig) -> LazyFrame {
     let t = config.service_level_seconds;
     let n = || col(c::CONTACTS).cast(DataType::Int64);
     let is = |outcome: &str| col(c::OUTCOME).eq(lit(outcome));
-    let count_if = |cond: Expr| n().filter(cond).sum().cast(DataType::Int64);
+    // Conditional sums as plain sums of `when` columns: the streaming engine's fast path
+    // (a `filter` inside an aggregation is evaluated group by group).
+    let sum_where = |value: Expr, cond: Expr| when(cond).then(value).otherwise(lit(NULL)).sum();
+    let count_if = |cond: Expr| sum_where(n(), cond).cast(DataType::Int64);
     // Per-call rows are timed one by one; interval rows bring their own counts.
     let counted_or = |count: &str, timed: Expr| {
         col(count)
@@ -38,7 +56,36 @@ fn kpis_by(calls: LazyFrame, config: &KpiConfig, service: Expr, queue: Expr) -> 
         c::SHORT_ABANDONS,
         col(c::WAIT_SECONDS).lt(lit(config.short_abandon_seconds)),
     );
-    let sum_where = |value: Expr, cond: Expr| value.filter(cond).sum().cast(DataType::Int64);
+    calls
+        .with_column(col(c::CATEGORY).alias("queue"))
+        .group_by(monthly_keys(&[c::SERVICE, "queue"]))
+        .agg([
+            n().sum().alias("offered"),
+            count_if(is("answered")).alias("answered"),
+            count_if(is("abandoned")).alias("abandoned"),
+            count_if(is("callback")).alias("callbacks"),
+            sum_where(short, is("abandoned"))
+                .cast(DataType::Int64)
+                .alias("short_abandons"),
+            sum_where(within.clone(), is("answered"))
+                .cast(DataType::Int64)
+                .alias("answered_within"),
+            within
+                .sum()
+                .cast(DataType::Int64)
+                .alias("left_queue_within"),
+            sum_where(col(c::WAIT_SECONDS), is("answered")).alias("answered_wait_seconds"),
+            sum_where(col(c::HANDLE_SECONDS), is("answered")).alias("handle_seconds"),
+            count_if(is("answered").and(col(c::HANDLE_SECONDS).is_not_null())).alias("handled"),
+            count_if(col(c::RESOLVED_FIRST_CONTACT).eq(lit(true))).alias("resolved_first"),
+            count_if(is("answered").and(col(c::RESOLVED_FIRST_CONTACT).is_not_null()))
+                .alias("resolution_known"),
+        ])
+}
+
+/// Rates and means from the totals, with the definitions used.
+fn rates(totals: LazyFrame, config: &KpiConfig) -> LazyFrame {
+    let t = config.service_level_seconds;
     let ratio = percent;
     let f = |name: &str| col(name).cast(DataType::Float64);
     let service_level = match config.service_level {
@@ -61,33 +108,7 @@ fn kpis_by(calls: LazyFrame, config: &KpiConfig, service: Expr, queue: Expr) -> 
             .then(f(total) / f(count))
             .otherwise(lit(NULL).cast(DataType::Float64))
     };
-    calls
-        .with_columns([service.alias(c::SERVICE), queue.alias("queue")])
-        .group_by(monthly_keys(&[c::SERVICE, "queue"]))
-        .agg([
-            n().sum().alias("offered"),
-            count_if(is("answered")).alias("answered"),
-            count_if(is("abandoned")).alias("abandoned"),
-            count_if(is("callback")).alias("callbacks"),
-            sum_where(short, is("abandoned")).alias("short_abandons"),
-            sum_where(within.clone(), is("answered")).alias("answered_within"),
-            within
-                .sum()
-                .cast(DataType::Int64)
-                .alias("left_queue_within"),
-            col(c::WAIT_SECONDS)
-                .filter(is("answered"))
-                .sum()
-                .alias("answered_wait_seconds"),
-            col(c::HANDLE_SECONDS)
-                .filter(is("answered"))
-                .sum()
-                .alias("handle_seconds"),
-            count_if(is("answered").and(col(c::HANDLE_SECONDS).is_not_null())).alias("handled"),
-            count_if(col(c::RESOLVED_FIRST_CONTACT).eq(lit(true))).alias("resolved_first"),
-            count_if(is("answered").and(col(c::RESOLVED_FIRST_CONTACT).is_not_null()))
-                .alias("resolution_known"),
-        ])
+    totals
         .with_columns([
             abandonment.alias("abandonment_rate_pct"),
             mean_of("answered_wait_seconds", "answered").alias("asa_seconds"),

@@ -196,7 +196,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
                 config.service_level.describe(config.service_level_seconds),
                 config.abandonment.describe(config.short_abandon_seconds)
             ),
-            collect(in_period(contact_centre::contact_centre(contacts.clone(), config)?))?,
+            collect(contact_centre::contact_centre(in_period(contacts.clone()), config)?)?,
             &[("offered", ColumnFormat::Integer), ("answered", ColumnFormat::Integer), ("abandoned", ColumnFormat::Integer),
               ("abandonment_rate_pct", ColumnFormat::Percent(1)), ("asa_seconds", ColumnFormat::Decimal(0)),
               ("service_level_pct", ColumnFormat::Percent(1)), ("aht_seconds", ColumnFormat::Decimal(0)),
