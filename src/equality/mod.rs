@@ -14,7 +14,7 @@ use crate::config::Pipeline;
 use crate::kpi::period::Period;
 use crate::kpi::{collect, kpi_err, KpiError};
 use crate::lake::Lake;
-use crate::model::{Table as LakeTable, NOT_ANSWERED, PREFER_NOT_TO_SAY};
+use crate::model::{col as c, Table as LakeTable, NOT_ANSWERED, PREFER_NOT_TO_SAY};
 use crate::output::{ColumnFormat, Table};
 use stats::{two_proportion_test, Correction, TestMethod};
 
@@ -102,6 +102,20 @@ pub fn compute(
         .filter(crate::kpi::period::in_months(&months))
         .filter(col(crate::model::col::ORGANISATION).eq(lit(pipeline.organisation.clone())))
         .filter(filter.expr());
+    // Every table below groups the same responses: they are read from the lake once, only the
+    // columns the breakdowns use.
+    let mut needed: Vec<String> = [c::CHANNEL, c::SERVICE, c::SENTIMENT, c::SCORE]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for field in breakdowns.iter().flatten() {
+        if !needed.contains(field) {
+            needed.push(field.clone());
+        }
+    }
+    let responses =
+        collect(responses.select(needed.iter().map(|n| col(n.as_str())).collect::<Vec<_>>()))?
+            .lazy();
     let z = stats::normal_quantile(1.0 - (1.0 - cfg.confidence) / 2.0)
         .ok_or_else(|| KpiError::Data(format!("confidence {} is not usable", cfg.confidence)))?;
     let correction = cfg.correction;
