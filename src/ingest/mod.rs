@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::*;
-use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::config::{lexical, relative_to, Pipeline, SourceDef};
@@ -98,12 +97,28 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
         ingested_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         options,
     };
-    // Sources are independent: ingest them in parallel; files within a source go in order,
-    // so an overlap between two files is kept from the earlier one.
-    let per_source: Vec<Result<SourceOutcome, IngestError>> = files
-        .par_iter()
-        .map(|(source, paths)| ingest_source(&ctx, source, paths))
-        .collect();
+    // Sources are independent: each is ingested on a thread of its own, all at once (a pool the
+    // size of the machine would leave the longest source waiting for a shorter one); files within
+    // a source go in order, so an overlap between two files is kept from the earlier one.
+    let per_source: Vec<Result<SourceOutcome, IngestError>> = std::thread::scope(|scope| {
+        let ctx = &ctx;
+        let running: Vec<_> = files
+            .iter()
+            .map(|(source, paths)| scope.spawn(move || ingest_source(ctx, source, paths)))
+            .collect();
+        running
+            .into_iter()
+            .zip(&files)
+            .map(|(thread, (source, _))| {
+                thread.join().unwrap_or_else(|_| {
+                    Err(IngestError::Data {
+                        path: PathBuf::from(&source.name),
+                        message: "ingest of this source failed unexpectedly".into(),
+                    })
+                })
+            })
+            .collect()
+    });
     progress.finish_and_clear();
 
     let mut report = IngestReport::default();

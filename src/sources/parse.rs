@@ -8,10 +8,25 @@ use crate::config::DurationUnit;
 
 /// Raw text with surrounding whitespace removed and blank turned into null.
 pub fn cleaned(raw: Expr) -> Expr {
-    let s = raw.str().strip_chars(lit(NULL));
-    when(s.clone().str().len_bytes().eq(lit(0u32)))
-        .then(lit(NULL).cast(DataType::String))
-        .otherwise(s)
+    raw.map(trimmed, |_, field| {
+        Ok(Field::new(field.name().clone(), DataType::String))
+    })
+}
+
+/// The kernel of [`cleaned`]. Most export columns have nothing to trim and no blank values
+/// (empty fields already read as null): such a column is returned as it is, after one scan that
+/// copies nothing, instead of having every string copied by a trim.
+fn trimmed(column: Column) -> PolarsResult<Column> {
+    let text = column.str()?;
+    let untidy = |s: &str| {
+        s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace)
+    };
+    if !text.iter().flatten().any(untidy) {
+        return Ok(column);
+    }
+    let stripped = text.strip_chars(&Column::new_empty("".into(), &DataType::Null))?;
+    let blank = stripped.str_len_bytes().equal(0);
+    Ok(stripped.set(&blank, None)?.into_column())
 }
 
 /// A format whose text ends in a UTC offset (`%z`, `%:z`): the part before it.
@@ -321,6 +336,24 @@ mod tests {
             f("clock"),
             vec![Some(90.0), Some(125.0), Some(-10.0), None, Some(3600.0)]
         );
+        Ok(())
+    }
+
+    #[test]
+    fn cleaned_text_is_trimmed_with_blanks_as_null() -> PolarsResult<()> {
+        let untidy =
+            df!("v" => [Some(" a "), Some(""), Some("\t "), None, Some("b\u{a0}"), Some("c d")])?;
+        let tidy = df!("v" => [Some("a"), None, Some("c d")])?;
+        let run = |df: DataFrame| -> PolarsResult<Vec<Option<String>>> {
+            let out = df.lazy().select([cleaned(col("v"))]).collect()?;
+            Ok(strings(&out, "v"))
+        };
+        let want = |v: &[Option<&str>]| v.iter().map(|s| s.map(str::to_string)).collect::<Vec<_>>();
+        assert_eq!(
+            run(untidy)?,
+            want(&[Some("a"), None, None, None, Some("b"), Some("c d")])
+        );
+        assert_eq!(run(tidy)?, want(&[Some("a"), None, Some("c d")]));
         Ok(())
     }
 
