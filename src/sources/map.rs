@@ -195,8 +195,8 @@ struct Check {
 
 /// The plan is built in layers so that each parse runs once however often its result is used:
 /// raw text is cleaned (layer 0), parsed or mapped value by value (1), turned into wall-clock time (2),
-/// checked (3) and the first failing check found (4); the canonical columns are then selected from
-/// those columns.
+/// checked and dated (3), and given its year and month (4); the canonical columns and the first
+/// failing check are then selected from those columns.
 struct Layers {
     layers: [Vec<Expr>; 5],
     cleaned: std::collections::HashMap<String, Expr>,
@@ -490,8 +490,16 @@ fn time_columns(ts: Expr, layers: &mut Layers) -> Vec<Expr> {
             .dt()
             .replace_time_zone(None, lit("raise"), NonExistent::Raise),
     );
-    let year = layers.stash(3, wall.clone().dt().year());
-    let month = layers.stash(3, wall.clone().dt().month());
+    // A file covers a few hundred days at most: year and month are worked out per distinct day.
+    let date = layers.stash(3, wall.dt().date());
+    let year = layers.stash(
+        4,
+        per_distinct(date.clone(), |d| d.dt().year(), DataType::Int32),
+    );
+    let month = layers.stash(
+        4,
+        per_distinct(date.clone(), |d| d.dt().month(), DataType::Int8),
+    );
     let fy_start = when(month.clone().lt(lit(4i8)))
         .then(year.clone() - lit(1i32))
         .otherwise(year.clone());
@@ -506,7 +514,7 @@ fn time_columns(ts: Expr, layers: &mut Layers) -> Vec<Expr> {
     );
     vec![
         ts.alias(c::TIMESTAMP),
-        wall.dt().date().alias(c::DATE),
+        date.alias(c::DATE),
         label.alias(c::FINANCIAL_YEAR),
         year.cast(DataType::Int32).alias(c::YEAR),
         month.cast(DataType::Int8).alias(c::MONTH),
