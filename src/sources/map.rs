@@ -8,8 +8,8 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::parse::{
-    cleaned, date_and_time, duration_seconds, local_timestamp, mapped, mapped_number, number,
-    per_distinct,
+    cleaned, date_and_time, duration_seconds, local_instant, local_timestamp, mapped,
+    mapped_number, naive_datetime, number, offset_free, per_distinct,
 };
 use super::read::{RawFile, ROW};
 use super::scrub::{postcode_district, scrub_comment};
@@ -291,54 +291,59 @@ pub fn canonical(
         }
         f
     };
-    let timestamp = if let Some((column, value)) = text(&mut layers, &source.columns.timestamp) {
-        let formats = iso_too(
-            &source.timestamp_formats,
-            &["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
-        );
-        let ts = layers.stash(
-            1,
-            local_timestamp(value.clone(), &formats, tz).map_err(polars_err)?,
-        );
-        checks.push(missing(&column, value.clone()));
-        checks.push(Check {
-            failed: ts.clone().is_null(),
-            reason: reason::BAD_DATE,
-            column,
-        });
-        ts
-    } else {
-        let (date_column, date_value) =
-            text(&mut layers, &source.columns.date).unwrap_or_default_pair();
-        let date_formats = iso_too(&source.date_formats, &["%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]);
-        let time = text(&mut layers, &source.columns.time);
-        let time_formats = iso_too(&source.time_formats, &["%H:%M:%S"]);
-        let (ts, time_ok) = date_and_time(
-            date_value.clone(),
-            &date_formats,
-            time.as_ref()
-                .map(|(_, v)| (v.clone(), time_formats.as_slice())),
-            tz,
-        )
-        .map_err(polars_err)?;
-        let ts = layers.stash(1, ts);
-        let time_ok = time_ok.map(|ok| layers.stash(1, ok));
-        checks.push(missing(&date_column, date_value.clone()));
-        if let (Some(ok), Some((time_column, _))) = (time_ok, time) {
+    let (timestamp, wall) =
+        if let Some((column, value)) = text(&mut layers, &source.columns.timestamp) {
+            let formats = iso_too(
+                &source.timestamp_formats,
+                &["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+            );
+            let (ts, wall) = if offset_free(&formats) {
+                // The text is the wall-clock time: kept, so it need not be worked out again.
+                let wall = layers.stash(1, naive_datetime(value.clone(), &formats));
+                let ts = local_instant(wall.clone(), tz).map_err(polars_err)?;
+                (layers.stash(2, ts), Some(wall))
+            } else {
+                let ts = local_timestamp(value.clone(), &formats, tz).map_err(polars_err)?;
+                (layers.stash(1, ts), None)
+            };
+            checks.push(missing(&column, value.clone()));
             checks.push(Check {
-                failed: ok.not(),
+                failed: ts.clone().is_null(),
                 reason: reason::BAD_DATE,
-                column: time_column,
+                column,
             });
-        }
-        checks.push(Check {
-            failed: ts.clone().is_null(),
-            reason: reason::BAD_DATE,
-            column: date_column,
-        });
-        ts
-    };
-    out.extend(time_columns(timestamp, &mut layers));
+            (ts, wall)
+        } else {
+            let (date_column, date_value) =
+                text(&mut layers, &source.columns.date).unwrap_or_default_pair();
+            let date_formats = iso_too(&source.date_formats, &["%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]);
+            let time = text(&mut layers, &source.columns.time);
+            let time_formats = iso_too(&source.time_formats, &["%H:%M:%S"]);
+            let (wall, time_ok) = date_and_time(
+                date_value.clone(),
+                &date_formats,
+                time.as_ref()
+                    .map(|(_, v)| (v.clone(), time_formats.as_slice())),
+            );
+            let wall = layers.stash(1, wall);
+            let ts = layers.stash(2, local_instant(wall.clone(), tz).map_err(polars_err)?);
+            let time_ok = time_ok.map(|ok| layers.stash(1, ok));
+            checks.push(missing(&date_column, date_value.clone()));
+            if let (Some(ok), Some((time_column, _))) = (time_ok, time) {
+                checks.push(Check {
+                    failed: ok.not(),
+                    reason: reason::BAD_DATE,
+                    column: time_column,
+                });
+            }
+            checks.push(Check {
+                failed: ts.clone().is_null(),
+                reason: reason::BAD_DATE,
+                column: date_column,
+            });
+            (ts, Some(wall))
+        };
+    out.extend(time_columns(timestamp, wall, &mut layers));
 
     // Who and what.
     out.push(
@@ -481,15 +486,18 @@ fn missing(column: &str, value: Expr) -> Check {
     }
 }
 
-/// `timestamp`, `date`, `financial_year`, `year`, `month` from a local instant. The wall-clock
-/// time is worked out once; the rest is arithmetic on it.
-fn time_columns(ts: Expr, layers: &mut Layers) -> Vec<Expr> {
-    let wall = layers.stash(
-        2,
-        ts.clone()
-            .dt()
-            .replace_time_zone(None, lit("raise"), NonExistent::Raise),
-    );
+/// `timestamp`, `date`, `financial_year`, `year`, `month` from a local instant and, when the file
+/// gave it, its wall-clock time (otherwise worked out from the instant); the rest is arithmetic on
+/// the wall-clock time. A row whose instant is null is rejected, whatever its wall clock says.
+fn time_columns(ts: Expr, wall: Option<Expr>, layers: &mut Layers) -> Vec<Expr> {
+    let wall = wall.unwrap_or_else(|| {
+        layers.stash(
+            2,
+            ts.clone()
+                .dt()
+                .replace_time_zone(None, lit("raise"), NonExistent::Raise),
+        )
+    });
     // A file covers a few hundred days at most: year and month are worked out per distinct day.
     let date = layers.stash(3, wall.dt().date());
     let year = layers.stash(

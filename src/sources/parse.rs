@@ -99,6 +99,17 @@ fn with_offset(text: Expr, base_format: &str) -> Expr {
     ))
 }
 
+/// Whether no format carries a UTC offset: the text is then the wall-clock time itself.
+pub fn offset_free(formats: &[String]) -> bool {
+    formats.iter().all(|f| offset_suffix(f).is_none())
+}
+
+/// A wall-clock datetime as the instant it means in time zone `tz` (see [`local_timestamp`] for
+/// the autumn and spring hours).
+pub fn local_instant(wall: Expr, tz: &str) -> PolarsResult<Expr> {
+    Ok(naive_to_local(wall, time_zone(tz)?))
+}
+
 /// A naive (wall-clock) datetime read as local time in `zone`.
 fn naive_to_local(naive: Expr, zone: TimeZone) -> Expr {
     naive
@@ -127,15 +138,14 @@ pub fn naive_datetime(text: Expr, formats: &[String]) -> Expr {
     first_non_null(attempts)
 }
 
-/// A local instant from a date column and an optional time-of-day column. A blank time means
-/// the start of the day; the caller rejects a time that is present but does not parse.
+/// The wall-clock time from a date column and an optional time-of-day column (see
+/// [`local_instant`] for the instant), and whether the time parsed. A blank time means the start
+/// of the day; the caller rejects a time that is present but does not parse.
 pub fn date_and_time(
     date_text: Expr,
     date_formats: &[String],
     time_text: Option<(Expr, &[String])>,
-    tz: &str,
-) -> PolarsResult<(Expr, Option<Expr>)> {
-    let zone = time_zone(tz)?;
+) -> (Expr, Option<Expr>) {
     let day_ms = naive_datetime(date_text, date_formats)
         .dt()
         .truncate(lit("1d"))
@@ -152,7 +162,7 @@ pub fn date_and_time(
         }
     };
     let naive = (day_ms + offset_ms).cast(DataType::Datetime(TimeUnit::Milliseconds, None));
-    Ok((naive_to_local(naive, zone), time_ok))
+    (naive, time_ok)
 }
 
 /// Duration text in the configured unit, as seconds (null where it does not parse).
