@@ -187,9 +187,20 @@ pub fn duration_seconds(text: Expr, unit: DurationUnit) -> Expr {
 
 /// A number written as text (thousands separators allowed), null where it is not one.
 pub fn number(text: Expr) -> Expr {
-    text.str()
-        .replace_all(lit(","), lit(""), true)
-        .cast(DataType::Float64)
+    text.map(without_separators, |_, field| {
+        Ok(Field::new(field.name().clone(), DataType::String))
+    })
+    .cast(DataType::Float64)
+}
+
+/// Text with its thousands separators (commas) removed; a column without any (most) is
+/// returned as it is rather than copied string by string.
+fn without_separators(column: Column) -> PolarsResult<Column> {
+    let text = column.str()?;
+    if !text.iter().flatten().any(|s| s.contains(',')) {
+        return Ok(column);
+    }
+    Ok(text.replace_literal_all(",", "")?.into_column())
 }
 
 /// Maps normalised text (see `text::normalised`) through (normalised raw, value) pairs;
