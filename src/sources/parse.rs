@@ -18,8 +18,14 @@ pub fn cleaned(raw: Expr) -> Expr {
 /// copies nothing, instead of having every string copied by a trim.
 fn trimmed(column: Column) -> PolarsResult<Column> {
     let text = column.str()?;
+    // Bytes first: only text starting or ending in a space or a non-ASCII byte can need a trim.
+    let maybe = |b: Option<&u8>| b.is_none_or(|b| b.is_ascii_whitespace() || !b.is_ascii());
     let untidy = |s: &str| {
-        s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace)
+        let bytes = s.as_bytes();
+        (maybe(bytes.first()) || maybe(bytes.last()))
+            && (s.is_empty()
+                || s.starts_with(char::is_whitespace)
+                || s.ends_with(char::is_whitespace))
     };
     if !text.iter().flatten().any(untidy) {
         return Ok(column);
@@ -129,7 +135,8 @@ pub fn naive_datetime(text: Expr, formats: &[String]) -> Expr {
                     format: Some(f.as_str().into()),
                     strict: false,
                     exact: true,
-                    cache: true,
+                    // Dates repeat row after row, times of day hardly ever: caching them costs.
+                    cache: !f.contains("%H"),
                 },
                 lit("raise"),
             )
