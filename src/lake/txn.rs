@@ -57,19 +57,10 @@ impl Transaction {
 
     /// Stages raw bytes at `rel`; `private` files are readable by their owner only.
     pub fn stage_bytes(&self, rel: &str, bytes: &[u8], private: bool) -> Result<(), LakeError> {
-        let path = self.staging_path(rel)?;
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        if private {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&path).map_err(io_err(&path))?;
+        let (mut file, path) = self.create(rel, private)?;
         file.write_all(bytes).map_err(io_err(&path))?;
         file.sync_all().map_err(io_err(&path))?;
-        let _ = private;
-        self.record(rel);
+        self.staged(rel);
         Ok(())
     }
 

@@ -78,6 +78,14 @@ impl RawFile {
     }
 }
 
+/// An I/O error on `path` as a source error naming the file.
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> SourceError + Copy + '_ {
+    move |e| SourceError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
 /// SHA-256 of a file's bytes, as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
@@ -108,10 +116,7 @@ pub fn open_for_ingest(
     chunk_bytes: usize,
     known: &dyn Fn(&str) -> bool,
 ) -> Result<Opening, SourceError> {
-    let io_err = |e: std::io::Error| SourceError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
+    let io_err = io_error(path);
     let size = std::fs::metadata(path).map_err(io_err)?.len();
     let format = FileFormat::of(path, source.format);
     if format == Some(FileFormat::Csv) && size > in_memory_limit {
@@ -215,10 +220,7 @@ fn open_large_csv(
     chunk_bytes: usize,
     known: &dyn Fn(&str) -> bool,
 ) -> Result<Opening, SourceError> {
-    let io_err = |e: std::io::Error| SourceError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
+    let io_err = io_error(path);
     let scanned = scan_bytes(path).map_err(io_err)?;
     if scanned.blank {
         return Err(SourceError::Empty {
@@ -372,10 +374,7 @@ impl Chunks {
 
     /// The next piece's raw frame (same columns as the first), or `None` at the end.
     pub fn next_frame(&mut self) -> Result<Option<LazyFrame>, SourceError> {
-        let text = self.next_text().map_err(|e| SourceError::Io {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
+        let text = self.next_text().map_err(io_error(&self.path))?;
         match text {
             Some(text) => Ok(Some(self.frame(text, self.next_row)?.1)),
             None => Ok(None),

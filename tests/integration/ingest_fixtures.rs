@@ -112,12 +112,7 @@ fn overlapping_and_resent_files_are_kept_once_and_reingest_changes_nothing() {
     let lake_before = snapshot(&ws.path().join("lake"));
     let second = ws.cex(&["ingest", "p.toml"]);
     second.assert_code(0);
-    assert_eq!(
-        second.stdout.matches("already in the lake").count(),
-        3,
-        "{}",
-        second.stdout
-    );
+    second.assert_already_in_lake(3);
     assert_eq!(snapshot(&ws.path().join("lake")), lake_before);
     assert_eq!(ws.lake_table("contacts").height(), 60);
 }

@@ -161,12 +161,7 @@ fn a_second_run_changes_nothing() {
     let before = crate::ingest_fixtures::snapshot(&ws.path().join("lake"));
     let again = ws.cex(&["run", "pipelines/sample.toml"]);
     again.assert_code(0);
-    assert_eq!(
-        again.stdout.matches("already in the lake").count(),
-        46,
-        "{}",
-        again.stdout
-    );
+    again.assert_already_in_lake(46);
     assert!(again.stderr.contains("nothing new"), "{}", again.stderr);
     assert_eq!(
         crate::ingest_fixtures::snapshot(&ws.path().join("lake")),
@@ -328,12 +323,7 @@ fn untouched_files_are_known_by_stamp_and_edited_ones_are_read_again() {
     set_time(stamp);
     let again = ws.cex(&["ingest", "pipelines/sample.toml"]);
     again.assert_code(0);
-    assert_eq!(
-        again.stdout.matches("already in the lake").count(),
-        46,
-        "{}",
-        again.stdout
-    );
+    again.assert_already_in_lake(46);
     // An edit changes the modification time: the file is read and hashed again, and its new
     // content ingested (its calls are already in the lake, so they count as duplicates).
     let edited = String::from_utf8(original.clone())
@@ -345,12 +335,7 @@ fn untouched_files_are_known_by_stamp_and_edited_ones_are_read_again() {
     set_time(stamp + std::time::Duration::from_secs(60));
     let edited_run = ws.cex(&["ingest", "pipelines/sample.toml"]);
     edited_run.assert_code(0);
-    assert_eq!(
-        edited_run.stdout.matches("already in the lake").count(),
-        45,
-        "{}",
-        edited_run.stdout
-    );
+    edited_run.assert_already_in_lake(45);
     let line = edited_run
         .stdout
         .lines()

@@ -83,6 +83,17 @@ impl Workspace {
 }
 
 impl Output {
+    /// Asserts how many files the ingest table lists as already in the lake.
+    pub fn assert_already_in_lake(&self, files: usize) -> &Output {
+        assert_eq!(
+            self.stdout.matches("already in the lake").count(),
+            files,
+            "{}",
+            self.stdout
+        );
+        self
+    }
+
     pub fn assert_code(&self, code: i32) -> &Output {
         assert_eq!(
             self.code, code,
