@@ -117,10 +117,45 @@ pub fn local_instant(wall: Expr, tz: &str) -> PolarsResult<Expr> {
 }
 
 /// A naive (wall-clock) datetime read as local time in `zone`.
+///
+/// Looking the offset up in the time-zone rules row by row is slow, and it hardly ever changes:
+/// the offset is worked out once per distinct wall-clock hour, at the hour's first and last
+/// millisecond. Where the two agree the whole hour has that offset; an hour with a change in it
+/// (the clocks going forward or back, in any zone's rules) is converted row by row, each
+/// distinct time once.
 fn naive_to_local(naive: Expr, zone: TimeZone) -> Expr {
-    naive
-        .dt()
-        .replace_time_zone(Some(zone), lit("earliest"), NonExistent::Null)
+    const HOUR_MS: i64 = 3_600_000;
+    let local = {
+        let zone = zone.clone();
+        move |wall: Expr| {
+            wall.dt()
+                .replace_time_zone(Some(zone.clone()), lit("earliest"), NonExistent::Null)
+        }
+    };
+    let naive_ms = DataType::Datetime(TimeUnit::Milliseconds, None);
+    let local_ms = DataType::Datetime(TimeUnit::Milliseconds, Some(zone));
+    let ms = naive.clone().cast(naive_ms.clone()).cast(DataType::Int64);
+    let hour = (ms.clone().floor_div(lit(HOUR_MS)) * lit(HOUR_MS)).cast(naive_ms.clone());
+    let steady_offset = {
+        let local = local.clone();
+        move |hour: Expr| {
+            let offset_at =
+                |wall: Expr| local(wall.clone()).cast(DataType::Int64) - wall.cast(DataType::Int64);
+            let last = (hour.clone().cast(DataType::Int64) + lit(HOUR_MS - 1)).cast(naive_ms);
+            let (first, last) = (offset_at(hour), offset_at(last));
+            when(first.clone().eq(last))
+                .then(first)
+                .otherwise(lit(NULL))
+        }
+    };
+    let offset = per_distinct(hour, steady_offset, DataType::Int64);
+    let changing = when(offset.clone().is_null())
+        .then(naive)
+        .otherwise(lit(NULL));
+    let exact = per_distinct(changing, local, local_ms.clone());
+    when(offset.clone().is_not_null())
+        .then((ms + offset).cast(local_ms))
+        .otherwise(exact)
 }
 
 /// Parses text against each format in turn, without time zone handling (dates, times of day).
@@ -398,6 +433,55 @@ mod tests {
                 None,
             ]
         );
+        Ok(())
+    }
+
+    #[test]
+    fn hour_by_hour_offsets_match_the_zone_rules_minute_by_minute() -> PolarsResult<()> {
+        // Every minute (and some odd seconds) around the 2024 changes in London, Lord Howe Island
+        // (clocks move by half an hour) and Kolkata (no changes, a half-hour offset), plus nulls.
+        let starts = [
+            "2024-03-30 22:00:00",
+            "2024-10-26 22:00:00",
+            "2024-04-06 22:00:00",
+            "2024-10-05 22:00:00",
+        ];
+        let mut wall: Vec<Option<String>> = Vec::new();
+        for start in starts {
+            let start = chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%d %H:%M:%S")
+                .map_err(|e| polars_err!(ComputeError: "{e}"))?;
+            for minute in 0..(8 * 60) {
+                let t = start + chrono::Duration::seconds(minute * 60 + (minute % 7) * 9);
+                wall.push(Some(t.format("%Y-%m-%d %H:%M:%S").to_string()));
+            }
+            wall.push(None);
+        }
+        let df = df!("t" => wall)?;
+        for (tz, has_gap) in [
+            ("Europe/London", true),
+            ("Australia/Lord_Howe", true),
+            ("Asia/Kolkata", false),
+        ] {
+            let zone = time_zone(tz)?;
+            let naive = naive_datetime(col("t"), &["%Y-%m-%d %H:%M:%S".to_string()]);
+            let out = df
+                .clone()
+                .lazy()
+                .select([
+                    naive_to_local(naive.clone(), zone.clone()).alias("fast"),
+                    naive
+                        .dt()
+                        .replace_time_zone(Some(zone), lit("earliest"), NonExistent::Null)
+                        .alias("exact"),
+                ])
+                .collect()?;
+            let fast = out.column("fast")?;
+            let exact = out.column("exact")?;
+            assert_eq!(fast.dtype(), exact.dtype(), "{tz}");
+            assert!(fast.equals_missing(exact), "{tz}");
+            // Where the clocks go forward some times do not exist: the test covers them.
+            assert_eq!(exact.null_count() > starts.len(), has_gap, "{tz}");
+        }
         Ok(())
     }
 
