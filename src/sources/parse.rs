@@ -308,7 +308,9 @@ pub fn per_distinct(text: Expr, f: impl FnOnce(Expr) -> Expr, dtype: DataType) -
                 // A handful of rows: the streaming engine's start-up would cost more than the work.
                 .collect_with_engine(Engine::InMemory)?
                 .unwrap_single();
-            let values = mapped.column(DISTINCT)?;
+            // Null rows point one past the distinct values, at a null.
+            let mut values = mapped.column(DISTINCT)?.clone();
+            values.append_owned(Column::full_null(DISTINCT.into(), 1, values.dtype()))?;
             Ok(values.take(&ids)?.with_name(column.name().clone()))
         },
         move |_, field| Ok(Field::new(field.name().clone(), dtype.clone())),
@@ -317,8 +319,8 @@ pub fn per_distinct(text: Expr, f: impl FnOnce(Expr) -> Expr, dtype: DataType) -
 }
 
 /// For each row, the index of its value among the column's distinct values in order of first
-/// appearance (null for null), and the row where each distinct value first appears. Text and
-/// integer-backed columns (dates, years) only.
+/// appearance (the number of distinct values for null), and the row where each distinct value
+/// first appears. Text and integer-backed columns (dates, times, years) only.
 fn distinct_ids(column: &Column) -> PolarsResult<(IdxCa, IdxCa)> {
     fn index<K: std::hash::Hash + Eq>(
         values: impl Iterator<Item = Option<K>>,
@@ -327,32 +329,30 @@ fn distinct_ids(column: &Column) -> PolarsResult<(IdxCa, IdxCa)> {
         let mut seen: PlHashMap<K, IdxSize> = PlHashMap::default();
         let mut first: Vec<IdxSize> = Vec::new();
         let mut ids: Vec<IdxSize> = Vec::with_capacity(len);
-        let mut valid: Vec<bool> = Vec::with_capacity(len);
+        let mut nulls: Vec<usize> = Vec::new();
         for (row, value) in values.enumerate() {
-            let id = match value {
+            match value {
                 Some(v) => {
                     let next = first.len() as IdxSize;
-                    *seen.entry(v).or_insert_with(|| {
+                    ids.push(*seen.entry(v).or_insert_with(|| {
                         first.push(row as IdxSize);
                         next
-                    })
+                    }));
                 }
                 None => {
-                    valid.resize(row, true);
-                    valid.push(false);
-                    0
+                    nulls.push(row);
+                    ids.push(0);
                 }
-            };
-            ids.push(id);
+            }
         }
-        let ids = if valid.is_empty() {
-            IdxCa::from_vec("".into(), ids)
-        } else {
-            valid.resize(len, true);
-            let with_nulls = ids.into_iter().zip(valid).map(|(i, v)| v.then_some(i));
-            IdxCa::from_iter_options("".into(), with_nulls)
-        };
-        (ids, IdxCa::from_vec("".into(), first))
+        let null_id = first.len() as IdxSize;
+        for row in nulls {
+            ids[row] = null_id;
+        }
+        (
+            IdxCa::from_vec("".into(), ids),
+            IdxCa::from_vec("".into(), first),
+        )
     }
     let len = column.len();
     match column.dtype() {
