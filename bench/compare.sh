@@ -11,7 +11,9 @@
 #         without a downloadable extension, so they are left out of both);
 #       - cex run over all four sources, for the record;
 #     and prints seconds, peak memory and the ratio, then checks the cex lake against the
-#     generator's expected counts (bench/reconcile.py).
+#     generator's expected counts (bench/reconcile.py). The machine's speed drifts by 10-20%
+#     from one minute to the next, so cex and DuckDB are run RUNS times each (default 3),
+#     alternating which goes first, and the ratio is given per pair and of the medians.
 #
 #   bench/compare.sh monthly [10m ...]    (default: 10m)
 #     Builds a three-year lake without March 2025 (bench/split_month.py takes that month out of
@@ -120,17 +122,37 @@ setup() { # size -> generated exports in $work/sample_data, pipelines in $work/p
   "$cex" generate --out "$work/sample_data" --calls "$(calls_of "$1")" 2>/dev/null
 }
 
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 if [ $mode = compare ]; then
+  runs=${RUNS:-3}
   printf '%-6s %-44s %9s %9s %6s\n' "calls" "tool" "seconds" "peak MB" "load"
   for size in "${sizes[@]}"; do
     setup "$size"
     csv=(--source telephony,webforms,satisfaction)
-    read -r cs cm <<<"$(measure "$cex" run "$work/pipelines/sample.toml" "${csv[@]}" --fy 2023/24)"
-    printf '%-6s %-44s %9s %9s %6s\n' "$size" "cex run, 3 CSV sources (ingest+KPIs+equality)" "$cs" "$cm" "$(load)"
-    read -r ds dm <<<"$(measure python3 "$work/duck.py" "$work/sample_data" "$work/duck_lake")"
-    printf '%-6s %-44s %9s %9s %6s\n' "$size" "DuckDB, 3 CSV sources (ingest+4 queries)" "$ds" "$dm" "$(load)"
-    awk -v a="$cs" -v b="$ds" -v c="$cm" -v d="$dm" \
-      'BEGIN { printf "%-6s %-44s %9.2f %9.2f\n", "", "ratio cex / DuckDB", a / b, c / d }'
+    cex_run() {
+      rm -rf "$work/lake" "$work/out"
+      read -r cs cm <<<"$(measure "$cex" run "$work/pipelines/sample.toml" "${csv[@]}" --fy 2023/24)"
+      printf '%-6s %-44s %9s %9s %6s\n' "$size" "cex run, 3 CSV sources (ingest+KPIs+equality)" "$cs" "$cm" "$(load)"
+      echo "$cs $cm" >>"$work/cex.txt"
+    }
+    duck_run() {
+      rm -rf "$work/duck_lake" "$work/webforms_utf8"
+      read -r ds dm <<<"$(measure python3 "$work/duck.py" "$work/sample_data" "$work/duck_lake")"
+      printf '%-6s %-44s %9s %9s %6s\n' "$size" "DuckDB, 3 CSV sources (ingest+4 queries)" "$ds" "$dm" "$(load)"
+      echo "$ds $dm" >>"$work/duck.txt"
+    }
+    rm -f "$work/cex.txt" "$work/duck.txt"
+    for ((i = 1; i <= runs; i++)); do
+      if ((i % 2)); then cex_run; duck_run; else duck_run; cex_run; fi
+    done
+    paste -d' ' "$work/cex.txt" "$work/duck.txt" |
+      awk -v size="$size" '{ r = $1 / $3; s = s sprintf("%s%.2f", NR > 1 ? ", " : "", r) }
+        END { printf "%-6s %-44s %s\n", size, "ratio cex / DuckDB, run by run", s }'
+    cs=$(awk '{ print $1 }' "$work/cex.txt" | median); ds=$(awk '{ print $1 }' "$work/duck.txt" | median)
+    cm=$(awk '{ print $2 }' "$work/cex.txt" | median); dm=$(awk '{ print $2 }' "$work/duck.txt" | median)
+    awk -v size="$size" -v a="$cs" -v b="$ds" -v c="$cm" -v d="$dm" -v n="$runs" \
+      'BEGIN { printf "%-6s %-44s %9.2f %9.2f\n", size, "ratio of medians over " n " runs (time, memory)", a / b, c / d }'
     rm -rf "$work/lake" "$work/out" "$work/duck_lake" "$work/webforms_utf8"
     read -r as am <<<"$(measure "$cex" run "$work/pipelines/sample.toml" --fy 2023/24)"
     printf '%-6s %-44s %9s %9s %6s\n' "$size" "cex run, all 4 sources" "$as" "$am" "$(load)"
