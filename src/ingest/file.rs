@@ -20,6 +20,7 @@ use super::report::{FileReport, FileStatus};
 use super::{collect_with, data_err, manifest_path, Context, IngestError};
 use crate::config::{Pipeline, SourceDef, SourceKind};
 use crate::lake::manifest::FileRecord;
+use crate::lake::parquet::LakeWriter;
 use crate::lake::partition_rel;
 use crate::model::col as c;
 use crate::sources::map::{
@@ -134,12 +135,10 @@ struct PartOut {
     rel: String,
     path: PathBuf,
     file: File,
-    writer: Option<ParquetBatched>,
+    writer: Option<LakeWriter>,
     pending: Vec<DataFrame>,
     pending_rows: usize,
 }
-
-type ParquetBatched = polars::io::parquet::write::BatchedWriter<File>;
 
 /// The state of one file being ingested.
 struct FileIngest<'a> {
@@ -429,16 +428,12 @@ impl<'a> FileIngest<'a> {
         df.rechunk_mut_par();
         if out.writer.is_none() {
             let file = out.file.try_clone().map_err(|e| data_err(&out.path, e))?;
-            let writer = ParquetWriter::new(file)
-                .with_compression(ParquetCompression::Zstd(None))
-                .with_statistics(StatisticsOptions::full())
-                .set_parallel(true)
-                .batched(df.schema())
-                .map_err(err)?;
+            // Record keys are unique by design: no dictionary is tried for them.
+            let writer = LakeWriter::new(file, df.schema(), &[c::RECORD_KEY]).map_err(err)?;
             out.writer = Some(writer);
         }
         if let Some(w) = out.writer.as_mut() {
-            w.write_batch(&df).map_err(err)?;
+            w.write(&df).map_err(err)?;
         }
         Ok(())
     }
@@ -453,7 +448,7 @@ impl<'a> FileIngest<'a> {
             let mut done: Vec<((i32, i8), PartOut)> = self.parts.drain().collect();
             done.sort_by_key(|(k, _)| *k);
             for ((year, month), out) in done {
-                if let Some(w) = &out.writer {
+                if let Some(w) = out.writer {
                     w.finish().map_err(|e| data_err(&out.path, e))?;
                 }
                 out.file.sync_all().map_err(|e| data_err(&out.path, e))?;

@@ -1,11 +1,13 @@
 //! The Parquet lake: its folder layout, the lock that keeps two runs apart, and reading tables back.
-//! Writes go only through `txn` (atomic commits); the record of ingested files is `manifest`.
+//! Writes go only through `txn` (atomic commits), lake Parquet files through `parquet`; the record
+//! of ingested files is `manifest`.
 //!
 //! Layout (plain folders, readable by any Parquet reader):
 //! `<lake>/<table>/<source>/<yyyy>/<mm>/part-<file id>.parquet`, `<lake>/manifest.parquet`,
 //! `<lake>/rejects/<source>/<file id>.csv` (owner-only), `<lake>/_txn/` (staging, never read).
 
 pub mod manifest;
+pub mod parquet;
 pub mod txn;
 
 use std::fs;
