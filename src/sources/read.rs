@@ -307,16 +307,26 @@ impl Chunks {
         if self.eof && self.carry.is_empty() {
             return Ok(None);
         }
-        let mut buf = std::mem::take(&mut self.carry);
+        // Every piece after the first starts with the header line. UTF-8 text is read in right
+        // after it rather than copied behind it later (Windows-1252 text gets it when decoded).
+        let prefix: &[u8] = if self.first || self.windows_1252 {
+            &[]
+        } else {
+            &self.header
+        };
+        let base = prefix.len();
+        let step = PIECE.min(self.target.max(64 << 10));
+        let mut buf = Vec::with_capacity(base + self.carry.len().max(self.target) + step);
+        buf.extend_from_slice(prefix);
+        buf.append(&mut self.carry);
+        let target = base + self.target;
         // Quote parity up to `scanned`, and where the piece ends once a boundary is found.
-        let (mut scanned, mut odd) = (0usize, false);
+        let (mut scanned, mut odd) = (base, false);
         let mut end = None;
         loop {
-            while buf.len() < scanned.max(self.target) + 1 && !self.eof {
-                let start = buf.len();
-                buf.resize(start + PIECE.min(self.target.max(64 << 10)), 0);
-                let n = self.file.read(&mut buf[start..])?;
-                buf.truncate(start + n);
+            while buf.len() < scanned.max(target) + 1 && !self.eof {
+                // Into the spare capacity: nothing is zeroed first.
+                let n = (&mut self.file).take(step as u64).read_to_end(&mut buf)?;
                 self.eof = n == 0;
             }
             if self.first && self.skip_bom && buf.starts_with(b"\xEF\xBB\xBF") {
@@ -325,7 +335,7 @@ impl Chunks {
             }
             // Up to the target, only the parity matters; after it, the first line end outside
             // quotes is the boundary.
-            let upto = self.target.min(buf.len());
+            let upto = target.min(buf.len());
             if scanned < upto {
                 odd ^= buf[scanned..upto].iter().filter(|b| **b == b'"').count() % 2 == 1;
                 scanned = upto;
@@ -348,19 +358,16 @@ impl Chunks {
         let end = end.unwrap_or(buf.len());
         self.carry = buf.split_off(end);
         let text = if self.windows_1252 {
-            decode_1252(&buf)?
+            let header: &[u8] = if self.first { &[] } else { &self.header };
+            decode_1252(header, &buf)?
         } else {
             buf
         };
         if self.first {
             self.first = false;
             self.header = header_line(&text);
-            return Ok(Some(text));
         }
-        let mut piece = Vec::with_capacity(self.header.len() + text.len());
-        piece.extend_from_slice(&self.header);
-        piece.extend_from_slice(&text);
-        Ok(Some(piece))
+        Ok(Some(text))
     }
 
     /// A piece as a raw frame whose row numbers start at `first_row`.
@@ -402,10 +409,12 @@ fn header_line(text: &[u8]) -> Vec<u8> {
     line
 }
 
-/// Windows-1252 bytes as UTF-8.
-fn decode_1252(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+/// Windows-1252 bytes as UTF-8, after `prefix` (UTF-8 already).
+fn decode_1252(prefix: &[u8], bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let high = bytes.iter().filter(|b| **b >= 0x80).count();
-    let mut text = String::with_capacity(bytes.len() + 2 * high);
+    let prefix = std::str::from_utf8(prefix).map_err(std::io::Error::other)?;
+    let mut text = String::with_capacity(prefix.len() + bytes.len() + 2 * high);
+    text.push_str(prefix);
     let mut decoder = encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling();
     let mut rest = bytes;
     loop {
@@ -454,7 +463,7 @@ fn decode(
             Err(_) => {}
         }
     }
-    let text = decode_1252(&bytes).map_err(|e| SourceError::Encoding {
+    let text = decode_1252(&[], &bytes).map_err(|e| SourceError::Encoding {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
