@@ -57,6 +57,15 @@ pub(super) fn ingest_file(
         checks,
     } = first;
     let mut state = FileIngest::new(ctx, source, raw, checks, seen);
+    // The file's keys are all held at once: sized once for the whole file (estimated from the
+    // first piece) rather than grown by doubling, each doubling a copy.
+    if chunks.is_some() {
+        // (A piece is at least the target size, so this over-counts only when the target is
+        // shorter than a row: a row is taken to be 16 bytes at least.)
+        let pieces = raw.size as f64 / ctx.options.chunk_bytes.max(1) as f64;
+        let estimate = (first.height() as f64 * pieces.max(1.0)).min(raw.size as f64 / 16.0);
+        state.file_keys.reserve(estimate as usize);
+    }
     match chunks {
         None => state.add(first)?,
         Some(chunks) => pieces(
