@@ -1,12 +1,13 @@
 //! Writes one Parquet file of the lake a row group at a time, with polars' own Parquet encoder.
 //! The one thing done differently from polars' writer is how a text column's dictionary is found.
-//! polars estimates each text column's cardinality and then builds the dictionary by hashing every
-//! string; at ten million rows that was about a tenth of ingest's time. Here it is found from the
-//! 16-byte string views instead: a string of up to 12 bytes sits inside its view, and the mapped
-//! columns of ingest gather longer values from their distinct values (see
-//! `sources::parse::per_distinct`), so equal values share a view and one integer hash per row
-//! finds them. A column with too many distinct views goes the usual way. The files are the same
-//! as polars writes: same types, same encodings, readable by any Parquet reader.
+//! polars estimates each text column's cardinality (hashing every string) and then builds the
+//! dictionary (hashing every string again); at ten million rows that was about a tenth of
+//! ingest's time. Here it is one pass: by the 16-byte string views where few are distinct (a
+//! string of up to 12 bytes sits inside its view, and ingest's mapped columns gather longer
+//! values from their distinct values, see `sources::parse::per_distinct`, so equal values share a
+//! view), else by the text. A column with too many distinct values goes polars' way, and record
+//! keys are written plain at once. The files are the same as polars writes: same types, same
+//! encodings, readable by any Parquet reader.
 
 use std::fs::File;
 
@@ -107,7 +108,7 @@ fn column_pages(
     let text = array.as_any().downcast_ref::<Utf8ViewArray>();
     let encoded = match text {
         Some(_) if unique => array_to_columns(array, field.clone(), options, &[Encoding::Plain])?,
-        Some(text) => match view_dictionary(text)? {
+        Some(text) => match text_dictionary(text)? {
             Some(dict) => array_to_columns(dict.boxed(), field.clone(), options, encodings)?,
             None => array_to_columns(array, field.clone(), options, encodings)?,
         },
@@ -132,7 +133,7 @@ const PROBE_ROWS: usize = 2048;
 /// The column as a dictionary array, or `None` when it has too many distinct values for a
 /// dictionary to pay (then polars' own estimate decides, as for any column). Distinct values are
 /// found by view where few views are distinct (short strings, or gathered ones), else by text.
-fn view_dictionary(text: &Utf8ViewArray) -> PolarsResult<Option<DictionaryArray<u32>>> {
+fn text_dictionary(text: &Utf8ViewArray) -> PolarsResult<Option<DictionaryArray<u32>>> {
     let views = text.views();
     let by_view = distinct_rows(text, |row| views[row].as_u128());
     let (mut keys, first_rows) = match by_view {
@@ -268,21 +269,21 @@ mod tests {
         let built = StringChunked::from_iter_values("b".into(), (0..100).map(|_| long));
         let built = built.rechunk();
         let arrays: Vec<&Utf8ViewArray> = built.downcast_iter().collect();
-        let dict = view_dictionary(arrays[0])?
+        let dict = text_dictionary(arrays[0])?
             .ok_or_else(|| polars_err!(ComputeError: "no dictionary"))?;
         assert_eq!(dict.values().len(), 1);
         // All different: none.
         let keys = StringChunked::from_iter_values("k".into(), (0..100).map(|i| format!("{i}")));
         let keys = keys.rechunk();
         let arrays: Vec<&Utf8ViewArray> = keys.downcast_iter().collect();
-        assert!(view_dictionary(arrays[0])?.is_none());
+        assert!(text_dictionary(arrays[0])?.is_none());
         // The same long string twice among the distinct values, gathered: one entry for it.
         let distinct = StringChunked::from_iter_values("d".into(), [long, long, "web"].into_iter());
         let idx = IdxCa::from_vec("".into(), (0..400).map(|i| i % 3).collect());
         let gathered = distinct.take(&idx)?;
         let gathered = gathered.rechunk();
         let arrays: Vec<&Utf8ViewArray> = gathered.downcast_iter().collect();
-        let dict = view_dictionary(arrays[0])?
+        let dict = text_dictionary(arrays[0])?
             .ok_or_else(|| polars_err!(ComputeError: "no dictionary"))?;
         assert_eq!(dict.values().len(), 2);
         let keys: Vec<u32> = dict.keys().values().iter().copied().collect();
