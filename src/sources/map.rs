@@ -508,17 +508,27 @@ fn time_columns(ts: Expr, wall: Option<Expr>, layers: &mut Layers) -> Vec<Expr> 
         4,
         per_distinct(date.clone(), |d| d.dt().month(), DataType::Int8),
     );
-    let fy_start = when(month.clone().lt(lit(4i8)))
-        .then(year.clone() - lit(1i32))
-        .otherwise(year.clone());
-    // Labels for every plausible year, looked up rather than formatted row by row.
-    let starts: Vec<i32> = (1900..2200).collect();
-    let labels: Vec<String> = starts.iter().map(|y| financial_year_label(*y)).collect();
-    let label = fy_start.replace_strict(
-        lit(Series::new("start".into(), starts)),
-        lit(Series::new("label".into(), labels)),
-        Some(lit(NULL).cast(DataType::String)),
-        Some(DataType::String),
+    // Labels for every plausible year, looked up for each distinct day rather than each row.
+    let label = layers.stash(
+        4,
+        per_distinct(
+            date.clone(),
+            |d| {
+                let (year, month) = (d.clone().dt().year(), d.dt().month());
+                let fy_start = when(month.lt(lit(4i8)))
+                    .then(year.clone() - lit(1i32))
+                    .otherwise(year);
+                let starts: Vec<i32> = (1900..2200).collect();
+                let labels: Vec<String> = starts.iter().map(|y| financial_year_label(*y)).collect();
+                fy_start.replace_strict(
+                    lit(Series::new("start".into(), starts)),
+                    lit(Series::new("label".into(), labels)),
+                    Some(lit(NULL).cast(DataType::String)),
+                    Some(DataType::String),
+                )
+            },
+            DataType::String,
+        ),
     );
     vec![
         ts.alias(c::TIMESTAMP),
