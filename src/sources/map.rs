@@ -194,9 +194,9 @@ struct Check {
 }
 
 /// The plan is built in layers so that each parse runs once however often its result is used:
-/// raw text is cleaned (layer 0), parsed or mapped value by value (1), turned into wall-clock time (2),
-/// checked and dated (3), and given its year and month (4); the canonical columns and the first
-/// failing check are then selected from those columns.
+/// raw text is cleaned (layer 0), parsed or mapped value by value (1), turned into wall-clock time
+/// (2), checked and dated (3), and given its year, month and financial year (4); the canonical
+/// columns and the first failing check are then selected from those columns.
 struct Layers {
     layers: [Vec<Expr>; 5],
     cleaned: std::collections::HashMap<String, Expr>,
@@ -498,38 +498,43 @@ fn time_columns(ts: Expr, wall: Option<Expr>, layers: &mut Layers) -> Vec<Expr> 
                 .replace_time_zone(None, lit("raise"), NonExistent::Raise),
         )
     });
-    // A file covers a few hundred days at most: year and month are worked out per distinct day.
+    // A file covers a few hundred days at most: year, month and financial year are worked out
+    // together, once per distinct day.
     let date = layers.stash(3, wall.dt().date());
-    let year = layers.stash(
-        4,
-        per_distinct(date.clone(), |d| d.dt().year(), DataType::Int32),
-    );
-    let month = layers.stash(
-        4,
-        per_distinct(date.clone(), |d| d.dt().month(), DataType::Int8),
-    );
-    // Labels for every plausible year, looked up for each distinct day rather than each row.
-    let label = layers.stash(
+    let calendar = DataType::Struct(vec![
+        Field::new("year".into(), DataType::Int32),
+        Field::new("month".into(), DataType::Int8),
+        Field::new("label".into(), DataType::String),
+    ]);
+    let day = layers.stash(
         4,
         per_distinct(
             date.clone(),
             |d| {
                 let (year, month) = (d.clone().dt().year(), d.dt().month());
-                let fy_start = when(month.lt(lit(4i8)))
+                let fy_start = when(month.clone().lt(lit(4i8)))
                     .then(year.clone() - lit(1i32))
-                    .otherwise(year);
+                    .otherwise(year.clone());
+                // Labels for every plausible year, looked up rather than formatted.
                 let starts: Vec<i32> = (1900..2200).collect();
                 let labels: Vec<String> = starts.iter().map(|y| financial_year_label(*y)).collect();
-                fy_start.replace_strict(
+                let label = fy_start.replace_strict(
                     lit(Series::new("start".into(), starts)),
                     lit(Series::new("label".into(), labels)),
                     Some(lit(NULL).cast(DataType::String)),
                     Some(DataType::String),
-                )
+                );
+                as_struct(vec![
+                    year.alias("year"),
+                    month.alias("month"),
+                    label.alias("label"),
+                ])
             },
-            DataType::String,
+            calendar,
         ),
     );
+    let field = |name: &str| day.clone().struct_().field_by_name(name);
+    let (year, month, label) = (field("year"), field("month"), field("label"));
     vec![
         ts.alias(c::TIMESTAMP),
         date.alias(c::DATE),
