@@ -125,8 +125,8 @@ setup() { # size -> generated exports in $work/sample_data, pipelines in $work/p
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+runs=${RUNS:-3}
 if [ $mode = compare ]; then
-  runs=${RUNS:-3}
   printf '%-6s %-44s %9s %9s %6s\n' "calls" "tool" "seconds" "peak MB" "load"
   for size in "${sizes[@]}"; do
     setup "$size"
@@ -170,7 +170,7 @@ else
     # Each run starts from the same lake (without March), so each ingests the new month.
     mv "$work/lake" "$work/lake_before"
     rm -f "$work/monthly.txt"
-    for ((i = 1; i <= ${RUNS:-3}; i++)); do
+    for ((i = 1; i <= runs; i++)); do
       rm -rf "$work/lake" "$work/out"
       cp -r "$work/lake_before" "$work/lake"
       read -r ms mm <<<"$(measure "$cex" run "$work/pipelines/sample.toml" --period 2025-03)"
@@ -183,7 +183,7 @@ print("       stages: " + ", ".join(f"{s['stage']} {s['seconds']:.1f} s" for s i
       + f"; {run['ingest']['rows_read']} new rows in {run['ingest']['files']} files")
 PY
     done
-    printf '%-6s %-40s %9s\n' "$size" "median of ${RUNS:-3} monthly runs" "$(median <"$work/monthly.txt")"
+    printf '%-6s %-40s %9s\n' "$size" "median of $runs monthly runs" "$(median <"$work/monthly.txt")"
     rm -rf "$work/lake_before"
   done
 fi
