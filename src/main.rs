@@ -17,5 +17,5 @@ fn main() {
             exit_codes::for_error(&err)
         }
     };
-    std::process::exit(code);
+    std::process::exit(code.code());
 }

@@ -6,11 +6,11 @@ use anyhow::Context;
 use super::EqualityArgs;
 use crate::config::Pipeline;
 use crate::equality::{compute, Filter};
-use crate::exit_codes;
+use crate::exit_codes::ExitCode;
 use crate::lake::Lake;
 use crate::output::publish::Staging;
 
-pub fn run(args: &EqualityArgs) -> anyhow::Result<i32> {
+pub fn run(args: &EqualityArgs) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::load(&args.pipeline)?;
     let by = (!args.by.is_empty()).then(|| vec![args.by.clone()]);
     let filter = Filter {
@@ -21,11 +21,12 @@ pub fn run(args: &EqualityArgs) -> anyhow::Result<i32> {
         &pipeline,
         args.period.as_deref(),
         args.fy.as_deref(),
+        args.lake_version,
         by,
         &filter,
         !args.unsuppressed,
     )?;
-    Ok(exit_codes::OK)
+    Ok(ExitCode::Ok)
 }
 
 /// The equality stage of a run: writes `<output>/equality/<period>/` (or, unsuppressed,
@@ -34,11 +35,12 @@ pub(super) fn equality_stage(
     pipeline: &Pipeline,
     period: Option<&str>,
     fy: Option<&str>,
+    lake_version: Option<i64>,
     by: Option<Vec<Vec<String>>>,
     filter: &Filter,
     publish: bool,
 ) -> anyhow::Result<()> {
-    let lake = Lake::open(&pipeline.lake_dir)?;
+    let lake = Lake::open_at(&pipeline.lake_dir, lake_version)?;
     let period = super::kpi::resolve_period(&lake, period, fy)?;
     let breakdowns = by.unwrap_or_else(|| pipeline.equality.breakdowns.clone());
     let tables = compute(pipeline, &lake, period, &breakdowns, filter, publish)?;

@@ -1,10 +1,10 @@
 //! `cex generate`: writes the sample exports (or benchmark-sized ones).
 
 use super::GenerateArgs;
-use crate::exit_codes;
+use crate::exit_codes::ExitCode;
 use crate::generate::{generate, GenerateOptions};
 
-pub fn run(args: &GenerateArgs) -> anyhow::Result<i32> {
+pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     let summary = generate(&GenerateOptions {
         out_dir: args.out.clone(),
         seed: args.seed,
@@ -19,5 +19,5 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<i32> {
         bytes as f64 / 1e6,
         args.out.display()
     ));
-    Ok(exit_codes::OK)
+    Ok(ExitCode::Ok)
 }

@@ -4,15 +4,15 @@ use anyhow::Context;
 
 use super::PipelineArgs;
 use crate::config::Pipeline;
-use crate::exit_codes;
+use crate::exit_codes::ExitCode;
 use crate::ingest::{ingest, FileStatus, IngestOptions, IngestReport};
 
-pub fn run(args: &PipelineArgs) -> anyhow::Result<i32> {
+pub fn run(args: &PipelineArgs) -> anyhow::Result<ExitCode> {
     ingest_stage(args).map(|(code, _)| code)
 }
 
 /// The ingest stage of a run: the exit code it deserves and its report.
-pub(super) fn ingest_stage(args: &PipelineArgs) -> anyhow::Result<(i32, IngestReport)> {
+pub(super) fn ingest_stage(args: &PipelineArgs) -> anyhow::Result<(ExitCode, IngestReport)> {
     let pipeline = super::load_pipeline(&args.pipeline, &args.sources)?;
     let report = ingest(&pipeline, IngestOptions::default())
         .with_context(|| format!("ingest for pipeline {}", args.pipeline.display()))?;
@@ -27,7 +27,7 @@ pub(super) fn print_and_code(
     pipeline: &Pipeline,
     report: &IngestReport,
     deny_warnings: bool,
-) -> i32 {
+) -> ExitCode {
     print!("{}", report.render("accepted"));
     let (read, accepted, rejected, duplicates) = report.totals();
     if report.committed {
@@ -55,10 +55,10 @@ pub(super) fn print_and_code(
             "quality gate failed for {} file(s); nothing was written to the lake (see above; `cex validate` lists every reason)",
             report.gate_failures.len()
         ));
-        return exit_codes::QUALITY_GATE;
+        return ExitCode::QualityGate;
     }
     if deny_warnings && !report.warnings.is_empty() {
-        return exit_codes::WARNINGS;
+        return ExitCode::Warnings;
     }
-    exit_codes::OK
+    ExitCode::Ok
 }

@@ -5,22 +5,27 @@ use anyhow::Context;
 
 use super::KpiArgs;
 use crate::config::Pipeline;
-use crate::exit_codes;
+use crate::exit_codes::ExitCode;
 use crate::kpi::period::Period;
 use crate::kpi::{compute, latest_month, KpiRun};
 use crate::lake::Lake;
 use crate::output::publish::Staging;
 
-pub fn run(args: &KpiArgs) -> anyhow::Result<i32> {
+pub fn run(args: &KpiArgs) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::load(&args.pipeline)?;
-    let run = kpi_stage(&pipeline, args.period.as_deref(), args.fy.as_deref())?;
+    let run = kpi_stage(
+        &pipeline,
+        args.period.as_deref(),
+        args.fy.as_deref(),
+        args.lake_version,
+    )?;
     for w in &run.warnings {
         crate::log::warn(w);
     }
     Ok(if args.deny_warnings && !run.warnings.is_empty() {
-        exit_codes::WARNINGS
+        ExitCode::Warnings
     } else {
-        exit_codes::OK
+        ExitCode::Ok
     })
 }
 
@@ -30,8 +35,9 @@ pub(super) fn kpi_stage(
     pipeline: &Pipeline,
     period: Option<&str>,
     fy: Option<&str>,
+    lake_version: Option<i64>,
 ) -> anyhow::Result<KpiRun> {
-    let lake = Lake::open(&pipeline.lake_dir)?;
+    let lake = Lake::open_at(&pipeline.lake_dir, lake_version)?;
     let period = resolve_period(&lake, period, fy)?;
     let run = compute(pipeline, &lake, period)?;
     let destination = pipeline.output_dir.join(period_folder(period));
@@ -63,10 +69,18 @@ pub(super) fn resolve_period(
     Ok(match (period, fy) {
         (Some(p), _) => Period::parse(p)
             .filter(|p| matches!(p, Period::Month { .. }))
-            .with_context(|| format!("--period {p}: give a month as YYYY-MM, e.g. 2024-03"))?,
+            .ok_or_else(|| super::CliError::BadArgument {
+                flag: "--period",
+                value: p.to_string(),
+                fix: "give a month as YYYY-MM, e.g. 2024-03",
+            })?,
         (None, Some(f)) => Period::parse(f)
             .filter(|p| matches!(p, Period::FinancialYear(_)))
-            .with_context(|| format!("--fy {f}: give a financial year as YYYY/YY, e.g. 2023/24"))?,
+            .ok_or_else(|| super::CliError::BadArgument {
+                flag: "--fy",
+                value: f.to_string(),
+                fix: "give a financial year as YYYY/YY, e.g. 2023/24",
+            })?,
         (None, None) => latest_month(lake, london_today())?,
     })
 }

@@ -5,6 +5,7 @@ mod equality;
 mod generate;
 mod ingest;
 mod kpi;
+mod lake;
 mod report;
 mod run;
 mod validate;
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::exit_codes;
+use crate::exit_codes::ExitCode;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -22,7 +23,7 @@ use crate::exit_codes;
     about = "Turns contact-centre, face-to-face, web-form and satisfaction exports into channel-shift, \
              contact-centre, satisfaction and equality figures.",
     long_about = None,
-    after_help = exit_codes::HELP,
+    after_help = crate::exit_codes::HELP,
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -49,6 +50,24 @@ pub enum Command {
     Report(ReportArgs),
     /// Write realistic sample exports (seeded, reproducible), small or benchmark-sized.
     Generate(GenerateArgs),
+    /// Look after the lake itself (e.g. upgrade a lake written by an older cex).
+    Lake(LakeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LakeArgs {
+    #[command(subcommand)]
+    pub command: LakeCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LakeCommand {
+    /// Convert a lake of the layout before Delta tables into Delta tables, in place, without
+    /// reading the exports again (ingest and run do this first by themselves).
+    Upgrade {
+        /// The pipeline file whose lake to upgrade.
+        pipeline: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -123,6 +142,11 @@ pub struct RunArgs {
     /// Stages to leave out, e.g. --skip ingest to recompute the figures from the lake as it is.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub skip: Vec<Stage>,
+    /// Read the lake as it was at this version (the report's data-quality section and
+    /// last-run.json name the version behind each publication); default: the lake as it is now.
+    /// Needs --skip ingest.
+    #[arg(long, value_name = "N")]
+    pub lake_version: Option<i64>,
 }
 
 /// The stages of `cex run`, in order.
@@ -145,12 +169,20 @@ pub struct ReportArgs {
     /// A whole financial year (YYYY/YY).
     #[arg(long)]
     pub fy: Option<String>,
+    /// Read the lake as it was at this version (the report's data-quality section and
+    /// last-run.json name the version behind each publication); default: the lake as it is now.
+    #[arg(long, value_name = "N")]
+    pub lake_version: Option<i64>,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct KpiArgs {
     /// The pipeline file.
     pub pipeline: PathBuf,
+    /// Read the lake as it was at this version (the report's data-quality section and
+    /// last-run.json name the version behind each publication); default: the lake as it is now.
+    #[arg(long, value_name = "N")]
+    pub lake_version: Option<i64>,
     /// Report on a month (YYYY-MM) and its financial year to date; default: the last complete
     /// month in the lake.
     #[arg(long, conflicts_with = "fy")]
@@ -167,6 +199,10 @@ pub struct KpiArgs {
 pub struct EqualityArgs {
     /// The pipeline file.
     pub pipeline: PathBuf,
+    /// Read the lake as it was at this version (the report's data-quality section and
+    /// last-run.json name the version behind each publication); default: the lake as it is now.
+    #[arg(long, value_name = "N")]
+    pub lake_version: Option<i64>,
     /// A month (YYYY-MM): its financial year to date; default: the last complete month in the lake.
     #[arg(long, conflicts_with = "fy")]
     pub period: Option<String>,
@@ -204,8 +240,21 @@ pub struct GenerateArgs {
     pub no_defects: bool,
 }
 
+/// A command-line value that cannot be used, or nothing to work on for the command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{flag} {value}: {fix}")]
+    BadArgument {
+        flag: &'static str,
+        value: String,
+        fix: &'static str,
+    },
+    #[error("{}: {what}", path.display())]
+    NothingPublished { path: PathBuf, what: String },
+}
+
 /// Runs a parsed command line; returns the exit code for a finished run.
-pub fn run(cli: Cli) -> anyhow::Result<i32> {
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Ingest(args) => ingest::run(&args),
@@ -214,5 +263,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Equality(args) => equality::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Lake(args) => lake::run(&args),
     }
 }

@@ -10,27 +10,30 @@ use super::ReportArgs;
 use crate::charts::specs::Tables;
 use crate::charts::{self, ChartEntry};
 use crate::config::Pipeline;
-use crate::exit_codes;
+use crate::exit_codes::ExitCode;
 use crate::kpi::period::Period;
 use crate::lake::Lake;
 use crate::output::publish::Staging;
 use crate::output::TableEntry;
 use crate::report::{content, html, markdown, Svgs};
 
-pub fn run(args: &ReportArgs) -> anyhow::Result<i32> {
+pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::load(&args.pipeline)?;
-    let lake = Lake::open(&pipeline.lake_dir)?;
+    let lake = Lake::open_at(&pipeline.lake_dir, args.lake_version)?;
     let period = super::kpi::resolve_period(&lake, args.period.as_deref(), args.fy.as_deref())?;
     let Some(tables) = Published::read(&pipeline, period)? else {
-        anyhow::bail!(
-            "{}: no KPI tables for {}: run `cex kpi` (or `cex run`) for this period first",
-            kpi_folder(&pipeline, period).display(),
-            period.describe()
-        );
+        return Err(super::CliError::NothingPublished {
+            path: kpi_folder(&pipeline, period),
+            what: format!(
+                "no KPI tables for {}: run `cex kpi` (or `cex run`) for this period first",
+                period.describe()
+            ),
+        }
+        .into());
     };
     charts_stage(&pipeline, &tables)?;
     report_stage(&pipeline, period, &tables)?;
-    Ok(exit_codes::OK)
+    Ok(ExitCode::Ok)
 }
 
 /// Where a period's KPI tables (and its charts and report) are published.

@@ -1,52 +1,125 @@
 //! `cex run <pipeline>`: every stage in order: ingest, KPIs, equality, charts, report, each
-//! skippable with `--skip`; leaves `<output>/last-run.json` with stage timings, counts and
-//! warnings for whoever watches the job.
+//! skippable with `--skip`; leaves `<output>/last-run.json` with the outcome (status, exit code,
+//! the error if it failed), stage timings, counts, warnings and the lake version, for every run,
+//! failed ones included, for whoever watches the job.
 
 use std::time::Instant;
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{RunArgs, Stage};
-use crate::exit_codes;
+use crate::exit_codes::{self, ExitCode};
 
-pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
+/// What `last-run.json` says about a run.
+#[derive(Debug, Default, Serialize)]
+struct RunSummary {
+    pipeline: Option<String>,
+    /// `ok`, `warnings` or `failed`.
+    status: &'static str,
+    exit_code: i32,
+    /// The error that stopped a failed run, on one line.
+    error: Option<String>,
+    period: Value,
+    /// The lake version the published figures were read from (what --lake-version reproduces).
+    lake_version: Value,
+    finished_at: String,
+    stages: Vec<Value>,
+    ingest: Value,
+    warnings: Vec<String>,
+}
+
+/// Longest error text kept in `last-run.json`.
+const ERROR_CHARS: usize = 300;
+
+pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let mut summary = RunSummary::default();
+    let outcome = run_stages(args, &mut summary);
+    let code = match &outcome {
+        Ok(code) => *code,
+        Err(e) => exit_codes::for_error(e),
+    };
+    summary.exit_code = code.code();
+    summary.status = match code {
+        ExitCode::Ok => "ok",
+        ExitCode::Warnings => "warnings",
+        _ => "failed",
+    };
+    if let Err(e) = &outcome {
+        summary.error = Some(format!("{e:#}").chars().take(ERROR_CHARS).collect());
+    }
+    summary.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // A pipeline file that cannot be read names no output folder: nothing to write then.
+    if let Ok(pipeline) = crate::config::Pipeline::load(&args.pipeline_args.pipeline) {
+        summary.pipeline = Some(pipeline.name.clone());
+        let written = write_summary(&pipeline.output_dir, &summary);
+        if outcome.is_ok() {
+            written?;
+        }
+    }
+    outcome
+}
+
+fn run_stages(args: &RunArgs, summary: &mut RunSummary) -> anyhow::Result<ExitCode> {
     let runs = |stage: Stage| !args.skip.contains(&stage);
-    let mut warnings: Vec<String> = Vec::new();
-    let mut stages: Vec<Value> = Vec::new();
-    let mut ingest_counts = Value::Null;
+    let RunSummary {
+        warnings,
+        stages,
+        ingest: ingest_counts,
+        lake_version,
+        period,
+        ..
+    } = summary;
     let mut warned = false;
+    if args.lake_version.is_some() && runs(Stage::Ingest) {
+        return Err(crate::config::ConfigError {
+            file: args.pipeline_args.pipeline.clone(),
+            problems: vec![crate::config::Problem {
+                key: "--lake-version".into(),
+                message: "reads the lake as it was, so nothing can be ingested into it: add --skip ingest".into(),
+            }],
+        }
+        .into());
+    }
     if runs(Stage::Ingest) {
         let started = Instant::now();
         let (code, report) = super::ingest::ingest_stage(&args.pipeline_args)?;
         let (read, accepted, rejected, duplicates) = report.totals();
-        ingest_counts = json!({
+        *ingest_counts = json!({
             "files": report.files.len(), "rows_read": read, "accepted": accepted,
             "rejected": rejected, "duplicates": duplicates, "committed": report.committed,
+            "lake_version": report.lake_version,
         });
+        *lake_version = json!(report.lake_version);
         warnings.extend(
             report
                 .warnings
                 .iter()
                 .map(|w| format!("{}: {}", w.file, w.message)),
         );
-        stages.push(json!({"stage": "ingest", "seconds": started.elapsed().as_secs_f64(), "exit_code": code}));
-        if code != exit_codes::OK && code != exit_codes::WARNINGS {
+        stages.push(json!({"stage": "ingest", "seconds": started.elapsed().as_secs_f64(), "exit_code": code.code()}));
+        if code != ExitCode::Ok && code != ExitCode::Warnings {
             return Ok(code);
         }
-        warned |= code == exit_codes::WARNINGS || !report.warnings.is_empty();
+        warned |= code == ExitCode::Warnings || !report.warnings.is_empty();
     }
     let pipeline = super::load_pipeline(&args.pipeline_args.pipeline, &[])?;
-    let mut period = Value::Null;
     let mut resolved = None;
     if runs(Stage::Kpi) {
         let started = Instant::now();
-        let kpis = super::kpi::kpi_stage(&pipeline, args.period.as_deref(), args.fy.as_deref())?;
+        let kpis = super::kpi::kpi_stage(
+            &pipeline,
+            args.period.as_deref(),
+            args.fy.as_deref(),
+            args.lake_version,
+        )?;
         for w in &kpis.warnings {
             crate::log::warn(w);
         }
         warned |= !kpis.warnings.is_empty();
         warnings.extend(kpis.warnings.iter().cloned());
-        period = json!(kpis.period.label());
+        *period = json!(kpis.period.label());
+        *lake_version = kpis.summary["lake_version"].clone();
         resolved = Some(kpis.period);
         stages.push(json!({"stage": "kpi", "seconds": started.elapsed().as_secs_f64(), "tables": kpis.tables.len()}));
     }
@@ -60,6 +133,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             &pipeline,
             args.period.as_deref(),
             args.fy.as_deref(),
+            args.lake_version,
             None,
             &crate::equality::Filter::default(),
             true,
@@ -72,7 +146,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         let at = match resolved {
             Some(period) => period,
             None => {
-                let lake = crate::lake::Lake::open(&pipeline.lake_dir)?;
+                let lake = crate::lake::Lake::open_at(&pipeline.lake_dir, args.lake_version)?;
                 super::kpi::resolve_period(&lake, args.period.as_deref(), args.fy.as_deref())?
             }
         };
@@ -98,24 +172,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    let summary = json!({
-        "pipeline": pipeline.name,
-        "period": period,
-        "finished_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "stages": stages,
-        "ingest": ingest_counts,
-        "warnings": warnings,
-    });
-    write_summary(&pipeline.output_dir, &summary)?;
     Ok(if args.pipeline_args.deny_warnings && warned {
-        exit_codes::WARNINGS
+        ExitCode::Warnings
     } else {
-        exit_codes::OK
+        ExitCode::Ok
     })
 }
 
 /// Replaces `<output>/last-run.json` in one rename, so a watcher never reads half of it.
-fn write_summary(output: &std::path::Path, summary: &Value) -> anyhow::Result<()> {
+fn write_summary(output: &std::path::Path, summary: &RunSummary) -> anyhow::Result<()> {
     use anyhow::Context;
     std::fs::create_dir_all(output)
         .with_context(|| format!("cannot create {}", output.display()))?;

@@ -1,10 +1,10 @@
 //! `cex validate <pipeline>`: the pipeline file and every export checked, nothing written.
 
 use super::ValidateArgs;
-use crate::exit_codes;
+use crate::exit_codes::ExitCode;
 use crate::ingest::{ingest, IngestOptions};
 
-pub fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
+pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     let pipeline = super::load_pipeline(&args.pipeline, &args.sources)?;
     println!(
         "{}: pipeline '{}' is valid ({} sources)",
@@ -21,8 +21,8 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
     )?;
     print!("{}", report.render("would add"));
     Ok(if report.gate_failures.is_empty() {
-        exit_codes::OK
+        ExitCode::Ok
     } else {
-        exit_codes::QUALITY_GATE
+        ExitCode::QualityGate
     })
 }

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
 use polars::prelude::*;
@@ -21,7 +21,6 @@ use super::{collect_with, data_err, manifest_path, Context, IngestError};
 use crate::config::{Pipeline, SourceDef, SourceKind};
 use crate::lake::manifest::FileRecord;
 use crate::lake::parquet::LakeWriter;
-use crate::lake::partition_rel;
 use crate::model::col as c;
 use crate::sources::map::{
     canonical, carried_columns, expand_intervals, raw_column, table_columns, RejectChecks,
@@ -139,9 +138,13 @@ fn pieces(
     })
 }
 
+/// A lake partition: organisation, year, month (the source is the file's).
+type PartKey = (String, i32, i8);
+
 /// The new rows of one partition on their way to its Parquet file.
 struct PartOut {
-    rel: String,
+    /// The schema of the frames written (set with the writer).
+    schema: Option<Schema>,
     path: PathBuf,
     file: File,
     writer: Option<LakeWriter>,
@@ -169,7 +172,7 @@ struct FileIngest<'a> {
     first_date: Option<i32>,
     last_date: Option<i32>,
     rejects: Option<(File, String)>,
-    parts: HashMap<(i32, i8), PartOut>,
+    parts: HashMap<PartKey, PartOut>,
 }
 
 impl<'a> FileIngest<'a> {
@@ -285,9 +288,8 @@ impl<'a> FileIngest<'a> {
             .include_header(first)
             .finish(&mut rows)
             .map_err(err)?;
-        if let Some((file, _)) = self.rejects.as_mut() {
-            file.write_all(&csv)
-                .map_err(|e| data_err(&self.raw.path, e))?;
+        if let Some((file, rel)) = self.rejects.as_mut() {
+            file.write_all(&csv).map_err(|e| write_err(Path::new(rel), e))?;
         }
         Ok(())
     }
@@ -350,13 +352,15 @@ impl<'a> FileIngest<'a> {
             .filter(&BooleanChunked::from_slice("fresh".into(), &fresh))
             .map_err(err)?;
         drop(accepted);
-        // A monthly export's rows are all one month: no need to split (and copy) them.
+        // A monthly export's rows are all one month (and one council, unless the export names
+        // councils in a column): no need to split (and copy) them.
         let one_month = years.min() == years.max() && months.min() == months.max();
-        let parts = if one_month {
+        let one_org = self.source.columns.organisation.is_none();
+        let parts = if one_month && one_org {
             vec![fresh]
         } else {
             let parts = fresh
-                .partition_by_stable([c::YEAR, c::MONTH], true)
+                .partition_by_stable([c::ORGANISATION, c::YEAR, c::MONTH], true)
                 .map_err(err)?;
             drop(fresh);
             parts
@@ -370,41 +374,44 @@ impl<'a> FileIngest<'a> {
             } else {
                 part
             };
-            let out = self.part_out(key)?;
+            let out = self.part_out(key.clone())?;
             out.pending_rows += part.height();
             out.pending.push(part);
             in_batch.push(key);
         }
         // Rows come roughly in time order: a month missing from this batch is probably done,
         // so its rows are written now rather than held.
-        let keys: Vec<(i32, i8)> = self.parts.keys().copied().collect();
+        let keys: Vec<PartKey> = self.parts.keys().cloned().collect();
         for key in keys {
             let full = self.parts.get(&key).is_some_and(|p| {
                 p.pending_rows >= ROW_GROUP || (p.pending_rows > 0 && !in_batch.contains(&key))
             });
             if full {
-                self.flush(key)?;
+                self.flush(&key)?;
             }
         }
         Ok(())
     }
 
-    fn part_out(&mut self, (year, month): (i32, i8)) -> Result<&mut PartOut, IngestError> {
-        if !self.parts.contains_key(&(year, month)) {
+    fn part_out(&mut self, key: PartKey) -> Result<&mut PartOut, IngestError> {
+        if !self.parts.contains_key(&key) {
+            let (organisation, year, month) = &key;
             let txn = self
                 .ctx
                 .txn
                 .ok_or_else(|| data_err(&self.raw.path, "nothing is written in a dry run"))?;
-            let rel = format!(
-                "{}/part-{}.parquet",
-                partition_rel(self.source.kind.table(), &self.source.name, year, month),
-                self.raw.file_id()
-            );
-            let (file, path) = txn.create(&rel, false)?;
+            let (file, path) = txn.create_part(
+                self.source.kind.table(),
+                organisation,
+                &self.source.name,
+                *year,
+                *month,
+                &self.raw.file_id(),
+            )?;
             self.parts.insert(
-                (year, month),
+                key.clone(),
                 PartOut {
-                    rel,
+                    schema: None,
                     path,
                     file,
                     writer: None,
@@ -414,15 +421,15 @@ impl<'a> FileIngest<'a> {
             );
         }
         self.parts
-            .get_mut(&(year, month))
+            .get_mut(&key)
             .ok_or_else(|| data_err(&self.raw.path, "partition output vanished"))
     }
 
     /// Writes a partition's pending rows as one row group.
-    fn flush(&mut self, key: (i32, i8)) -> Result<(), IngestError> {
+    fn flush(&mut self, key: &PartKey) -> Result<(), IngestError> {
         let path = self.raw.path.clone();
         let err = |e: PolarsError| data_err(&path, e);
-        let Some(out) = self.parts.get_mut(&key) else {
+        let Some(out) = self.parts.get_mut(key) else {
             return Ok(());
         };
         if out.pending.is_empty() {
@@ -436,37 +443,40 @@ impl<'a> FileIngest<'a> {
         }
         df.rechunk_mut_par();
         if out.writer.is_none() {
-            let file = out.file.try_clone().map_err(|e| data_err(&out.path, e))?;
+            let file = out.file.try_clone().map_err(|e| write_err(&out.path, e))?;
             // Record keys are unique by design: no dictionary is tried for them.
-            let writer = LakeWriter::new(file, df.schema(), &[c::RECORD_KEY]).map_err(err)?;
+            let writer = LakeWriter::new(file, df.schema(), &[c::RECORD_KEY])
+                .map_err(|e| write_err(&out.path, e))?;
+            out.schema = Some(df.schema().as_ref().clone());
             out.writer = Some(writer);
         }
         if let Some(w) = out.writer.as_mut() {
-            w.write(&df).map_err(err)?;
+            w.write(&df).map_err(|e| write_err(&out.path, e))?;
         }
         Ok(())
     }
 
     /// Writes what is pending, completes the staged files and reports the file.
     fn finish(mut self, shown: String) -> Result<(FileReport, FileRecord), IngestError> {
-        let keys: Vec<(i32, i8)> = self.parts.keys().copied().collect();
-        for key in keys {
+        let keys: Vec<PartKey> = self.parts.keys().cloned().collect();
+        for key in &keys {
             self.flush(key)?;
         }
         if let Some(txn) = self.ctx.txn {
-            let mut done: Vec<((i32, i8), PartOut)> = self.parts.drain().collect();
-            done.sort_by_key(|(k, _)| *k);
-            for ((year, month), out) in done {
+            let mut done: Vec<(PartKey, PartOut)> = self.parts.drain().collect();
+            done.sort_by(|(a, _), (b, _)| a.cmp(b));
+            for ((_, year, month), out) in done {
                 if let Some(w) = out.writer {
-                    w.finish().map_err(|e| data_err(&out.path, e))?;
+                    w.finish().map_err(|e| write_err(&out.path, e))?;
                 }
-                out.file.sync_all().map_err(|e| data_err(&out.path, e))?;
-                txn.staged(&out.rel);
+                out.file.sync_all().map_err(|e| write_err(&out.path, e))?;
+                if let Some(schema) = &out.schema {
+                    txn.part_done(&out.path, schema)?;
+                }
                 self.seen.add_staged(year, month, out.path);
             }
-            if let Some((file, rel)) = self.rejects.take() {
-                file.sync_all().map_err(|e| data_err(&self.raw.path, e))?;
-                txn.staged(&rel);
+            if let Some((file, _)) = self.rejects.take() {
+                file.sync_all().map_err(|e| write_err(&self.raw.path, e))?;
             }
         }
         self.seen.trim();
@@ -551,7 +561,20 @@ fn reject_rows(raw: &RawFile, rejected: DataFrame) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(select)
 }
 
-fn partition_key(part: &DataFrame) -> Result<(i32, i8), String> {
+/// A failure to write into the lake (a full disk, permissions): the machine's problem, not the
+/// export's, so it names the lake file and the OS reason and exits as an internal error.
+fn write_err(path: &Path, e: impl std::fmt::Display) -> IngestError {
+    IngestError::Lake(crate::lake::LakeError::Io {
+        path: path.to_path_buf(),
+        message: format!("cannot write: {}", crate::ingest::first_paragraph(&e.to_string())),
+    })
+}
+
+fn partition_key(part: &DataFrame) -> Result<PartKey, String> {
+    let organisation = part
+        .column(c::ORGANISATION)
+        .and_then(|c| c.str().map(|s| s.get(0).map(str::to_string)))
+        .map_err(|e| e.to_string())?;
     let year = part
         .column(c::YEAR)
         .and_then(|c| c.i32().map(|s| s.get(0)))
@@ -560,8 +583,9 @@ fn partition_key(part: &DataFrame) -> Result<(i32, i8), String> {
         .column(c::MONTH)
         .and_then(|c| c.i8().map(|s| s.get(0)))
         .map_err(|e| e.to_string())?;
-    match (year, month) {
-        (Some(y), Some(m)) => Ok((y, m)),
+    match (organisation, year, month) {
+        (Some(o), Some(y), Some(m)) => Ok((o, y, m)),
+        (None, ..) => Err("an accepted row has no organisation".into()),
         _ => Err("an accepted row has no date".into()),
     }
 }

@@ -135,7 +135,7 @@ impl SeenKeys {
 
     fn load(&self, lake: &Lake, year: i32, month: i8) -> Result<KeySet, IngestError> {
         let mut files =
-            lake.partition_files(self.source.kind.table(), &self.source.name, year, month)?;
+            lake.partition_files(self.source.kind.table(), &self.source.name, year, month);
         files.extend(
             self.staged
                 .get(&(year, month))

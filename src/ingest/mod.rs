@@ -17,7 +17,7 @@ use thiserror::Error;
 use crate::config::{lexical, relative_to, Pipeline, SourceDef};
 use crate::lake::manifest::{self, FileRecord};
 use crate::lake::txn::Transaction;
-use crate::lake::{Lake, LakeError};
+use crate::lake::{Lake, LakeError, LakeWriter};
 use crate::sources::map::{canonical, service_pairs, RejectChecks};
 use crate::sources::read::{self, Opening, RawFile};
 use crate::sources::SourceError;
@@ -71,19 +71,20 @@ impl Default for IngestOptions {
 /// Runs ingest for every source of the pipeline.
 pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestReport, IngestError> {
     let files = source_files(pipeline)?;
-    let lake = if options.dry_run {
+    // The writer holds the lake's lock until ingest returns; a dry run only reads a snapshot.
+    let writer = if options.dry_run {
         None
     } else {
-        Some(Lake::open(&pipeline.lake_dir)?)
+        Some(LakeWriter::open(&pipeline.lake_dir)?)
     };
-    let _lock = lake.as_ref().map(Lake::lock).transpose()?;
-    let lake_view = lake
-        .clone()
-        .unwrap_or_else(|| Lake::read_only(&pipeline.lake_dir));
-    let existing_manifest = manifest::read(&lake_view)?;
+    let lake_view = match &writer {
+        Some(w) => w.lake().clone(),
+        None => Lake::open(&pipeline.lake_dir)?,
+    };
+    let existing_manifest = lake_view.manifest().clone();
     let known = manifest::known_hashes(&existing_manifest);
     let stamps = manifest::known_stamps(&existing_manifest);
-    let txn = lake.as_ref().map(Transaction::begin).transpose()?;
+    let txn = writer.as_ref().map(Transaction::begin);
 
     let total_files: usize = files.iter().map(|(_, f)| f.len()).sum();
     let progress = progress_bar(total_files as u64);
@@ -132,11 +133,8 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
 
     if let Some(txn) = txn {
         if report.gate_failures.is_empty() {
-            if !records.is_empty() {
-                let mut m = manifest::appended(&existing_manifest, &records)?;
-                txn.stage_parquet(manifest::MANIFEST, &mut m)?;
-            }
-            txn.commit()?;
+            let committed = txn.commit(&records)?;
+            report.lake_version = committed.lake_version.or(lake_view.version());
             report.committed = true;
         } else {
             txn.abort();

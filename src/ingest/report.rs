@@ -78,6 +78,8 @@ pub struct IngestReport {
     /// Quality gates that failed; when any did, nothing was committed.
     pub gate_failures: Vec<Finding>,
     pub committed: bool,
+    /// The lake's (manifest's) version after the run: what `--lake-version` reproduces.
+    pub lake_version: Option<i64>,
 }
 
 impl IngestReport {

@@ -225,7 +225,10 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
     tables.push(table(
         "data_quality",
         "Files and rows behind these figures",
-        "Every file in the lake, by pipeline and source: rows read = accepted + rejected + duplicates (blank rows are counted in rejected), and the dates the accepted rows cover. Rejected rows are listed with their reasons in the lake's rejects folder.",
+        &format!(
+            "Every file in the lake, by pipeline and source: rows read = accepted + rejected + duplicates (blank rows are counted in rejected), and the dates the accepted rows cover. Rejected rows are listed with their reasons in the lake's rejects folder. {}",
+            lake_version_note(lake)
+        ),
         collect(quality::data_quality(manifest.clone().lazy()))?,
         &[("files", ColumnFormat::Integer), ("rows_read", ColumnFormat::Integer), ("accepted", ColumnFormat::Integer),
           ("rejected", ColumnFormat::Integer), ("duplicates", ColumnFormat::Integer), ("rejected_pct", ColumnFormat::Percent(2))],
@@ -239,7 +242,8 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
           ("rejected", ColumnFormat::Integer), ("duplicates", ColumnFormat::Integer)],
     ));
     tables.retain(|t| t.frame.width() > 0);
-    let summary = summary(pipeline, period, &shift, &warnings);
+    let mut summary = summary(pipeline, period, &shift, &warnings);
+    summary["lake_version"] = json!(lake.version());
     Ok(KpiRun {
         period,
         tables,
@@ -405,6 +409,14 @@ fn table(
             .iter()
             .map(|(c, f)| (c.to_string(), *f))
             .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+/// Which version of the lake the figures come from, and how to read it again.
+fn lake_version_note(lake: &Lake) -> String {
+    match lake.version() {
+        Some(v) => format!("Read from the lake at version {v}: `--lake-version {v}` reproduces these figures."),
+        None => "The lake held nothing yet.".to_string(),
     }
 }
 

@@ -1,16 +1,23 @@
 //! The manifest: one row per ingested file (content hash, size, counts, period, when, which
-//! pipeline), stored as `<lake>/manifest.parquet` and replaced atomically with each commit.
+//! pipeline, which run, and the version of the data table that holds its rows), stored as the
+//! Delta table `<lake>/manifest`, one Parquet file per run.
 
 use std::collections::HashSet;
+use std::path::Path;
 
+use deltalake::DeltaTable;
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use super::{Lake, LakeError};
+use super::{delta, Lake, LakeError};
 
-pub const MANIFEST: &str = "manifest.parquet";
+/// The run that committed a manifest row.
+pub const RUN_ID: &str = "run_id";
+/// The version of the row's data table whose commit added the file's rows.
+pub const TABLE_VERSION: &str = "table_version";
 
 /// What ingest recorded about one file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileRecord {
     pub file_id: String,
     pub sha256: String,
@@ -35,33 +42,63 @@ pub struct FileRecord {
     pub modified_ns: Option<i64>,
 }
 
-/// The manifest as stored (an empty frame with the right columns when nothing is ingested yet).
+/// The manifest as the lake view holds it (an empty frame with the right columns when nothing
+/// is ingested yet).
 pub fn read(lake: &Lake) -> Result<DataFrame, LakeError> {
-    let path = lake.root().join(MANIFEST);
-    if !path.exists() {
+    Ok(lake.manifest().clone())
+}
+
+/// The manifest table's rows at its loaded version, in the order they were committed.
+pub(crate) fn from_table(table: &DeltaTable, dir: &Path) -> Result<DataFrame, LakeError> {
+    let files: Vec<_> = delta::files(table, dir)?.into_iter().map(|f| f.path).collect();
+    let unsigned = delta::unsigned_columns(table, dir)?;
+    let Some(lf) = super::scan_files(&files, dir)? else {
         return to_frame(&[]);
-    }
-    let file = std::fs::File::open(&path).map_err(super::io_err(&path))?;
-    let mut frame = ParquetReader::new(file)
-        .finish()
+    };
+    super::unsigned_back(lf, &unsigned)
+        .collect()
         .map_err(|e| LakeError::Data {
-            path: path.clone(),
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        })
+}
+
+/// The version of `table` the manifest's rows were committed with (the newest), if any.
+pub(crate) fn pinned_version(manifest: &DataFrame, table: &str) -> Option<i64> {
+    let tables = manifest.column("table").ok()?.str().ok()?.clone();
+    let versions = manifest
+        .column(TABLE_VERSION)
+        .ok()?
+        .cast(&DataType::Int64)
+        .ok()?;
+    let versions = versions.i64().ok()?;
+    tables
+        .iter()
+        .zip(versions.iter())
+        .filter_map(|(t, v)| (t == Some(table)).then_some(v).flatten())
+        .max()
+}
+
+/// One run's records as manifest rows: `table_version` is the version its table's commit got
+/// (null for a file that added no rows).
+pub(crate) fn run_rows(
+    records: &[FileRecord],
+    run_id: &str,
+    version_of: impl Fn(&str) -> Option<i64>,
+) -> Result<DataFrame, LakeError> {
+    let mut frame = to_frame(records)?;
+    let versions: Vec<Option<i64>> = records
+        .iter()
+        .map(|r| version_of(&r.table).filter(|_| r.accepted > 0))
+        .collect();
+    let n = records.len();
+    frame
+        .with_column(Column::new(RUN_ID.into(), vec![run_id.to_string(); n]))
+        .and_then(|f| f.with_column(Column::new(TABLE_VERSION.into(), versions)))
+        .map_err(|e| LakeError::Data {
+            path: "manifest".into(),
             message: e.to_string(),
         })?;
-    // Manifests written before modification times were kept: unknown, so those files are hashed.
-    if frame.column("modified_ns").is_err() {
-        let height = frame.height();
-        frame
-            .with_column(Column::full_null(
-                "modified_ns".into(),
-                height,
-                &DataType::Int64,
-            ))
-            .map_err(|e| LakeError::Data {
-                path,
-                message: e.to_string(),
-            })?;
-    }
     Ok(frame)
 }
 
@@ -125,6 +162,89 @@ pub fn modified_ns(metadata: &std::fs::Metadata) -> Option<i64> {
     i64::try_from(since.as_nanos()).ok()
 }
 
+/// File ids (first 16 hex digits of the content hash) of every file in the manifest.
+pub fn known_file_ids(manifest: &DataFrame) -> HashSet<String> {
+    manifest
+        .column("file_id")
+        .ok()
+        .and_then(|c| c.str().ok().cloned())
+        .map(|s| s.iter().flatten().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// The records of a manifest frame (a column missing from an old manifest reads as empty).
+pub fn records_from_frame(frame: &DataFrame) -> Result<Vec<FileRecord>, LakeError> {
+    let err = |e: PolarsError| LakeError::Data {
+        path: "manifest".into(),
+        message: e.to_string(),
+    };
+    let text = |name: &str| -> Result<Vec<Option<String>>, LakeError> {
+        match frame.column(name) {
+            Ok(c) => Ok(c
+                .cast(&DataType::String)
+                .map_err(err)?
+                .str()
+                .map_err(err)?
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()),
+            Err(_) => Ok(vec![None; frame.height()]),
+        }
+    };
+    let number = |name: &str| -> Result<Vec<Option<i64>>, LakeError> {
+        match frame.column(name) {
+            Ok(c) => Ok(c
+                .cast(&DataType::Int64)
+                .map_err(err)?
+                .i64()
+                .map_err(err)?
+                .iter()
+                .collect()),
+            Err(_) => Ok(vec![None; frame.height()]),
+        }
+    };
+    let [file_id, sha256, path, source, table, encoding, reasons, first, last, pipeline, at] = [
+        "file_id", "sha256", "path", "source", "table", "encoding", "rejects_by_reason",
+        "first_date", "last_date", "pipeline", "ingested_at",
+    ]
+    .map(text);
+    let [size, read, accepted, rejected, duplicates, blank, modified] = [
+        "size_bytes", "rows_read", "accepted", "rejected", "duplicates", "blank_rows",
+        "modified_ns",
+    ]
+    .map(number);
+    let (file_id, sha256, path, source, table, encoding, reasons, first, last, pipeline, at) = (
+        file_id?, sha256?, path?, source?, table?, encoding?, reasons?, first?, last?, pipeline?,
+        at?,
+    );
+    let (size, read, accepted, rejected, duplicates, blank, modified) =
+        (size?, read?, accepted?, rejected?, duplicates?, blank?, modified?);
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let u = |v: &Option<i64>| v.unwrap_or(0).max(0) as u64;
+    Ok((0..frame.height())
+        .map(|i| FileRecord {
+            file_id: s(&file_id[i]),
+            sha256: s(&sha256[i]),
+            path: s(&path[i]),
+            size_bytes: u(&size[i]),
+            source: s(&source[i]),
+            table: s(&table[i]),
+            encoding: s(&encoding[i]),
+            rows_read: u(&read[i]),
+            accepted: u(&accepted[i]),
+            rejected: u(&rejected[i]),
+            duplicates: u(&duplicates[i]),
+            blank_rows: u(&blank[i]),
+            rejects_by_reason: s(&reasons[i]),
+            first_date: first[i].clone(),
+            last_date: last[i].clone(),
+            pipeline: s(&pipeline[i]),
+            ingested_at: s(&at[i]),
+            modified_ns: modified[i],
+        })
+        .collect())
+}
+
 /// Content hashes of every file already in the lake.
 pub fn known_hashes(manifest: &DataFrame) -> HashSet<String> {
     manifest
@@ -167,19 +287,7 @@ pub fn to_frame(records: &[FileRecord]) -> Result<DataFrame, LakeError> {
         ),
     ])
     .map_err(|e| LakeError::Data {
-        path: MANIFEST.into(),
+        path: "manifest".into(),
         message: e.to_string(),
-    })
-}
-
-/// The manifest with new records appended.
-pub fn appended(existing: &DataFrame, records: &[FileRecord]) -> Result<DataFrame, LakeError> {
-    let new = to_frame(records)?;
-    if existing.height() == 0 {
-        return Ok(new);
-    }
-    existing.vstack(&new).map_err(|e| LakeError::Data {
-        path: MANIFEST.into(),
-        message: format!("the manifest's columns differ from this version's: {e}"),
     })
 }

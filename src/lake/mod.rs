@@ -1,15 +1,21 @@
-//! The Parquet lake: its folder layout, the lock that keeps two runs apart, and reading tables back.
-//! Writes go only through `txn` (atomic commits), lake Parquet files through `parquet`; the record
-//! of ingested files is `manifest`.
+//! The lake: three Delta tables, `contacts` and `responses` (partitioned by organisation,
+//! source, year and month) and `manifest` (one row per ingested export), the rejects files beside them, and the
+//! lock that lets one writer in at a time. Readers ([`Lake`]) see one consistent snapshot pinned
+//! by the manifest and change nothing; only the writer ([`LakeWriter`], under the lock) commits
+//! (`txn`), finishes what a killed run committed, and removes files no commit refers to.
 //!
-//! Layout (plain folders, readable by any Parquet reader):
-//! `<lake>/<table>/<source>/<yyyy>/<mm>/part-<file id>.parquet`, `<lake>/manifest.parquet`,
-//! `<lake>/rejects/<source>/<file id>.csv` (owner-only), `<lake>/_txn/` (staging, never read).
+//! Layout (any Delta reader can read the tables; see docs/model.md):
+//! `<lake>/<table>/_delta_log/`,
+//! `<lake>/<table>/organisation=<o>/source=<s>/year=<y>/month=<m>/part-*.parquet`,
+//! `<lake>/manifest/`, `<lake>/rejects/<source>/<file id>.csv` (owner-only), `<lake>/.lock`.
 
+pub mod delta;
 pub mod manifest;
 pub mod parquet;
 pub mod txn;
+mod upgrade;
 
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,20 +24,24 @@ use polars::prelude::*;
 use thiserror::Error;
 
 use crate::model::Table;
+use delta::DataFile;
 
 #[derive(Debug, Error)]
 pub enum LakeError {
     #[error("lake {}: {message}", path.display())]
     Io { path: PathBuf, message: String },
-    #[error("lake {} is locked by another cex run (process {pid}, started {started}); wait for it or, if it is gone, delete {}", lake.display(), lock.display())]
-    Locked {
-        lake: PathBuf,
-        lock: PathBuf,
-        pid: u32,
-        started: String,
-    },
+    #[error("lake {} is being written by another cex run ({holder}); wait for it to finish", lake.display())]
+    Locked { lake: PathBuf, holder: String },
     #[error("lake {}: {message}", path.display())]
     Data { path: PathBuf, message: String },
+    #[error("lake {} has no version {version} (its latest is {latest}); `--lake-version` takes a version the lake has had", path.display())]
+    NoSuchVersion {
+        path: PathBuf,
+        version: i64,
+        latest: String,
+    },
+    #[error("lake {} is in the layout of cex before Delta tables; run `cex lake upgrade {}` (or any `cex ingest` / `cex run`, which upgrade it first)", path.display(), pipeline_hint)]
+    OldLayout { path: PathBuf, pipeline_hint: String },
 }
 
 pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> LakeError + '_ {
@@ -41,68 +51,175 @@ pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> LakeError + '_ {
     }
 }
 
-/// An opened lake folder. Opening finishes or rolls back any commit a killed run left behind.
+/// The name of the manifest's Delta table folder.
+pub const MANIFEST_TABLE: &str = "manifest";
+/// Partition columns of the data tables, in folder order.
+pub const PARTITION_COLUMNS: [&str; 4] = ["organisation", "source", "year", "month"];
+
+/// One data table as pinned by the manifest: its version and files.
+#[derive(Debug, Clone)]
+struct Pinned {
+    version: i64,
+    files: Vec<DataFile>,
+    /// Columns stored signed (Delta has no unsigned integers) and read back unsigned.
+    unsigned: Vec<(String, DataType)>,
+}
+
+/// A consistent, read-only view of the lake: the manifest at one version and each data table at
+/// the version that manifest records. Opening it creates, deletes and waits for nothing.
 #[derive(Debug, Clone)]
 pub struct Lake {
     root: PathBuf,
+    version: Option<i64>,
+    manifest: DataFrame,
+    tables: BTreeMap<Table, Pinned>,
 }
 
 impl Lake {
+    /// The lake as it is now (an empty lake when the folder or its tables do not exist yet).
     pub fn open(root: &Path) -> Result<Lake, LakeError> {
-        fs::create_dir_all(root).map_err(io_err(root))?;
-        let lake = Lake {
-            root: root.to_path_buf(),
-        };
-        txn::recover(&lake)?;
-        Ok(lake)
+        Lake::open_at(root, None)
     }
 
-    /// A view of a lake for reading only (`cex validate`): nothing is created or recovered.
-    pub fn read_only(root: &Path) -> Lake {
-        Lake {
-            root: root.to_path_buf(),
+    /// The lake as it was at manifest version `version` (the latest when `None`).
+    pub fn open_at(root: &Path, version: Option<i64>) -> Result<Lake, LakeError> {
+        if upgrade::is_legacy(root) {
+            return Err(LakeError::OldLayout {
+                path: root.to_path_buf(),
+                pipeline_hint: "<pipeline>".into(),
+            });
         }
+        let dir = root.join(MANIFEST_TABLE);
+        let table = match delta::load(&dir, version) {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(match version {
+                    Some(v) => LakeError::NoSuchVersion {
+                        path: root.to_path_buf(),
+                        version: v,
+                        latest: latest_version(&dir)
+                            .map(|l| l.to_string())
+                            .unwrap_or_else(|| "none: it is empty".into()),
+                    },
+                    None => e,
+                })
+            }
+        };
+        let Some(table) = table else {
+            if let Some(v) = version {
+                return Err(LakeError::NoSuchVersion {
+                    path: root.to_path_buf(),
+                    version: v,
+                    latest: "none: it is empty".into(),
+                });
+            }
+            return Ok(Lake {
+                root: root.to_path_buf(),
+                version: None,
+                manifest: manifest::to_frame(&[])?,
+                tables: BTreeMap::new(),
+            });
+        };
+        let manifest = manifest::from_table(&table, &dir)?;
+        let mut tables = BTreeMap::new();
+        for t in [Table::Contacts, Table::Responses] {
+            if let Some(v) = manifest::pinned_version(&manifest, t.name()) {
+                let tdir = root.join(t.name());
+                let data = delta::load(&tdir, Some(v))?.ok_or_else(|| LakeError::Data {
+                    path: tdir.clone(),
+                    message: format!("the manifest names version {v} of this table, which is missing"),
+                })?;
+                tables.insert(
+                    t,
+                    Pinned {
+                        version: v,
+                        files: delta::files(&data, &tdir)?,
+                        unsigned: delta::unsigned_columns(&data, &tdir)?,
+                    },
+                );
+            }
+        }
+        Ok(Lake {
+            root: root.to_path_buf(),
+            version: Some(delta::version(&table, &dir)?),
+            manifest,
+            tables,
+        })
     }
 
     pub fn root(&self) -> &Path {
         &self.root
     }
 
-    /// Folder of one month of one source: `<table>/<source>/<yyyy>/<mm>`.
-    pub fn partition_dir(&self, table: Table, source: &str, year: i32, month: i8) -> PathBuf {
-        self.root.join(partition_rel(table, source, year, month))
+    /// The manifest version this view is (`None`: nothing ingested yet).
+    pub fn version(&self) -> Option<i64> {
+        self.version
     }
 
-    /// The committed Parquet files of one partition.
-    pub fn partition_files(
-        &self,
-        table: Table,
-        source: &str,
-        year: i32,
-        month: i8,
-    ) -> Result<Vec<PathBuf>, LakeError> {
-        parquet_files_under(&self.partition_dir(table, source, year, month))
+    /// The version of a data table this view reads (`None`: the table has no rows yet).
+    pub fn table_version(&self, table: Table) -> Option<i64> {
+        self.tables.get(&table).map(|p| p.version)
     }
 
-    /// Every committed Parquet file of a table.
-    pub fn table_files(&self, table: Table) -> Result<Vec<PathBuf>, LakeError> {
-        parquet_files_under(&self.root.join(table.name()))
+    /// The manifest: one row per ingested export (an empty frame when there are none).
+    pub fn manifest(&self) -> &DataFrame {
+        &self.manifest
     }
 
-    /// A lazy scan of a table's committed files (an empty frame when it has none).
+    /// The data files of one partition.
+    pub fn partition_files(&self, table: Table, source: &str, year: i32, month: i8) -> Vec<PathBuf> {
+        let (y, m) = (year.to_string(), month.to_string());
+        let is = |f: &DataFile, k: &str, v: &str| {
+            f.partition.get(k).and_then(|x| x.as_deref()) == Some(v)
+        };
+        self.tables
+            .get(&table)
+            .map(|p| {
+                p.files
+                    .iter()
+                    .filter(|f| is(f, "source", source) && is(f, "year", &y) && is(f, "month", &m))
+                    .map(|f| f.path.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every data file of a table.
+    pub fn table_files(&self, table: Table) -> Vec<PathBuf> {
+        self.tables
+            .get(&table)
+            .map(|p| p.files.iter().map(|f| f.path.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// A lazy scan of a table as this view sees it (`None` when it has no rows).
     pub fn scan(&self, table: Table) -> Result<Option<LazyFrame>, LakeError> {
-        scan_files(&self.table_files(table)?, &self.root)
-    }
-
-    /// Takes the lake's lock for the life of the returned guard.
-    pub fn lock(&self) -> Result<LakeLock, LakeError> {
-        LakeLock::acquire(&self.root)
+        let Some(pinned) = self.tables.get(&table) else {
+            return Ok(None);
+        };
+        let files: Vec<PathBuf> = pinned.files.iter().map(|f| f.path.clone()).collect();
+        Ok(scan_files(&files, &self.root)?.map(|lf| unsigned_back(lf, &pinned.unsigned)))
     }
 }
 
-/// `<table>/<source>/<yyyy>/<mm>` relative to the lake root, with `/` separators.
-pub fn partition_rel(table: Table, source: &str, year: i32, month: i8) -> String {
-    format!("{}/{}/{:04}/{:02}", table.name(), source, year, month)
+/// Casts columns stored signed back to the unsigned types cex wrote.
+fn unsigned_back(lf: LazyFrame, unsigned: &[(String, DataType)]) -> LazyFrame {
+    if unsigned.is_empty() {
+        return lf;
+    }
+    lf.with_columns(
+        unsigned
+            .iter()
+            .map(|(name, dtype)| col(name.as_str()).cast(dtype.clone()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn latest_version(dir: &Path) -> Option<i64> {
+    delta::load(dir, None)
+        .ok()
+        .flatten()
+        .and_then(|t| delta::version(&t, dir).ok())
 }
 
 /// Scans the given Parquet files as one lazy frame.
@@ -126,19 +243,85 @@ pub fn scan_files(files: &[PathBuf], root: &Path) -> Result<Option<LazyFrame>, L
         })
 }
 
-/// All `*.parquet` files below a folder, sorted (missing folder: none).
-fn parquet_files_under(dir: &Path) -> Result<Vec<PathBuf>, LakeError> {
+/// The lake opened for writing: the lock is held for the writer's life (the kernel releases it
+/// when the process ends, however it ends), an old layout has been upgraded, what a killed run
+/// committed has been recorded, and files no commit refers to have been removed.
+pub struct LakeWriter {
+    lake: Lake,
+    _lock: fs::File,
+}
+
+impl LakeWriter {
+    pub fn open(root: &Path) -> Result<LakeWriter, LakeError> {
+        fs::create_dir_all(root).map_err(io_err(root))?;
+        let lock = take_lock(root)?;
+        upgrade::upgrade(root)?;
+        txn::recover(root)?;
+        let lake = Lake::open(root)?;
+        txn::remove_orphans(&lake)?;
+        Ok(LakeWriter { lake, _lock: lock })
+    }
+
+    /// The lake as it stood when the writer opened it.
+    pub fn lake(&self) -> &Lake {
+        &self.lake
+    }
+}
+
+/// Takes the lake's exclusive lock (an OS advisory lock on `<lake>/.lock`, flock semantics):
+/// refused at once when another process holds it; released by the kernel when this one ends.
+fn take_lock(root: &Path) -> Result<fs::File, LakeError> {
+    let path = root.join(".lock");
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io_err(&path))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let holder = fs::read_to_string(&path)
+                .ok()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| "a process that has just started".into());
+            return Err(LakeError::Locked {
+                lake: root.to_path_buf(),
+                holder,
+            });
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(io_err(&path)(e)),
+    }
+    // For people and monitors only: the lock is the kernel's, not this text.
+    let note = format!(
+        "process {} since {}",
+        std::process::id(),
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    file.set_len(0).map_err(io_err(&path))?;
+    file.write_all(note.as_bytes()).map_err(io_err(&path))?;
+    Ok(file)
+}
+
+/// Every file below `dir` (not following links), skipping folders named in `skip`.
+pub(crate) fn files_under(dir: &Path, skip: &[&str]) -> Result<Vec<PathBuf>, LakeError> {
     let mut out = Vec::new();
-    if !dir.exists() {
+    if !dir.is_dir() {
         return Ok(out);
     }
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for entry in fs::read_dir(&d).map_err(io_err(&d))? {
-            let path = entry.map_err(io_err(&d))?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "parquet") {
+            let entry = entry.map_err(io_err(&d))?;
+            let path = entry.path();
+            let kind = entry.file_type().map_err(io_err(&path))?;
+            if kind.is_dir() {
+                if !skip.iter().any(|s| entry.file_name() == *s) {
+                    stack.push(path);
+                }
+            } else if kind.is_file() {
                 out.push(path);
             }
         }
@@ -147,65 +330,56 @@ fn parquet_files_under(dir: &Path) -> Result<Vec<PathBuf>, LakeError> {
     Ok(out)
 }
 
-/// An exclusive lock on a lake, held as `<lake>/.lock` holding the owner's process id.
-/// A lock whose process no longer exists (a killed run) is taken over.
-pub struct LakeLock {
-    path: PathBuf,
-}
-
-impl LakeLock {
-    fn acquire(root: &Path) -> Result<LakeLock, LakeError> {
-        let path = root.join(".lock");
-        for _ in 0..2 {
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    let started = chrono::Utc::now().to_rfc3339();
-                    writeln!(f, "{} {}", std::process::id(), started).map_err(io_err(&path))?;
-                    return Ok(LakeLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let text = fs::read_to_string(&path).unwrap_or_default();
-                    let mut parts = text.split_whitespace();
-                    let pid: Option<u32> = parts.next().and_then(|p| p.parse().ok());
-                    let started = parts.next().unwrap_or("at an unknown time").to_string();
-                    match pid {
-                        Some(pid) if process_alive(pid) => {
-                            return Err(LakeError::Locked {
-                                lake: root.to_path_buf(),
-                                lock: path.clone(),
-                                pid,
-                                started,
-                            })
-                        }
-                        // Stale: its run was killed. Remove it and try once more.
-                        _ => fs::remove_file(&path).map_err(io_err(&path))?,
+/// Paths (relative to the table folder) that any commit in the table's JSON log adds.
+pub(crate) fn logged_paths(dir: &Path) -> Result<HashSet<String>, LakeError> {
+    let mut out = HashSet::new();
+    let log = dir.join("_delta_log");
+    for file in files_under(&log, &[])? {
+        if file.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let text = fs::read_to_string(&file).map_err(io_err(&file))?;
+        for line in text.lines() {
+            if let Ok(serde_json::Value::Object(mut action)) = serde_json::from_str(line) {
+                if let Some(serde_json::Value::Object(add)) = action.remove("add") {
+                    if let Some(serde_json::Value::String(p)) = add.get("path") {
+                        out.insert(decode_path(p));
                     }
                 }
-                Err(e) => return Err(io_err(&path)(e)),
             }
         }
-        Err(LakeError::Io {
-            path,
-            message: "could not take the lock".into(),
-        })
     }
+    Ok(out)
 }
 
-impl Drop for LakeLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+/// A Delta add path as a relative file path (Delta writes paths URL-encoded).
+fn decode_path(p: &str) -> String {
+    let bytes = p.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Some(b) = p.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
     }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
-fn process_alive(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return true;
+/// Makes a folder owner-only (rwx------) where the platform has permissions.
+pub(crate) fn owner_only_dir(dir: &Path) -> Result<(), LakeError> {
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err(dir))?;
     }
-    Path::new(&format!("/proc/{pid}")).exists()
+    Ok(())
 }
 
 #[cfg(test)]
@@ -213,19 +387,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_second_lock_is_refused_and_a_stale_one_taken_over(
+    fn a_second_writer_is_refused_while_the_first_holds_the_lock(
     ) -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        let lake = Lake::open(dir.path())?;
-        let held = lake.lock()?;
-        assert!(matches!(lake.lock(), Err(LakeError::Locked { .. })));
-        drop(held);
-        // A lock left by a process that no longer exists.
-        fs::write(
-            dir.path().join(".lock"),
-            "4000000000 2026-01-01T00:00:00Z\n",
-        )?;
-        let _taken = lake.lock()?;
+        let first = LakeWriter::open(dir.path())?;
+        assert!(matches!(
+            LakeWriter::open(dir.path()),
+            Err(LakeError::Locked { .. })
+        ));
+        drop(first);
+        // Released with the writer: a lock file left behind blocks nobody.
+        assert!(dir.path().join(".lock").exists());
+        let _second = LakeWriter::open(dir.path())?;
         Ok(())
+    }
+
+    #[test]
+    fn a_reader_of_an_empty_folder_sees_an_empty_lake_and_creates_nothing(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path().join("lake");
+        let lake = Lake::open(&root)?;
+        assert_eq!(lake.version(), None);
+        assert!(lake.scan(Table::Contacts)?.is_none());
+        assert!(!root.exists());
+        Ok(())
+    }
+
+    #[test]
+    fn delta_paths_are_decoded() {
+        assert_eq!(decode_path("source=a%20b/year=2024/x.parquet"), "source=a b/year=2024/x.parquet");
+        assert_eq!(decode_path("plain/100%"), "plain/100%");
     }
 }

@@ -31,12 +31,25 @@ pub struct LakeWriter {
     encodings: Vec<Vec<Encoding>>,
     /// Columns whose values are all (or nearly all) different: written plain straight away.
     unique: Vec<bool>,
+    /// Unsigned columns, stored as the wider signed type Delta has (see `delta::stored_type`).
+    widened: Vec<(PlSmallStr, DataType)>,
     options: WriteOptions,
 }
 
 impl LakeWriter {
     /// A writer for frames of `schema`; `unique_columns` are written without trying a dictionary.
     pub fn new(file: File, schema: &Schema, unique_columns: &[&str]) -> PolarsResult<LakeWriter> {
+        let widened: Vec<(PlSmallStr, DataType)> = schema
+            .iter()
+            .filter_map(|(name, dtype)| {
+                super::delta::stored_type(dtype).map(|t| (name.clone(), t))
+            })
+            .collect();
+        let mut stored = schema.clone();
+        for (name, dtype) in &widened {
+            stored.set_dtype(name, dtype.clone());
+        }
+        let schema = &stored;
         let arrow = schema.to_arrow(CompatLevel::newest());
         let options = WriteOptions {
             statistics: StatisticsOptions::full(),
@@ -62,12 +75,25 @@ impl LakeWriter {
             fields,
             encodings,
             unique,
+            widened,
             options,
         })
     }
 
     /// Writes a frame's rows, each chunk as one row group (rechunk first for a single one).
     pub fn write(&mut self, df: &DataFrame) -> PolarsResult<()> {
+        let widened;
+        let df = if self.widened.is_empty() {
+            df
+        } else {
+            let mut copy = df.clone();
+            for (name, dtype) in &self.widened {
+                let column = copy.column(name)?.cast(dtype)?;
+                copy.with_column(column)?;
+            }
+            widened = copy;
+            &widened
+        };
         for batch in df.iter_chunks(CompatLevel::newest(), false) {
             if batch.is_empty() {
                 continue;

@@ -1,73 +1,142 @@
-//! Atomic commits to the lake. A run stages every new file under `_txn/<id>/files/`, then writes
-//! `_txn/<id>/COMMIT` (one rename, so it exists whole or not at all) and moves the files into place.
-//! A run killed before COMMIT leaves the lake as it was (its staging is deleted on the next open);
-//! one killed after COMMIT is rolled forward on the next open. Readers never look inside `_txn`.
+//! One ingest run's commit to the lake, under the writer's lock. Data files are written straight
+//! into their table folders, where no Delta reader sees them until a commit adds them; then each
+//! data table gets one Delta commit (its add actions, a `txn` action per export, and the run's
+//! file records in `commitInfo`), and the manifest one commit recording those versions. A run
+//! killed before a data commit leaves only orphan files (removed by the next writer); one killed
+//! between a data commit and the manifest's is completed by the next writer from `commitInfo`
+//! ([`recover`]); readers pin data tables to the manifest's versions, so they never see the gap.
 
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use deltalake::kernel::{StructField, Transaction as AppTransaction};
 use polars::prelude::*;
+use serde_json::{json, Map, Value};
 
-use super::{io_err, Lake, LakeError};
+use super::delta::{self, Commit};
+use super::manifest::{self, FileRecord};
+use super::parquet::LakeWriter as ParquetWriter;
+use super::{io_err, Lake, LakeError, LakeWriter, MANIFEST_TABLE, PARTITION_COLUMNS};
+use crate::model::Table;
 
-const TXN_DIR: &str = "_txn";
-const COMMIT: &str = "COMMIT";
+/// `commitInfo` key holding the run's id.
+const INFO_RUN: &str = "cexRun";
+/// `commitInfo` key holding the file records of the run's exports that belong to the table.
+const INFO_FILES: &str = "cexFiles";
 
-/// Files staged for one atomic commit. Staging can happen from several threads.
+/// A data file this run writes into a table folder.
+struct Part {
+    table: Table,
+    /// Path relative to the table folder (`organisation=../source=../year=../month=../part-..`).
+    rel: String,
+    partition: HashMap<String, Option<String>>,
+    /// The frame schema as cex wrote it (before unsigned columns were widened).
+    schema: Option<Schema>,
+}
+
+/// What one run stages and commits. Staging can happen from several threads.
 pub struct Transaction {
     root: PathBuf,
-    dir: PathBuf,
-    staged: Mutex<Vec<String>>,
+    run_id: String,
+    parts: Mutex<Vec<Part>>,
+    /// Every file this run created (for [`Transaction::abort`]).
+    created: Mutex<Vec<PathBuf>>,
+}
+
+/// What a commit did.
+#[derive(Debug, Clone, Default)]
+pub struct Committed {
+    /// The manifest version after the commit (`None`: nothing to commit).
+    pub lake_version: Option<i64>,
+    pub table_versions: BTreeMap<Table, i64>,
 }
 
 impl Transaction {
-    pub fn begin(lake: &Lake) -> Result<Transaction, LakeError> {
-        let id = format!(
+    /// Starts a run's transaction; the writer's lock is what makes it the only one.
+    pub fn begin(writer: &LakeWriter) -> Transaction {
+        Transaction::at(writer.lake().root())
+    }
+
+    /// A transaction on the lake at `root`, whose lock the caller holds.
+    pub(crate) fn at(root: &Path) -> Transaction {
+        let run_id = format!(
             "{}-{}",
-            chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f"),
+            chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"),
             std::process::id()
         );
-        let dir = lake.root().join(TXN_DIR).join(id);
-        fs::create_dir_all(dir.join("files")).map_err(io_err(&dir))?;
-        Ok(Transaction {
-            root: lake.root().to_path_buf(),
-            dir,
-            staged: Mutex::new(Vec::new()),
-        })
+        Transaction {
+            root: root.to_path_buf(),
+            run_id,
+            parts: Mutex::new(Vec::new()),
+            created: Mutex::new(Vec::new()),
+        }
     }
 
-    /// Stages a DataFrame as a zstd Parquet file at `rel` (a path relative to the lake root).
-    pub fn stage_parquet(&self, rel: &str, df: &mut DataFrame) -> Result<(), LakeError> {
-        let path = self.staging_path(rel)?;
-        let file = fs::File::create(&path).map_err(io_err(&path))?;
-        ParquetWriter::new(&file)
-            .with_compression(ParquetCompression::Zstd(None))
-            .with_statistics(StatisticsOptions::full())
-            .finish(df)
-            .map_err(|e| LakeError::Data {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-        file.sync_all().map_err(io_err(&path))?;
-        self.record(rel);
+    /// Creates the data file of one partition of `table` for the export `file_id`.
+    pub fn create_part(
+        &self,
+        table: Table,
+        organisation: &str,
+        source: &str,
+        year: i32,
+        month: i8,
+        file_id: &str,
+    ) -> Result<(fs::File, PathBuf), LakeError> {
+        let rel = format!(
+            "organisation={}/source={}/year={year}/month={month}/part-{file_id}-{}.parquet",
+            path_segment(organisation),
+            path_segment(source),
+            self.run_id
+        );
+        let path = self.root.as_path().join(table.name()).join(&rel);
+        let (file, path) = self.create_at(path, false)?;
+        let partition = HashMap::from([
+            ("organisation".to_string(), Some(organisation.to_string())),
+            ("source".to_string(), Some(source.to_string())),
+            ("year".to_string(), Some(year.to_string())),
+            ("month".to_string(), Some(month.to_string())),
+        ]);
+        self.parts
+            .lock()
+            .map_err(|_| poisoned(&path))?
+            .push(Part {
+                table,
+                rel,
+                partition,
+                schema: None,
+            });
+        Ok((file, path))
+    }
+
+    /// Marks a data file complete (written, footer and all, and synced), with the schema of the
+    /// frames written to it; only complete files are committed.
+    pub fn part_done(&self, path: &Path, schema: &Schema) -> Result<(), LakeError> {
+        let mut parts = self.parts.lock().map_err(|_| poisoned(path))?;
+        let root = self.root.as_path();
+        for p in parts.iter_mut() {
+            if root.join(p.table.name()).join(&p.rel) == path {
+                p.schema = Some(schema.clone());
+            }
+        }
         Ok(())
     }
 
-    /// Stages raw bytes at `rel`; `private` files are readable by their owner only.
-    pub fn stage_bytes(&self, rel: &str, bytes: &[u8], private: bool) -> Result<(), LakeError> {
-        let (mut file, path) = self.create(rel, private)?;
-        file.write_all(bytes).map_err(io_err(&path))?;
-        file.sync_all().map_err(io_err(&path))?;
-        self.staged(rel);
-        Ok(())
-    }
-
-    /// Creates a file at `rel` to be written piece by piece; it becomes part of the commit only
-    /// once [`Transaction::staged`] is called for it (after it is complete and synced).
+    /// Creates a file at `rel` below the lake (e.g. a rejects file), written in place; `private`
+    /// files are readable by their owner only, in an owner-only folder.
     pub fn create(&self, rel: &str, private: bool) -> Result<(fs::File, PathBuf), LakeError> {
-        let path = self.staging_path(rel)?;
+        self.create_at(self.root.as_path().join(rel), private)
+    }
+
+    fn create_at(&self, path: PathBuf, private: bool) -> Result<(fs::File, PathBuf), LakeError> {
+        if let Some(parent) = path.parent() {
+            if private {
+                super::owner_only_dir(parent)?;
+            } else {
+                fs::create_dir_all(parent).map_err(io_err(parent))?;
+            }
+        }
         let mut options = fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -75,144 +144,387 @@ impl Transaction {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let _ = private;
         let file = options.open(&path).map_err(io_err(&path))?;
+        self.created
+            .lock()
+            .map_err(|_| poisoned(&path))?
+            .push(path.clone());
         Ok((file, path))
     }
 
-    /// Adds a complete file written through [`Transaction::create`] to the commit.
-    pub fn staged(&self, rel: &str) {
-        self.record(rel);
-    }
-
-    fn staging_path(&self, rel: &str) -> Result<PathBuf, LakeError> {
-        let path = self.dir.join("files").join(rel);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(io_err(parent))?;
+    /// Commits every complete data file and the run's file records: one Delta commit per data
+    /// table touched, then one to the manifest.
+    pub fn commit(self, records: &[FileRecord]) -> Result<Committed, LakeError> {
+        let root = self.root.clone();
+        let parts = self
+            .parts
+            .into_inner()
+            .map_err(|_| poisoned(&root))?;
+        let mut by_table: BTreeMap<Table, Vec<Part>> = BTreeMap::new();
+        for p in parts.into_iter().filter(|p| p.schema.is_some()) {
+            by_table.entry(p.table).or_default().push(p);
         }
-        Ok(path)
-    }
-
-    fn record(&self, rel: &str) {
-        if let Ok(mut staged) = self.staged.lock() {
-            staged.push(rel.to_string());
+        let mut out = Committed::default();
+        for (table, parts) in by_table {
+            let dir = root.join(table.name());
+            let mut fields: Vec<StructField> = Vec::new();
+            let mut adds = Vec::with_capacity(parts.len());
+            for part in parts {
+                if let Some(schema) = &part.schema {
+                    for f in delta::delta_fields(schema).map_err(|m| LakeError::Data {
+                        path: dir.clone(),
+                        message: m,
+                    })? {
+                        if !fields.iter().any(|g| g.name() == f.name()) {
+                            fields.push(f);
+                        }
+                    }
+                }
+                adds.push(delta::add_action(&dir, &part.rel, part.partition)?);
+            }
+            let mine: Vec<&FileRecord> =
+                records.iter().filter(|r| r.table == table.name()).collect();
+            let mut info = Map::new();
+            info.insert(INFO_RUN.into(), json!(self.run_id));
+            info.insert(
+                INFO_FILES.into(),
+                serde_json::to_value(&mine).map_err(|e| LakeError::Data {
+                    path: dir.clone(),
+                    message: e.to_string(),
+                })?,
+            );
+            let existing = delta::load(&dir, None)?;
+            let version = delta::commit(
+                &dir,
+                existing.as_ref(),
+                Commit {
+                    fields,
+                    partition_columns: PARTITION_COLUMNS.iter().map(|s| s.to_string()).collect(),
+                    adds,
+                    info,
+                    app_transactions: mine
+                        .iter()
+                        .map(|r| AppTransaction::new(export_app_id(&r.sha256), 1))
+                        .collect(),
+                },
+            )?;
+            out.table_versions.insert(table, version);
         }
+        if records.is_empty() {
+            return Ok(out);
+        }
+        let versions = out.table_versions.clone();
+        let rows = manifest::run_rows(records, &self.run_id, |t| {
+            versions
+                .iter()
+                .find(|(k, _)| k.name() == t)
+                .map(|(_, v)| *v)
+        })?;
+        out.lake_version = Some(commit_manifest(&root, rows, &self.run_id)?);
+        Ok(out)
     }
 
-    /// Makes every staged file part of the lake, all or nothing.
-    pub fn commit(self) -> Result<(), LakeError> {
-        let staged = self
-            .staged
-            .lock()
-            .map(|s| s.clone())
-            .map_err(|_| LakeError::Io {
-                path: self.dir.clone(),
-                message: "staging list poisoned by a failed thread".into(),
-            })?;
-        let tmp = self.dir.join("COMMIT.tmp");
-        let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
-        f.write_all(staged.join("\n").as_bytes())
-            .map_err(io_err(&tmp))?;
-        f.sync_all().map_err(io_err(&tmp))?;
-        fs::rename(&tmp, self.dir.join(COMMIT)).map_err(io_err(&tmp))?;
-        sync_dir(&self.dir);
-        roll_forward(&self.root, &self.dir)
-    }
-
-    /// Drops everything staged; the lake is untouched.
+    /// Drops everything this run wrote; the lake is untouched.
     pub fn abort(self) {
-        let _ = fs::remove_dir_all(&self.dir);
+        if let Ok(created) = self.created.into_inner() {
+            for path in created {
+                let _ = fs::remove_file(path);
+            }
+        }
     }
 }
 
-/// Finishes committed transactions and deletes uncommitted ones.
-pub fn recover(lake: &Lake) -> Result<(), LakeError> {
-    let txns = lake.root().join(TXN_DIR);
-    if !txns.exists() {
-        return Ok(());
-    }
-    let mut dirs: Vec<PathBuf> = fs::read_dir(&txns)
-        .map_err(io_err(&txns))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    dirs.sort();
-    for dir in dirs {
-        if dir.join(COMMIT).exists() {
-            roll_forward(lake.root(), &dir)?;
+/// A partition value as a folder name: letters, digits, space and `_.-` as they are, anything
+/// else (`/`, `=`, `%`, ...) as `%XX` bytes, as Hive and Spark write them.
+pub fn path_segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'.' | b'-') {
+            out.push(b as char);
         } else {
-            fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
+            out.push_str(&format!("%{b:02X}"));
         }
+    }
+    if out.is_empty() || out == "." || out == ".." {
+        out = format!("%{}", out.len());
+    }
+    out
+}
+
+/// The Delta application id recording that an export (by content) went into a table.
+pub fn export_app_id(sha256: &str) -> String {
+    format!("cex-export-{sha256}")
+}
+
+fn poisoned(path: &Path) -> LakeError {
+    LakeError::Io {
+        path: path.to_path_buf(),
+        message: "staging list poisoned by a failed thread".into(),
+    }
+}
+
+/// Writes `rows` as one manifest file and commits it; returns the manifest's new version.
+fn commit_manifest(root: &Path, mut rows: DataFrame, run_id: &str) -> Result<i64, LakeError> {
+    let dir = root.join(MANIFEST_TABLE);
+    let rel = format!("part-{run_id}.parquet");
+    let path = dir.join(&rel);
+    fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    let data_err = |e: PolarsError| LakeError::Data {
+        path: path.clone(),
+        message: e.to_string(),
+    };
+    rows.rechunk_mut_par();
+    let file = fs::File::create(&path).map_err(io_err(&path))?;
+    let mut writer =
+        ParquetWriter::new(file.try_clone().map_err(io_err(&path))?, rows.schema(), &[])
+            .map_err(data_err)?;
+    writer.write(&rows).map_err(data_err)?;
+    writer.finish().map_err(data_err)?;
+    file.sync_all().map_err(io_err(&path))?;
+    let fields = delta::delta_fields(rows.schema()).map_err(|m| LakeError::Data {
+        path: dir.clone(),
+        message: m,
+    })?;
+    let add = delta::add_action(&dir, &rel, HashMap::new())?;
+    let existing = delta::load(&dir, None)?;
+    let mut info = Map::new();
+    info.insert(INFO_RUN.into(), json!(run_id));
+    delta::commit(
+        &dir,
+        existing.as_ref(),
+        Commit {
+            fields,
+            partition_columns: Vec::new(),
+            adds: vec![add],
+            info,
+            app_transactions: Vec::new(),
+        },
+    )
+}
+
+/// Completes the runs killed between a data table's commit and the manifest's: their file
+/// records, kept in the data commits' `commitInfo`, go into the manifest now. Writer only.
+pub fn recover(root: &Path) -> Result<(), LakeError> {
+    let lake = Lake::open(root)?;
+    let mut pending: Vec<(String, DataFrame)> = Vec::new();
+    for table in [Table::Contacts, Table::Responses] {
+        let dir = root.join(table.name());
+        let Some(data) = delta::load(&dir, None)? else {
+            continue;
+        };
+        let latest = delta::version(&data, &dir)?;
+        let from = lake.table_version(table).map_or(0, |v| v + 1);
+        for version in from..=latest {
+            let Some(info) = delta::commit_info(&dir, version)? else {
+                continue;
+            };
+            let (Some(Value::String(run)), Some(files)) = (info.get(INFO_RUN), info.get(INFO_FILES))
+            else {
+                continue;
+            };
+            let records: Vec<FileRecord> =
+                serde_json::from_value(files.clone()).map_err(|e| LakeError::Data {
+                    path: dir.clone(),
+                    message: format!("version {version}'s file records: {e}"),
+                })?;
+            if records.is_empty() {
+                continue;
+            }
+            let name = table.name();
+            let rows = manifest::run_rows(&records, run, |t| (t == name).then_some(version))?;
+            pending.push((run.clone(), rows));
+        }
+    }
+    for (run, rows) in pending {
+        commit_manifest(root, rows, &format!("{run}-recovered"))?;
     }
     Ok(())
 }
 
-/// Moves a committed transaction's files into place; safe to repeat after a crash part-way.
-fn roll_forward(root: &Path, dir: &Path) -> Result<(), LakeError> {
-    let list = dir.join(COMMIT);
-    let text = fs::read_to_string(&list).map_err(io_err(&list))?;
-    let mut touched_dirs = Vec::new();
-    for rel in text.lines().filter(|l| !l.is_empty()) {
-        let from = dir.join("files").join(rel);
-        let to = root.join(rel);
-        if !from.exists() {
-            continue; // moved before the crash
+/// Removes files that no commit refers to: data files of runs killed before their commit, and
+/// rejects of exports the manifest does not hold. Writer only; readers never see these files.
+pub fn remove_orphans(lake: &Lake) -> Result<(), LakeError> {
+    let root = lake.root();
+    for name in [Table::Contacts.name(), Table::Responses.name(), MANIFEST_TABLE] {
+        let dir = root.join(name);
+        if !dir.is_dir() {
+            continue;
         }
-        if let Some(parent) = to.parent() {
-            fs::create_dir_all(parent).map_err(io_err(parent))?;
-            touched_dirs.push(parent.to_path_buf());
+        let logged = super::logged_paths(&dir)?;
+        for file in super::files_under(&dir, &["_delta_log"])? {
+            let rel = file
+                .strip_prefix(&dir)
+                .map(|r| r.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            if !logged.contains(&rel) {
+                fs::remove_file(&file).map_err(io_err(&file))?;
+            }
         }
-        fs::rename(&from, &to).map_err(io_err(&from))?;
     }
-    touched_dirs.sort();
-    touched_dirs.dedup();
-    for d in &touched_dirs {
-        sync_dir(d);
+    let known = manifest::known_file_ids(lake.manifest());
+    for file in super::files_under(&root.join("rejects"), &[])? {
+        let id = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !known.contains(&id) {
+            fs::remove_file(&file).map_err(io_err(&file))?;
+        }
     }
-    fs::remove_dir_all(dir).map_err(io_err(dir))?;
     Ok(())
-}
-
-/// Flushes a folder's entries (renames) to disk; best effort where the platform cannot.
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lake::LakeWriter;
+
+    fn record(file_id: &str, accepted: u64) -> FileRecord {
+        FileRecord {
+            file_id: file_id.into(),
+            sha256: format!("{file_id}{}", "0".repeat(48)),
+            path: format!("exports/{file_id}.csv"),
+            size_bytes: 100,
+            source: "calls".into(),
+            table: "contacts".into(),
+            encoding: "utf-8".into(),
+            rows_read: accepted,
+            accepted,
+            rejected: 0,
+            duplicates: 0,
+            blank_rows: 0,
+            rejects_by_reason: String::new(),
+            first_date: None,
+            last_date: None,
+            pipeline: "test".into(),
+            ingested_at: "2026-12-02T00:00:00Z".into(),
+            modified_ns: Some(1),
+        }
+    }
+
+    fn frame(file_id: &str, rows: u32) -> DataFrame {
+        let n = rows as usize;
+        df!(
+            "organisation" => vec!["Example"; n],
+            "source" => vec!["calls"; n],
+            "year" => vec![2024i32; n],
+            "month" => vec![3i8; n],
+            "contacts" => vec![1u32; n],
+            "wait_seconds" => (0..rows).map(f64::from).collect::<Vec<_>>(),
+            "record_key" => (0..rows).map(|i| format!("{file_id}-{i}")).collect::<Vec<_>>(),
+            "source_file_id" => vec![file_id; n],
+        )
+        .expect("frame")
+    }
+
+    /// Writes a data file for `file_id` into the transaction, as ingest does.
+    fn stage(txn: &Transaction, file_id: &str, rows: u32) -> PathBuf {
+        let df = frame(file_id, rows);
+        let (file, path) = txn
+            .create_part(Table::Contacts, "Example", "calls", 2024, 3, file_id)
+            .expect("create");
+        let mut w = ParquetWriter::new(file.try_clone().expect("clone"), df.schema(), &[])
+            .expect("writer");
+        w.write(&df).expect("write");
+        w.finish().expect("finish");
+        txn.part_done(&path, df.schema()).expect("done");
+        path
+    }
 
     #[test]
-    fn uncommitted_staging_is_discarded_and_committed_is_finished(
+    fn a_commit_is_read_back_pinned_with_its_types_and_statistics(
     ) -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        let lake = Lake::open(dir.path())?;
+        let writer = LakeWriter::open(dir.path())?;
+        let txn = Transaction::begin(&writer);
+        stage(&txn, "aaaa", 5);
+        let done = txn.commit(&[record("aaaa", 5)])?;
+        assert_eq!(done.lake_version, Some(0));
+        assert_eq!(done.table_versions.get(&Table::Contacts), Some(&0));
+        drop(writer);
 
-        // A run that staged but died before COMMIT: nothing appears.
-        let t = Transaction::begin(&lake)?;
-        t.stage_bytes("contacts/a.txt", b"a", false)?;
-        drop(t);
         let lake = Lake::open(dir.path())?;
-        assert!(!dir.path().join("contacts/a.txt").exists());
-        assert!(fs::read_dir(dir.path().join(TXN_DIR))?.next().is_none());
+        assert_eq!(lake.version(), Some(0));
+        assert_eq!(lake.table_version(Table::Contacts), Some(0));
+        let rows = lake.scan(Table::Contacts)?.ok_or("no rows")?.collect()?;
+        assert_eq!(rows.height(), 5);
+        // Stored as a Delta long, read back as cex wrote it.
+        assert_eq!(rows.column("contacts")?.dtype(), &DataType::UInt32);
+        assert_eq!(lake.partition_files(Table::Contacts, "calls", 2024, 3).len(), 1);
+        assert!(lake.partition_files(Table::Contacts, "calls", 2024, 4).is_empty());
+        assert_eq!(lake.manifest().height(), 1);
 
-        // A run that wrote COMMIT and died before moving: the next open finishes it.
-        let t = Transaction::begin(&lake)?;
-        t.stage_bytes("contacts/b.txt", b"b", false)?;
-        t.stage_bytes("rejects/c.csv", b"c", true)?;
-        fs::write(t.dir.join(COMMIT), "contacts/b.txt\nrejects/c.csv")?;
-        drop(t);
-        Lake::open(dir.path())?;
-        assert_eq!(fs::read(dir.path().join("contacts/b.txt"))?, b"b");
-        #[cfg(unix)]
+        // The add action carries the file's statistics.
+        let log = fs::read_to_string(dir.path().join("contacts/_delta_log/00000000000000000000.json"))?;
+        let add = log
+            .lines()
+            .find(|l| l.contains("\"add\""))
+            .ok_or("no add action")?;
+        let add: Value = serde_json::from_str(add)?;
+        let stats: Value = serde_json::from_str(add["add"]["stats"].as_str().ok_or("no stats")?)?;
+        assert_eq!(stats["numRecords"], json!(5));
+        assert_eq!(stats["minValues"]["wait_seconds"], json!(0.0));
+        assert_eq!(stats["maxValues"]["wait_seconds"], json!(4.0));
+        assert_eq!(stats["nullCount"]["record_key"], json!(0));
+        assert!(stats["minValues"].get("year").is_none(), "partition columns have no stats");
+        assert!(log.contains("cex-export-aaaa"), "one txn action per export");
+        Ok(())
+    }
+
+    #[test]
+    fn a_run_killed_between_its_data_and_manifest_commits_is_completed_by_the_next_writer(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
         {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(dir.path().join("rejects/c.csv"))?
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
+            let writer = LakeWriter::open(dir.path())?;
+            let txn = Transaction::begin(&writer);
+            stage(&txn, "aaaa", 3);
+            txn.commit(&[record("aaaa", 3)])?;
         }
+        // A second run whose manifest commit never happened: only the data commit is there.
+        {
+            let writer = LakeWriter::open(dir.path())?;
+            let txn = Transaction::begin(&writer);
+            stage(&txn, "bbbb", 4);
+            let manifest_dir = dir.path().join(MANIFEST_TABLE);
+            let before = fs::read_dir(manifest_dir.join("_delta_log"))?.count();
+            txn.commit(&[record("bbbb", 4)])?;
+            // Undo the manifest commit by hand: as if the run died just before it.
+            let log = manifest_dir.join("_delta_log/00000000000000000001.json");
+            fs::remove_file(log)?;
+            assert_eq!(fs::read_dir(manifest_dir.join("_delta_log"))?.count(), before);
+        }
+        // Readers see the old lake: the data table's new version is not in the manifest.
+        let lake = Lake::open(dir.path())?;
+        assert_eq!(lake.scan(Table::Contacts)?.ok_or("rows")?.collect()?.height(), 3);
+        assert_eq!(lake.manifest().height(), 1);
+        // The next writer records the committed run; nothing is lost or doubled.
+        drop(LakeWriter::open(dir.path())?);
+        let lake = Lake::open(dir.path())?;
+        assert_eq!(lake.scan(Table::Contacts)?.ok_or("rows")?.collect()?.height(), 7);
+        assert_eq!(lake.manifest().height(), 2);
+        Ok(())
+    }
+
+    #[test]
+    fn files_of_a_run_that_never_committed_are_removed_by_the_next_writer(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let orphan;
+        {
+            let writer = LakeWriter::open(dir.path())?;
+            let txn = Transaction::begin(&writer);
+            orphan = stage(&txn, "aaaa", 3);
+            let (_, rejects) = txn.create("rejects/calls/aaaa.csv", true)?;
+            assert!(rejects.exists());
+            // Killed: neither commit nor abort.
+            std::mem::forget(txn);
+        }
+        assert!(orphan.exists());
+        assert!(Lake::open(dir.path())?.scan(Table::Contacts)?.is_none());
+        drop(LakeWriter::open(dir.path())?);
+        assert!(!orphan.exists());
+        assert!(!dir.path().join("rejects/calls/aaaa.csv").exists());
         Ok(())
     }
 }

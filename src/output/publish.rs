@@ -1,5 +1,7 @@
 //! Publishing a run's outputs all at once: files are written to a hidden staging folder beside the
-//! destination, which then replaces the destination by rename, so no reader sees half a report.
+//! destination, flushed to disk, and then swapped with the destination in one atomic exchange, so
+//! a reader (or a crash, or a second run publishing the same folder) only ever finds a complete
+//! set of outputs there. Staging folders of runs that were killed are removed by the next one.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,6 +12,11 @@ pub struct Staging {
     destination: PathBuf,
 }
 
+/// `.{name}.staging-{pid}`: the staging folder of process `pid` for destination `name`.
+fn staging_name(name: &str, pid: u32) -> String {
+    format!(".{name}.staging-{pid}")
+}
+
 impl Staging {
     pub fn new(destination: &Path) -> std::io::Result<Staging> {
         let parent = destination.parent().unwrap_or(Path::new("."));
@@ -18,7 +25,8 @@ impl Staging {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out".into());
-        let dir = parent.join(format!(".{name}.staging-{}", std::process::id()));
+        remove_stale(parent, &name)?;
+        let dir = parent.join(staging_name(&name, std::process::id()));
         if dir.exists() {
             fs::remove_dir_all(&dir)?;
         }
@@ -29,20 +37,22 @@ impl Staging {
         })
     }
 
-    /// Replaces the destination with the staged folder. The old destination is moved aside first
-    /// and deleted after, so at every moment the path holds a complete set of outputs or nothing.
+    /// Makes the staged folder the destination in one atomic step (the old destination, if any,
+    /// is swapped out and then deleted): at every moment the path holds a complete set of
+    /// outputs, the old one or the new one. Files and folders are flushed to disk first.
     pub fn publish(self) -> std::io::Result<PathBuf> {
-        let old = self.destination.with_extension("previous");
-        if old.exists() {
-            fs::remove_dir_all(&old)?;
+        sync_tree(&self.dir)?;
+        let parent = self.destination.parent().unwrap_or(Path::new("."));
+        match fs::rename(&self.dir, &self.destination) {
+            Ok(()) => {}
+            // A destination is there (a folder with files): exchange the two, drop the old.
+            Err(_) if self.destination.is_dir() => {
+                exchange(&self.dir, &self.destination)?;
+                fs::remove_dir_all(&self.dir)?;
+            }
+            Err(e) => return Err(e),
         }
-        if self.destination.exists() {
-            fs::rename(&self.destination, &old)?;
-        }
-        fs::rename(&self.dir, &self.destination)?;
-        if old.exists() {
-            fs::remove_dir_all(&old)?;
-        }
+        sync_dir(parent);
         Ok(self.destination.clone())
     }
 }
@@ -53,6 +63,96 @@ impl Drop for Staging {
         if self.dir.exists() {
             let _ = fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+/// Removes staging folders for `name` left by processes that no longer run (killed runs), and
+/// the `.previous` folder earlier versions moved the old outputs to.
+fn remove_stale(parent: &Path, name: &str) -> std::io::Result<()> {
+    let prefix = format!(".{name}.staging-");
+    for entry in fs::read_dir(parent)?.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let stale = match file_name.strip_prefix(&prefix) {
+            Some(pid) => pid
+                .parse::<u32>()
+                .is_ok_and(|pid| pid != std::process::id() && !process_alive(pid)),
+            None => false,
+        };
+        if stale {
+            fs::remove_dir_all(entry.path())?;
+        }
+    }
+    let previous = parent.join(format!("{name}.previous"));
+    if previous.is_dir() {
+        fs::remove_dir_all(previous)?;
+    }
+    Ok(())
+}
+
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true // cannot tell: keep it
+    }
+}
+
+/// Swaps two paths atomically (Linux `renameat2(RENAME_EXCHANGE)`); elsewhere the destination is
+/// moved aside first (a moment without it, never a mix).
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::ffi::CString;
+        use std::os::unix::ffi::OsStrExt;
+        let ca = CString::new(a.as_os_str().as_bytes())?;
+        let cb = CString::new(b.as_os_str().as_bytes())?;
+        // SAFETY: both are valid NUL-terminated paths; AT_FDCWD resolves them as given.
+        let rc = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                ca.as_ptr(),
+                libc::AT_FDCWD,
+                cb.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = std::io::Error::last_os_error();
+        // Filesystems without exchange support fall back below.
+        if err.raw_os_error() != Some(libc::EINVAL) && err.raw_os_error() != Some(libc::ENOSYS) {
+            return Err(err);
+        }
+    }
+    let aside = b.with_file_name(format!(
+        ".{}.old-{}",
+        b.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        std::process::id()
+    ));
+    fs::rename(b, &aside)?;
+    fs::rename(a, b)?;
+    fs::rename(&aside, a)
+}
+
+/// Flushes every file and folder below `dir` to disk (a crash after publishing keeps them).
+fn sync_tree(dir: &Path) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)?.flatten() {
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            sync_tree(&path)?;
+        } else {
+            fs::File::open(&path)?.sync_all()?;
+        }
+    }
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Flushes a folder's entries (renames) to disk; best effort where the platform cannot.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
     }
 }
 
@@ -77,6 +177,53 @@ mod tests {
         let staged = third.dir.clone();
         drop(third);
         assert!(!staged.exists());
+        assert_eq!(fs::read_dir(root.path())?.count(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_killed_run_s_staging_is_removed_and_publishers_never_mix(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let root = tempfile::tempdir()?;
+        let dest = root.path().join("fy2023-24");
+        // A staging folder of a process that no longer exists (pid beyond the kernel's range).
+        let stale = root.path().join(staging_name("fy2023-24", 4_000_000_000));
+        fs::create_dir_all(&stale)?;
+        fs::write(stale.join("half.csv"), "x")?;
+        drop(Staging::new(&dest)?);
+        assert!(!stale.exists());
+
+        // Publishers racing on one folder: it is always there, whole.
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let dest = dest.clone();
+                std::thread::spawn(move || -> std::io::Result<()> {
+                    for i in 0..25 {
+                        // Threads of one process share a pid: give each its own folder name.
+                        let dir = dest.with_file_name(format!(".fy2023-24.t{t}-{i}"));
+                        fs::create_dir_all(&dir)?;
+                        fs::write(dir.join("a.csv"), format!("{t}-{i}"))?;
+                        fs::write(dir.join("b.csv"), format!("{t}-{i}"))?;
+                        Staging {
+                            dir,
+                            destination: dest.clone(),
+                        }
+                        .publish()?;
+                        // Never a moment without the published folder.
+                        assert!(dest.is_dir(), "the publication vanished");
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().map_err(|_| "publisher panicked")??;
+        }
+        // The last publication is whole, and no staging or old folder is left.
+        assert_eq!(
+            fs::read_to_string(dest.join("a.csv"))?,
+            fs::read_to_string(dest.join("b.csv"))?
+        );
         assert_eq!(fs::read_dir(root.path())?.count(), 1);
         Ok(())
     }

@@ -133,7 +133,7 @@ fn a_mapped_column_missing_from_the_file_is_named() {
         "{}",
         out.stderr
     );
-    assert!(!ws.path().join("lake/manifest.parquet").exists());
+    assert!(!ws.path().join("lake/manifest/_delta_log").exists());
 }
 
 #[test]

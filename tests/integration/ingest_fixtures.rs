@@ -165,7 +165,7 @@ fn unmapped_queues_fail_the_run_when_configured() {
         "{}",
         out.stdout
     );
-    assert!(!ws.path().join("lake/manifest.parquet").exists());
+    assert!(!ws.path().join("lake/manifest/_delta_log").exists());
 }
 
 #[test]

@@ -429,7 +429,7 @@ fn run_stages_can_be_skipped() {
         "kpi,equality",
     ])
     .assert_code(0);
-    assert!(ws.path().join("lake/manifest.parquet").exists());
+    assert!(ws.path().join("lake/manifest/_delta_log").exists());
     assert!(!ws.path().join("out/fy2023-24").exists());
     assert!(ws.path().join("out/last-run.json").exists());
     let out = ws.cex(&[

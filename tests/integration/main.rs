@@ -9,4 +9,5 @@ mod ingest_fixtures;
 mod kpi;
 mod report;
 mod sample;
+mod soak;
 mod util;

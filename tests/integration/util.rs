@@ -55,30 +55,26 @@ impl Workspace {
         }
     }
 
-    /// Every committed Parquet file of a lake table, read as one frame.
+    /// A lake table as cex's own reader sees it now (the manifest's pinned version).
     pub fn lake_table(&self, table: &str) -> DataFrame {
-        let mut files = Vec::new();
-        collect_parquet(&self.path().join("lake").join(table), &mut files);
-        files.sort();
-        let frames: Vec<LazyFrame> = files
-            .iter()
-            .map(|f| {
-                LazyFrame::scan_parquet(
-                    PlRefPath::new(f.to_string_lossy().as_ref()),
-                    ScanArgsParquet::default(),
-                )
-                .expect("scan")
-            })
-            .collect();
-        concat(frames, UnionArgs::default())
-            .expect("concat")
-            .collect()
-            .expect("collect")
+        let lake = cex_insight::lake::Lake::open(&self.path().join("lake")).expect("open lake");
+        let table = match table {
+            "contacts" => cex_insight::model::Table::Contacts,
+            "responses" => cex_insight::model::Table::Responses,
+            other => panic!("no lake table {other}"),
+        };
+        match lake.scan(table).expect("scan") {
+            Some(lf) => lf.collect().expect("collect"),
+            None => DataFrame::empty(),
+        }
     }
 
+    /// The lake's manifest (one row per ingested export) as cex's reader sees it now.
     pub fn manifest(&self) -> DataFrame {
-        let f = std::fs::File::open(self.path().join("lake/manifest.parquet")).expect("manifest");
-        ParquetReader::new(f).finish().expect("read manifest")
+        cex_insight::lake::Lake::open(&self.path().join("lake"))
+            .expect("open lake")
+            .manifest()
+            .clone()
     }
 }
 
@@ -117,20 +113,6 @@ pub fn copy_dir(from: &Path, to: &Path) {
             copy_dir(&entry.path(), &target);
         } else {
             std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
-
-fn collect_parquet(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            collect_parquet(&p, out);
-        } else if p.extension().is_some_and(|e| e == "parquet") {
-            out.push(p);
         }
     }
 }
