@@ -9,7 +9,7 @@ use crate::exit_codes::ExitCode;
 use crate::kpi::period::Period;
 use crate::kpi::{compute, latest_month, KpiRun};
 use crate::lake::Lake;
-use crate::output::publish::Staging;
+use crate::output::publish::{Part, Publication};
 
 pub fn run(args: &KpiArgs) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::load(&args.pipeline)?;
@@ -19,6 +19,16 @@ pub fn run(args: &KpiArgs) -> anyhow::Result<ExitCode> {
         args.fy.as_deref(),
         args.lake_version,
     )?;
+    // New KPI tables, the equality tables kept, charts and report drawn again from both.
+    let publication =
+        Publication::begin(&publication_dir(&pipeline, run.period), &[Part::Equality])
+            .context("cannot start the publication")?;
+    write_kpis(publication.dir(), &run)?;
+    super::report::redraw(&pipeline, run.period, publication.dir(), true, true)?;
+    let published = publication
+        .publish()
+        .context("cannot publish the outputs")?;
+    log_written(&run, &published);
     for w in &run.warnings {
         crate::log::warn(w);
     }
@@ -30,7 +40,7 @@ pub fn run(args: &KpiArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The KPI stage of a run: computes the tables for the period asked for (or the latest month in
-/// the lake) and publishes them under `<output>/<period>/`.
+/// the lake) and prints the channel-shift headline.
 pub(super) fn kpi_stage(
     pipeline: &Pipeline,
     period: Option<&str>,
@@ -40,24 +50,31 @@ pub(super) fn kpi_stage(
     let lake = Lake::open_at(&pipeline.lake_dir, lake_version)?;
     let period = resolve_period(&lake, period, fy)?;
     let run = compute(pipeline, &lake, period)?;
-    let destination = pipeline.output_dir.join(period_folder(period));
-    let staging = Staging::new(&destination)
-        .with_context(|| format!("cannot create outputs beside {}", destination.display()))?;
-    crate::output::write_tables(&staging.dir, &run.tables, "cex-kpi.xlsx")?;
-    let summary_path = staging.dir.join("kpi-summary.json");
+    print_channel_shift(&run);
+    Ok(run)
+}
+
+/// Writes the KPI tables, workbook and `kpi-summary.json` into a publication being assembled.
+pub(super) fn write_kpis(dir: &std::path::Path, run: &KpiRun) -> anyhow::Result<()> {
+    crate::output::write_tables(dir, &run.tables, "cex-kpi.xlsx")?;
+    let summary_path = dir.join("kpi-summary.json");
     std::fs::write(&summary_path, serde_json::to_string_pretty(&run.summary)?)
         .with_context(|| format!("cannot write {}", summary_path.display()))?;
-    let published = staging
-        .publish()
-        .with_context(|| format!("cannot publish outputs to {}", destination.display()))?;
-    print_channel_shift(&run);
+    Ok(())
+}
+
+pub(super) fn log_written(run: &KpiRun, published: &std::path::Path) {
     crate::log::info(&format!(
         "KPIs for {} written to {} ({} tables, cex-kpi.xlsx, kpi-summary.json)",
         run.period.describe(),
         published.display(),
         run.tables.len()
     ));
-    Ok(run)
+}
+
+/// Where a period's publication (KPI tables, `equality/`, `charts/`, report) lives.
+pub(super) fn publication_dir(pipeline: &Pipeline, period: Period) -> std::path::PathBuf {
+    pipeline.output_dir.join(period_folder(period))
 }
 
 /// The period asked for on the command line, or the latest month in the lake.

@@ -1,8 +1,8 @@
 //! `cex lake upgrade <pipeline>`: converts a lake of the layout before Delta tables in place
 //! (any writer does this first anyway; this does it alone, e.g. before a reader needs it).
 
-use crate::exit_codes::ExitCode;
 use super::LakeArgs;
+use crate::exit_codes::ExitCode;
 
 pub fn run(args: &LakeArgs) -> anyhow::Result<ExitCode> {
     match &args.command {

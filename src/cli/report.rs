@@ -1,6 +1,6 @@
 //! `cex report <pipeline> [--period 2024-03 | --fy 2023/24]`: draws the charts from the published
-//! tables into `<output>/<period>/charts/` and writes `report.html` and `report.md` beside them.
-//! Also the last two stages of `cex run`.
+//! tables into `<output>/<period>/charts/` and writes `report.html` and `report.md` beside them,
+//! republishing the period's folder whole. Also the last two stages of `cex run`.
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,7 @@ use crate::config::Pipeline;
 use crate::exit_codes::ExitCode;
 use crate::kpi::period::Period;
 use crate::lake::Lake;
-use crate::output::publish::Staging;
+use crate::output::publish::{Part, Publication, EQUALITY_DIR};
 use crate::output::TableEntry;
 use crate::report::{content, html, markdown, Svgs};
 
@@ -21,27 +21,34 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::load(&args.pipeline)?;
     let lake = Lake::open_at(&pipeline.lake_dir, args.lake_version)?;
     let period = super::kpi::resolve_period(&lake, args.period.as_deref(), args.fy.as_deref())?;
-    let Some(tables) = Published::read(&pipeline, period)? else {
+    let folder = super::kpi::publication_dir(&pipeline, period);
+    if Published::read(&folder)?.is_none() {
         return Err(super::CliError::NothingPublished {
-            path: kpi_folder(&pipeline, period),
+            path: folder,
             what: format!(
                 "no KPI tables for {}: run `cex kpi` (or `cex run`) for this period first",
                 period.describe()
             ),
         }
         .into());
-    };
-    charts_stage(&pipeline, &tables)?;
-    report_stage(&pipeline, period, &tables)?;
+    }
+    // The tables kept, charts and report drawn again, published whole.
+    let publication = Publication::begin(&folder, &[Part::Kpi, Part::Equality])
+        .context("cannot start the publication")?;
+    redraw(&pipeline, period, publication.dir(), true, true)?;
+    let published = publication
+        .publish()
+        .context("cannot publish the outputs")?;
+    crate::log::info(&format!(
+        "report for {} written to {} (and report.md)",
+        period.describe(),
+        published.join("report.html").display()
+    ));
     Ok(ExitCode::Ok)
 }
 
-/// Where a period's KPI tables (and its charts and report) are published.
-fn kpi_folder(pipeline: &Pipeline, period: Period) -> PathBuf {
-    pipeline.output_dir.join(super::kpi::period_folder(period))
-}
-
-/// A period's published KPI and equality tables, read once for both the charts and the report.
+/// A publication's KPI and equality tables (`equality/` inside it), read once for both the
+/// charts and the report.
 pub(super) struct Published {
     folder: PathBuf,
     kpi_index: Vec<TableEntry>,
@@ -51,20 +58,15 @@ pub(super) struct Published {
 }
 
 impl Published {
-    /// `None` when no KPI tables are published for the period.
-    pub(super) fn read(pipeline: &Pipeline, period: Period) -> anyhow::Result<Option<Published>> {
-        let folder = kpi_folder(pipeline, period);
-        let (kpi_index, kpi) = crate::output::read_folder(&folder)?;
+    /// The tables in a publication folder; `None` when it holds no KPI tables.
+    pub(super) fn read(folder: &Path) -> anyhow::Result<Option<Published>> {
+        let (kpi_index, kpi) = crate::output::read_folder(folder)?;
         if kpi.is_empty() {
             return Ok(None);
         }
-        let equality_folder = pipeline
-            .output_dir
-            .join("equality")
-            .join(super::kpi::period_folder(period));
-        let (equality_index, equality) = crate::output::read_folder(&equality_folder)?;
+        let (equality_index, equality) = crate::output::read_folder(&folder.join(EQUALITY_DIR))?;
         Ok(Some(Published {
-            folder,
+            folder: folder.to_path_buf(),
             kpi_index,
             kpi,
             equality_index,
@@ -73,33 +75,67 @@ impl Published {
     }
 }
 
-/// The charts stage: every chart the published tables allow, drawn in parallel, published all
-/// at once as `<output>/<period>/charts/`.
-pub(super) fn charts_stage(pipeline: &Pipeline, tables: &Published) -> anyhow::Result<usize> {
+/// What [`redraw`] did.
+pub(super) struct Drawn {
+    pub charts: usize,
+    pub charts_seconds: f64,
+    pub report_seconds: f64,
+}
+
+/// Draws the charts (`charts`) and writes the report (`report`) into a publication being
+/// assembled, from its tables; `None` when the folder holds no KPI tables (then neither is
+/// written).
+pub(super) fn redraw(
+    pipeline: &Pipeline,
+    period: Period,
+    folder: &Path,
+    charts: bool,
+    report: bool,
+) -> anyhow::Result<Option<Drawn>> {
+    let Some(tables) = Published::read(folder)? else {
+        return Ok(None);
+    };
+    let started = std::time::Instant::now();
+    let drawn = if charts {
+        charts_stage(pipeline, &tables)?
+    } else {
+        0
+    };
+    let charts_seconds = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    if report {
+        report_stage(pipeline, period, &tables)?;
+    }
+    Ok(Some(Drawn {
+        charts: drawn,
+        charts_seconds,
+        report_seconds: started.elapsed().as_secs_f64(),
+    }))
+}
+
+/// The charts stage: every chart the tables allow, drawn in parallel, into `charts/`.
+fn charts_stage(pipeline: &Pipeline, tables: &Published) -> anyhow::Result<usize> {
     let specs = charts::specs::chart_specs(pipeline, &tables.kpi, &tables.equality);
     let drawn = charts::render_all(&specs)?;
     let destination = tables.folder.join("charts");
-    let staging = Staging::new(&destination)
-        .with_context(|| format!("cannot create charts beside {}", destination.display()))?;
-    charts::write_charts(&staging.dir, &drawn)?;
-    staging
-        .publish()
-        .with_context(|| format!("cannot publish charts to {}", destination.display()))?;
+    if destination.exists() {
+        std::fs::remove_dir_all(&destination)
+            .with_context(|| format!("cannot replace {}", destination.display()))?;
+    }
+    std::fs::create_dir_all(&destination)
+        .with_context(|| format!("cannot create {}", destination.display()))?;
+    charts::write_charts(&destination, &drawn)?;
     crate::log::info(&format!(
-        "{} charts (PNG and SVG) written to {}",
+        "{} charts (PNG and SVG) drawn for {}",
         drawn.len(),
-        destination.display()
+        tables.folder.display()
     ));
     Ok(drawn.len())
 }
 
-/// The report stage: `report.html` (self-contained) and `report.md` in the period's folder,
-/// from its tables and the charts drawn into `charts/` (a report without charts says so).
-pub(super) fn report_stage(
-    pipeline: &Pipeline,
-    period: Period,
-    tables: &Published,
-) -> anyhow::Result<PathBuf> {
+/// The report stage: `report.html` (self-contained) and `report.md` in the publication, from its
+/// tables and the charts drawn into `charts/` (a report without charts says so).
+fn report_stage(pipeline: &Pipeline, period: Period, tables: &Published) -> anyhow::Result<()> {
     let (entries, svgs) = read_charts(&tables.folder.join("charts"))?;
     let produced = chrono::Utc::now()
         .with_timezone(&chrono_tz::Europe::London)
@@ -118,15 +154,9 @@ pub(super) fn report_stage(
     let doc = content::document(&inputs);
     let page = html::render(&doc, &svgs);
     let text = markdown::render(&doc, "charts");
-    let html_path = tables.folder.join("report.html");
-    crate::output::replace_with(&html_path, page.as_bytes())?;
+    crate::output::replace_with(&tables.folder.join("report.html"), page.as_bytes())?;
     crate::output::replace_with(&tables.folder.join("report.md"), text.as_bytes())?;
-    crate::log::info(&format!(
-        "report for {} written to {} (and report.md)",
-        period.describe(),
-        html_path.display()
-    ));
-    Ok(html_path)
+    Ok(())
 }
 
 /// The charts index and each chart's SVG; none when the charts were not drawn.

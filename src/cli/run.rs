@@ -8,8 +8,11 @@ use std::time::Instant;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use anyhow::Context;
+
 use super::{RunArgs, Stage};
 use crate::exit_codes::{self, ExitCode};
+use crate::output::publish::{Part, Publication, EQUALITY_DIR};
 
 /// What `last-run.json` says about a run.
 #[derive(Debug, Default, Serialize)]
@@ -71,13 +74,11 @@ fn run_stages(args: &RunArgs, summary: &mut RunSummary) -> anyhow::Result<ExitCo
         ..
     } = summary;
     let mut warned = false;
-    if args.lake_version.is_some() && runs(Stage::Ingest) {
-        return Err(crate::config::ConfigError {
-            file: args.pipeline_args.pipeline.clone(),
-            problems: vec![crate::config::Problem {
-                key: "--lake-version".into(),
-                message: "reads the lake as it was, so nothing can be ingested into it: add --skip ingest".into(),
-            }],
+    if let (Some(v), true) = (args.lake_version, runs(Stage::Ingest)) {
+        return Err(super::CliError::BadArgument {
+            flag: "--lake-version",
+            value: v.to_string(),
+            fix: "reads the lake as it was, so nothing can be ingested into it: add --skip ingest",
         }
         .into());
     }
@@ -104,8 +105,14 @@ fn run_stages(args: &RunArgs, summary: &mut RunSummary) -> anyhow::Result<ExitCo
         warned |= code == ExitCode::Warnings || !report.warnings.is_empty();
     }
     let pipeline = super::load_pipeline(&args.pipeline_args.pipeline, &[])?;
-    let mut resolved = None;
-    if runs(Stage::Kpi) {
+    let surveyed = pipeline
+        .sources
+        .iter()
+        .any(|s| s.kind == crate::config::SourceKind::Satisfaction);
+    if runs(Stage::Equality) && !surveyed {
+        crate::log::info("no satisfaction source in the pipeline: equality tables skipped");
+    }
+    let kpis = if runs(Stage::Kpi) {
         let started = Instant::now();
         let kpis = super::kpi::kpi_stage(
             &pipeline,
@@ -118,59 +125,104 @@ fn run_stages(args: &RunArgs, summary: &mut RunSummary) -> anyhow::Result<ExitCo
         }
         warned |= !kpis.warnings.is_empty();
         warnings.extend(kpis.warnings.iter().cloned());
-        *period = json!(kpis.period.label());
         *lake_version = kpis.summary["lake_version"].clone();
-        resolved = Some(kpis.period);
         stages.push(json!({"stage": "kpi", "seconds": started.elapsed().as_secs_f64(), "tables": kpis.tables.len()}));
-    }
-    let surveyed = pipeline
-        .sources
-        .iter()
-        .any(|s| s.kind == crate::config::SourceKind::Satisfaction);
-    if runs(Stage::Equality) && surveyed {
+        Some(kpis)
+    } else {
+        None
+    };
+    let at = match &kpis {
+        Some(k) => k.period,
+        None => {
+            let lake = crate::lake::Lake::open_at(&pipeline.lake_dir, args.lake_version)?;
+            super::kpi::resolve_period(&lake, args.period.as_deref(), args.fy.as_deref())?
+        }
+    };
+    *period = json!(at.label());
+    let equality = if runs(Stage::Equality) && surveyed {
         let started = Instant::now();
-        super::equality::equality_stage(
-            &pipeline,
-            args.period.as_deref(),
-            args.fy.as_deref(),
-            args.lake_version,
-            None,
-            &crate::equality::Filter::default(),
-            true,
-        )?;
-        stages.push(json!({"stage": "equality", "seconds": started.elapsed().as_secs_f64()}));
-    } else if runs(Stage::Equality) {
-        crate::log::info("no satisfaction source in the pipeline: equality tables skipped");
+        let tables = super::equality::equality_stage(&pipeline, at, args.lake_version)?;
+        stages.push(json!({"stage": "equality", "seconds": started.elapsed().as_secs_f64(), "tables": tables.len()}));
+        Some(tables)
+    } else {
+        None
+    };
+    // One publication for the period: what this run computed, the rest of the current one kept,
+    // charts and report drawn from the whole, then published in one step.
+    let mut keep = Vec::new();
+    if kpis.is_none() {
+        keep.push(Part::Kpi);
+    }
+    if equality.is_none() {
+        keep.push(Part::Equality);
+    }
+    if !runs(Stage::Charts) {
+        keep.push(Part::Charts);
+    }
+    if !runs(Stage::Report) {
+        keep.push(Part::Report);
+    }
+    let publication = Publication::begin(&super::kpi::publication_dir(&pipeline, at), &keep)
+        .context("cannot start the publication")?;
+    if let Some(k) = &kpis {
+        super::kpi::write_kpis(publication.dir(), k)?;
+    }
+    if let Some(tables) = &equality {
+        super::equality::write_equality(&publication.dir().join(EQUALITY_DIR), tables)?;
     }
     if runs(Stage::Charts) || runs(Stage::Report) {
-        let at = match resolved {
-            Some(period) => period,
-            None => {
-                let lake = crate::lake::Lake::open_at(&pipeline.lake_dir, args.lake_version)?;
-                super::kpi::resolve_period(&lake, args.period.as_deref(), args.fy.as_deref())?
-            }
-        };
-        // Without the KPI stage, charts and report use the tables already published, if any.
-        match super::report::Published::read(&pipeline, at)? {
+        match super::report::redraw(
+            &pipeline,
+            at,
+            publication.dir(),
+            runs(Stage::Charts),
+            runs(Stage::Report),
+        )? {
             None => {
                 let message = "no KPI tables published for the period: charts and report skipped (run without --skip kpi)";
                 crate::log::warn(message);
                 warnings.push(message.to_string());
                 warned = true;
             }
-            Some(tables) => {
+            Some(drawn) => {
                 if runs(Stage::Charts) {
-                    let started = Instant::now();
-                    let drawn = super::report::charts_stage(&pipeline, &tables)?;
-                    stages.push(json!({"stage": "charts", "seconds": started.elapsed().as_secs_f64(), "charts": drawn}));
+                    stages.push(json!({"stage": "charts", "seconds": drawn.charts_seconds, "charts": drawn.charts}));
                 }
                 if runs(Stage::Report) {
-                    let started = Instant::now();
-                    let path = super::report::report_stage(&pipeline, at, &tables)?;
-                    stages.push(json!({"stage": "report", "seconds": started.elapsed().as_secs_f64(), "path": path}));
+                    stages.push(json!({"stage": "report", "seconds": drawn.report_seconds}));
                 }
             }
         }
+    }
+    if publication.is_empty() {
+        // Nothing computed and nothing published before: no folder for the period.
+        return Ok(if args.pipeline_args.deny_warnings && warned {
+            ExitCode::Warnings
+        } else {
+            ExitCode::Ok
+        });
+    }
+    let published = publication
+        .publish()
+        .context("cannot publish the outputs")?;
+    if let Some(k) = &kpis {
+        super::kpi::log_written(k, &published);
+    }
+    if let Some(tables) = &equality {
+        super::equality::log_written(
+            &pipeline,
+            at,
+            tables.len(),
+            &published.join(EQUALITY_DIR),
+            true,
+        );
+    }
+    if runs(Stage::Report) && published.join("report.html").is_file() {
+        crate::log::info(&format!(
+            "report for {} written to {} (and report.md)",
+            at.describe(),
+            published.join("report.html").display()
+        ));
     }
     Ok(if args.pipeline_args.deny_warnings && warned {
         ExitCode::Warnings

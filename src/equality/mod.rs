@@ -41,6 +41,11 @@ impl Filter {
             .and(within(crate::model::col::SERVICE, &self.services))
     }
 
+    /// Whether the filter keeps every response.
+    pub fn is_empty(&self) -> bool {
+        self.channels.is_empty() && self.services.is_empty()
+    }
+
     /// `-web-housing`: keeps filtered runs apart from the full one in the output folder.
     pub fn folder_suffix(&self) -> String {
         self.channels

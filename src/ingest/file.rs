@@ -289,7 +289,8 @@ impl<'a> FileIngest<'a> {
             .finish(&mut rows)
             .map_err(err)?;
         if let Some((file, rel)) = self.rejects.as_mut() {
-            file.write_all(&csv).map_err(|e| write_err(Path::new(rel), e))?;
+            file.write_all(&csv)
+                .map_err(|e| write_err(Path::new(rel), e))?;
         }
         Ok(())
     }
@@ -406,7 +407,7 @@ impl<'a> FileIngest<'a> {
                 &self.source.name,
                 *year,
                 *month,
-                &self.raw.file_id(),
+                self.raw.file_id(),
             )?;
             self.parts.insert(
                 key.clone(),
@@ -566,7 +567,10 @@ fn reject_rows(raw: &RawFile, rejected: DataFrame) -> PolarsResult<DataFrame> {
 fn write_err(path: &Path, e: impl std::fmt::Display) -> IngestError {
     IngestError::Lake(crate::lake::LakeError::Io {
         path: path.to_path_buf(),
-        message: format!("cannot write: {}", crate::ingest::first_paragraph(&e.to_string())),
+        message: format!(
+            "cannot write: {}",
+            crate::ingest::first_paragraph(&e.to_string())
+        ),
     })
 }
 

@@ -415,7 +415,9 @@ fn table(
 /// Which version of the lake the figures come from, and how to read it again.
 fn lake_version_note(lake: &Lake) -> String {
     match lake.version() {
-        Some(v) => format!("Read from the lake at version {v}: `--lake-version {v}` reproduces these figures."),
+        Some(v) => format!(
+            "Read from the lake at version {v}: `--lake-version {v}` reproduces these figures."
+        ),
         None => "The lake held nothing yet.".to_string(),
     }
 }

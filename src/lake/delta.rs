@@ -84,9 +84,7 @@ pub fn load(dir: &Path, version: Option<i64>) -> Result<Option<DeltaTable>, Lake
         })?;
         builder = builder.with_version(v);
     }
-    block_on(builder.load())?
-        .map(Some)
-        .map_err(delta_err(dir))
+    block_on(builder.load())?.map(Some).map_err(delta_err(dir))
 }
 
 /// The table's version.
@@ -124,7 +122,10 @@ pub fn files(table: &DeltaTable, dir: &Path) -> Result<Vec<DataFile>, LakeError>
 }
 
 /// Columns stored signed that cex reads back unsigned, from the table's schema.
-pub fn unsigned_columns(table: &DeltaTable, dir: &Path) -> Result<Vec<(String, DataType)>, LakeError> {
+pub fn unsigned_columns(
+    table: &DeltaTable,
+    dir: &Path,
+) -> Result<Vec<(String, DataType)>, LakeError> {
     let snapshot = table.snapshot().map_err(delta_err(dir))?;
     Ok(snapshot
         .schema()
@@ -383,10 +384,12 @@ pub fn commit(dir: &Path, table: Option<&DeltaTable>, commit: Commit) -> Result<
                 .filter(|f| current.field(f.name()).is_none())
                 .collect();
             if !new.is_empty() {
-                let merged = StructType::try_new(current.fields().cloned().chain(new))
-                    .map_err(|e| LakeError::Data {
-                        path: dir.to_path_buf(),
-                        message: format!("widening the Delta schema: {e}"),
+                let merged =
+                    StructType::try_new(current.fields().cloned().chain(new)).map_err(|e| {
+                        LakeError::Data {
+                            path: dir.to_path_buf(),
+                            message: format!("widening the Delta schema: {e}"),
+                        }
                     })?;
                 let metadata = snapshot
                     .metadata()

@@ -50,7 +50,10 @@ pub fn read(lake: &Lake) -> Result<DataFrame, LakeError> {
 
 /// The manifest table's rows at its loaded version, in the order they were committed.
 pub(crate) fn from_table(table: &DeltaTable, dir: &Path) -> Result<DataFrame, LakeError> {
-    let files: Vec<_> = delta::files(table, dir)?.into_iter().map(|f| f.path).collect();
+    let files: Vec<_> = delta::files(table, dir)?
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
     let unsigned = delta::unsigned_columns(table, dir)?;
     let Some(lf) = super::scan_files(&files, dir)? else {
         return to_frame(&[]);
@@ -204,12 +207,26 @@ pub fn records_from_frame(frame: &DataFrame) -> Result<Vec<FileRecord>, LakeErro
         }
     };
     let [file_id, sha256, path, source, table, encoding, reasons, first, last, pipeline, at] = [
-        "file_id", "sha256", "path", "source", "table", "encoding", "rejects_by_reason",
-        "first_date", "last_date", "pipeline", "ingested_at",
+        "file_id",
+        "sha256",
+        "path",
+        "source",
+        "table",
+        "encoding",
+        "rejects_by_reason",
+        "first_date",
+        "last_date",
+        "pipeline",
+        "ingested_at",
     ]
     .map(text);
     let [size, read, accepted, rejected, duplicates, blank, modified] = [
-        "size_bytes", "rows_read", "accepted", "rejected", "duplicates", "blank_rows",
+        "size_bytes",
+        "rows_read",
+        "accepted",
+        "rejected",
+        "duplicates",
+        "blank_rows",
         "modified_ns",
     ]
     .map(number);
@@ -217,8 +234,15 @@ pub fn records_from_frame(frame: &DataFrame) -> Result<Vec<FileRecord>, LakeErro
         file_id?, sha256?, path?, source?, table?, encoding?, reasons?, first?, last?, pipeline?,
         at?,
     );
-    let (size, read, accepted, rejected, duplicates, blank, modified) =
-        (size?, read?, accepted?, rejected?, duplicates?, blank?, modified?);
+    let (size, read, accepted, rejected, duplicates, blank, modified) = (
+        size?,
+        read?,
+        accepted?,
+        rejected?,
+        duplicates?,
+        blank?,
+        modified?,
+    );
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
     let u = |v: &Option<i64>| v.unwrap_or(0).max(0) as u64;
     Ok((0..frame.height())

@@ -41,7 +41,10 @@ pub enum LakeError {
         latest: String,
     },
     #[error("lake {} is in the layout of cex before Delta tables; run `cex lake upgrade {}` (or any `cex ingest` / `cex run`, which upgrade it first)", path.display(), pipeline_hint)]
-    OldLayout { path: PathBuf, pipeline_hint: String },
+    OldLayout {
+        path: PathBuf,
+        pipeline_hint: String,
+    },
 }
 
 pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> LakeError + '_ {
@@ -127,7 +130,9 @@ impl Lake {
                 let tdir = root.join(t.name());
                 let data = delta::load(&tdir, Some(v))?.ok_or_else(|| LakeError::Data {
                     path: tdir.clone(),
-                    message: format!("the manifest names version {v} of this table, which is missing"),
+                    message: format!(
+                        "the manifest names version {v} of this table, which is missing"
+                    ),
                 })?;
                 tables.insert(
                     t,
@@ -167,7 +172,13 @@ impl Lake {
     }
 
     /// The data files of one partition.
-    pub fn partition_files(&self, table: Table, source: &str, year: i32, month: i8) -> Vec<PathBuf> {
+    pub fn partition_files(
+        &self,
+        table: Table,
+        source: &str,
+        year: i32,
+        month: i8,
+    ) -> Vec<PathBuf> {
         let (y, m) = (year.to_string(), month.to_string());
         let is = |f: &DataFile, k: &str, v: &str| {
             f.partition.get(k).and_then(|x| x.as_deref()) == Some(v)
@@ -359,7 +370,10 @@ fn decode_path(p: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = p.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(b) = p
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(b);
                 i += 3;
                 continue;
@@ -416,7 +430,10 @@ mod tests {
 
     #[test]
     fn delta_paths_are_decoded() {
-        assert_eq!(decode_path("source=a%20b/year=2024/x.parquet"), "source=a b/year=2024/x.parquet");
+        assert_eq!(
+            decode_path("source=a%20b/year=2024/x.parquet"),
+            "source=a b/year=2024/x.parquet"
+        );
         assert_eq!(decode_path("plain/100%"), "plain/100%");
     }
 }

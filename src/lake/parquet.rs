@@ -41,9 +41,7 @@ impl LakeWriter {
     pub fn new(file: File, schema: &Schema, unique_columns: &[&str]) -> PolarsResult<LakeWriter> {
         let widened: Vec<(PlSmallStr, DataType)> = schema
             .iter()
-            .filter_map(|(name, dtype)| {
-                super::delta::stored_type(dtype).map(|t| (name.clone(), t))
-            })
+            .filter_map(|(name, dtype)| super::delta::stored_type(dtype).map(|t| (name.clone(), t)))
             .collect();
         let mut stored = schema.clone();
         for (name, dtype) in &widened {

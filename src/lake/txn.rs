@@ -98,15 +98,12 @@ impl Transaction {
             ("year".to_string(), Some(year.to_string())),
             ("month".to_string(), Some(month.to_string())),
         ]);
-        self.parts
-            .lock()
-            .map_err(|_| poisoned(&path))?
-            .push(Part {
-                table,
-                rel,
-                partition,
-                schema: None,
-            });
+        self.parts.lock().map_err(|_| poisoned(&path))?.push(Part {
+            table,
+            rel,
+            partition,
+            schema: None,
+        });
         Ok((file, path))
     }
 
@@ -156,10 +153,7 @@ impl Transaction {
     /// table touched, then one to the manifest.
     pub fn commit(self, records: &[FileRecord]) -> Result<Committed, LakeError> {
         let root = self.root.clone();
-        let parts = self
-            .parts
-            .into_inner()
-            .map_err(|_| poisoned(&root))?;
+        let parts = self.parts.into_inner().map_err(|_| poisoned(&root))?;
         let mut by_table: BTreeMap<Table, Vec<Part>> = BTreeMap::new();
         for p in parts.into_iter().filter(|p| p.schema.is_some()) {
             by_table.entry(p.table).or_default().push(p);
@@ -269,6 +263,12 @@ fn commit_manifest(root: &Path, mut rows: DataFrame, run_id: &str) -> Result<i64
     let rel = format!("part-{run_id}.parquet");
     let path = dir.join(&rel);
     fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    if super::logged_paths(&dir)?.contains(&rel) {
+        return Err(LakeError::Data {
+            path,
+            message: "a manifest file of this run is already committed".into(),
+        });
+    }
     let data_err = |e: PolarsError| LakeError::Data {
         path: path.clone(),
         message: e.to_string(),
@@ -306,7 +306,9 @@ fn commit_manifest(root: &Path, mut rows: DataFrame, run_id: &str) -> Result<i64
 /// records, kept in the data commits' `commitInfo`, go into the manifest now. Writer only.
 pub fn recover(root: &Path) -> Result<(), LakeError> {
     let lake = Lake::open(root)?;
-    let mut pending: Vec<(String, DataFrame)> = Vec::new();
+    // Every table's pending records go into one manifest commit (one file: a file per table
+    // of the same run would share a name).
+    let mut pending: Option<(String, DataFrame)> = None;
     for table in [Table::Contacts, Table::Responses] {
         let dir = root.join(table.name());
         let Some(data) = delta::load(&dir, None)? else {
@@ -318,7 +320,8 @@ pub fn recover(root: &Path) -> Result<(), LakeError> {
             let Some(info) = delta::commit_info(&dir, version)? else {
                 continue;
             };
-            let (Some(Value::String(run)), Some(files)) = (info.get(INFO_RUN), info.get(INFO_FILES))
+            let (Some(Value::String(run)), Some(files)) =
+                (info.get(INFO_RUN), info.get(INFO_FILES))
             else {
                 continue;
             };
@@ -332,10 +335,19 @@ pub fn recover(root: &Path) -> Result<(), LakeError> {
             }
             let name = table.name();
             let rows = manifest::run_rows(&records, run, |t| (t == name).then_some(version))?;
-            pending.push((run.clone(), rows));
+            pending = Some(match pending {
+                None => (run.clone(), rows),
+                Some((first, mut all)) => {
+                    all.vstack_mut_owned(rows).map_err(|e| LakeError::Data {
+                        path: dir.clone(),
+                        message: e.to_string(),
+                    })?;
+                    (first, all)
+                }
+            });
         }
     }
-    for (run, rows) in pending {
+    if let Some((run, rows)) = pending {
         commit_manifest(root, rows, &format!("{run}-recovered"))?;
     }
     Ok(())
@@ -345,7 +357,11 @@ pub fn recover(root: &Path) -> Result<(), LakeError> {
 /// rejects of exports the manifest does not hold. Writer only; readers never see these files.
 pub fn remove_orphans(lake: &Lake) -> Result<(), LakeError> {
     let root = lake.root();
-    for name in [Table::Contacts.name(), Table::Responses.name(), MANIFEST_TABLE] {
+    for name in [
+        Table::Contacts.name(),
+        Table::Responses.name(),
+        MANIFEST_TABLE,
+    ] {
         let dir = root.join(name);
         if !dir.is_dir() {
             continue;
@@ -419,12 +435,16 @@ mod tests {
 
     /// Writes a data file for `file_id` into the transaction, as ingest does.
     fn stage(txn: &Transaction, file_id: &str, rows: u32) -> PathBuf {
+        stage_in(txn, Table::Contacts, file_id, rows)
+    }
+
+    fn stage_in(txn: &Transaction, table: Table, file_id: &str, rows: u32) -> PathBuf {
         let df = frame(file_id, rows);
         let (file, path) = txn
-            .create_part(Table::Contacts, "Example", "calls", 2024, 3, file_id)
+            .create_part(table, "Example", "calls", 2024, 3, file_id)
             .expect("create");
-        let mut w = ParquetWriter::new(file.try_clone().expect("clone"), df.schema(), &[])
-            .expect("writer");
+        let mut w =
+            ParquetWriter::new(file.try_clone().expect("clone"), df.schema(), &[]).expect("writer");
         w.write(&df).expect("write");
         w.finish().expect("finish");
         txn.part_done(&path, df.schema()).expect("done");
@@ -450,12 +470,21 @@ mod tests {
         assert_eq!(rows.height(), 5);
         // Stored as a Delta long, read back as cex wrote it.
         assert_eq!(rows.column("contacts")?.dtype(), &DataType::UInt32);
-        assert_eq!(lake.partition_files(Table::Contacts, "calls", 2024, 3).len(), 1);
-        assert!(lake.partition_files(Table::Contacts, "calls", 2024, 4).is_empty());
+        assert_eq!(
+            lake.partition_files(Table::Contacts, "calls", 2024, 3)
+                .len(),
+            1
+        );
+        assert!(lake
+            .partition_files(Table::Contacts, "calls", 2024, 4)
+            .is_empty());
         assert_eq!(lake.manifest().height(), 1);
 
         // The add action carries the file's statistics.
-        let log = fs::read_to_string(dir.path().join("contacts/_delta_log/00000000000000000000.json"))?;
+        let log = fs::read_to_string(
+            dir.path()
+                .join("contacts/_delta_log/00000000000000000000.json"),
+        )?;
         let add = log
             .lines()
             .find(|l| l.contains("\"add\""))
@@ -466,7 +495,10 @@ mod tests {
         assert_eq!(stats["minValues"]["wait_seconds"], json!(0.0));
         assert_eq!(stats["maxValues"]["wait_seconds"], json!(4.0));
         assert_eq!(stats["nullCount"]["record_key"], json!(0));
-        assert!(stats["minValues"].get("year").is_none(), "partition columns have no stats");
+        assert!(
+            stats["minValues"].get("year").is_none(),
+            "partition columns have no stats"
+        );
         assert!(log.contains("cex-export-aaaa"), "one txn action per export");
         Ok(())
     }
@@ -481,28 +513,63 @@ mod tests {
             stage(&txn, "aaaa", 3);
             txn.commit(&[record("aaaa", 3)])?;
         }
-        // A second run whose manifest commit never happened: only the data commit is there.
+        // A second run whose manifest commit never happened: only its data commits (one to each
+        // table) are there.
         {
             let writer = LakeWriter::open(dir.path())?;
             let txn = Transaction::begin(&writer);
             stage(&txn, "bbbb", 4);
+            stage_in(&txn, Table::Responses, "cccc", 2);
             let manifest_dir = dir.path().join(MANIFEST_TABLE);
             let before = fs::read_dir(manifest_dir.join("_delta_log"))?.count();
-            txn.commit(&[record("bbbb", 4)])?;
+            let survey = FileRecord {
+                table: "responses".into(),
+                ..record("cccc", 2)
+            };
+            txn.commit(&[record("bbbb", 4), survey])?;
             // Undo the manifest commit by hand: as if the run died just before it.
             let log = manifest_dir.join("_delta_log/00000000000000000001.json");
             fs::remove_file(log)?;
-            assert_eq!(fs::read_dir(manifest_dir.join("_delta_log"))?.count(), before);
+            assert_eq!(
+                fs::read_dir(manifest_dir.join("_delta_log"))?.count(),
+                before
+            );
         }
         // Readers see the old lake: the data table's new version is not in the manifest.
         let lake = Lake::open(dir.path())?;
-        assert_eq!(lake.scan(Table::Contacts)?.ok_or("rows")?.collect()?.height(), 3);
+        assert_eq!(
+            lake.scan(Table::Contacts)?
+                .ok_or("rows")?
+                .collect()?
+                .height(),
+            3
+        );
         assert_eq!(lake.manifest().height(), 1);
-        // The next writer records the committed run; nothing is lost or doubled.
+        assert!(lake.scan(Table::Responses)?.is_none());
+        // The next writer records the committed run, both tables in one manifest commit;
+        // nothing is lost or doubled.
         drop(LakeWriter::open(dir.path())?);
         let lake = Lake::open(dir.path())?;
-        assert_eq!(lake.scan(Table::Contacts)?.ok_or("rows")?.collect()?.height(), 7);
-        assert_eq!(lake.manifest().height(), 2);
+        assert_eq!(
+            lake.scan(Table::Contacts)?
+                .ok_or("rows")?
+                .collect()?
+                .height(),
+            7
+        );
+        assert_eq!(
+            lake.scan(Table::Responses)?
+                .ok_or("rows")?
+                .collect()?
+                .height(),
+            2
+        );
+        assert_eq!(lake.manifest().height(), 3);
+        assert_eq!(
+            lake.version(),
+            Some(1),
+            "one manifest commit for both tables"
+        );
         Ok(())
     }
 

@@ -71,7 +71,9 @@ fn legacy_files(root: &Path) -> Result<Vec<LegacyFile>, LakeError> {
     for table in [Table::Contacts, Table::Responses] {
         let dir = root.join(table.name());
         for path in super::files_under(&dir, &["_delta_log"])? {
-            let Ok(rel) = path.strip_prefix(&dir) else { continue };
+            let Ok(rel) = path.strip_prefix(&dir) else {
+                continue;
+            };
             let parts: Vec<String> = rel
                 .components()
                 .map(|p| p.as_os_str().to_string_lossy().into_owned())
@@ -91,7 +93,14 @@ fn legacy_files(root: &Path) -> Result<Vec<LegacyFile>, LakeError> {
             else {
                 continue;
             };
-            out.push((table, source.clone(), year, month, file_id.to_string(), path));
+            out.push((
+                table,
+                source.clone(),
+                year,
+                month,
+                file_id.to_string(),
+                path,
+            ));
         }
     }
     Ok(out)
@@ -128,9 +137,12 @@ fn rewrite(
             .map_err(|e| data_err(old, e))?
             .unwrap_or_default();
         let (out, path) = txn.create_part(table, &organisation, source, year, month, file_id)?;
-        let mut writer =
-            ParquetWriter::new(out.try_clone().map_err(io_err(&path))?, part.schema(), unique)
-                .map_err(|e| data_err(&path, e))?;
+        let mut writer = ParquetWriter::new(
+            out.try_clone().map_err(io_err(&path))?,
+            part.schema(),
+            unique,
+        )
+        .map_err(|e| data_err(&path, e))?;
         writer.write(&part).map_err(|e| data_err(&path, e))?;
         writer.finish().map_err(|e| data_err(&path, e))?;
         out.sync_all().map_err(io_err(&path))?;
@@ -141,9 +153,15 @@ fn rewrite(
 
 /// Removes what a killed upgrade wrote (Delta logs and partitions), so it starts over.
 fn discard_partial_upgrade(root: &Path) -> Result<(), LakeError> {
-    for name in [Table::Contacts.name(), Table::Responses.name(), MANIFEST_TABLE] {
+    for name in [
+        Table::Contacts.name(),
+        Table::Responses.name(),
+        MANIFEST_TABLE,
+    ] {
         let dir = root.join(name);
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let n = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();

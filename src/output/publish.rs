@@ -2,6 +2,8 @@
 //! destination, flushed to disk, and then swapped with the destination in one atomic exchange, so
 //! a reader (or a crash, or a second run publishing the same folder) only ever finds a complete
 //! set of outputs there. Staging folders of runs that were killed are removed by the next one.
+//! A period's [`Publication`] (KPI tables, equality tables, charts, report) is assembled in one
+//! staging folder from the parts a command writes and the parts of the current one it keeps.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -66,6 +68,87 @@ impl Drop for Staging {
     }
 }
 
+/// The parts of a period's publication, each written by one stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The KPI tables, workbook, `tables.json` and `kpi-summary.json` (the folder's own files).
+    Kpi,
+    /// `equality/`: the equality tables.
+    Equality,
+    /// `charts/`.
+    Charts,
+    /// `report.html` and `report.md`.
+    Report,
+}
+
+/// Where the equality tables sit in a publication.
+pub const EQUALITY_DIR: &str = "equality";
+
+impl Part {
+    /// The part a top-level entry of a publication belongs to.
+    fn of(name: &str) -> Part {
+        match name {
+            EQUALITY_DIR => Part::Equality,
+            "charts" => Part::Charts,
+            "report.html" | "report.md" => Part::Report,
+            _ => Part::Kpi,
+        }
+    }
+}
+
+/// A period's publication being assembled: the parts of the current one that this command does
+/// not rewrite are carried over (hard links: published files are never written in place), the
+/// others are written fresh, and the whole is published by one exchange.
+pub struct Publication {
+    staging: Staging,
+}
+
+impl Publication {
+    /// Starts a publication for `destination` holding the current one's parts listed in `keep`.
+    pub fn begin(destination: &Path, keep: &[Part]) -> std::io::Result<Publication> {
+        let staging = Staging::new(destination)?;
+        if let Ok(entries) = fs::read_dir(destination) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !name.starts_with('.') && keep.contains(&Part::of(&name)) {
+                    link_tree(&entry.path(), &staging.dir.join(&name))?;
+                }
+            }
+        }
+        Ok(Publication { staging })
+    }
+
+    /// The folder being assembled.
+    pub fn dir(&self) -> &Path {
+        &self.staging.dir
+    }
+
+    /// Whether nothing has been written or kept.
+    pub fn is_empty(&self) -> bool {
+        fs::read_dir(&self.staging.dir).map_or(true, |mut d| d.next().is_none())
+    }
+
+    /// Publishes the whole in one step (see [`Staging::publish`]).
+    pub fn publish(self) -> std::io::Result<PathBuf> {
+        self.staging.publish()
+    }
+}
+
+/// Hard-links a file, or a folder's files, to `to` (copies where links are not possible).
+fn link_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    if from.is_dir() {
+        fs::create_dir_all(to)?;
+        for entry in fs::read_dir(from)?.flatten() {
+            link_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else if fs::hard_link(from, to).is_err() {
+        fs::copy(from, to).map(|_| ())
+    } else {
+        Ok(())
+    }
+}
+
 /// Removes staging folders for `name` left by processes that no longer run (killed runs), and
 /// the `.previous` folder earlier versions moved the old outputs to.
 fn remove_stale(parent: &Path, name: &str) -> std::io::Result<()> {
@@ -127,7 +210,9 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     }
     let aside = b.with_file_name(format!(
         ".{}.old-{}",
-        b.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        b.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
         std::process::id()
     ));
     fs::rename(b, &aside)?;
@@ -178,6 +263,33 @@ mod tests {
         drop(third);
         assert!(!staged.exists());
         assert_eq!(fs::read_dir(root.path())?.count(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_publication_keeps_the_parts_it_does_not_rewrite() -> std::io::Result<()> {
+        let root = tempfile::tempdir()?;
+        let dest = root.path().join("2024-03");
+        fs::create_dir_all(dest.join("charts"))?;
+        fs::create_dir_all(dest.join(EQUALITY_DIR))?;
+        fs::write(dest.join("volumes.csv"), "old kpi")?;
+        fs::write(dest.join("report.html"), "old report")?;
+        fs::write(dest.join("charts/a.svg"), "old chart")?;
+        fs::write(dest.join("equality/equality_sex.csv"), "equality")?;
+        // `cex kpi`: new KPI tables, equality kept, charts and report drawn again.
+        let p = Publication::begin(&dest, &[Part::Equality])?;
+        assert!(p.dir().join("equality/equality_sex.csv").exists());
+        assert!(!p.dir().join("volumes.csv").exists() && !p.dir().join("charts").exists());
+        fs::write(p.dir().join("volumes.csv"), "new kpi")?;
+        // Writing a kept file goes through a new file, never into the published one.
+        assert_eq!(fs::read_to_string(dest.join("volumes.csv"))?, "old kpi");
+        p.publish()?;
+        assert_eq!(fs::read_to_string(dest.join("volumes.csv"))?, "new kpi");
+        assert_eq!(
+            fs::read_to_string(dest.join("equality/equality_sex.csv"))?,
+            "equality"
+        );
+        assert!(!dest.join("report.html").exists());
         Ok(())
     }
 

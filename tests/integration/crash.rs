@@ -8,8 +8,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use polars::prelude::*;
-
 use crate::util::{u64s, Rng, Workspace};
 
 /// Rows a reader of the lake sees now (contacts and responses at the manifest's versions).

@@ -24,7 +24,7 @@ fn a_default_run_publishes_no_small_cell_and_no_personal_data() {
     let ws = Workspace::with_sample_data();
     ws.cex(&["run", "pipelines/sample.toml", "--fy", "2023/24"])
         .assert_code(0);
-    let dir = ws.path().join("out/equality/fy2023-24");
+    let dir = ws.path().join("out/fy2023-24/equality");
     let tables: Vec<_> = files(&dir)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "csv"))
@@ -120,7 +120,7 @@ fn non_response_is_reported_and_groups_are_tested_against_the_rest() {
     out.assert_code(0);
     let df = read_csv(
         &ws.path()
-            .join("out/equality/fy2023-24/equality_age_band.csv"),
+            .join("out/equality/fy2023-24-by-age_band/equality_age_band.csv"),
     );
     let groups = strings(&df, "age_band");
     for g in ["Not answered", "Prefer not to say", "All respondents"] {
@@ -166,7 +166,7 @@ fn unsuppressed_tables_are_marked_not_for_publication() {
     assert!(out.stderr.contains("not for publication"), "{}", out.stderr);
     let df = read_csv(
         &ws.path()
-            .join("out/equality/fy2023-24-NOT-FOR-PUBLICATION/equality_age_band_by_channel.csv"),
+            .join("out/equality/fy2023-24-by-age_band-channel-NOT-FOR-PUBLICATION/equality_age_band_by_channel.csv"),
     );
     // Webchat cohorts are tiny: shown here, as counts below 10.
     let small = df
@@ -180,6 +180,7 @@ fn unsuppressed_tables_are_marked_not_for_publication() {
         .expect("small");
     assert!(small.height() > 0);
     assert!(!ws.path().join("out/equality/fy2023-24").exists());
+    assert!(!ws.path().join("out/fy2023-24").exists());
 }
 
 #[test]
@@ -204,7 +205,7 @@ fn groups_can_be_compared_with_a_reference_group() {
     .assert_code(0);
     let df = read_csv(
         &ws.path()
-            .join("out/equality/fy2023-24/equality_age_band.csv"),
+            .join("out/equality/fy2023-24-by-age_band/equality_age_band.csv"),
     );
     let groups = strings(&df, "age_band");
     let compared = strings(&df, "compared_with");
@@ -246,7 +247,7 @@ fn a_channel_and_service_filter_narrows_the_respondents() {
     .assert_code(0);
     let df = read_csv(
         &ws.path()
-            .join("out/equality/fy2023-24-web-housing-council_tax/equality_sex.csv"),
+            .join("out/equality/fy2023-24-by-sex-web-housing-council_tax/equality_sex.csv"),
     );
     let total = df
         .lazy()

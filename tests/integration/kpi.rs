@@ -225,7 +225,10 @@ fn a_lake_pooling_two_councils_ranks_them() {
         "sex",
     ])
     .assert_code(0);
-    let sex = read_csv(&ws.path().join("out/equality/fy2023-24/equality_sex.csv"));
+    let sex = read_csv(
+        &ws.path()
+            .join("out/equality/fy2023-24-by-sex/equality_sex.csv"),
+    );
     let all = sex
         .lazy()
         .filter(col("sex").eq(lit("All respondents")))

@@ -7,6 +7,7 @@ mod errors;
 mod fuzz;
 mod ingest_fixtures;
 mod kpi;
+mod lake;
 mod report;
 mod sample;
 mod soak;

@@ -163,7 +163,7 @@ fn report_figures_are_the_tables_figures() {
     }
 
     // Equality: N and % satisfied with its interval, suppressed cells shown as such.
-    let eq = read_csv(&dir.join("../equality/2025-03/equality_age_band.csv"));
+    let eq = read_csv(&dir.join("equality/equality_age_band.csv"));
     let rows = md_table(&md, "Satisfaction by age band");
     assert_eq!(rows.len(), eq.height());
     let (n, s, lo, hi) = (
@@ -298,7 +298,7 @@ fn every_chart_is_drawn_twice_and_its_alt_text_states_the_figures() {
         );
     }
     // The equality chart names every group with its figure or its suppression.
-    let eq = read_csv(&dir.join("../equality/2025-03/equality_sex.csv"));
+    let eq = read_csv(&dir.join("equality/equality_sex.csv"));
     let sex_alt = alt("equality_sex");
     for (group, s) in strings(&eq, "sex").iter().zip(floats(&eq, "satisfied_pct")) {
         let group = group.clone().unwrap_or_default();

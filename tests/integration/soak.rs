@@ -75,19 +75,36 @@ fn copy_of(ws: &Workspace) -> Workspace {
     copy
 }
 
-/// `pipelines/soak-<i>.toml`: the sample pipeline with an output folder of its own (same lake).
-/// Outputs are published by renaming folders, and two processes publishing the same
-/// `out/<period>` at the same moment can collide; that is not what this test is about.
-fn pipeline_for(ws: &Workspace, i: usize) -> String {
-    let sample = std::fs::read_to_string(ws.path().join("pipelines/sample.toml")).expect("read");
-    let own = sample.replace("output = \"../out\"", &format!("output = \"../out-{i}\""));
-    assert_ne!(
-        own, sample,
-        "pipelines/sample.toml no longer has output = \"../out\""
-    );
-    let rel = format!("pipelines/soak-{i}.toml");
-    ws.write(&rel, own);
-    rel
+/// Panics unless every publication under `out/` is whole: each folder's `tables.json` lists
+/// tables that are all there (KPI tables and `equality/`), and `kpi-summary.json` is present.
+fn publication_is_whole(ws: &Workspace, context: &str) {
+    let Ok(entries) = std::fs::read_dir(ws.path().join("out")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let dir = entry.path();
+        if name.starts_with('.') || name == "equality" || !dir.is_dir() {
+            continue;
+        }
+        for folder in [dir.clone(), dir.join("equality")] {
+            let index = folder.join("tables.json");
+            if folder != dir && !folder.exists() {
+                continue;
+            }
+            let text = std::fs::read_to_string(&index)
+                .unwrap_or_else(|e| panic!("{context}: {}: {e}", index.display()));
+            let tables: Value = serde_json::from_str(&text).expect("tables.json");
+            for t in tables.as_array().expect("a list of tables") {
+                let csv = folder.join(format!("{}.csv", t["name"].as_str().expect("name")));
+                assert!(csv.is_file(), "{context}: {} missing", csv.display());
+            }
+        }
+        assert!(
+            dir.join("kpi-summary.json").is_file(),
+            "{context}: {name} has no kpi-summary.json"
+        );
+    }
 }
 
 fn log_path(ws: &Workspace, i: usize) -> PathBuf {
@@ -99,7 +116,9 @@ fn spawn(ws: &Workspace, i: usize, command: usize) -> Child {
     let log = File::create(log_path(ws, i)).expect("log file");
     Command::new(env!("CARGO_BIN_EXE_cex"))
         .arg(name)
-        .arg(pipeline_for(ws, i))
+        // One pipeline for all: the same lake and the same output folder, so publications race
+        // too (each must appear whole; see `publication_is_whole`).
+        .arg("pipelines/sample.toml")
         .args(extra)
         .current_dir(ws.path())
         .stdout(log.try_clone().expect("log file"))
@@ -298,6 +317,7 @@ fn concurrent_and_killed_runs_lose_no_row_and_double_none() {
             check_exit(&ws, i, p, status, &context);
         }
 
+        publication_is_whole(&ws, &context);
         let lake = ws.path().join("lake");
         check_lake(&lake, &["--allow-pending"], &context);
         // The next writer records what a killed one committed, and adds what is missing.

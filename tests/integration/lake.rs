@@ -1,0 +1,190 @@
+//! The lake's promises through the binary: a second writer is refused with exit 5 while a first
+//! holds the lock, a past publication is reproduced from the lake as it was (`--lake-version`),
+//! every documented exit code comes with its one-line message, and `last-run.json` is written for
+//! a failed run too.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::errors::fixture;
+use crate::util::Workspace;
+
+const CALLS: &str = "Call ID,Started,Queue,Result,Wait,Talk,Wrap\n\
+A1,01/03/2024 09:00:00,HSG,Answered,10,60,5\n\
+A2,02/03/2024 10:00:00,RB,Abandoned,30,,\n";
+
+/// The one line of stderr a failed command printed.
+fn one_line(stderr: &str) -> &str {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line expected:\n{stderr}");
+    lines[0]
+}
+
+#[test]
+fn a_second_writer_exits_5_at_once_while_the_first_holds_the_lock() {
+    let ws = Workspace::with_sample_data();
+    // The lock is the kernel's: hold it from another process (flock(1) when the machine has it,
+    // else a cex ingest that is still running).
+    let lock = ws.path().join("lake/.lock");
+    std::fs::create_dir_all(lock.parent().expect("lake")).expect("lake folder");
+    // --no-fork: flock itself runs `sleep`, so killing it releases the lock.
+    let holder = Command::new("flock")
+        .args([
+            "--no-fork",
+            "-x",
+            lock.to_str().expect("path"),
+            "sleep",
+            "5",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(mut holder) = holder else {
+        eprintln!("flock(1) not installed: lock test skipped");
+        return;
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let out = ws.cex(&["ingest", "pipelines/sample.toml"]);
+    out.assert_code(5);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "waited for the lock"
+    );
+    assert!(
+        one_line(&out.stderr).contains("is being written by another cex run"),
+        "{}",
+        out.stderr
+    );
+    // A reader is not a writer: it reads the (empty) lake without waiting for the lock.
+    let out = ws.cex(&["kpi", "pipelines/sample.toml"]);
+    out.assert_code(3);
+    assert!(one_line(&out.stderr).contains("the lake holds no contacts"));
+    let _ = holder.kill();
+    let _ = holder.wait();
+    // Released by the kernel with the process: the next writer goes through.
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+}
+
+#[test]
+fn a_past_publication_is_reproduced_from_the_lake_as_it_was() {
+    let ws = Workspace::with_sample_data();
+    ws.cex(&["ingest", "pipelines/sample.toml", "--source", "telephony"])
+        .assert_code(0);
+    ws.cex(&["kpi", "pipelines/sample.toml", "--period", "2024-03"])
+        .assert_code(0);
+    let first = std::fs::read(ws.path().join("out/2024-03/volumes.csv")).expect("volumes");
+    let summary =
+        std::fs::read_to_string(ws.path().join("out/2024-03/kpi-summary.json")).expect("summary");
+    assert!(summary.contains("\"lake_version\": 0"), "{summary}");
+
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    ws.cex(&["kpi", "pipelines/sample.toml", "--period", "2024-03"])
+        .assert_code(0);
+    let now = std::fs::read(ws.path().join("out/2024-03/volumes.csv")).expect("volumes");
+    assert_ne!(first, now, "the second ingest changed nothing");
+
+    ws.cex(&[
+        "kpi",
+        "pipelines/sample.toml",
+        "--period",
+        "2024-03",
+        "--lake-version",
+        "0",
+    ])
+    .assert_code(0);
+    let again = std::fs::read(ws.path().join("out/2024-03/volumes.csv")).expect("volumes");
+    assert_eq!(
+        first, again,
+        "version 0 read back differs from what was published then"
+    );
+
+    let out = ws.cex(&["kpi", "pipelines/sample.toml", "--lake-version", "9"]);
+    out.assert_code(2);
+    assert!(one_line(&out.stderr).contains("has no version 9 (its latest is 1)"));
+    let out = ws.cex(&["run", "pipelines/sample.toml", "--lake-version", "0"]);
+    out.assert_code(2);
+    assert!(one_line(&out.stderr).contains("add --skip ingest"));
+}
+
+#[test]
+fn each_exit_code_comes_with_its_one_line_message() {
+    let ws = fixture();
+    // 3: nothing to compute from.
+    let out = ws.cex(&["kpi", "p.toml"]);
+    out.assert_code(3);
+    assert!(one_line(&out.stderr).contains("the lake holds no contacts"));
+    let out = ws.cex(&["report", "p.toml", "--period", "2024-03"]);
+    out.assert_code(3);
+    assert!(one_line(&out.stderr).contains("no KPI tables for"));
+    // 2: a bad command-line value, named with its fix.
+    let out = ws.cex(&["kpi", "p.toml", "--period", "March"]);
+    out.assert_code(2);
+    assert!(one_line(&out.stderr).contains("--period March: give a month as YYYY-MM"));
+    let out = ws.cex(&["kpi", "p.toml", "--fy", "2023"]);
+    out.assert_code(2);
+    assert!(one_line(&out.stderr).contains("--fy 2023: give a financial year as YYYY/YY"));
+    ws.write("data/calls.csv", CALLS);
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    // 2: a lake in the layout before Delta, for a reader.
+    let legacy = ws.path().join("old-lake");
+    std::fs::create_dir_all(&legacy).expect("folder");
+    std::fs::write(legacy.join("manifest.parquet"), b"PAR1").expect("write");
+    let pipeline = std::fs::read_to_string(ws.path().join("p.toml"))
+        .expect("pipeline")
+        .replace("lake = \"lake\"", "lake = \"old-lake\"");
+    ws.write("old.toml", pipeline);
+    let out = ws.cex(&["kpi", "old.toml"]);
+    out.assert_code(2);
+    assert!(one_line(&out.stderr).contains("cex lake upgrade"));
+}
+
+#[test]
+fn a_failed_run_still_leaves_last_run_json() {
+    let ws = fixture();
+    let out = ws.cex(&["run", "p.toml"]);
+    out.assert_code(3);
+    let text = std::fs::read_to_string(ws.path().join("out/last-run.json")).expect("last-run");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(json["status"], "failed", "{text}");
+    assert_eq!(json["exit_code"], 3, "{text}");
+    assert!(
+        json["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no files match")),
+        "{text}"
+    );
+    // And a good run says so.
+    ws.write("data/calls.csv", CALLS);
+    ws.cex(&["run", "p.toml", "--skip", "equality,charts,report"])
+        .assert_code(0);
+    let text = std::fs::read_to_string(ws.path().join("out/last-run.json")).expect("last-run");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(json["status"], "ok", "{text}");
+    assert_eq!(json["lake_version"], 0, "{text}");
+}
+
+#[test]
+fn kpis_alone_republish_the_period_whole_with_its_report_and_equality_tables() {
+    let ws = Workspace::with_sample_data();
+    ws.cex(&["run", "pipelines/sample.toml", "--fy", "2023/24"])
+        .assert_code(0);
+    let dir = ws.path().join("out/fy2023-24");
+    let equality = std::fs::read(dir.join("equality/equality_sex.csv")).expect("equality");
+    ws.cex(&["kpi", "pipelines/sample.toml", "--fy", "2023/24"])
+        .assert_code(0);
+    // The report and charts are drawn again, the equality tables kept as they were.
+    assert!(dir.join("report.html").is_file() && dir.join("charts/charts.json").is_file());
+    assert_eq!(
+        std::fs::read(dir.join("equality/equality_sex.csv")).expect("equality"),
+        equality
+    );
+    // No staging folder is left beside the publication.
+    let left: Vec<String> = std::fs::read_dir(ws.path().join("out"))
+        .expect("out")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
