@@ -41,7 +41,7 @@ calls_of() { # 1m -> 1000000; plain numbers pass through
     *) echo "$1" ;;
   esac
 }
-python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet --user duckdb
+python3 -c "import duckdb, deltalake" 2>/dev/null || python3 -m pip install --quiet --user duckdb -r tests/delta/requirements.txt
 
 . bench/common.sh
 

@@ -3,18 +3,24 @@
 integration test checks the shipped sample: for every export, rows read, rejects by reason and
 duplicates as expected and rows = accepted + rejected + duplicates; re-sent files skipped; the lake
 holding exactly the accepted rows, each (organisation, source, record_key) once.
-Usage: bench/reconcile.py LAKE EXPECTED_COUNTS_JSON. Needs the duckdb Python package."""
+The lake is read as Delta tables (Python `deltalake`): the manifest's latest version, and each
+data table at the version the manifest records for it.
+Usage: bench/reconcile.py LAKE EXPECTED_COUNTS_JSON. Needs the duckdb and deltalake Python
+packages (tests/delta/requirements.txt)."""
 import json
+import os
 import sys
 
 import duckdb
+from deltalake import DeltaTable
 
 lake, expected_path = sys.argv[1], sys.argv[2]
 expected = json.load(open(expected_path))["files"]
 con = duckdb.connect()
+manifest_table = DeltaTable(f"{lake}/manifest").to_pyarrow_table()
 manifest = con.execute(
-    f"SELECT path, rows_read, accepted, rejected, duplicates, rejects_by_reason "
-    f"FROM read_parquet('{lake}/manifest.parquet')"
+    "SELECT path, rows_read, accepted, rejected, duplicates, rejects_by_reason, \"table\", "
+    "table_version FROM manifest_table"
 ).fetchall()
 
 problems = []
@@ -28,7 +34,7 @@ for e in expected:
     if len(rows) != 1:
         problems.append(f"{e['path']}: {len(rows)} manifest rows")
         continue
-    _, read, accepted, rejected, duplicates, reasons = rows[0]
+    _, read, accepted, rejected, duplicates, reasons, _, _ = rows[0]
     want_reasons = "; ".join(f"{r}={n}" for r, n in sorted(e["rejects"].items()))
     want = (e["rows"], sum(e["rejects"].values()), e["duplicates"], want_reasons)
     got = (read, rejected, duplicates, reasons)
@@ -41,9 +47,13 @@ for e in expected:
 accepted_total = sum(m[2] for m in manifest)
 stored = 0
 for table in ["contacts", "responses"]:
+    versions = [m[7] for m in manifest if m[6] == table and m[7] is not None]
+    if not versions:
+        continue
+    files = DeltaTable(f"{lake}/{table}", version=max(versions)).file_uris()
     n, distinct = con.execute(
         f"SELECT count(*), count(DISTINCT (organisation, source, record_key)) "
-        f"FROM read_parquet('{lake}/{table}/*/*/*/*.parquet')"
+        f"FROM read_parquet({files!r})"
     ).fetchone()
     stored += n
     if n != distinct:
@@ -56,4 +66,6 @@ print(f"reconcile: {checked} files checked, {rows_total} rows read, {accepted_to
       f"and in the lake, {len(problems)} problems")
 for p in problems[:50]:
     print("  " + p)
-sys.exit(1 if problems else 0)
+sys.stdout.flush()
+# os._exit: deltalake's runtime threads can abort the interpreter's own shutdown.
+os._exit(1 if problems else 0)

@@ -139,9 +139,15 @@ fn run_stages(args: &RunArgs, summary: &mut RunSummary) -> anyhow::Result<ExitCo
         }
     };
     *period = json!(at.label());
+    // Every stage reads the lake at the version the KPI stage read (another run may commit in
+    // between: the lock is held only while ingesting), so the publication is one version's.
+    let read_version = args.lake_version.or_else(|| {
+        kpis.as_ref()
+            .and_then(|k| k.summary["lake_version"].as_i64())
+    });
     let equality = if runs(Stage::Equality) && surveyed {
         let started = Instant::now();
-        let tables = super::equality::equality_stage(&pipeline, at, args.lake_version)?;
+        let tables = super::equality::equality_stage(&pipeline, at, read_version)?;
         stages.push(json!({"stage": "equality", "seconds": started.elapsed().as_secs_f64(), "tables": tables.len()}));
         Some(tables)
     } else {

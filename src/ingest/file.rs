@@ -280,17 +280,17 @@ impl<'a> FileIngest<'a> {
         let first = self.rejects.is_none();
         if first {
             let rel = format!("rejects/{}/{}.csv", self.source.name, self.raw.file_id());
-            let (file, _) = txn.create(&rel, true)?;
-            self.rejects = Some((file, rel));
+            let (file, path) = txn.create(&rel, true)?;
+            self.rejects = Some((file, path.display().to_string()));
         }
         let mut csv = Vec::new();
         CsvWriter::new(&mut csv)
             .include_header(first)
             .finish(&mut rows)
             .map_err(err)?;
-        if let Some((file, rel)) = self.rejects.as_mut() {
+        if let Some((file, path)) = self.rejects.as_mut() {
             file.write_all(&csv)
-                .map_err(|e| write_err(Path::new(rel), e))?;
+                .map_err(|e| write_err(Path::new(path), e))?;
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! The lake: three Delta tables, `contacts` and `responses` (partitioned by organisation,
-//! source, year and month) and `manifest` (one row per ingested export), the rejects files beside them, and the
-//! lock that lets one writer in at a time. Readers ([`Lake`]) see one consistent snapshot pinned
+//! source, year and month) and `manifest` (one row per ingested export), the rejects files
+//! beside them, and the lock that lets one writer in at a time. Readers ([`Lake`]) see one consistent snapshot pinned
 //! by the manifest and change nothing; only the writer ([`LakeWriter`], under the lock) commits
 //! (`txn`), finishes what a killed run committed, and removes files no commit refers to.
 //!
@@ -40,11 +40,8 @@ pub enum LakeError {
         version: i64,
         latest: String,
     },
-    #[error("lake {} is in the layout of cex before Delta tables; run `cex lake upgrade {}` (or any `cex ingest` / `cex run`, which upgrade it first)", path.display(), pipeline_hint)]
-    OldLayout {
-        path: PathBuf,
-        pipeline_hint: String,
-    },
+    #[error("lake {} is in the layout of cex before Delta tables; run `cex lake upgrade` with this pipeline file (or `cex ingest` / `cex run`, which upgrade it first)", path.display())]
+    OldLayout { path: PathBuf },
 }
 
 pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> LakeError + '_ {
@@ -89,7 +86,6 @@ impl Lake {
         if upgrade::is_legacy(root) {
             return Err(LakeError::OldLayout {
                 path: root.to_path_buf(),
-                pipeline_hint: "<pipeline>".into(),
             });
         }
         let dir = root.join(MANIFEST_TABLE);

@@ -41,8 +41,9 @@ pub struct Transaction {
     root: PathBuf,
     run_id: String,
     parts: Mutex<Vec<Part>>,
-    /// Every file this run created (for [`Transaction::abort`]).
+    /// Every file this run created: removed if the transaction ends without a commit.
     created: Mutex<Vec<PathBuf>>,
+    committed: bool,
 }
 
 /// What a commit did.
@@ -71,6 +72,7 @@ impl Transaction {
             run_id,
             parts: Mutex::new(Vec::new()),
             created: Mutex::new(Vec::new()),
+            committed: false,
         }
     }
 
@@ -151,9 +153,9 @@ impl Transaction {
 
     /// Commits every complete data file and the run's file records: one Delta commit per data
     /// table touched, then one to the manifest.
-    pub fn commit(self, records: &[FileRecord]) -> Result<Committed, LakeError> {
+    pub fn commit(mut self, records: &[FileRecord]) -> Result<Committed, LakeError> {
         let root = self.root.clone();
-        let parts = self.parts.into_inner().map_err(|_| poisoned(&root))?;
+        let parts = std::mem::take(&mut *self.parts.lock().map_err(|_| poisoned(&root))?);
         let mut by_table: BTreeMap<Table, Vec<Part>> = BTreeMap::new();
         for p in parts.into_iter().filter(|p| p.schema.is_some()) {
             by_table.entry(p.table).or_default().push(p);
@@ -203,7 +205,11 @@ impl Transaction {
                 },
             )?;
             out.table_versions.insert(table, version);
+            // Committed rows: from now on a failure leaves this run's files for the next writer
+            // (which records the committed ones and removes the rest), never deletes them.
+            self.committed = true;
         }
+        self.committed = true;
         if records.is_empty() {
             return Ok(out);
         }
@@ -219,9 +225,18 @@ impl Transaction {
     }
 
     /// Drops everything this run wrote; the lake is untouched.
-    pub fn abort(self) {
-        if let Ok(created) = self.created.into_inner() {
-            for path in created {
+    pub fn abort(self) {}
+}
+
+impl Drop for Transaction {
+    /// A transaction that ends without its data commit (aborted, or a write failed, e.g. on a
+    /// full disk) removes the files it wrote at once rather than leave them for the next writer.
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        if let Ok(created) = self.created.lock() {
+            for path in created.iter() {
                 let _ = fs::remove_file(path);
             }
         }
@@ -353,8 +368,9 @@ pub fn recover(root: &Path) -> Result<(), LakeError> {
     Ok(())
 }
 
-/// Removes files that no commit refers to: data files of runs killed before their commit, and
-/// rejects of exports the manifest does not hold. Writer only; readers never see these files.
+/// Removes files that no commit refers to: data files of runs killed before their commit, their
+/// unfinished commit files, and rejects of exports the manifest does not hold. Writer only;
+/// readers never see these files.
 pub fn remove_orphans(lake: &Lake) -> Result<(), LakeError> {
     let root = lake.root();
     for name in [
@@ -365,6 +381,16 @@ pub fn remove_orphans(lake: &Lake) -> Result<(), LakeError> {
         let dir = root.join(name);
         if !dir.is_dir() {
             continue;
+        }
+        // A commit written but never renamed into place (its writer was killed) is no version.
+        for file in super::files_under(&dir.join("_delta_log"), &[])? {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if name.starts_with("_commit_") && name.ends_with(".tmp") {
+                fs::remove_file(&file).map_err(io_err(&file))?;
+            }
         }
         let logged = super::logged_paths(&dir)?;
         for file in super::files_under(&dir, &["_delta_log"])? {
@@ -584,13 +610,16 @@ mod tests {
             orphan = stage(&txn, "aaaa", 3);
             let (_, rejects) = txn.create("rejects/calls/aaaa.csv", true)?;
             assert!(rejects.exists());
-            // Killed: neither commit nor abort.
+            // Killed: neither commit nor abort, with a commit file written but not renamed.
             std::mem::forget(txn);
         }
+        let unfinished = dir.path().join("contacts/_delta_log/_commit_0f.json.tmp");
+        fs::create_dir_all(unfinished.parent().ok_or("parent")?)?;
+        fs::write(&unfinished, "{}")?;
         assert!(orphan.exists());
         assert!(Lake::open(dir.path())?.scan(Table::Contacts)?.is_none());
         drop(LakeWriter::open(dir.path())?);
-        assert!(!orphan.exists());
+        assert!(!orphan.exists() && !unfinished.exists());
         assert!(!dir.path().join("rejects/calls/aaaa.csv").exists());
         Ok(())
     }

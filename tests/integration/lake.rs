@@ -126,6 +126,17 @@ fn each_exit_code_comes_with_its_one_line_message() {
     assert!(one_line(&out.stderr).contains("--fy 2023: give a financial year as YYYY/YY"));
     ws.write("data/calls.csv", CALLS);
     ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    // 1: a warning (a rejected row, above the warning share) with --deny-warnings.
+    ws.write(
+        "data/calls2.csv",
+        "Call ID,Started,Queue,Result,Wait,Talk,Wrap\n\
+         B1,31/02/2024 09:00:00,HSG,Answered,10,60,5\n\
+         B2,03/03/2024 10:00:00,HSG,Answered,10,60,5\n",
+    );
+    let out = ws.cex(&["ingest", "p.toml", "--deny-warnings"]);
+    out.assert_code(1);
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert!(said.contains("bad_date=1"), "{said}");
     // 2: a lake in the layout before Delta, for a reader.
     let legacy = ws.path().join("old-lake");
     std::fs::create_dir_all(&legacy).expect("folder");
@@ -186,5 +197,112 @@ fn kpis_alone_republish_the_period_whole_with_its_report_and_equality_tables() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with('.'))
         .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_delta_reader_cex_did_not_write_sees_the_rows_cex_reads() {
+    use polars::prelude::*;
+    let ws = Workspace::with_sample_data();
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    let report = crate::soak::check_lake(&ws.path().join("lake"), &[], "sample lake");
+    for table in ["contacts", "responses"] {
+        // cex's own reader, grouped the same way.
+        let ours = ws
+            .lake_table(table)
+            .lazy()
+            .group_by([col("source"), col("year"), col("month")])
+            .agg([len().alias("rows")])
+            .sort(["source", "year", "month"], SortMultipleOptions::default())
+            .collect()
+            .expect("monthly rows");
+        let theirs = report["tables"][table]["monthly_totals"]
+            .as_array()
+            .expect("monthly totals");
+        assert_eq!(ours.height(), theirs.len(), "{table}: months");
+        let sources = ours
+            .column("source")
+            .expect("source")
+            .str()
+            .expect("str")
+            .clone();
+        let rows = ours
+            .column("rows")
+            .expect("rows")
+            .cast(&DataType::UInt64)
+            .expect("u64");
+        let rows = rows.u64().expect("u64");
+        for (i, t) in theirs.iter().enumerate() {
+            assert_eq!(t["source"].as_str(), sources.get(i), "{table} row {i}");
+            assert_eq!(t["rows"].as_u64(), rows.get(i), "{table} {t}");
+        }
+        let accepted: u64 = crate::util::u64s(
+            &ws.manifest()
+                .lazy()
+                .filter(col("table").eq(lit(table)))
+                .collect()
+                .expect("manifest"),
+            "accepted",
+        )
+        .iter()
+        .sum();
+        assert_eq!(
+            report["tables"][table]["rows"].as_u64(),
+            Some(accepted),
+            "{table}"
+        );
+    }
+}
+
+/// A small tmpfs mounted for a test (root only), unmounted when dropped.
+struct Tiny(std::path::PathBuf);
+
+impl Tiny {
+    fn mount(at: &std::path::Path, size: &str) -> Option<Tiny> {
+        std::fs::create_dir_all(at).ok()?;
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Tiny(at.to_path_buf()))
+    }
+}
+
+impl Drop for Tiny {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_exit_10_naming_the_lake_file_and_leaves_nothing_behind() {
+    let ws = Workspace::with_sample_data();
+    let Some(_disk) = Tiny::mount(&ws.path().join("tiny"), "256k") else {
+        eprintln!("cannot mount a tmpfs here (not root?): full-disk test skipped");
+        return;
+    };
+    let pipeline = std::fs::read_to_string(ws.path().join("pipelines/sample.toml"))
+        .expect("pipeline")
+        .replace("lake = \"../lake\"", "lake = \"../tiny/lake\"");
+    ws.write("pipelines/tiny.toml", pipeline);
+    let out = ws.cex(&["ingest", "pipelines/tiny.toml"]);
+    out.assert_code(10);
+    let line = one_line(&out.stderr);
+    assert!(line.contains("No space left on device"), "{line}");
+    assert!(line.contains("tiny/lake"), "names the lake file: {line}");
+    // The failed run's files are gone at once: the disk is not left full.
+    let mut left = Vec::new();
+    let mut stack = vec![ws.path().join("tiny/lake")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else if e.file_name() != ".lock" {
+                left.push(e.path());
+            }
+        }
+    }
     assert!(left.is_empty(), "{left:?}");
 }

@@ -220,7 +220,7 @@ fn ensure_delta_reader() {
 }
 
 /// The independent checker's JSON report on `lake`; panics, showing its output, unless it passes.
-fn check_lake(lake: &Path, args: &[&str], context: &str) -> Value {
+pub fn check_lake(lake: &Path, args: &[&str], context: &str) -> Value {
     ensure_delta_reader();
     let out = Command::new("python3")
         .arg(repo().join("tests/delta/check_lake.py"))
