@@ -441,3 +441,133 @@ pub fn commit_info(dir: &Path, version: i64) -> Result<Option<Map<String, Value>
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::*;
+
+    /// A contacts-like frame: text with few distinct values, unique keys, times, numbers.
+    fn contacts(rows: usize) -> PolarsResult<DataFrame> {
+        let pick = |values: &[&str], i: usize| values[(i * 7 + i / 3) % values.len()].to_string();
+        let channels = ["telephone", "web", "face_to_face", "webchat"];
+        let services = ["Housing", "Revenues & Benefits", "Waste & Recycling", "Council Tax"];
+        let outcomes = ["answered", "abandoned", "submitted", "served"];
+        let ms: Vec<i64> = (0..rows).map(|i| 1_700_000_000_000 + i as i64 * 1_000).collect();
+        let mut df = df!(
+            "organisation" => vec!["Example City Council"; rows],
+            "source" => vec!["telephony"; rows],
+            "channel" => (0..rows).map(|i| pick(&channels, i)).collect::<Vec<_>>(),
+            "service" => (0..rows).map(|i| pick(&services, i)).collect::<Vec<_>>(),
+            "outcome" => (0..rows).map(|i| pick(&outcomes, i)).collect::<Vec<_>>(),
+            "timestamp" => ms,
+            "year" => vec![2024i32; rows],
+            "month" => vec![3i8; rows],
+            "wait_seconds" => (0..rows).map(|i| (i % 600) as f64).collect::<Vec<_>>(),
+            "record_key" => (0..rows).map(|i| format!("C{i:09}")).collect::<Vec<_>>(),
+            "source_row" => (0..rows).map(|i| i as i64 + 2).collect::<Vec<_>>(),
+        )?;
+        let ts = df.column("timestamp")?.cast(&DataType::Datetime(
+            polars::prelude::TimeUnit::Milliseconds,
+            Some(TimeZone::opt_try_new(Some("Europe/London"))?.unwrap_or(TimeZone::UTC)),
+        ))?;
+        df.with_column(ts)?;
+        Ok(df)
+    }
+
+    /// The frame as arrow-rs record batch, through the Arrow C data interface (what feeding
+    /// delta-rs' own writer from polars would take).
+    fn to_arrow_rs(
+        df: &DataFrame,
+    ) -> Result<deltalake::arrow::record_batch::RecordBatch, Box<dyn std::error::Error>> {
+        use deltalake::arrow::array::make_array;
+        use deltalake::arrow::datatypes::{Field as RsField, Schema as RsSchema};
+        use deltalake::arrow::ffi::{from_ffi, FFI_ArrowArray, FFI_ArrowSchema};
+        let mut fields = Vec::new();
+        let mut arrays = Vec::new();
+        for c in df.columns() {
+            let s = c.as_materialized_series().rechunk();
+            let array = s.to_arrow(0, CompatLevel::newest());
+            let field =
+                polars_arrow::datatypes::Field::new(s.name().clone(), array.dtype().clone(), true);
+            let ffi_array = polars_arrow::ffi::export_array_to_c(array);
+            let ffi_schema = polars_arrow::ffi::export_field_to_c(&field);
+            // SAFETY: both crates' structs are the Arrow C data interface's, field for field.
+            let (ffi_array, ffi_schema): (FFI_ArrowArray, FFI_ArrowSchema) =
+                unsafe { (std::mem::transmute(ffi_array), std::mem::transmute(ffi_schema)) };
+            // SAFETY: the array and schema were exported together just above.
+            let data = unsafe { from_ffi(ffi_array, &ffi_schema)? };
+            fields.push(RsField::try_from(&ffi_schema)?);
+            arrays.push(make_array(data));
+        }
+        Ok(deltalake::arrow::record_batch::RecordBatch::try_new(
+            std::sync::Arc::new(RsSchema::new(fields)),
+            arrays,
+        )?)
+    }
+
+    /// The lake's writer against delta-rs' own `RecordBatchWriter` on the same rows (zstd level
+    /// 1 for both), each timed from a polars frame to a file with its add action. A measurement,
+    /// not a check: `CEX_WRITER_ROWS=2000000 cargo test --release writers_compared -- --ignored
+    /// --nocapture`.
+    #[test]
+    #[ignore]
+    fn writers_compared() -> Result<(), Box<dyn std::error::Error>> {
+        use deltalake::parquet::basic::{Compression, ZstdLevel};
+        use deltalake::parquet::file::properties::WriterProperties;
+        use deltalake::writer::DeltaWriter;
+        let rows = std::env::var("CEX_WRITER_ROWS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2_000_000);
+        let mut df = contacts(rows)?;
+        df.rechunk_mut_par();
+        let mut ours = Vec::new();
+        let mut theirs = Vec::new();
+        for _ in 0..3 {
+            let dir = tempfile::tempdir()?;
+            let started = std::time::Instant::now();
+            let path = dir.path().join("part-0.parquet");
+            let file = File::create(&path)?;
+            let mut w = super::super::parquet::LakeWriter::new(
+                file.try_clone()?,
+                df.schema(),
+                &["record_key"],
+            )?;
+            w.write(&df)?;
+            w.finish()?;
+            file.sync_all()?;
+            let add = add_action(dir.path(), "part-0.parquet", HashMap::new())?;
+            ours.push((started.elapsed().as_secs_f64(), add.size));
+
+            let dir = tempfile::tempdir()?;
+            let started = std::time::Instant::now();
+            let batch = to_arrow_rs(&df)?;
+            let mut writer = deltalake::writer::RecordBatchWriter::try_new(
+                table_url(dir.path())?.as_str(),
+                batch.schema(),
+                None,
+                None,
+            )?
+            .with_writer_properties(
+                WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+                    .build(),
+            );
+            block_on(writer.write(batch))??;
+            let adds = block_on(writer.flush())??;
+            let size: i64 = adds.iter().map(|a| a.size).sum();
+            theirs.push((started.elapsed().as_secs_f64(), size));
+        }
+        let median = |v: &mut Vec<(f64, i64)>| {
+            v.sort_by(|a, b| a.0.total_cmp(&b.0));
+            v[v.len() / 2]
+        };
+        let (a, b) = (median(&mut ours), median(&mut theirs));
+        println!(
+            "{rows} rows: lake writer {:.2} s, {} bytes; delta-rs RecordBatchWriter (from polars via the C data interface) {:.2} s, {} bytes",
+            a.0, a.1, b.0, b.1
+        );
+        Ok(())
+    }
+}
