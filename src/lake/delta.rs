@@ -451,9 +451,16 @@ mod tests {
     fn contacts(rows: usize) -> PolarsResult<DataFrame> {
         let pick = |values: &[&str], i: usize| values[(i * 7 + i / 3) % values.len()].to_string();
         let channels = ["telephone", "web", "face_to_face", "webchat"];
-        let services = ["Housing", "Revenues & Benefits", "Waste & Recycling", "Council Tax"];
+        let services = [
+            "Housing",
+            "Revenues & Benefits",
+            "Waste & Recycling",
+            "Council Tax",
+        ];
         let outcomes = ["answered", "abandoned", "submitted", "served"];
-        let ms: Vec<i64> = (0..rows).map(|i| 1_700_000_000_000 + i as i64 * 1_000).collect();
+        let ms: Vec<i64> = (0..rows)
+            .map(|i| 1_700_000_000_000 + i as i64 * 1_000)
+            .collect();
         let mut df = df!(
             "organisation" => vec!["Example City Council"; rows],
             "source" => vec!["telephony"; rows],
@@ -493,8 +500,12 @@ mod tests {
             let ffi_array = polars_arrow::ffi::export_array_to_c(array);
             let ffi_schema = polars_arrow::ffi::export_field_to_c(&field);
             // SAFETY: both crates' structs are the Arrow C data interface's, field for field.
-            let (ffi_array, ffi_schema): (FFI_ArrowArray, FFI_ArrowSchema) =
-                unsafe { (std::mem::transmute(ffi_array), std::mem::transmute(ffi_schema)) };
+            let (ffi_array, ffi_schema): (FFI_ArrowArray, FFI_ArrowSchema) = unsafe {
+                (
+                    std::mem::transmute(ffi_array),
+                    std::mem::transmute(ffi_schema),
+                )
+            };
             // SAFETY: the array and schema were exported together just above.
             let data = unsafe { from_ffi(ffi_array, &ffi_schema)? };
             fields.push(RsField::try_from(&ffi_schema)?);

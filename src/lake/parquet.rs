@@ -26,7 +26,10 @@ use rayon::prelude::*;
 
 /// A lake Parquet file being written: zstd pages, full statistics, one row group per chunk.
 pub struct LakeWriter {
-    writer: FileWriter<File>,
+    writer: FileWriter<Tracked>,
+    /// The operating system's error behind a failed write (polars' encoder reports only that
+    /// its output failed), so a full disk is reported as one.
+    os_error: std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>,
     fields: Vec<ParquetType>,
     encodings: Vec<Vec<Encoding>>,
     /// Columns whose values are all (or nearly all) different: written plain straight away.
@@ -67,7 +70,12 @@ impl LakeWriter {
             .iter_names()
             .map(|n| unique_columns.contains(&n.as_str()))
             .collect();
-        let writer = FileWriter::new_with_parquet_schema(file, arrow, parquet, options);
+        let os_error = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let tracked = Tracked {
+            file,
+            error: os_error.clone(),
+        };
+        let writer = FileWriter::new_with_parquet_schema(tracked, arrow, parquet, options);
         Ok(LakeWriter {
             writer,
             fields,
@@ -75,6 +83,7 @@ impl LakeWriter {
             unique,
             widened,
             options,
+            os_error,
         })
     }
 
@@ -112,14 +121,62 @@ impl LakeWriter {
                     fallible_streaming_iterator::convert(pages.iter().map(PolarsResult::Ok)),
                 ))
             }));
-            self.writer.write(batch.len() as u64, row_group)?;
+            self.writer
+                .write(batch.len() as u64, row_group)
+                .map_err(|e| self.with_os_error(e.into()))?;
         }
         Ok(())
     }
 
     /// Writes the footer; returns the file's size in bytes.
     pub fn finish(mut self) -> PolarsResult<u64> {
-        self.writer.end(None)
+        let os_error = self.os_error.clone();
+        self.writer
+            .end(None)
+            .map_err(|e| with_os_error(&os_error, e.into()))
+    }
+}
+
+impl LakeWriter {
+    fn with_os_error(&self, e: PolarsError) -> PolarsError {
+        with_os_error(&self.os_error, e)
+    }
+}
+
+/// The OS error a write failed with, if one was seen, else `e`.
+fn with_os_error(seen: &std::sync::Mutex<Option<std::io::Error>>, e: PolarsError) -> PolarsError {
+    match seen.lock().ok().and_then(|mut s| s.take()) {
+        Some(io) => PolarsError::from(io),
+        None => e,
+    }
+}
+
+/// The output file, remembering the last error the operating system gave.
+struct Tracked {
+    file: File,
+    error: std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>,
+}
+
+impl Tracked {
+    fn keep<T>(&self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r {
+            if let Ok(mut slot) = self.error.lock() {
+                *slot = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        }
+        r
+    }
+}
+
+impl std::io::Write for Tracked {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.file.write(buf);
+        self.keep(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.file.flush();
+        self.keep(r)
     }
 }
 

@@ -277,32 +277,63 @@ impl Drop for Tiny {
 }
 
 #[test]
-fn a_full_disk_is_exit_10_naming_the_lake_file_and_leaves_nothing_behind() {
-    let ws = Workspace::with_sample_data();
-    let Some(_disk) = Tiny::mount(&ws.path().join("tiny"), "256k") else {
-        eprintln!("cannot mount a tmpfs here (not root?): full-disk test skipped");
-        return;
-    };
-    let pipeline = std::fs::read_to_string(ws.path().join("pipelines/sample.toml"))
-        .expect("pipeline")
-        .replace("lake = \"../lake\"", "lake = \"../tiny/lake\"");
-    ws.write("pipelines/tiny.toml", pipeline);
-    let out = ws.cex(&["ingest", "pipelines/tiny.toml"]);
-    out.assert_code(10);
-    let line = one_line(&out.stderr);
-    assert!(line.contains("No space left on device"), "{line}");
-    assert!(line.contains("tiny/lake"), "names the lake file: {line}");
-    // The failed run's files are gone at once: the disk is not left full.
-    let mut left = Vec::new();
-    let mut stack = vec![ws.path().join("tiny/lake")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                stack.push(e.path());
-            } else if e.file_name() != ".lock" {
-                left.push(e.path());
-            }
+fn a_full_disk_is_exit_10_naming_the_lake_file_and_the_next_run_completes_the_lake() {
+    let reference = Workspace::with_sample_data();
+    reference
+        .cex(&["ingest", "pipelines/sample.toml"])
+        .assert_code(0);
+    let expected = crate::soak::check_lake(&reference.path().join("lake"), &[], "reference");
+    // Disks that fill at different moments: while writing data files, rejects, or the commits.
+    for size in ["256k", "1m", "2500k", "2600k", "2650k"] {
+        let ws = Workspace::with_sample_data();
+        let Some(disk) = Tiny::mount(&ws.path().join("tiny"), size) else {
+            eprintln!("cannot mount a tmpfs here (not root?): full-disk test skipped");
+            return;
+        };
+        let pipeline = std::fs::read_to_string(ws.path().join("pipelines/sample.toml"))
+            .expect("pipeline")
+            .replace("lake = \"../lake\"", "lake = \"../tiny/lake\"");
+        ws.write("pipelines/tiny.toml", pipeline);
+        let out = ws.cex(&["ingest", "pipelines/tiny.toml"]);
+        if out.code != 0 {
+            out.assert_code(10);
+            let line = one_line(&out.stderr);
+            assert!(line.contains("No space left on device"), "{size}: {line}");
+            assert!(
+                line.contains("tiny/lake"),
+                "{size}: names the lake file: {line}"
+            );
         }
+        if size == "256k" {
+            // Full before any commit: the run removed what it wrote at once.
+            let mut left = Vec::new();
+            let mut stack = vec![ws.path().join("tiny/lake")];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                    if e.path().is_dir() {
+                        stack.push(e.path());
+                    } else if e.file_name() != ".lock" {
+                        left.push(e.path());
+                    }
+                }
+            }
+            assert!(left.is_empty(), "{left:?}");
+        }
+        // Space again: the next run finishes the job, nothing lost or doubled.
+        let grown = Command::new("mount")
+            .args(["-o", "remount,size=64m"])
+            .arg(&disk.0)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(grown, "remount");
+        ws.cex(&["ingest", "pipelines/tiny.toml"]).assert_code(0);
+        let report = crate::soak::check_lake(&ws.path().join("tiny/lake"), &[], size);
+        for table in ["contacts", "responses"] {
+            assert_eq!(
+                report["tables"][table]["rows"], expected["tables"][table]["rows"],
+                "{size}: {table}"
+            );
+        }
+        assert_eq!(report["files"], expected["files"], "{size}");
     }
-    assert!(left.is_empty(), "{left:?}");
 }
