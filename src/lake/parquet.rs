@@ -123,7 +123,7 @@ impl LakeWriter {
             }));
             self.writer
                 .write(batch.len() as u64, row_group)
-                .map_err(|e| self.with_os_error(e.into()))?;
+                .map_err(|e| self.with_os_error(e))?;
         }
         Ok(())
     }
@@ -133,7 +133,7 @@ impl LakeWriter {
         let os_error = self.os_error.clone();
         self.writer
             .end(None)
-            .map_err(|e| with_os_error(&os_error, e.into()))
+            .map_err(|e| with_os_error(&os_error, e))
     }
 }
 
