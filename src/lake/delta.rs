@@ -502,8 +502,10 @@ mod tests {
             // SAFETY: both crates' structs are the Arrow C data interface's, field for field.
             let (ffi_array, ffi_schema): (FFI_ArrowArray, FFI_ArrowSchema) = unsafe {
                 (
-                    std::mem::transmute(ffi_array),
-                    std::mem::transmute(ffi_schema),
+                    std::mem::transmute::<polars_arrow::ffi::ArrowArray, FFI_ArrowArray>(ffi_array),
+                    std::mem::transmute::<polars_arrow::ffi::ArrowSchema, FFI_ArrowSchema>(
+                        ffi_schema,
+                    ),
                 )
             };
             // SAFETY: the array and schema were exported together just above.
