@@ -337,3 +337,43 @@ fn a_full_disk_is_exit_10_naming_the_lake_file_and_the_next_run_completes_the_la
         assert_eq!(report["files"], expected["files"], "{size}");
     }
 }
+
+#[test]
+fn councils_named_in_a_column_get_partitions_of_their_own_whatever_their_names() {
+    let ws = fixture();
+    let pipeline = std::fs::read_to_string(ws.path().join("p.toml"))
+        .expect("pipeline")
+        .replace(
+            "record_id = \"Call ID\"",
+            "record_id = \"Call ID\"\norganisation = \"Council\"",
+        );
+    ws.write("p.toml", pipeline);
+    ws.write(
+        "data/calls.csv",
+        "Call ID,Council,Started,Queue,Result,Wait,Talk,Wrap\n\
+         A1,North/East,01/03/2024 09:00:00,HSG,Answered,10,60,5\n\
+         A2,South,02/03/2024 10:00:00,RB,Abandoned,30,,\n\
+         A3,North/East,03/04/2024 10:00:00,RB,Answered,30,20,5\n",
+    );
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    let table = ws.path().join("lake/contacts");
+    assert!(table
+        .join("organisation=North%2FEast/source=calls/year=2024/month=3")
+        .is_dir());
+    assert!(table
+        .join("organisation=North%2FEast/source=calls/year=2024/month=4")
+        .is_dir());
+    assert!(table
+        .join("organisation=South/source=calls/year=2024/month=3")
+        .is_dir());
+    let report = crate::soak::check_lake(&ws.path().join("lake"), &[], "two councils");
+    assert_eq!(report["tables"]["contacts"]["rows"], 3);
+    let contacts = ws.lake_table("contacts");
+    assert_eq!(
+        crate::util::strings(&contacts, "organisation")
+            .iter()
+            .filter(|o| o.as_deref() == Some("North/East"))
+            .count(),
+        2
+    );
+}
