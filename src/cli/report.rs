@@ -126,9 +126,8 @@ fn charts_stage(pipeline: &Pipeline, tables: &Published) -> anyhow::Result<usize
         .with_context(|| format!("cannot create {}", destination.display()))?;
     charts::write_charts(&destination, &drawn)?;
     crate::log::info(&format!(
-        "{} charts (PNG and SVG) drawn for {}",
-        drawn.len(),
-        tables.folder.display()
+        "{} charts (PNG and SVG) drawn into the publication's charts/",
+        drawn.len()
     ));
     Ok(drawn.len())
 }
