@@ -1,13 +1,7 @@
-//! Exit codes, in one place: what a cron job or a calling script can rely on. One enum; every
-//! error type of the library maps onto it here, and nothing else decides a code. Listed in
-//! `cex --help` and the README.
+//! Exit codes, in one place: what a cron job or a calling script can rely on. One enum, listed
+//! in `cex --help` and the README; which error gets which code is decided in one function,
+//! [`crate::run::exit_code`], which knows every stage's error type.
 
-use crate::cli::CliError;
-use crate::config::ConfigError;
-use crate::ingest::IngestError;
-use crate::kpi::KpiError;
-use crate::lake::LakeError;
-use crate::sources::SourceError;
 
 /// How a run ended, as its exit code says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +47,14 @@ impl ExitCode {
         }
     }
 
+    /// The exit code a process number stands for (`Internal` for a number cex never uses).
+    pub fn from_code(code: i32) -> ExitCode {
+        ExitCode::ALL
+            .into_iter()
+            .find(|c| c.code() == code)
+            .unwrap_or(ExitCode::Internal)
+    }
+
     /// What the code means, as `--help` says it.
     pub const fn meaning(self) -> &'static str {
         match self {
@@ -72,49 +74,6 @@ pub const HELP: &str = "Exit codes: 0 ok; 1 warnings with --deny-warnings; 2 bad
 3 bad or missing input (export, lake contents, published tables); 4 quality gate failed (nothing written); \
 5 lake locked by another run; 10 internal error or the machine (disk full, permissions).";
 
-fn for_lake(e: &LakeError) -> ExitCode {
-    match e {
-        LakeError::Locked { .. } => ExitCode::Locked,
-        LakeError::NoSuchVersion { .. } | LakeError::OldLayout { .. } => ExitCode::Config,
-        LakeError::Io { .. } | LakeError::Data { .. } => ExitCode::Internal,
-    }
-}
-
-/// The exit code for an error: the first cause in its chain whose type says.
-pub fn for_error(err: &anyhow::Error) -> ExitCode {
-    for cause in err.chain() {
-        if cause.downcast_ref::<ConfigError>().is_some() {
-            return ExitCode::Config;
-        }
-        if let Some(e) = cause.downcast_ref::<CliError>() {
-            return match e {
-                CliError::BadArgument { .. } => ExitCode::Config,
-                CliError::NothingPublished { .. } => ExitCode::Input,
-            };
-        }
-        if cause.downcast_ref::<SourceError>().is_some() {
-            return ExitCode::Input;
-        }
-        if let Some(e) = cause.downcast_ref::<LakeError>() {
-            return for_lake(e);
-        }
-        if let Some(e) = cause.downcast_ref::<IngestError>() {
-            return match e {
-                IngestError::NoFiles { .. } | IngestError::BadPattern { .. } => ExitCode::Input,
-                IngestError::Source(_) | IngestError::Data { .. } => ExitCode::Input,
-                IngestError::Lake(e) => for_lake(e),
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<KpiError>() {
-            return match e {
-                KpiError::NoData(_) => ExitCode::Input,
-                KpiError::Data(_) => ExitCode::Internal,
-            };
-        }
-    }
-    ExitCode::Internal
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,16 +86,5 @@ mod tests {
                 "{code:?}"
             );
         }
-    }
-
-    #[test]
-    fn a_full_disk_is_the_machine_not_the_input() {
-        let err = anyhow::Error::new(IngestError::Lake(LakeError::Io {
-            path: "lake/contacts/x.parquet".into(),
-            message: "cannot write: No space left on device (os error 28)".into(),
-        }));
-        assert_eq!(for_error(&err), ExitCode::Internal);
-        let err = anyhow::Error::new(KpiError::NoData("the lake holds no contacts".into()));
-        assert_eq!(for_error(&err), ExitCode::Input);
     }
 }

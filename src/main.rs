@@ -4,17 +4,33 @@
 use clap::Parser;
 
 use cex_insight::cli::Cli;
-use cex_insight::exit_codes;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                e.exit();
+            }
+            // A bad command line is one line too (clap adds a usage hint on more lines).
+            let text = e.to_string();
+            eprintln!("{}", text.lines().next().unwrap_or("error: bad command line"));
+            std::process::exit(e.exit_code());
+        }
+    };
     cex_insight::log::set_format(cli.log_format);
     let code = match cex_insight::cli::run(cli) {
         Ok(code) => code,
         Err(err) => {
             // One line for the cause chain, so cron mail and logs stay readable.
             cex_insight::log::error(&format!("{err:#}"));
-            exit_codes::for_error(&err)
+            cex_insight::run::exit_code(&err)
         }
     };
     std::process::exit(code.code());

@@ -1,5 +1,6 @@
-//! Normalisation of raw text values and column headers, so mappings match "case- and
-//! whitespace-insensitively" the same way in configuration (Rust) and in data (polars expressions).
+//! Text helpers shared by every stage: normalisation of raw text values and column headers, so
+//! mappings match "case- and whitespace-insensitively" the same way in configuration (Rust) and
+//! in data (polars expressions); the first paragraph of an error message.
 
 use polars::prelude::*;
 
@@ -26,6 +27,17 @@ pub fn normalised(e: Expr) -> Expr {
         .strip_chars(lit(NULL))
         .str()
         .to_lowercase()
+}
+
+/// The first paragraph of an error: polars appends the whole query plan, which helps nobody
+/// reading a cron mail.
+pub fn first_paragraph(message: &str) -> String {
+    message
+        .split("\n\n")
+        .next()
+        .unwrap_or(message)
+        .trim()
+        .to_string()
 }
 
 #[cfg(test)]

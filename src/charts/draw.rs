@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::style::{self, colour, month_label, FONT, INK, MUTED, SHADE};
-use crate::output::thousands;
+use crate::tables::thousands;
 
 /// A named series of values, one per month (or per row), `None` where there is no figure.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,7 +11,8 @@ use super::style::month_label;
 use super::ChartSpec;
 use crate::config::Pipeline;
 use crate::model::col as c;
-use crate::output::thousands;
+use crate::tables::thousands;
+use crate::tables::contract::{column, label, name};
 
 /// Published tables by name (`channel_shift`, `equality_age_band`, ...).
 pub type Tables = HashMap<String, DataFrame>;
@@ -22,20 +23,20 @@ pub fn chart_specs(pipeline: &Pipeline, kpi: &Tables, equality: &Tables) -> Vec<
     let org = pipeline.organisation.as_str();
     let own = |name: &str| kpi.get(name).map(|df| rows_where(df, c::ORGANISATION, org));
     let mut specs = Vec::new();
-    specs.extend(own("channel_shift").and_then(|df| channel_shift(&df)));
-    if let Some(trend) = own("channel_trend") {
+    specs.extend(own(name::CHANNEL_SHIFT).and_then(|df| channel_shift(&df)));
+    if let Some(trend) = own(name::CHANNEL_TREND) {
         specs.extend(contacts_by_channel(&trend));
         specs.extend(channel_mix(&trend));
     }
-    specs.extend(own("digital_takeup").and_then(|df| digital_takeup(&df, pipeline)));
-    if let Some(monthly) = own("satisfaction_monthly") {
+    specs.extend(own(name::DIGITAL_TAKEUP).and_then(|df| digital_takeup(&df, pipeline)));
+    if let Some(monthly) = own(name::SATISFACTION_MONTHLY) {
         for measure in &pipeline.report.satisfaction_measures {
             specs.extend(satisfaction(&monthly, *measure));
         }
     }
-    specs.extend(own("contact_centre").and_then(|df| contact_centre(&df)));
+    specs.extend(own(name::CONTACT_CENTRE).and_then(|df| contact_centre(&df)));
     for field in &pipeline.demographics {
-        if let Some(df) = equality.get(&format!("equality_{}", field.name)) {
+        if let Some(df) = equality.get(&name::equality(&[&field.name])) {
             specs.extend(equality_chart(df, field, pipeline));
         }
     }
@@ -188,11 +189,11 @@ fn channel_shift(df: &DataFrame) -> Option<ChartSpec> {
     if df.height() == 0 {
         return None;
     }
-    let labels = texts(df, "kpi");
-    let actual = numbers(df, "change_pct");
-    let target = numbers(df, "target_change_pct");
-    let status = texts(df, "status");
-    let period = texts(df, "current_period")
+    let labels = texts(df, column::KPI);
+    let actual = numbers(df, column::CHANGE_PCT);
+    let target = numbers(df, column::TARGET_CHANGE_PCT);
+    let status = texts(df, column::STATUS);
+    let period = texts(df, column::CURRENT_PERIOD)
         .into_iter()
         .flatten()
         .next()
@@ -239,7 +240,7 @@ fn channel_shift(df: &DataFrame) -> Option<ChartSpec> {
 /// Shaded spans for the baseline months of a `channel_trend` table.
 fn baseline_spans(df: &DataFrame, months: &[(i32, i8)]) -> Vec<Span> {
     let flags: Vec<Option<bool>> = match df
-        .column("baseline")
+        .column(column::BASELINE)
         .ok()
         .and_then(|c| c.bool().ok().cloned())
     {
@@ -286,7 +287,7 @@ fn contacts_by_channel(trend: &DataFrame) -> Option<ChartSpec> {
     if months.is_empty() {
         return None;
     }
-    let series = series_by(trend, &months, c::CHANNEL, "transactions", &channel_order());
+    let series = series_by(trend, &months, c::CHANNEL, column::TRANSACTIONS, &channel_order());
     let spans = baseline_spans(trend, &months);
     let baseline = spans
         .iter()
@@ -381,7 +382,7 @@ fn digital_takeup(df: &DataFrame, pipeline: &Pipeline) -> Option<ChartSpec> {
     if months.is_empty() {
         return None;
     }
-    let mut wanted = vec!["All services".to_string()];
+    let mut wanted = vec![label::ALL_SERVICES.to_string()];
     wanted.extend(pipeline.report.takeup_services.iter().cloned());
     let chosen = df
         .clone()
@@ -470,9 +471,9 @@ fn satisfaction(
 
 fn contact_centre(df: &DataFrame) -> Option<ChartSpec> {
     let all = rows_where(
-        &rows_where(df, c::SERVICE, "All services"),
-        "queue",
-        "All queues",
+        &rows_where(df, c::SERVICE, label::ALL_SERVICES),
+        column::QUEUE,
+        label::ALL_QUEUES,
     );
     let months = months_of(&all);
     if months.is_empty() {
@@ -492,10 +493,10 @@ fn contact_centre(df: &DataFrame) -> Option<ChartSpec> {
             values: series,
         }
     };
-    let answered = column("answered", "Answered");
-    let abandoned = column("abandoned", "Abandoned");
-    let level = column("service_level_pct", "Service level");
-    let definition = texts(&all, "service_level_definition")
+    let answered = column(column::ANSWERED, "Answered");
+    let abandoned = column(column::ABANDONED, "Abandoned");
+    let level = column(column::SERVICE_LEVEL_PCT, "Service level");
+    let definition = texts(&all, column::SERVICE_LEVEL_DEFINITION)
         .into_iter()
         .flatten()
         .next()
@@ -537,10 +538,10 @@ fn equality_chart(
     let threshold = pipeline.equality.suppression_threshold;
     let confidence = (pipeline.equality.confidence * 100.0).round();
     let groups = texts(df, &field.name);
-    let responses = numbers(df, "responses");
-    let satisfied = numbers(df, "satisfied_pct");
-    let low = numbers(df, "satisfied_low");
-    let high = numbers(df, "satisfied_high");
+    let responses = numbers(df, column::RESPONSES);
+    let satisfied = numbers(df, column::SATISFIED_PCT);
+    let low = numbers(df, column::SATISFIED_LOW);
+    let high = numbers(df, column::SATISFIED_HIGH);
     let rows: Vec<IntervalRow> = (0..df.height())
         .map(|i| {
             let label = groups[i].clone().unwrap_or_default();
@@ -580,7 +581,7 @@ fn equality_chart(
         })
         .collect();
     Some(ChartSpec {
-        name: format!("equality_{}", field.name),
+        name: name::equality(&[&field.name]),
         title: format!("Satisfied (Good) by {}, with {confidence:.0}% confidence intervals", field.label.to_lowercase()),
         alt: format!(
             "Dot chart of the share of respondents satisfied in each {} group with its {confidence:.0}% confidence interval; groups with fewer than {threshold} responses are suppressed, not drawn. {}.",

@@ -7,7 +7,7 @@ use crate::exit_codes::ExitCode;
 pub fn run(args: &LakeArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
         super::LakeCommand::Upgrade { pipeline } => {
-            let pipeline = super::load_pipeline(pipeline, &[])?;
+            let pipeline = crate::config::Pipeline::load(pipeline)?;
             let writer = crate::lake::LakeWriter::open(&pipeline.lake_dir)?;
             let lake = writer.lake();
             println!(

@@ -14,7 +14,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::config::Pipeline;
 use crate::exit_codes::ExitCode;
+use crate::period::Period;
+use crate::run::{RunOptions, Stage};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -91,105 +94,69 @@ pub struct ValidateArgs {
     pub sources: Vec<String>,
 }
 
-/// Loads a pipeline file, keeping only the named sources when any are given.
-fn load_pipeline(
-    path: &std::path::Path,
-    only: &[String],
-) -> anyhow::Result<crate::config::Pipeline> {
-    let mut pipeline = crate::config::Pipeline::load(path)?;
-    if !only.is_empty() {
-        let unknown: Vec<&String> = only
-            .iter()
-            .filter(|name| pipeline.source(name).is_none())
-            .collect();
-        if !unknown.is_empty() {
-            return Err(crate::config::ConfigError {
-                file: path.to_path_buf(),
-                problems: unknown
-                    .into_iter()
-                    .map(|name| crate::config::Problem {
-                        key: "--source".into(),
-                        message: format!(
-                            "no source is named '{name}' (sources: {})",
-                            pipeline
-                                .sources
-                                .iter()
-                                .map(|s| s.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    })
-                    .collect(),
-            }
-            .into());
+/// The period a command reports on, parsed by clap into a [`Period`] (a bad value exits 2).
+#[derive(Debug, Clone, clap::Args)]
+pub struct PeriodArgs {
+    /// Report on a month (YYYY-MM) and its financial year to date; default: the last complete
+    /// month in the lake (on the --as-of day).
+    #[arg(long, conflicts_with = "fy", value_parser = Period::parse_month, value_name = "YYYY-MM")]
+    pub period: Option<Period>,
+    /// Report on a whole financial year (YYYY/YY, e.g. 2023/24).
+    #[arg(long, value_parser = Period::parse_financial_year, value_name = "YYYY/YY")]
+    pub fy: Option<Period>,
+    /// The day the run is for (YYYY-MM-DD): decides the default period and the report's date,
+    /// so a run can be repeated exactly; default: today in the pipeline's time zone.
+    #[arg(long, value_parser = parse_day, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Read the lake as it was at this version (the report's data-quality section and
+    /// last-run.json name the version behind each publication); default: the lake as it is now.
+    #[arg(long, value_name = "N")]
+    pub lake_version: Option<i64>,
+}
+
+impl PeriodArgs {
+    /// Run options for `pipeline` with this period, day and lake version, every stage on.
+    fn options(&self, pipeline: &Pipeline) -> RunOptions {
+        let mut options = RunOptions::new(pipeline);
+        options.period = self.period.or(self.fy);
+        if let Some(day) = self.as_of {
+            options.as_of = day;
         }
-        pipeline.sources.retain(|s| only.contains(&s.name));
+        options.lake_version = self.lake_version;
+        options
     }
-    Ok(pipeline)
+}
+
+fn parse_day(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("'{text}' is not a day: give YYYY-MM-DD, e.g. 2025-04-03"))
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub pipeline_args: PipelineArgs,
-    /// Report on a month (YYYY-MM) and its financial year to date; default: the last complete
-    /// month in the lake.
-    #[arg(long, conflicts_with = "fy")]
-    pub period: Option<String>,
-    /// Report on a whole financial year (YYYY/YY, e.g. 2023/24).
-    #[arg(long)]
-    pub fy: Option<String>,
+    #[command(flatten)]
+    pub period: PeriodArgs,
     /// Stages to leave out, e.g. --skip ingest to recompute the figures from the lake as it is.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub skip: Vec<Stage>,
-    /// Read the lake as it was at this version (the report's data-quality section and
-    /// last-run.json name the version behind each publication); default: the lake as it is now.
-    /// Needs --skip ingest.
-    #[arg(long, value_name = "N")]
-    pub lake_version: Option<i64>,
-}
-
-/// The stages of `cex run`, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Stage {
-    Ingest,
-    Kpi,
-    Equality,
-    Charts,
-    Report,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
     /// The pipeline file.
     pub pipeline: PathBuf,
-    /// The month (YYYY-MM) whose tables to report; default: the last complete month in the lake.
-    #[arg(long, conflicts_with = "fy")]
-    pub period: Option<String>,
-    /// A whole financial year (YYYY/YY).
-    #[arg(long)]
-    pub fy: Option<String>,
-    /// Read the lake as it was at this version (the report's data-quality section and
-    /// last-run.json name the version behind each publication); default: the lake as it is now.
-    #[arg(long, value_name = "N")]
-    pub lake_version: Option<i64>,
+    #[command(flatten)]
+    pub period: PeriodArgs,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct KpiArgs {
     /// The pipeline file.
     pub pipeline: PathBuf,
-    /// Read the lake as it was at this version (the report's data-quality section and
-    /// last-run.json name the version behind each publication); default: the lake as it is now.
-    #[arg(long, value_name = "N")]
-    pub lake_version: Option<i64>,
-    /// Report on a month (YYYY-MM) and its financial year to date; default: the last complete
-    /// month in the lake.
-    #[arg(long, conflicts_with = "fy")]
-    pub period: Option<String>,
-    /// Report on a whole financial year (YYYY/YY, e.g. 2023/24).
-    #[arg(long)]
-    pub fy: Option<String>,
+    #[command(flatten)]
+    pub period: PeriodArgs,
     /// Exit with code 1 when there are warnings.
     #[arg(long)]
     pub deny_warnings: bool,
@@ -199,16 +166,8 @@ pub struct KpiArgs {
 pub struct EqualityArgs {
     /// The pipeline file.
     pub pipeline: PathBuf,
-    /// Read the lake as it was at this version (the report's data-quality section and
-    /// last-run.json name the version behind each publication); default: the lake as it is now.
-    #[arg(long, value_name = "N")]
-    pub lake_version: Option<i64>,
-    /// A month (YYYY-MM): its financial year to date; default: the last complete month in the lake.
-    #[arg(long, conflicts_with = "fy")]
-    pub period: Option<String>,
-    /// A whole financial year (YYYY/YY).
-    #[arg(long)]
-    pub fy: Option<String>,
+    #[command(flatten)]
+    pub period: PeriodArgs,
     /// One breakdown instead of the pipeline's: one or two columns, e.g. age_band,channel.
     #[arg(long, value_delimiter = ',')]
     pub by: Vec<String>,
@@ -238,19 +197,6 @@ pub struct GenerateArgs {
     /// Write clean data, without the deliberate defects.
     #[arg(long)]
     pub no_defects: bool,
-}
-
-/// A command-line value that cannot be used, or nothing to work on for the command.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    #[error("{flag} {value}: {fix}")]
-    BadArgument {
-        flag: &'static str,
-        value: String,
-        fix: &'static str,
-    },
-    #[error("{}: {what}", path.display())]
-    NothingPublished { path: PathBuf, what: String },
 }
 
 /// Runs a parsed command line; returns the exit code for a finished run.

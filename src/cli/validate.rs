@@ -5,7 +5,10 @@ use crate::exit_codes::ExitCode;
 use crate::ingest::{ingest, IngestOptions};
 
 pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
-    let pipeline = super::load_pipeline(&args.pipeline, &args.sources)?;
+    let pipeline = crate::run::stages::only_sources(
+        &crate::config::Pipeline::load(&args.pipeline)?,
+        &args.sources,
+    )?;
     println!(
         "{}: pipeline '{}' is valid ({} sources)",
         args.pipeline.display(),

@@ -1,63 +1,45 @@
 //! Satisfaction by demographic group: N, counts by sentiment, % satisfied and % dissatisfied with
-//! Wilson intervals, net score and the service with most dissatisfaction, as one lazy plan per
+//! Wilson intervals, net satisfaction (the measures of [`crate::measures`], as the KPI stage
+//! computes them) and the service with most dissatisfaction, as one lazy plan per
 //! breakdown. Non-response is a group like any other; nothing is dropped.
 
 use polars::prelude::*;
 
+use crate::measures::{self, out, wilson};
 use crate::model::col as c;
-
-/// Wilson score interval bounds, in percent, for `x` of `n` at normal quantile `z`; null when n = 0.
-pub fn wilson(x: Expr, n: Expr, z: f64) -> (Expr, Expr) {
-    let n = n.cast(DataType::Float64);
-    let p = x.cast(DataType::Float64) / n.clone();
-    let z2 = z * z;
-    let denom = lit(1.0) + lit(z2) / n.clone();
-    let centre = (p.clone() + lit(z2 / 2.0) / n.clone()) / denom.clone();
-    let half = lit(z)
-        * (p.clone() * (lit(1.0) - p) / n.clone() + lit(z2 / 4.0) / (n.clone() * n.clone()))
-            .pow(0.5)
-        / denom;
-    let bound = |e: Expr| {
-        when(n.clone().gt(lit(0.0)))
-            .then(e * lit(100.0))
-            .otherwise(lit(NULL).cast(DataType::Float64))
-    };
-    (
-        bound(centre.clone() - half.clone()).clip_min(lit(0.0)),
-        bound(centre + half).clip_max(lit(100.0)),
-    )
-}
 
 /// One row per combination of the `by` columns: responses (N), positive / neutral / negative,
 /// `satisfied_pct` and `dissatisfied_pct` with Wilson bounds at quantile `z`, `net_score` (mean of
 /// the scale's scores), and the service with most negative responses in the group.
 pub fn breakdown(responses: LazyFrame, by: &[String], z: f64) -> LazyFrame {
     let keys: Vec<Expr> = by.iter().map(|b| col(b.as_str())).collect();
-    let count_of = |s: &str| {
-        col(c::SENTIMENT)
-            .eq(lit(s))
-            .sum()
-            .cast(DataType::Int64)
-            .alias(s)
-    };
+    // The measures the KPI stage publishes, counts widened to i64 for suppression's arithmetic.
     let groups = responses.clone().group_by(keys.clone()).agg([
-        len().cast(DataType::Int64).alias("responses"),
-        count_of("positive"),
-        count_of("neutral"),
-        count_of("negative"),
-        col(c::SCORE).mean().alias("net_score"),
+        measures::rated().cast(DataType::Int64),
+        measures::positive().cast(DataType::Int64),
+        measures::neutral().cast(DataType::Int64),
+        measures::negative().cast(DataType::Int64),
+        measures::net_satisfaction(),
+        measures::satisfied_pct(),
+        measures::dissatisfied_pct(),
     ]);
-    let (sat_low, sat_high) = wilson(col("positive"), col("responses"), z);
-    let (dis_low, dis_high) = wilson(col("negative"), col("responses"), z);
-    let pct = |x: &str| crate::kpi::percent(col(x), col("responses"));
-    let groups = groups.with_columns([
-        pct("positive").alias("satisfied_pct"),
+    let (sat_low, sat_high) = wilson(col(out::POSITIVE), col(out::RESPONSES), z);
+    let (dis_low, dis_high) = wilson(col(out::NEGATIVE), col(out::RESPONSES), z);
+    let mut columns = keys.clone();
+    columns.extend([
+        col(out::RESPONSES),
+        col(out::POSITIVE),
+        col(out::NEUTRAL),
+        col(out::NEGATIVE),
+        col(out::NET_SATISFACTION),
+        col(out::SATISFIED_PCT),
         sat_low.alias("satisfied_low"),
         sat_high.alias("satisfied_high"),
-        pct("negative").alias("dissatisfied_pct"),
+        col(out::DISSATISFIED_PCT),
         dis_low.alias("dissatisfied_low"),
         dis_high.alias("dissatisfied_high"),
     ]);
+    let groups = groups.select(columns);
     // The service with most dissatisfaction in each group (ties: alphabetical, so it is stable).
     let mut by_service = keys.clone();
     by_service.push(col(c::SERVICE));
@@ -167,6 +149,29 @@ mod tests {
         df!("age_band" => age, c::SENTIMENT => sentiment, c::SCORE => score, c::SERVICE => service)
             .map(|df| df.lazy())
             .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The KPI stage and the equality stage give bit-identical figures for the same respondents:
+    /// one definition of each measure.
+    #[test]
+    fn kpi_and_equality_measures_are_identical() -> PolarsResult<()> {
+        let by = ["age_band".to_string()];
+        let equality = breakdown(responses(), &by, 1.959963985).collect()?;
+        let kpi = crate::kpi::satisfaction::satisfaction_by(responses(), &["age_band"]).collect()?;
+        assert_eq!(equality.height(), kpi.height());
+        for name in [out::RESPONSES, out::POSITIVE, out::NEUTRAL, out::NEGATIVE] {
+            let cast = |df: &DataFrame| -> PolarsResult<Vec<Option<i64>>> {
+                Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.iter().collect())
+            };
+            assert_eq!(cast(&equality)?, cast(&kpi)?, "{name}");
+        }
+        for name in [out::NET_SATISFACTION, out::SATISFIED_PCT, out::DISSATISFIED_PCT] {
+            let bits = |df: &DataFrame| -> PolarsResult<Vec<Option<u64>>> {
+                Ok(df.column(name)?.f64()?.iter().map(|v| v.map(f64::to_bits)).collect())
+            };
+            assert_eq!(bits(&equality)?, bits(&kpi)?, "{name}");
+        }
+        Ok(())
     }
 
     #[test]

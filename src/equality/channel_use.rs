@@ -5,7 +5,7 @@ use polars::prelude::*;
 
 use super::suppress::Layout;
 use super::ALL_RESPONDENTS;
-use crate::kpi::{collect, percent, KpiError};
+use crate::measures::{collect, percent, FigureError};
 use crate::model::col as c;
 
 /// Channels counted as digital.
@@ -13,16 +13,16 @@ const DIGITAL: [&str; 4] = ["web", "webchat", "email", "social"];
 
 /// One row per group of `field` (then an all-respondents row): responses, a count and a share per
 /// channel, and the digital share. Returns the table and its suppression layout.
-pub fn channel_use(responses: LazyFrame, field: &str) -> Result<(DataFrame, Layout), KpiError> {
+pub fn channel_use(responses: LazyFrame, field: &str) -> Result<(DataFrame, Layout), FigureError> {
     let channels: Vec<String> = collect(
         responses
             .clone()
             .select([col(c::CHANNEL).unique().sort(SortOptions::default())]),
     )?
     .column(c::CHANNEL)
-    .map_err(crate::kpi::kpi_err)?
+    .map_err(crate::measures::figure_err)?
     .str()
-    .map_err(crate::kpi::kpi_err)?
+    .map_err(crate::measures::figure_err)?
     .iter()
     .flatten()
     .map(str::to_string)
@@ -60,7 +60,7 @@ pub fn channel_use(responses: LazyFrame, field: &str) -> Result<(DataFrame, Layo
     };
     let groups = per_group(responses.clone()).sort([field], SortMultipleOptions::default());
     let all = per_group(responses.with_column(lit(ALL_RESPONDENTS).alias(field)));
-    let table = collect(concat([groups, all], UnionArgs::default()).map_err(crate::kpi::kpi_err)?)?;
+    let table = collect(concat([groups, all], UnionArgs::default()).map_err(crate::measures::figure_err)?)?;
     let layout = Layout {
         cohort: "responses".into(),
         parts: channels.clone(),

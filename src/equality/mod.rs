@@ -11,12 +11,13 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use crate::config::Pipeline;
-use crate::kpi::period::Period;
-use crate::kpi::{collect, kpi_err, KpiError};
+use crate::period::Period;
+use crate::measures::{collect, figure_err, FigureError};
 use crate::lake::Lake;
 use crate::model::{col as c, Table as LakeTable, NOT_ANSWERED, PREFER_NOT_TO_SAY};
-use crate::output::{ColumnFormat, Table};
+use crate::tables::{ColumnFormat, Table};
 use stats::{two_proportion_test, Correction, TestMethod};
+use crate::tables::contract::name;
 
 /// Which responses an equality run covers: all, or some channels and services.
 #[derive(Debug, Clone, Default)]
@@ -91,20 +92,20 @@ pub fn compute(
     breakdowns: &[Vec<String>],
     filter: &Filter,
     publish: bool,
-) -> Result<Vec<Table>, KpiError> {
+) -> Result<Vec<Table>, FigureError> {
     let cfg = &pipeline.equality;
     let Some(responses) = lake
         .scan(LakeTable::Responses)
-        .map_err(|e| KpiError::Data(e.to_string()))?
+        .map_err(|e| FigureError::Data(e.to_string()))?
     else {
-        return Err(KpiError::NoData(
+        return Err(FigureError::NoData(
             "the lake holds no survey responses".into(),
         ));
     };
     let months = period.months_in(period.financial_year());
     // An equality impact assessment is one council's: a pooled lake is narrowed to the pipeline's.
     let responses = responses
-        .filter(crate::kpi::period::in_months(&months))
+        .filter(crate::period::in_months(&months))
         .filter(col(crate::model::col::ORGANISATION).eq(lit(pipeline.organisation.clone())))
         .filter(filter.expr());
     // Every table below groups the same responses: they are read from the lake once, only the
@@ -122,7 +123,7 @@ pub fn compute(
         collect(responses.select(needed.iter().map(|n| col(n.as_str())).collect::<Vec<_>>()))?
             .lazy();
     let z = stats::normal_quantile(1.0 - (1.0 - cfg.confidence) / 2.0)
-        .ok_or_else(|| KpiError::Data(format!("confidence {} is not usable", cfg.confidence)))?;
+        .ok_or_else(|| FigureError::Data(format!("confidence {} is not usable", cfg.confidence)))?;
     let correction = cfg.correction;
     let mut tables = Vec::new();
     for by in breakdowns {
@@ -136,14 +137,14 @@ pub fn compute(
                 by,
                 z,
             ))?;
-            table = table.vstack(&all).map_err(kpi_err)?;
+            table = table.vstack(&all).map_err(figure_err)?;
             total_row = Some(table.height() - 1);
             table = with_shares(table)?;
             table = with_comparisons(table, &by[0], correction, cfg.reference.get(&by[0]))?;
         }
         if publish {
             table = suppress::suppress(&table, cfg.suppression_threshold, total_row)
-                .map_err(kpi_err)?;
+                .map_err(figure_err)?;
             table = hide_tests_of_hidden_rates(table)?;
         }
         let mut t = describe(by, table, publish, cfg, correction);
@@ -158,7 +159,7 @@ pub fn compute(
         if publish {
             let total = table.height().checked_sub(1);
             table = suppress::suppress_with(&table, cfg.suppression_threshold, total, &layout)
-                .map_err(kpi_err)?;
+                .map_err(figure_err)?;
         }
         let mut formats: BTreeMap<String, ColumnFormat> = BTreeMap::new();
         for name in table.get_column_names() {
@@ -170,7 +171,7 @@ pub fn compute(
             }
         }
         tables.push(Table {
-            name: format!("channel_use_{}", by[0]).chars().take(31).collect(),
+            name: name::channel_use(&by[0]),
             title: format!("Channel used by {}", by[0].replace('_', " ")),
             description: format!(
                 "Survey responses by channel for each group, with shares and the digital share (web, webchat, e-mail, social).{}",
@@ -202,7 +203,7 @@ pub fn compute(
                 continue; // the profile has no figures for this field
             }
             tables.push(Table {
-                name: format!("representation_{}", by[0]).chars().take(31).collect(),
+                name: name::representation(&by[0]),
                 title: format!("Respondents against the population by {}", by[0].replace('_', " ")),
                 description: format!(
                     "Respondents who answered, by group, against the population profile in {}; representation ratio = respondent share / population share (below 1: under-represented). Groups of 1 to {} respondents are suppressed, with a second where the first could be recovered.",
@@ -228,14 +229,14 @@ pub fn compute(
 
 /// `share_pct`: each group's share of all respondents (for the non-response rows, the
 /// non-response rate).
-fn with_shares(table: DataFrame) -> Result<DataFrame, KpiError> {
+fn with_shares(table: DataFrame) -> Result<DataFrame, FigureError> {
     let total = col("responses")
         .filter(col("responses").eq(col("responses").max()))
         .first();
     collect(
         table
             .lazy()
-            .with_column(crate::kpi::percent(col("responses"), total).alias("share_pct")),
+            .with_column(crate::measures::percent(col("responses"), total).alias("share_pct")),
     )
 }
 
@@ -248,23 +249,23 @@ fn with_comparisons(
     field: &str,
     correction: Correction,
     reference: Option<&String>,
-) -> Result<DataFrame, KpiError> {
+) -> Result<DataFrame, FigureError> {
     let groups: Vec<Option<String>> = table
         .column(field)
         .and_then(|c| c.cast(&DataType::String))
-        .map_err(kpi_err)?
+        .map_err(figure_err)?
         .str()
-        .map_err(kpi_err)?
+        .map_err(figure_err)?
         .iter()
         .map(|v| v.map(str::to_string))
         .collect();
-    let counts = |name: &str| -> Result<Vec<u64>, KpiError> {
+    let counts = |name: &str| -> Result<Vec<u64>, FigureError> {
         Ok(table
             .column(name)
             .and_then(|c| c.cast(&DataType::UInt64))
-            .map_err(kpi_err)?
+            .map_err(figure_err)?
             .u64()
-            .map_err(kpi_err)?
+            .map_err(figure_err)?
             .iter()
             .map(|v| v.unwrap_or(0))
             .collect())
@@ -337,13 +338,13 @@ fn with_comparisons(
         Column::new("p_adjusted".into(), p_adj),
         Column::new("difference".into(), flag),
     ] {
-        out.with_column(column).map_err(kpi_err)?;
+        out.with_column(column).map_err(figure_err)?;
     }
     Ok(out)
 }
 
 /// A test result would reveal a suppressed rate: blank it where the rate is blank.
-fn hide_tests_of_hidden_rates(table: DataFrame) -> Result<DataFrame, KpiError> {
+fn hide_tests_of_hidden_rates(table: DataFrame) -> Result<DataFrame, FigureError> {
     if table.column("p_value").is_err() {
         return Ok(table);
     }
@@ -371,7 +372,7 @@ fn describe(
     cfg: &crate::config::EqualityConfig,
     correction: Correction,
 ) -> Table {
-    let name = format!("equality_{}", by.join("_by_"));
+    let name = name::equality(by);
     let title = format!(
         "Satisfaction by {}{}",
         by.join(" and ").replace('_', " "),
@@ -400,7 +401,7 @@ fn describe(
         ("positive", ColumnFormat::Integer),
         ("neutral", ColumnFormat::Integer),
         ("negative", ColumnFormat::Integer),
-        ("net_score", ColumnFormat::Decimal(3)),
+        ("net_satisfaction", ColumnFormat::Decimal(3)),
         ("satisfied_pct", ColumnFormat::Percent(1)),
         ("satisfied_low", ColumnFormat::Percent(1)),
         ("satisfied_high", ColumnFormat::Percent(1)),

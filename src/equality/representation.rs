@@ -5,19 +5,19 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::kpi::{collect, percent, KpiError};
+use crate::measures::{collect, percent, FigureError};
 use crate::model::{NOT_ANSWERED, PREFER_NOT_TO_SAY};
 
 /// The population profile: columns `field`, `group`, `population`.
-pub fn read_population(path: &Path) -> Result<DataFrame, KpiError> {
+pub fn read_population(path: &Path) -> Result<DataFrame, FigureError> {
     let df = CsvReadOptions::default()
         .with_has_header(true)
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .and_then(|r| r.finish())
-        .map_err(|e| KpiError::Data(format!("{}: {e}", path.display())))?;
+        .map_err(|e| FigureError::Data(format!("{}: {e}", path.display())))?;
     for needed in ["field", "group", "population"] {
         if df.column(needed).is_err() {
-            return Err(KpiError::Data(format!(
+            return Err(FigureError::Data(format!(
                 "{}: needs a '{needed}' column (field, group, population)",
                 path.display()
             )));
@@ -35,7 +35,7 @@ pub fn representation(
     population: &DataFrame,
     field: &str,
     threshold: i64,
-) -> Result<DataFrame, KpiError> {
+) -> Result<DataFrame, FigureError> {
     let answered = col(field)
         .neq(lit(NOT_ANSWERED))
         .and(col(field).neq(lit(PREFER_NOT_TO_SAY)))

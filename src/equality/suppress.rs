@@ -33,7 +33,7 @@ impl Layout {
                     s(&["dissatisfied_pct", "dissatisfied_low", "dissatisfied_high"]),
                 ),
             ],
-            derived_from_all: s(&["net_score"]),
+            derived_from_all: s(&["net_satisfaction"]),
         }
     }
 }

@@ -576,7 +576,7 @@ fn write_err(path: &Path, e: impl std::fmt::Display) -> IngestError {
         path: path.to_path_buf(),
         message: format!(
             "cannot write: {}",
-            crate::ingest::first_paragraph(&e.to_string())
+            crate::text::first_paragraph(&e.to_string())
         ),
     })
 }

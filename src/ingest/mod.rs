@@ -18,6 +18,7 @@ use crate::config::{lexical, relative_to, Pipeline, SourceDef};
 use crate::lake::manifest::{self, FileRecord};
 use crate::lake::txn::Transaction;
 use crate::lake::{Lake, LakeError, LakeWriter};
+use crate::warnings::Warning;
 use crate::sources::map::{canonical, service_pairs, RejectChecks};
 use crate::sources::read::{self, Opening, RawFile};
 use crate::sources::SourceError;
@@ -426,16 +427,12 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
                 ),
             });
         } else if share > gates.warn_reject_share {
-            report.warnings.push(Finding {
+            report.warnings.push(Warning::RejectedShare {
                 file: f.path.clone(),
-                message: format!(
-                    "{} of rows rejected ({} of {}), above the {} warning level; {}",
-                    pct(share),
-                    f.rejected,
-                    f.rows_read,
-                    pct(gates.warn_reject_share),
-                    f.reasons_text()
-                ),
+                rejected: f.rejected,
+                rows_read: f.rows_read,
+                level: gates.warn_reject_share,
+                reasons: f.reasons_text(),
             });
         }
     }
@@ -450,22 +447,22 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
                 .or_default() += 1;
         }
     }
-    let mut findings = Vec::new();
-    for (source, categories) in unmapped {
-        let list = categories
-            .iter()
-            .map(|(c, files)| format!("'{c}' ({files} file{})", if *files == 1 { "" } else { "s" }))
-            .collect::<Vec<_>>()
-            .join(", ");
-        findings.push(Finding {
-            file: format!("source '{source}'"),
-            message: format!(
-                "no service mapping for {list}; their rows were rejected: add them to the source's lookup table"
-            ),
+    let findings = unmapped
+        .into_iter()
+        .map(|(source, categories)| Warning::UnmappedServices {
+            source: source.to_string(),
+            values: categories
+                .into_iter()
+                .map(|(c, files)| (c.to_string(), files))
+                .collect(),
         });
-    }
     if gates.fail_on_unmapped_service {
-        report.gate_failures.extend(findings);
+        report
+            .gate_failures
+            .extend(findings.map(|w| Finding {
+                file: w.subject(),
+                message: w.to_string(),
+            }));
     } else {
         report.warnings.extend(findings);
     }
@@ -509,20 +506,10 @@ fn collect_with(lf: LazyFrame, path: &Path, engine: Engine) -> Result<DataFrame,
 fn data_err(path: &Path, e: impl std::fmt::Display) -> IngestError {
     IngestError::Data {
         path: path.to_path_buf(),
-        message: first_paragraph(&e.to_string()),
+        message: crate::text::first_paragraph(&e.to_string()),
     }
 }
 
-/// The first paragraph of an error: polars appends the whole query plan, which helps nobody
-/// reading a cron mail.
-pub fn first_paragraph(message: &str) -> String {
-    message
-        .split("\n\n")
-        .next()
-        .unwrap_or(message)
-        .trim()
-        .to_string()
-}
 
 #[cfg(test)]
 mod tests {

@@ -74,7 +74,7 @@ pub struct Finding {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct IngestReport {
     pub files: Vec<FileReport>,
-    pub warnings: Vec<Finding>,
+    pub warnings: Vec<crate::warnings::Warning>,
     /// Quality gates that failed; when any did, nothing was committed.
     pub gate_failures: Vec<Finding>,
     pub committed: bool,
@@ -147,7 +147,7 @@ impl IngestReport {
             "total", read, accepted, rejected, duplicates
         );
         for w in &self.warnings {
-            let _ = writeln!(out, "warning: {}: {}", w.file, w.message);
+            let _ = writeln!(out, "warning: {}: {w}", w.subject());
         }
         for g in &self.gate_failures {
             let _ = writeln!(out, "quality gate failed: {}: {}", g.file, g.message);

@@ -4,13 +4,13 @@
 
 use polars::prelude::*;
 
-use super::{kpi_err, KpiError};
+use super::{figure_err, FigureError};
 use crate::config::kpi::KpiConfig;
 use crate::model::{col as c, Channel};
 
 /// One row per reduction KPI with a unit cost for its channel: contacts avoided (baseline minus
 /// current, 0 when volume rose), officer hours released and cost avoided, with the assumptions.
-pub fn benefits(channel_shift: &DataFrame, config: &KpiConfig) -> Result<DataFrame, KpiError> {
+pub fn benefits(channel_shift: &DataFrame, config: &KpiConfig) -> Result<DataFrame, FigureError> {
     if channel_shift.height() == 0 || config.unit_costs.is_empty() {
         return Ok(DataFrame::empty());
     }
@@ -71,7 +71,7 @@ pub fn benefits(channel_shift: &DataFrame, config: &KpiConfig) -> Result<DataFra
             col("basis"),
         ])
         .collect()
-        .map_err(kpi_err)
+        .map_err(figure_err)
 }
 
 #[cfg(test)]

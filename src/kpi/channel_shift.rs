@@ -4,11 +4,13 @@
 
 use polars::prelude::*;
 
-use super::period::{in_months, month_name, Period};
+use crate::period::{in_months, month_name, Period};
+use crate::warnings::Warning;
 use super::volumes::VOLUME;
-use super::{kpi_err, percent, KpiError};
+use super::{figure_err, percent, FigureError};
 use crate::config::kpi::{ChannelShiftKpi, KpiConfig};
 use crate::model::{col as c, financial_year_label};
+use crate::tables::contract::label;
 
 /// The channel-shift table for `period`, one row per KPI and organisation, and warnings for KPIs
 /// whose service filter matches nothing.
@@ -16,7 +18,7 @@ pub fn channel_shift(
     volumes: &LazyFrame,
     config: &KpiConfig,
     period: Period,
-) -> Result<(DataFrame, Vec<String>), KpiError> {
+) -> Result<(DataFrame, Vec<Warning>), FigureError> {
     let fy = period.financial_year();
     let kpis: Vec<&ChannelShiftKpi> = config
         .channel_shift
@@ -33,14 +35,14 @@ pub fn channel_shift(
         .map(|k| kpi_plan(volumes, k, period, (last_year, last_month)))
         .collect();
     let table = concat(plans, UnionArgs::default())
-        .map_err(kpi_err)?
+        .map_err(figure_err)?
         .with_columns(derived(
             config.rag_green_progress,
             config.rag_amber_progress,
         ))
         .select(output_columns())
         .collect()
-        .map_err(kpi_err)?;
+        .map_err(figure_err)?;
     Ok((table, warnings))
 }
 
@@ -75,7 +77,7 @@ fn kpi_plan(
             .cast(DataType::Int64)
     };
     let services = if k.services.is_empty() {
-        "All services".to_string()
+        label::ALL_SERVICES.to_string()
     } else {
         k.services.join(", ")
     };
@@ -185,13 +187,13 @@ fn output_columns() -> Vec<Expr> {
 fn unmatched_services(
     volumes: &LazyFrame,
     kpis: &[&ChannelShiftKpi],
-) -> Result<Vec<String>, KpiError> {
+) -> Result<Vec<Warning>, FigureError> {
     let present = volumes
         .clone()
         .select([col(c::CHANNEL), col(c::SERVICE)])
         .unique(None, UniqueKeepStrategy::Any)
         .collect()
-        .map_err(kpi_err)?;
+        .map_err(figure_err)?;
     let pairs: Vec<(String, String)> = present
         .column(c::CHANNEL)
         .and_then(|ch| ch.str().cloned())
@@ -203,7 +205,7 @@ fn unmatched_services(
                 .filter_map(|(a, b)| Some((a?.to_string(), b?.to_string())))
                 .collect())
         })
-        .map_err(kpi_err)?;
+        .map_err(figure_err)?;
     let mut warnings = Vec::new();
     for k in kpis {
         let on_channel: Vec<&str> = pairs
@@ -217,24 +219,18 @@ fn unmatched_services(
             .filter(|s| !on_channel.contains(&s.as_str()))
             .collect();
         if on_channel.is_empty() || (!k.services.is_empty() && missing.len() == k.services.len()) {
-            warnings.push(format!(
-                "KPI '{}': no {} contacts for {} in the lake, so its figures are all zero (services on that channel: {})",
-                k.name,
-                k.channel,
-                if k.services.is_empty() { "any service".to_string() } else { k.services.join(", ") },
-                if on_channel.is_empty() { "none".to_string() } else { on_channel.join(", ") }
-            ));
+            warnings.push(Warning::KpiWithoutContacts {
+                kpi: k.name.clone(),
+                channel: k.channel.as_str().to_string(),
+                services: k.services.clone(),
+                services_on_channel: on_channel.iter().map(|s| s.to_string()).collect(),
+            });
         } else if !missing.is_empty() {
-            warnings.push(format!(
-                "KPI '{}': service {} has no {} contacts in the lake",
-                k.name,
-                missing
-                    .iter()
-                    .map(|s| format!("'{s}'"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                k.channel
-            ));
+            warnings.push(Warning::KpiServicesMissing {
+                kpi: k.name.clone(),
+                channel: k.channel.as_str().to_string(),
+                services: missing.into_iter().cloned().collect(),
+            });
         }
     }
     Ok(warnings)
@@ -393,7 +389,7 @@ mod tests {
     }
 
     #[test]
-    fn seed_002_channel_shift_table_is_reproduced() -> Result<(), KpiError> {
+    fn seed_002_channel_shift_table_is_reproduced() -> Result<(), FigureError> {
         let volumes = monthly_volumes(seed_002_contacts())?;
         let (table, warnings) =
             channel_shift(&volumes, &seed_002_config(), Period::FinancialYear(2023))?;
@@ -434,7 +430,7 @@ mod tests {
     }
 
     #[test]
-    fn year_to_date_compares_the_same_months() -> Result<(), KpiError> {
+    fn year_to_date_compares_the_same_months() -> Result<(), FigureError> {
         let volumes = monthly_volumes(seed_002_contacts())?;
         let (table, _) = channel_shift(
             &volumes,
@@ -458,7 +454,7 @@ mod tests {
     }
 
     #[test]
-    fn a_zero_baseline_is_not_applicable_and_an_empty_filter_warns() -> Result<(), KpiError> {
+    fn a_zero_baseline_is_not_applicable_and_an_empty_filter_warns() -> Result<(), FigureError> {
         let volumes = monthly_volumes(seed_002_contacts())?;
         let mut config = seed_002_config();
         config.channel_shift = vec![
@@ -494,7 +490,7 @@ mod tests {
             2
         );
         assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert!(warnings[0].contains("Typo") && warnings[0].contains("Housing Services"));
+        assert!(warnings[0].to_string().contains("Typo") && warnings[0].to_string().contains("Housing Services"));
         Ok(())
     }
 }

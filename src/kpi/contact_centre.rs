@@ -4,13 +4,14 @@
 
 use polars::prelude::*;
 
-use super::{kpi_err, monthly_keys, percent, KpiError};
+use super::{figure_err, monthly_keys, percent, FigureError};
 use crate::config::kpi::{Abandonment, KpiConfig, ServiceLevel};
 use crate::model::col as c;
+use crate::tables::contract::{column, label};
 
 /// The contact-centre table: one row per organisation, month, service and queue, then one per
 /// organisation and month for all queues together.
-pub fn contact_centre(contacts: LazyFrame, config: &KpiConfig) -> Result<LazyFrame, KpiError> {
+pub fn contact_centre(contacts: LazyFrame, config: &KpiConfig) -> Result<LazyFrame, FigureError> {
     let calls = contacts.filter(col(c::CHANNEL).eq(lit("telephone")));
     // One pass over the calls; every total is a sum, so all queues together add up the queues.
     let by_queue = super::collect(totals(calls, config))?;
@@ -25,11 +26,11 @@ pub fn contact_centre(contacts: LazyFrame, config: &KpiConfig) -> Result<LazyFra
         .group_by(monthly_keys(&[]))
         .agg([all().exclude_cols([c::SERVICE, "queue"]).as_expr().sum()])
         .with_columns([
-            lit("All services").alias(c::SERVICE),
-            lit("All queues").alias("queue"),
+            lit(label::ALL_SERVICES).alias(c::SERVICE),
+            lit(label::ALL_QUEUES).alias(column::QUEUE),
         ])
         .select(order);
-    let totals = concat([by_queue, all], UnionArgs::default()).map_err(kpi_err)?;
+    let totals = concat([by_queue, all], UnionArgs::default()).map_err(figure_err)?;
     Ok(rates(totals, config).sort(
         [c::ORGANISATION, c::YEAR, c::MONTH, c::SERVICE, "queue"],
         SortMultipleOptions::default(),
@@ -57,7 +58,7 @@ fn totals(calls: LazyFrame, config: &KpiConfig) -> LazyFrame {
         col(c::WAIT_SECONDS).lt(lit(config.short_abandon_seconds)),
     );
     calls
-        .with_column(col(c::CATEGORY).alias("queue"))
+        .with_column(col(c::CATEGORY).alias(column::QUEUE))
         .group_by(monthly_keys(&[c::SERVICE, "queue"]))
         .agg([
             n().sum().alias("offered"),

@@ -6,7 +6,6 @@ pub mod benchmark;
 pub mod benefits;
 pub mod channel_shift;
 pub mod contact_centre;
-pub mod period;
 pub mod quality;
 pub mod satisfaction;
 pub mod takeup;
@@ -16,21 +15,16 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 use serde_json::json;
-use thiserror::Error;
 
 use crate::config::Pipeline;
+pub(crate) use crate::measures::{collect, figure_err, percent, FigureError};
 use crate::lake::{Lake, LakeError};
 use crate::model::{col as c, Table as LakeTable};
-use crate::output::{ColumnFormat, Table};
-use period::Period;
+use crate::tables::{ColumnFormat, Table};
+use crate::period::{self, Period};
+use crate::warnings::Warning;
+use crate::tables::contract::name;
 
-#[derive(Debug, Error)]
-pub enum KpiError {
-    #[error("computing KPIs: {0}")]
-    Data(String),
-    #[error("no data: {0}")]
-    NoData(String),
-}
 
 /// Group keys of a monthly table: organisation, financial year, year, month, then `extra`.
 pub fn monthly_keys(extra: &[&str]) -> Vec<Expr> {
@@ -41,26 +35,8 @@ pub fn monthly_keys(extra: &[&str]) -> Vec<Expr> {
         .collect()
 }
 
-/// `num / den x 100`, null (never NaN or infinite) when the denominator is not above zero.
-pub fn percent(num: Expr, den: Expr) -> Expr {
-    let den = den.cast(DataType::Float64);
-    when(den.clone().gt(lit(0.0)))
-        .then(num.cast(DataType::Float64) / den * lit(100.0))
-        .otherwise(lit(NULL).cast(DataType::Float64))
-}
 
-/// Runs a plan on the streaming engine: KPI plans aggregate the whole lake, which need not fit
-/// in memory.
-pub fn collect(lf: LazyFrame) -> Result<DataFrame, KpiError> {
-    lf.collect_with_engine(Engine::Streaming)
-        .map(|r| r.unwrap_single())
-        .map_err(kpi_err)
-}
 
-/// A polars error as a KPI error, without the query plan polars appends.
-pub fn kpi_err(e: PolarsError) -> KpiError {
-    KpiError::Data(crate::ingest::first_paragraph(&e.to_string()))
-}
 
 /// Everything one KPI run produces.
 pub struct KpiRun {
@@ -68,15 +44,15 @@ pub struct KpiRun {
     pub tables: Vec<Table>,
     /// Machine-readable summary: every channel-shift KPI with its value and status.
     pub summary: serde_json::Value,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// The reporting period when none is asked for: the last complete month with contacts in the
 /// lake. A month still under way today (exports often run a few days into the next month) is
 /// not complete, so the month before it is reported.
-pub fn latest_month(lake: &Lake, today: chrono::NaiveDate) -> Result<Period, KpiError> {
+pub fn latest_month(lake: &Lake, today: chrono::NaiveDate) -> Result<Period, FigureError> {
     let contacts = scan(lake, LakeTable::Contacts)?.ok_or_else(|| {
-        KpiError::NoData("the lake holds no contacts: run `cex ingest` first".into())
+        FigureError::NoData("the lake holds no contacts: run `cex ingest` first".into())
     })?;
     let last = collect(
         contacts.select([(col(c::YEAR).cast(DataType::Int32) * lit(100i32)
@@ -88,7 +64,7 @@ pub fn latest_month(lake: &Lake, today: chrono::NaiveDate) -> Result<Period, Kpi
         .column("m")
         .ok()
         .and_then(|c| c.i32().ok().and_then(|s| s.get(0)))
-        .ok_or_else(|| KpiError::NoData("the lake holds no dated contacts".into()))?;
+        .ok_or_else(|| FigureError::NoData("the lake holds no dated contacts".into()))?;
     Ok(last_complete((m / 100, (m % 100) as i8), today))
 }
 
@@ -108,16 +84,16 @@ fn last_complete(latest: (i32, i8), today: chrono::NaiveDate) -> Period {
     Period::Month { year, month }
 }
 
-fn scan(lake: &Lake, table: LakeTable) -> Result<Option<LazyFrame>, KpiError> {
+fn scan(lake: &Lake, table: LakeTable) -> Result<Option<LazyFrame>, FigureError> {
     lake.scan(table)
-        .map_err(|e: LakeError| KpiError::Data(e.to_string()))
+        .map_err(|e: LakeError| FigureError::Data(e.to_string()))
 }
 
 /// Computes every KPI table for `period` from the lake.
-pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRun, KpiError> {
+pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRun, FigureError> {
     let config = &pipeline.kpi;
     let contacts = scan(lake, LakeTable::Contacts)?.ok_or_else(|| {
-        KpiError::NoData("the lake holds no contacts: run `cex ingest` first".into())
+        FigureError::NoData("the lake holds no contacts: run `cex ingest` first".into())
     })?;
     let volumes = collect(volumes::monthly_volumes(contacts.clone())?)?;
     let volumes_lf = volumes.clone().lazy();
@@ -127,11 +103,13 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
 
     let period_volumes = collect(in_period(volumes_lf.clone()))?;
     if volumes.height() > 0 && period_volumes.height() == 0 {
-        warnings.push(format!("the lake has no contacts in {}", period.describe()));
+        warnings.push(Warning::NoContactsInPeriod {
+            period: period.describe(),
+        });
     }
     let mut tables = vec![
         table(
-            "channel_shift",
+            name::CHANNEL_SHIFT,
             "Channel shift against targets",
             &format!(
                 "One row per KPI declared in the pipeline file: volume in {} against the same months of the baseline year, the target change, whether it is met and a RAG status (green: met; amber: moving the right way; red: not). Month columns compare {} with a year earlier.",
@@ -144,7 +122,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
               ("month_current", ColumnFormat::Integer), ("month_year_earlier", ColumnFormat::Integer), ("month_change", ColumnFormat::Integer)],
         ),
         table(
-            "channel_trend",
+            name::CHANNEL_TREND,
             "Transactions by channel and month since the baseline",
             &format!(
                 "Every month from the start of the earliest baseline year to {}, counted as for the channel mix; `baseline` marks the months of a baseline year.",
@@ -154,14 +132,14 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
             &[("transactions", ColumnFormat::Integer), ("share_pct", ColumnFormat::Percent(1))],
         ),
         table(
-            "volumes",
+            name::VOLUMES,
             "Contacts by month, channel, service and outcome",
             "Every month from the first to the last in the lake; a month with no contacts on a channel shows 0.",
             period_volumes,
             &[(volumes::VOLUME, ColumnFormat::Integer)],
         ),
         table(
-            "digital_takeup",
+            name::DIGITAL_TAKEUP,
             "Digital take-up by service and month",
             &format!(
                 "Web forms submitted / (web forms submitted + telephone calls {} + face-to-face visits).",
@@ -175,21 +153,21 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
               ("transactions", ColumnFormat::Integer), ("digital_takeup_pct", ColumnFormat::Percent(1))],
         ),
         table(
-            "channel_mix",
+            name::CHANNEL_MIX,
             "Channel mix by month",
             "Each channel's share of transactions (web forms submitted, calls as for take-up, every visit and other contact).",
             collect(in_period(takeup::channel_mix(&volumes_lf, config.takeup_telephone)?))?,
             &[("transactions", ColumnFormat::Integer), ("share_pct", ColumnFormat::Percent(1))],
         ),
         table(
-            "form_completion",
+            name::FORM_COMPLETION,
             "Web form completion by service and month",
             "Forms submitted / forms started (every form record: submitted, abandoned, draft, started).",
             collect(in_period(takeup::form_completion(&volumes_lf)))?,
             &[("started", ColumnFormat::Integer), ("completed", ColumnFormat::Integer), ("completion_rate_pct", ColumnFormat::Percent(1))],
         ),
         table(
-            "contact_centre",
+            name::CONTACT_CENTRE,
             "Contact centre by month and queue",
             &format!(
                 "Service level: {}. Abandonment: {}. ASA: mean wait of answered calls; AHT: mean talk + wrap of answered calls; first-contact resolution: resolved at first contact / answered calls where recorded.",
@@ -213,7 +191,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
     }
     let benefit = benefits::benefits(&shift, config)?;
     tables.push(table(
-        "benefits_estimate",
+        name::BENEFITS_ESTIMATE,
         "Benefits estimate (officer hours and cost)",
         "An estimate, not a measurement: contacts avoided on each reduction KPI's channel against its baseline, times the handling minutes and unit cost assumed in the pipeline file (kpi.unit_costs), shown in each row.",
         benefit,
@@ -221,9 +199,9 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
           ("assumed_minutes_per_contact", ColumnFormat::Decimal(1)), ("assumed_cost_per_contact", ColumnFormat::Decimal(2)),
           ("officer_hours_released", ColumnFormat::Decimal(0)), ("cost_avoided", ColumnFormat::Decimal(0))],
     ));
-    let manifest = crate::lake::manifest::read(lake).map_err(|e| KpiError::Data(e.to_string()))?;
+    let manifest = crate::lake::manifest::read(lake).map_err(|e| FigureError::Data(e.to_string()))?;
     tables.push(table(
-        "data_quality",
+        name::DATA_QUALITY,
         "Files and rows behind these figures",
         &format!(
             "Every file in the lake, by pipeline and source: rows read = accepted + rejected + duplicates (blank rows are counted in rejected), and the dates the accepted rows cover. Rejected rows are listed with their reasons in the lake's rejects folder. {}",
@@ -234,7 +212,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
           ("rejected", ColumnFormat::Integer), ("duplicates", ColumnFormat::Integer), ("rejected_pct", ColumnFormat::Percent(2))],
     ));
     tables.push(table(
-        "lineage",
+        name::LINEAGE,
         "Lineage: every file ingested, with its content hash",
         "One row per file in the lake: its path as ingested, SHA-256 of its content, counts and when it was ingested. The same hash means the same bytes.",
         collect(quality::lineage(manifest.lazy()))?,
@@ -258,7 +236,7 @@ fn satisfaction_tables(
     responses: LazyFrame,
     contacts: LazyFrame,
     config: &crate::config::kpi::KpiConfig,
-) -> Result<Vec<Table>, KpiError> {
+) -> Result<Vec<Table>, FigureError> {
     use satisfaction::{rating_counts, response_rate, satisfaction_by};
     let scores: &[(&str, ColumnFormat)] = &[
         ("responses", ColumnFormat::Integer),
@@ -274,14 +252,14 @@ fn satisfaction_tables(
     let org_fy = [c::ORGANISATION, c::FINANCIAL_YEAR];
     let mut tables = vec![
         table(
-            "satisfaction_by_channel",
+            name::SATISFACTION_BY_CHANNEL,
             "Satisfaction by channel",
             HOW,
             collect(satisfaction_by(responses.clone(), &[org_fy[0], org_fy[1], c::CHANNEL]))?,
             scores,
         ),
         table(
-            "satisfaction_monthly",
+            name::SATISFACTION_MONTHLY,
             "Satisfaction by channel and month",
             HOW,
             collect(satisfaction_by(
@@ -291,7 +269,7 @@ fn satisfaction_tables(
             scores,
         ),
         table(
-            "satisfaction_by_service",
+            name::SATISFACTION_BY_SERVICE,
             "Satisfaction by channel and service",
             HOW,
             collect(satisfaction_by(
@@ -301,14 +279,14 @@ fn satisfaction_tables(
             scores,
         ),
         table(
-            "satisfaction_ratings",
+            name::SATISFACTION_RATINGS,
             "Responses by rating and channel",
             "Counts of each answer on the rating scale, and its share of the channel's responses.",
             collect(rating_counts(responses.clone(), &[org_fy[0], org_fy[1], c::CHANNEL]))?,
             &[("responses", ColumnFormat::Integer), ("share_pct", ColumnFormat::Percent(1))],
         ),
         table(
-            "response_rate",
+            name::RESPONSE_RATE,
             "Survey response rate and mix by channel",
             "Responses / contacts per channel, and each channel's share of responses against its share of contacts: a score from a barely surveyed channel needs care.",
             collect(response_rate(
@@ -334,7 +312,7 @@ fn satisfaction_tables(
     if organisations > 1 {
         let monthly = satisfaction_by(responses, &[c::ORGANISATION, c::YEAR, c::MONTH, c::CHANNEL]);
         tables.push(table(
-            "benchmark_ranks",
+            name::BENCHMARK_RANKS,
             "Benchmark ranks by channel and month",
             &format!(
                 "Councils ranked on {} per channel and month (1 = best; equal scores share a rank, ranked on full precision, shown to 2 decimals); a council needs {} responses in the month to be ranked.",
@@ -361,7 +339,7 @@ fn channel_trend(
     volumes: &LazyFrame,
     config: &crate::config::kpi::KpiConfig,
     period: Period,
-) -> Result<LazyFrame, KpiError> {
+) -> Result<LazyFrame, FigureError> {
     let baselines: Vec<String> = config
         .channel_shift
         .iter()
@@ -427,8 +405,9 @@ fn summary(
     pipeline: &Pipeline,
     period: Period,
     shift: &DataFrame,
-    warnings: &[String],
+    warnings: &[Warning],
 ) -> serde_json::Value {
+    let warnings: Vec<String> = warnings.iter().map(Warning::to_string).collect();
     let text = |name: &str, i: usize| -> Option<String> {
         shift
             .column(name)

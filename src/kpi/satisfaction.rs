@@ -1,25 +1,18 @@
-//! Satisfaction KPIs from `responses`: named score expressions, scores and rating counts by group,
-//! response rates against `contacts`. Lazy only: never collects, reads the lake or names a scale.
+//! Satisfaction KPIs from `responses`: scores (the shared measures of [`crate::measures`]) and
+//! rating counts by group, response rates against `contacts`. Lazy only: never collects, reads the lake or names a scale.
 
 use polars::prelude::*;
 
-use crate::model::{col as c, SENTIMENTS};
+use crate::measures::{
+    council_score_pct, dissatisfied_pct, negative, net_satisfaction, neutral, percent as pct,
+    positive, rated, satisfied_pct,
+};
+use crate::model::col as c;
 
-const POSITIVE: &str = SENTIMENTS[0];
-const NEUTRAL: &str = SENTIMENTS[1];
-const NEGATIVE: &str = SENTIMENTS[2];
-
-/// Names of the columns this module outputs (besides the group columns and `contacts`).
+/// Names of the columns this module outputs (besides the group columns and `contacts`): the
+/// shared satisfaction measures' names and its own.
 pub mod out {
-    /// Responses with a rating: the N every score divides by.
-    pub const RESPONSES: &str = "responses";
-    pub const POSITIVE: &str = "positive";
-    pub const NEUTRAL: &str = "neutral";
-    pub const NEGATIVE: &str = "negative";
-    pub const COUNCIL_SCORE_PCT: &str = "council_score_pct";
-    pub const NET_SATISFACTION: &str = "net_satisfaction";
-    pub const SATISFIED_PCT: &str = "satisfied_pct";
-    pub const DISSATISFIED_PCT: &str = "dissatisfied_pct";
+    pub use crate::measures::out::*;
     pub const SHARE_PCT: &str = "share_pct";
     pub const RESPONSE_RATE_PCT: &str = "response_rate_pct";
     pub const SURVEY_SHARE_PCT: &str = "survey_share_pct";
@@ -37,49 +30,6 @@ pub const MEASURES: [&str; 8] = [
     out::SATISFIED_PCT,
     out::DISSATISFIED_PCT,
 ];
-
-/// Responses with a rating (N), as an aggregation.
-pub fn rated() -> Expr {
-    n().alias(out::RESPONSES)
-}
-
-/// Responses rated positive (Good, or the top two of five).
-pub fn positive() -> Expr {
-    sentiment_count(POSITIVE).alias(out::POSITIVE)
-}
-
-/// Responses rated neutral (Average).
-pub fn neutral() -> Expr {
-    sentiment_count(NEUTRAL).alias(out::NEUTRAL)
-}
-
-/// Responses rated negative (Poor, or the bottom two of five).
-pub fn negative() -> Expr {
-    sentiment_count(NEGATIVE).alias(out::NEGATIVE)
-}
-
-/// Oxford's published score: "Good and Average scores added together with Poor scores
-/// deducted", (positive + neutral − negative) / N × 100. Null when N = 0.
-pub fn council_score_pct() -> Expr {
-    let count = |sentiment| sentiment_count(sentiment).cast(DataType::Float64);
-    pct(count(POSITIVE) + count(NEUTRAL) - count(NEGATIVE), n()).alias(out::COUNCIL_SCORE_PCT)
-}
-
-/// GovMetric's Channel Satisfaction Index: the mean `score` (Good +1, Average 0, Poor −1), so it
-/// lies in [−1, +1]. Null when N = 0 (the mean of nothing).
-pub fn net_satisfaction() -> Expr {
-    col(c::SCORE).mean().alias(out::NET_SATISFACTION)
-}
-
-/// positive / N × 100. Null when N = 0.
-pub fn satisfied_pct() -> Expr {
-    pct(sentiment_count(POSITIVE), n()).alias(out::SATISFIED_PCT)
-}
-
-/// negative / N × 100. Null when N = 0.
-pub fn dissatisfied_pct() -> Expr {
-    pct(sentiment_count(NEGATIVE), n()).alias(out::DISSATISFIED_PCT)
-}
 
 /// One row per group of `by` (none: one row for all responses), sorted by the group columns:
 /// `responses` (N, u32), `positive`, `neutral`, `negative` (u32), `council_score_pct`,
@@ -187,23 +137,6 @@ pub(crate) fn within_groups(expr: Expr, partition: Vec<Expr>) -> Expr {
     expr.clone().over(partition).unwrap_or(expr)
 }
 
-/// `part` as a percentage of `whole`: null where `whole` is 0 or null, never NaN or infinite.
-/// Multiplying before dividing makes equal fractions (3/10, 6/20) bit-identical, so they tie.
-fn pct(part: Expr, whole: Expr) -> Expr {
-    when(whole.clone().gt(lit(0)))
-        .then(part.cast(DataType::Float64) * lit(100.0) / whole.cast(DataType::Float64))
-        .otherwise(lit(NULL).cast(DataType::Float64))
-}
-
-/// N: responses with a rating (every row of a well-formed `responses` table).
-fn n() -> Expr {
-    col(c::SENTIMENT).count()
-}
-
-fn sentiment_count(sentiment: &str) -> Expr {
-    col(c::SENTIMENT).eq(lit(sentiment)).sum()
-}
-
 fn columns(names: &[&str]) -> Vec<Expr> {
     names.iter().map(|n| col(*n)).collect()
 }
@@ -211,6 +144,11 @@ fn columns(names: &[&str]) -> Vec<Expr> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::model::SENTIMENTS;
+
+    const POSITIVE: &str = SENTIMENTS[0];
+    const NEUTRAL: &str = SENTIMENTS[1];
+    const NEGATIVE: &str = SENTIMENTS[2];
 
     /// GovMetric's three-point scale: label, score, sentiment.
     const SCALE: [(&str, f64, &str); 3] = [

@@ -4,9 +4,10 @@
 use polars::prelude::*;
 
 use super::volumes::VOLUME;
-use super::{kpi_err, monthly_keys, percent, KpiError};
+use super::{figure_err, monthly_keys, percent, FigureError};
 use crate::config::kpi::TakeupTelephone;
 use crate::model::col as c;
+use crate::tables::contract::label;
 
 /// A transaction for take-up and mix: web forms submitted, telephone calls offered (or answered,
 /// as configured), every visit, and every contact on any other channel.
@@ -32,11 +33,11 @@ pub fn counted(telephone: TakeupTelephone) -> Expr {
 pub fn digital_takeup(
     volumes: &LazyFrame,
     telephone: TakeupTelephone,
-) -> Result<LazyFrame, KpiError> {
+) -> Result<LazyFrame, FigureError> {
     let by_service = takeup_by(volumes, telephone, col(c::SERVICE));
-    let all = takeup_by(volumes, telephone, lit("All services"));
+    let all = takeup_by(volumes, telephone, lit(label::ALL_SERVICES));
     Ok(concat([by_service, all], UnionArgs::default())
-        .map_err(kpi_err)?
+        .map_err(figure_err)?
         .sort(
             [c::ORGANISATION, c::YEAR, c::MONTH, c::SERVICE],
             SortMultipleOptions::default(),
@@ -65,9 +66,9 @@ fn takeup_by(volumes: &LazyFrame, telephone: TakeupTelephone, service: Expr) -> 
 }
 
 /// Per organisation and month: each channel's transactions and share of all transactions.
-pub fn channel_mix(volumes: &LazyFrame, telephone: TakeupTelephone) -> Result<LazyFrame, KpiError> {
+pub fn channel_mix(volumes: &LazyFrame, telephone: TakeupTelephone) -> Result<LazyFrame, FigureError> {
     let month = [col(c::ORGANISATION), col(c::YEAR), col(c::MONTH)];
-    let month_total = col("transactions").sum().over(month).map_err(kpi_err)?;
+    let month_total = col("transactions").sum().over(month).map_err(figure_err)?;
     Ok(volumes
         .clone()
         .filter(counted(telephone))

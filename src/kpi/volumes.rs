@@ -3,14 +3,14 @@
 
 use polars::prelude::*;
 
-use super::{kpi_err, KpiError};
+use super::{figure_err, FigureError};
 use crate::model::{col as c, financial_year_label};
 
 pub const VOLUME: &str = "contacts";
 
 /// Sums the `contacts` column per month, channel, service and outcome, zero-filled over the
 /// months from the first to the last in the data.
-pub fn monthly_volumes(contacts: LazyFrame) -> Result<LazyFrame, KpiError> {
+pub fn monthly_volumes(contacts: LazyFrame) -> Result<LazyFrame, FigureError> {
     let keys = [c::ORGANISATION, c::CHANNEL, c::SERVICE, c::OUTCOME];
     let counted = contacts
         .group_by([
@@ -41,9 +41,9 @@ pub fn monthly_volumes(contacts: LazyFrame) -> Result<LazyFrame, KpiError> {
             .and_then(|c| c.i32().ok().and_then(|s| s.get(0)))
     };
     let (Some(first), Some(last)) = (get("first"), get("last")) else {
-        return Err(KpiError::NoData("the lake holds no contacts".into()));
+        return Err(FigureError::NoData("the lake holds no contacts".into()));
     };
-    let grid = month_grid(first, last).map_err(kpi_err)?;
+    let grid = month_grid(first, last).map_err(figure_err)?;
     let combos = counted
         .clone()
         .select(keys.map(col))
@@ -91,7 +91,7 @@ fn month_grid(first: i32, last: i32) -> PolarsResult<DataFrame> {
     let fy: Vec<String> = year
         .iter()
         .zip(&month)
-        .map(|(y, m)| financial_year_label(super::period::fy_of(*y, *m)))
+        .map(|(y, m)| financial_year_label(crate::period::fy_of(*y, *m)))
         .collect();
     df!(c::YEAR => year, c::MONTH => month, c::FINANCIAL_YEAR => fy)
 }
@@ -143,7 +143,7 @@ mod tests {
         )?;
         assert!(matches!(
             monthly_volumes(empty.lazy()),
-            Err(KpiError::NoData(_))
+            Err(FigureError::NoData(_))
         ));
         Ok(())
     }

@@ -10,8 +10,9 @@ use crate::charts::style::month_label;
 use crate::charts::ChartEntry;
 use crate::config::Pipeline;
 use crate::model::col as c;
-use crate::output::thousands;
-use crate::output::TableEntry;
+use crate::tables::thousands;
+use crate::tables::TableEntry;
+use crate::tables::contract::{column, label, name};
 
 /// Everything the report is built from.
 pub struct Inputs<'a> {
@@ -125,22 +126,22 @@ fn table(caption: &str, headers: &[&str], numeric: &[bool], rows: Vec<Vec<String
 }
 
 fn headline(inputs: &Inputs) -> Option<Section> {
-    let df = inputs.own("channel_shift")?;
+    let df = inputs.own(name::CHANNEL_SHIFT)?;
     let n = df.height();
-    let status = texts(&df, "status");
+    let status = texts(&df, column::STATUS);
     let met = status
         .iter()
         .filter(|s| s.as_deref() == Some("met"))
         .count();
-    let kpi = texts(&df, "kpi");
-    let baseline_period = texts(&df, "baseline_period");
-    let current_period = texts(&df, "current_period");
-    let (baseline, current) = (numbers(&df, "baseline"), numbers(&df, "current"));
+    let kpi = texts(&df, column::KPI);
+    let baseline_period = texts(&df, column::BASELINE_PERIOD);
+    let current_period = texts(&df, column::CURRENT_PERIOD);
+    let (baseline, current) = (numbers(&df, column::BASELINE), numbers(&df, column::CURRENT));
     let (change, target) = (
-        numbers(&df, "change_pct"),
-        numbers(&df, "target_change_pct"),
+        numbers(&df, column::CHANGE_PCT),
+        numbers(&df, column::TARGET_CHANGE_PCT),
     );
-    let rag = texts(&df, "rag");
+    let rag = texts(&df, column::RAG);
     // A period shared by every row goes in the column header, not in each cell.
     let shared = |periods: &[Option<String>]| {
         periods
@@ -190,15 +191,15 @@ fn headline(inputs: &Inputs) -> Option<Section> {
             rows,
         ),
     ];
-    if let Some(d) = Inputs::description(inputs.kpi_index, "channel_shift") {
+    if let Some(d) = Inputs::description(inputs.kpi_index, name::CHANNEL_SHIFT) {
         blocks.push(Block::Paragraph(d));
     }
-    let month = texts(&df, "month");
-    let earlier = texts(&df, "month_a_year_earlier");
+    let month = texts(&df, column::MONTH_LABEL);
+    let earlier = texts(&df, column::MONTH_A_YEAR_EARLIER);
     let (m_now, m_then, m_change) = (
-        numbers(&df, "month_current"),
-        numbers(&df, "month_year_earlier"),
-        numbers(&df, "month_change"),
+        numbers(&df, column::MONTH_CURRENT),
+        numbers(&df, column::MONTH_YEAR_EARLIER),
+        numbers(&df, column::MONTH_CHANGE),
     );
     if month.iter().any(Option::is_some) {
         let rows = (0..n)
@@ -244,14 +245,14 @@ fn channels(inputs: &Inputs) -> Option<Section> {
         .iter()
         .filter_map(|n| inputs.figure(n))
         .collect();
-    if let Some(df) = inputs.own("digital_takeup") {
-        let all = rows_where(&df, c::SERVICE, "All services");
+    if let Some(df) = inputs.own(name::DIGITAL_TAKEUP) {
+        let all = rows_where(&df, c::SERVICE, label::ALL_SERVICES);
         let months = month_cell(&all);
-        let cols: Vec<Vec<Option<f64>>> = ["web", "telephone", "face_to_face", "transactions"]
+        let cols: Vec<Vec<Option<f64>>> = [column::WEB, column::TELEPHONE, column::FACE_TO_FACE, column::TRANSACTIONS]
             .iter()
             .map(|n| numbers(&all, n))
             .collect();
-        let pct = numbers(&all, "digital_takeup_pct");
+        let pct = numbers(&all, column::DIGITAL_TAKEUP_PCT);
         let rows = (0..all.height())
             .map(|i| {
                 let mut row = vec![months[i].clone()];
@@ -273,7 +274,7 @@ fn channels(inputs: &Inputs) -> Option<Section> {
             &[false, true, true, true, true, true],
             rows,
         ));
-        if let Some(d) = Inputs::description(inputs.kpi_index, "digital_takeup") {
+        if let Some(d) = Inputs::description(inputs.kpi_index, name::DIGITAL_TAKEUP) {
             blocks.push(Block::Paragraph(d));
         }
     }
@@ -285,21 +286,21 @@ fn channels(inputs: &Inputs) -> Option<Section> {
 }
 
 fn satisfaction(inputs: &Inputs) -> Option<Section> {
-    let df = inputs.own("satisfaction_by_channel")?;
-    let rate = inputs.own("response_rate");
+    let df = inputs.own(name::SATISFACTION_BY_CHANNEL)?;
+    let rate = inputs.own(name::RESPONSE_RATE);
     let channel = texts(&df, c::CHANNEL);
     let rate_of = |ch: &Option<String>| -> Option<f64> {
         let rate = rate.as_ref()?;
         let chans = texts(rate, c::CHANNEL);
-        let values = numbers(rate, "response_rate_pct");
+        let values = numbers(rate, column::RESPONSE_RATE_PCT);
         chans.iter().position(|x| x == ch).and_then(|i| values[i])
     };
-    let cols: Vec<Vec<Option<f64>>> = ["responses", "positive", "neutral", "negative"]
+    let cols: Vec<Vec<Option<f64>>> = [column::RESPONSES, column::POSITIVE, column::NEUTRAL, column::NEGATIVE]
         .iter()
         .map(|n| numbers(&df, n))
         .collect();
-    let score = numbers(&df, "council_score_pct");
-    let net = numbers(&df, "net_satisfaction");
+    let score = numbers(&df, column::COUNCIL_SCORE_PCT);
+    let net = numbers(&df, column::NET_SATISFACTION);
     let rows = (0..df.height())
         .map(|i| {
             let mut row = vec![channel[i].as_deref().map(channel_name).unwrap_or_default()];
@@ -329,10 +330,10 @@ fn satisfaction(inputs: &Inputs) -> Option<Section> {
         &[false, true, true, true, true, true, true, true],
         rows,
     )];
-    if let Some(d) = Inputs::description(inputs.kpi_index, "satisfaction_by_channel") {
+    if let Some(d) = Inputs::description(inputs.kpi_index, name::SATISFACTION_BY_CHANNEL) {
         blocks.push(Block::Paragraph(d));
     }
-    if let Some(d) = Inputs::description(inputs.kpi_index, "response_rate") {
+    if let Some(d) = Inputs::description(inputs.kpi_index, name::RESPONSE_RATE) {
         blocks.push(Block::Paragraph(d));
     }
     for measure in &inputs.pipeline.report.satisfaction_measures {
@@ -347,23 +348,23 @@ fn satisfaction(inputs: &Inputs) -> Option<Section> {
 }
 
 fn contact_centre(inputs: &Inputs) -> Option<Section> {
-    let df = inputs.own("contact_centre")?;
+    let df = inputs.own(name::CONTACT_CENTRE)?;
     let all = rows_where(
-        &rows_where(&df, c::SERVICE, "All services"),
-        "queue",
-        "All queues",
+        &rows_where(&df, c::SERVICE, label::ALL_SERVICES),
+        column::QUEUE,
+        label::ALL_QUEUES,
     );
     let months = month_cell(&all);
-    let ints: Vec<Vec<Option<f64>>> = ["offered", "answered", "abandoned"]
+    let ints: Vec<Vec<Option<f64>>> = [column::OFFERED, column::ANSWERED, column::ABANDONED]
         .iter()
         .map(|n| numbers(&all, n))
         .collect();
     let (abandon, level, fcr) = (
-        numbers(&all, "abandonment_rate_pct"),
-        numbers(&all, "service_level_pct"),
-        numbers(&all, "first_contact_resolution_pct"),
+        numbers(&all, column::ABANDONMENT_RATE_PCT),
+        numbers(&all, column::SERVICE_LEVEL_PCT),
+        numbers(&all, column::FIRST_CONTACT_RESOLUTION_PCT),
     );
-    let (asa, aht) = (numbers(&all, "asa_seconds"), numbers(&all, "aht_seconds"));
+    let (asa, aht) = (numbers(&all, column::ASA_SECONDS), numbers(&all, column::AHT_SECONDS));
     let rows = (0..all.height())
         .map(|i| {
             let mut row = vec![months[i].clone()];
@@ -376,7 +377,7 @@ fn contact_centre(inputs: &Inputs) -> Option<Section> {
             row
         })
         .collect();
-    let definitions: Vec<String> = ["service_level_definition", "abandonment_definition"]
+    let definitions: Vec<String> = [column::SERVICE_LEVEL_DEFINITION, column::ABANDONMENT_DEFINITION]
         .iter()
         .filter_map(|n| texts(&all, n).into_iter().flatten().next())
         .collect();
@@ -403,7 +404,7 @@ fn contact_centre(inputs: &Inputs) -> Option<Section> {
             definitions.get(1).cloned().unwrap_or_default()
         )));
     }
-    if let Some(d) = Inputs::description(inputs.kpi_index, "contact_centre") {
+    if let Some(d) = Inputs::description(inputs.kpi_index, name::CONTACT_CENTRE) {
         blocks.push(Block::Paragraph(d));
     }
     blocks.extend(inputs.figure("contact_centre"));
@@ -425,7 +426,7 @@ fn equality(inputs: &Inputs) -> Option<Section> {
         .pipeline
         .demographics
         .iter()
-        .find_map(|f| Inputs::description(inputs.equality_index, &format!("equality_{}", f.name)))
+        .find_map(|f| Inputs::description(inputs.equality_index, &name::equality(&[&f.name])))
         .unwrap_or_default();
     let mut blocks = vec![Block::Paragraph(format!(
         "Method. {method} Suppressed groups are shown as suppressed, never as zero. The threshold ({} responses) and the confidence level ({:.0}%) are set in the pipeline file.",
@@ -433,22 +434,22 @@ fn equality(inputs: &Inputs) -> Option<Section> {
         config.confidence * 100.0,
     ))];
     for field in &inputs.pipeline.demographics {
-        let Some(df) = inputs.equality.get(&format!("equality_{}", field.name)) else {
+        let Some(df) = inputs.equality.get(&name::equality(&[&field.name])) else {
             continue;
         };
         blocks.push(Block::Subheading(field.label.clone()));
-        blocks.extend(inputs.figure(&format!("equality_{}", field.name)));
+        blocks.extend(inputs.figure(&name::equality(&[&field.name])));
         let group = texts(df, &field.name);
-        let responses = numbers(df, "responses");
+        let responses = numbers(df, column::RESPONSES);
         let (sat, low, high) = (
-            numbers(df, "satisfied_pct"),
-            numbers(df, "satisfied_low"),
-            numbers(df, "satisfied_high"),
+            numbers(df, column::SATISFIED_PCT),
+            numbers(df, column::SATISFIED_LOW),
+            numbers(df, column::SATISFIED_HIGH),
         );
-        let dissat = numbers(df, "dissatisfied_pct");
-        let diff = numbers(df, "dissatisfied_difference_pp");
-        let p = numbers(df, "p_adjusted");
-        let significant = texts(df, "difference");
+        let dissat = numbers(df, column::DISSATISFIED_PCT);
+        let diff = numbers(df, column::DISSATISFIED_DIFFERENCE_PP);
+        let p = numbers(df, column::P_ADJUSTED);
+        let significant = texts(df, column::DIFFERENCE);
         let rows = (0..df.height())
             .map(|i| {
                 vec![
@@ -489,13 +490,13 @@ fn equality(inputs: &Inputs) -> Option<Section> {
         ));
         if let Some(rep) = inputs
             .equality
-            .get(&format!("representation_{}", field.name))
+            .get(&name::representation(&field.name))
         {
-            let group = texts(rep, "group");
+            let group = texts(rep, column::GROUP);
             let (resp, pop, ratio) = (
-                numbers(rep, "respondent_share_pct"),
-                numbers(rep, "population_share_pct"),
-                numbers(rep, "representation_ratio"),
+                numbers(rep, column::RESPONDENT_SHARE_PCT),
+                numbers(rep, column::POPULATION_SHARE_PCT),
+                numbers(rep, column::REPRESENTATION_RATIO),
             );
             let rows = (0..rep.height())
                 .map(|i| {
@@ -533,14 +534,14 @@ fn equality(inputs: &Inputs) -> Option<Section> {
 }
 
 fn data_quality(inputs: &Inputs) -> Option<Section> {
-    let df = inputs.kpi.get("data_quality")?;
-    let source = texts(df, "source");
-    let ints: Vec<Vec<Option<f64>>> = ["files", "rows_read", "accepted", "rejected", "duplicates"]
+    let df = inputs.kpi.get(name::DATA_QUALITY)?;
+    let source = texts(df, column::SOURCE);
+    let ints: Vec<Vec<Option<f64>>> = [column::FILES, column::ROWS_READ, column::ACCEPTED, column::REJECTED, column::DUPLICATES]
         .iter()
         .map(|n| numbers(df, n))
         .collect();
-    let share = numbers(df, "rejected_pct");
-    let (first, last) = (texts(df, "first_date"), texts(df, "last_date"));
+    let share = numbers(df, column::REJECTED_PCT);
+    let (first, last) = (texts(df, column::FIRST_DATE), texts(df, column::LAST_DATE));
     let rows = (0..df.height())
         .map(|i| {
             let mut row = vec![cell_text(&source[i])];
@@ -569,12 +570,12 @@ fn data_quality(inputs: &Inputs) -> Option<Section> {
         &[false, true, true, true, true, true, true, false],
         rows,
     )];
-    if let Some(d) = Inputs::description(inputs.kpi_index, "data_quality") {
+    if let Some(d) = Inputs::description(inputs.kpi_index, name::DATA_QUALITY) {
         blocks.push(Block::Paragraph(d));
     }
-    if let Some(lineage) = inputs.kpi.get("lineage") {
-        let (path, hash) = (texts(lineage, "path"), texts(lineage, "sha256"));
-        let (read, accepted) = (numbers(lineage, "rows_read"), numbers(lineage, "accepted"));
+    if let Some(lineage) = inputs.kpi.get(name::LINEAGE) {
+        let (path, hash) = (texts(lineage, column::PATH), texts(lineage, column::SHA256));
+        let (read, accepted) = (numbers(lineage, column::ROWS_READ), numbers(lineage, column::ACCEPTED));
         let rows = (0..lineage.height())
             .map(|i| {
                 vec![
@@ -586,7 +587,7 @@ fn data_quality(inputs: &Inputs) -> Option<Section> {
             })
             .collect();
         blocks.push(Block::Subheading("Lineage".into()));
-        if let Some(d) = Inputs::description(inputs.kpi_index, "lineage") {
+        if let Some(d) = Inputs::description(inputs.kpi_index, name::LINEAGE) {
             blocks.push(Block::Paragraph(d));
         }
         blocks.push(table(
@@ -605,16 +606,16 @@ fn data_quality(inputs: &Inputs) -> Option<Section> {
 
 fn assumptions(inputs: &Inputs) -> Option<Section> {
     let mut blocks = Vec::new();
-    if let Some(df) = inputs.own("benefits_estimate") {
-        let kpi = texts(&df, "kpi");
-        let avoided = numbers(&df, "contacts_avoided");
+    if let Some(df) = inputs.own(name::BENEFITS_ESTIMATE) {
+        let kpi = texts(&df, column::KPI);
+        let avoided = numbers(&df, column::CONTACTS_AVOIDED);
         let (minutes, cost) = (
-            numbers(&df, "assumed_minutes_per_contact"),
-            numbers(&df, "assumed_cost_per_contact"),
+            numbers(&df, column::ASSUMED_MINUTES_PER_CONTACT),
+            numbers(&df, column::ASSUMED_COST_PER_CONTACT),
         );
         let (hours, saved) = (
-            numbers(&df, "officer_hours_released"),
-            numbers(&df, "cost_avoided"),
+            numbers(&df, column::OFFICER_HOURS_RELEASED),
+            numbers(&df, column::COST_AVOIDED),
         );
         let rows = (0..df.height())
             .map(|i| {
@@ -647,14 +648,14 @@ fn assumptions(inputs: &Inputs) -> Option<Section> {
             &[false, true, true, true, true, true],
             rows,
         ));
-        if let Some(d) = Inputs::description(inputs.kpi_index, "benefits_estimate") {
+        if let Some(d) = Inputs::description(inputs.kpi_index, name::BENEFITS_ESTIMATE) {
             blocks.push(Block::Paragraph(d));
         }
     }
     let definitions: Vec<String> = inputs
         .kpi_index
         .iter()
-        .filter(|e| !["data_quality", "lineage", "benefits_estimate"].contains(&e.name.as_str()))
+        .filter(|e| ![name::DATA_QUALITY, name::LINEAGE, name::BENEFITS_ESTIMATE].contains(&e.name.as_str()))
         .map(|e| format!("{}: {}", e.title, e.description))
         .collect();
     if !definitions.is_empty() {

@@ -268,7 +268,7 @@ pub fn canonical(
     check_columns(raw, source)?;
     let polars_err = |e: PolarsError| SourceError::Parse {
         path: raw.path.clone(),
-        message: crate::ingest::first_paragraph(&e.to_string()),
+        message: crate::text::first_paragraph(&e.to_string()),
     };
     let header = |configured: &str| raw.column(configured).unwrap_or(configured).to_string();
     let mut layers = Layers::new();

@@ -492,7 +492,7 @@ fn csv_frame(
 ) -> Result<(Vec<String>, LazyFrame), SourceError> {
     let polars_err = |e: PolarsError| SourceError::Parse {
         path: path.to_path_buf(),
-        message: crate::ingest::first_paragraph(&e.to_string()),
+        message: crate::text::first_paragraph(&e.to_string()),
     };
     let frame = CsvReadOptions::default()
         .with_has_header(true)

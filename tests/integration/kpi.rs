@@ -163,10 +163,11 @@ fn a_bad_period_is_a_clear_error() {
     let ws = Workspace::with_sample_data();
     ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
     let out = ws.cex(&["kpi", "pipelines/sample.toml", "--period", "March"]);
-    assert_ne!(out.code, 0);
+    assert_eq!(out.code, 2);
     assert!(
         out.stderr
-            .contains("--period March: give a month as YYYY-MM"),
+            .contains("'March' is not a month: give YYYY-MM")
+            && out.stderr.trim().lines().count() == 1,
         "{}",
         out.stderr
     );

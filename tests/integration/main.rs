@@ -3,10 +3,12 @@
 
 mod crash;
 mod equality;
+mod contract;
 mod errors;
 mod fuzz;
 mod ingest_fixtures;
 mod kpi;
+mod layers;
 mod lake;
 mod report;
 mod sample;

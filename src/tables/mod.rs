@@ -1,8 +1,11 @@
-//! Outputs for analysts: every computed table as Parquet and CSV, one Excel workbook with a
-//! sheet per table and an index (`tables.json`), and reading such a folder back for the charts
-//! and the report. Nothing here computes a figure.
+//! The published tables: their contract (table and column names the stages share, in
+//! [`contract`]), writing every computed table as Parquet and CSV with one Excel workbook (a sheet
+//! per table) and an index (`tables.json`), publishing a period's folder in one step
+//! ([`publish`]), and reading such a folder back for the charts and the report, refusing a table
+//! that lacks a column they read. Nothing here computes a figure.
 
 mod cells;
+pub mod contract;
 mod files;
 mod workbook;
 
@@ -166,6 +169,20 @@ pub fn read_folder(
                 table: entry.name.clone(),
                 message: e.to_string(),
             })?;
+        let columns: Vec<&str> = frame
+            .get_column_names()
+            .into_iter()
+            .map(|n| n.as_str())
+            .collect();
+        if let Some(column) = contract::missing(&entry.name, &columns) {
+            return Err(OutputError::File {
+                path: path.clone(),
+                table: entry.name.clone(),
+                message: format!(
+                    "has no column '{column}', which the charts and the report read; the folder was written by another version of cex or edited: publish it again (`cex run --skip ingest`)"
+                ),
+            });
+        }
         frames.insert(entry.name.clone(), frame);
     }
     Ok((entries, frames))

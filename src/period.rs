@@ -1,5 +1,6 @@
-//! The reporting period a KPI run covers: a whole financial year, or a month (and with it the
-//! financial year to date). Turns periods into month lists and filters; knows nothing of KPIs.
+//! The reporting period a run covers: a whole financial year, or a month (and with it the
+//! financial year to date). Turns periods into month lists, filters and folder names; shared by
+//! the KPI and equality stages and the run; knows nothing of either.
 
 use polars::prelude::*;
 
@@ -27,6 +28,30 @@ impl Period {
         (1..=12)
             .contains(&month)
             .then_some(Period::Month { year, month })
+    }
+
+    /// A month as `--period` takes it (`2024-03`), or a message saying what is expected.
+    pub fn parse_month(text: &str) -> Result<Period, String> {
+        Period::parse(text)
+            .filter(|p| matches!(p, Period::Month { .. }))
+            .ok_or_else(|| format!("'{text}' is not a month: give YYYY-MM, e.g. 2024-03"))
+    }
+
+    /// A financial year as `--fy` takes it (`2023/24`), or a message saying what is expected.
+    pub fn parse_financial_year(text: &str) -> Result<Period, String> {
+        Period::parse(text)
+            .filter(|p| matches!(p, Period::FinancialYear(_)))
+            .ok_or_else(|| {
+                format!("'{text}' is not a financial year: give YYYY/YY, e.g. 2023/24")
+            })
+    }
+
+    /// The publication folder's name: `2024-03`, or `fy2023-24` for a whole year.
+    pub fn folder(self) -> String {
+        match self {
+            Period::FinancialYear(_) => format!("fy{}", self.label().replace('/', "-")),
+            Period::Month { .. } => self.label(),
+        }
     }
 
     /// The financial year the period falls in (its starting year).
@@ -159,6 +184,9 @@ mod tests {
             })
         );
         assert_eq!(Period::parse("2024-13"), None);
+        assert!(Period::parse_month("2023/24").is_err());
+        assert!(Period::parse_financial_year("2024-03").is_err());
+        assert_eq!(Period::FinancialYear(2023).folder(), "fy2023-24");
         let march = Period::Month {
             year: 2024,
             month: 3,

@@ -1,0 +1,481 @@
+//! A run of the pipeline: the stage order (ingest, KPIs, equality, charts, report), the period
+//! (resolved in the pipeline's time zone from the run's as-of date, so a run can be repeated for a
+//! given day), the publication it assembles and publishes in one step, and the [`RunSummary`]
+//! written as `<output>/last-run.json` for whoever watches the job. `cex run`, `cex kpi`,
+//! `cex equality` and `cex report` are all runs with some stages left out; the CLI only parses
+//! arguments into [`RunOptions`], calls [`run`] and prints.
+
+pub mod stages;
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::config::Pipeline;
+use crate::config::ConfigError;
+use crate::exit_codes::ExitCode;
+use crate::ingest::IngestError;
+use crate::lake::LakeError;
+use crate::measures::FigureError;
+use crate::sources::SourceError;
+use crate::lake::Lake;
+use crate::period::Period;
+use crate::tables::publish::{Part, Publication, EQUALITY_DIR};
+use crate::tables::OutputError;
+use crate::warnings::Warning;
+
+/// The stages of a run, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Ingest,
+    Kpi,
+    Equality,
+    Charts,
+    Report,
+}
+
+/// What a run is asked to do.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The day the run is for: decides the default period (the last complete month on that day)
+    /// and the report's date. Default: today in the pipeline's time zone ([`today_in`]).
+    pub as_of: chrono::NaiveDate,
+    /// The period to report on; default: the last complete month in the lake on `as_of`.
+    pub period: Option<Period>,
+    /// Stages left out.
+    pub skip: Vec<Stage>,
+    /// Read the lake as it was at this version (needs `Stage::Ingest` skipped).
+    pub lake_version: Option<i64>,
+    /// Ingest only these sources (all when empty).
+    pub sources: Vec<String>,
+    /// A run with warnings ends with [`ExitCode::Warnings`].
+    pub deny_warnings: bool,
+    /// Write `last-run.json` (what `cex run` does; the single-stage commands do not).
+    pub record: bool,
+}
+
+impl RunOptions {
+    /// Every stage, for today in the pipeline's time zone, the latest complete month.
+    pub fn new(pipeline: &Pipeline) -> RunOptions {
+        RunOptions {
+            as_of: today_in(pipeline),
+            period: None,
+            skip: Vec::new(),
+            lake_version: None,
+            sources: Vec::new(),
+            deny_warnings: false,
+            record: false,
+        }
+    }
+
+    pub fn runs(&self, stage: Stage) -> bool {
+        !self.skip.contains(&stage)
+    }
+}
+
+/// Today's date in the pipeline's time zone (`timezone`, default Europe/London): whether this
+/// month is complete depends on where the council is, not on the machine's clock setting.
+pub fn today_in(pipeline: &Pipeline) -> chrono::NaiveDate {
+    let now = chrono::Utc::now();
+    match pipeline.timezone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => now.with_timezone(&tz).date_naive(),
+        // The pipeline file was validated: its zone parses. UTC rather than a panic regardless.
+        Err(_) => now.date_naive(),
+    }
+}
+
+/// How long a stage took, and what it produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageTiming {
+    pub stage: Stage,
+    pub seconds: f64,
+    /// Tables (KPI, equality) or charts written; rows for ingest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+}
+
+/// The ingest stage's counts, as `last-run.json` reports them.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestCounts {
+    pub files: usize,
+    pub rows_read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub duplicates: u64,
+    pub committed: bool,
+    pub lake_version: Option<i64>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Ok,
+    Warnings,
+    Failed,
+}
+
+/// What `last-run.json` says about a run: its outcome (status, exit code, the error if it
+/// failed), the day and period it was for, the lake version read, stage timings, ingest counts
+/// and warnings.
+#[derive(Debug, Default, Serialize)]
+pub struct RunSummary {
+    pub pipeline: String,
+    pub status: Status,
+    pub exit_code: i32,
+    /// The error that stopped a failed run, on one line.
+    pub error: Option<String>,
+    /// The day the run was for (`--as-of`).
+    pub as_of: Option<chrono::NaiveDate>,
+    /// `2024-03` or `2023/24`.
+    pub period: Option<String>,
+    /// The lake version the published figures were read from (what --lake-version reproduces).
+    pub lake_version: Option<i64>,
+    pub finished_at: String,
+    pub stages: Vec<StageTiming>,
+    pub ingest: Option<IngestCounts>,
+    #[serde(serialize_with = "reported")]
+    pub warnings: Vec<Warning>,
+    /// The error itself, for the caller to print (not serialised: `error` holds its text).
+    #[serde(skip)]
+    pub failure: Option<anyhow::Error>,
+}
+
+fn reported<S: serde::Serializer>(warnings: &[Warning], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(warnings.iter().map(Warning::reported))
+}
+
+impl RunSummary {
+    /// The exit code the run ended with.
+    pub fn code(&self) -> ExitCode {
+        ExitCode::from_code(self.exit_code)
+    }
+
+    /// The run's outcome for a caller that reports errors itself.
+    pub fn into_result(mut self) -> anyhow::Result<ExitCode> {
+        match self.failure.take() {
+            Some(e) => Err(e),
+            None => Ok(self.code()),
+        }
+    }
+}
+
+/// What a run refuses to do, or finds nothing to do.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("--lake-version {version}: reads the lake as it was, so nothing can be ingested into it: add --skip ingest")]
+    LakeVersionNeedsSkipIngest { version: i64 },
+    #[error("{}: {what}", path.display())]
+    NothingPublished {
+        path: std::path::PathBuf,
+        what: String,
+    },
+}
+
+fn for_lake(e: &LakeError) -> ExitCode {
+    match e {
+        LakeError::Locked { .. } => ExitCode::Locked,
+        LakeError::NoSuchVersion { .. } | LakeError::OldLayout { .. } => ExitCode::Config,
+        LakeError::Io { .. } | LakeError::Data { .. } => ExitCode::Internal,
+    }
+}
+
+/// The exit code for an error: the first cause in its chain whose type says.
+pub fn exit_code(err: &anyhow::Error) -> ExitCode {
+    for cause in err.chain() {
+        if cause.downcast_ref::<ConfigError>().is_some() {
+            return ExitCode::Config;
+        }
+        if let Some(e) = cause.downcast_ref::<RunError>() {
+            return match e {
+                RunError::LakeVersionNeedsSkipIngest { .. } => ExitCode::Config,
+                RunError::NothingPublished { .. } => ExitCode::Input,
+            };
+        }
+        if cause.downcast_ref::<SourceError>().is_some() {
+            return ExitCode::Input;
+        }
+        if let Some(e) = cause.downcast_ref::<LakeError>() {
+            return for_lake(e);
+        }
+        if let Some(e) = cause.downcast_ref::<IngestError>() {
+            return match e {
+                IngestError::NoFiles { .. } | IngestError::BadPattern { .. } => ExitCode::Input,
+                IngestError::Source(_) | IngestError::Data { .. } => ExitCode::Input,
+                IngestError::Lake(e) => for_lake(e),
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<OutputError>() {
+            return match e {
+                // A published table that cannot be read back as the charts and report need.
+                OutputError::File { .. } => ExitCode::Input,
+                _ => ExitCode::Internal,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<FigureError>() {
+            return match e {
+                FigureError::NoData(_) => ExitCode::Input,
+                FigureError::Data(_) => ExitCode::Internal,
+            };
+        }
+    }
+    ExitCode::Internal
+}
+
+/// Longest error text kept in `last-run.json`.
+const ERROR_CHARS: usize = 300;
+
+/// Runs the stages `options` asks for, publishes what they produced for the period in one step,
+/// and (with `options.record`) writes `last-run.json`, failed runs included.
+pub fn run(pipeline: &Pipeline, options: &RunOptions) -> RunSummary {
+    let mut summary = RunSummary {
+        pipeline: pipeline.name.clone(),
+        as_of: Some(options.as_of),
+        ..RunSummary::default()
+    };
+    let outcome = run_stages(pipeline, options, &mut summary);
+    let code = match &outcome {
+        Ok(code) => *code,
+        Err(e) => exit_code(e),
+    };
+    summary.exit_code = code.code();
+    summary.status = match code {
+        ExitCode::Ok => Status::Ok,
+        ExitCode::Warnings => Status::Warnings,
+        _ => Status::Failed,
+    };
+    summary.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if let Err(e) = outcome {
+        summary.error = Some(format!("{e:#}").chars().take(ERROR_CHARS).collect());
+        summary.failure = Some(e);
+    }
+    if options.record {
+        if let Err(e) = write_summary(&pipeline.output_dir, &summary) {
+            // A run that failed reports its own error; one that worked reports this one.
+            if summary.failure.is_none() {
+                summary.exit_code = exit_code(&e).code();
+                summary.status = Status::Failed;
+                summary.failure = Some(e);
+            }
+        }
+    }
+    summary
+}
+
+/// The period a run reports on: the one asked for, or the last complete month in the lake on
+/// the run's day.
+pub fn resolve_period(pipeline: &Pipeline, options: &RunOptions) -> anyhow::Result<Period> {
+    match options.period {
+        Some(p) => Ok(p),
+        None => {
+            let lake = Lake::open_at(&pipeline.lake_dir, options.lake_version)?;
+            Ok(crate::kpi::latest_month(&lake, options.as_of)?)
+        }
+    }
+}
+
+fn run_stages(
+    pipeline: &Pipeline,
+    options: &RunOptions,
+    summary: &mut RunSummary,
+) -> anyhow::Result<ExitCode> {
+    let runs = |stage| options.runs(stage);
+    if let (Some(v), true) = (options.lake_version, runs(Stage::Ingest)) {
+        return Err(RunError::LakeVersionNeedsSkipIngest { version: v }.into());
+    }
+    let mut warned = false;
+    if runs(Stage::Ingest) {
+        let started = Instant::now();
+        let (code, report) = stages::ingest(pipeline, &options.sources, options.deny_warnings)?;
+        let (rows_read, accepted, rejected, duplicates) = report.totals();
+        summary.ingest = Some(IngestCounts {
+            files: report.files.len(),
+            rows_read,
+            accepted,
+            rejected,
+            duplicates,
+            committed: report.committed,
+            lake_version: report.lake_version,
+        });
+        summary.lake_version = report.lake_version;
+        summary.warnings.extend(report.warnings.iter().cloned());
+        summary.stages.push(StageTiming {
+            stage: Stage::Ingest,
+            seconds: started.elapsed().as_secs_f64(),
+            items: None,
+            exit_code: Some(code.code()),
+        });
+        if code != ExitCode::Ok && code != ExitCode::Warnings {
+            return Ok(code);
+        }
+        warned |= code == ExitCode::Warnings || !report.warnings.is_empty();
+    }
+    let surveyed = pipeline
+        .sources
+        .iter()
+        .any(|s| s.kind == crate::config::SourceKind::Satisfaction);
+    if runs(Stage::Equality) && !surveyed {
+        crate::log::info("no satisfaction source in the pipeline: equality tables skipped");
+    }
+    let period = resolve_period(pipeline, options)?;
+    summary.period = Some(period.label());
+    let kpis = if runs(Stage::Kpi) {
+        let started = Instant::now();
+        let kpis = stages::kpi(pipeline, period, options.lake_version)?;
+        for w in &kpis.warnings {
+            crate::log::warn(&w.to_string());
+        }
+        warned |= !kpis.warnings.is_empty();
+        summary.warnings.extend(kpis.warnings.iter().cloned());
+        summary.lake_version = kpis.summary["lake_version"].as_i64();
+        summary.stages.push(StageTiming {
+            stage: Stage::Kpi,
+            seconds: started.elapsed().as_secs_f64(),
+            items: Some(kpis.tables.len()),
+            exit_code: None,
+        });
+        Some(kpis)
+    } else {
+        None
+    };
+    // Every stage reads the lake at the version the KPI stage read (another run may commit in
+    // between: the lock is held only while ingesting), so the publication is one version's.
+    let read_version = options.lake_version.or_else(|| {
+        kpis.as_ref()
+            .and_then(|k| k.summary["lake_version"].as_i64())
+    });
+    let equality = if runs(Stage::Equality) && surveyed {
+        let started = Instant::now();
+        let tables = stages::equality(pipeline, period, read_version)?;
+        summary.stages.push(StageTiming {
+            stage: Stage::Equality,
+            seconds: started.elapsed().as_secs_f64(),
+            items: Some(tables.len()),
+            exit_code: None,
+        });
+        Some(tables)
+    } else {
+        None
+    };
+    // One publication for the period: what this run computed, the rest of the current one kept,
+    // charts and report drawn from the whole, then published in one step.
+    let mut keep = Vec::new();
+    if kpis.is_none() {
+        keep.push(Part::Kpi);
+    }
+    if equality.is_none() {
+        keep.push(Part::Equality);
+    }
+    if !runs(Stage::Charts) {
+        keep.push(Part::Charts);
+    }
+    if !runs(Stage::Report) {
+        keep.push(Part::Report);
+    }
+    let publication = Publication::begin(&stages::publication_dir(pipeline, period), &keep)
+        .context("cannot start the publication")?;
+    if let Some(k) = &kpis {
+        stages::write_kpis(publication.dir(), k)?;
+    }
+    if let Some(tables) = &equality {
+        stages::write_equality(&publication.dir().join(EQUALITY_DIR), tables)?;
+    }
+    if runs(Stage::Charts) || runs(Stage::Report) {
+        match stages::redraw(
+            pipeline,
+            period,
+            options.as_of,
+            publication.dir(),
+            runs(Stage::Charts),
+            runs(Stage::Report),
+        )? {
+            None => {
+                let warning = Warning::NoKpiTablesToDraw;
+                crate::log::warn(&warning.to_string());
+                summary.warnings.push(warning);
+                warned = true;
+            }
+            Some(drawn) => {
+                if runs(Stage::Charts) {
+                    summary.stages.push(StageTiming {
+                        stage: Stage::Charts,
+                        seconds: drawn.charts_seconds,
+                        items: Some(drawn.charts),
+                        exit_code: None,
+                    });
+                }
+                if runs(Stage::Report) {
+                    summary.stages.push(StageTiming {
+                        stage: Stage::Report,
+                        seconds: drawn.report_seconds,
+                        items: None,
+                        exit_code: None,
+                    });
+                }
+            }
+        }
+    }
+    let code = if options.deny_warnings && warned {
+        ExitCode::Warnings
+    } else {
+        ExitCode::Ok
+    };
+    if publication.is_empty() {
+        // Nothing computed and nothing published before: no folder for the period.
+        return Ok(code);
+    }
+    let published = publication
+        .publish()
+        .context("cannot publish the outputs")?;
+    if let Some(k) = &kpis {
+        stages::log_kpis_written(k, &published);
+    }
+    if let Some(tables) = &equality {
+        stages::log_equality_written(
+            pipeline,
+            period,
+            tables.len(),
+            &published.join(EQUALITY_DIR),
+            true,
+        );
+    }
+    if runs(Stage::Report) && published.join("report.html").is_file() {
+        crate::log::info(&format!(
+            "report for {} written to {} (and report.md)",
+            period.describe(),
+            published.join("report.html").display()
+        ));
+    }
+    Ok(code)
+}
+
+/// Replaces `<output>/last-run.json` in one rename, so a watcher never reads half of it.
+fn write_summary(output: &Path, summary: &RunSummary) -> anyhow::Result<()> {
+    std::fs::create_dir_all(output)
+        .with_context(|| format!("cannot create {}", output.display()))?;
+    let text = serde_json::to_string_pretty(summary)?;
+    crate::tables::replace_with(&output.join("last-run.json"), text.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_the_machine_not_the_input() {
+        let err = anyhow::Error::new(IngestError::Lake(LakeError::Io {
+            path: "lake/contacts/x.parquet".into(),
+            message: "cannot write: No space left on device (os error 28)".into(),
+        }));
+        assert_eq!(exit_code(&err), ExitCode::Internal);
+        let err = anyhow::Error::new(FigureError::NoData("the lake holds no contacts".into()));
+        assert_eq!(exit_code(&err), ExitCode::Input);
+    }
+}

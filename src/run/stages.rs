@@ -1,0 +1,393 @@
+//! The stages a run strings together, each a call into its own module plus what the run needs
+//! around it: where a period's publication lives, writing each stage's tables into the
+//! publication being assembled, drawing charts and the report from the published tables, and
+//! the lines logged about what was written.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::charts::specs::Tables;
+use crate::charts::{self, ChartEntry};
+use crate::config::Pipeline;
+use crate::equality::Filter;
+use crate::exit_codes::ExitCode;
+use crate::ingest::{FileStatus, IngestOptions, IngestReport};
+use crate::kpi::KpiRun;
+use crate::lake::Lake;
+use crate::period::Period;
+use crate::report::{content, html, markdown, Svgs};
+use crate::tables::publish::EQUALITY_DIR;
+use crate::tables::{Table, TableEntry};
+use crate::tables::contract::name;
+
+/// The pipeline with only the named sources (all when `only` is empty); an unknown name is a
+/// configuration error naming the sources there are.
+pub fn only_sources(pipeline: &Pipeline, only: &[String]) -> anyhow::Result<Pipeline> {
+    let mut pipeline = pipeline.clone();
+    if only.is_empty() {
+        return Ok(pipeline);
+    }
+    let unknown: Vec<&String> = only
+        .iter()
+        .filter(|name| pipeline.source(name).is_none())
+        .collect();
+    if !unknown.is_empty() {
+        let names = pipeline
+            .sources
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(crate::config::ConfigError {
+            file: pipeline.file.clone(),
+            problems: unknown
+                .into_iter()
+                .map(|name| crate::config::Problem {
+                    key: "--source".into(),
+                    message: format!("no source is named '{name}' (sources: {names})"),
+                })
+                .collect(),
+        }
+        .into());
+    }
+    pipeline.sources.retain(|s| only.contains(&s.name));
+    Ok(pipeline)
+}
+
+/// The ingest stage: the named sources' exports into the lake, the reconciliation table on
+/// stdout; the exit code the stage deserves and its report.
+pub fn ingest(
+    pipeline: &Pipeline,
+    sources: &[String],
+    deny_warnings: bool,
+) -> anyhow::Result<(ExitCode, IngestReport)> {
+    let pipeline = only_sources(pipeline, sources)?;
+    let report = crate::ingest::ingest(&pipeline, IngestOptions::default())
+        .with_context(|| format!("ingest for pipeline {}", pipeline.file.display()))?;
+    Ok((print_ingest(&pipeline, &report, deny_warnings), report))
+}
+
+/// Prints the ingest table and summary; returns the exit code it deserves.
+fn print_ingest(pipeline: &Pipeline, report: &IngestReport, deny_warnings: bool) -> ExitCode {
+    print!("{}", report.render("accepted"));
+    let (read, accepted, rejected, duplicates) = report.totals();
+    if report.committed {
+        let skipped = report
+            .files
+            .iter()
+            .filter(|f| f.status != FileStatus::Ingested)
+            .count();
+        if read == 0 {
+            crate::log::info(&format!(
+                "nothing new: all {skipped} files are already in {}",
+                pipeline.lake_dir.display()
+            ));
+        } else {
+            crate::log::info(&format!(
+            "{read} rows from {} new files into {}: {accepted} added, {rejected} rejected (see {}), {duplicates} duplicates; {skipped} files skipped (content already seen)",
+                report.files.len() - skipped,
+                pipeline.lake_dir.display(),
+                pipeline.lake_dir.join("rejects").display(),
+            ));
+        }
+    }
+    if !report.gate_failures.is_empty() {
+        crate::log::error(&format!(
+            "quality gate failed for {} file(s); nothing was written to the lake (see above; `cex validate` lists every reason)",
+            report.gate_failures.len()
+        ));
+        return ExitCode::QualityGate;
+    }
+    if deny_warnings && !report.warnings.is_empty() {
+        return ExitCode::Warnings;
+    }
+    ExitCode::Ok
+}
+
+/// The KPI stage: every KPI table for the period from the lake (at `lake_version`), with the
+/// channel-shift headline printed.
+pub fn kpi(pipeline: &Pipeline, period: Period, lake_version: Option<i64>) -> anyhow::Result<KpiRun> {
+    let lake = Lake::open_at(&pipeline.lake_dir, lake_version)?;
+    let run = crate::kpi::compute(pipeline, &lake, period)?;
+    print_channel_shift(&run);
+    Ok(run)
+}
+
+/// The equality stage: the pipeline's breakdowns for the period, suppressed for publication.
+pub fn equality(
+    pipeline: &Pipeline,
+    period: Period,
+    lake_version: Option<i64>,
+) -> anyhow::Result<Vec<Table>> {
+    let lake = Lake::open_at(&pipeline.lake_dir, lake_version)?;
+    Ok(crate::equality::compute(
+        pipeline,
+        &lake,
+        period,
+        &pipeline.equality.breakdowns,
+        &Filter::default(),
+        true,
+    )?)
+}
+
+/// Where a period's publication (KPI tables, `equality/`, `charts/`, report) lives:
+/// `<output>/2024-03` or `<output>/fy2023-24`.
+pub fn publication_dir(pipeline: &Pipeline, period: Period) -> PathBuf {
+    pipeline.output_dir.join(period.folder())
+}
+
+/// Where an analyst's own equality breakdown goes: a folder of its own under
+/// `<output>/equality/`, named by period, breakdown and filters, marked `NOT-FOR-PUBLICATION`
+/// when unsuppressed; never the publication.
+pub fn ad_hoc_equality_dir(
+    pipeline: &Pipeline,
+    period: Period,
+    by: &[String],
+    filter: &Filter,
+    publish: bool,
+) -> PathBuf {
+    let mut folder = period.folder();
+    if !by.is_empty() {
+        folder.push_str(&format!("-by-{}", by.join("-")));
+    }
+    folder.push_str(&filter.folder_suffix());
+    if !publish {
+        folder.push_str("-NOT-FOR-PUBLICATION");
+    }
+    pipeline.output_dir.join("equality").join(folder)
+}
+
+/// Writes the KPI tables, workbook and `kpi-summary.json` into a publication being assembled.
+pub fn write_kpis(dir: &Path, run: &KpiRun) -> anyhow::Result<()> {
+    crate::tables::write_tables(dir, &run.tables, "cex-kpi.xlsx")?;
+    let summary_path = dir.join("kpi-summary.json");
+    std::fs::write(&summary_path, serde_json::to_string_pretty(&run.summary)?)
+        .with_context(|| format!("cannot write {}", summary_path.display()))?;
+    Ok(())
+}
+
+/// Writes equality tables (and their workbook) into `dir`.
+pub fn write_equality(dir: &Path, tables: &[Table]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    crate::tables::write_tables(dir, tables, "cex-equality.xlsx")?;
+    Ok(())
+}
+
+pub fn log_kpis_written(run: &KpiRun, published: &Path) {
+    crate::log::info(&format!(
+        "KPIs for {} written to {} ({} tables, cex-kpi.xlsx, kpi-summary.json)",
+        run.period.describe(),
+        published.display(),
+        run.tables.len()
+    ));
+}
+
+pub fn log_equality_written(
+    pipeline: &Pipeline,
+    period: Period,
+    tables: usize,
+    written: &Path,
+    publish: bool,
+) {
+    crate::log::info(&format!(
+        "equality tables for {} written to {} ({} tables{})",
+        period.describe(),
+        written.display(),
+        tables,
+        if publish {
+            format!(
+                ", cells below {} suppressed",
+                pipeline.equality.suppression_threshold
+            )
+        } else {
+            ", UNSUPPRESSED: not for publication".to_string()
+        }
+    ));
+}
+
+/// A publication's KPI and equality tables (`equality/` inside it), read once for both the
+/// charts and the report.
+pub struct Published {
+    folder: PathBuf,
+    kpi_index: Vec<TableEntry>,
+    kpi: Tables,
+    equality_index: Vec<TableEntry>,
+    equality: Tables,
+}
+
+impl Published {
+    /// The tables in a publication folder; `None` when it holds no KPI tables.
+    pub fn read(folder: &Path) -> anyhow::Result<Option<Published>> {
+        let (kpi_index, kpi) = crate::tables::read_folder(folder)?;
+        if kpi.is_empty() {
+            return Ok(None);
+        }
+        let (equality_index, equality) = crate::tables::read_folder(&folder.join(EQUALITY_DIR))?;
+        Ok(Some(Published {
+            folder: folder.to_path_buf(),
+            kpi_index,
+            kpi,
+            equality_index,
+            equality,
+        }))
+    }
+}
+
+/// What [`redraw`] did.
+pub struct Drawn {
+    pub charts: usize,
+    pub charts_seconds: f64,
+    pub report_seconds: f64,
+}
+
+/// Draws the charts (`charts`) and writes the report (`report`, dated `as_of`) into a
+/// publication being assembled, from its tables; `None` when the folder holds no KPI tables
+/// (then neither is written).
+pub fn redraw(
+    pipeline: &Pipeline,
+    period: Period,
+    as_of: chrono::NaiveDate,
+    folder: &Path,
+    charts: bool,
+    report: bool,
+) -> anyhow::Result<Option<Drawn>> {
+    let Some(tables) = Published::read(folder)? else {
+        return Ok(None);
+    };
+    let started = std::time::Instant::now();
+    let drawn = if charts {
+        draw_charts(pipeline, &tables)?
+    } else {
+        0
+    };
+    let charts_seconds = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    if report {
+        write_report(pipeline, period, as_of, &tables)?;
+    }
+    Ok(Some(Drawn {
+        charts: drawn,
+        charts_seconds,
+        report_seconds: started.elapsed().as_secs_f64(),
+    }))
+}
+
+/// The charts stage: every chart the tables allow, drawn in parallel, into `charts/`.
+fn draw_charts(pipeline: &Pipeline, tables: &Published) -> anyhow::Result<usize> {
+    let specs = charts::specs::chart_specs(pipeline, &tables.kpi, &tables.equality);
+    let drawn = charts::render_all(&specs)?;
+    let destination = tables.folder.join("charts");
+    if destination.exists() {
+        std::fs::remove_dir_all(&destination)
+            .with_context(|| format!("cannot replace {}", destination.display()))?;
+    }
+    std::fs::create_dir_all(&destination)
+        .with_context(|| format!("cannot create {}", destination.display()))?;
+    charts::write_charts(&destination, &drawn)?;
+    crate::log::info(&format!(
+        "{} charts (PNG and SVG) drawn into the publication's charts/",
+        drawn.len()
+    ));
+    Ok(drawn.len())
+}
+
+/// The report stage: `report.html` (self-contained) and `report.md` in the publication, from its
+/// tables and the charts drawn into `charts/` (a report without charts says so), dated `as_of`.
+fn write_report(
+    pipeline: &Pipeline,
+    period: Period,
+    as_of: chrono::NaiveDate,
+    tables: &Published,
+) -> anyhow::Result<()> {
+    let (entries, svgs) = read_charts(&tables.folder.join("charts"))?;
+    let inputs = content::Inputs {
+        pipeline,
+        period: period.describe(),
+        kpi_index: &tables.kpi_index,
+        kpi: &tables.kpi,
+        equality_index: &tables.equality_index,
+        equality: &tables.equality,
+        charts: &entries,
+        produced: as_of.format("%-d %B %Y").to_string(),
+    };
+    let doc = content::document(&inputs);
+    let page = html::render(&doc, &svgs);
+    let text = markdown::render(&doc, "charts");
+    crate::tables::replace_with(&tables.folder.join("report.html"), page.as_bytes())?;
+    crate::tables::replace_with(&tables.folder.join("report.md"), text.as_bytes())?;
+    Ok(())
+}
+
+/// The charts index and each chart's SVG; none when the charts were not drawn.
+fn read_charts(dir: &Path) -> anyhow::Result<(Vec<ChartEntry>, Svgs)> {
+    let index = dir.join(charts::INDEX_FILE);
+    if !index.is_file() {
+        crate::log::warn(&format!(
+            "{}: no charts drawn for this period; the report will have none",
+            dir.display()
+        ));
+        return Ok((Vec::new(), Svgs::new()));
+    }
+    let text = std::fs::read_to_string(&index)
+        .with_context(|| format!("cannot read {}", index.display()))?;
+    let entries: Vec<ChartEntry> = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a charts index", index.display()))?;
+    let mut svgs = Svgs::new();
+    for e in &entries {
+        let path = dir.join(format!("{}.svg", e.name));
+        let svg = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        svgs.insert(e.name.clone(), svg);
+    }
+    Ok((entries, svgs))
+}
+
+/// The headline table, as a Cabinet paper would show it.
+fn print_channel_shift(run: &KpiRun) {
+    let Some(table) = run.tables.iter().find(|t| t.name == name::CHANNEL_SHIFT) else {
+        return;
+    };
+    let df = &table.frame;
+    let text = |name: &str, i: usize| {
+        df.column(name)
+            .ok()
+            .and_then(|c| c.str().ok().and_then(|s| s.get(i).map(str::to_string)))
+            .unwrap_or_default()
+    };
+    let int = |name: &str, i: usize| {
+        df.column(name)
+            .ok()
+            .and_then(|c| c.i64().ok().and_then(|s| s.get(i)))
+    };
+    let pct = |name: &str, i: usize| {
+        df.column(name)
+            .ok()
+            .and_then(|c| c.f64().ok().and_then(|s| s.get(i)))
+            .map(|v| format!("{v:+.1}%"))
+            .unwrap_or_else(|| "n/a".into())
+    };
+    let width = (0..df.height())
+        .map(|i| text("kpi", i).chars().count())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    println!(
+        "{:<width$} {:>10} {:>10} {:>8} {:>8}  {:<8} RAG",
+        "KPI", "baseline", "current", "change", "target", "status"
+    );
+    for i in 0..df.height() {
+        println!(
+            "{:<width$} {:>10} {:>10} {:>8} {:>8}  {:<8} {}",
+            text("kpi", i),
+            int("baseline", i)
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            int("current", i).map(|v| v.to_string()).unwrap_or_default(),
+            pct("change_pct", i),
+            pct("target_change_pct", i),
+            text("status", i),
+            text("rag", i)
+        );
+    }
+}

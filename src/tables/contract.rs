@@ -1,0 +1,274 @@
+//! The table contract: the names of the published tables and of the columns that the charts and
+//! the report read from them, in one place, so the stages that write tables (kpi, equality) and
+//! the stages that read them back (charts, report) cannot drift apart silently. A table read
+//! back from a publication is checked against [`required`]: a missing column is an error naming
+//! the table, the column and the file, never a blank chart. The full column lists of every
+//! table are pinned by the golden test `tests/integration/contract.rs`.
+
+/// Table names.
+pub mod name {
+    pub const CHANNEL_SHIFT: &str = "channel_shift";
+    pub const CHANNEL_TREND: &str = "channel_trend";
+    pub const VOLUMES: &str = "volumes";
+    pub const DIGITAL_TAKEUP: &str = "digital_takeup";
+    pub const CHANNEL_MIX: &str = "channel_mix";
+    pub const FORM_COMPLETION: &str = "form_completion";
+    pub const CONTACT_CENTRE: &str = "contact_centre";
+    pub const SATISFACTION_BY_CHANNEL: &str = "satisfaction_by_channel";
+    pub const SATISFACTION_MONTHLY: &str = "satisfaction_monthly";
+    pub const SATISFACTION_BY_SERVICE: &str = "satisfaction_by_service";
+    pub const SATISFACTION_RATINGS: &str = "satisfaction_ratings";
+    pub const RESPONSE_RATE: &str = "response_rate";
+    pub const BENCHMARK_RANKS: &str = "benchmark_ranks";
+    pub const BENEFITS_ESTIMATE: &str = "benefits_estimate";
+    pub const DATA_QUALITY: &str = "data_quality";
+    pub const LINEAGE: &str = "lineage";
+
+    /// Longest table name: an Excel sheet name holds at most 31 characters.
+    pub const MAX_CHARS: usize = 31;
+
+    /// An equality breakdown by one or two columns: `equality_age_band`,
+    /// `equality_age_band_by_channel`.
+    pub fn equality<S: AsRef<str>>(by: &[S]) -> String {
+        let by: Vec<&str> = by.iter().map(AsRef::as_ref).collect();
+        format!("equality_{}", by.join("_by_"))
+    }
+
+    /// Which channels a demographic group used: `channel_use_<field>` (cut to 31 characters).
+    pub fn channel_use(field: &str) -> String {
+        format!("channel_use_{field}").chars().take(MAX_CHARS).collect()
+    }
+
+    /// Respondents against the population: `representation_<field>` (cut to 31 characters).
+    pub fn representation(field: &str) -> String {
+        format!("representation_{field}")
+            .chars()
+            .take(MAX_CHARS)
+            .collect()
+    }
+}
+
+/// Names of the columns the charts and the report read (the satisfaction measures' names are
+/// [`crate::measures::out`]).
+pub mod column {
+    pub use crate::measures::out::*;
+    pub use crate::model::col::{CHANNEL, MONTH, ORGANISATION, SERVICE, YEAR};
+
+    // channel_shift
+    pub const KPI: &str = "kpi";
+    pub const STATUS: &str = "status";
+    pub const RAG: &str = "rag";
+    pub const BASELINE: &str = "baseline";
+    pub const BASELINE_PERIOD: &str = "baseline_period";
+    pub const CURRENT: &str = "current";
+    pub const CURRENT_PERIOD: &str = "current_period";
+    pub const CHANGE_PCT: &str = "change_pct";
+    pub const TARGET_CHANGE_PCT: &str = "target_change_pct";
+    pub const MONTH_LABEL: &str = "month";
+    pub const MONTH_A_YEAR_EARLIER: &str = "month_a_year_earlier";
+    pub const MONTH_CURRENT: &str = "month_current";
+    pub const MONTH_YEAR_EARLIER: &str = "month_year_earlier";
+    pub const MONTH_CHANGE: &str = "month_change";
+    // channel_trend, digital_takeup
+    pub const TRANSACTIONS: &str = "transactions";
+    pub const WEB: &str = "web";
+    pub const TELEPHONE: &str = "telephone";
+    pub const FACE_TO_FACE: &str = "face_to_face";
+    pub const DIGITAL_TAKEUP_PCT: &str = "digital_takeup_pct";
+    // contact_centre
+    pub const QUEUE: &str = "queue";
+    pub const OFFERED: &str = "offered";
+    pub const ANSWERED: &str = "answered";
+    pub const ABANDONED: &str = "abandoned";
+    pub const ABANDONMENT_RATE_PCT: &str = "abandonment_rate_pct";
+    pub const SERVICE_LEVEL_PCT: &str = "service_level_pct";
+    pub const FIRST_CONTACT_RESOLUTION_PCT: &str = "first_contact_resolution_pct";
+    pub const ASA_SECONDS: &str = "asa_seconds";
+    pub const AHT_SECONDS: &str = "aht_seconds";
+    pub const SERVICE_LEVEL_DEFINITION: &str = "service_level_definition";
+    pub const ABANDONMENT_DEFINITION: &str = "abandonment_definition";
+    // response_rate
+    pub const RESPONSE_RATE_PCT: &str = "response_rate_pct";
+    // equality_<field>
+    pub const SATISFIED_LOW: &str = "satisfied_low";
+    pub const SATISFIED_HIGH: &str = "satisfied_high";
+    pub const DISSATISFIED_DIFFERENCE_PP: &str = "dissatisfied_difference_pp";
+    pub const P_ADJUSTED: &str = "p_adjusted";
+    pub const DIFFERENCE: &str = "difference";
+    pub const SUPPRESSED: &str = "suppressed";
+    // representation_<field>
+    pub const GROUP: &str = "group";
+    pub const RESPONDENT_SHARE_PCT: &str = "respondent_share_pct";
+    pub const POPULATION_SHARE_PCT: &str = "population_share_pct";
+    pub const REPRESENTATION_RATIO: &str = "representation_ratio";
+    // data_quality, lineage
+    pub const SOURCE: &str = "source";
+    pub const FILES: &str = "files";
+    pub const ROWS_READ: &str = "rows_read";
+    pub const ACCEPTED: &str = "accepted";
+    pub const REJECTED: &str = "rejected";
+    pub const DUPLICATES: &str = "duplicates";
+    pub const REJECTED_PCT: &str = "rejected_pct";
+    pub const FIRST_DATE: &str = "first_date";
+    pub const LAST_DATE: &str = "last_date";
+    pub const PATH: &str = "path";
+    pub const SHA256: &str = "sha256";
+    // benefits_estimate
+    pub const CONTACTS_AVOIDED: &str = "contacts_avoided";
+    pub const ASSUMED_MINUTES_PER_CONTACT: &str = "assumed_minutes_per_contact";
+    pub const ASSUMED_COST_PER_CONTACT: &str = "assumed_cost_per_contact";
+    pub const OFFICER_HOURS_RELEASED: &str = "officer_hours_released";
+    pub const COST_AVOIDED: &str = "cost_avoided";
+}
+
+/// Row labels that stand for a total, which the charts and the report pick out.
+pub mod label {
+    /// The row of a by-service table that totals every service.
+    pub const ALL_SERVICES: &str = "All services";
+    /// The row of the contact-centre table that totals every queue.
+    pub const ALL_QUEUES: &str = "All queues";
+}
+
+use column as c;
+
+/// The columns the charts and the report read from a published table: a table read back
+/// without one of them is refused. Tables the charts and report do not read require nothing.
+pub fn required(table: &str) -> &'static [&'static str] {
+    match table {
+        name::CHANNEL_SHIFT => &[
+            c::ORGANISATION,
+            c::KPI,
+            c::STATUS,
+            c::RAG,
+            c::BASELINE,
+            c::BASELINE_PERIOD,
+            c::CURRENT,
+            c::CURRENT_PERIOD,
+            c::CHANGE_PCT,
+            c::TARGET_CHANGE_PCT,
+            c::MONTH_LABEL,
+            c::MONTH_A_YEAR_EARLIER,
+            c::MONTH_CURRENT,
+            c::MONTH_YEAR_EARLIER,
+            c::MONTH_CHANGE,
+        ],
+        name::CHANNEL_TREND => &[
+            c::ORGANISATION,
+            c::YEAR,
+            c::MONTH,
+            c::CHANNEL,
+            c::TRANSACTIONS,
+        ],
+        name::DIGITAL_TAKEUP => &[
+            c::ORGANISATION,
+            c::YEAR,
+            c::MONTH,
+            c::SERVICE,
+            c::WEB,
+            c::TELEPHONE,
+            c::FACE_TO_FACE,
+            c::TRANSACTIONS,
+            c::DIGITAL_TAKEUP_PCT,
+        ],
+        name::SATISFACTION_MONTHLY => &[c::ORGANISATION, c::YEAR, c::MONTH, c::CHANNEL],
+        name::SATISFACTION_BY_CHANNEL => &[
+            c::ORGANISATION,
+            c::CHANNEL,
+            c::RESPONSES,
+            c::POSITIVE,
+            c::NEUTRAL,
+            c::NEGATIVE,
+            c::COUNCIL_SCORE_PCT,
+            c::NET_SATISFACTION,
+        ],
+        name::RESPONSE_RATE => &[c::ORGANISATION, c::CHANNEL, c::RESPONSE_RATE_PCT],
+        name::CONTACT_CENTRE => &[
+            c::ORGANISATION,
+            c::YEAR,
+            c::MONTH,
+            c::SERVICE,
+            c::QUEUE,
+            c::OFFERED,
+            c::ANSWERED,
+            c::ABANDONED,
+            c::ABANDONMENT_RATE_PCT,
+            c::SERVICE_LEVEL_PCT,
+            c::FIRST_CONTACT_RESOLUTION_PCT,
+            c::ASA_SECONDS,
+            c::AHT_SECONDS,
+            c::SERVICE_LEVEL_DEFINITION,
+            c::ABANDONMENT_DEFINITION,
+        ],
+        name::DATA_QUALITY => &[
+            c::SOURCE,
+            c::FILES,
+            c::ROWS_READ,
+            c::ACCEPTED,
+            c::REJECTED,
+            c::DUPLICATES,
+            c::REJECTED_PCT,
+            c::FIRST_DATE,
+            c::LAST_DATE,
+        ],
+        name::LINEAGE => &[c::PATH, c::SHA256, c::ROWS_READ, c::ACCEPTED],
+        name::BENEFITS_ESTIMATE => &[
+            c::ORGANISATION,
+            c::KPI,
+            c::CONTACTS_AVOIDED,
+            c::ASSUMED_MINUTES_PER_CONTACT,
+            c::ASSUMED_COST_PER_CONTACT,
+            c::OFFICER_HOURS_RELEASED,
+            c::COST_AVOIDED,
+        ],
+        t if t.starts_with("representation_") => &[
+            c::GROUP,
+            c::RESPONDENT_SHARE_PCT,
+            c::POPULATION_SHARE_PCT,
+            c::REPRESENTATION_RATIO,
+        ],
+        // One-way breakdowns (`equality_<field>`); two-way ones are not charted.
+        t if t.starts_with("equality_") && !t.contains("_by_") => &[
+            c::RESPONSES,
+            c::SATISFIED_PCT,
+            c::SATISFIED_LOW,
+            c::SATISFIED_HIGH,
+            c::DISSATISFIED_PCT,
+            c::DISSATISFIED_DIFFERENCE_PP,
+            c::P_ADJUSTED,
+            c::DIFFERENCE,
+            c::SUPPRESSED,
+        ],
+        _ => &[],
+    }
+}
+
+/// The first column [`required`] for `table` that `columns` lacks.
+pub fn missing<'a>(table: &str, columns: &[&str]) -> Option<&'static str> {
+    required(table)
+        .iter()
+        .find(|c| !columns.contains(c))
+        .copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_fit_a_sheet_and_missing_columns_are_named() {
+        assert_eq!(name::equality(&["age_band"]), "equality_age_band");
+        assert_eq!(
+            name::equality(&["age_band", "channel"]),
+            "equality_age_band_by_channel"
+        );
+        assert_eq!(
+            name::representation("a_very_long_demographic_field_name").chars().count(),
+            name::MAX_CHARS
+        );
+        assert_eq!(
+            missing(name::RESPONSE_RATE, &["organisation", "channel"]),
+            Some("response_rate_pct")
+        );
+        assert_eq!(missing("volumes", &[]), None);
+    }
+}

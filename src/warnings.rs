@@ -1,0 +1,195 @@
+//! Warnings: what a run finishes with but a reader must see (rejects above the warning level,
+//! categories with no mapping, KPIs with nothing to count, a period with no data). One typed enum,
+//! so `last-run.json` carries each warning's kind and figures for tools, and its sentence for
+//! people, written in one place. Errors that stop a run are not warnings.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// One warning, with the figures behind it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Warning {
+    /// A file's share of rejected rows is above `quality.warn_reject_share` (but not above the
+    /// failing level).
+    RejectedShare {
+        file: String,
+        rejected: u64,
+        rows_read: u64,
+        /// The warning level, as a fraction.
+        level: f64,
+        /// `reason=count` for each reason.
+        reasons: String,
+    },
+    /// Category values of a source that no service mapping names; their rows were rejected.
+    UnmappedServices {
+        source: String,
+        /// Each value, with the number of files it is in.
+        values: Vec<(String, usize)>,
+    },
+    /// A channel-shift KPI whose channel (and services) have no contacts in the lake at all.
+    KpiWithoutContacts {
+        kpi: String,
+        channel: String,
+        /// The services the KPI counts (empty: every service).
+        services: Vec<String>,
+        /// The services that do have contacts on the channel.
+        services_on_channel: Vec<String>,
+    },
+    /// Some of a channel-shift KPI's services have no contacts on its channel.
+    KpiServicesMissing {
+        kpi: String,
+        channel: String,
+        services: Vec<String>,
+    },
+    /// The lake has contacts, but none in the period reported on.
+    NoContactsInPeriod { period: String },
+    /// Charts and report were asked for, but no KPI tables are published for the period.
+    NoKpiTablesToDraw,
+}
+
+impl Warning {
+    /// What the warning is about (a file, a source, a KPI, the period), for a `subject: message`
+    /// line.
+    pub fn subject(&self) -> String {
+        match self {
+            Warning::RejectedShare { file, .. } => file.clone(),
+            Warning::UnmappedServices { source, .. } => format!("source '{source}'"),
+            Warning::KpiWithoutContacts { kpi, .. } | Warning::KpiServicesMissing { kpi, .. } => {
+                format!("KPI '{kpi}'")
+            }
+            Warning::NoContactsInPeriod { period } => period.clone(),
+            Warning::NoKpiTablesToDraw => "report".to_string(),
+        }
+    }
+
+    /// The warning as `last-run.json` holds it: its fields, its kind and its sentence.
+    pub fn reported(&self) -> Reported<'_> {
+        Reported {
+            warning: self,
+            message: self.to_string(),
+        }
+    }
+}
+
+/// A warning with its sentence, as serialised for people and tools at once.
+#[derive(Debug, Serialize)]
+pub struct Reported<'a> {
+    #[serde(flatten)]
+    pub warning: &'a Warning,
+    pub message: String,
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn quoted(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::RejectedShare {
+                rejected,
+                rows_read,
+                level,
+                reasons,
+                ..
+            } => write!(
+                f,
+                "{} of rows rejected ({rejected} of {rows_read}), above the {} warning level; {reasons}",
+                pct(*rejected as f64 / (*rows_read).max(1) as f64),
+                pct(*level)
+            ),
+            Warning::UnmappedServices { values, .. } => {
+                let list = values
+                    .iter()
+                    .map(|(v, files)| {
+                        format!("'{v}' ({files} file{})", if *files == 1 { "" } else { "s" })
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                write!(
+                    f,
+                    "no service mapping for {list}; their rows were rejected: add them to the source's lookup table"
+                )
+            }
+            Warning::KpiWithoutContacts {
+                kpi,
+                channel,
+                services,
+                services_on_channel,
+            } => write!(
+                f,
+                "KPI '{kpi}': no {channel} contacts for {} in the lake, so its figures are all zero (services on that channel: {})",
+                if services.is_empty() {
+                    "any service".to_string()
+                } else {
+                    services.join(", ")
+                },
+                if services_on_channel.is_empty() {
+                    "none".to_string()
+                } else {
+                    services_on_channel.join(", ")
+                }
+            ),
+            Warning::KpiServicesMissing {
+                kpi,
+                channel,
+                services,
+            } => write!(
+                f,
+                "KPI '{kpi}': service {} has no {channel} contacts in the lake",
+                quoted(services)
+            ),
+            Warning::NoContactsInPeriod { period } => {
+                write!(f, "the lake has no contacts in {period}")
+            }
+            Warning::NoKpiTablesToDraw => write!(
+                f,
+                "no KPI tables published for the period: charts and report skipped (run without --skip kpi)"
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_warning_carries_its_kind_figures_and_sentence() -> Result<(), serde_json::Error> {
+        let w = Warning::RejectedShare {
+            file: "calls.csv".into(),
+            rejected: 3,
+            rows_read: 40,
+            level: 0.02,
+            reasons: "invalid_date=3".into(),
+        };
+        let json = serde_json::to_value(w.reported())?;
+        assert_eq!(json["kind"], "rejected_share");
+        assert_eq!(json["rejected"], 3);
+        assert_eq!(
+            json["message"],
+            "7.5% of rows rejected (3 of 40), above the 2.0% warning level; invalid_date=3"
+        );
+        assert_eq!(w.subject(), "calls.csv");
+        let missing = Warning::KpiServicesMissing {
+            kpi: "Calls".into(),
+            channel: "telephone".into(),
+            services: vec!["Parking".into(), "Waste".into()],
+        };
+        assert_eq!(
+            missing.to_string(),
+            "KPI 'Calls': service 'Parking', 'Waste' has no telephone contacts in the lake"
+        );
+        Ok(())
+    }
+}
