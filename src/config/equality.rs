@@ -1,5 +1,6 @@
 //! The `[equality]` part of a pipeline file: which breakdowns are published, the suppression
 //! threshold, confidence level, p-value correction, population profile and reference groups.
+//! The correction is a setting here; its arithmetic is in the equality stage (`stats.rs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -7,6 +8,15 @@ use std::path::{Path, PathBuf};
 use super::paths;
 use super::raw::RawEquality;
 use super::survey::DemographicField;
+
+/// A correction for testing many groups at once (`equality.correction`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Correction {
+    /// Controls the family-wise error rate: use when any false flag is costly.
+    Holm,
+    /// Controls the false discovery rate: use to screen many groups for differences worth a look.
+    BenjaminiHochberg,
+}
 
 /// How equality breakdowns are computed and published.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +28,7 @@ pub struct EqualityConfig {
     /// Each breakdown: one or two columns (demographic fields, `channel`, `service`).
     pub breakdowns: Vec<Vec<String>>,
     /// How p-values are corrected for the number of groups compared.
-    pub correction: crate::equality::stats::Correction,
+    pub correction: Correction,
     /// Population profile to compare respondents with (CSV: field, group, population).
     pub population: Option<PathBuf>,
     /// Per field, the group others are compared with (default: the rest of the respondents).
@@ -32,7 +42,6 @@ pub(super) fn resolve_equality(
     base: &Path,
     push: &mut impl FnMut(String, String),
 ) -> EqualityConfig {
-    use crate::equality::stats::Correction;
     let raw = raw.unwrap_or_default();
     let correction = match raw.correction.as_deref() {
         None | Some("holm") => Correction::Holm,

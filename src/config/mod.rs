@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use raw::RawPipeline;
 
 pub use columns::{ChannelSpec, ColumnMap, ServiceMapping};
-pub use equality::EqualityConfig;
+pub use equality::{Correction, EqualityConfig};
 pub use paths::{lexical, relative_to};
 pub use source::{CommentPolicy, DurationUnit, Encoding, FileFormat, SourceDef, SourceKind};
 pub use survey::{DemographicField, RatingScale, ScaleLevel};

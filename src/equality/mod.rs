@@ -16,7 +16,7 @@ use crate::kpi::{collect, kpi_err, KpiError};
 use crate::lake::Lake;
 use crate::model::{col as c, Table as LakeTable, NOT_ANSWERED, PREFER_NOT_TO_SAY};
 use crate::output::{ColumnFormat, Table};
-use stats::{two_proportion_test, Correction, TestMethod};
+use stats::{two_proportion_test, TestMethod};
 
 /// Which responses an equality run covers: all, or some channels and services.
 #[derive(Debug, Clone, Default)]
@@ -246,7 +246,7 @@ fn with_shares(table: DataFrame) -> Result<DataFrame, KpiError> {
 fn with_comparisons(
     table: DataFrame,
     field: &str,
-    correction: Correction,
+    correction: crate::config::Correction,
     reference: Option<&String>,
 ) -> Result<DataFrame, KpiError> {
     let groups: Vec<Option<String>> = table
@@ -369,7 +369,7 @@ fn describe(
     frame: DataFrame,
     publish: bool,
     cfg: &crate::config::EqualityConfig,
-    correction: Correction,
+    correction: crate::config::Correction,
 ) -> Table {
     let name = format!("equality_{}", by.join("_by_"));
     let title = format!(
