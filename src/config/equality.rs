@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::names::{named, setting};
 use super::paths;
 use super::raw::RawEquality;
 use super::survey::DemographicField;
@@ -17,6 +18,11 @@ pub enum Correction {
     /// Controls the false discovery rate: use to screen many groups for differences worth a look.
     BenjaminiHochberg,
 }
+
+named!(Correction {
+    Holm = "holm",
+    BenjaminiHochberg = "benjamini_hochberg" | "bh",
+});
 
 /// How equality breakdowns are computed and published.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,17 +49,8 @@ pub(super) fn resolve_equality(
     push: &mut impl FnMut(String, String),
 ) -> EqualityConfig {
     let raw = raw.unwrap_or_default();
-    let correction = match raw.correction.as_deref() {
-        None | Some("holm") => Correction::Holm,
-        Some("benjamini_hochberg") | Some("bh") => Correction::BenjaminiHochberg,
-        Some(other) => {
-            push(
-                "equality.correction".into(),
-                format!("'{other}' is not holm or benjamini_hochberg"),
-            );
-            Correction::Holm
-        }
-    };
+    let correction =
+        setting(raw.correction.as_deref(), "equality.correction", push).unwrap_or(Correction::Holm);
     let population = raw.population.map(|p| paths::beside(base, p));
     if let Some(p) = &population {
         if !p.is_file() {

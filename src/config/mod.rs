@@ -8,6 +8,7 @@
 mod columns;
 mod equality;
 pub mod kpi;
+mod names;
 mod paths;
 mod raw;
 pub mod report;
@@ -317,6 +318,72 @@ answered = ["Answered"]
             .unwrap_or_default();
         assert!(err.contains("unknown field `lakes`"), "{err}");
         assert!(err.contains("line 5"), "{err}");
+    }
+
+    fn problems_of(text: &str) -> Vec<String> {
+        match load_str(text) {
+            Ok(_) => panic!("should fail"),
+            Err(e) => e
+                .problems
+                .iter()
+                .map(|p| format!("{}: {}", p.key, p.message))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_bad_name_is_one_problem_listing_every_accepted_name() {
+        let text = MINIMAL.replace("kind = \"calls\"", "kind = \"call\"");
+        assert_eq!(
+            problems_of(&text),
+            [
+                "sources[0] (calls).kind: 'call' is not a source kind; use calls, call_intervals, \
+              visits, webforms, contacts or satisfaction"
+            ]
+        );
+        let text = MINIMAL.replace(
+            "kind = \"calls\"",
+            "kind = \"calls\"\nformat = \"parquet\"\nencoding = \"UTF-16\"\n\
+             durations = \"fortnights\"\ncomments = \"shout\"",
+        ) + "[equality]\ncorrection = \"bonferroni\"\n";
+        assert_eq!(
+            problems_of(&text),
+            [
+                "sources[0] (calls).format: 'parquet' is not csv or xlsx",
+                "sources[0] (calls).encoding: 'utf-16' is not auto, utf-8 or windows-1252",
+                "sources[0] (calls).durations: 'fortnights' is not seconds, minutes or hh:mm:ss",
+                "sources[0] (calls).comments: 'shout' is not scrub or drop",
+                "equality.correction: 'bonferroni' is not holm or benjamini_hochberg",
+            ]
+        );
+    }
+
+    #[test]
+    fn synonyms_and_defaults_of_named_settings() {
+        let p = match load_str(&MINIMAL.replace(
+            "kind = \"calls\"",
+            "kind = \"calls\"\nencoding = \"Latin1\"\ndurations = \"clock\"\n\
+             comments = \"drop\"\nformat = \"xlsx\"",
+        )) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        let s = &p.sources[0];
+        assert_eq!(s.encoding, Encoding::Windows1252);
+        assert_eq!(s.durations, DurationUnit::Clock);
+        assert_eq!(s.comments, CommentPolicy::Drop);
+        assert_eq!(s.format, Some(FileFormat::Xlsx));
+        assert_eq!(p.equality.correction, Correction::Holm);
+        let p = match load_str(&format!("{MINIMAL}[equality]\ncorrection = \"bh\"\n")) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(p.equality.correction, Correction::BenjaminiHochberg);
+        let s = &p.sources[0];
+        assert_eq!(s.encoding, Encoding::Auto);
+        assert_eq!(s.durations, DurationUnit::Seconds);
+        assert_eq!(s.comments, CommentPolicy::Scrub);
+        assert_eq!(s.format, None);
     }
 
     #[test]

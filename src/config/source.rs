@@ -9,6 +9,7 @@ use super::columns::{
     check_counts, check_formats, check_when, column_map, resolve_channel, resolve_first_contact,
     resolve_outcomes, resolve_service, ChannelSpec, ColumnMap, ServiceMapping,
 };
+use super::names::{either, named, setting};
 use super::paths;
 use super::raw::{OneOrMany, RawSource};
 use super::survey::{self, DemographicField, RatingScale};
@@ -27,19 +28,16 @@ pub enum SourceKind {
     Satisfaction,
 }
 
-impl SourceKind {
-    fn parse(s: &str) -> Option<SourceKind> {
-        Some(match s {
-            "calls" => SourceKind::Calls,
-            "call_intervals" => SourceKind::CallIntervals,
-            "visits" => SourceKind::Visits,
-            "webforms" => SourceKind::Webforms,
-            "contacts" => SourceKind::Contacts,
-            "satisfaction" => SourceKind::Satisfaction,
-            _ => return None,
-        })
-    }
+named!(SourceKind {
+    Calls = "calls",
+    CallIntervals = "call_intervals",
+    Visits = "visits",
+    Webforms = "webforms",
+    Contacts = "contacts",
+    Satisfaction = "satisfaction",
+});
 
+impl SourceKind {
     pub fn table(self) -> crate::model::Table {
         match self {
             SourceKind::Satisfaction => crate::model::Table::Responses,
@@ -63,6 +61,11 @@ pub enum FileFormat {
     Xlsx,
 }
 
+named!(FileFormat {
+    Csv = "csv",
+    Xlsx = "xlsx",
+});
+
 impl FileFormat {
     /// The format a file is in, from the source's setting or else the file's extension.
     pub fn of(path: &Path, configured: Option<FileFormat>) -> Option<FileFormat> {
@@ -84,6 +87,13 @@ pub enum Encoding {
     Windows1252,
 }
 
+// Matched after lower-casing: `encoding = "UTF-8"` is utf-8.
+named!(Encoding {
+    Auto = "auto",
+    Utf8 = "utf-8" | "utf8",
+    Windows1252 = "windows-1252" | "cp1252" | "latin1" | "iso-8859-1",
+});
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DurationUnit {
     Seconds,
@@ -92,11 +102,22 @@ pub enum DurationUnit {
     Clock,
 }
 
+named!(DurationUnit {
+    Seconds = "seconds",
+    Minutes = "minutes",
+    Clock = "hh:mm:ss" | "clock",
+});
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommentPolicy {
     Scrub,
     Drop,
 }
+
+named!(CommentPolicy {
+    Scrub = "scrub",
+    Drop = "drop",
+});
 
 /// One export source: which files, how to read them and how their columns map.
 #[derive(Debug, Clone)]
@@ -180,12 +201,12 @@ pub(super) fn resolve_source(
         resolved_first_contact,
         demographics,
     } = s;
-    let Some(kind) = SourceKind::parse(&kind_name) else {
+    let Some(kind) = SourceKind::from_name(&kind_name) else {
         push(
             format!("{key}.kind"),
             format!(
-                "'{}' is not a source kind; use calls, visits, webforms, contacts or satisfaction",
-                kind_name
+                "'{kind_name}' is not a source kind; use {}",
+                either(SourceKind::NAMES)
             ),
         );
         return None;
@@ -199,8 +220,10 @@ pub(super) fn resolve_source(
         cx.base,
         push,
     );
-    let durations = resolve_durations(durations.as_deref(), key, push);
-    let comments = resolve_comments(comments.as_deref(), key, push);
+    let durations = setting(durations.as_deref(), &format!("{key}.durations"), push)
+        .unwrap_or(DurationUnit::Seconds);
+    let comments = setting(comments.as_deref(), &format!("{key}.comments"), push)
+        .unwrap_or(CommentPolicy::Scrub);
 
     let channel_column = columns.channel.clone();
     let columns = column_map(columns);
@@ -295,33 +318,10 @@ fn resolve_reading(
             "list at least one file or glob".into(),
         );
     }
-    let format = match format {
-        None => None,
-        Some("csv") => Some(FileFormat::Csv),
-        Some("xlsx") => Some(FileFormat::Xlsx),
-        Some(other) => {
-            push(
-                format!("{key}.format"),
-                format!("'{other}' is not csv or xlsx"),
-            );
-            None
-        }
-    };
-    let encoding = match encoding.map(|e| e.to_ascii_lowercase()) {
-        None => Encoding::Auto,
-        Some(e) => match e.as_str() {
-            "auto" => Encoding::Auto,
-            "utf-8" | "utf8" => Encoding::Utf8,
-            "windows-1252" | "cp1252" | "latin1" | "iso-8859-1" => Encoding::Windows1252,
-            _ => {
-                push(
-                    format!("{key}.encoding"),
-                    format!("'{e}' is not auto, utf-8 or windows-1252"),
-                );
-                Encoding::Auto
-            }
-        },
-    };
+    let format = setting(format, &format!("{key}.format"), push);
+    let lower_case = encoding.map(str::to_ascii_lowercase);
+    let encoding =
+        setting(lower_case.as_deref(), &format!("{key}.encoding"), push).unwrap_or(Encoding::Auto);
     let delimiter = match delimiter {
         None => b',',
         Some("\\t") | Some("tab") => b'\t',
@@ -339,42 +339,5 @@ fn resolve_reading(
         format,
         encoding,
         delimiter,
-    }
-}
-
-fn resolve_durations(
-    durations: Option<&str>,
-    key: &str,
-    push: &mut impl FnMut(String, String),
-) -> DurationUnit {
-    match durations {
-        None | Some("seconds") => DurationUnit::Seconds,
-        Some("minutes") => DurationUnit::Minutes,
-        Some("clock") | Some("hh:mm:ss") => DurationUnit::Clock,
-        Some(other) => {
-            push(
-                format!("{key}.durations"),
-                format!("'{other}' is not seconds, minutes or hh:mm:ss"),
-            );
-            DurationUnit::Seconds
-        }
-    }
-}
-
-fn resolve_comments(
-    comments: Option<&str>,
-    key: &str,
-    push: &mut impl FnMut(String, String),
-) -> CommentPolicy {
-    match comments {
-        None | Some("scrub") => CommentPolicy::Scrub,
-        Some("drop") => CommentPolicy::Drop,
-        Some(other) => {
-            push(
-                format!("{key}.comments"),
-                format!("'{other}' is not scrub or drop"),
-            );
-            CommentPolicy::Scrub
-        }
     }
 }
