@@ -387,6 +387,37 @@ answered = ["Answered"]
     }
 
     #[test]
+    fn kpi_settings_are_named_from_their_tables() {
+        let with_kpi = |extra: &str| {
+            format!(
+                "{MINIMAL}[kpi]\n{extra}\n[[kpi.channel_shift]]\nname = \"Calls\"\n\
+                 channel = \"telephone\"\nbaseline = \"2022/23\"\ntarget_change_pct = -5.0\n\
+                 direction = \"decrease\"\n"
+            )
+        };
+        let p = match load_str(&with_kpi(
+            "service_level = \"genesys\"\ntakeup_telephone = \"answered\"",
+        )) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(p.kpi.service_level, kpi::ServiceLevel::Genesys);
+        assert_eq!(p.kpi.takeup_telephone, kpi::TakeupTelephone::Answered);
+        assert_eq!(p.kpi.abandonment, kpi::Abandonment::Plain);
+        assert_eq!(p.kpi.channel_shift[0].direction, kpi::Direction::Reduction);
+        assert_eq!(p.kpi.channel_shift[0].direction.as_str(), "reduction");
+        assert_eq!(
+            problems_of(&with_kpi(
+                "abandonment = \"short\"\nservice_level = \"nice\""
+            )),
+            [
+                "kpi.service_level: 'nice' is not plain, genesys or amazon_connect",
+                "kpi.abandonment: 'short' is not plain or excluding_short",
+            ]
+        );
+    }
+
+    #[test]
     fn every_problem_is_reported_at_once() {
         let text = MINIMAL
             .replace("kind = \"calls\"", "kind = \"calls\"\nchannel = \"pigeon\"")
