@@ -2,7 +2,6 @@
 //! in `cex --help` and the README; which error gets which code is decided in one function,
 //! [`crate::run::exit_code`], which knows every stage's error type.
 
-
 /// How a run ended, as its exit code says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {

@@ -20,7 +20,10 @@ fn main() {
             }
             // A bad command line is one line too (clap adds a usage hint on more lines).
             let text = e.to_string();
-            eprintln!("{}", text.lines().next().unwrap_or("error: bad command line"));
+            eprintln!(
+                "{}",
+                text.lines().next().unwrap_or("error: bad command line")
+            );
             std::process::exit(e.exit_code());
         }
     };

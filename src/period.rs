@@ -41,9 +41,7 @@ impl Period {
     pub fn parse_financial_year(text: &str) -> Result<Period, String> {
         Period::parse(text)
             .filter(|p| matches!(p, Period::FinancialYear(_)))
-            .ok_or_else(|| {
-                format!("'{text}' is not a financial year: give YYYY/YY, e.g. 2023/24")
-            })
+            .ok_or_else(|| format!("'{text}' is not a financial year: give YYYY/YY, e.g. 2023/24"))
     }
 
     /// The publication folder's name: `2024-03`, or `fy2023-24` for a whole year.

@@ -11,8 +11,8 @@ use super::style::month_label;
 use super::ChartSpec;
 use crate::config::Pipeline;
 use crate::model::col as c;
-use crate::tables::thousands;
 use crate::tables::contract::{column, label, name};
+use crate::tables::thousands;
 
 /// Published tables by name (`channel_shift`, `equality_age_band`, ...).
 pub type Tables = HashMap<String, DataFrame>;
@@ -287,7 +287,13 @@ fn contacts_by_channel(trend: &DataFrame) -> Option<ChartSpec> {
     if months.is_empty() {
         return None;
     }
-    let series = series_by(trend, &months, c::CHANNEL, column::TRANSACTIONS, &channel_order());
+    let series = series_by(
+        trend,
+        &months,
+        c::CHANNEL,
+        column::TRANSACTIONS,
+        &channel_order(),
+    );
     let spans = baseline_spans(trend, &months);
     let baseline = spans
         .iter()

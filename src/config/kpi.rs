@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::names::{named, setting};
 use crate::model::{parse_financial_year, Channel, OUTCOMES};
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,6 +57,11 @@ pub enum TakeupTelephone {
     Answered,
 }
 
+named!(TakeupTelephone {
+    Offered = "offered",
+    Answered = "answered",
+});
+
 /// How service level is defined; the output names the definition used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceLevel {
@@ -67,6 +73,12 @@ pub enum ServiceLevel {
     /// (Amazon Connect).
     AmazonConnect,
 }
+
+named!(ServiceLevel {
+    Plain = "plain",
+    Genesys = "genesys",
+    AmazonConnect = "amazon_connect",
+});
 
 impl ServiceLevel {
     pub fn describe(self, seconds: f64) -> String {
@@ -91,6 +103,11 @@ pub enum Abandonment {
     ExcludingShort,
 }
 
+named!(Abandonment {
+    Plain = "plain",
+    ExcludingShort = "excluding_short",
+});
+
 impl Abandonment {
     pub fn describe(self, short_seconds: f64) -> String {
         match self {
@@ -108,14 +125,10 @@ pub enum Direction {
     Reduction,
 }
 
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Increase => "increase",
-            Direction::Reduction => "reduction",
-        }
-    }
-}
+named!(Direction {
+    Increase = "increase",
+    Reduction = "reduction" | "decrease",
+});
 
 /// One channel-shift KPI: a channel's volume for some services against a baseline year.
 #[derive(Debug, Clone)]
@@ -183,13 +196,12 @@ pub(super) fn resolve(raw: Option<RawKpi>, push: &mut impl FnMut(String, String)
     let Some(raw) = raw else {
         return cfg;
     };
-    match raw.takeup_telephone.as_deref() {
-        None | Some("offered") => {}
-        Some("answered") => cfg.takeup_telephone = TakeupTelephone::Answered,
-        Some(other) => push(
-            "kpi.takeup_telephone".into(),
-            format!("'{other}' is not offered or answered"),
-        ),
+    if let Some(t) = setting(
+        raw.takeup_telephone.as_deref(),
+        "kpi.takeup_telephone",
+        push,
+    ) {
+        cfg.takeup_telephone = t;
     }
     if let Some(s) = raw.service_level_seconds {
         if s > 0.0 {
@@ -201,22 +213,11 @@ pub(super) fn resolve(raw: Option<RawKpi>, push: &mut impl FnMut(String, String)
             );
         }
     }
-    match raw.service_level.as_deref() {
-        None | Some("plain") => {}
-        Some("genesys") => cfg.service_level = ServiceLevel::Genesys,
-        Some("amazon_connect") => cfg.service_level = ServiceLevel::AmazonConnect,
-        Some(other) => push(
-            "kpi.service_level".into(),
-            format!("'{other}' is not plain, genesys or amazon_connect"),
-        ),
+    if let Some(s) = setting(raw.service_level.as_deref(), "kpi.service_level", push) {
+        cfg.service_level = s;
     }
-    match raw.abandonment.as_deref() {
-        None | Some("plain") => {}
-        Some("excluding_short") => cfg.abandonment = Abandonment::ExcludingShort,
-        Some(other) => push(
-            "kpi.abandonment".into(),
-            format!("'{other}' is not plain or excluding_short"),
-        ),
+    if let Some(a) = setting(raw.abandonment.as_deref(), "kpi.abandonment", push) {
+        cfg.abandonment = a;
     }
     if let Some(s) = raw.short_abandon_seconds {
         cfg.short_abandon_seconds = s;
@@ -274,17 +275,12 @@ pub(super) fn resolve(raw: Option<RawKpi>, push: &mut impl FnMut(String, String)
             );
             0
         });
-        let direction = match k.direction.as_str() {
-            "increase" => Direction::Increase,
-            "reduction" | "decrease" => Direction::Reduction,
-            other => {
-                push(
-                    format!("{key}.direction"),
-                    format!("'{other}' is not increase or reduction"),
-                );
-                Direction::Increase
-            }
-        };
+        let direction = setting(
+            Some(k.direction.as_str()),
+            &format!("{key}.direction"),
+            push,
+        )
+        .unwrap_or(Direction::Increase);
         let target_sign_ok = match direction {
             Direction::Increase => k.target_change_pct >= 0.0,
             Direction::Reduction => k.target_change_pct <= 0.0,

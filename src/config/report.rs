@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use super::names::named;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawReport {
@@ -22,13 +24,13 @@ pub enum SatisfactionMeasure {
     Satisfied,
 }
 
-impl SatisfactionMeasure {
-    const ALL: [(&'static str, SatisfactionMeasure); 3] = [
-        ("council_score", SatisfactionMeasure::CouncilScore),
-        ("net_satisfaction", SatisfactionMeasure::NetSatisfaction),
-        ("satisfied", SatisfactionMeasure::Satisfied),
-    ];
+named!(SatisfactionMeasure {
+    CouncilScore = "council_score",
+    NetSatisfaction = "net_satisfaction",
+    Satisfied = "satisfied",
+});
 
+impl SatisfactionMeasure {
     /// The column of the satisfaction tables that holds it.
     pub fn column(self) -> &'static str {
         match self {
@@ -75,8 +77,8 @@ pub fn resolve(raw: Option<RawReport>, push: &mut impl FnMut(String, String)) ->
         .unwrap_or_else(|| vec!["council_score".into()]);
     let mut satisfaction_measures = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        match SatisfactionMeasure::ALL.iter().find(|(n, _)| n == name) {
-            Some((_, m)) if !satisfaction_measures.contains(m) => satisfaction_measures.push(*m),
+        match SatisfactionMeasure::from_name(name) {
+            Some(m) if !satisfaction_measures.contains(&m) => satisfaction_measures.push(m),
             Some(_) => push(
                 format!("report.satisfaction_measures[{i}]"),
                 format!("'{name}' is listed twice"),
@@ -85,7 +87,7 @@ pub fn resolve(raw: Option<RawReport>, push: &mut impl FnMut(String, String)) ->
                 format!("report.satisfaction_measures[{i}]"),
                 format!(
                     "'{name}' is not one of {}",
-                    SatisfactionMeasure::ALL.map(|(n, _)| n).join(", ")
+                    SatisfactionMeasure::NAMES.join(", ")
                 ),
             ),
         }

@@ -157,17 +157,32 @@ mod tests {
     fn kpi_and_equality_measures_are_identical() -> PolarsResult<()> {
         let by = ["age_band".to_string()];
         let equality = breakdown(responses(), &by, 1.959963985).collect()?;
-        let kpi = crate::kpi::satisfaction::satisfaction_by(responses(), &["age_band"]).collect()?;
+        let kpi =
+            crate::kpi::satisfaction::satisfaction_by(responses(), &["age_band"]).collect()?;
         assert_eq!(equality.height(), kpi.height());
         for name in [out::RESPONSES, out::POSITIVE, out::NEUTRAL, out::NEGATIVE] {
             let cast = |df: &DataFrame| -> PolarsResult<Vec<Option<i64>>> {
-                Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.iter().collect())
+                Ok(df
+                    .column(name)?
+                    .cast(&DataType::Int64)?
+                    .i64()?
+                    .iter()
+                    .collect())
             };
             assert_eq!(cast(&equality)?, cast(&kpi)?, "{name}");
         }
-        for name in [out::NET_SATISFACTION, out::SATISFIED_PCT, out::DISSATISFIED_PCT] {
+        for name in [
+            out::NET_SATISFACTION,
+            out::SATISFIED_PCT,
+            out::DISSATISFIED_PCT,
+        ] {
             let bits = |df: &DataFrame| -> PolarsResult<Vec<Option<u64>>> {
-                Ok(df.column(name)?.f64()?.iter().map(|v| v.map(f64::to_bits)).collect())
+                Ok(df
+                    .column(name)?
+                    .f64()?
+                    .iter()
+                    .map(|v| v.map(f64::to_bits))
+                    .collect())
             };
             assert_eq!(bits(&equality)?, bits(&kpi)?, "{name}");
         }

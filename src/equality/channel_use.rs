@@ -60,7 +60,8 @@ pub fn channel_use(responses: LazyFrame, field: &str) -> Result<(DataFrame, Layo
     };
     let groups = per_group(responses.clone()).sort([field], SortMultipleOptions::default());
     let all = per_group(responses.with_column(lit(ALL_RESPONDENTS).alias(field)));
-    let table = collect(concat([groups, all], UnionArgs::default()).map_err(crate::measures::figure_err)?)?;
+    let table =
+        collect(concat([groups, all], UnionArgs::default()).map_err(crate::measures::figure_err)?)?;
     let layout = Layout {
         cohort: "responses".into(),
         parts: channels.clone(),

@@ -11,13 +11,13 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use crate::config::Pipeline;
-use crate::period::Period;
-use crate::measures::{collect, figure_err, FigureError};
 use crate::lake::Lake;
+use crate::measures::{collect, figure_err, FigureError};
 use crate::model::{col as c, Table as LakeTable, NOT_ANSWERED, PREFER_NOT_TO_SAY};
-use crate::tables::{ColumnFormat, Table};
-use stats::{two_proportion_test, Correction, TestMethod};
+use crate::period::Period;
 use crate::tables::contract::name;
+use crate::tables::{ColumnFormat, Table};
+use stats::{two_proportion_test, TestMethod};
 
 /// Which responses an equality run covers: all, or some channels and services.
 #[derive(Debug, Clone, Default)]
@@ -247,7 +247,7 @@ fn with_shares(table: DataFrame) -> Result<DataFrame, FigureError> {
 fn with_comparisons(
     table: DataFrame,
     field: &str,
-    correction: Correction,
+    correction: crate::config::Correction,
     reference: Option<&String>,
 ) -> Result<DataFrame, FigureError> {
     let groups: Vec<Option<String>> = table
@@ -370,7 +370,7 @@ fn describe(
     frame: DataFrame,
     publish: bool,
     cfg: &crate::config::EqualityConfig,
-    correction: Correction,
+    correction: crate::config::Correction,
 ) -> Table {
     let name = name::equality(by);
     let title = format!(

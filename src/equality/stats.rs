@@ -3,6 +3,8 @@
 
 use std::f64::consts::PI;
 
+use crate::config::Correction;
+
 /// The Wilson score interval for a proportion, as fractions in 0..=1.
 ///
 /// Use it beside every percentage in a breakdown: unlike the normal ("Wald") interval it stays
@@ -86,15 +88,8 @@ pub fn two_proportion_test(x1: u64, n1: u64, x2: u64, n2: u64) -> Option<TestRes
     })
 }
 
-/// A correction for testing many groups at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Correction {
-    /// Controls the family-wise error rate: use when any false flag is costly.
-    Holm,
-    /// Controls the false discovery rate: use to screen many groups for differences worth a look.
-    BenjaminiHochberg,
-}
-
+/// The arithmetic of the correction chosen in the pipeline file (`equality.correction`; the
+/// setting itself is [`crate::config::Correction`]).
 impl Correction {
     /// Adjusted p-values in the input order.
     pub fn adjust(self, p_values: &[f64]) -> Vec<f64> {

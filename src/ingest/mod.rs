@@ -18,10 +18,10 @@ use crate::config::{lexical, relative_to, Pipeline, SourceDef};
 use crate::lake::manifest::{self, FileRecord};
 use crate::lake::txn::Transaction;
 use crate::lake::{Lake, LakeError, LakeWriter};
-use crate::warnings::Warning;
 use crate::sources::map::{canonical, service_pairs, RejectChecks};
 use crate::sources::read::{self, Opening, RawFile};
 use crate::sources::SourceError;
+use crate::warnings::Warning;
 use keys::SeenKeys;
 pub use report::{FileReport, FileStatus, Finding, IngestReport};
 
@@ -457,12 +457,10 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
                 .collect(),
         });
     if gates.fail_on_unmapped_service {
-        report
-            .gate_failures
-            .extend(findings.map(|w| Finding {
-                file: w.subject(),
-                message: w.to_string(),
-            }));
+        report.gate_failures.extend(findings.map(|w| Finding {
+            file: w.subject(),
+            message: w.to_string(),
+        }));
     } else {
         report.warnings.extend(findings);
     }
@@ -509,7 +507,6 @@ fn data_err(path: &Path, e: impl std::fmt::Display) -> IngestError {
         message: crate::text::first_paragraph(&e.to_string()),
     }
 }
-
 
 #[cfg(test)]
 mod tests {

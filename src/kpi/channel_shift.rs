@@ -4,13 +4,13 @@
 
 use polars::prelude::*;
 
-use crate::period::{in_months, month_name, Period};
-use crate::warnings::Warning;
 use super::volumes::VOLUME;
 use super::{figure_err, percent, FigureError};
 use crate::config::kpi::{ChannelShiftKpi, KpiConfig};
 use crate::model::{col as c, financial_year_label};
+use crate::period::{in_months, month_name, Period};
 use crate::tables::contract::label;
+use crate::warnings::Warning;
 
 /// The channel-shift table for `period`, one row per KPI and organisation, and warnings for KPIs
 /// whose service filter matches nothing.
@@ -490,7 +490,10 @@ mod tests {
             2
         );
         assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert!(warnings[0].to_string().contains("Typo") && warnings[0].to_string().contains("Housing Services"));
+        assert!(
+            warnings[0].to_string().contains("Typo")
+                && warnings[0].to_string().contains("Housing Services")
+        );
         Ok(())
     }
 }

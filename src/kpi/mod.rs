@@ -17,14 +17,13 @@ use polars::prelude::*;
 use serde_json::json;
 
 use crate::config::Pipeline;
-pub(crate) use crate::measures::{collect, figure_err, percent, FigureError};
 use crate::lake::{Lake, LakeError};
+pub(crate) use crate::measures::{collect, figure_err, percent, FigureError};
 use crate::model::{col as c, Table as LakeTable};
-use crate::tables::{ColumnFormat, Table};
 use crate::period::{self, Period};
-use crate::warnings::Warning;
 use crate::tables::contract::name;
-
+use crate::tables::{ColumnFormat, Table};
+use crate::warnings::Warning;
 
 /// Group keys of a monthly table: organisation, financial year, year, month, then `extra`.
 pub fn monthly_keys(extra: &[&str]) -> Vec<Expr> {
@@ -34,9 +33,6 @@ pub fn monthly_keys(extra: &[&str]) -> Vec<Expr> {
         .map(|k| col(*k))
         .collect()
 }
-
-
-
 
 /// Everything one KPI run produces.
 pub struct KpiRun {
@@ -199,7 +195,8 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
           ("assumed_minutes_per_contact", ColumnFormat::Decimal(1)), ("assumed_cost_per_contact", ColumnFormat::Decimal(2)),
           ("officer_hours_released", ColumnFormat::Decimal(0)), ("cost_avoided", ColumnFormat::Decimal(0))],
     ));
-    let manifest = crate::lake::manifest::read(lake).map_err(|e| FigureError::Data(e.to_string()))?;
+    let manifest =
+        crate::lake::manifest::read(lake).map_err(|e| FigureError::Data(e.to_string()))?;
     tables.push(table(
         name::DATA_QUALITY,
         "Files and rows behind these figures",

@@ -66,7 +66,10 @@ fn takeup_by(volumes: &LazyFrame, telephone: TakeupTelephone, service: Expr) -> 
 }
 
 /// Per organisation and month: each channel's transactions and share of all transactions.
-pub fn channel_mix(volumes: &LazyFrame, telephone: TakeupTelephone) -> Result<LazyFrame, FigureError> {
+pub fn channel_mix(
+    volumes: &LazyFrame,
+    telephone: TakeupTelephone,
+) -> Result<LazyFrame, FigureError> {
     let month = [col(c::ORGANISATION), col(c::YEAR), col(c::MONTH)];
     let month_total = col("transactions").sum().over(month).map_err(figure_err)?;
     Ok(volumes

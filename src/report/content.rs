@@ -10,9 +10,9 @@ use crate::charts::style::month_label;
 use crate::charts::ChartEntry;
 use crate::config::Pipeline;
 use crate::model::col as c;
+use crate::tables::contract::{column, label, name};
 use crate::tables::thousands;
 use crate::tables::TableEntry;
-use crate::tables::contract::{column, label, name};
 
 /// Everything the report is built from.
 pub struct Inputs<'a> {
@@ -136,7 +136,10 @@ fn headline(inputs: &Inputs) -> Option<Section> {
     let kpi = texts(&df, column::KPI);
     let baseline_period = texts(&df, column::BASELINE_PERIOD);
     let current_period = texts(&df, column::CURRENT_PERIOD);
-    let (baseline, current) = (numbers(&df, column::BASELINE), numbers(&df, column::CURRENT));
+    let (baseline, current) = (
+        numbers(&df, column::BASELINE),
+        numbers(&df, column::CURRENT),
+    );
     let (change, target) = (
         numbers(&df, column::CHANGE_PCT),
         numbers(&df, column::TARGET_CHANGE_PCT),
@@ -248,10 +251,15 @@ fn channels(inputs: &Inputs) -> Option<Section> {
     if let Some(df) = inputs.own(name::DIGITAL_TAKEUP) {
         let all = rows_where(&df, c::SERVICE, label::ALL_SERVICES);
         let months = month_cell(&all);
-        let cols: Vec<Vec<Option<f64>>> = [column::WEB, column::TELEPHONE, column::FACE_TO_FACE, column::TRANSACTIONS]
-            .iter()
-            .map(|n| numbers(&all, n))
-            .collect();
+        let cols: Vec<Vec<Option<f64>>> = [
+            column::WEB,
+            column::TELEPHONE,
+            column::FACE_TO_FACE,
+            column::TRANSACTIONS,
+        ]
+        .iter()
+        .map(|n| numbers(&all, n))
+        .collect();
         let pct = numbers(&all, column::DIGITAL_TAKEUP_PCT);
         let rows = (0..all.height())
             .map(|i| {
@@ -295,10 +303,15 @@ fn satisfaction(inputs: &Inputs) -> Option<Section> {
         let values = numbers(rate, column::RESPONSE_RATE_PCT);
         chans.iter().position(|x| x == ch).and_then(|i| values[i])
     };
-    let cols: Vec<Vec<Option<f64>>> = [column::RESPONSES, column::POSITIVE, column::NEUTRAL, column::NEGATIVE]
-        .iter()
-        .map(|n| numbers(&df, n))
-        .collect();
+    let cols: Vec<Vec<Option<f64>>> = [
+        column::RESPONSES,
+        column::POSITIVE,
+        column::NEUTRAL,
+        column::NEGATIVE,
+    ]
+    .iter()
+    .map(|n| numbers(&df, n))
+    .collect();
     let score = numbers(&df, column::COUNCIL_SCORE_PCT);
     let net = numbers(&df, column::NET_SATISFACTION);
     let rows = (0..df.height())
@@ -364,7 +377,10 @@ fn contact_centre(inputs: &Inputs) -> Option<Section> {
         numbers(&all, column::SERVICE_LEVEL_PCT),
         numbers(&all, column::FIRST_CONTACT_RESOLUTION_PCT),
     );
-    let (asa, aht) = (numbers(&all, column::ASA_SECONDS), numbers(&all, column::AHT_SECONDS));
+    let (asa, aht) = (
+        numbers(&all, column::ASA_SECONDS),
+        numbers(&all, column::AHT_SECONDS),
+    );
     let rows = (0..all.height())
         .map(|i| {
             let mut row = vec![months[i].clone()];
@@ -377,10 +393,13 @@ fn contact_centre(inputs: &Inputs) -> Option<Section> {
             row
         })
         .collect();
-    let definitions: Vec<String> = [column::SERVICE_LEVEL_DEFINITION, column::ABANDONMENT_DEFINITION]
-        .iter()
-        .filter_map(|n| texts(&all, n).into_iter().flatten().next())
-        .collect();
+    let definitions: Vec<String> = [
+        column::SERVICE_LEVEL_DEFINITION,
+        column::ABANDONMENT_DEFINITION,
+    ]
+    .iter()
+    .filter_map(|n| texts(&all, n).into_iter().flatten().next())
+    .collect();
     let mut blocks = vec![table(
         "Contact centre, all services and queues, by month",
         &[
@@ -488,10 +507,7 @@ fn equality(inputs: &Inputs) -> Option<Section> {
             &[false, true, true, true, true, true, false],
             rows,
         ));
-        if let Some(rep) = inputs
-            .equality
-            .get(&name::representation(&field.name))
-        {
+        if let Some(rep) = inputs.equality.get(&name::representation(&field.name)) {
             let group = texts(rep, column::GROUP);
             let (resp, pop, ratio) = (
                 numbers(rep, column::RESPONDENT_SHARE_PCT),
@@ -536,10 +552,16 @@ fn equality(inputs: &Inputs) -> Option<Section> {
 fn data_quality(inputs: &Inputs) -> Option<Section> {
     let df = inputs.kpi.get(name::DATA_QUALITY)?;
     let source = texts(df, column::SOURCE);
-    let ints: Vec<Vec<Option<f64>>> = [column::FILES, column::ROWS_READ, column::ACCEPTED, column::REJECTED, column::DUPLICATES]
-        .iter()
-        .map(|n| numbers(df, n))
-        .collect();
+    let ints: Vec<Vec<Option<f64>>> = [
+        column::FILES,
+        column::ROWS_READ,
+        column::ACCEPTED,
+        column::REJECTED,
+        column::DUPLICATES,
+    ]
+    .iter()
+    .map(|n| numbers(df, n))
+    .collect();
     let share = numbers(df, column::REJECTED_PCT);
     let (first, last) = (texts(df, column::FIRST_DATE), texts(df, column::LAST_DATE));
     let rows = (0..df.height())
@@ -575,7 +597,10 @@ fn data_quality(inputs: &Inputs) -> Option<Section> {
     }
     if let Some(lineage) = inputs.kpi.get(name::LINEAGE) {
         let (path, hash) = (texts(lineage, column::PATH), texts(lineage, column::SHA256));
-        let (read, accepted) = (numbers(lineage, column::ROWS_READ), numbers(lineage, column::ACCEPTED));
+        let (read, accepted) = (
+            numbers(lineage, column::ROWS_READ),
+            numbers(lineage, column::ACCEPTED),
+        );
         let rows = (0..lineage.height())
             .map(|i| {
                 vec![
@@ -655,7 +680,9 @@ fn assumptions(inputs: &Inputs) -> Option<Section> {
     let definitions: Vec<String> = inputs
         .kpi_index
         .iter()
-        .filter(|e| ![name::DATA_QUALITY, name::LINEAGE, name::BENEFITS_ESTIMATE].contains(&e.name.as_str()))
+        .filter(|e| {
+            ![name::DATA_QUALITY, name::LINEAGE, name::BENEFITS_ESTIMATE].contains(&e.name.as_str())
+        })
         .map(|e| format!("{}: {}", e.title, e.description))
         .collect();
     if !definitions.is_empty() {

@@ -13,15 +13,15 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::config::Pipeline;
 use crate::config::ConfigError;
+use crate::config::Pipeline;
 use crate::exit_codes::ExitCode;
 use crate::ingest::IngestError;
+use crate::lake::Lake;
 use crate::lake::LakeError;
 use crate::measures::FigureError;
-use crate::sources::SourceError;
-use crate::lake::Lake;
 use crate::period::Period;
+use crate::sources::SourceError;
 use crate::tables::publish::{Part, Publication, EQUALITY_DIR};
 use crate::tables::OutputError;
 use crate::warnings::Warning;

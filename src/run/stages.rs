@@ -17,9 +17,9 @@ use crate::kpi::KpiRun;
 use crate::lake::Lake;
 use crate::period::Period;
 use crate::report::{content, html, markdown, Svgs};
+use crate::tables::contract::name;
 use crate::tables::publish::EQUALITY_DIR;
 use crate::tables::{Table, TableEntry};
-use crate::tables::contract::name;
 
 /// The pipeline with only the named sources (all when `only` is empty); an unknown name is a
 /// configuration error naming the sources there are.
@@ -107,7 +107,11 @@ fn print_ingest(pipeline: &Pipeline, report: &IngestReport, deny_warnings: bool)
 
 /// The KPI stage: every KPI table for the period from the lake (at `lake_version`), with the
 /// channel-shift headline printed.
-pub fn kpi(pipeline: &Pipeline, period: Period, lake_version: Option<i64>) -> anyhow::Result<KpiRun> {
+pub fn kpi(
+    pipeline: &Pipeline,
+    period: Period,
+    lake_version: Option<i64>,
+) -> anyhow::Result<KpiRun> {
     let lake = Lake::open_at(&pipeline.lake_dir, lake_version)?;
     let run = crate::kpi::compute(pipeline, &lake, period)?;
     print_channel_shift(&run);

@@ -36,7 +36,10 @@ pub mod name {
 
     /// Which channels a demographic group used: `channel_use_<field>` (cut to 31 characters).
     pub fn channel_use(field: &str) -> String {
-        format!("channel_use_{field}").chars().take(MAX_CHARS).collect()
+        format!("channel_use_{field}")
+            .chars()
+            .take(MAX_CHARS)
+            .collect()
     }
 
     /// Respondents against the population: `representation_<field>` (cut to 31 characters).
@@ -262,7 +265,9 @@ mod tests {
             "equality_age_band_by_channel"
         );
         assert_eq!(
-            name::representation("a_very_long_demographic_field_name").chars().count(),
+            name::representation("a_very_long_demographic_field_name")
+                .chars()
+                .count(),
             name::MAX_CHARS
         );
         assert_eq!(

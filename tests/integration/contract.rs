@@ -33,7 +33,10 @@ fn run_sample(ws: &Workspace, extra: &[&str], tz: &str) -> crate::util::Output {
 /// `{ "<folder>/<table>": ["column: type", ...] }` for every table a publication lists.
 fn columns_of(publication: &Path) -> BTreeMap<String, Value> {
     let mut tables = BTreeMap::new();
-    for (prefix, dir) in [("", publication.to_path_buf()), ("equality/", publication.join("equality"))] {
+    for (prefix, dir) in [
+        ("", publication.to_path_buf()),
+        ("equality/", publication.join("equality")),
+    ] {
         let index: Vec<Value> = serde_json::from_str(
             &std::fs::read_to_string(dir.join("tables.json")).expect("tables.json"),
         )
@@ -78,12 +81,14 @@ fn every_published_table_and_column_is_pinned_by_the_golden_file() {
         .expect("write golden");
         return;
     }
-    let golden: Value = serde_json::from_str(
-        &std::fs::read_to_string(golden_path())
-            .expect("tests/golden/tables.json (write it with CEX_BLESS=1 cargo test --release golden)"),
-    )
+    let golden: Value = serde_json::from_str(&std::fs::read_to_string(golden_path()).expect(
+        "tests/golden/tables.json (write it with CEX_BLESS=1 cargo test --release golden)",
+    ))
     .expect("golden json");
-    let (a, g) = (actual.as_object().expect("object"), golden.as_object().expect("object"));
+    let (a, g) = (
+        actual.as_object().expect("object"),
+        golden.as_object().expect("object"),
+    );
     let mut changes = Vec::new();
     for (name, columns) in g {
         match a.get(name) {
@@ -137,8 +142,7 @@ fn a_published_table_without_a_column_the_report_reads_is_refused() {
     let out = ws.cex(&["report", "pipelines/sample.toml", "--period", "2025-03"]);
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert!(
-        out.stderr.contains("response_rate.parquet")
-            && out.stderr.contains("'response_rate_pct'"),
+        out.stderr.contains("response_rate.parquet") && out.stderr.contains("'response_rate_pct'"),
         "{}",
         out.stderr
     );
@@ -183,5 +187,8 @@ fn a_run_as_of_a_day_is_byte_identical_in_any_time_zone() {
         assert!(published[1][path] == *bytes, "{} differs", path.display());
     }
     let report = String::from_utf8_lossy(&published[0][Path::new("report.md")]).into_owned();
-    assert!(report.contains("3 April 2025"), "the report is dated by --as-of");
+    assert!(
+        report.contains("3 April 2025"),
+        "the report is dated by --as-of"
+    );
 }

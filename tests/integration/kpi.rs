@@ -165,8 +165,7 @@ fn a_bad_period_is_a_clear_error() {
     let out = ws.cex(&["kpi", "pipelines/sample.toml", "--period", "March"]);
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr
-            .contains("'March' is not a month: give YYYY-MM")
+        out.stderr.contains("'March' is not a month: give YYYY-MM")
             && out.stderr.trim().lines().count() == 1,
         "{}",
         out.stderr

@@ -120,10 +120,10 @@ fn each_exit_code_comes_with_its_one_line_message() {
     // 2: a bad command-line value, named with its fix.
     let out = ws.cex(&["kpi", "p.toml", "--period", "March"]);
     out.assert_code(2);
-    assert!(one_line(&out.stderr).contains("--period March: give a month as YYYY-MM"));
+    assert!(one_line(&out.stderr).contains("'March' is not a month: give YYYY-MM"));
     let out = ws.cex(&["kpi", "p.toml", "--fy", "2023"]);
     out.assert_code(2);
-    assert!(one_line(&out.stderr).contains("--fy 2023: give a financial year as YYYY/YY"));
+    assert!(one_line(&out.stderr).contains("'2023' is not a financial year: give YYYY/YY"));
     ws.write("data/calls.csv", CALLS);
     ws.cex(&["ingest", "p.toml"]).assert_code(0);
     // 1: a warning (a rejected row, above the warning share) with --deny-warnings.

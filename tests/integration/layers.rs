@@ -101,7 +101,12 @@ fn imports_only_run_down_the_layers() {
         let first = relative
             .components()
             .next()
-            .map(|c| c.as_os_str().to_string_lossy().trim_end_matches(".rs").to_string())
+            .map(|c| {
+                c.as_os_str()
+                    .to_string_lossy()
+                    .trim_end_matches(".rs")
+                    .to_string()
+            })
             .unwrap_or_default();
         if first == "lib" || first == "main" || relative.ends_with("tests.rs") {
             continue;
@@ -141,8 +146,16 @@ fn imports_only_run_down_the_layers() {
             }
         }
     }
-    assert!(modules_seen > 50, "only {modules_seen} files read from {}", src.display());
-    assert!(wrong.is_empty(), "imports against the flow:\n{}", wrong.join("\n"));
+    assert!(
+        modules_seen > 50,
+        "only {modules_seen} files read from {}",
+        src.display()
+    );
+    assert!(
+        wrong.is_empty(),
+        "imports against the flow:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]

@@ -1,15 +1,15 @@
 //! Integration tests: run the `cex` binary on sample data and on small fixtures, and check what it
 //! writes. One test binary (polars makes every extra one a long link).
 
+mod contract;
 mod crash;
 mod equality;
-mod contract;
 mod errors;
 mod fuzz;
 mod ingest_fixtures;
 mod kpi;
-mod layers;
 mod lake;
+mod layers;
 mod report;
 mod sample;
 mod soak;

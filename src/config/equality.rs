@@ -1,0 +1,147 @@
+//! The `[equality]` part of a pipeline file: which breakdowns are published, the suppression
+//! threshold, confidence level, p-value correction, population profile and reference groups.
+//! The correction is a setting here; its arithmetic is in the equality stage (`stats.rs`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::names::{named, setting};
+use super::paths;
+use super::raw::RawEquality;
+use super::survey::DemographicField;
+
+/// A correction for testing many groups at once (`equality.correction`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Correction {
+    /// Controls the family-wise error rate: use when any false flag is costly.
+    Holm,
+    /// Controls the false discovery rate: use to screen many groups for differences worth a look.
+    BenjaminiHochberg,
+}
+
+named!(Correction {
+    Holm = "holm",
+    BenjaminiHochberg = "benjamini_hochberg" | "bh",
+});
+
+/// How equality breakdowns are computed and published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EqualityConfig {
+    /// Published counts from 1 to below this are suppressed (ONS-style default 10).
+    pub suppression_threshold: i64,
+    /// Confidence level of the intervals (0.95).
+    pub confidence: f64,
+    /// Each breakdown: one or two columns (demographic fields, `channel`, `service`).
+    pub breakdowns: Vec<Vec<String>>,
+    /// How p-values are corrected for the number of groups compared.
+    pub correction: Correction,
+    /// Population profile to compare respondents with (CSV: field, group, population).
+    pub population: Option<PathBuf>,
+    /// Per field, the group others are compared with (default: the rest of the respondents).
+    pub reference: BTreeMap<String, String>,
+}
+
+/// Validates `[equality]` (all defaults when it is absent), pushing every problem with its key.
+pub(super) fn resolve_equality(
+    raw: Option<RawEquality>,
+    demographics: &[DemographicField],
+    base: &Path,
+    push: &mut impl FnMut(String, String),
+) -> EqualityConfig {
+    let raw = raw.unwrap_or_default();
+    let correction =
+        setting(raw.correction.as_deref(), "equality.correction", push).unwrap_or(Correction::Holm);
+    let population = raw.population.map(|p| paths::beside(base, p));
+    if let Some(p) = &population {
+        if !p.is_file() {
+            push(
+                "equality.population".into(),
+                format!("{} does not exist", p.display()),
+            );
+        }
+    }
+    let threshold = raw.suppression_threshold.unwrap_or(10);
+    if threshold < 1 {
+        push(
+            "equality.suppression_threshold".into(),
+            format!("{threshold} must be at least 1"),
+        );
+    }
+    let confidence = raw.confidence.unwrap_or(0.95);
+    if !(0.5..1.0).contains(&confidence) {
+        push(
+            "equality.confidence".into(),
+            format!("{confidence} is not a confidence level like 0.95"),
+        );
+    }
+    let breakdowns = resolve_breakdowns(raw.breakdowns, demographics, push);
+    check_references(&raw.reference, demographics, push);
+    EqualityConfig {
+        suppression_threshold: threshold,
+        confidence,
+        breakdowns,
+        correction,
+        population,
+        reference: raw.reference,
+    }
+}
+
+/// The breakdowns as written, or by default every demographic on its own and then by channel.
+fn resolve_breakdowns(
+    written: Vec<Vec<String>>,
+    demographics: &[DemographicField],
+    push: &mut impl FnMut(String, String),
+) -> Vec<Vec<String>> {
+    let known = |name: &str| {
+        name == "channel" || name == "service" || demographics.iter().any(|d| d.name == name)
+    };
+    let mut breakdowns = written;
+    if breakdowns.is_empty() {
+        // Every demographic on its own, then each by channel: the digital-divide question.
+        breakdowns = demographics.iter().map(|d| vec![d.name.clone()]).collect();
+        breakdowns.extend(
+            demographics
+                .iter()
+                .map(|d| vec![d.name.clone(), "channel".to_string()]),
+        );
+    }
+    for (i, b) in breakdowns.iter().enumerate() {
+        if b.is_empty() || b.len() > 2 {
+            push(
+                format!("equality.breakdowns[{i}]"),
+                "a breakdown is one or two columns, e.g. [\"age_band\", \"channel\"]".into(),
+            );
+        }
+        for name in b.iter().filter(|n| !known(n)) {
+            push(
+                format!("equality.breakdowns[{i}]"),
+                format!("'{name}' is not a [demographics.*] field, channel or service"),
+            );
+        }
+    }
+    breakdowns
+}
+
+/// Each reference group names a demographic field and one of its categories.
+fn check_references(
+    reference: &BTreeMap<String, String>,
+    demographics: &[DemographicField],
+    push: &mut impl FnMut(String, String),
+) {
+    for (field, group) in reference {
+        match demographics.iter().find(|d| &d.name == field) {
+            None => push(
+                format!("equality.reference.{field}"),
+                format!("'{field}' is not a [demographics.*] field"),
+            ),
+            Some(d) if !d.categories.contains(group) => push(
+                format!("equality.reference.{field}"),
+                format!(
+                    "'{group}' is not one of its categories ({})",
+                    d.categories.join(", ")
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+}

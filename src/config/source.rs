@@ -1,0 +1,343 @@
+//! One `[[sources]]` entry of a pipeline file: what kind of export it is, which files and how to
+//! read them (format, encoding, delimiter, durations, comments), and `resolve_source`, which
+//! validates one entry a section at a time (its columns are resolved in `columns.rs`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::columns::{
+    check_counts, check_formats, check_when, column_map, resolve_channel, resolve_first_contact,
+    resolve_outcomes, resolve_service, ChannelSpec, ColumnMap, ServiceMapping,
+};
+use super::names::{either, named, setting};
+use super::paths;
+use super::raw::{OneOrMany, RawSource};
+use super::survey::{self, DemographicField, RatingScale};
+use crate::model::Channel;
+
+/// What kind of export a source is; decides the target table and which fields are required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    Calls,
+    /// Telephony totals per interval (15 or 30 minutes) and queue, not per call.
+    CallIntervals,
+    Visits,
+    Webforms,
+    /// Any other contact channel (webchat, e-mail...): the channel must be given.
+    Contacts,
+    Satisfaction,
+}
+
+named!(SourceKind {
+    Calls = "calls",
+    CallIntervals = "call_intervals",
+    Visits = "visits",
+    Webforms = "webforms",
+    Contacts = "contacts",
+    Satisfaction = "satisfaction",
+});
+
+impl SourceKind {
+    pub fn table(self) -> crate::model::Table {
+        match self {
+            SourceKind::Satisfaction => crate::model::Table::Responses,
+            _ => crate::model::Table::Contacts,
+        }
+    }
+
+    pub(super) fn default_channel(self) -> Option<Channel> {
+        match self {
+            SourceKind::Calls | SourceKind::CallIntervals => Some(Channel::Telephone),
+            SourceKind::Visits => Some(Channel::FaceToFace),
+            SourceKind::Webforms => Some(Channel::Web),
+            SourceKind::Contacts | SourceKind::Satisfaction => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Csv,
+    Xlsx,
+}
+
+named!(FileFormat {
+    Csv = "csv",
+    Xlsx = "xlsx",
+});
+
+impl FileFormat {
+    /// The format a file is in, from the source's setting or else the file's extension.
+    pub fn of(path: &Path, configured: Option<FileFormat>) -> Option<FileFormat> {
+        configured.or_else(
+            || match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+                "csv" | "txt" | "tsv" => Some(FileFormat::Csv),
+                "xlsx" | "xlsm" => Some(FileFormat::Xlsx),
+                _ => None,
+            },
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8 (with or without BOM) when the bytes are valid UTF-8, else Windows-1252.
+    Auto,
+    Utf8,
+    Windows1252,
+}
+
+// Matched after lower-casing: `encoding = "UTF-8"` is utf-8.
+named!(Encoding {
+    Auto = "auto",
+    Utf8 = "utf-8" | "utf8",
+    Windows1252 = "windows-1252" | "cp1252" | "latin1" | "iso-8859-1",
+});
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationUnit {
+    Seconds,
+    Minutes,
+    /// `HH:MM:SS` or `MM:SS` text.
+    Clock,
+}
+
+named!(DurationUnit {
+    Seconds = "seconds",
+    Minutes = "minutes",
+    Clock = "hh:mm:ss" | "clock",
+});
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentPolicy {
+    Scrub,
+    Drop,
+}
+
+named!(CommentPolicy {
+    Scrub = "scrub",
+    Drop = "drop",
+});
+
+/// One export source: which files, how to read them and how their columns map.
+#[derive(Debug, Clone)]
+pub struct SourceDef {
+    pub name: String,
+    pub kind: SourceKind,
+    /// Glob patterns, already resolved against the pipeline file's folder.
+    pub files: Vec<String>,
+    pub format: Option<FileFormat>,
+    pub sheet: Option<String>,
+    pub encoding: Encoding,
+    pub delimiter: u8,
+    pub organisation: String,
+    pub channel: ChannelSpec,
+    pub columns: ColumnMap,
+    pub timestamp_formats: Vec<String>,
+    pub date_formats: Vec<String>,
+    pub time_formats: Vec<String>,
+    pub durations: DurationUnit,
+    pub outcomes: Vec<(String, String)>,
+    pub default_outcome: Option<String>,
+    pub service: ServiceMapping,
+    pub resolved_yes: Vec<String>,
+    pub resolved_no: Vec<String>,
+    pub rating_scale: Option<RatingScale>,
+    /// Interval exports: the threshold of their "answered within" count, in seconds.
+    pub interval_threshold_seconds: Option<f64>,
+    /// (field name, source column) for each demographic this source carries.
+    pub demographics: Vec<(String, String)>,
+    pub comments: CommentPolicy,
+}
+
+/// What every source of a pipeline file is resolved against.
+pub(super) struct SourceContext<'a> {
+    /// The pipeline file's folder: the paths a source names are relative to it.
+    pub base: &'a Path,
+    /// The pipeline's `organisation`, for sources that do not name their own.
+    pub organisation: &'a str,
+    pub scales: &'a BTreeMap<String, RatingScale>,
+    pub demographics: &'a [DemographicField],
+}
+
+/// How a source's files are read: the `files`, `format`, `encoding` and `delimiter` keys.
+struct Reading {
+    files: Vec<String>,
+    format: Option<FileFormat>,
+    encoding: Encoding,
+    delimiter: u8,
+}
+
+/// Validates one `[[sources]]` entry (`key` names it in messages), pushing every problem found.
+/// `None` only when its kind is unknown: the other checks depend on the kind.
+pub(super) fn resolve_source(
+    s: RawSource,
+    key: &str,
+    cx: &SourceContext,
+    push: &mut impl FnMut(String, String),
+) -> Option<SourceDef> {
+    let RawSource {
+        name,
+        kind: kind_name,
+        files,
+        format,
+        sheet,
+        encoding,
+        delimiter,
+        organisation,
+        channel,
+        timestamp_formats,
+        date_formats,
+        time_formats,
+        durations,
+        interval_threshold_seconds,
+        default_outcome,
+        rating_scale,
+        comments,
+        columns,
+        service,
+        outcomes,
+        channels,
+        resolved_first_contact,
+        demographics,
+    } = s;
+    let Some(kind) = SourceKind::from_name(&kind_name) else {
+        push(
+            format!("{key}.kind"),
+            format!(
+                "'{kind_name}' is not a source kind; use {}",
+                either(SourceKind::NAMES)
+            ),
+        );
+        return None;
+    };
+    let reading = resolve_reading(
+        files,
+        format.as_deref(),
+        encoding.as_deref(),
+        delimiter.as_deref(),
+        key,
+        cx.base,
+        push,
+    );
+    let durations = setting(durations.as_deref(), &format!("{key}.durations"), push)
+        .unwrap_or(DurationUnit::Seconds);
+    let comments = setting(comments.as_deref(), &format!("{key}.comments"), push)
+        .unwrap_or(CommentPolicy::Scrub);
+
+    let channel_column = columns.channel.clone();
+    let columns = column_map(columns);
+    check_when(
+        &columns,
+        [&timestamp_formats, &date_formats, &time_formats],
+        key,
+        push,
+    );
+    let channel = resolve_channel(
+        channel.as_deref(),
+        channel_column,
+        &channels,
+        kind,
+        key,
+        push,
+    );
+    let outcomes = resolve_outcomes(&outcomes, default_outcome.as_deref(), key, push);
+    check_counts(
+        kind,
+        &columns,
+        &outcomes,
+        default_outcome.as_deref(),
+        interval_threshold_seconds,
+        key,
+        push,
+    );
+    let service = resolve_service(service, &columns, cx.base, key, push);
+    let (resolved_yes, resolved_no) =
+        resolve_first_contact(&columns, resolved_first_contact, key, push);
+
+    let rating_scale =
+        survey::source_rating_scale(rating_scale.as_ref(), kind, cx.scales, key, push);
+    if kind == SourceKind::Satisfaction && columns.rating.is_none() {
+        push(
+            format!("{key}.columns.rating"),
+            "a satisfaction source needs its rating column".into(),
+        );
+    }
+    let demographics = survey::source_demographics(demographics, cx.demographics, key, push);
+    check_formats(
+        [&timestamp_formats, &date_formats, &time_formats],
+        key,
+        push,
+    );
+
+    Some(SourceDef {
+        name,
+        kind,
+        files: reading.files,
+        format: reading.format,
+        sheet,
+        encoding: reading.encoding,
+        delimiter: reading.delimiter,
+        organisation: organisation.unwrap_or_else(|| cx.organisation.to_string()),
+        channel,
+        columns,
+        timestamp_formats,
+        date_formats,
+        time_formats,
+        durations,
+        outcomes,
+        default_outcome,
+        service,
+        resolved_yes,
+        resolved_no,
+        rating_scale,
+        interval_threshold_seconds,
+        demographics,
+        comments,
+    })
+}
+
+/// The files (globs resolved beside the pipeline file) and how to read them.
+fn resolve_reading(
+    files: OneOrMany,
+    format: Option<&str>,
+    encoding: Option<&str>,
+    delimiter: Option<&str>,
+    key: &str,
+    base: &Path,
+    push: &mut impl FnMut(String, String),
+) -> Reading {
+    let files: Vec<String> = files
+        .into_vec()
+        .into_iter()
+        .map(|f| paths::beside(base, f).to_string_lossy().into_owned())
+        .collect();
+    if files.is_empty() {
+        push(
+            format!("{key}.files"),
+            "list at least one file or glob".into(),
+        );
+    }
+    let format = setting(format, &format!("{key}.format"), push);
+    let lower_case = encoding.map(str::to_ascii_lowercase);
+    let encoding =
+        setting(lower_case.as_deref(), &format!("{key}.encoding"), push).unwrap_or(Encoding::Auto);
+    let delimiter = match delimiter {
+        None => b',',
+        Some("\\t") | Some("tab") => b'\t',
+        Some(d) if d.len() == 1 && d.is_ascii() => d.as_bytes()[0],
+        Some(d) => {
+            push(
+                format!("{key}.delimiter"),
+                format!("'{d}' is not a single character"),
+            );
+            b','
+        }
+    };
+    Reading {
+        files,
+        format,
+        encoding,
+        delimiter,
+    }
+}
