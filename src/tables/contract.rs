@@ -246,7 +246,7 @@ pub fn required(table: &str) -> &'static [&'static str] {
 }
 
 /// The first column [`required`] for `table` that `columns` lacks.
-pub fn missing<'a>(table: &str, columns: &[&str]) -> Option<&'static str> {
+pub fn missing(table: &str, columns: &[&str]) -> Option<&'static str> {
     required(table)
         .iter()
         .find(|c| !columns.contains(c))

@@ -10,6 +10,7 @@ mod ingest_fixtures;
 mod kpi;
 mod lake;
 mod layers;
+mod realdata;
 mod report;
 mod sample;
 mod soak;

@@ -1,0 +1,40 @@
+//! Real exports the team did not write (`tests/realdata/`, each with its SOURCE.md), mapped by a
+//! pipeline file only, and cex's published figures checked against an independent computation
+//! (Python's csv module, `expected.py`) by `compare.py`.
+
+use std::process::Command;
+
+use crate::util::{copy_dir, repo};
+
+#[test]
+fn la311_case_exports_give_the_figures_an_independent_count_gives() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let work = dir.path().join("la311");
+    copy_dir(&repo().join("tests/realdata/la311"), &work);
+    let cex = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cex"))
+            .args(args)
+            .current_dir(&work)
+            .output()
+            .expect("run cex");
+        assert!(
+            out.status.success(),
+            "cex {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    cex(&["run", "pipeline.toml", "--as-of", "2020-02-03"]);
+    cex(&["kpi", "pipeline.toml", "--period", "2017-12"]);
+    let out = Command::new("python3")
+        .arg(work.join("compare.py"))
+        .arg(work.join("out"))
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.lines().count() >= 4, "{stdout}");
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Compares cex's published tables for this folder's pipeline with expected.py (stdlib only).
+
+    cp -r tests/realdata/la311 /tmp/la311
+    cex run /tmp/la311/pipeline.toml                       # publishes out/2020-01
+    cex kpi /tmp/la311/pipeline.toml --period 2017-12      # publishes out/2017-12
+    python3 tests/realdata/la311/compare.py /tmp/la311/out
+
+Checks, for December 2017 and January 2020: the channel mix (transactions and share), digital
+take-up for all services, and every (channel, service) volume, against `channel_mix_cex`,
+`digital_takeup_all_services_cex` and `volumes_cex_month_channel_service`; and the
+reconciliation (rows = accepted, no rejects, no duplicates). Prints one line per check and exits
+1 when any differs.
+"""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def rows(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def main():
+    out = sys.argv[1]
+    exp = json.loads(
+        subprocess.run(
+            [sys.executable, os.path.join(HERE, "expected.py")],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    failures = 0
+
+    def check(what, got, want):
+        nonlocal failures
+        ok = got == want
+        failures += not ok
+        if ok and isinstance(want, dict):
+            print(f"ok   {what}: {len(want)} groups equal")
+        else:
+            print(f"{'ok  ' if ok else 'DIFF'} {what}: cex {got} expected {want}")
+
+    for month in sorted(exp["channel_mix_cex"]):
+        y, m = month.split("-")
+        folder = os.path.join(out, month)
+        if not os.path.isdir(folder):
+            check(f"{month} published", False, True)
+            continue
+        mix = {
+            r["channel"]: r
+            for r in rows(os.path.join(folder, "channel_mix.csv"))
+            if r["year"] == y and int(r["month"]) == int(m) and int(r["transactions"]) > 0
+        }
+        for channel, e in exp["channel_mix_cex"][month].items():
+            r = mix.get(channel, {"transactions": "0", "share_pct": "nan"})
+            check(f"{month} mix {channel} transactions", int(r["transactions"]), e["transactions"])
+            check(f"{month} mix {channel} share_pct", round(float(r["share_pct"]), 1), e["share_pct"])
+        check(f"{month} mix channels", sorted(mix), sorted(exp["channel_mix_cex"][month]))
+        take = [
+            r
+            for r in rows(os.path.join(folder, "digital_takeup.csv"))
+            if r["year"] == y and int(r["month"]) == int(m) and r["service"] == "All services"
+        ]
+        e = exp["digital_takeup_all_services_cex"][month]
+        for k in ("web", "telephone", "face_to_face"):
+            check(f"{month} take-up {k}", int(take[0][k]), e[k])
+        check(
+            f"{month} digital_takeup_pct",
+            round(float(take[0]["digital_takeup_pct"]), 1),
+            e["digital_takeup_pct"],
+        )
+        vols = {}
+        for r in rows(os.path.join(folder, "volumes.csv")):
+            if r["year"] == y and int(r["month"]) == int(m) and int(r["contacts"]) > 0:
+                vols.setdefault(r["channel"], {})[r["service"]] = int(r["contacts"])
+        check(f"{month} volumes by channel and service", vols, exp["volumes_cex_month_channel_service"][month])
+
+    dq = rows(os.path.join(out, "2020-01", "data_quality.csv"))[0]
+    check("rows read", int(dq["rows_read"]), exp["rows"])
+    check("accepted", int(dq["accepted"]), exp["rows"] - exp["unparsed_dates"])
+    check("duplicates", int(dq["duplicates"]), exp["duplicate_keys"])
+    print(f"{failures} differences")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
