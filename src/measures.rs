@@ -132,3 +132,71 @@ pub fn wilson(x: Expr, n: Expr, z: f64) -> (Expr, Expr) {
         bound(centre + half).clip_max(lit(100.0)),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Wilson interval as published tables compute it, against Newcombe (1998), Statistics in
+    /// Medicine 17:857-872, Table I, method 3 (score, no continuity correction), in percent.
+    #[test]
+    fn wilson_matches_newcombe_1998() -> PolarsResult<()> {
+        let cases: [(u32, u32, f64, f64); 8] = [
+            (81, 263, 25.53, 36.62),
+            (15, 148, 6.24, 16.05),
+            (0, 20, 0.0, 16.11),
+            (1, 29, 0.61, 17.18),
+            (0, 10, 0.0, 27.75),
+            // 20 of 20 mirrors 0 of 20.
+            (20, 20, 83.89, 100.0),
+            // Seed 004's 35-44 (16 of 29) and 45-54 (26 of 48), worked by hand.
+            (16, 29, 37.55, 71.59),
+            (26, 48, 40.29, 67.42),
+        ];
+        let df = df!(
+            "x" => cases.iter().map(|c| c.0).collect::<Vec<_>>(),
+            "n" => cases.iter().map(|c| c.1).collect::<Vec<_>>(),
+        )?;
+        let (low, high) = wilson(col("x"), col("n"), 1.959963984540054);
+        let out = df
+            .lazy()
+            .select([low.alias("low"), high.alias("high")])
+            .collect()?;
+        let lows: Vec<Option<f64>> = out.column("low")?.f64()?.iter().collect();
+        let highs: Vec<Option<f64>> = out.column("high")?.f64()?.iter().collect();
+        for (i, (x, n, l, h)) in cases.iter().enumerate() {
+            let (got_l, got_h) = (lows[i].unwrap_or(f64::NAN), highs[i].unwrap_or(f64::NAN));
+            assert!(
+                (got_l - l).abs() <= 0.005,
+                "{x} of {n}: low {got_l}, published {l}"
+            );
+            assert!(
+                (got_h - h).abs() <= 0.005,
+                "{x} of {n}: high {got_h}, published {h}"
+            );
+        }
+        // No respondents: no interval, never NaN.
+        let empty = df!("x" => [0u32], "n" => [0u32])?;
+        let (low, high) = wilson(col("x"), col("n"), 1.96);
+        let out = empty
+            .lazy()
+            .select([low.alias("l"), high.alias("h")])
+            .collect()?;
+        assert_eq!(out.column("l")?.f64()?.get(0), None);
+        assert_eq!(out.column("h")?.f64()?.get(0), None);
+        Ok(())
+    }
+
+    #[test]
+    fn percent_is_null_without_a_denominator_and_ties_equal_fractions() -> PolarsResult<()> {
+        let df = df!("a" => [3i64, 6, 1], "b" => [10i64, 20, 0])?;
+        let out = df
+            .lazy()
+            .select([percent(col("a"), col("b")).alias("p")])
+            .collect()?;
+        let p: Vec<Option<f64>> = out.column("p")?.f64()?.iter().collect();
+        assert_eq!(p[0].map(f64::to_bits), p[1].map(f64::to_bits));
+        assert_eq!(p[2], None);
+        Ok(())
+    }
+}

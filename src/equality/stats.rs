@@ -5,37 +5,6 @@ use std::f64::consts::PI;
 
 use crate::config::Correction;
 
-/// The Wilson score interval for a proportion, as fractions in 0..=1.
-///
-/// Use it beside every percentage in a breakdown: unlike the normal ("Wald") interval it stays
-/// inside 0..1 and keeps its coverage for small cohorts and for proportions near 0 or 1.
-/// `None` when `n` is 0, `successes > n`, or `confidence` is not strictly between 0 and 1.
-pub fn wilson_interval(successes: u64, n: u64, confidence: f64) -> Option<(f64, f64)> {
-    if n == 0 || successes > n || confidence.is_nan() || confidence <= 0.0 || confidence >= 1.0 {
-        return None;
-    }
-    let z = normal_quantile(1.0 - (1.0 - confidence) / 2.0)?;
-    let trials = n as f64;
-    let p = successes as f64 / trials;
-    let z2 = z * z;
-    let denominator = 1.0 + z2 / trials;
-    let centre = (p + z2 / (2.0 * trials)) / denominator;
-    let half_width =
-        z * (p * (1.0 - p) / trials + z2 / (4.0 * trials * trials)).sqrt() / denominator;
-    // At 0 of n and n of n the bound is exactly 0 or 1; the formula leaves rounding noise of ~1e-17.
-    let low = if successes == 0 {
-        0.0
-    } else {
-        centre - half_width
-    };
-    let high = if successes == n {
-        1.0
-    } else {
-        centre + half_width
-    };
-    Some((low, high))
-}
-
 /// Which test [`two_proportion_test`] used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestMethod {
@@ -356,12 +325,6 @@ mod tests {
         );
     }
 
-    fn assert_interval(x: u64, n: u64, low: f64, high: f64) {
-        let (l, h) = wilson_interval(x, n, 0.95).unwrap();
-        assert_close(l, low, 0.00005);
-        assert_close(h, high, 0.00005);
-    }
-
     #[test]
     fn normal_quantile_matches_published_values() {
         // Standard tables: z(0.975) = 1.959963985, z(0.995) = 2.575829304, z(0.001) = -3.090232306.
@@ -397,34 +360,10 @@ mod tests {
     }
 
     #[test]
-    fn wilson_matches_newcombe_1998() {
-        // Newcombe (1998), Statistics in Medicine 17:857-872, Table I, method 3 (score, no CC).
-        assert_interval(81, 263, 0.2553, 0.3662);
-        assert_interval(15, 148, 0.0624, 0.1605);
-        assert_interval(0, 20, 0.0, 0.1611);
-        assert_interval(1, 29, 0.0061, 0.1718);
-        assert_interval(0, 10, 0.0, 0.2775);
-        assert_eq!(wilson_interval(0, 20, 0.95).unwrap().0, 0.0);
-        assert_eq!(wilson_interval(20, 20, 0.95).unwrap().1, 1.0);
-        // 20 of 20 mirrors 0 of 20: lower bound 1 - 0.1611.
-        assert_interval(20, 20, 0.8389, 1.0);
-    }
-
-    #[test]
-    fn wilson_rejects_impossible_inputs() {
-        assert_eq!(wilson_interval(0, 0, 0.95), None);
-        assert_eq!(wilson_interval(5, 4, 0.95), None);
-        assert_eq!(wilson_interval(1, 4, 1.0), None);
-        assert_eq!(wilson_interval(1, 4, 0.0), None);
-    }
-
-    #[test]
     fn seed_004_age_groups_overlap_and_do_not_differ() {
         // Seed 004: 35-44 "55% of 29" (16/29) and 45-54 "54% of 48" (26/48).
-        // By hand: 16/29 -> (0.3755, 0.7159); 26/48 -> (0.4029, 0.6742). The intervals overlap
-        // almost entirely, so the table must not read them as different.
-        assert_interval(16, 29, 0.3755, 0.7159);
-        assert_interval(26, 48, 0.4029, 0.6742);
+        // Their Wilson intervals (checked in `measures`) overlap almost entirely, so the table
+        // must not read them as different.
         // Pooled p = 42/77 = 0.5455; se = sqrt(0.5455 * 0.4545 * (1/29 + 1/48)) = 0.1171;
         // z = (0.5517 - 0.5417) / 0.1171 = 0.0859; two-sided p = 0.9316.
         let result = two_proportion_test(16, 29, 26, 48).unwrap();
