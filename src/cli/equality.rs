@@ -29,8 +29,8 @@ pub fn run(args: &EqualityArgs) -> anyhow::Result<ExitCode> {
         return crate::run::run(&pipeline, &options).into_result();
     }
     // An analyst's breakdown: a folder of its own, never the publication.
-    let period = crate::run::resolve_period(&pipeline, &options)?;
     let lake = Lake::open_at(&pipeline.lake_dir, options.lake_version)?;
+    let period = crate::run::resolve_period(&lake, &options)?;
     let breakdowns = if args.by.is_empty() {
         pipeline.equality.breakdowns.clone()
     } else {

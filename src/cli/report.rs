@@ -11,7 +11,13 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::load(&args.pipeline)?;
     let mut options = args.period.options(&pipeline);
     options.skip = vec![Stage::Ingest, Stage::Kpi, Stage::Equality];
-    let period = crate::run::resolve_period(&pipeline, &options)?;
+    let period = match options.period {
+        Some(p) => p,
+        None => crate::run::resolve_period(
+            &crate::lake::Lake::open_at(&pipeline.lake_dir, options.lake_version)?,
+            &options,
+        )?,
+    };
     let folder = stages::publication_dir(&pipeline, period);
     if stages::Published::read(&folder)?.is_none() {
         return Err(crate::run::RunError::NothingPublished {

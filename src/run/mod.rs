@@ -268,15 +268,12 @@ pub fn run(pipeline: &Pipeline, options: &RunOptions) -> RunSummary {
     summary
 }
 
-/// The period a run reports on: the one asked for, or the last complete month in the lake on
-/// the run's day.
-pub fn resolve_period(pipeline: &Pipeline, options: &RunOptions) -> anyhow::Result<Period> {
+/// The period a run reports on: the one asked for, or the last complete month in `lake` on the
+/// run's day.
+pub fn resolve_period(lake: &Lake, options: &RunOptions) -> anyhow::Result<Period> {
     match options.period {
         Some(p) => Ok(p),
-        None => {
-            let lake = Lake::open_at(&pipeline.lake_dir, options.lake_version)?;
-            Ok(crate::kpi::latest_month(&lake, options.as_of)?)
-        }
+        None => Ok(crate::kpi::latest_month(lake, options.as_of)?),
     }
 }
 
@@ -323,45 +320,55 @@ fn run_stages(
     if runs(Stage::Equality) && !surveyed {
         crate::log::info("no satisfaction source in the pipeline: equality tables skipped");
     }
-    let period = resolve_period(pipeline, options)?;
-    summary.period = Some(period.label());
-    let kpis = if runs(Stage::Kpi) {
-        let started = Instant::now();
-        let kpis = stages::kpi(pipeline, period, options.lake_version)?;
-        for w in &kpis.warnings {
-            crate::log::warn(&w.to_string());
-        }
-        warned |= !kpis.warnings.is_empty();
-        summary.warnings.extend(kpis.warnings.iter().cloned());
-        summary.lake_version = kpis.summary["lake_version"].as_i64();
-        summary.stages.push(StageTiming {
-            stage: Stage::Kpi,
-            seconds: started.elapsed().as_secs_f64(),
-            items: Some(kpis.tables.len()),
-            exit_code: None,
-        });
-        Some(kpis)
+    // One snapshot of the lake for the period and every figure (another run may commit in
+    // between: the lock is held only while ingesting), so the publication is one version's.
+    let computes = runs(Stage::Kpi) || (runs(Stage::Equality) && surveyed);
+    let lake = if computes || options.period.is_none() {
+        let lake = Lake::open_at(&pipeline.lake_dir, options.lake_version)?;
+        summary.lake_version = lake.version();
+        Some(lake)
     } else {
         None
     };
-    // Every stage reads the lake at the version the KPI stage read (another run may commit in
-    // between: the lock is held only while ingesting), so the publication is one version's.
-    let read_version = options.lake_version.or_else(|| {
-        kpis.as_ref()
-            .and_then(|k| k.summary["lake_version"].as_i64())
-    });
-    let equality = if runs(Stage::Equality) && surveyed {
-        let started = Instant::now();
-        let tables = stages::equality(pipeline, period, read_version)?;
-        summary.stages.push(StageTiming {
-            stage: Stage::Equality,
-            seconds: started.elapsed().as_secs_f64(),
-            items: Some(tables.len()),
-            exit_code: None,
-        });
-        Some(tables)
-    } else {
-        None
+    let period = match (&lake, options.period) {
+        (_, Some(p)) => p,
+        (Some(lake), None) => resolve_period(lake, options)?,
+        // Not reached: the lake is opened whenever no period is given.
+        (None, None) => anyhow::bail!("no period to report on: give --period or --fy"),
+    };
+    summary.period = Some(period.label());
+    let kpis = match (&lake, runs(Stage::Kpi)) {
+        (Some(lake), true) => {
+            let started = Instant::now();
+            let kpis = stages::kpi(pipeline, lake, period)?;
+            for w in &kpis.warnings {
+                crate::log::warn(&w.to_string());
+            }
+            warned |= !kpis.warnings.is_empty();
+            summary.warnings.extend(kpis.warnings.iter().cloned());
+            summary.stages.push(StageTiming {
+                stage: Stage::Kpi,
+                seconds: started.elapsed().as_secs_f64(),
+                items: Some(kpis.tables.len()),
+                exit_code: None,
+            });
+            Some(kpis)
+        }
+        _ => None,
+    };
+    let equality = match (&lake, runs(Stage::Equality) && surveyed) {
+        (Some(lake), true) => {
+            let started = Instant::now();
+            let tables = stages::equality(pipeline, lake, period)?;
+            summary.stages.push(StageTiming {
+                stage: Stage::Equality,
+                seconds: started.elapsed().as_secs_f64(),
+                items: Some(tables.len()),
+                exit_code: None,
+            });
+            Some(tables)
+        }
+        _ => None,
     };
     // One publication for the period: what this run computed, the rest of the current one kept,
     // charts and report drawn from the whole, then published in one step.

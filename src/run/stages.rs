@@ -105,29 +105,19 @@ fn print_ingest(pipeline: &Pipeline, report: &IngestReport, deny_warnings: bool)
     ExitCode::Ok
 }
 
-/// The KPI stage: every KPI table for the period from the lake (at `lake_version`), with the
+/// The KPI stage: every KPI table for the period from a snapshot of the lake, with the
 /// channel-shift headline printed.
-pub fn kpi(
-    pipeline: &Pipeline,
-    period: Period,
-    lake_version: Option<i64>,
-) -> anyhow::Result<KpiRun> {
-    let lake = Lake::open_at(&pipeline.lake_dir, lake_version)?;
-    let run = crate::kpi::compute(pipeline, &lake, period)?;
+pub fn kpi(pipeline: &Pipeline, lake: &Lake, period: Period) -> anyhow::Result<KpiRun> {
+    let run = crate::kpi::compute(pipeline, lake, period)?;
     print_channel_shift(&run);
     Ok(run)
 }
 
 /// The equality stage: the pipeline's breakdowns for the period, suppressed for publication.
-pub fn equality(
-    pipeline: &Pipeline,
-    period: Period,
-    lake_version: Option<i64>,
-) -> anyhow::Result<Vec<Table>> {
-    let lake = Lake::open_at(&pipeline.lake_dir, lake_version)?;
+pub fn equality(pipeline: &Pipeline, lake: &Lake, period: Period) -> anyhow::Result<Vec<Table>> {
     Ok(crate::equality::compute(
         pipeline,
-        &lake,
+        lake,
         period,
         &pipeline.equality.breakdowns,
         &Filter::default(),
