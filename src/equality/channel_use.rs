@@ -70,6 +70,7 @@ pub fn channel_use(responses: LazyFrame, field: &str) -> Result<(DataFrame, Layo
             .map(|ch| (ch.clone(), vec![format!("{ch}_pct")]))
             .collect(),
         derived_from_all: vec!["digital_share_pct".into()],
+        derived_from_cohort: Vec::new(),
     };
     Ok((table, layout))
 }

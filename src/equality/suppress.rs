@@ -14,6 +14,8 @@ pub struct Layout {
     pub derived: Vec<(String, Vec<String>)>,
     /// Columns derived from every part together (hidden when any part is).
     pub derived_from_all: Vec<String>,
+    /// Columns derived from the cohort (a share of all respondents: hidden with the cohort).
+    pub derived_from_cohort: Vec<String>,
 }
 
 impl Layout {
@@ -34,6 +36,7 @@ impl Layout {
                 ),
             ],
             derived_from_all: s(&["net_satisfaction"]),
+            derived_from_cohort: s(&["share_pct"]),
         }
     }
 }
@@ -91,11 +94,13 @@ pub fn suppress_with(
                 }
                 continue;
             }
-            // Cohort published: a single hidden part is its cohort minus the others.
+            // Cohort published: the hidden parts add up to the cohort minus the others, so they
+            // must be more than one and add up to at least the threshold.
             let hidden: Vec<usize> = (0..layout.parts.len())
                 .filter(|&p| hide_part[p][r])
                 .collect();
-            if hidden.len() == 1 {
+            let hidden_sum: i64 = hidden.iter().map(|p| parts[*p][r].unwrap_or(0)).sum();
+            if hidden.len() == 1 || (!hidden.is_empty() && hidden_sum < threshold) {
                 if let Some(next) =
                     smallest((0..layout.parts.len()).filter(|p| !hide_part[*p][r]), |p| {
                         parts[p][r]
@@ -107,19 +112,22 @@ pub fn suppress_with(
             }
         }
         if let Some(total) = total_row {
-            // A published total: a single hidden cohort is the total minus the others. The same
-            // holds for each part column.
+            // A published total: the hidden cells of a column add up to the total minus the
+            // others, so they must be more than one and add up to at least the threshold.
             let rows = || (0..height).filter(move |r| *r != total);
-            let hidden = rows().filter(|r| hide_cohort[*r]).count();
-            if hidden == 1 && !hide_cohort[total] {
+            let narrow = |hide: &[bool], values: &[Option<i64>]| {
+                let hidden: Vec<usize> = rows().filter(|r| hide[*r]).collect();
+                let sum: i64 = hidden.iter().map(|r| values[*r].unwrap_or(0)).sum();
+                !hide[total] && (hidden.len() == 1 || (!hidden.is_empty() && sum < threshold))
+            };
+            if narrow(&hide_cohort, &cohort) {
                 if let Some(next) = smallest(rows().filter(|r| !hide_cohort[*r]), |r| cohort[r]) {
                     hide_cohort[next] = true;
                     changed = true;
                 }
             }
             for p in 0..layout.parts.len() {
-                let hidden = rows().filter(|r| hide_part[p][*r]).count();
-                if hidden == 1 && !hide_part[p][total] {
+                if narrow(&hide_part[p], &parts[p]) {
                     if let Some(next) =
                         smallest(rows().filter(|r| !hide_part[p][*r]), |r| parts[p][r])
                     {
@@ -152,6 +160,11 @@ pub fn suppress_with(
     let any_part: Vec<bool> = (0..height)
         .map(|r| hide_cohort[r] || hide_part.iter().any(|p| p[r]))
         .collect();
+    for d in &layout.derived_from_cohort {
+        if out.column(d).is_ok() {
+            blank(&mut out, d, &hide_cohort, &mut listed)?;
+        }
+    }
     for d in &layout.derived_from_all {
         if out.column(d).is_ok() {
             blank(&mut out, d, &any_part, &mut listed)?;
@@ -168,12 +181,15 @@ pub fn suppress_with(
     Ok(out)
 }
 
-/// The index with the smallest value among `candidates` (ties: the first).
+/// The index with the smallest non-zero value among `candidates` (ties: the first). A true 0
+/// is never taken: hiding it protects nothing.
 fn smallest(
     candidates: impl Iterator<Item = usize>,
     value: impl Fn(usize) -> Option<i64>,
 ) -> Option<usize> {
-    candidates.min_by_key(|i| value(*i).unwrap_or(i64::MAX))
+    candidates
+        .filter(|i| value(*i).is_some_and(|v| v > 0))
+        .min_by_key(|i| value(*i).unwrap_or(i64::MAX))
 }
 
 /// Nulls the cells of `name` where `hide` is set, and lists them.
@@ -258,6 +274,92 @@ mod tests {
         }
         let marks = out.column("suppressed")?.str()?.get(0).map(str::to_string);
         assert!(marks.is_some_and(|m| m.contains("responses") && m.contains("negative")));
+        Ok(())
+    }
+
+    /// Leaks found by the attacker in tests/disclosure, one table at a time (issue 14).
+    #[test]
+    fn a_share_of_all_respondents_is_hidden_with_its_group() -> PolarsResult<()> {
+        let mut t = table();
+        t.with_column(Column::new(
+            "share_pct".into(),
+            [2.6, 26.0, 32.5, 39.0, 100.0],
+        ))?;
+        let out = suppress(&t, 10, Some(4))?;
+        // Group a (4 people) is hidden: 2.6% of 154 would give it back.
+        assert!(nulls(&out, "share_pct")[0]);
+        assert!(!nulls(&out, "share_pct")[4]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_true_zero_is_never_the_second_cell() -> PolarsResult<()> {
+        // Row c: negative 3 is small; the other parts are 0 and 47. Hiding the 0 would leave
+        // 3 = 50 - 47 - 0 recoverable from its bounds; the 47 must go.
+        let t = df!(
+            "group" => ["a", "b", "c", "All respondents"],
+            "responses" => [40i64, 60, 50, 150],
+            "positive" => [20i64, 30, 47, 97],
+            "neutral" => [12i64, 20, 0, 32],
+            "negative" => [8i64, 10, 3, 21],
+        )?;
+        let out = suppress(&t, 10, Some(3))?;
+        assert!(
+            !nulls(&out, "neutral")[2],
+            "a printed 0 says none; hiding it protects nothing"
+        );
+        assert!(nulls(&out, "positive")[2]);
+        Ok(())
+    }
+
+    #[test]
+    fn hidden_parts_of_a_printed_cohort_add_up_to_the_threshold() -> PolarsResult<()> {
+        // 75-84: N = 40 and positive 35 printed would give neutral + negative = 5, fewer than 10:
+        // a third part must go, and likewise in a column with a printed total.
+        let t = df!(
+            "group" => ["75-84", "b", "c", "All respondents"],
+            "responses" => [40i64, 60, 50, 150],
+            "positive" => [35i64, 30, 20, 85],
+            "neutral" => [3i64, 20, 18, 41],
+            "negative" => [2i64, 10, 12, 24],
+        )?;
+        let out = suppress(&t, 10, Some(3))?;
+        let parts = ["positive", "neutral", "negative"];
+        for r in 0..4 {
+            if nulls(&out, "responses")[r] {
+                continue;
+            }
+            let hidden: i64 = parts
+                .iter()
+                .filter(|p| nulls(&out, p)[r])
+                .map(|p| {
+                    t.column(p)
+                        .ok()
+                        .and_then(|c| c.i64().ok()?.get(r))
+                        .unwrap_or(0)
+                })
+                .sum();
+            assert!(
+                hidden == 0 || hidden >= 10,
+                "row {r}: hidden parts add up to {hidden}"
+            );
+        }
+        for p in parts {
+            let hidden: Vec<usize> = (0..3).filter(|r| nulls(&out, p)[*r]).collect();
+            let sum: i64 = hidden
+                .iter()
+                .map(|r| {
+                    t.column(p)
+                        .ok()
+                        .and_then(|c| c.i64().ok()?.get(*r))
+                        .unwrap_or(0)
+                })
+                .sum();
+            assert!(
+                hidden.is_empty() || (hidden.len() > 1 && sum >= 10),
+                "{p}: {hidden:?}"
+            );
+        }
         Ok(())
     }
 
