@@ -32,6 +32,7 @@
 pub mod charts;
 pub mod cli;
 pub mod config;
+pub mod disclosure;
 pub mod equality;
 pub mod exit_codes;
 pub mod generate;

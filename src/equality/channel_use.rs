@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::suppress::Layout;
+use crate::tables::counts::{Counts, Group, Input, Part};
 use super::ALL_RESPONDENTS;
 use crate::measures::{collect, percent, FigureError};
 use crate::model::col as c;
@@ -13,7 +13,7 @@ const DIGITAL: [&str; 4] = ["web", "webchat", "email", "social"];
 
 /// One row per group of `field` (then an all-respondents row): responses, a count and a share per
 /// channel, and the digital share. Returns the table and its suppression layout.
-pub fn channel_use(responses: LazyFrame, field: &str) -> Result<(DataFrame, Layout), FigureError> {
+pub fn channel_use(responses: LazyFrame, field: &str) -> Result<(DataFrame, Vec<String>), FigureError> {
     let channels: Vec<String> = collect(
         responses
             .clone()
@@ -62,15 +62,36 @@ pub fn channel_use(responses: LazyFrame, field: &str) -> Result<(DataFrame, Layo
     let all = per_group(responses.with_column(lit(ALL_RESPONDENTS).alias(field)));
     let table =
         collect(concat([groups, all], UnionArgs::default()).map_err(crate::measures::figure_err)?)?;
-    let layout = Layout {
-        cohort: "responses".into(),
-        parts: channels.clone(),
-        derived: channels
+    Ok((table, channels))
+}
+
+/// The respondent counts of a channel-use table: each group's responses split by channel, with
+/// each channel's share and the digital share derived from them.
+pub fn counts(field: &str, channels: &[String], scope: &[(String, String)]) -> Counts {
+    let row = |c: &str| Input::Row(c.to_string());
+    let mut counts = Counts {
+        groups: vec![Group::column(field).with_total(ALL_RESPONDENTS)],
+        fixed: scope.to_vec(),
+        cohort: Some("responses".into()),
+        parts: channels
             .iter()
-            .map(|ch| (ch.clone(), vec![format!("{ch}_pct")]))
+            .map(|ch| Part {
+                column: ch.clone(),
+                dimension: c::CHANNEL.into(),
+                value: ch.clone(),
+            })
             .collect(),
-        derived_from_all: vec!["digital_share_pct".into()],
-        derived_from_cohort: Vec::new(),
+        ..Counts::default()
     };
-    Ok((table, layout))
+    for ch in channels {
+        counts = counts.derive(&format!("{ch}_pct"), vec![row("responses"), row(ch)]);
+    }
+    let mut digital = vec![row("responses")];
+    digital.extend(
+        channels
+            .iter()
+            .filter(|ch| DIGITAL.contains(&ch.as_str()))
+            .map(|ch| row(ch)),
+    );
+    counts.derive("digital_share_pct", digital)
 }

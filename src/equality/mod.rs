@@ -5,7 +5,6 @@ pub mod breakdown;
 pub mod channel_use;
 pub mod representation;
 pub mod stats;
-pub mod suppress;
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
@@ -16,6 +15,7 @@ use crate::measures::{collect, figure_err, FigureError};
 use crate::model::{col as c, Table as LakeTable, NOT_ANSWERED, PREFER_NOT_TO_SAY};
 use crate::period::Period;
 use crate::tables::contract::name;
+use crate::tables::counts::{Counts, SENTIMENT};
 use crate::tables::{ColumnFormat, Table};
 use stats::{two_proportion_test, TestMethod};
 
@@ -125,10 +125,10 @@ pub fn compute(
     let z = stats::normal_quantile(1.0 - (1.0 - cfg.confidence) / 2.0)
         .ok_or_else(|| FigureError::Data(format!("confidence {} is not usable", cfg.confidence)))?;
     let correction = cfg.correction;
+    let scope = scope(pipeline, period, filter);
     let mut tables = Vec::new();
     for by in breakdowns {
         let mut table = collect(breakdown::breakdown(responses.clone(), by, z))?;
-        let mut total_row = None;
         if by.len() == 1 {
             let all = collect(breakdown::breakdown(
                 responses
@@ -138,38 +138,29 @@ pub fn compute(
                 z,
             ))?;
             table = table.vstack(&all).map_err(figure_err)?;
-            total_row = Some(table.height() - 1);
             table = with_shares(table)?;
             table = with_comparisons(table, &by[0], correction, cfg.reference.get(&by[0]))?;
         }
-        if publish {
-            table = suppress::suppress(&table, cfg.suppression_threshold, total_row)
-                .map_err(figure_err)?;
-            table = hide_tests_of_hidden_rates(table)?;
-        }
         let mut t = describe(by, table, publish, cfg, correction);
         t.description.push_str(&filter.describe());
+        t.counts = Some(breakdown_counts(by, &scope, cfg.reference.get(&by[0])));
         tables.push(t);
     }
     for by in breakdowns
         .iter()
         .filter(|b| b.len() == 1 && b[0] != "channel")
     {
-        let (mut table, layout) = channel_use::channel_use(responses.clone(), &by[0])?;
-        if publish {
-            let total = table.height().checked_sub(1);
-            table = suppress::suppress_with(&table, cfg.suppression_threshold, total, &layout)
-                .map_err(figure_err)?;
-        }
+        let (table, channels) = channel_use::channel_use(responses.clone(), &by[0])?;
         let mut formats: BTreeMap<String, ColumnFormat> = BTreeMap::new();
         for name in table.get_column_names() {
             let name = name.to_string();
             if name.ends_with("_pct") {
                 formats.insert(name, ColumnFormat::Percent(1));
-            } else if name == "responses" || layout.parts.contains(&name) {
+            } else if name == "responses" || channels.contains(&name) {
                 formats.insert(name, ColumnFormat::Integer);
             }
         }
+        let counts = channel_use::counts(&by[0], &channels, &scope);
         tables.push(Table {
             name: name::channel_use(&by[0]),
             title: format!("Channel used by {}", by[0].replace('_', " ")),
@@ -183,18 +174,13 @@ pub fn compute(
             ),
             frame: table,
             formats,
+            counts: Some(counts),
         });
     }
     if let Some(path) = &cfg.population {
         let population = representation::read_population(path)?;
-        let threshold = if publish {
-            cfg.suppression_threshold
-        } else {
-            1
-        };
         for by in breakdowns.iter().filter(|b| b.len() == 1) {
-            let table =
-                representation::representation(responses.clone(), &population, &by[0], threshold)?;
+            let table = representation::representation(responses.clone(), &population, &by[0])?;
             let no_profile = table
                 .column("population")
                 .map(|c| c.null_count() == table.height())
@@ -208,7 +194,7 @@ pub fn compute(
                 description: format!(
                     "Respondents who answered, by group, against the population profile in {}; representation ratio = respondent share / population share (below 1: under-represented). Groups of 1 to {} respondents are suppressed, with a second where the first could be recovered.",
                     path.display(),
-                    threshold - 1
+                    cfg.suppression_threshold - 1
                 ),
                 frame: table,
                 formats: [
@@ -221,11 +207,98 @@ pub fn compute(
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
+                counts: Some(representation::counts(&by[0], &scope)),
             });
         }
     }
     Ok(tables)
 }
+
+/// The scope every equality table shares: the council, the financial year and the filters, as
+/// (dimension, value) pairs of the respondent cube.
+fn scope(pipeline: &Pipeline, period: Period, filter: &Filter) -> Vec<(String, String)> {
+    let mut fixed = vec![
+        (c::ORGANISATION.to_string(), pipeline.organisation.clone()),
+        (
+            c::FINANCIAL_YEAR.to_string(),
+            crate::model::financial_year_label(period.financial_year()),
+        ),
+    ];
+    for (dim, values) in [(c::CHANNEL, &filter.channels), (c::SERVICE, &filter.services)] {
+        if !values.is_empty() {
+            fixed.push((dim.to_string(), values.join("|")));
+        }
+    }
+    fixed
+}
+
+/// The respondent counts of a breakdown by one field (with its total row, shares and
+/// comparisons) or by two (no total).
+fn breakdown_counts(
+    by: &[String],
+    scope: &[(String, String)],
+    reference: Option<&String>,
+) -> Counts {
+    use crate::tables::counts::{Answered, Group, Input, Subset};
+    let one_way = by.len() == 1;
+    let groups = by
+        .iter()
+        .map(|f| {
+            let g = Group::column(f);
+            if one_way {
+                g.with_total(ALL_RESPONDENTS)
+            } else {
+                g
+            }
+        })
+        .collect();
+    let mut counts = Counts::satisfaction(groups, scope.to_vec());
+    counts.subsets.push(Subset {
+        column: "dominant_service_count".into(),
+        adds: vec![(SENTIMENT.into(), "negative".into())],
+        dimension: c::SERVICE.into(),
+        value_column: "dominant_service".into(),
+    });
+    if !one_way {
+        return counts;
+    }
+    let field = &by[0];
+    counts.answered = Some(Answered {
+        group: 0,
+        excluded: vec![NOT_ANSWERED.into(), PREFER_NOT_TO_SAY.into()],
+    });
+    let mut counts = counts.derive(
+        "share_pct",
+        vec![
+            Input::Row("responses".into()),
+            Input::Without("responses".into(), vec![field.clone()]),
+        ],
+    );
+    let against = |column: &str| match reference {
+        Some(r) => Input::At(column.into(), field.clone(), r.clone()),
+        None => Input::Answered(column.into()),
+    };
+    for column in [
+        "compared_with",
+        "dissatisfied_difference_pp",
+        "test",
+        "p_value",
+        "p_adjusted",
+        "difference",
+    ] {
+        counts = counts.derive(
+            column,
+            vec![
+                Input::Row("responses".into()),
+                Input::Row("negative".into()),
+                against("responses"),
+                against("negative"),
+            ],
+        );
+    }
+    counts
+}
+
 
 /// `share_pct`: each group's share of all respondents (for the non-response rows, the
 /// non-response rate).
@@ -343,28 +416,6 @@ fn with_comparisons(
     Ok(out)
 }
 
-/// A test result would reveal a suppressed rate: blank it where the rate is blank.
-fn hide_tests_of_hidden_rates(table: DataFrame) -> Result<DataFrame, FigureError> {
-    if table.column("p_value").is_err() {
-        return Ok(table);
-    }
-    let hidden = col("dissatisfied_pct").is_null();
-    let blank = |name: &str, dtype: DataType| {
-        when(hidden.clone())
-            .then(lit(NULL).cast(dtype))
-            .otherwise(col(name))
-            .alias(name)
-    };
-    collect(table.lazy().with_columns([
-        blank("compared_with", DataType::String),
-        blank("dissatisfied_difference_pp", DataType::Float64),
-        blank("test", DataType::String),
-        blank("p_value", DataType::Float64),
-        blank("p_adjusted", DataType::Float64),
-        blank("difference", DataType::String),
-    ]))
-}
-
 fn describe(
     by: &[String],
     frame: DataFrame,
@@ -424,5 +475,6 @@ fn describe(
         description,
         frame,
         formats,
+        counts: None,
     }
 }

@@ -7,6 +7,7 @@ use polars::prelude::*;
 
 use crate::measures::{collect, percent, FigureError};
 use crate::model::{NOT_ANSWERED, PREFER_NOT_TO_SAY};
+use crate::tables::counts::{Answered, Counts, Group, Input};
 
 /// The population profile: columns `field`, `group`, `population`.
 pub fn read_population(path: &Path) -> Result<DataFrame, FigureError> {
@@ -34,7 +35,6 @@ pub fn representation(
     responses: LazyFrame,
     population: &DataFrame,
     field: &str,
-    threshold: i64,
 ) -> Result<DataFrame, FigureError> {
     let answered = col(field)
         .neq(lit(NOT_ANSWERED))
@@ -61,17 +61,6 @@ pub fn representation(
         )
         .with_column(col("respondents").fill_null(lit(0i64)));
     let share_of = |c: &str| percent(col(c), col(c).sum());
-    let small = col("respondents")
-        .gt(lit(0i64))
-        .and(col("respondents").lt(lit(threshold)));
-    // One hidden group could be recovered from the others' counts and shares: hide the next
-    // smallest too.
-    let smallest_shown = col("respondents").filter(small.clone().not()).min();
-    let hidden = small.clone().or(small
-        .clone()
-        .sum()
-        .eq(lit(1u32))
-        .and(col("respondents").eq(smallest_shown)));
     let table = joined
         .with_columns([
             share_of("respondents").alias("respondent_share_pct"),
@@ -81,20 +70,6 @@ pub fn representation(
             (col("respondent_share_pct") / col("population_share_pct"))
                 .alias("representation_ratio"),
         )
-        .with_columns([
-            when(hidden.clone())
-                .then(lit(NULL).cast(DataType::Int64))
-                .otherwise(col("respondents"))
-                .alias("respondents"),
-            when(hidden.clone())
-                .then(lit(NULL).cast(DataType::Float64))
-                .otherwise(col("respondent_share_pct"))
-                .alias("respondent_share_pct"),
-            when(hidden)
-                .then(lit(NULL).cast(DataType::Float64))
-                .otherwise(col("representation_ratio"))
-                .alias("representation_ratio"),
-        ])
         .with_column(lit(field).alias("field"))
         .select([
             col("field"),
@@ -107,6 +82,33 @@ pub fn representation(
         ])
         .sort(["group"], SortMultipleOptions::default());
     collect(table)
+}
+
+/// The respondent counts of a representation table: those who answered, by group (the
+/// non-response labels are not listed, so the groups sum to the answered cohort only), with the
+/// shares and ratios derived from them.
+pub fn counts(field: &str, scope: &[(String, String)]) -> Counts {
+    let mut group = Group::column(field);
+    group.columns = vec!["group".into()];
+    group.lists_all = false;
+    let respondents = || {
+        vec![
+            Input::Row("respondents".into()),
+            Input::Answered("respondents".into()),
+        ]
+    };
+    Counts {
+        groups: vec![group],
+        fixed: scope.to_vec(),
+        cohort: Some("respondents".into()),
+        answered: Some(Answered {
+            group: 0,
+            excluded: Vec::new(),
+        }),
+        ..Counts::default()
+    }
+    .derive("respondent_share_pct", respondents())
+    .derive("representation_ratio", respondents())
 }
 
 #[cfg(test)]
@@ -127,16 +129,13 @@ mod tests {
         eth.extend(vec!["White"; 165]);
         eth.extend(vec![NOT_ANSWERED; 40]);
         let responses = df!("ethnicity" => eth)?.lazy();
-        let t = representation(responses, &population, "ethnicity", 10)?;
+        let t = representation(responses, &population, "ethnicity")?;
         let ratio: Vec<Option<f64>> = t.column("representation_ratio")?.f64()?.iter().collect();
         // White: 165/200 = 82.5% of respondents against 114,561/147,087 = 77.89%: ratio 1.059.
         assert!((ratio[2].unwrap_or(0.0) - 1.0592).abs() < 1e-3, "{ratio:?}");
-        // Black: 5 respondents, below the threshold: suppressed, not shown as 0. It could be
-        // recovered from the other two and their shares, so the next smallest (Asian) goes too.
-        assert_eq!(ratio[1], None);
-        assert_eq!(t.column("respondents")?.i64()?.get(1), None);
-        assert_eq!(t.column("respondents")?.i64()?.get(0), None);
-        assert_eq!(t.column("respondents")?.i64()?.get(2), Some(165));
+        // Black: 5 respondents, printed here: disclosure control blanks it with the
+        // publication (crate::disclosure).
+        assert_eq!(t.column("respondents")?.i64()?.get(1), Some(5));
         Ok(())
     }
 }

@@ -19,9 +19,11 @@ use serde_json::json;
 use crate::config::Pipeline;
 use crate::lake::{Lake, LakeError};
 pub(crate) use crate::measures::{collect, figure_err, percent, FigureError};
+use crate::measures::out;
 use crate::model::{col as c, Table as LakeTable};
 use crate::period::{self, Period};
 use crate::tables::contract::name;
+use crate::tables::counts::{Counts, Group, Input, SENTIMENT};
 use crate::tables::{ColumnFormat, Table};
 use crate::warnings::Warning;
 
@@ -181,6 +183,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         let responses = in_period(responses);
         tables.extend(satisfaction_tables(
             responses,
+            &crate::model::financial_year_label(period.financial_year()),
             in_period(contacts_counted(&contacts, config)),
             config,
         )?);
@@ -231,6 +234,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
 /// the lake pools several councils, benchmark ranks.
 fn satisfaction_tables(
     responses: LazyFrame,
+    financial_year: &str,
     contacts: LazyFrame,
     config: &crate::config::kpi::KpiConfig,
 ) -> Result<Vec<Table>, FigureError> {
@@ -296,6 +300,57 @@ fn satisfaction_tables(
               ("contact_share_pct", ColumnFormat::Percent(1))],
         ),
     ];
+    // What disclosure control needs: the cohort of each row (every satisfaction table is
+    // keyed by council and financial year, then its own groups) and how ratings make sentiments.
+    let org_fy_groups = || vec![Group::column(c::ORGANISATION), Group::column(c::FINANCIAL_YEAR)];
+    let month = Group {
+        columns: vec![c::YEAR.into(), c::MONTH.into()],
+        ..Group::column(c::MONTH)
+    };
+    let with = |mut groups: Vec<Group>, more: Vec<Group>| {
+        groups.extend(more);
+        groups
+    };
+    let scored = |groups| Counts::satisfaction(groups, Vec::new());
+    tables[0].counts = Some(scored(with(org_fy_groups(), vec![Group::column(c::CHANNEL)])));
+    tables[1].counts = Some(scored(with(
+        org_fy_groups(),
+        vec![month.clone(), Group::column(c::CHANNEL)],
+    )));
+    tables[2].counts = Some(scored(with(
+        org_fy_groups(),
+        vec![Group::column(c::CHANNEL), Group::column(c::SERVICE)],
+    )));
+    let mut rating = Group::column(c::RATING);
+    rating.implies = rating_sentiments(&responses)?
+        .into_iter()
+        .map(|(r, s)| (r, SENTIMENT.to_string(), s))
+        .collect();
+    tables[3].counts = Some(
+        Counts {
+            groups: with(org_fy_groups(), vec![Group::column(c::CHANNEL), rating]),
+            cohort: Some(out::RESPONSES.into()),
+            ..Counts::default()
+        }
+        .derive(
+            "share_pct",
+            vec![
+                Input::Row(out::RESPONSES.into()),
+                Input::Without(out::RESPONSES.into(), vec![c::RATING.into()]),
+            ],
+        ),
+    );
+    tables[4].counts = Some(
+        scored(with(org_fy_groups(), vec![Group::column(c::CHANNEL)]))
+            .derive("response_rate_pct", vec![Input::Row(out::RESPONSES.into())])
+            .derive(
+                "survey_share_pct",
+                vec![
+                    Input::Row(out::RESPONSES.into()),
+                    Input::Without(out::RESPONSES.into(), vec![c::CHANNEL.into()]),
+                ],
+            ),
+    );
     let organisations = collect(
         responses
             .clone()
@@ -318,8 +373,47 @@ fn satisfaction_tables(
             collect(benchmark::benchmark_ranks(monthly, &config.rank_on, config.min_responses_to_rank))?,
             scores,
         ));
+        if let Some(ranks) = tables.last_mut() {
+            ranks.counts = Some(Counts::satisfaction(
+                vec![Group::column(c::ORGANISATION), month, Group::column(c::CHANNEL)],
+                vec![(c::FINANCIAL_YEAR.into(), financial_year.into())],
+            ));
+        }
     }
     Ok(tables)
+}
+
+/// Which sentiment each rating label means, read from the responses (a label meaning two
+/// sentiments on two scales is left out).
+fn rating_sentiments(responses: &LazyFrame) -> Result<Vec<(String, String)>, FigureError> {
+    let pairs = collect(
+        responses
+            .clone()
+            .select([col(c::RATING), col(c::SENTIMENT)])
+            .unique(None, UniqueKeepStrategy::Any),
+    )?;
+    let text = |name: &str| -> Result<Vec<Option<String>>, FigureError> {
+        Ok(pairs
+            .column(name)
+            .and_then(|c| c.cast(&DataType::String))
+            .map_err(figure_err)?
+            .str()
+            .map_err(figure_err)?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let mut meaning: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (r, s) in text(c::RATING)?.into_iter().zip(text(c::SENTIMENT)?) {
+        if let (Some(r), Some(s)) = (r, s) {
+            meaning.entry(r).or_default().push(s);
+        }
+    }
+    Ok(meaning
+        .into_iter()
+        .filter(|(_, s)| s.len() == 1)
+        .map(|(r, mut s)| (r, s.remove(0)))
+        .collect())
 }
 
 /// Contacts as counted for take-up and response rates: web forms submitted only, every call
@@ -380,6 +474,7 @@ fn table(
         title: title.to_string(),
         description: description.to_string(),
         frame,
+        counts: None,
         formats: formats
             .iter()
             .map(|(c, f)| (c.to_string(), *f))

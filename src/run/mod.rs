@@ -33,6 +33,9 @@ pub enum Stage {
     Ingest,
     Kpi,
     Equality,
+    /// Disclosure control: always run when tables are computed (never skipped).
+    #[value(skip)]
+    Disclosure,
     Charts,
     Report,
 }
@@ -370,6 +373,22 @@ fn run_stages(
         }
         _ => None,
     };
+    // Disclosure control over the whole publication: the survey tables of both stages are
+    // protected together, so a stage run alone computes the other's (unwritten) to protect its own.
+    let (kpis, equality, audit) = match &lake {
+        Some(lake) if kpis.is_some() || equality.is_some() => {
+            let started = Instant::now();
+            let (kpis, equality, audit) = stages::protect(pipeline, lake, period, kpis, equality)?;
+            summary.stages.push(StageTiming {
+                stage: Stage::Disclosure,
+                seconds: started.elapsed().as_secs_f64(),
+                items: Some(audit.primary + audit.secondary),
+                exit_code: None,
+            });
+            (kpis, equality, Some(audit))
+        }
+        _ => (kpis, equality, None),
+    };
     // One publication for the period: what this run computed, the rest of the current one kept,
     // charts and report drawn from the whole, then published in one step.
     let mut keep = Vec::new();
@@ -392,6 +411,9 @@ fn run_stages(
     }
     if let Some(tables) = &equality {
         stages::write_equality(&publication.dir().join(EQUALITY_DIR), tables)?;
+    }
+    if let Some(audit) = &audit {
+        stages::write_audit(publication.dir(), audit)?;
     }
     if runs(Stage::Charts) || runs(Stage::Report) {
         match stages::redraw(

@@ -385,3 +385,58 @@ fn print_channel_shift(run: &KpiRun) {
         );
     }
 }
+
+/// Disclosure control over a period's whole publication: the survey tables of the KPI and the
+/// equality stages protected together ([`crate::disclosure`]). A part this run does not write is
+/// computed all the same (silently; skipped if it cannot be) so that the part it writes is
+/// protected against it; only the parts asked for come back.
+pub fn protect(
+    pipeline: &Pipeline,
+    lake: &Lake,
+    period: Period,
+    kpis: Option<KpiRun>,
+    equality: Option<Vec<Table>>,
+) -> anyhow::Result<(Option<KpiRun>, Option<Vec<Table>>, crate::disclosure::Audit)> {
+    let surveyed = pipeline
+        .sources
+        .iter()
+        .any(|s| s.kind == crate::config::SourceKind::Satisfaction);
+    let wants_kpis = kpis.is_some();
+    let wants_equality = equality.is_some();
+    let mut kpis = match kpis {
+        Some(k) => Some(k),
+        None => crate::kpi::compute(pipeline, lake, period).ok(),
+    };
+    let equality = match equality {
+        Some(t) => t,
+        None if surveyed => self::equality(pipeline, lake, period).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let mut all: Vec<Table> = kpis
+        .as_mut()
+        .map(|k| std::mem::take(&mut k.tables))
+        .unwrap_or_default();
+    let from_kpis = all.len();
+    all.extend(equality);
+    let audit = crate::disclosure::protect(&mut all, pipeline.equality.suppression_threshold)
+        .context("disclosure control")?;
+    let equality = all.split_off(from_kpis);
+    if let Some(k) = kpis.as_mut() {
+        k.tables = all;
+    }
+    Ok((
+        kpis.filter(|_| wants_kpis),
+        wants_equality.then_some(equality),
+        audit,
+    ))
+}
+
+/// Writes `disclosure-audit.json` into a publication being assembled (a new file: a kept one
+/// is a hard link to the published copy and must not be written through).
+pub fn write_audit(dir: &Path, audit: &crate::disclosure::Audit) -> anyhow::Result<()> {
+    let path = dir.join(crate::disclosure::AUDIT_FILE);
+    let _ = std::fs::remove_file(&path);
+    std::fs::write(&path, serde_json::to_string_pretty(audit)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

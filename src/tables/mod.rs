@@ -6,6 +6,7 @@
 
 mod cells;
 pub mod contract;
+pub mod counts;
 mod files;
 mod workbook;
 
@@ -48,6 +49,9 @@ pub struct Table {
     pub frame: DataFrame,
     /// Column formats for the workbook; columns not listed are shown as they come.
     pub formats: BTreeMap<String, ColumnFormat>,
+    /// Which columns count survey respondents (the table is then protected by disclosure
+    /// control); `None` for tables of contacts, files or money.
+    pub counts: Option<counts::Counts>,
 }
 
 /// Sheet names Excel keeps for itself (compared ignoring case); `Contents` is ours.

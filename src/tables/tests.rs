@@ -69,6 +69,7 @@ fn calls_table() -> Table {
         description: "One row per service and day.".into(),
         frame: calls_frame(),
         formats: BTreeMap::from([("answered_share".to_string(), ColumnFormat::Percent(1))]),
+        counts: None,
     }
 }
 
@@ -87,6 +88,7 @@ fn shift_table() -> Table {
             ("share".to_string(), ColumnFormat::Decimal(1)),
             ("contacts".to_string(), ColumnFormat::Integer),
         ]),
+        counts: None,
     }
 }
 

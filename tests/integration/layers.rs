@@ -24,10 +24,11 @@ const LAYERS: &[(&str, u32)] = &[
     ("tables", 5),
     ("kpi", 6),
     ("equality", 6),
-    ("charts", 7),
-    ("report", 8),
-    ("run", 9),
-    ("cli", 10),
+    ("disclosure", 7),
+    ("charts", 8),
+    ("report", 9),
+    ("run", 10),
+    ("cli", 11),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

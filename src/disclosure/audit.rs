@@ -1,0 +1,146 @@
+//! What a reader can work out about a blank cell from everything published: the tightest bounds
+//! on it over every assignment of non-negative counts to the blank and unprinted cells that
+//! satisfies the relations with the printed counts (a linear programme per bound, solved with
+//! microlp on the blank cell's connected part of the cube only).
+
+use std::collections::{BTreeSet, HashMap};
+
+use microlp::{ComparisonOp, LinearExpr, OptimizationDirection, Problem};
+
+use super::model::{Model, State};
+
+/// The bounds a reader can prove for a cell; `upper` is `None` when unbounded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    pub lower: f64,
+    pub upper: Option<f64>,
+}
+
+impl Bounds {
+    /// Integer width of the interval (`None`: unbounded).
+    pub fn width(&self) -> Option<i64> {
+        self.upper
+            .map(|u| ((u + 1e-6).floor() - (self.lower - 1e-6).ceil()) as i64)
+    }
+}
+
+/// The connected part of the cube around each unknown: relations through unknown cells.
+pub struct Components {
+    /// For each cell, the relations (index into `model.relations`) and `below` pairs (index)
+    /// that name it.
+    relations_of: Vec<Vec<usize>>,
+    below_of: Vec<Vec<usize>>,
+}
+
+impl Components {
+    pub fn new(model: &Model) -> Components {
+        let n = model.cells.len();
+        let mut relations_of = vec![Vec::new(); n];
+        for (r, rel) in model.relations.iter().enumerate() {
+            relations_of[rel.parent].push(r);
+            for c in &rel.children {
+                relations_of[*c].push(r);
+            }
+        }
+        let mut below_of = vec![Vec::new(); n];
+        for (b, (c, p)) in model.below.iter().enumerate() {
+            below_of[*c].push(b);
+            below_of[*p].push(b);
+        }
+        Components {
+            relations_of,
+            below_of,
+        }
+    }
+
+    pub fn relations_of(&self, cell: usize) -> &[usize] {
+        &self.relations_of[cell]
+    }
+
+    /// Unknown cells reachable from `cell` through relations and the relations among them.
+    fn around(&self, model: &Model, cell: usize) -> (Vec<usize>, BTreeSet<usize>, BTreeSet<usize>) {
+        let unknown = |c: usize| model.cells[c].state != State::Published;
+        let mut seen = BTreeSet::from([cell]);
+        let mut stack = vec![cell];
+        let (mut rels, mut belows) = (BTreeSet::new(), BTreeSet::new());
+        while let Some(c) = stack.pop() {
+            for r in &self.relations_of[c] {
+                if rels.insert(*r) {
+                    let rel = &model.relations[*r];
+                    for x in std::iter::once(rel.parent).chain(rel.children.iter().copied()) {
+                        if unknown(x) && seen.insert(x) {
+                            stack.push(x);
+                        }
+                    }
+                }
+            }
+            for b in &self.below_of[c] {
+                if belows.insert(*b) {
+                    let (x, y) = model.below[*b];
+                    for z in [x, y] {
+                        if unknown(z) && seen.insert(z) {
+                            stack.push(z);
+                        }
+                    }
+                }
+            }
+        }
+        (seen.into_iter().collect(), rels, belows)
+    }
+}
+
+/// The bounds on `cell` from what is published.
+pub fn bounds(model: &Model, components: &Components, cell: usize) -> Bounds {
+    let (unknowns, rels, belows) = components.around(model, cell);
+    // Ok(None): unbounded. Err: the solver failed, read as "pinned" so more is hidden.
+    let solve = |direction| -> Result<Option<f64>, ()> {
+        let mut p = Problem::new(direction);
+        let mut var = HashMap::new();
+        for u in &unknowns {
+            let objective = if *u == cell { 1.0 } else { 0.0 };
+            var.insert(*u, p.add_var(objective, (0.0, f64::INFINITY)));
+        }
+        // parent - sum(children) = 0, printed cells moved to the right-hand side.
+        let mut add = |terms: Vec<(usize, f64)>, op: ComparisonOp| {
+            let mut expr = LinearExpr::empty();
+            let mut rhs = 0.0;
+            let mut any = false;
+            for (c, coefficient) in terms {
+                match var.get(&c) {
+                    Some(v) => {
+                        expr.add(*v, coefficient);
+                        any = true;
+                    }
+                    None => rhs -= coefficient * model.cells[c].value as f64,
+                }
+            }
+            if any {
+                p.add_constraint(expr, op, rhs);
+            }
+        };
+        for r in &rels {
+            let rel = &model.relations[*r];
+            let mut terms = vec![(rel.parent, 1.0)];
+            terms.extend(rel.children.iter().map(|c| (*c, -1.0)));
+            add(terms, ComparisonOp::Eq);
+        }
+        for b in &belows {
+            let (child, parent) = model.below[*b];
+            add(vec![(child, 1.0), (parent, -1.0)], ComparisonOp::Le);
+        }
+        let solved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| p.solve()));
+        match solved {
+            Ok(Ok(outcome)) => outcome.solution().map(|s| Some(s.objective())).ok_or(()),
+            Ok(Err(microlp::Error::Unbounded)) => Ok(None),
+            // Infeasible cannot happen (the true counts satisfy every relation).
+            _ => Err(()),
+        }
+    };
+    let truth = model.cells[cell].value as f64;
+    let lower = match solve(OptimizationDirection::Minimize) {
+        Ok(Some(v)) => v.max(0.0),
+        _ => truth,
+    };
+    let upper = solve(OptimizationDirection::Maximize).unwrap_or(Some(truth));
+    Bounds { lower, upper }
+}

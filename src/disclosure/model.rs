@@ -1,0 +1,397 @@
+//! The respondent cube behind a publication: every count printed in a table with a
+//! [`Counts`] layout becomes a cell keyed by its cohort (one cell however many tables print it),
+//! and every sum the layouts imply (parts of a row, groups of a table, ratings of a sentiment,
+//! the answered groups) becomes a relation. A relation is kept only if the true counts satisfy
+//! it, so a layout that claims too much cannot invent a constraint.
+
+use std::collections::{BTreeMap, HashMap};
+
+use polars::prelude::*;
+
+use crate::tables::counts::{Counts, Input, ANSWERED};
+use crate::tables::Table;
+
+/// A cohort: sorted (dimension, value) pairs, plus the count's own narrowing.
+pub type Key = BTreeMap<String, String>;
+
+/// Where a cell is printed: table index, row, column.
+pub type Place = (usize, usize, String);
+
+/// What the publication shows of a cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Printed (or implied by a printed figure) as it is.
+    Published,
+    /// Blank: a count from 1 to below the threshold.
+    Primary,
+    /// Blank so that a primary cell cannot be worked out.
+    Secondary,
+    /// Printed nowhere and implied by nothing: an unknown to anyone reading the publication.
+    Unprinted,
+}
+
+impl State {
+    pub fn hidden(self) -> bool {
+        matches!(self, State::Primary | State::Secondary)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub key: Key,
+    /// The true count.
+    pub value: i64,
+    pub places: Vec<Place>,
+    /// A derived figure reads it (so publishing the figure publishes the count).
+    pub implied: bool,
+    pub state: State,
+}
+
+/// `parent = sum of children`.
+#[derive(Debug, Clone)]
+pub struct Relation {
+    pub parent: usize,
+    pub children: Vec<usize>,
+}
+
+/// A derived figure and the cells it reads.
+#[derive(Debug, Clone)]
+pub struct DerivedCell {
+    pub place: Place,
+    pub inputs: Vec<usize>,
+}
+
+/// A subset count's label column, blanked with the count.
+#[derive(Debug, Clone)]
+pub struct Label {
+    pub place: Place,
+    pub cell: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Model {
+    pub cells: Vec<Cell>,
+    index: HashMap<Key, usize>,
+    pub relations: Vec<Relation>,
+    /// `child <= parent` for counts of a subset that is not a full family.
+    pub below: Vec<(usize, usize)>,
+    pub derived: Vec<DerivedCell>,
+    pub labels: Vec<Label>,
+    /// Relations a layout claimed that the true counts do not satisfy (dropped).
+    pub dropped: usize,
+    /// Cohorts printed with two different counts (a layout error; kept apart).
+    pub conflicts: usize,
+}
+
+/// Text of a cell of any type ("" for null).
+fn text(df: &DataFrame, column: &str, row: usize) -> Option<String> {
+    let c = df.column(column).ok()?;
+    let v = c.get(row).ok()?;
+    match v {
+        AnyValue::Null => None,
+        AnyValue::String(s) => Some(s.to_string()),
+        AnyValue::StringOwned(s) => Some(s.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn count(df: &DataFrame, column: &str, row: usize) -> Option<i64> {
+    let c = df.column(column).ok()?.cast(&DataType::Int64).ok()?;
+    c.i64().ok()?.get(row)
+}
+
+impl Model {
+    fn cell(&mut self, key: Key) -> usize {
+        if let Some(i) = self.index.get(&key) {
+            return *i;
+        }
+        let i = self.cells.len();
+        self.cells.push(Cell {
+            key: key.clone(),
+            value: -1,
+            places: Vec::new(),
+            implied: false,
+            state: State::Unprinted,
+        });
+        self.index.insert(key, i);
+        i
+    }
+
+    /// A printed count: the cell of `key`, or a new one when the key is printed with another
+    /// count elsewhere.
+    fn printed(&mut self, mut key: Key, value: i64, place: Place) -> usize {
+        let i = self.cell(key.clone());
+        if self.cells[i].value >= 0 && self.cells[i].value != value {
+            self.conflicts += 1;
+            key.insert("*table*".into(), format!("{}:{}", place.0, place.2));
+            return self.printed(key, value, place);
+        }
+        let cell = &mut self.cells[i];
+        cell.value = value;
+        cell.places.push(place);
+        cell.state = State::Published;
+        i
+    }
+
+    /// Builds the cube of every table with a layout.
+    pub fn build(tables: &[Table]) -> Model {
+        let mut m = Model::default();
+        let mut families: Vec<(Key, Vec<Key>)> = Vec::new();
+        let mut below: Vec<(Key, Key)> = Vec::new();
+        let mut derived: Vec<(Place, Vec<Key>)> = Vec::new();
+        let mut labels: Vec<(Place, Key)> = Vec::new();
+        for (t, table) in tables.iter().enumerate() {
+            let Some(layout) = &table.counts else {
+                continue;
+            };
+            let df = &table.frame;
+            let base: Key = layout.fixed.iter().cloned().collect();
+            // Each row's cohort key and, per group, whether it is at the group's total.
+            let mut rows: Vec<Option<Key>> = Vec::with_capacity(df.height());
+            for r in 0..df.height() {
+                rows.push(row_key(layout, df, r, &base));
+            }
+            let measures = measures(layout);
+            for (r, key) in rows.iter().enumerate() {
+                let Some(key) = key else { continue };
+                for (column, narrowing) in &measures {
+                    if let Some(v) = count(df, column, r) {
+                        m.printed(narrowed(key, narrowing), v, (t, r, column.clone()));
+                    }
+                }
+                // The parts of a row, per dimension, sum to its cohort.
+                let mut by_dim: BTreeMap<&str, Vec<Key>> = BTreeMap::new();
+                for p in &layout.parts {
+                    by_dim
+                        .entry(p.dimension.as_str())
+                        .or_default()
+                        .push(narrowed(key, &[(p.dimension.clone(), p.value.clone())]));
+                }
+                for (_, children) in by_dim {
+                    families.push((key.clone(), children));
+                }
+                for s in &layout.subsets {
+                    let Some(value) = text(df, &s.value_column, r) else {
+                        continue;
+                    };
+                    let parent = narrowed(key, &s.adds);
+                    let mut child = parent.clone();
+                    child.insert(s.dimension.clone(), value);
+                    if let Some(v) = count(df, &s.column, r) {
+                        let i = m.printed(child.clone(), v, (t, r, s.column.clone()));
+                        labels.push(((t, r, s.value_column.clone()), m.cells[i].key.clone()));
+                    }
+                    below.push((child, parent));
+                }
+                for d in &layout.derived {
+                    if df.column(&d.column).is_err() {
+                        continue;
+                    }
+                    let inputs: Vec<Key> = d
+                        .inputs
+                        .iter()
+                        .filter_map(|input| input_key(layout, key, input, &measures))
+                        .collect();
+                    derived.push(((t, r, d.column.clone()), inputs));
+                }
+            }
+            // Groups: the rows below a cohort on one dimension sum to it, for every measure.
+            for (g, group) in layout.groups.iter().enumerate() {
+                let mut by_parent: BTreeMap<Key, Vec<&Key>> = BTreeMap::new();
+                for key in rows.iter().flatten() {
+                    if key.contains_key(&group.dimension) {
+                        let mut parent = key.clone();
+                        parent.remove(&group.dimension);
+                        by_parent.entry(parent).or_default().push(key);
+                    }
+                }
+                for (parent, children) in &by_parent {
+                    let sums = if group.lists_all { measures.as_slice() } else { &[] };
+                    for (_, narrowing) in sums.iter().filter(|(c, _)| !is_subset(layout, c)) {
+                        families.push((
+                            narrowed(parent, narrowing),
+                            children.iter().map(|k| narrowed(k, narrowing)).collect(),
+                        ));
+                    }
+                    // Values implying another dimension: the implied cohort is their sum.
+                    let mut implied: BTreeMap<(String, String), Vec<Key>> = BTreeMap::new();
+                    for (value, dim, to) in &group.implies {
+                        for k in children.iter().filter(|k| k.get(&group.dimension) == Some(value))
+                        {
+                            implied
+                                .entry((dim.clone(), to.clone()))
+                                .or_default()
+                                .push((*k).clone());
+                        }
+                    }
+                    for ((dim, to), members) in implied {
+                        let mut cohort = parent.clone();
+                        cohort.insert(dim, to);
+                        families.push((cohort, members));
+                    }
+                    // The answered cohort: every group but the non-response labels.
+                    if let Some(a) = layout.answered.as_ref().filter(|a| a.group == g) {
+                        let answered: Vec<&&Key> = children
+                            .iter()
+                            .filter(|k| {
+                                k.get(&group.dimension)
+                                    .is_some_and(|v| !a.excluded.contains(v))
+                            })
+                            .collect();
+                        for (_, narrowing) in measures.iter().filter(|(c, _)| !is_subset(layout, c))
+                        {
+                            let mut cohort = narrowed(parent, narrowing);
+                            cohort.insert(group.dimension.clone(), ANSWERED.into());
+                            families.push((
+                                cohort,
+                                answered.iter().map(|k| narrowed(k, narrowing)).collect(),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        // Cells only a relation names: their true value is the sum of a family's children
+        // (families are resolved until nothing changes; a parent of parents needs several passes).
+        let families: Vec<(usize, Vec<usize>)> = families
+            .into_iter()
+            .map(|(p, cs)| {
+                let p = m.cell(p);
+                (p, cs.into_iter().map(|c| m.cell(c)).collect())
+            })
+            .collect();
+        loop {
+            let mut changed = false;
+            for (p, cs) in &families {
+                if m.cells[*p].value < 0 && cs.iter().all(|c| m.cells[*c].value >= 0) {
+                    m.cells[*p].value = cs.iter().map(|c| m.cells[*c].value).sum();
+                    changed = true;
+                }
+                // A child no table lists is 0: tables list every non-empty group.
+            }
+            if !changed {
+                break;
+            }
+        }
+        for cell in m.cells.iter_mut().filter(|c| c.value < 0) {
+            // Named only as a member of a family whose other members are unknown: not derivable;
+            // treated as an unknown with no true value (0 keeps arithmetic defined).
+            cell.value = 0;
+        }
+        for (p, cs) in families {
+            let sum: i64 = cs.iter().map(|c| m.cells[*c].value).sum();
+            if sum == m.cells[p].value {
+                m.relations.push(Relation {
+                    parent: p,
+                    children: cs,
+                });
+            } else {
+                m.dropped += 1;
+            }
+        }
+        m.relations.sort_by(|a, b| (a.parent, &a.children).cmp(&(b.parent, &b.children)));
+        m.relations
+            .dedup_by(|a, b| a.parent == b.parent && a.children == b.children);
+        for (child, parent) in below {
+            let (c, p) = (m.cell(child), m.cell(parent));
+            if m.cells[c].value <= m.cells[p].value {
+                m.below.push((c, p));
+            } else {
+                m.dropped += 1;
+            }
+        }
+        for (place, inputs) in derived {
+            let inputs: Vec<usize> = inputs.into_iter().map(|k| m.cell(k)).collect();
+            for i in &inputs {
+                m.cells[*i].implied = true;
+                if m.cells[*i].state == State::Unprinted {
+                    m.cells[*i].state = State::Published;
+                }
+            }
+            m.derived.push(DerivedCell { place, inputs });
+        }
+        for (place, key) in labels {
+            let cell = m.cell(key);
+            m.labels.push(Label { place, cell });
+        }
+        m
+    }
+}
+
+/// Count columns and how each narrows the row cohort (subsets are narrowed per row).
+fn measures(layout: &Counts) -> Vec<(String, Vec<(String, String)>)> {
+    let mut out = Vec::new();
+    if let Some(c) = &layout.cohort {
+        out.push((c.clone(), Vec::new()));
+    }
+    for p in &layout.parts {
+        out.push((p.column.clone(), vec![(p.dimension.clone(), p.value.clone())]));
+    }
+    out
+}
+
+fn is_subset(layout: &Counts, column: &str) -> bool {
+    layout.subsets.iter().any(|s| s.column == column)
+}
+
+fn narrowed(key: &Key, narrowing: &[(String, String)]) -> Key {
+    let mut k = key.clone();
+    for (d, v) in narrowing {
+        k.insert(d.clone(), v.clone());
+    }
+    k
+}
+
+/// The cohort of row `r`: fixed pairs plus each group's value (a total drops its dimension).
+/// `None` when a group column is blank (the row names no cohort).
+fn row_key(layout: &Counts, df: &DataFrame, r: usize, base: &Key) -> Option<Key> {
+    let mut key = base.clone();
+    for g in &layout.groups {
+        let mut parts = Vec::new();
+        for c in &g.columns {
+            parts.push(text(df, c, r)?);
+        }
+        let value = parts.join("-");
+        if g.total.as_deref() == Some(value.as_str()) {
+            continue;
+        }
+        key.insert(g.dimension.clone(), value);
+    }
+    Some(key)
+}
+
+fn input_key(
+    layout: &Counts,
+    key: &Key,
+    input: &Input,
+    measures: &[(String, Vec<(String, String)>)],
+) -> Option<Key> {
+    let narrowing = |column: &str| {
+        measures
+            .iter()
+            .find(|(c, _)| c == column)
+            .map(|(_, n)| n.clone())
+    };
+    match input {
+        Input::Row(c) => Some(narrowed(key, &narrowing(c)?)),
+        Input::Without(c, dims) => {
+            let mut k = narrowed(key, &narrowing(c)?);
+            for d in dims {
+                k.remove(d);
+            }
+            Some(k)
+        }
+        Input::Answered(c) => {
+            let a = layout.answered.as_ref()?;
+            let dim = &layout.groups.get(a.group)?.dimension;
+            let mut k = narrowed(key, &narrowing(c)?);
+            k.insert(dim.clone(), ANSWERED.into());
+            Some(k)
+        }
+        Input::At(c, dim, value) => {
+            let mut k = narrowed(key, &narrowing(c)?);
+            k.insert(dim.clone(), value.clone());
+            Some(k)
+        }
+    }
+}
