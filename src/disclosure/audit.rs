@@ -35,8 +35,42 @@ pub struct Components {
 impl Components {
     pub fn new(model: &Model) -> Components {
         let n = model.cells.len();
+        // A relation whose parent is printed nowhere and named by no other relation says nothing
+        // (the parent absorbs any sum of its children): left out, repeatedly, which keeps each
+        // programme to the cells that matter.
+        let mut uses = vec![0usize; n];
+        for rel in &model.relations {
+            uses[rel.parent] += 1;
+            for c in &rel.children {
+                uses[*c] += 1;
+            }
+        }
+        for (c, p) in &model.below {
+            uses[*c] += 1;
+            uses[*p] += 1;
+        }
+        let mut active = vec![true; model.relations.len()];
+        loop {
+            let mut changed = false;
+            for (r, rel) in model.relations.iter().enumerate() {
+                if active[r]
+                    && model.cells[rel.parent].state == State::Unprinted
+                    && uses[rel.parent] == 1
+                {
+                    active[r] = false;
+                    uses[rel.parent] -= 1;
+                    for c in &rel.children {
+                        uses[*c] -= 1;
+                    }
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
         let mut relations_of = vec![Vec::new(); n];
-        for (r, rel) in model.relations.iter().enumerate() {
+        for (r, rel) in model.relations.iter().enumerate().filter(|(r, _)| active[*r]) {
             relations_of[rel.parent].push(r);
             for c in &rel.children {
                 relations_of[*c].push(r);
@@ -92,6 +126,7 @@ impl Components {
 /// The bounds on `cell` from what is published.
 pub fn bounds(model: &Model, components: &Components, cell: usize) -> Bounds {
     let (unknowns, rels, belows) = components.around(model, cell);
+
     // Ok(None): unbounded. Err: the solver failed, read as "pinned" so more is hidden.
     let solve = |direction| -> Result<Option<f64>, ()> {
         let mut p = Problem::new(direction);

@@ -89,15 +89,39 @@ pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
         }
     }
     let components = Components::new(&model);
+    local_rules(&mut model, &components, threshold);
     let safe = |b: &audit::Bounds| b.width().is_none_or(|w| w >= threshold);
     let mut queue: VecDeque<usize> = (0..model.cells.len())
         .filter(|c| model.cells[*c].state.hidden())
         .collect();
+    let debug = std::env::var_os("CEX_DISCLOSURE_DEBUG").is_some();
+    let mut blamed = 0;
     while let Some(cell) = queue.pop_front() {
-        if safe(&bounds(&model, &components, cell)) {
+        let b = bounds(&model, &components, cell);
+        if safe(&b) {
             continue;
         }
-        match cheapest_neighbour(&model, &components, cell) {
+        // A blank neighbour that is itself given away is mended first (it is often what pins
+        // this one); this one is audited again after it.
+        if let Some(root) = narrow_neighbour(&model, &components, cell, threshold) {
+            queue.push_front(cell);
+            queue.push_front(root);
+            blamed += 1;
+            if blamed < model.cells.len() {
+                continue;
+            }
+        }
+        let next = cheapest_neighbour(&model, &components, cell);
+        if debug {
+            eprintln!(
+                "leak {:?}={} {:?} -> hide {:?}",
+                model.cells[cell].key,
+                model.cells[cell].value,
+                b,
+                next.map(|n| (&model.cells[n].key, model.cells[n].value))
+            );
+        }
+        match next {
             Some(next) => {
                 model.cells[next].state = State::Secondary;
                 queue.push_front(next);
@@ -161,23 +185,153 @@ pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
     })
 }
 
-/// The printed count to blank next to protect `cell`: among the printed, non-zero counts in
-/// the relations around it (through other blank or unprinted cells), the one whose loss costs
-/// least: the smallest, a count that is a total of others only when nothing else will do, a
-/// count printed only through a derived figure (its blanking loses the figure) last.
-fn cheapest_neighbour(model: &Model, components: &Components, cell: usize) -> Option<usize> {
-    let parents: BTreeSet<usize> = model.relations.iter().map(|r| r.parent).collect();
-    let cost = |c: usize| -> (u8, i64, usize) {
-        let cell = &model.cells[c];
-        let rank = if cell.places.is_empty() {
-            2
-        } else if parents.contains(&c) {
-            1
-        } else {
-            0
-        };
-        (rank, cell.value, c)
+/// The rules a single relation shows (as table-by-table suppression applies them), run to a
+/// fixed point before any programme is solved: a relation with one blank cell and no unknown
+/// gives it away, and blank parts of a printed total that add up to less than the threshold
+/// are narrowed to less than it. Each is mended by blanking another count of the relation
+/// ([`pick_in_relation`]).
+fn local_rules(model: &mut Model, components: &Components, threshold: i64) {
+    loop {
+        let mut changed = false;
+        for r in 0..model.relations.len() {
+            let rel = &model.relations[r];
+            if !components.relations_of(rel.parent).contains(&r) {
+                continue; // left out of every programme (see Components)
+            }
+            let members: Vec<usize> = std::iter::once(rel.parent)
+                .chain(rel.children.iter().copied())
+                .collect();
+            if members
+                .iter()
+                .any(|m| model.cells[*m].state == State::Unprinted)
+            {
+                continue;
+            }
+            let hidden: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|m| model.cells[*m].state.hidden())
+                .collect();
+            let parent_hidden = model.cells[rel.parent].state.hidden();
+            let hidden_sum: i64 = hidden.iter().map(|m| model.cells[*m].value).sum();
+            let narrow = hidden.len() == 1 || (!parent_hidden && hidden_sum < threshold);
+            if hidden.is_empty() || !narrow {
+                continue;
+            }
+            if let Some(next) = pick_in_relation(model, components, r, hidden[0]) {
+                model.cells[next].state = State::Secondary;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+/// In relation `r`, the printed count to blank beside `cell`: a part at the cell's level first
+/// (the one leaving fewest relations with a single unknown, then the smallest), the total only
+/// when no part will do.
+fn pick_in_relation(
+    model: &Model,
+    components: &Components,
+    r: usize,
+    cell: usize,
+) -> Option<usize> {
+    let unknown = |x: usize| model.cells[x].state != State::Published;
+    let forced = |c: usize| -> usize {
+        components
+            .relations_of(c)
+            .iter()
+            .filter(|q| {
+                let rel = &model.relations[**q];
+                !std::iter::once(rel.parent)
+                    .chain(rel.children.iter().copied())
+                    .any(|x| x != c && unknown(x))
+            })
+            .count()
     };
+    let usable = |x: usize| {
+        let c = &model.cells[x];
+        x != cell && c.state == State::Published && c.value > 0 && !c.places.is_empty()
+    };
+    let rel = &model.relations[r];
+    rel.children
+        .iter()
+        .copied()
+        .filter(|x| usable(*x))
+        .min_by_key(|x| (forced(*x), model.cells[*x].value, *x))
+        .or_else(|| usable(rel.parent).then_some(rel.parent))
+}
+
+/// A blank cell in a relation of `cell` that can itself be narrowed below the threshold and
+/// does not yet wait to be mended (`None` when every one is safe).
+fn narrow_neighbour(
+    model: &Model,
+    components: &Components,
+    cell: usize,
+    threshold: i64,
+) -> Option<usize> {
+    let mut seen = BTreeSet::new();
+    for r in components.relations_of(cell) {
+        let rel = &model.relations[*r];
+        for x in std::iter::once(rel.parent).chain(rel.children.iter().copied()) {
+            if x == cell || !model.cells[x].state.hidden() || !seen.insert(x) {
+                continue;
+            }
+            let b = bounds(model, components, x);
+            if b.width().is_some_and(|w| w < threshold) && b.width() < bounds(model, components, cell).width() {
+                return Some(x);
+            }
+        }
+    }
+    None
+}
+
+/// The printed count to blank next to protect `cell`. The relations around it are taken in
+/// order: first those where it is the only unknown (they pin it), then those with fewest
+/// unknowns. In a relation, a count at the cell's own level is taken (its siblings when it is a
+/// part, its parts when it is a total); the relation's total only when no part will do; among
+/// them, the one that would leave fewest relations with a single unknown (closing a cycle of
+/// blanks rather than starting a chain), then the smallest. A count printed only through a
+/// derived figure is never taken here. When no relation of the cell has a printed non-zero
+/// count, the search goes on through the unknown cells around it.
+fn cheapest_neighbour(model: &Model, components: &Components, cell: usize) -> Option<usize> {
+    let unknown = |x: usize| model.cells[x].state != State::Published;
+    let members = |r: usize| {
+        let rel = &model.relations[r];
+        std::iter::once(rel.parent).chain(rel.children.iter().copied())
+    };
+    let forced = |c: usize| -> usize {
+        components
+            .relations_of(c)
+            .iter()
+            .filter(|r| !members(**r).any(|x| x != c && unknown(x)))
+            .count()
+    };
+    let usable = |x: usize| {
+        let c = &model.cells[x];
+        c.state == State::Published && c.value > 0 && !c.places.is_empty()
+    };
+    let mut relations: Vec<usize> = components.relations_of(cell).to_vec();
+    relations.sort_by_key(|r| (members(*r).filter(|x| *x != cell && unknown(*x)).count(), *r));
+    for r in relations {
+        let rel = &model.relations[r];
+        let same_level: Vec<usize> = rel
+            .children
+            .iter()
+            .copied()
+            .filter(|x| *x != cell && usable(*x))
+            .collect();
+        let pick = same_level
+            .into_iter()
+            .min_by_key(|x| (forced(*x), model.cells[*x].value, *x))
+            .or_else(|| (rel.parent != cell && usable(rel.parent)).then_some(rel.parent));
+        if pick.is_some() {
+            return pick;
+        }
+    }
+    // Further out: through the unknown cells around it, nearest first.
     let mut seen = BTreeSet::from([cell]);
     let mut frontier = vec![cell];
     while !frontier.is_empty() {
@@ -185,20 +339,22 @@ fn cheapest_neighbour(model: &Model, components: &Components, cell: usize) -> Op
         let mut next = Vec::new();
         for c in &frontier {
             for r in components.relations_of(*c) {
-                let rel = &model.relations[*r];
-                for x in std::iter::once(rel.parent).chain(rel.children.iter().copied()) {
+                for x in members(*r) {
                     if !seen.insert(x) {
                         continue;
                     }
-                    match model.cells[x].state {
-                        State::Published if model.cells[x].value > 0 => candidates.push(x),
-                        State::Published => {}
-                        _ => next.push(x),
+                    if usable(x) {
+                        candidates.push(x);
+                    } else if unknown(x) {
+                        next.push(x);
                     }
                 }
             }
         }
-        if let Some(best) = candidates.into_iter().min_by_key(|c| cost(*c)) {
+        if let Some(best) = candidates
+            .into_iter()
+            .min_by_key(|x| (forced(*x), model.cells[*x].value, *x))
+        {
             return Some(best);
         }
         frontier = next;

@@ -144,6 +144,9 @@ impl Model {
             let Some(layout) = &table.counts else {
                 continue;
             };
+            if std::env::var("CEX_EXCLUDE").is_ok_and(|v| v.split(',').any(|n| n == table.name)) {
+                continue;
+            }
             let df = &table.frame;
             let base: Key = layout.fixed.iter().cloned().collect();
             // Each row's cohort key and, per group, whether it is at the group's total.
