@@ -179,3 +179,85 @@ pub fn bounds(model: &Model, components: &Components, cell: usize) -> Bounds {
     let upper = solve(OptimizationDirection::Maximize).unwrap_or(Some(truth));
     Bounds { lower, upper }
 }
+
+/// The cheapest set of printed counts whose blanking lets a reader's picture of `cell` move by
+/// `by` (so no bound tighter than that can be proved): a linear programme over changes to every
+/// count that keep every relation and every count non-negative, each change to a printed count
+/// costing its size weighted by `cost` (changes to blank or unprinted cells are free). The
+/// printed counts that change are returned; blanking them protects `cell` by construction.
+/// `None` when no such change exists (or the solver fails).
+pub fn cheapest_cover(
+    model: &Model,
+    components: &Components,
+    cell: usize,
+    by: f64,
+    cost: &dyn Fn(usize) -> f64,
+) -> Option<Vec<usize>> {
+    let mut p = Problem::new(OptimizationDirection::Minimize);
+    let mut up = HashMap::new();
+    let mut down = HashMap::new();
+    let mut var = |c: usize, p: &mut Problem| {
+        if !up.contains_key(&c) {
+            let w = if model.cells[c].state == State::Published {
+                cost(c)
+            } else {
+                0.0
+            };
+            let fixed = c == cell;
+            let hi = if fixed { by } else { f64::INFINITY };
+            let lo = if fixed { by } else { 0.0 };
+            up.insert(c, p.add_var(if fixed { 0.0 } else { w }, (lo, hi)));
+            let fall = if fixed {
+                0.0
+            } else {
+                model.cells[c].value.max(0) as f64
+            };
+            down.insert(c, p.add_var(w, (0.0, fall)));
+        }
+        (up[&c], down[&c])
+    };
+    for (r, rel) in model.relations.iter().enumerate() {
+        if !components.relations_of(rel.parent).contains(&r) {
+            continue;
+        }
+        let mut expr = LinearExpr::empty();
+        let (u, d) = var(rel.parent, &mut p);
+        expr.add(u, 1.0);
+        expr.add(d, -1.0);
+        for c in &rel.children {
+            let (u, d) = var(*c, &mut p);
+            expr.add(u, -1.0);
+            expr.add(d, 1.0);
+        }
+        p.add_constraint(expr, ComparisonOp::Eq, 0.0);
+    }
+    for (child, parent) in &model.below {
+        let (cu, cd) = var(*child, &mut p);
+        let (pu, pd) = var(*parent, &mut p);
+        let mut expr = LinearExpr::empty();
+        expr.add(cu, 1.0);
+        expr.add(cd, -1.0);
+        expr.add(pu, -1.0);
+        expr.add(pd, 1.0);
+        let slack = (model.cells[*parent].value - model.cells[*child].value) as f64;
+        p.add_constraint(expr, ComparisonOp::Le, slack);
+    }
+    var(cell, &mut p);
+    let solved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| p.solve()));
+    let outcome = match solved {
+        Ok(Ok(outcome)) => outcome,
+        _ => return None,
+    };
+    let solution = outcome.solution()?;
+    let mut moved: Vec<usize> = up
+        .keys()
+        .copied()
+        .filter(|c| {
+            *c != cell
+                && model.cells[*c].state == State::Published
+                && solution.var_value(up[c]) + solution.var_value(down[c]) > 1e-6
+        })
+        .collect();
+    moved.sort_unstable();
+    Some(moved)
+}

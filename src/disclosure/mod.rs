@@ -19,7 +19,7 @@
 pub mod audit;
 pub mod model;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 use serde::Serialize;
@@ -82,6 +82,7 @@ pub struct Audit {
 /// Protects every table with a count layout in `tables` together, blanking cells in place, and
 /// returns the verdict. Tables without a layout are left as they are.
 pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
+    let safe = |b: &audit::Bounds| b.width().is_none_or(|w| w >= threshold);
     let mut model = Model::build(tables);
     for cell in model.cells.iter_mut() {
         if cell.state == State::Published && cell.value > 0 && cell.value < threshold {
@@ -89,45 +90,57 @@ pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
         }
     }
     let components = Components::new(&model);
-    local_rules(&mut model, &components, threshold);
-    let safe = |b: &audit::Bounds| b.width().is_none_or(|w| w >= threshold);
-    let mut queue: VecDeque<usize> = (0..model.cells.len())
-        .filter(|c| model.cells[*c].state.hidden())
-        .collect();
     let debug = std::env::var_os("CEX_DISCLOSURE_DEBUG").is_some();
-    let mut blamed = 0;
-    while let Some(cell) = queue.pop_front() {
-        let b = bounds(&model, &components, cell);
-        if safe(&b) {
-            continue;
-        }
-        // A blank neighbour that is itself given away is mended first (it is often what pins
-        // this one); this one is audited again after it.
-        if let Some(root) = narrow_neighbour(&model, &components, cell, threshold) {
-            queue.push_front(cell);
-            queue.push_front(root);
-            blamed += 1;
-            if blamed < model.cells.len() {
-                continue;
+    let deepest = model.cells.iter().map(|c| c.key.len()).max().unwrap_or(0);
+    // What blanking a printed count loses: its size, many times more for a total (each level
+    // above the finest costs four times the one below), most for a count printed only through a
+    // derived figure (blanking it blanks the figure).
+    let cost = |m: &Model, c: usize| -> f64 {
+        let cell = &m.cells[c];
+        let level = 4f64.powi((deepest - cell.key.len().min(deepest)) as i32);
+        let implied = if cell.places.is_empty() { 1e4 } else { 1.0 };
+        (1.0 + cell.value as f64) * level * implied
+    };
+    // Every primary cell, finest first, is given a cover: the cheapest printed counts whose
+    // blanking lets it move by the threshold. Then every blank cell is audited, and one still
+    // narrower than the threshold (a secondary cell pinned by others) gets a cover too, until
+    // none is.
+    let mut order: Vec<usize> = (0..model.cells.len())
+        .filter(|c| model.cells[*c].state == State::Primary)
+        .collect();
+    order.sort_by_key(|c| (std::cmp::Reverse(model.cells[*c].key.len()), *c));
+    let cover = |model: &mut Model, cell: usize, unprotectable: &mut BTreeSet<usize>| {
+        let snapshot = model.clone();
+        match audit::cheapest_cover(&snapshot, &components, cell, threshold as f64, &|c| {
+            cost(&snapshot, c)
+        }) {
+            Some(cells) => {
+                if debug {
+                    eprintln!("cover {:?}={} -> {} cells", snapshot.cells[cell].key, snapshot.cells[cell].value, cells.len());
+                }
+                for c in cells {
+                    model.cells[c].state = State::Secondary;
+                }
+            }
+            None => {
+                unprotectable.insert(cell);
             }
         }
-        let next = cheapest_neighbour(&model, &components, cell);
-        if debug {
-            eprintln!(
-                "leak {:?}={} {:?} -> hide {:?}",
-                model.cells[cell].key,
-                model.cells[cell].value,
-                b,
-                next.map(|n| (&model.cells[n].key, model.cells[n].value))
-            );
+    };
+    let mut unprotectable = BTreeSet::new();
+    for cell in order {
+        cover(&mut model, cell, &mut unprotectable);
+    }
+    loop {
+        let narrow: Vec<usize> = (0..model.cells.len())
+            .filter(|c| model.cells[*c].state.hidden() && !unprotectable.contains(c))
+            .filter(|c| !safe(&bounds(&model, &components, *c)))
+            .collect();
+        if narrow.is_empty() {
+            break;
         }
-        match next {
-            Some(next) => {
-                model.cells[next].state = State::Secondary;
-                queue.push_front(next);
-                queue.push_front(cell);
-            }
-            None => {} // nothing left to hide around it: reported unprotected below
+        for cell in narrow {
+            cover(&mut model, cell, &mut unprotectable);
         }
     }
     // The verdict: every blank cell audited once more against the final publication.
@@ -183,183 +196,6 @@ pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
         verdict: if unprotected == 0 { "pass" } else { "fail" },
         hidden,
     })
-}
-
-/// The rules a single relation shows (as table-by-table suppression applies them), run to a
-/// fixed point before any programme is solved: a relation with one blank cell and no unknown
-/// gives it away, and blank parts of a printed total that add up to less than the threshold
-/// are narrowed to less than it. Each is mended by blanking another count of the relation
-/// ([`pick_in_relation`]).
-fn local_rules(model: &mut Model, components: &Components, threshold: i64) {
-    loop {
-        let mut changed = false;
-        for r in 0..model.relations.len() {
-            let rel = &model.relations[r];
-            if !components.relations_of(rel.parent).contains(&r) {
-                continue; // left out of every programme (see Components)
-            }
-            let members: Vec<usize> = std::iter::once(rel.parent)
-                .chain(rel.children.iter().copied())
-                .collect();
-            if members
-                .iter()
-                .any(|m| model.cells[*m].state == State::Unprinted)
-            {
-                continue;
-            }
-            let hidden: Vec<usize> = members
-                .iter()
-                .copied()
-                .filter(|m| model.cells[*m].state.hidden())
-                .collect();
-            let parent_hidden = model.cells[rel.parent].state.hidden();
-            let hidden_sum: i64 = hidden.iter().map(|m| model.cells[*m].value).sum();
-            let narrow = hidden.len() == 1 || (!parent_hidden && hidden_sum < threshold);
-            if hidden.is_empty() || !narrow {
-                continue;
-            }
-            if let Some(next) = pick_in_relation(model, components, r, hidden[0]) {
-                model.cells[next].state = State::Secondary;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-}
-
-/// In relation `r`, the printed count to blank beside `cell`: a part at the cell's level first
-/// (the one leaving fewest relations with a single unknown, then the smallest), the total only
-/// when no part will do.
-fn pick_in_relation(
-    model: &Model,
-    components: &Components,
-    r: usize,
-    cell: usize,
-) -> Option<usize> {
-    let unknown = |x: usize| model.cells[x].state != State::Published;
-    let forced = |c: usize| -> usize {
-        components
-            .relations_of(c)
-            .iter()
-            .filter(|q| {
-                let rel = &model.relations[**q];
-                !std::iter::once(rel.parent)
-                    .chain(rel.children.iter().copied())
-                    .any(|x| x != c && unknown(x))
-            })
-            .count()
-    };
-    let usable = |x: usize| {
-        let c = &model.cells[x];
-        x != cell && c.state == State::Published && c.value > 0 && !c.places.is_empty()
-    };
-    let rel = &model.relations[r];
-    rel.children
-        .iter()
-        .copied()
-        .filter(|x| usable(*x))
-        .min_by_key(|x| (forced(*x), model.cells[*x].value, *x))
-        .or_else(|| usable(rel.parent).then_some(rel.parent))
-}
-
-/// A blank cell in a relation of `cell` that can itself be narrowed below the threshold and
-/// does not yet wait to be mended (`None` when every one is safe).
-fn narrow_neighbour(
-    model: &Model,
-    components: &Components,
-    cell: usize,
-    threshold: i64,
-) -> Option<usize> {
-    let mut seen = BTreeSet::new();
-    for r in components.relations_of(cell) {
-        let rel = &model.relations[*r];
-        for x in std::iter::once(rel.parent).chain(rel.children.iter().copied()) {
-            if x == cell || !model.cells[x].state.hidden() || !seen.insert(x) {
-                continue;
-            }
-            let b = bounds(model, components, x);
-            if b.width().is_some_and(|w| w < threshold) && b.width() < bounds(model, components, cell).width() {
-                return Some(x);
-            }
-        }
-    }
-    None
-}
-
-/// The printed count to blank next to protect `cell`. The relations around it are taken in
-/// order: first those where it is the only unknown (they pin it), then those with fewest
-/// unknowns. In a relation, a count at the cell's own level is taken (its siblings when it is a
-/// part, its parts when it is a total); the relation's total only when no part will do; among
-/// them, the one that would leave fewest relations with a single unknown (closing a cycle of
-/// blanks rather than starting a chain), then the smallest. A count printed only through a
-/// derived figure is never taken here. When no relation of the cell has a printed non-zero
-/// count, the search goes on through the unknown cells around it.
-fn cheapest_neighbour(model: &Model, components: &Components, cell: usize) -> Option<usize> {
-    let unknown = |x: usize| model.cells[x].state != State::Published;
-    let members = |r: usize| {
-        let rel = &model.relations[r];
-        std::iter::once(rel.parent).chain(rel.children.iter().copied())
-    };
-    let forced = |c: usize| -> usize {
-        components
-            .relations_of(c)
-            .iter()
-            .filter(|r| !members(**r).any(|x| x != c && unknown(x)))
-            .count()
-    };
-    let usable = |x: usize| {
-        let c = &model.cells[x];
-        c.state == State::Published && c.value > 0 && !c.places.is_empty()
-    };
-    let mut relations: Vec<usize> = components.relations_of(cell).to_vec();
-    relations.sort_by_key(|r| (members(*r).filter(|x| *x != cell && unknown(*x)).count(), *r));
-    for r in relations {
-        let rel = &model.relations[r];
-        let same_level: Vec<usize> = rel
-            .children
-            .iter()
-            .copied()
-            .filter(|x| *x != cell && usable(*x))
-            .collect();
-        let pick = same_level
-            .into_iter()
-            .min_by_key(|x| (forced(*x), model.cells[*x].value, *x))
-            .or_else(|| (rel.parent != cell && usable(rel.parent)).then_some(rel.parent));
-        if pick.is_some() {
-            return pick;
-        }
-    }
-    // Further out: through the unknown cells around it, nearest first.
-    let mut seen = BTreeSet::from([cell]);
-    let mut frontier = vec![cell];
-    while !frontier.is_empty() {
-        let mut candidates = Vec::new();
-        let mut next = Vec::new();
-        for c in &frontier {
-            for r in components.relations_of(*c) {
-                for x in members(*r) {
-                    if !seen.insert(x) {
-                        continue;
-                    }
-                    if usable(x) {
-                        candidates.push(x);
-                    } else if unknown(x) {
-                        next.push(x);
-                    }
-                }
-            }
-        }
-        if let Some(best) = candidates
-            .into_iter()
-            .min_by_key(|x| (forced(*x), model.cells[*x].value, *x))
-        {
-            return Some(best);
-        }
-        frontier = next;
-    }
-    None
 }
 
 /// Blanks hidden counts, the figures derived from them and their labels; adds the
