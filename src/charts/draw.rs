@@ -42,7 +42,7 @@ pub struct IntervalRow {
     pub value: Option<f64>,
     pub low: Option<f64>,
     pub high: Option<f64>,
-    /// Printed beside the row: "66.6% (n = 1,585)" or "suppressed (n < 10)".
+    /// Printed beside the row: "66.6% (n = 1,585)" or "fewer than 10 responses".
     pub note: String,
     /// Non-response and total rows are drawn in grey.
     pub muted: bool,
@@ -538,7 +538,7 @@ fn targets<DB: DrawingBackend>(
 }
 
 /// A value with its interval per group (whiskers), top to bottom in the given order; a group
-/// without a value shows its note (e.g. "suppressed (n < 10)") instead of a point at zero.
+/// without a value shows its note (e.g. "fewer than 10 responses") instead of a point at zero.
 fn intervals<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     rows: &[IntervalRow],

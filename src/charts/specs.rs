@@ -10,6 +10,7 @@ use super::draw::{IntervalRow, Plot, Series, Span, TargetRow};
 use super::style::month_label;
 use super::ChartSpec;
 use crate::config::Pipeline;
+use crate::disclosure::{primary_label, why_blank, SECONDARY_LABEL, SUPPRESSION};
 use crate::model::col as c;
 use crate::tables::contract::{column, label, name};
 use crate::tables::thousands;
@@ -544,6 +545,7 @@ fn equality_chart(
     let threshold = pipeline.equality.suppression_threshold;
     let confidence = (pipeline.equality.confidence * 100.0).round();
     let groups = texts(df, &field.name);
+    let reasons = texts(df, SUPPRESSION);
     let responses = numbers(df, column::RESPONSES);
     let satisfied = numbers(df, column::SATISFIED_PCT);
     let low = numbers(df, column::SATISFIED_LOW);
@@ -551,12 +553,20 @@ fn equality_chart(
     let rows: Vec<IntervalRow> = (0..df.height())
         .map(|i| {
             let label = groups[i].clone().unwrap_or_default();
+            let why = |column: &str| {
+                reasons
+                    .get(i)
+                    .and_then(|r| r.as_deref())
+                    .and_then(|r| why_blank(r, column))
+            };
             let note = match (responses[i], satisfied[i]) {
-                (None, _) => format!("suppressed (n < {threshold})"),
-                (Some(n), None) => format!(
-                    "suppressed to protect a smaller group (n = {})",
+                (None, _) if why(column::RESPONSES) == Some(false) => SECONDARY_LABEL.to_string(),
+                (None, _) => primary_label(threshold),
+                (Some(n), None) if why(column::POSITIVE) == Some(true) => format!(
+                    "fewer than {threshold} satisfied: hidden (n = {})",
                     thousands(n)
                 ),
+                (Some(n), None) => format!("{SECONDARY_LABEL} (n = {})", thousands(n)),
                 (Some(n), Some(v)) => format!("{v:.1}% (n = {})", thousands(n)),
             };
             IntervalRow {
@@ -590,7 +600,7 @@ fn equality_chart(
         name: name::equality(&[&field.name]),
         title: format!("Satisfied (Good) by {}, with {confidence:.0}% confidence intervals", field.label.to_lowercase()),
         alt: format!(
-            "Dot chart of the share of respondents satisfied in each {} group with its {confidence:.0}% confidence interval; groups with fewer than {threshold} responses are suppressed, not drawn. {}.",
+            "Dot chart of the share of respondents satisfied in each {} group with its {confidence:.0}% confidence interval; groups with fewer than {threshold} responses, and groups hidden so that another cannot be worked out, are not drawn. {}.",
             field.label.to_lowercase(),
             each.join("; ")
         ),
@@ -645,6 +655,12 @@ mod tests {
             "satisfied_pct" => [Some(62.2), None, None, Some(50.0)],
             "satisfied_low" => [Some(55.1), None, None, Some(33.2)],
             "satisfied_high" => [Some(68.9), None, None, Some(66.8)],
+            "suppression" => [
+                "".to_string(),
+                format!("{}: responses", primary_label(10)),
+                format!("{SECONDARY_LABEL}: positive"),
+                "".to_string(),
+            ],
         )?;
         let spec = equality_chart(&df, &field, &pipeline)
             .ok_or_else(|| PolarsError::ComputeError("no chart".into()))?;
@@ -654,11 +670,12 @@ mod tests {
         assert_eq!(rows[0].note, "62.2% (n = 188)");
         assert_eq!(
             (rows[1].value, rows[1].note.as_str()),
-            (None, "suppressed (n < 10)")
+            (None, "fewer than 10 responses")
         );
-        assert!(rows[2]
-            .note
-            .starts_with("suppressed to protect a smaller group (n = 40)"));
+        assert_eq!(
+            rows[2].note,
+            "hidden so that another group cannot be worked out (n = 40)"
+        );
         assert!(
             rows[3].muted && !rows[0].muted,
             "non-response drawn in grey"
@@ -668,7 +685,11 @@ mod tests {
             "{}",
             spec.alt
         );
-        assert!(spec.alt.contains("85+ suppressed (n < 10)"));
+        assert!(
+            spec.alt.contains("85+ fewer than 10 responses"),
+            "{}",
+            spec.alt
+        );
         Ok(())
     }
 }

@@ -151,7 +151,7 @@ fn every_kind_of_plot_draws() -> Result<(), ChartError> {
                         value: None,
                         low: None,
                         high: None,
-                        note: "suppressed (n < 10)".into(),
+                        note: "fewer than 10 responses".into(),
                         muted: false,
                     },
                 ],
@@ -166,7 +166,7 @@ fn every_kind_of_plot_draws() -> Result<(), ChartError> {
         .find(|c| c.name == "groups")
         .map(|c| c.svg.clone())
         .unwrap_or_default();
-    assert!(groups.contains("suppressed (n &lt; 10)") || groups.contains("suppressed (n < 10)"));
+    assert!(groups.contains("fewer than 10 responses"));
     assert!(charts
         .iter()
         .find(|c| c.name == "targets")

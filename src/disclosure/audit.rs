@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use microlp::{ComparisonOp, LinearExpr, OptimizationDirection, Problem};
+use microlp::{ComparisonOp, LinearExpr, OptimizationDirection, Problem, Variable};
 
 use super::model::{Model, State};
 
@@ -70,7 +70,12 @@ impl Components {
             }
         }
         let mut relations_of = vec![Vec::new(); n];
-        for (r, rel) in model.relations.iter().enumerate().filter(|(r, _)| active[*r]) {
+        for (r, rel) in model
+            .relations
+            .iter()
+            .enumerate()
+            .filter(|(r, _)| active[*r])
+        {
             relations_of[rel.parent].push(r);
             for c in &rel.children {
                 relations_of[*c].push(r);
@@ -193,28 +198,30 @@ pub fn cheapest_cover(
     by: f64,
     cost: &dyn Fn(usize) -> f64,
 ) -> Option<Vec<usize>> {
+    let cell_index = cell;
     let mut p = Problem::new(OptimizationDirection::Minimize);
-    let mut up = HashMap::new();
-    let mut down = HashMap::new();
+    // Each count's change: (rise, fall), both non-negative.
+    let mut vars: HashMap<usize, (Variable, Variable)> = HashMap::new();
     let mut var = |c: usize, p: &mut Problem| {
-        if !up.contains_key(&c) {
-            let w = if model.cells[c].state == State::Published {
+        *vars.entry(c).or_insert_with(|| {
+            let cell = &model.cells[c];
+            let w = if cell.state == State::Published {
                 cost(c)
             } else {
                 0.0
             };
-            let fixed = c == cell;
-            let hi = if fixed { by } else { f64::INFINITY };
-            let lo = if fixed { by } else { 0.0 };
-            up.insert(c, p.add_var(if fixed { 0.0 } else { w }, (lo, hi)));
-            let fall = if fixed {
-                0.0
-            } else {
-                model.cells[c].value.max(0) as f64
-            };
-            down.insert(c, p.add_var(w, (0.0, fall)));
-        }
-        (up[&c], down[&c])
+            if c == cell_index {
+                return (p.add_var(0.0, (by, by)), p.add_var(0.0, (0.0, 0.0)));
+            }
+            // A printed 0 is never blanked to protect another: it says "none", and a blank
+            // that protects nothing by its own count is no protection a reader can see.
+            let zero = cell.state == State::Published && cell.value == 0;
+            let rise = if zero { 0.0 } else { f64::INFINITY };
+            (
+                p.add_var(w, (0.0, rise)),
+                p.add_var(w, (0.0, cell.value.max(0) as f64)),
+            )
+        })
     };
     for (r, rel) in model.relations.iter().enumerate() {
         if !components.relations_of(rel.parent).contains(&r) {
@@ -249,14 +256,14 @@ pub fn cheapest_cover(
         _ => return None,
     };
     let solution = outcome.solution()?;
-    let mut moved: Vec<usize> = up
-        .keys()
-        .copied()
-        .filter(|c| {
-            *c != cell
-                && model.cells[*c].state == State::Published
-                && solution.var_value(up[c]) + solution.var_value(down[c]) > 1e-6
+    let mut moved: Vec<usize> = vars
+        .iter()
+        .filter(|(c, (rise, fall))| {
+            **c != cell
+                && model.cells[**c].state == State::Published
+                && solution.var_value(*rise) + solution.var_value(*fall) > 1e-6
         })
+        .map(|(c, _)| *c)
         .collect();
     moved.sort_unstable();
     Some(moved)

@@ -5,11 +5,15 @@
 //!    cells and the sums linking them ([`model`]).
 //! 2. Primary suppression: every count from 1 to below the threshold is blank (a true 0 is
 //!    printed: it says "none").
-//! 3. Secondary suppression: each blank cell is audited ([`audit`]: the tightest bounds anyone
-//!    can prove from everything printed, across tables); while a cell can be narrowed to an
-//!    interval of fewer than `threshold` values, another printed count beside it (the smallest
-//!    non-zero one, a total last) is blanked. Blanking more only widens every interval, so a cell
-//!    found safe stays safe.
+//! 3. Secondary suppression by cheapest cover: for each primary cell, finest first, a linear
+//!    programme finds the changes to every count that keep every relation and every count
+//!    non-negative and move the cell by the threshold, at least cost (a count's cost is its size,
+//!    four times more per level of total above the finest, far more for a count printed only
+//!    through a derived figure; blank cells move free). The printed counts that move are
+//!    blanked: a reader can then no longer tell the cell from one the threshold larger. Every
+//!    blank cell is then audited ([`audit::bounds`]: the tightest bounds anyone can prove from
+//!    everything printed, across tables) and any still narrower than the threshold gets a cover
+//!    too, until none is. Blanking more only widens intervals, so the last audit is the verdict.
 //! 4. Every figure derived from a blank count (shares, percentages, intervals, comparisons) is
 //!    blanked with it; each row says which of its cells are blank and why.
 //!
@@ -18,6 +22,8 @@
 
 pub mod audit;
 pub mod model;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,6 +49,20 @@ pub fn primary_label(threshold: i64) -> String {
 
 /// Why a cell that is not small is blank.
 pub const SECONDARY_LABEL: &str = "hidden so that another group cannot be worked out";
+
+/// Why a count column of a row is blank, read from its `suppression` text: `Some(true)` for a
+/// small count, `Some(false)` for one hidden to protect another, `None` when it is not blank
+/// for either (printed, or blank only because it is derived from a blank count).
+pub fn why_blank(suppression: &str, column: &str) -> Option<bool> {
+    for part in suppression.split("; ") {
+        if let Some((label, columns)) = part.split_once(": ") {
+            if columns.split(", ").any(|c| c == column) {
+                return Some(label != SECONDARY_LABEL);
+            }
+        }
+    }
+    None
+}
 
 /// One blank count and what a reader can prove about it.
 #[derive(Debug, Clone, Serialize)]
@@ -90,7 +110,6 @@ pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
         }
     }
     let components = Components::new(&model);
-    let debug = std::env::var_os("CEX_DISCLOSURE_DEBUG").is_some();
     let deepest = model.cells.iter().map(|c| c.key.len()).max().unwrap_or(0);
     // What blanking a printed count loses: its size, many times more for a total (each level
     // above the finest costs four times the one below), most for a count printed only through a
@@ -115,9 +134,6 @@ pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
             cost(&snapshot, c)
         }) {
             Some(cells) => {
-                if debug {
-                    eprintln!("cover {:?}={} -> {} cells", snapshot.cells[cell].key, snapshot.cells[cell].value, cells.len());
-                }
                 for c in cells {
                     model.cells[c].state = State::Secondary;
                 }
@@ -131,27 +147,34 @@ pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
     for cell in order {
         cover(&mut model, cell, &mut unprotectable);
     }
-    loop {
-        let narrow: Vec<usize> = (0..model.cells.len())
-            .filter(|c| model.cells[*c].state.hidden() && !unprotectable.contains(c))
-            .filter(|c| !safe(&bounds(&model, &components, *c)))
+    // Audited in parallel (each bound is its own programme on the same publication); the last
+    // audit, with nothing left to mend, is the verdict.
+    let audited = loop {
+        use rayon::prelude::*;
+        let blank: Vec<usize> = (0..model.cells.len())
+            .filter(|c| model.cells[*c].state.hidden())
+            .collect();
+        let audited: Vec<(usize, audit::Bounds)> = blank
+            .par_iter()
+            .map(|c| (*c, bounds(&model, &components, *c)))
+            .collect();
+        let narrow: Vec<usize> = audited
+            .iter()
+            .filter(|(c, b)| !safe(b) && !unprotectable.contains(c))
+            .map(|(c, _)| *c)
             .collect();
         if narrow.is_empty() {
-            break;
+            break audited;
         }
         for cell in narrow {
             cover(&mut model, cell, &mut unprotectable);
         }
-    }
-    // The verdict: every blank cell audited once more against the final publication.
+    };
     let mut hidden = Vec::new();
     let mut narrowest: Option<i64> = None;
     let mut unprotected = 0;
-    for (i, cell) in model.cells.iter().enumerate() {
-        if !cell.state.hidden() {
-            continue;
-        }
-        let b = bounds(&model, &components, i);
+    for (i, b) in audited {
+        let cell = &model.cells[i];
         if let Some(w) = b.width() {
             narrowest = Some(narrowest.map_or(w, |n| n.min(w)));
         }
@@ -203,7 +226,8 @@ pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
 fn blank(tables: &mut [Table], model: &Model, threshold: i64) -> PolarsResult<()> {
     // (table, column) -> rows to blank; (table, row) -> (columns, primary?, secondary?)
     let mut masks: BTreeMap<(usize, String), BTreeSet<usize>> = BTreeMap::new();
-    let mut why: BTreeMap<(usize, usize), (bool, bool)> = BTreeMap::new();
+    // (table, row) -> (primary columns, secondary columns)
+    let mut why: BTreeMap<(usize, usize), (Vec<String>, Vec<String>)> = BTreeMap::new();
     for cell in &model.cells {
         if !cell.state.hidden() {
             continue;
@@ -212,9 +236,9 @@ fn blank(tables: &mut [Table], model: &Model, threshold: i64) -> PolarsResult<()
             masks.entry((*t, column.clone())).or_default().insert(*row);
             let w = why.entry((*t, *row)).or_default();
             if cell.state == State::Primary {
-                w.0 = true;
+                w.0.push(column.clone());
             } else {
-                w.1 = true;
+                w.1.push(column.clone());
             }
         }
     }
@@ -249,7 +273,8 @@ fn blank(tables: &mut [Table], model: &Model, threshold: i64) -> PolarsResult<()
             let keep: Vec<bool> = (0..height).map(|r| !rows.contains(&r)).collect();
             let column = table.frame.column(name)?.clone();
             let nulls = Column::full_null(name.as_str().into(), height, column.dtype());
-            let kept = column.zip_with(&BooleanChunked::from_slice("keep".into(), &keep), &nulls)?;
+            let kept =
+                column.zip_with(&BooleanChunked::from_slice("keep".into(), &keep), &nulls)?;
             table.frame.replace(name, kept)?;
             for r in rows {
                 if let Some(l) = listed.get_mut(*r) {
@@ -260,16 +285,17 @@ fn blank(tables: &mut [Table], model: &Model, threshold: i64) -> PolarsResult<()
         let marks: Vec<String> = listed.iter().map(|cells| cells.join(", ")).collect();
         let reasons: Vec<String> = (0..height)
             .map(|r| {
-                let (primary, secondary) = why.get(&(t, r)).copied().unwrap_or_default();
+                let (primary, secondary) = why.get(&(t, r)).cloned().unwrap_or_default();
                 let mut parts = Vec::new();
-                if primary {
-                    parts.push(primary_label(threshold));
+                if !primary.is_empty() {
+                    parts.push(format!(
+                        "{}: {}",
+                        primary_label(threshold),
+                        primary.join(", ")
+                    ));
                 }
-                if secondary {
-                    parts.push(SECONDARY_LABEL.to_string());
-                }
-                if parts.is_empty() && !listed[r].is_empty() {
-                    parts.push("derived from a hidden count".to_string());
+                if !secondary.is_empty() {
+                    parts.push(format!("{SECONDARY_LABEL}: {}", secondary.join(", ")));
                 }
                 parts.join("; ")
             })

@@ -144,9 +144,6 @@ impl Model {
             let Some(layout) = &table.counts else {
                 continue;
             };
-            if std::env::var("CEX_EXCLUDE").is_ok_and(|v| v.split(',').any(|n| n == table.name)) {
-                continue;
-            }
             let df = &table.frame;
             let base: Key = layout.fixed.iter().cloned().collect();
             // Each row's cohort key and, per group, whether it is at the group's total.
@@ -209,7 +206,11 @@ impl Model {
                     }
                 }
                 for (parent, children) in &by_parent {
-                    let sums = if group.lists_all { measures.as_slice() } else { &[] };
+                    let sums = if group.lists_all {
+                        measures.as_slice()
+                    } else {
+                        &[]
+                    };
                     for (_, narrowing) in sums.iter().filter(|(c, _)| !is_subset(layout, c)) {
                         families.push((
                             narrowed(parent, narrowing),
@@ -219,7 +220,9 @@ impl Model {
                     // Values implying another dimension: the implied cohort is their sum.
                     let mut implied: BTreeMap<(String, String), Vec<Key>> = BTreeMap::new();
                     for (value, dim, to) in &group.implies {
-                        for k in children.iter().filter(|k| k.get(&group.dimension) == Some(value))
+                        for k in children
+                            .iter()
+                            .filter(|k| k.get(&group.dimension) == Some(value))
                         {
                             implied
                                 .entry((dim.clone(), to.clone()))
@@ -292,7 +295,8 @@ impl Model {
                 m.dropped += 1;
             }
         }
-        m.relations.sort_by(|a, b| (a.parent, &a.children).cmp(&(b.parent, &b.children)));
+        m.relations
+            .sort_by(|a, b| (a.parent, &a.children).cmp(&(b.parent, &b.children)));
         m.relations
             .dedup_by(|a, b| a.parent == b.parent && a.children == b.children);
         for (child, parent) in below {
@@ -328,7 +332,10 @@ fn measures(layout: &Counts) -> Vec<(String, Vec<(String, String)>)> {
         out.push((c.clone(), Vec::new()));
     }
     for p in &layout.parts {
-        out.push((p.column.clone(), vec![(p.dimension.clone(), p.value.clone())]));
+        out.push((
+            p.column.clone(),
+            vec![(p.dimension.clone(), p.value.clone())],
+        ));
     }
     out
 }
@@ -385,9 +392,6 @@ fn input_key(
             Some(k)
         }
         Input::Answered(c) => {
-            if std::env::var_os("CEX_NO_ANSWERED").is_some() {
-                return None;
-            }
             let a = layout.answered.as_ref()?;
             let dim = &layout.groups.get(a.group)?.dimension;
             let mut k = narrowed(key, &narrowing(c)?);

@@ -3,17 +3,20 @@
 
 use polars::prelude::*;
 
-use crate::tables::counts::{Counts, Group, Input, Part};
 use super::ALL_RESPONDENTS;
 use crate::measures::{collect, percent, FigureError};
 use crate::model::col as c;
+use crate::tables::counts::{Counts, Group, Input, Part};
 
 /// Channels counted as digital.
 const DIGITAL: [&str; 4] = ["web", "webchat", "email", "social"];
 
 /// One row per group of `field` (then an all-respondents row): responses, a count and a share per
 /// channel, and the digital share. Returns the table and its suppression layout.
-pub fn channel_use(responses: LazyFrame, field: &str) -> Result<(DataFrame, Vec<String>), FigureError> {
+pub fn channel_use(
+    responses: LazyFrame,
+    field: &str,
+) -> Result<(DataFrame, Vec<String>), FigureError> {
     let channels: Vec<String> = collect(
         responses
             .clone()

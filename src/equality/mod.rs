@@ -224,7 +224,10 @@ fn scope(pipeline: &Pipeline, period: Period, filter: &Filter) -> Vec<(String, S
             crate::model::financial_year_label(period.financial_year()),
         ),
     ];
-    for (dim, values) in [(c::CHANNEL, &filter.channels), (c::SERVICE, &filter.services)] {
+    for (dim, values) in [
+        (c::CHANNEL, &filter.channels),
+        (c::SERVICE, &filter.services),
+    ] {
         if !values.is_empty() {
             fixed.push((dim.to_string(), values.join("|")));
         }
@@ -298,7 +301,6 @@ fn breakdown_counts(
     }
     counts
 }
-
 
 /// `share_pct`: each group's share of all respondents (for the non-response rows, the
 /// non-response rate).

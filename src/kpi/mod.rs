@@ -18,8 +18,8 @@ use serde_json::json;
 
 use crate::config::Pipeline;
 use crate::lake::{Lake, LakeError};
-pub(crate) use crate::measures::{collect, figure_err, percent, FigureError};
 use crate::measures::out;
+pub(crate) use crate::measures::{collect, figure_err, percent, FigureError};
 use crate::model::{col as c, Table as LakeTable};
 use crate::period::{self, Period};
 use crate::tables::contract::name;
@@ -302,7 +302,12 @@ fn satisfaction_tables(
     ];
     // What disclosure control needs: the cohort of each row (every satisfaction table is
     // keyed by council and financial year, then its own groups) and how ratings make sentiments.
-    let org_fy_groups = || vec![Group::column(c::ORGANISATION), Group::column(c::FINANCIAL_YEAR)];
+    let org_fy_groups = || {
+        vec![
+            Group::column(c::ORGANISATION),
+            Group::column(c::FINANCIAL_YEAR),
+        ]
+    };
     let month = Group {
         columns: vec![c::YEAR.into(), c::MONTH.into()],
         ..Group::column(c::MONTH)
@@ -312,7 +317,10 @@ fn satisfaction_tables(
         groups
     };
     let scored = |groups| Counts::satisfaction(groups, Vec::new());
-    tables[0].counts = Some(scored(with(org_fy_groups(), vec![Group::column(c::CHANNEL)])));
+    tables[0].counts = Some(scored(with(
+        org_fy_groups(),
+        vec![Group::column(c::CHANNEL)],
+    )));
     tables[1].counts = Some(scored(with(
         org_fy_groups(),
         vec![month.clone(), Group::column(c::CHANNEL)],
@@ -375,7 +383,11 @@ fn satisfaction_tables(
         ));
         if let Some(ranks) = tables.last_mut() {
             ranks.counts = Some(Counts::satisfaction(
-                vec![Group::column(c::ORGANISATION), month, Group::column(c::CHANNEL)],
+                vec![
+                    Group::column(c::ORGANISATION),
+                    month,
+                    Group::column(c::CHANNEL),
+                ],
                 vec![(c::FINANCIAL_YEAR.into(), financial_year.into())],
             ));
         }

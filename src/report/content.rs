@@ -111,6 +111,13 @@ fn cell_text(v: &Option<String>) -> String {
 }
 
 /// A cell the equality tables suppressed (null where the group is published).
+/// How the report shows a survey figure blanked by disclosure control.
+const HIDDEN: &str = "hidden";
+
+fn rows_hidden(cols: &[Vec<Option<f64>>], score: &[Option<f64>]) -> bool {
+    cols.iter().flatten().chain(score).any(Option::is_none)
+}
+
 fn suppressed_or(v: Option<f64>, show: impl Fn(f64) -> String) -> String {
     v.map(show).unwrap_or_else(|| "suppressed".into())
 }
@@ -317,12 +324,16 @@ fn satisfaction(inputs: &Inputs) -> Option<Section> {
     let rows = (0..df.height())
         .map(|i| {
             let mut row = vec![channel[i].as_deref().map(channel_name).unwrap_or_default()];
-            row.extend(cols.iter().map(|col| cell_int(col[i])));
-            row.push(cell_pct(score[i], 1));
+            // A blank survey figure is hidden by disclosure control, never missing.
+            row.extend(
+                cols.iter()
+                    .map(|col| col[i].map_or(HIDDEN.into(), |v| cell_int(Some(v)))),
+            );
+            row.push(score[i].map_or(HIDDEN.into(), |v| cell_pct(Some(v), 1)));
             row.push(
                 net[i]
                     .map(|v| format!("{v:.2}"))
-                    .unwrap_or_else(|| "–".into()),
+                    .unwrap_or_else(|| HIDDEN.into()),
             );
             row.push(cell_pct(rate_of(&channel[i]), 1));
             row
@@ -345,6 +356,12 @@ fn satisfaction(inputs: &Inputs) -> Option<Section> {
     )];
     if let Some(d) = Inputs::description(inputs.kpi_index, name::SATISFACTION_BY_CHANNEL) {
         blocks.push(Block::Paragraph(d));
+    }
+    if rows_hidden(&cols, &score) {
+        blocks.push(Block::Paragraph(format!(
+            "'{HIDDEN}': a count from 1 to {} responses, or a figure hidden so that such a count cannot be worked out from the others published (the table's 'suppression' column says which).",
+            inputs.pipeline.equality.suppression_threshold - 1
+        )));
     }
     if let Some(d) = Inputs::description(inputs.kpi_index, name::RESPONSE_RATE) {
         blocks.push(Block::Paragraph(d));

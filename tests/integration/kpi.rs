@@ -470,7 +470,17 @@ fn a_run_leaves_a_summary_with_stage_timings_and_counts() {
         .iter()
         .filter_map(|s| s["stage"].as_str())
         .collect();
-    assert_eq!(stages, ["ingest", "kpi", "equality", "charts", "report"]);
+    assert_eq!(
+        stages,
+        [
+            "ingest",
+            "kpi",
+            "equality",
+            "disclosure",
+            "charts",
+            "report"
+        ]
+    );
     assert!(summary["stages"][0]["seconds"]
         .as_f64()
         .is_some_and(|s| s > 0.0));

@@ -3,6 +3,7 @@
 
 mod contract;
 mod crash;
+mod disclosure;
 mod equality;
 mod errors;
 mod fuzz;

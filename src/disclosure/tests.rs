@@ -1,0 +1,267 @@
+//! The leaks an attacker found in table-by-table suppression (issue 14), each as a publication
+//! that [`protect`] must close: after it, no blank count can be narrowed below the threshold
+//! from what is printed (the verdict's bounds), and what a reader could derive it from is blank.
+
+use polars::prelude::*;
+
+use super::*;
+use crate::tables::counts::{Answered, Counts, Group, Input, Part};
+
+fn scope() -> Vec<(String, String)> {
+    vec![("organisation".into(), "Council".into())]
+}
+
+fn table(name: &str, frame: DataFrame, counts: Counts) -> Table {
+    Table {
+        name: name.into(),
+        title: name.into(),
+        description: String::new(),
+        frame,
+        formats: Default::default(),
+        counts: Some(counts),
+    }
+}
+
+/// A one-way satisfaction table by age with its "All respondents" row and shares of it.
+fn one_way(rows: &[(&str, [i64; 3])]) -> Table {
+    let mut groups: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    groups.push("All respondents");
+    let col = |i: usize| -> Vec<i64> {
+        let mut v: Vec<i64> = rows.iter().map(|r| r.1[i]).collect();
+        v.push(v.iter().sum());
+        v
+    };
+    let (pos, neu, neg) = (col(0), col(1), col(2));
+    let n: Vec<i64> = (0..pos.len()).map(|i| pos[i] + neu[i] + neg[i]).collect();
+    let total = *n.last().unwrap_or(&1) as f64;
+    let share: Vec<f64> = n.iter().map(|v| 100.0 * *v as f64 / total).collect();
+    let frame = df!(
+        "age_band" => groups,
+        "responses" => n,
+        "positive" => pos,
+        "neutral" => neu,
+        "negative" => neg,
+        "share_pct" => share,
+    )
+    .unwrap_or_default();
+    let counts = Counts::satisfaction(
+        vec![Group::column("age_band").with_total("All respondents")],
+        scope(),
+    )
+    .derive(
+        "share_pct",
+        vec![
+            Input::Row("responses".into()),
+            Input::Without("responses".into(), vec!["age_band".into()]),
+        ],
+    );
+    table("equality_age_band", frame, counts)
+}
+
+fn is_blank(t: &Table, column: &str, row: usize) -> bool {
+    t.frame
+        .column(column)
+        .map(|c| c.get(row).map(|v| v.is_null()).unwrap_or(false))
+        .unwrap_or(false)
+}
+
+fn assert_protected(audit: &Audit, threshold: i64) {
+    assert_eq!(audit.verdict, "pass", "{audit:?}");
+    for h in &audit.hidden {
+        let width = h.upper.map(|u| u - h.lower);
+        assert!(
+            width.is_none_or(|w| w >= threshold),
+            "{}:{} {} narrowed to {}..{:?}",
+            h.table,
+            h.row,
+            h.column,
+            h.lower,
+            h.upper
+        );
+    }
+}
+
+#[test]
+fn a_share_of_all_respondents_is_blank_with_its_group() -> PolarsResult<()> {
+    let mut tables = vec![one_way(&[
+        ("16-24", [30, 10, 8]),
+        ("25-34", [40, 12, 9]),
+        ("85+", [4, 2, 1]),
+    ])];
+    let audit = protect(&mut tables, 10)?;
+    assert!(is_blank(&tables[0], "responses", 2));
+    assert!(
+        is_blank(&tables[0], "share_pct", 2),
+        "7 / 116 would give 85+ back"
+    );
+    assert!(!is_blank(&tables[0], "share_pct", 3));
+    assert_protected(&audit, 10);
+    Ok(())
+}
+
+#[test]
+fn a_cell_hidden_in_one_table_cannot_be_worked_out_from_another() -> PolarsResult<()> {
+    // 16-24: 188 in the one-way table; by channel 14 + 33 + 136 + 5 (webchat). Suppressed one
+    // table at a time, 188 - 14 - 33 - 136 gave webchat back.
+    let one = one_way(&[("16-24", [120, 40, 28]), ("25-34", [200, 80, 50])]);
+    let rows = [
+        ("16-24", "face_to_face", [10, 3, 1]),
+        ("16-24", "telephone", [25, 5, 3]),
+        ("16-24", "web", [82, 30, 24]),
+        ("16-24", "webchat", [3, 2, 0]),
+        ("25-34", "face_to_face", [20, 10, 5]),
+        ("25-34", "telephone", [60, 30, 15]),
+        ("25-34", "web", [100, 35, 28]),
+        ("25-34", "webchat", [20, 5, 2]),
+    ];
+    let frame = df!(
+        "age_band" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        "channel" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        "responses" => rows.iter().map(|r| r.2.iter().sum::<i64>()).collect::<Vec<_>>(),
+        "positive" => rows.iter().map(|r| r.2[0]).collect::<Vec<_>>(),
+        "neutral" => rows.iter().map(|r| r.2[1]).collect::<Vec<_>>(),
+        "negative" => rows.iter().map(|r| r.2[2]).collect::<Vec<_>>(),
+    )?;
+    let two = table(
+        "equality_age_band_by_channel",
+        frame,
+        Counts::satisfaction(
+            vec![Group::column("age_band"), Group::column("channel")],
+            scope(),
+        ),
+    );
+    // The sums hold before protection (or the test would prove nothing).
+    let mut tables = vec![one, two];
+    let audit = protect(&mut tables, 10)?;
+    assert!(is_blank(&tables[1], "responses", 3), "webchat 5 is small");
+    // 188 printed in the one-way table: some other channel of 16-24 is blank too.
+    assert!(!is_blank(&tables[0], "responses", 0));
+    assert!((0..3).any(|r| is_blank(&tables[1], "responses", r)));
+    assert_protected(&audit, 10);
+    Ok(())
+}
+
+#[test]
+fn a_comparison_with_the_rest_is_blank_when_it_would_give_a_count_back() -> PolarsResult<()> {
+    // Not answered: negative 4 (small). The difference against the rest of those who answered
+    // gives the answered cohort's negatives, and with the total the hidden count.
+    let mut t = one_way(&[
+        ("16-24", [60, 20, 20]),
+        ("25-34", [70, 20, 30]),
+        ("Not answered", [30, 6, 4]),
+    ]);
+    t.frame.with_column(Column::new(
+        "dissatisfied_difference_pp".into(),
+        [1.0f64, -1.0, f64::NAN, f64::NAN],
+    ))?;
+    let mut counts = t.counts.take().unwrap_or_default();
+    counts.answered = Some(Answered {
+        group: 0,
+        excluded: vec!["Not answered".into()],
+    });
+    t.counts = Some(counts.derive(
+        "dissatisfied_difference_pp",
+        vec![
+            Input::Row("responses".into()),
+            Input::Row("negative".into()),
+            Input::Answered("responses".into()),
+            Input::Answered("negative".into()),
+        ],
+    ));
+    let mut tables = vec![t];
+    let audit = protect(&mut tables, 10)?;
+    assert!(is_blank(&tables[0], "negative", 2));
+    let printed_differences = (0..2)
+        .filter(|r| !is_blank(&tables[0], "dissatisfied_difference_pp", *r))
+        .count();
+    // Either the differences are blank, or enough else is that the answered negatives (which
+    // they print) do not give 4 back: the verdict's bounds say which.
+    assert!(printed_differences == 0 || audit.hidden.len() > 2);
+    assert_protected(&audit, 10);
+    Ok(())
+}
+
+#[test]
+fn a_true_zero_is_never_blanked_to_protect_another() -> PolarsResult<()> {
+    let mut tables = vec![one_way(&[
+        ("16-24", [20, 12, 8]),
+        ("25-34", [30, 20, 10]),
+        ("35-44", [47, 0, 3]),
+    ])];
+    let audit = protect(&mut tables, 10)?;
+    assert!(is_blank(&tables[0], "negative", 2));
+    assert!(!is_blank(&tables[0], "neutral", 2), "a printed 0 says none");
+    assert!(audit
+        .hidden
+        .iter()
+        .all(|h| !(h.row == 2 && h.column == "neutral")));
+    assert_protected(&audit, 10);
+    Ok(())
+}
+
+#[test]
+fn a_printed_total_and_one_part_do_not_give_away_the_rest() -> PolarsResult<()> {
+    // 75-84: N 40 and positive 35 printed would give neutral + negative = 5.
+    let mut tables = vec![one_way(&[
+        ("75-84", [35, 3, 2]),
+        ("b", [30, 20, 10]),
+        ("c", [20, 18, 12]),
+    ])];
+    let audit = protect(&mut tables, 10)?;
+    assert!(is_blank(&tables[0], "neutral", 0) && is_blank(&tables[0], "negative", 0));
+    assert!(
+        is_blank(&tables[0], "positive", 0) || is_blank(&tables[0], "responses", 0),
+        "N and positive printed give neutral + negative = 5"
+    );
+    assert_protected(&audit, 10);
+    Ok(())
+}
+
+#[test]
+fn channel_parts_protect_like_sentiments() -> PolarsResult<()> {
+    let frame = df!(
+        "sex" => ["Female", "Male", "All respondents"],
+        "responses" => [100i64, 80, 180],
+        "web" => [70i64, 78, 148],
+        "webchat" => [30i64, 2, 32],
+    )?;
+    let counts = Counts {
+        groups: vec![Group::column("sex").with_total("All respondents")],
+        fixed: scope(),
+        cohort: Some("responses".into()),
+        parts: ["web", "webchat"]
+            .iter()
+            .map(|c| Part {
+                column: c.to_string(),
+                dimension: "channel".into(),
+                value: c.to_string(),
+            })
+            .collect(),
+        ..Counts::default()
+    };
+    let mut tables = vec![table("channel_use_sex", frame, counts)];
+    let audit = protect(&mut tables, 10)?;
+    assert!(is_blank(&tables[0], "webchat", 1));
+    assert_protected(&audit, 10);
+    Ok(())
+}
+
+#[test]
+fn the_reason_for_each_blank_is_given() {
+    let text = format!(
+        "{}: negative; {SECONDARY_LABEL}: neutral, positive",
+        primary_label(10)
+    );
+    assert_eq!(why_blank(&text, "negative"), Some(true));
+    assert_eq!(why_blank(&text, "positive"), Some(false));
+    assert_eq!(why_blank(&text, "responses"), None);
+}
+
+#[test]
+fn a_threshold_of_one_blanks_nothing() -> PolarsResult<()> {
+    let mut tables = vec![one_way(&[("16-24", [3, 1, 1]), ("25-34", [30, 10, 5])])];
+    let audit = protect(&mut tables, 1)?;
+    assert_eq!(audit.primary + audit.secondary, 0);
+    assert!(!is_blank(&tables[0], "negative", 0));
+    Ok(())
+}
