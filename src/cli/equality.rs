@@ -36,11 +36,24 @@ pub fn run(args: &EqualityArgs) -> anyhow::Result<ExitCode> {
     } else {
         vec![args.by.clone()]
     };
-    let tables = compute(&pipeline, &lake, period, &breakdowns, &filter, publish)?;
+    let mut tables = compute(&pipeline, &lake, period, &breakdowns, &filter, publish)?;
+    let audit = if publish {
+        Some(stages::protect_ad_hoc(
+            &pipeline,
+            &lake,
+            period,
+            &mut tables,
+        )?)
+    } else {
+        None
+    };
     let destination = stages::ad_hoc_equality_dir(&pipeline, period, &args.by, &filter, publish);
     let staging = Staging::new(&destination)
         .with_context(|| format!("cannot create outputs beside {}", destination.display()))?;
     stages::write_equality(&staging.dir, &tables)?;
+    if let Some(audit) = &audit {
+        stages::write_audit(&staging.dir, audit)?;
+    }
     let written = staging
         .publish()
         .with_context(|| format!("cannot publish outputs to {}", destination.display()))?;

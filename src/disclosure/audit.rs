@@ -128,6 +128,28 @@ impl Components {
     }
 }
 
+/// A linear expression from terms, a variable named twice taken once with the sum of its
+/// coefficients (the solver needs each variable once); `None` when nothing is left.
+fn expression(terms: Vec<(Variable, f64)>) -> Option<LinearExpr> {
+    let mut merged: Vec<(Variable, f64)> = Vec::new();
+    for (v, c) in terms {
+        match merged.iter_mut().find(|(w, _)| *w == v) {
+            Some((_, sum)) => *sum += c,
+            None => merged.push((v, c)),
+        }
+    }
+    merged.retain(|(_, c)| *c != 0.0);
+    merged.sort_by_key(|(v, _)| v.idx());
+    if merged.is_empty() {
+        return None;
+    }
+    let mut expr = LinearExpr::empty();
+    for (v, c) in merged {
+        expr.add(v, c);
+    }
+    Some(expr)
+}
+
 /// The bounds on `cell` from what is published.
 pub fn bounds(model: &Model, components: &Components, cell: usize) -> Bounds {
     let (unknowns, rels, belows) = components.around(model, cell);
@@ -142,19 +164,15 @@ pub fn bounds(model: &Model, components: &Components, cell: usize) -> Bounds {
         }
         // parent - sum(children) = 0, printed cells moved to the right-hand side.
         let mut add = |terms: Vec<(usize, f64)>, op: ComparisonOp| {
-            let mut expr = LinearExpr::empty();
+            let mut used = Vec::new();
             let mut rhs = 0.0;
-            let mut any = false;
             for (c, coefficient) in terms {
                 match var.get(&c) {
-                    Some(v) => {
-                        expr.add(*v, coefficient);
-                        any = true;
-                    }
+                    Some(v) => used.push((*v, coefficient)),
                     None => rhs -= coefficient * model.cells[c].value as f64,
                 }
             }
-            if any {
+            if let Some(expr) = expression(used) {
                 p.add_constraint(expr, op, rhs);
             }
         };
@@ -215,39 +233,35 @@ pub fn cheapest_cover(
             }
             // A printed 0 is never blanked to protect another: it says "none", and a blank
             // that protects nothing by its own count is no protection a reader can see.
-            let zero = cell.state == State::Published && cell.value == 0;
-            let rise = if zero { 0.0 } else { f64::INFINITY };
-            (
-                p.add_var(w, (0.0, rise)),
-                p.add_var(w, (0.0, cell.value.max(0) as f64)),
-            )
+            // A count a publication already out prints cannot be blanked now either.
+            let still = cell.state == State::Published && (cell.value == 0 || cell.fixed);
+            let rise = if still { 0.0 } else { f64::INFINITY };
+            let fall = if still { 0.0 } else { cell.value.max(0) as f64 };
+            (p.add_var(w, (0.0, rise)), p.add_var(w, (0.0, fall)))
         })
     };
     for (r, rel) in model.relations.iter().enumerate() {
         if !components.relations_of(rel.parent).contains(&r) {
             continue;
         }
-        let mut expr = LinearExpr::empty();
         let (u, d) = var(rel.parent, &mut p);
-        expr.add(u, 1.0);
-        expr.add(d, -1.0);
+        let mut terms = vec![(u, 1.0), (d, -1.0)];
         for c in &rel.children {
             let (u, d) = var(*c, &mut p);
-            expr.add(u, -1.0);
-            expr.add(d, 1.0);
+            terms.push((u, -1.0));
+            terms.push((d, 1.0));
         }
-        p.add_constraint(expr, ComparisonOp::Eq, 0.0);
+        if let Some(expr) = expression(terms) {
+            p.add_constraint(expr, ComparisonOp::Eq, 0.0);
+        }
     }
     for (child, parent) in &model.below {
         let (cu, cd) = var(*child, &mut p);
         let (pu, pd) = var(*parent, &mut p);
-        let mut expr = LinearExpr::empty();
-        expr.add(cu, 1.0);
-        expr.add(cd, -1.0);
-        expr.add(pu, -1.0);
-        expr.add(pd, 1.0);
         let slack = (model.cells[*parent].value - model.cells[*child].value) as f64;
-        p.add_constraint(expr, ComparisonOp::Le, slack);
+        if let Some(expr) = expression(vec![(cu, 1.0), (cd, -1.0), (pu, -1.0), (pd, 1.0)]) {
+            p.add_constraint(expr, ComparisonOp::Le, slack);
+        }
     }
     var(cell, &mut p);
     let solved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| p.solve()));

@@ -102,14 +102,53 @@ pub struct Audit {
 /// Protects every table with a count layout in `tables` together, blanking cells in place, and
 /// returns the verdict. Tables without a layout are left as they are.
 pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
-    let safe = |b: &audit::Bounds| b.width().is_none_or(|w| w >= threshold);
-    let mut model = Model::build(tables);
+    protect_beside(&[], tables, threshold)
+}
+
+/// Protects `tables` beside a publication already out, given as its tables computed afresh
+/// (before protection): that publication's blanks are decided as [`protect`] decided them, and
+/// what it prints stays printed (never blanked to protect a cell of `tables`), so `tables` are
+/// safe against it as it stands. Only `tables` are blanked; the verdict covers both.
+pub fn protect_beside(
+    published: &[Table],
+    tables: &mut [Table],
+    threshold: i64,
+) -> PolarsResult<Audit> {
+    let mut fixed: BTreeMap<model::Key, State> = BTreeMap::new();
+    if !published.is_empty() {
+        let mut before = Model::build(published);
+        secure(&mut before, threshold);
+        for cell in before.cells.iter().filter(|c| c.state != State::Unprinted) {
+            fixed.insert(cell.key.clone(), cell.state);
+        }
+    }
+    let mut all: Vec<Table> = published.iter().chain(tables.iter()).cloned().collect();
+    let mut model = Model::build(&all);
     for cell in model.cells.iter_mut() {
+        if let Some(state) = fixed.get(&cell.key) {
+            cell.state = *state;
+            cell.fixed = true;
+        }
+    }
+    let audited = secure(&mut model, threshold);
+    let audit = verdict(&model, &all, audited, threshold);
+    blank(&mut all, &model, threshold)?;
+    for (t, protected) in tables.iter_mut().zip(all.into_iter().skip(published.len())) {
+        *t = protected;
+    }
+    Ok(audit)
+}
+
+/// Primary and secondary suppression of a model in place; returns the final audit of every
+/// blank cell.
+fn secure(model: &mut Model, threshold: i64) -> Vec<(usize, audit::Bounds)> {
+    let safe = |b: &audit::Bounds| b.width().is_none_or(|w| w >= threshold);
+    for cell in model.cells.iter_mut().filter(|c| !c.fixed) {
         if cell.state == State::Published && cell.value > 0 && cell.value < threshold {
             cell.state = State::Primary;
         }
     }
-    let components = Components::new(&model);
+    let components = Components::new(model);
     let deepest = model.cells.iter().map(|c| c.key.len()).max().unwrap_or(0);
     // What blanking a printed count loses: its size, many times more for a total (each level
     // above the finest costs four times the one below), most for a count printed only through a
@@ -145,7 +184,7 @@ pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
     };
     let mut unprotectable = BTreeSet::new();
     for cell in order {
-        cover(&mut model, cell, &mut unprotectable);
+        cover(model, cell, &mut unprotectable);
     }
     // Audited in parallel (each bound is its own programme on the same publication); the last
     // audit, with nothing left to mend, is the verdict.
@@ -156,7 +195,7 @@ pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
             .collect();
         let audited: Vec<(usize, audit::Bounds)> = blank
             .par_iter()
-            .map(|c| (*c, bounds(&model, &components, *c)))
+            .map(|c| (*c, bounds(model, &components, *c)))
             .collect();
         let narrow: Vec<usize> = audited
             .iter()
@@ -167,9 +206,20 @@ pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
             break audited;
         }
         for cell in narrow {
-            cover(&mut model, cell, &mut unprotectable);
+            cover(model, cell, &mut unprotectable);
         }
     };
+    audited
+}
+
+/// The verdict on a protected model.
+fn verdict(
+    model: &Model,
+    tables: &[Table],
+    audited: Vec<(usize, audit::Bounds)>,
+    threshold: i64,
+) -> Audit {
+    let safe = |b: &audit::Bounds| b.width().is_none_or(|w| w >= threshold);
     let mut hidden = Vec::new();
     let mut narrowest: Option<i64> = None;
     let mut unprotected = 0;
@@ -197,9 +247,8 @@ pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
         }
     }
     hidden.sort_by(|a, b| (&a.table, a.row, &a.column).cmp(&(&b.table, b.row, &b.column)));
-    blank(tables, &model, threshold)?;
     let count = |s: State| model.cells.iter().filter(|c| c.state == s).count();
-    Ok(Audit {
+    Audit {
         threshold,
         tables: tables
             .iter()
@@ -218,7 +267,7 @@ pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
         unprotected,
         verdict: if unprotected == 0 { "pass" } else { "fail" },
         hidden,
-    })
+    }
 }
 
 /// Blanks hidden counts, the figures derived from them and their labels; adds the

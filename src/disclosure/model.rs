@@ -45,6 +45,8 @@ pub struct Cell {
     /// A derived figure reads it (so publishing the figure publishes the count).
     pub implied: bool,
     pub state: State,
+    /// Decided by a publication already out: never blanked or unblanked now.
+    pub fixed: bool,
 }
 
 /// `parent = sum of children`.
@@ -112,6 +114,7 @@ impl Model {
             places: Vec::new(),
             implied: false,
             state: State::Unprinted,
+            fixed: false,
         });
         self.index.insert(key, i);
         i

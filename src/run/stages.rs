@@ -440,3 +440,49 @@ pub fn write_audit(dir: &Path, audit: &crate::disclosure::Audit) -> anyhow::Resu
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
+
+/// An analyst's publishable breakdown (`cex equality --by ...`, `--channel`, `--service`),
+/// protected beside the period's publication as it stands ([`crate::disclosure::protect_beside`]):
+/// what the publication prints stays printed, so the breakdown blanks whatever more it must. A
+/// breakdown that cannot be made safe that way is refused.
+pub fn protect_ad_hoc(
+    pipeline: &Pipeline,
+    lake: &Lake,
+    period: Period,
+    tables: &mut [Table],
+) -> anyhow::Result<crate::disclosure::Audit> {
+    let (kpis, equality) = protect_parts(pipeline, lake, period);
+    let mut published = kpis;
+    published.extend(equality);
+    let audit = crate::disclosure::protect_beside(
+        &published,
+        tables,
+        pipeline.equality.suppression_threshold,
+    )
+    .context("disclosure control")?;
+    if audit.unprotected > 0 {
+        anyhow::bail!(
+            "this breakdown cannot be published beside the {} publication: {} of its cells could still be worked out; ask for fewer groups, or use --unsuppressed (for the analyst only)",
+            period.label(),
+            audit.unprotected
+        );
+    }
+    Ok(audit)
+}
+
+/// The period's publication tables as computed (before protection): KPI and equality.
+fn protect_parts(pipeline: &Pipeline, lake: &Lake, period: Period) -> (Vec<Table>, Vec<Table>) {
+    let surveyed = pipeline
+        .sources
+        .iter()
+        .any(|s| s.kind == crate::config::SourceKind::Satisfaction);
+    let kpis = crate::kpi::compute(pipeline, lake, period)
+        .map(|k| k.tables)
+        .unwrap_or_default();
+    let equality = if surveyed {
+        self::equality(pipeline, lake, period).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    (kpis, equality)
+}
