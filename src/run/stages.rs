@@ -420,6 +420,13 @@ pub fn protect(
     all.extend(equality);
     let audit = crate::disclosure::protect(&mut all, pipeline.equality.suppression_threshold)
         .context("disclosure control")?;
+    if audit.unprotected > 0 {
+        anyhow::bail!(
+            "disclosure control could not protect {} blank cells of the {} publication (the solver found no cover); nothing was published",
+            audit.unprotected,
+            period.label()
+        );
+    }
     let equality = all.split_off(from_kpis);
     if let Some(k) = kpis.as_mut() {
         k.tables = all;
