@@ -31,6 +31,9 @@ pub struct EqualityConfig {
     pub suppression_threshold: i64,
     /// Confidence level of the intervals (0.95).
     pub confidence: f64,
+    /// Significance level of the comparisons: a difference is flagged where its corrected
+    /// p-value is below it (default 1 - confidence, so 0.05 with 95% intervals).
+    pub significance: f64,
     /// Each breakdown: one or two columns (demographic fields, `channel`, `service`).
     pub breakdowns: Vec<Vec<String>>,
     /// How p-values are corrected for the number of groups compared.
@@ -74,10 +77,18 @@ pub(super) fn resolve_equality(
             format!("{confidence} is not a confidence level like 0.95"),
         );
     }
+    let significance = raw.significance.unwrap_or(1.0 - confidence);
+    if !(significance > 0.0 && significance < 0.5) {
+        push(
+            "equality.significance".into(),
+            format!("{significance} is not a significance level like 0.05"),
+        );
+    }
     let breakdowns = resolve_breakdowns(raw.breakdowns, demographics, push);
     check_references(&raw.reference, demographics, push);
     EqualityConfig {
         suppression_threshold: threshold,
+        significance,
         confidence,
         breakdowns,
         correction,

@@ -53,6 +53,8 @@ pub struct RawPipeline {
 pub struct RawEquality {
     pub suppression_threshold: Option<i64>,
     pub confidence: Option<f64>,
+    /// A difference is flagged significant where its corrected p-value is below this.
+    pub significance: Option<f64>,
     pub correction: Option<String>,
     /// Compare with this group rather than with the rest, per field: { age_band = "35-44" }.
     #[serde(default)]

@@ -139,7 +139,13 @@ pub fn compute(
             ))?;
             table = table.vstack(&all).map_err(figure_err)?;
             table = with_shares(table)?;
-            table = with_comparisons(table, &by[0], correction, cfg.reference.get(&by[0]))?;
+            table = with_comparisons(
+                table,
+                &by[0],
+                correction,
+                cfg.reference.get(&by[0]),
+                cfg.significance,
+            )?;
         }
         let mut t = describe(by, table, publish, cfg, correction);
         t.description.push_str(&filter.describe());
@@ -167,7 +173,7 @@ pub fn compute(
             description: format!(
                 "Survey responses by channel for each group, with shares and the digital share (web, webchat, e-mail, social).{}",
                 if publish {
-                    format!(" Counts from 1 to {} are suppressed, with a second cell where the first could be recovered.", cfg.suppression_threshold - 1)
+                    format!(" Counts from 1 to {} are suppressed, with the other cells of the publication that would let them be worked out ('suppression' says which rule blanked each).", cfg.suppression_threshold - 1)
                 } else {
                     " Unsuppressed: not for publication.".to_string()
                 }
@@ -192,7 +198,7 @@ pub fn compute(
                 name: name::representation(&by[0]),
                 title: format!("Respondents against the population by {}", by[0].replace('_', " ")),
                 description: format!(
-                    "Respondents who answered, by group, against the population profile in {}; representation ratio = respondent share / population share (below 1: under-represented). Groups of 1 to {} respondents are suppressed, with a second where the first could be recovered.",
+                    "Respondents who answered, by group, against the population profile in {}; representation ratio = respondent share / population share (below 1: under-represented). Groups of 1 to {} respondents are suppressed, with the other cells of the publication that would let them be worked out.",
                     path.display(),
                     cfg.suppression_threshold - 1
                 ),
@@ -318,12 +324,13 @@ fn with_shares(table: DataFrame) -> Result<DataFrame, FigureError> {
 /// Each answered group's dissatisfaction against the rest of those who answered (or against the
 /// configured reference group): difference in percentage points, the test used, its p-value and
 /// the p-value corrected for the number of groups compared; `significant` only where the
-/// corrected p-value is below 0.05.
+/// corrected p-value is below `significance` (the pipeline's `equality.significance`).
 fn with_comparisons(
     table: DataFrame,
     field: &str,
     correction: crate::config::Correction,
     reference: Option<&String>,
+    significance: f64,
 ) -> Result<DataFrame, FigureError> {
     let groups: Vec<Option<String>> = table
         .column(field)
@@ -396,7 +403,7 @@ fn with_comparisons(
         .collect();
     let flag: Vec<Option<&str>> = p_adj
         .iter()
-        .map(|p| p.map(|p| if p < 0.05 { "significant" } else { "" }))
+        .map(|p| p.map(|p| if p < significance { "significant" } else { "" }))
         .collect();
     let against = match reference_row.and_then(|r| groups[r].clone()) {
         Some(r) => format!("{r} (reference group)"),
@@ -439,12 +446,12 @@ fn describe(
         "One row per group, non-response ('{NOT_ANSWERED}', '{PREFER_NOT_TO_SAY}') included. {}% Wilson score intervals. {}{}",
         (cfg.confidence * 100.0).round(),
         if by.len() == 1 {
-            format!("Each group's dissatisfaction is tested against the rest of those who answered, or the reference group named in 'compared_with' (Fisher's exact test where an expected count is below 5, otherwise a two-proportion z test), corrected for the number of groups by the {} method; 'significant' only where the corrected p-value is below 0.05. ", correction.name())
+            format!("Each group's dissatisfaction is tested against the rest of those who answered, or the reference group named in 'compared_with' (Fisher's exact test where an expected count is below 5, otherwise a two-proportion z test), corrected for the number of groups by the {} method; 'significant' only where the corrected p-value is below {}. ", correction.name(), cfg.significance)
         } else {
             String::new()
         },
         if publish {
-            format!("Counts from 1 to {} and what is derived from them are suppressed (blank, listed in 'suppressed'), and a second cell where the first could be recovered from a total.", cfg.suppression_threshold - 1)
+            format!("Counts from 1 to {} and what is derived from them are suppressed (blank, listed in 'suppressed'), with the other cells, in this table or any other of the publication, that would let them be worked out ('suppression' says which rule blanked each; disclosure-audit.json gives the bounds a reader can prove).", cfg.suppression_threshold - 1)
         } else {
             "Unsuppressed: for the analyst only, not for publication.".to_string()
         }
@@ -478,5 +485,39 @@ fn describe(
         frame,
         formats,
         counts: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(significance: f64) -> Vec<Option<String>> {
+        let table = df!(
+            "sex" => ["Female", "Male", ALL_RESPONDENTS],
+            "responses" => [100i64, 100, 200],
+            "negative" => [30i64, 14, 44],
+        )
+        .unwrap_or_default();
+        let out = with_comparisons(
+            table,
+            "sex",
+            crate::config::Correction::Holm,
+            None,
+            significance,
+        )
+        .unwrap_or_default();
+        out.column("difference")
+            .ok()
+            .and_then(|c| c.str().ok().cloned())
+            .map(|s| s.iter().map(|v| v.map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_significance_level_comes_from_the_pipeline() {
+        // 30% against 14% of 100 each: z about 2.75, p about 0.006 (Holm: about 0.012).
+        assert_eq!(flags(0.05)[0].as_deref(), Some("significant"));
+        assert_eq!(flags(0.001)[0].as_deref(), Some(""));
     }
 }

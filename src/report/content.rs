@@ -110,16 +110,30 @@ fn cell_text(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
 }
 
-/// A cell the equality tables suppressed (null where the group is published).
-/// How the report shows a survey figure blanked by disclosure control.
+/// How the report shows a survey figure blanked by disclosure control (to protect another, or
+/// derived from a blank count).
 const HIDDEN: &str = "hidden";
 
 fn rows_hidden(cols: &[Vec<Option<f64>>], score: &[Option<f64>]) -> bool {
     cols.iter().flatten().chain(score).any(Option::is_none)
 }
 
-fn suppressed_or(v: Option<f64>, show: impl Fn(f64) -> String) -> String {
-    v.map(show).unwrap_or_else(|| "suppressed".into())
+/// A survey figure of an equality row, or why it is blank: "fewer than 10" where its own count
+/// (`count`) is a small count, "hidden" otherwise (read from the row's `suppression` text).
+fn shown_or_why(
+    v: Option<f64>,
+    show: impl Fn(f64) -> String,
+    reason: Option<&str>,
+    count: &str,
+    threshold: i64,
+) -> String {
+    match v {
+        Some(v) => show(v),
+        None if reason.and_then(|r| crate::disclosure::why_blank(r, count)) == Some(true) => {
+            format!("fewer than {threshold}")
+        }
+        None => HIDDEN.into(),
+    }
 }
 
 fn table(caption: &str, headers: &[&str], numeric: &[bool], rows: Vec<Vec<String>>) -> Block {
@@ -465,7 +479,9 @@ fn equality(inputs: &Inputs) -> Option<Section> {
         .find_map(|f| Inputs::description(inputs.equality_index, &name::equality(&[&f.name])))
         .unwrap_or_default();
     let mut blocks = vec![Block::Paragraph(format!(
-        "Method. {method} Suppressed groups are shown as suppressed, never as zero. The threshold ({} responses) and the confidence level ({:.0}%) are set in the pipeline file.",
+        "Method. {method} A blank figure reads 'fewer than {}' where it is a count of fewer than {} responses, and 'hidden' where it was blanked so that such a count cannot be worked out from anything published; never zero. The threshold ({} responses) and the confidence level ({:.0}%) are set in the pipeline file.",
+        config.suppression_threshold,
+        config.suppression_threshold,
         config.suppression_threshold,
         config.confidence * 100.0,
     ))];
@@ -486,17 +502,26 @@ fn equality(inputs: &Inputs) -> Option<Section> {
         let diff = numbers(df, column::DISSATISFIED_DIFFERENCE_PP);
         let p = numbers(df, column::P_ADJUSTED);
         let significant = texts(df, column::DIFFERENCE);
+        let reasons = texts(df, crate::disclosure::SUPPRESSION);
+        let threshold = config.suppression_threshold;
         let rows = (0..df.height())
             .map(|i| {
+                let why = reasons[i].as_deref();
                 vec![
                     cell_text(&group[i]),
-                    suppressed_or(responses[i], thousands),
+                    shown_or_why(responses[i], thousands, why, column::RESPONSES, threshold),
                     match (sat[i], low[i], high[i]) {
                         (Some(s), Some(l), Some(h)) => format!("{s:.1}% ({l:.1} to {h:.1})"),
                         (Some(s), _, _) => format!("{s:.1}%"),
-                        _ => "suppressed".into(),
+                        _ => shown_or_why(None, thousands, why, column::POSITIVE, threshold),
                     },
-                    suppressed_or(dissat[i], |v| format!("{v:.1}%")),
+                    shown_or_why(
+                        dissat[i],
+                        |v| format!("{v:.1}%"),
+                        why,
+                        column::NEGATIVE,
+                        threshold,
+                    ),
                     diff[i]
                         .map(|v| format!("{v:+.1}"))
                         .unwrap_or_else(|| "–".into()),
@@ -531,15 +556,23 @@ fn equality(inputs: &Inputs) -> Option<Section> {
                 numbers(rep, column::POPULATION_SHARE_PCT),
                 numbers(rep, column::REPRESENTATION_RATIO),
             );
+            let reasons = texts(rep, crate::disclosure::SUPPRESSION);
             let rows = (0..rep.height())
                 .map(|i| {
+                    let why = reasons[i].as_deref();
                     vec![
                         cell_text(&group[i]),
-                        suppressed_or(resp[i], |v| format!("{v:.1}%")),
+                        shown_or_why(
+                            resp[i],
+                            |v| format!("{v:.1}%"),
+                            why,
+                            "respondents",
+                            config.suppression_threshold,
+                        ),
                         cell_pct(pop[i], 1),
                         ratio[i]
                             .map(|v| format!("{v:.2}"))
-                            .unwrap_or_else(|| "suppressed".into()),
+                            .unwrap_or_else(|| HIDDEN.into()),
                     ]
                 })
                 .collect();

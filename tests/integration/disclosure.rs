@@ -15,25 +15,11 @@ use crate::util::{repo, Workspace};
 fn ensure_attacker() {
     static READY: Once = Once::new();
     READY.call_once(|| {
-        let found = Command::new("python3")
-            .args(["-c", "import scipy, numpy"])
-            .output()
-            .unwrap_or_else(|e| panic!("python3 is needed for tests/disclosure/attack.py: {e}"));
-        if found.status.success() {
-            return;
-        }
-        let requirements = repo().join("tests/disclosure/requirements.txt");
-        let install = Command::new("python3")
-            .args(["-m", "pip", "install", "--quiet", "-r"])
-            .arg(&requirements)
-            .output()
-            .expect("run python3 -m pip");
-        assert!(
-            install.status.success(),
-            "the attacker needs scipy and numpy, and `python3 -m pip install -r {}` failed:\n{}",
-            requirements.display(),
-            String::from_utf8_lossy(&install.stderr)
-        );
+        crate::util::ensure_python(
+            "scipy, numpy",
+            "tests/disclosure/requirements.txt",
+            "the disclosure attacker (tests/disclosure/attack.py)",
+        )
     });
 }
 

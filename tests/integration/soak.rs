@@ -196,26 +196,11 @@ fn check_exit(ws: &Workspace, i: usize, plan: &Plan, status: Option<ExitStatus>,
 fn ensure_delta_reader() {
     static READY: Once = Once::new();
     READY.call_once(|| {
-        let found = Command::new("python3")
-            .args(["-c", "import deltalake, pyarrow"])
-            .output()
-            .unwrap_or_else(|e| panic!("python3 is needed for tests/delta/check_lake.py: {e}"));
-        if found.status.success() {
-            return;
-        }
-        let requirements = repo().join("tests/delta/requirements.txt");
-        let install = Command::new("python3")
-            .args(["-m", "pip", "install", "--quiet", "-r"])
-            .arg(&requirements)
-            .output()
-            .expect("run python3 -m pip");
-        assert!(
-            install.status.success(),
-            "the lake checker needs Python's deltalake and pyarrow, and \
-             `python3 -m pip install -r {}` failed:\n{}",
-            requirements.display(),
-            String::from_utf8_lossy(&install.stderr)
-        );
+        crate::util::ensure_python(
+            "deltalake, pyarrow",
+            "tests/delta/requirements.txt",
+            "the lake checker (tests/delta/check_lake.py)",
+        )
     });
 }
 

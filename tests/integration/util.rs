@@ -183,3 +183,27 @@ impl Rng {
         &items[self.below(items.len())]
     }
 }
+
+/// Makes sure `python3` can import `modules` (e.g. "scipy, numpy"), installing the pinned
+/// `requirements` (a path in the repository) with pip when it cannot; panics naming `purpose`.
+pub fn ensure_python(modules: &str, requirements: &str, purpose: &str) {
+    let found = Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .unwrap_or_else(|e| panic!("python3 is needed for {purpose}: {e}"));
+    if found.status.success() {
+        return;
+    }
+    let requirements = repo().join(requirements);
+    let install = Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "-r"])
+        .arg(&requirements)
+        .output()
+        .expect("run python3 -m pip");
+    assert!(
+        install.status.success(),
+        "{purpose} needs Python's {modules}, and `python3 -m pip install -r {}` failed:\n{}",
+        requirements.display(),
+        String::from_utf8_lossy(&install.stderr)
+    );
+}
