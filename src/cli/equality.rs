@@ -47,6 +47,9 @@ pub fn run(args: &EqualityArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    if !publish {
+        stages::restricted_root(&pipeline)?;
+    }
     let destination = stages::ad_hoc_equality_dir(&pipeline, period, &args.by, &filter, publish);
     let staging = Staging::new(&destination)
         .with_context(|| format!("cannot create outputs beside {}", destination.display()))?;

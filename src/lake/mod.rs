@@ -260,7 +260,8 @@ pub struct LakeWriter {
 
 impl LakeWriter {
     pub fn open(root: &Path) -> Result<LakeWriter, LakeError> {
-        fs::create_dir_all(root).map_err(io_err(root))?;
+        // Owner-only: the lake holds survey responses (special-category data) and raw rows.
+        owner_only_dir(root)?;
         let lock = take_lock(root)?;
         upgrade::upgrade(root)?;
         txn::recover(root)?;

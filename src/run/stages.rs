@@ -131,9 +131,22 @@ pub fn publication_dir(pipeline: &Pipeline, period: Period) -> PathBuf {
     pipeline.output_dir.join(period.folder())
 }
 
+/// The owner-only folder under the output that holds what must not be published (the analyst's
+/// unsuppressed tables), created if needed.
+pub const RESTRICTED_DIR: &str = "restricted";
+
+/// `<output>/restricted`, created owner-only (rwx------).
+pub fn restricted_root(pipeline: &Pipeline) -> anyhow::Result<PathBuf> {
+    let root = pipeline.output_dir.join(RESTRICTED_DIR);
+    crate::lake::owner_only_dir(&root)
+        .with_context(|| format!("cannot create the restricted folder {}", root.display()))?;
+    Ok(root)
+}
+
 /// Where an analyst's own equality breakdown goes: a folder of its own under
-/// `<output>/equality/`, named by period, breakdown and filters, marked `NOT-FOR-PUBLICATION`
-/// when unsuppressed; never the publication.
+/// `<output>/equality/`, named by period, breakdown and filters; never the publication. An
+/// unsuppressed one goes under the owner-only `<output>/restricted/equality/`, marked
+/// `NOT-FOR-PUBLICATION`.
 pub fn ad_hoc_equality_dir(
     pipeline: &Pipeline,
     period: Period,
@@ -148,6 +161,11 @@ pub fn ad_hoc_equality_dir(
     folder.push_str(&filter.folder_suffix());
     if !publish {
         folder.push_str("-NOT-FOR-PUBLICATION");
+        return pipeline
+            .output_dir
+            .join(RESTRICTED_DIR)
+            .join("equality")
+            .join(folder);
     }
     pipeline.output_dir.join("equality").join(folder)
 }

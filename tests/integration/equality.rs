@@ -166,8 +166,19 @@ fn unsuppressed_tables_are_marked_not_for_publication() {
     assert!(out.stderr.contains("not for publication"), "{}", out.stderr);
     let df = read_csv(
         &ws.path()
-            .join("out/equality/fy2023-24-by-age_band-channel-NOT-FOR-PUBLICATION/equality_age_band_by_channel.csv"),
+            .join("out/restricted/equality/fy2023-24-by-age_band-channel-NOT-FOR-PUBLICATION/equality_age_band_by_channel.csv"),
     );
+    #[cfg(unix)]
+    {
+        // Under an owner-only root, not beside the published folders.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(ws.path().join("out/restricted"))
+            .expect("restricted root")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+        assert!(!ws.path().join("out/equality").exists());
+    }
     // Webchat cohorts are tiny: shown here, as counts below 10.
     let small = df
         .lazy()

@@ -228,6 +228,13 @@ fn windows_1252_exports_decode_and_rejects_are_private() {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        // The whole lake (survey responses with special-category data, raw rows in the
+        // rejects) is owner-only: nobody else can enter it.
+        let lake = std::fs::metadata(ws.path().join("lake"))
+            .expect("lake")
+            .permissions()
+            .mode();
+        assert_eq!(lake & 0o777, 0o700);
     }
 }
 
