@@ -114,6 +114,16 @@ impl Period {
     }
 }
 
+/// Today in an IANA time zone (UTC when the name does not parse: pipeline files are validated,
+/// so that is never expected).
+pub fn today_in_zone(timezone: &str) -> chrono::NaiveDate {
+    let now = chrono::Utc::now();
+    match timezone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => now.with_timezone(&tz).date_naive(),
+        Err(_) => now.date_naive(),
+    }
+}
+
 /// The financial year (starting year) of a calendar month.
 pub fn fy_of(year: i32, month: i8) -> i32 {
     if month < 4 {

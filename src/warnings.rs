@@ -43,6 +43,10 @@ pub enum Warning {
         channel: String,
         services: Vec<String>,
     },
+    /// A UTF-8 file with some lines that were not UTF-8: those lines were read as Windows-1252.
+    RepairedLines { file: String, lines: u64 },
+    /// A file with a header and no rows (`quality.fail_on_empty_file` makes it a failure).
+    EmptyFile { file: String },
     /// The lake has contacts, but none in the period reported on.
     NoContactsInPeriod { period: String },
     /// Charts and report were asked for, but no KPI tables are published for the period.
@@ -54,7 +58,9 @@ impl Warning {
     /// line.
     pub fn subject(&self) -> String {
         match self {
-            Warning::RejectedShare { file, .. } => file.clone(),
+            Warning::RejectedShare { file, .. }
+            | Warning::RepairedLines { file, .. }
+            | Warning::EmptyFile { file } => file.clone(),
             Warning::UnmappedServices { source, .. } => format!("source '{source}'"),
             Warning::KpiWithoutContacts { kpi, .. } | Warning::KpiServicesMissing { kpi, .. } => {
                 format!("KPI '{kpi}'")
@@ -148,6 +154,16 @@ impl fmt::Display for Warning {
                 f,
                 "KPI '{kpi}': service {} has no {channel} contacts in the lake",
                 quoted(services)
+            ),
+            Warning::RepairedLines { lines, .. } => write!(
+                f,
+                "{lines} line{} not UTF-8 and read as Windows-1252 (the rest of the file is UTF-8); check £, é and quotes on {}",
+                if *lines == 1 { " was" } else { "s were" },
+                if *lines == 1 { "it" } else { "them" }
+            ),
+            Warning::EmptyFile { .. } => write!(
+                f,
+                "the file has a header and no rows: was the export cut short? (quality.fail_on_empty_file = true stops the run)"
             ),
             Warning::NoContactsInPeriod { period } => {
                 write!(f, "the lake has no contacts in {period}")

@@ -6,5 +6,6 @@ use crate::exit_codes::ExitCode;
 
 pub fn run(args: &PipelineArgs) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::load(&args.pipeline)?;
-    crate::run::stages::ingest(&pipeline, &args.sources, args.deny_warnings).map(|(code, _)| code)
+    crate::run::stages::ingest(&pipeline, &args.sources, args.deny_warnings, None)
+        .map(|(code, _)| code)
 }

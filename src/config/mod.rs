@@ -23,6 +23,7 @@ use raw::RawPipeline;
 
 pub use columns::{ChannelSpec, ColumnMap, ServiceMapping};
 pub use equality::{Correction, EqualityConfig};
+pub use paths::glob_folder;
 pub use paths::{lexical, relative_to};
 pub use source::{CommentPolicy, DurationUnit, Encoding, FileFormat, SourceDef, SourceKind};
 pub use survey::{DemographicField, RatingScale, ScaleLevel};
@@ -64,20 +65,42 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Per-file quality gates.
+/// Per-file quality gates, and what a value must be to be believed (`[quality]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct QualityGates {
     pub warn_reject_share: f64,
     pub fail_reject_share: f64,
     pub fail_on_unmapped_service: bool,
+    /// A file with a header and no rows stops the run (exit 4) rather than warning.
+    pub fail_on_empty_file: bool,
+    /// Rows dated before this day are rejected `implausible_date`. Default: five years before
+    /// the earliest financial year the KPIs name, or 1 January 2000 when they name none.
+    pub earliest_date: chrono::NaiveDate,
+    /// Rows dated more than this many days after the run's day are rejected `implausible_date`.
+    pub future_days: u32,
+    /// Waits and handle times above this (or not finite) are rejected `implausible_duration`.
+    pub max_duration_seconds: f64,
+    /// Counts above this in one row are rejected `implausible_count`.
+    pub max_count: f64,
 }
+
+/// The earliest day believed when nothing else says: 1 January 2000.
+pub const EARLIEST_DATE: (i32, u32, u32) = (2000, 1, 1);
+/// How many years before the earliest KPI year rows are still believed.
+pub const EARLIEST_SLACK_YEARS: i32 = 5;
 
 impl Default for QualityGates {
     fn default() -> Self {
+        let (y, m, d) = EARLIEST_DATE;
         QualityGates {
             warn_reject_share: 0.01,
             fail_reject_share: 0.05,
             fail_on_unmapped_service: true,
+            fail_on_empty_file: false,
+            earliest_date: chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default(),
+            future_days: 1,
+            max_duration_seconds: 86_400.0,
+            max_count: 1_000_000.0,
         }
     }
 }
@@ -154,7 +177,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
             format!("'{timezone}' is not an IANA time zone (e.g. Europe/London)"),
         );
     }
-    let quality = resolve_quality(raw.quality, &mut push);
+    let raw_quality = raw.quality;
     let scales = survey::resolve_scales(raw.scales, &mut push);
     let demographics: Vec<DemographicField> = raw
         .demographics
@@ -183,17 +206,32 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         push("sources".into(), "the pipeline has no [[sources]]".into());
     }
     let kpi = kpi::resolve(raw.kpi, &mut push);
+    let quality = resolve_quality(raw_quality, &kpi, &mut push);
     let equality = equality::resolve_equality(raw.equality, &demographics, base, &mut push);
     let report = report::resolve(raw.report, &mut push);
     check_interval_thresholds(&sources, &kpi, &mut push);
+    let (lake_dir, output_dir) = (
+        paths::beside(base, raw.lake),
+        paths::beside(base, raw.output),
+    );
+    let exports: Vec<(String, String)> = sources
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| {
+            s.files
+                .iter()
+                .map(move |f| (format!("sources[{i}] ({}).files", s.name), f.clone()))
+        })
+        .collect();
+    paths::check_places(&lake_dir, &output_dir, &exports, &mut push);
 
     Pipeline {
         file: file.to_path_buf(),
         name: raw.name,
         organisation: raw.organisation,
         timezone,
-        lake_dir: paths::beside(base, raw.lake),
-        output_dir: paths::beside(base, raw.output),
+        lake_dir,
+        output_dir,
         quality,
         demographics,
         sources,
@@ -203,16 +241,63 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
     }
 }
 
-/// `[quality]`: the defaults where a gate is not set; shares must be between 0 and 1.
-fn resolve_quality(q: raw::RawQuality, push: &mut impl FnMut(String, String)) -> QualityGates {
+/// `[quality]`: the defaults where a gate is not set; shares must be between 0 and 1, limits
+/// positive, the earliest date no earlier than 1900.
+fn resolve_quality(
+    q: raw::RawQuality,
+    kpi: &kpi::KpiConfig,
+    push: &mut impl FnMut(String, String),
+) -> QualityGates {
     let defaults = QualityGates::default();
+    let from_kpis = kpi
+        .channel_shift
+        .iter()
+        .flat_map(|k| std::iter::once(k.baseline_fy).chain(k.applies_to.iter().copied()))
+        .min()
+        .and_then(|fy| chrono::NaiveDate::from_ymd_opt(fy - EARLIEST_SLACK_YEARS, 4, 1));
+    let earliest_date = match q.earliest_date.as_deref() {
+        Some(text) => match chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+            Ok(d) if chrono::Datelike::year(&d) >= 1900 => d,
+            Ok(_) => {
+                push(
+                    "quality.earliest_date".into(),
+                    format!("'{text}' is before 1900; give the first day your exports can hold"),
+                );
+                defaults.earliest_date
+            }
+            Err(_) => {
+                push(
+                    "quality.earliest_date".into(),
+                    format!("'{text}' is not a date like 2015-04-01"),
+                );
+                defaults.earliest_date
+            }
+        },
+        None => from_kpis.unwrap_or(defaults.earliest_date),
+    };
     let quality = QualityGates {
         warn_reject_share: q.warn_reject_share.unwrap_or(defaults.warn_reject_share),
         fail_reject_share: q.fail_reject_share.unwrap_or(defaults.fail_reject_share),
         fail_on_unmapped_service: q
             .fail_on_unmapped_service
             .unwrap_or(defaults.fail_on_unmapped_service),
+        fail_on_empty_file: q.fail_on_empty_file.unwrap_or(defaults.fail_on_empty_file),
+        earliest_date,
+        future_days: q.future_days.unwrap_or(defaults.future_days),
+        max_duration_seconds: q
+            .max_duration_hours
+            .map(|h| h * 3600.0)
+            .unwrap_or(defaults.max_duration_seconds),
+        max_count: q.max_count.unwrap_or(defaults.max_count),
     };
+    for (key, v) in [
+        ("quality.max_duration_hours", quality.max_duration_seconds),
+        ("quality.max_count", quality.max_count),
+    ] {
+        if !(v.is_finite() && v > 0.0) {
+            push(key.into(), format!("{v} must be a positive number"));
+        }
+    }
     for (key, v) in [
         ("quality.warn_reject_share", quality.warn_reject_share),
         ("quality.fail_reject_share", quality.fail_reject_share),

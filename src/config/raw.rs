@@ -71,6 +71,11 @@ pub struct RawQuality {
     pub warn_reject_share: Option<f64>,
     pub fail_reject_share: Option<f64>,
     pub fail_on_unmapped_service: Option<bool>,
+    pub fail_on_empty_file: Option<bool>,
+    pub earliest_date: Option<String>,
+    pub future_days: Option<u32>,
+    pub max_duration_hours: Option<f64>,
+    pub max_count: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -69,6 +69,7 @@ pub(super) fn ingest_file(
         None => state.add(first)?,
         Some(chunks) => pieces(
             ctx.pipeline,
+            ctx.today,
             source,
             services,
             raw,
@@ -82,8 +83,10 @@ pub(super) fn ingest_file(
 
 /// The pieces of a large file: each is read and mapped on a thread of its own while the one
 /// before is de-duplicated and written, so at most three pieces are in memory.
+#[allow(clippy::too_many_arguments)]
 fn pieces(
     pipeline: &Pipeline,
+    today: chrono::NaiveDate,
     source: &SourceDef,
     services: &[(String, String)],
     raw: &RawFile,
@@ -103,7 +106,8 @@ fn pieces(
                         return Ok(None);
                     };
                     // Every piece has the same columns, so the same checks as the first.
-                    let (plan, _) = canonical(&raw.piece(frame), source, pipeline, services)?;
+                    let (plan, _) =
+                        canonical(&raw.piece(frame), source, pipeline, services, today)?;
                     collect_with(plan, &raw.path, Engine::InMemory).map(Some)
                 });
             match mapped {
@@ -508,6 +512,7 @@ impl<'a> FileIngest<'a> {
             file_id: raw.file_id().to_string(),
             status: FileStatus::Ingested,
             encoding: raw.encoding.to_string(),
+            repaired_lines: raw.repaired_lines,
             rows_read: self.rows_read,
             accepted: self.accepted,
             rejected: self.rejected,

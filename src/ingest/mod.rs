@@ -32,6 +32,8 @@ pub enum IngestError {
         source_name: String,
         pattern: String,
     },
+    #[error("{}: symbolic link {problem}", link.display())]
+    Link { link: PathBuf, problem: String },
     #[error("source '{source_name}': bad file pattern {pattern}: {message}")]
     BadPattern {
         source_name: String,
@@ -57,6 +59,9 @@ pub struct IngestOptions {
     pub in_memory_limit: u64,
     /// Size of the pieces larger CSV files are read in.
     pub chunk_bytes: usize,
+    /// The run's day: rows dated after it (plus `quality.future_days`) are implausible.
+    /// Default: today in the pipeline's time zone.
+    pub today: Option<chrono::NaiveDate>,
 }
 
 impl Default for IngestOptions {
@@ -65,6 +70,7 @@ impl Default for IngestOptions {
             dry_run: false,
             in_memory_limit: 64 * 1024 * 1024,
             chunk_bytes: 16 * 1024 * 1024,
+            today: None,
         }
     }
 }
@@ -97,6 +103,9 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
         stamps: &stamps,
         progress: &progress,
         ingested_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        today: options
+            .today
+            .unwrap_or_else(|| crate::period::today_in_zone(&pipeline.timezone)),
         options,
     };
     // Sources are independent: each is ingested on a thread of its own, all at once (a pool the
@@ -156,13 +165,14 @@ pub fn source_files(pipeline: &Pipeline) -> Result<Vec<(&SourceDef, Vec<PathBuf>
                 message: e.to_string(),
             })?;
             let before = paths.len();
+            let folder = crate::config::glob_folder(pattern);
             for m in matches {
                 let p = m.map_err(|e| IngestError::BadPattern {
                     source_name: source.name.clone(),
                     pattern: pattern.clone(),
                     message: e.to_string(),
                 })?;
-                if p.is_file() {
+                if is_export(&p, &folder)? {
                     paths.push(p);
                 }
             }
@@ -180,6 +190,30 @@ pub fn source_files(pipeline: &Pipeline) -> Result<Vec<(&SourceDef, Vec<PathBuf>
     Ok(out)
 }
 
+/// Whether a path a glob matched is an export to read: a file, or a link to a file inside the
+/// folder the pattern names. A link to nothing or to somewhere else is refused, naming the link
+/// and never reading what it points to.
+fn is_export(path: &Path, folder: &Path) -> Result<bool, IngestError> {
+    let link_err = |problem: String| IngestError::Link {
+        link: path.to_path_buf(),
+        problem,
+    };
+    let meta = std::fs::symlink_metadata(path).map_err(|e| link_err(e.to_string()))?;
+    if !meta.file_type().is_symlink() {
+        return Ok(meta.is_file());
+    }
+    let target = std::fs::canonicalize(path)
+        .map_err(|_| link_err("points to nothing (a dangling link)".into()))?;
+    let inside = std::fs::canonicalize(folder).is_ok_and(|f| target.starts_with(f));
+    if !inside {
+        return Err(link_err(format!(
+            "leads out of the folder the pattern names ({}); copy the export into it instead",
+            folder.display()
+        )));
+    }
+    Ok(target.is_file())
+}
+
 struct Context<'a> {
     pipeline: &'a Pipeline,
     lake: &'a Lake,
@@ -189,6 +223,8 @@ struct Context<'a> {
     stamps: &'a HashMap<manifest::FileStamp, (String, String)>,
     progress: &'a ProgressBar,
     ingested_at: String,
+    /// The run's day (see [`IngestOptions::today`]).
+    today: chrono::NaiveDate,
     options: IngestOptions,
 }
 
@@ -276,7 +312,7 @@ fn ingest_source(
                         source,
                         shown,
                         &raw.sha256,
-                        raw.encoding,
+                        &raw.encoding,
                         FileStatus::SameAsAnotherFile,
                         same_as,
                     ));
@@ -358,13 +394,13 @@ fn open_next(
             source,
             shown,
             &sha256,
-            encoding,
+            &encoding,
             FileStatus::AlreadyIngested,
             None,
         ))),
         Opening::Opened(mut raw) => {
             raw.modified_ns = modified.map(|(_, time)| time);
-            let (plan, checks) = canonical(&raw, source, ctx.pipeline, services)?;
+            let (plan, checks) = canonical(&raw, source, ctx.pipeline, services, ctx.today)?;
             let first = collect_with(plan, &raw.path, Engine::InMemory)?;
             Ok(Next::Mapped {
                 raw,
@@ -391,6 +427,7 @@ fn skipped(
         file_id: sha256.get(..16).unwrap_or(sha256).to_string(),
         status,
         encoding: encoding.to_string(),
+        repaired_lines: 0,
         rows_read: 0,
         accepted: 0,
         rejected: 0,
@@ -412,6 +449,25 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
         .iter()
         .filter(|f| f.status == FileStatus::Ingested)
     {
+        if f.repaired_lines > 0 {
+            report.warnings.push(Warning::RepairedLines {
+                file: f.path.clone(),
+                lines: f.repaired_lines,
+            });
+        }
+        if f.rows_read == 0 {
+            let warning = Warning::EmptyFile {
+                file: f.path.clone(),
+            };
+            if gates.fail_on_empty_file {
+                report.gate_failures.push(Finding {
+                    file: f.path.clone(),
+                    message: format!("{warning} (quality.fail_on_empty_file)"),
+                });
+            } else {
+                report.warnings.push(warning);
+            }
+        }
         let share = f.reject_share();
         let pct = |x: f64| format!("{:.1}%", x * 100.0);
         if share > gates.fail_reject_share {

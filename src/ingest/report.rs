@@ -26,6 +26,8 @@ pub struct FileReport {
     pub file_id: String,
     pub status: FileStatus,
     pub encoding: String,
+    /// Lines not UTF-8 in a UTF-8 file, read as Windows-1252.
+    pub repaired_lines: u64,
     pub rows_read: u64,
     pub accepted: u64,
     pub rejected: u64,

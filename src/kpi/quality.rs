@@ -32,6 +32,7 @@ pub fn lineage(manifest: LazyFrame) -> LazyFrame {
             col("source"),
             col("path"),
             col("sha256"),
+            col("encoding"),
             col("size_bytes").cast(DataType::Int64),
             col("rows_read").cast(DataType::Int64),
             col("accepted").cast(DataType::Int64),

@@ -93,7 +93,8 @@ impl Transaction {
             self.run_id
         );
         let path = self.root.as_path().join(table.name()).join(&rel);
-        let (file, path) = self.create_at(path, false)?;
+        // Contacts and responses are personal data even scrubbed: owner-only, like the lake.
+        let (file, path) = self.create_at(path, true)?;
         let partition = HashMap::from([
             ("organisation".to_string(), Some(organisation.to_string())),
             ("source".to_string(), Some(source.to_string())),

@@ -82,12 +82,7 @@ impl RunOptions {
 /// Today's date in the pipeline's time zone (`timezone`, default Europe/London): whether this
 /// month is complete depends on where the council is, not on the machine's clock setting.
 pub fn today_in(pipeline: &Pipeline) -> chrono::NaiveDate {
-    let now = chrono::Utc::now();
-    match pipeline.timezone.parse::<chrono_tz::Tz>() {
-        Ok(tz) => now.with_timezone(&tz).date_naive(),
-        // The pipeline file was validated: its zone parses. UTC rather than a panic regardless.
-        Err(_) => now.date_naive(),
-    }
+    crate::period::today_in_zone(&pipeline.timezone)
 }
 
 /// How long a stage took, and what it produced.
@@ -209,7 +204,9 @@ pub fn exit_code(err: &anyhow::Error) -> ExitCode {
         }
         if let Some(e) = cause.downcast_ref::<IngestError>() {
             return match e {
-                IngestError::NoFiles { .. } | IngestError::BadPattern { .. } => ExitCode::Input,
+                IngestError::NoFiles { .. }
+                | IngestError::BadPattern { .. }
+                | IngestError::Link { .. } => ExitCode::Input,
                 IngestError::Source(_) | IngestError::Data { .. } => ExitCode::Input,
                 IngestError::Lake(e) => for_lake(e),
             };
@@ -292,7 +289,12 @@ fn run_stages(
     let mut warned = false;
     if runs(Stage::Ingest) {
         let started = Instant::now();
-        let (code, report) = stages::ingest(pipeline, &options.sources, options.deny_warnings)?;
+        let (code, report) = stages::ingest(
+            pipeline,
+            &options.sources,
+            options.deny_warnings,
+            Some(options.as_of),
+        )?;
         let (rows_read, accepted, rejected, duplicates) = report.totals();
         summary.ingest = Some(IngestCounts {
             files: report.files.len(),

@@ -61,9 +61,14 @@ pub fn ingest(
     pipeline: &Pipeline,
     sources: &[String],
     deny_warnings: bool,
+    today: Option<chrono::NaiveDate>,
 ) -> anyhow::Result<(ExitCode, IngestReport)> {
     let pipeline = only_sources(pipeline, sources)?;
-    let report = crate::ingest::ingest(&pipeline, IngestOptions::default())
+    let options = IngestOptions {
+        today,
+        ..IngestOptions::default()
+    };
+    let report = crate::ingest::ingest(&pipeline, options)
         .with_context(|| format!("ingest for pipeline {}", pipeline.file.display()))?;
     Ok((print_ingest(&pipeline, &report, deny_warnings), report))
 }
@@ -78,7 +83,7 @@ fn print_ingest(pipeline: &Pipeline, report: &IngestReport, deny_warnings: bool)
             .iter()
             .filter(|f| f.status != FileStatus::Ingested)
             .count();
-        if read == 0 {
+        if read == 0 && skipped == report.files.len() {
             crate::log::info(&format!(
                 "nothing new: all {skipped} files are already in {}",
                 pipeline.lake_dir.display()

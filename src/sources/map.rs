@@ -11,10 +11,12 @@ use super::parse::{
     cleaned, date_and_time, duration_seconds, local_instant, local_timestamp, mapped,
     mapped_number, naive_datetime, number, offset_free, per_distinct,
 };
-use super::read::{RawFile, ROW};
+use super::read::{RawFile, LINE, ROW};
 use super::scrub::{postcode_district, scrub_comment};
 use super::{reason, SourceError};
-use crate::config::{ChannelSpec, CommentPolicy, FileFormat, Pipeline, SourceDef, SourceKind};
+use crate::config::{
+    ChannelSpec, CommentPolicy, FileFormat, Pipeline, QualityGates, SourceDef, SourceKind,
+};
 use crate::model::{col as c, financial_year_label, Table, NOT_ANSWERED};
 use crate::text::{normalise_value, normalised};
 
@@ -23,6 +25,8 @@ pub const REJECT_CHECK: &str = "reject_check";
 pub const REJECT_REASON: &str = "reject_reason";
 pub const REJECT_COLUMN: &str = "reject_column";
 pub const REJECT_VALUE: &str = "reject_value";
+/// The column a `wrong_field_count` reject blames: the row as a whole.
+pub const WHOLE_ROW: &str = "(whole row)";
 /// The name under which the plan carries raw column `i` when asked to keep raw values.
 pub fn raw_column(i: usize) -> String {
     format!("__raw{i}")
@@ -264,6 +268,7 @@ pub fn canonical(
     source: &SourceDef,
     pipeline: &Pipeline,
     services: &[(String, String)],
+    today: chrono::NaiveDate,
 ) -> Result<(LazyFrame, RejectChecks), SourceError> {
     check_columns(raw, source)?;
     let polars_err = |e: PolarsError| SourceError::Parse {
@@ -291,7 +296,7 @@ pub fn canonical(
         }
         f
     };
-    let (timestamp, wall) =
+    let (timestamp, wall, date_column) =
         if let Some((column, value)) = text(&mut layers, &source.columns.timestamp) {
             let formats = iso_too(
                 &source.timestamp_formats,
@@ -310,9 +315,9 @@ pub fn canonical(
             checks.push(Check {
                 failed: ts.clone().is_null(),
                 reason: reason::BAD_DATE,
-                column,
+                column: column.clone(),
             });
-            (ts, wall)
+            (ts, wall, column)
         } else {
             let (date_column, date_value) =
                 text(&mut layers, &source.columns.date).unwrap_or_default_pair();
@@ -339,11 +344,24 @@ pub fn canonical(
             checks.push(Check {
                 failed: ts.clone().is_null(),
                 reason: reason::BAD_DATE,
-                column: date_column,
+                column: date_column.clone(),
             });
-            (ts, Some(wall))
+            (ts, Some(wall), date_column)
         };
-    out.extend(time_columns(timestamp, wall, &mut layers));
+    let (when_columns, date) = time_columns(timestamp, wall, &mut layers);
+    out.extend(when_columns);
+    // A date that cannot be true (year 24 read from "05/04/24", 2099) is rejected, never stored.
+    let days = |d: chrono::NaiveDate| (d - chrono::NaiveDate::default()).num_days() as i32;
+    let latest = today + chrono::Duration::days(i64::from(pipeline.quality.future_days));
+    let day = date.cast(DataType::Int32);
+    checks.push(Check {
+        failed: day
+            .clone()
+            .lt(lit(days(pipeline.quality.earliest_date)))
+            .or(day.gt(lit(days(latest)))),
+        reason: reason::IMPLAUSIBLE_DATE,
+        column: date_column,
+    });
 
     // Who and what.
     out.push(
@@ -399,7 +417,14 @@ pub fn canonical(
     out.push(category.alias(c::CATEGORY));
 
     match source.kind.table() {
-        Table::Contacts => contact_fields(source, &header, &mut layers, &mut checks, &mut out),
+        Table::Contacts => contact_fields(
+            source,
+            &pipeline.quality,
+            &header,
+            &mut layers,
+            &mut checks,
+            &mut out,
+        ),
         Table::Responses => response_fields(
             source,
             pipeline,
@@ -416,28 +441,34 @@ pub fn canonical(
             checks.insert(0, missing(&column, value.clone()));
             value
         }
-        None => {
-            let mut mapped_columns: Vec<Expr> = source
-                .columns
-                .named()
-                .into_iter()
-                .map(|(_, name)| col(header(name).as_str()).fill_null(lit("")))
-                .collect();
-            mapped_columns.extend(
-                source
-                    .demographics
-                    .iter()
-                    .map(|(_, name)| col(header(name).as_str()).fill_null(lit(""))),
-            );
-            concat_str(mapped_columns, "\u{1f}", false)
-        }
+        // Without a reference column every row is a record of its own: the key is the file's
+        // identity and the row number, never a key made of content (distinct submissions with
+        // the same title and minute are not duplicates, and no comment or postcode becomes a key).
+        None => concat_str(
+            [
+                lit(raw.file_id().to_string()),
+                col(ROW).cast(DataType::String),
+            ],
+            ":",
+            false,
+        ),
     };
+    // A row with more or fewer fields than the header cannot be read field by field.
+    checks.insert(
+        0,
+        Check {
+            failed: col(LINE).is_not_null(),
+            reason: reason::WRONG_FIELD_COUNT,
+            column: WHOLE_ROW.into(),
+        },
+    );
     out.push(key.alias(c::RECORD_KEY));
     out.push(lit(raw.file_id().to_string()).alias(c::SOURCE_FILE_ID));
     out.push(col(ROW).cast(DataType::UInt32).alias(c::SOURCE_ROW));
 
     let (first_failing, reject_checks) = first_failing(checks, &mut layers);
     out.push(first_failing);
+    out.push(col(LINE));
     let every_field: Vec<Expr> = raw
         .headers
         .iter()
@@ -453,7 +484,7 @@ pub fn canonical(
         .chain(carried_columns(source))
         .collect::<Vec<_>>()
         .iter()
-        .chain([REJECT_CHECK, BLANK_ROW].map(String::from).iter())
+        .chain([REJECT_CHECK, BLANK_ROW, LINE].map(String::from).iter())
         .map(|n| col(n.as_str()))
         .collect();
     for (i, h) in raw.headers.iter().enumerate() {
@@ -489,7 +520,8 @@ fn missing(column: &str, value: Expr) -> Check {
 /// `timestamp`, `date`, `financial_year`, `year`, `month` from a local instant and, when the file
 /// gave it, its wall-clock time (otherwise worked out from the instant); the rest is arithmetic on
 /// the wall-clock time. A row whose instant is null is rejected, whatever its wall clock says.
-fn time_columns(ts: Expr, wall: Option<Expr>, layers: &mut Layers) -> Vec<Expr> {
+/// The time columns of the canonical table, and the wall-clock date (for the plausibility check).
+fn time_columns(ts: Expr, wall: Option<Expr>, layers: &mut Layers) -> (Vec<Expr>, Expr) {
     let wall = wall.unwrap_or_else(|| {
         layers.stash(
             2,
@@ -500,7 +532,8 @@ fn time_columns(ts: Expr, wall: Option<Expr>, layers: &mut Layers) -> Vec<Expr> 
     });
     // A file covers a few hundred days at most: year, month and financial year are worked out
     // together, once per distinct day.
-    let date = layers.stash(3, wall.dt().date());
+    let wall_date = wall.dt().date();
+    let date = layers.stash(3, wall_date.clone());
     let calendar = DataType::Struct(vec![
         Field::new("year".into(), DataType::Int32),
         Field::new("month".into(), DataType::Int8),
@@ -535,25 +568,30 @@ fn time_columns(ts: Expr, wall: Option<Expr>, layers: &mut Layers) -> Vec<Expr> 
     );
     let field = |name: &str| day.clone().struct_().field_by_name(name);
     let (year, month, label) = (field("year"), field("month"), field("label"));
-    vec![
-        ts.alias(c::TIMESTAMP),
-        date.alias(c::DATE),
-        label.alias(c::FINANCIAL_YEAR),
-        year.cast(DataType::Int32).alias(c::YEAR),
-        month.cast(DataType::Int8).alias(c::MONTH),
-    ]
+    (
+        vec![
+            ts.alias(c::TIMESTAMP),
+            date.clone().alias(c::DATE),
+            label.alias(c::FINANCIAL_YEAR),
+            year.cast(DataType::Int32).alias(c::YEAR),
+            month.cast(DataType::Int8).alias(c::MONTH),
+        ],
+        wall_date,
+    )
 }
 
 fn contact_fields(
     source: &SourceDef,
+    quality: &QualityGates,
     header: &dyn Fn(&str) -> String,
     layers: &mut Layers,
     checks: &mut Vec<Check>,
     out: &mut Vec<Expr>,
 ) {
     if source.kind == SourceKind::CallIntervals {
-        interval_counts(source, header, layers, checks, out);
+        interval_counts(source, quality.max_count, header, layers, checks, out);
     }
+    let max_seconds = quality.max_duration_seconds;
     let default_outcome = source.default_outcome.clone();
     let outcome = match &source.columns.outcome {
         // Interval rows are expanded into one row per outcome after they are checked.
@@ -602,6 +640,15 @@ fn contact_fields(
             checks.push(Check {
                 failed: seconds.clone().lt(lit(0.0)),
                 reason: reason::NEGATIVE_DURATION,
+                column: column.clone(),
+            });
+            checks.push(Check {
+                failed: seconds
+                    .clone()
+                    .is_finite()
+                    .not()
+                    .or(seconds.clone().gt(lit(max_seconds))),
+                reason: reason::IMPLAUSIBLE_DURATION,
                 column,
             });
             parts.push(seconds);
@@ -768,6 +815,7 @@ fn response_fields(
 /// The counts of an interval export, checked to be whole numbers of at least 0.
 fn interval_counts(
     source: &SourceDef,
+    max_count: f64,
     header: &dyn Fn(&str) -> String,
     layers: &mut Layers,
     checks: &mut Vec<Check>,
@@ -797,6 +845,11 @@ fn interval_counts(
         checks.push(Check {
             failed: value.clone().is_not_null().and(not_a_count),
             reason: reason::BAD_NUMBER,
+            column: column.clone(),
+        });
+        checks.push(Check {
+            failed: n.clone().gt(lit(max_count)),
+            reason: reason::IMPLAUSIBLE_COUNT,
             column,
         });
         out.push(n.fill_null(lit(0.0)).cast(DataType::UInt32).alias(name));
@@ -879,7 +932,18 @@ impl RejectChecks {
                 None => by_column.push((at, vec![i as u16])),
             }
         }
+        // A row with the wrong number of fields is quoted whole, as exported.
+        let whole: Vec<u16> = (0..self.0.len() as u16)
+            .filter(|i| self.0[usize::from(*i)].0 == reason::WRONG_FIELD_COUNT)
+            .collect();
         let mut value = null_str();
+        if !whole.is_empty() {
+            let hit = check
+                .clone()
+                .is_in(lit(Series::new("ids".into(), whole)).implode(false), false)
+                .fill_null(lit(false));
+            value = when(hit).then(col(LINE)).otherwise(value);
+        }
         for (at, ids) in by_column.into_iter().rev() {
             let hit = check
                 .clone()

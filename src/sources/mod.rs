@@ -33,6 +33,16 @@ pub enum SourceError {
         missing: Vec<(String, String)>,
         available: Vec<String>,
     },
+    #[error(
+        "{}: columns {} and {} are both named '{}'; the mapping cannot tell them apart: rename one in the export",
+        path.display(), first.0, second.0, second.1
+    )]
+    DuplicateHeaders {
+        path: PathBuf,
+        /// (1-based position, name) of each.
+        first: (usize, String),
+        second: (usize, String),
+    },
     #[error("{}: lookup table: {message}", path.display())]
     Lookup { path: PathBuf, message: String },
 }
@@ -57,4 +67,13 @@ pub mod reason {
     pub const UNKNOWN_VALUE: &str = "unknown_value";
     pub const UNKNOWN_CATEGORY: &str = "unknown_category";
     pub const RATING_NOT_IN_SCALE: &str = "rating_not_in_scale";
+    /// Dated before `quality.earliest_date` or after the run's day + `quality.future_days`
+    /// (two-digit years read as years 0-99 included).
+    pub const IMPLAUSIBLE_DATE: &str = "implausible_date";
+    /// Not finite, or above `quality.max_duration_hours`.
+    pub const IMPLAUSIBLE_DURATION: &str = "implausible_duration";
+    /// Above `quality.max_count`, or not finite.
+    pub const IMPLAUSIBLE_COUNT: &str = "implausible_count";
+    /// The row has more or fewer fields than the header: kept in the rejects exactly as exported.
+    pub const WRONG_FIELD_COUNT: &str = "wrong_field_count";
 }

@@ -14,13 +14,21 @@ use crate::text::normalise_header;
 /// Name of the row-number column added to every raw frame.
 pub const ROW: &str = "__row";
 
+/// Name of the column that holds, for a record with more or fewer fields than the header, the
+/// record's text as exported (null for every other row): such rows are rejected
+/// `wrong_field_count` with that text kept.
+pub const LINE: &str = "__line";
+
 /// One raw export file, opened but not yet mapped.
 pub struct RawFile {
     pub path: PathBuf,
     pub sha256: String,
     pub size: u64,
-    /// How the bytes were read: `utf-8`, `utf-8 with BOM`, `windows-1252` or `xlsx`.
-    pub encoding: &'static str,
+    /// How the bytes were read: `utf-8`, `utf-8 with BOM`, `windows-1252`, `xlsx`, or
+    /// `utf-8 (N lines windows-1252)` for a UTF-8 file with some lines that are not.
+    pub encoding: String,
+    /// Lines of a UTF-8 file that were not UTF-8 and were read as Windows-1252.
+    pub repaired_lines: u64,
     pub format: FileFormat,
     /// Headers exactly as in the file (trimmed), in file order.
     pub headers: Vec<String>,
@@ -41,7 +49,7 @@ pub enum Opening {
     /// Its SHA-256 was recognised (already in the lake, or seen earlier in the run): not parsed.
     Known {
         sha256: String,
-        encoding: &'static str,
+        encoding: String,
     },
     Opened(Box<RawFile>),
 }
@@ -53,7 +61,8 @@ impl RawFile {
             path: self.path.clone(),
             sha256: self.sha256.clone(),
             size: self.size,
-            encoding: self.encoding,
+            encoding: self.encoding.clone(),
+            repaired_lines: self.repaired_lines,
             format: self.format,
             headers: self.headers.clone(),
             frame,
@@ -135,20 +144,24 @@ pub fn open_for_ingest(
     })?;
     if known(&sha256) {
         let encoding = match format {
-            FileFormat::Xlsx => "xlsx",
-            FileFormat::Csv => decode(path, bytes, source.encoding)?.0,
+            FileFormat::Xlsx => "xlsx".to_string(),
+            FileFormat::Csv => decode(path, bytes, source.encoding)?.0.label(),
         };
         return Ok(Opening::Known { sha256, encoding });
     }
-    let (encoding, headers, frame) = match format {
+    let (decoded, headers, frame) = match format {
         FileFormat::Csv => open_csv(path, bytes, source)?,
-        FileFormat::Xlsx => open_xlsx(path, bytes, source.sheet.as_deref())?,
+        FileFormat::Xlsx => {
+            let (headers, frame) = open_xlsx(path, bytes, source.sheet.as_deref())?;
+            (Decoded::xlsx(), headers, frame)
+        }
     };
     Ok(Opening::Opened(Box::new(RawFile {
         path: path.to_path_buf(),
         sha256,
         size,
-        encoding,
+        encoding: decoded.label(),
+        repaired_lines: decoded.repaired_lines,
         format,
         headers,
         frame,
@@ -162,20 +175,21 @@ pub fn open_for_ingest(
 struct Scanned {
     sha256: String,
     bom: bool,
-    utf8: bool,
+    lines: LineKinds,
     blank: bool,
 }
 
-/// One pass over a file in pieces: its SHA-256, whether it starts with a BOM, whether it is
-/// valid UTF-8 and whether it is nothing but whitespace.
+/// One pass over a file in pieces: its SHA-256, whether it starts with a BOM, which of its
+/// lines are UTF-8 and whether it is nothing but whitespace.
 fn scan_bytes(path: &Path) -> std::io::Result<Scanned> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; PIECE];
-    // Bytes of a UTF-8 sequence cut by the end of the previous piece.
+    // The line cut by the end of the previous piece.
     let mut carry: Vec<u8> = Vec::new();
-    let (mut bom, mut utf8, mut blank, mut first) = (false, true, true, true);
+    let (mut bom, mut blank, mut first) = (false, true, true);
+    let mut lines = LineKinds::default();
     loop {
         let n = file.read(&mut buf)?;
         if n == 0 {
@@ -190,27 +204,97 @@ fn scan_bytes(path: &Path) -> std::io::Result<Scanned> {
         if blank && !piece.iter().all(|b| b.is_ascii_whitespace()) {
             blank = false;
         }
-        if utf8 {
-            carry.extend_from_slice(piece);
-            match std::str::from_utf8(&carry) {
-                Ok(_) => carry.clear(),
-                Err(e) if e.error_len().is_none() => {
-                    let tail = carry.split_off(e.valid_up_to());
-                    carry = tail;
-                }
-                Err(_) => utf8 = false,
+        match piece.iter().rposition(|b| *b == b'\n') {
+            Some(last) => {
+                carry.extend_from_slice(&piece[..=last]);
+                lines.add(&carry);
+                carry.clear();
+                carry.extend_from_slice(&piece[last + 1..]);
             }
+            None => carry.extend_from_slice(piece),
         }
     }
-    // A sequence still cut at the end of the file is not UTF-8.
-    utf8 &= carry.is_empty();
+    lines.add(&carry);
     let digest = hasher.finalize();
     Ok(Scanned {
         sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
         bom,
-        utf8,
+        lines,
         blank,
     })
+}
+
+/// How many lines of a text are UTF-8 with characters beyond ASCII, and how many are not UTF-8.
+#[derive(Debug, Default, Clone, Copy)]
+struct LineKinds {
+    utf8_beyond_ascii: u64,
+    not_utf8: u64,
+}
+
+impl LineKinds {
+    fn add(&mut self, text: &[u8]) {
+        for line in text.split(|b| *b == b'\n') {
+            if line.is_ascii() {
+                continue;
+            }
+            match std::str::from_utf8(line) {
+                Ok(_) => self.utf8_beyond_ascii += 1,
+                Err(_) => self.not_utf8 += 1,
+            }
+        }
+    }
+
+    /// A file with lines that are not UTF-8 and none that are (beyond ASCII) is Windows-1252
+    /// throughout; with both, it is UTF-8 with some lines to repair.
+    fn mixed(self) -> bool {
+        self.not_utf8 > 0 && self.utf8_beyond_ascii > 0
+    }
+}
+
+/// How a CSV file's bytes were decoded.
+#[derive(Debug, Clone, Copy)]
+struct Decoded {
+    kind: &'static str,
+    repaired_lines: u64,
+}
+
+impl Decoded {
+    fn xlsx() -> Decoded {
+        Decoded {
+            kind: "xlsx",
+            repaired_lines: 0,
+        }
+    }
+
+    fn whole(kind: &'static str) -> Decoded {
+        Decoded {
+            kind,
+            repaired_lines: 0,
+        }
+    }
+
+    /// What the manifest and the ingest table show.
+    fn label(self) -> String {
+        match self.repaired_lines {
+            0 => self.kind.to_string(),
+            1 => format!("{} (1 line windows-1252)", self.kind),
+            n => format!("{} ({n} lines windows-1252)", self.kind),
+        }
+    }
+}
+
+/// UTF-8 text with its lines that are not UTF-8 read as Windows-1252, after `prefix` (UTF-8).
+fn decode_lines(prefix: &[u8], bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(prefix.len() + bytes.len() + bytes.len() / 8);
+    out.extend_from_slice(prefix);
+    for line in bytes.split_inclusive(|b| *b == b'\n') {
+        if line.is_ascii() || std::str::from_utf8(line).is_ok() {
+            out.extend_from_slice(line);
+        } else {
+            out.extend(decode_1252(&[], line)?);
+        }
+    }
+    Ok(out)
 }
 
 fn open_large_csv(
@@ -227,11 +311,22 @@ fn open_large_csv(
             path: path.to_path_buf(),
         });
     }
-    let encoding: &'static str = match (source.encoding, scanned.utf8, scanned.bom) {
-        (Encoding::Windows1252, _, _) | (Encoding::Auto, false, _) => "windows-1252",
-        (_, true, true) => "utf-8 with BOM",
-        (_, true, false) => "utf-8",
-        (Encoding::Utf8, false, _) => {
+    let lines = scanned.lines;
+    let utf8 = lines.not_utf8 == 0;
+    let utf8_kind = if scanned.bom {
+        "utf-8 with BOM"
+    } else {
+        "utf-8"
+    };
+    let decoded = match (source.encoding, utf8) {
+        (Encoding::Windows1252, _) => Decoded::whole("windows-1252"),
+        (_, true) => Decoded::whole(utf8_kind),
+        (Encoding::Auto, false) if lines.mixed() => Decoded {
+            kind: utf8_kind,
+            repaired_lines: lines.not_utf8,
+        },
+        (Encoding::Auto, false) => Decoded::whole("windows-1252"),
+        (Encoding::Utf8, false) => {
             return Err(SourceError::Encoding {
                 path: path.to_path_buf(),
                 message: "not valid UTF-8 (set encoding = \"windows-1252\" or \"auto\")".into(),
@@ -241,13 +336,14 @@ fn open_large_csv(
     if known(&scanned.sha256) {
         return Ok(Opening::Known {
             sha256: scanned.sha256,
-            encoding,
+            encoding: decoded.label(),
         });
     }
     let file = std::fs::File::open(path).map_err(io_err)?;
     let mut chunks = Chunks {
         file,
-        windows_1252: encoding == "windows-1252",
+        windows_1252: decoded.kind == "windows-1252",
+        repair_lines: decoded.repaired_lines > 0,
         skip_bom: scanned.bom && source.encoding != Encoding::Windows1252,
         target: chunk_bytes.max(1),
         carry: Vec::new(),
@@ -269,7 +365,8 @@ fn open_large_csv(
         path: path.to_path_buf(),
         sha256: scanned.sha256,
         size,
-        encoding,
+        encoding: decoded.label(),
+        repaired_lines: decoded.repaired_lines,
         format: FileFormat::Csv,
         headers,
         frame,
@@ -286,6 +383,8 @@ fn open_large_csv(
 pub struct Chunks {
     file: std::fs::File,
     windows_1252: bool,
+    /// UTF-8 with some lines that are not: those lines are read as Windows-1252.
+    repair_lines: bool,
     skip_bom: bool,
     target: usize,
     /// Bytes read past the last boundary handed out.
@@ -309,7 +408,7 @@ impl Chunks {
         }
         // Every piece after the first starts with the header line. UTF-8 text is read in right
         // after it rather than copied behind it later (Windows-1252 text gets it when decoded).
-        let prefix: &[u8] = if self.first || self.windows_1252 {
+        let prefix: &[u8] = if self.first || self.windows_1252 || self.repair_lines {
             &[]
         } else {
             &self.header
@@ -357,9 +456,11 @@ impl Chunks {
         }
         let end = end.unwrap_or(buf.len());
         self.carry = buf.split_off(end);
+        let header: &[u8] = if self.first { &[] } else { &self.header };
         let text = if self.windows_1252 {
-            let header: &[u8] = if self.first { &[] } else { &self.header };
             decode_1252(header, &buf)?
+        } else if self.repair_lines {
+            decode_lines(header, &buf)?
         } else {
             buf
         };
@@ -437,10 +538,14 @@ fn decode(
     path: &Path,
     bytes: Vec<u8>,
     encoding: Encoding,
-) -> Result<(&'static str, Vec<u8>), SourceError> {
+) -> Result<(Decoded, Vec<u8>), SourceError> {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
     let mut bytes = bytes;
     let mut bom = false;
+    let encoding_err = |e: std::io::Error| SourceError::Encoding {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
     if encoding != Encoding::Windows1252 {
         if bytes.starts_with(BOM) {
             // A BOM promises UTF-8, but the rest is checked like any file: a BOM followed by
@@ -448,9 +553,9 @@ fn decode(
             bytes.drain(..BOM.len());
             bom = true;
         }
+        let utf8_kind = if bom { "utf-8 with BOM" } else { "utf-8" };
         match std::str::from_utf8(&bytes) {
-            Ok(_) if bom => return Ok(("utf-8 with BOM", bytes)),
-            Ok(_) => return Ok(("utf-8", bytes)),
+            Ok(_) => return Ok((Decoded::whole(utf8_kind), bytes)),
             Err(e) if encoding == Encoding::Utf8 => {
                 return Err(SourceError::Encoding {
                     path: path.to_path_buf(),
@@ -460,21 +565,31 @@ fn decode(
                     ),
                 })
             }
-            Err(_) => {}
+            Err(_) => {
+                // Mostly UTF-8 with a few lines pasted from elsewhere: only those lines are
+                // Windows-1252; "Paid £120" on a UTF-8 line stays as it is.
+                let mut lines = LineKinds::default();
+                lines.add(&bytes);
+                if lines.mixed() {
+                    let text = decode_lines(&[], &bytes).map_err(encoding_err)?;
+                    let decoded = Decoded {
+                        kind: utf8_kind,
+                        repaired_lines: lines.not_utf8,
+                    };
+                    return Ok((decoded, text));
+                }
+            }
         }
     }
-    let text = decode_1252(&[], &bytes).map_err(|e| SourceError::Encoding {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    Ok(("windows-1252", text))
+    let text = decode_1252(&[], &bytes).map_err(encoding_err)?;
+    Ok((Decoded::whole("windows-1252"), text))
 }
 
 fn open_csv(
     path: &Path,
     bytes: Vec<u8>,
     source: &SourceDef,
-) -> Result<(&'static str, Vec<String>, LazyFrame), SourceError> {
+) -> Result<(Decoded, Vec<String>, LazyFrame), SourceError> {
     let (encoding, text) = decode(path, bytes, source.encoding)?;
     let (headers, frame) = csv_frame(path, text, source.delimiter, 2)?;
     Ok((encoding, headers, frame))
@@ -494,6 +609,8 @@ fn csv_frame(
         path: path.to_path_buf(),
         message: crate::text::first_paragraph(&e.to_string()),
     };
+    let (header, ragged) = ragged_records(&text, delimiter);
+    no_duplicate_headers(path, &header)?;
     let frame = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
@@ -509,6 +626,25 @@ fn csv_frame(
         .into_reader_with_file_handle(std::io::Cursor::new(text))
         .finish()
         .map_err(polars_err)?;
+    let height = frame.height();
+    let mut lines: Vec<Option<String>> = Vec::new();
+    if !ragged.is_empty() {
+        lines.resize(height, None);
+        for (record, line) in ragged {
+            match lines.get_mut(record) {
+                Some(slot) => *slot = Some(line),
+                None => {
+                    return Err(SourceError::Parse {
+                        path: path.to_path_buf(),
+                        message: format!(
+                            "row {} is beyond the {height} rows read; quotes may be unbalanced",
+                            first_row + record as u64
+                        ),
+                    })
+                }
+            }
+        }
+    }
     let headers: Vec<String> = frame
         .get_column_names()
         .into_iter()
@@ -517,15 +653,116 @@ fn csv_frame(
         .collect();
     // Trim headers (" form name " -> "form name"); matching is also case-insensitive.
     let trimmed: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
-    let frame = frame.lazy().rename(&headers, &trimmed, true);
+    let line = if lines.is_empty() {
+        lit(NULL).cast(DataType::String)
+    } else {
+        lit(Series::new(LINE.into(), lines))
+    };
+    let frame = frame
+        .lazy()
+        .rename(&headers, &trimmed, true)
+        .with_column(line.alias(LINE));
     Ok((trimmed, frame))
+}
+
+/// The header's names (unquoted) and, for each record after it whose number of fields is not
+/// the header's, its index (0 = the first record; blank lines count, as in polars' row numbers
+/// and are never ragged) and its text as exported (without the line end). Fields and records
+/// are split as polars splits them: a delimiter or line end inside quotes does not count.
+fn ragged_records(text: &[u8], delimiter: u8) -> (Vec<String>, Vec<(usize, String)>) {
+    let mut header: Vec<String> = Vec::new();
+    let mut ragged = Vec::new();
+    let mut expected = 0usize;
+    let (mut at, mut record) = (0usize, 0usize);
+    while at < text.len() {
+        let start = at;
+        let (mut fields, mut quoted) = (1usize, false);
+        let mut cuts = Vec::new();
+        // Where the fields beyond the header's begin (the delimiter ending the last expected).
+        let mut beyond = None;
+        while at < text.len() {
+            match text[at] {
+                b'"' => quoted = !quoted,
+                b'\n' if !quoted => break,
+                b if b == delimiter && !quoted => {
+                    fields += 1;
+                    if record == 0 {
+                        cuts.push(at);
+                    } else if fields == expected + 1 {
+                        beyond = Some(at);
+                    }
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+        let mut end = at;
+        if end > start && text[end - 1] == b'\r' {
+            end -= 1;
+        }
+        at += 1;
+        // Trailing empty fields (`a,b,,`: a common export quirk) lose nothing: not ragged.
+        let empty_tail = |from: Option<usize>| {
+            from.is_some_and(|from| {
+                text[from..end]
+                    .iter()
+                    .all(|b| *b == delimiter || *b == b'"' || b.is_ascii_whitespace())
+            })
+        };
+        if record == 0 {
+            expected = fields;
+            let mut from = start;
+            for cut in cuts.into_iter().chain(std::iter::once(end)) {
+                header.push(unquote(&text[from..cut]));
+                from = cut + 1;
+            }
+        } else if end > start && fields != expected && !(fields > expected && empty_tail(beyond)) {
+            ragged.push((
+                record - 1,
+                String::from_utf8_lossy(&text[start..end]).into_owned(),
+            ));
+        }
+        record += 1;
+    }
+    (header, ragged)
+}
+
+/// A CSV field's text: surrounding quotes removed, doubled quotes made single.
+fn unquote(field: &[u8]) -> String {
+    let text = String::from_utf8_lossy(field);
+    let t = text.trim();
+    match t.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) => inner.replace("\"\"", "\""),
+        None => text.into_owned(),
+    }
+}
+
+/// Two columns whose names match (ignoring case and spacing) cannot be told apart by the
+/// mapping: the file is refused, naming both.
+fn no_duplicate_headers(path: &Path, headers: &[String]) -> Result<(), SourceError> {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        let key = normalise_header(h);
+        if key.is_empty() {
+            continue;
+        }
+        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+            return Err(SourceError::DuplicateHeaders {
+                path: path.to_path_buf(),
+                first: (*first + 1, headers[*first].trim().to_string()),
+                second: (i + 1, h.trim().to_string()),
+            });
+        }
+        seen.push((key, i));
+    }
+    Ok(())
 }
 
 fn open_xlsx(
     path: &Path,
     bytes: Vec<u8>,
     sheet: Option<&str>,
-) -> Result<(&'static str, Vec<String>, LazyFrame), SourceError> {
+) -> Result<(Vec<String>, LazyFrame), SourceError> {
     let excel_err = |message: String| SourceError::Excel {
         path: path.to_path_buf(),
         message,
@@ -559,6 +796,7 @@ fn open_xlsx(
         .iter()
         .map(|c| cell_text(c).unwrap_or_default().trim().to_string())
         .collect();
+    no_duplicate_headers(path, &headers)?;
     let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); headers.len()];
     let mut row_numbers: Vec<IdxSize> = Vec::new();
     for (i, row) in rows.enumerate() {
@@ -571,13 +809,16 @@ fn open_xlsx(
             column.push(row.get(j).and_then(cell_text));
         }
     }
-    let mut series: Vec<Column> = Vec::with_capacity(headers.len() + 1);
+    let mut series: Vec<Column> = Vec::with_capacity(headers.len() + 2);
+    let height = row_numbers.len();
     series.push(Column::new(ROW.into(), row_numbers));
+    // A sheet has no field counts to get wrong.
+    series.push(Column::full_null(LINE.into(), height, &DataType::String));
     for (name, values) in headers.iter().zip(columns) {
         series.push(Column::new(name.as_str().into(), values));
     }
     let df = DataFrame::new_infer_height(series).map_err(|e| excel_err(e.to_string()))?;
-    Ok(("xlsx", headers, df.lazy()))
+    Ok((headers, df.lazy()))
 }
 
 /// A cell as the text a CSV export of it would hold. Date cells become ISO dates
@@ -618,11 +859,11 @@ mod tests {
         let bytes = b"\xEF\xBB\xBFa,b\ncaf\xE9,1\n".to_vec();
         let path = Path::new("x.csv");
         let (encoding, text) = decode(path, bytes.clone(), Encoding::Auto)?;
-        assert_eq!(encoding, "windows-1252");
+        assert_eq!(encoding.label(), "windows-1252");
         assert_eq!(String::from_utf8_lossy(&text), "a,b\ncafé,1\n");
         let (encoding, text) = decode(path, b"\xEF\xBB\xBFa\n\xC3\xA9\n".to_vec(), Encoding::Auto)?;
         assert_eq!(
-            (encoding, text.as_slice()),
+            (encoding.label().as_str(), text.as_slice()),
             ("utf-8 with BOM", "a\né\n".as_bytes())
         );
         match decode(path, bytes, Encoding::Utf8) {
@@ -630,5 +871,55 @@ mod tests {
             other => panic!("expected an encoding error, got {:?}", other.map(|r| r.0)),
         }
         Ok(())
+    }
+
+    #[test]
+    fn only_the_lines_that_are_not_utf8_are_read_as_windows_1252() -> Result<(), SourceError> {
+        let path = Path::new("x.csv");
+        // UTF-8 lines with £ ’ – é, and two lines pasted from a Windows-1252 program.
+        let mut bytes = "id,text\n1,Paid £120 – it’s café\n".as_bytes().to_vec();
+        bytes.extend_from_slice(b"2,Paid \xA3120 \x96 it\x92s caf\xE9\n");
+        bytes.extend_from_slice("3,£5 ’ – é\n".as_bytes());
+        bytes.extend_from_slice(b"4,\xA35\r\n");
+        let (decoded, text) = decode(path, bytes, Encoding::Auto)?;
+        assert_eq!(decoded.label(), "utf-8 (2 lines windows-1252)");
+        assert_eq!(
+            String::from_utf8_lossy(&text),
+            "id,text\n1,Paid £120 – it’s café\n2,Paid £120 – it’s café\n3,£5 ’ – é\n4,£5\r\n"
+        );
+        // Windows-1252 throughout: every line decoded as such, nothing "repaired".
+        let bytes = b"id,text\n1,Paid \xA3120 \x96 it\x92s caf\xE9\n2,ok\n".to_vec();
+        let (decoded, text) = decode(path, bytes, Encoding::Auto)?;
+        assert_eq!(decoded.label(), "windows-1252");
+        assert_eq!(
+            String::from_utf8_lossy(&text),
+            "id,text\n1,Paid £120 – it’s café\n2,ok\n"
+        );
+        // The same file scanned in pieces (a large file) is classified the same way.
+        let mut kinds = LineKinds::default();
+        kinds.add("1,£\n".as_bytes());
+        kinds.add(b"2,\xA3\n3,ok\n");
+        assert!(kinds.mixed());
+        assert_eq!((kinds.utf8_beyond_ascii, kinds.not_utf8), (1, 1));
+        Ok(())
+    }
+
+    #[test]
+    fn rows_with_more_or_fewer_fields_than_the_header_are_found_with_their_text() {
+        let text =
+            b"a,b,c\r\n1,2,3\r\n\r\n4,5\r\n6,\"x,\ny\",7\n8,9,10,11\n12,13,14,,\"\"\n15,16,17,, x";
+        let (header, ragged) = ragged_records(text, b',');
+        assert_eq!(header, vec!["a", "b", "c"]);
+        // Record indices count the blank line, as polars' row numbers do.
+        assert_eq!(
+            ragged,
+            vec![
+                (2, "4,5".to_string()),
+                (4, "8,9,10,11".to_string()),
+                (6, "15,16,17,, x".to_string())
+            ]
+        );
+        let (header, _) = ragged_records(b"\"x\"\"y\",Wait,wait ", b',');
+        assert_eq!(header, vec!["x\"y", "Wait", "wait "]);
     }
 }

@@ -8,6 +8,26 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+/// The file every folder cex publishes holds: only a folder with it (or, from versions before
+/// it, with a `tables.json` index) is ever replaced or deleted. A folder someone else put
+/// where a publication goes is left alone and the run stops.
+pub const MARKER: &str = ".cex-publication";
+
+/// Whether cex wrote `dir` (see [`MARKER`]); an empty folder counts as nobody's.
+pub fn written_by_cex(dir: &Path) -> bool {
+    dir.join(MARKER).is_file()
+        || dir.join("tables.json").is_file()
+        || fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
+}
+
+/// The error for a folder cex would replace but did not write.
+fn not_ours(dir: &Path) -> std::io::Error {
+    std::io::Error::other(format!(
+        "{} is not a folder cex published (no {MARKER} in it): it is left as it is; move it or choose another output folder",
+        dir.display()
+    ))
+}
+
 /// A staging folder for outputs that will become `destination`.
 pub struct Staging {
     pub dir: PathBuf,
@@ -27,12 +47,19 @@ impl Staging {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out".into());
+        if destination.is_dir() && !written_by_cex(destination) {
+            return Err(not_ours(destination));
+        }
         remove_stale(parent, &name)?;
         let dir = parent.join(staging_name(&name, std::process::id()));
         if dir.exists() {
             fs::remove_dir_all(&dir)?;
         }
         fs::create_dir_all(&dir)?;
+        fs::write(
+            dir.join(MARKER),
+            "Published by cex; the next run replaces this folder as a whole.\n",
+        )?;
         Ok(Staging {
             dir,
             destination: destination.to_path_buf(),
@@ -49,6 +76,9 @@ impl Staging {
             Ok(()) => {}
             // A destination is there (a folder with files): exchange the two, drop the old.
             Err(_) if self.destination.is_dir() => {
+                if !written_by_cex(&self.destination) {
+                    return Err(not_ours(&self.destination));
+                }
                 exchange(&self.dir, &self.destination)?;
                 fs::remove_dir_all(&self.dir)?;
             }
@@ -125,7 +155,10 @@ impl Publication {
 
     /// Whether nothing has been written or kept.
     pub fn is_empty(&self) -> bool {
-        fs::read_dir(&self.staging.dir).map_or(true, |mut d| d.next().is_none())
+        fs::read_dir(&self.staging.dir).map_or(true, |d| {
+            d.flatten()
+                .all(|e| e.file_name().to_string_lossy() == MARKER)
+        })
     }
 
     /// Publishes the whole in one step (see [`Staging::publish`]).
@@ -166,7 +199,7 @@ fn remove_stale(parent: &Path, name: &str) -> std::io::Result<()> {
         }
     }
     let previous = parent.join(format!("{name}.previous"));
-    if previous.is_dir() {
+    if previous.is_dir() && written_by_cex(&previous) {
         fs::remove_dir_all(previous)?;
     }
     Ok(())
@@ -276,6 +309,7 @@ mod tests {
         fs::write(dest.join("report.html"), "old report")?;
         fs::write(dest.join("charts/a.svg"), "old chart")?;
         fs::write(dest.join("equality/equality_sex.csv"), "equality")?;
+        fs::write(dest.join(MARKER), "")?;
         // `cex kpi`: new KPI tables, equality kept, charts and report drawn again.
         let p = Publication::begin(&dest, &[Part::Equality])?;
         assert!(p.dir().join("equality/equality_sex.csv").exists());
@@ -316,6 +350,7 @@ mod tests {
                         fs::create_dir_all(&dir)?;
                         fs::write(dir.join("a.csv"), format!("{t}-{i}"))?;
                         fs::write(dir.join("b.csv"), format!("{t}-{i}"))?;
+                        fs::write(dir.join(MARKER), "")?;
                         Staging {
                             dir,
                             destination: dest.clone(),
@@ -337,6 +372,48 @@ mod tests {
             fs::read_to_string(dest.join("b.csv"))?
         );
         assert_eq!(fs::read_dir(root.path())?.count(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_folder_cex_did_not_write_is_never_replaced_or_deleted() -> std::io::Result<()> {
+        let root = tempfile::tempdir()?;
+        // `output` pointed at a folder of exports that has a subfolder named like the period.
+        let dest = root.path().join("2025-03");
+        fs::create_dir_all(&dest)?;
+        fs::write(dest.join("calls.csv"), "the only copy of an export")?;
+        let refused = Staging::new(&dest).err().map(|e| e.to_string());
+        assert!(
+            refused
+                .as_deref()
+                .is_some_and(|m| m.contains("not a folder cex published")),
+            "{refused:?}"
+        );
+        assert_eq!(
+            fs::read_to_string(dest.join("calls.csv"))?,
+            "the only copy of an export"
+        );
+        // A folder put there while a run was staging is not swapped out either.
+        let other = root.path().join("2025-04");
+        let staging = Staging::new(&other)?;
+        fs::create_dir_all(&other)?;
+        fs::write(other.join("notes.txt"), "someone's notes")?;
+        assert!(staging.publish().is_err());
+        assert_eq!(
+            fs::read_to_string(other.join("notes.txt"))?,
+            "someone's notes"
+        );
+        // An empty folder, or one cex published, is replaced.
+        let empty = root.path().join("2025-05");
+        fs::create_dir_all(&empty)?;
+        let staging = Staging::new(&empty)?;
+        fs::write(staging.dir.join("a.csv"), "new")?;
+        staging.publish()?;
+        assert!(empty.join(MARKER).is_file() && written_by_cex(&empty));
+        let again = Staging::new(&empty)?;
+        fs::write(again.dir.join("a.csv"), "newer")?;
+        again.publish()?;
+        assert_eq!(fs::read_to_string(empty.join("a.csv"))?, "newer");
         Ok(())
     }
 }

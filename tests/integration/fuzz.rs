@@ -278,6 +278,7 @@ fn check_file(
                 dry_run: true,
                 in_memory_limit: limit,
                 chunk_bytes,
+                today: None,
             },
         )
     };
