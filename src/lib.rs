@@ -26,8 +26,9 @@
 //! ```
 //!
 //! Beneath them all: `config` (the pipeline file, validated), `period`, `model` (the canonical
-//! columns), `text`, `warnings`, `exit_codes`, `log`. A module imports only from layers below its
-//! own (checked by `tests/integration/layers.rs`, which holds the layer of every module).
+//! columns), `text`, `redact` (personal data out of free text and quoted values), `warnings`,
+//! `exit_codes`, `log`. A module imports only from layers below its own (checked by
+//! `tests/integration/layers.rs`, which holds the layer of every module).
 
 pub mod charts;
 pub mod cli;
@@ -43,6 +44,7 @@ pub mod log;
 pub mod measures;
 pub mod model;
 pub mod period;
+pub mod redact;
 pub mod report;
 pub mod run;
 pub mod sources;

@@ -1,47 +1,28 @@
 //! Personal-data scrubbing at the door: free-text comments lose e-mail addresses, phone numbers,
-//! postcodes and long reference numbers; postcodes are cut to their district. Nothing else is kept.
+//! postcodes and long reference numbers (the rules are [`crate::redact::RULES`], shared with the
+//! plain-text [`crate::redact::scrub_text`]); postcodes are cut to their district. Nothing else is
+//! kept.
 
 use polars::prelude::*;
 
-/// (pattern, replacement) pairs applied in order. Order matters: identifiers with letters first,
-/// then phone numbers, then the generic long-number rule.
-const COMMENT_RULES: [(&str, &str); 5] = [
-    // National Insurance numbers (QQ 12 34 56 C), before the number rules take their digits.
-    (
-        r"(?i)\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b",
-        "[ni number]",
-    ),
-    (
-        r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+",
-        "[email]",
-    ),
-    // UK phone numbers: +44 or 0, then 9-10 more digits with optional spaces, dots, dashes, brackets.
-    (r"(\+44\s?\(?0?\)?|\b0)\d(?:[\s\-.()]*\d){8,9}\b", "[phone]"),
-    (
-        r"(?i)\b[A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{2}\b",
-        "[postcode]",
-    ),
-    // Account, council tax and card numbers: six or more digits in a row.
-    (r"\d(?:[\s\-]?\d){5,}", "[number]"),
-];
+use crate::redact::RULES;
 
-/// A comment with personal identifiers replaced by placeholders such as `[email]`.
+/// A comment with personal identifiers replaced by placeholders such as `[email]`: the polars
+/// twin of [`crate::redact::scrub_text`].
 pub fn scrub_comment(text: Expr) -> Expr {
-    COMMENT_RULES
-        .iter()
-        .fold(text, |e, (pattern, replacement)| {
-            e.str().replace_all(lit(*pattern), lit(*replacement), false)
-        })
+    RULES.iter().fold(text, |e, (pattern, replacement)| {
+        e.str().replace_all(lit(*pattern), lit(*replacement), false)
+    })
 }
 
-/// The outward code (district) of a UK postcode: `ox4 1ab` -> `OX4`; text that is not a
-/// postcode or district gives null, so no full postcode is ever stored.
+/// The outward code (district) of a UK postcode: `ox4 1ab` -> `OX4`, `OX4-1AB` -> `OX4`; text
+/// that is not a postcode or district gives null, so no full postcode is ever stored.
 pub fn postcode_district(text: Expr) -> Expr {
     let compact = text
         .str()
         .to_uppercase()
         .str()
-        .replace_all(lit(r"\s+"), lit(""), false);
+        .replace_all(lit(r"[\s\-–]+"), lit(""), false);
     let full = compact
         .clone()
         .str()
@@ -107,6 +88,9 @@ mod tests {
                 "EX9",
                 "not known",
                 "B1 1AA",
+                "OX4-1AB",
+                " sw1a - 1aa ",
+                "OX4 1AB 2CD",
             ],
         )?;
         assert_eq!(
@@ -117,7 +101,10 @@ mod tests {
                 Some("SW1A".into()),
                 Some("EX9".into()),
                 None,
-                Some("B1".into())
+                Some("B1".into()),
+                Some("OX4".into()),
+                Some("SW1A".into()),
+                None,
             ]
         );
         Ok(())

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u32)] = &[
     ("model", 0),
     ("text", 0),
+    ("redact", 0),
     ("log", 0),
     ("warnings", 0),
     ("exit_codes", 0),

@@ -9,7 +9,25 @@ use polars::prelude::*;
 
 use crate::util::{read_csv, strings, Workspace};
 
-/// The Markdown table under `**caption**`: its rows as cells.
+/// A Markdown cell as text: backslash escapes and the HTML entities the report writes undone.
+fn md_text(cell: &str) -> String {
+    let mut out = String::new();
+    let mut chars = cell.chars();
+    while let Some(c) = chars.next() {
+        match (c, chars.clone().next()) {
+            ('\\', Some(next)) if next.is_ascii_punctuation() => {
+                out.push(next);
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The Markdown table under `**caption**`: its rows as cells, unescaped.
 fn md_table(md: &str, caption: &str) -> Vec<Vec<String>> {
     let start = md
         .find(&format!("**{caption}**"))
@@ -22,7 +40,7 @@ fn md_table(md: &str, caption: &str) -> Vec<Vec<String>> {
         .map(|l| {
             l.trim_matches('|')
                 .split(" | ")
-                .map(|c| c.trim().to_string())
+                .map(|c| md_text(c.trim()))
                 .collect()
         })
         .collect()
