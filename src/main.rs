@@ -28,6 +28,7 @@ fn main() {
         }
     };
     cex_insight::log::set_format(cli.log_format);
+    cex_insight::log::set_verbose(cli.verbose);
     let code = match cex_insight::cli::run(cli) {
         Ok(code) => code,
         Err(err) => {

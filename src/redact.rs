@@ -133,6 +133,11 @@ fn is_invisible(c: char) -> bool {
 /// and invisible characters become spaces), scrubbed of personal data, at most 80 characters (cut
 /// on a character boundary, ending with `…` when cut), in single quotes: `'Housing'`.
 pub fn quote(value: &str) -> String {
+    format!("'{}'", clip(value))
+}
+
+/// A value as [`quote`] shows it, without the quotes: one line, scrubbed, at most 80 characters.
+pub fn clip(value: &str) -> String {
     let flat: String = value
         .chars()
         .take(QUOTE_SCAN)
@@ -146,14 +151,13 @@ pub fn quote(value: &str) -> String {
         .collect();
     let long = value.chars().nth(QUOTE_SCAN).is_some();
     let scrubbed = scrub_text(&flat);
-    let shown = if long || scrubbed.chars().count() > QUOTE_MAX {
+    if long || scrubbed.chars().count() > QUOTE_MAX {
         let mut cut: String = scrubbed.chars().take(QUOTE_MAX - 1).collect();
         cut.push('…');
         cut
     } else {
         scrubbed
-    };
-    format!("'{shown}'")
+    }
 }
 
 #[cfg(test)]

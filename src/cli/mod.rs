@@ -35,6 +35,9 @@ pub struct Cli {
     /// collectors.
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub log_format: crate::log::LogFormat,
+    /// Write messages whole: by default a text message is one line of at most 300 characters.
+    #[arg(long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]

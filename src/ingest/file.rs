@@ -271,8 +271,11 @@ impl<'a> FileIngest<'a> {
             *self.reasons.entry(r.to_string()).or_default() += 1;
             if r == reason::UNMAPPED_SERVICE {
                 if let Some(v) = v {
-                    if !self.unmapped.iter().any(|u| u == v) {
-                        self.unmapped.push(v.to_string());
+                    // Messages and last-run.json show the value short and scrubbed: a category
+                    // can hold anything someone typed (the full value stays in the rejects).
+                    let shown = crate::redact::clip(v);
+                    if !self.unmapped.contains(&shown) {
+                        self.unmapped.push(shown);
                     }
                 }
             }

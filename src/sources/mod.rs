@@ -26,7 +26,7 @@ pub enum SourceError {
     Parse { path: PathBuf, message: String },
     #[error("{}: Excel workbook {message}", path.display())]
     Excel { path: PathBuf, message: String },
-    #[error("{}: {}; the file's columns are: {}", path.display(), describe_missing(missing), available.join(", "))]
+    #[error("{}: {}; the file's columns are: {}", path.display(), describe_missing(missing), describe_available(available))]
     MissingColumns {
         path: PathBuf,
         /// (canonical field, configured column) pairs not found in the file.
@@ -34,8 +34,8 @@ pub enum SourceError {
         available: Vec<String>,
     },
     #[error(
-        "{}: columns {} and {} are both named '{}'; the mapping cannot tell them apart: rename one in the export",
-        path.display(), first.0, second.0, second.1
+        "{}: columns {} and {} are both named {}; the mapping cannot tell them apart: rename one in the export",
+        path.display(), first.0, second.0, crate::redact::quote(&second.1)
     )]
     DuplicateHeaders {
         path: PathBuf,
@@ -45,6 +45,21 @@ pub enum SourceError {
     },
     #[error("{}: lookup table: {message}", path.display())]
     Lookup { path: PathBuf, message: String },
+}
+
+/// The columns a file has, as a message shows them: each quoted short and scrubbed (a header
+/// line can be anything: a whole export on one line, a comment), at most 12 of them.
+fn describe_available(available: &[String]) -> String {
+    const SHOWN: usize = 12;
+    let mut parts: Vec<String> = available
+        .iter()
+        .take(SHOWN)
+        .map(|h| crate::redact::clip(h))
+        .collect();
+    if available.len() > SHOWN {
+        parts.push(format!("and {} more", available.len() - SHOWN));
+    }
+    parts.join(", ")
 }
 
 fn describe_missing(missing: &[(String, String)]) -> String {

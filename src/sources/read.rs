@@ -776,7 +776,15 @@ fn open_xlsx(
             .find(|n| n.trim().eq_ignore_ascii_case(s.trim()))
             .cloned()
             .ok_or_else(|| {
-                excel_err(format!("has no sheet '{s}' (sheets: {})", names.join(", ")))
+                excel_err(format!(
+                    "has no sheet '{s}' (sheets: {})",
+                    names
+                        .iter()
+                        .take(12)
+                        .map(|n| crate::redact::clip(n))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
             })?,
         None => names
             .first()
