@@ -54,6 +54,11 @@ pub fn run(args: &EqualityArgs) -> anyhow::Result<ExitCode> {
     let staging = Staging::new(&destination)
         .with_context(|| format!("cannot create outputs beside {}", destination.display()))?;
     stages::write_equality(&staging.dir, &tables)?;
+    if !publish {
+        // Unsuppressed figures: every file and folder readable by its owner only.
+        crate::tables::publish::owner_only_tree(&staging.dir)
+            .with_context(|| format!("cannot restrict {}", staging.dir.display()))?;
+    }
     if let Some(audit) = &audit {
         stages::write_audit(&staging.dir, audit)?;
     }

@@ -253,6 +253,25 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     fs::rename(&aside, a)
 }
 
+/// Makes `dir` and everything below it readable by its owner only (rwx------ folders, rw-------
+/// files) where the platform has permissions.
+pub fn owner_only_tree(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for entry in fs::read_dir(dir)?.flatten() {
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                owner_only_tree(&path)?;
+            } else {
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o600))?;
+            }
+        }
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 /// Flushes every file and folder below `dir` to disk (a crash after publishing keeps them).
 fn sync_tree(dir: &Path) -> std::io::Result<()> {
     for entry in fs::read_dir(dir)?.flatten() {

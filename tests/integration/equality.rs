@@ -178,6 +178,25 @@ fn unsuppressed_tables_are_marked_not_for_publication() {
             .mode();
         assert_eq!(mode & 0o777, 0o700);
         assert!(!ws.path().join("out/equality").exists());
+        // Every file and folder of the unsuppressed breakdown is owner-only too.
+        let folder = ws
+            .path()
+            .join("out/restricted/equality/fy2023-24-by-age_band-channel-NOT-FOR-PUBLICATION");
+        let mode = |p: &std::path::Path| {
+            std::fs::metadata(p)
+                .expect("restricted entry")
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode(&folder), 0o700);
+        for entry in std::fs::read_dir(&folder)
+            .expect("restricted folder")
+            .flatten()
+        {
+            let m = mode(&entry.path());
+            assert_eq!(m & 0o077, 0, "{} is {m:o}", entry.path().display());
+        }
     }
     // Webchat cohorts are tiny: shown here, as counts below 10.
     let small = df
