@@ -669,6 +669,43 @@ fn hostile_report_titles_and_names_are_never_markup() -> TestResult {
 
 // 11 -------------------------------------------------------------------------------------------
 
+#[test]
+#[ignore = "issue 16: the unmapped-service warning quotes the value unscrubbed: the phone number and e-mail address are in last-run.json (warnings[].values and message) and on stdout"]
+fn hostile_personal_data_in_a_value_stays_out_of_messages() -> TestResult {
+    let ws = workspace(
+        "",
+        calls(&[
+            "X1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+            "X2,2024-04-05 10:01:00,Call 07700 900123 or jo.bloggs@example.com,Answered,10,60,Depot",
+        ]),
+    );
+    let out = ws.cex(&[
+        "run",
+        "p.toml",
+        "--as-of",
+        "2024-05-10",
+        "--period",
+        "2024-04",
+        "--skip",
+        "equality,charts,report",
+    ]);
+    out.assert_code(0);
+    let json = last_run(&ws)?;
+    // The value was seen and reported on: it is rejected unmapped.
+    assert_eq!(reasons(&ws)?, ["unmapped_service"]);
+    // Warnings are printed on stdout: they must not carry the value either.
+    for (name, text) in [
+        ("stdout", &out.stdout),
+        ("stderr", &out.stderr),
+        ("last-run.json", &json),
+    ] {
+        for secret in ["07700", "900123", "jo.bloggs", "example.com"] {
+            assert!(!text.contains(secret), "{secret} in {name}:\n{text}");
+        }
+    }
+    Ok(())
+}
+
 /// Every message line is at most about 300 characters, whatever the size of the input.
 const LONGEST_LINE: usize = 300;
 
@@ -681,6 +718,18 @@ fn assert_short_lines(output: &str) {
             line.chars().take(200).collect::<String>()
         );
     }
+}
+
+#[test]
+#[ignore = "issue 16: the missing-columns error lists the file's header whole: a 5 MB single-line file gives a stderr line of 5,243,288 characters"]
+fn hostile_a_5_mb_single_line_file_gives_short_messages() -> TestResult {
+    let line = "Queue-name-".repeat(5 * 1024 * 1024 / 11);
+    let ws = workspace("", line);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    assert_ne!(out.code, 0);
+    assert!(!out.stderr.contains("panicked"));
+    assert_short_lines(&out.stderr);
+    Ok(())
 }
 
 /// Ingest of a file whose second row has a 100 KB category value (rejected unmapped).
@@ -702,6 +751,15 @@ fn ingest_a_100_kb_value() -> Result<crate::util::Output, Error> {
 #[test]
 fn hostile_a_100_kb_value_gives_short_stderr_lines() -> TestResult {
     assert_short_lines(&ingest_a_100_kb_value()?.stderr);
+    Ok(())
+}
+
+#[test]
+#[ignore = "issue 16: the unmapped-service warning on stdout quotes the value whole: a 100 KB value gives a line of 102,524 characters"]
+fn hostile_a_100_kb_value_is_cut_in_the_warning() -> TestResult {
+    let out = ingest_a_100_kb_value()?;
+    line_with(&out.stdout, "no service mapping for 'QQQ")?;
+    assert_short_lines(&out.stdout);
     Ok(())
 }
 
@@ -744,6 +802,21 @@ fn hostile_the_lake_root_rejects_and_data_files_are_owner_only() -> TestResult {
     let mut paths = vec![lake.clone(), lake.join("rejects/calls")];
     paths.extend(files_under(&lake.join("rejects"), ".csv"));
     paths.extend(parquet);
+    let open = open_to_others(paths)?;
+    assert!(open.is_empty(), "{open:#?}");
+    Ok(())
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "issue 16: under umask 022, lake/rejects, lake/manifest (its parquet, its _delta_log), lake/contacts, its _delta_log and the organisation=/source=/year= folders are 0755/0644; only the lake root, month= folders, contacts parquet and rejects/<source> are owner-only"]
+fn hostile_every_lake_folder_and_file_is_owner_only() -> TestResult {
+    let ws = owner_only_fixture();
+    let lake = ws.path().join("lake");
+    let mut paths = vec![lake.clone()];
+    paths.extend(files_under(&lake, ""));
+    // The lock file holds nothing.
+    paths.retain(|p| !p.ends_with(".lock"));
     let open = open_to_others(paths)?;
     assert!(open.is_empty(), "{open:#?}");
     Ok(())
