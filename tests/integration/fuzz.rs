@@ -1739,3 +1739,36 @@ fn fuzz_hostile_rows_are_classified_and_reconcile() {
         "no £ ’ – text was read back from the lake"
     );
 }
+
+/// The known bug [`KNOWN_BUG_STREAMED_BOM`], on a file of three lines.
+#[test]
+#[ignore = "known bug: a BOM + Windows-1252 file read in pieces is labelled utf-8 with repaired lines (sources/read.rs scan_bytes counts the BOM as UTF-8); found by CEX_FUZZ_SEED=20261229"]
+fn a_bom_and_windows_1252_lines_are_labelled_the_same_streamed() {
+    let fx = Fixture::new();
+    let Some(pool) = fx.pools.iter().find(|p| p.def.name == "telephony") else {
+        panic!("no telephony source in the sample pipeline");
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("export.csv");
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(pool.headers.join(",").as_bytes());
+    bytes.extend_from_slice(
+        b"\nC1,WASTE_Bins,2022-04-01T08:30:58+01:00,Answered,63,100,43,Y,Caf\xE9 \xA35\n",
+    );
+    std::fs::write(&file, &bytes).expect("write");
+    let p = fx.pipeline_for(&pool.def, &file, &dir.path().join("lake"));
+    let read = |in_memory_limit: u64| {
+        let options = IngestOptions {
+            dry_run: true,
+            in_memory_limit,
+            chunk_bytes: 1 << 20,
+            today: Some(hostile_today()),
+        };
+        let report = ingest(&p, options).expect("ingest");
+        let f = &report.files[0];
+        (f.encoding.clone(), f.repaired_lines, f.accepted)
+    };
+    let want = ("windows-1252".to_string(), 0, 1);
+    assert_eq!(read(u64::MAX), want, "in memory");
+    assert_eq!(read(0), want, "streamed");
+}
