@@ -11,9 +11,24 @@
 //! deletions, truncation, random bytes), xlsx workbooks with cells of every type and mutated
 //! workbook bytes, and mutated copies of `pipelines/sample.toml`.
 //!
-//! `cargo test --release fuzz` runs a few hundred cases (seconds). For a long run:
-//! `CEX_FUZZ_CASES=20000 cargo test --release fuzz -- --nocapture` (cases per kind);
-//! `CEX_FUZZ_SEED=N` starts from another seed.
+//! Hostile rows (`fuzz_hostile_rows_are_classified_and_reconcile`) are built from sample rows
+//! known to be accepted, each given defects the generator keeps account of: Windows-1252 lines
+//! among UTF-8 ones (and files Windows-1252 throughout), rows with too few or too many fields
+//! (and tolerated trailing empty fields), implausible, missing and bad dates (years 0024, 1899,
+//! 2099, two-digit years, a day either side of `quality.earliest_date` and of the run's day + 1),
+//! implausible, negative and bad durations (1e30, NaN, inf, 20-digit numbers, just over 24 h),
+//! blank references and categories, adversarial text (formula prefixes, markup, control, bidi and
+//! zero-width characters, very long values, quotes and delimiters, e-mail addresses and phone
+//! numbers) in free-text and category fields, blank lines and exact duplicates. The run's day is
+//! fixed, so each case checks exact figures: rows, accepted, duplicates, blank lines, rejected
+//! rows by reason (the first failing check wins: field count, reference, date, service,
+//! duration), repaired lines and encoding, in memory, streamed and committed; committed cases
+//! also read every accepted row's free text back from the lake (£ ’ – from both kinds of line).
+//!
+//! `cargo test --release fuzz` runs a few hundred cases (about 20 s). The nightly size:
+//! `CEX_FUZZ_CASES=20000 cargo test --release fuzz -- --nocapture` (cases per kind; the hostile
+//! kind takes about 0.1 s a case); `CEX_FUZZ_SEED=N` starts from another seed, and
+//! `CEX_FUZZ_SEED=N CEX_FUZZ_CASES=1` reruns the failing case N alone.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -268,6 +283,41 @@ fn check_file(
     commit: bool,
     chunk_bytes: usize,
 ) -> Result<Outcome, String> {
+    let checked = ingest_checked(fx, source, file, expected_rows, commit, chunk_bytes, None)?;
+    Ok(checked.outcome())
+}
+
+/// What [`ingest_checked`] ran: the reports of the dry run in memory, the dry run streamed and
+/// (when committed) the real run, in that order; none when the file was refused with an error.
+struct Checked {
+    reports: Vec<(&'static str, IngestReport)>,
+    lake: PathBuf,
+}
+
+impl Checked {
+    fn outcome(&self) -> Outcome {
+        if self.reports.is_empty() {
+            Outcome::Refused
+        } else {
+            Outcome::Read
+        }
+    }
+
+    fn committed(&self) -> bool {
+        self.reports.len() == 3
+    }
+}
+
+/// [`check_file`] with the run's day fixed (`today`), returning the reports for further checks.
+fn ingest_checked(
+    fx: &Fixture,
+    source: &SourceDef,
+    file: &Path,
+    expected_rows: Option<u64>,
+    commit: bool,
+    chunk_bytes: usize,
+    today: Option<chrono::NaiveDate>,
+) -> Result<Checked, String> {
     let case_dir = file.parent().expect("case dir");
     let lake = case_dir.join("lake");
     let p = fx.pipeline_for(source, file, &lake);
@@ -278,7 +328,7 @@ fn check_file(
                 dry_run: true,
                 in_memory_limit: limit,
                 chunk_bytes,
-                today: None,
+                today,
             },
         )
     };
@@ -308,8 +358,12 @@ fn check_file(
             counts(&streamed)
         ));
     }
-    let Some(report) = in_memory else {
-        return Ok(Outcome::Refused); // the file was refused with an error: allowed
+    let (Some(report), Some(streamed)) = (in_memory, streamed) else {
+        // The file was refused with an error: allowed.
+        return Ok(Checked {
+            reports: Vec::new(),
+            lake,
+        });
     };
     check_counts(&report)?;
     if let Some(want) = expected_rows {
@@ -318,8 +372,9 @@ fn check_file(
             return Err(format!("{want} records written, {got} rows read"));
         }
     }
+    let mut reports = vec![("in memory", report), ("streamed", streamed)];
     if !commit {
-        return Ok(Outcome::Read);
+        return Ok(Checked { reports, lake });
     }
     let Some(written) = run_ingest(
         &p,
@@ -330,13 +385,14 @@ fn check_file(
                 u64::MAX
             },
             chunk_bytes,
+            today,
             ..IngestOptions::default()
         },
     )?
     else {
         return Err("the dry run read the file but the real run failed".into());
     };
-    if counts(&Some(written.clone())) != counts(&Some(report)) {
+    if counts(&Some(written.clone())) != counts(&Some(reports[0].1.clone())) {
         return Err("the real run counted differently from the dry run".into());
     }
     let accepted: u64 = written.files.iter().map(|f| f.accepted).sum();
@@ -356,7 +412,8 @@ fn check_file(
             "{rejected} rows rejected, {rejects} in the rejects file"
         ));
     }
-    Ok(Outcome::Read)
+    reports.push(("committed", written));
+    Ok(Checked { reports, lake })
 }
 
 /// Half the committed runs read their file in pieces.
@@ -987,4 +1044,731 @@ fn fuzz_mutated_pipeline_files_load_or_fail_cleanly() {
         }
         Ok(Outcome::Read)
     });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Hostile rows: every row the generator writes carries known defects, so each case checks the
+// exact number of rows rejected for each reason, the Windows-1252 lines repaired, and (when the
+// case is committed) the free text stored in the lake.
+
+/// The run's day of the hostile cases, so dates near it are judged the same whenever they run.
+fn hostile_today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2025, 6, 15).expect("date")
+}
+
+/// Text with £ ’ – é and friends: each character is in Windows-1252 and outside ASCII.
+const MONEY_TEXT: &[&str] = &[
+    "Paid £120 – it’s café",
+    "£5",
+    "it’s",
+    "10–12",
+    "é",
+    "Zoë’s £3.50 – naïve “quote”",
+];
+
+/// Values that must pass through any free-text or category field without a panic. None is blank
+/// once trimmed (a category that is blank is a different case).
+fn adversarial_text(rng: &mut Rng) -> String {
+    const TEXT: &[&str] = &[
+        "=cmd|' /C calc'!A0",
+        "=HYPERLINK(\"http://example.com\",\"click\")",
+        "+1+1",
+        "-1+1",
+        "@SUM(A1:A9)",
+        "\t=1+2",
+        "<script>alert('x')</script>",
+        "<img src=x onerror=alert(1)>",
+        "\u{202E}fdp.exe",
+        "a\u{200B}b\u{200C}c\u{200D}d\u{FEFF}e\u{2060}",
+        "ctrl\u{1}\u{2}\u{7}\u{8}\u{b}\u{c}\u{1b}[31mred",
+        "nul\0byte",
+        "\"quoted\", and, delimiters;|\there",
+        "\"",
+        "\"\"\"",
+        "line\nbreak",
+        "cr\r\nlf",
+        "lone\rcr",
+        "someone@example.com",
+        "07700 900123",
+        "+44 (0)7700 900123",
+        "QQ123456C",
+        "😀 emoji",
+        "Łódź — ﬁ",
+        "NULL",
+        "  padded  ",
+    ];
+    match rng.below(12) {
+        0 => "x".repeat(if rng.chance(20) { 100_000 } else { 5_000 }),
+        1 => {
+            let unit = *rng.pick(&["ab,", "\"", "é£", ";|\t", "\u{202E}"]);
+            format!("z{}", unit.repeat(1 + rng.below(3_000)))
+        }
+        _ => rng.pick(TEXT).to_string(),
+    }
+}
+
+/// A duration field's text and the reason a row with it is rejected (None: accepted).
+const DURATIONS: &[(&str, Option<&str>)] = &[
+    ("1e30", Some("implausible_duration")),
+    ("NaN", Some("implausible_duration")),
+    ("nan", Some("implausible_duration")),
+    ("inf", Some("implausible_duration")),
+    ("infinity", Some("implausible_duration")),
+    ("1e309", Some("implausible_duration")),
+    ("99999999999999999999", Some("implausible_duration")),
+    ("86401", Some("implausible_duration")),
+    ("86400.5", Some("implausible_duration")),
+    ("86400", None),
+    ("0", None),
+    ("-0", None),
+    ("1,000", None),
+    ("-1", Some("negative_duration")),
+    ("-inf", Some("negative_duration")),
+    ("-1e30", Some("negative_duration")),
+    ("12 seconds", Some("bad_number")),
+    ("0x10", Some("bad_number")),
+];
+
+/// The order in which a row's defects are judged: the first failing check wins (see
+/// `sources::map::canonical`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    FieldCount,
+    Reference,
+    Date,
+    Service,
+    Duration,
+}
+
+/// The columns of a source the hostile generator writes into.
+struct HostileColumns {
+    id: usize,
+    timestamp: usize,
+    category: usize,
+    /// A free-text column (location, device, comment).
+    free: usize,
+    /// Whether the free text is stored as it is (trimmed), so it can be checked in the lake.
+    free_stored: Option<&'static str>,
+    durations: Vec<usize>,
+}
+
+fn column_index(pool: &SourcePool, name: &str) -> Option<usize> {
+    pool.headers
+        .iter()
+        .position(|h| h.trim().eq_ignore_ascii_case(name.trim()))
+}
+
+impl HostileColumns {
+    fn of(pool: &SourcePool) -> Option<HostileColumns> {
+        let cols = &pool.def.columns;
+        let find = |name: &Option<String>| name.as_deref().and_then(|n| column_index(pool, n));
+        let (free, free_stored) = if let Some(i) = find(&cols.location) {
+            (i, Some(cex_insight::model::col::LOCATION))
+        } else if let Some(i) = find(&cols.device) {
+            (i, Some(cex_insight::model::col::DEVICE))
+        } else {
+            (find(&cols.comment)?, None)
+        };
+        Some(HostileColumns {
+            id: find(&cols.record_id)?,
+            timestamp: find(&cols.timestamp)?,
+            category: find(&cols.category)?,
+            free,
+            free_stored,
+            durations: cols
+                .wait
+                .iter()
+                .chain(&cols.handle)
+                .filter_map(|n| column_index(pool, n))
+                .collect(),
+        })
+    }
+}
+
+/// The rows of a pool that are accepted as they are (run's day [`hostile_today`]), found by
+/// committing the pool's first rows, each with an identifier of its own, and reading the lake.
+fn clean_rows(fx: &Fixture, pool: &SourcePool, cols: &HostileColumns) -> Vec<Vec<String>> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("clean.csv");
+    let rows: Vec<Vec<String>> = pool
+        .rows
+        .iter()
+        .take(800)
+        .map(|r| r.iter().map(|v| v.clone().unwrap_or_default()).collect())
+        .collect();
+    let mut out = Vec::new();
+    write_record(&mut out, &pool.headers, b',');
+    for (i, row) in rows.iter().enumerate() {
+        let mut row = row.clone();
+        row[cols.id] = format!("{}-c{i}", row[cols.id].trim());
+        out.push(b'\n');
+        write_record(&mut out, &row, b',');
+    }
+    std::fs::write(&file, out).expect("write clean rows");
+    let lake = dir.path().join("lake");
+    let p = fx.pipeline_for(&pool.def, &file, &lake);
+    let options = IngestOptions {
+        today: Some(hostile_today()),
+        ..IngestOptions::default()
+    };
+    ingest(&p, options).expect("ingest the sample rows");
+    let keys = lake_text(&lake, None).expect("read the lake");
+    let clean: Vec<Vec<String>> = rows
+        .into_iter()
+        .enumerate()
+        .filter(|(i, r)| keys.contains_key(&format!("{}-c{i}", r[cols.id].trim())))
+        .map(|(_, r)| r)
+        .collect();
+    assert!(
+        clean.len() > 50,
+        "{}: only {} sample rows accepted",
+        pool.def.name,
+        clean.len()
+    );
+    clean
+}
+
+fn write_record(out: &mut Vec<u8>, fields: &[String], delimiter: u8) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(delimiter);
+        }
+        push_field(out, f.as_bytes(), delimiter);
+    }
+}
+
+/// Each stored row's `column` by record key (every key, with no text, when `column` is None).
+fn lake_text(
+    lake: &Path,
+    column: Option<&str>,
+) -> Result<std::collections::HashMap<String, Option<String>>, String> {
+    use cex_insight::model::col as c;
+    let mut files = Vec::new();
+    for table in ["contacts", "responses"] {
+        parquet_under(&lake.join(table), &mut files, "parquet");
+    }
+    let mut out = std::collections::HashMap::new();
+    for f in files {
+        let file = std::fs::File::open(&f).map_err(|e| e.to_string())?;
+        let df = ParquetReader::new(file)
+            .finish()
+            .map_err(|e| format!("{}: {e}", f.display()))?;
+        let keys = df
+            .column(c::RECORD_KEY)
+            .and_then(|k| k.str().cloned())
+            .map_err(|e| e.to_string())?;
+        let values = match column {
+            Some(name) => Some(
+                df.column(name)
+                    .and_then(|k| k.str().cloned())
+                    .map_err(|e| e.to_string())?,
+            ),
+            None => None,
+        };
+        for i in 0..df.height() {
+            let key = keys.get(i).ok_or("a stored row has no record key")?;
+            let value = values.as_ref().and_then(|v| v.get(i)).map(str::to_string);
+            if out.insert(key.to_string(), value).is_some() {
+                return Err(format!("record key {key:?} stored twice"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What a hostile file should read as.
+#[derive(Debug, Default)]
+struct Expected {
+    /// Records that are not blank.
+    records: u64,
+    blank: u64,
+    accepted: u64,
+    duplicates: u64,
+    rejects_by_reason: std::collections::BTreeMap<String, u64>,
+    /// Free text of accepted rows as the lake should hold it (trimmed, blank as None), by key.
+    stored_text: Vec<(String, Option<String>)>,
+    /// Accepted rows with £ ’ – text, from UTF-8 lines and from Windows-1252 lines.
+    money_utf8: u64,
+    money_1252: u64,
+}
+
+/// The encoding label and repaired line count a CSV's bytes should be read with: lines that are
+/// not UTF-8 are repaired when other lines are UTF-8 beyond ASCII; when none is, the whole file is
+/// Windows-1252. A BOM is not part of the first line, unless `bom_is_text` (what the streamed
+/// reader does today: see [`KNOWN_BUG_STREAMED_BOM`]).
+fn expected_encoding(bytes: &[u8], bom_is_text: bool) -> (String, u64) {
+    let (bom, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) if !bom_is_text => (true, rest),
+        Some(_) => (true, bytes),
+        None => (false, bytes),
+    };
+    let (mut utf8, mut not_utf8) = (0u64, 0u64);
+    for line in body.split(|b| *b == b'\n') {
+        if line.is_ascii() {
+            continue;
+        }
+        if std::str::from_utf8(line).is_ok() {
+            utf8 += 1;
+        } else {
+            not_utf8 += 1;
+        }
+    }
+    let kind = if bom { "utf-8 with BOM" } else { "utf-8" };
+    match (not_utf8, utf8) {
+        (0, _) => (kind.to_string(), 0),
+        (_, 0) => ("windows-1252".to_string(), 0),
+        (1, _) => (format!("{kind} (1 line windows-1252)"), 1),
+        (n, _) => (format!("{kind} ({n} lines windows-1252)"), n),
+    }
+}
+
+/// A known bug, tolerated (and counted) by the hostile fuzz test so that its nightly runs keep
+/// finding new ones: a file read in pieces (larger than `in_memory_limit`) that starts with a BOM
+/// and has Windows-1252 lines but no UTF-8 line beyond ASCII is reported as
+/// `utf-8 with BOM (N lines windows-1252)` with `repaired_lines = N`, where the same file read in
+/// memory is (rightly) `windows-1252` with none repaired: `scan_bytes` in `sources/read.rs` counts
+/// the BOM as UTF-8 text on the header line. The rows are read the same either way. With this
+/// false, `CEX_FUZZ_SEED=20261249 CEX_FUZZ_CASES=1` fails on it (so do 20261292 and 20261410);
+/// `a_bom_and_windows_1252_lines_are_labelled_the_same_streamed` reproduces it on three lines
+/// (ignored until fixed). Set this to false once that test passes.
+const KNOWN_BUG_STREAMED_BOM: bool = true;
+
+/// A date and time as a source's first timestamp format writes it (offsets as +0000).
+fn format_date(def: &SourceDef, day: chrono::NaiveDate, two_digit_year: bool) -> String {
+    let format = def
+        .timestamp_formats
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "%Y-%m-%d %H:%M:%S".into());
+    let format = if two_digit_year {
+        format.replace("%Y", "%y")
+    } else {
+        format
+    };
+    day.and_hms_opt(12, 0, 0)
+        .expect("noon")
+        .and_utc()
+        .format(&format)
+        .to_string()
+}
+
+/// A date field's text and the reason a row with it is rejected (None: accepted).
+fn hostile_date(
+    rng: &mut Rng,
+    def: &SourceDef,
+    quality: &cex_insight::config::QualityGates,
+) -> (String, Option<&'static str>) {
+    use chrono::NaiveDate;
+    let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+    let latest = hostile_today() + chrono::Duration::days(i64::from(quality.future_days));
+    let day = chrono::Duration::days(1);
+    let earliest = quality.earliest_date;
+    match rng.below(11) {
+        0 => (String::new(), Some("missing_value")),
+        1 => ("yesterday".into(), Some("bad_date")),
+        2 => (
+            format_date(def, ymd(24, 4, 5), false),
+            Some("implausible_date"),
+        ),
+        3 => (
+            format_date(def, ymd(1899, 12, 31), false),
+            Some("implausible_date"),
+        ),
+        4 => (
+            format_date(def, ymd(2099, 1, 1), false),
+            Some("implausible_date"),
+        ),
+        5 => (
+            format_date(def, ymd(2024, 4, 5), true),
+            Some("implausible_date"),
+        ),
+        6 => (
+            format_date(def, earliest - day, false),
+            Some("implausible_date"),
+        ),
+        7 => (
+            format_date(def, latest + day, false),
+            Some("implausible_date"),
+        ),
+        8 => (format_date(def, earliest, false), None),
+        9 => (format_date(def, latest, false), None),
+        _ => (format_date(def, hostile_today(), false), None),
+    }
+}
+
+/// A CSV file of hostile rows built from `clean` rows, and what it should read as. With `money`,
+/// the first rows carry £ ’ – text, on a UTF-8 line and on a Windows-1252 line.
+fn hostile_csv(
+    rng: &mut Rng,
+    pool: &SourcePool,
+    def: &SourceDef,
+    cols: &HostileColumns,
+    clean: &[Vec<String>],
+    quality: &cex_insight::config::QualityGates,
+    money: bool,
+) -> (Vec<u8>, Expected) {
+    let delimiter = def.delimiter;
+    let width = pool.headers.len();
+    let mut expected = Expected::default();
+    let mut out = Vec::new();
+    if rng.chance(30) {
+        out.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    let crlf = rng.chance(30);
+    let newline = |out: &mut Vec<u8>| {
+        if crlf {
+            out.extend_from_slice(b"\r\n");
+        } else {
+            out.push(b'\n');
+        }
+    };
+    let mut header = Vec::new();
+    write_record(&mut header, &pool.headers, delimiter);
+    if rng.chance(30) {
+        // A header with non-ASCII text saved by a Windows program.
+        header = to_1252(&header).unwrap_or(header);
+    }
+    out.extend_from_slice(&header);
+    let n = if rng.chance(7) {
+        300 + rng.below(1_200)
+    } else {
+        1 + rng.below(60)
+    };
+    // The previous record's line and what became of it, for exact duplicates.
+    let mut previous: Option<(Vec<u8>, Option<&'static str>)> = None;
+    for i in 0..n {
+        newline(&mut out);
+        if rng.chance(3) {
+            // A blank line, or a line of separators: not a record.
+            if rng.chance(50) {
+                out.extend(std::iter::repeat_n(delimiter, width - 1));
+            }
+            expected.blank += 1;
+            newline(&mut out);
+        }
+        expected.records += 1;
+        if let Some((line, outcome)) = previous.as_ref().filter(|_| rng.chance(3)) {
+            out.extend_from_slice(line);
+            match outcome {
+                None => expected.duplicates += 1,
+                Some(reason) => {
+                    *expected
+                        .rejects_by_reason
+                        .entry(reason.to_string())
+                        .or_default() += 1
+                }
+            }
+            continue;
+        }
+        let mut fields = rng.pick(clean).clone();
+        fields[cols.id] = format!("{}-{i}", fields[cols.id].trim());
+        let mut reason: Option<(Stage, &'static str)> = None;
+        let mut fail = |stage: Stage, r: &'static str| {
+            if reason.is_none_or(|(s, _)| stage < s) {
+                reason = Some((stage, r));
+            }
+        };
+        // Free text: adversarial, or £ ’ – text on a UTF-8 or a Windows-1252 line.
+        let mut windows_1252 = false;
+        let mut money_line = false;
+        match rng.below(100) {
+            _ if money && i < 2 => {
+                fields[cols.free] = MONEY_TEXT[0].to_string();
+                windows_1252 = i == 1;
+                money_line = true;
+            }
+            0..=9 => fields[cols.free] = adversarial_text(rng),
+            10..=17 => {
+                fields[cols.free] = rng.pick(MONEY_TEXT).to_string();
+                money_line = true;
+            }
+            18..=23 => {
+                fields[cols.free] = rng.pick(MONEY_TEXT).to_string();
+                windows_1252 = true;
+                money_line = true;
+            }
+            _ => {}
+        }
+        if rng.chance(8) {
+            let (text, r) = hostile_date(rng, def, quality);
+            fields[cols.timestamp] = text;
+            if let Some(r) = r {
+                fail(Stage::Date, r);
+            }
+        }
+        if rng.chance(5) {
+            fields[cols.category] = adversarial_text(rng);
+            if fields[cols.category].trim().is_empty() {
+                fields[cols.category] = "x".into();
+            }
+            fail(Stage::Service, "unmapped_service");
+        } else if rng.chance(1) {
+            fields[cols.category] = String::new();
+            if def.service.when_blank.is_none() {
+                fail(Stage::Service, "missing_value");
+            }
+        }
+        if !cols.durations.is_empty() && rng.chance(10) {
+            let (text, r) = *rng.pick(DURATIONS);
+            fields[*rng.pick(&cols.durations)] = text.to_string();
+            if let Some(r) = r {
+                fail(Stage::Duration, r);
+            }
+        }
+        let mut tail = String::new();
+        match rng.below(100) {
+            0..=3 => {
+                // Too few fields (the reference, which is never blank, is always kept).
+                fields.truncate(1 + rng.below(width - 1));
+                fail(Stage::FieldCount, "wrong_field_count");
+            }
+            4..=7 => {
+                // Too many, with something in an extra field.
+                for _ in 0..1 + rng.below(3) {
+                    fields.push(if rng.chance(50) {
+                        String::new()
+                    } else {
+                        adversarial_text(rng)
+                    });
+                }
+                let last = fields.len() - 1;
+                fields[last] = rng.pick(&["x", "=1+1", "0", "£5"]).to_string();
+                fail(Stage::FieldCount, "wrong_field_count");
+            }
+            8..=13 => {
+                // Trailing empty fields: tolerated.
+                let d = char::from(delimiter);
+                tail = match rng.below(4) {
+                    0 => d.to_string(),
+                    1 => format!("{d}{d}"),
+                    2 => format!("{d} {d}"),
+                    _ => format!("{d}\"\""),
+                };
+            }
+            14..=15 => {
+                fields[cols.id] = if rng.chance(50) {
+                    String::new()
+                } else {
+                    "  ".into()
+                };
+                fail(Stage::Reference, "missing_value");
+            }
+            _ => {}
+        }
+        let mut line = Vec::new();
+        write_record(&mut line, &fields, delimiter);
+        line.extend_from_slice(tail.as_bytes());
+        if windows_1252 {
+            // Falls back to UTF-8 when the row has a character Windows-1252 does not have.
+            line = to_1252(&line).unwrap_or(line);
+        }
+        let outcome = reason.map(|(_, r)| r);
+        match outcome {
+            Some(r) => *expected.rejects_by_reason.entry(r.to_string()).or_default() += 1,
+            None => {
+                expected.accepted += 1;
+                let text = fields[cols.free].trim();
+                let text = (!text.is_empty()).then(|| text.to_string());
+                expected.stored_text.push((fields[cols.id].clone(), text));
+                if money_line {
+                    if line.is_ascii() || std::str::from_utf8(&line).is_ok() {
+                        expected.money_utf8 += 1;
+                    } else {
+                        expected.money_1252 += 1;
+                    }
+                }
+            }
+        }
+        out.extend_from_slice(&line);
+        previous = Some((line, outcome));
+    }
+    if rng.chance(70) {
+        newline(&mut out);
+    }
+    (out, expected)
+}
+
+/// UTF-8 text as Windows-1252 bytes; None when it has a character Windows-1252 lacks.
+fn to_1252(utf8: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(utf8).ok()?;
+    let (bytes, _, lossy) = encoding_rs::WINDOWS_1252.encode(text);
+    (!lossy).then(|| bytes.into_owned())
+}
+
+/// The report of a hostile file against what its generator expects. `Ok(true)` when the report
+/// differs only by the known bug [`KNOWN_BUG_STREAMED_BOM`] (allowed when `streamed`).
+fn check_hostile(
+    report: &IngestReport,
+    expected: &Expected,
+    bytes: &[u8],
+    streamed: bool,
+) -> Result<bool, String> {
+    let [f] = report.files.as_slice() else {
+        return Err(format!("{} file reports for one file", report.files.len()));
+    };
+    let right = expected_encoding(bytes, false);
+    let known_bug = KNOWN_BUG_STREAMED_BOM
+        && streamed
+        && (f.encoding.clone(), f.repaired_lines) != right
+        && (f.encoding.clone(), f.repaired_lines) == expected_encoding(bytes, true);
+    let (encoding, repaired) = if known_bug {
+        expected_encoding(bytes, true)
+    } else {
+        right
+    };
+    let got = (
+        f.rows_read,
+        f.accepted,
+        f.duplicates,
+        f.blank_rows,
+        &f.rejects_by_reason,
+        f.repaired_lines,
+        f.encoding.as_str(),
+    );
+    let want = (
+        expected.records,
+        expected.accepted,
+        expected.duplicates,
+        expected.blank,
+        &expected.rejects_by_reason,
+        repaired,
+        encoding.as_str(),
+    );
+    if got != want {
+        return Err(format!(
+            "(rows, accepted, duplicates, blank, rejects by reason, repaired lines, encoding) \
+             {got:?}, expected {want:?}"
+        ));
+    }
+    Ok(known_bug)
+}
+
+#[test]
+fn fuzz_hostile_rows_are_classified_and_reconcile() {
+    let fx = Fixture::new();
+    let quality = fx.pipeline.quality;
+    let pools: Vec<(&SourcePool, HostileColumns, Vec<Vec<String>>)> = fx
+        .pools
+        .iter()
+        .filter(|p| !p.xlsx)
+        .filter_map(|p| {
+            let cols = HostileColumns::of(p)?;
+            let clean = clean_rows(&fx, p, &cols);
+            Some((p, cols, clean))
+        })
+        .collect();
+    assert_eq!(pools.len(), 3, "telephony, web forms and satisfaction");
+    let (mut money_utf8, mut money_1252) = (0u64, 0u64);
+    // What the cases exercised, for the summary: rows by outcome, files by encoding.
+    let mut seen: std::collections::BTreeMap<String, u64> = Default::default();
+    let n = cases(80);
+    run_cases("hostile", n, |rng, dir| {
+        // Some cases commit £ ’ – text from both kinds of line and read it back.
+        let money = rng.chance(10);
+        let (pool, cols, clean) = loop {
+            let pick = rng.pick(&pools);
+            if !money || pick.1.free_stored.is_some() {
+                break pick;
+            }
+        };
+        let mut def = pool.def.clone();
+        def.delimiter = *rng.pick(b",,,;\t|");
+        let (bytes, expected) = hostile_csv(rng, pool, &def, cols, clean, &quality, money);
+        let file = dir.join("export.csv");
+        std::fs::write(&file, &bytes).map_err(|e| e.to_string())?;
+        let commit = money || rng.chance(25);
+        let chunk = chunk_size(rng, bytes.len());
+        let today = Some(hostile_today());
+        let checked = ingest_checked(
+            &fx,
+            &def,
+            &file,
+            Some(expected.records),
+            commit,
+            chunk,
+            today,
+        )?;
+        if checked.outcome() == Outcome::Refused {
+            return Err("a file of hostile rows was refused".into());
+        }
+        let mut count = |what: String, n: u64| *seen.entry(what).or_default() += n;
+        for (how, report) in &checked.reports {
+            let streamed = *how == "streamed" || (*how == "committed" && commit_in_pieces(chunk));
+            if check_hostile(report, &expected, &bytes, streamed)
+                .map_err(|e| format!("{how}: {e}"))?
+            {
+                count(format!("known bug KNOWN_BUG_STREAMED_BOM ({how})"), 1);
+            }
+        }
+        for (reason, n) in &expected.rejects_by_reason {
+            count(format!("rejected {reason}"), *n);
+        }
+        count("accepted".into(), expected.accepted);
+        count("duplicates".into(), expected.duplicates);
+        count("blank".into(), expected.blank);
+        let (encoding, _) = expected_encoding(&bytes, false);
+        let kind = match encoding.split_once(" (") {
+            Some((kind, _)) => format!("{kind} (some lines windows-1252)"),
+            None => encoding,
+        };
+        count(format!("files {kind}"), 1);
+        if let (true, Some(column)) = (checked.committed(), cols.free_stored) {
+            let stored = lake_text(&checked.lake, Some(column))?;
+            for (key, want) in &expected.stored_text {
+                match stored.get(key.trim()) {
+                    Some(got) if got == want => {}
+                    got => {
+                        return Err(format!(
+                            "row {key}: {column} stored as {got:?}, written as {want:?}"
+                        ))
+                    }
+                }
+            }
+            money_utf8 += expected.money_utf8;
+            money_1252 += expected.money_1252;
+        }
+        Ok(Outcome::Read)
+    });
+    eprintln!("fuzz hostile: {seen:?}");
+    eprintln!(
+        "fuzz hostile: £ ’ – text read back from the lake on {money_utf8} UTF-8 lines and \
+         {money_1252} Windows-1252 lines"
+    );
+    assert!(
+        n < 40 || (money_utf8 > 0 && money_1252 > 0),
+        "no £ ’ – text was read back from the lake"
+    );
+}
+
+/// The known bug [`KNOWN_BUG_STREAMED_BOM`], on a file of three lines.
+#[test]
+#[ignore = "known bug: a BOM + Windows-1252 file read in pieces is labelled utf-8 with repaired lines (sources/read.rs scan_bytes counts the BOM as UTF-8); found by CEX_FUZZ_SEED=20261249"]
+fn a_bom_and_windows_1252_lines_are_labelled_the_same_streamed() {
+    let fx = Fixture::new();
+    let Some(pool) = fx.pools.iter().find(|p| p.def.name == "telephony") else {
+        panic!("no telephony source in the sample pipeline");
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("export.csv");
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(pool.headers.join(",").as_bytes());
+    bytes.extend_from_slice(
+        b"\nC1,WASTE_Bins,2022-04-01T08:30:58+01:00,Answered,63,100,43,Y,Caf\xE9 \xA35\n",
+    );
+    std::fs::write(&file, &bytes).expect("write");
+    let p = fx.pipeline_for(&pool.def, &file, &dir.path().join("lake"));
+    let read = |in_memory_limit: u64| {
+        let options = IngestOptions {
+            dry_run: true,
+            in_memory_limit,
+            chunk_bytes: 1 << 20,
+            today: Some(hostile_today()),
+        };
+        let report = ingest(&p, options).expect("ingest");
+        let f = &report.files[0];
+        (f.encoding.clone(), f.repaired_lines, f.accepted)
+    };
+    let want = ("windows-1252".to_string(), 0, 1);
+    assert_eq!(read(u64::MAX), want, "in memory");
+    assert_eq!(read(0), want, "streamed");
 }
