@@ -256,18 +256,54 @@ pub fn scan_files(files: &[PathBuf], root: &Path) -> Result<Option<LazyFrame>, L
 pub struct LakeWriter {
     lake: Lake,
     _lock: fs::File,
+    _private: OwnerOnlyFiles,
+}
+
+/// While it lives, files and folders the process creates are readable by their owner only
+/// (umask 077): everything a writer puts in the lake, including what delta-rs writes (logs,
+/// checkpoints) and the partition folders. The previous mask comes back when it is dropped.
+/// The mask is the process's: a writer runs alone (the lake's lock), before any output is
+/// written.
+struct OwnerOnlyFiles {
+    #[cfg(unix)]
+    previous: libc::mode_t,
+}
+
+impl OwnerOnlyFiles {
+    fn new() -> OwnerOnlyFiles {
+        OwnerOnlyFiles {
+            // SAFETY: umask only swaps the process's file-creation mask.
+            #[cfg(unix)]
+            previous: unsafe { libc::umask(0o077) },
+        }
+    }
+}
+
+impl Drop for OwnerOnlyFiles {
+    fn drop(&mut self) {
+        // SAFETY: as above; restores the mask in force before the writer opened.
+        #[cfg(unix)]
+        unsafe {
+            libc::umask(self.previous);
+        }
+    }
 }
 
 impl LakeWriter {
     pub fn open(root: &Path) -> Result<LakeWriter, LakeError> {
         // Owner-only: the lake holds survey responses (special-category data) and raw rows.
+        let private = OwnerOnlyFiles::new();
         owner_only_dir(root)?;
         let lock = take_lock(root)?;
         upgrade::upgrade(root)?;
         txn::recover(root)?;
         let lake = Lake::open(root)?;
         txn::remove_orphans(&lake)?;
-        Ok(LakeWriter { lake, _lock: lock })
+        Ok(LakeWriter {
+            lake,
+            _lock: lock,
+            _private: private,
+        })
     }
 
     /// The lake as it stood when the writer opened it.

@@ -197,9 +197,14 @@ fn scan_bytes(path: &Path) -> std::io::Result<Scanned> {
         }
         let piece = &buf[..n];
         hasher.update(piece);
+        let mut piece = piece;
         if first {
             bom = piece.starts_with(b"\xEF\xBB\xBF");
             first = false;
+            // The BOM is not text: a Windows-1252 file behind one is not "mixed".
+            if bom {
+                piece = &piece[3..];
+            }
         }
         if blank && !piece.iter().all(|b| b.is_ascii_whitespace()) {
             blank = false;
@@ -704,9 +709,10 @@ fn ragged_records(text: &[u8], delimiter: u8) -> (Vec<String>, Vec<(usize, Strin
         // Trailing empty fields (`a,b,,`: a common export quirk) lose nothing: not ragged.
         let empty_tail = |from: Option<usize>| {
             from.is_some_and(|from| {
-                text[from..end]
-                    .iter()
+                let tail = &text[from..end];
+                tail.iter()
                     .all(|b| *b == delimiter || *b == b'"' || b.is_ascii_whitespace())
+                    && tail.iter().filter(|b| **b == b'"').count() % 2 == 0
             })
         };
         if record == 0 {

@@ -1294,12 +1294,10 @@ struct Expected {
 
 /// The encoding label and repaired line count a CSV's bytes should be read with: lines that are
 /// not UTF-8 are repaired when other lines are UTF-8 beyond ASCII; when none is, the whole file is
-/// Windows-1252. A BOM is not part of the first line, unless `bom_is_text` (what the streamed
-/// reader does today: see [`KNOWN_BUG_STREAMED_BOM`]).
-fn expected_encoding(bytes: &[u8], bom_is_text: bool) -> (String, u64) {
+/// Windows-1252. A BOM is not part of the first line.
+fn expected_encoding(bytes: &[u8]) -> (String, u64) {
     let (bom, body) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        Some(rest) if !bom_is_text => (true, rest),
-        Some(_) => (true, bytes),
+        Some(rest) => (true, rest),
         None => (false, bytes),
     };
     let (mut utf8, mut not_utf8) = (0u64, 0u64);
@@ -1321,17 +1319,6 @@ fn expected_encoding(bytes: &[u8], bom_is_text: bool) -> (String, u64) {
         (n, _) => (format!("{kind} ({n} lines windows-1252)"), n),
     }
 }
-
-/// A known bug, tolerated (and counted) by the hostile fuzz test so that its nightly runs keep
-/// finding new ones: a file read in pieces (larger than `in_memory_limit`) that starts with a BOM
-/// and has Windows-1252 lines but no UTF-8 line beyond ASCII is reported as
-/// `utf-8 with BOM (N lines windows-1252)` with `repaired_lines = N`, where the same file read in
-/// memory is (rightly) `windows-1252` with none repaired: `scan_bytes` in `sources/read.rs` counts
-/// the BOM as UTF-8 text on the header line. The rows are read the same either way. With this
-/// false, `CEX_FUZZ_SEED=20261249 CEX_FUZZ_CASES=1` fails on it (so do 20261292 and 20261410);
-/// `a_bom_and_windows_1252_lines_are_labelled_the_same_streamed` reproduces it on three lines
-/// (ignored until fixed). Set this to false once that test passes.
-const KNOWN_BUG_STREAMED_BOM: bool = true;
 
 /// A date and time as a source's first timestamp format writes it (offsets as +0000).
 fn format_date(def: &SourceDef, day: chrono::NaiveDate, two_digit_year: bool) -> String {
@@ -1595,27 +1582,12 @@ fn to_1252(utf8: &[u8]) -> Option<Vec<u8>> {
     (!lossy).then(|| bytes.into_owned())
 }
 
-/// The report of a hostile file against what its generator expects. `Ok(true)` when the report
-/// differs only by the known bug [`KNOWN_BUG_STREAMED_BOM`] (allowed when `streamed`).
-fn check_hostile(
-    report: &IngestReport,
-    expected: &Expected,
-    bytes: &[u8],
-    streamed: bool,
-) -> Result<bool, String> {
+/// The report of a hostile file against what its generator expects.
+fn check_hostile(report: &IngestReport, expected: &Expected, bytes: &[u8]) -> Result<(), String> {
     let [f] = report.files.as_slice() else {
         return Err(format!("{} file reports for one file", report.files.len()));
     };
-    let right = expected_encoding(bytes, false);
-    let known_bug = KNOWN_BUG_STREAMED_BOM
-        && streamed
-        && (f.encoding.clone(), f.repaired_lines) != right
-        && (f.encoding.clone(), f.repaired_lines) == expected_encoding(bytes, true);
-    let (encoding, repaired) = if known_bug {
-        expected_encoding(bytes, true)
-    } else {
-        right
-    };
+    let (encoding, repaired) = expected_encoding(bytes);
     let got = (
         f.rows_read,
         f.accepted,
@@ -1640,7 +1612,7 @@ fn check_hostile(
              {got:?}, expected {want:?}"
         ));
     }
-    Ok(known_bug)
+    Ok(())
 }
 
 #[test]
@@ -1693,12 +1665,7 @@ fn fuzz_hostile_rows_are_classified_and_reconcile() {
         }
         let mut count = |what: String, n: u64| *seen.entry(what).or_default() += n;
         for (how, report) in &checked.reports {
-            let streamed = *how == "streamed" || (*how == "committed" && commit_in_pieces(chunk));
-            if check_hostile(report, &expected, &bytes, streamed)
-                .map_err(|e| format!("{how}: {e}"))?
-            {
-                count(format!("known bug KNOWN_BUG_STREAMED_BOM ({how})"), 1);
-            }
+            check_hostile(report, &expected, &bytes).map_err(|e| format!("{how}: {e}"))?;
         }
         for (reason, n) in &expected.rejects_by_reason {
             count(format!("rejected {reason}"), *n);
@@ -1706,7 +1673,7 @@ fn fuzz_hostile_rows_are_classified_and_reconcile() {
         count("accepted".into(), expected.accepted);
         count("duplicates".into(), expected.duplicates);
         count("blank".into(), expected.blank);
-        let (encoding, _) = expected_encoding(&bytes, false);
+        let (encoding, _) = expected_encoding(&bytes);
         let kind = match encoding.split_once(" (") {
             Some((kind, _)) => format!("{kind} (some lines windows-1252)"),
             None => encoding,
@@ -1740,9 +1707,8 @@ fn fuzz_hostile_rows_are_classified_and_reconcile() {
     );
 }
 
-/// The known bug [`KNOWN_BUG_STREAMED_BOM`], on a file of three lines.
+/// A BOM and Windows-1252 lines: the same label whether the file is read in memory or in pieces.
 #[test]
-#[ignore = "known bug: a BOM + Windows-1252 file read in pieces is labelled utf-8 with repaired lines (sources/read.rs scan_bytes counts the BOM as UTF-8); found by CEX_FUZZ_SEED=20261249"]
 fn a_bom_and_windows_1252_lines_are_labelled_the_same_streamed() {
     let fx = Fixture::new();
     let Some(pool) = fx.pools.iter().find(|p| p.def.name == "telephony") else {
