@@ -29,6 +29,10 @@ pub fn run(args: &EqualityArgs) -> anyhow::Result<ExitCode> {
         return crate::run::run(&pipeline, &options).into_result();
     }
     // An analyst's breakdown: a folder of its own, never the publication.
+    if !args.by.is_empty() {
+        crate::config::check_breakdown(&args.by, &pipeline.demographics)
+            .map_err(|m| crate::run::RunError::usage(format!("--by {}: {m}", args.by.join(","))))?;
+    }
     let lake = Lake::open_at(&pipeline.lake_dir, options.lake_version)?;
     let period = crate::run::resolve_period(&lake, &options)?;
     let breakdowns = if args.by.is_empty() {

@@ -34,7 +34,7 @@ pub struct EqualityConfig {
     /// Significance level of the comparisons: a difference is flagged where its corrected
     /// p-value is below it (default 1 - confidence, so 0.05 with 95% intervals).
     pub significance: f64,
-    /// Each breakdown: one or two columns (demographic fields, `channel`, `service`).
+    /// Each breakdown: one or two columns (demographic fields, `channel`).
     pub breakdowns: Vec<Vec<String>>,
     /// How p-values are corrected for the number of groups compared.
     pub correction: Correction,
@@ -97,15 +97,47 @@ pub(super) fn resolve_equality(
     }
 }
 
+/// Whether `by` is a breakdown cex computes: one or two different columns, each a
+/// `[demographics.*]` field or `channel`. (Satisfaction by service is the KPI table
+/// `satisfaction_by_service`; within a breakdown, the service is what each group's most
+/// dissatisfied service is taken from, so it cannot also be a group.)
+pub fn check_breakdown(by: &[String], demographics: &[DemographicField]) -> Result<(), String> {
+    let fields = || {
+        let mut names: Vec<&str> = demographics.iter().map(|d| d.name.as_str()).collect();
+        names.push("channel");
+        names.join(", ")
+    };
+    if by.is_empty() || by.len() > 2 {
+        return Err(format!(
+            "a breakdown is one or two columns, e.g. age_band or age_band,channel (columns: {})",
+            fields()
+        ));
+    }
+    if by.len() == 2 && by[0] == by[1] {
+        return Err(format!("'{}' is named twice", by[0]));
+    }
+    for name in by {
+        if name == "service" {
+            return Err(
+                "'service' is not a breakdown: satisfaction by service is the KPI table satisfaction_by_service; to look at one service, use --service".into(),
+            );
+        }
+        if name != "channel" && !demographics.iter().any(|d| &d.name == name) {
+            return Err(format!(
+                "'{name}' is not a [demographics.*] field or channel (columns: {})",
+                fields()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The breakdowns as written, or by default every demographic on its own and then by channel.
 fn resolve_breakdowns(
     written: Vec<Vec<String>>,
     demographics: &[DemographicField],
     push: &mut impl FnMut(String, String),
 ) -> Vec<Vec<String>> {
-    let known = |name: &str| {
-        name == "channel" || name == "service" || demographics.iter().any(|d| d.name == name)
-    };
     let mut breakdowns = written;
     if breakdowns.is_empty() {
         // Every demographic on its own, then each by channel: the digital-divide question.
@@ -117,17 +149,8 @@ fn resolve_breakdowns(
         );
     }
     for (i, b) in breakdowns.iter().enumerate() {
-        if b.is_empty() || b.len() > 2 {
-            push(
-                format!("equality.breakdowns[{i}]"),
-                "a breakdown is one or two columns, e.g. [\"age_band\", \"channel\"]".into(),
-            );
-        }
-        for name in b.iter().filter(|n| !known(n)) {
-            push(
-                format!("equality.breakdowns[{i}]"),
-                format!("'{name}' is not a [demographics.*] field, channel or service"),
-            );
+        if let Err(message) = check_breakdown(b, demographics) {
+            push(format!("equality.breakdowns[{i}]"), message);
         }
     }
     breakdowns

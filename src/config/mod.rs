@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use raw::RawPipeline;
 
 pub use columns::{ChannelSpec, ColumnMap, ServiceMapping};
-pub use equality::{Correction, EqualityConfig};
+pub use equality::{check_breakdown, Correction, EqualityConfig};
 pub use paths::glob_folder;
 pub use paths::{lexical, relative_to};
 pub use source::{CommentPolicy, DurationUnit, Encoding, FileFormat, SourceDef, SourceKind};

@@ -9,6 +9,7 @@ use super::{figure_err, percent, FigureError};
 use crate::config::kpi::{ChannelShiftKpi, KpiConfig};
 use crate::model::{col as c, financial_year_label};
 use crate::period::{in_months, month_name, Period};
+use crate::tables::contract::column::MISSING_MONTHS;
 use crate::tables::contract::label;
 use crate::warnings::Warning;
 
@@ -32,7 +33,11 @@ pub fn channel_shift(
     let (last_year, last_month) = period.last_month();
     let plans: Vec<LazyFrame> = kpis
         .iter()
-        .map(|k| kpi_plan(volumes, k, period, (last_year, last_month)))
+        .enumerate()
+        .map(|(i, k)| {
+            kpi_plan(volumes, k, period, (last_year, last_month))
+                .with_column(lit(i as u32).alias(KPI_INDEX))
+        })
         .collect();
     let table = concat(plans, UnionArgs::default())
         .map_err(figure_err)?
@@ -40,10 +45,98 @@ pub fn channel_shift(
             config.rag_green_progress,
             config.rag_amber_progress,
         ))
-        .select(output_columns())
         .collect()
         .map_err(figure_err)?;
+    let table = mark_incomplete(table, volumes, &kpis, period)?;
+    let mut columns = output_columns();
+    columns.push(col(MISSING_MONTHS));
+    let table = table.lazy().select(columns).collect().map_err(figure_err)?;
     Ok((table, warnings))
+}
+
+/// Which KPI (index into the applicable ones) a row of the table is for, before the output.
+const KPI_INDEX: &str = "__kpi";
+
+/// A KPI whose baseline or current period has months with no contact on its channel in the lake
+/// (an export not yet ingested, a year only partly covered) compares unlike with unlike: its
+/// status is `incomplete` and its RAG `n/a`, never met or green, and the missing months are named.
+fn mark_incomplete(
+    table: DataFrame,
+    volumes: &LazyFrame,
+    kpis: &[&ChannelShiftKpi],
+    period: Period,
+) -> Result<DataFrame, FigureError> {
+    // Months holding contacts, per organisation and channel: a few hundred rows at most.
+    let held = volumes
+        .clone()
+        .filter(col(VOLUME).gt(lit(0)))
+        .select([
+            col(c::ORGANISATION),
+            col(c::CHANNEL),
+            col(c::YEAR).cast(DataType::Int32),
+            col(c::MONTH).cast(DataType::Int32),
+        ])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()
+        .map_err(figure_err)?;
+    let texts = |df: &DataFrame, name: &str| -> Result<Vec<Option<String>>, FigureError> {
+        let c = df.column(name).map_err(figure_err)?;
+        let s = c.str().map_err(figure_err)?;
+        Ok(s.iter().map(|v| v.map(str::to_string)).collect())
+    };
+    let ints = |df: &DataFrame, name: &str| -> Result<Vec<Option<i64>>, FigureError> {
+        let c = df
+            .column(name)
+            .and_then(|c| c.cast(&DataType::Int64))
+            .map_err(figure_err)?;
+        let s = c.i64().map_err(figure_err)?;
+        Ok(s.iter().collect())
+    };
+    let (orgs, channels) = (texts(&held, c::ORGANISATION)?, texts(&held, c::CHANNEL)?);
+    let (years, months) = (ints(&held, c::YEAR)?, ints(&held, c::MONTH)?);
+    let mut present: std::collections::HashSet<(String, String, i32, i8)> = Default::default();
+    for i in 0..held.height() {
+        if let (Some(o), Some(ch), Some(y), Some(m)) = (&orgs[i], &channels[i], years[i], months[i])
+        {
+            present.insert((o.clone(), ch.clone(), y as i32, m as i8));
+        }
+    }
+    let fy = period.financial_year();
+    let (row_orgs, row_kpis) = (texts(&table, c::ORGANISATION)?, ints(&table, KPI_INDEX)?);
+    let mut missing: Vec<Option<String>> = Vec::with_capacity(table.height());
+    for (org, index) in row_orgs.iter().zip(&row_kpis) {
+        let k = index.and_then(|i| kpis.get(i as usize));
+        let (Some(org), Some(k)) = (org, k) else {
+            missing.push(None);
+            continue;
+        };
+        let mut months: Vec<(i32, i8)> = period.months_in(k.baseline_fy);
+        months.extend(period.months_in(fy));
+        let names: Vec<String> = months
+            .into_iter()
+            .filter(|(y, m)| {
+                !present.contains(&(org.clone(), k.channel.as_str().to_string(), *y, *m))
+            })
+            .map(|(y, m)| month_name(y, m))
+            .collect();
+        missing.push((!names.is_empty()).then(|| names.join(", ")));
+    }
+    let incomplete = col(MISSING_MONTHS).is_not_null();
+    table
+        .lazy()
+        .with_column(lit(Series::new(MISSING_MONTHS.into(), missing)).alias(MISSING_MONTHS))
+        .with_columns([
+            when(incomplete.clone())
+                .then(lit("incomplete"))
+                .otherwise(col("status"))
+                .alias("status"),
+            when(incomplete)
+                .then(lit("n/a"))
+                .otherwise(col("rag"))
+                .alias("rag"),
+        ])
+        .collect()
+        .map_err(figure_err)
 }
 
 /// Sums for one KPI: current period, the same months of the baseline year, the last month and the
@@ -481,7 +574,17 @@ mod tests {
                     .map(|s| s.iter().flatten().map(String::from).collect())
             })
             .unwrap_or_default();
-        assert_eq!(status[0], "n/a");
+        // No contact at all in the baseline year: incomplete, every baseline month named.
+        assert_eq!(status[0], "incomplete");
+        let missing = table
+            .column(MISSING_MONTHS)
+            .and_then(|c| c.str().map(|s| s.get(0).map(String::from)))
+            .map_err(figure_err)?
+            .unwrap_or_default();
+        assert!(
+            missing.starts_with("April 2021") && missing.ends_with("March 2022"),
+            "{missing}"
+        );
         assert_eq!(
             table
                 .column("change_pct")
@@ -493,6 +596,52 @@ mod tests {
         assert!(
             warnings[0].to_string().contains("Typo")
                 && warnings[0].to_string().contains("Housing Services")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_period_with_months_missing_is_incomplete_never_met() -> Result<(), FigureError> {
+        // The current year holds only January to March 2024 (the rest not yet ingested): calls
+        // fell by three quarters against a whole baseline year, which would read "met, green".
+        let contacts = seed_002_contacts().filter(
+            col(c::YEAR)
+                .eq(lit(2024))
+                .or(col(c::YEAR).lt(lit(2023)))
+                .or(col(c::YEAR).eq(lit(2023)).and(col(c::MONTH).lt(lit(4)))),
+        );
+        let volumes = monthly_volumes(contacts)?;
+        let (table, _) = channel_shift(&volumes, &seed_002_config(), Period::FinancialYear(2023))?;
+        let strs = |name: &str| -> Vec<Option<String>> {
+            table
+                .column(name)
+                .and_then(|c| {
+                    c.str()
+                        .map(|s| s.iter().map(|v| v.map(String::from)).collect())
+                })
+                .unwrap_or_default()
+        };
+        for (status, rag) in strs("status").iter().zip(strs("rag")) {
+            assert_eq!(status.as_deref(), Some("incomplete"));
+            assert_eq!(rag.as_deref(), Some("n/a"));
+        }
+        let missing = strs(MISSING_MONTHS);
+        assert_eq!(
+            missing[0].as_deref(),
+            Some(
+                "April 2023, May 2023, June 2023, July 2023, August 2023, September 2023, \
+                 October 2023, November 2023, December 2023"
+            )
+        );
+        // The whole year: complete again, the seed's figures.
+        let (table, _) = channel_shift(
+            &monthly_volumes(seed_002_contacts())?,
+            &seed_002_config(),
+            Period::FinancialYear(2023),
+        )?;
+        assert_eq!(
+            table.column(MISSING_MONTHS).map(|c| c.null_count()).ok(),
+            Some(3)
         );
         Ok(())
     }

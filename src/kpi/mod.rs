@@ -66,6 +66,34 @@ pub fn latest_month(lake: &Lake, today: chrono::NaiveDate) -> Result<Period, Fig
     Ok(last_complete((m / 100, (m % 100) as i8), today))
 }
 
+/// The months (year, month) that hold contacts or responses in the lake, in order.
+pub fn months_held(lake: &Lake) -> Result<Vec<(i32, i8)>, FigureError> {
+    let mut months = std::collections::BTreeSet::new();
+    for table in [LakeTable::Contacts, LakeTable::Responses] {
+        let Some(rows) = scan(lake, table)? else {
+            continue;
+        };
+        let df = collect(
+            rows.select([
+                col(c::YEAR).cast(DataType::Int32),
+                col(c::MONTH).cast(DataType::Int32),
+            ])
+            .unique(None, UniqueKeepStrategy::Any),
+        )?;
+        let (years, ms) = (df.column(c::YEAR), df.column(c::MONTH));
+        if let (Ok(years), Ok(ms)) = (years, ms) {
+            if let (Ok(years), Ok(ms)) = (years.i32(), ms.i32()) {
+                for (y, m) in years.iter().zip(ms.iter()) {
+                    if let (Some(y), Some(m)) = (y, m) {
+                        months.insert((y, m as i8));
+                    }
+                }
+            }
+        }
+    }
+    Ok(months.into_iter().collect())
+}
+
 /// `latest` unless it is the month of `today` (or later), then the month before today's.
 fn last_complete(latest: (i32, i8), today: chrono::NaiveDate) -> Period {
     use chrono::Datelike;

@@ -218,6 +218,26 @@ fn headline(inputs: &Inputs) -> Option<Section> {
     if let Some(d) = Inputs::description(inputs.kpi_index, name::CHANNEL_SHIFT) {
         blocks.push(Block::Paragraph(d));
     }
+    // A KPI compared over months the lake does not hold is not judged: say which months.
+    let missing = texts(&df, column::MISSING_MONTHS);
+    let incomplete: Vec<String> = (0..n)
+        .filter_map(|i| {
+            missing.get(i).cloned().flatten().map(|months| {
+                format!(
+                    "{}: no contacts in the lake for {months}",
+                    cell_text(&kpi[i])
+                )
+            })
+        })
+        .collect();
+    if !incomplete.is_empty() {
+        blocks.push(Block::Paragraph(
+            "Incomplete: these KPIs are not judged met or not met until every month of both \
+             periods is in the lake (ingest the missing exports and run again)."
+                .into(),
+        ));
+        blocks.push(Block::Bullets(incomplete));
+    }
     let month = texts(&df, column::MONTH_LABEL);
     let earlier = texts(&df, column::MONTH_A_YEAR_EARLIER);
     let (m_now, m_then, m_change) = (

@@ -174,6 +174,18 @@ pub enum RunError {
         path: std::path::PathBuf,
         what: String,
     },
+    /// A command-line value the pipeline cannot serve (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The period asked for has no contacts and no responses in the lake (exit 3).
+    #[error("the lake has no contacts or responses in {period}; it holds {held}")]
+    NoDataInPeriod { period: String, held: String },
+}
+
+impl RunError {
+    pub fn usage(message: String) -> RunError {
+        RunError::Usage(message)
+    }
 }
 
 fn for_lake(e: &LakeError) -> ExitCode {
@@ -192,8 +204,12 @@ pub fn exit_code(err: &anyhow::Error) -> ExitCode {
         }
         if let Some(e) = cause.downcast_ref::<RunError>() {
             return match e {
-                RunError::LakeVersionNeedsSkipIngest { .. } => ExitCode::Config,
-                RunError::NothingPublished { .. } => ExitCode::Input,
+                RunError::LakeVersionNeedsSkipIngest { .. } | RunError::Usage(_) => {
+                    ExitCode::Config
+                }
+                RunError::NothingPublished { .. } | RunError::NoDataInPeriod { .. } => {
+                    ExitCode::Input
+                }
             };
         }
         if cause.downcast_ref::<SourceError>().is_some() {
@@ -277,6 +293,34 @@ pub fn resolve_period(lake: &Lake, options: &RunOptions) -> anyhow::Result<Perio
     }
 }
 
+/// A period none of whose months holds a contact or a response is an error (exit 3), naming
+/// the months the lake does hold: figures of all zeros would read as "calls -100%, met".
+fn no_data_in_period(lake: &Lake, period: Period) -> anyhow::Result<()> {
+    let held = crate::kpi::months_held(lake)?;
+    let wanted: Vec<(i32, i8)> = match period {
+        Period::Month { year, month } => vec![(year, month)],
+        Period::FinancialYear(fy) => crate::period::months_between((fy, 4), (fy + 1, 3)),
+    };
+    if held.iter().any(|m| wanted.contains(m)) {
+        return Ok(());
+    }
+    let name = |(y, m): (i32, i8)| crate::period::month_name(y, m);
+    let held = match (held.first(), held.last()) {
+        (Some(a), Some(b)) if a == b => name(*a),
+        (Some(a), Some(b)) => format!("{} to {}", name(*a), name(*b)),
+        _ => "nothing yet: run `cex ingest` first".to_string(),
+    };
+    let asked = match period {
+        Period::Month { year, month } => name((year, month)),
+        Period::FinancialYear(_) => period.describe(),
+    };
+    Err(RunError::NoDataInPeriod {
+        period: asked,
+        held,
+    }
+    .into())
+}
+
 fn run_stages(
     pipeline: &Pipeline,
     options: &RunOptions,
@@ -342,6 +386,9 @@ fn run_stages(
         (None, None) => anyhow::bail!("no period to report on: give --period or --fy"),
     };
     summary.period = Some(period.label());
+    if let (Some(lake), true) = (&lake, computes) {
+        no_data_in_period(lake, period)?;
+    }
     let kpis = match (&lake, runs(Stage::Kpi)) {
         (Some(lake), true) => {
             let started = Instant::now();

@@ -61,6 +61,9 @@ pub mod column {
     pub const KPI: &str = "kpi";
     pub const STATUS: &str = "status";
     pub const RAG: &str = "rag";
+    /// Months of a channel-shift KPI's baseline or current period with no contact on its
+    /// channel (null when none): its status is then `incomplete`.
+    pub const MISSING_MONTHS: &str = "missing_months";
     pub const BASELINE: &str = "baseline";
     pub const BASELINE_PERIOD: &str = "baseline_period";
     pub const CURRENT: &str = "current";

@@ -302,3 +302,47 @@ fn a_channel_and_service_filter_narrows_the_respondents() {
         .height() as u64;
     assert_eq!(crate::util::u64s(&total, "responses"), [want]);
 }
+
+#[test]
+fn every_by_works_or_is_refused_in_one_line() {
+    let ws = Workspace::with_sample_data();
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    for (by, says) in [
+        ("service", "satisfaction_by_service"),
+        ("age_band,service", "satisfaction_by_service"),
+        (
+            "disabilty",
+            "'disabilty' is not a [demographics.*] field or channel",
+        ),
+        ("age_band,age_band", "named twice"),
+        ("age_band,sex,channel", "one or two columns"),
+    ] {
+        let out = ws.cex(&[
+            "equality",
+            "pipelines/sample.toml",
+            "--fy",
+            "2023/24",
+            "--by",
+            by,
+        ]);
+        assert_eq!(out.code, 2, "--by {by}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(says) && out.stderr.trim().lines().count() == 1,
+            "--by {by}: {}",
+            out.stderr
+        );
+    }
+    for by in ["channel", "age_band,channel", "sex,disability"] {
+        ws.cex(&[
+            "equality",
+            "pipelines/sample.toml",
+            "--fy",
+            "2023/24",
+            "--by",
+            by,
+        ])
+        .assert_code(0);
+    }
+    // The publication was never touched by the analyst's breakdowns.
+    assert!(!ws.path().join("out/fy2023-24").exists());
+}

@@ -173,6 +173,74 @@ fn a_bad_period_is_a_clear_error() {
 }
 
 #[test]
+fn a_period_with_no_data_exits_3_naming_the_months_the_lake_holds() {
+    let ws = Workspace::with_sample_data();
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    for fy in ["2021/22", "2026/27"] {
+        let out = ws.cex(&["kpi", "pipelines/sample.toml", "--fy", fy]);
+        assert_eq!(out.code, 3, "{}", out.stderr);
+        assert!(
+            out.stderr
+                .contains(&format!("no contacts or responses in {fy}"))
+                && out.stderr.contains("it holds April 2022 to March 2025"),
+            "{}",
+            out.stderr
+        );
+        // Nothing published: a year of zeros would read "calls -100%, met, green".
+        let folder = format!("out/fy{}", fy.replace('/', "-"));
+        assert!(!ws.path().join(folder).exists());
+    }
+}
+
+#[test]
+fn a_kpi_over_months_the_lake_does_not_hold_is_incomplete_never_met() {
+    let ws = Workspace::with_sample_data();
+    // The telephony exports for October 2023 to March 2024 have not arrived yet.
+    for month in [
+        "2023-10", "2023-11", "2023-12", "2024-01", "2024-02", "2024-03",
+    ] {
+        let file = ws
+            .path()
+            .join(format!("sample_data/telephony/calls_{month}.csv"));
+        std::fs::remove_file(&file).expect("telephony export");
+    }
+    let resent = ws
+        .path()
+        .join("sample_data/telephony/calls_2024-01_resent.csv");
+    if resent.exists() {
+        std::fs::remove_file(resent).expect("re-sent export");
+    }
+    ws.cex(&["run", "pipelines/sample.toml", "--fy", "2023/24"])
+        .assert_code(0);
+    let table = read_csv(&ws.path().join("out/fy2023-24/channel_shift.csv"));
+    let kpis = strings(&table, "kpi");
+    let status = strings(&table, "status");
+    let rag = strings(&table, "rag");
+    let missing = strings(&table, "missing_months");
+    for i in 0..table.height() {
+        let calls = kpis[i].as_deref().unwrap_or("").contains("call volume");
+        if calls {
+            assert_eq!(status[i].as_deref(), Some("incomplete"));
+            assert_eq!(rag[i].as_deref(), Some("n/a"));
+            let months = missing[i].clone().unwrap_or_default();
+            assert!(
+                months.starts_with("October 2023") && months.ends_with("March 2024"),
+                "{months}"
+            );
+        } else {
+            assert!(missing[i].is_none(), "{:?}: {:?}", kpis[i], missing[i]);
+            assert_ne!(status[i].as_deref(), Some("incomplete"));
+        }
+    }
+    let report =
+        std::fs::read_to_string(ws.path().join("out/fy2023-24/report.md")).expect("report");
+    assert!(
+        report.contains("Incomplete:")
+            && report.contains("no contacts in the lake for October 2023")
+    );
+}
+
+#[test]
 fn a_lake_pooling_two_councils_ranks_them() {
     let ws = Workspace::with_sample_data();
     // A neighbouring council's exports: same vendors, other data (another seed).
