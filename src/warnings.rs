@@ -45,6 +45,13 @@ pub enum Warning {
     },
     /// A UTF-8 file with some lines that were not UTF-8: those lines were read as Windows-1252.
     RepairedLines { file: String, lines: u64 },
+    /// A file's share of duplicate rows is above `quality.warn_duplicate_share`.
+    DuplicateShare {
+        file: String,
+        duplicates: u64,
+        rows_read: u64,
+        level: f64,
+    },
     /// A file with a header and no rows (`quality.fail_on_empty_file` makes it a failure).
     EmptyFile { file: String },
     /// The lake has contacts, but none in the period reported on.
@@ -60,6 +67,7 @@ impl Warning {
         match self {
             Warning::RejectedShare { file, .. }
             | Warning::RepairedLines { file, .. }
+            | Warning::DuplicateShare { file, .. }
             | Warning::EmptyFile { file } => file.clone(),
             Warning::UnmappedServices { source, .. } => format!("source '{source}'"),
             Warning::KpiWithoutContacts { kpi, .. } | Warning::KpiServicesMissing { kpi, .. } => {
@@ -160,6 +168,17 @@ impl fmt::Display for Warning {
                 "{lines} line{} not UTF-8 and read as Windows-1252 (the rest of the file is UTF-8); check £, é and quotes on {}",
                 if *lines == 1 { " was" } else { "s were" },
                 if *lines == 1 { "it" } else { "them" }
+            ),
+            Warning::DuplicateShare {
+                duplicates,
+                rows_read,
+                level,
+                ..
+            } => write!(
+                f,
+                "{} of rows were duplicates of rows already taken ({duplicates} of {rows_read}), above the {} warning level: check the source's record_id, or set duplicates = \"none\" if rows without a reference are distinct",
+                pct(*duplicates as f64 / (*rows_read).max(1) as f64),
+                pct(*level)
             ),
             Warning::EmptyFile { .. } => write!(
                 f,

@@ -25,7 +25,9 @@ pub use columns::{ChannelSpec, ColumnMap, ServiceMapping};
 pub use equality::{check_breakdown, Correction, EqualityConfig};
 pub use paths::glob_folder;
 pub use paths::{lexical, relative_to};
-pub use source::{CommentPolicy, DurationUnit, Encoding, FileFormat, SourceDef, SourceKind};
+pub use source::{
+    CommentPolicy, Duplicates, DurationUnit, Encoding, FileFormat, SourceDef, SourceKind,
+};
 pub use survey::{DemographicField, RatingScale, ScaleLevel};
 
 /// One thing wrong with a pipeline file.
@@ -73,6 +75,10 @@ pub struct QualityGates {
     pub fail_on_unmapped_service: bool,
     /// A file with a header and no rows stops the run (exit 4) rather than warning.
     pub fail_on_empty_file: bool,
+    /// Warn when more than this share of a file's rows are duplicates of rows already taken.
+    pub warn_duplicate_share: f64,
+    /// Stop the run (nothing written) when more than this share of a file's rows are duplicates.
+    pub fail_duplicate_share: f64,
     /// Rows dated before this day are rejected `implausible_date`. Default: five years before
     /// the earliest financial year the KPIs name, or 1 January 2000 when they name none.
     pub earliest_date: chrono::NaiveDate,
@@ -97,6 +103,8 @@ impl Default for QualityGates {
             fail_reject_share: 0.05,
             fail_on_unmapped_service: true,
             fail_on_empty_file: false,
+            warn_duplicate_share: 0.2,
+            fail_duplicate_share: 1.0,
             earliest_date: chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default(),
             future_days: 1,
             max_duration_seconds: 86_400.0,
@@ -282,6 +290,12 @@ fn resolve_quality(
             .fail_on_unmapped_service
             .unwrap_or(defaults.fail_on_unmapped_service),
         fail_on_empty_file: q.fail_on_empty_file.unwrap_or(defaults.fail_on_empty_file),
+        warn_duplicate_share: q
+            .warn_duplicate_share
+            .unwrap_or(defaults.warn_duplicate_share),
+        fail_duplicate_share: q
+            .fail_duplicate_share
+            .unwrap_or(defaults.fail_duplicate_share),
         earliest_date,
         future_days: q.future_days.unwrap_or(defaults.future_days),
         max_duration_seconds: q
@@ -301,6 +315,8 @@ fn resolve_quality(
     for (key, v) in [
         ("quality.warn_reject_share", quality.warn_reject_share),
         ("quality.fail_reject_share", quality.fail_reject_share),
+        ("quality.warn_duplicate_share", quality.warn_duplicate_share),
+        ("quality.fail_duplicate_share", quality.fail_duplicate_share),
     ] {
         if !(0.0..=1.0).contains(&v) {
             push(

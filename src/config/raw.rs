@@ -72,6 +72,8 @@ pub struct RawQuality {
     pub fail_reject_share: Option<f64>,
     pub fail_on_unmapped_service: Option<bool>,
     pub fail_on_empty_file: Option<bool>,
+    pub warn_duplicate_share: Option<f64>,
+    pub fail_duplicate_share: Option<f64>,
     pub earliest_date: Option<String>,
     pub future_days: Option<u32>,
     pub max_duration_hours: Option<f64>,
@@ -144,6 +146,9 @@ pub struct RawSource {
     pub rating_scale: Option<String>,
     #[serde(default)]
     pub comments: Option<String>,
+    /// How duplicate rows are recognised: key | exact_row | none.
+    #[serde(default)]
+    pub duplicates: Option<String>,
     pub columns: RawColumns,
     #[serde(default)]
     pub service: Option<RawService>,

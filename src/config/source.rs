@@ -119,6 +119,24 @@ named!(CommentPolicy {
     Drop = "drop",
 });
 
+/// How a source's duplicate rows are recognised (`duplicates`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duplicates {
+    /// Rows with the same `record_id` (the default when one is mapped): a record exported
+    /// twice, in overlapping files, is kept once.
+    Key,
+    /// Rows identical in every field (stored as a hash of the row, never its text).
+    ExactRow,
+    /// Every row is a record of its own (the default without a `record_id`).
+    None,
+}
+
+named!(Duplicates {
+    Key = "key",
+    ExactRow = "exact_row",
+    None = "none",
+});
+
 /// One export source: which files, how to read them and how their columns map.
 #[derive(Debug, Clone)]
 pub struct SourceDef {
@@ -148,6 +166,7 @@ pub struct SourceDef {
     /// (field name, source column) for each demographic this source carries.
     pub demographics: Vec<(String, String)>,
     pub comments: CommentPolicy,
+    pub duplicates: Duplicates,
 }
 
 /// What every source of a pipeline file is resolved against.
@@ -194,6 +213,7 @@ pub(super) fn resolve_source(
         default_outcome,
         rating_scale,
         comments,
+        duplicates,
         columns,
         service,
         outcomes,
@@ -227,6 +247,18 @@ pub(super) fn resolve_source(
 
     let channel_column = columns.channel.clone();
     let columns = column_map(columns);
+    let duplicates = match setting(duplicates.as_deref(), &format!("{key}.duplicates"), push) {
+        Some(Duplicates::Key) if columns.record_id.is_none() => {
+            push(
+                format!("{key}.duplicates"),
+                "\"key\" needs columns.record_id (the export's reference column); without one use \"exact_row\" or \"none\"".into(),
+            );
+            Duplicates::None
+        }
+        Some(d) => d,
+        None if columns.record_id.is_some() => Duplicates::Key,
+        None => Duplicates::None,
+    };
     check_when(
         &columns,
         [&timestamp_formats, &date_formats, &time_formats],
@@ -294,6 +326,7 @@ pub(super) fn resolve_source(
         interval_threshold_seconds,
         demographics,
         comments,
+        duplicates,
     })
 }
 

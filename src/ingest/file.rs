@@ -18,7 +18,7 @@ use polars::prelude::*;
 use super::keys::{key_hashes, KeySet, SeenKeys};
 use super::report::{FileReport, FileStatus};
 use super::{collect_with, data_err, manifest_path, Context, IngestError};
-use crate::config::{Pipeline, SourceDef, SourceKind};
+use crate::config::{Duplicates, Pipeline, SourceDef, SourceKind};
 use crate::lake::manifest::FileRecord;
 use crate::lake::parquet::LakeWriter;
 use crate::model::col as c;
@@ -305,6 +305,11 @@ impl<'a> FileIngest<'a> {
     fn take_accepted(&mut self, accepted: DataFrame) -> Result<(), IngestError> {
         let raw: &'a RawFile = self.raw;
         let err = |e: PolarsError| data_err(&raw.path, e);
+        let accepted = if self.source.duplicates == Duplicates::ExactRow {
+            row_hashes(accepted).map_err(err)?
+        } else {
+            accepted
+        };
         let hashes = key_hashes(&accepted).map_err(err)?;
         let years = accepted
             .column(c::YEAR)
@@ -549,6 +554,27 @@ impl<'a> FileIngest<'a> {
         };
         Ok((report, record))
     }
+}
+
+/// `record_key` holding a whole row's text (`duplicates = "exact_row"`) replaced by the first 128
+/// bits of its SHA-256, in hex: rows identical in every field share it, and no text is kept.
+fn row_hashes(mut df: DataFrame) -> PolarsResult<DataFrame> {
+    use sha2::{Digest, Sha256};
+    let keys = df.column(c::RECORD_KEY)?.str()?.clone();
+    let hashed: StringChunked = keys
+        .iter()
+        .map(|k| {
+            k.map(|k| {
+                let digest = Sha256::digest(k.as_bytes());
+                digest[..16]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            })
+        })
+        .collect();
+    df.with_column(hashed.with_name(c::RECORD_KEY.into()).into_column())?;
+    Ok(df)
 }
 
 /// The rejected rows with every raw value as it was in the file, then the row number, reason,

@@ -468,8 +468,28 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
                 report.warnings.push(warning);
             }
         }
-        let share = f.reject_share();
         let pct = |x: f64| format!("{:.1}%", x * 100.0);
+        let duplicate_share = f.duplicates as f64 / f.rows_read.max(1) as f64;
+        if duplicate_share > gates.fail_duplicate_share {
+            report.gate_failures.push(Finding {
+                file: f.path.clone(),
+                message: format!(
+                    "{} of rows were duplicates ({} of {}), above the {} limit (quality.fail_duplicate_share)",
+                    pct(duplicate_share),
+                    f.duplicates,
+                    f.rows_read,
+                    pct(gates.fail_duplicate_share)
+                ),
+            });
+        } else if duplicate_share > gates.warn_duplicate_share {
+            report.warnings.push(Warning::DuplicateShare {
+                file: f.path.clone(),
+                duplicates: f.duplicates,
+                rows_read: f.rows_read,
+                level: gates.warn_duplicate_share,
+            });
+        }
+        let share = f.reject_share();
         if share > gates.fail_reject_share {
             report.gate_failures.push(Finding {
                 file: f.path.clone(),

@@ -15,7 +15,8 @@ use super::read::{RawFile, LINE, ROW};
 use super::scrub::{postcode_district, scrub_comment};
 use super::{reason, SourceError};
 use crate::config::{
-    ChannelSpec, CommentPolicy, FileFormat, Pipeline, QualityGates, SourceDef, SourceKind,
+    ChannelSpec, CommentPolicy, Duplicates, FileFormat, Pipeline, QualityGates, SourceDef,
+    SourceKind,
 };
 use crate::model::{col as c, financial_year_label, Table, NOT_ANSWERED};
 use crate::text::{normalise_value, normalised};
@@ -436,15 +437,28 @@ pub fn canonical(
     }
 
     // Lineage and the key duplicates are recognised by.
-    let key = match text(&mut layers, &source.columns.record_id) {
-        Some((column, value)) => {
+    let key = match (
+        source.duplicates,
+        text(&mut layers, &source.columns.record_id),
+    ) {
+        (Duplicates::Key, Some((column, value))) => {
             checks.insert(0, missing(&column, value.clone()));
             value
         }
-        // Without a reference column every row is a record of its own: the key is the file's
-        // identity and the row number, never a key made of content (distinct submissions with
-        // the same title and minute are not duplicates, and no comment or postcode becomes a key).
-        None => concat_str(
+        // The row as exported, every field: hashed before it is kept (see `ingest`), so no
+        // content is ever stored as a key.
+        (Duplicates::ExactRow, _) => concat_str(
+            raw.headers
+                .iter()
+                .map(|h| col(h.as_str()).fill_null(lit("\u{0}")))
+                .collect::<Vec<_>>(),
+            "\u{1f}",
+            false,
+        ),
+        // Every row is a record of its own: the key is the file's identity and the row number,
+        // never a key made of content (distinct submissions with the same title and minute are
+        // not duplicates, and no comment or postcode becomes a key).
+        _ => concat_str(
             [
                 lit(raw.file_id().to_string()),
                 col(ROW).cast(DataType::String),

@@ -4,6 +4,7 @@
 mod contract;
 mod crash;
 mod disclosure;
+mod duplicates;
 mod equality;
 mod errors;
 mod fuzz;
