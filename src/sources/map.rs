@@ -997,12 +997,36 @@ fn check_columns(raw: &RawFile, source: &SourceDef) -> Result<(), SourceError> {
         .filter(|(_, column)| raw.column(column).is_none())
         .collect();
     if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(SourceError::MissingColumns {
-            path: raw.path.clone(),
-            missing,
-            available: raw.headers.clone(),
-        })
+        return Ok(());
     }
+    // Every column missing and one header holding another separator: the delimiter is wrong.
+    if let Some(delimiter) = likely_delimiter(&raw.headers, source.delimiter) {
+        return Err(SourceError::WrongDelimiter {
+            path: raw.path.clone(),
+            delimiter,
+        });
+    }
+    Err(SourceError::MissingColumns {
+        path: raw.path.clone(),
+        missing,
+        available: raw.headers.clone(),
+    })
+}
+
+/// The delimiter a file seems to use when it was read with `configured` and came out as one
+/// column whose name holds several of another usual separator (`;`, tab, `|`, `,`).
+fn likely_delimiter(headers: &[String], configured: u8) -> Option<String> {
+    let [only] = headers else {
+        return None;
+    };
+    [b';', b'\t', b'|', b',']
+        .into_iter()
+        .filter(|d| *d != configured)
+        .map(|d| (d, only.bytes().filter(|b| *b == d).count()))
+        .filter(|(_, n)| *n >= 2)
+        .max_by_key(|(_, n)| *n)
+        .map(|(d, _)| match d {
+            b'\t' => "tab".to_string(),
+            d => char::from(d).to_string(),
+        })
 }

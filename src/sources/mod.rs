@@ -43,6 +43,13 @@ pub enum SourceError {
         first: (usize, String),
         second: (usize, String),
     },
+    #[error(
+        "{}: the file reads as one column: it seems to be separated by {}; set delimiter = \"{}\" on the source",
+        path.display(),
+        if delimiter == "tab" { "tabs".to_string() } else { format!("'{delimiter}'") },
+        if delimiter == "tab" { "\\t" } else { delimiter.as_str() }
+    )]
+    WrongDelimiter { path: PathBuf, delimiter: String },
     #[error("{}: lookup table: {message}", path.display())]
     Lookup { path: PathBuf, message: String },
 }

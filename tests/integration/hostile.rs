@@ -441,6 +441,27 @@ fn hostile_duplicate_header_names_are_refused_naming_both() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn hostile_a_wrong_delimiter_is_named_and_the_right_one_suggested() -> TestResult {
+    for (text, says) in [
+        (
+            "Call ID;Started;Queue;Result;Wait;Talk;Site\nH1;2024-04-05 10:00:00;HSG;Answered;10;60;Depot\n",
+            "set delimiter = \";\"",
+        ),
+        (
+            "Call ID\tStarted\tQueue\tResult\tWait\tTalk\tSite\nH1\t2024-04-05 10:00:00\tHSG\tAnswered\t10\t60\tDepot\n",
+            "set delimiter = \"\\t\"",
+        ),
+    ] {
+        let ws = workspace("", text);
+        let out = ws.cex(&["ingest", "p.toml"]);
+        out.assert_code(3);
+        let line = line_with(&out.stderr, "reads as one column")?;
+        assert!(line.contains("data/calls.csv") && line.contains(says), "{line}");
+    }
+    Ok(())
+}
+
 // 7 --------------------------------------------------------------------------------------------
 
 #[cfg(unix)]
