@@ -56,6 +56,9 @@ pub struct ColumnMap {
     pub rating: Option<String>,
     pub comment: Option<String>,
     pub postcode: Option<String>,
+    /// Pre-aggregated rows (any contact source but interval exports): the number of contacts a
+    /// row stands for; without it every row is one contact.
+    pub count: Option<String>,
 }
 
 impl ColumnMap {
@@ -81,6 +84,7 @@ impl ColumnMap {
             ("callbacks", &self.callbacks),
             ("answered_within", &self.answered_within),
             ("short_abandons", &self.short_abandons),
+            ("count", &self.count),
         ];
         for (field, column) in single {
             if let Some(c) = column {
@@ -116,6 +120,7 @@ pub(super) fn column_map(c: RawColumns) -> ColumnMap {
         rating: c.rating,
         comment: c.comment,
         postcode: c.postcode,
+        count: c.count,
     }
 }
 
@@ -265,6 +270,14 @@ pub(super) fn check_counts(
     key: &str,
     push: &mut impl FnMut(String, String),
 ) {
+    if columns.count.is_some()
+        && matches!(kind, SourceKind::CallIntervals | SourceKind::Satisfaction)
+    {
+        push(
+            format!("{key}.columns.count"),
+            "a count column is for contact exports of one row per group of contacts (calls, visits, webforms, contacts); interval exports have their own count columns, survey responses are one per row".into(),
+        );
+    }
     if kind == SourceKind::CallIntervals {
         if columns.answered.is_none() || columns.abandoned.is_none() {
             push(

@@ -186,6 +186,8 @@ pub struct RawColumns {
     pub rating: Option<String>,
     pub comment: Option<String>,
     pub postcode: Option<String>,
+    /// Pre-aggregated rows: how many contacts each row stands for.
+    pub count: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -76,6 +76,18 @@ fn totals(calls: LazyFrame, config: &KpiConfig) -> LazyFrame {
                 .cast(DataType::Int64)
                 .alias("left_queue_within"),
             sum_where(col(c::WAIT_SECONDS), is("answered")).alias("answered_wait_seconds"),
+            // What the rates can be worked out from: calls with a known wait (or an interval's
+            // counts), answered calls with a wait, calls with a known outcome. Aggregated
+            // exports without them get "not available", never 0.
+            count_if(
+                col(c::WAIT_SECONDS)
+                    .is_not_null()
+                    .or(col(c::WITHIN_THRESHOLD).is_not_null()),
+            )
+            .alias("timed"),
+            count_if(is("answered").and(col(c::WAIT_SECONDS).is_not_null()))
+                .alias("answered_timed"),
+            count_if(is("answered").or(is("abandoned")).or(is("callback"))).alias("outcome_known"),
             sum_where(col(c::HANDLE_SECONDS), is("answered")).alias("handle_seconds"),
             count_if(is("answered").and(col(c::HANDLE_SECONDS).is_not_null())).alias("handled"),
             count_if(col(c::RESOLVED_FIRST_CONTACT).eq(lit(true))).alias("resolved_first"),
@@ -109,11 +121,16 @@ fn rates(totals: LazyFrame, config: &KpiConfig) -> LazyFrame {
             .then(f(total) / f(count))
             .otherwise(lit(NULL).cast(DataType::Float64))
     };
+    let known = |count: &str, figure: Expr| {
+        when(col(count).gt(lit(0i64)))
+            .then(figure)
+            .otherwise(lit(NULL).cast(DataType::Float64))
+    };
     totals
         .with_columns([
-            abandonment.alias("abandonment_rate_pct"),
-            mean_of("answered_wait_seconds", "answered").alias("asa_seconds"),
-            service_level.alias("service_level_pct"),
+            known("outcome_known", abandonment).alias("abandonment_rate_pct"),
+            mean_of("answered_wait_seconds", "answered_timed").alias("asa_seconds"),
+            known("timed", service_level).alias("service_level_pct"),
             mean_of("handle_seconds", "handled").alias("aht_seconds"),
             ratio(f("resolved_first"), f("resolution_known")).alias("first_contact_resolution_pct"),
             lit(config.service_level.describe(t)).alias("service_level_definition"),
@@ -125,5 +142,8 @@ fn rates(totals: LazyFrame, config: &KpiConfig) -> LazyFrame {
             "handle_seconds",
             "handled",
             "left_queue_within",
+            "timed",
+            "answered_timed",
+            "outcome_known",
         ]))
 }

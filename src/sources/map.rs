@@ -633,7 +633,34 @@ fn contact_fields(
         None => lit(default_outcome.unwrap_or_else(|| "other".into())),
     };
     out.push(outcome.alias(c::OUTCOME));
-    out.push(lit(1u32).alias(c::CONTACTS));
+    out.push(
+        match &source.columns.count {
+            // Pre-aggregated rows: each stands for its count of contacts (whole, 0 or more).
+            Some(name) => {
+                let column = header(name);
+                let value = layers.text(&column);
+                let n = layers.stash(1, number(value.clone()));
+                checks.push(missing(&column, value));
+                checks.push(Check {
+                    failed: n
+                        .clone()
+                        .is_null()
+                        .or(n.clone().lt(lit(0.0)))
+                        .or(n.clone().neq(n.clone().floor())),
+                    reason: reason::BAD_NUMBER,
+                    column: column.clone(),
+                });
+                checks.push(Check {
+                    failed: n.clone().gt(lit(quality.max_count)),
+                    reason: reason::IMPLAUSIBLE_COUNT,
+                    column,
+                });
+                n.cast(DataType::UInt32)
+            }
+            None => lit(1u32),
+        }
+        .alias(c::CONTACTS),
+    );
     out.push(lit(NULL).cast(DataType::UInt32).alias(c::WITHIN_THRESHOLD));
     out.push(lit(NULL).cast(DataType::UInt32).alias(c::SHORT_ABANDONS));
 

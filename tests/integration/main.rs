@@ -1,6 +1,7 @@
 //! Integration tests: run the `cex` binary on sample data and on small fixtures, and check what it
 //! writes. One test binary (polars makes every extra one a long link).
 
+mod aggregated;
 mod contract;
 mod crash;
 mod disclosure;

@@ -1,0 +1,155 @@
+//! Pre-aggregated exports (issue 15 item 4): monthly counts by service and channel, one row per
+//! group, mapped with a `count` column. Every volume and take-up figure weighs rows by their
+//! count; contact-centre figures that need one row per call (waits, service level, ASA) are
+//! "not available", never 0. The export is written here by hand.
+
+use crate::util::{read_csv, strings, Workspace};
+
+const PIPELINE: &str = r#"
+name = "counts"
+organisation = "Test Council"
+lake = "lake"
+output = "out"
+
+[quality]
+fail_reject_share = 0.5
+
+[[sources]]
+name = "monthly_counts"
+kind = "contacts"
+files = "data/*.csv"
+date_formats = ["%d/%m/%Y"]
+default_outcome = "submitted"
+
+[sources.columns]
+date = "Month"
+channel = "Channel"
+category = "Service"
+count = "Contacts"
+
+[sources.channels]
+telephone = ["Phone"]
+web = ["Online"]
+face_to_face = ["Counter"]
+
+[sources.service.values]
+Housing = ["Housing"]
+Waste = ["Waste"]
+"#;
+
+/// (month, service, channel, count): two months of 2024/25, every row a group of contacts.
+const ROWS: [(&str, &str, &str, u64); 8] = [
+    ("01/04/2024", "Housing", "Phone", 1200),
+    ("01/04/2024", "Housing", "Online", 800),
+    ("01/04/2024", "Waste", "Phone", 300),
+    ("01/04/2024", "Waste", "Counter", 50),
+    ("01/05/2024", "Housing", "Phone", 1100),
+    ("01/05/2024", "Housing", "Online", 950),
+    ("01/05/2024", "Waste", "Online", 420),
+    ("01/05/2024", "Waste", "Counter", 0),
+];
+
+fn export() -> String {
+    let mut s = "Month,Service,Channel,Contacts\n".to_string();
+    for (m, service, channel, n) in ROWS {
+        s.push_str(&format!("{m},{service},{channel},{n}\n"));
+    }
+    // A count that cannot be true, one that is not whole and a blank one: rejected.
+    s.push_str(
+        "01/05/2024,Waste,Phone,5000000\n01/05/2024,Waste,Phone,2.5\n01/05/2024,Waste,Phone,\n",
+    );
+    s
+}
+
+fn numbers(df: &polars::prelude::DataFrame, name: &str) -> Vec<Option<f64>> {
+    df.column(name)
+        .and_then(|c| c.cast(&polars::prelude::DataType::Float64))
+        .map(|c| c.f64().map(|s| s.iter().collect()).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+#[test]
+fn counts_weigh_every_volume_and_per_call_figures_are_not_available() {
+    let ws = Workspace::new();
+    ws.write("p.toml", PIPELINE);
+    ws.write("data/counts.csv", export());
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    let rejects = std::fs::read_dir(ws.path().join("lake/rejects/monthly_counts"))
+        .expect("rejects folder")
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).expect("rejects file"))
+        .collect::<String>();
+    for reason in ["implausible_count", "bad_number", "missing_value"] {
+        assert!(rejects.contains(reason), "{reason}: {rejects}");
+    }
+
+    ws.cex(&["run", "p.toml", "--period", "2024-05", "--skip", "ingest"])
+        .assert_code(0);
+    let folder = ws.path().join("out/2024-05");
+    // Volumes: the sum of the counts, per channel, month by month (an independent sum here).
+    let volumes = read_csv(&folder.join("volumes.csv"));
+    let channels = strings(&volumes, "channel");
+    let months = numbers(&volumes, "month");
+    let value_column = volumes
+        .get_column_names()
+        .into_iter()
+        .map(|n| n.to_string())
+        .find(|n| n == "contacts" || n == "volume")
+        .expect("a volume column");
+    let values = numbers(&volumes, &value_column);
+    let services = strings(&volumes, "service");
+    let mut checked = 0;
+    for (channel, label) in [
+        ("telephone", "Phone"),
+        ("web", "Online"),
+        ("face_to_face", "Counter"),
+    ] {
+        for month in [4.0, 5.0] {
+            let want: u64 = ROWS
+                .iter()
+                .filter(|r| r.2 == label && r.0.ends_with(&format!("/0{}/2024", month as u32)))
+                .map(|r| r.3)
+                .sum();
+            let got: f64 = (0..volumes.height())
+                .filter(|i| {
+                    channels[*i].as_deref() == Some(channel)
+                        && months[*i] == Some(month)
+                        && services[*i]
+                            .as_deref()
+                            .is_some_and(|s| s == "Housing" || s == "Waste")
+                })
+                .filter_map(|i| values[i])
+                .sum();
+            assert_eq!(got, want as f64, "{channel} month {month}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6);
+    // Contact centre: offered is the phone count; rates that need a call's wait are empty.
+    let cc = read_csv(&folder.join("contact_centre.csv"));
+    let (queues, offered) = (strings(&cc, "queue"), numbers(&cc, "offered"));
+    let cc_months = numbers(&cc, "month");
+    let april_all = (0..cc.height())
+        .find(|i| queues[*i].as_deref() == Some("All queues") && cc_months[*i] == Some(4.0))
+        .expect("April, all queues");
+    assert_eq!(offered[april_all], Some(1500.0));
+    // Digital take-up weighs by the counts: April, all services, 800 of 2,350.
+    let takeup = read_csv(&folder.join("digital_takeup.csv"));
+    let (t_services, t_months) = (strings(&takeup, "service"), numbers(&takeup, "month"));
+    let pct = numbers(&takeup, "digital_takeup_pct");
+    let april = (0..takeup.height())
+        .find(|i| t_services[*i].as_deref() == Some("All services") && t_months[*i] == Some(4.0))
+        .expect("April, all services");
+    assert!((pct[april].unwrap_or(0.0) - 800.0 * 100.0 / 2350.0).abs() < 1e-9);
+    for name in [
+        "service_level_pct",
+        "asa_seconds",
+        "aht_seconds",
+        "abandonment_rate_pct",
+    ] {
+        for v in numbers(&cc, name) {
+            assert!(v.is_none(), "{name} = {v:?}: should be not available");
+        }
+    }
+}
