@@ -185,6 +185,21 @@ fn hostile_implausible_dates_are_rejected_and_never_partitioned() -> TestResult 
             assert!(!text.contains(bad), "{text}");
         }
     }
+    // The default period comes from the months that hold believable rows: April 2024, never
+    // an empty month of 2099.
+    ws.cex(&["run", "p.toml", "--skip", "ingest", "--as-of", "2024-06-15"])
+        .assert_code(0);
+    assert!(ws.path().join("out/2024-04").is_dir());
+    let published: Vec<String> = std::fs::read_dir(ws.path().join("out"))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        published
+            .iter()
+            .all(|n| !n.contains("2099") && !n.contains("0024")),
+        "{published:?}"
+    );
     Ok(())
 }
 
