@@ -49,21 +49,13 @@ pub struct KpiRun {
 /// lake. A month still under way today (exports often run a few days into the next month) is
 /// not complete, so the month before it is reported.
 pub fn latest_month(lake: &Lake, today: chrono::NaiveDate) -> Result<Period, FigureError> {
-    let contacts = scan(lake, LakeTable::Contacts)?.ok_or_else(|| {
-        FigureError::NoData("the lake holds no contacts: run `cex ingest` first".into())
+    let held = months_held(lake)?;
+    let last = held.last().copied().ok_or_else(|| {
+        FigureError::NoData(
+            "the lake holds no contacts or responses: run `cex ingest` first".into(),
+        )
     })?;
-    let last = collect(
-        contacts.select([(col(c::YEAR).cast(DataType::Int32) * lit(100i32)
-            + col(c::MONTH).cast(DataType::Int32))
-        .max()
-        .alias("m")]),
-    )?;
-    let m = last
-        .column("m")
-        .ok()
-        .and_then(|c| c.i32().ok().and_then(|s| s.get(0)))
-        .ok_or_else(|| FigureError::NoData("the lake holds no dated contacts".into()))?;
-    Ok(last_complete((m / 100, (m % 100) as i8), today))
+    Ok(last_complete(last, today))
 }
 
 /// The months (year, month) that hold contacts or responses in the lake, in order.
@@ -115,12 +107,65 @@ fn scan(lake: &Lake, table: LakeTable) -> Result<Option<LazyFrame>, FigureError>
         .map_err(|e: LakeError| FigureError::Data(e.to_string()))
 }
 
+/// The tables made from contacts: left out when the lake holds none.
+const COUNTS_CONTACTS: [&str; 9] = [
+    name::CHANNEL_SHIFT,
+    name::CHANNEL_TREND,
+    name::VOLUMES,
+    name::DIGITAL_TAKEUP,
+    name::CHANNEL_MIX,
+    name::FORM_COMPLETION,
+    name::CONTACT_CENTRE,
+    name::RESPONSE_RATE,
+    name::BENEFITS_ESTIMATE,
+];
+
+/// A contacts table with no rows and the canonical columns, for a lake that holds only survey
+/// responses: every figure over it is empty rather than an error.
+fn empty_contacts() -> Result<LazyFrame, FigureError> {
+    let text = |name: &str| Column::new_empty(name.into(), &DataType::String);
+    let columns = vec![
+        text(c::ORGANISATION),
+        text(c::SOURCE),
+        text(c::CHANNEL),
+        text(c::SERVICE),
+        text(c::CATEGORY),
+        Column::new_empty(c::DATE.into(), &DataType::Date),
+        text(c::FINANCIAL_YEAR),
+        Column::new_empty(c::YEAR.into(), &DataType::Int32),
+        Column::new_empty(c::MONTH.into(), &DataType::Int8),
+        text(c::OUTCOME),
+        Column::new_empty(c::CONTACTS.into(), &DataType::UInt32),
+        Column::new_empty(c::WAIT_SECONDS.into(), &DataType::Float64),
+        Column::new_empty(c::HANDLE_SECONDS.into(), &DataType::Float64),
+        Column::new_empty(c::WITHIN_THRESHOLD.into(), &DataType::UInt32),
+        Column::new_empty(c::SHORT_ABANDONS.into(), &DataType::UInt32),
+        Column::new_empty(c::RESOLVED_FIRST_CONTACT.into(), &DataType::Boolean),
+        text(c::LOCATION),
+        text(c::DEVICE),
+    ];
+    DataFrame::new_infer_height(columns)
+        .map(|df| df.lazy())
+        .map_err(|e| FigureError::Data(e.to_string()))
+}
+
 /// Computes every KPI table for `period` from the lake.
 pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRun, FigureError> {
     let config = &pipeline.kpi;
-    let contacts = scan(lake, LakeTable::Contacts)?.ok_or_else(|| {
-        FigureError::NoData("the lake holds no contacts: run `cex ingest` first".into())
-    })?;
+    // A survey-only lake: the satisfaction tables, data quality and lineage are published; the
+    // tables that count contacts are left out (not published as zeros).
+    let has_contacts = scan(lake, LakeTable::Contacts)?;
+    let surveyed = scan(lake, LakeTable::Responses)?.is_some();
+    if has_contacts.is_none() && !surveyed {
+        return Err(FigureError::NoData(
+            "the lake holds no contacts or responses: run `cex ingest` first".into(),
+        ));
+    }
+    let no_contacts = has_contacts.is_none();
+    let contacts = match has_contacts {
+        Some(lf) => lf,
+        None => empty_contacts()?,
+    };
     let volumes = collect(volumes::monthly_volumes(contacts.clone())?)?;
     let volumes_lf = volumes.clone().lazy();
     let (shift, mut warnings) = channel_shift::channel_shift(&volumes_lf, config, period)?;
@@ -248,6 +293,12 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
           ("rejected", ColumnFormat::Integer), ("duplicates", ColumnFormat::Integer)],
     ));
     tables.retain(|t| t.frame.width() > 0);
+    if no_contacts {
+        tables.retain(|t| !COUNTS_CONTACTS.contains(&t.name.as_str()));
+        crate::log::info(
+            "the lake holds survey responses but no contacts: channel shift, volumes, take-up, mix, form completion, contact centre, response rate and benefits tables are left out",
+        );
+    }
     let mut summary = summary(pipeline, period, &shift, &warnings);
     summary["lake_version"] = json!(lake.version());
     Ok(KpiRun {

@@ -193,6 +193,60 @@ fn a_period_with_no_data_exits_3_naming_the_months_the_lake_holds() {
 }
 
 #[test]
+fn a_survey_only_job_publishes_satisfaction_equality_charts_and_report() {
+    let ws = Workspace::with_sample_data();
+    // The sample pipeline with only its survey source and no KPIs over contacts.
+    let sample = std::fs::read_to_string(ws.path().join("pipelines/sample.toml")).expect("sample");
+    let head = sample.split("\n[[sources]]").next().expect("header");
+    let survey = sample
+        .split("\n[[sources]]")
+        .find(|block| block.contains("name = \"satisfaction\""))
+        .expect("survey source");
+    let survey = survey.split("\n# KPIs.").next().expect("survey block");
+    let survey = survey.split("\n[kpi]").next().expect("survey block");
+    ws.write(
+        "pipelines/survey.toml",
+        format!("{head}\n[[sources]]{survey}"),
+    );
+    let out = ws.cex(&["run", "pipelines/survey.toml", "--period", "2025-03"]);
+    out.assert_code(0);
+    assert!(out.stderr.contains("no contacts"), "{}", out.stderr);
+    let folder = ws.path().join("out/2025-03");
+    for present in [
+        "satisfaction_by_channel.csv",
+        "satisfaction_monthly.csv",
+        "data_quality.csv",
+        "report.html",
+        "equality",
+        "charts",
+    ] {
+        assert!(folder.join(present).exists(), "{present} missing");
+    }
+    for absent in [
+        "channel_shift.csv",
+        "volumes.csv",
+        "contact_centre.csv",
+        "digital_takeup.csv",
+        "response_rate.csv",
+    ] {
+        assert!(
+            !folder.join(absent).exists(),
+            "{absent} published from no contacts"
+        );
+    }
+    // The default period comes from the survey months too.
+    ws.cex(&[
+        "run",
+        "pipelines/survey.toml",
+        "--skip",
+        "ingest",
+        "--as-of",
+        "2025-04-10",
+    ])
+    .assert_code(0);
+}
+
+#[test]
 fn a_kpi_over_months_the_lake_does_not_hold_is_incomplete_never_met() {
     let ws = Workspace::with_sample_data();
     // The telephony exports for October 2023 to March 2024 have not arrived yet.
