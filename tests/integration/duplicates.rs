@@ -119,7 +119,8 @@ fn a_duplicate_share_above_the_gate_warns_or_stops_the_run() {
     let out = ws.cex(&["ingest", "p.toml"]);
     assert_eq!(out.code, 4, "{}{}", out.stdout, out.stderr);
     assert!(
-        out.stdout.contains("above the 40.0% limit (quality.fail_duplicate_share)")
+        out.stdout
+            .contains("above the 40.0% limit (quality.fail_duplicate_share)")
             && out.stderr.contains("nothing was written"),
         "{}{}",
         out.stdout,
