@@ -8,6 +8,7 @@ mod kpi;
 mod lake;
 mod report;
 mod run;
+mod schema;
 mod validate;
 
 use std::path::PathBuf;
@@ -58,6 +59,16 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Look after the lake itself (e.g. upgrade a lake written by an older cex).
     Lake(LakeArgs),
+    /// Print the pipeline file's JSON Schema (for editors: completion and checks), or with
+    /// --markdown its reference of every key (docs/pipeline.md).
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Print the reference of every key as Markdown instead of the JSON Schema.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -213,5 +224,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Lake(args) => lake::run(&args),
+        Command::Schema(args) => schema::run(&args),
     }
 }

@@ -3,50 +3,114 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::names::{named, setting};
 use crate::model::{parse_financial_year, Channel, OUTCOMES};
 
-#[derive(Debug, Default, Deserialize)]
+/// Channel-shift KPIs with baselines and targets, and the definitions a council chooses for the
+/// contact-centre figures, RAG status, benchmark ranks and the benefits estimate (`[kpi]`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawKpi {
+    /// Which telephone count digital take-up (web forms submitted / (forms + calls + visits))
+    /// divides by: `offered` or `answered` calls. Default: `offered`.
+    #[schemars(extend("default" = "offered", "enum" = TakeupTelephone::ACCEPTED, "examples" = ["answered"]))]
     pub takeup_telephone: Option<String>,
+    /// The service-level threshold T, in seconds (positive). Default: 20.
+    #[schemars(extend("default" = 20, "examples" = [20]))]
     pub service_level_seconds: Option<f64>,
+    /// How service level is defined: `plain` (answered within T / offered), `genesys`
+    /// ((answered within T) / (answered + abandoned), short abandons excluded) or
+    /// `amazon_connect` (left the queue within T, answered, abandoned or called back / offered).
+    /// Default: `plain`.
+    #[schemars(extend("default" = "plain", "enum" = ServiceLevel::ACCEPTED, "examples" = ["genesys"]))]
     pub service_level: Option<String>,
+    /// How abandonment is defined: `plain` (abandoned / offered) or `excluding_short`
+    /// (abandoned / (answered + abandoned), short abandons excluded from both). Default:
+    /// `plain`.
+    #[schemars(extend("default" = "plain", "enum" = Abandonment::ACCEPTED, "examples" = ["excluding_short"]))]
     pub abandonment: Option<String>,
+    /// An abandoned call that waited less than this many seconds is a short abandon (left out
+    /// by `abandonment = "excluding_short"` and `service_level = "genesys"`). Default: 5.
+    #[schemars(extend("default" = 5, "examples" = [5]))]
     pub short_abandon_seconds: Option<f64>,
+    /// RAG: a KPI is green when its target is met or this share of the target change is
+    /// achieved (1.0 = all of it). Default: 1.0.
+    #[schemars(extend("default" = 1.0, "examples" = [0.9]))]
     pub rag_green_progress: Option<f64>,
+    /// RAG: amber when progress is above this share of the target change (0.0 = moving the
+    /// right way at all), red otherwise; not above `rag_green_progress`. Default: 0.0.
+    #[schemars(extend("default" = 0.0, "examples" = [0.5]))]
     pub rag_amber_progress: Option<f64>,
+    /// Benchmark ranks (when the lake pools councils): the responses a council needs in a month
+    /// to be ranked. Default: 30.
+    #[schemars(extend("default" = 30, "examples" = [30]))]
     pub min_responses_to_rank: Option<u32>,
+    /// The score benchmark ranks use: `net_satisfaction` (GovMetric), `council_score_pct` or
+    /// `satisfied_pct`. Default: `net_satisfaction`.
+    #[schemars(extend("default" = "net_satisfaction", "enum" = ["net_satisfaction", "council_score_pct", "satisfied_pct"], "examples" = ["council_score_pct"]))]
     pub rank_on: Option<String>,
+    /// The channel-shift KPIs, as the Cabinet report states them (`[[kpi.channel_shift]]`).
+    /// Default: none.
     #[serde(default)]
     pub channel_shift: Vec<RawChannelShift>,
+    /// Handling time and cost of one contact, by channel (`[kpi.unit_costs]`, e.g.
+    /// `telephone = { minutes = 6.5, cost = 4.10 }`), for the benefits estimate of reduction
+    /// KPIs. Default: none.
     #[serde(default)]
+    #[schemars(extend("propertyNames" = {"enum": super::raw::channel_names()}))]
     pub unit_costs: BTreeMap<String, RawUnitCost>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One channel-shift KPI (`[[kpi.channel_shift]]`): a channel's volume for some services
+/// against the same months of a baseline financial year.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawChannelShift {
+    /// The KPI as the report states it; unique among the KPIs.
+    #[schemars(extend("examples" = ["% reduction of call volume into the Contact Centre"]))]
     pub name: String,
+    /// The channel whose contacts are counted: `telephone`, `face_to_face`, `web`, `webchat`,
+    /// `email`, `social` or `other`.
+    #[schemars(extend("enum" = super::raw::channel_names(), "examples" = ["telephone"]))]
     pub channel: String,
+    /// The services counted. Default: every service.
     #[serde(default)]
+    #[schemars(extend("examples" = [["Housing", "Revenues & Benefits"]]))]
     pub services: Vec<String>,
+    /// The outcomes counted (e.g. `submitted` for forms completed). Default: every contact of
+    /// the channel.
     #[serde(default)]
+    #[schemars(extend("items" = {"type": "string", "enum": OUTCOMES}, "examples" = [["submitted"]]))]
     pub outcomes: Vec<String>,
+    /// The financial year the baseline is taken from, like `2022/23` (or `2022-23`).
+    #[schemars(extend("examples" = ["2022/23"]))]
     pub baseline: String,
+    /// The target change against the baseline, in percent: 0 or more for an increase, 0 or
+    /// less for a reduction (e.g. -5).
+    #[schemars(extend("examples" = [-5]))]
     pub target_change_pct: f64,
+    /// Which way the target goes: `increase` or `reduction` (also `decrease`).
+    #[schemars(extend("enum" = Direction::ACCEPTED, "examples" = ["reduction"]))]
     pub direction: String,
-    /// Financial years this KPI is reported for (all when empty).
+    /// Financial years this KPI is reported for, like `2023/24`. Default: every year.
     #[serde(default)]
+    #[schemars(extend("examples" = [["2023/24"]]))]
     pub applies_to: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Handling time and cost of one contact on a channel (`[kpi.unit_costs.<channel>]`), the
+/// assumptions of the benefits estimate (contacts avoided x minutes and cost).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawUnitCost {
+    /// Officer minutes one contact takes. Optional.
+    #[schemars(extend("examples" = [6.5]))]
     pub minutes: Option<f64>,
+    /// The cost of one contact, in pounds (the report prints it with £). Optional.
+    #[schemars(extend("examples" = [4.1]))]
     pub cost: Option<f64>,
 }
 

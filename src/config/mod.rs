@@ -3,7 +3,7 @@
 //!
 //! This file owns the `Pipeline`, its errors and the top-level resolution; each part of the file
 //! is resolved in its own module (`source` and its `columns`, `survey`, `equality`, `kpi`,
-//! `report`, `paths`), and what they define is re-exported here as `crate::config::X`.
+//! `report`, `paths`; `schema` documents the file from its types), and what they define is re-exported here as `crate::config::X`.
 
 mod columns;
 mod equality;
@@ -12,6 +12,7 @@ mod names;
 mod paths;
 mod raw;
 pub mod report;
+pub mod schema;
 mod source;
 mod survey;
 

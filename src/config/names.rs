@@ -18,6 +18,10 @@ macro_rules! named {
             /// Its values' names in a pipeline file as messages list them (not the synonyms).
             pub const NAMES: &'static [&'static str] = &[$($name),+];
 
+            /// Every name a pipeline file may write, synonyms included (the schema's `enum`).
+            #[allow(dead_code)]
+            pub const ACCEPTED: &'static [&'static str] = &[$($name $(, $alias)*),+];
+
             /// The value a pipeline file names, synonyms included; `None` for any other text.
             pub fn from_name(name: &str) -> Option<Self> {
                 match name {
@@ -90,6 +94,7 @@ mod tests {
     #[test]
     fn one_table_gives_names_parser_and_message() {
         assert_eq!(Speed::NAMES, ["slow", "fast"]);
+        assert_eq!(Speed::ACCEPTED, ["slow", "fast", "quick"]);
         assert_eq!(Speed::from_name("quick"), Some(Speed::Fast));
         assert_eq!(Speed::from_name("Fast"), None);
         assert_eq!(Speed::Fast.as_str(), "fast");

@@ -1,15 +1,28 @@
 //! The `[report]` part of a pipeline file: the Cabinet report's title and the views a council
 //! chooses to chart (which satisfaction measures, which services' digital take-up).
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::names::named;
 
-#[derive(Debug, Default, Deserialize)]
+/// The Cabinet report (`report.html`, `report.md`) and the charts a council chooses
+/// (`[report]`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReport {
+    /// The report's title; must not be empty. Default: `Customer experience: progress report`.
+    #[schemars(extend("default" = DEFAULT_TITLE, "examples" = ["Customer Experience Strategy: progress report"]))]
     pub title: Option<String>,
+    /// The satisfaction figures charted over time, one chart each, in this order, each listed
+    /// once: `council_score` ((Good + Average - Poor) / N, in percent), `net_satisfaction`
+    /// (GovMetric's index, -1 to 1) or `satisfied` (share positive, in percent). Default:
+    /// `["council_score"]`.
+    #[schemars(extend("default" = ["council_score"], "items" = {"type": "string", "enum": SatisfactionMeasure::ACCEPTED}, "examples" = [["council_score", "net_satisfaction"]]))]
     pub satisfaction_measures: Option<Vec<String>>,
+    /// Services drawn beside "All services" in the digital take-up chart, at most 6. Default:
+    /// none.
+    #[schemars(extend("examples" = [["Housing", "Revenues & Benefits"]]))]
     pub takeup_services: Option<Vec<String>>,
 }
 
