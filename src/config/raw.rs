@@ -180,7 +180,7 @@ pub struct RawQuality {
     /// `implausible_duration`; a positive number. Default: 24.
     #[schemars(extend("default" = 24, "examples" = [24]))]
     pub max_duration_hours: Option<f64>,
-    /// Counts above this in one row (interval exports) are rejected `implausible_count`; a
+    /// Counts above this in one row (interval exports, `columns.count`) are rejected `implausible_count`; a
     /// positive number. Default: 1000000.
     #[schemars(extend("default" = 1_000_000, "examples" = [1_000_000]))]
     pub max_count: Option<f64>,
@@ -461,7 +461,12 @@ pub struct RawColumns {
     /// on the way in: no full postcode is stored. Optional.
     #[schemars(extend("examples" = ["Postcode"]))]
     pub postcode: Option<String>,
-    /// Pre-aggregated rows: how many contacts each row stands for.
+    /// Pre-aggregated contact exports (calls, visits, webforms, contacts; not interval exports or
+    /// surveys): how many contacts each row stands for, a whole number from 0 to
+    /// `quality.max_count`. Volumes, take-up, mix and ranks weigh rows by it; contact-centre
+    /// rates that need a call's wait or outcome are then empty. Optional: without it every row
+    /// is one contact.
+    #[schemars(extend("examples" = ["Contacts"]))]
     pub count: Option<String>,
 }
 
