@@ -8,6 +8,21 @@ use crate::model::{col as c, financial_year_label};
 
 pub const VOLUME: &str = "contacts";
 
+/// The volumes table's columns, in order.
+fn output_columns() -> [Expr; 8] {
+    [
+        c::ORGANISATION,
+        c::FINANCIAL_YEAR,
+        c::YEAR,
+        c::MONTH,
+        c::CHANNEL,
+        c::SERVICE,
+        c::OUTCOME,
+        VOLUME,
+    ]
+    .map(col)
+}
+
 /// Sums the `contacts` column per month, channel, service and outcome, zero-filled over the
 /// months from the first to the last in the data.
 pub fn monthly_volumes(contacts: LazyFrame) -> Result<LazyFrame, FigureError> {
@@ -44,16 +59,7 @@ pub fn monthly_volumes(contacts: LazyFrame) -> Result<LazyFrame, FigureError> {
         // No contacts at all (a survey-only lake): no months, no rows, the same columns.
         return Ok(counted
             .with_column(lit(NULL).cast(DataType::String).alias(c::FINANCIAL_YEAR))
-            .select([
-                col(c::ORGANISATION),
-                col(c::FINANCIAL_YEAR),
-                col(c::YEAR),
-                col(c::MONTH),
-                col(c::CHANNEL),
-                col(c::SERVICE),
-                col(c::OUTCOME),
-                col(VOLUME),
-            ]));
+            .select(output_columns()));
     };
     let grid = month_grid(first, last).map_err(figure_err)?;
     let combos = counted
@@ -69,16 +75,7 @@ pub fn monthly_volumes(contacts: LazyFrame) -> Result<LazyFrame, FigureError> {
             JoinArgs::new(JoinType::Left),
         )
         .with_column(col(VOLUME).fill_null(lit(0i64)))
-        .select([
-            col(c::ORGANISATION),
-            col(c::FINANCIAL_YEAR),
-            col(c::YEAR),
-            col(c::MONTH),
-            col(c::CHANNEL),
-            col(c::SERVICE),
-            col(c::OUTCOME),
-            col(VOLUME),
-        ])
+        .select(output_columns())
         .sort(
             [
                 c::ORGANISATION,
