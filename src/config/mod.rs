@@ -12,6 +12,7 @@ mod names;
 mod paths;
 mod raw;
 pub mod report;
+mod rows;
 pub mod schema;
 mod source;
 mod survey;
@@ -26,6 +27,7 @@ pub use columns::{ChannelSpec, ColumnMap, ServiceMapping};
 pub use equality::{check_breakdown, Correction, EqualityConfig};
 pub use paths::glob_folder;
 pub use paths::{lexical, relative_to};
+pub use rows::{RowMatch, RowRule};
 pub use source::{
     CommentPolicy, Duplicates, DurationUnit, Encoding, FileFormat, SourceDef, SourceKind,
 };

@@ -349,6 +349,18 @@ pub struct RawSource {
     #[serde(default)]
     #[schemars(extend("enum" = Duplicates::ACCEPTED, "examples" = ["exact_row"]))]
     pub duplicates: Option<String>,
+    /// Rows out of scope, one rule each (`[[sources.exclude]]`): a row matching any rule is
+    /// counted as excluded under the first rule's name, neither accepted nor rejected (e.g.
+    /// requests the council's own crews raise, test records). Default: none.
+    #[serde(default)]
+    #[schemars(extend("examples" = [[{"name": "staff-generated", "column": "RequestSource", "values": ["Driver Self Report", "City Worker App"]}]]))]
+    pub exclude: Vec<RawRowRule>,
+    /// Rows in scope (`[[sources.include]]`): a row that does not match every rule is counted
+    /// as excluded under the first rule it fails. Applied after the `exclude` rules. Default:
+    /// none (every row is in scope).
+    #[serde(default)]
+    #[schemars(extend("examples" = [[{"name": "this council", "column": "Council", "values": ["Leeds"]}]]))]
+    pub include: Vec<RawRowRule>,
     /// Which column of the export feeds each canonical field: see `[sources.columns]`.
     pub columns: RawColumns,
     /// How rows get their service from the category column: see `[sources.service]`. Required.
@@ -500,4 +512,30 @@ pub struct RawYesNo {
     /// The values that mean no.
     #[schemars(extend("examples" = [["N", "No"]]))]
     pub no: Vec<String>,
+}
+
+/// A row filter rule (`[[sources.exclude]]` or `[[sources.include]]`): one export column tested
+/// against a list of values or a pattern. A row with the wrong number of fields is rejected, not
+/// filtered (its fields cannot be told apart).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRowRule {
+    /// The rule's name: the reconciliation (`cex validate`, the data-quality table, the report)
+    /// counts the rows it excludes under it. Names differ within a source.
+    #[schemars(extend("examples" = ["staff-generated"]))]
+    pub name: String,
+    /// The export column tested, matched against the header ignoring case and spacing; it must
+    /// be in every file of the source.
+    #[schemars(extend("examples" = ["RequestSource"]))]
+    pub column: String,
+    /// The values that match, compared trimmed and ignoring case and spacing; `""` matches a
+    /// blank value. This or `pattern`.
+    #[serde(default)]
+    #[schemars(extend("examples" = [["Driver Self Report", "City Worker App"]]))]
+    pub values: Option<Vec<String>>,
+    /// A regular expression (Rust `regex` syntax; `(?i)` ignores case) found anywhere in the
+    /// trimmed value; a blank value is tested as empty text. This or `values`.
+    #[serde(default)]
+    #[schemars(extend("examples" = ["(?i)^test"]))]
+    pub pattern: Option<String>,
 }

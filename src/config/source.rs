@@ -12,6 +12,7 @@ use super::columns::{
 use super::names::{either, named, setting};
 use super::paths;
 use super::raw::{OneOrMany, RawSource};
+use super::rows::RowRule;
 use super::survey::{self, DemographicField, RatingScale};
 use crate::model::Channel;
 
@@ -167,6 +168,8 @@ pub struct SourceDef {
     pub demographics: Vec<(String, String)>,
     pub comments: CommentPolicy,
     pub duplicates: Duplicates,
+    /// Row filters: `exclude` rules then `include` rules, in the order written.
+    pub rules: Vec<RowRule>,
 }
 
 /// What every source of a pipeline file is resolved against.
@@ -214,6 +217,8 @@ pub(super) fn resolve_source(
         rating_scale,
         comments,
         duplicates,
+        exclude,
+        include,
         columns,
         service,
         outcomes,
@@ -301,6 +306,7 @@ pub(super) fn resolve_source(
         key,
         push,
     );
+    let rules = super::rows::resolve_rules(exclude, include, key, push);
 
     Some(SourceDef {
         name,
@@ -327,6 +333,7 @@ pub(super) fn resolve_source(
         demographics,
         comments,
         duplicates,
+        rules,
     })
 }
 

@@ -171,6 +171,8 @@ struct FileIngest<'a> {
     rejected: u64,
     accepted: u64,
     duplicates: u64,
+    excluded: u64,
+    excluded_by_rule: BTreeMap<String, u64>,
     reasons: BTreeMap<String, u64>,
     unmapped: Vec<String>,
     first_date: Option<i32>,
@@ -205,6 +207,8 @@ impl<'a> FileIngest<'a> {
             rejected: 0,
             accepted: 0,
             duplicates: 0,
+            excluded: 0,
+            excluded_by_rule: BTreeMap::new(),
             reasons: BTreeMap::new(),
             unmapped: Vec::new(),
             first_date: None,
@@ -230,7 +234,12 @@ impl<'a> FileIngest<'a> {
             .and_then(|c| c.u16().cloned())
             .map_err(err)?;
         let not_blank = !&blank;
-        let is_rejected = &check.is_not_null() & &not_blank;
+        let rules = self.checks.excluded();
+        let is_excluded = &(&check.gt_eq(rules.start) & &check.lt(rules.end)) & &not_blank;
+        if is_excluded.any() {
+            self.take_excluded(&check, &is_excluded).map_err(err)?;
+        }
+        let is_rejected = &(&check.is_not_null() & &not_blank) & &!&is_excluded;
         let is_accepted = &check.is_null() & &not_blank;
         if is_rejected.any() {
             let rejected = df.filter(&is_rejected).map_err(err)?;
@@ -245,6 +254,31 @@ impl<'a> FileIngest<'a> {
             .map_err(err)?;
         drop(df);
         self.take_accepted(accepted)
+    }
+
+    /// Counts the rows a filter rule put out of scope, by rule.
+    fn take_excluded(
+        &mut self,
+        check: &UInt16Chunked,
+        is_excluded: &BooleanChunked,
+    ) -> PolarsResult<()> {
+        let by_rule = check.filter(is_excluded)?.into_series().value_counts(
+            false,
+            false,
+            "n".into(),
+            false,
+        )?;
+        let ids = by_rule.column(REJECT_CHECK)?.u16()?.clone();
+        let counts = by_rule.column("n")?.cast(&DataType::UInt64)?;
+        for (id, n) in ids.iter().zip(counts.u64()?.iter()) {
+            let (Some(id), Some(n)) = (id, n) else {
+                continue;
+            };
+            let name = self.checks.rule_name(id).unwrap_or("(rule)").to_string();
+            *self.excluded_by_rule.entry(name).or_default() += n;
+            self.excluded += n;
+        }
+        Ok(())
     }
 
     fn take_rejects(&mut self, rejected: DataFrame) -> Result<(), IngestError> {
@@ -500,12 +534,12 @@ impl<'a> FileIngest<'a> {
             }
         }
         self.seen.trim();
-        if self.rows_read != self.accepted + self.rejected + self.duplicates {
+        if self.rows_read != self.accepted + self.rejected + self.duplicates + self.excluded {
             return Err(data_err(
                 &self.raw.path,
                 format!(
-                    "internal error: {} rows read but {} accepted, {} rejected and {} duplicates",
-                    self.rows_read, self.accepted, self.rejected, self.duplicates
+                    "internal error: {} rows read but {} accepted, {} rejected, {} duplicates and {} excluded",
+                    self.rows_read, self.accepted, self.rejected, self.duplicates, self.excluded
                 ),
             ));
         }
@@ -531,6 +565,8 @@ impl<'a> FileIngest<'a> {
             last_date: day(self.last_date),
             same_as: None,
             blank_rows: self.blank_rows,
+            excluded: self.excluded,
+            excluded_by_rule: self.excluded_by_rule,
         };
         let record = FileRecord {
             file_id: raw.file_id().to_string(),
@@ -544,6 +580,8 @@ impl<'a> FileIngest<'a> {
             accepted: report.accepted,
             rejected: report.rejected,
             duplicates: report.duplicates,
+            excluded: report.excluded,
+            excluded_by_rule: report.rules_text(),
             blank_rows: report.blank_rows,
             rejects_by_reason: report.reasons_text(),
             first_date: report.first_date.clone(),

@@ -432,6 +432,8 @@ fn skipped(
         accepted: 0,
         rejected: 0,
         duplicates: 0,
+        excluded: 0,
+        excluded_by_rule: BTreeMap::new(),
         rejects_by_reason: BTreeMap::new(),
         unmapped_categories: Vec::new(),
         first_date: None,
@@ -469,7 +471,8 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
             }
         }
         let pct = |x: f64| format!("{:.1}%", x * 100.0);
-        let duplicate_share = f.duplicates as f64 / f.rows_read.max(1) as f64;
+        // Shares are of the rows in scope: rows a filter rule excluded are neither.
+        let duplicate_share = f.duplicates as f64 / f.rows_in_scope().max(1) as f64;
         if duplicate_share > gates.fail_duplicate_share {
             report.gate_failures.push(Finding {
                 file: f.path.clone(),
@@ -477,7 +480,7 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
                     "{} of rows were duplicates ({} of {}), above the {} limit (quality.fail_duplicate_share)",
                     pct(duplicate_share),
                     f.duplicates,
-                    f.rows_read,
+                    f.rows_in_scope(),
                     pct(gates.fail_duplicate_share)
                 ),
             });
@@ -485,7 +488,7 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
             report.warnings.push(Warning::DuplicateShare {
                 file: f.path.clone(),
                 duplicates: f.duplicates,
-                rows_read: f.rows_read,
+                rows_read: f.rows_in_scope(),
                 level: gates.warn_duplicate_share,
             });
         }
@@ -497,7 +500,7 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
                     "{} of rows rejected ({} of {}), above the {} limit (quality.fail_reject_share); {}",
                     pct(share),
                     f.rejected,
-                    f.rows_read,
+                    f.rows_in_scope(),
                     pct(gates.fail_reject_share),
                     f.reasons_text()
                 ),
@@ -506,7 +509,7 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
             report.warnings.push(Warning::RejectedShare {
                 file: f.path.clone(),
                 rejected: f.rejected,
-                rows_read: f.rows_read,
+                rows_read: f.rows_in_scope(),
                 level: gates.warn_reject_share,
                 reasons: f.reasons_text(),
             });

@@ -41,20 +41,39 @@ pub struct FileReport {
     pub same_as: Option<String>,
     /// Blank lines (every field empty) skipped: not records, so not in `rows_read`.
     pub blank_rows: u64,
+    /// Rows out of scope under the source's row filter rules (neither accepted nor rejected).
+    pub excluded: u64,
+    /// Excluded rows by rule name.
+    pub excluded_by_rule: BTreeMap<String, u64>,
 }
 
 impl FileReport {
-    /// read = accepted + rejected + duplicates: every row is accounted for.
+    /// read = accepted + rejected + duplicates + excluded: every row is accounted for.
     pub fn reconciles(&self) -> bool {
-        self.rows_read == self.accepted + self.rejected + self.duplicates
+        self.rows_read == self.accepted + self.rejected + self.duplicates + self.excluded
+    }
+
+    /// The rows the source's rules keep in scope: what the reject and duplicate shares are of.
+    pub fn rows_in_scope(&self) -> u64 {
+        self.rows_read.saturating_sub(self.excluded)
     }
 
     pub fn reject_share(&self) -> f64 {
-        if self.rows_read == 0 {
+        let n = self.rows_in_scope();
+        if n == 0 {
             0.0
         } else {
-            self.rejected as f64 / self.rows_read as f64
+            self.rejected as f64 / n as f64
         }
+    }
+
+    /// `rule=n; ...`, as the manifest and the tables show excluded rows.
+    pub fn rules_text(&self) -> String {
+        self.excluded_by_rule
+            .iter()
+            .map(|(r, n)| format!("{r}={n}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     pub fn reasons_text(&self) -> String {
@@ -85,18 +104,26 @@ pub struct IngestReport {
 }
 
 impl IngestReport {
-    pub fn totals(&self) -> (u64, u64, u64, u64) {
-        self.files.iter().fold((0, 0, 0, 0), |t, f| {
+    /// Rows read, accepted, rejected, duplicates and excluded over every file.
+    pub fn totals(&self) -> (u64, u64, u64, u64, u64) {
+        self.files.iter().fold((0, 0, 0, 0, 0), |t, f| {
             (
                 t.0 + f.rows_read,
                 t.1 + f.accepted,
                 t.2 + f.rejected,
                 t.3 + f.duplicates,
+                t.4 + f.excluded,
             )
         })
     }
 
-    /// A plain-text table of every file, then totals, warnings and gate failures.
+    /// Whether any file had rows excluded by a rule (the table shows the column then).
+    fn any_excluded(&self) -> bool {
+        self.files.iter().any(|f| f.excluded > 0)
+    }
+
+    /// A plain-text table of every file, then totals, warnings and gate failures. The
+    /// `excluded` column is shown when a row filter excluded rows, with the rules' counts.
     pub fn render(&self, verb_accepted: &str) -> String {
         let mut out = String::new();
         let width = self
@@ -106,23 +133,47 @@ impl IngestReport {
             .max()
             .unwrap_or(4)
             .max(4);
+        let excluded = self.any_excluded();
+        let counts = |read: u64, accepted: u64, rejected: u64, duplicates: u64, ex: u64| {
+            let mut line = format!("{read:>9}  {accepted:>9}  {rejected:>8}  {duplicates:>10}");
+            if excluded {
+                line.push_str(&format!("  {ex:>8}"));
+            }
+            line
+        };
         let _ = writeln!(
             out,
-            "{:<width$}  {:>9}  {:>9}  {:>8}  {:>10}  rejected by reason",
-            "file", "rows", verb_accepted, "rejected", "duplicates"
+            "{:<width$}  {:>9}  {:>9}  {:>8}  {:>10}{}  rejected by reason{}",
+            "file",
+            "rows",
+            verb_accepted,
+            "rejected",
+            "duplicates",
+            if excluded { "  excluded" } else { "" },
+            if excluded { "; excluded by rule" } else { "" },
         );
         for f in &self.files {
             match f.status {
                 FileStatus::Ingested => {
+                    let mut notes = f.reasons_text();
+                    if f.excluded > 0 {
+                        if !notes.is_empty() {
+                            notes.push_str("; ");
+                        }
+                        notes.push_str(&format!("excluded: {}", f.rules_text()));
+                    }
                     let _ = writeln!(
                         out,
-                        "{:<width$}  {:>9}  {:>9}  {:>8}  {:>10}  {}",
+                        "{:<width$}  {}  {}",
                         f.path,
-                        f.rows_read,
-                        f.accepted,
-                        f.rejected,
-                        f.duplicates,
-                        f.reasons_text()
+                        counts(
+                            f.rows_read,
+                            f.accepted,
+                            f.rejected,
+                            f.duplicates,
+                            f.excluded
+                        ),
+                        notes
                     );
                 }
                 FileStatus::AlreadyIngested => {
@@ -142,11 +193,12 @@ impl IngestReport {
                 }
             }
         }
-        let (read, accepted, rejected, duplicates) = self.totals();
+        let (read, accepted, rejected, duplicates, ex) = self.totals();
         let _ = writeln!(
             out,
-            "{:<width$}  {:>9}  {:>9}  {:>8}  {:>10}",
-            "total", read, accepted, rejected, duplicates
+            "{:<width$}  {}",
+            "total",
+            counts(read, accepted, rejected, duplicates, ex)
         );
         for w in &self.warnings {
             let _ = writeln!(out, "warning: {}: {w}", w.subject());

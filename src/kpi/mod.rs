@@ -277,12 +277,12 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         name::DATA_QUALITY,
         "Files and rows behind these figures",
         &format!(
-            "Every file in the lake, by pipeline and source: rows read = accepted + rejected + duplicates (blank rows are counted in rejected), and the dates the accepted rows cover. Rejected rows are listed with their reasons in the lake's rejects folder. {}",
+            "Every file in the lake, by pipeline and source: rows read = accepted + rejected + duplicates + excluded (rows out of scope under the source's row filter rules, counted by rule in excluded_by_rule), and the dates the accepted rows cover. The rejected share is of the rows in scope (read - excluded). Rejected rows are listed with their reasons in the lake's rejects folder. {}",
             lake_version_note(lake)
         ),
         collect(quality::data_quality(manifest.clone().lazy()))?,
         &[("files", ColumnFormat::Integer), ("rows_read", ColumnFormat::Integer), ("accepted", ColumnFormat::Integer),
-          ("rejected", ColumnFormat::Integer), ("duplicates", ColumnFormat::Integer), ("rejected_pct", ColumnFormat::Percent(2))],
+          ("rejected", ColumnFormat::Integer), ("duplicates", ColumnFormat::Integer), ("excluded", ColumnFormat::Integer), ("rejected_pct", ColumnFormat::Percent(2))],
     ));
     tables.push(table(
         name::LINEAGE,
@@ -290,7 +290,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         "One row per file in the lake: its path as ingested, SHA-256 of its content, counts and when it was ingested. The same hash means the same bytes.",
         collect(quality::lineage(manifest.lazy()))?,
         &[("size_bytes", ColumnFormat::Integer), ("rows_read", ColumnFormat::Integer), ("accepted", ColumnFormat::Integer),
-          ("rejected", ColumnFormat::Integer), ("duplicates", ColumnFormat::Integer)],
+          ("rejected", ColumnFormat::Integer), ("duplicates", ColumnFormat::Integer), ("excluded", ColumnFormat::Integer)],
     ));
     tables.retain(|t| t.frame.width() > 0);
     if no_contacts {

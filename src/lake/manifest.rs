@@ -30,6 +30,10 @@ pub struct FileRecord {
     pub accepted: u64,
     pub rejected: u64,
     pub duplicates: u64,
+    /// Rows out of scope under the source's row filter rules.
+    pub excluded: u64,
+    /// `rule=count` pairs, e.g. `staff-generated=318`.
+    pub excluded_by_rule: String,
     pub blank_rows: u64,
     /// `reason=count` pairs, e.g. `bad_date=2; negative_duration=1`.
     pub rejects_by_reason: String,
@@ -55,15 +59,41 @@ pub(crate) fn from_table(table: &DeltaTable, dir: &Path) -> Result<DataFrame, La
         .map(|f| f.path)
         .collect();
     let unsigned = delta::unsigned_columns(table, dir)?;
-    let Some(lf) = super::scan_files(&files, dir)? else {
+    if files.is_empty() {
         return to_frame(&[]);
+    }
+    // One file per run: a run of an older cex wrote fewer columns, so the files are read one
+    // by one and stacked by name, a column a file lacks reading as null.
+    let data_err = |e: PolarsError| LakeError::Data {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
     };
-    super::unsigned_back(lf, &unsigned)
+    let mut frames = Vec::with_capacity(files.len());
+    for file in &files {
+        if let Some(lf) = super::scan_files(std::slice::from_ref(file), dir)? {
+            frames.push(lf);
+        }
+    }
+    let lf = concat_lf_diagonal(frames, UnionArgs::default()).map_err(data_err)?;
+    let mut df = super::unsigned_back(lf, &unsigned)
         .collect()
-        .map_err(|e| LakeError::Data {
-            path: dir.to_path_buf(),
-            message: e.to_string(),
-        })
+        .map_err(data_err)?;
+    // Every column this cex writes, present: one an older file lacks reads as null, except the
+    // counts added since (a file from before row filters had none excluded).
+    let empty = to_frame(&[])?;
+    for column in empty.columns() {
+        if df.column(column.name()).is_err() {
+            let missing = Column::full_null(column.name().clone(), df.height(), column.dtype());
+            df.with_column(missing).map_err(data_err)?;
+        }
+    }
+    df.lazy()
+        .with_columns([
+            col("excluded").fill_null(lit(0u64)),
+            col("excluded_by_rule").fill_null(lit("")),
+        ])
+        .collect()
+        .map_err(data_err)
 }
 
 /// The version of `table` the manifest's rows were committed with (the newest), if any.
@@ -206,40 +236,44 @@ pub fn records_from_frame(frame: &DataFrame) -> Result<Vec<FileRecord>, LakeErro
             Err(_) => Ok(vec![None; frame.height()]),
         }
     };
-    let [file_id, sha256, path, source, table, encoding, reasons, first, last, pipeline, at] = [
-        "file_id",
-        "sha256",
-        "path",
-        "source",
-        "table",
-        "encoding",
-        "rejects_by_reason",
-        "first_date",
-        "last_date",
-        "pipeline",
-        "ingested_at",
-    ]
-    .map(text);
-    let [size, read, accepted, rejected, duplicates, blank, modified] = [
+    let [file_id, sha256, path, source, table, encoding, reasons, rules, first, last, pipeline, at] =
+        [
+            "file_id",
+            "sha256",
+            "path",
+            "source",
+            "table",
+            "encoding",
+            "rejects_by_reason",
+            "excluded_by_rule",
+            "first_date",
+            "last_date",
+            "pipeline",
+            "ingested_at",
+        ]
+        .map(text);
+    let [size, read, accepted, rejected, duplicates, excluded, blank, modified] = [
         "size_bytes",
         "rows_read",
         "accepted",
         "rejected",
         "duplicates",
+        "excluded",
         "blank_rows",
         "modified_ns",
     ]
     .map(number);
-    let (file_id, sha256, path, source, table, encoding, reasons, first, last, pipeline, at) = (
-        file_id?, sha256?, path?, source?, table?, encoding?, reasons?, first?, last?, pipeline?,
-        at?,
+    let (file_id, sha256, path, source, table, encoding, reasons, rules, first, last, pipeline, at) = (
+        file_id?, sha256?, path?, source?, table?, encoding?, reasons?, rules?, first?, last?,
+        pipeline?, at?,
     );
-    let (size, read, accepted, rejected, duplicates, blank, modified) = (
+    let (size, read, accepted, rejected, duplicates, excluded, blank, modified) = (
         size?,
         read?,
         accepted?,
         rejected?,
         duplicates?,
+        excluded?,
         blank?,
         modified?,
     );
@@ -258,6 +292,8 @@ pub fn records_from_frame(frame: &DataFrame) -> Result<Vec<FileRecord>, LakeErro
             accepted: u(&accepted[i]),
             rejected: u(&rejected[i]),
             duplicates: u(&duplicates[i]),
+            excluded: u(&excluded[i]),
+            excluded_by_rule: s(&rules[i]),
             blank_rows: u(&blank[i]),
             rejects_by_reason: s(&reasons[i]),
             first_date: first[i].clone(),
@@ -296,6 +332,11 @@ pub fn to_frame(records: &[FileRecord]) -> Result<DataFrame, LakeError> {
         Column::new("accepted".into(), u(&|r| r.accepted)),
         Column::new("rejected".into(), u(&|r| r.rejected)),
         Column::new("duplicates".into(), u(&|r| r.duplicates)),
+        Column::new("excluded".into(), u(&|r| r.excluded)),
+        Column::new(
+            "excluded_by_rule".into(),
+            s(&|r| r.excluded_by_rule.clone()),
+        ),
         Column::new("blank_rows".into(), u(&|r| r.blank_rows)),
         Column::new(
             "rejects_by_reason".into(),

@@ -435,6 +435,8 @@ mod tests {
             accepted,
             rejected: 0,
             duplicates: 0,
+            excluded: 0,
+            excluded_by_rule: String::new(),
             blank_rows: 0,
             rejects_by_reason: String::new(),
             first_date: None,
@@ -476,6 +478,34 @@ mod tests {
         w.finish().expect("finish");
         txn.part_done(&path, df.schema()).expect("done");
         path
+    }
+
+    #[test]
+    fn a_manifest_file_of_an_older_cex_reads_beside_a_newer_one(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let writer = LakeWriter::open(dir.path())?;
+        // As the cex before row filters wrote it: no excluded columns.
+        let old = super::super::manifest::to_frame(&[record("aaaa", 2)])?
+            .drop_many(["excluded", "excluded_by_rule"]);
+        commit_manifest(dir.path(), old, "older-run")?;
+        let txn = Transaction::begin(&writer);
+        let newer = FileRecord {
+            excluded: 3,
+            excluded_by_rule: "staff-generated=3".into(),
+            ..record("bbbb", 5)
+        };
+        txn.commit(&[newer])?;
+        drop(writer);
+        let manifest = Lake::open(dir.path())?
+            .manifest()
+            .sort(["file_id"], Default::default())?;
+        assert_eq!(manifest.height(), 2);
+        let excluded: Vec<Option<u64>> = manifest.column("excluded")?.u64()?.iter().collect();
+        assert_eq!(excluded, [Some(0), Some(3)]);
+        let rules: Vec<Option<&str>> = manifest.column("excluded_by_rule")?.str()?.iter().collect();
+        assert_eq!(rules, [Some(""), Some("staff-generated=3")]);
+        Ok(())
     }
 
     #[test]

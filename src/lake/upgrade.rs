@@ -269,6 +269,8 @@ mod tests {
             accepted: 2,
             rejected: 0,
             duplicates: 0,
+            excluded: 0,
+            excluded_by_rule: String::new(),
             blank_rows: 0,
             rejects_by_reason: String::new(),
             first_date: Some("2024-03-01".into()),
@@ -292,6 +294,7 @@ mod tests {
         assert_eq!(lake.version(), Some(0));
         assert!(!part.exists() && !root.join("contacts/calls").exists());
         assert!(!root.join(LEGACY_MANIFEST).exists() && !root.join(LEGACY_TXN).exists());
+
         Ok(())
     }
 }

@@ -628,12 +628,14 @@ fn data_quality(inputs: &Inputs) -> Option<Section> {
         column::ACCEPTED,
         column::REJECTED,
         column::DUPLICATES,
+        column::EXCLUDED,
     ]
     .iter()
     .map(|n| numbers(df, n))
     .collect();
     let share = numbers(df, column::REJECTED_PCT);
     let (first, last) = (texts(df, column::FIRST_DATE), texts(df, column::LAST_DATE));
+    let rules = texts(df, column::EXCLUDED_BY_RULE);
     let rows = (0..df.height())
         .map(|i| {
             let mut row = vec![cell_text(&source[i])];
@@ -656,12 +658,31 @@ fn data_quality(inputs: &Inputs) -> Option<Section> {
             "Accepted",
             "Rejected",
             "Duplicates",
+            "Excluded",
             "Rejected share",
             "Dates covered",
         ],
-        &[false, true, true, true, true, true, true, false],
+        &[false, true, true, true, true, true, true, true, false],
         rows,
     )];
+    // What the excluded rows were, by rule: a reader must see that staff-generated or test
+    // rows were left out on purpose, and how many.
+    let excluded: Vec<String> = (0..df.height())
+        .filter_map(|i| {
+            let r = rules[i].as_deref().filter(|r| !r.is_empty())?;
+            Some(format!(
+                "{}: {}",
+                cell_text(&source[i]),
+                r.replace('=', " ")
+            ))
+        })
+        .collect();
+    if !excluded.is_empty() {
+        blocks.push(Block::Paragraph(format!(
+            "Rows excluded as out of scope by the pipeline's row filters (rule and rows): {}.",
+            excluded.join("; ")
+        )));
+    }
     if let Some(d) = Inputs::description(inputs.kpi_index, name::DATA_QUALITY) {
         blocks.push(Block::Paragraph(d));
     }

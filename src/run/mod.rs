@@ -105,6 +105,9 @@ pub struct IngestCounts {
     pub accepted: u64,
     pub rejected: u64,
     pub duplicates: u64,
+    /// Rows out of scope under the sources' row filters (read = accepted + rejected +
+    /// duplicates + excluded).
+    pub excluded: u64,
     pub committed: bool,
     pub lake_version: Option<i64>,
 }
@@ -339,13 +342,14 @@ fn run_stages(
             options.deny_warnings,
             Some(options.as_of),
         )?;
-        let (rows_read, accepted, rejected, duplicates) = report.totals();
+        let (rows_read, accepted, rejected, duplicates, excluded) = report.totals();
         summary.ingest = Some(IngestCounts {
             files: report.files.len(),
             rows_read,
             accepted,
             rejected,
             duplicates,
+            excluded,
             committed: report.committed,
             lake_version: report.lake_version,
         });

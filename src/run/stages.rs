@@ -76,7 +76,7 @@ pub fn ingest(
 /// Prints the ingest table and summary; returns the exit code it deserves.
 fn print_ingest(pipeline: &Pipeline, report: &IngestReport, deny_warnings: bool) -> ExitCode {
     print!("{}", report.render("accepted"));
-    let (read, accepted, rejected, duplicates) = report.totals();
+    let (read, accepted, rejected, duplicates, excluded) = report.totals();
     if report.committed {
         let skipped = report
             .files
@@ -90,17 +90,19 @@ fn print_ingest(pipeline: &Pipeline, report: &IngestReport, deny_warnings: bool)
             ));
         } else {
             crate::log::info(&format!(
-            "{read} rows from {} new files into {}: {accepted} added, {rejected} rejected (see {}), {duplicates} duplicates; {skipped} files skipped (content already seen)",
+            "{read} rows from {} new files into {}: {accepted} added, {rejected} rejected (see {}), {duplicates} duplicates{}; {skipped} files skipped (content already seen)",
                 report.files.len() - skipped,
                 pipeline.lake_dir.display(),
                 pipeline.lake_dir.join("rejects").display(),
+                if excluded > 0 { format!(", {excluded} excluded by the sources' row filters") } else { String::new() },
             ));
         }
     }
     if !report.gate_failures.is_empty() {
+        let n = report.gate_failures.len();
         crate::log::error(&format!(
-            "quality gate failed for {} file(s); nothing was written to the lake (see above; `cex validate` lists every reason)",
-            report.gate_failures.len()
+            "{n} quality gate{} failed; nothing was written to the lake (see above; `cex validate` lists every reason)",
+            if n == 1 { "" } else { "s" }
         ));
         return ExitCode::QualityGate;
     }

@@ -15,8 +15,8 @@ use super::read::{RawFile, LINE, ROW};
 use super::scrub::{postcode_district, scrub_comment};
 use super::{reason, SourceError};
 use crate::config::{
-    ChannelSpec, CommentPolicy, Duplicates, FileFormat, Pipeline, QualityGates, SourceDef,
-    SourceKind,
+    ChannelSpec, CommentPolicy, Duplicates, FileFormat, Pipeline, QualityGates, RowMatch,
+    SourceDef, SourceKind,
 };
 use crate::model::{col as c, financial_year_label, Table, NOT_ANSWERED};
 use crate::text::{normalise_value, normalised};
@@ -467,20 +467,30 @@ pub fn canonical(
             false,
         ),
     };
-    // A row with more or fewer fields than the header cannot be read field by field.
-    checks.insert(
-        0,
-        Check {
+    // A row with more or fewer fields than the header cannot be read field by field; then a
+    // row out of scope is excluded before anything else is asked of it.
+    let exclusions = row_rules(source, &header, &mut layers);
+    let excluded = exclusions.len();
+    checks.splice(
+        0..0,
+        std::iter::once(Check {
             failed: col(LINE).is_not_null(),
             reason: reason::WRONG_FIELD_COUNT,
             column: WHOLE_ROW.into(),
-        },
+        })
+        .chain(exclusions),
     );
     out.push(key.alias(c::RECORD_KEY));
     out.push(lit(raw.file_id().to_string()).alias(c::SOURCE_FILE_ID));
     out.push(col(ROW).cast(DataType::UInt32).alias(c::SOURCE_ROW));
 
-    let (first_failing, reject_checks) = first_failing(checks, &mut layers);
+    let (first_failing, mut reject_checks) = first_failing(checks, &mut layers);
+    reject_checks.rules = source
+        .rules
+        .iter()
+        .take(excluded)
+        .map(|r| r.name.clone())
+        .collect();
     out.push(first_failing);
     out.push(col(LINE));
     let every_field: Vec<Expr> = raw
@@ -520,6 +530,77 @@ impl DefaultPair for Option<(String, Expr)> {
     fn unwrap_or_default_pair(self) -> (String, Expr) {
         self.unwrap_or_else(|| (String::new(), lit(NULL).cast(DataType::String)))
     }
+}
+
+/// One check per row filter rule, in order: it fails (the row is excluded) when the rule's
+/// column matches an `exclude` rule, or does not match an `include` rule. Each distinct value is
+/// tested once.
+fn row_rules(
+    source: &SourceDef,
+    header: &dyn Fn(&str) -> String,
+    layers: &mut Layers,
+) -> Vec<Check> {
+    source
+        .rules
+        .iter()
+        .map(|rule| {
+            let column = header(&rule.column);
+            // Each distinct value is tested once; a value missing from the row (null) never
+            // reaches the test, so blank is decided here: as `""` for values, as empty text
+            // for a pattern.
+            let matches = match &rule.matches {
+                RowMatch::Values(values) => {
+                    let blank = values.iter().any(|v| v.is_empty());
+                    let listed = Series::new("values".into(), values.clone());
+                    layers
+                        .per_value(
+                            &column,
+                            move |v| {
+                                let text = cleaned(v);
+                                let hit = normalised(text.clone())
+                                    .is_in(lit(listed).implode(false), false)
+                                    .fill_null(lit(false));
+                                if blank {
+                                    hit.or(text.is_null())
+                                } else {
+                                    hit
+                                }
+                            },
+                            DataType::Boolean,
+                        )
+                        .fill_null(lit(blank))
+                }
+                RowMatch::Pattern(pattern) => {
+                    let empty_matches = regex::Regex::new(pattern)
+                        .map(|r| r.is_match(""))
+                        .unwrap_or(false);
+                    let pattern = pattern.clone();
+                    layers
+                        .per_value(
+                            &column,
+                            move |v| {
+                                cleaned(v)
+                                    .fill_null(lit(""))
+                                    .str()
+                                    .contains(lit(pattern), true)
+                                    .fill_null(lit(false))
+                            },
+                            DataType::Boolean,
+                        )
+                        .fill_null(lit(empty_matches))
+                }
+            };
+            Check {
+                failed: if rule.keep_matching {
+                    matches.not()
+                } else {
+                    matches
+                },
+                reason: reason::EXCLUDED,
+                column,
+            }
+        })
+        .collect()
 }
 
 /// A blank required value.
@@ -938,19 +1019,46 @@ fn first_failing(checks: Vec<Check>, layers: &mut Layers) -> (Expr, RejectChecks
         first = when(failed).then(lit(i as u16)).otherwise(first);
     }
     let meaning = checks.into_iter().map(|c| (c.reason, c.column)).collect();
-    (first.alias(REJECT_CHECK), RejectChecks(meaning))
+    (
+        first.alias(REJECT_CHECK),
+        RejectChecks {
+            checks: meaning,
+            rules: Vec::new(),
+        },
+    )
 }
 
-/// What the check indices of a file's plan stand for: (reason, file column) by index.
+/// What the check indices of a file's plan stand for: (reason, file column) by index. Index 0
+/// is the field count; indices 1 to the number of row filter rules are those rules (a row that
+/// fails one is excluded, not rejected).
 #[derive(Debug, Clone, Default)]
-pub struct RejectChecks(Vec<(&'static str, String)>);
+pub struct RejectChecks {
+    checks: Vec<(&'static str, String)>,
+    /// The row filter rules' names, in check order from index 1.
+    rules: Vec<String>,
+}
 
 impl RejectChecks {
+    /// The check indices that mean "excluded by a rule".
+    pub fn excluded(&self) -> std::ops::Range<u16> {
+        1..1 + self.rules.len() as u16
+    }
+
+    /// The name of the rule behind an excluded check index.
+    pub fn rule_name(&self, check: u16) -> Option<&str> {
+        self.rules
+            .get(usize::from(check).checked_sub(1)?)
+            .map(String::as_str)
+    }
+
     /// `reject_reason`, `reject_column` and `reject_value` (the column's trimmed raw text) of
     /// rejected rows from their [`REJECT_CHECK`] and raw columns; `headers` are the file's.
     pub fn describe(&self, headers: &[String]) -> Vec<Expr> {
         let null_str = || lit(NULL).cast(DataType::String);
-        let index = Series::new("i".into(), (0..self.0.len() as u16).collect::<Vec<_>>());
+        let index = Series::new(
+            "i".into(),
+            (0..self.checks.len() as u16).collect::<Vec<_>>(),
+        );
         let check = col(REJECT_CHECK);
         let lookup = |values: Vec<String>| {
             check.clone().replace_strict(
@@ -960,11 +1068,11 @@ impl RejectChecks {
                 Some(DataType::String),
             )
         };
-        let reason = lookup(self.0.iter().map(|(r, _)| r.to_string()).collect());
-        let column = lookup(self.0.iter().map(|(_, c)| c.clone()).collect());
+        let reason = lookup(self.checks.iter().map(|(r, _)| r.to_string()).collect());
+        let column = lookup(self.checks.iter().map(|(_, c)| c.clone()).collect());
         // The offending value: one branch per file column blamed, not per check.
         let mut by_column: Vec<(usize, Vec<u16>)> = Vec::new();
-        for (i, (_, name)) in self.0.iter().enumerate() {
+        for (i, (_, name)) in self.checks.iter().enumerate() {
             let Some(at) = headers.iter().position(|h| h == name) else {
                 continue;
             };
@@ -974,8 +1082,8 @@ impl RejectChecks {
             }
         }
         // A row with the wrong number of fields is quoted whole, as exported.
-        let whole: Vec<u16> = (0..self.0.len() as u16)
-            .filter(|i| self.0[usize::from(*i)].0 == reason::WRONG_FIELD_COUNT)
+        let whole: Vec<u16> = (0..self.checks.len() as u16)
+            .filter(|i| self.checks[usize::from(*i)].0 == reason::WRONG_FIELD_COUNT)
             .collect();
         let mut value = null_str();
         if !whole.is_empty() {
@@ -1018,6 +1126,12 @@ fn check_columns(raw: &RawFile, source: &SourceDef) -> Result<(), SourceError> {
             .demographics
             .iter()
             .map(|(f, c)| (format!("demographic {f}"), c.clone())),
+    );
+    wanted.extend(
+        source
+            .rules
+            .iter()
+            .map(|r| (format!("row filter '{}'", r.name), r.column.clone())),
     );
     let missing: Vec<(String, String)> = wanted
         .into_iter()

@@ -98,4 +98,7 @@ pub mod reason {
     pub const IMPLAUSIBLE_COUNT: &str = "implausible_count";
     /// The row has more or fewer fields than the header: kept in the rejects exactly as exported.
     pub const WRONG_FIELD_COUNT: &str = "wrong_field_count";
+    /// Not a reject: the row is out of scope under a row filter rule (`[[sources.exclude]]`,
+    /// `[[sources.include]]`), counted as excluded under the rule's name.
+    pub const EXCLUDED: &str = "excluded";
 }

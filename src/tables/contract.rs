@@ -114,6 +114,9 @@ pub mod column {
     pub const ACCEPTED: &str = "accepted";
     pub const REJECTED: &str = "rejected";
     pub const DUPLICATES: &str = "duplicates";
+    /// Rows out of scope under a source's row filter rules, and their counts by rule.
+    pub const EXCLUDED: &str = "excluded";
+    pub const EXCLUDED_BY_RULE: &str = "excluded_by_rule";
     pub const REJECTED_PCT: &str = "rejected_pct";
     pub const FIRST_DATE: &str = "first_date";
     pub const LAST_DATE: &str = "last_date";
@@ -212,6 +215,8 @@ pub fn required(table: &str) -> &'static [&'static str] {
             c::ACCEPTED,
             c::REJECTED,
             c::DUPLICATES,
+            c::EXCLUDED,
+            c::EXCLUDED_BY_RULE,
             c::REJECTED_PCT,
             c::FIRST_DATE,
             c::LAST_DATE,

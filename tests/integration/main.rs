@@ -8,6 +8,7 @@ mod disclosure;
 mod duplicates;
 mod equality;
 mod errors;
+mod filters;
 mod fuzz;
 mod hostile;
 mod ingest_fixtures;

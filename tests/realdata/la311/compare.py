@@ -9,7 +9,8 @@
 Checks, for December 2017 and January 2020: the channel mix (transactions and share), digital
 take-up for all services, and every (channel, service) volume, against `channel_mix_cex`,
 `digital_takeup_all_services_cex` and `volumes_cex_month_channel_service`; and the
-reconciliation (rows = accepted, no rejects, no duplicates). Prints one line per check and exits
+reconciliation (rows = accepted + excluded, the crews' own reports excluded by the pipeline's
+row filter; no rejects, no duplicates). Prints one line per check and exits
 1 when any differs.
 """
 
@@ -85,7 +86,10 @@ def main():
 
     dq = rows(os.path.join(out, "2020-01", "data_quality.csv"))[0]
     check("rows read", int(dq["rows_read"]), exp["rows"])
-    check("accepted", int(dq["accepted"]), exp["rows"] - exp["unparsed_dates"])
+    staff = exp["staff_generated_rows"]
+    check("excluded (staff-generated)", int(dq["excluded"]), staff)
+    check("excluded by rule", dq["excluded_by_rule"], f"staff-generated={staff}")
+    check("accepted", int(dq["accepted"]), exp["rows"] - exp["unparsed_dates"] - staff)
     check("duplicates", int(dq["duplicates"]), exp["duplicate_keys"])
     print(f"{failures} differences")
     sys.exit(1 if failures else 0)

@@ -29,8 +29,9 @@ Choices, stated so that a difference with cex can be traced to one of them:
     sanitation drivers) is `staff`: not customer demand, and left out of `customer_only`.
   * `channel_cex`: the closest mapping the pipeline file in this folder can express today
     (see MAPPING.md): Call/Voicemail telephone, Self Service web, Email email, Walk-in
-    face_to_face, and everything else (Mobile App, Driver Self Report, Council's Office, Letter)
-    `other`, because cex has no app, post or staff channel and no row filter.
+    face_to_face; Driver Self Report excluded by the pipeline's row filter (`excluded`, left out
+    of every cex figure); everything else (Mobile App, Council's Office, Letter) `other`, because
+    cex has no app or post channel.
   An unlisted source value is reported under `unmapped_sources` (none in these extracts).
 - cex's channel mix counts a web row only when its outcome is `submitted`; the pipeline sets
   `default_outcome = "submitted"` for every request, so every row counts. Digital take-up is
@@ -70,7 +71,8 @@ CHANNEL_CEX = {
     "Email": "email",
     "Walk-in": "face_to_face",
     "Mobile App": "other",
-    "Driver Self Report": "other",
+    # Out of scope: the pipeline's `[[sources.exclude]]` rule "staff-generated".
+    "Driver Self Report": "excluded",
     "Council's Office": "other",
     "Letter": "other",
 }
@@ -152,8 +154,10 @@ def main():
             by_month_ideal[(month, ideal)] += 1
             if ideal != "staff":
                 by_month_ideal_customer[(month, ideal)] += 1
-            by_month_cex[(month, cex)] += 1
             by_month_service[(month, service)] += 1
+            if cex == "excluded":
+                continue
+            by_month_cex[(month, cex)] += 1
             by_month_service_cex[(month, cex, service)] += 1
 
     def mix(counter):
