@@ -29,6 +29,8 @@ pub struct ServiceMapping {
     /// (normalised raw category, service) pairs from the inline table.
     pub values: Vec<(String, String)>,
     pub when_blank: Option<String>,
+    /// The service of every row (the category, if mapped, is kept as it is).
+    pub fixed: Option<String>,
 }
 
 /// The source's columns, by the canonical field they feed.
@@ -318,10 +320,28 @@ pub(super) fn resolve_service(
     let Some(svc) = service else {
         push(
             format!("{key}.service"),
-            "say how rows get their service: [sources.service] lookup = \"lookups/x.csv\" or values".into(),
+            "say how rows get their service: [sources.service] lookup = \"lookups/x.csv\", values, or fixed = \"Service\"".into(),
         );
         return ServiceMapping::default();
     };
+    if let Some(fixed) = svc.fixed {
+        if fixed.trim().is_empty() {
+            push(
+                format!("{key}.service.fixed"),
+                "name the service every row is for".into(),
+            );
+        }
+        if svc.lookup.is_some() || !svc.values.is_empty() || svc.when_blank.is_some() {
+            push(
+                format!("{key}.service"),
+                "a `fixed` service needs no `lookup`, `values` or `when_blank`: give one or the others".into(),
+            );
+        }
+        return ServiceMapping {
+            fixed: Some(fixed.trim().to_string()),
+            ..ServiceMapping::default()
+        };
+    }
     let lookup = svc.lookup.map(|l| paths::beside(base, l));
     if let Some(l) = &lookup {
         if !l.is_file() {
@@ -351,6 +371,7 @@ pub(super) fn resolve_service(
         lookup,
         values,
         when_blank: svc.when_blank,
+        fixed: None,
     }
 }
 

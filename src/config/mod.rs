@@ -9,6 +9,7 @@ mod columns;
 mod equality;
 pub mod kpi;
 mod names;
+mod path_fields;
 mod paths;
 mod raw;
 pub mod report;
@@ -25,6 +26,7 @@ use raw::RawPipeline;
 
 pub use columns::{ChannelSpec, ColumnMap, ServiceMapping};
 pub use equality::{check_breakdown, Correction, EqualityConfig};
+pub use path_fields::{is_path_column, Captured, PathFields, PATH_DATE};
 pub use paths::glob_folder;
 pub use paths::{lexical, relative_to};
 pub use rows::{RowMatch, RowRule};
@@ -199,6 +201,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
     let cx = source::SourceContext {
         base,
         organisation: &raw.organisation,
+        timezone: &timezone,
         scales: &scales,
         demographics: &demographics,
     };

@@ -301,6 +301,23 @@ pub struct RawSource {
     #[serde(default)]
     #[schemars(extend("enum" = channel_names(), "examples" = ["webchat"]))]
     pub channel: Option<String>,
+    /// Fields taken from each file's path, for exports whose rows do not carry them: a
+    /// template matched against the end of the path, with `{organisation}`, `{channel}`,
+    /// `{category}`, `{year}`, `{month}` and `{day}` placeholders (`*` matches any text within
+    /// a folder name), or a regular expression with named groups of those names
+    /// (`(?P<year>\d{4})`). A captured field stands in for its column: `{year}` and `{month}`
+    /// (day 1 unless `{day}`) date every row of the file, `{channel}` is mapped through
+    /// `[sources.channels]` (or must be a channel's name), `{category}` through
+    /// `[sources.service]`. A field captured must not also be mapped to a column. A file whose
+    /// path does not match is refused (exit 3). Default: none.
+    #[serde(default)]
+    #[schemars(extend("examples" = ["{organisation}/{year}-{month}_*.csv"]))]
+    pub path_fields: Option<String>,
+    /// IANA time zone this source's times without an offset are read in, when it is not the
+    /// pipeline's (a supplier's system on UTC). Default: the pipeline's `timezone`.
+    #[serde(default)]
+    #[schemars(extend("examples" = ["UTC"]))]
+    pub timezone: Option<String>,
     /// strftime formats of the `timestamp` column, tried in order (e.g. `%d/%m/%Y %H:%M:%S`;
     /// `%z` reads an offset). Required with a timestamp column. Default: none.
     #[serde(default)]
@@ -483,7 +500,8 @@ pub struct RawColumns {
 }
 
 /// How rows get their service (`[sources.service]`): the category column's value looked up in a
-/// CSV table and/or inline values (at least one of them), matched ignoring case and spacing.
+/// CSV table and/or inline values (at least one of them), matched ignoring case and spacing; or
+/// one `fixed` service for every row.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawService {
@@ -495,6 +513,11 @@ pub struct RawService {
     #[serde(default)]
     #[schemars(extend("examples" = [{"Housing": ["HSG", "Housing Options"]}]))]
     pub values: BTreeMap<String, Vec<String>>,
+    /// The service of every row, for an export of one service (a council tax line's
+    /// telephony): no category column or mapping is needed then, and none may be given besides
+    /// a category column kept as it is. Default: none.
+    #[schemars(extend("examples" = ["Council Tax"]))]
+    pub fixed: Option<String>,
     /// Service to record when the category is blank (e.g. `Unspecified`). Default: none (a
     /// blank category is rejected).
     #[schemars(extend("examples" = ["Unspecified"]))]

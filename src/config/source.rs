@@ -10,6 +10,7 @@ use super::columns::{
     resolve_outcomes, resolve_service, ChannelSpec, ColumnMap, ServiceMapping,
 };
 use super::names::{either, named, setting};
+use super::path_fields::{path_column, PathField, PathFields, PATH_DATE};
 use super::paths;
 use super::raw::{OneOrMany, RawSource};
 use super::rows::RowRule;
@@ -170,6 +171,11 @@ pub struct SourceDef {
     pub duplicates: Duplicates,
     /// Row filters: `exclude` rules then `include` rules, in the order written.
     pub rules: Vec<RowRule>,
+    /// Fields taken from each file's path.
+    pub path_fields: Option<PathFields>,
+    /// The IANA time zone times without an offset are read in (the source's, else the
+    /// pipeline's).
+    pub timezone: String,
 }
 
 /// What every source of a pipeline file is resolved against.
@@ -178,6 +184,8 @@ pub(super) struct SourceContext<'a> {
     pub base: &'a Path,
     /// The pipeline's `organisation`, for sources that do not name their own.
     pub organisation: &'a str,
+    /// The pipeline's time zone, for sources that do not name their own.
+    pub timezone: &'a str,
     pub scales: &'a BTreeMap<String, RatingScale>,
     pub demographics: &'a [DemographicField],
 }
@@ -208,8 +216,10 @@ pub(super) fn resolve_source(
         delimiter,
         organisation,
         channel,
+        path_fields,
+        timezone,
         timestamp_formats,
-        date_formats,
+        mut date_formats,
         time_formats,
         durations,
         interval_threshold_seconds,
@@ -250,8 +260,36 @@ pub(super) fn resolve_source(
     let comments = setting(comments.as_deref(), &format!("{key}.comments"), push)
         .unwrap_or(CommentPolicy::Scrub);
 
-    let channel_column = columns.channel.clone();
-    let columns = column_map(columns);
+    let mut channel_column = columns.channel.clone();
+    let mut columns = column_map(columns);
+    let mut channels = channels;
+    let path_fields = path_fields.and_then(|written| match PathFields::compile(&written) {
+        Ok(p) => Some(p),
+        Err(message) => {
+            push(format!("{key}.path_fields"), message);
+            None
+        }
+    });
+    if let Some(p) = &path_fields {
+        let taken = PathTaken {
+            fixed_channel: channel.is_some(),
+            channel_column: &mut channel_column,
+            channels: &mut channels,
+            date_formats: &mut date_formats,
+        };
+        take_from_path(p, &mut columns, taken, key, push);
+    }
+    let timezone = match timezone {
+        Some(tz) if tz.parse::<chrono_tz::Tz>().is_err() => {
+            push(
+                format!("{key}.timezone"),
+                format!("'{tz}' is not an IANA time zone (e.g. Europe/London, UTC)"),
+            );
+            cx.timezone.to_string()
+        }
+        Some(tz) => tz,
+        None => cx.timezone.to_string(),
+    };
     let duplicates = match setting(duplicates.as_deref(), &format!("{key}.duplicates"), push) {
         Some(Duplicates::Key) if columns.record_id.is_none() => {
             push(
@@ -334,7 +372,75 @@ pub(super) fn resolve_source(
         comments,
         duplicates,
         rules,
+        path_fields,
+        timezone,
     })
+}
+
+/// What a path's fields stand in for besides `[sources.columns]`.
+struct PathTaken<'a> {
+    fixed_channel: bool,
+    channel_column: &'a mut Option<String>,
+    channels: &'a mut BTreeMap<String, Vec<String>>,
+    date_formats: &'a mut Vec<String>,
+}
+
+/// Points the columns a path's fields stand in for at the fields' columns (a field captured
+/// must not also be mapped to a column of the export).
+fn take_from_path(
+    p: &PathFields,
+    columns: &mut ColumnMap,
+    taken: PathTaken,
+    key: &str,
+    push: &mut impl FnMut(String, String),
+) {
+    let at = format!("{key}.path_fields");
+    let mut both = |what: &str| {
+        push(
+            at.clone(),
+            format!("the path gives {what}, and so does a column: map one or the other"),
+        )
+    };
+    if p.has(PathField::Year) {
+        if columns.timestamp.is_some() || columns.date.is_some() || columns.time.is_some() {
+            both("the month (columns.timestamp, date or time)");
+        } else if !taken.date_formats.is_empty() {
+            both("the month (date_formats)");
+        } else {
+            columns.date = Some(PATH_DATE.to_string());
+            *taken.date_formats = vec!["%Y-%m-%d".to_string()];
+        }
+    }
+    if p.has(PathField::Organisation) {
+        match columns.organisation {
+            Some(_) => both("the organisation (columns.organisation)"),
+            None => columns.organisation = Some(path_column("organisation")),
+        }
+    }
+    if p.has(PathField::Category) {
+        match columns.category {
+            Some(_) => both("the category (columns.category)"),
+            None => columns.category = Some(path_column("category")),
+        }
+    }
+    if p.has(PathField::Channel) {
+        if taken.fixed_channel || taken.channel_column.is_some() {
+            both("the channel (channel or columns.channel)");
+        } else {
+            *taken.channel_column = Some(path_column("channel"));
+            // Without a mapping, the path names the channel itself (`web`, `face_to_face` or
+            // `face to face`).
+            if taken.channels.is_empty() {
+                for ch in Channel::ALL {
+                    let name = ch.as_str();
+                    taken.channels.insert(
+                        name.to_string(),
+                        vec![name.to_string(), name.replace('_', " ")],
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// The files (globs resolved beside the pipeline file) and how to read them.

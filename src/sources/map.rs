@@ -15,8 +15,8 @@ use super::read::{RawFile, LINE, ROW};
 use super::scrub::{postcode_district, scrub_comment};
 use super::{reason, SourceError};
 use crate::config::{
-    ChannelSpec, CommentPolicy, Duplicates, FileFormat, Pipeline, QualityGates, RowMatch,
-    SourceDef, SourceKind,
+    is_path_column, ChannelSpec, CommentPolicy, Duplicates, FileFormat, Pipeline, QualityGates,
+    RowMatch, SourceDef, SourceKind,
 };
 use crate::model::{col as c, financial_year_label, Table, NOT_ANSWERED};
 use crate::text::{normalise_value, normalised};
@@ -199,11 +199,13 @@ struct Check {
 }
 
 /// The plan is built in layers so that each parse runs once however often its result is used:
-/// raw text is cleaned (layer 0), parsed or mapped value by value (1), turned into wall-clock time
-/// (2), checked and dated (3), and given its year, month and financial year (4); the canonical
-/// columns and the first failing check are then selected from those columns.
+/// raw text is cleaned (layer 0), parsed or mapped value by value (1), turned into an instant
+/// (2), moved to the pipeline's time zone when the source has its own (3), turned into the
+/// wall-clock time where the file did not give it (2 or 4), dated (3 or 5), given its year,
+/// month and financial year (4 or 6) and checked (7); the canonical columns and the first failing
+/// check are then selected from those columns.
 struct Layers {
-    layers: [Vec<Expr>; 5],
+    layers: [Vec<Expr>; 8],
     cleaned: std::collections::HashMap<String, Expr>,
     next: usize,
 }
@@ -277,6 +279,25 @@ pub fn canonical(
         message: crate::text::first_paragraph(&e.to_string()),
     };
     let header = |configured: &str| raw.column(configured).unwrap_or(configured).to_string();
+    // Fields the file's path gives ride along as constant columns (see `config::PathFields`).
+    let mut frame = raw.frame.clone();
+    if let Some(fields) = &source.path_fields {
+        let captured = fields
+            .capture(&raw.path)
+            .map_err(|message| SourceError::PathFields {
+                path: raw.path.clone(),
+                message,
+            })?;
+        let mut constants: Vec<Expr> = captured
+            .columns
+            .into_iter()
+            .map(|(name, value)| lit(value).alias(name.as_str()))
+            .collect();
+        if let Some(date) = captured.date {
+            constants.push(lit(date).alias(crate::config::PATH_DATE));
+        }
+        frame = frame.with_columns(constants);
+    }
     let mut layers = Layers::new();
     let text = |layers: &mut Layers, configured: &Option<String>| -> Option<(String, Expr)> {
         configured.as_ref().map(|name| {
@@ -287,7 +308,7 @@ pub fn canonical(
     };
     let mut checks: Vec<Check> = Vec::new();
     let mut out: Vec<Expr> = Vec::new();
-    let tz = pipeline.timezone.as_str();
+    let tz = source.timezone.as_str();
 
     // When. Excel date cells arrive as ISO text, so ISO formats are always accepted there.
     let iso_too = |formats: &[String], iso: &[&str]| -> Vec<String> {
@@ -349,7 +370,18 @@ pub fn canonical(
             });
             (ts, Some(wall), date_column)
         };
-    let (when_columns, date) = time_columns(timestamp, wall, &mut layers);
+    // A source in a time zone of its own: its instants are kept in the pipeline's zone, and
+    // dated by the pipeline's wall clock (a call at 23:30 UTC on 31 May is in June in London).
+    let (timestamp, wall, dated_at) = if source.timezone == pipeline.timezone {
+        (timestamp, wall, 2)
+    } else {
+        let zone = polars::prelude::TimeZone::opt_try_new(Some(pipeline.timezone.as_str()))
+            .map_err(polars_err)?
+            .ok_or_else(|| polars_err(polars_err!(ComputeError: "no time zone")))?;
+        let ts = layers.stash(3, timestamp.dt().convert_time_zone(zone));
+        (ts, None, 4)
+    };
+    let (when_columns, date) = time_columns(timestamp, wall, &mut layers, dated_at);
     out.extend(when_columns);
     // A date that cannot be true (year 24 read from "05/04/24", 2099) is rejected, never stored.
     let days = |d: chrono::NaiveDate| (d - chrono::NaiveDate::default()).num_days() as i32;
@@ -395,27 +427,19 @@ pub fn canonical(
 
     let (category_column, category) =
         text(&mut layers, &source.columns.category).unwrap_or_default_pair();
-    let service = if category_column.is_empty() {
-        lit(NULL).cast(DataType::String)
+    if let Some(fixed) = &source.service.fixed {
+        out.push(lit(fixed.clone()).alias(c::SERVICE));
+        out.push(category.alias(c::CATEGORY));
     } else {
-        layers.mapped(&category_column, services)
-    };
-    let service = match &source.service.when_blank {
-        Some(label) => when(category.clone().is_null())
-            .then(lit(label.clone()))
-            .otherwise(service),
-        None => {
-            checks.push(missing(&category_column, category.clone()));
-            service
-        }
-    };
-    checks.push(Check {
-        failed: service.clone().is_null(),
-        reason: reason::UNMAPPED_SERVICE,
-        column: category_column,
-    });
-    out.push(service.alias(c::SERVICE));
-    out.push(category.alias(c::CATEGORY));
+        service_from_category(
+            source,
+            services,
+            (category_column, category),
+            &mut layers,
+            &mut checks,
+            &mut out,
+        );
+    }
 
     match source.kind.table() {
         Table::Contacts => contact_fields(
@@ -515,10 +539,40 @@ pub fn canonical(
         out.push(col(h.as_str()).alias(raw_column(i).as_str()));
         order.push(col(raw_column(i).as_str()));
     }
-    Ok((
-        layers.apply(raw.frame.clone()).select(out).select(order),
-        reject_checks,
-    ))
+    Ok((layers.apply(frame).select(out).select(order), reject_checks))
+}
+
+/// `service` from the category column through the source's mapping, and `category` as
+/// exported; a category with no service (or a blank one, without `when_blank`) is rejected.
+fn service_from_category(
+    source: &SourceDef,
+    services: &[(String, String)],
+    (category_column, category): (String, Expr),
+    layers: &mut Layers,
+    checks: &mut Vec<Check>,
+    out: &mut Vec<Expr>,
+) {
+    let service = if category_column.is_empty() {
+        lit(NULL).cast(DataType::String)
+    } else {
+        layers.mapped(&category_column, services)
+    };
+    let service = match &source.service.when_blank {
+        Some(label) => when(category.clone().is_null())
+            .then(lit(label.clone()))
+            .otherwise(service),
+        None => {
+            checks.push(missing(&category_column, category.clone()));
+            service
+        }
+    };
+    checks.push(Check {
+        failed: service.clone().is_null(),
+        reason: reason::UNMAPPED_SERVICE,
+        column: category_column,
+    });
+    out.push(service.alias(c::SERVICE));
+    out.push(category.alias(c::CATEGORY));
 }
 
 trait DefaultPair {
@@ -616,10 +670,12 @@ fn missing(column: &str, value: Expr) -> Check {
 /// gave it, its wall-clock time (otherwise worked out from the instant); the rest is arithmetic on
 /// the wall-clock time. A row whose instant is null is rejected, whatever its wall clock says.
 /// The time columns of the canonical table, and the wall-clock date (for the plausibility check).
-fn time_columns(ts: Expr, wall: Option<Expr>, layers: &mut Layers) -> (Vec<Expr>, Expr) {
+/// `at` is the first layer after the instant is ready: the wall clock worked out from it goes
+/// there, the date in the next and the calendar in the one after.
+fn time_columns(ts: Expr, wall: Option<Expr>, layers: &mut Layers, at: usize) -> (Vec<Expr>, Expr) {
     let wall = wall.unwrap_or_else(|| {
         layers.stash(
-            2,
+            at,
             ts.clone()
                 .dt()
                 .replace_time_zone(None, lit("raise"), NonExistent::Raise),
@@ -628,14 +684,14 @@ fn time_columns(ts: Expr, wall: Option<Expr>, layers: &mut Layers) -> (Vec<Expr>
     // A file covers a few hundred days at most: year, month and financial year are worked out
     // together, once per distinct day.
     let wall_date = wall.dt().date();
-    let date = layers.stash(3, wall_date.clone());
+    let date = layers.stash(at + 1, wall_date.clone());
     let calendar = DataType::Struct(vec![
         Field::new("year".into(), DataType::Int32),
         Field::new("month".into(), DataType::Int8),
         Field::new("label".into(), DataType::String),
     ]);
     let day = layers.stash(
-        4,
+        at + 2,
         per_distinct(
             date.clone(),
             |d| {
@@ -1015,7 +1071,7 @@ fn sum_of_present(parts: Vec<Expr>) -> Expr {
 fn first_failing(checks: Vec<Check>, layers: &mut Layers) -> (Expr, RejectChecks) {
     let mut first = lit(NULL).cast(DataType::UInt16);
     for (i, check) in checks.iter().enumerate().rev() {
-        let failed = layers.stash(3, check.failed.clone().fill_null(lit(false)));
+        let failed = layers.stash(7, check.failed.clone().fill_null(lit(false)));
         first = when(failed).then(lit(i as u16)).otherwise(first);
     }
     let meaning = checks.into_iter().map(|c| (c.reason, c.column)).collect();
@@ -1135,7 +1191,7 @@ fn check_columns(raw: &RawFile, source: &SourceDef) -> Result<(), SourceError> {
     );
     let missing: Vec<(String, String)> = wanted
         .into_iter()
-        .filter(|(_, column)| raw.column(column).is_none())
+        .filter(|(_, column)| raw.column(column).is_none() && !is_path_column(column))
         .collect();
     if missing.is_empty() {
         return Ok(());

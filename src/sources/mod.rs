@@ -50,6 +50,9 @@ pub enum SourceError {
         if delimiter == "tab" { "\\t" } else { delimiter.as_str() }
     )]
     WrongDelimiter { path: PathBuf, delimiter: String },
+    /// The source's `path_fields` do not fit the file's path.
+    #[error("{}: {message}; rename the file or change the source's path_fields", path.display())]
+    PathFields { path: PathBuf, message: String },
     #[error("{}: lookup table: {message}", path.display())]
     Lookup { path: PathBuf, message: String },
 }

@@ -15,6 +15,7 @@ mod ingest_fixtures;
 mod kpi;
 mod lake;
 mod layers;
+mod path_fields;
 mod realdata;
 mod report;
 mod sample;
