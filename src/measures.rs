@@ -10,6 +10,16 @@ use thiserror::Error;
 
 use crate::model::{col as c, SENTIMENTS};
 
+/// The survey answers the satisfaction and equality figures are made of: with
+/// `[survey] overall_question`, that question's answers only (a wide survey gives several per
+/// respondent, and each respondent is counted once); otherwise every answer.
+pub fn overall_answers(responses: LazyFrame, overall_question: Option<&str>) -> LazyFrame {
+    match overall_question {
+        Some(q) => responses.filter(col(c::SERVICE).eq(lit(q.to_string()))),
+        None => responses,
+    }
+}
+
 /// A figure could not be computed.
 #[derive(Debug, Error)]
 pub enum FigureError {

@@ -31,6 +31,8 @@ pub struct ServiceMapping {
     pub when_blank: Option<String>,
     /// The service of every row (the category, if mapped, is kept as it is).
     pub fixed: Option<String>,
+    /// The category is the service (a wide survey's question label, when no mapping is given).
+    pub same_as_category: bool,
 }
 
 /// The source's columns, by the canonical field they feed.
@@ -372,6 +374,7 @@ pub(super) fn resolve_service(
         values,
         when_blank: svc.when_blank,
         fixed: None,
+        same_as_category: false,
     }
 }
 

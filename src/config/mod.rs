@@ -26,13 +26,14 @@ use raw::RawPipeline;
 
 pub use columns::{ChannelSpec, ColumnMap, ServiceMapping};
 pub use equality::{check_breakdown, Correction, EqualityConfig};
-pub use path_fields::{is_path_column, Captured, PathFields, PATH_DATE};
+pub use path_fields::{is_virtual_column, Captured, PathFields, PATH_DATE};
 pub use paths::glob_folder;
 pub use paths::{lexical, relative_to};
 pub use rows::{RowMatch, RowRule};
 pub use source::{
     CommentPolicy, Duplicates, DurationUnit, Encoding, FileFormat, SourceDef, SourceKind,
 };
+pub use source::{WideSpec, WIDE_ANSWER, WIDE_QUESTION};
 pub use survey::{DemographicField, RatingScale, ScaleLevel};
 
 /// One thing wrong with a pipeline file.
@@ -132,6 +133,9 @@ pub struct Pipeline {
     pub sources: Vec<SourceDef>,
     pub kpi: kpi::KpiConfig,
     pub equality: EqualityConfig,
+    /// The question (service) whose answers every satisfaction and equality table uses
+    /// (`[survey] overall_question`); none: every answer.
+    pub overall_question: Option<String>,
     pub report: report::ReportConfig,
 }
 
@@ -219,6 +223,27 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
     if names.is_empty() {
         push("sources".into(), "the pipeline has no [[sources]]".into());
     }
+    let overall_question = raw
+        .survey
+        .and_then(|s| s.overall_question)
+        .map(|q| q.trim().to_string());
+    if overall_question.as_deref() == Some("") {
+        push(
+            "survey.overall_question".into(),
+            "name the question (its service) that stands for overall satisfaction".into(),
+        );
+    }
+    if overall_question.is_none() {
+        if let Some(wide) = sources.iter().find(|s| s.wide.is_some()) {
+            push(
+                "survey.overall_question".into(),
+                format!(
+                    "source '{}' is a wide survey (several answers per respondent): name the question that stands for overall satisfaction, so that each respondent is counted once",
+                    wide.name
+                ),
+            );
+        }
+    }
     let kpi = kpi::resolve(raw.kpi, &mut push);
     let quality = resolve_quality(raw_quality, &kpi, &mut push);
     let equality = equality::resolve_equality(raw.equality, &demographics, base, &mut push);
@@ -251,6 +276,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         sources,
         kpi,
         equality,
+        overall_question,
         report,
     }
 }

@@ -57,9 +57,10 @@ pub fn path_column(field: &str) -> String {
     format!("(path) {field}")
 }
 
-/// True for a column name made by [`path_column`].
-pub fn is_path_column(name: &str) -> bool {
-    name.starts_with("(path) ")
+/// True for a column cex adds to a file's rows (a field from its path, a wide survey's
+/// question and answer): never looked for among the export's headers.
+pub fn is_virtual_column(name: &str) -> bool {
+    name.starts_with("(path) ") || name.starts_with("(wide) ")
 }
 
 /// The column the year, month and day of a path are carried in, as `YYYY-MM-DD`.

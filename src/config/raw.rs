@@ -86,6 +86,10 @@ pub struct RawPipeline {
     /// default; without `[[kpi.channel_shift]]` no channel-shift KPI is reported.
     #[serde(default)]
     pub kpi: Option<super::kpi::RawKpi>,
+    /// What the survey's answers stand for: see `[survey]`. Needed with a wide survey
+    /// (`[sources.wide]`).
+    #[serde(default)]
+    pub survey: Option<RawSurvey>,
     /// Equality breakdowns, disclosure control and significance: see `[equality]`. Every
     /// setting has a default.
     #[serde(default)]
@@ -94,6 +98,18 @@ pub struct RawPipeline {
     /// default.
     #[serde(default)]
     pub report: Option<super::report::RawReport>,
+}
+
+/// The survey as a whole (`[survey]`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSurvey {
+    /// The question (its service, as the source maps it) whose answers stand for overall
+    /// satisfaction: every satisfaction table and equality table uses only its answers, so that
+    /// each respondent is counted once. Required with a wide survey (`[sources.wide]`), where a
+    /// respondent answers several questions. Default: every answer (one rating per response).
+    #[schemars(extend("examples" = ["Overall satisfaction"]))]
+    pub overall_question: Option<String>,
 }
 
 /// Satisfaction by protected characteristic (`cex equality`): which breakdowns are published,
@@ -301,6 +317,17 @@ pub struct RawSource {
     #[serde(default)]
     #[schemars(extend("enum" = channel_names(), "examples" = ["webchat"]))]
     pub channel: Option<String>,
+    /// Satisfaction sources with one rating column per question (a wide survey): see
+    /// `[sources.wide]`. Each row becomes one answer per question column (its question the
+    /// category, its answer the rating); `columns.rating` and `columns.category` are not mapped
+    /// then. Default: none (one rating column).
+    #[serde(default)]
+    pub wide: Option<RawWide>,
+    /// The month every row is dated (`YYYY-MM`, the 1st), for an export with no date column
+    /// and no date in its path (a survey exported once). Default: none.
+    #[serde(default)]
+    #[schemars(extend("examples" = ["2023-06"]))]
+    pub month: Option<String>,
     /// Fields taken from each file's path, for exports whose rows do not carry them: a
     /// template matched against the end of the path, with `{organisation}`, `{channel}`,
     /// `{category}`, `{year}`, `{month}` and `{day}` placeholders (`*` matches any text within
@@ -561,4 +588,27 @@ pub struct RawRowRule {
     #[serde(default)]
     #[schemars(extend("examples" = ["(?i)^test"]))]
     pub pattern: Option<String>,
+}
+
+/// A wide survey's rating columns (`[sources.wide]`): each named or matched column is one
+/// question. A blank answer is not a response: the row is counted as excluded ("not answered").
+/// The question's label is the row's category, mapped to a service by `[sources.service]` (or,
+/// without it, the label is the service).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWide {
+    /// The rating columns by name (matched ignoring case and spacing; each must be in every
+    /// file). Default: none.
+    #[serde(default)]
+    #[schemars(extend("examples" = [["Q1 Waste collection", "Q2 Parks"]]))]
+    pub columns: Vec<String>,
+    /// A regular expression (Rust `regex` syntax) picking the rating columns by name, as well
+    /// as `columns`; at least one column of each file must match. Default: none.
+    #[schemars(extend("examples" = ["^Q\\d+ "]))]
+    pub pattern: Option<String>,
+    /// Question labels by column name: `{ "Q1 Waste collection" = "Waste" }`. Default: the
+    /// column's name.
+    #[serde(default)]
+    #[schemars(extend("examples" = [{"Q1 Waste collection": "Waste collection"}]))]
+    pub labels: BTreeMap<String, String>,
 }

@@ -176,6 +176,66 @@ pub struct SourceDef {
     /// The IANA time zone times without an offset are read in (the source's, else the
     /// pipeline's).
     pub timezone: String,
+    /// A wide survey's rating columns (one question each).
+    pub wide: Option<WideSpec>,
+    /// `YYYY-MM-DD` (the 1st of `month`): the date of every row, when set.
+    pub fixed_date: Option<String>,
+}
+
+/// The column a wide survey's rows carry their question's label in (their category).
+pub const WIDE_QUESTION: &str = "(wide) question";
+/// The column a wide survey's rows carry their answer in (their rating).
+pub const WIDE_ANSWER: &str = "(wide) answer";
+
+/// A wide survey's rating columns, resolved.
+#[derive(Debug, Clone)]
+pub struct WideSpec {
+    /// Column names as written (matched ignoring case and spacing).
+    pub columns: Vec<String>,
+    /// A regular expression picking more columns by name.
+    pub pattern: Option<String>,
+    /// (normalised column name, question label).
+    pub labels: Vec<(String, String)>,
+}
+
+impl WideSpec {
+    /// The question columns of a file with `headers`, in file order, with each one's label;
+    /// or the configured columns it lacks.
+    pub fn questions(&self, headers: &[String]) -> Result<Vec<(String, String)>, Vec<String>> {
+        use crate::text::normalise_header;
+        let pattern = self
+            .pattern
+            .as_deref()
+            .and_then(|p| regex::Regex::new(p).ok());
+        let wanted: Vec<String> = self.columns.iter().map(|c| normalise_header(c)).collect();
+        let missing: Vec<String> = self
+            .columns
+            .iter()
+            .zip(&wanted)
+            .filter(|(_, w)| !headers.iter().any(|h| normalise_header(h) == **w))
+            .map(|(c, _)| c.clone())
+            .collect();
+        if !missing.is_empty() {
+            return Err(missing);
+        }
+        Ok(headers
+            .iter()
+            .filter(|h| {
+                wanted.contains(&normalise_header(h))
+                    || pattern.as_ref().is_some_and(|p| p.is_match(h.trim()))
+            })
+            .map(|h| {
+                let n = normalise_header(h);
+                let label = self
+                    .labels
+                    .iter()
+                    .find(|(c, _)| *c == n)
+                    .map(|(_, l)| l.clone())
+                    .unwrap_or_else(|| h.split_whitespace().collect::<Vec<_>>().join(" "));
+                (h.clone(), label)
+            })
+            .collect())
+    }
 }
 
 /// What every source of a pipeline file is resolved against.
@@ -218,6 +278,8 @@ pub(super) fn resolve_source(
         channel,
         path_fields,
         timezone,
+        wide,
+        month,
         timestamp_formats,
         mut date_formats,
         time_formats,
@@ -279,6 +341,30 @@ pub(super) fn resolve_source(
         };
         take_from_path(p, &mut columns, taken, key, push);
     }
+    let wide_given = wide.is_some();
+    let wide = wide.and_then(|w| resolve_wide(w, kind, &mut columns, key, push));
+    let fixed_date = month.and_then(|m| {
+        let at = format!("{key}.month");
+        match chrono::NaiveDate::parse_from_str(&format!("{}-01", m.trim()), "%Y-%m-%d") {
+            Err(_) => {
+                push(at, format!("'{m}' is not a month (YYYY-MM, e.g. 2023-06)"));
+                None
+            }
+            Ok(_) if columns.timestamp.is_some() || columns.date.is_some() => {
+                push(
+                    at,
+                    "the rows are dated by a column: give `month` only to an export without one"
+                        .into(),
+                );
+                None
+            }
+            Ok(d) => {
+                columns.date = Some(PATH_DATE.to_string());
+                date_formats = vec!["%Y-%m-%d".to_string()];
+                Some(d.format("%Y-%m-%d").to_string())
+            }
+        }
+    });
     let timezone = match timezone {
         Some(tz) if tz.parse::<chrono_tz::Tz>().is_err() => {
             push(
@@ -326,7 +412,14 @@ pub(super) fn resolve_source(
         key,
         push,
     );
-    let service = resolve_service(service, &columns, cx.base, key, push);
+    // A wide survey's questions are its services unless mapped.
+    let service = match (wide_given, service) {
+        (true, None) => ServiceMapping {
+            same_as_category: true,
+            ..ServiceMapping::default()
+        },
+        (_, service) => resolve_service(service, &columns, cx.base, key, push),
+    };
     let (resolved_yes, resolved_no) =
         resolve_first_contact(&columns, resolved_first_contact, key, push);
 
@@ -344,7 +437,15 @@ pub(super) fn resolve_source(
         key,
         push,
     );
-    let rules = super::rows::resolve_rules(exclude, include, key, push);
+    let mut rules = super::rows::resolve_rules(exclude, include, key, push);
+    if wide.is_some() {
+        rules.push(RowRule {
+            name: "not answered".into(),
+            column: WIDE_ANSWER.into(),
+            matches: super::rows::RowMatch::Values(vec![String::new()]),
+            keep_matching: false,
+        });
+    }
 
     Some(SourceDef {
         name,
@@ -374,6 +475,62 @@ pub(super) fn resolve_source(
         rules,
         path_fields,
         timezone,
+        wide,
+        fixed_date,
+    })
+}
+
+/// `[sources.wide]`: the question columns stand in for `columns.category` and `columns.rating`,
+/// and a blank answer is excluded ("not answered"), never rejected.
+fn resolve_wide(
+    w: super::raw::RawWide,
+    kind: SourceKind,
+    columns: &mut ColumnMap,
+    key: &str,
+    push: &mut impl FnMut(String, String),
+) -> Option<WideSpec> {
+    let at = format!("{key}.wide");
+    if kind != SourceKind::Satisfaction {
+        push(at, "only a satisfaction source can be wide".into());
+        return None;
+    }
+    if let Some(p) = &w.pattern {
+        if let Err(e) = regex::Regex::new(p) {
+            let text = e.to_string();
+            push(
+                format!("{at}.pattern"),
+                format!(
+                    "not a regular expression ({})",
+                    text.lines().last().unwrap_or("invalid").trim()
+                ),
+            );
+            return None;
+        }
+    }
+    if w.columns.is_empty() && w.pattern.is_none() {
+        push(
+            at,
+            "name the rating columns (`columns`) or give a `pattern` matching them".into(),
+        );
+        return None;
+    }
+    if columns.rating.is_some() || columns.category.is_some() {
+        push(
+            at,
+            "a wide survey's answers are its rating and its questions its category: map neither columns.rating nor columns.category".into(),
+        );
+        return None;
+    }
+    columns.rating = Some(WIDE_ANSWER.to_string());
+    columns.category = Some(WIDE_QUESTION.to_string());
+    Some(WideSpec {
+        columns: w.columns,
+        pattern: w.pattern,
+        labels: w
+            .labels
+            .into_iter()
+            .map(|(c, l)| (crate::text::normalise_header(&c), l))
+            .collect(),
     })
 }
 

@@ -104,10 +104,11 @@ pub fn compute(
     };
     let months = period.months_in(period.financial_year());
     // An equality impact assessment is one council's: a pooled lake is narrowed to the pipeline's.
-    let responses = responses
-        .filter(crate::period::in_months(&months))
-        .filter(col(crate::model::col::ORGANISATION).eq(lit(pipeline.organisation.clone())))
-        .filter(filter.expr());
+    let responses =
+        crate::measures::overall_answers(responses, pipeline.overall_question.as_deref())
+            .filter(crate::period::in_months(&months))
+            .filter(col(crate::model::col::ORGANISATION).eq(lit(pipeline.organisation.clone())))
+            .filter(filter.expr());
     // Every table below groups the same responses: they are read from the lake once, only the
     // columns the breakdowns use.
     let mut needed: Vec<String> = [c::CHANNEL, c::SERVICE, c::SENTIMENT, c::SCORE]

@@ -156,6 +156,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
     // tables that count contacts are left out (not published as zeros).
     let has_contacts = scan(lake, LakeTable::Contacts)?;
     let surveyed = scan(lake, LakeTable::Responses)?.is_some();
+    let question = pipeline.overall_question.as_deref();
     if has_contacts.is_none() && !surveyed {
         return Err(FigureError::NoData(
             "the lake holds no contacts or responses: run `cex ingest` first".into(),
@@ -253,7 +254,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         ),
     ];
     if let Some(responses) = scan(lake, LakeTable::Responses)? {
-        let responses = in_period(responses);
+        let responses = in_period(crate::measures::overall_answers(responses, question));
         tables.extend(satisfaction_tables(
             responses,
             &crate::model::financial_year_label(period.financial_year()),

@@ -15,7 +15,7 @@ use super::read::{RawFile, LINE, ROW};
 use super::scrub::{postcode_district, scrub_comment};
 use super::{reason, SourceError};
 use crate::config::{
-    is_path_column, ChannelSpec, CommentPolicy, Duplicates, FileFormat, Pipeline, QualityGates,
+    is_virtual_column, ChannelSpec, CommentPolicy, Duplicates, FileFormat, Pipeline, QualityGates,
     RowMatch, SourceDef, SourceKind,
 };
 use crate::model::{col as c, financial_year_label, Table, NOT_ANSWERED};
@@ -297,6 +297,42 @@ pub fn canonical(
             constants.push(lit(date).alias(crate::config::PATH_DATE));
         }
         frame = frame.with_columns(constants);
+    } else if let Some(date) = &source.fixed_date {
+        frame = frame.with_column(lit(date.clone()).alias(crate::config::PATH_DATE));
+    }
+    // A wide survey: each row once per question column, its label and answer beside the
+    // row's own columns (kept whole, so a rejected answer is written out with its row).
+    if let Some(wide) = &source.wide {
+        let questions =
+            wide.questions(&raw.headers)
+                .map_err(|missing| SourceError::MissingColumns {
+                    path: raw.path.clone(),
+                    missing: missing
+                        .into_iter()
+                        .map(|c| ("a wide rating".to_string(), c))
+                        .collect(),
+                    available: raw.headers.clone(),
+                })?;
+        if questions.is_empty() {
+            return Err(SourceError::MissingColumns {
+                path: raw.path.clone(),
+                missing: vec![(
+                    "the wide ratings".to_string(),
+                    wide.pattern.clone().unwrap_or_default(),
+                )],
+                available: raw.headers.clone(),
+            });
+        }
+        let per_question: Vec<LazyFrame> = questions
+            .into_iter()
+            .map(|(header, label)| {
+                frame.clone().with_columns([
+                    lit(label).alias(crate::config::WIDE_QUESTION),
+                    col(header.as_str()).alias(crate::config::WIDE_ANSWER),
+                ])
+            })
+            .collect();
+        frame = concat(per_question, UnionArgs::default()).map_err(polars_err)?;
     }
     let mut layers = Layers::new();
     let text = |layers: &mut Layers, configured: &Option<String>| -> Option<(String, Expr)> {
@@ -430,6 +466,9 @@ pub fn canonical(
     if let Some(fixed) = &source.service.fixed {
         out.push(lit(fixed.clone()).alias(c::SERVICE));
         out.push(category.alias(c::CATEGORY));
+    } else if source.service.same_as_category {
+        out.push(category.clone().alias(c::SERVICE));
+        out.push(category.alias(c::CATEGORY));
     } else {
         service_from_category(
             source,
@@ -490,6 +529,12 @@ pub fn canonical(
             ":",
             false,
         ),
+    };
+    // A wide survey's row is one answer per question: the question is part of its key.
+    let key = if source.wide.is_some() {
+        concat_str([key, col(crate::config::WIDE_QUESTION)], "\u{1f}", false)
+    } else {
+        key
     };
     // A row with more or fewer fields than the header cannot be read field by field; then a
     // row out of scope is excluded before anything else is asked of it.
@@ -1191,7 +1236,7 @@ fn check_columns(raw: &RawFile, source: &SourceDef) -> Result<(), SourceError> {
     );
     let missing: Vec<(String, String)> = wanted
         .into_iter()
-        .filter(|(_, column)| raw.column(column).is_none() && !is_path_column(column))
+        .filter(|(_, column)| raw.column(column).is_none() && !is_virtual_column(column))
         .collect();
     if missing.is_empty() {
         return Ok(());

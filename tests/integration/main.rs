@@ -21,3 +21,4 @@ mod report;
 mod sample;
 mod soak;
 mod util;
+mod wide;

@@ -77,3 +77,35 @@ fn vancouver311_daily_counts_give_the_monthly_figures_an_independent_sum_gives()
     );
     assert!(stdout.contains("over 36 months, 0 differences"), "{stdout}");
 }
+
+/// A wide resident survey (City of Toronto, 599 respondents, 21 agreement statements, Windows-
+/// 1252): one answer per statement, blank answers excluded as "not answered", statement 3.1 as
+/// the overall question so each respondent counts once; satisfaction and the equality table by
+/// age checked against Python's csv module.
+#[test]
+fn toronto_wide_survey_gives_the_figures_an_independent_count_gives() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let work = dir.path().join("tor");
+    copy_dir(&repo().join("tests/realdata/toronto_per_survey"), &work);
+    let out = Command::new(env!("CARGO_BIN_EXE_cex"))
+        .args(["run", "pipeline.toml", "--as-of", "2024-01-31"])
+        .current_dir(&work)
+        .output()
+        .expect("run cex");
+    assert!(
+        out.status.success(),
+        "cex run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new("python3")
+        .arg(work.join("compare.py"))
+        .arg(work.join("out"))
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(", 0 differences"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,185 @@
+//! Wide surveys (issue 15 item 5): one rating column per question, mapped with `[sources.wide]`
+//! into one answer per question; blank answers are "not answered" (excluded, never rejected);
+//! `[survey] overall_question` picks the answers every satisfaction and equality table counts,
+//! so a respondent is counted once. The export is written here by hand.
+
+use crate::util::{read_csv, strings, u64s, Workspace};
+
+/// Four respondents, three questions; respondent 4 answered only Q2, one answer is not on the
+/// scale.
+const SURVEY: &str = "Id,Submitted,Q1 Overall,Q2 Bins,Q3 Parks,Age\n\
+1,2024-05-02,Good,Poor,Good,16-24\n\
+2,2024-05-03,Poor,Good,,25-34\n\
+3,2024-05-04,Average,Good,Marvellous,16-24\n\
+4,2024-05-05,,Average,,25-34\n";
+
+fn pipeline(extra: &str) -> String {
+    format!(
+        r#"
+name = "wide"
+organisation = "Test Council"
+lake = "lake"
+output = "out"
+
+[quality]
+fail_reject_share = 0.5
+
+{extra}
+
+[scales.gap]
+levels = [
+  {{ label = "Good", score = 1, sentiment = "positive" }},
+  {{ label = "Average", score = 0, sentiment = "neutral" }},
+  {{ label = "Poor", score = -1, sentiment = "negative" }},
+]
+
+[demographics.age_band]
+categories = ["16-24", "25-34"]
+
+[[sources]]
+name = "survey"
+kind = "satisfaction"
+files = "data/*.csv"
+channel = "web"
+rating_scale = "gap"
+date_formats = ["%Y-%m-%d"]
+
+[sources.wide]
+pattern = '^Q\d '
+labels = {{ "Q1 Overall" = "Overall" }}
+
+[sources.columns]
+record_id = "Id"
+date = "Submitted"
+
+[sources.demographics]
+age_band = "Age"
+"#
+    )
+}
+
+#[test]
+fn each_question_is_an_answer_and_blank_answers_are_not_answered() {
+    let ws = Workspace::new();
+    ws.write(
+        "p.toml",
+        pipeline("[survey]\noverall_question = \"Overall\""),
+    );
+    ws.write("data/survey.csv", SURVEY);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    // 4 respondents x 3 questions = 12 answers: 3 blank (excluded), 1 off the scale
+    // (rejected), 8 accepted.
+    let manifest = ws.manifest();
+    assert_eq!(u64s(&manifest, "rows_read"), [12]);
+    assert_eq!(u64s(&manifest, "excluded"), [3]);
+    assert_eq!(u64s(&manifest, "rejected"), [1]);
+    assert_eq!(u64s(&manifest, "accepted"), [8]);
+    let responses = ws.lake_table("responses");
+    let mut services: Vec<String> = strings(&responses, "service")
+        .into_iter()
+        .flatten()
+        .collect();
+    services.sort();
+    assert_eq!(
+        services,
+        ["Overall", "Overall", "Overall", "Q2 Bins", "Q2 Bins", "Q2 Bins", "Q2 Bins", "Q3 Parks"]
+    );
+    // The rejected answer is written out with its whole row and the question's answer.
+    let rejects = std::fs::read_dir(ws.path().join("lake/rejects/survey"))
+        .expect("rejects")
+        .flatten()
+        .next()
+        .expect("a rejects file")
+        .path();
+    let rejects = std::fs::read_to_string(rejects).expect("read rejects");
+    assert!(
+        rejects.contains("Marvellous") && rejects.contains("rating_not_in_scale"),
+        "{rejects}"
+    );
+    // Re-sending the file adds nothing: each (respondent, question) is one record.
+    ws.write(
+        "data/survey-again.csv",
+        SURVEY.replace("16-24\n", "16-24 \n"),
+    );
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    assert_eq!(ws.lake_table("responses").height(), 8);
+}
+
+#[test]
+fn the_overall_question_counts_each_respondent_once() {
+    let ws = Workspace::new();
+    ws.write(
+        "p.toml",
+        pipeline("[survey]\noverall_question = \"Overall\""),
+    );
+    // 36 respondents: the overall question Good, Average, Poor in turn (12 each, so nothing is
+    // suppressed); every one rates the bins Good. Pooled, the bins would double N and add 36
+    // "satisfied".
+    let mut survey = "Id,Submitted,Q1 Overall,Q2 Bins,Q3 Parks,Age\n".to_string();
+    for i in 0..36 {
+        let overall = ["Good", "Average", "Poor"][i % 3];
+        survey.push_str(&format!("{i},2024-05-02,{overall},Good,,16-24\n"));
+    }
+    ws.write("data/survey.csv", survey);
+    ws.cex(&["run", "p.toml", "--as-of", "2024-06-10"])
+        .assert_code(0);
+    let by_channel = read_csv(&ws.path().join("out/2024-05/satisfaction_by_channel.csv"));
+    assert_eq!(u64s(&by_channel, "responses"), [36]);
+    assert_eq!(u64s(&by_channel, "positive"), [12]);
+    assert_eq!(u64s(&by_channel, "negative"), [12]);
+    let by_age = read_csv(&ws.path().join("out/2024-05/equality/equality_age_band.csv"));
+    let groups = strings(&by_age, "age_band");
+    let n = u64s(&by_age, "responses");
+    let at = groups
+        .iter()
+        .position(|g| g.as_deref() == Some("16-24"))
+        .expect("16-24");
+    assert_eq!(n[at], 36);
+}
+
+#[test]
+fn a_wide_survey_needs_an_overall_question_and_no_rating_column() {
+    let ws = Workspace::new();
+    ws.write("p.toml", pipeline(""));
+    let out = ws.cex(&["validate", "p.toml", "--verbose"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("survey.overall_question: source 'survey' is a wide survey"),
+        "{}",
+        out.stderr
+    );
+    ws.write(
+        "p.toml",
+        pipeline("[survey]\noverall_question = \"Overall\"").replace(
+            "date = \"Submitted\"",
+            "date = \"Submitted\"\nrating = \"Q1 Overall\"",
+        ),
+    );
+    let out = ws.cex(&["validate", "p.toml", "--verbose"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("map neither columns.rating nor columns.category")
+            && !out.stderr.contains("say how rows get their service"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_listed_question_column_the_file_lacks_is_named() {
+    let ws = Workspace::new();
+    ws.write(
+        "p.toml",
+        pipeline("[survey]\noverall_question = \"Overall\"").replace(
+            "pattern = '^Q\\d '",
+            "columns = [\"Q1 Overall\", \"Q4 Libraries\"]",
+        ),
+    );
+    ws.write("data/survey.csv", SURVEY);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("Q4 Libraries"), "{}", out.stderr);
+}
