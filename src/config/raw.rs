@@ -210,6 +210,13 @@ pub struct RawScale {
     /// The scale's levels, at least one; no raw answer may mean two levels.
     #[schemars(extend("examples" = [[{"label": "Good", "values": ["Good"], "score": 1, "sentiment": "positive"}, {"label": "Poor", "values": ["Poor"], "score": -1, "sentiment": "negative"}]]))]
     pub levels: Vec<RawScaleLevel>,
+    /// Answers that are not a rating ("Don't know", "Not applicable", a code such as 9), matched
+    /// ignoring case and spacing: the row is neither a response nor an error, and is counted as
+    /// excluded under "not rated" (a blank rating is rejected as missing, or for a wide survey
+    /// excluded as "not answered"). Default: none.
+    #[serde(default)]
+    #[schemars(extend("examples" = [["Don't know", "N/A", "9"]]))]
+    pub not_rated: Vec<String>,
 }
 
 /// One level of a rating scale (`levels = [{ label = ..., ... }]`).
@@ -260,6 +267,11 @@ pub struct RawDemographic {
     #[serde(default)]
     #[schemars(extend("examples" = [["Rather not say", "Declined"]]))]
     pub prefer_not_to_say: Vec<String>,
+    /// Raw answers that mean the question was not answered (missing codes such as `9`, `99`,
+    /// `NA`), reported as `Not answered` as a blank answer is. Default: none besides blank.
+    #[serde(default)]
+    #[schemars(extend("examples" = [["9", "99", "NA"]]))]
+    pub not_answered: Vec<String>,
     /// What an answer matching no category becomes: `reject` (the row is rejected
     /// `unknown_category`) or a label to file it under (e.g. `Other`). Default: `reject`.
     #[serde(default)]

@@ -13,6 +13,8 @@ use crate::text::normalise_value;
 pub struct RatingScale {
     pub name: String,
     pub levels: Vec<ScaleLevel>,
+    /// Normalised answers that are not a rating (don't know, not applicable): excluded.
+    pub not_rated: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +54,7 @@ pub(super) fn resolve_scales(
         }
         let mut levels = Vec::new();
         let mut seen = BTreeSet::new();
+        let not_rated_given = scale.not_rated;
         for (i, level) in scale.levels.into_iter().enumerate() {
             if !SENTIMENTS.contains(&level.sentiment.as_str()) {
                 push(
@@ -86,11 +89,21 @@ pub(super) fn resolve_scales(
                 sentiment: level.sentiment,
             });
         }
+        let not_rated: Vec<String> = not_rated_given.iter().map(|v| normalise_value(v)).collect();
+        for v in &not_rated {
+            if seen.contains(v) {
+                push(
+                    format!("{key}.not_rated"),
+                    format!("'{v}' is a level's answer too: an answer is a rating or not"),
+                );
+            }
+        }
         scales.insert(
             name.clone(),
             RatingScale {
                 name: name.clone(),
                 levels,
+                not_rated,
             },
         );
     }
@@ -147,6 +160,9 @@ pub(super) fn resolve_demographic(
         .chain(std::iter::once(crate::model::PREFER_NOT_TO_SAY))
     {
         add(r, crate::model::PREFER_NOT_TO_SAY, push);
+    }
+    for r in &d.not_answered {
+        add(r, crate::model::NOT_ANSWERED, push);
     }
     let unrecognised = match d.unrecognised.as_deref() {
         None | Some("reject") => None,

@@ -83,6 +83,51 @@ impl Filter {
 /// The label of the all-respondents row of a one-way breakdown.
 pub const ALL_RESPONDENTS: &str = "All respondents";
 
+/// A table's rows in the order the pipeline lists each field's categories (then `Not answered`,
+/// `Prefer not to say`, then any other label alphabetically), channels in their usual order,
+/// `All respondents` last: the order a reader of an equality impact assessment expects, not the
+/// alphabet's ("Female, Male, Another term"; "16-24 ... 85+").
+fn in_category_order(
+    df: DataFrame,
+    by: &[String],
+    demographics: &[crate::config::DemographicField],
+) -> Result<DataFrame, FigureError> {
+    let mut keys = Vec::new();
+    for field in by {
+        let order: Vec<String> = match demographics.iter().find(|d| d.name == *field) {
+            Some(d) => d
+                .categories
+                .iter()
+                .cloned()
+                .chain([NOT_ANSWERED, PREFER_NOT_TO_SAY].map(String::from))
+                .collect(),
+            None if field == c::CHANNEL => crate::model::Channel::ALL
+                .iter()
+                .map(|ch| ch.as_str().to_string())
+                .collect(),
+            None => Vec::new(),
+        };
+        let n = order.len() as u32;
+        let rank = when(col(field.as_str()).eq(lit(ALL_RESPONDENTS)))
+            .then(lit(n + 1))
+            .otherwise(col(field.as_str()).replace_strict(
+                lit(Series::new("order".into(), order)),
+                lit(Series::new("rank".into(), (0..n).collect::<Vec<u32>>())),
+                Some(lit(n)),
+                Some(DataType::UInt32),
+            ));
+        keys.push(rank);
+        keys.push(col(field.as_str()));
+    }
+    df.lazy()
+        .sort_by_exprs(
+            keys,
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .collect()
+        .map_err(figure_err)
+}
+
 /// The equality tables for a period: one per breakdown. With `publish`, small cells are
 /// suppressed (and marked); without, the table is for the analyst only and says so.
 pub fn compute(
@@ -148,6 +193,7 @@ pub fn compute(
                 cfg.significance,
             )?;
         }
+        let table = in_category_order(table, by, &pipeline.demographics)?;
         let mut t = describe(by, table, publish, cfg, correction);
         t.description.push_str(&filter.describe());
         t.counts = Some(breakdown_counts(by, &scope, cfg.reference.get(&by[0])));
@@ -158,6 +204,7 @@ pub fn compute(
         .filter(|b| b.len() == 1 && b[0] != "channel")
     {
         let (table, channels) = channel_use::channel_use(responses.clone(), &by[0])?;
+        let table = in_category_order(table, by, &pipeline.demographics)?;
         let mut formats: BTreeMap<String, ColumnFormat> = BTreeMap::new();
         for name in table.get_column_names() {
             let name = name.to_string();
@@ -491,6 +538,38 @@ fn describe(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rows_follow_the_configured_categories_not_the_alphabet(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let sex = crate::config::DemographicField {
+            name: "sex".into(),
+            label: "Sex".into(),
+            categories: vec!["Female".into(), "Male".into(), "Another term".into()],
+            values: Vec::new(),
+            unrecognised: Some("Other".into()),
+        };
+        let df = df!(
+            "sex" => [ALL_RESPONDENTS, "Prefer not to say", "Other", "Male", "Another term", NOT_ANSWERED, "Female"],
+            "channel" => ["web"; 7],
+        )?;
+        let by = vec!["sex".to_string()];
+        let out = in_category_order(df, &by, &[sex])?;
+        let order: Vec<Option<&str>> = out.column("sex")?.str()?.iter().collect();
+        assert_eq!(
+            order,
+            [
+                Some("Female"),
+                Some("Male"),
+                Some("Another term"),
+                Some(NOT_ANSWERED),
+                Some("Prefer not to say"),
+                Some("Other"),
+                Some(ALL_RESPONDENTS)
+            ]
+        );
+        Ok(())
+    }
+
     use super::*;
 
     fn flags(significance: f64) -> Vec<Option<String>> {

@@ -183,3 +183,40 @@ fn a_listed_question_column_the_file_lacks_is_named() {
     out.assert_code(3);
     assert!(out.stderr.contains("Q4 Libraries"), "{}", out.stderr);
 }
+
+#[test]
+fn dont_know_is_not_a_rating_and_missing_codes_are_not_answered() {
+    let ws = Workspace::new();
+    ws.write(
+        "p.toml",
+        pipeline("[survey]\noverall_question = \"Overall\"")
+            .replace(
+                "  { label = \"Poor\", score = -1, sentiment = \"negative\" },\n]",
+                "  { label = \"Poor\", score = -1, sentiment = \"negative\" },\n]\nnot_rated = [\"Don't know\", \"N/A\"]",
+            )
+            .replace(
+                "categories = [\"16-24\", \"25-34\"]",
+                "categories = [\"16-24\", \"25-34\"]\nnot_answered = [\"99\"]",
+            ),
+    );
+    ws.write(
+        "data/survey.csv",
+        "Id,Submitted,Q1 Overall,Q2 Bins,Q3 Parks,Age\n\
+1,2024-05-02,Good,Don't know,n/a,99\n\
+2,2024-05-03,Poor,Good,Good,25-34\n",
+    );
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    // 6 answers: 2 not rated (excluded, not rejected), 4 accepted.
+    let manifest = ws.manifest();
+    assert_eq!(u64s(&manifest, "rejected"), [0]);
+    assert_eq!(u64s(&manifest, "excluded"), [2]);
+    assert_eq!(
+        strings(&manifest, "excluded_by_rule"),
+        [Some("not rated=2".to_string())]
+    );
+    let responses = ws.lake_table("responses");
+    let ages: Vec<Option<String>> = strings(&responses, "age_band");
+    assert!(ages.contains(&Some("Not answered".to_string())), "{ages:?}");
+    assert!(!ages.contains(&Some("99".to_string())));
+}
