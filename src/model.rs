@@ -67,20 +67,38 @@ pub enum Channel {
     Web,
     Webchat,
     Email,
+    App,
     Social,
+    Post,
     Other,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 7] = [
+    pub const ALL: [Channel; 9] = [
         Channel::Telephone,
         Channel::FaceToFace,
         Channel::Web,
         Channel::Webchat,
         Channel::Email,
+        Channel::App,
         Channel::Social,
+        Channel::Post,
         Channel::Other,
     ];
+
+    /// Self-service channels, unless `[channels] digital` says otherwise: the numerator of
+    /// digital take-up and the digital share of channel use.
+    pub const DEFAULT_DIGITAL: [Channel; 5] = [
+        Channel::Web,
+        Channel::Webchat,
+        Channel::Email,
+        Channel::App,
+        Channel::Social,
+    ];
+
+    /// Channels where staff serve the person, unless `[channels] assisted` says otherwise: with
+    /// the digital ones, the denominator of digital take-up.
+    pub const DEFAULT_ASSISTED: [Channel; 2] = [Channel::Telephone, Channel::FaceToFace];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -89,7 +107,9 @@ impl Channel {
             Channel::Web => "web",
             Channel::Webchat => "webchat",
             Channel::Email => "email",
+            Channel::App => "app",
             Channel::Social => "social",
+            Channel::Post => "post",
             Channel::Other => "other",
         }
     }

@@ -133,6 +133,8 @@ pub struct Pipeline {
     pub sources: Vec<SourceDef>,
     pub kpi: kpi::KpiConfig,
     pub equality: EqualityConfig,
+    /// Which channels are digital and which assisted (`[channels]`).
+    pub channels: ChannelConfig,
     /// The question (service) whose answers every satisfaction and equality table uses
     /// (`[survey] overall_question`); none: every answer.
     pub overall_question: Option<String>,
@@ -244,6 +246,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
             );
         }
     }
+    let channels = resolve_channels(raw.channels, &mut push);
     let kpi = kpi::resolve(raw.kpi, &mut push);
     let quality = resolve_quality(raw_quality, &kpi, &mut push);
     let equality = equality::resolve_equality(raw.equality, &demographics, base, &mut push);
@@ -276,9 +279,93 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         sources,
         kpi,
         equality,
+        channels,
         overall_question,
         report,
     }
+}
+
+/// Which channels are digital self-service and which assisted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelConfig {
+    pub digital: Vec<crate::model::Channel>,
+    pub assisted: Vec<crate::model::Channel>,
+}
+
+impl Default for ChannelConfig {
+    fn default() -> Self {
+        ChannelConfig {
+            digital: crate::model::Channel::DEFAULT_DIGITAL.to_vec(),
+            assisted: crate::model::Channel::DEFAULT_ASSISTED.to_vec(),
+        }
+    }
+}
+
+impl ChannelConfig {
+    pub fn digital_names(&self) -> Vec<String> {
+        self.digital
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect()
+    }
+
+    pub fn assisted_names(&self) -> Vec<String> {
+        self.assisted
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect()
+    }
+}
+
+/// `[channels]`: names known, each list non-empty, no channel both digital and assisted.
+fn resolve_channels(
+    raw: Option<raw::RawChannels>,
+    push: &mut impl FnMut(String, String),
+) -> ChannelConfig {
+    let raw = raw.unwrap_or_default();
+    let defaults = ChannelConfig::default();
+    let mut list = |names: Option<Vec<String>>, key: &str, default: Vec<crate::model::Channel>| {
+        let Some(names) = names else {
+            return default;
+        };
+        let mut out = Vec::new();
+        for n in &names {
+            match crate::model::Channel::parse(n.trim()) {
+                Some(ch) if !out.contains(&ch) => out.push(ch),
+                Some(_) => {}
+                None => push(
+                    key.to_string(),
+                    format!(
+                        "'{n}' is not a channel; use {}",
+                        crate::model::Channel::ALL
+                            .iter()
+                            .map(|c| c.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            }
+        }
+        if out.is_empty() {
+            push(key.to_string(), "list at least one channel".into());
+            return default;
+        }
+        out
+    };
+    let digital = list(raw.digital, "channels.digital", defaults.digital);
+    let assisted = list(raw.assisted, "channels.assisted", defaults.assisted);
+    for ch in &digital {
+        if assisted.contains(ch) {
+            push(
+                "channels".into(),
+                format!(
+                    "'{}' is both digital and assisted: list it once",
+                    ch.as_str()
+                ),
+            );
+        }
+    }
+    ChannelConfig { digital, assisted }
 }
 
 /// `[quality]`: the defaults where a gate is not set; shares must be between 0 and 1, limits
@@ -383,6 +470,25 @@ fn check_interval_thresholds(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn channels_are_one_definition_checked_by_name() {
+        let mut problems = Vec::new();
+        let cfg = resolve_channels(
+            Some(raw::RawChannels {
+                digital: Some(vec!["web".into(), "app".into(), "carrier pigeon".into()]),
+                assisted: Some(vec!["telephone".into(), "app".into()]),
+            }),
+            &mut |k, m| problems.push(format!("{k}: {m}")),
+        );
+        assert_eq!(cfg.digital_names(), ["web", "app"]);
+        assert!(problems[0].starts_with("channels.digital: 'carrier pigeon' is not a channel"));
+        assert!(problems[1].contains("'app' is both digital and assisted"));
+        assert_eq!(
+            resolve_channels(None, &mut |_, _| {}),
+            ChannelConfig::default()
+        );
+    }
+
     use super::*;
     use crate::model::Channel;
 

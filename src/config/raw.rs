@@ -86,6 +86,10 @@ pub struct RawPipeline {
     /// default; without `[[kpi.channel_shift]]` no channel-shift KPI is reported.
     #[serde(default)]
     pub kpi: Option<super::kpi::RawKpi>,
+    /// Which channels are digital self-service and which assisted: see `[channels]`. Both
+    /// have defaults.
+    #[serde(default)]
+    pub channels: Option<RawChannels>,
     /// What the survey's answers stand for: see `[survey]`. Needed with a wide survey
     /// (`[sources.wide]`).
     #[serde(default)]
@@ -98,6 +102,23 @@ pub struct RawPipeline {
     /// default.
     #[serde(default)]
     pub report: Option<super::report::RawReport>,
+}
+
+/// What the channels are (`[channels]`): one definition used by digital take-up (digital /
+/// (digital + assisted) transactions), the channel mix, channel use by group (the digital
+/// share) and the charts. The channels themselves are `telephone`, `face_to_face`, `web`,
+/// `webchat`, `email`, `app`, `social`, `post` and `other`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawChannels {
+    /// The digital self-service channels: the numerator of digital take-up and the digital
+    /// share of channel use. Default: `web`, `webchat`, `email`, `app`, `social`.
+    #[schemars(extend("default" = ["web", "webchat", "email", "app", "social"], "items" = {"enum": channel_names()}, "examples" = [["web", "app"]]))]
+    pub digital: Option<Vec<String>>,
+    /// The assisted channels (staff serve the person): with the digital ones, the denominator
+    /// of digital take-up; not digital. Default: `telephone`, `face_to_face`.
+    #[schemars(extend("default" = ["telephone", "face_to_face"], "items" = {"enum": channel_names()}, "examples" = [["telephone", "face_to_face", "post"]]))]
+    pub assisted: Option<Vec<String>>,
 }
 
 /// The survey as a whole (`[survey]`).
@@ -430,7 +451,7 @@ pub struct RawSource {
     #[schemars(extend("propertyNames" = {"enum": OUTCOMES}, "examples" = [{"answered": ["Answered"], "abandoned": ["Abandoned"]}]))]
     pub outcomes: BTreeMap<String, Vec<String>>,
     /// The channel column's values, by channel (`telephone`, `face_to_face`, `web`, `webchat`,
-    /// `email`, `social`, `other`), matched ignoring case and spacing. Required with
+    /// `email`, `app`, `social`, `post`, `other`), matched ignoring case and spacing. Required with
     /// `columns.channel`.
     #[serde(default)]
     #[schemars(extend("propertyNames" = {"enum": channel_names()}, "examples" = [{"telephone": ["Phone"], "web": ["Website", "Online form"]}]))]

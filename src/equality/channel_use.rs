@@ -1,5 +1,5 @@
 //! Channel use by group: each group's survey responses by channel, with shares and the digital
-//! share (web, webchat, e-mail, social), because the digital divide is the risk the strategy names.
+//! share (the pipeline's `[channels] digital`), because the digital divide is the risk the strategy names.
 
 use polars::prelude::*;
 
@@ -8,14 +8,12 @@ use crate::measures::{collect, percent, FigureError};
 use crate::model::col as c;
 use crate::tables::counts::{Counts, Group, Input, Part};
 
-/// Channels counted as digital.
-const DIGITAL: [&str; 4] = ["web", "webchat", "email", "social"];
-
 /// One row per group of `field` (then an all-respondents row): responses, a count and a share per
 /// channel, and the digital share. Returns the table and its suppression layout.
 pub fn channel_use(
     responses: LazyFrame,
     field: &str,
+    digital_channels: &[String],
 ) -> Result<(DataFrame, Vec<String>), FigureError> {
     let channels: Vec<String> = collect(
         responses
@@ -42,7 +40,7 @@ pub fn channel_use(
         .collect();
     let digital: Vec<Expr> = channels
         .iter()
-        .filter(|ch| DIGITAL.contains(&ch.as_str()))
+        .filter(|ch| digital_channels.contains(ch))
         .map(|ch| col(ch.as_str()))
         .collect();
     let digital_sum = digital
@@ -70,7 +68,12 @@ pub fn channel_use(
 
 /// The respondent counts of a channel-use table: each group's responses split by channel, with
 /// each channel's share and the digital share derived from them.
-pub fn counts(field: &str, channels: &[String], scope: &[(String, String)]) -> Counts {
+pub fn counts(
+    field: &str,
+    channels: &[String],
+    digital_channels: &[String],
+    scope: &[(String, String)],
+) -> Counts {
     let row = |c: &str| Input::Row(c.to_string());
     let mut counts = Counts {
         groups: vec![Group::column(field).with_total(ALL_RESPONDENTS)],
@@ -93,7 +96,7 @@ pub fn counts(field: &str, channels: &[String], scope: &[(String, String)]) -> C
     digital.extend(
         channels
             .iter()
-            .filter(|ch| DIGITAL.contains(&ch.as_str()))
+            .filter(|ch| digital_channels.contains(ch))
             .map(|ch| row(ch)),
     );
     counts.derive("digital_share_pct", digital)

@@ -203,7 +203,8 @@ pub fn compute(
         .iter()
         .filter(|b| b.len() == 1 && b[0] != "channel")
     {
-        let (table, channels) = channel_use::channel_use(responses.clone(), &by[0])?;
+        let digital = pipeline.channels.digital_names();
+        let (table, channels) = channel_use::channel_use(responses.clone(), &by[0], &digital)?;
         let table = in_category_order(table, by, &pipeline.demographics)?;
         let mut formats: BTreeMap<String, ColumnFormat> = BTreeMap::new();
         for name in table.get_column_names() {
@@ -214,12 +215,13 @@ pub fn compute(
                 formats.insert(name, ColumnFormat::Integer);
             }
         }
-        let counts = channel_use::counts(&by[0], &channels, &scope);
+        let counts = channel_use::counts(&by[0], &channels, &digital, &scope);
         tables.push(Table {
             name: name::channel_use(&by[0]),
             title: format!("Channel used by {}", by[0].replace('_', " ")),
             description: format!(
-                "Survey responses by channel for each group, with shares and the digital share (web, webchat, e-mail, social).{}",
+                "Survey responses by channel for each group, with shares and the digital share ({}).{}",
+                digital.join(", "),
                 if publish {
                     format!(" Counts from 1 to {} are suppressed, with the other cells of the publication that would let them be worked out ('suppression' says which rule blanked each).", cfg.suppression_threshold - 1)
                 } else {

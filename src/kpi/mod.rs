@@ -214,14 +214,17 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
             name::DIGITAL_TAKEUP,
             "Digital take-up by service and month",
             &format!(
-                "Web forms submitted / (web forms submitted + telephone calls {} + face-to-face visits).",
+                "Digital transactions / (digital + assisted transactions), as the pipeline's [channels] define them: digital = {}; assisted = {}. A web form counts when submitted, a telephone call when {}, every other contact as it is.",
+                pipeline.channels.digital_names().join(", "),
+                pipeline.channels.assisted_names().join(", "),
                 match config.takeup_telephone {
                     crate::config::kpi::TakeupTelephone::Offered => "offered",
                     crate::config::kpi::TakeupTelephone::Answered => "answered",
                 }
             ),
-            collect(in_period(takeup::digital_takeup(&volumes_lf, config.takeup_telephone)?))?,
+            collect(in_period(takeup::digital_takeup(&volumes_lf, config.takeup_telephone, &pipeline.channels)?))?,
             &[("web", ColumnFormat::Integer), ("telephone", ColumnFormat::Integer), ("face_to_face", ColumnFormat::Integer),
+              ("digital", ColumnFormat::Integer), ("assisted", ColumnFormat::Integer),
               ("transactions", ColumnFormat::Integer), ("digital_takeup_pct", ColumnFormat::Percent(1))],
         ),
         table(

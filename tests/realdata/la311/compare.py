@@ -71,7 +71,7 @@ def main():
             if r["year"] == y and int(r["month"]) == int(m) and r["service"] == "All services"
         ]
         e = exp["digital_takeup_all_services_cex"][month]
-        for k in ("web", "telephone", "face_to_face"):
+        for k in ("web", "telephone", "face_to_face", "digital", "assisted"):
             check(f"{month} take-up {k}", int(take[0][k]), e[k])
         check(
             f"{month} digital_takeup_pct",

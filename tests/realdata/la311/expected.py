@@ -29,13 +29,13 @@ Choices, stated so that a difference with cex can be traced to one of them:
     sanitation drivers) is `staff`: not customer demand, and left out of `customer_only`.
   * `channel_cex`: the closest mapping the pipeline file in this folder can express today
     (see MAPPING.md): Call/Voicemail telephone, Self Service web, Email email, Walk-in
-    face_to_face; Driver Self Report excluded by the pipeline's row filter (`excluded`, left out
-    of every cex figure); everything else (Mobile App, Council's Office, Letter) `other`, because
-    cex has no app or post channel.
+    face_to_face, Mobile App app; Driver Self Report excluded by the pipeline's row filter
+    (`excluded`, left out of every cex figure); Letter post; Council's Office `other`.
   An unlisted source value is reported under `unmapped_sources` (none in these extracts).
 - cex's channel mix counts a web row only when its outcome is `submitted`; the pipeline sets
   `default_outcome = "submitted"` for every request, so every row counts. Digital take-up is
-  cex's definition: web / (web + telephone + face_to_face) x 100, rounded to 1 decimal; shares
+  cex's definition with its default `[channels]`: digital (web, webchat, email, app, social) /
+  (digital + assisted (telephone, face_to_face)) x 100, rounded to 1 decimal; shares
   are x / month total x 100. Both are rounded to 1 decimal with Python's round() (half to even
   on an exact binary tie); compare with cex at 0.05 tolerance, or on the counts.
 - Services: the request type (`RequestType` / `requesttype`) as exported, one service each.
@@ -70,11 +70,11 @@ CHANNEL_CEX = {
     "Self Service": "web",
     "Email": "email",
     "Walk-in": "face_to_face",
-    "Mobile App": "other",
+    "Mobile App": "app",
     # Out of scope: the pipeline's `[[sources.exclude]]` rule "staff-generated".
     "Driver Self Report": "excluded",
     "Council's Office": "other",
-    "Letter": "other",
+    "Letter": "post",
 }
 
 
@@ -173,16 +173,24 @@ def main():
         return out
 
     def takeup(counter):
+        # cex's default [channels]: digital = web, webchat, email, app, social; assisted =
+        # telephone, face_to_face.
+        digital_channels = ("web", "webchat", "email", "app", "social")
+        assisted_channels = ("telephone", "face_to_face")
         out = {}
         for m in sorted({m for m, _ in counter}):
             web = counter.get((m, "web"), 0)
             tel = counter.get((m, "telephone"), 0)
             f2f = counter.get((m, "face_to_face"), 0)
+            digital = sum(counter.get((m, ch), 0) for ch in digital_channels)
+            assisted = sum(counter.get((m, ch), 0) for ch in assisted_channels)
             out[m] = {
                 "web": web,
                 "telephone": tel,
                 "face_to_face": f2f,
-                "digital_takeup_pct": pct(web, web + tel + f2f),
+                "digital": digital,
+                "assisted": assisted,
+                "digital_takeup_pct": pct(digital, digital + assisted),
             }
         return out
 
