@@ -4,6 +4,7 @@
 mod equality;
 mod generate;
 mod ingest;
+mod init;
 mod kpi;
 mod lake;
 mod report;
@@ -59,9 +60,22 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Look after the lake itself (e.g. upgrade a lake written by an older cex).
     Lake(LakeArgs),
+    /// Look at exports nobody has mapped yet and write a starter pipeline file (every guess
+    /// marked CHECK) and lookup templates listing every category to map.
+    Init(InitArgs),
     /// Print the pipeline file's JSON Schema (for editors: completion and checks), or with
     /// --markdown its reference of every key (docs/pipeline.md).
     Schema(SchemaArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The export files (CSV), one per source.
+    #[arg(required = true)]
+    pub exports: Vec<PathBuf>,
+    /// The folder to write pipeline.toml and lookups/ into; nothing there is overwritten.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -225,5 +239,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate(args) => generate::run(&args),
         Command::Lake(args) => lake::run(&args),
         Command::Schema(args) => schema::run(&args),
+        Command::Init(args) => init::run(&args),
     }
 }

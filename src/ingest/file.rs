@@ -173,6 +173,7 @@ struct FileIngest<'a> {
     duplicates: u64,
     excluded: u64,
     excluded_by_rule: BTreeMap<String, u64>,
+    unmapped_values: BTreeMap<String, BTreeMap<String, u64>>,
     reasons: BTreeMap<String, u64>,
     unmapped: Vec<String>,
     first_date: Option<i32>,
@@ -209,6 +210,7 @@ impl<'a> FileIngest<'a> {
             duplicates: 0,
             excluded: 0,
             excluded_by_rule: BTreeMap::new(),
+            unmapped_values: BTreeMap::new(),
             reasons: BTreeMap::new(),
             unmapped: Vec::new(),
             first_date: None,
@@ -300,9 +302,31 @@ impl<'a> FileIngest<'a> {
             .column(REJECT_VALUE)
             .and_then(|c| c.str().cloned())
             .map_err(err)?;
-        for (r, v) in reasons.iter().zip(values.iter()) {
+        let columns = rejected
+            .column(REJECT_COLUMN)
+            .and_then(|c| c.str().cloned())
+            .map_err(err)?;
+        for ((r, v), column) in reasons.iter().zip(values.iter()).zip(columns.iter()) {
             let Some(r) = r else { continue };
             *self.reasons.entry(r.to_string()).or_default() += 1;
+            let unmapped = matches!(
+                r,
+                reason::UNKNOWN_CHANNEL
+                    | reason::UNKNOWN_OUTCOME
+                    | reason::UNKNOWN_CATEGORY
+                    | reason::UNKNOWN_VALUE
+                    | reason::RATING_NOT_IN_SCALE
+                    | reason::UNMAPPED_SERVICE
+            );
+            if let (true, Some(v), Some(column)) = (unmapped, v, column) {
+                let values = self.unmapped_values.entry(column.to_string()).or_default();
+                let shown = crate::redact::clip(v);
+                if values.len() < crate::ingest::report::UNMAPPED_SHOWN
+                    || values.contains_key(&shown)
+                {
+                    *values.entry(shown).or_default() += 1;
+                }
+            }
             if r == reason::UNMAPPED_SERVICE {
                 if let Some(v) = v {
                     // Messages and last-run.json show the value short and scrubbed: a category
@@ -567,6 +591,7 @@ impl<'a> FileIngest<'a> {
             blank_rows: self.blank_rows,
             excluded: self.excluded,
             excluded_by_rule: self.excluded_by_rule,
+            unmapped_values: self.unmapped_values,
         };
         let record = FileRecord {
             file_id: raw.file_id().to_string(),

@@ -434,6 +434,7 @@ fn skipped(
         duplicates: 0,
         excluded: 0,
         excluded_by_rule: BTreeMap::new(),
+        unmapped_values: BTreeMap::new(),
         rejects_by_reason: BTreeMap::new(),
         unmapped_categories: Vec::new(),
         first_date: None,

@@ -45,7 +45,14 @@ pub struct FileReport {
     pub excluded: u64,
     /// Excluded rows by rule name.
     pub excluded_by_rule: BTreeMap<String, u64>,
+    /// Values no mapping knows (a channel, outcome, category, rating or yes/no value), by the
+    /// export column they are in: value -> rows. At most [`UNMAPPED_SHOWN`] values per column;
+    /// shown clipped and scrubbed.
+    pub unmapped_values: BTreeMap<String, BTreeMap<String, u64>>,
 }
+
+/// How many unmapped values of one column a report keeps.
+pub const UNMAPPED_SHOWN: usize = 30;
 
 impl FileReport {
     /// read = accepted + rejected + duplicates + excluded: every row is accounted for.
@@ -200,6 +207,29 @@ impl IngestReport {
             "total",
             counts(read, accepted, rejected, duplicates, ex)
         );
+        // What to add to the mapping, value by value: the quickest way through a new export.
+        let mut unmapped: BTreeMap<(&str, &str), BTreeMap<&str, u64>> = BTreeMap::new();
+        for f in &self.files {
+            for (column, values) in &f.unmapped_values {
+                let into = unmapped
+                    .entry((f.source.as_str(), column.as_str()))
+                    .or_default();
+                for (v, n) in values {
+                    *into.entry(v.as_str()).or_default() += n;
+                }
+            }
+        }
+        for ((source, column), values) in &unmapped {
+            let listed: Vec<String> = values
+                .iter()
+                .map(|(v, n)| format!("'{v}' ({n} row{})", if *n == 1 { "" } else { "s" }))
+                .collect();
+            let _ = writeln!(
+                out,
+                "unmapped in {source}, column '{column}': {}",
+                listed.join(", ")
+            );
+        }
         for w in &self.warnings {
             let _ = writeln!(out, "warning: {}: {w}", w.subject());
         }

@@ -1,11 +1,14 @@
 //! Sources: how one raw export file becomes canonical rows plus rejects with reasons.
-//! Reading (`read`), field parsing (`parse`), mapping to the canonical model (`map`), scrubbing (`scrub`);
+//! Reading (`read`), field parsing (`parse`), mapping to the canonical model (`map`), scrubbing (`scrub`),
+//! sniffing an unmapped export and writing its starter mapping for `cex init` (`sniff`, `starter`);
 //! nothing here writes to the lake.
 
 pub mod map;
 pub mod parse;
 pub mod read;
 pub mod scrub;
+pub mod sniff;
+pub mod starter;
 
 use std::path::PathBuf;
 

@@ -145,6 +145,14 @@ fn without_the_rules_staff_and_test_rows_stop_the_run_as_errors() {
         "{}",
         out.stderr
     );
+    // What to map, value by value, per column.
+    assert!(
+        out.stdout.contains(
+            "unmapped in cases, column 'Source': 'City Worker App' (1 row), 'Driver Self Report' (1 row)"
+        ) && out.stdout.contains("unmapped in cases, column 'Type': 'TEST - ignore' (1 row)"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(ws.lake_table("contacts").height(), 0);
 }
 

@@ -12,6 +12,7 @@ mod filters;
 mod fuzz;
 mod hostile;
 mod ingest_fixtures;
+mod init;
 mod kpi;
 mod lake;
 mod layers;
