@@ -291,7 +291,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
     tables.push(table(
         name::LINEAGE,
         "Lineage: every file ingested, with its content hash",
-        "One row per file in the lake: its path as ingested, SHA-256 of its content, counts and when it was ingested. The same hash means the same bytes.",
+        "One row per file in the lake: its path as ingested, SHA-256 of its content (for a source whose file names give the month, channel or council, of its content and those fields), counts and when it was ingested. The same hash means the same bytes (under the same name's fields).",
         collect(quality::lineage(manifest.lazy()))?,
         &[("size_bytes", ColumnFormat::Integer), ("rows_read", ColumnFormat::Integer), ("accepted", ColumnFormat::Integer),
           ("rejected", ColumnFormat::Integer), ("duplicates", ColumnFormat::Integer), ("excluded", ColumnFormat::Integer)],

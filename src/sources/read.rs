@@ -96,6 +96,28 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> SourceError + Copy + '_ {
 }
 
 /// SHA-256 of a file's bytes, as lower-case hex.
+/// The hash a file is known by (in the manifest, to skip a file already ingested, and as its
+/// file id): the SHA-256 of its bytes, or for a source whose `path_fields` give the file's
+/// month, channel or council, the SHA-256 of the bytes' hash and those fields: the same counts
+/// under another month's name are another export, not a re-sent one.
+fn identity(content: String, path: &Path, source: &SourceDef) -> String {
+    let Some(fields) = &source.path_fields else {
+        return content;
+    };
+    let Ok(captured) = fields.capture(path) else {
+        // The file is refused when it is mapped, naming the path.
+        return content;
+    };
+    let mut text = content;
+    for (name, value) in &captured.columns {
+        text.push_str(&format!("\n{name}={value}"));
+    }
+    if let Some(date) = &captured.date {
+        text.push_str(&format!("\n(path) date={date}"));
+    }
+    sha256_hex(text.as_bytes())
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -137,7 +159,7 @@ pub fn open_for_ingest(
             path: path.to_path_buf(),
         });
     }
-    let sha256 = sha256_hex(&bytes);
+    let sha256 = identity(sha256_hex(&bytes), path, source);
     let size = bytes.len() as u64;
     let format = format.ok_or_else(|| SourceError::UnknownFormat {
         path: path.to_path_buf(),
@@ -337,6 +359,10 @@ fn open_large_csv(
                 message: "not valid UTF-8 (set encoding = \"windows-1252\" or \"auto\")".into(),
             })
         }
+    };
+    let scanned = Scanned {
+        sha256: identity(scanned.sha256, path, source),
+        ..scanned
     };
     if known(&scanned.sha256) {
         return Ok(Opening::Known {

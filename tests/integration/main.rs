@@ -20,6 +20,7 @@ mod path_fields;
 mod realdata;
 mod report;
 mod sample;
+mod seed_layouts;
 mod soak;
 mod util;
 mod wide;

@@ -261,3 +261,27 @@ abandoned = ["X"]
         out.stderr
     );
 }
+
+#[test]
+fn the_same_bytes_under_another_month_are_another_export() {
+    // A council's monthly counts can repeat exactly: June's file has May's bytes. Recognising
+    // files by their bytes alone dropped June as a re-sent copy of May.
+    let ws = workspace("{organisation}/{year}-{month}_{channel}.csv", "");
+    ws.write(
+        "counts/North District/2024-06_phone.csv",
+        "Service,Requests\nHousing,100\n",
+    );
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    assert!(!out.stdout.contains("same content"), "{}", out.stdout);
+    let contacts = ws.lake_table("contacts");
+    assert_eq!(contacts.height(), 7, "{}", out.stdout);
+    let mut months = u64s(&contacts, "month");
+    months.sort();
+    months.dedup();
+    assert_eq!(months, [4, 5, 6]);
+    // Run again: every file is recognised, nothing added.
+    let again = ws.cex(&["ingest", "p.toml"]);
+    again.assert_code(0).assert_already_in_lake(5);
+    assert_eq!(ws.lake_table("contacts").height(), 7);
+}
