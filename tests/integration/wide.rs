@@ -220,3 +220,38 @@ fn dont_know_is_not_a_rating_and_missing_codes_are_not_answered() {
     assert!(ages.contains(&Some("Not answered".to_string())), "{ages:?}");
     assert!(!ages.contains(&Some("99".to_string())));
 }
+
+#[test]
+fn a_0_to_10_scale_is_banded_into_sentiments() {
+    // Net-promoter style: 0-6 detractors (negative), 7-8 passives (neutral), 9-10 promoters
+    // (positive), written as the levels' values; "10 - extremely likely" as the survey tool
+    // labels its top box.
+    let ws = Workspace::new();
+    ws.write(
+        "p.toml",
+        pipeline("[survey]\noverall_question = \"Overall\"").replace(
+            "levels = [\n  { label = \"Good\", score = 1, sentiment = \"positive\" },\n  { label = \"Average\", score = 0, sentiment = \"neutral\" },\n  { label = \"Poor\", score = -1, sentiment = \"negative\" },\n]",
+            "levels = [\n  { label = \"Promoter\", values = [\"9\", \"10\", \"10 - extremely likely\"], score = 100, sentiment = \"positive\" },\n  { label = \"Passive\", values = [\"7\", \"8\"], score = 0, sentiment = \"neutral\" },\n  { label = \"Detractor\", values = [\"0\", \"1\", \"2\", \"3\", \"4\", \"5\", \"6\"], score = -100, sentiment = \"negative\" },\n]",
+        ),
+    );
+    let mut survey = "Id,Submitted,Q1 Overall,Q2 Bins,Q3 Parks,Age\n".to_string();
+    // 12 promoters (half written "10 - extremely likely"), 12 passives, 12 detractors.
+    let answers = ["9", "10 - extremely likely", "7", "8", "0", "6"];
+    for i in 0..36 {
+        survey.push_str(&format!("{i},2024-05-02,{},,,16-24\n", answers[i % 6]));
+    }
+    ws.write("data/survey.csv", survey);
+    ws.cex(&["run", "p.toml", "--as-of", "2024-06-10"])
+        .assert_code(0);
+    let by_channel = read_csv(&ws.path().join("out/2024-05/satisfaction_by_channel.csv"));
+    assert_eq!(u64s(&by_channel, "responses"), [36]);
+    assert_eq!(u64s(&by_channel, "positive"), [12]);
+    assert_eq!(u64s(&by_channel, "neutral"), [12]);
+    assert_eq!(u64s(&by_channel, "negative"), [12]);
+    // The mean score is the net promoter score: (12 x 100 - 12 x 100) / 36 = 0.
+    let net = by_channel
+        .column("net_satisfaction")
+        .and_then(|c| c.cast(&polars::prelude::DataType::Float64))
+        .expect("net_satisfaction");
+    assert_eq!(net.f64().expect("f64").get(0), Some(0.0));
+}
