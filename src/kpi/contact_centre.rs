@@ -12,7 +12,17 @@ use crate::tables::contract::{column, label};
 /// The contact-centre table: one row per organisation, month, service and queue, then one per
 /// organisation and month for all queues together.
 pub fn contact_centre(contacts: LazyFrame, config: &KpiConfig) -> Result<LazyFrame, FigureError> {
-    let calls = contacts.filter(col(c::CHANNEL).eq(lit("telephone")));
+    // Calls are telephone contacts with a call's outcome: offered = answered + abandoned +
+    // callbacks. A request taken by phone and logged as a case (outcome `submitted`) is not.
+    let call_outcomes = Series::new(
+        "call outcomes".into(),
+        ["answered", "abandoned", "callback"],
+    );
+    let calls = contacts.filter(
+        col(c::CHANNEL)
+            .eq(lit("telephone"))
+            .and(col(c::OUTCOME).is_in(lit(call_outcomes).implode(false), false)),
+    );
     // One pass over the calls; every total is a sum, so all queues together add up the queues.
     let by_queue = super::collect(totals(calls, config))?;
     let order: Vec<Expr> = by_queue

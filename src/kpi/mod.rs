@@ -297,6 +297,17 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
           ("rejected", ColumnFormat::Integer), ("duplicates", ColumnFormat::Integer), ("excluded", ColumnFormat::Integer)],
     ));
     tables.retain(|t| t.frame.width() > 0);
+    // Telephone contacts none of which is a call (a case export's requests taken by phone):
+    // no contact-centre table, rather than "396 offered, 0 answered, 0.0% abandoned".
+    let no_calls = tables
+        .iter()
+        .any(|t| t.name == name::CONTACT_CENTRE && t.frame.height() == 0);
+    if no_calls && !no_contacts {
+        tables.retain(|t| t.name != name::CONTACT_CENTRE);
+        crate::log::info(
+            "no telephone contact in the lake has a call outcome (answered, abandoned, callback): the contact-centre table is left out",
+        );
+    }
     if no_contacts {
         tables.retain(|t| !COUNTS_CONTACTS.contains(&t.name.as_str()));
         crate::log::info(

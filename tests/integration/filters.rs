@@ -182,6 +182,8 @@ fn the_data_quality_table_and_the_report_name_the_excluded_rows() {
         .expect("rejected_pct");
     let pct = pct.f64().expect("f64").get(0).unwrap_or(f64::NAN);
     assert!((pct - 25.0).abs() < 1e-9, "{pct}");
+    // A case export's requests taken by phone are not calls: no contact-centre table.
+    assert!(!period.join("contact_centre.csv").exists());
     let report = std::fs::read_to_string(period.join("report.html")).expect("report.html");
     assert!(
         report.contains("staff-generated 4"),
