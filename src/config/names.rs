@@ -114,3 +114,15 @@ mod tests {
         assert_eq!(either(&[]), "");
     }
 }
+
+/// Compiles a regular expression from the pipeline file, or says in one line why it is not one
+/// (the regex crate's last line: "error: unclosed group").
+pub(crate) fn regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(pattern).map_err(|e| {
+        let text = e.to_string();
+        format!(
+            "not a regular expression ({})",
+            text.lines().last().unwrap_or("invalid").trim()
+        )
+    })
+}

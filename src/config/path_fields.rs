@@ -100,13 +100,7 @@ impl PathFields {
         } else {
             template_to_regex(written)?
         };
-        let regex = regex::Regex::new(&source).map_err(|e| {
-            let text = e.to_string();
-            format!(
-                "not a regular expression ({})",
-                text.lines().last().unwrap_or("invalid").trim()
-            )
-        })?;
+        let regex = super::names::regex(&source)?;
         let mut fields = Vec::new();
         for name in regex.capture_names().flatten() {
             match PathField::parse(name) {

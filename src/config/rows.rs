@@ -79,15 +79,10 @@ pub(super) fn resolve_rules(
                     .map(|v| crate::text::normalise_value(v))
                     .collect(),
             ),
-            (None, Some(pattern)) => match regex::Regex::new(&pattern) {
+            (None, Some(pattern)) => match super::names::regex(&pattern) {
                 Ok(_) => RowMatch::Pattern(pattern),
-                Err(e) => {
-                    let first = e.to_string();
-                    let first = first.lines().last().unwrap_or("not a regular expression");
-                    push(
-                        format!("{at}.pattern"),
-                        format!("not a regular expression ({})", first.trim()),
-                    );
+                Err(message) => {
+                    push(format!("{at}.pattern"), message);
                     continue;
                 }
             },

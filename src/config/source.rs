@@ -506,15 +506,8 @@ fn resolve_wide(
         return None;
     }
     if let Some(p) = &w.pattern {
-        if let Err(e) = regex::Regex::new(p) {
-            let text = e.to_string();
-            push(
-                format!("{at}.pattern"),
-                format!(
-                    "not a regular expression ({})",
-                    text.lines().last().unwrap_or("invalid").trim()
-                ),
-            );
+        if let Err(message) = super::names::regex(p) {
+            push(format!("{at}.pattern"), message);
             return None;
         }
     }
