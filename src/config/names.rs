@@ -77,6 +77,18 @@ pub(crate) fn either(names: &[&str]) -> String {
     }
 }
 
+/// Compiles a regular expression from the pipeline file, or says in one line why it is not one
+/// (the regex crate's last line: "error: unclosed group").
+pub(crate) fn regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(pattern).map_err(|e| {
+        let text = e.to_string();
+        format!(
+            "not a regular expression ({})",
+            text.lines().last().unwrap_or("invalid").trim()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,16 +125,4 @@ mod tests {
         assert_eq!(either(&["a", "b", "c"]), "a, b or c");
         assert_eq!(either(&[]), "");
     }
-}
-
-/// Compiles a regular expression from the pipeline file, or says in one line why it is not one
-/// (the regex crate's last line: "error: unclosed group").
-pub(crate) fn regex(pattern: &str) -> Result<regex::Regex, String> {
-    regex::Regex::new(pattern).map_err(|e| {
-        let text = e.to_string();
-        format!(
-            "not a regular expression ({})",
-            text.lines().last().unwrap_or("invalid").trim()
-        )
-    })
 }
