@@ -119,6 +119,25 @@ impl Channel {
     }
 }
 
+/// `face_to_face` as "Face to face": channel codes in words.
+pub fn channel_name(code: &str) -> String {
+    match code {
+        "web" => "Web".into(),
+        "telephone" => "Telephone".into(),
+        "face_to_face" => "Face to face".into(),
+        "webchat" => "Webchat".into(),
+        "email" => "Email".into(),
+        other => {
+            let mut words = other.replace('_', " ");
+            if let Some(first) = words.get(..1) {
+                let upper = first.to_uppercase();
+                words.replace_range(..1, &upper);
+            }
+            words
+        }
+    }
+}
+
 impl fmt::Display for Channel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -147,34 +166,9 @@ pub const NOT_ANSWERED: &str = "Not answered";
 /// The label given to an explicit refusal ("Prefer not to say" and its synonyms).
 pub const PREFER_NOT_TO_SAY: &str = "Prefer not to say";
 
-/// Financial year label for a date: 1 April to 31 March, written `2023/24`.
-pub fn financial_year_label(start_year: i32) -> String {
-    format!("{}/{:02}", start_year, (start_year + 1).rem_euclid(100))
-}
-
-/// Parses `2023/24` (or `2023-24`) into the year the financial year starts in.
-pub fn parse_financial_year(label: &str) -> Option<i32> {
-    let label = label.trim();
-    let (start, end) = label.split_once(['/', '-'])?;
-    let start: i32 = start.trim().parse().ok()?;
-    let end: i32 = end.trim().parse().ok()?;
-    let expected_end = (start + 1).rem_euclid(100);
-    (end == expected_end || end == start + 1).then_some(start)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn financial_year_labels_round_trip() {
-        assert_eq!(financial_year_label(2023), "2023/24");
-        assert_eq!(financial_year_label(1999), "1999/00");
-        assert_eq!(parse_financial_year("2023/24"), Some(2023));
-        assert_eq!(parse_financial_year("2023-2024"), Some(2023));
-        assert_eq!(parse_financial_year("2023/25"), None);
-        assert_eq!(parse_financial_year("soon"), None);
-    }
 
     #[test]
     fn channels_parse_their_own_names() {

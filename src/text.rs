@@ -1,8 +1,16 @@
 //! Text helpers shared by every stage: normalisation of raw text values and column headers, so
 //! mappings match "case- and whitespace-insensitively" the same way in configuration (Rust) and
-//! in data (polars expressions); the first paragraph of an error message.
+//! in data (polars expressions); the first paragraph of an error message; XML and HTML escaping.
 
 use polars::prelude::*;
+
+/// Escapes text for XML and HTML.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
 
 /// `"  Answered   by Agent "` -> `"answered by agent"`: trimmed, lower case, inner runs of
 /// whitespace collapsed to one space.

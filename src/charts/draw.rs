@@ -7,7 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::style::{self, colour, month_label, FONT, INK, MUTED, SHADE};
+use super::style::{self, colour, FONT, INK, MUTED, SHADE};
+use crate::period::month_label;
 use crate::tables::thousands;
 
 /// A named series of values, one per month (or per row), `None` where there is no figure.

@@ -15,6 +15,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::text::escape;
+
 pub use draw::Plot;
 
 #[derive(Debug, Error)]
@@ -148,14 +150,6 @@ fn accessible_svg(svg: &str, title: &str, alt: &str) -> String {
         escape(alt),
         &svg[open_end + 1..]
     )
-}
-
-/// Escapes text for XML and HTML.
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {

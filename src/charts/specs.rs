@@ -1,99 +1,70 @@
 //! Which charts a run draws and from which figures: each spec is built from a published table
 //! (never from figures typed here), with a text alternative that states the chart's main figures.
 
-use std::collections::HashMap;
-
 use polars::prelude::Series as PolarsSeries;
 use polars::prelude::*;
 
 use super::draw::{IntervalRow, Plot, Series, Span, TargetRow};
-use super::style::month_label;
 use super::ChartSpec;
 use crate::config::Pipeline;
 use crate::disclosure::{primary_label, why_blank, SECONDARY_LABEL, SUPPRESSION};
-use crate::model::col as c;
+use crate::model::{channel_name, col as c};
+use crate::period::month_label;
 use crate::tables::contract::{column, label, name};
+use crate::tables::frame::{flags, numbers, rows_where, texts, MissingColumn, Tables};
 use crate::tables::thousands;
-
-/// Published tables by name (`channel_shift`, `equality_age_band`, ...).
-pub type Tables = HashMap<String, DataFrame>;
 
 /// Every chart the tables allow, in report order. A chart whose table is missing (no survey
 /// source, say) is left out rather than drawn empty.
-pub fn chart_specs(pipeline: &Pipeline, kpi: &Tables, equality: &Tables) -> Vec<ChartSpec> {
+pub fn chart_specs(
+    pipeline: &Pipeline,
+    kpi: &Tables,
+    equality: &Tables,
+) -> Result<Vec<ChartSpec>, MissingColumn> {
     let org = pipeline.organisation.as_str();
     let own = |name: &str| kpi.get(name).map(|df| rows_where(df, c::ORGANISATION, org));
     let mut specs = Vec::new();
-    specs.extend(own(name::CHANNEL_SHIFT).and_then(|df| channel_shift(&df)));
-    if let Some(trend) = own(name::CHANNEL_TREND) {
-        specs.extend(contacts_by_channel(&trend));
-        specs.extend(channel_mix(&trend));
+    if let Some(df) = own(name::CHANNEL_SHIFT) {
+        specs.extend(channel_shift(&df)?);
     }
-    specs.extend(own(name::DIGITAL_TAKEUP).and_then(|df| digital_takeup(&df, pipeline)));
+    if let Some(trend) = own(name::CHANNEL_TREND) {
+        specs.extend(contacts_by_channel(&trend)?);
+        specs.extend(channel_mix(&trend)?);
+    }
+    if let Some(df) = own(name::DIGITAL_TAKEUP) {
+        specs.extend(digital_takeup(&df, pipeline)?);
+    }
     if let Some(monthly) = own(name::SATISFACTION_MONTHLY) {
         for measure in &pipeline.report.satisfaction_measures {
-            specs.extend(satisfaction(&monthly, *measure));
+            specs.extend(satisfaction(&monthly, *measure)?);
         }
     }
-    specs.extend(own(name::CONTACT_CENTRE).and_then(|df| contact_centre(&df)));
+    if let Some(df) = own(name::CONTACT_CENTRE) {
+        specs.extend(contact_centre(&df)?);
+    }
     for field in &pipeline.demographics {
         if let Some(df) = equality.get(&name::equality(&[&field.name])) {
-            specs.extend(equality_chart(df, field, pipeline));
+            specs.extend(equality_chart(df, field, pipeline)?);
         }
     }
-    specs
-}
-
-/// Rows of `df` whose `column` equals `value` (all rows when the column is absent).
-pub fn rows_where(df: &DataFrame, column: &str, value: &str) -> DataFrame {
-    if df.column(column).is_err() {
-        return df.clone();
-    }
-    df.clone()
-        .lazy()
-        .filter(col(column).eq(lit(value)))
-        .collect()
-        .unwrap_or_else(|_| df.clear())
-}
-
-/// A text column as owned strings (nulls and missing columns as `None`).
-pub fn texts(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-    match df.column(name).ok().and_then(|c| c.str().ok().cloned()) {
-        Some(s) => s.iter().map(|v| v.map(str::to_string)).collect(),
-        None => vec![None; df.height()],
-    }
-}
-
-/// A numeric column as `f64` (nulls and missing columns as `None`).
-pub fn numbers(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
-    match df
-        .column(name)
-        .ok()
-        .and_then(|c| c.cast(&DataType::Float64).ok())
-    {
-        Some(col) => match col.f64() {
-            Ok(s) => s.iter().collect(),
-            Err(_) => vec![None; df.height()],
-        },
-        None => vec![None; df.height()],
-    }
+    Ok(specs)
 }
 
 /// The (year, month) of every row.
-fn row_months(df: &DataFrame) -> Vec<Option<(i32, i8)>> {
-    numbers(df, c::YEAR)
+fn row_months(df: &DataFrame) -> Result<Vec<Option<(i32, i8)>>, MissingColumn> {
+    Ok(numbers(df, c::YEAR)?
         .into_iter()
-        .zip(numbers(df, c::MONTH))
+        .zip(numbers(df, c::MONTH)?)
         .map(|(y, m)| Some((y? as i32, m? as i8)))
-        .collect()
+        .collect())
 }
 
 /// Distinct months of a monthly table, in order.
-fn months_of(df: &DataFrame) -> Vec<(i32, i8)> {
-    let mut months: Vec<(i32, i8)> = row_months(df).into_iter().flatten().collect();
+fn months_of(df: &DataFrame) -> Result<Vec<(i32, i8)>, MissingColumn> {
+    let mut months: Vec<(i32, i8)> = row_months(df)?.into_iter().flatten().collect();
     months.sort_unstable();
     months.dedup();
-    months
+    Ok(months)
 }
 
 /// One series per distinct value of `key` (in first-seen order, or `order` where given): the
@@ -104,17 +75,17 @@ fn series_by(
     key: &str,
     value: &str,
     order: &[String],
-) -> Vec<Series> {
-    let keys = texts(df, key);
-    let values = numbers(df, value);
-    let at = row_months(df);
+) -> Result<Vec<Series>, MissingColumn> {
+    let keys = texts(df, key)?;
+    let values = numbers(df, value)?;
+    let at = row_months(df)?;
     let mut labels: Vec<String> = order.to_vec();
     for k in keys.iter().flatten() {
         if !labels.contains(k) {
             labels.push(k.clone());
         }
     }
-    labels
+    Ok(labels
         .into_iter()
         .filter(|l| keys.iter().any(|k| k.as_deref() == Some(l)))
         .map(|label| {
@@ -131,26 +102,7 @@ fn series_by(
                 values: series,
             }
         })
-        .collect()
-}
-
-/// `face_to_face` as "Face to face": channel codes in words.
-pub fn channel_name(code: &str) -> String {
-    match code {
-        "web" => "Web".into(),
-        "telephone" => "Telephone".into(),
-        "face_to_face" => "Face to face".into(),
-        "webchat" => "Webchat".into(),
-        "email" => "Email".into(),
-        other => {
-            let mut words = other.replace('_', " ");
-            if let Some(first) = words.get(..1) {
-                let upper = first.to_uppercase();
-                words.replace_range(..1, &upper);
-            }
-            words
-        }
-    }
+        .collect())
 }
 
 fn describe_latest(series: &[Series], months: &[(i32, i8)], percent: bool) -> String {
@@ -186,15 +138,15 @@ fn span_text(months: &[(i32, i8)]) -> String {
     }
 }
 
-fn channel_shift(df: &DataFrame) -> Option<ChartSpec> {
+fn channel_shift(df: &DataFrame) -> Result<Option<ChartSpec>, MissingColumn> {
     if df.height() == 0 {
-        return None;
+        return Ok(None);
     }
-    let labels = texts(df, column::KPI);
-    let actual = numbers(df, column::CHANGE_PCT);
-    let target = numbers(df, column::TARGET_CHANGE_PCT);
-    let status = texts(df, column::STATUS);
-    let period = texts(df, column::CURRENT_PERIOD)
+    let labels = texts(df, column::KPI)?;
+    let actual = numbers(df, column::CHANGE_PCT)?;
+    let target = numbers(df, column::TARGET_CHANGE_PCT)?;
+    let status = texts(df, column::STATUS)?;
+    let period = texts(df, column::CURRENT_PERIOD)?
         .into_iter()
         .flatten()
         .next()
@@ -226,7 +178,7 @@ fn channel_shift(df: &DataFrame) -> Option<ChartSpec> {
             )
         })
         .collect();
-    Some(ChartSpec {
+    Ok(Some(ChartSpec {
         name: "channel_shift_targets".into(),
         title: format!("Channel shift against targets, {period}"),
         alt: format!(
@@ -235,23 +187,15 @@ fn channel_shift(df: &DataFrame) -> Option<ChartSpec> {
             each.join("; ")
         ),
         plot: Plot::Targets { rows },
-    })
+    }))
 }
 
 /// Shaded spans for the baseline months of a `channel_trend` table.
-fn baseline_spans(df: &DataFrame, months: &[(i32, i8)]) -> Vec<Span> {
-    let flags: Vec<Option<bool>> = match df
-        .column(column::BASELINE)
-        .ok()
-        .and_then(|c| c.bool().ok().cloned())
-    {
-        Some(b) => b.iter().collect(),
-        None => return Vec::new(),
-    };
-    let years = texts(df, c::FINANCIAL_YEAR);
-    let mut spans: Vec<Span> = Vec::new();
+fn baseline_spans(df: &DataFrame, months: &[(i32, i8)]) -> Result<Vec<Span>, MissingColumn> {
+    let baseline = flags(df, column::BASELINE)?;
+    let years = texts(df, c::FINANCIAL_YEAR)?;
     let mut by_year: Vec<(String, usize, usize)> = Vec::new();
-    for ((flag, year), m) in flags.iter().zip(&years).zip(row_months(df)) {
+    for ((flag, year), m) in baseline.iter().zip(&years).zip(row_months(df)?) {
         let (Some(true), Some(year), Some(m)) = (flag, year, m) else {
             continue;
         };
@@ -267,14 +211,14 @@ fn baseline_spans(df: &DataFrame, months: &[(i32, i8)]) -> Vec<Span> {
         }
     }
     by_year.sort_by_key(|(_, first, _)| *first);
-    for (year, first, last) in by_year {
-        spans.push(Span {
+    Ok(by_year
+        .into_iter()
+        .map(|(year, first, last)| Span {
             first,
             last,
             label: format!("Baseline {year}"),
-        });
-    }
-    spans
+        })
+        .collect())
 }
 
 const CHANNEL_ORDER: [&str; 3] = ["web", "telephone", "face_to_face"];
@@ -283,10 +227,10 @@ fn channel_order() -> Vec<String> {
     CHANNEL_ORDER.iter().map(|s| s.to_string()).collect()
 }
 
-fn contacts_by_channel(trend: &DataFrame) -> Option<ChartSpec> {
-    let months = months_of(trend);
+fn contacts_by_channel(trend: &DataFrame) -> Result<Option<ChartSpec>, MissingColumn> {
+    let months = months_of(trend)?;
     if months.is_empty() {
-        return None;
+        return Ok(None);
     }
     let series = series_by(
         trend,
@@ -294,8 +238,8 @@ fn contacts_by_channel(trend: &DataFrame) -> Option<ChartSpec> {
         c::CHANNEL,
         column::TRANSACTIONS,
         &channel_order(),
-    );
-    let spans = baseline_spans(trend, &months);
+    )?;
+    let spans = baseline_spans(trend, &months)?;
     let baseline = spans
         .iter()
         .map(|s| s.label.to_lowercase())
@@ -335,7 +279,7 @@ fn contacts_by_channel(trend: &DataFrame) -> Option<ChartSpec> {
             ));
         }
     }
-    Some(ChartSpec {
+    Ok(Some(ChartSpec {
         name: "contacts_by_channel".into(),
         title: format!("Transactions by channel, {}", span_text(&months)),
         alt,
@@ -346,15 +290,21 @@ fn contacts_by_channel(trend: &DataFrame) -> Option<ChartSpec> {
             percent: false,
             spans,
         },
-    })
+    }))
 }
 
-fn channel_mix(trend: &DataFrame) -> Option<ChartSpec> {
-    let months = months_of(trend);
+fn channel_mix(trend: &DataFrame) -> Result<Option<ChartSpec>, MissingColumn> {
+    let months = months_of(trend)?;
     if months.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let series = series_by(trend, &months, c::CHANNEL, "share_pct", &channel_order());
+    let series = series_by(
+        trend,
+        &months,
+        c::CHANNEL,
+        column::SHARE_PCT,
+        &channel_order(),
+    )?;
     let first: Vec<String> = series
         .iter()
         .filter_map(|s| {
@@ -365,7 +315,7 @@ fn channel_mix(trend: &DataFrame) -> Option<ChartSpec> {
             ))
         })
         .collect();
-    Some(ChartSpec {
+    Ok(Some(ChartSpec {
         name: "channel_mix".into(),
         title: format!("Channel mix: share of transactions, {}", span_text(&months)),
         alt: format!(
@@ -379,15 +329,15 @@ fn channel_mix(trend: &DataFrame) -> Option<ChartSpec> {
             series,
             y_label: "Share of transactions".into(),
             percent: true,
-            spans: baseline_spans(trend, &months_of(trend)),
+            spans: baseline_spans(trend, &months_of(trend)?)?,
         },
-    })
+    }))
 }
 
-fn digital_takeup(df: &DataFrame, pipeline: &Pipeline) -> Option<ChartSpec> {
-    let months = months_of(df);
+fn digital_takeup(df: &DataFrame, pipeline: &Pipeline) -> Result<Option<ChartSpec>, MissingColumn> {
+    let months = months_of(df)?;
     if months.is_empty() {
-        return None;
+        return Ok(None);
     }
     let mut wanted = vec![label::ALL_SERVICES.to_string()];
     wanted.extend(pipeline.report.takeup_services.iter().cloned());
@@ -399,9 +349,15 @@ fn digital_takeup(df: &DataFrame, pipeline: &Pipeline) -> Option<ChartSpec> {
             false,
         ))
         .collect()
-        .ok()?;
-    let series = series_by(&chosen, &months, c::SERVICE, "digital_takeup_pct", &wanted);
-    Some(ChartSpec {
+        .unwrap_or_else(|_| df.clear());
+    let series = series_by(
+        &chosen,
+        &months,
+        c::SERVICE,
+        column::DIGITAL_TAKEUP_PCT,
+        &wanted,
+    )?;
+    Ok(Some(ChartSpec {
         name: "digital_takeup".into(),
         title: format!("Digital take-up by month, {}", span_text(&months)),
         alt: format!(
@@ -416,16 +372,16 @@ fn digital_takeup(df: &DataFrame, pipeline: &Pipeline) -> Option<ChartSpec> {
             percent: true,
             spans: Vec::new(),
         },
-    })
+    }))
 }
 
 fn satisfaction(
     monthly: &DataFrame,
     measure: crate::config::report::SatisfactionMeasure,
-) -> Option<ChartSpec> {
-    let months = months_of(monthly);
+) -> Result<Option<ChartSpec>, MissingColumn> {
+    let months = months_of(monthly)?;
     if months.is_empty() {
-        return None;
+        return Ok(None);
     }
     let series = series_by(
         monthly,
@@ -433,7 +389,7 @@ fn satisfaction(
         c::CHANNEL,
         measure.column(),
         &channel_order(),
-    );
+    )?;
     let latest = if measure.is_percent() {
         describe_latest(&series, &months, true)
     } else {
@@ -454,7 +410,7 @@ fn satisfaction(
             figures.join(", ")
         )
     };
-    Some(ChartSpec {
+    Ok(Some(ChartSpec {
         name: format!("satisfaction_{}", measure.column().trim_end_matches("_pct")),
         title: format!("{} by channel, {}", measure.label(), span_text(&months)),
         alt: format!(
@@ -473,37 +429,36 @@ fn satisfaction(
             percent: measure.is_percent(),
             spans: Vec::new(),
         },
-    })
+    }))
 }
 
-fn contact_centre(df: &DataFrame) -> Option<ChartSpec> {
+fn contact_centre(df: &DataFrame) -> Result<Option<ChartSpec>, MissingColumn> {
     let all = rows_where(
         &rows_where(df, c::SERVICE, label::ALL_SERVICES),
         column::QUEUE,
         label::ALL_QUEUES,
     );
-    let months = months_of(&all);
+    let months = months_of(&all)?;
     if months.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let column = |name: &str, label: &str| {
-        let values = numbers(&all, name);
-        let at = row_months(&all);
+    let at = row_months(&all)?;
+    let column = |name: &str, label: &str| -> Result<Series, MissingColumn> {
         let mut series = vec![None; months.len()];
-        for (v, m) in values.into_iter().zip(at) {
+        for (v, m) in numbers(&all, name)?.into_iter().zip(&at) {
             if let Some(i) = m.and_then(|m| months.iter().position(|x| *x == m)) {
                 series[i] = v;
             }
         }
-        Series {
+        Ok(Series {
             label: label.into(),
             values: series,
-        }
+        })
     };
-    let answered = column(column::ANSWERED, "Answered");
-    let abandoned = column(column::ABANDONED, "Abandoned");
-    let level = column(column::SERVICE_LEVEL_PCT, "Service level");
-    let definition = texts(&all, column::SERVICE_LEVEL_DEFINITION)
+    let answered = column(column::ANSWERED, "Answered")?;
+    let abandoned = column(column::ABANDONED, "Abandoned")?;
+    let level = column(column::SERVICE_LEVEL_PCT, "Service level")?;
+    let definition = texts(&all, column::SERVICE_LEVEL_DEFINITION)?
         .into_iter()
         .flatten()
         .next()
@@ -518,7 +473,7 @@ fn contact_centre(df: &DataFrame) -> Option<ChartSpec> {
         at(&abandoned).map(thousands).unwrap_or_else(|| "no figure".into()),
         at(&level).map(|v| format!("{v:.1}%")).unwrap_or_else(|| "no figure".into()),
     );
-    Some(ChartSpec {
+    Ok(Some(ChartSpec {
         name: "contact_centre".into(),
         title: format!(
             "Contact centre: calls answered and abandoned, {}",
@@ -531,25 +486,25 @@ fn contact_centre(df: &DataFrame) -> Option<ChartSpec> {
             y_label: "Calls per month".into(),
             rate: Some(level),
         },
-    })
+    }))
 }
 
 fn equality_chart(
     df: &DataFrame,
     field: &crate::config::DemographicField,
     pipeline: &Pipeline,
-) -> Option<ChartSpec> {
+) -> Result<Option<ChartSpec>, MissingColumn> {
     if df.height() == 0 {
-        return None;
+        return Ok(None);
     }
     let threshold = pipeline.equality.suppression_threshold;
     let confidence = (pipeline.equality.confidence * 100.0).round();
-    let groups = texts(df, &field.name);
-    let reasons = texts(df, SUPPRESSION);
-    let responses = numbers(df, column::RESPONSES);
-    let satisfied = numbers(df, column::SATISFIED_PCT);
-    let low = numbers(df, column::SATISFIED_LOW);
-    let high = numbers(df, column::SATISFIED_HIGH);
+    let groups = texts(df, &field.name)?;
+    let reasons = texts(df, SUPPRESSION)?;
+    let responses = numbers(df, column::RESPONSES)?;
+    let satisfied = numbers(df, column::SATISFIED_PCT)?;
+    let low = numbers(df, column::SATISFIED_LOW)?;
+    let high = numbers(df, column::SATISFIED_HIGH)?;
     let rows: Vec<IntervalRow> = (0..df.height())
         .map(|i| {
             let label = groups[i].clone().unwrap_or_default();
@@ -596,7 +551,7 @@ fn equality_chart(
             _ => format!("{} {}", r.label, r.note),
         })
         .collect();
-    Some(ChartSpec {
+    Ok(Some(ChartSpec {
         name: name::equality(&[&field.name]),
         title: format!("Satisfied (Good) by {}, with {confidence:.0}% confidence intervals", field.label.to_lowercase()),
         alt: format!(
@@ -608,7 +563,7 @@ fn equality_chart(
             rows,
             x_label: "Share of respondents satisfied (Good)".into(),
         },
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -623,9 +578,10 @@ mod tests {
             "channel" => ["web", "web", "telephone"],
             "transactions" => [10i64, 12, 30],
         )?;
-        let months = months_of(&df);
+        let months = months_of(&df).map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
         assert_eq!(months, vec![(2024, 4), (2024, 5)]);
-        let series = series_by(&df, &months, "channel", "transactions", &channel_order());
+        let series = series_by(&df, &months, "channel", "transactions", &channel_order())
+            .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
         assert_eq!(series[0].label, "Web");
         assert_eq!(series[0].values, vec![Some(10.0), Some(12.0)]);
         assert_eq!(series[1].label, "Telephone");
@@ -663,6 +619,7 @@ mod tests {
             ],
         )?;
         let spec = equality_chart(&df, &field, &pipeline)
+            .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?
             .ok_or_else(|| PolarsError::ComputeError("no chart".into()))?;
         let Plot::Intervals { rows, .. } = &spec.plot else {
             panic!("an interval chart");

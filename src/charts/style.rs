@@ -56,27 +56,9 @@ pub fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-/// `Apr 2023`.
-pub fn month_label(year: i32, month: i8) -> String {
-    const SHORT: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let name = SHORT
-        .get((month as usize).wrapping_sub(1))
-        .copied()
-        .unwrap_or("?");
-    format!("{name} {year}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn labels_read_as_a_report_prints_them() {
-        assert_eq!(month_label(2023, 4), "Apr 2023");
-        assert_eq!(month_label(2024, 12), "Dec 2024");
-    }
 
     /// WCAG relative luminance of an sRGB colour.
     fn luminance(c: RGBColor) -> f64 {

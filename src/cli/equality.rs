@@ -17,7 +17,7 @@ use crate::tables::publish::Staging;
 
 pub fn run(args: &EqualityArgs) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::load(&args.pipeline)?;
-    let mut options = args.period.options(&pipeline);
+    let mut options = args.period.options(&pipeline)?;
     let filter = Filter {
         channels: args.channel.clone(),
         services: args.service.clone(),
@@ -34,7 +34,7 @@ pub fn run(args: &EqualityArgs) -> anyhow::Result<ExitCode> {
             .map_err(|m| crate::run::RunError::usage(format!("--by {}: {m}", args.by.join(","))))?;
     }
     let lake = Lake::open_at(&pipeline.lake_dir, options.lake_version)?;
-    let period = crate::run::resolve_period(&lake, &options)?;
+    let period = crate::run::resolve_period(&lake, &options, pipeline.calendar)?;
     let breakdowns = if args.by.is_empty() {
         pipeline.equality.breakdowns.clone()
     } else {

@@ -9,7 +9,7 @@ use crate::run::Stage;
 
 pub fn run(args: &KpiArgs) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::load(&args.pipeline)?;
-    let mut options = args.period.options(&pipeline);
+    let mut options = args.period.options(&pipeline)?;
     options.skip = vec![Stage::Ingest, Stage::Equality];
     options.deny_warnings = args.deny_warnings;
     crate::run::run(&pipeline, &options).into_result()

@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Pipeline;
 use crate::exit_codes::ExitCode;
-use crate::period::Period;
+use crate::period::{Period, Span};
 use crate::run::{RunOptions, Stage};
 
 #[derive(Debug, Parser)]
@@ -70,7 +70,7 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
-    /// The export files (CSV), one per source.
+    /// The export files (CSV, or Excel workbooks: their first sheet), one per source.
     #[arg(required = true)]
     pub exports: Vec<PathBuf>,
     /// The folder to write pipeline.toml and lookups/ into; nothing there is overwritten.
@@ -122,16 +122,18 @@ pub struct ValidateArgs {
     pub sources: Vec<String>,
 }
 
-/// The period a command reports on, parsed by clap into a [`Period`] (a bad value exits 2).
+/// The period a command reports on: a month parsed by clap, a financial year named in the
+/// pipeline's calendar (a bad value of either exits 2).
 #[derive(Debug, Clone, clap::Args)]
 pub struct PeriodArgs {
     /// Report on a month (YYYY-MM) and its financial year to date; default: the last complete
     /// month in the lake (on the --as-of day).
-    #[arg(long, conflicts_with = "fy", value_parser = Period::parse_month, value_name = "YYYY-MM")]
-    pub period: Option<Period>,
-    /// Report on a whole financial year (YYYY/YY, e.g. 2023/24).
-    #[arg(long, value_parser = Period::parse_financial_year, value_name = "YYYY/YY")]
-    pub fy: Option<Period>,
+    #[arg(long, conflicts_with = "fy", value_parser = Span::parse_month, value_name = "YYYY-MM")]
+    pub period: Option<Span>,
+    /// Report on a whole financial year: YYYY/YY (e.g. 2023/24), or YYYY when the pipeline's
+    /// financial_year_start is January.
+    #[arg(long, value_name = "YYYY/YY")]
+    pub fy: Option<String>,
     /// The day the run is for (YYYY-MM-DD): decides the default period and the report's date,
     /// so a run can be repeated exactly; default: today in the pipeline's time zone.
     #[arg(long, value_parser = parse_day, value_name = "YYYY-MM-DD")]
@@ -143,15 +145,26 @@ pub struct PeriodArgs {
 }
 
 impl PeriodArgs {
-    /// Run options for `pipeline` with this period, day and lake version, every stage on.
-    fn options(&self, pipeline: &Pipeline) -> RunOptions {
+    /// Run options for `pipeline` with this period (in its calendar), day and lake version,
+    /// every stage on; a financial year the calendar does not name is a usage error (exit 2).
+    fn options(&self, pipeline: &Pipeline) -> Result<RunOptions, crate::run::RunError> {
         let mut options = RunOptions::new(pipeline);
-        options.period = self.period.or(self.fy);
+        let calendar = pipeline.calendar;
+        options.period = match (&self.period, &self.fy) {
+            (Some(span), _) => Some(Period::new(*span, calendar)),
+            (None, Some(fy)) => Some(
+                calendar
+                    .parse(fy)
+                    .map(|fy| Period::year(fy, calendar))
+                    .map_err(|e| crate::run::RunError::usage(format!("--fy: {e}")))?,
+            ),
+            (None, None) => None,
+        };
         if let Some(day) = self.as_of {
             options.as_of = day;
         }
         options.lake_version = self.lake_version;
-        options
+        Ok(options)
     }
 }
 

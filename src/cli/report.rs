@@ -9,13 +9,14 @@ use crate::run::{stages, Stage};
 
 pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::load(&args.pipeline)?;
-    let mut options = args.period.options(&pipeline);
+    let mut options = args.period.options(&pipeline)?;
     options.skip = vec![Stage::Ingest, Stage::Kpi, Stage::Equality];
     let period = match options.period {
         Some(p) => p,
         None => crate::run::resolve_period(
             &crate::lake::Lake::open_at(&pipeline.lake_dir, options.lake_version)?,
             &options,
+            pipeline.calendar,
         )?,
     };
     let folder = stages::publication_dir(&pipeline, period);

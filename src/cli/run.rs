@@ -7,7 +7,7 @@ use crate::exit_codes::ExitCode;
 
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::load(&args.pipeline_args.pipeline)?;
-    let mut options = args.period.options(&pipeline);
+    let mut options = args.period.options(&pipeline)?;
     options.skip = args.skip.clone();
     options.sources = args.pipeline_args.sources.clone();
     options.deny_warnings = args.pipeline_args.deny_warnings;

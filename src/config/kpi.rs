@@ -7,7 +7,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::names::{named, setting};
-use crate::model::{parse_financial_year, Channel, OUTCOMES};
+use super::report::SatisfactionMeasure;
+use crate::model::{Channel, OUTCOMES};
+use crate::period::Calendar;
 
 /// Channel-shift KPIs with baselines and targets, and the definitions a council chooses for the
 /// contact-centre figures, RAG status, benchmark ranks and the benefits estimate (`[kpi]`).
@@ -48,9 +50,10 @@ pub struct RawKpi {
     /// to be ranked. Default: 30.
     #[schemars(extend("default" = 30, "examples" = [30]))]
     pub min_responses_to_rank: Option<u32>,
-    /// The score benchmark ranks use: `net_satisfaction` (GovMetric), `council_score_pct` or
-    /// `satisfied_pct`. Default: `net_satisfaction`.
-    #[schemars(extend("default" = "net_satisfaction", "enum" = ["net_satisfaction", "council_score_pct", "satisfied_pct"], "examples" = ["council_score_pct"]))]
+    /// The score benchmark ranks use: `net_satisfaction` (GovMetric), `council_score` or
+    /// `satisfied` (the column names `council_score_pct` and `satisfied_pct` are accepted too).
+    /// Default: `net_satisfaction`.
+    #[schemars(extend("default" = "net_satisfaction", "enum" = SatisfactionMeasure::ACCEPTED, "examples" = ["council_score"]))]
     pub rank_on: Option<String>,
     /// The channel-shift KPIs, as the Cabinet report states them (`[[kpi.channel_shift]]`).
     /// Default: none.
@@ -230,8 +233,8 @@ pub struct KpiConfig {
     /// RAG: amber when progress is above this share (0.0 = moving the right way at all).
     pub rag_amber_progress: f64,
     pub min_responses_to_rank: u32,
-    /// Score benchmark ranks use: `net_satisfaction` (GovMetric) or `council_score_pct`.
-    pub rank_on: String,
+    /// The score benchmark ranks use.
+    pub rank_on: SatisfactionMeasure,
     pub channel_shift: Vec<ChannelShiftKpi>,
     pub unit_costs: BTreeMap<Channel, UnitCost>,
 }
@@ -247,7 +250,7 @@ impl Default for KpiConfig {
             rag_green_progress: 1.0,
             rag_amber_progress: 0.0,
             min_responses_to_rank: 30,
-            rank_on: "net_satisfaction".to_string(),
+            rank_on: SatisfactionMeasure::NetSatisfaction,
             channel_shift: Vec::new(),
             unit_costs: BTreeMap::new(),
         }
@@ -255,7 +258,11 @@ impl Default for KpiConfig {
 }
 
 /// Validates `[kpi]`, pushing every problem with its key.
-pub(super) fn resolve(raw: Option<RawKpi>, push: &mut impl FnMut(String, String)) -> KpiConfig {
+pub(super) fn resolve(
+    raw: Option<RawKpi>,
+    calendar: Calendar,
+    push: &mut impl FnMut(String, String),
+) -> KpiConfig {
     let mut cfg = KpiConfig::default();
     let Some(raw) = raw else {
         return cfg;
@@ -301,15 +308,8 @@ pub(super) fn resolve(raw: Option<RawKpi>, push: &mut impl FnMut(String, String)
     if let Some(n) = raw.min_responses_to_rank {
         cfg.min_responses_to_rank = n;
     }
-    match raw.rank_on.as_deref() {
-        None => {}
-        Some(s @ ("net_satisfaction" | "council_score_pct" | "satisfied_pct")) => {
-            cfg.rank_on = s.to_string()
-        }
-        Some(other) => push(
-            "kpi.rank_on".into(),
-            format!("'{other}' is not net_satisfaction, council_score_pct or satisfied_pct"),
-        ),
+    if let Some(m) = setting(raw.rank_on.as_deref(), "kpi.rank_on", push) {
+        cfg.rank_on = m;
     }
     let mut names = std::collections::BTreeSet::new();
     for (i, k) in raw.channel_shift.into_iter().enumerate() {
@@ -332,11 +332,8 @@ pub(super) fn resolve(raw: Option<RawKpi>, push: &mut impl FnMut(String, String)
                 );
             }
         }
-        let baseline_fy = parse_financial_year(&k.baseline).unwrap_or_else(|| {
-            push(
-                format!("{key}.baseline"),
-                format!("'{}' is not a financial year like 2022/23", k.baseline),
-            );
+        let baseline_fy = calendar.parse(&k.baseline).unwrap_or_else(|e| {
+            push(format!("{key}.baseline"), e);
             0
         });
         let direction = setting(
@@ -361,12 +358,9 @@ pub(super) fn resolve(raw: Option<RawKpi>, push: &mut impl FnMut(String, String)
         }
         let mut applies_to = Vec::new();
         for fy in &k.applies_to {
-            match parse_financial_year(fy) {
-                Some(y) => applies_to.push(y),
-                None => push(
-                    format!("{key}.applies_to"),
-                    format!("'{fy}' is not a financial year like 2023/24"),
-                ),
+            match calendar.parse(fy) {
+                Ok(y) => applies_to.push(y),
+                Err(e) => push(format!("{key}.applies_to"), e),
             }
         }
         cfg.channel_shift.push(ChannelShiftKpi {

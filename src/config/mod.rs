@@ -126,6 +126,8 @@ pub struct Pipeline {
     pub name: String,
     pub organisation: String,
     pub timezone: String,
+    /// The month the financial year starts in, and the names of its years.
+    pub calendar: crate::period::Calendar,
     pub lake_dir: PathBuf,
     pub output_dir: PathBuf,
     pub quality: QualityGates,
@@ -196,6 +198,16 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
             format!("'{timezone}' is not an IANA time zone (e.g. Europe/London)"),
         );
     }
+    let calendar = match raw.financial_year_start.as_deref() {
+        None => crate::period::Calendar::APRIL,
+        Some(name) => crate::period::Calendar::starting_in(name).unwrap_or_else(|| {
+            push(
+                "financial_year_start".into(),
+                format!("'{name}' is not a month: give its name in English, e.g. April or July"),
+            );
+            crate::period::Calendar::APRIL
+        }),
+    };
     let raw_quality = raw.quality;
     let scales = survey::resolve_scales(raw.scales, &mut push);
     let demographics: Vec<DemographicField> = raw
@@ -247,7 +259,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         }
     }
     let channels = resolve_channels(raw.channels, &mut push);
-    let kpi = kpi::resolve(raw.kpi, &mut push);
+    let kpi = kpi::resolve(raw.kpi, calendar, &mut push);
     let quality = resolve_quality(raw_quality, &kpi, &mut push);
     let equality = equality::resolve_equality(raw.equality, &demographics, base, &mut push);
     let report = report::resolve(raw.report, &mut push);
@@ -272,6 +284,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         name: raw.name,
         organisation: raw.organisation,
         timezone,
+        calendar,
         lake_dir,
         output_dir,
         quality,

@@ -56,6 +56,13 @@ pub struct RawPipeline {
     #[serde(default)]
     #[schemars(extend("default" = "Europe/London", "examples" = ["Europe/London"]))]
     pub timezone: Option<String>,
+    /// The month the council's financial year starts in (`April` in the UK; `July`, `October`,
+    /// `January`...). Years are named `2023/24`, or `2024` when they start in January, in
+    /// `--fy`, KPI baselines and tables. Worked out when figures are computed, so changing it
+    /// needs no new ingest. Default: `April`.
+    #[serde(default)]
+    #[schemars(extend("default" = "April", "enum" = crate::period::MONTH_NAMES, "examples" = ["July"]))]
+    pub financial_year_start: Option<String>,
     /// Folder of the lake (Delta tables), relative to the pipeline file. It must not be the root
     /// or a system folder, lie inside the output folder (or hold it), or hold an export.
     #[schemars(extend("examples" = ["../lake"]))]

@@ -38,9 +38,9 @@ pub enum SatisfactionMeasure {
 }
 
 named!(SatisfactionMeasure {
-    CouncilScore = "council_score",
+    CouncilScore = "council_score" | "council_score_pct",
     NetSatisfaction = "net_satisfaction",
-    Satisfied = "satisfied",
+    Satisfied = "satisfied" | "satisfied_pct",
 });
 
 impl SatisfactionMeasure {

@@ -38,9 +38,9 @@ use model::{Model, State};
 pub const AUDIT_FILE: &str = "disclosure-audit.json";
 
 /// Column listing a row's blank cells.
-pub const SUPPRESSED: &str = "suppressed";
+pub const SUPPRESSED: &str = crate::tables::contract::column::SUPPRESSED;
 /// Column saying why they are blank.
-pub const SUPPRESSION: &str = "suppression";
+pub const SUPPRESSION: &str = crate::tables::contract::column::SUPPRESSION;
 
 /// Why a cell is blank, as a reader is told.
 pub fn primary_label(threshold: i64) -> String {

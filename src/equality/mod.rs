@@ -277,7 +277,7 @@ fn scope(pipeline: &Pipeline, period: Period, filter: &Filter) -> Vec<(String, S
         (c::ORGANISATION.to_string(), pipeline.organisation.clone()),
         (
             c::FINANCIAL_YEAR.to_string(),
-            crate::model::financial_year_label(period.financial_year()),
+            period.calendar().label(period.financial_year()),
         ),
     ];
     for (dim, values) in [

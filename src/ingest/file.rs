@@ -19,7 +19,7 @@ use super::keys::{key_hashes, KeySet, SeenKeys};
 use super::report::{FileReport, FileStatus};
 use super::{collect_with, data_err, manifest_path, Context, IngestError};
 use crate::config::{Duplicates, Pipeline, SourceDef, SourceKind};
-use crate::lake::manifest::FileRecord;
+use crate::lake::manifest::{FileRecord, RowCounts};
 use crate::lake::parquet::LakeWriter;
 use crate::model::col as c;
 use crate::sources::map::{
@@ -166,15 +166,8 @@ struct FileIngest<'a> {
     /// Keys of the rows of this file accepted so far.
     file_keys: KeySet,
     columns: Vec<PlSmallStr>,
-    rows_read: u64,
-    blank_rows: u64,
-    rejected: u64,
-    accepted: u64,
-    duplicates: u64,
-    excluded: u64,
-    excluded_by_rule: BTreeMap<String, u64>,
+    counts: RowCounts,
     unmapped_values: BTreeMap<String, BTreeMap<String, u64>>,
-    reasons: BTreeMap<String, u64>,
     unmapped: Vec<String>,
     first_date: Option<i32>,
     last_date: Option<i32>,
@@ -203,15 +196,8 @@ impl<'a> FileIngest<'a> {
             seen,
             file_keys: KeySet::default(),
             columns,
-            rows_read: 0,
-            blank_rows: 0,
-            rejected: 0,
-            accepted: 0,
-            duplicates: 0,
-            excluded: 0,
-            excluded_by_rule: BTreeMap::new(),
+            counts: RowCounts::default(),
             unmapped_values: BTreeMap::new(),
-            reasons: BTreeMap::new(),
             unmapped: Vec::new(),
             first_date: None,
             last_date: None,
@@ -229,8 +215,8 @@ impl<'a> FileIngest<'a> {
             .and_then(|c| c.bool().cloned())
             .map_err(err)?;
         let blank_n = blank.sum().unwrap_or(0) as u64;
-        self.blank_rows += blank_n;
-        self.rows_read += df.height() as u64 - blank_n;
+        self.counts.blank_rows += blank_n;
+        self.counts.rows_read += df.height() as u64 - blank_n;
         let check = df
             .column(REJECT_CHECK)
             .and_then(|c| c.u16().cloned())
@@ -277,8 +263,8 @@ impl<'a> FileIngest<'a> {
                 continue;
             };
             let name = self.checks.rule_name(id).unwrap_or("(rule)").to_string();
-            *self.excluded_by_rule.entry(name).or_default() += n;
-            self.excluded += n;
+            *self.counts.excluded_by_rule.entry(name).or_default() += n;
+            self.counts.excluded += n;
         }
         Ok(())
     }
@@ -286,7 +272,7 @@ impl<'a> FileIngest<'a> {
     fn take_rejects(&mut self, rejected: DataFrame) -> Result<(), IngestError> {
         let raw: &'a RawFile = self.raw;
         let err = |e: PolarsError| data_err(&raw.path, e);
-        self.rejected += rejected.height() as u64;
+        self.counts.rejected += rejected.height() as u64;
         let rejected = collect_with(
             rejected
                 .lazy()
@@ -308,7 +294,11 @@ impl<'a> FileIngest<'a> {
             .map_err(err)?;
         for ((r, v), column) in reasons.iter().zip(values.iter()).zip(columns.iter()) {
             let Some(r) = r else { continue };
-            *self.reasons.entry(r.to_string()).or_default() += 1;
+            *self
+                .counts
+                .rejects_by_reason
+                .entry(r.to_string())
+                .or_default() += 1;
             let unmapped = matches!(
                 r,
                 reason::UNKNOWN_CHANNEL
@@ -414,8 +404,8 @@ impl<'a> FileIngest<'a> {
             fresh.push(is_new);
             fresh_n += u64::from(is_new);
         }
-        self.accepted += fresh_n;
-        self.duplicates += accepted.height() as u64 - fresh_n;
+        self.counts.accepted += fresh_n;
+        self.counts.duplicates += accepted.height() as u64 - fresh_n;
         if fresh_n == 0 || self.ctx.txn.is_none() {
             return Ok(());
         }
@@ -558,12 +548,12 @@ impl<'a> FileIngest<'a> {
             }
         }
         self.seen.trim();
-        if self.rows_read != self.accepted + self.rejected + self.duplicates + self.excluded {
+        if !self.counts.reconciles() {
             return Err(data_err(
                 &self.raw.path,
                 format!(
                     "internal error: {} rows read but {} accepted, {} rejected, {} duplicates and {} excluded",
-                    self.rows_read, self.accepted, self.rejected, self.duplicates, self.excluded
+                    self.counts.rows_read, self.counts.accepted, self.counts.rejected, self.counts.duplicates, self.counts.excluded
                 ),
             ));
         }
@@ -579,18 +569,11 @@ impl<'a> FileIngest<'a> {
             status: FileStatus::Ingested,
             encoding: raw.encoding.to_string(),
             repaired_lines: raw.repaired_lines,
-            rows_read: self.rows_read,
-            accepted: self.accepted,
-            rejected: self.rejected,
-            duplicates: self.duplicates,
-            rejects_by_reason: self.reasons,
+            counts: self.counts,
             unmapped_categories: self.unmapped,
             first_date: day(self.first_date),
             last_date: day(self.last_date),
             same_as: None,
-            blank_rows: self.blank_rows,
-            excluded: self.excluded,
-            excluded_by_rule: self.excluded_by_rule,
             unmapped_values: self.unmapped_values,
         };
         let record = FileRecord {
@@ -601,14 +584,7 @@ impl<'a> FileIngest<'a> {
             source: source.name.clone(),
             table: source.kind.table().name().to_string(),
             encoding: raw.encoding.to_string(),
-            rows_read: report.rows_read,
-            accepted: report.accepted,
-            rejected: report.rejected,
-            duplicates: report.duplicates,
-            excluded: report.excluded,
-            excluded_by_rule: report.rules_text(),
-            blank_rows: report.blank_rows,
-            rejects_by_reason: report.reasons_text(),
+            counts: report.counts.clone(),
             first_date: report.first_date.clone(),
             last_date: report.last_date.clone(),
             pipeline: ctx.pipeline.name.clone(),

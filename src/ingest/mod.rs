@@ -23,7 +23,7 @@ use crate::sources::read::{self, Opening, RawFile};
 use crate::sources::SourceError;
 use crate::warnings::Warning;
 use keys::SeenKeys;
-pub use report::{FileReport, FileStatus, Finding, IngestReport};
+pub use report::{FileReport, FileStatus, Finding, IngestReport, RowCounts};
 
 #[derive(Debug, Error)]
 pub enum IngestError {
@@ -428,19 +428,12 @@ fn skipped(
         status,
         encoding: encoding.to_string(),
         repaired_lines: 0,
-        rows_read: 0,
-        accepted: 0,
-        rejected: 0,
-        duplicates: 0,
-        excluded: 0,
-        excluded_by_rule: BTreeMap::new(),
+        counts: RowCounts::default(),
         unmapped_values: BTreeMap::new(),
-        rejects_by_reason: BTreeMap::new(),
         unmapped_categories: Vec::new(),
         first_date: None,
         last_date: None,
         same_as,
-        blank_rows: 0,
     }
 }
 
@@ -458,7 +451,7 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
                 lines: f.repaired_lines,
             });
         }
-        if f.rows_read == 0 {
+        if f.counts.rows_read == 0 {
             let warning = Warning::EmptyFile {
                 file: f.path.clone(),
             };
@@ -473,23 +466,23 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
         }
         let pct = |x: f64| format!("{:.1}%", x * 100.0);
         // Shares are of the rows in scope: rows a filter rule excluded are neither.
-        let duplicate_share = f.duplicates as f64 / f.rows_in_scope().max(1) as f64;
+        let duplicate_share = f.counts.duplicates as f64 / f.counts.rows_in_scope().max(1) as f64;
         if duplicate_share > gates.fail_duplicate_share {
             report.gate_failures.push(Finding {
                 file: f.path.clone(),
                 message: format!(
                     "{} of rows were duplicates ({} of {}), above the {} limit (quality.fail_duplicate_share)",
                     pct(duplicate_share),
-                    f.duplicates,
-                    f.rows_in_scope(),
+                    f.counts.duplicates,
+                    f.counts.rows_in_scope(),
                     pct(gates.fail_duplicate_share)
                 ),
             });
         } else if duplicate_share > gates.warn_duplicate_share {
             report.warnings.push(Warning::DuplicateShare {
                 file: f.path.clone(),
-                duplicates: f.duplicates,
-                rows_read: f.rows_in_scope(),
+                duplicates: f.counts.duplicates,
+                rows_read: f.counts.rows_in_scope(),
                 level: gates.warn_duplicate_share,
             });
         }
@@ -500,19 +493,19 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
                 message: format!(
                     "{} of rows rejected ({} of {}), above the {} limit (quality.fail_reject_share); {}",
                     pct(share),
-                    f.rejected,
-                    f.rows_in_scope(),
+                    f.counts.rejected,
+                    f.counts.rows_in_scope(),
                     pct(gates.fail_reject_share),
-                    f.reasons_text()
+                    f.counts.reasons_text()
                 ),
             });
         } else if share > gates.warn_reject_share {
             report.warnings.push(Warning::RejectedShare {
                 file: f.path.clone(),
-                rejected: f.rejected,
-                rows_read: f.rows_in_scope(),
+                rejected: f.counts.rejected,
+                rows_read: f.counts.rows_in_scope(),
                 level: gates.warn_reject_share,
-                reasons: f.reasons_text(),
+                reasons: f.counts.reasons_text(),
             });
         }
     }
@@ -646,7 +639,12 @@ answered = ["Answered"]
                 },
             )?;
             let f = &report.files[0];
-            let counts = (f.rows_read, f.accepted, f.rejected, f.duplicates);
+            let counts = (
+                f.counts.rows_read,
+                f.counts.accepted,
+                f.counts.rejected,
+                f.counts.duplicates,
+            );
             let rejects_dir = dir.path().join("lake/rejects/calls");
             let rejects_file = std::fs::read_dir(&rejects_dir)?
                 .next()

@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+pub use crate::lake::manifest::RowCounts;
+
 /// What happened to one input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -28,23 +30,15 @@ pub struct FileReport {
     pub encoding: String,
     /// Lines not UTF-8 in a UTF-8 file, read as Windows-1252.
     pub repaired_lines: u64,
-    pub rows_read: u64,
-    pub accepted: u64,
-    pub rejected: u64,
-    pub duplicates: u64,
-    pub rejects_by_reason: BTreeMap<String, u64>,
+    /// Rows read, accepted, rejected (by reason), duplicates, excluded (by rule) and blank.
+    #[serde(flatten)]
+    pub counts: RowCounts,
     /// Categories (queues, forms...) that have no service mapping.
     pub unmapped_categories: Vec<String>,
     pub first_date: Option<String>,
     pub last_date: Option<String>,
     /// When the file was skipped as a repeat: the file it repeats.
     pub same_as: Option<String>,
-    /// Blank lines (every field empty) skipped: not records, so not in `rows_read`.
-    pub blank_rows: u64,
-    /// Rows out of scope under the source's row filter rules (neither accepted nor rejected).
-    pub excluded: u64,
-    /// Excluded rows by rule name.
-    pub excluded_by_rule: BTreeMap<String, u64>,
     /// Values no mapping knows (a channel, outcome, category, rating or yes/no value), by the
     /// export column they are in: value -> rows. At most [`UNMAPPED_SHOWN`] values per column;
     /// shown clipped and scrubbed.
@@ -55,40 +49,13 @@ pub struct FileReport {
 pub const UNMAPPED_SHOWN: usize = 30;
 
 impl FileReport {
-    /// read = accepted + rejected + duplicates + excluded: every row is accounted for.
-    pub fn reconciles(&self) -> bool {
-        self.rows_read == self.accepted + self.rejected + self.duplicates + self.excluded
-    }
-
-    /// The rows the source's rules keep in scope: what the reject and duplicate shares are of.
-    pub fn rows_in_scope(&self) -> u64 {
-        self.rows_read.saturating_sub(self.excluded)
-    }
-
     pub fn reject_share(&self) -> f64 {
-        let n = self.rows_in_scope();
+        let n = self.counts.rows_in_scope();
         if n == 0 {
             0.0
         } else {
-            self.rejected as f64 / n as f64
+            self.counts.rejected as f64 / n as f64
         }
-    }
-
-    /// `rule=n; ...`, as the manifest and the tables show excluded rows.
-    pub fn rules_text(&self) -> String {
-        self.excluded_by_rule
-            .iter()
-            .map(|(r, n)| format!("{r}={n}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    pub fn reasons_text(&self) -> String {
-        self.rejects_by_reason
-            .iter()
-            .map(|(r, n)| format!("{r}={n}"))
-            .collect::<Vec<_>>()
-            .join("; ")
     }
 }
 
@@ -111,22 +78,18 @@ pub struct IngestReport {
 }
 
 impl IngestReport {
-    /// Rows read, accepted, rejected, duplicates and excluded over every file.
-    pub fn totals(&self) -> (u64, u64, u64, u64, u64) {
-        self.files.iter().fold((0, 0, 0, 0, 0), |t, f| {
-            (
-                t.0 + f.rows_read,
-                t.1 + f.accepted,
-                t.2 + f.rejected,
-                t.3 + f.duplicates,
-                t.4 + f.excluded,
-            )
-        })
+    /// Every file's counts added up.
+    pub fn totals(&self) -> RowCounts {
+        let mut total = RowCounts::default();
+        for f in &self.files {
+            total.add(&f.counts);
+        }
+        total
     }
 
     /// Whether any file had rows excluded by a rule (the table shows the column then).
     fn any_excluded(&self) -> bool {
-        self.files.iter().any(|f| f.excluded > 0)
+        self.files.iter().any(|f| f.counts.excluded > 0)
     }
 
     /// A plain-text table of every file, then totals, warnings and gate failures. The
@@ -162,23 +125,23 @@ impl IngestReport {
         for f in &self.files {
             match f.status {
                 FileStatus::Ingested => {
-                    let mut notes = f.reasons_text();
-                    if f.excluded > 0 {
+                    let mut notes = f.counts.reasons_text();
+                    if f.counts.excluded > 0 {
                         if !notes.is_empty() {
                             notes.push_str("; ");
                         }
-                        notes.push_str(&format!("excluded: {}", f.rules_text()));
+                        notes.push_str(&format!("excluded: {}", f.counts.rules_text()));
                     }
                     let _ = writeln!(
                         out,
                         "{:<width$}  {}  {}",
                         f.path,
                         counts(
-                            f.rows_read,
-                            f.accepted,
-                            f.rejected,
-                            f.duplicates,
-                            f.excluded
+                            f.counts.rows_read,
+                            f.counts.accepted,
+                            f.counts.rejected,
+                            f.counts.duplicates,
+                            f.counts.excluded
                         ),
                         notes
                     );
@@ -200,7 +163,14 @@ impl IngestReport {
                 }
             }
         }
-        let (read, accepted, rejected, duplicates, ex) = self.totals();
+        let RowCounts {
+            rows_read: read,
+            accepted,
+            rejected,
+            duplicates,
+            excluded: ex,
+            ..
+        } = self.totals();
         let _ = writeln!(
             out,
             "{:<width$}  {}",

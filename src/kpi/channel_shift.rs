@@ -7,7 +7,9 @@ use polars::prelude::*;
 use super::volumes::VOLUME;
 use super::{figure_err, percent, FigureError};
 use crate::config::kpi::{ChannelShiftKpi, KpiConfig};
-use crate::model::{col as c, financial_year_label};
+use crate::model::col as c;
+#[cfg(test)]
+use crate::period::Calendar;
 use crate::period::{in_months, month_name, Period};
 use crate::tables::contract::column::MISSING_MONTHS;
 use crate::tables::contract::label;
@@ -174,9 +176,11 @@ fn kpi_plan(
     } else {
         k.services.join(", ")
     };
-    let baseline_label = match period {
-        Period::FinancialYear(_) => financial_year_label(k.baseline_fy),
-        Period::Month { .. } => format!("{} (same months)", financial_year_label(k.baseline_fy)),
+    let year = period.calendar().label(k.baseline_fy);
+    let baseline_label = if period.is_year() {
+        year
+    } else {
+        format!("{year} (same months)")
     };
     volumes
         .clone()
@@ -483,9 +487,12 @@ mod tests {
 
     #[test]
     fn seed_002_channel_shift_table_is_reproduced() -> Result<(), FigureError> {
-        let volumes = monthly_volumes(seed_002_contacts())?;
-        let (table, warnings) =
-            channel_shift(&volumes, &seed_002_config(), Period::FinancialYear(2023))?;
+        let volumes = monthly_volumes(seed_002_contacts(), Calendar::APRIL)?;
+        let (table, warnings) = channel_shift(
+            &volumes,
+            &seed_002_config(),
+            Period::year(2023, Calendar::APRIL),
+        )?;
         assert!(warnings.is_empty(), "{warnings:?}");
         let ints = |n: &str| {
             column(&table, n, |c| {
@@ -524,14 +531,11 @@ mod tests {
 
     #[test]
     fn year_to_date_compares_the_same_months() -> Result<(), FigureError> {
-        let volumes = monthly_volumes(seed_002_contacts())?;
+        let volumes = monthly_volumes(seed_002_contacts(), Calendar::APRIL)?;
         let (table, _) = channel_shift(
             &volumes,
             &seed_002_config(),
-            Period::Month {
-                year: 2023,
-                month: 5,
-            },
+            Period::month(2023, 5, Calendar::APRIL),
         )?;
         let baseline: Vec<i64> = table
             .column("baseline")
@@ -548,7 +552,7 @@ mod tests {
 
     #[test]
     fn a_zero_baseline_is_not_applicable_and_an_empty_filter_warns() -> Result<(), FigureError> {
-        let volumes = monthly_volumes(seed_002_contacts())?;
+        let volumes = monthly_volumes(seed_002_contacts(), Calendar::APRIL)?;
         let mut config = seed_002_config();
         config.channel_shift = vec![
             ChannelShiftKpi {
@@ -566,7 +570,8 @@ mod tests {
                 ..kpi("Typo", Channel::Web, &[], 5.0, Direction::Increase)
             },
         ];
-        let (table, warnings) = channel_shift(&volumes, &config, Period::FinancialYear(2023))?;
+        let (table, warnings) =
+            channel_shift(&volumes, &config, Period::year(2023, Calendar::APRIL))?;
         let status: Vec<String> = table
             .column("status")
             .and_then(|c| {
@@ -610,8 +615,12 @@ mod tests {
                 .or(col(c::YEAR).lt(lit(2023)))
                 .or(col(c::YEAR).eq(lit(2023)).and(col(c::MONTH).lt(lit(4)))),
         );
-        let volumes = monthly_volumes(contacts)?;
-        let (table, _) = channel_shift(&volumes, &seed_002_config(), Period::FinancialYear(2023))?;
+        let volumes = monthly_volumes(contacts, Calendar::APRIL)?;
+        let (table, _) = channel_shift(
+            &volumes,
+            &seed_002_config(),
+            Period::year(2023, Calendar::APRIL),
+        )?;
         let strs = |name: &str| -> Vec<Option<String>> {
             table
                 .column(name)
@@ -635,9 +644,9 @@ mod tests {
         );
         // The whole year: complete again, the seed's figures.
         let (table, _) = channel_shift(
-            &monthly_volumes(seed_002_contacts())?,
+            &monthly_volumes(seed_002_contacts(), Calendar::APRIL)?,
             &seed_002_config(),
-            Period::FinancialYear(2023),
+            Period::year(2023, Calendar::APRIL),
         )?;
         assert_eq!(
             table.column(MISSING_MONTHS).map(|c| c.null_count()).ok(),

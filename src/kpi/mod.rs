@@ -21,7 +21,7 @@ use crate::lake::{Lake, LakeError};
 use crate::measures::out;
 pub(crate) use crate::measures::{collect, figure_err, percent, FigureError};
 use crate::model::{col as c, Table as LakeTable};
-use crate::period::{self, Period};
+use crate::period::{self, Calendar, Period};
 use crate::tables::contract::name;
 use crate::tables::counts::{Counts, Group, Input, SENTIMENT};
 use crate::tables::{ColumnFormat, Table};
@@ -48,21 +48,29 @@ pub struct KpiRun {
 /// The reporting period when none is asked for: the last complete month with contacts in the
 /// lake. A month still under way today (exports often run a few days into the next month) is
 /// not complete, so the month before it is reported.
-pub fn latest_month(lake: &Lake, today: chrono::NaiveDate) -> Result<Period, FigureError> {
+pub fn latest_month(
+    lake: &Lake,
+    today: chrono::NaiveDate,
+    calendar: Calendar,
+) -> Result<Period, FigureError> {
     let held = months_held(lake)?;
     let last = held.last().copied().ok_or_else(|| {
         FigureError::NoData(
             "the lake holds no contacts or responses: run `cex ingest` first".into(),
         )
     })?;
-    Ok(last_complete(last, today))
+    let (year, month) = last_complete(last, today);
+    Ok(Period::month(year, month, calendar))
 }
 
 /// The months (year, month) that hold contacts or responses in the lake, in order.
 pub fn months_held(lake: &Lake) -> Result<Vec<(i32, i8)>, FigureError> {
     let mut months = std::collections::BTreeSet::new();
     for table in [LakeTable::Contacts, LakeTable::Responses] {
-        let Some(rows) = scan(lake, table)? else {
+        let Some(rows) = lake
+            .scan(table)
+            .map_err(|e: LakeError| FigureError::Data(e.to_string()))?
+        else {
             continue;
         };
         let df = collect(
@@ -87,7 +95,7 @@ pub fn months_held(lake: &Lake) -> Result<Vec<(i32, i8)>, FigureError> {
 }
 
 /// `latest` unless it is the month of `today` (or later), then the month before today's.
-fn last_complete(latest: (i32, i8), today: chrono::NaiveDate) -> Period {
+fn last_complete(latest: (i32, i8), today: chrono::NaiveDate) -> (i32, i8) {
     use chrono::Datelike;
     let this_month = (today.year(), today.month() as i8);
     let (year, month) = if latest >= this_month {
@@ -99,12 +107,26 @@ fn last_complete(latest: (i32, i8), today: chrono::NaiveDate) -> Period {
     } else {
         latest
     };
-    Period::Month { year, month }
+    (year, month)
 }
 
-fn scan(lake: &Lake, table: LakeTable) -> Result<Option<LazyFrame>, FigureError> {
-    lake.scan(table)
-        .map_err(|e: LakeError| FigureError::Data(e.to_string()))
+/// A lake table's rows, each with its financial year worked out in `calendar` (the label stored
+/// at ingest is the calendar of that day; a pipeline may have changed it since).
+fn scan(
+    lake: &Lake,
+    table: LakeTable,
+    calendar: Calendar,
+) -> Result<Option<LazyFrame>, FigureError> {
+    Ok(lake
+        .scan(table)
+        .map_err(|e: LakeError| FigureError::Data(e.to_string()))?
+        .map(|rows| {
+            rows.with_column(
+                calendar
+                    .label_expr(col(c::YEAR), col(c::MONTH))
+                    .alias(c::FINANCIAL_YEAR),
+            )
+        }))
 }
 
 /// The tables made from contacts: left out when the lake holds none.
@@ -154,8 +176,8 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
     let config = &pipeline.kpi;
     // A survey-only lake: the satisfaction tables, data quality and lineage are published; the
     // tables that count contacts are left out (not published as zeros).
-    let has_contacts = scan(lake, LakeTable::Contacts)?;
-    let surveyed = scan(lake, LakeTable::Responses)?.is_some();
+    let has_contacts = scan(lake, LakeTable::Contacts, pipeline.calendar)?;
+    let surveyed = scan(lake, LakeTable::Responses, pipeline.calendar)?.is_some();
     let question = pipeline.overall_question.as_deref();
     if has_contacts.is_none() && !surveyed {
         return Err(FigureError::NoData(
@@ -167,14 +189,26 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         Some(lf) => lf,
         None => empty_contacts()?,
     };
-    let volumes = collect(volumes::monthly_volumes(contacts.clone())?)?;
+    // Only the months the tables show are counted: from the first month of the earliest year
+    // they compare (a KPI's baseline) to the period's end. The work grows with the period, not
+    // with the lake's history, and a stray date far away cannot stretch the monthly grid.
+    let window = (
+        pipeline.calendar.first_month(first_year(config, period)),
+        period.last_month(),
+    );
+    let volumes = collect(volumes::monthly_volumes(
+        contacts
+            .clone()
+            .filter(period::in_range(window.0, window.1)),
+        pipeline.calendar,
+    )?)?;
     let volumes_lf = volumes.clone().lazy();
     let (shift, mut warnings) = channel_shift::channel_shift(&volumes_lf, config, period)?;
     let fy = financial_year_filter(period);
     let in_period = |lf: LazyFrame| lf.filter(fy.clone());
 
     let period_volumes = collect(in_period(volumes_lf.clone()))?;
-    if volumes.height() > 0 && period_volumes.height() == 0 {
+    if !no_contacts && period_volumes.height() == 0 {
         warnings.push(Warning::NoContactsInPeriod {
             period: period.describe(),
         });
@@ -206,7 +240,10 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         table(
             name::VOLUMES,
             "Contacts by month, channel, service and outcome",
-            "Every month from the first to the last in the lake; a month with no contacts on a channel shows 0.",
+            &format!(
+                "Every month of {} that the lake holds contacts up to; a month with no contacts on a channel shows 0.",
+                period.describe()
+            ),
             period_volumes,
             &[(volumes::VOLUME, ColumnFormat::Integer)],
         ),
@@ -256,11 +293,11 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
               ("first_contact_resolution_pct", ColumnFormat::Percent(1))],
         ),
     ];
-    if let Some(responses) = scan(lake, LakeTable::Responses)? {
+    if let Some(responses) = scan(lake, LakeTable::Responses, pipeline.calendar)? {
         let responses = in_period(crate::measures::overall_answers(responses, question));
         tables.extend(satisfaction_tables(
             responses,
-            &crate::model::financial_year_label(period.financial_year()),
+            &period.calendar().label(period.financial_year()),
             in_period(contacts_counted(&contacts, config)),
             config,
         )?);
@@ -470,9 +507,9 @@ fn satisfaction_tables(
             "Benchmark ranks by channel and month",
             &format!(
                 "Councils ranked on {} per channel and month (1 = best; equal scores share a rank, ranked on full precision, shown to 2 decimals); a council needs {} responses in the month to be ranked.",
-                config.rank_on, config.min_responses_to_rank
+                config.rank_on.column(), config.min_responses_to_rank
             ),
-            collect(benchmark::benchmark_ranks(monthly, &config.rank_on, config.min_responses_to_rank))?,
+            collect(benchmark::benchmark_ranks(monthly, config.rank_on.column(), config.min_responses_to_rank))?,
             scores,
         ));
         if let Some(ranks) = tables.last_mut() {
@@ -540,16 +577,11 @@ fn channel_trend(
     let baselines: Vec<String> = config
         .channel_shift
         .iter()
-        .map(|k| crate::model::financial_year_label(k.baseline_fy))
+        .map(|k| period.calendar().label(k.baseline_fy))
         .collect();
-    let first_fy = config
-        .channel_shift
-        .iter()
-        .map(|k| k.baseline_fy)
-        .min()
-        .unwrap_or(period.financial_year())
-        .min(period.financial_year());
-    let months = period::months_between((first_fy, 4), period.last_month());
+    let first_fy = first_year(config, period);
+    let months =
+        period::months_between(period.calendar().first_month(first_fy), period.last_month());
     Ok(takeup::channel_mix(volumes, config.takeup_telephone)?
         .filter(period::in_months(&months))
         .with_column(
@@ -560,6 +592,18 @@ fn channel_trend(
                 )
                 .alias("baseline"),
         ))
+}
+
+/// The earliest financial year the tables for `period` show: a KPI's baseline year, or the
+/// period's own.
+fn first_year(config: &crate::config::kpi::KpiConfig, period: Period) -> i32 {
+    config
+        .channel_shift
+        .iter()
+        .map(|k| k.baseline_fy)
+        .min()
+        .unwrap_or(period.financial_year())
+        .min(period.financial_year())
 }
 
 /// Rows of the period's financial year (the tables show every month of it up to the period).
@@ -653,27 +697,9 @@ mod tests {
     fn the_default_period_is_the_last_complete_month() {
         let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
         // Exports up to 2 April, run on 3 April: March is the last complete month.
-        assert_eq!(
-            last_complete((2024, 4), day(2024, 4, 3)),
-            Period::Month {
-                year: 2024,
-                month: 3
-            }
-        );
-        assert_eq!(
-            last_complete((2025, 1), day(2025, 1, 5)),
-            Period::Month {
-                year: 2024,
-                month: 12
-            }
-        );
+        assert_eq!(last_complete((2024, 4), day(2024, 4, 3)), (2024, 3));
+        assert_eq!(last_complete((2025, 1), day(2025, 1, 5)), (2024, 12));
         // Old data: its latest month is complete.
-        assert_eq!(
-            last_complete((2025, 3), day(2026, 11, 24)),
-            Period::Month {
-                year: 2025,
-                month: 3
-            }
-        );
+        assert_eq!(last_complete((2025, 3), day(2026, 11, 24)), (2025, 3));
     }
 }

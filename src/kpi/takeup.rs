@@ -95,7 +95,10 @@ pub fn channel_mix(
             .sum()
             .cast(DataType::Int64)
             .alias("transactions")])
-        .with_column(percent(col("transactions"), month_total).alias("share_pct"))
+        .with_column(
+            percent(col("transactions"), month_total)
+                .alias(crate::tables::contract::column::SHARE_PCT),
+        )
         .sort(
             [c::ORGANISATION, c::YEAR, c::MONTH, c::CHANNEL],
             SortMultipleOptions::default(),

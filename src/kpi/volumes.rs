@@ -4,7 +4,8 @@
 use polars::prelude::*;
 
 use super::{figure_err, FigureError};
-use crate::model::{col as c, financial_year_label};
+use crate::model::col as c;
+use crate::period::Calendar;
 
 pub const VOLUME: &str = "contacts";
 
@@ -24,8 +25,9 @@ fn output_columns() -> [Expr; 8] {
 }
 
 /// Sums the `contacts` column per month, channel, service and outcome, zero-filled over the
-/// months from the first to the last in the data.
-pub fn monthly_volumes(contacts: LazyFrame) -> Result<LazyFrame, FigureError> {
+/// months from the first to the last in the data, each month labelled with its financial year in
+/// `calendar`.
+pub fn monthly_volumes(contacts: LazyFrame, calendar: Calendar) -> Result<LazyFrame, FigureError> {
     let keys = [c::ORGANISATION, c::CHANNEL, c::SERVICE, c::OUTCOME];
     let counted = contacts
         .group_by([
@@ -61,7 +63,7 @@ pub fn monthly_volumes(contacts: LazyFrame) -> Result<LazyFrame, FigureError> {
             .with_column(lit(NULL).cast(DataType::String).alias(c::FINANCIAL_YEAR))
             .select(output_columns()));
     };
-    let grid = month_grid(first, last).map_err(figure_err)?;
+    let grid = month_grid(first, last, calendar).map_err(figure_err)?;
     let combos = counted
         .clone()
         .select(keys.map(col))
@@ -90,7 +92,7 @@ pub fn monthly_volumes(contacts: LazyFrame) -> Result<LazyFrame, FigureError> {
 }
 
 /// One row per month from `first` to `last` (both as year * 12 + month).
-fn month_grid(first: i32, last: i32) -> PolarsResult<DataFrame> {
+fn month_grid(first: i32, last: i32, calendar: Calendar) -> PolarsResult<DataFrame> {
     let months: Vec<i32> = (first..=last).collect();
     let year: Vec<i32> = months.iter().map(|m| (m - 1).div_euclid(12)).collect();
     let month: Vec<i8> = months
@@ -100,7 +102,7 @@ fn month_grid(first: i32, last: i32) -> PolarsResult<DataFrame> {
     let fy: Vec<String> = year
         .iter()
         .zip(&month)
-        .map(|(y, m)| financial_year_label(crate::period::fy_of(*y, *m)))
+        .map(|(y, m)| calendar.label(calendar.fy_of(*y, *m)))
         .collect();
     df!(c::YEAR => year, c::MONTH => month, c::FINANCIAL_YEAR => fy)
 }
@@ -122,7 +124,7 @@ mod tests {
             c::MONTH => [4i8, 6, 4, 5, 6],
             c::CONTACTS => [3u32, 2, 10, 11, 12],
         )?;
-        let v = monthly_volumes(contacts.lazy())?
+        let v = monthly_volumes(contacts.lazy(), Calendar::APRIL)?
             .filter(col(c::CHANNEL).eq(lit("face_to_face")))
             .collect()?;
         let months: Vec<i8> = v.column(c::MONTH)?.i8()?.iter().flatten().collect();
@@ -150,7 +152,7 @@ mod tests {
             c::MONTH => Vec::<i8>::new(),
             c::CONTACTS => Vec::<u32>::new(),
         )?;
-        let volumes = monthly_volumes(empty.lazy())?.collect()?;
+        let volumes = monthly_volumes(empty.lazy(), Calendar::APRIL)?.collect()?;
         assert_eq!(volumes.height(), 0);
         assert!(volumes.column(VOLUME).is_ok() && volumes.column(c::FINANCIAL_YEAR).is_ok());
         Ok(())

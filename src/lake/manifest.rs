@@ -2,7 +2,7 @@
 //! pipeline, which run, and the version of the data table that holds its rows), stored as the
 //! Delta table `<lake>/manifest`, one Parquet file per run.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use deltalake::DeltaTable;
@@ -16,6 +16,85 @@ pub const RUN_ID: &str = "run_id";
 /// The version of the row's data table whose commit added the file's rows.
 pub const TABLE_VERSION: &str = "table_version";
 
+/// What became of a file's rows, as ingest reports them and the manifest keeps them: every row
+/// read is accepted, rejected, a duplicate or excluded by a rule ([`RowCounts::reconciles`]);
+/// blank lines are not rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowCounts {
+    pub rows_read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub duplicates: u64,
+    /// Rows out of scope under the source's row filter rules (neither accepted nor rejected).
+    pub excluded: u64,
+    /// Blank lines (every field empty) skipped: not records, so not in `rows_read`.
+    pub blank_rows: u64,
+    /// Rejected rows by reason (`bad_date`, ...).
+    pub rejects_by_reason: BTreeMap<String, u64>,
+    /// Excluded rows by rule name.
+    pub excluded_by_rule: BTreeMap<String, u64>,
+}
+
+impl RowCounts {
+    /// read = accepted + rejected + duplicates + excluded: every row is accounted for.
+    pub fn reconciles(&self) -> bool {
+        self.rows_read == self.accepted + self.rejected + self.duplicates + self.excluded
+    }
+
+    /// The rows the source's rules keep in scope: what the reject and duplicate shares are of.
+    pub fn rows_in_scope(&self) -> u64 {
+        self.rows_read.saturating_sub(self.excluded)
+    }
+
+    /// Adds another file's counts (reasons and rules merged by name).
+    pub fn add(&mut self, other: &RowCounts) {
+        self.rows_read += other.rows_read;
+        self.accepted += other.accepted;
+        self.rejected += other.rejected;
+        self.duplicates += other.duplicates;
+        self.excluded += other.excluded;
+        self.blank_rows += other.blank_rows;
+        for (reason, n) in &other.rejects_by_reason {
+            *self.rejects_by_reason.entry(reason.clone()).or_default() += n;
+        }
+        for (rule, n) in &other.excluded_by_rule {
+            *self.excluded_by_rule.entry(rule.clone()).or_default() += n;
+        }
+    }
+
+    /// `rule=n; ...`, as the manifest and the tables show excluded rows.
+    pub fn rules_text(&self) -> String {
+        pairs_text(&self.excluded_by_rule)
+    }
+
+    /// `reason=n; ...`, as the manifest shows rejected rows.
+    pub fn reasons_text(&self) -> String {
+        pairs_text(&self.rejects_by_reason)
+    }
+}
+
+/// `a=1; b=2`.
+fn pairs_text(pairs: &BTreeMap<String, u64>) -> String {
+    pairs
+        .iter()
+        .map(|(k, n)| format!("{k}={n}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `a=1; b=2` back into pairs (text that is not such a pair is skipped: older manifests).
+fn pairs_from_text(text: &str) -> BTreeMap<String, u64> {
+    let mut pairs = BTreeMap::new();
+    for pair in text.split("; ") {
+        if let Some((k, n)) = pair.rsplit_once('=') {
+            if let Ok(n) = n.trim().parse::<u64>() {
+                *pairs.entry(k.trim().to_string()).or_default() += n;
+            }
+        }
+    }
+    pairs
+}
+
 /// What ingest recorded about one file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileRecord {
@@ -26,17 +105,10 @@ pub struct FileRecord {
     pub source: String,
     pub table: String,
     pub encoding: String,
-    pub rows_read: u64,
-    pub accepted: u64,
-    pub rejected: u64,
-    pub duplicates: u64,
-    /// Rows out of scope under the source's row filter rules.
-    pub excluded: u64,
-    /// `rule=count` pairs, e.g. `staff-generated=318`.
-    pub excluded_by_rule: String,
-    pub blank_rows: u64,
-    /// `reason=count` pairs, e.g. `bad_date=2; negative_duration=1`.
-    pub rejects_by_reason: String,
+    /// Stored as columns of those names; the reasons and rules as `name=count; ...` text (e.g.
+    /// `bad_date=2; negative_duration=1`).
+    #[serde(flatten)]
+    pub counts: RowCounts,
     pub first_date: Option<String>,
     pub last_date: Option<String>,
     pub pipeline: String,
@@ -122,7 +194,7 @@ pub(crate) fn run_rows(
     let mut frame = to_frame(records)?;
     let versions: Vec<Option<i64>> = records
         .iter()
-        .map(|r| version_of(&r.table).filter(|_| r.accepted > 0))
+        .map(|r| version_of(&r.table).filter(|_| r.counts.accepted > 0))
         .collect();
     let n = records.len();
     frame
@@ -288,14 +360,16 @@ pub fn records_from_frame(frame: &DataFrame) -> Result<Vec<FileRecord>, LakeErro
             source: s(&source[i]),
             table: s(&table[i]),
             encoding: s(&encoding[i]),
-            rows_read: u(&read[i]),
-            accepted: u(&accepted[i]),
-            rejected: u(&rejected[i]),
-            duplicates: u(&duplicates[i]),
-            excluded: u(&excluded[i]),
-            excluded_by_rule: s(&rules[i]),
-            blank_rows: u(&blank[i]),
-            rejects_by_reason: s(&reasons[i]),
+            counts: RowCounts {
+                rows_read: u(&read[i]),
+                accepted: u(&accepted[i]),
+                rejected: u(&rejected[i]),
+                duplicates: u(&duplicates[i]),
+                excluded: u(&excluded[i]),
+                blank_rows: u(&blank[i]),
+                rejects_by_reason: pairs_from_text(&s(&reasons[i])),
+                excluded_by_rule: pairs_from_text(&s(&rules[i])),
+            },
             first_date: first[i].clone(),
             last_date: last[i].clone(),
             pipeline: s(&pipeline[i]),
@@ -328,20 +402,14 @@ pub fn to_frame(records: &[FileRecord]) -> Result<DataFrame, LakeError> {
         Column::new("source".into(), s(&|r| r.source.clone())),
         Column::new("table".into(), s(&|r| r.table.clone())),
         Column::new("encoding".into(), s(&|r| r.encoding.clone())),
-        Column::new("rows_read".into(), u(&|r| r.rows_read)),
-        Column::new("accepted".into(), u(&|r| r.accepted)),
-        Column::new("rejected".into(), u(&|r| r.rejected)),
-        Column::new("duplicates".into(), u(&|r| r.duplicates)),
-        Column::new("excluded".into(), u(&|r| r.excluded)),
-        Column::new(
-            "excluded_by_rule".into(),
-            s(&|r| r.excluded_by_rule.clone()),
-        ),
-        Column::new("blank_rows".into(), u(&|r| r.blank_rows)),
-        Column::new(
-            "rejects_by_reason".into(),
-            s(&|r| r.rejects_by_reason.clone()),
-        ),
+        Column::new("rows_read".into(), u(&|r| r.counts.rows_read)),
+        Column::new("accepted".into(), u(&|r| r.counts.accepted)),
+        Column::new("rejected".into(), u(&|r| r.counts.rejected)),
+        Column::new("duplicates".into(), u(&|r| r.counts.duplicates)),
+        Column::new("excluded".into(), u(&|r| r.counts.excluded)),
+        Column::new("excluded_by_rule".into(), s(&|r| r.counts.rules_text())),
+        Column::new("blank_rows".into(), u(&|r| r.counts.blank_rows)),
+        Column::new("rejects_by_reason".into(), s(&|r| r.counts.reasons_text())),
         Column::new("first_date".into(), o(&|r| r.first_date.clone())),
         Column::new("last_date".into(), o(&|r| r.last_date.clone())),
         Column::new("pipeline".into(), s(&|r| r.pipeline.clone())),
@@ -355,4 +423,58 @@ pub fn to_frame(records: &[FileRecord]) -> Result<DataFrame, LakeError> {
         path: "manifest".into(),
         message: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_files_counts_survive_the_manifest_with_their_reasons_and_rules(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let counts = RowCounts {
+            rows_read: 20,
+            accepted: 11,
+            rejected: 3,
+            duplicates: 1,
+            excluded: 5,
+            blank_rows: 2,
+            rejects_by_reason: [
+                ("bad_date".to_string(), 2),
+                ("wrong_field_count".to_string(), 1),
+            ]
+            .into(),
+            excluded_by_rule: [("staff".to_string(), 4), ("a=b rule".to_string(), 1)].into(),
+        };
+        assert!(counts.reconciles());
+        assert_eq!(counts.rows_in_scope(), 15);
+        assert_eq!(counts.reasons_text(), "bad_date=2; wrong_field_count=1");
+        let record = FileRecord {
+            file_id: "aaaa".into(),
+            sha256: "a".repeat(64),
+            path: "calls.csv".into(),
+            size_bytes: 10,
+            source: "calls".into(),
+            table: "contacts".into(),
+            encoding: "utf-8".into(),
+            counts: counts.clone(),
+            first_date: Some("2024-03-01".into()),
+            last_date: None,
+            pipeline: "p".into(),
+            ingested_at: "2026-12-03T00:00:00Z".into(),
+            modified_ns: Some(7),
+        };
+        let frame = to_frame(std::slice::from_ref(&record))?;
+        assert_eq!(
+            frame.column("excluded_by_rule")?.str()?.get(0),
+            Some("a=b rule=1; staff=4")
+        );
+        assert_eq!(records_from_frame(&frame)?, vec![record]);
+        let mut total = RowCounts::default();
+        total.add(&counts);
+        total.add(&counts);
+        assert_eq!(total.excluded_by_rule.get("staff"), Some(&8));
+        assert!(total.reconciles() && total.rows_read == 40);
+        Ok(())
+    }
 }

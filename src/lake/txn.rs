@@ -420,6 +420,7 @@ pub fn remove_orphans(lake: &Lake) -> Result<(), LakeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lake::manifest::RowCounts;
     use crate::lake::LakeWriter;
 
     fn record(file_id: &str, accepted: u64) -> FileRecord {
@@ -431,14 +432,11 @@ mod tests {
             source: "calls".into(),
             table: "contacts".into(),
             encoding: "utf-8".into(),
-            rows_read: accepted,
-            accepted,
-            rejected: 0,
-            duplicates: 0,
-            excluded: 0,
-            excluded_by_rule: String::new(),
-            blank_rows: 0,
-            rejects_by_reason: String::new(),
+            counts: RowCounts {
+                rows_read: accepted,
+                accepted,
+                ..RowCounts::default()
+            },
             first_date: None,
             last_date: None,
             pipeline: "test".into(),
@@ -490,11 +488,9 @@ mod tests {
             .drop_many(["excluded", "excluded_by_rule"]);
         commit_manifest(dir.path(), old, "older-run")?;
         let txn = Transaction::begin(&writer);
-        let newer = FileRecord {
-            excluded: 3,
-            excluded_by_rule: "staff-generated=3".into(),
-            ..record("bbbb", 5)
-        };
+        let mut newer = record("bbbb", 5);
+        newer.counts.excluded = 3;
+        newer.counts.excluded_by_rule = [("staff-generated".to_string(), 3)].into();
         txn.commit(&[newer])?;
         drop(writer);
         let manifest = Lake::open(dir.path())?

@@ -5,12 +5,12 @@
 use polars::prelude::DataFrame;
 
 use super::{Block, Document, Section, TableBlock};
-use crate::charts::specs::{channel_name, numbers, rows_where, texts, Tables};
-use crate::charts::style::month_label;
 use crate::charts::ChartEntry;
 use crate::config::Pipeline;
-use crate::model::col as c;
+use crate::model::{channel_name, col as c};
+use crate::period::month_label;
 use crate::tables::contract::{column, label, name};
+use crate::tables::frame::{numbers, rows_where, texts, MissingColumn, Tables};
 use crate::tables::thousands;
 use crate::tables::TableEntry;
 
@@ -55,15 +55,17 @@ impl Inputs<'_> {
     }
 }
 
-pub fn document(inputs: &Inputs) -> Document {
+/// The report, section by section; a section whose table is not published is left out. A
+/// column a section reads that its table lacks is an error, never a blank.
+pub fn document(inputs: &Inputs) -> Result<Document, MissingColumn> {
     let sections: Vec<Section> = [
-        headline(inputs),
-        channels(inputs),
-        satisfaction(inputs),
-        contact_centre(inputs),
-        equality(inputs),
-        data_quality(inputs),
-        assumptions(inputs),
+        headline(inputs)?,
+        channels(inputs)?,
+        satisfaction(inputs)?,
+        contact_centre(inputs)?,
+        equality(inputs)?,
+        data_quality(inputs)?,
+        assumptions(inputs)?,
     ]
     .into_iter()
     .flatten()
@@ -78,14 +80,14 @@ pub fn document(inputs: &Inputs) -> Document {
     if inputs.charts.is_empty() {
         subtitle.push(NO_CHARTS.into());
     }
-    Document {
+    Ok(Document {
         title: format!(
             "{}: {}",
             inputs.pipeline.report.title, inputs.pipeline.organisation
         ),
         subtitle,
         sections,
-    }
+    })
 }
 
 /// Said under the title when the charts stage did not run for this period.
@@ -146,26 +148,28 @@ fn table(caption: &str, headers: &[&str], numeric: &[bool], rows: Vec<Vec<String
     })
 }
 
-fn headline(inputs: &Inputs) -> Option<Section> {
-    let df = inputs.own(name::CHANNEL_SHIFT)?;
+fn headline(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
+    let Some(df) = inputs.own(name::CHANNEL_SHIFT) else {
+        return Ok(None);
+    };
     let n = df.height();
-    let status = texts(&df, column::STATUS);
+    let status = texts(&df, column::STATUS)?;
     let met = status
         .iter()
         .filter(|s| s.as_deref() == Some("met"))
         .count();
-    let kpi = texts(&df, column::KPI);
-    let baseline_period = texts(&df, column::BASELINE_PERIOD);
-    let current_period = texts(&df, column::CURRENT_PERIOD);
+    let kpi = texts(&df, column::KPI)?;
+    let baseline_period = texts(&df, column::BASELINE_PERIOD)?;
+    let current_period = texts(&df, column::CURRENT_PERIOD)?;
     let (baseline, current) = (
-        numbers(&df, column::BASELINE),
-        numbers(&df, column::CURRENT),
+        numbers(&df, column::BASELINE)?,
+        numbers(&df, column::CURRENT)?,
     );
     let (change, target) = (
-        numbers(&df, column::CHANGE_PCT),
-        numbers(&df, column::TARGET_CHANGE_PCT),
+        numbers(&df, column::CHANGE_PCT)?,
+        numbers(&df, column::TARGET_CHANGE_PCT)?,
     );
-    let rag = texts(&df, column::RAG);
+    let rag = texts(&df, column::RAG)?;
     // A period shared by every row goes in the column header, not in each cell.
     let shared = |periods: &[Option<String>]| {
         periods
@@ -219,7 +223,7 @@ fn headline(inputs: &Inputs) -> Option<Section> {
         blocks.push(Block::Paragraph(d));
     }
     // A KPI compared over months the lake does not hold is not judged: say which months.
-    let missing = texts(&df, column::MISSING_MONTHS);
+    let missing = texts(&df, column::MISSING_MONTHS)?;
     let incomplete: Vec<String> = (0..n)
         .filter_map(|i| {
             missing.get(i).cloned().flatten().map(|months| {
@@ -238,12 +242,12 @@ fn headline(inputs: &Inputs) -> Option<Section> {
         ));
         blocks.push(Block::Bullets(incomplete));
     }
-    let month = texts(&df, column::MONTH_LABEL);
-    let earlier = texts(&df, column::MONTH_A_YEAR_EARLIER);
+    let month = texts(&df, column::MONTH_LABEL)?;
+    let earlier = texts(&df, column::MONTH_A_YEAR_EARLIER)?;
     let (m_now, m_then, m_change) = (
-        numbers(&df, column::MONTH_CURRENT),
-        numbers(&df, column::MONTH_YEAR_EARLIER),
-        numbers(&df, column::MONTH_CHANGE),
+        numbers(&df, column::MONTH_CURRENT)?,
+        numbers(&df, column::MONTH_YEAR_EARLIER)?,
+        numbers(&df, column::MONTH_CHANGE)?,
     );
     if month.iter().any(Option::is_some) {
         let rows = (0..n)
@@ -266,32 +270,32 @@ fn headline(inputs: &Inputs) -> Option<Section> {
         ));
     }
     blocks.extend(inputs.figure("channel_shift_targets"));
-    Some(Section {
+    Ok(Some(Section {
         id: "headline".into(),
         heading: "Headline: channel shift against targets".into(),
         blocks,
-    })
+    }))
 }
 
-fn month_cell(df: &DataFrame) -> Vec<String> {
-    numbers(df, c::YEAR)
+fn month_cell(df: &DataFrame) -> Result<Vec<String>, MissingColumn> {
+    Ok(numbers(df, c::YEAR)?
         .into_iter()
-        .zip(numbers(df, c::MONTH))
+        .zip(numbers(df, c::MONTH)?)
         .map(|(y, m)| match (y, m) {
             (Some(y), Some(m)) => month_label(y as i32, m as i8),
             _ => String::new(),
         })
-        .collect()
+        .collect())
 }
 
-fn channels(inputs: &Inputs) -> Option<Section> {
+fn channels(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
     let mut blocks: Vec<Block> = ["contacts_by_channel", "channel_mix", "digital_takeup"]
         .iter()
         .filter_map(|n| inputs.figure(n))
         .collect();
     if let Some(df) = inputs.own(name::DIGITAL_TAKEUP) {
         let all = rows_where(&df, c::SERVICE, label::ALL_SERVICES);
-        let months = month_cell(&all);
+        let months = month_cell(&all)?;
         let cols: Vec<Vec<Option<f64>>> = [
             column::WEB,
             column::TELEPHONE,
@@ -300,8 +304,8 @@ fn channels(inputs: &Inputs) -> Option<Section> {
         ]
         .iter()
         .map(|n| numbers(&all, n))
-        .collect();
-        let pct = numbers(&all, column::DIGITAL_TAKEUP_PCT);
+        .collect::<Result<_, _>>()?;
+        let pct = numbers(&all, column::DIGITAL_TAKEUP_PCT)?;
         let rows = (0..all.height())
             .map(|i| {
                 let mut row = vec![months[i].clone()];
@@ -327,21 +331,28 @@ fn channels(inputs: &Inputs) -> Option<Section> {
             blocks.push(Block::Paragraph(d));
         }
     }
-    (!blocks.is_empty()).then(|| Section {
+    Ok((!blocks.is_empty()).then(|| Section {
         id: "channels".into(),
         heading: "Contacts and channel shift".into(),
         blocks,
-    })
+    }))
 }
 
-fn satisfaction(inputs: &Inputs) -> Option<Section> {
-    let df = inputs.own(name::SATISFACTION_BY_CHANNEL)?;
+fn satisfaction(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
+    let Some(df) = inputs.own(name::SATISFACTION_BY_CHANNEL) else {
+        return Ok(None);
+    };
     let rate = inputs.own(name::RESPONSE_RATE);
-    let channel = texts(&df, c::CHANNEL);
+    let channel = texts(&df, c::CHANNEL)?;
+    let rates = match &rate {
+        Some(r) => Some((
+            texts(r, c::CHANNEL)?,
+            numbers(r, column::RESPONSE_RATE_PCT)?,
+        )),
+        None => None,
+    };
     let rate_of = |ch: &Option<String>| -> Option<f64> {
-        let rate = rate.as_ref()?;
-        let chans = texts(rate, c::CHANNEL);
-        let values = numbers(rate, column::RESPONSE_RATE_PCT);
+        let (chans, values) = rates.as_ref()?;
         chans.iter().position(|x| x == ch).and_then(|i| values[i])
     };
     let cols: Vec<Vec<Option<f64>>> = [
@@ -352,9 +363,9 @@ fn satisfaction(inputs: &Inputs) -> Option<Section> {
     ]
     .iter()
     .map(|n| numbers(&df, n))
-    .collect();
-    let score = numbers(&df, column::COUNCIL_SCORE_PCT);
-    let net = numbers(&df, column::NET_SATISFACTION);
+    .collect::<Result<_, _>>()?;
+    let score = numbers(&df, column::COUNCIL_SCORE_PCT)?;
+    let net = numbers(&df, column::NET_SATISFACTION)?;
     let rows = (0..df.height())
         .map(|i| {
             let mut row = vec![channel[i].as_deref().map(channel_name).unwrap_or_default()];
@@ -404,33 +415,35 @@ fn satisfaction(inputs: &Inputs) -> Option<Section> {
         let name = format!("satisfaction_{}", measure.column().trim_end_matches("_pct"));
         blocks.extend(inputs.figure(&name));
     }
-    Some(Section {
+    Ok(Some(Section {
         id: "satisfaction".into(),
         heading: "Satisfaction by channel".into(),
         blocks,
-    })
+    }))
 }
 
-fn contact_centre(inputs: &Inputs) -> Option<Section> {
-    let df = inputs.own(name::CONTACT_CENTRE)?;
+fn contact_centre(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
+    let Some(df) = inputs.own(name::CONTACT_CENTRE) else {
+        return Ok(None);
+    };
     let all = rows_where(
         &rows_where(&df, c::SERVICE, label::ALL_SERVICES),
         column::QUEUE,
         label::ALL_QUEUES,
     );
-    let months = month_cell(&all);
+    let months = month_cell(&all)?;
     let ints: Vec<Vec<Option<f64>>> = [column::OFFERED, column::ANSWERED, column::ABANDONED]
         .iter()
         .map(|n| numbers(&all, n))
-        .collect();
+        .collect::<Result<_, _>>()?;
     let (abandon, level, fcr) = (
-        numbers(&all, column::ABANDONMENT_RATE_PCT),
-        numbers(&all, column::SERVICE_LEVEL_PCT),
-        numbers(&all, column::FIRST_CONTACT_RESOLUTION_PCT),
+        numbers(&all, column::ABANDONMENT_RATE_PCT)?,
+        numbers(&all, column::SERVICE_LEVEL_PCT)?,
+        numbers(&all, column::FIRST_CONTACT_RESOLUTION_PCT)?,
     );
     let (asa, aht) = (
-        numbers(&all, column::ASA_SECONDS),
-        numbers(&all, column::AHT_SECONDS),
+        numbers(&all, column::ASA_SECONDS)?,
+        numbers(&all, column::AHT_SECONDS)?,
     );
     let rows = (0..all.height())
         .map(|i| {
@@ -444,13 +457,13 @@ fn contact_centre(inputs: &Inputs) -> Option<Section> {
             row
         })
         .collect();
-    let definitions: Vec<String> = [
+    let mut definitions: Vec<String> = Vec::new();
+    for n in [
         column::SERVICE_LEVEL_DEFINITION,
         column::ABANDONMENT_DEFINITION,
-    ]
-    .iter()
-    .filter_map(|n| texts(&all, n).into_iter().flatten().next())
-    .collect();
+    ] {
+        definitions.extend(texts(&all, n)?.into_iter().flatten().next());
+    }
     let mut blocks = vec![table(
         "Contact centre, all services and queues, by month",
         &[
@@ -478,16 +491,16 @@ fn contact_centre(inputs: &Inputs) -> Option<Section> {
         blocks.push(Block::Paragraph(d));
     }
     blocks.extend(inputs.figure("contact_centre"));
-    Some(Section {
+    Ok(Some(Section {
         id: "contact-centre".into(),
         heading: "Contact centre".into(),
         blocks,
-    })
+    }))
 }
 
-fn equality(inputs: &Inputs) -> Option<Section> {
+fn equality(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
     if inputs.equality.is_empty() {
-        return None;
+        return Ok(None);
     }
     let config = &inputs.pipeline.equality;
     // The equality tables state their own method (tests, correction, suppression); the report
@@ -511,18 +524,18 @@ fn equality(inputs: &Inputs) -> Option<Section> {
         };
         blocks.push(Block::Subheading(field.label.clone()));
         blocks.extend(inputs.figure(&name::equality(&[&field.name])));
-        let group = texts(df, &field.name);
-        let responses = numbers(df, column::RESPONSES);
+        let group = texts(df, &field.name)?;
+        let responses = numbers(df, column::RESPONSES)?;
         let (sat, low, high) = (
-            numbers(df, column::SATISFIED_PCT),
-            numbers(df, column::SATISFIED_LOW),
-            numbers(df, column::SATISFIED_HIGH),
+            numbers(df, column::SATISFIED_PCT)?,
+            numbers(df, column::SATISFIED_LOW)?,
+            numbers(df, column::SATISFIED_HIGH)?,
         );
-        let dissat = numbers(df, column::DISSATISFIED_PCT);
-        let diff = numbers(df, column::DISSATISFIED_DIFFERENCE_PP);
-        let p = numbers(df, column::P_ADJUSTED);
-        let significant = texts(df, column::DIFFERENCE);
-        let reasons = texts(df, crate::disclosure::SUPPRESSION);
+        let dissat = numbers(df, column::DISSATISFIED_PCT)?;
+        let diff = numbers(df, column::DISSATISFIED_DIFFERENCE_PP)?;
+        let p = numbers(df, column::P_ADJUSTED)?;
+        let significant = texts(df, column::DIFFERENCE)?;
+        let reasons = texts(df, crate::disclosure::SUPPRESSION)?;
         let threshold = config.suppression_threshold;
         let rows = (0..df.height())
             .map(|i| {
@@ -570,13 +583,13 @@ fn equality(inputs: &Inputs) -> Option<Section> {
             rows,
         ));
         if let Some(rep) = inputs.equality.get(&name::representation(&field.name)) {
-            let group = texts(rep, column::GROUP);
+            let group = texts(rep, column::GROUP)?;
             let (resp, pop, ratio) = (
-                numbers(rep, column::RESPONDENT_SHARE_PCT),
-                numbers(rep, column::POPULATION_SHARE_PCT),
-                numbers(rep, column::REPRESENTATION_RATIO),
+                numbers(rep, column::RESPONDENT_SHARE_PCT)?,
+                numbers(rep, column::POPULATION_SHARE_PCT)?,
+                numbers(rep, column::REPRESENTATION_RATIO)?,
             );
-            let reasons = texts(rep, crate::disclosure::SUPPRESSION);
+            let reasons = texts(rep, crate::disclosure::SUPPRESSION)?;
             let rows = (0..rep.height())
                 .map(|i| {
                     let why = reasons[i].as_deref();
@@ -612,16 +625,18 @@ fn equality(inputs: &Inputs) -> Option<Section> {
             ));
         }
     }
-    Some(Section {
+    Ok(Some(Section {
         id: "equality".into(),
         heading: "Equality of experience".into(),
         blocks,
-    })
+    }))
 }
 
-fn data_quality(inputs: &Inputs) -> Option<Section> {
-    let df = inputs.kpi.get(name::DATA_QUALITY)?;
-    let source = texts(df, column::SOURCE);
+fn data_quality(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
+    let Some(df) = inputs.kpi.get(name::DATA_QUALITY) else {
+        return Ok(None);
+    };
+    let source = texts(df, column::SOURCE)?;
     let ints: Vec<Vec<Option<f64>>> = [
         column::FILES,
         column::ROWS_READ,
@@ -632,10 +647,13 @@ fn data_quality(inputs: &Inputs) -> Option<Section> {
     ]
     .iter()
     .map(|n| numbers(df, n))
-    .collect();
-    let share = numbers(df, column::REJECTED_PCT);
-    let (first, last) = (texts(df, column::FIRST_DATE), texts(df, column::LAST_DATE));
-    let rules = texts(df, column::EXCLUDED_BY_RULE);
+    .collect::<Result<_, _>>()?;
+    let share = numbers(df, column::REJECTED_PCT)?;
+    let (first, last) = (
+        texts(df, column::FIRST_DATE)?,
+        texts(df, column::LAST_DATE)?,
+    );
+    let rules = texts(df, column::EXCLUDED_BY_RULE)?;
     let rows = (0..df.height())
         .map(|i| {
             let mut row = vec![cell_text(&source[i])];
@@ -687,10 +705,13 @@ fn data_quality(inputs: &Inputs) -> Option<Section> {
         blocks.push(Block::Paragraph(d));
     }
     if let Some(lineage) = inputs.kpi.get(name::LINEAGE) {
-        let (path, hash) = (texts(lineage, column::PATH), texts(lineage, column::SHA256));
+        let (path, hash) = (
+            texts(lineage, column::PATH)?,
+            texts(lineage, column::SHA256)?,
+        );
         let (read, accepted) = (
-            numbers(lineage, column::ROWS_READ),
-            numbers(lineage, column::ACCEPTED),
+            numbers(lineage, column::ROWS_READ)?,
+            numbers(lineage, column::ACCEPTED)?,
         );
         let rows = (0..lineage.height())
             .map(|i| {
@@ -713,25 +734,25 @@ fn data_quality(inputs: &Inputs) -> Option<Section> {
             rows,
         ));
     }
-    Some(Section {
+    Ok(Some(Section {
         id: "data-quality".into(),
         heading: "Data quality".into(),
         blocks,
-    })
+    }))
 }
 
-fn assumptions(inputs: &Inputs) -> Option<Section> {
+fn assumptions(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
     let mut blocks = Vec::new();
     if let Some(df) = inputs.own(name::BENEFITS_ESTIMATE) {
-        let kpi = texts(&df, column::KPI);
-        let avoided = numbers(&df, column::CONTACTS_AVOIDED);
+        let kpi = texts(&df, column::KPI)?;
+        let avoided = numbers(&df, column::CONTACTS_AVOIDED)?;
         let (minutes, cost) = (
-            numbers(&df, column::ASSUMED_MINUTES_PER_CONTACT),
-            numbers(&df, column::ASSUMED_COST_PER_CONTACT),
+            numbers(&df, column::ASSUMED_MINUTES_PER_CONTACT)?,
+            numbers(&df, column::ASSUMED_COST_PER_CONTACT)?,
         );
         let (hours, saved) = (
-            numbers(&df, column::OFFICER_HOURS_RELEASED),
-            numbers(&df, column::COST_AVOIDED),
+            numbers(&df, column::OFFICER_HOURS_RELEASED)?,
+            numbers(&df, column::COST_AVOIDED)?,
         );
         let rows = (0..df.height())
             .map(|i| {
@@ -780,9 +801,9 @@ fn assumptions(inputs: &Inputs) -> Option<Section> {
         blocks.push(Block::Subheading("Definitions".into()));
         blocks.push(Block::Bullets(definitions));
     }
-    (!blocks.is_empty()).then(|| Section {
+    Ok((!blocks.is_empty()).then(|| Section {
         id: "assumptions".into(),
         heading: "Assumptions and definitions".into(),
         blocks,
-    })
+    }))
 }

@@ -3,7 +3,7 @@
 //! Nothing outside the file is referenced, so it opens offline and can be e-mailed as it is.
 
 use super::{Block, Document, Svgs, TableBlock};
-use crate::charts::escape;
+use crate::text::escape;
 
 const STYLE: &str = r#"
 :root { color-scheme: light; }

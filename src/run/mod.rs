@@ -20,7 +20,7 @@ use crate::ingest::IngestError;
 use crate::lake::Lake;
 use crate::lake::LakeError;
 use crate::measures::FigureError;
-use crate::period::Period;
+use crate::period::{Period, Span};
 use crate::sources::SourceError;
 use crate::tables::publish::{Part, Publication, EQUALITY_DIR};
 use crate::tables::OutputError;
@@ -289,10 +289,14 @@ pub fn run(pipeline: &Pipeline, options: &RunOptions) -> RunSummary {
 
 /// The period a run reports on: the one asked for, or the last complete month in `lake` on the
 /// run's day.
-pub fn resolve_period(lake: &Lake, options: &RunOptions) -> anyhow::Result<Period> {
+pub fn resolve_period(
+    lake: &Lake,
+    options: &RunOptions,
+    calendar: crate::period::Calendar,
+) -> anyhow::Result<Period> {
     match options.period {
         Some(p) => Ok(p),
-        None => Ok(crate::kpi::latest_month(lake, options.as_of)?),
+        None => Ok(crate::kpi::latest_month(lake, options.as_of, calendar)?),
     }
 }
 
@@ -300,10 +304,7 @@ pub fn resolve_period(lake: &Lake, options: &RunOptions) -> anyhow::Result<Perio
 /// the months the lake does hold: figures of all zeros would read as "calls -100%, met".
 fn no_data_in_period(lake: &Lake, period: Period) -> anyhow::Result<()> {
     let held = crate::kpi::months_held(lake)?;
-    let wanted: Vec<(i32, i8)> = match period {
-        Period::Month { year, month } => vec![(year, month)],
-        Period::FinancialYear(fy) => crate::period::months_between((fy, 4), (fy + 1, 3)),
-    };
+    let wanted = period.months();
     if held.iter().any(|m| wanted.contains(m)) {
         return Ok(());
     }
@@ -313,9 +314,9 @@ fn no_data_in_period(lake: &Lake, period: Period) -> anyhow::Result<()> {
         (Some(a), Some(b)) => format!("{} to {}", name(*a), name(*b)),
         _ => "nothing yet: run `cex ingest` first".to_string(),
     };
-    let asked = match period {
-        Period::Month { year, month } => name((year, month)),
-        Period::FinancialYear(_) => period.describe(),
+    let asked = match period.span() {
+        Span::Month { year, month } => name((year, month)),
+        Span::FinancialYear(_) => period.describe(),
     };
     Err(RunError::NoDataInPeriod {
         period: asked,
@@ -342,7 +343,14 @@ fn run_stages(
             options.deny_warnings,
             Some(options.as_of),
         )?;
-        let (rows_read, accepted, rejected, duplicates, excluded) = report.totals();
+        let crate::ingest::RowCounts {
+            rows_read,
+            accepted,
+            rejected,
+            duplicates,
+            excluded,
+            ..
+        } = report.totals();
         summary.ingest = Some(IngestCounts {
             files: report.files.len(),
             rows_read,
@@ -385,7 +393,7 @@ fn run_stages(
     };
     let period = match (&lake, options.period) {
         (_, Some(p)) => p,
-        (Some(lake), None) => resolve_period(lake, options)?,
+        (Some(lake), None) => resolve_period(lake, options, pipeline.calendar)?,
         // Not reached: the lake is opened whenever no period is given.
         (None, None) => anyhow::bail!("no period to report on: give --period or --fy"),
     };

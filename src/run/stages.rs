@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::charts::specs::Tables;
 use crate::charts::{self, ChartEntry};
 use crate::config::Pipeline;
 use crate::equality::Filter;
@@ -18,6 +17,7 @@ use crate::lake::Lake;
 use crate::period::Period;
 use crate::report::{content, html, markdown, Svgs};
 use crate::tables::contract::name;
+use crate::tables::frame::Tables;
 use crate::tables::publish::EQUALITY_DIR;
 use crate::tables::{Table, TableEntry};
 
@@ -76,7 +76,14 @@ pub fn ingest(
 /// Prints the ingest table and summary; returns the exit code it deserves.
 fn print_ingest(pipeline: &Pipeline, report: &IngestReport, deny_warnings: bool) -> ExitCode {
     print!("{}", report.render("accepted"));
-    let (read, accepted, rejected, duplicates, excluded) = report.totals();
+    let crate::ingest::RowCounts {
+        rows_read: read,
+        accepted,
+        rejected,
+        duplicates,
+        excluded,
+        ..
+    } = report.totals();
     if report.committed {
         let skipped = report
             .files
@@ -294,7 +301,7 @@ pub fn redraw(
 
 /// The charts stage: every chart the tables allow, drawn in parallel, into `charts/`.
 fn draw_charts(pipeline: &Pipeline, tables: &Published) -> anyhow::Result<usize> {
-    let specs = charts::specs::chart_specs(pipeline, &tables.kpi, &tables.equality);
+    let specs = charts::specs::chart_specs(pipeline, &tables.kpi, &tables.equality)?;
     let drawn = charts::render_all(&specs)?;
     let destination = tables.folder.join("charts");
     if destination.exists() {
@@ -330,7 +337,7 @@ fn write_report(
         charts: &entries,
         produced: as_of.format("%-d %B %Y").to_string(),
     };
-    let doc = content::document(&inputs);
+    let doc = content::document(&inputs)?;
     let page = html::render(&doc, &svgs);
     let text = markdown::render(&doc, "charts");
     crate::tables::replace_with(&tables.folder.join("report.html"), page.as_bytes())?;

@@ -18,7 +18,8 @@ use crate::config::{
     is_virtual_column, ChannelSpec, CommentPolicy, Duplicates, FileFormat, Pipeline, QualityGates,
     RowMatch, SourceDef, SourceKind,
 };
-use crate::model::{col as c, financial_year_label, Table, NOT_ANSWERED};
+use crate::model::{col as c, Table, NOT_ANSWERED};
+use crate::period::Calendar;
 use crate::text::{normalise_value, normalised};
 
 /// Index of a row's first failing check (see [`RejectChecks`]); null for a row that passes.
@@ -417,7 +418,8 @@ pub fn canonical(
         let ts = layers.stash(3, timestamp.dt().convert_time_zone(zone));
         (ts, None, 4)
     };
-    let (when_columns, date) = time_columns(timestamp, wall, &mut layers, dated_at);
+    let (when_columns, date) =
+        time_columns(timestamp, wall, pipeline.calendar, &mut layers, dated_at);
     out.extend(when_columns);
     // A date that cannot be true (year 24 read from "05/04/24", 2099) is rejected, never stored.
     let days = |d: chrono::NaiveDate| (d - chrono::NaiveDate::default()).num_days() as i32;
@@ -717,7 +719,13 @@ fn missing(column: &str, value: Expr) -> Check {
 /// The time columns of the canonical table, and the wall-clock date (for the plausibility check).
 /// `at` is the first layer after the instant is ready: the wall clock worked out from it goes
 /// there, the date in the next and the calendar in the one after.
-fn time_columns(ts: Expr, wall: Option<Expr>, layers: &mut Layers, at: usize) -> (Vec<Expr>, Expr) {
+fn time_columns(
+    ts: Expr,
+    wall: Option<Expr>,
+    calendar: Calendar,
+    layers: &mut Layers,
+    at: usize,
+) -> (Vec<Expr>, Expr) {
     let wall = wall.unwrap_or_else(|| {
         layers.stash(
             at,
@@ -730,7 +738,7 @@ fn time_columns(ts: Expr, wall: Option<Expr>, layers: &mut Layers, at: usize) ->
     // together, once per distinct day.
     let wall_date = wall.dt().date();
     let date = layers.stash(at + 1, wall_date.clone());
-    let calendar = DataType::Struct(vec![
+    let day_fields = DataType::Struct(vec![
         Field::new("year".into(), DataType::Int32),
         Field::new("month".into(), DataType::Int8),
         Field::new("label".into(), DataType::String),
@@ -741,25 +749,16 @@ fn time_columns(ts: Expr, wall: Option<Expr>, layers: &mut Layers, at: usize) ->
             date.clone(),
             |d| {
                 let (year, month) = (d.clone().dt().year(), d.dt().month());
-                let fy_start = when(month.clone().lt(lit(4i8)))
-                    .then(year.clone() - lit(1i32))
-                    .otherwise(year.clone());
-                // Labels for every plausible year, looked up rather than formatted.
-                let starts: Vec<i32> = (1900..2200).collect();
-                let labels: Vec<String> = starts.iter().map(|y| financial_year_label(*y)).collect();
-                let label = fy_start.replace_strict(
-                    lit(Series::new("start".into(), starts)),
-                    lit(Series::new("label".into(), labels)),
-                    Some(lit(NULL).cast(DataType::String)),
-                    Some(DataType::String),
-                );
+                // As the pipeline's calendar stood at ingest; figures work the label out again
+                // from year and month when they are computed (`Calendar::label_expr`).
+                let label = calendar.label_expr(year.clone(), month.clone());
                 as_struct(vec![
                     year.alias("year"),
                     month.alias("month"),
                     label.alias("label"),
                 ])
             },
-            calendar,
+            day_fields,
         ),
     );
     let field = |name: &str| day.clone().struct_().field_by_name(name);

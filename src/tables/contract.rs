@@ -55,7 +55,7 @@ pub mod name {
 /// [`crate::measures::out`]).
 pub mod column {
     pub use crate::measures::out::*;
-    pub use crate::model::col::{CHANNEL, MONTH, ORGANISATION, SERVICE, YEAR};
+    pub use crate::model::col::{CHANNEL, FINANCIAL_YEAR, MONTH, ORGANISATION, SERVICE, YEAR};
 
     // channel_shift
     pub const KPI: &str = "kpi";
@@ -81,6 +81,8 @@ pub mod column {
     pub const TELEPHONE: &str = "telephone";
     pub const FACE_TO_FACE: &str = "face_to_face";
     pub const DIGITAL_TAKEUP_PCT: &str = "digital_takeup_pct";
+    /// A channel's share of the month's transactions (`channel_trend`).
+    pub const SHARE_PCT: &str = "share_pct";
     // contact_centre
     pub const QUEUE: &str = "queue";
     pub const OFFERED: &str = "offered";
@@ -101,7 +103,10 @@ pub mod column {
     pub const DISSATISFIED_DIFFERENCE_PP: &str = "dissatisfied_difference_pp";
     pub const P_ADJUSTED: &str = "p_adjusted";
     pub const DIFFERENCE: &str = "difference";
+    /// The row's blank cells, by column (disclosure control).
     pub const SUPPRESSED: &str = "suppressed";
+    /// Why they are blank, as a reader is told.
+    pub const SUPPRESSION: &str = "suppression";
     // representation_<field>
     pub const GROUP: &str = "group";
     pub const RESPONDENT_SHARE_PCT: &str = "respondent_share_pct";
@@ -165,8 +170,11 @@ pub fn required(table: &str) -> &'static [&'static str] {
             c::ORGANISATION,
             c::YEAR,
             c::MONTH,
+            c::FINANCIAL_YEAR,
             c::CHANNEL,
             c::TRANSACTIONS,
+            c::SHARE_PCT,
+            c::BASELINE,
         ],
         name::DIGITAL_TAKEUP => &[
             c::ORGANISATION,
@@ -179,7 +187,15 @@ pub fn required(table: &str) -> &'static [&'static str] {
             c::TRANSACTIONS,
             c::DIGITAL_TAKEUP_PCT,
         ],
-        name::SATISFACTION_MONTHLY => &[c::ORGANISATION, c::YEAR, c::MONTH, c::CHANNEL],
+        name::SATISFACTION_MONTHLY => &[
+            c::ORGANISATION,
+            c::YEAR,
+            c::MONTH,
+            c::CHANNEL,
+            c::COUNCIL_SCORE_PCT,
+            c::NET_SATISFACTION,
+            c::SATISFIED_PCT,
+        ],
         name::SATISFACTION_BY_CHANNEL => &[
             c::ORGANISATION,
             c::CHANNEL,
@@ -248,6 +264,7 @@ pub fn required(table: &str) -> &'static [&'static str] {
             c::P_ADJUSTED,
             c::DIFFERENCE,
             c::SUPPRESSED,
+            c::SUPPRESSION,
         ],
         _ => &[],
     }

@@ -8,6 +8,7 @@ mod cells;
 pub mod contract;
 pub mod counts;
 mod files;
+pub mod frame;
 mod workbook;
 
 #[cfg(test)]

@@ -259,14 +259,18 @@ fn check_counts(report: &IngestReport) -> Result<(), String> {
         if f.status != FileStatus::Ingested {
             continue;
         }
-        if !f.reconciles()
-            || f.accepted > f.rows_read
-            || f.rejected > f.rows_read
-            || f.duplicates > f.rows_read
+        if !f.counts.reconciles()
+            || f.counts.accepted > f.counts.rows_read
+            || f.counts.rejected > f.counts.rows_read
+            || f.counts.duplicates > f.counts.rows_read
         {
             return Err(format!(
                 "{}: rows {} != accepted {} + rejected {} + duplicates {}",
-                f.path, f.rows_read, f.accepted, f.rejected, f.duplicates
+                f.path,
+                f.counts.rows_read,
+                f.counts.accepted,
+                f.counts.rejected,
+                f.counts.duplicates
             ));
         }
     }
@@ -341,11 +345,11 @@ fn ingest_checked(
                 .iter()
                 .map(|f| {
                     (
-                        f.rows_read,
-                        f.accepted,
-                        f.rejected,
-                        f.duplicates,
-                        f.blank_rows,
+                        f.counts.rows_read,
+                        f.counts.accepted,
+                        f.counts.rejected,
+                        f.counts.duplicates,
+                        f.counts.blank_rows,
                     )
                 })
                 .collect::<Vec<_>>()
@@ -367,7 +371,7 @@ fn ingest_checked(
     };
     check_counts(&report)?;
     if let Some(want) = expected_rows {
-        let got: u64 = report.files.iter().map(|f| f.rows_read).sum();
+        let got: u64 = report.files.iter().map(|f| f.counts.rows_read).sum();
         if got != want {
             return Err(format!("{want} records written, {got} rows read"));
         }
@@ -395,8 +399,8 @@ fn ingest_checked(
     if counts(&Some(written.clone())) != counts(&Some(reports[0].1.clone())) {
         return Err("the real run counted differently from the dry run".into());
     }
-    let accepted: u64 = written.files.iter().map(|f| f.accepted).sum();
-    let rejected: u64 = written.files.iter().map(|f| f.rejected).sum();
+    let accepted: u64 = written.files.iter().map(|f| f.counts.accepted).sum();
+    let rejected: u64 = written.files.iter().map(|f| f.counts.rejected).sum();
     let stored = lake_rows(&lake)?;
     let stored_contacts = if source.kind == cex_insight::config::SourceKind::CallIntervals {
         None // interval rows are stored one per outcome
@@ -1589,11 +1593,11 @@ fn check_hostile(report: &IngestReport, expected: &Expected, bytes: &[u8]) -> Re
     };
     let (encoding, repaired) = expected_encoding(bytes);
     let got = (
-        f.rows_read,
-        f.accepted,
-        f.duplicates,
-        f.blank_rows,
-        &f.rejects_by_reason,
+        f.counts.rows_read,
+        f.counts.accepted,
+        f.counts.duplicates,
+        f.counts.blank_rows,
+        &f.counts.rejects_by_reason,
         f.repaired_lines,
         f.encoding.as_str(),
     );
@@ -1732,7 +1736,7 @@ fn a_bom_and_windows_1252_lines_are_labelled_the_same_streamed() {
         };
         let report = ingest(&p, options).expect("ingest");
         let f = &report.files[0];
-        (f.encoding.clone(), f.repaired_lines, f.accepted)
+        (f.encoding.clone(), f.repaired_lines, f.counts.accepted)
     };
     let want = ("windows-1252".to_string(), 0, 1);
     assert_eq!(read(u64::MAX), want, "in memory");
