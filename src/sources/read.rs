@@ -174,7 +174,7 @@ pub fn open_for_ingest(
     let (decoded, headers, frame) = match format {
         FileFormat::Csv => open_csv(path, bytes, source)?,
         FileFormat::Xlsx => {
-            let (headers, frame) = open_xlsx(path, bytes, source.sheet.as_deref())?;
+            let (_, headers, frame) = open_xlsx(path, bytes, source.sheet.as_deref())?;
             (Decoded::xlsx(), headers, frame)
         }
     };
@@ -790,11 +790,13 @@ fn no_duplicate_headers(path: &Path, headers: &[String]) -> Result<(), SourceErr
     Ok(())
 }
 
-fn open_xlsx(
+/// A workbook's sheet (`sheet`, or the first) as text columns, each cell as a CSV export of it
+/// would hold it, with the sheet's name and headers; blank rows are not records.
+pub(super) fn open_xlsx(
     path: &Path,
     bytes: Vec<u8>,
     sheet: Option<&str>,
-) -> Result<(Vec<String>, LazyFrame), SourceError> {
+) -> Result<(String, Vec<String>, LazyFrame), SourceError> {
     let excel_err = |message: String| SourceError::Excel {
         path: path.to_path_buf(),
         message,
@@ -858,7 +860,7 @@ fn open_xlsx(
         series.push(Column::new(name.as_str().into(), values));
     }
     let df = DataFrame::new_infer_height(series).map_err(|e| excel_err(e.to_string()))?;
-    Ok((headers, df.lazy()))
+    Ok((sheet_name, headers, df.lazy()))
 }
 
 /// A cell as the text a CSV export of it would hold. Date cells become ISO dates

@@ -71,20 +71,18 @@ pub struct Sniffed {
     /// Whether the sample is the whole file.
     pub whole: bool,
     pub columns: Vec<ColumnSniff>,
+    /// The sheet read, for a workbook (its first).
+    pub sheet: Option<String>,
 }
 
-/// Sniffs one CSV export (a workbook is refused: save its sheet as CSV first).
+/// Sniffs one export: a CSV file, or a workbook's first sheet.
 pub fn sniff(path: &Path) -> Result<Sniffed, SourceError> {
     let io = |e: std::io::Error| SourceError::Io {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
     if crate::config::FileFormat::of(path, None) == Some(crate::config::FileFormat::Xlsx) {
-        return Err(SourceError::Excel {
-            path: path.to_path_buf(),
-            message: "cannot be sniffed yet: save the sheet as CSV and give that to `cex init`"
-                .into(),
-        });
+        return sniff_workbook(path);
     }
     let mut bytes = Vec::new();
     let file = std::fs::File::open(path).map_err(io)?;
@@ -133,28 +131,61 @@ pub fn sniff(path: &Path) -> Result<Sniffed, SourceError> {
             path: path.to_path_buf(),
             message: crate::text::first_paragraph(&e.to_string()),
         })?;
-    let mut columns = Vec::with_capacity(df.width());
-    for column in df.columns() {
-        let name = column.name().trim().to_string();
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        if let Ok(text) = column.str() {
-            for v in text.iter().flatten() {
-                let v = v.trim();
-                if !v.is_empty() {
-                    *counts.entry(v.to_string()).or_default() += 1;
-                }
-            }
-        }
-        columns.push(describe(name, counts));
-    }
     Ok(Sniffed {
         path: path.to_path_buf(),
         encoding,
         delimiter,
         rows: df.height(),
         whole,
-        columns,
+        columns: df.columns().iter().map(sniff_column).collect(),
+        sheet: None,
     })
+}
+
+/// Sniffs a workbook's first sheet, its cells read as cex reads them (a date cell as an ISO
+/// date), so the formats guessed are the ones ingest will meet.
+fn sniff_workbook(path: &Path) -> Result<Sniffed, SourceError> {
+    let bytes = std::fs::read(path).map_err(|e| SourceError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let (sheet, headers, frame) = super::read::open_xlsx(path, bytes, None)?;
+    let df = frame
+        .select(headers.iter().map(|h| col(h.as_str())).collect::<Vec<_>>())
+        .collect()
+        .map_err(|e| SourceError::Excel {
+            path: path.to_path_buf(),
+            message: crate::text::first_paragraph(&e.to_string()),
+        })?;
+    if df.height() == 0 {
+        return Err(SourceError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(Sniffed {
+        path: path.to_path_buf(),
+        encoding: "utf-8",
+        delimiter: b',',
+        rows: df.height(),
+        whole: true,
+        columns: df.columns().iter().map(sniff_column).collect(),
+        sheet: Some(sheet),
+    })
+}
+
+/// One text column: its distinct non-blank values and how often each occurs, described.
+fn sniff_column(column: &Column) -> ColumnSniff {
+    let name = column.name().trim().to_string();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    if let Ok(text) = column.str() {
+        for v in text.iter().flatten() {
+            let v = v.trim();
+            if !v.is_empty() {
+                *counts.entry(v.to_string()).or_default() += 1;
+            }
+        }
+    }
+    describe(name, counts)
 }
 
 /// A column's kind from its distinct values (and how often each occurs).

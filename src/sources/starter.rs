@@ -116,7 +116,9 @@ fn guess(c: &ColumnSniff) -> Option<Role> {
         && (n == "id"
             || n.ends_with(" id")
             || n.ends_with("id")
-            || has_word(&n, &["ref", "number", "case"]))
+            || n.ends_with(" no")
+            || n.ends_with(" no.")
+            || has_word(&n, &["ref", "number", "case", "ticket"]))
     {
         return Some(Role::RecordId);
     }
@@ -192,18 +194,29 @@ pub fn starter(sniffed: &[(Sniffed, String)]) -> Vec<StarterFile> {
         } else {
             "contacts"
         };
-        let _ = writeln!(
-            toml,
-            "# {}: {} rows{} read as {}, separated by {}.",
-            files,
-            s.rows,
-            if s.whole { "" } else { " (a sample)" },
-            s.encoding,
-            match s.delimiter {
-                b'\t' => "tabs".to_string(),
-                d => format!("'{}'", d as char),
+        match &s.sheet {
+            Some(sheet) => {
+                let _ = writeln!(
+                    toml,
+                    "# {}: {} rows on sheet '{}' (the first; CHECK it is the one to read).",
+                    files, s.rows, sheet
+                );
             }
-        );
+            None => {
+                let _ = writeln!(
+                    toml,
+                    "# {}: {} rows{} read as {}, separated by {}.",
+                    files,
+                    s.rows,
+                    if s.whole { "" } else { " (a sample)" },
+                    s.encoding,
+                    match s.delimiter {
+                        b'\t' => "tabs".to_string(),
+                        d => format!("'{}'", d as char),
+                    }
+                );
+            }
+        }
         let _ = writeln!(toml, "[[sources]]\nname = {}", q(&name));
         let _ = writeln!(
             toml,
@@ -211,6 +224,9 @@ pub fn starter(sniffed: &[(Sniffed, String)]) -> Vec<StarterFile> {
             q(kind)
         );
         let _ = writeln!(toml, "files = {}", q(files));
+        if let Some(sheet) = &s.sheet {
+            let _ = writeln!(toml, "sheet = {}", q(sheet));
+        }
         if s.encoding != "utf-8" {
             let _ = writeln!(toml, "encoding = {}", q(s.encoding));
         }

@@ -122,3 +122,87 @@ fn a_real_311_export_gets_a_starter_that_validates_once_filled() {
     let out = ws.cex(&["validate", "job/pipeline.toml"]);
     out.assert_code(0);
 }
+
+/// A front-desk workbook written here (not by the generator): a sheet that is not the default
+/// name, real date cells, arrival times as text, counts as numbers. `cex init` reads its first
+/// sheet as ingest will and writes a starter that validates once the lookups are filled in.
+#[test]
+fn an_excel_workbook_gets_a_starter_that_validates_once_filled() -> Result<(), String> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| e.to_string();
+    let ws = Workspace::new();
+    let mut wb = Workbook::new();
+    let sheet = wb.add_worksheet();
+    sheet.set_name("Front desk").map_err(err)?;
+    for (j, h) in [
+        "Ticket No",
+        "Visit Date",
+        "Arrival",
+        "Enquiry",
+        "Outcome",
+        "Wait (mins)",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, j as u16, *h).map_err(err)?;
+    }
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    let enquiries = ["Council Tax", "Housing Benefit", "Blue Badge", "Parking"];
+    for i in 0..30u32 {
+        let r = i + 1;
+        sheet
+            .write_string(r, 0, format!("T{:05}", 100 + i))
+            .map_err(err)?;
+        let day = ExcelDateTime::from_ymd(2024, 6, (i % 28 + 1) as u8).map_err(err)?;
+        sheet
+            .write_datetime_with_format(r, 1, &day, &date)
+            .map_err(err)?;
+        sheet
+            .write_string(r, 2, format!("{:02}:{:02}", 9 + i % 7, (i * 7) % 60))
+            .map_err(err)?;
+        sheet
+            .write_string(r, 3, enquiries[i as usize % 4])
+            .map_err(err)?;
+        sheet
+            .write_string(r, 4, if i % 6 == 0 { "Left" } else { "Served" })
+            .map_err(err)?;
+        sheet.write_number(r, 5, f64::from(i % 17)).map_err(err)?;
+    }
+    let path = ws.path().join("exports/visits.xlsx");
+    std::fs::create_dir_all(ws.path().join("exports")).map_err(|e| e.to_string())?;
+    wb.save(&path).map_err(err)?;
+
+    ws.cex(&["init", "exports/visits.xlsx", "--dir", "job"])
+        .assert_code(0);
+    let toml =
+        std::fs::read_to_string(ws.path().join("job/pipeline.toml")).map_err(|e| e.to_string())?;
+    for expected in [
+        "files = \"../exports/visits.xlsx\"",
+        "sheet = \"Front desk\"",
+        "record_id = \"Ticket No\"",
+        "category = \"Enquiry\"",
+        "outcome = \"Outcome\"",
+    ] {
+        assert!(toml.contains(expected), "{expected} not in\n{toml}");
+    }
+    // The date cells read as ISO dates, as ingest reads them.
+    assert!(
+        toml.contains("\"%Y-%m-%d\""),
+        "no ISO date format in\n{toml}"
+    );
+    assert!(
+        !toml.contains("delimiter ="),
+        "a workbook has no delimiter:\n{toml}"
+    );
+    let lookup = std::fs::read_to_string(ws.path().join("job/lookups/visits_services.csv"))
+        .map_err(|e| e.to_string())?;
+    for t in enquiries {
+        assert!(lookup.contains(&format!("{t},")), "{t} not in\n{lookup}");
+    }
+    fill_lookups(&ws, "job");
+    let out = ws.cex(&["validate", "job/pipeline.toml"]);
+    out.assert_code(0);
+    assert!(out.stdout.contains("30"), "{}", out.stdout);
+    Ok(())
+}
