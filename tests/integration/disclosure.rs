@@ -311,3 +311,76 @@ fn generated_publications_with_many_small_groups_survive_the_attacker() {
         "the generated publications have blank cells"
     );
 }
+
+/// A real public survey (City of Toronto's public engagement survey, 599 respondents, Open
+/// Government Licence – Toronto: `tests/realdata/toronto_per_survey/SOURCE.md`), published for its
+/// month and its financial year, and an analyst's two-way breakdown beside them: the attacker
+/// recovers nothing and finds no small count printed.
+#[test]
+fn the_toronto_survey_publication_survives_the_attacker() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let work = dir.path().join("toronto_per_survey");
+    crate::util::copy_dir(&repo().join("tests/realdata/toronto_per_survey"), &work);
+    let runs: [&[&str]; 3] = [
+        &[
+            "run",
+            "pipeline.toml",
+            "--as-of",
+            "2024-01-31",
+            "--skip",
+            "charts,report",
+        ],
+        &[
+            "run",
+            "pipeline.toml",
+            "--as-of",
+            "2024-01-31",
+            "--skip",
+            "ingest,charts,report",
+            "--fy",
+            "2023/24",
+        ],
+        &[
+            "equality",
+            "pipeline.toml",
+            "--fy",
+            "2023/24",
+            "--by",
+            "age_band,disability",
+        ],
+    ];
+    for args in runs {
+        let out = Command::new(env!("CARGO_BIN_EXE_cex"))
+            .args(args)
+            .current_dir(&work)
+            .output()
+            .expect("run cex");
+        assert!(
+            out.status.success(),
+            "cex {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut blank = 0;
+    for folder in [
+        "out/2023-06",
+        "out/fy2023-24",
+        "out/equality/fy2023-24-by-age_band-disability",
+    ] {
+        let folder = work.join(folder);
+        let own = own_verdict(&folder);
+        assert_eq!(own["verdict"], "pass", "{}: {own}", folder.display());
+        assert_eq!(own["unprotected"], 0);
+        let theirs = attack(&folder);
+        assert_eq!(theirs["recoverable_count"], 0);
+        assert_eq!(theirs["published_small_count"], 0);
+        blank += theirs["suppressed_cells"].as_u64().unwrap_or(0);
+        eprintln!(
+            "toronto {}: {} blank cells, tightest width {}",
+            folder.display(),
+            theirs["suppressed_cells"],
+            theirs["tightest_width"]
+        );
+    }
+    assert!(blank > 0, "the Toronto survey has small groups to protect");
+}
