@@ -5,7 +5,7 @@ pub mod breakdown;
 pub mod channel_use;
 pub mod representation;
 pub mod stats;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
@@ -156,10 +156,18 @@ pub fn compute(
             .filter(filter.expr());
     // Every table below groups the same responses: they are read from the lake once, only the
     // columns the breakdowns use.
-    let mut needed: Vec<String> = [c::CHANNEL, c::SERVICE, c::SENTIMENT, c::SCORE]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    // Source and record key tell a respondent rated under two groups (see `shared_respondents`).
+    let mut needed: Vec<String> = [
+        c::CHANNEL,
+        c::SERVICE,
+        c::SENTIMENT,
+        c::SCORE,
+        c::SOURCE,
+        c::RECORD_KEY,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for field in breakdowns.iter().flatten() {
         if !needed.contains(field) {
             needed.push(field.clone());
@@ -185,12 +193,14 @@ pub fn compute(
             ))?;
             table = table.vstack(&all).map_err(figure_err)?;
             table = with_shares(table)?;
+            let shared = shared_respondents(responses.clone(), &by[0])?;
             table = with_comparisons(
                 table,
                 &by[0],
                 correction,
                 cfg.reference.get(&by[0]),
                 cfg.significance,
+                &shared,
             )?;
         }
         let table = in_category_order(table, by, &pipeline.demographics)?;
@@ -371,16 +381,80 @@ fn with_shares(table: DataFrame) -> Result<DataFrame, FigureError> {
     )
 }
 
+/// What `test` says of a comparison between groups that share respondents.
+pub const NOT_TESTED_SHARED: &str =
+    "not tested: the same respondents are on both sides (the groups are not independent)";
+
+/// The pairs of groups of `field` that share a respondent: one record (the same source and
+/// record key) rated under both, each pair in both orders. A long survey keyed by respondent
+/// (`duplicates = "key"`) keeps one answer per record a month, so over a financial year the
+/// same person can rate the web in May and the telephone in June; a test of one group against
+/// another (or against the rest) assumes no one is on both sides, so such a pair is not tested.
+/// Sources keyed by file and row, or by the whole row, never share one.
+fn shared_respondents(
+    responses: LazyFrame,
+    field: &str,
+) -> Result<BTreeSet<(String, String)>, FigureError> {
+    let record = [col(c::SOURCE), col(c::RECORD_KEY)];
+    let repeated = len().over(record.clone()).map_err(figure_err)?.gt(lit(1));
+    let df = collect(
+        responses
+            .select([
+                col(c::SOURCE),
+                col(c::RECORD_KEY),
+                col(field).cast(DataType::String).alias("group"),
+            ])
+            .filter(col("group").is_not_null())
+            .unique(None, UniqueKeepStrategy::Any)
+            .filter(repeated)
+            .sort_by_exprs(record, SortMultipleOptions::default()),
+    )?;
+    let text = |name: &str| -> Result<Vec<Option<String>>, FigureError> {
+        Ok(df
+            .column(name)
+            .and_then(|c| c.cast(&DataType::String))
+            .map_err(figure_err)?
+            .str()
+            .map_err(figure_err)?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let (source, key, group) = (text(c::SOURCE)?, text(c::RECORD_KEY)?, text("group")?);
+    let mut pairs = BTreeSet::new();
+    let mut start = 0;
+    while start < df.height() {
+        let same = |i: usize| source[i] == source[start] && key[i] == key[start];
+        let end = (start..df.height())
+            .find(|i| !same(*i))
+            .unwrap_or(df.height());
+        let groups: Vec<&String> = group[start..end].iter().flatten().collect();
+        for a in &groups {
+            for b in &groups {
+                if a != b {
+                    pairs.insert(((*a).clone(), (*b).clone()));
+                }
+            }
+        }
+        start = end;
+    }
+    Ok(pairs)
+}
+
 /// Each answered group's dissatisfaction against the rest of those who answered (or against the
 /// configured reference group): difference in percentage points, the test used, its p-value and
 /// the p-value corrected for the number of groups compared; `significant` only where the
-/// corrected p-value is below `significance` (the pipeline's `equality.significance`).
+/// corrected p-value is below `significance` (the pipeline's `equality.significance`). A group
+/// that shares respondents with a group it is compared with (`shared`, from
+/// [`shared_respondents`]) keeps its difference but is not tested: its p-values are blank and
+/// `test` says why ([`NOT_TESTED_SHARED`]); the correction counts only the tests made.
 fn with_comparisons(
     table: DataFrame,
     field: &str,
     correction: crate::config::Correction,
     reference: Option<&String>,
     significance: f64,
+    shared: &BTreeSet<(String, String)>,
 ) -> Result<DataFrame, FigureError> {
     let groups: Vec<Option<String>> = table
         .column(field)
@@ -416,6 +490,19 @@ fn with_comparisons(
         .filter(|i| answered[*i])
         .fold((0, 0), |(a, b), i| (a + n[i], b + neg[i]));
     let reference_row = reference.and_then(|r| groups.iter().position(|g| g.as_ref() == Some(r)));
+    let share = |a: usize, b: usize| match (&groups[a], &groups[b]) {
+        (Some(x), Some(y)) => shared.contains(&(x.clone(), y.clone())),
+        _ => false,
+    };
+    let untested: Vec<bool> = (0..n.len())
+        .map(|i| {
+            answered[i]
+                && match reference_row {
+                    Some(r) => r != i && share(i, r),
+                    None => (0..n.len()).any(|j| j != i && answered[j] && share(i, j)),
+                }
+        })
+        .collect();
     let results: Vec<Option<stats::TestResult>> = (0..n.len())
         .map(|i| {
             let against = match reference_row {
@@ -429,7 +516,9 @@ fn with_comparisons(
                 .and_then(|(x2, n2)| two_proportion_test(neg[i], n[i], x2, n2))
         })
         .collect();
-    let tested: Vec<usize> = (0..n.len()).filter(|i| results[*i].is_some()).collect();
+    let tested: Vec<usize> = (0..n.len())
+        .filter(|i| results[*i].is_some() && !untested[*i])
+        .collect();
     let raw_p: Vec<f64> = tested
         .iter()
         .filter_map(|i| results[*i].map(|r| r.p_value))
@@ -440,12 +529,14 @@ fn with_comparisons(
         adjusted.insert(*i, adjusted_list[k]);
     }
     let diff: Vec<Option<f64>> = results.iter().map(|r| r.map(|r| r.difference_pp)).collect();
-    let p: Vec<Option<f64>> = results.iter().map(|r| r.map(|r| r.p_value)).collect();
+    let p: Vec<Option<f64>> = (0..n.len())
+        .map(|i| results[i].filter(|_| !untested[i]).map(|r| r.p_value))
+        .collect();
     let p_adj: Vec<Option<f64>> = (0..n.len()).map(|i| adjusted.get(&i).copied()).collect();
-    let method: Vec<Option<&str>> = results
-        .iter()
-        .map(|r| {
-            r.map(|r| match r.method {
+    let method: Vec<Option<&str>> = (0..n.len())
+        .map(|i| {
+            results[i].map(|r| match r.method {
+                _ if untested[i] => NOT_TESTED_SHARED,
                 TestMethod::FisherExact => "Fisher exact",
                 TestMethod::TwoProportionZ => "two-proportion z",
             })
@@ -496,7 +587,7 @@ fn describe(
         "One row per group, non-response ('{NOT_ANSWERED}', '{PREFER_NOT_TO_SAY}') included. {}% Wilson score intervals. {}{}",
         (cfg.confidence * 100.0).round(),
         if by.len() == 1 {
-            format!("Each group's dissatisfaction is tested against the rest of those who answered, or the reference group named in 'compared_with' (Fisher's exact test where an expected count is below 5, otherwise a two-proportion z test), corrected for the number of groups by the {} method; 'significant' only where the corrected p-value is below {}. ", correction.name(), cfg.significance)
+            format!("Each group's dissatisfaction is tested against the rest of those who answered, or the reference group named in 'compared_with' (Fisher's exact test where an expected count is below 5, otherwise a two-proportion z test), corrected for the number of groups by the {} method; 'significant' only where the corrected p-value is below {}. Groups that share respondents (the same record rated under both, e.g. one person's answers about two channels in different months) are not independent: they are not tested, and 'test' says so. ", correction.name(), cfg.significance)
         } else {
             String::new()
         },
@@ -587,6 +678,7 @@ mod tests {
             crate::config::Correction::Holm,
             None,
             significance,
+            &BTreeSet::new(),
         )
         .unwrap_or_default();
         out.column("difference")
@@ -601,5 +693,115 @@ mod tests {
         // 30% against 14% of 100 each: z about 2.75, p about 0.006 (Holm: about 0.012).
         assert_eq!(flags(0.05)[0].as_deref(), Some("significant"));
         assert_eq!(flags(0.001)[0].as_deref(), Some(""));
+    }
+}
+
+#[cfg(test)]
+mod shared_tests {
+    use super::*;
+
+    /// Hand-made responses of a long survey keyed by respondent, over a financial year: R1 rated
+    /// the web in May and the telephone in June; everyone else rated one channel; S1 is another
+    /// source's record that happens to carry the key "R2".
+    fn responses() -> LazyFrame {
+        df!(
+            c::SOURCE => ["survey", "survey", "survey", "survey", "survey", "survey", "other"],
+            c::RECORD_KEY => ["R1", "R1", "R2", "R3", "R4", "R4", "R2"],
+            c::CHANNEL => ["web", "telephone", "web", "telephone", "face_to_face", "face_to_face", "telephone"],
+            c::SENTIMENT => ["negative", "positive", "negative", "positive", "positive", "negative", "positive"],
+        )
+        .map(|df| df.lazy())
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn groups_sharing_a_respondent_are_found_by_source_and_record_key() -> Result<(), FigureError> {
+        let shared = shared_respondents(responses(), c::CHANNEL)?;
+        // R1 links web and telephone; R4 rated face to face twice (one group: no pair); "R2" of
+        // two sources is two records.
+        let expected: BTreeSet<(String, String)> = [("telephone", "web"), ("web", "telephone")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(shared, expected);
+        Ok(())
+    }
+
+    fn column_texts(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+        df.column(name)
+            .ok()
+            .and_then(|c| c.cast(&DataType::String).ok())
+            .and_then(|c| c.str().ok().cloned())
+            .map(|s| s.iter().map(|v| v.map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_channel_that_shares_respondents_with_another_is_not_tested_against_it(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let shared = shared_respondents(responses(), c::CHANNEL)?;
+        let table = df!(
+            c::CHANNEL => ["telephone", "face_to_face", "web", ALL_RESPONDENTS],
+            "responses" => [120i64, 80, 200, 400],
+            "negative" => [30i64, 10, 20, 60],
+        )?;
+        let out = with_comparisons(
+            table,
+            c::CHANNEL,
+            crate::config::Correction::Holm,
+            None,
+            0.05,
+            &shared,
+        )?;
+        let test = column_texts(&out, "test");
+        let p = column_texts(&out, "p_value");
+        let diff = column_texts(&out, "dissatisfied_difference_pp");
+        // Telephone and web share R1: against the rest (which holds the other), not tested; the
+        // difference is still shown.
+        for i in [0, 2] {
+            assert_eq!(test[i].as_deref(), Some(NOT_TESTED_SHARED), "row {i}");
+            assert_eq!(p[i], None, "row {i}");
+            assert!(diff[i].is_some(), "row {i}");
+        }
+        // Face to face shares no one: 10 of 80 against 50 of 320, tested as before.
+        assert_eq!(test[1].as_deref(), Some("two-proportion z"));
+        assert!(p[1].is_some());
+        assert_eq!(test[3], None);
+        // Holm counts only the one test made: adjusted = raw.
+        let adjusted = column_texts(&out, "p_adjusted");
+        assert_eq!(adjusted[1], p[1]);
+
+        // Against a reference group: web is compared with face to face (no one shared), and
+        // telephone with it too; only a pair sharing someone is left untested.
+        let table = df!(
+            c::CHANNEL => ["telephone", "face_to_face", "web", ALL_RESPONDENTS],
+            "responses" => [120i64, 80, 200, 400],
+            "negative" => [30i64, 10, 20, 60],
+        )?;
+        let reference = "face_to_face".to_string();
+        let out = with_comparisons(
+            table.clone(),
+            c::CHANNEL,
+            crate::config::Correction::Holm,
+            Some(&reference),
+            0.05,
+            &shared,
+        )?;
+        let p = column_texts(&out, "p_value");
+        assert!(p[0].is_some() && p[2].is_some() && p[1].is_none());
+        let reference = "web".to_string();
+        let out = with_comparisons(
+            table,
+            c::CHANNEL,
+            crate::config::Correction::Holm,
+            Some(&reference),
+            0.05,
+            &shared,
+        )?;
+        let (test, p) = (column_texts(&out, "test"), column_texts(&out, "p_value"));
+        assert_eq!(test[0].as_deref(), Some(NOT_TESTED_SHARED));
+        assert_eq!(p[0], None);
+        assert!(p[1].is_some(), "face to face shares no one with the web");
+        Ok(())
     }
 }

@@ -138,6 +138,36 @@ fn shown_or_why(
     }
 }
 
+/// A comparison figure of an equality row (difference, adjusted p-value, significance), or why
+/// it is blank. Blanked by disclosure control (the row's `suppressed` lists `figure`): "fewer
+/// than 10" where the group's own count or its dissatisfied count is small, "hidden" where the
+/// comparison was blanked because a count it is computed from (the group's or the others') is
+/// hidden. "–" only where no comparison is made (the total row, non-response, the reference
+/// group, or a comparison not tested).
+fn compared_or_why(
+    shown: Option<String>,
+    suppressed: Option<&str>,
+    figure: &str,
+    reason: Option<&str>,
+    threshold: i64,
+) -> String {
+    if let Some(shown) = shown {
+        return shown;
+    }
+    let blanked = suppressed.is_some_and(|s| s.split(", ").any(|c| c == figure));
+    if !blanked {
+        return "–".into();
+    }
+    let small = [column::RESPONSES, column::NEGATIVE]
+        .iter()
+        .any(|count| reason.and_then(|r| crate::disclosure::why_blank(r, count)) == Some(true));
+    if small {
+        format!("fewer than {threshold}")
+    } else {
+        HIDDEN.into()
+    }
+}
+
 fn table(caption: &str, headers: &[&str], numeric: &[bool], rows: Vec<Vec<String>>) -> Block {
     Block::Table(TableBlock {
         caption: caption.into(),
@@ -536,6 +566,7 @@ fn equality(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
         let p = numbers(df, column::P_ADJUSTED)?;
         let significant = texts(df, column::DIFFERENCE)?;
         let reasons = texts(df, crate::disclosure::SUPPRESSION)?;
+        let blank = texts(df, crate::disclosure::SUPPRESSED)?;
         let threshold = config.suppression_threshold;
         let rows = (0..df.height())
             .map(|i| {
@@ -555,16 +586,31 @@ fn equality(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
                         column::NEGATIVE,
                         threshold,
                     ),
-                    diff[i]
-                        .map(|v| format!("{v:+.1}"))
-                        .unwrap_or_else(|| "–".into()),
-                    p[i].map(|v| format!("{v:.3}"))
-                        .unwrap_or_else(|| "–".into()),
-                    match significant[i].as_deref() {
-                        Some("significant") => "yes".into(),
-                        _ if p[i].is_some() => "no".into(),
-                        _ => "–".into(),
-                    },
+                    compared_or_why(
+                        diff[i].map(|v| format!("{v:+.1}")),
+                        blank[i].as_deref(),
+                        column::DISSATISFIED_DIFFERENCE_PP,
+                        why,
+                        threshold,
+                    ),
+                    compared_or_why(
+                        p[i].map(|v| format!("{v:.3}")),
+                        blank[i].as_deref(),
+                        column::P_ADJUSTED,
+                        why,
+                        threshold,
+                    ),
+                    compared_or_why(
+                        match significant[i].as_deref() {
+                            Some("significant") => Some("yes".into()),
+                            _ if p[i].is_some() => Some("no".into()),
+                            _ => None,
+                        },
+                        blank[i].as_deref(),
+                        column::DIFFERENCE,
+                        why,
+                        threshold,
+                    ),
                 ]
             })
             .collect();

@@ -346,3 +346,105 @@ fn every_by_works_or_is_refused_in_one_line() {
     // The publication was never touched by the analyst's breakdowns.
     assert!(!ws.path().join("out/fy2023-24").exists());
 }
+
+/// A long survey keyed by respondent can hold one person under two channels in one financial
+/// year (the lake keeps one answer per record a month): here 25 people who rated the web in
+/// 2023/24 rate the telephone again in another month. A comparison of the web or the telephone
+/// with the rest then has the same people on both sides: not tested, and the table says so;
+/// channels that share no one are tested as before.
+#[test]
+fn channels_that_share_respondents_are_not_tested_against_each_other() {
+    let ws = Workspace::with_sample_data();
+    let original = read_csv(
+        &ws.path()
+            .join("sample_data/satisfaction/responses_2023-24.csv"),
+    );
+    let column = |name: &str| strings(&original, name);
+    let (id, date, channel, service) = (
+        column("Response ID"),
+        column("Response Date"),
+        column("Channel"),
+        column("Service"),
+    );
+    let demographics = ["Age Band", "Sex", "Ethnic Group", "Disability"].map(column);
+    let mut csv = String::from(
+        "Response ID,Response Date,Channel,Service,Rating,Comment,Age Band,Sex,Ethnic Group,Disability,Postcode\n",
+    );
+    let quoted = |v: &Option<String>| format!("\"{}\"", v.clone().unwrap_or_default());
+    let mut again = 0;
+    for i in 0..original.height() {
+        if again == 25 || channel[i].as_deref() != Some("Web") {
+            continue;
+        }
+        let when = date[i].clone().unwrap_or_default();
+        let other_month = if when.starts_with("2024-03") {
+            "2023-04-20 10:00:00"
+        } else {
+            "2024-03-20 10:00:00"
+        };
+        let mut row = vec![
+            quoted(&id[i]),
+            other_month.to_string(),
+            "Phone".into(),
+            quoted(&service[i]),
+            "Good".into(),
+            String::new(),
+        ];
+        row.extend(demographics.iter().map(|d| quoted(&d[i])));
+        row.push(String::new());
+        csv.push_str(&row.join(","));
+        csv.push('\n');
+        again += 1;
+    }
+    assert_eq!(again, 25);
+    ws.write("sample_data/satisfaction/follow_up_2023-24.csv", csv);
+    ws.cex(&[
+        "run",
+        "pipelines/sample.toml",
+        "--fy",
+        "2023/24",
+        "--skip",
+        "charts,report",
+    ])
+    .assert_code(0);
+    ws.cex(&[
+        "equality",
+        "pipelines/sample.toml",
+        "--fy",
+        "2023/24",
+        "--by",
+        "channel",
+        "--unsuppressed",
+    ])
+    .assert_code(0);
+    // The analyst's unsuppressed table: no comparison blanked by disclosure control.
+    let path = files(&ws.path().join("out/restricted"))
+        .into_iter()
+        .find(|p| p.file_name().is_some_and(|n| n == "equality_channel.csv"))
+        .expect("equality_channel.csv under out/restricted");
+    let table = read_csv(&path);
+    let (channels, test, p) = (
+        strings(&table, "channel"),
+        strings(&table, "test"),
+        strings(&table, "p_value"),
+    );
+    let row = |name: &str| {
+        channels
+            .iter()
+            .position(|c| c.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} row: {channels:?}"))
+    };
+    for shared in ["web", "telephone"] {
+        let i = row(shared);
+        assert_eq!(
+            test[i].as_deref(),
+            Some(cex_insight::equality::NOT_TESTED_SHARED),
+            "{shared}: {table}"
+        );
+        assert_eq!(p[i], None, "{shared}");
+    }
+    for alone in ["face_to_face", "webchat"] {
+        let i = row(alone);
+        assert!(p[i].is_some(), "{alone} shares no one: {table}");
+    }
+}

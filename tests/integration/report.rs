@@ -206,6 +206,53 @@ fn report_figures_are_the_tables_figures() {
             assert_eq!(rows[i][2], format!("{s:.1}% ({l:.1} to {h:.1})"));
         }
     }
+    // The comparison columns say why they are blank, as the counts do: "–" only where no
+    // comparison is made (the total row, non-response), never for a comparison that disclosure
+    // control blanked.
+    let (diff, p_adj) = (
+        floats(&eq, "dissatisfied_difference_pp"),
+        floats(&eq, "p_adjusted"),
+    );
+    let blank = strings(&eq, "suppressed");
+    let mut blanked_comparisons = 0;
+    for i in 0..eq.height() {
+        let listed: Vec<&str> = blank[i]
+            .as_deref()
+            .map(|b| b.split(", ").collect())
+            .unwrap_or_default();
+        for (cell, column, value) in [
+            (
+                4,
+                "dissatisfied_difference_pp",
+                diff[i].map(|v| format!("{v:+.1}")),
+            ),
+            (5, "p_adjusted", p_adj[i].map(|v| format!("{v:.3}"))),
+        ] {
+            let md_cell = &rows[i][cell];
+            match value {
+                Some(v) => assert_eq!(md_cell, &v),
+                None if listed.contains(&column) => {
+                    blanked_comparisons += 1;
+                    assert!(
+                        md_cell == "fewer than 10" || md_cell == "hidden",
+                        "row {i} {column}: {md_cell}"
+                    );
+                }
+                None => assert_eq!(md_cell, "–", "row {i} {column}"),
+            }
+        }
+        if listed.contains(&"difference") {
+            assert!(
+                rows[i][6] == "fewer than 10" || rows[i][6] == "hidden",
+                "row {i} significant: {}",
+                rows[i][6]
+            );
+        }
+    }
+    assert!(
+        blanked_comparisons > 0,
+        "the sample's age table has comparisons blanked by disclosure control"
+    );
     assert!(md.contains("Counts from 1 to 9 and what is derived from them are suppressed"));
     assert!(md.contains("Holm method"));
 
