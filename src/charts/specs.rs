@@ -8,7 +8,7 @@ use super::draw::{IntervalRow, Plot, Series, Span, TargetRow};
 use super::ChartSpec;
 use crate::config::Pipeline;
 use crate::disclosure::{primary_label, why_blank, SECONDARY_LABEL, SUPPRESSION};
-use crate::model::{channel_name, col as c};
+use crate::model::col as c;
 use crate::period::month_label;
 use crate::tables::contract::{column, label, name};
 use crate::tables::frame::{flags, numbers, rows_where, texts, MissingColumn, Tables};
@@ -23,20 +23,21 @@ pub fn chart_specs(
 ) -> Result<Vec<ChartSpec>, MissingColumn> {
     let org = pipeline.organisation.as_str();
     let own = |name: &str| kpi.get(name).map(|df| rows_where(df, c::ORGANISATION, org));
+    let names = |code: &str| pipeline.channels.label(code);
     let mut specs = Vec::new();
     if let Some(df) = own(name::CHANNEL_SHIFT) {
         specs.extend(channel_shift(&df)?);
     }
     if let Some(trend) = own(name::CHANNEL_TREND) {
-        specs.extend(contacts_by_channel(&trend)?);
-        specs.extend(channel_mix(&trend)?);
+        specs.extend(contacts_by_channel(&trend, &names)?);
+        specs.extend(channel_mix(&trend, &names)?);
     }
     if let Some(df) = own(name::DIGITAL_TAKEUP) {
         specs.extend(digital_takeup(&df, pipeline)?);
     }
     if let Some(monthly) = own(name::SATISFACTION_MONTHLY) {
         for measure in &pipeline.report.satisfaction_measures {
-            specs.extend(satisfaction(&monthly, *measure)?);
+            specs.extend(satisfaction(&monthly, *measure, &names)?);
         }
     }
     if let Some(df) = own(name::CONTACT_CENTRE) {
@@ -75,6 +76,7 @@ fn series_by(
     key: &str,
     value: &str,
     order: &[String],
+    name: &dyn Fn(&str) -> String,
 ) -> Result<Vec<Series>, MissingColumn> {
     let keys = texts(df, key)?;
     let values = numbers(df, value)?;
@@ -98,7 +100,7 @@ fn series_by(
                 }
             }
             Series {
-                label: channel_name(&label),
+                label: name(&label),
                 values: series,
             }
         })
@@ -227,7 +229,10 @@ fn channel_order() -> Vec<String> {
     CHANNEL_ORDER.iter().map(|s| s.to_string()).collect()
 }
 
-fn contacts_by_channel(trend: &DataFrame) -> Result<Option<ChartSpec>, MissingColumn> {
+fn contacts_by_channel(
+    trend: &DataFrame,
+    names: &dyn Fn(&str) -> String,
+) -> Result<Option<ChartSpec>, MissingColumn> {
     let months = months_of(trend)?;
     if months.is_empty() {
         return Ok(None);
@@ -238,6 +243,7 @@ fn contacts_by_channel(trend: &DataFrame) -> Result<Option<ChartSpec>, MissingCo
         c::CHANNEL,
         column::TRANSACTIONS,
         &channel_order(),
+        names,
     )?;
     let spans = baseline_spans(trend, &months)?;
     let baseline = spans
@@ -293,7 +299,10 @@ fn contacts_by_channel(trend: &DataFrame) -> Result<Option<ChartSpec>, MissingCo
     }))
 }
 
-fn channel_mix(trend: &DataFrame) -> Result<Option<ChartSpec>, MissingColumn> {
+fn channel_mix(
+    trend: &DataFrame,
+    names: &dyn Fn(&str) -> String,
+) -> Result<Option<ChartSpec>, MissingColumn> {
     let months = months_of(trend)?;
     if months.is_empty() {
         return Ok(None);
@@ -304,6 +313,7 @@ fn channel_mix(trend: &DataFrame) -> Result<Option<ChartSpec>, MissingColumn> {
         c::CHANNEL,
         column::SHARE_PCT,
         &channel_order(),
+        names,
     )?;
     let first: Vec<String> = series
         .iter()
@@ -356,6 +366,7 @@ fn digital_takeup(df: &DataFrame, pipeline: &Pipeline) -> Result<Option<ChartSpe
         c::SERVICE,
         column::DIGITAL_TAKEUP_PCT,
         &wanted,
+        &crate::model::channel_name,
     )?;
     Ok(Some(ChartSpec {
         name: "digital_takeup".into(),
@@ -378,6 +389,7 @@ fn digital_takeup(df: &DataFrame, pipeline: &Pipeline) -> Result<Option<ChartSpe
 fn satisfaction(
     monthly: &DataFrame,
     measure: crate::config::report::SatisfactionMeasure,
+    names: &dyn Fn(&str) -> String,
 ) -> Result<Option<ChartSpec>, MissingColumn> {
     let months = months_of(monthly)?;
     if months.is_empty() {
@@ -389,6 +401,7 @@ fn satisfaction(
         c::CHANNEL,
         measure.column(),
         &channel_order(),
+        names,
     )?;
     let latest = if measure.is_percent() {
         describe_latest(&series, &months, true)
@@ -580,8 +593,15 @@ mod tests {
         )?;
         let months = months_of(&df).map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
         assert_eq!(months, vec![(2024, 4), (2024, 5)]);
-        let series = series_by(&df, &months, "channel", "transactions", &channel_order())
-            .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
+        let series = series_by(
+            &df,
+            &months,
+            "channel",
+            "transactions",
+            &channel_order(),
+            &crate::model::channel_name,
+        )
+        .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
         assert_eq!(series[0].label, "Web");
         assert_eq!(series[0].values, vec![Some(10.0), Some(12.0)]);
         assert_eq!(series[1].label, "Telephone");
@@ -646,6 +666,51 @@ mod tests {
             spec.alt.contains("85+ fewer than 10 responses"),
             "{}",
             spec.alt
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn channels_are_drawn_under_the_pipelines_labels() -> PolarsResult<()> {
+        let mut pipeline = crate::config::Pipeline::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/sample.toml"),
+        )
+        .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
+        pipeline
+            .channels
+            .labels
+            .insert(crate::model::Channel::Web, "Online forms".into());
+        let trend = df!(
+            "organisation" => [pipeline.organisation.clone(), pipeline.organisation.clone()],
+            "year" => [2024i32, 2024],
+            "month" => [4i8, 4],
+            "financial_year" => ["2024/25", "2024/25"],
+            "channel" => ["web", "telephone"],
+            "transactions" => [10i64, 30],
+            "share_pct" => [25.0, 75.0],
+            "baseline" => [false, false],
+        )?;
+        let kpi: Tables = [(name::CHANNEL_TREND.to_string(), trend)].into();
+        let specs = chart_specs(&pipeline, &kpi, &Tables::new())
+            .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
+        let chart = specs
+            .iter()
+            .find(|s| s.name == "contacts_by_channel")
+            .ok_or_else(|| PolarsError::ComputeError("no chart".into()))?;
+        let Plot::MonthlyLines { series, .. } = &chart.plot else {
+            panic!("a line chart");
+        };
+        let labels: Vec<&str> = series.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["Online forms", "Telephone"]);
+        assert!(chart.alt.contains("online forms 10"), "{}", chart.alt);
+
+        // A table without a column the chart reads is an error naming it, not a blank chart.
+        let thin = df!("year" => [2024i32], "month" => [4i8], "channel" => ["web"])?;
+        let kpi: Tables = [(name::CHANNEL_TREND.to_string(), thin)].into();
+        let err = chart_specs(&pipeline, &kpi, &Tables::new()).err();
+        assert!(
+            err.is_some_and(|e| e.column == column::TRANSACTIONS),
+            "a missing column is named"
         );
         Ok(())
     }

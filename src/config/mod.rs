@@ -18,7 +18,7 @@ pub mod schema;
 mod source;
 mod survey;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -298,11 +298,13 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
     }
 }
 
-/// Which channels are digital self-service and which assisted.
+/// Which channels are digital self-service and which assisted, and what they are called.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelConfig {
     pub digital: Vec<crate::model::Channel>,
     pub assisted: Vec<crate::model::Channel>,
+    /// Names charts and the report give channels, where the pipeline sets them.
+    pub labels: BTreeMap<crate::model::Channel, String>,
 }
 
 impl Default for ChannelConfig {
@@ -310,11 +312,20 @@ impl Default for ChannelConfig {
         ChannelConfig {
             digital: crate::model::Channel::DEFAULT_DIGITAL.to_vec(),
             assisted: crate::model::Channel::DEFAULT_ASSISTED.to_vec(),
+            labels: BTreeMap::new(),
         }
     }
 }
 
 impl ChannelConfig {
+    /// What charts and the report call the channel `code` (a text that is no channel, such as
+    /// a service name, is put in words the same way).
+    pub fn label(&self, code: &str) -> String {
+        crate::model::Channel::parse(code)
+            .and_then(|ch| self.labels.get(&ch).cloned())
+            .unwrap_or_else(|| crate::model::channel_name(code))
+    }
+
     pub fn digital_names(&self) -> Vec<String> {
         self.digital
             .iter()
@@ -378,7 +389,27 @@ fn resolve_channels(
             );
         }
     }
-    ChannelConfig { digital, assisted }
+    let mut labels = BTreeMap::new();
+    for (name, label) in raw.labels {
+        match crate::model::Channel::parse(name.trim()) {
+            Some(_) if label.trim().is_empty() => push(
+                format!("channels.labels.{name}"),
+                "give the channel a name, or leave it out".into(),
+            ),
+            Some(ch) => {
+                labels.insert(ch, label.trim().to_string());
+            }
+            None => push(
+                format!("channels.labels.{name}"),
+                format!("'{name}' is not a channel"),
+            ),
+        }
+    }
+    ChannelConfig {
+        digital,
+        assisted,
+        labels,
+    }
 }
 
 /// `[quality]`: the defaults where a gate is not set; shares must be between 0 and 1, limits
@@ -490,12 +521,21 @@ mod tests {
             Some(raw::RawChannels {
                 digital: Some(vec!["web".into(), "app".into(), "carrier pigeon".into()]),
                 assisted: Some(vec!["telephone".into(), "app".into()]),
+                labels: [
+                    ("web".to_string(), "Online forms".to_string()),
+                    ("fax".to_string(), "Fax".to_string()),
+                ]
+                .into(),
             }),
             &mut |k, m| problems.push(format!("{k}: {m}")),
         );
         assert_eq!(cfg.digital_names(), ["web", "app"]);
         assert!(problems[0].starts_with("channels.digital: 'carrier pigeon' is not a channel"));
         assert!(problems[1].contains("'app' is both digital and assisted"));
+        assert_eq!(problems[2], "channels.labels.fax: 'fax' is not a channel");
+        // A label where one is set, the channel's name in words otherwise.
+        assert_eq!(cfg.label("web"), "Online forms");
+        assert_eq!(cfg.label("face_to_face"), "Face to face");
         assert_eq!(
             resolve_channels(None, &mut |_, _| {}),
             ChannelConfig::default()

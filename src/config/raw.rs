@@ -126,6 +126,11 @@ pub struct RawChannels {
     /// of digital take-up; not digital. Default: `telephone`, `face_to_face`.
     #[schemars(extend("default" = ["telephone", "face_to_face"], "items" = {"enum": channel_names()}, "examples" = [["telephone", "face_to_face", "post"]]))]
     pub assisted: Option<Vec<String>>,
+    /// What charts and the report call a channel (`labels = { web = "Online forms",
+    /// telephone = "Contact centre" }`). Default: the channel's name in words ("Face to face").
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = {"enum": channel_names()}, "examples" = [{"web": "Online forms", "face_to_face": "Customer service centre"}]))]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// The survey as a whole (`[survey]`).

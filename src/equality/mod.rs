@@ -409,17 +409,7 @@ fn shared_respondents(
             .filter(repeated)
             .sort_by_exprs(record, SortMultipleOptions::default()),
     )?;
-    let text = |name: &str| -> Result<Vec<Option<String>>, FigureError> {
-        Ok(df
-            .column(name)
-            .and_then(|c| c.cast(&DataType::String))
-            .map_err(figure_err)?
-            .str()
-            .map_err(figure_err)?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect())
-    };
+    let text = |name: &str| crate::tables::frame::texts(&df, name);
     let (source, key, group) = (text(c::SOURCE)?, text(c::RECORD_KEY)?, text("group")?);
     let mut pairs = BTreeSet::new();
     let mut start = 0;
@@ -456,15 +446,7 @@ fn with_comparisons(
     significance: f64,
     shared: &BTreeSet<(String, String)>,
 ) -> Result<DataFrame, FigureError> {
-    let groups: Vec<Option<String>> = table
-        .column(field)
-        .and_then(|c| c.cast(&DataType::String))
-        .map_err(figure_err)?
-        .str()
-        .map_err(figure_err)?
-        .iter()
-        .map(|v| v.map(str::to_string))
-        .collect();
+    let groups = crate::tables::frame::texts(&table, field)?;
     let counts = |name: &str| -> Result<Vec<u64>, FigureError> {
         Ok(table
             .column(name)

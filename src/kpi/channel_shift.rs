@@ -81,11 +81,7 @@ fn mark_incomplete(
         .unique(None, UniqueKeepStrategy::Any)
         .collect()
         .map_err(figure_err)?;
-    let texts = |df: &DataFrame, name: &str| -> Result<Vec<Option<String>>, FigureError> {
-        let c = df.column(name).map_err(figure_err)?;
-        let s = c.str().map_err(figure_err)?;
-        Ok(s.iter().map(|v| v.map(str::to_string)).collect())
-    };
+    use crate::tables::frame::texts;
     let ints = |df: &DataFrame, name: &str| -> Result<Vec<Option<i64>>, FigureError> {
         let c = df
             .column(name)

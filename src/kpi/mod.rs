@@ -535,17 +535,7 @@ fn rating_sentiments(responses: &LazyFrame) -> Result<Vec<(String, String)>, Fig
             .select([col(c::RATING), col(c::SENTIMENT)])
             .unique(None, UniqueKeepStrategy::Any),
     )?;
-    let text = |name: &str| -> Result<Vec<Option<String>>, FigureError> {
-        Ok(pairs
-            .column(name)
-            .and_then(|c| c.cast(&DataType::String))
-            .map_err(figure_err)?
-            .str()
-            .map_err(figure_err)?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect())
-    };
+    let text = |name: &str| crate::tables::frame::texts(&pairs, name);
     let mut meaning: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for (r, s) in text(c::RATING)?.into_iter().zip(text(c::SENTIMENT)?) {
         if let (Some(r), Some(s)) = (r, s) {

@@ -177,6 +177,7 @@ mod tests {
         let custom = ChannelConfig {
             digital: vec![Channel::Web],
             assisted: vec![Channel::Telephone, Channel::FaceToFace, Channel::Post],
+            ..ChannelConfig::default()
         };
         let (digital, assisted, pct) = all_services(&custom)?;
         assert_eq!((digital, assisted), (40, 60));

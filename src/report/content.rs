@@ -7,7 +7,7 @@ use polars::prelude::DataFrame;
 use super::{Block, Document, Section, TableBlock};
 use crate::charts::ChartEntry;
 use crate::config::Pipeline;
-use crate::model::{channel_name, col as c};
+use crate::model::col as c;
 use crate::period::month_label;
 use crate::tables::contract::{column, label, name};
 use crate::tables::frame::{numbers, rows_where, texts, MissingColumn, Tables};
@@ -398,7 +398,10 @@ fn satisfaction(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
     let net = numbers(&df, column::NET_SATISFACTION)?;
     let rows = (0..df.height())
         .map(|i| {
-            let mut row = vec![channel[i].as_deref().map(channel_name).unwrap_or_default()];
+            let mut row = vec![channel[i]
+                .as_deref()
+                .map(|c| inputs.pipeline.channels.label(c))
+                .unwrap_or_default()];
             // A blank survey figure is hidden by disclosure control, never missing.
             row.extend(
                 cols.iter()

@@ -1,6 +1,7 @@
-//! Reading a published table's cells for the charts and the report: its rows for one value of a
-//! column, and a column as text, numbers or flags. Columns are named by the contract's
-//! constants; a column the table lacks is an error naming it, never a silent blank.
+//! Reading a table's cells as Rust values (for the charts and the report, and the few places the
+//! KPI and equality stages need a small frame's values): its rows for one value of a column, and
+//! a column as text, numbers or flags. A column the table lacks is an error naming it, never a
+//! silent blank.
 
 use std::collections::HashMap;
 
@@ -18,6 +19,13 @@ pub struct MissingColumn {
     pub column: String,
     /// The columns the table has, comma-separated.
     pub columns: String,
+}
+
+/// Inside a stage that computes figures, a column its own plan should have made is a data error.
+impl From<MissingColumn> for crate::measures::FigureError {
+    fn from(e: MissingColumn) -> Self {
+        crate::measures::FigureError::Data(e.to_string())
+    }
 }
 
 fn missing(df: &DataFrame, name: &str) -> MissingColumn {
