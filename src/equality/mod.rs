@@ -290,6 +290,13 @@ fn scope(pipeline: &Pipeline, period: Period, filter: &Filter) -> Vec<(String, S
             period.calendar().label(period.financial_year()),
         ),
     ];
+    // A wide survey's breakdowns count the overall question's answers (see `kpi::by_question`).
+    if let Some(q) = &pipeline.overall_question {
+        fixed.push((
+            crate::tables::contract::column::QUESTION.to_string(),
+            q.clone(),
+        ));
+    }
     for (dim, values) in [
         (c::CHANNEL, &filter.channels),
         (c::SERVICE, &filter.services),

@@ -22,7 +22,7 @@ use crate::measures::out;
 pub(crate) use crate::measures::{collect, figure_err, percent, FigureError};
 use crate::model::{col as c, Table as LakeTable};
 use crate::period::{self, Calendar, Period};
-use crate::tables::contract::name;
+use crate::tables::contract::{column, name};
 use crate::tables::counts::{Counts, Group, Input, SENTIMENT};
 use crate::tables::{ColumnFormat, Table};
 use crate::warnings::Warning;
@@ -294,13 +294,27 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         ),
     ];
     if let Some(responses) = scan(lake, LakeTable::Responses, pipeline.calendar)? {
+        let every_answer = in_period(responses.clone());
         let responses = in_period(crate::measures::overall_answers(responses, question));
-        tables.extend(satisfaction_tables(
+        let mut survey = satisfaction_tables(
             responses,
             &period.calendar().label(period.financial_year()),
             in_period(contacts_counted(&contacts, config)),
             config,
-        )?);
+        )?;
+        if let Some(overall) = question {
+            // Every table above counts the overall question's answers: a cohort of the
+            // respondent cube with that question, linked to the per-question table's row for it.
+            for t in &mut survey {
+                if let Some(counts) = &mut t.counts {
+                    counts
+                        .fixed
+                        .push((column::QUESTION.to_string(), overall.to_string()));
+                }
+            }
+            survey.push(by_question(every_answer, overall)?);
+        }
+        tables.extend(survey);
     }
     let benefit = benefits::benefits(&shift, config)?;
     tables.push(table(
@@ -582,6 +596,55 @@ fn channel_trend(
                 )
                 .alias("baseline"),
         ))
+}
+
+/// Satisfaction per question of a wide survey, for the financial year: each question's answers
+/// (a respondent counts once per question answered, so the rows do not add up to anything).
+/// `overall` marks the question the other satisfaction and equality tables use.
+fn by_question(answers: LazyFrame, overall: &str) -> Result<Table, FigureError> {
+    let frame = collect(
+        satisfaction::satisfaction_by(
+            answers.with_column(col(c::SERVICE).alias(column::QUESTION)),
+            &[c::ORGANISATION, c::FINANCIAL_YEAR, column::QUESTION],
+        )
+        .with_column(
+            col(column::QUESTION)
+                .eq(lit(overall.to_string()))
+                .alias(column::OVERALL),
+        ),
+    )?;
+    let mut t = table(
+        name::SATISFACTION_BY_QUESTION,
+        "Satisfaction by question",
+        &format!(
+            "Each rated question's answers in the financial year, scored as the other satisfaction tables (a respondent counts once per question answered, so the rows are not to be added). `overall` marks '{overall}', the question the satisfaction-by-channel, monthly, service and equality tables use."
+        ),
+        frame,
+        &[
+            ("responses", ColumnFormat::Integer),
+            ("positive", ColumnFormat::Integer),
+            ("neutral", ColumnFormat::Integer),
+            ("negative", ColumnFormat::Integer),
+            ("council_score_pct", ColumnFormat::Percent(1)),
+            ("net_satisfaction", ColumnFormat::Decimal(3)),
+            ("satisfied_pct", ColumnFormat::Percent(1)),
+            ("dissatisfied_pct", ColumnFormat::Percent(1)),
+        ],
+    );
+    let question = Group {
+        // Respondents answer several questions: the rows are not a partition of anyone.
+        lists_all: false,
+        ..Group::column(column::QUESTION)
+    };
+    t.counts = Some(Counts::satisfaction(
+        vec![
+            Group::column(c::ORGANISATION),
+            Group::column(c::FINANCIAL_YEAR),
+            question,
+        ],
+        Vec::new(),
+    ));
+    Ok(t)
 }
 
 /// The earliest financial year the tables for `period` show: a KPI's baseline year, or the

@@ -18,6 +18,8 @@ pub mod name {
     pub const SATISFACTION_MONTHLY: &str = "satisfaction_monthly";
     pub const SATISFACTION_BY_SERVICE: &str = "satisfaction_by_service";
     pub const SATISFACTION_RATINGS: &str = "satisfaction_ratings";
+    /// A wide survey's questions, each scored (published with `[survey] overall_question`).
+    pub const SATISFACTION_BY_QUESTION: &str = "satisfaction_by_question";
     pub const RESPONSE_RATE: &str = "response_rate";
     pub const BENCHMARK_RANKS: &str = "benchmark_ranks";
     pub const BENEFITS_ESTIMATE: &str = "benefits_estimate";
@@ -107,6 +109,12 @@ pub mod column {
     pub const SUPPRESSED: &str = "suppressed";
     /// Why they are blank, as a reader is told.
     pub const SUPPRESSION: &str = "suppression";
+    // satisfaction_by_question
+    /// A wide survey's question (its service, as the source maps it): a dimension of the
+    /// respondent cube that every survey table of such a pipeline fixes to the overall question.
+    pub const QUESTION: &str = "question";
+    /// Whether the row is the overall question.
+    pub const OVERALL: &str = "overall";
     // representation_<field>
     pub const GROUP: &str = "group";
     pub const RESPONDENT_SHARE_PCT: &str = "respondent_share_pct";

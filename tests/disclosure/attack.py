@@ -70,6 +70,8 @@ DIGITAL = ("web", "webchat", "email", "social")
 ALL = "All respondents"
 NON_RESPONSE = ("Not answered", "Prefer not to say")
 SCOPE = ("organisation", "financial_year")
+# A wide survey's question: a dimension whose values overlap (one respondent, many questions).
+QUESTION = "question"
 KINDS = ("parts", "totals", "cross_table", "same_cohort", "share", "pct", "rate", "difference",
          "dominant")
 DSC = "dominant_service_count"
@@ -203,12 +205,18 @@ def threshold_in(texts):
 
 
 def scope_of(tables):
-    """The organisation and financial year of the KPI survey tables, where they hold one only."""
+    """The organisation and financial year of the KPI survey tables, where they hold one only;
+    and, for a wide survey, the question every table without a `question` column counts (the
+    row of `satisfaction_by_question` marked `overall`)."""
     scope = {}
     for dim in SCOPE:
         values = {r[dim] for t in tables if dim in t.header for r in t.rows}
         if len(values) == 1:
             scope[dim] = values.pop()
+    overall = {r[QUESTION] for t in tables if {QUESTION, "overall"} <= set(t.header)
+               for r in t.rows if r["overall"].strip().lower() == "true"}
+    if len(overall) == 1:
+        scope[QUESTION] = overall.pop()
     return scope
 
 
@@ -298,6 +306,8 @@ def sums(m, t, rows, unprinted):
     dims = [d for d in t.dims if d not in SCOPE] + ["sentiment", "channel"]
     dims += ["month"] if "month" in t.header else []
     for over in dict.fromkeys(dims):
+        if over == QUESTION:
+            continue  # a respondent answers several questions: they add up to nothing
         groups = defaultdict(list)
         for key, v in cells:
             if over in key:

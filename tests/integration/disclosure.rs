@@ -25,7 +25,7 @@ fn ensure_attacker() {
 }
 
 /// The attacker's verdict on a published period folder; panics unless it finds nothing.
-fn attack(folder: &Path) -> Value {
+pub(crate) fn attack(folder: &Path) -> Value {
     ensure_attacker();
     let verdict = folder.join("attack-verdict.json");
     let out = Command::new("python3")
@@ -47,7 +47,7 @@ fn attack(folder: &Path) -> Value {
 }
 
 /// cex's own verdict, written beside the publication.
-fn own_verdict(folder: &Path) -> Value {
+pub(crate) fn own_verdict(folder: &Path) -> Value {
     let text = std::fs::read_to_string(folder.join("disclosure-audit.json"))
         .expect("disclosure-audit.json beside the publication");
     serde_json::from_str(&text).expect("JSON")

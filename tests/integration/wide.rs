@@ -136,6 +136,27 @@ fn the_overall_question_counts_each_respondent_once() {
         .position(|g| g.as_deref() == Some("16-24"))
         .expect("16-24");
     assert_eq!(n[at], 36);
+
+    // Every question is published on its own (counted here from the rows written above): the
+    // overall one marked, the bins 36 Good, the parks (never answered) not at all.
+    let by_question = read_csv(&ws.path().join("out/2024-05/satisfaction_by_question.csv"));
+    let questions = strings(&by_question, "question");
+    let overall = strings(&by_question, "overall");
+    let (n, positive) = (
+        u64s(&by_question, "responses"),
+        u64s(&by_question, "positive"),
+    );
+    let row = |q: &str| {
+        questions
+            .iter()
+            .position(|x| x.as_deref() == Some(q))
+            .unwrap_or_else(|| panic!("no {q}: {questions:?}"))
+    };
+    assert_eq!(questions.len(), 2, "{questions:?}");
+    assert_eq!((n[row("Overall")], positive[row("Overall")]), (36, 12));
+    assert_eq!((n[row("Q2 Bins")], positive[row("Q2 Bins")]), (36, 36));
+    assert_eq!(overall[row("Overall")].as_deref(), Some("true"));
+    assert_eq!(overall[row("Q2 Bins")].as_deref(), Some("false"));
 }
 
 #[test]
@@ -254,4 +275,67 @@ fn a_0_to_10_scale_is_banded_into_sentiments() {
         .and_then(|c| c.cast(&polars::prelude::DataType::Float64))
         .expect("net_satisfaction");
     assert_eq!(net.f64().expect("f64").get(0), Some(0.0));
+}
+
+/// Each question published on its own is protected with the rest of the publication: small
+/// counts of a question nobody else's table shows are hidden, and the independent attacker
+/// (which knows every other table counts the overall question) recovers none of them.
+#[test]
+fn small_counts_of_a_question_are_hidden_and_cannot_be_worked_out() {
+    let ws = Workspace::new();
+    ws.write(
+        "p.toml",
+        pipeline("[survey]\noverall_question = \"Overall\""),
+    );
+    // 42 respondents: overall 14 Good, 14 Average, 14 Poor; 30 rate the bins (25 Good, 3
+    // Average, 2 Poor); 5 rate the parks, all Good.
+    let mut survey = "Id,Submitted,Q1 Overall,Q2 Bins,Q3 Parks,Age\n".to_string();
+    for i in 0..42 {
+        let overall = ["Good", "Average", "Poor"][i % 3];
+        let bins = match i {
+            0..=24 => "Good",
+            25..=27 => "Average",
+            28..=29 => "Poor",
+            _ => "",
+        };
+        let parks = if i < 5 { "Good" } else { "" };
+        let age = ["16-24", "25-34"][i % 2];
+        survey.push_str(&format!("{i},2024-05-02,{overall},{bins},{parks},{age}\n"));
+    }
+    ws.write("data/survey.csv", survey);
+    ws.cex(&[
+        "run",
+        "p.toml",
+        "--as-of",
+        "2024-06-10",
+        "--skip",
+        "charts,report",
+    ])
+    .assert_code(0);
+    let folder = ws.path().join("out/2024-05");
+    let table = read_csv(&folder.join("satisfaction_by_question.csv"));
+    let questions = strings(&table, "question");
+    let row = |q: &str| {
+        questions
+            .iter()
+            .position(|x| x.as_deref() == Some(q))
+            .unwrap_or_else(|| panic!("no {q}: {questions:?}"))
+    };
+    let cell = |column: &str, q: &str| strings(&table, column)[row(q)].clone();
+    // The bins' 3 Average and 2 Poor are hidden, and so is enough to keep them hidden.
+    assert_eq!(cell("neutral", "Q2 Bins"), None);
+    assert_eq!(cell("negative", "Q2 Bins"), None);
+    assert_eq!(cell("responses", "Q2 Bins"), Some("30".into()));
+    assert_eq!(
+        cell("positive", "Q2 Bins"),
+        None,
+        "25 = 30 - 3 - 2 would give them away"
+    );
+    // The parks' 5 answers are a small count.
+    assert_eq!(cell("responses", "Q3 Parks"), None);
+    let own = crate::disclosure::own_verdict(&folder);
+    assert_eq!(own["verdict"], "pass", "{own}");
+    let theirs = crate::disclosure::attack(&folder);
+    assert_eq!(theirs["recoverable_count"], 0);
+    assert_eq!(theirs["published_small_count"], 0);
 }
