@@ -260,7 +260,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
     }
     let channels = resolve_channels(raw.channels, &mut push);
     let kpi = kpi::resolve(raw.kpi, calendar, &mut push);
-    let quality = resolve_quality(raw_quality, &kpi, &mut push);
+    let quality = resolve_quality(raw_quality, &kpi, calendar, &mut push);
     let equality = equality::resolve_equality(raw.equality, &demographics, base, &mut push);
     let report = report::resolve(raw.report, &mut push);
     check_interval_thresholds(&sources, &kpi, &mut push);
@@ -417,6 +417,7 @@ fn resolve_channels(
 fn resolve_quality(
     q: raw::RawQuality,
     kpi: &kpi::KpiConfig,
+    calendar: crate::period::Calendar,
     push: &mut impl FnMut(String, String),
 ) -> QualityGates {
     let defaults = QualityGates::default();
@@ -425,7 +426,10 @@ fn resolve_quality(
         .iter()
         .flat_map(|k| std::iter::once(k.baseline_fy).chain(k.applies_to.iter().copied()))
         .min()
-        .and_then(|fy| chrono::NaiveDate::from_ymd_opt(fy - EARLIEST_SLACK_YEARS, 4, 1));
+        .and_then(|fy| {
+            let month = calendar.start_month() as u32;
+            chrono::NaiveDate::from_ymd_opt(fy - EARLIEST_SLACK_YEARS, month, 1)
+        });
     let earliest_date = match q.earliest_date.as_deref() {
         Some(text) => match chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
             Ok(d) if chrono::Datelike::year(&d) >= 1900 => d,

@@ -217,7 +217,7 @@ pub struct RawQuality {
     #[schemars(extend("default" = 1.0, "examples" = [0.5]))]
     pub fail_duplicate_share: Option<f64>,
     /// Rows dated before this day (YYYY-MM-DD, 1900 or later) are rejected `implausible_date`.
-    /// Default: five years before the earliest financial year the KPIs name (1 April), or
+    /// Default: five years before the earliest financial year the KPIs name (its first day), or
     /// 2000-01-01 when they name none.
     #[schemars(extend("examples" = ["2015-04-01"]))]
     pub earliest_date: Option<String>,
