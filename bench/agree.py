@@ -4,7 +4,10 @@
     bench/agree.py CEX_PUBLICATION POLARS_OUT [EXPECTED_COUNTS_JSON]
 
 CEX_PUBLICATION is cex's `out/fy2023-24` folder from `cex run ... --source
-telephony,webforms,satisfaction --fy 2023/24`; POLARS_OUT the folder `bench/polars_ref.py DATA LAKE
+telephony,webforms,satisfaction --fy 2023/24` (and, if there, the unsuppressed analyst's tables of
+`cex equality ... --fy 2023/24 --unsuppressed` with `--by channel`, `--by age_band` and `--by
+age_band,channel`, in out/restricted/equality/fy2023-24-by-*-NOT-FOR-PUBLICATION, which have no
+blank cells); POLARS_OUT the folder `bench/polars_ref.py DATA LAKE
 POLARS_OUT` wrote. Compares, on the same key columns, every figure of:
   volumes.csv                              <- volumes (year, month, channel, service, outcome)
   contact_centre.csv                       <- contact_centre (year, month, service, queue)
@@ -21,6 +24,7 @@ Exit code 1 when anything differs.
 """
 import json
 import math
+import os
 import sys
 from collections import Counter, defaultdict
 
@@ -46,6 +50,19 @@ TABLES = [
       "dissatisfied_pct"]),
 ]
 
+# The same figures unsuppressed, when the analyst's folders are there (`cex equality ... --by
+# age_band,channel --unsuppressed`, and `--by age_band`, `--by channel`): every cell compared.
+SATISFACTION = ["responses", "positive", "neutral", "negative", "net_satisfaction", "satisfied_pct",
+                "dissatisfied_pct"]
+restricted = os.path.join(os.path.dirname(os.path.abspath(cex_dir)), "restricted", "equality",
+                          os.path.basename(os.path.abspath(cex_dir)))
+for by, table, ref_name, keys in [
+    ("channel", "equality_channel", "satisfaction_by_channel", ["channel"]),
+    ("age_band-channel", "equality_age_band_by_channel", "age_band_by_channel", ["age_band", "channel"]),
+    ("age_band", "equality_age_band", "age_band", ["age_band"]),
+]:
+    TABLES.append((f"{restricted}-by-{by}-NOT-FOR-PUBLICATION/{table}.csv", ref_name, keys, SATISFACTION))
+
 
 def rows(path, keys, values):
     df = pl.read_csv(path, infer_schema=False)
@@ -60,9 +77,12 @@ def same(a, b):
 problems = []
 total = Counter()
 for cex_file, ref_name, keys, values in TABLES:
-    cex = rows(f"{cex_dir}/{cex_file}", keys, values)
+    path = cex_file if cex_file.startswith("/") else f"{cex_dir}/{cex_file}"
+    if not os.path.exists(path):
+        continue
+    cex = rows(path, keys, values)
     ref = rows(f"{ref_dir}/{ref_name}.csv", keys, values)
-    n = Counter()
+    n = Counter({"cells compared": 0, "differences": 0})
     for key, cells in cex.items():
         if key not in ref:
             if cex_file == "volumes.csv" and cells["contacts"] == "0":
@@ -85,9 +105,10 @@ for cex_file, ref_name, keys, values in TABLES:
         problems.append(f"{cex_file}: row {key} only in the reference")
         n["rows only in the reference"] += 1
     n["rows"] = len(cex)
-    print(f"{cex_file:44} " + ", ".join(f"{k} {v}" for k, v in n.items()))
+    label = cex_file if not cex_file.startswith("/") else "unsuppressed " + os.path.basename(cex_file)
+    print(f"{label:46} " + ", ".join(f"{k} {v}" for k, v in n.items()))
     total.update(n)
-print(f"{'all tables':44} " + ", ".join(f"{k} {v}" for k, v in total.items()))
+print(f"{'all tables':46} " + ", ".join(f"{k} {v}" for k, v in total.items()))
 
 if expected:
     counts = json.load(open(f"{ref_dir}/ingest.json"))
