@@ -119,6 +119,7 @@ SYNONYMS = {"age_band": {"85+": ["85 +", "85 and over"]}}
 def read_text(path, encoding):
     """The file's text as UTF-8 bytes: UTF-8 (with or without BOM) when valid, else Windows-1252."""
     raw = open(path, "rb").read()
+    sha = hashlib.sha256(raw).hexdigest()
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if encoding == "auto":
@@ -126,7 +127,7 @@ def read_text(path, encoding):
             raw.decode("utf-8")
         except UnicodeDecodeError:
             raw = raw.decode("cp1252", errors="replace").encode("utf-8")
-    return raw, hashlib.sha256(open(path, "rb").read()).hexdigest()
+    return raw, sha
 
 
 def read_source(data, name, spec):
