@@ -47,10 +47,6 @@ def norm(s):
     return " ".join(str(s).split()).lower()
 
 
-def norm_expr(e):
-    return e.str.replace_all(r"\s+", " ").str.strip_chars().str.to_lowercase()
-
-
 def lookup(path):
     with open(os.path.join(LOOKUPS, path), encoding="utf-8") as f:
         rows = list(csv.reader(f))[1:]
@@ -62,9 +58,12 @@ def vocab(groups):
     return {norm(v): k for k, vs in groups.items() for v in vs}
 
 
-def mapped(col, table):
-    """The normalised column looked up in a {normalised raw: value} table (null when unknown)."""
-    return norm_expr(pl.col(col)).replace_strict(table, default=None, return_dtype=pl.String)
+def mapped(df, col, table, dtype=pl.String):
+    """The column looked up in a {normalised raw: value} table (null when unknown). Each distinct
+    raw value is normalised once, in Python; the rows are then looked up by their raw text."""
+    raw = {v: table.get(norm(v)) for v in df.get_column(col).unique().drop_nulls().to_list()}
+    return pl.col(col).replace_strict({k: v for k, v in raw.items() if v is not None},
+                                      default=None, return_dtype=dtype)
 
 
 def blank(col):
@@ -167,13 +166,13 @@ def number(col):
     return pl.col(col).str.strip_chars().str.replace_all(",", "").cast(pl.Float64, strict=False)
 
 
-def demographic(field):
+def demographic(df, field):
     table = {norm(c): c for c in DEMOGRAPHICS[field]}
     for c, syns in SYNONYMS.get(field, {}).items():
         table.update({norm(s): c for s in syns})
     table["prefer not to say"] = "Prefer not to say"
     return (pl.when(blank(field)).then(pl.lit("Not answered"))
-            .otherwise(mapped(field, table)))
+            .otherwise(mapped(df, field, table)))
 
 
 def ingest(data, name, spec):
@@ -185,7 +184,7 @@ def ingest(data, name, spec):
         timestamp(spec).alias("timestamp"),
         *[number(d).alias(d + "_n") for d in spec["durations"]],
     )
-    service = mapped("category", spec["service"])
+    service = mapped(df, "category", spec["service"])
     if "service_when_blank" in spec:
         service = pl.when(blank("category")).then(pl.lit(spec["service_when_blank"])).otherwise(service)
     df = df.with_columns(service.alias("service"))
@@ -195,41 +194,45 @@ def ingest(data, name, spec):
     checks += [("bad_number", pl.any_horizontal([~blank(d) & pl.col(d + "_n").is_null() for d in spec["durations"]]))] if spec["durations"] else []
     checks += [("negative_duration", pl.any_horizontal([pl.col(d + "_n") < 0 for d in spec["durations"]]))] if spec["durations"] else []
     if spec["kind"] == "satisfaction":
-        rating = norm_expr(pl.col("rating_raw"))
         df = df.with_columns(
-            mapped("channel_raw", spec["channels"]).alias("channel"),
-            rating.replace_strict({k: v[0] for k, v in SCALE.items()}, default=None, return_dtype=pl.String).alias("rating"),
-            rating.replace_strict({k: v[1] for k, v in SCALE.items()}, default=None, return_dtype=pl.Float64).alias("score"),
-            rating.replace_strict({k: v[2] for k, v in SCALE.items()}, default=None, return_dtype=pl.String).alias("sentiment"),
-            *[demographic(f).alias(f) for f in DEMOGRAPHICS],
+            mapped(df, "channel_raw", spec["channels"]).alias("channel"),
+            mapped(df, "rating_raw", {k: v[0] for k, v in SCALE.items()}).alias("rating"),
+            mapped(df, "rating_raw", {k: v[1] for k, v in SCALE.items()}, pl.Float64).alias("score"),
+            mapped(df, "rating_raw", {k: v[2] for k, v in SCALE.items()}).alias("sentiment"),
+            *[demographic(df, f).alias(f) for f in DEMOGRAPHICS],
         )
         checks += [("unknown_channel", pl.col("channel").is_null()),
                    ("unmapped_service", pl.col("service").is_null()),
                    ("rating_not_in_scale", pl.col("rating").is_null()),
                    ("unknown_value", pl.any_horizontal([pl.col(f).is_null() for f in DEMOGRAPHICS]))]
     else:
-        df = df.with_columns(mapped("outcome", spec["outcomes"]).alias("outcome_c"))
+        df = df.with_columns(mapped(df, "outcome", spec["outcomes"]).alias("outcome_c"))
         checks += [("unmapped_service", pl.col("service").is_null()),
                    ("unknown_outcome", pl.col("outcome_c").is_null())]
         if "rfc" in spec:
-            df = df.with_columns(mapped("rfc", spec["rfc"]).alias("rfc_c"))
+            df = df.with_columns(mapped(df, "rfc", spec["rfc"]).alias("rfc_c"))
             checks += [("unknown_value", ~blank("rfc") & pl.col("rfc_c").is_null())]
     reason = pl.lit(None, pl.String)
     for r, bad in reversed(checks):
         reason = pl.when(bad).then(pl.lit(r)).otherwise(reason)
     df = df.with_columns(reason.alias("reason"))
+    rows = df.height
     rejects = dict(df.filter(pl.col("reason").is_not_null())["reason"].value_counts().iter_rows())
-    ok = df.filter(pl.col("reason").is_null())
-    kept = ok.unique(subset=["record_key"], keep="first", maintain_order=True)
-    duplicates = ok.height - kept.height
-    t = pl.col("timestamp")
+    df = df.filter(pl.col("reason").is_null())  # (each frame dropped as soon as the next is made)
+    kept = df.unique(subset=["record_key"], keep="first", maintain_order=True)
+    duplicates = df.height - kept.height
+    del df
+    # Local calendar fields from the wall-clock time (converted from the instant once).
+    kept = kept.with_columns(pl.col("timestamp").dt.replace_time_zone(None).alias("local"))
+    kept = kept.with_columns(pl.col("local").dt.year().alias("year"),
+                             pl.col("local").dt.month().cast(pl.Int8).alias("month"))
+    fy_start = pl.col("year") - (pl.col("month") < 4).cast(pl.Int32)  # April to March
+    years = range(kept["year"].min() - 1, kept["year"].max() + 1)
     common = [
         pl.lit("Example City Council").alias("organisation"), pl.lit(name).alias("source"),
-        t.dt.date().alias("date"), t.dt.year().alias("year"), t.dt.month().cast(pl.Int8).alias("month"),
-        pl.when(t.dt.month() >= 4)
-        .then(t.dt.year().cast(pl.String) + "/" + ((t.dt.year() + 1) % 100).cast(pl.String).str.zfill(2))
-        .otherwise((t.dt.year() - 1).cast(pl.String) + "/" + (t.dt.year() % 100).cast(pl.String).str.zfill(2))
-        .alias("financial_year"),
+        pl.col("local").dt.date().alias("date"), "year", "month",
+        fy_start.replace_strict({y: f"{y}/{(y + 1) % 100:02d}" for y in years},
+                                return_dtype=pl.String).alias("financial_year"),
     ]
     if spec["kind"] == "satisfaction":
         out = kept.select(
@@ -255,7 +258,7 @@ def ingest(data, name, spec):
             (pl.col("device") if "device" in spec["columns"] else pl.lit(None, pl.String)).alias("device"),
             "record_key", "source_file_id", "source_row",
         )
-    return out, {"rows": df.height, "accepted": out.height, "rejects": rejects,
+    return out, {"rows": rows, "accepted": out.height, "rejects": rejects,
                  "duplicates": duplicates, "files_skipped": skipped}
 
 
@@ -317,13 +320,12 @@ def main():
     data, lake = sys.argv[1], sys.argv[2]
     out_dir = sys.argv[3] if len(sys.argv) > 3 else None
     os.makedirs(lake, exist_ok=True)
-    counts, frames = {}, {"contacts": [], "responses": []}
-    for name, spec in SOURCES.items():
+    counts = {}
+    for name, spec in SOURCES.items():  # each source written as soon as it is ready
         frame, counts[name] = ingest(data, name, spec)
-        frames["responses" if spec["kind"] == "satisfaction" else "contacts"].append(frame)
-    for table, parts in frames.items():
-        pl.concat(parts).write_parquet(f"{lake}/{table}", compression="zstd",
-                                       partition_by=["source", "year", "month"])
+        table = "responses" if spec["kind"] == "satisfaction" else "contacts"
+        frame.write_parquet(f"{lake}/{table}", compression="zstd", partition_by=["source", "year", "month"])
+        del frame
     result = tables(lake)
     print(sum(t.height for t in result.values()))
     if out_dir:
