@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cex against DuckDB on the whole monthly job, and the monthly increment.
+# cex against DuckDB and a Python polars script on the whole monthly job, and the monthly increment.
 #
 #   bench/compare.sh [1m 10m 100m ...]    (default: 1m 10m)
 #     For each size (call records over three years; web forms, visits and survey responses in
@@ -9,11 +9,16 @@
 #         Parquet (each record once), then monthly volumes, contact-centre figures, satisfaction
 #         by channel and by age band (DuckDB 2.0 from PyPI cannot read the visits workbooks
 #         without a downloadable extension, so they are left out of both);
+#       - bench/polars_ref.py, the same job in Python polars written from cex's documented rules
+#         (mapping through the lookups, every check cex makes on these sources, rejects, each record
+#         once, partitioned zstd Parquet, then volumes, contact-centre figures, satisfaction by
+#         channel and by age band); bench/agree.sh checks that its tables agree with cex's;
 #       - cex run over all four sources, for the record;
 #     and prints seconds, peak memory and the ratio, then checks the cex lake against the
 #     generator's expected counts (bench/reconcile.py). The machine's speed drifts by 10-20%
-#     from one minute to the next, so cex and DuckDB are run RUNS times each (default 3),
-#     alternating which goes first, and the ratio is given per pair and of the medians.
+#     from one minute to the next, so cex, DuckDB and polars are run RUNS times each (default 3),
+#     rotating which goes first, and the ratios (cex / DuckDB, cex / polars) are given per run and
+#     of the medians. After each cex run, its stage timings (out/last-run.json).
 #
 #   bench/compare.sh monthly [10m ...]    (default: 10m)
 #     Builds a three-year lake without March 2025 (bench/split_month.py takes that month out of
@@ -21,7 +26,8 @@
 #     (ingest of the new files, KPIs and equality for the month) RUNS times, each from a copy of
 #     the lake without March, reporting each stage's seconds and the median.
 #
-# GNU time and python3 needed; DuckDB is installed from PyPI for the user if missing. Data goes
+# GNU time and python3 needed; DuckDB and polars are installed from PyPI for the user if missing
+# (bench/requirements.txt). Data goes
 # to a temporary folder (under $BENCH_TMP if set), deleted afterwards. 100m needs about 25 GB of
 # disk and a few minutes per tool.
 set -euo pipefail
@@ -41,7 +47,7 @@ calls_of() { # 1m -> 1000000; plain numbers pass through
     *) echo "$1" ;;
   esac
 }
-python3 -c "import duckdb, deltalake" 2>/dev/null || python3 -m pip install --quiet --user duckdb -r tests/delta/requirements.txt
+python3 -c "import duckdb, deltalake, polars" 2>/dev/null || python3 -m pip install --quiet --user -r bench/requirements.txt
 
 . bench/common.sh
 
@@ -118,7 +124,7 @@ load() { awk '{ print $1 }' /proc/loadavg; }
 
 setup() { # size -> generated exports in $work/sample_data, pipelines in $work/pipelines
   rm -rf "$work/pipelines" "$work/sample_data" "$work/lake" "$work/out" "$work/duck_lake" \
-    "$work/webforms_utf8" "$work/new_month"
+    "$work/webforms_utf8" "$work/new_month" "$work/polars_lake"
   cp -r pipelines "$work/pipelines"
   "$cex" generate --out "$work/sample_data" --calls "$(calls_of "$1")" 2>/dev/null
 }
@@ -136,6 +142,11 @@ if [ $mode = compare ]; then
       read -r cs cm <<<"$(measure "$cex" run "$work/pipelines/sample.toml" "${csv[@]}" --fy 2023/24)"
       printf '%-6s %-44s %9s %9s %6s\n' "$size" "cex run, 3 CSV sources (ingest+KPIs+equality)" "$cs" "$cm" "$(load)"
       echo "$cs $cm" >>"$work/cex.txt"
+      python3 - "$work/out/last-run.json" <<'PY'
+import json, sys
+run = json.load(open(sys.argv[1]))
+print("       stages: " + ", ".join(f"{s['stage']} {s['seconds']:.2f} s" for s in run["stages"]))
+PY
     }
     duck_run() {
       rm -rf "$work/duck_lake" "$work/webforms_utf8"
@@ -143,18 +154,30 @@ if [ $mode = compare ]; then
       printf '%-6s %-44s %9s %9s %6s\n' "$size" "DuckDB, 3 CSV sources (ingest+4 queries)" "$ds" "$dm" "$(load)"
       echo "$ds $dm" >>"$work/duck.txt"
     }
-    rm -f "$work/cex.txt" "$work/duck.txt"
+    polars_run() {
+      rm -rf "$work/polars_lake"
+      read -r ps pm <<<"$(measure python3 bench/polars_ref.py "$work/sample_data" "$work/polars_lake")"
+      printf '%-6s %-44s %9s %9s %6s\n' "$size" "polars, 3 CSV sources (ingest+5 tables)" "$ps" "$pm" "$(load)"
+      echo "$ps $pm" >>"$work/polars.txt"
+    }
+    rm -f "$work/cex.txt" "$work/duck.txt" "$work/polars.txt"
     for ((i = 1; i <= runs; i++)); do
-      if ((i % 2)); then cex_run; duck_run; else duck_run; cex_run; fi
+      case $((i % 3)) in
+        1) cex_run; duck_run; polars_run ;;
+        2) duck_run; polars_run; cex_run ;;
+        0) polars_run; cex_run; duck_run ;;
+      esac
     done
-    paste -d' ' "$work/cex.txt" "$work/duck.txt" |
-      awk -v size="$size" '{ r = $1 / $3; s = s sprintf("%s%.2f", NR > 1 ? ", " : "", r) }
-        END { printf "%-6s %-44s %s\n", size, "ratio cex / DuckDB, run by run", s }'
-    cs=$(awk '{ print $1 }' "$work/cex.txt" | median); ds=$(awk '{ print $1 }' "$work/duck.txt" | median)
-    cm=$(awk '{ print $2 }' "$work/cex.txt" | median); dm=$(awk '{ print $2 }' "$work/duck.txt" | median)
-    awk -v size="$size" -v a="$cs" -v b="$ds" -v c="$cm" -v d="$dm" -v n="$runs" \
-      'BEGIN { printf "%-6s %-44s %9.2f %9.2f\n", size, "ratio of medians over " n " runs (time, memory)", a / b, c / d }'
-    rm -rf "$work/lake" "$work/out" "$work/duck_lake" "$work/webforms_utf8"
+    cs=$(awk '{ print $1 }' "$work/cex.txt" | median); cm=$(awk '{ print $2 }' "$work/cex.txt" | median)
+    for other in duck:DuckDB polars:polars; do
+      paste -d' ' "$work/cex.txt" "$work/${other%%:*}.txt" |
+        awk -v size="$size" -v name="${other#*:}" '{ r = $1 / $3; s = s sprintf("%s%.2f", NR > 1 ? ", " : "", r) }
+          END { printf "%-6s %-44s %s\n", size, "ratio cex / " name ", run by run", s }'
+      os=$(awk '{ print $1 }' "$work/${other%%:*}.txt" | median); om=$(awk '{ print $2 }' "$work/${other%%:*}.txt" | median)
+      awk -v size="$size" -v name="${other#*:}" -v a="$cs" -v b="$os" -v c="$cm" -v d="$om" -v n="$runs" \
+        'BEGIN { printf "%-6s %-44s %9.2f %9.2f\n", size, "cex / " name ", medians of " n " (time, memory)", a / b, c / d }'
+    done
+    rm -rf "$work/lake" "$work/out" "$work/duck_lake" "$work/webforms_utf8" "$work/polars_lake"
     read -r as am <<<"$(measure "$cex" run "$work/pipelines/sample.toml" --fy 2023/24)"
     printf '%-6s %-44s %9s %9s %6s\n' "$size" "cex run, all 4 sources" "$as" "$am" "$(load)"
     python3 bench/reconcile.py "$work/lake" "$work/sample_data/expected_counts.json" | sed 's/^/       /'
