@@ -245,8 +245,8 @@ pub struct RawScale {
     pub levels: Vec<RawScaleLevel>,
     /// Answers that are not a rating ("Don't know", "Not applicable", a code such as 9), matched
     /// ignoring case and spacing: the row is neither a response nor an error, and is counted as
-    /// excluded under "not rated" (a blank rating is rejected as missing, or for a wide survey
-    /// excluded as "not answered"). Default: none.
+    /// excluded under "not rated" (a blank rating is rejected as `rating_not_in_scale`, or for a
+    /// wide survey excluded as "not answered"). Default: none.
     #[serde(default)]
     #[schemars(extend("examples" = [["Don't know", "N/A", "9"]]))]
     pub not_rated: Vec<String>,
