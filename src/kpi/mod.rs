@@ -377,6 +377,18 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
 
 /// Satisfaction by channel (year and month), by service, by rating, the response rate and, when
 /// the lake pools several councils, benchmark ranks.
+/// How every satisfaction table shows its counts and scores in the workbook.
+const SCORE_FORMATS: [(&str, ColumnFormat); 8] = [
+    ("responses", ColumnFormat::Integer),
+    ("positive", ColumnFormat::Integer),
+    ("neutral", ColumnFormat::Integer),
+    ("negative", ColumnFormat::Integer),
+    ("council_score_pct", ColumnFormat::Percent(1)),
+    ("net_satisfaction", ColumnFormat::Decimal(3)),
+    ("satisfied_pct", ColumnFormat::Percent(1)),
+    ("dissatisfied_pct", ColumnFormat::Percent(1)),
+];
+
 fn satisfaction_tables(
     responses: LazyFrame,
     financial_year: &str,
@@ -384,16 +396,7 @@ fn satisfaction_tables(
     config: &crate::config::kpi::KpiConfig,
 ) -> Result<Vec<Table>, FigureError> {
     use satisfaction::{rating_counts, response_rate, satisfaction_by};
-    let scores: &[(&str, ColumnFormat)] = &[
-        ("responses", ColumnFormat::Integer),
-        ("positive", ColumnFormat::Integer),
-        ("neutral", ColumnFormat::Integer),
-        ("negative", ColumnFormat::Integer),
-        ("council_score_pct", ColumnFormat::Percent(1)),
-        ("net_satisfaction", ColumnFormat::Decimal(3)),
-        ("satisfied_pct", ColumnFormat::Percent(1)),
-        ("dissatisfied_pct", ColumnFormat::Percent(1)),
-    ];
+    let scores: &[(&str, ColumnFormat)] = &SCORE_FORMATS;
     const HOW: &str = "Council score = (Good + Average - Poor) / N, as the Cabinet report publishes it; net satisfaction = GovMetric's index, the mean of Good +1, Average 0, Poor -1; % satisfied = positive / N; % dissatisfied = negative / N. Always read a score with its N.";
     let org_fy = [c::ORGANISATION, c::FINANCIAL_YEAR];
     let mut tables = vec![
@@ -620,16 +623,7 @@ fn by_question(answers: LazyFrame, overall: &str) -> Result<Table, FigureError> 
             "Each rated question's answers in the financial year, scored as the other satisfaction tables (a respondent counts once per question answered, so the rows are not to be added). `overall` marks '{overall}', the question the satisfaction-by-channel, monthly, service and equality tables use."
         ),
         frame,
-        &[
-            ("responses", ColumnFormat::Integer),
-            ("positive", ColumnFormat::Integer),
-            ("neutral", ColumnFormat::Integer),
-            ("negative", ColumnFormat::Integer),
-            ("council_score_pct", ColumnFormat::Percent(1)),
-            ("net_satisfaction", ColumnFormat::Decimal(3)),
-            ("satisfied_pct", ColumnFormat::Percent(1)),
-            ("dissatisfied_pct", ColumnFormat::Percent(1)),
-        ],
+        &SCORE_FORMATS,
     );
     let question = Group {
         // Respondents answer several questions: the rows are not a partition of anyone.
