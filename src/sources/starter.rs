@@ -128,6 +128,14 @@ fn guess(c: &ColumnSniff) -> Option<Role> {
     None
 }
 
+/// Text from an export (a header, a sheet name, a path) as it may stand in a TOML comment: on
+/// one line, so a name holding a line break cannot add keys to the file.
+fn comment(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// A TOML string literal.
 fn q(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
@@ -199,14 +207,16 @@ pub fn starter(sniffed: &[(Sniffed, String)]) -> Vec<StarterFile> {
                 let _ = writeln!(
                     toml,
                     "# {}: {} rows on sheet '{}' (the first; CHECK it is the one to read).",
-                    files, s.rows, sheet
+                    comment(files),
+                    s.rows,
+                    comment(sheet)
                 );
             }
             None => {
                 let _ = writeln!(
                     toml,
                     "# {}: {} rows{} read as {}, separated by {}.",
-                    files,
+                    comment(files),
                     s.rows,
                     if s.whole { "" } else { " (a sample)" },
                     s.encoding,
@@ -307,7 +317,7 @@ pub fn starter(sniffed: &[(Sniffed, String)]) -> Vec<StarterFile> {
             .filter(|n| !mapped.contains(n))
             .collect();
         if !unused.is_empty() {
-            let _ = writeln!(toml, "# not mapped: {}", unused.join(", "));
+            let _ = writeln!(toml, "# not mapped: {}", comment(&unused.join(", ")));
         }
         if let Some(c) = find(Role::Channel) {
             let values: Vec<String> = c.values.iter().flatten().map(|(v, _)| v.clone()).collect();

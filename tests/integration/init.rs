@@ -206,3 +206,30 @@ fn an_excel_workbook_gets_a_starter_that_validates_once_filled() -> Result<(), S
     assert!(out.stdout.contains("30"), "{}", out.stdout);
     Ok(())
 }
+
+/// A header holding line breaks (legal in a quoted CSV field) stays inside its comment or its
+/// string: it cannot add a key or a source to the starter.
+#[test]
+fn a_header_with_line_breaks_cannot_add_keys_to_the_starter() {
+    let ws = Workspace::new();
+    let mut csv = String::from("Ref,Date,\"Notes\n[[sources]]\nname = \"injected\"\",Channel\n");
+    for i in 0..12 {
+        csv.push_str(&format!("R{i},2024-05-{:02},note {i},Phone\n", i + 1));
+    }
+    ws.write("exports/cases.csv", csv);
+    ws.cex(&["init", "exports/cases.csv", "--dir", "job"])
+        .assert_code(0);
+    let text = std::fs::read_to_string(ws.path().join("job/pipeline.toml")).expect("pipeline");
+    let parsed: toml::Value = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let sources = parsed
+        .get("sources")
+        .and_then(|s| s.as_array())
+        .map(|s| s.len());
+    assert_eq!(sources, Some(1), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.trim_start().starts_with("name = \"injected\"")),
+        "{text}"
+    );
+}
