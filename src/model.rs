@@ -38,8 +38,33 @@ pub mod col {
     pub const POSTCODE_DISTRICT: &str = "postcode_district";
     pub const COMMENT: &str = "comment";
     pub const RECORD_KEY: &str = "record_key";
+    /// Pseudonymous customer keys (keyed hashes of a phone number, an e-mail address and a
+    /// customer or case reference; see `ingest::pseudonym`), on contacts whose source maps them.
+    pub const CUSTOMER_PHONE: &str = "customer_phone";
+    pub const CUSTOMER_EMAIL: &str = "customer_email";
+    pub const CUSTOMER_REFERENCE: &str = "customer_reference";
     pub const SOURCE_FILE_ID: &str = "source_file_id";
     pub const SOURCE_ROW: &str = "source_row";
+}
+
+/// The customer key columns, in the order they are stored.
+pub const CUSTOMER_KEYS: [&str; 3] = [
+    col::CUSTOMER_PHONE,
+    col::CUSTOMER_EMAIL,
+    col::CUSTOMER_REFERENCE,
+];
+
+/// Columns only some files of a table have (a source that maps no customer identifier writes
+/// none), with their stored type: a scan of the table gives them to every file, null where a
+/// file lacks them.
+pub fn optional_columns(table: Table) -> Vec<(&'static str, polars::prelude::DataType)> {
+    match table {
+        Table::Contacts => CUSTOMER_KEYS
+            .iter()
+            .map(|k| (*k, polars::prelude::DataType::Int64))
+            .collect(),
+        Table::Responses => Vec::new(),
+    }
 }
 
 /// The two tables of the lake.

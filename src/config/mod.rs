@@ -6,6 +6,7 @@
 //! `report`, `paths`; `schema` documents the file from its types), and what they define is re-exported here as `crate::config::X`.
 
 mod columns;
+pub mod customers;
 mod equality;
 pub mod kpi;
 mod names;
@@ -141,6 +142,8 @@ pub struct Pipeline {
     /// (`[survey] overall_question`); none: every answer.
     pub overall_question: Option<String>,
     pub report: report::ReportConfig,
+    /// Customer keys' secret and the repeat windows (`[customers]`).
+    pub customers: customers::CustomerConfig,
 }
 
 impl Pipeline {
@@ -263,6 +266,13 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
     let quality = resolve_quality(raw_quality, &kpi, calendar, &mut push);
     let equality = equality::resolve_equality(raw.equality, &demographics, base, &mut push);
     let report = report::resolve(raw.report, &mut push);
+    let customers = customers::resolve(raw.customers, base, &mut push);
+    let keyed: Vec<(String, bool)> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("sources[{i}] ({})", s.name), s.customer.any()))
+        .collect();
+    customers::check_secret(&customers, &keyed, &mut push);
     check_interval_thresholds(&sources, &kpi, &mut push);
     let (lake_dir, output_dir) = (
         paths::beside(base, raw.lake),
@@ -295,6 +305,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         channels,
         overall_question,
         report,
+        customers,
     }
 }
 

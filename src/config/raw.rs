@@ -109,6 +109,10 @@ pub struct RawPipeline {
     /// default.
     #[serde(default)]
     pub report: Option<super::report::RawReport>,
+    /// Pseudonymous customer keys and repeat contact: see `[customers]`. Needed when a source
+    /// has `[sources.customer]`.
+    #[serde(default)]
+    pub customers: Option<super::customers::RawCustomers>,
 }
 
 /// What the channels are (`[channels]`): one definition used by digital take-up (digital /
@@ -452,6 +456,10 @@ pub struct RawSource {
     pub include: Vec<RawRowRule>,
     /// Which column of the export feeds each canonical field: see `[sources.columns]`.
     pub columns: RawColumns,
+    /// Contact sources: the columns that identify the customer or case, stored only as keyed
+    /// hashes (see `[customers]`): see `[sources.customer]`. Optional.
+    #[serde(default)]
+    pub customer: Option<super::customers::RawCustomerColumns>,
     /// How rows get their service from the category column: see `[sources.service]`. Required.
     #[serde(default)]
     pub service: Option<RawService>,

@@ -11,6 +11,7 @@ use schemars::generate::SchemaSettings;
 use serde::de::{self, Deserialize, Visitor};
 use serde_json::Value;
 
+use super::customers::{RawCustomerColumns, RawCustomers};
 use super::kpi::{RawChannelShift, RawKpi, RawUnitCost};
 use super::raw::{
     RawColumns, RawDemographic, RawEquality, RawPipeline, RawQuality, RawScale, RawScaleLevel,
@@ -273,6 +274,8 @@ fn key_orders() -> Vec<&'static [&'static str]> {
         declared::<RawUnitCost>(),
         declared::<RawEquality>(),
         declared::<RawReport>(),
+        declared::<RawCustomers>(),
+        declared::<RawCustomerColumns>(),
     ]
 }
 

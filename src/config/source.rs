@@ -180,6 +180,8 @@ pub struct SourceDef {
     pub wide: Option<WideSpec>,
     /// `YYYY-MM-DD` (the 1st of `month`): the date of every row, when set.
     pub fixed_date: Option<String>,
+    /// The columns that identify the customer or case (`[sources.customer]`).
+    pub customer: super::customers::CustomerColumns,
 }
 
 /// The column a wide survey's rows carry their question's label in (their category).
@@ -292,6 +294,7 @@ pub(super) fn resolve_source(
         exclude,
         include,
         columns,
+        customer,
         service,
         outcomes,
         channels,
@@ -341,6 +344,14 @@ pub(super) fn resolve_source(
         };
         take_from_path(p, &mut columns, taken, key, push);
     }
+    let customer = super::customers::resolve_columns(
+        customer,
+        kind,
+        columns.count.is_some(),
+        &name,
+        key,
+        push,
+    );
     let wide_given = wide.is_some();
     let wide = wide.and_then(|w| resolve_wide(w, kind, &mut columns, key, push));
     let fixed_date = month.and_then(|m| {
@@ -488,6 +499,7 @@ pub(super) fn resolve_source(
         timezone,
         wide,
         fixed_date,
+        customer,
     })
 }
 

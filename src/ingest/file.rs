@@ -183,7 +183,7 @@ impl<'a> FileIngest<'a> {
         checks: RejectChecks,
         seen: &'a mut SeenKeys,
     ) -> FileIngest<'a> {
-        let columns = table_columns(source.kind.table(), ctx.pipeline)
+        let columns = table_columns(source, ctx.pipeline)
             .into_iter()
             .chain(carried_columns(source))
             .map(PlSmallStr::from)
@@ -331,7 +331,7 @@ impl<'a> FileIngest<'a> {
         let Some(txn) = self.ctx.txn else {
             return Ok(());
         };
-        let mut rows = reject_rows(self.raw, rejected).map_err(err)?;
+        let mut rows = reject_rows(self.raw, self.source, rejected).map_err(err)?;
         let first = self.rejects.is_none();
         if first {
             let rel = format!("rejects/{}/{}.csv", self.source.name, self.raw.file_id());
@@ -358,6 +358,8 @@ impl<'a> FileIngest<'a> {
         } else {
             accepted
         };
+        let accepted =
+            super::pseudonym::pseudonymise(accepted, self.source, self.ctx.keyer, &raw.path)?;
         let hashes = key_hashes(&accepted).map_err(err)?;
         let years = accepted
             .column(c::YEAR)
@@ -617,13 +619,27 @@ fn row_hashes(mut df: DataFrame) -> PolarsResult<DataFrame> {
 }
 
 /// The rejected rows with every raw value as it was in the file, then the row number, reason,
-/// column and offending value: fix the values and the file can be ingested again.
-fn reject_rows(raw: &RawFile, rejected: DataFrame) -> PolarsResult<DataFrame> {
+/// column and offending value: fix the values and the file can be ingested again. Columns that
+/// identify a customer (`[sources.customer]`) are left empty: no phone number or e-mail address
+/// is stored anywhere, rejects included.
+fn reject_rows(raw: &RawFile, source: &SourceDef, rejected: DataFrame) -> PolarsResult<DataFrame> {
     const CEX: [&str; 4] = ["cex_row", "cex_reason", "cex_column", "cex_value"];
+    let identifying: Vec<&str> = crate::sources::customer::identifiers(source)
+        .iter()
+        .filter_map(|id| raw.column(id.source_column))
+        .collect();
     let mut select: Vec<Column> = Vec::with_capacity(raw.headers.len() + 4);
     for (i, h) in raw.headers.iter().enumerate() {
         // A corrected rejects file brings its old `cex_*` columns: they are replaced.
         if CEX.contains(&h.as_str()) {
+            continue;
+        }
+        if identifying.contains(&h.as_str()) {
+            select.push(Column::full_null(
+                h.as_str().into(),
+                rejected.height(),
+                &DataType::String,
+            ));
             continue;
         }
         select.push(

@@ -4,6 +4,7 @@
 
 mod file;
 mod keys;
+pub mod pseudonym;
 pub mod report;
 
 use std::collections::{BTreeMap, HashMap};
@@ -46,6 +47,13 @@ pub enum IngestError {
     Lake(#[from] LakeError),
     #[error("{}: {message}", path.display())]
     Data { path: PathBuf, message: String },
+    /// The secret customer identifiers are keyed with is missing or too short.
+    #[error("{}: {key}: {message}", file.display())]
+    Secret {
+        file: PathBuf,
+        key: String,
+        message: String,
+    },
 }
 
 /// How to run ingest.
@@ -78,6 +86,8 @@ impl Default for IngestOptions {
 /// Runs ingest for every source of the pipeline.
 pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestReport, IngestError> {
     let files = source_files(pipeline)?;
+    // No secret, no ingest: a missing secret stops the run before the lake is touched.
+    let keyer = pseudonym::load(pipeline)?;
     // The writer holds the lake's lock until ingest returns; a dry run only reads a snapshot.
     let writer = if options.dry_run {
         None
@@ -107,6 +117,7 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
             .today
             .unwrap_or_else(|| crate::period::today_in_zone(&pipeline.timezone)),
         options,
+        keyer: keyer.as_ref(),
     };
     // Sources are independent: each is ingested on a thread of its own, all at once (a pool the
     // size of the machine would leave the longest source waiting for a shorter one); files within
@@ -226,6 +237,8 @@ struct Context<'a> {
     /// The run's day (see [`IngestOptions::today`]).
     today: chrono::NaiveDate,
     options: IngestOptions,
+    /// Keys customer identifiers (`None` when no source maps one).
+    keyer: Option<&'a pseudonym::Keyer>,
 }
 
 struct SourceOutcome {

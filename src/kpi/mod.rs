@@ -7,6 +7,7 @@ pub mod benefits;
 pub mod channel_shift;
 pub mod contact_centre;
 pub mod quality;
+pub mod repeats;
 pub mod satisfaction;
 pub mod takeup;
 pub mod volumes;
@@ -293,6 +294,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
               ("first_contact_resolution_pct", ColumnFormat::Percent(1))],
         ),
     ];
+    tables.extend(right_first_time(pipeline, &contacts, period)?);
     if let Some(responses) = scan(lake, LakeTable::Responses, pipeline.calendar)? {
         let every_answer = in_period(responses.clone());
         let responses = in_period(crate::measures::overall_answers(responses, question));
@@ -568,6 +570,101 @@ fn rating_sentiments(responses: &LazyFrame) -> Result<Vec<(String, String)>, Fig
 
 /// Contacts as counted for take-up and response rates: web forms submitted only, every call
 /// (or answered calls, as configured) and every other contact.
+/// The right-first-time tables (repeat contact, resolution as observed, failure demand, days
+/// to a repeat), when a source maps customer identifiers and the period's contacts carry keys.
+/// Contacts are read from the longest window before the period's financial year to the longest
+/// window after its last month: the work grows with the period, not the lake.
+fn right_first_time(
+    pipeline: &Pipeline,
+    contacts: &LazyFrame,
+    period: Period,
+) -> Result<Vec<Table>, FigureError> {
+    if !pipeline.sources.iter().any(|s| s.customer.any()) {
+        return Ok(Vec::new());
+    }
+    let windows = &pipeline.customers.repeat_days;
+    let longest = windows.iter().copied().max().unwrap_or(0);
+    let months = period.months_in(period.financial_year());
+    let (Some(&first), Some(&last)) = (months.first(), months.last()) else {
+        return Ok(Vec::new());
+    };
+    let day_of = |(y, m): (i32, i8)| {
+        chrono::NaiveDate::from_ymd_opt(y, m as u32, 1)
+            .map(repeats::day_number)
+            .ok_or_else(|| FigureError::Data(format!("no month {y}-{m}")))
+    };
+    let after_last = period::months_between(last, (last.0 + 1, last.1))
+        .get(1)
+        .copied()
+        .unwrap_or(last);
+    let start = day_of(first)? - longest as i32;
+    let end = day_of(after_last)? - 1 + longest as i32;
+    let month_of = |day: i32| {
+        use chrono::Datelike;
+        let d = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+            .unwrap_or_default()
+            .checked_add_signed(chrono::Duration::days(i64::from(day)))
+            .unwrap_or_default();
+        (d.year(), d.month() as i8)
+    };
+    let day = col(c::DATE).cast(DataType::Int32);
+    let scanned = contacts_counted(contacts, &pipeline.kpi)
+        .filter(period::in_range(month_of(start), month_of(end)))
+        .filter(day.clone().gt_eq(lit(start)).and(day.lt_eq(lit(end))));
+    let linked = repeats::linked(scanned, &pipeline.channels, day_of(last)?)?;
+    if !repeats::any_identified(&linked) {
+        return Ok(Vec::new());
+    }
+    let rows = repeats::in_period(&linked, financial_year_filter(period));
+    let described = windows
+        .iter()
+        .map(|d| format!("{d} days"))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let percent1 = ColumnFormat::Percent(1);
+    let whole = ColumnFormat::Integer;
+    Ok(vec![
+        table(
+            name::REPEAT_CONTACT,
+            "Repeat contact by month, service and channel",
+            &format!(
+                "A repeat is a contact from a customer who had contacted the council about the same service, on any channel, within the window before ({described}; a second contact the same day counts). Customers are recognised by keyed hashes of their phone number, e-mail address or reference, never the identifiers themselves; contacts without one are counted in `contacts` but not in `identified`. Repeat % = repeats / identified. Shared phones can join two people; withheld numbers and changed addresses split one."
+            ),
+            repeats::repeat_contact(&rows, windows)?,
+            &[(column::CONTACTS, whole), (column::IDENTIFIED, whole), (column::REPEATS, whole), (column::REPEAT_PCT, percent1)],
+        ),
+        table(
+            name::CONTACT_RESOLUTION,
+            "Contact resolution as observed, beside the self-reported flag",
+            &format!(
+                "Resolved as observed: an identified contact with no contact from the same customer about the same service within the window after it ({described}). Only contacts whose whole window is in the lake are judged (`observable`); later ones wait for the next run. Self-reported: the source's own first-contact-resolution flag, where it has one."
+            ),
+            repeats::resolution(&rows, windows)?,
+            &[(column::IDENTIFIED, whole), (column::OBSERVABLE, whole), (column::FOLLOWED_UP, whole),
+              (column::RESOLVED_OBSERVED_PCT, percent1), (column::SELF_REPORTED, whole),
+              (column::SELF_REPORTED_RESOLVED, whole), (column::SELF_REPORTED_PCT, percent1)],
+        ),
+        table(
+            name::FAILURE_DEMAND,
+            "Digital failure demand: online contacts followed by a call or visit",
+            &format!(
+                "Digital then assisted: identified contacts on a digital channel ({}) followed within the window ({described}) by the same customer on an assisted channel ({}) about the same service, by form or category: the online journeys that did not work. Assisted then digital is the reverse, for balance. Only contacts whose whole window is in the lake are judged.",
+                pipeline.channels.digital_names().join(", "),
+                pipeline.channels.assisted_names().join(", ")
+            ),
+            repeats::failure_demand(&rows, windows)?,
+            &[(column::IDENTIFIED, whole), (column::OBSERVABLE, whole), (column::FOLLOWED_UP, whole), (column::FOLLOWED_PCT, percent1)],
+        ),
+        table(
+            name::DAYS_TO_REPEAT,
+            "Days from a contact to the customer's repeat",
+            "Repeats in the period by the days since the same customer's previous contact about the same service (0: the same day), up to the longest window, with the cumulative share: where the repeat windows fall.",
+            repeats::days_to_repeat(&rows, longest)?,
+            &[(column::REPEATS, whole), (column::CUMULATIVE_PCT, percent1)],
+        ),
+    ])
+}
+
 fn contacts_counted(contacts: &LazyFrame, config: &crate::config::kpi::KpiConfig) -> LazyFrame {
     contacts
         .clone()

@@ -205,7 +205,8 @@ impl Lake {
             return Ok(None);
         };
         let files: Vec<PathBuf> = pinned.files.iter().map(|f| f.path.clone()).collect();
-        Ok(scan_files(&files, &self.root)?.map(|lf| unsigned_back(lf, &pinned.unsigned)))
+        Ok(scan_table_files(&files, &self.root, table)?
+            .map(|lf| unsigned_back(lf, &pinned.unsigned)))
     }
 }
 
@@ -229,7 +230,48 @@ fn latest_version(dir: &Path) -> Option<i64> {
         .and_then(|t| delta::version(&t, dir).ok())
 }
 
-/// Scans the given Parquet files as one lazy frame.
+/// Scans files of one table as one lazy frame: the columns only some files have
+/// ([`crate::model::optional_columns`]) are in every row, null where a file lacks them,
+/// whichever file comes first.
+pub fn scan_table_files(
+    files: &[PathBuf],
+    root: &Path,
+    table: Table,
+) -> Result<Option<LazyFrame>, LakeError> {
+    let Some(first) = scan_files(files, root)? else {
+        return Ok(None);
+    };
+    let data_err = |e: PolarsError| LakeError::Data {
+        path: root.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut schema = first
+        .clone()
+        .collect_schema()
+        .map_err(data_err)?
+        .as_ref()
+        .clone();
+    for (name, dtype) in crate::model::optional_columns(table) {
+        if !schema.contains(name) {
+            schema.with_column(name.into(), dtype);
+        }
+    }
+    let paths: Vec<PlRefPath> = files
+        .iter()
+        .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
+        .collect();
+    let args = ScanArgsParquet {
+        glob: false,
+        schema: Some(Arc::new(schema)),
+        allow_missing_columns: true,
+        ..Default::default()
+    };
+    LazyFrame::scan_parquet_files(paths.into(), args)
+        .map(Some)
+        .map_err(data_err)
+}
+
+/// Scans the given Parquet files as one lazy frame (the first file's columns).
 pub fn scan_files(files: &[PathBuf], root: &Path) -> Result<Option<LazyFrame>, LakeError> {
     if files.is_empty() {
         return Ok(None);

@@ -228,6 +228,7 @@ pub fn exit_code(err: &anyhow::Error) -> ExitCode {
                 | IngestError::Link { .. } => ExitCode::Input,
                 IngestError::Source(_) | IngestError::Data { .. } => ExitCode::Input,
                 IngestError::Lake(e) => for_lake(e),
+                IngestError::Secret { .. } => ExitCode::Config,
             };
         }
         if let Some(e) = cause.downcast_ref::<OutputError>() {

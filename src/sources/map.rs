@@ -7,6 +7,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::customer::identifiers;
 use super::parse::{
     cleaned, date_and_time, duration_seconds, local_instant, local_timestamp, mapped,
     mapped_number, naive_datetime, number, offset_free, per_distinct,
@@ -38,7 +39,8 @@ pub fn raw_column(i: usize) -> String {
 pub const BLANK_ROW: &str = "blank_row";
 
 /// The canonical columns of a table, in the order they are stored.
-pub fn table_columns(table: Table, pipeline: &Pipeline) -> Vec<String> {
+pub fn table_columns(source: &SourceDef, pipeline: &Pipeline) -> Vec<String> {
+    let table = source.kind.table();
     let head = [
         c::ORGANISATION,
         c::SOURCE,
@@ -65,6 +67,11 @@ pub fn table_columns(table: Table, pipeline: &Pipeline) -> Vec<String> {
         ]
         .iter()
         .map(|s| s.to_string())
+        .chain(
+            identifiers(source)
+                .into_iter()
+                .map(|i| i.column.to_string()),
+        )
         .collect(),
         Table::Responses => {
             let mut v: Vec<String> = [c::RATING_RAW, c::RATING, c::SCORE, c::SENTIMENT]
@@ -574,7 +581,7 @@ pub fn canonical(
             .map_err(polars_err)?
             .alias(BLANK_ROW),
     );
-    let mut order: Vec<Expr> = table_columns(source.kind.table(), pipeline)
+    let mut order: Vec<Expr> = table_columns(source, pipeline)
         .into_iter()
         .chain(carried_columns(source))
         .collect::<Vec<_>>()
@@ -844,6 +851,11 @@ fn contact_fields(
     );
     out.push(lit(NULL).cast(DataType::UInt32).alias(c::WITHIN_THRESHOLD));
     out.push(lit(NULL).cast(DataType::UInt32).alias(c::SHORT_ABANDONS));
+    // Customer identifiers in one form; ingest keys them before anything is written.
+    for id in identifiers(source) {
+        let value = layers.text(&header(id.source_column));
+        out.push((id.normalise)(value).alias(id.column));
+    }
 
     for (field, columns) in [
         (c::WAIT_SECONDS, &source.columns.wait),
@@ -1221,6 +1233,13 @@ fn check_columns(raw: &RawFile, source: &SourceDef) -> Result<(), SourceError> {
     if let ChannelSpec::Column { column, .. } = &source.channel {
         wanted.push(("channel".into(), column.clone()));
     }
+    wanted.extend(
+        source
+            .customer
+            .named()
+            .into_iter()
+            .map(|(f, c)| (f.to_string(), c.to_string())),
+    );
     wanted.extend(
         source
             .demographics

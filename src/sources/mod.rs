@@ -1,8 +1,10 @@
 //! Sources: how one raw export file becomes canonical rows plus rejects with reasons.
 //! Reading (`read`), field parsing (`parse`), mapping to the canonical model (`map`), scrubbing (`scrub`),
+//! customer identifiers in one form (`customer`),
 //! sniffing an unmapped export and writing its starter mapping for `cex init` (`sniff`, `starter`);
 //! nothing here writes to the lake.
 
+pub mod customer;
 pub mod map;
 pub mod parse;
 pub mod read;

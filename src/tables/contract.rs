@@ -25,6 +25,11 @@ pub mod name {
     pub const BENEFITS_ESTIMATE: &str = "benefits_estimate";
     pub const DATA_QUALITY: &str = "data_quality";
     pub const LINEAGE: &str = "lineage";
+    /// Right first time (contacts with customer keys; see `kpi::repeats`).
+    pub const REPEAT_CONTACT: &str = "repeat_contact";
+    pub const CONTACT_RESOLUTION: &str = "contact_resolution";
+    pub const FAILURE_DEMAND: &str = "failure_demand";
+    pub const DAYS_TO_REPEAT: &str = "days_to_repeat";
 
     /// Longest table name: an Excel sheet name holds at most 31 characters.
     pub const MAX_CHARS: usize = 31;
@@ -57,7 +62,9 @@ pub mod name {
 /// [`crate::measures::out`]).
 pub mod column {
     pub use crate::measures::out::*;
-    pub use crate::model::col::{CHANNEL, FINANCIAL_YEAR, MONTH, ORGANISATION, SERVICE, YEAR};
+    pub use crate::model::col::{
+        CATEGORY, CHANNEL, FINANCIAL_YEAR, MONTH, ORGANISATION, SERVICE, YEAR,
+    };
 
     // channel_shift
     pub const KPI: &str = "kpi";
@@ -141,6 +148,31 @@ pub mod column {
     pub const ASSUMED_COST_PER_CONTACT: &str = "assumed_cost_per_contact";
     pub const OFFICER_HOURS_RELEASED: &str = "officer_hours_released";
     pub const COST_AVOIDED: &str = "cost_avoided";
+    // repeat_contact, contact_resolution, failure_demand, days_to_repeat
+    /// The window a repeat or follow-up must come within, in days.
+    pub const WINDOW_DAYS: &str = "window_days";
+    /// Contacts counted as for take-up, with a customer key or not.
+    pub const CONTACTS: &str = "contacts";
+    /// Contacts with at least one customer key.
+    pub const IDENTIFIED: &str = "identified";
+    pub const REPEATS: &str = "repeats";
+    pub const REPEAT_PCT: &str = "repeat_pct";
+    /// Identified contacts whose whole window after them is in the lake.
+    pub const OBSERVABLE: &str = "observable";
+    pub const FOLLOWED_UP: &str = "followed_up";
+    pub const RESOLVED_OBSERVED_PCT: &str = "resolved_observed_pct";
+    /// Contacts with the source's own first-contact-resolution flag, and those flagged resolved.
+    pub const SELF_REPORTED: &str = "self_reported";
+    pub const SELF_REPORTED_RESOLVED: &str = "self_reported_resolved";
+    pub const SELF_REPORTED_PCT: &str = "self_reported_pct";
+    /// `failure_demand`: [`DIGITAL_THEN_ASSISTED`] or [`ASSISTED_THEN_DIGITAL`].
+    pub const DIRECTION: &str = "direction";
+    pub const FOLLOWED_PCT: &str = "followed_pct";
+    pub const DAYS: &str = "days";
+    pub const CUMULATIVE_PCT: &str = "cumulative_pct";
+    /// A digital contact followed by an assisted one about the same service: failure demand.
+    pub const DIGITAL_THEN_ASSISTED: &str = "digital then assisted";
+    pub const ASSISTED_THEN_DIGITAL: &str = "assisted then digital";
 }
 
 /// Row labels that stand for a total, which the charts and the report pick out.
@@ -246,6 +278,34 @@ pub fn required(table: &str) -> &'static [&'static str] {
             c::LAST_DATE,
         ],
         name::LINEAGE => &[c::PATH, c::SHA256, c::ROWS_READ, c::ACCEPTED],
+        name::REPEAT_CONTACT => &[
+            c::YEAR,
+            c::MONTH,
+            c::SERVICE,
+            c::CHANNEL,
+            c::WINDOW_DAYS,
+            c::CONTACTS,
+            c::IDENTIFIED,
+            c::REPEATS,
+        ],
+        name::CONTACT_RESOLUTION => &[
+            c::SERVICE,
+            c::CHANNEL,
+            c::WINDOW_DAYS,
+            c::OBSERVABLE,
+            c::FOLLOWED_UP,
+            c::SELF_REPORTED,
+            c::SELF_REPORTED_RESOLVED,
+        ],
+        name::FAILURE_DEMAND => &[
+            c::SERVICE,
+            c::CHANNEL,
+            c::CATEGORY,
+            c::DIRECTION,
+            c::WINDOW_DAYS,
+            c::OBSERVABLE,
+            c::FOLLOWED_UP,
+        ],
         name::BENEFITS_ESTIMATE => &[
             c::ORGANISATION,
             c::KPI,

@@ -1,0 +1,329 @@
+//! Right first time: the same customer coming back. Contacts that carry a customer key (see
+//! `ingest::pseudonym`) are linked to the same customer's earlier and later contacts about the
+//! same service, on any channel, through any key they share (phone, e-mail or reference). From
+//! those links come the repeat-contact table, contact resolution as observed (no follow-up
+//! within the window) beside the self-reported first-contact flag, digital failure demand
+//! (forms and webchats followed by a call or visit, and the reverse) and the days to a repeat.
+//!
+//! Days are calendar days between contact dates: a second contact the same day is 0 days
+//! later and a repeat. A contact is only judged on whether a follow-up came when the lake
+//! covers the whole window after it (every keyed source holds contacts that late); the others
+//! are counted as not yet observable, never as resolved.
+
+use polars::prelude::*;
+
+use super::{collect, percent, FigureError};
+use crate::config::ChannelConfig;
+use crate::model::{col as c, CUSTOMER_KEYS};
+use crate::tables::contract::column as out;
+
+const ROW: &str = "__row";
+const DAY: &str = "__day";
+const GROUP: &str = "__group";
+const ASSISTED: &str = "__assisted";
+const DIGITAL: &str = "__digital";
+const KEYED: &str = "__identified";
+const PREV: &str = "__days_since_previous";
+const NEXT: &str = "__days_to_next";
+const NEXT_ASSISTED: &str = "__days_to_next_assisted";
+const NEXT_DIGITAL: &str = "__days_to_next_digital";
+const LAST_OBSERVED: &str = "__last_observed";
+
+/// The day number (days since 1970-01-01) of a date.
+pub fn day_number(d: chrono::NaiveDate) -> i32 {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    (d - epoch).num_days() as i32
+}
+
+/// Every contact of `contacts` with, in days, the gap since the same customer's previous
+/// contact about the same service and to their next (any channel, then the next assisted and
+/// the next digital one); null where there is none or the contact has no key. Also whether it
+/// is identified and the last day every keyed source covers (`LAST_OBSERVED`, one value).
+/// `active_from`: the day number of the period's last month's first day.
+pub fn linked(
+    contacts: LazyFrame,
+    channels: &ChannelConfig,
+    active_from: i32,
+) -> Result<DataFrame, FigureError> {
+    let names =
+        |list: &[crate::model::Channel]| list.iter().map(|c| c.as_str()).collect::<Vec<_>>();
+    let is_in = |list: Vec<&str>| {
+        col(c::CHANNEL).is_in(
+            lit(Series::new("channels".into(), list)).implode(false),
+            false,
+        )
+    };
+    let keyed = CUSTOMER_KEYS
+        .iter()
+        .map(|k| col(*k).is_not_null())
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    let base = collect(contacts.with_row_index(ROW, None).with_columns([
+        col(c::DATE).cast(DataType::Int32).alias(DAY),
+        is_in(names(&channels.assisted)).alias(ASSISTED),
+        is_in(names(&channels.digital)).alias(DIGITAL),
+        keyed.alias(KEYED),
+    ]))?;
+    let gaps: Vec<LazyFrame> = CUSTOMER_KEYS
+        .iter()
+        .map(|key| gaps_by(base.clone().lazy(), key))
+        .collect();
+    let gaps = concat(gaps, UnionArgs::default())
+        .map_err(|e| FigureError::Data(e.to_string()))?
+        .group_by([col(ROW)])
+        .agg([
+            col(PREV).min(),
+            col(NEXT).min(),
+            col(NEXT_ASSISTED).min(),
+            col(NEXT_DIGITAL).min(),
+        ]);
+    // The lake covers a day for follow-ups when every source with keys still sending contacts
+    // (any since `active_from`) has contacts that late; a source retired earlier is not waited
+    // for.
+    let last_observed = base
+        .clone()
+        .lazy()
+        .filter(col(KEYED))
+        .group_by([col(c::SOURCE)])
+        .agg([col(DAY).max().alias(LAST_OBSERVED)])
+        .select([when(col(LAST_OBSERVED).max().gt_eq(lit(active_from)))
+            .then(
+                col(LAST_OBSERVED)
+                    .filter(col(LAST_OBSERVED).gt_eq(lit(active_from)))
+                    .min(),
+            )
+            .otherwise(col(LAST_OBSERVED).max())
+            .alias(LAST_OBSERVED)]);
+    collect(
+        base.lazy()
+            .join(gaps, [col(ROW)], [col(ROW)], JoinArgs::new(JoinType::Left))
+            .cross_join(last_observed, None)
+            .sort([ROW], SortMultipleOptions::default()),
+    )
+}
+
+/// The gaps through one kind of key: rows sorted by (key, service, time), so each customer's
+/// contacts about a service are consecutive; a group starts where the key or service changes.
+fn gaps_by(base: LazyFrame, key: &str) -> LazyFrame {
+    let same_group = |n: i64| col(GROUP).eq(col(GROUP).shift(lit(n)));
+    let next_flagged = |flag: &str| {
+        let later = |e: Expr| {
+            when(col(flag))
+                .then(e)
+                .otherwise(lit(NULL))
+                .shift(lit(-1))
+                .fill_null_with_strategy(FillNullStrategy::Backward(None))
+        };
+        when(later(col(GROUP)).eq(col(GROUP)))
+            .then(later(col(DAY)) - col(DAY))
+            .otherwise(lit(NULL))
+    };
+    base.filter(col(key).is_not_null())
+        .select([
+            col(ROW),
+            col(key).alias("__key"),
+            col(c::SERVICE),
+            col(c::TIMESTAMP),
+            col(DAY),
+            col(ASSISTED),
+            col(DIGITAL),
+        ])
+        .sort_by_exprs(
+            [col("__key"), col(c::SERVICE), col(c::TIMESTAMP), col(ROW)],
+            SortMultipleOptions::default(),
+        )
+        .with_column(
+            col("__key")
+                .neq(col("__key").shift(lit(1)))
+                .or(col(c::SERVICE).neq(col(c::SERVICE).shift(lit(1))))
+                .fill_null(lit(true))
+                .cast(DataType::UInt32)
+                .cum_sum(false)
+                .alias(GROUP),
+        )
+        .select([
+            col(ROW),
+            when(same_group(1))
+                .then(col(DAY) - col(DAY).shift(lit(1)))
+                .otherwise(lit(NULL))
+                .alias(PREV),
+            when(same_group(-1))
+                .then(col(DAY).shift(lit(-1)) - col(DAY))
+                .otherwise(lit(NULL))
+                .alias(NEXT),
+            next_flagged(ASSISTED).alias(NEXT_ASSISTED),
+            next_flagged(DIGITAL).alias(NEXT_DIGITAL),
+        ])
+}
+
+fn keys_of(extra: &[&str]) -> Vec<Expr> {
+    [c::ORGANISATION, c::FINANCIAL_YEAR, c::YEAR, c::MONTH]
+        .iter()
+        .chain(extra)
+        .map(|k| col(*k))
+        .collect()
+}
+
+fn within(gap: &str, days: u32) -> Expr {
+    col(gap).lt_eq(lit(days as i32)).fill_null(lit(false))
+}
+
+/// Observable: identified, and the lake covers the whole window after the contact.
+fn observable(days: u32) -> Expr {
+    col(KEYED).and((col(DAY) + lit(days as i32)).lt_eq(col(LAST_OBSERVED)))
+}
+
+fn count(e: Expr) -> Expr {
+    e.cast(DataType::UInt32).sum()
+}
+
+fn per_window(
+    rows: &LazyFrame,
+    windows: &[u32],
+    f: impl Fn(LazyFrame, u32) -> LazyFrame,
+) -> Result<DataFrame, FigureError> {
+    let parts: Vec<LazyFrame> = windows
+        .iter()
+        .map(|&n| f(rows.clone(), n).with_column(lit(n).alias(out::WINDOW_DAYS)))
+        .collect();
+    collect(concat(parts, UnionArgs::default()).map_err(|e| FigureError::Data(e.to_string()))?)
+}
+
+/// Repeat contact by month, service and channel: identified contacts that came within the
+/// window after the same customer's contact about the same service.
+pub fn repeat_contact(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
+    let by = keys_of(&[c::SERVICE, c::CHANNEL]);
+    per_window(rows, windows, |lf, n| {
+        lf.group_by(by.clone())
+            .agg([
+                col(c::CONTACTS)
+                    .sum()
+                    .cast(DataType::UInt64)
+                    .alias(out::CONTACTS),
+                count(col(KEYED)).alias(out::IDENTIFIED),
+                count(within(PREV, n)).alias(out::REPEATS),
+            ])
+            .with_column(percent(col(out::REPEATS), col(out::IDENTIFIED)).alias(out::REPEAT_PCT))
+    })
+    .and_then(|df| sorted(df, &[c::SERVICE, c::CHANNEL]))
+}
+
+/// Contact resolution as observed (no contact about the same service within the window after)
+/// beside the self-reported first-contact flag, by month, service and channel.
+pub fn resolution(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
+    let by = keys_of(&[c::SERVICE, c::CHANNEL]);
+    per_window(rows, windows, |lf, n| {
+        let watched = observable(n);
+        lf.group_by(by.clone())
+            .agg([
+                count(col(KEYED)).alias(out::IDENTIFIED),
+                count(watched.clone()).alias(out::OBSERVABLE),
+                count(watched.and(within(NEXT, n))).alias(out::FOLLOWED_UP),
+                count(col(c::RESOLVED_FIRST_CONTACT).is_not_null()).alias(out::SELF_REPORTED),
+                count(col(c::RESOLVED_FIRST_CONTACT).fill_null(lit(false)))
+                    .alias(out::SELF_REPORTED_RESOLVED),
+            ])
+            .with_columns([
+                percent(
+                    col(out::OBSERVABLE) - col(out::FOLLOWED_UP),
+                    col(out::OBSERVABLE),
+                )
+                .alias(out::RESOLVED_OBSERVED_PCT),
+                percent(col(out::SELF_REPORTED_RESOLVED), col(out::SELF_REPORTED))
+                    .alias(out::SELF_REPORTED_PCT),
+            ])
+    })
+    .and_then(|df| sorted(df, &[c::SERVICE, c::CHANNEL]))
+}
+
+/// Digital failure demand by month, service and form (category): identified digital contacts
+/// followed within the window by an assisted contact about the same service; and, for balance,
+/// assisted contacts followed by a digital one.
+pub fn failure_demand(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
+    let by = keys_of(&[c::SERVICE, c::CHANNEL, c::CATEGORY]);
+    let one_way = |from: &str, next: &'static str, direction: &'static str| {
+        let by = by.clone();
+        let from = from.to_string();
+        move |lf: LazyFrame, n: u32| {
+            let watched = observable(n);
+            lf.filter(col(from.as_str()).and(col(KEYED)))
+                .group_by(by.clone())
+                .agg([
+                    count(col(KEYED)).alias(out::IDENTIFIED),
+                    count(watched.clone()).alias(out::OBSERVABLE),
+                    count(watched.and(within(next, n))).alias(out::FOLLOWED_UP),
+                ])
+                .with_columns([
+                    lit(direction).alias(out::DIRECTION),
+                    percent(col(out::FOLLOWED_UP), col(out::OBSERVABLE)).alias(out::FOLLOWED_PCT),
+                ])
+        }
+    };
+    let digital = per_window(
+        rows,
+        windows,
+        one_way(DIGITAL, NEXT_ASSISTED, out::DIGITAL_THEN_ASSISTED),
+    )?;
+    let assisted = per_window(
+        rows,
+        windows,
+        one_way(ASSISTED, NEXT_DIGITAL, out::ASSISTED_THEN_DIGITAL),
+    )?;
+    let both = digital
+        .vstack(&assisted)
+        .map_err(|e| FigureError::Data(e.to_string()))?;
+    sorted(both, &[out::DIRECTION, c::SERVICE, c::CHANNEL, c::CATEGORY])
+}
+
+/// How many days after the previous contact repeats came, up to the longest window: the
+/// shape behind the choice of window.
+pub fn days_to_repeat(rows: &LazyFrame, longest: u32) -> Result<DataFrame, FigureError> {
+    let year = [col(c::ORGANISATION), col(c::FINANCIAL_YEAR)];
+    let polars = |e: PolarsError| FigureError::Data(e.to_string());
+    let running = col(out::REPEATS)
+        .cum_sum(false)
+        .over(year.clone())
+        .map_err(polars)?;
+    let all = col(out::REPEATS).sum().over(year.clone()).map_err(polars)?;
+    collect(
+        rows.clone()
+            .filter(within(PREV, longest))
+            .group_by([col(c::ORGANISATION), col(c::FINANCIAL_YEAR), col(PREV)])
+            .agg([len().cast(DataType::UInt32).alias(out::REPEATS)])
+            .sort_by_exprs(
+                [col(c::ORGANISATION), col(c::FINANCIAL_YEAR), col(PREV)],
+                SortMultipleOptions::default(),
+            )
+            .with_column(percent(running, all).alias(out::CUMULATIVE_PCT))
+            .select([
+                col(c::ORGANISATION),
+                col(c::FINANCIAL_YEAR),
+                col(PREV).alias(out::DAYS),
+                col(out::REPEATS),
+                col(out::CUMULATIVE_PCT),
+            ]),
+    )
+}
+
+fn sorted(df: DataFrame, extra: &[&str]) -> Result<DataFrame, FigureError> {
+    let mut by: Vec<Expr> = keys_of(extra);
+    by.push(col(out::WINDOW_DAYS));
+    collect(df.lazy().sort_by_exprs(by, SortMultipleOptions::default()))
+}
+
+/// The rows of `linked` the tables count: those in `period_rows` (a filter on year and month).
+pub fn in_period(linked: &DataFrame, period_rows: Expr) -> LazyFrame {
+    linked.clone().lazy().filter(period_rows)
+}
+
+/// True when any contact of the frame carries a customer key.
+pub fn any_identified(linked: &DataFrame) -> bool {
+    linked
+        .column(KEYED)
+        .ok()
+        .and_then(|c| c.bool().ok().map(|b| b.any()))
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests;

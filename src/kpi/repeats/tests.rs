@@ -1,0 +1,347 @@
+//! Repeats worked out by hand on a few customers: boundaries at the window, across channels,
+//! across months, the same day, the same customer about another service, and keys of different
+//! kinds on one contact.
+
+use super::*;
+use crate::config::ChannelConfig;
+
+/// One contact: (customer phone key, e-mail key, service, channel, category, date, time).
+type Contact = (
+    Option<i64>,
+    Option<i64>,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+fn frame(contacts: &[Contact]) -> LazyFrame {
+    let date = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap_or_default();
+    let dates: Vec<chrono::NaiveDate> = contacts.iter().map(|c| date(c.5)).collect();
+    let stamps: Vec<chrono::NaiveDateTime> = contacts
+        .iter()
+        .map(|c| {
+            chrono::NaiveDateTime::parse_from_str(&format!("{} {}", c.5, c.6), "%Y-%m-%d %H:%M")
+                .unwrap_or_default()
+        })
+        .collect();
+    use chrono::Datelike;
+    let df = df!(
+        c::ORGANISATION => vec!["Council"; contacts.len()],
+        c::SOURCE => contacts.iter().map(|c| c.3).collect::<Vec<_>>(),
+        c::FINANCIAL_YEAR => vec!["2024/25"; contacts.len()],
+        c::YEAR => dates.iter().map(|d| d.year()).collect::<Vec<_>>(),
+        c::MONTH => dates.iter().map(|d| d.month() as i8).collect::<Vec<_>>(),
+        c::SERVICE => contacts.iter().map(|c| c.2).collect::<Vec<_>>(),
+        c::CHANNEL => contacts.iter().map(|c| c.3).collect::<Vec<_>>(),
+        c::CATEGORY => contacts.iter().map(|c| c.4).collect::<Vec<_>>(),
+        c::DATE => dates,
+        c::TIMESTAMP => stamps,
+        c::CONTACTS => vec![1u32; contacts.len()],
+        c::RESOLVED_FIRST_CONTACT => contacts.iter().map(|c| (c.3 == "telephone").then_some(true)).collect::<Vec<_>>(),
+        c::CUSTOMER_PHONE => contacts.iter().map(|c| c.0).collect::<Vec<_>>(),
+        c::CUSTOMER_EMAIL => contacts.iter().map(|c| c.1).collect::<Vec<_>>(),
+        c::CUSTOMER_REFERENCE => vec![None::<i64>; contacts.len()],
+    );
+    match df {
+        Ok(df) => df.lazy(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn ints(df: &DataFrame, name: &str) -> Vec<Option<i32>> {
+    match df.column(name).and_then(|c| c.cast(&DataType::Int32)) {
+        Ok(c) => c.i32().map(|v| v.iter().collect()).unwrap_or_default(),
+        Err(e) => panic!("{name}: {e}"),
+    }
+}
+
+const SAMPLE: [Contact; 12] = [
+    // A: a form, a call about it 7 days later (a repeat at 7 days), another call 29 days after
+    // that (a repeat at neither 7 nor 28 days).
+    (
+        Some(1),
+        None,
+        "Housing",
+        "web",
+        "Repair form",
+        "2025-01-03",
+        "09:00",
+    ),
+    (
+        Some(1),
+        None,
+        "Housing",
+        "telephone",
+        "Housing queue",
+        "2025-01-10",
+        "10:00",
+    ),
+    (
+        Some(1),
+        None,
+        "Housing",
+        "telephone",
+        "Housing queue",
+        "2025-02-08",
+        "10:00",
+    ),
+    // B: two calls the same day about one service (a repeat at 0 days) and one about another.
+    (
+        Some(2),
+        None,
+        "Waste",
+        "telephone",
+        "Waste queue",
+        "2025-01-15",
+        "09:00",
+    ),
+    (
+        Some(2),
+        None,
+        "Waste",
+        "telephone",
+        "Waste queue",
+        "2025-01-15",
+        "15:00",
+    ),
+    (
+        Some(2),
+        None,
+        "Housing",
+        "telephone",
+        "Housing queue",
+        "2025-01-15",
+        "16:00",
+    ),
+    // C: e-mail only, across a month end: 31 January then 2 February (2 days).
+    (
+        None,
+        Some(30),
+        "Waste",
+        "web",
+        "Bin form",
+        "2025-01-31",
+        "12:00",
+    ),
+    (
+        None,
+        Some(30),
+        "Waste",
+        "web",
+        "Bin form",
+        "2025-02-02",
+        "12:00",
+    ),
+    // D: a form with phone and e-mail, then a call with the phone 8 days later (not within 7,
+    // within 28), then a form with the e-mail only 3 days after the call (11 after the first
+    // form, the only contact it shares a key with).
+    (
+        Some(4),
+        Some(40),
+        "Council tax",
+        "web",
+        "Direct debit form",
+        "2025-01-20",
+        "08:00",
+    ),
+    (
+        Some(4),
+        None,
+        "Council tax",
+        "telephone",
+        "Revenues queue",
+        "2025-01-28",
+        "08:00",
+    ),
+    (
+        None,
+        Some(40),
+        "Council tax",
+        "web",
+        "Direct debit form",
+        "2025-01-31",
+        "08:00",
+    ),
+    // No key: counted, never identified.
+    (
+        None,
+        None,
+        "Waste",
+        "telephone",
+        "Waste queue",
+        "2025-01-15",
+        "09:30",
+    ),
+];
+
+fn sample_linked() -> DataFrame {
+    // The lake runs to 31 March 2025 (another keyed contact that late).
+    let mut all = SAMPLE.to_vec();
+    all.push((
+        Some(9),
+        None,
+        "Parking",
+        "telephone",
+        "Parking queue",
+        "2025-03-31",
+        "09:00",
+    ));
+    let active_from = day_number(chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap_or_default());
+    match linked(frame(&all), &ChannelConfig::default(), active_from) {
+        Ok(df) => df,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn gaps_follow_the_customer_across_channels_months_and_keys() {
+    let df = sample_linked();
+    // Rows keep their order (the row index joins the gaps back).
+    let prev = ints(&df, PREV);
+    let next = ints(&df, NEXT);
+    assert_eq!(
+        prev[..12],
+        [
+            None,
+            Some(7),
+            Some(29),
+            None,
+            Some(0),
+            None,
+            None,
+            Some(2),
+            None,
+            Some(8),
+            Some(11),
+            None
+        ]
+    );
+    assert_eq!(
+        next[..12],
+        [
+            Some(7),
+            Some(29),
+            None,
+            Some(0),
+            None,
+            None,
+            Some(2),
+            None,
+            Some(8),
+            None,
+            None,
+            None
+        ]
+    );
+    // A's form is followed by a call 7 days later; D's by one 8 days later; C's forms by none.
+    let next_assisted = ints(&df, NEXT_ASSISTED);
+    assert_eq!(next_assisted[0], Some(7));
+    assert_eq!(next_assisted[6], None);
+    assert_eq!(next_assisted[8], Some(8));
+    // D's call is followed by the e-mail-only form through... nothing: the call has no e-mail.
+    let next_digital = ints(&df, NEXT_DIGITAL);
+    assert_eq!(next_digital[9], None);
+}
+
+#[test]
+fn repeat_rates_at_each_window_by_hand() {
+    let df = sample_linked();
+    let january = df.clone().lazy().filter(col(c::MONTH).eq(lit(1i8)));
+    let table = match repeat_contact(&january, &[7, 28]) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    let row = |service: &str, channel: &str, window: u32| -> (u32, u32, u32) {
+        let hit = table
+            .clone()
+            .lazy()
+            .filter(
+                col(c::SERVICE)
+                    .eq(lit(service))
+                    .and(col(c::CHANNEL).eq(lit(channel)))
+                    .and(col(out::WINDOW_DAYS).eq(lit(window))),
+            )
+            .collect();
+        let hit = match hit {
+            Ok(h) => h,
+            Err(e) => panic!("{e}"),
+        };
+        let get = |n: &str| ints(&hit, n).first().copied().flatten().unwrap_or(-1) as u32;
+        (get(out::CONTACTS), get(out::IDENTIFIED), get(out::REPEATS))
+    };
+    // Waste by phone in January: B's two calls (one a same-day repeat) and the unkeyed call.
+    assert_eq!(row("Waste", "telephone", 7), (3, 2, 1));
+    // Housing by phone: A's call 7 days after the form (a repeat at 7 and 28), B's other-service
+    // call (not a repeat).
+    assert_eq!(row("Housing", "telephone", 7), (2, 2, 1));
+    // Council tax by phone: D's call 8 days after the form: a repeat at 28 days only.
+    assert_eq!(row("Council tax", "telephone", 7), (1, 1, 0));
+    assert_eq!(row("Council tax", "telephone", 28), (1, 1, 1));
+    // Council tax web: the e-mail-only form 3 days after the call is no repeat of it (no key in
+    // common) but is one of the first form (e-mail, 11 days): at 28 days only.
+    assert_eq!(row("Council tax", "web", 7), (2, 2, 0));
+    assert_eq!(row("Council tax", "web", 28), (2, 2, 1));
+}
+
+#[test]
+fn follow_ups_are_judged_only_when_the_window_is_in_the_lake() {
+    let df = sample_linked();
+    let rows = df.lazy();
+    let fd = match failure_demand(&rows, &[7, 28]) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    let digital = fd
+        .lazy()
+        .filter(
+            col(out::DIRECTION)
+                .eq(lit(out::DIGITAL_THEN_ASSISTED))
+                .and(col(out::WINDOW_DAYS).eq(lit(7u32))),
+        )
+        .group_by([col(out::WINDOW_DAYS)])
+        .agg([
+            col(out::IDENTIFIED).sum(),
+            col(out::OBSERVABLE).sum(),
+            col(out::FOLLOWED_UP).sum(),
+        ])
+        .collect();
+    let digital = match digital {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    // Five keyed forms, all observable (the lake runs to 31 March); A's form is followed by a
+    // call within 7 days, D's first form only within 8.
+    assert_eq!(ints(&digital, out::IDENTIFIED), vec![Some(5)]);
+    assert_eq!(ints(&digital, out::OBSERVABLE), vec![Some(5)]);
+    assert_eq!(ints(&digital, out::FOLLOWED_UP), vec![Some(1)]);
+
+    // The last contact (31 March) cannot be judged at 7 days: the lake ends that day.
+    let res = match resolution(&rows_in_march(), &[7]) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(ints(&res, out::IDENTIFIED), vec![Some(1)]);
+    assert_eq!(ints(&res, out::OBSERVABLE), vec![Some(0)]);
+    assert_eq!(ints(&res, out::SELF_REPORTED_RESOLVED), vec![Some(1)]);
+}
+
+fn rows_in_march() -> LazyFrame {
+    sample_linked().lazy().filter(col(c::MONTH).eq(lit(3i8)))
+}
+
+#[test]
+fn days_to_repeat_counts_each_gap() {
+    let df = sample_linked();
+    let days = match days_to_repeat(&df.lazy(), 28) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    // Gaps within 28 days: 0, 2, 7, 8, 11 (29 is beyond the window).
+    assert_eq!(
+        ints(&days, out::DAYS),
+        vec![Some(0), Some(2), Some(7), Some(8), Some(11)]
+    );
+    assert_eq!(ints(&days, out::REPEATS), vec![Some(1); 5]);
+}
