@@ -4,8 +4,8 @@
 use polars::prelude::*;
 
 use crate::measures::{
-    council_score_pct, dissatisfied_pct, negative, net_satisfaction, neutral, percent as pct,
-    positive, rated, satisfied_pct,
+    council_score_pct, dissatisfied_pct, negative, net_satisfaction, neutral, not_rated,
+    percent as pct, positive, rated, satisfied_pct,
 };
 use crate::model::col as c;
 
@@ -35,16 +35,27 @@ pub const MEASURES: [&str; 8] = [
 /// `responses` (N, u32), `positive`, `neutral`, `negative` (u32), `council_score_pct`,
 /// `net_satisfaction`, `satisfied_pct`, `dissatisfied_pct` (f64).
 pub fn satisfaction_by(responses: LazyFrame, by: &[&str]) -> LazyFrame {
-    let measures = [
-        rated(),
-        positive(),
-        neutral(),
-        negative(),
+    scores_by(responses, by, false)
+}
+
+/// [`satisfaction_by`] with `not_rated` (u32) after `negative`: the group's answers that are not
+/// a rating ("Don't know"), which no figure divides by. A group whose answers are all unrated
+/// has a row with N = 0 and null scores.
+pub fn satisfaction_and_not_rated_by(responses: LazyFrame, by: &[&str]) -> LazyFrame {
+    scores_by(responses, by, true)
+}
+
+fn scores_by(responses: LazyFrame, by: &[&str], count_not_rated: bool) -> LazyFrame {
+    let mut measures = vec![rated(), positive(), neutral(), negative()];
+    if count_not_rated {
+        measures.push(not_rated());
+    }
+    measures.extend([
         council_score_pct(),
         net_satisfaction(),
         satisfied_pct(),
         dissatisfied_pct(),
-    ];
+    ]);
     if by.is_empty() {
         return responses.select(measures);
     }

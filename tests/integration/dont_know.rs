@@ -25,7 +25,10 @@ fn survey() -> String {
     let mut add = |channel: &str, age: &str, rating: &str, n: usize| {
         for _ in 0..n {
             id += 1;
-            csv.push_str(&format!("R{id},2024-05-{:02},{channel},{rating},{age}\n", 1 + id % 28));
+            csv.push_str(&format!(
+                "R{id},2024-05-{:02},{channel},{rating},{age}\n",
+                1 + id % 28
+            ));
         }
     };
     for (channel, age, good, dont_know) in [
@@ -107,15 +110,8 @@ fn dont_know_answers_are_kept_counted_and_left_out_of_the_denominator() {
     let ws = Workspace::new();
     ws.write("p.toml", PIPELINE);
     ws.write("data/survey.csv", survey());
-    ws.cex(&[
-        "run",
-        "p.toml",
-        "--as-of",
-        "2024-06-10",
-        "--skip",
-        "charts",
-    ])
-    .assert_code(0);
+    ws.cex(&["run", "p.toml", "--as-of", "2024-06-10", "--skip", "charts"])
+        .assert_code(0);
 
     // Reconciliation: 156 rows = 155 accepted (25 of them not rated) + 1 rejected; nothing
     // excluded, the not-rated answers are no rejects.
@@ -158,7 +154,11 @@ fn dont_know_answers_are_kept_counted_and_left_out_of_the_denominator() {
         .expect("rejects folder")
         .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("read"))
         .collect::<String>();
-    assert_eq!(rejects.lines().count(), 2, "header + Marvellous:\n{rejects}");
+    assert_eq!(
+        rejects.lines().count(),
+        2,
+        "header + Marvellous:\n{rejects}"
+    );
 
     // Published: a not_rated count beside the rated responses; the denominators are rated
     // answers only. Telephone: 30 Good, 20 Average, 20 Poor of 70 rated (22 not rated), so
@@ -185,7 +185,10 @@ fn dont_know_answers_are_kept_counted_and_left_out_of_the_denominator() {
     assert_eq!(u64s(&by_channel, "responses")[tel], 70);
     assert_eq!(u64s(&by_channel, "responses")[web], 60);
     let satisfied = float(&by_channel, "satisfied_pct", tel).expect("% satisfied");
-    assert!((satisfied - 30.0 * 100.0 / 70.0).abs() < 1e-9, "{satisfied}");
+    assert!(
+        (satisfied - 30.0 * 100.0 / 70.0).abs() < 1e-9,
+        "{satisfied}"
+    );
     let score = float(&by_channel, "council_score_pct", tel).expect("council score");
     assert!((score - 30.0 * 100.0 / 70.0).abs() < 1e-9, "{score}");
     let net = float(&by_channel, "net_satisfaction", tel).expect("net");
@@ -209,7 +212,11 @@ fn dont_know_answers_are_kept_counted_and_left_out_of_the_denominator() {
     let by_age = read_csv(&folder.join("equality/equality_age_band.csv"));
     let groups = column_text(&by_age, "age_band");
     let not_rated = column_text(&by_age, "not_rated");
-    let expected = [("16-24", 70, "13"), ("25-34", 60, "12"), ("All respondents", 130, "25")];
+    let expected = [
+        ("16-24", 70, "13"),
+        ("25-34", 60, "12"),
+        ("All respondents", 130, "25"),
+    ];
     let mut printed = 0;
     for (group, n, dont_know) in expected {
         let row = groups
@@ -228,7 +235,10 @@ fn dont_know_answers_are_kept_counted_and_left_out_of_the_denominator() {
         .position(|g| g.as_deref() == Some("16-24"))
         .expect("16-24");
     let satisfied = float(&by_age, "satisfied_pct", row).expect("% satisfied 16-24");
-    assert!((satisfied - 30.0 * 100.0 / 70.0).abs() < 1e-9, "{satisfied}");
+    assert!(
+        (satisfied - 30.0 * 100.0 / 70.0).abs() < 1e-9,
+        "{satisfied}"
+    );
 
     // Nothing small printed, nothing recoverable: cex's own audit and the independent attacker.
     let own = crate::disclosure::own_verdict(&folder);
@@ -243,6 +253,57 @@ fn dont_know_answers_are_kept_counted_and_left_out_of_the_denominator() {
     let theirs = crate::disclosure::attack(&folder);
     assert_eq!(theirs["recoverable_count"], 0, "{theirs}");
     assert_eq!(theirs["published_small_count"], 0, "{theirs}");
+    // The attacker knows the not_rated counts' relations: were telephone's 22 printed, web's 3
+    // would follow from the equality table's 25 for all respondents.
+    let tampered = ws.path().join("tampered");
+    crate::util::copy_dir(&folder, &tampered);
+    for name in [
+        "satisfaction_by_channel.csv",
+        "satisfaction_monthly.csv",
+        "satisfaction_by_service.csv",
+    ] {
+        let path = tampered.join(name);
+        let text = std::fs::read_to_string(&path).expect(name);
+        let printed: String = text
+            .lines()
+            .map(|line| match line.split_once(",telephone,") {
+                Some(_) => {
+                    let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+                    let at = text
+                        .lines()
+                        .next()
+                        .and_then(|h| h.split(',').position(|c| c == "not_rated"))
+                        .expect("not_rated column");
+                    cells[at] = "22".into();
+                    let n = cells.len();
+                    cells.truncate(n - 2);
+                    cells.extend([String::new(), String::new()]);
+                    cells.join(",")
+                }
+                None => line.to_string(),
+            })
+            .map(|line| line + "\n")
+            .collect();
+        std::fs::write(&path, printed).expect("write");
+    }
+    let out = std::process::Command::new("python3")
+        .arg(crate::util::repo().join("tests/disclosure/attack.py"))
+        .arg(&tampered)
+        .arg("--out")
+        .arg(tampered.join("verdict.json"))
+        .output()
+        .expect("python3");
+    let verdict = std::fs::read_to_string(tampered.join("verdict.json")).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(1), "{verdict}");
+    let verdict: serde_json::Value = serde_json::from_str(&verdict).expect("JSON");
+    let recovered = verdict["recoverable"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !recovered.is_empty() && recovered.iter().all(|c| c["column"] == "not_rated"),
+        "{verdict}"
+    );
 
     // The report says how many answered "don't know".
     let report = std::fs::read_to_string(folder.join("report.md")).unwrap_or_default();
