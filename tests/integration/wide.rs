@@ -237,6 +237,21 @@ fn dont_know_is_not_a_rating_and_missing_codes_are_not_answered() {
     let responses = ws.lake_table("responses");
     let sentiments = strings(&responses, "sentiment");
     assert_eq!(sentiments.iter().filter(|s| s.is_none()).count(), 2);
+    // Each question's table counts them beside its N (small here, so hidden) and stays safe.
+    ws.cex(&[
+        "run",
+        "p.toml",
+        "--as-of",
+        "2024-06-10",
+        "--skip",
+        "charts,report",
+    ])
+    .assert_code(0);
+    let folder = ws.path().join("out/2024-05");
+    let by_question = read_csv(&folder.join("satisfaction_by_question.csv"));
+    assert_eq!(strings(&by_question, "not_rated").len(), 3);
+    assert_eq!(crate::disclosure::own_verdict(&folder)["verdict"], "pass");
+    assert_eq!(crate::disclosure::attack(&folder)["recoverable_count"], 0);
     let ages: Vec<Option<String>> = strings(&responses, "age_band");
     assert!(ages.contains(&Some("Not answered".to_string())), "{ages:?}");
     assert!(!ages.contains(&Some("99".to_string())));
