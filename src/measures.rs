@@ -20,6 +20,13 @@ pub fn overall_answers(responses: LazyFrame, overall_question: Option<&str>) -> 
     }
 }
 
+/// The answers with a rating: every satisfaction figure's respondents. An answer a scale lists
+/// as `not_rated` ("Don't know") is kept in the lake with no sentiment and counted apart
+/// ([`not_rated`]), never in a denominator.
+pub fn rated_answers(responses: LazyFrame) -> LazyFrame {
+    responses.filter(col(c::SENTIMENT).is_not_null())
+}
+
 /// A figure could not be computed.
 #[derive(Debug, Error)]
 pub enum FigureError {
@@ -58,6 +65,9 @@ pub mod out {
     pub const POSITIVE: &str = "positive";
     pub const NEUTRAL: &str = "neutral";
     pub const NEGATIVE: &str = "negative";
+    /// Answers that are not a rating ("Don't know", "Not applicable"): counted beside N, never
+    /// in it.
+    pub const NOT_RATED: &str = "not_rated";
     pub const COUNCIL_SCORE_PCT: &str = "council_score_pct";
     pub const NET_SATISFACTION: &str = "net_satisfaction";
     pub const SATISFIED_PCT: &str = "satisfied_pct";
@@ -68,7 +78,7 @@ const POSITIVE: &str = SENTIMENTS[0];
 const NEUTRAL: &str = SENTIMENTS[1];
 const NEGATIVE: &str = SENTIMENTS[2];
 
-/// N: responses with a rating (every row of a well-formed `responses` table).
+/// N: responses with a rating (every row of `responses` but the answers that are not ratings).
 fn n() -> Expr {
     col(c::SENTIMENT).count()
 }
@@ -95,6 +105,16 @@ pub fn neutral() -> Expr {
 /// Responses rated negative (Poor, or the bottom two of five), as an aggregation (u32).
 pub fn negative() -> Expr {
     sentiment_count(NEGATIVE).alias(out::NEGATIVE)
+}
+
+/// Answers that are not a rating (a scale's `not_rated`: no sentiment), as an aggregation (u32):
+/// published beside N, never part of it.
+pub fn not_rated() -> Expr {
+    col(c::SENTIMENT)
+        .is_null()
+        .sum()
+        .cast(DataType::UInt32)
+        .alias(out::NOT_RATED)
 }
 
 /// Oxford's published score: "Good and Average scores added together with Poor scores

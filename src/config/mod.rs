@@ -185,6 +185,16 @@ impl Pipeline {
     pub fn source(&self, name: &str) -> Option<&SourceDef> {
         self.sources.iter().find(|s| s.name == name)
     }
+
+    /// Whether a survey source's scale lists answers that are not a rating (`not_rated`): the
+    /// satisfaction tables then publish a `not_rated` count beside each group's rated N.
+    pub fn counts_not_rated(&self) -> bool {
+        self.sources.iter().any(|s| {
+            s.rating_scale
+                .as_ref()
+                .is_some_and(|scale| !scale.not_rated.is_empty())
+        })
+    }
 }
 
 /// Turns the raw file into a typed pipeline, pushing every problem found.

@@ -248,9 +248,11 @@ pub struct RawScale {
     #[schemars(extend("examples" = [[{"label": "Good", "values": ["Good"], "score": 1, "sentiment": "positive"}, {"label": "Poor", "values": ["Poor"], "score": -1, "sentiment": "negative"}]]))]
     pub levels: Vec<RawScaleLevel>,
     /// Answers that are not a rating ("Don't know", "Not applicable", a code such as 9), matched
-    /// ignoring case and spacing: the row is neither a response nor an error, and is counted as
-    /// excluded under "not rated" (a blank rating is rejected as `rating_not_in_scale`, or for a
-    /// wide survey excluded as "not answered"). Default: none.
+    /// ignoring case and spacing: the row is accepted without a rating (no rating, score or
+    /// sentiment; the answer kept in `rating_raw`), never rejected, and the satisfaction and
+    /// equality tables count such answers as `not_rated` beside N, in no figure's denominator (a
+    /// blank rating is rejected as `rating_not_in_scale`, or for a wide survey excluded as "not
+    /// answered"). Default: none.
     #[serde(default)]
     #[schemars(extend("examples" = [["Don't know", "N/A", "9"]]))]
     pub not_rated: Vec<String>,

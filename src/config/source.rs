@@ -448,18 +448,9 @@ pub(super) fn resolve_source(
         key,
         push,
     );
+    // A scale's "don't know" answers are accepted as answers without a rating (see
+    // `sources::map`), never rules: they are kept, counted and published.
     let mut rules = super::rows::resolve_rules(exclude, include, key, push);
-    // A scale's "don't know" answers are not ratings: out of scope, counted, never rejected.
-    if let (Some(scale), Some(rating)) = (&rating_scale, &columns.rating) {
-        if !scale.not_rated.is_empty() {
-            rules.push(RowRule {
-                name: "not rated".into(),
-                column: rating.clone(),
-                matches: super::rows::RowMatch::Values(scale.not_rated.clone()),
-                keep_matching: false,
-            });
-        }
-    }
     if wide.is_some() {
         rules.push(RowRule {
             name: "not answered".into(),

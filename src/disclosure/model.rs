@@ -328,13 +328,14 @@ impl Model {
     }
 }
 
-/// Count columns and how each narrows the row cohort (subsets are narrowed per row).
+/// Count columns and how each narrows the row cohort (subsets are narrowed per row; a count
+/// beside the cohort is keyed as its own cohort, and sums over groups like the others).
 fn measures(layout: &Counts) -> Vec<(String, Vec<(String, String)>)> {
     let mut out = Vec::new();
     if let Some(c) = &layout.cohort {
         out.push((c.clone(), Vec::new()));
     }
-    for p in &layout.parts {
+    for p in layout.parts.iter().chain(&layout.besides) {
         out.push((
             p.column.clone(),
             vec![(p.dimension.clone(), p.value.clone())],

@@ -265,3 +265,32 @@ fn a_threshold_of_one_blanks_nothing() -> PolarsResult<()> {
     assert!(!is_blank(&tables[0], "negative", 0));
     Ok(())
 }
+
+/// A `not_rated` count ("don't know") is a cohort beside the rated N, no part of it: a small one
+/// is hidden with what would give it back through the total (23 - 20), and no relation claims
+/// it is part of N (none is dropped), so no rated count is blanked for it.
+#[test]
+fn a_not_rated_count_is_protected_beside_the_rated_ones() -> PolarsResult<()> {
+    let mut t = one_way(&[("16-24", [30, 10, 10]), ("25-34", [40, 12, 11])]);
+    t.frame
+        .with_column(Column::new("not_rated".into(), [3i64, 20, 23]))?;
+    if let Some(counts) = t.counts.take() {
+        t.counts = Some(counts.with_not_rated());
+    }
+    let model = model::Model::build(std::slice::from_ref(&t));
+    assert_eq!(model.dropped, 0, "{:?}", model.relations);
+    let mut tables = vec![t];
+    let audit = protect(&mut tables, 10)?;
+    assert!(is_blank(&tables[0], "not_rated", 0), "3 is small");
+    assert!(
+        is_blank(&tables[0], "not_rated", 1) || is_blank(&tables[0], "not_rated", 2),
+        "23 - 20 would give it back"
+    );
+    for column in ["responses", "positive", "neutral", "negative", "share_pct"] {
+        for row in 0..3 {
+            assert!(!is_blank(&tables[0], column, row), "{column} {row}");
+        }
+    }
+    assert_protected(&audit, 10);
+    Ok(())
+}

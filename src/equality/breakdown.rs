@@ -10,19 +10,27 @@ use crate::model::col as c;
 
 /// One row per combination of the `by` columns: responses (N), positive / neutral / negative,
 /// `satisfied_pct` and `dissatisfied_pct` with Wilson bounds at quantile `z`, `net_score` (mean of
-/// the scale's scores), and the service with most negative responses in the group.
-pub fn breakdown(responses: LazyFrame, by: &[String], z: f64) -> LazyFrame {
+/// the scale's scores), and the service with most negative responses in the group. With
+/// `not_rated`, `not_rated` after `negative`: the group's answers that are not a rating, which
+/// no figure divides by (a group of such answers only has N = 0 and no figures).
+pub fn breakdown(responses: LazyFrame, by: &[String], z: f64, not_rated: bool) -> LazyFrame {
     let keys: Vec<Expr> = by.iter().map(|b| col(b.as_str())).collect();
     // The measures the KPI stage publishes, counts widened to i64 for suppression's arithmetic.
-    let groups = responses.clone().group_by(keys.clone()).agg([
+    let mut aggregations = vec![
         measures::rated().cast(DataType::Int64),
         measures::positive().cast(DataType::Int64),
         measures::neutral().cast(DataType::Int64),
         measures::negative().cast(DataType::Int64),
+    ];
+    if not_rated {
+        aggregations.push(measures::not_rated().cast(DataType::Int64));
+    }
+    aggregations.extend([
         measures::net_satisfaction(),
         measures::satisfied_pct(),
         measures::dissatisfied_pct(),
     ]);
+    let groups = responses.clone().group_by(keys.clone()).agg(aggregations);
     let (sat_low, sat_high) = wilson(col(out::POSITIVE), col(out::RESPONSES), z);
     let (dis_low, dis_high) = wilson(col(out::NEGATIVE), col(out::RESPONSES), z);
     let mut columns = keys.clone();
@@ -31,6 +39,11 @@ pub fn breakdown(responses: LazyFrame, by: &[String], z: f64) -> LazyFrame {
         col(out::POSITIVE),
         col(out::NEUTRAL),
         col(out::NEGATIVE),
+    ]);
+    if not_rated {
+        columns.push(col(out::NOT_RATED));
+    }
+    columns.extend([
         col(out::NET_SATISFACTION),
         col(out::SATISFIED_PCT),
         sat_low.alias("satisfied_low"),
@@ -155,7 +168,7 @@ mod tests {
     #[test]
     fn kpi_and_equality_measures_are_identical() -> PolarsResult<()> {
         let by = ["age_band".to_string()];
-        let equality = breakdown(responses(), &by, 1.959963985).collect()?;
+        let equality = breakdown(responses(), &by, 1.959963985, false).collect()?;
         let kpi =
             crate::kpi::satisfaction::satisfaction_by(responses(), &["age_band"]).collect()?;
         assert_eq!(equality.height(), kpi.height());
@@ -190,7 +203,8 @@ mod tests {
 
     #[test]
     fn seed_004_age_table_is_reproduced() -> PolarsResult<()> {
-        let table = breakdown(responses(), &["age_band".to_string()], 1.959963985).collect()?;
+        let table =
+            breakdown(responses(), &["age_band".to_string()], 1.959963985, false).collect()?;
         let pct: Vec<i64> = table
             .column("dissatisfied_pct")?
             .f64()?
@@ -260,7 +274,7 @@ mod tests {
         }
         let n = sex.len();
         let df = df!("sex" => sex, c::SENTIMENT => sentiment, c::SCORE => vec![0.0; n], c::SERVICE => vec!["Other"; n])?;
-        let table = breakdown(df.lazy(), &["sex".to_string()], 1.959963985).collect()?;
+        let table = breakdown(df.lazy(), &["sex".to_string()], 1.959963985, false).collect()?;
         let pct: Vec<i64> = table
             .column("dissatisfied_pct")?
             .f64()?

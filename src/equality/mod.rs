@@ -173,23 +173,30 @@ pub fn compute(
             needed.push(field.clone());
         }
     }
-    let responses =
+    let answers =
         collect(responses.select(needed.iter().map(|n| col(n.as_str())).collect::<Vec<_>>()))?
             .lazy();
+    // Respondents are those who gave a rating: every figure, share, test, channel use and
+    // representation counts them only. A person whose answer is "Don't know" (a scale's
+    // `not_rated`) is counted apart, in the breakdowns' `not_rated` column.
+    let not_rated = pipeline.counts_not_rated();
+    let responses = crate::measures::rated_answers(answers.clone());
+    let scored = if not_rated { &answers } else { &responses };
     let z = stats::normal_quantile(1.0 - (1.0 - cfg.confidence) / 2.0)
         .ok_or_else(|| FigureError::Data(format!("confidence {} is not usable", cfg.confidence)))?;
     let correction = cfg.correction;
     let scope = scope(pipeline, period, filter);
     let mut tables = Vec::new();
     for by in breakdowns {
-        let mut table = collect(breakdown::breakdown(responses.clone(), by, z))?;
+        let mut table = collect(breakdown::breakdown(scored.clone(), by, z, not_rated))?;
         if by.len() == 1 {
             let all = collect(breakdown::breakdown(
-                responses
+                scored
                     .clone()
                     .with_column(lit(ALL_RESPONDENTS).alias(by[0].as_str())),
                 by,
                 z,
+                not_rated,
             ))?;
             table = table.vstack(&all).map_err(figure_err)?;
             table = with_shares(table)?;
@@ -206,7 +213,12 @@ pub fn compute(
         let table = in_category_order(table, by, &pipeline.demographics)?;
         let mut t = describe(by, table, publish, cfg, correction);
         t.description.push_str(&filter.describe());
-        t.counts = Some(breakdown_counts(by, &scope, cfg.reference.get(&by[0])));
+        let counts = breakdown_counts(by, &scope, cfg.reference.get(&by[0]));
+        t.counts = Some(if not_rated {
+            counts.with_not_rated()
+        } else {
+            counts
+        });
         tables.push(t);
     }
     for by in breakdowns
@@ -573,7 +585,12 @@ fn describe(
         }
     );
     let description = format!(
-        "One row per group, non-response ('{NOT_ANSWERED}', '{PREFER_NOT_TO_SAY}') included. {}% Wilson score intervals. {}{}",
+        "One row per group, non-response ('{NOT_ANSWERED}', '{PREFER_NOT_TO_SAY}') included. {}{}% Wilson score intervals. {}{}",
+        if frame.column(crate::measures::out::NOT_RATED).is_ok() {
+            "'responses' counts those who gave a rating, the N of every figure; 'not_rated' those whose answer was not a rating (don't know, not applicable), counted apart and in no figure. "
+        } else {
+            ""
+        },
         (cfg.confidence * 100.0).round(),
         if by.len() == 1 {
             format!("Each group's dissatisfaction is tested against the rest of those who answered, or the reference group named in 'compared_with' (Fisher's exact test where an expected count is below 5, otherwise a two-proportion z test), corrected for the number of groups by the {} method; 'significant' only where the corrected p-value is below {}. Groups that share respondents (the same record rated under both, e.g. one person's answers about two channels in different months) are not independent: they are not tested, and 'test' says so. ", correction.name(), cfg.significance)
@@ -591,6 +608,7 @@ fn describe(
         ("positive", ColumnFormat::Integer),
         ("neutral", ColumnFormat::Integer),
         ("negative", ColumnFormat::Integer),
+        ("not_rated", ColumnFormat::Integer),
         ("net_satisfaction", ColumnFormat::Decimal(3)),
         ("satisfied_pct", ColumnFormat::Percent(1)),
         ("satisfied_low", ColumnFormat::Percent(1)),

@@ -298,11 +298,13 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
     if let Some(responses) = scan(lake, LakeTable::Responses, pipeline.calendar)? {
         let every_answer = in_period(responses.clone());
         let responses = in_period(crate::measures::overall_answers(responses, question));
+        let not_rated = pipeline.counts_not_rated();
         let mut survey = satisfaction_tables(
             responses,
             &period.calendar().label(period.financial_year()),
             in_period(contacts_counted(&contacts, config)),
             config,
+            not_rated,
         )?;
         if let Some(overall) = question {
             // Every table above counts the overall question's answers: a cohort of the
@@ -314,7 +316,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
                         .push((column::QUESTION.to_string(), overall.to_string()));
                 }
             }
-            survey.push(by_question(every_answer, overall)?);
+            survey.push(by_question(every_answer, overall, not_rated)?);
         }
         tables.extend(survey);
     }
@@ -391,42 +393,64 @@ const SCORE_FORMATS: [(&str, ColumnFormat); 8] = [
     ("dissatisfied_pct", ColumnFormat::Percent(1)),
 ];
 
+/// With `not_rated`, the tables of scores by channel, month and service count each group's answers
+/// that are not a rating beside its rated N; every other table, and every figure, counts rated
+/// answers only.
+/// [`SCORE_FORMATS`], and the `not_rated` count's where it is published.
+fn score_formats(not_rated: bool) -> Vec<(&'static str, ColumnFormat)> {
+    let mut formats = SCORE_FORMATS.to_vec();
+    if not_rated {
+        formats.push((out::NOT_RATED, ColumnFormat::Integer));
+    }
+    formats
+}
+
 fn satisfaction_tables(
-    responses: LazyFrame,
+    answers: LazyFrame,
     financial_year: &str,
     contacts: LazyFrame,
     config: &crate::config::kpi::KpiConfig,
+    not_rated: bool,
 ) -> Result<Vec<Table>, FigureError> {
     use satisfaction::{rating_counts, response_rate, satisfaction_by};
-    let scores: &[(&str, ColumnFormat)] = &SCORE_FORMATS;
+    let responses = crate::measures::rated_answers(answers.clone());
+    let score_formats = score_formats(not_rated);
+    let scores: &[(&str, ColumnFormat)] = &score_formats;
+    let scored_by = |by: &[&str]| {
+        if not_rated {
+            satisfaction::satisfaction_and_not_rated_by(answers.clone(), by)
+        } else {
+            satisfaction_by(responses.clone(), by)
+        }
+    };
     const HOW: &str = "Council score = (Good + Average - Poor) / N, as the Cabinet report publishes it; net satisfaction = GovMetric's index, the mean of Good +1, Average 0, Poor -1; % satisfied = positive / N; % dissatisfied = negative / N. Always read a score with its N.";
+    let how = if not_rated {
+        format!("{HOW} N counts rated answers only; not_rated counts the answers that are not a rating (don't know, not applicable), which no figure divides by.")
+    } else {
+        HOW.to_string()
+    };
+    let how = how.as_str();
     let org_fy = [c::ORGANISATION, c::FINANCIAL_YEAR];
     let mut tables = vec![
         table(
             name::SATISFACTION_BY_CHANNEL,
             "Satisfaction by channel",
-            HOW,
-            collect(satisfaction_by(responses.clone(), &[org_fy[0], org_fy[1], c::CHANNEL]))?,
+            how,
+            collect(scored_by(&[org_fy[0], org_fy[1], c::CHANNEL]))?,
             scores,
         ),
         table(
             name::SATISFACTION_MONTHLY,
             "Satisfaction by channel and month",
-            HOW,
-            collect(satisfaction_by(
-                responses.clone(),
-                &[org_fy[0], org_fy[1], c::YEAR, c::MONTH, c::CHANNEL],
-            ))?,
+            how,
+            collect(scored_by(&[org_fy[0], org_fy[1], c::YEAR, c::MONTH, c::CHANNEL]))?,
             scores,
         ),
         table(
             name::SATISFACTION_BY_SERVICE,
             "Satisfaction by channel and service",
-            HOW,
-            collect(satisfaction_by(
-                responses.clone(),
-                &[org_fy[0], org_fy[1], c::CHANNEL, c::SERVICE],
-            ))?,
+            how,
+            collect(scored_by(&[org_fy[0], org_fy[1], c::CHANNEL, c::SERVICE]))?,
             scores,
         ),
         table(
@@ -466,7 +490,14 @@ fn satisfaction_tables(
         groups.extend(more);
         groups
     };
-    let scored = |groups| Counts::satisfaction(groups, Vec::new());
+    let scored = |groups| {
+        let counts = Counts::satisfaction(groups, Vec::new());
+        if not_rated {
+            counts.with_not_rated()
+        } else {
+            counts
+        }
+    };
     tables[0].counts = Some(scored(with(
         org_fy_groups(),
         vec![Group::column(c::CHANNEL)],
@@ -499,15 +530,18 @@ fn satisfaction_tables(
         ),
     );
     tables[4].counts = Some(
-        scored(with(org_fy_groups(), vec![Group::column(c::CHANNEL)]))
-            .derive("response_rate_pct", vec![Input::Row(out::RESPONSES.into())])
-            .derive(
-                "survey_share_pct",
-                vec![
-                    Input::Row(out::RESPONSES.into()),
-                    Input::Without(out::RESPONSES.into(), vec![c::CHANNEL.into()]),
-                ],
-            ),
+        Counts::satisfaction(
+            with(org_fy_groups(), vec![Group::column(c::CHANNEL)]),
+            Vec::new(),
+        )
+        .derive("response_rate_pct", vec![Input::Row(out::RESPONSES.into())])
+        .derive(
+            "survey_share_pct",
+            vec![
+                Input::Row(out::RESPONSES.into()),
+                Input::Without(out::RESPONSES.into(), vec![c::CHANNEL.into()]),
+            ],
+        ),
     );
     let organisations = collect(
         responses
@@ -529,7 +563,7 @@ fn satisfaction_tables(
                 config.rank_on.column(), config.min_responses_to_rank
             ),
             collect(benchmark::benchmark_ranks(monthly, config.rank_on.column(), config.min_responses_to_rank))?,
-            scores,
+            &SCORE_FORMATS,
         ));
         if let Some(ranks) = tables.last_mut() {
             ranks.counts = Some(Counts::satisfaction(
@@ -701,13 +735,16 @@ fn channel_trend(
 /// Satisfaction per question of a wide survey, for the financial year: each question's answers
 /// (a respondent counts once per question answered, so the rows do not add up to anything).
 /// `overall` marks the question the other satisfaction and equality tables use.
-fn by_question(answers: LazyFrame, overall: &str) -> Result<Table, FigureError> {
+fn by_question(answers: LazyFrame, overall: &str, not_rated: bool) -> Result<Table, FigureError> {
+    let answers = answers.with_column(col(c::SERVICE).alias(column::QUESTION));
+    let by = [c::ORGANISATION, c::FINANCIAL_YEAR, column::QUESTION];
+    let scored = if not_rated {
+        satisfaction::satisfaction_and_not_rated_by(answers, &by)
+    } else {
+        satisfaction::satisfaction_by(crate::measures::rated_answers(answers), &by)
+    };
     let frame = collect(
-        satisfaction::satisfaction_by(
-            answers.with_column(col(c::SERVICE).alias(column::QUESTION)),
-            &[c::ORGANISATION, c::FINANCIAL_YEAR, column::QUESTION],
-        )
-        .with_column(
+        scored.with_column(
             col(column::QUESTION)
                 .eq(lit(overall.to_string()))
                 .alias(column::OVERALL),
@@ -720,21 +757,26 @@ fn by_question(answers: LazyFrame, overall: &str) -> Result<Table, FigureError> 
             "Each rated question's answers in the financial year, scored as the other satisfaction tables (a respondent counts once per question answered, so the rows are not to be added). `overall` marks '{overall}', the question the satisfaction-by-channel, monthly, service and equality tables use."
         ),
         frame,
-        &SCORE_FORMATS,
+        &score_formats(not_rated),
     );
     let question = Group {
         // Respondents answer several questions: the rows are not a partition of anyone.
         lists_all: false,
         ..Group::column(column::QUESTION)
     };
-    t.counts = Some(Counts::satisfaction(
+    let counts = Counts::satisfaction(
         vec![
             Group::column(c::ORGANISATION),
             Group::column(c::FINANCIAL_YEAR),
             question,
         ],
         Vec::new(),
-    ));
+    );
+    t.counts = Some(if not_rated {
+        counts.with_not_rated()
+    } else {
+        counts
+    });
     Ok(t)
 }
 

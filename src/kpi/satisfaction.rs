@@ -4,8 +4,8 @@
 use polars::prelude::*;
 
 use crate::measures::{
-    council_score_pct, dissatisfied_pct, negative, net_satisfaction, neutral, percent as pct,
-    positive, rated, satisfied_pct,
+    council_score_pct, dissatisfied_pct, negative, net_satisfaction, neutral, not_rated,
+    percent as pct, positive, rated, satisfied_pct,
 };
 use crate::model::col as c;
 
@@ -35,16 +35,27 @@ pub const MEASURES: [&str; 8] = [
 /// `responses` (N, u32), `positive`, `neutral`, `negative` (u32), `council_score_pct`,
 /// `net_satisfaction`, `satisfied_pct`, `dissatisfied_pct` (f64).
 pub fn satisfaction_by(responses: LazyFrame, by: &[&str]) -> LazyFrame {
-    let measures = [
-        rated(),
-        positive(),
-        neutral(),
-        negative(),
+    scores_by(responses, by, false)
+}
+
+/// [`satisfaction_by`] with `not_rated` (u32) after `negative`: the group's answers that are not
+/// a rating ("Don't know"), which no figure divides by. A group whose answers are all unrated
+/// has a row with N = 0 and null scores.
+pub fn satisfaction_and_not_rated_by(responses: LazyFrame, by: &[&str]) -> LazyFrame {
+    scores_by(responses, by, true)
+}
+
+fn scores_by(responses: LazyFrame, by: &[&str], count_not_rated: bool) -> LazyFrame {
+    let mut measures = vec![rated(), positive(), neutral(), negative()];
+    if count_not_rated {
+        measures.push(not_rated());
+    }
+    measures.extend([
         council_score_pct(),
         net_satisfaction(),
         satisfied_pct(),
         dissatisfied_pct(),
-    ];
+    ]);
     if by.is_empty() {
         return responses.select(measures);
     }
@@ -390,6 +401,56 @@ pub(crate) mod tests {
         let total = |name| (0..4).map(|row| share(name, row)).sum::<f64>();
         assert!((total(out::SURVEY_SHARE_PCT) - 100.0).abs() < 1e-9);
         assert!((total(out::CONTACT_SHARE_PCT) - 100.0).abs() < 1e-9);
+    }
+
+    /// Answers that are not a rating (null sentiment, score and rating) are counted beside N
+    /// and change no figure: the scores equal, bit for bit, those of the rated answers alone.
+    #[test]
+    fn not_rated_answers_are_counted_apart_and_change_no_figure() {
+        let rated = responses(
+            &[c::CHANNEL],
+            &[(&["telephone"], [6, 3, 1]), (&["web"], [1, 0, 3])],
+        );
+        let unrated = df!(
+            c::CHANNEL => ["telephone", "telephone", "web", "post"],
+            c::RATING => [None::<&str>, None, None, None],
+            c::SCORE => [None::<f64>, None, None, None],
+            c::SENTIMENT => [None::<&str>, None, None, None],
+        )
+        .unwrap()
+        .lazy();
+        let all = concat([rated.clone(), unrated], UnionArgs::default()).unwrap();
+        let with = satisfaction_and_not_rated_by(all, &[c::CHANNEL])
+            .collect()
+            .unwrap();
+        let without = satisfaction_by(rated, &[c::CHANNEL]).collect().unwrap();
+        let names: Vec<&str> = with.get_column_names().iter().map(|n| n.as_str()).collect();
+        let mut expected = vec![c::CHANNEL];
+        expected.extend(&MEASURES[..4]);
+        expected.push(out::NOT_RATED);
+        expected.extend(&MEASURES[4..]);
+        assert_eq!(names, expected);
+        // post: only an unrated answer, so N = 0 and no figure.
+        assert_eq!(text(&with, c::CHANNEL, 0), "post");
+        assert_eq!(count(&with, out::RESPONSES, 0), Some(0));
+        assert_eq!(count(&with, out::NOT_RATED, 0), Some(1));
+        for name in &MEASURES[4..] {
+            assert_eq!(float(&with, name, 0), None, "{name}");
+        }
+        assert_no_nan(&with);
+        for (row, not_rated) in [(1, 2), (2, 1)] {
+            assert_eq!(count(&with, out::NOT_RATED, row), Some(not_rated));
+            for name in &MEASURES[..4] {
+                assert_eq!(count(&with, name, row), count(&without, name, row - 1));
+            }
+            for name in &MEASURES[4..] {
+                assert_eq!(
+                    float(&with, name, row).map(f64::to_bits),
+                    float(&without, name, row - 1).map(f64::to_bits),
+                    "{name}"
+                );
+            }
+        }
     }
 
     #[test]

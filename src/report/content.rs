@@ -385,15 +385,28 @@ fn satisfaction(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
         let (chans, values) = rates.as_ref()?;
         chans.iter().position(|x| x == ch).and_then(|i| values[i])
     };
-    let cols: Vec<Vec<Option<f64>>> = [
-        column::RESPONSES,
-        column::POSITIVE,
-        column::NEUTRAL,
-        column::NEGATIVE,
-    ]
-    .iter()
-    .map(|n| numbers(&df, n))
-    .collect::<Result<_, _>>()?;
+    // Answers that are not a rating, where the pipeline's scale lists some: a count of their own.
+    let not_rated = df.column(column::NOT_RATED).is_ok();
+    let counted: &[&str] = if not_rated {
+        &[
+            column::RESPONSES,
+            column::POSITIVE,
+            column::NEUTRAL,
+            column::NEGATIVE,
+            column::NOT_RATED,
+        ]
+    } else {
+        &[
+            column::RESPONSES,
+            column::POSITIVE,
+            column::NEUTRAL,
+            column::NEGATIVE,
+        ]
+    };
+    let cols: Vec<Vec<Option<f64>>> = counted
+        .iter()
+        .map(|n| numbers(&df, n))
+        .collect::<Result<_, _>>()?;
     let score = numbers(&df, column::COUNCIL_SCORE_PCT)?;
     let net = numbers(&df, column::NET_SATISFACTION)?;
     let rows = (0..df.height())
@@ -417,19 +430,23 @@ fn satisfaction(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
             row
         })
         .collect();
+    let mut headers = vec![
+        "Channel",
+        "Responses (N)",
+        "Positive",
+        "Neutral",
+        "Negative",
+    ];
+    if not_rated {
+        headers.push("Not rated (don't know)");
+    }
+    headers.extend(["Council score", "Net satisfaction", "Response rate"]);
+    let mut numeric = vec![true; headers.len()];
+    numeric[0] = false;
     let mut blocks = vec![table(
         &format!("Satisfaction by channel, {}", inputs.period),
-        &[
-            "Channel",
-            "Responses (N)",
-            "Positive",
-            "Neutral",
-            "Negative",
-            "Council score",
-            "Net satisfaction",
-            "Response rate",
-        ],
-        &[false, true, true, true, true, true, true, true],
+        &headers,
+        &numeric,
         rows,
     )];
     if let Some(d) = Inputs::description(inputs.kpi_index, name::SATISFACTION_BY_CHANNEL) {

@@ -980,8 +980,25 @@ fn response_fields(
             DataType::Float64,
         )
     };
+    // An answer the scale lists as not a rating ("Don't know") is accepted without a rating:
+    // null label, score and sentiment, the answer kept in `rating_raw`.
+    let not_rated = source
+        .rating_scale
+        .as_ref()
+        .map(|s| s.not_rated.clone())
+        .unwrap_or_default();
+    let rated_or_not = if not_rated.is_empty() {
+        label.clone().is_not_null()
+    } else {
+        let unrated = layers.per_value(
+            &rating_column,
+            |v| normalised_in(normalised(cleaned(v)), &not_rated),
+            DataType::Boolean,
+        );
+        label.clone().is_not_null().or(unrated)
+    };
     checks.push(Check {
-        failed: label.clone().is_null(),
+        failed: rated_or_not.not(),
         reason: reason::RATING_NOT_IN_SCALE,
         column: rating_column,
     });

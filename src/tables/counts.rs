@@ -19,6 +19,11 @@ pub struct Counts {
     pub cohort: Option<String>,
     /// Counts splitting the row cohort on one dimension; together they are the whole cohort.
     pub parts: Vec<Part>,
+    /// Counts printed beside the row cohort and outside it: the answers of the row's groups that
+    /// are not a rating ("Don't know") beside the rated `responses`. Each is the row cohort
+    /// moved to `dimension = value`; like the cohort it sums over the table's groups, and it is
+    /// no part of the cohort (nothing prints their sum).
+    pub besides: Vec<Part>,
     /// Counts of a subset of the row cohort that do not add up to it (the dominant service's
     /// complaints), with the text columns that name the subset.
     pub subsets: Vec<Subset>,
@@ -113,6 +118,10 @@ pub const ANSWERED: &str = "*answered*";
 /// The dimension of a [`Part`] that splits respondents by sentiment.
 pub const SENTIMENT: &str = "sentiment";
 
+/// The dimension that sets answers without a rating ("Don't know") apart from the rated
+/// respondents every other count is of: the cohort of a `not_rated` count has `rated = no`.
+pub const RATED: &str = "rated";
+
 impl Counts {
     /// The layout of a satisfaction table: `responses` split into positive / neutral /
     /// negative, with the satisfaction measures derived from them.
@@ -156,10 +165,21 @@ impl Counts {
                     value: p.to_string(),
                 })
                 .collect(),
+            besides: Vec::new(),
             subsets: Vec::new(),
             derived,
             answered: None,
         }
+    }
+
+    /// With the `not_rated` count of each row's cohort beside its rated responses.
+    pub fn with_not_rated(mut self) -> Counts {
+        self.besides.push(Part {
+            column: crate::measures::out::NOT_RATED.to_string(),
+            dimension: RATED.to_string(),
+            value: "no".to_string(),
+        });
+        self
     }
 
     /// Adds a derived figure.
@@ -177,6 +197,7 @@ impl Counts {
             .iter()
             .map(String::as_str)
             .chain(self.parts.iter().map(|p| p.column.as_str()))
+            .chain(self.besides.iter().map(|p| p.column.as_str()))
             .chain(self.subsets.iter().map(|s| s.column.as_str()))
             .collect()
     }

@@ -15,7 +15,9 @@ row's `suppressed` column) an unknown integer >= 0. The attacker knows only the 
 
 Relations (the `kind`s of the verdict):
 - parts:       in a row, the cohort is the sum of its parts (positive + neutral + negative =
-               responses; in `channel_use_*` the channel counts = responses).
+               responses; in `channel_use_*` the channel counts = responses). A `not_rated`
+               count (answers that are not a rating: "don't know") is no part of `responses`: it
+               is its own cohort (`rated` = no), which sums over the groups like any other.
 - totals:      a table's groups sum to its own total row ("All respondents").
 - cross_table: a table's groups sum to a cohort of another table (a field-by-channel table summed
                over the channel is the one-way table, summed over the field the channel's cohort;
@@ -66,6 +68,8 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csr_matrix, vstack
 
 SENTIMENTS = ("positive", "neutral", "negative")
+# Answers that are not a rating, printed beside `responses` (the rated ones) and outside it.
+NOT_RATED = "not_rated"
 DIGITAL = ("web", "webchat", "email", "social")
 ALL = "All respondents"
 NON_RESPONSE = ("Not answered", "Prefer not to say")
@@ -289,6 +293,8 @@ def read_cells(m, t, scope):
             continue
         n = cell({}, "responses")
         parts = {s: cell({"sentiment": s}, s) for s in SENTIMENTS if s in t.header}
+        if NOT_RATED in t.header:
+            parts[NOT_RATED] = cell({"rated": "no"}, NOT_RATED)
         parts.update({ch: cell({"channel": ch}, ch) for ch in t.channels})
         if DSC in t.header:
             parts[DSC] = cell({"_": DSC}, DSC)

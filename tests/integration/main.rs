@@ -6,6 +6,7 @@ mod calendar;
 mod contract;
 mod crash;
 mod disclosure;
+mod dont_know;
 mod duplicates;
 mod equality;
 mod errors;

@@ -228,15 +228,30 @@ fn dont_know_is_not_a_rating_and_missing_codes_are_not_answered() {
     );
     let out = ws.cex(&["ingest", "p.toml"]);
     out.assert_code(0);
-    // 6 answers: 2 not rated (excluded, not rejected), 4 accepted.
+    // 6 answers, all accepted: 2 not rated (kept without a rating, neither excluded nor
+    // rejected), 4 rated.
     let manifest = ws.manifest();
     assert_eq!(u64s(&manifest, "rejected"), [0]);
-    assert_eq!(u64s(&manifest, "excluded"), [2]);
-    assert_eq!(
-        strings(&manifest, "excluded_by_rule"),
-        [Some("not rated=2".to_string())]
-    );
+    assert_eq!(u64s(&manifest, "excluded"), [0]);
+    assert_eq!(u64s(&manifest, "accepted"), [6]);
     let responses = ws.lake_table("responses");
+    let sentiments = strings(&responses, "sentiment");
+    assert_eq!(sentiments.iter().filter(|s| s.is_none()).count(), 2);
+    // Each question's table counts them beside its N (small here, so hidden) and stays safe.
+    ws.cex(&[
+        "run",
+        "p.toml",
+        "--as-of",
+        "2024-06-10",
+        "--skip",
+        "charts,report",
+    ])
+    .assert_code(0);
+    let folder = ws.path().join("out/2024-05");
+    let by_question = read_csv(&folder.join("satisfaction_by_question.csv"));
+    assert_eq!(strings(&by_question, "not_rated").len(), 3);
+    assert_eq!(crate::disclosure::own_verdict(&folder)["verdict"], "pass");
+    assert_eq!(crate::disclosure::attack(&folder)["recoverable_count"], 0);
     let ages: Vec<Option<String>> = strings(&responses, "age_band");
     assert!(ages.contains(&Some("Not answered".to_string())), "{ages:?}");
     assert!(!ages.contains(&Some("99".to_string())));
