@@ -5,6 +5,7 @@ mod aggregated;
 mod calendar;
 mod contract;
 mod crash;
+mod customers;
 mod disclosure;
 mod dont_know;
 mod duplicates;

@@ -57,7 +57,12 @@ impl Workspace {
 
     /// A lake table as cex's own reader sees it now (the manifest's pinned version).
     pub fn lake_table(&self, table: &str) -> DataFrame {
-        let lake = cex_insight::lake::Lake::open(&self.path().join("lake")).expect("open lake");
+        self.lake_table_at("lake", table)
+    }
+
+    /// A table of the lake at `rel` (relative to the workspace).
+    pub fn lake_table_at(&self, rel: &str, table: &str) -> DataFrame {
+        let lake = cex_insight::lake::Lake::open(&self.path().join(rel)).expect("open lake");
         let table = match table {
             "contacts" => cex_insight::model::Table::Contacts,
             "responses" => cex_insight::model::Table::Responses,

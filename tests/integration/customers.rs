@@ -1,0 +1,350 @@
+//! Pseudonymous customer keys and repeat contact through `cex run`, on exports written here by
+//! hand (issue 19): a customer's phone number written two ways in two systems is one customer; an
+//! e-mail address in another case is the same address; a call about another service is no
+//! repeat; no phone number or e-mail address reaches any file of the lake or the publication
+//! (rejects included); another secret gives other keys; no secret, no run.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::util::{read_csv, strings, Workspace};
+
+const SECRET: &str = "test secret for a council, 32 ch";
+
+fn pipeline(secret: &str) -> String {
+    format!(
+        r#"
+name = "repeats"
+organisation = "Test Council"
+lake = "lake"
+output = "out"
+
+[quality]
+# One call of six is rejected on purpose (its number must not reach the rejects file).
+fail_reject_share = 0.5
+
+[customers]
+{secret}
+repeat_days = [7, 28]
+
+[[sources]]
+name = "calls"
+kind = "calls"
+files = "data/calls.csv"
+timestamp_formats = ["%Y-%m-%d %H:%M"]
+
+[sources.columns]
+record_id = "Call ID"
+timestamp = "Start"
+category = "Queue"
+outcome = "Outcome"
+
+[sources.customer]
+phone = "CLI"
+
+[sources.service.values]
+Housing = ["Housing queue"]
+Waste = ["Waste queue"]
+Parking = ["Parking queue"]
+
+[sources.outcomes]
+answered = ["Answered"]
+
+[[sources]]
+name = "forms"
+kind = "webforms"
+files = "data/forms.csv"
+timestamp_formats = ["%d/%m/%Y %H:%M"]
+default_outcome = "submitted"
+
+[sources.columns]
+record_id = "Ref"
+timestamp = "Submitted"
+category = "Form"
+
+[sources.customer]
+phone = "Phone"
+email = "Email"
+
+[sources.service.values]
+Housing = ["Report a repair"]
+Waste = ["Missed bin"]
+Parking = ["Parking permit"]
+"#
+    )
+}
+
+/// January 2025 by hand, with late-February contacts so that January's windows are all in the
+/// lake.
+const CALLS: &str = "Call ID,Start,Queue,Outcome,CLI
+C1,2025-01-05 10:00,Housing queue,Answered,07700900001
+C2,2025-01-20 09:00,Waste queue,Answered,0113 496 0001
+C3,2025-01-21 09:00,Housing queue,Answered,+44 (0)113 496 0001
+C4,2025-01-20 11:00,Waste queue,Answered,Withheld
+C5,2025-01-22 11:00,Waste queue,Hung up,07700 900777
+C6,2025-02-28 09:00,Parking queue,Answered,0113 496 0999
+";
+
+const FORMS: &str = "Ref,Submitted,Form,Email,Phone
+F1,03/01/2025 08:00,Report a repair,,+44 7700 900001
+F2,10/01/2025 08:00,Missed bin,jo.bloggs@example.org,
+F3,12/01/2025 08:00,Missed bin, Jo.Bloggs@EXAMPLE.org ,
+F4,28/02/2025 08:00,Parking permit,sam@example.net,
+";
+
+/// Every identifier above, raw and normalised.
+const IDENTIFIERS: [&str; 9] = [
+    "900001",
+    "4960001",
+    "900777",
+    "4960999",
+    "jo.bloggs",
+    "Jo.Bloggs",
+    "sam@example",
+    "example.org",
+    "example.net",
+];
+
+fn workspace(secret_line: &str) -> Workspace {
+    let ws = Workspace::new();
+    ws.write("p/pipeline.toml", pipeline(secret_line));
+    ws.write("p/data/calls.csv", CALLS);
+    ws.write("p/data/forms.csv", FORMS);
+    ws.write("p/secret.txt", format!("{SECRET}\n"));
+    ws
+}
+
+fn run(ws: &Workspace) -> crate::util::Output {
+    ws.cex(&["run", "p/pipeline.toml", "--period", "2025-01"])
+}
+
+fn rows(table: &DataFrame, filter: Expr, columns: &[&str]) -> Vec<Vec<i64>> {
+    let df = table
+        .clone()
+        .lazy()
+        .filter(filter)
+        .select(
+            columns
+                .iter()
+                .map(|c| col(*c).cast(DataType::Int64))
+                .collect::<Vec<_>>(),
+        )
+        .collect()
+        .expect("filter");
+    (0..df.height())
+        .map(|i| {
+            columns
+                .iter()
+                .map(|c| {
+                    df.column(c)
+                        .expect("column")
+                        .i64()
+                        .expect("i64")
+                        .get(i)
+                        .unwrap_or(-1)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn of(service: &str, channel: &str, window: u32) -> Expr {
+    col("service")
+        .eq(lit(service))
+        .and(col("channel").eq(lit(channel)))
+        .and(col("window_days").eq(lit(window as i64)))
+}
+
+#[test]
+fn repeats_are_found_across_channels_and_ways_of_writing_a_number() {
+    let ws = workspace(r#"secret_file = "secret.txt""#);
+    run(&ws).assert_code(0);
+    let out = ws.path().join("p/out/2025-01");
+    let repeat = read_csv(&out.join("repeat_contact.csv"));
+    let cols = ["contacts", "identified", "repeats"];
+    // Housing by phone: C1 two days after F1 (the same number written two ways: a repeat), C3
+    // (0113 496 0001 again, but about Housing after a Waste call: no repeat).
+    assert_eq!(
+        rows(&repeat, of("Housing", "telephone", 7), &cols),
+        [[2, 2, 1]]
+    );
+    // Waste forms: F3 two days after F2 (the same address in another case).
+    assert_eq!(rows(&repeat, of("Waste", "web", 7), &cols), [[2, 2, 1]]);
+    // Waste calls: C2 and the withheld C4 (counted, not identified); C5 was rejected.
+    assert_eq!(
+        rows(&repeat, of("Waste", "telephone", 28), &cols),
+        [[2, 1, 0]]
+    );
+    assert_eq!(rows(&repeat, of("Housing", "web", 28), &cols), [[1, 1, 0]]);
+
+    // Failure demand: the repair form was followed by a call within 7 days; the bin forms not.
+    let failure = read_csv(&out.join("failure_demand.csv"));
+    let digital = col("direction")
+        .eq(lit("digital then assisted"))
+        .and(col("window_days").eq(lit(7i64)));
+    assert_eq!(
+        rows(
+            &failure,
+            digital
+                .clone()
+                .and(col("category").eq(lit("Report a repair"))),
+            &["observable", "followed_up"]
+        ),
+        [[1, 1]]
+    );
+    assert_eq!(
+        rows(
+            &failure,
+            digital.and(col("category").eq(lit("Missed bin"))),
+            &["observable", "followed_up"]
+        ),
+        [[2, 0]]
+    );
+    // Resolution as observed: of the two Housing calls, neither is followed within 28 days by
+    // the same number about Housing.
+    let resolution = read_csv(&out.join("contact_resolution.csv"));
+    assert_eq!(
+        rows(
+            &resolution,
+            of("Housing", "telephone", 28),
+            &["identified", "observable", "followed_up"]
+        ),
+        [[2, 2, 0]]
+    );
+    let days = read_csv(&out.join("days_to_repeat.csv"));
+    assert_eq!(strings(&days, "days"), [Some("2".to_string())]);
+
+    // The lake holds keys, never the identifiers.
+    let contacts = ws.lake_table_at("p/lake", "contacts");
+    let phones = contacts
+        .column("customer_phone")
+        .expect("customer_phone")
+        .i64()
+        .expect("keys are 64-bit integers")
+        .clone();
+    // Four forms without a phone and the withheld call have none; the repair form's number
+    // and the first call's are one key.
+    assert_eq!(phones.null_count(), 4);
+    let distinct: std::collections::BTreeSet<i64> = phones.iter().flatten().collect();
+    assert_eq!(
+        distinct.len(),
+        3,
+        "07700900001 twice, 0113 496 0001 twice, 0113 496 0999"
+    );
+
+    // No identifier, raw or in one form, in any file cex wrote (rejects included).
+    let rejects = std::fs::read_to_string(
+        std::fs::read_dir(ws.path().join("p/lake/rejects/calls"))
+            .expect("rejects folder")
+            .next()
+            .expect("a rejects file")
+            .expect("entry")
+            .path(),
+    )
+    .expect("rejects");
+    assert!(rejects.contains("Hung up"), "{rejects}");
+    for root in ["p/lake", "p/out"] {
+        assert_no_identifier(&ws.path().join(root));
+    }
+}
+
+/// Reads every file under `dir` (Parquet, Delta logs, CSV, JSON, workbooks, charts, the report)
+/// and fails on any identifier.
+fn assert_no_identifier(dir: &Path) {
+    for entry in walk(dir) {
+        let bytes = std::fs::read(&entry).expect("read");
+        let text = String::from_utf8_lossy(&bytes).to_lowercase();
+        for id in IDENTIFIERS {
+            assert!(
+                !text.contains(&id.to_lowercase()),
+                "{} holds {id}",
+                entry.display()
+            );
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn phone_keys(ws: &Workspace) -> Vec<i64> {
+    let contacts = ws.lake_table_at("p/lake", "contacts");
+    let mut keys: Vec<i64> = contacts
+        .column("customer_phone")
+        .expect("customer_phone")
+        .i64()
+        .expect("i64")
+        .iter()
+        .flatten()
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+#[test]
+fn the_same_secret_gives_the_same_keys_and_another_gives_others() {
+    let (a, b) = (
+        workspace(r#"secret_file = "secret.txt""#),
+        workspace(r#"secret_file = "secret.txt""#),
+    );
+    let c = workspace(r#"secret_file = "other.txt""#);
+    c.write("p/other.txt", "another council's secret, 32 chars");
+    for ws in [&a, &b, &c] {
+        ws.cex(&["ingest", "p/pipeline.toml"]).assert_code(0);
+    }
+    let (ka, kb, kc) = (phone_keys(&a), phone_keys(&b), phone_keys(&c));
+    assert_eq!(ka.len(), 5);
+    assert_eq!(ka, kb);
+    assert!(ka.iter().all(|k| !kc.contains(k)), "{ka:?} {kc:?}");
+}
+
+#[test]
+fn no_secret_no_keys() {
+    // Named but not set: refused before the lake is touched, naming the key.
+    let ws = workspace(r#"secret_env = "CEX_TEST_SECRET_NOT_SET""#);
+    let out = ws.cex(&["ingest", "p/pipeline.toml"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("customers.secret_env")
+            && out.stderr.contains("CEX_TEST_SECRET_NOT_SET"),
+        "{}",
+        out.stderr
+    );
+    assert!(!ws.path().join("p/lake/contacts").exists());
+    // Too short.
+    let ws = workspace(r#"secret_file = "short.txt""#);
+    ws.write("p/short.txt", "password");
+    let out = ws.cex(&["ingest", "p/pipeline.toml"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("at least 16"), "{}", out.stderr);
+    // Not named at all: the pipeline file is refused.
+    let ws = workspace("");
+    let out = ws.cex(&["validate", "p/pipeline.toml"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains(".customer"), "{}", out.stderr);
+    // Set in the environment: accepted.
+    let ws = workspace(r#"secret_env = "CEX_TEST_SECRET""#);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cex"))
+        .args(["ingest", "p/pipeline.toml"])
+        .env("CEX_TEST_SECRET", SECRET)
+        .current_dir(ws.path())
+        .output()
+        .expect("run cex");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
