@@ -43,6 +43,9 @@ pub fn chart_specs(
     if let Some(df) = own(name::CONTACT_CENTRE) {
         specs.extend(contact_centre(&df)?);
     }
+    if let Some(df) = own(name::REPEAT_CONTACT) {
+        specs.extend(repeat_contact(&df)?);
+    }
     for field in &pipeline.demographics {
         if let Some(df) = equality.get(&name::equality(&[&field.name])) {
             specs.extend(equality_chart(df, field, pipeline)?);
@@ -498,6 +501,57 @@ fn contact_centre(df: &DataFrame) -> Result<Option<ChartSpec>, MissingColumn> {
             stacks: vec![answered, abandoned],
             y_label: "Calls per month".into(),
             rate: Some(level),
+        },
+    }))
+}
+
+/// The month's repeat rate in all services and channels, one line per window.
+fn repeat_contact(df: &DataFrame) -> Result<Option<ChartSpec>, MissingColumn> {
+    let all = rows_where(
+        &rows_where(df, c::SERVICE, label::ALL_SERVICES),
+        c::CHANNEL,
+        label::ALL_CHANNELS,
+    );
+    let months = months_of(&all)?;
+    if months.is_empty() {
+        return Ok(None);
+    }
+    let windows: Vec<Option<String>> = numbers(&all, column::WINDOW_DAYS)?
+        .into_iter()
+        .map(|w| w.map(|w| format!("{w:.0}")))
+        .collect();
+    let mut keyed = all.clone();
+    let labels = PolarsSeries::new(
+        "__window".into(),
+        windows
+            .iter()
+            .map(|w| w.as_deref().map(|w| format!("Within {w} days")))
+            .collect::<Vec<_>>(),
+    );
+    if keyed.with_column(labels.into_column()).is_err() {
+        return Ok(None);
+    }
+    let series = series_by(
+        &keyed,
+        &months,
+        "__window",
+        column::REPEAT_PCT,
+        &[],
+        &|s: &str| s.to_string(),
+    )?;
+    Ok(Some(ChartSpec {
+        name: "repeat_contact".into(),
+        title: format!("Repeat contact, all services, {}", span_text(&months)),
+        alt: format!(
+            "Line chart of the share of identified contacts that were a repeat (the same customer about the same service, any channel) per month, one line per window. {}",
+            describe_latest(&series, &months, true)
+        ),
+        plot: Plot::MonthlyLines {
+            months,
+            series,
+            y_label: "Repeat contacts, % of identified".into(),
+            percent: true,
+            spans: Vec::new(),
         },
     }))
 }

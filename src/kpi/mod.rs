@@ -662,7 +662,7 @@ fn right_first_time(
             name::REPEAT_CONTACT,
             "Repeat contact by month, service and channel",
             &format!(
-                "A repeat is a contact from a customer who had contacted the council about the same service, on any channel, within the window before ({described}; a second contact the same day counts). Customers are recognised by keyed hashes of their phone number, e-mail address or reference, never the identifiers themselves; contacts without one are counted in `contacts` but not in `identified`. Repeat % = repeats / identified. Shared phones can join two people; withheld numbers and changed addresses split one."
+                "A repeat is a contact from a customer who had contacted the council about the same service, on any channel, within the window before ({described}; a second contact the same day counts). Rows `All services` / `All channels` total each month. Customers are recognised by keyed hashes of their phone number, e-mail address or reference, never the identifiers themselves; contacts without one are counted in `contacts` but not in `identified`. Repeat % = repeats / identified. Shared phones can join two people; withheld numbers and changed addresses split one."
             ),
             repeats::repeat_contact(&rows, windows)?,
             &[(column::CONTACTS, whole), (column::IDENTIFIED, whole), (column::REPEATS, whole), (column::REPEAT_PCT, percent1)],
@@ -687,6 +687,13 @@ fn right_first_time(
                 pipeline.channels.assisted_names().join(", ")
             ),
             repeats::failure_demand(&rows, windows)?,
+            &[(column::IDENTIFIED, whole), (column::OBSERVABLE, whole), (column::FOLLOWED_UP, whole), (column::FOLLOWED_PCT, percent1)],
+        ),
+        table(
+            name::FAILURE_DEMAND_BY_FORM,
+            "Failure demand by form over the period",
+            "The failure-demand table summed over the period's months, by form or category, the most followed first: the online journeys to fix first.",
+            repeats::failure_demand_by_form(&rows, windows)?,
             &[(column::IDENTIFIED, whole), (column::OBSERVABLE, whole), (column::FOLLOWED_UP, whole), (column::FOLLOWED_PCT, percent1)],
         ),
         table(

@@ -15,7 +15,7 @@ use polars::prelude::*;
 use super::{collect, percent, FigureError};
 use crate::config::ChannelConfig;
 use crate::model::{col as c, CUSTOMER_KEYS};
-use crate::tables::contract::column as out;
+use crate::tables::contract::{column as out, label};
 
 const ROW: &str = "__row";
 const DAY: &str = "__day";
@@ -177,63 +177,90 @@ fn count(e: Expr) -> Expr {
     e.cast(DataType::UInt32).sum()
 }
 
-fn per_window(
-    rows: &LazyFrame,
-    windows: &[u32],
-    f: impl Fn(LazyFrame, u32) -> LazyFrame,
-) -> Result<DataFrame, FigureError> {
-    let parts: Vec<LazyFrame> = windows
+/// `aggs` by month, service and channel, plus a row per month totalling every service and
+/// channel (`All services`, `All channels`), then `derived` columns over the sums.
+fn with_totals(lf: LazyFrame, aggs: &[Expr], derived: &[Expr]) -> Result<LazyFrame, FigureError> {
+    let detail = lf
+        .clone()
+        .group_by(keys_of(&[c::SERVICE, c::CHANNEL]))
+        .agg(aggs);
+    let total = lf.group_by(keys_of(&[])).agg(aggs).with_columns([
+        lit(label::ALL_SERVICES).alias(c::SERVICE),
+        lit(label::ALL_CHANNELS).alias(c::CHANNEL),
+    ]);
+    // The total rows' columns come in another order: matched by name.
+    Ok(concat_lf_diagonal(
+        [detail, total],
+        UnionArgs {
+            to_supertypes: true,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| FigureError::Data(e.to_string()))?
+    .with_columns(derived))
+}
+
+/// Repeat contact by month, service and channel (and in all): identified contacts that came
+/// within the window after the same customer's contact about the same service.
+pub fn repeat_contact(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
+    let parts = windows
         .iter()
-        .map(|&n| f(rows.clone(), n).with_column(lit(n).alias(out::WINDOW_DAYS)))
-        .collect();
+        .map(|&n| {
+            with_totals(
+                rows.clone(),
+                &[
+                    col(c::CONTACTS)
+                        .sum()
+                        .cast(DataType::UInt64)
+                        .alias(out::CONTACTS),
+                    count(col(KEYED)).alias(out::IDENTIFIED),
+                    count(within(PREV, n)).alias(out::REPEATS),
+                ],
+                &[
+                    percent(col(out::REPEATS), col(out::IDENTIFIED)).alias(out::REPEAT_PCT),
+                    lit(n).alias(out::WINDOW_DAYS),
+                ],
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    stacked(parts).and_then(|df| sorted(df, &[c::SERVICE, c::CHANNEL]))
+}
+
+fn stacked(parts: Vec<LazyFrame>) -> Result<DataFrame, FigureError> {
     collect(concat(parts, UnionArgs::default()).map_err(|e| FigureError::Data(e.to_string()))?)
 }
 
-/// Repeat contact by month, service and channel: identified contacts that came within the
-/// window after the same customer's contact about the same service.
-pub fn repeat_contact(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
-    let by = keys_of(&[c::SERVICE, c::CHANNEL]);
-    per_window(rows, windows, |lf, n| {
-        lf.group_by(by.clone())
-            .agg([
-                col(c::CONTACTS)
-                    .sum()
-                    .cast(DataType::UInt64)
-                    .alias(out::CONTACTS),
-                count(col(KEYED)).alias(out::IDENTIFIED),
-                count(within(PREV, n)).alias(out::REPEATS),
-            ])
-            .with_column(percent(col(out::REPEATS), col(out::IDENTIFIED)).alias(out::REPEAT_PCT))
-    })
-    .and_then(|df| sorted(df, &[c::SERVICE, c::CHANNEL]))
-}
-
 /// Contact resolution as observed (no contact about the same service within the window after)
-/// beside the self-reported first-contact flag, by month, service and channel.
+/// beside the self-reported first-contact flag, by month, service and channel (and in all).
 pub fn resolution(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
-    let by = keys_of(&[c::SERVICE, c::CHANNEL]);
-    per_window(rows, windows, |lf, n| {
-        let watched = observable(n);
-        lf.group_by(by.clone())
-            .agg([
-                count(col(KEYED)).alias(out::IDENTIFIED),
-                count(watched.clone()).alias(out::OBSERVABLE),
-                count(watched.and(within(NEXT, n))).alias(out::FOLLOWED_UP),
-                count(col(c::RESOLVED_FIRST_CONTACT).is_not_null()).alias(out::SELF_REPORTED),
-                count(col(c::RESOLVED_FIRST_CONTACT).fill_null(lit(false)))
-                    .alias(out::SELF_REPORTED_RESOLVED),
-            ])
-            .with_columns([
-                percent(
-                    col(out::OBSERVABLE) - col(out::FOLLOWED_UP),
-                    col(out::OBSERVABLE),
-                )
-                .alias(out::RESOLVED_OBSERVED_PCT),
-                percent(col(out::SELF_REPORTED_RESOLVED), col(out::SELF_REPORTED))
-                    .alias(out::SELF_REPORTED_PCT),
-            ])
-    })
-    .and_then(|df| sorted(df, &[c::SERVICE, c::CHANNEL]))
+    let parts = windows
+        .iter()
+        .map(|&n| {
+            let watched = observable(n);
+            with_totals(
+                rows.clone(),
+                &[
+                    count(col(KEYED)).alias(out::IDENTIFIED),
+                    count(watched.clone()).alias(out::OBSERVABLE),
+                    count(watched.and(within(NEXT, n))).alias(out::FOLLOWED_UP),
+                    count(col(c::RESOLVED_FIRST_CONTACT).is_not_null()).alias(out::SELF_REPORTED),
+                    count(col(c::RESOLVED_FIRST_CONTACT).fill_null(lit(false)))
+                        .alias(out::SELF_REPORTED_RESOLVED),
+                ],
+                &[
+                    percent(
+                        col(out::OBSERVABLE) - col(out::FOLLOWED_UP),
+                        col(out::OBSERVABLE),
+                    )
+                    .alias(out::RESOLVED_OBSERVED_PCT),
+                    percent(col(out::SELF_REPORTED_RESOLVED), col(out::SELF_REPORTED))
+                        .alias(out::SELF_REPORTED_PCT),
+                    lit(n).alias(out::WINDOW_DAYS),
+                ],
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    stacked(parts).and_then(|df| sorted(df, &[c::SERVICE, c::CHANNEL]))
 }
 
 /// Digital failure demand by month, service and form (category): identified digital contacts
@@ -241,13 +268,42 @@ pub fn resolution(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, Figure
 /// assisted contacts followed by a digital one.
 pub fn failure_demand(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
     let by = keys_of(&[c::SERVICE, c::CHANNEL, c::CATEGORY]);
-    let one_way = |from: &str, next: &'static str, direction: &'static str| {
-        let by = by.clone();
-        let from = from.to_string();
-        move |lf: LazyFrame, n: u32| {
+    let df = followed(rows, windows, &by)?;
+    sorted(df, &[out::DIRECTION, c::SERVICE, c::CHANNEL, c::CATEGORY])
+}
+
+/// [`failure_demand`] over the whole period, by form: most followed first (within each
+/// direction and window), so the report's "forms with most follow-up calls" is its first rows.
+pub fn failure_demand_by_form(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
+    let by: Vec<Expr> = [c::ORGANISATION, c::SERVICE, c::CHANNEL, c::CATEGORY]
+        .iter()
+        .map(|k| col(*k))
+        .collect();
+    let df = followed(rows, windows, &by)?;
+    collect(
+        df.lazy().sort_by_exprs(
+            [
+                col(c::ORGANISATION),
+                col(out::DIRECTION),
+                col(out::WINDOW_DAYS),
+                col(out::FOLLOWED_UP),
+                col(c::SERVICE),
+                col(c::CATEGORY),
+            ],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([false, false, false, true, false, false]),
+        ),
+    )
+}
+
+/// Identified contacts of one side followed by the other side, grouped `by`, both directions.
+fn followed(rows: &LazyFrame, windows: &[u32], by: &[Expr]) -> Result<DataFrame, FigureError> {
+    let one_way = |from: &'static str, next: &'static str, direction: &'static str| {
+        windows.iter().map(move |&n| {
             let watched = observable(n);
-            lf.filter(col(from.as_str()).and(col(KEYED)))
-                .group_by(by.clone())
+            rows.clone()
+                .filter(col(from).and(col(KEYED)))
+                .group_by(by.to_vec())
                 .agg([
                     count(col(KEYED)).alias(out::IDENTIFIED),
                     count(watched.clone()).alias(out::OBSERVABLE),
@@ -255,24 +311,15 @@ pub fn failure_demand(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, Fi
                 ])
                 .with_columns([
                     lit(direction).alias(out::DIRECTION),
+                    lit(n).alias(out::WINDOW_DAYS),
                     percent(col(out::FOLLOWED_UP), col(out::OBSERVABLE)).alias(out::FOLLOWED_PCT),
                 ])
-        }
+        })
     };
-    let digital = per_window(
-        rows,
-        windows,
-        one_way(DIGITAL, NEXT_ASSISTED, out::DIGITAL_THEN_ASSISTED),
-    )?;
-    let assisted = per_window(
-        rows,
-        windows,
-        one_way(ASSISTED, NEXT_DIGITAL, out::ASSISTED_THEN_DIGITAL),
-    )?;
-    let both = digital
-        .vstack(&assisted)
-        .map_err(|e| FigureError::Data(e.to_string()))?;
-    sorted(both, &[out::DIRECTION, c::SERVICE, c::CHANNEL, c::CATEGORY])
+    let parts: Vec<LazyFrame> = one_way(DIGITAL, NEXT_ASSISTED, out::DIGITAL_THEN_ASSISTED)
+        .chain(one_way(ASSISTED, NEXT_DIGITAL, out::ASSISTED_THEN_DIGITAL))
+        .collect();
+    stacked(parts)
 }
 
 /// How many days after the previous contact repeats came, up to the longest window: the

@@ -63,6 +63,7 @@ pub fn document(inputs: &Inputs) -> Result<Document, MissingColumn> {
         channels(inputs)?,
         satisfaction(inputs)?,
         contact_centre(inputs)?,
+        right_first_time(inputs)?,
         equality(inputs)?,
         data_quality(inputs)?,
         assumptions(inputs)?,
@@ -544,6 +545,158 @@ fn contact_centre(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
     Ok(Some(Section {
         id: "contact-centre".into(),
         heading: "Contact centre".into(),
+        blocks,
+    }))
+}
+
+/// Rows of `df` (in order) whose `window_days` is `window`.
+fn of_window(df: &DataFrame, window: &str) -> Result<Vec<usize>, MissingColumn> {
+    Ok(texts(df, column::WINDOW_DAYS)?
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.as_deref() == Some(window))
+        .map(|(i, _)| i)
+        .collect())
+}
+
+/// Repeat contact and resolution as observed by month (all services and channels), the forms
+/// most often followed by a call or visit, and the trend chart.
+fn right_first_time(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
+    let Some(repeats) = inputs.own(name::REPEAT_CONTACT) else {
+        return Ok(None);
+    };
+    let all = rows_where(
+        &rows_where(&repeats, c::SERVICE, label::ALL_SERVICES),
+        c::CHANNEL,
+        label::ALL_CHANNELS,
+    );
+    let windows: Vec<String> = inputs
+        .pipeline
+        .customers
+        .repeat_days
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    let (Some(first), Some(longest)) = (windows.first(), windows.last()) else {
+        return Ok(None);
+    };
+    let months = month_cell(&all)?;
+    let (contacts, identified, rate) = (
+        numbers(&all, column::CONTACTS)?,
+        numbers(&all, column::IDENTIFIED)?,
+        numbers(&all, column::REPEAT_PCT)?,
+    );
+    let per_window: Vec<Vec<usize>> = windows
+        .iter()
+        .map(|w| of_window(&all, w))
+        .collect::<Result<_, _>>()?;
+    let resolution = inputs.own(name::CONTACT_RESOLUTION).map(|df| {
+        rows_where(
+            &rows_where(&df, c::SERVICE, label::ALL_SERVICES),
+            c::CHANNEL,
+            label::ALL_CHANNELS,
+        )
+    });
+    let (observed, reported, resolved_rows) = match &resolution {
+        Some(df) => (
+            numbers(df, column::RESOLVED_OBSERVED_PCT)?,
+            numbers(df, column::SELF_REPORTED_PCT)?,
+            of_window(df, longest)?,
+        ),
+        None => (Vec::new(), Vec::new(), Vec::new()),
+    };
+    let rows: Vec<Vec<String>> = per_window[0]
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let mut row = vec![
+                months[i].clone(),
+                cell_int(contacts[i]),
+                cell_int(identified[i]),
+            ];
+            for rows in &per_window {
+                row.push(cell_pct(rows.get(k).and_then(|&j| rate[j]), 1));
+            }
+            let r = resolved_rows.get(k).copied();
+            row.push(cell_pct(
+                r.and_then(|j| observed.get(j).copied().flatten()),
+                1,
+            ));
+            row.push(cell_pct(
+                r.and_then(|j| reported.get(j).copied().flatten()),
+                1,
+            ));
+            row
+        })
+        .collect();
+    let mut headers: Vec<String> = vec!["Month".into(), "Contacts".into(), "Identified".into()];
+    headers.extend(windows.iter().map(|w| format!("Repeat within {w} days")));
+    headers.push(format!("Resolved as observed ({longest} days)"));
+    headers.push("Resolved, self-reported".into());
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut numeric = vec![true; headers.len()];
+    numeric[0] = false;
+    let mut blocks = vec![table(
+        "Repeat contact and resolution, all services and channels, by month",
+        &header_refs,
+        &numeric,
+        rows,
+    )];
+    if let Some(d) = Inputs::description(inputs.kpi_index, name::REPEAT_CONTACT) {
+        blocks.push(Block::Paragraph(d));
+    }
+    blocks.extend(inputs.figure("repeat_contact"));
+    if let Some(forms) = inputs.own(name::FAILURE_DEMAND_BY_FORM) {
+        let digital = rows_where(&forms, column::DIRECTION, column::DIGITAL_THEN_ASSISTED);
+        let picked: Vec<usize> = of_window(&digital, first)?.into_iter().take(10).collect();
+        let (category, service, channel) = (
+            texts(&digital, c::CATEGORY)?,
+            texts(&digital, c::SERVICE)?,
+            texts(&digital, c::CHANNEL)?,
+        );
+        let (observable, followed, pct) = (
+            numbers(&digital, column::OBSERVABLE)?,
+            numbers(&digital, column::FOLLOWED_UP)?,
+            numbers(&digital, column::FOLLOWED_PCT)?,
+        );
+        let rows: Vec<Vec<String>> = picked
+            .iter()
+            .map(|&i| {
+                vec![
+                    cell_text(&category[i]),
+                    cell_text(&service[i]),
+                    inputs
+                        .pipeline
+                        .channels
+                        .label(channel[i].as_deref().unwrap_or("")),
+                    cell_int(observable[i]),
+                    cell_int(followed[i]),
+                    cell_pct(pct[i], 1),
+                ]
+            })
+            .collect();
+        if !rows.is_empty() {
+            blocks.push(table(
+                &format!("Online forms most often followed by a call or visit within {first} days"),
+                &[
+                    "Form",
+                    "Service",
+                    "Channel",
+                    "Judged",
+                    "Followed by a call or visit",
+                    "Share",
+                ],
+                &[false, false, false, true, true, true],
+                rows,
+            ));
+            if let Some(d) = Inputs::description(inputs.kpi_index, name::FAILURE_DEMAND) {
+                blocks.push(Block::Paragraph(d));
+            }
+        }
+    }
+    Ok(Some(Section {
+        id: "right-first-time".into(),
+        heading: "Right first time".into(),
         blocks,
     }))
 }

@@ -30,6 +30,8 @@ pub mod name {
     pub const CONTACT_RESOLUTION: &str = "contact_resolution";
     pub const FAILURE_DEMAND: &str = "failure_demand";
     pub const DAYS_TO_REPEAT: &str = "days_to_repeat";
+    /// Failure demand over the whole period by form (category), most followed first.
+    pub const FAILURE_DEMAND_BY_FORM: &str = "failure_demand_by_form";
 
     /// Longest table name: an Excel sheet name holds at most 31 characters.
     pub const MAX_CHARS: usize = 31;
@@ -181,6 +183,8 @@ pub mod label {
     pub const ALL_SERVICES: &str = "All services";
     /// The row of the contact-centre table that totals every queue.
     pub const ALL_QUEUES: &str = "All queues";
+    /// The row of a by-channel table that totals every channel.
+    pub const ALL_CHANNELS: &str = "All channels";
 }
 
 use column as c;
@@ -287,15 +291,31 @@ pub fn required(table: &str) -> &'static [&'static str] {
             c::CONTACTS,
             c::IDENTIFIED,
             c::REPEATS,
+            c::REPEAT_PCT,
         ],
-        name::CONTACT_RESOLUTION => &[
+        name::FAILURE_DEMAND_BY_FORM => &[
             c::SERVICE,
             c::CHANNEL,
+            c::CATEGORY,
+            c::DIRECTION,
             c::WINDOW_DAYS,
             c::OBSERVABLE,
             c::FOLLOWED_UP,
+            c::FOLLOWED_PCT,
+        ],
+        name::CONTACT_RESOLUTION => &[
+            c::YEAR,
+            c::MONTH,
+            c::SERVICE,
+            c::CHANNEL,
+            c::WINDOW_DAYS,
+            c::IDENTIFIED,
+            c::OBSERVABLE,
+            c::FOLLOWED_UP,
+            c::RESOLVED_OBSERVED_PCT,
             c::SELF_REPORTED,
             c::SELF_REPORTED_RESOLVED,
+            c::SELF_REPORTED_PCT,
         ],
         name::FAILURE_DEMAND => &[
             c::SERVICE,

@@ -212,6 +212,14 @@ fn repeats_are_found_across_channels_and_ways_of_writing_a_number() {
         ),
         [[2, 2, 0]]
     );
+    // The report's section and chart.
+    let report = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    let section = report
+        .split("## Right first time")
+        .nth(1)
+        .expect("a Right first time section");
+    assert!(section.contains("Report a repair"), "{section}");
+    assert!(out.join("charts/repeat_contact.svg").exists());
     let days = read_csv(&out.join("days_to_repeat.csv"));
     assert_eq!(strings(&days, "days"), [Some("2".to_string())]);
 

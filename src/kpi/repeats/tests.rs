@@ -283,6 +283,11 @@ fn repeat_rates_at_each_window_by_hand() {
     // common) but is one of the first form (e-mail, 11 days): at 28 days only.
     assert_eq!(row("Council tax", "web", 7), (2, 2, 0));
     assert_eq!(row("Council tax", "web", 28), (2, 2, 1));
+    // January in all: ten contacts, nine identified; repeats at 7 days: the same-day call and
+    // the call after the repair form (the second bin form is February's); at 28 days also the
+    // 8- and 11-day ones.
+    assert_eq!(row("All services", "All channels", 7), (10, 9, 2));
+    assert_eq!(row("All services", "All channels", 28), (10, 9, 4));
 }
 
 #[test]
@@ -322,9 +327,24 @@ fn follow_ups_are_judged_only_when_the_window_is_in_the_lake() {
         Ok(t) => t,
         Err(e) => panic!("{e}"),
     };
-    assert_eq!(ints(&res, out::IDENTIFIED), vec![Some(1)]);
-    assert_eq!(ints(&res, out::OBSERVABLE), vec![Some(0)]);
-    assert_eq!(ints(&res, out::SELF_REPORTED_RESOLVED), vec![Some(1)]);
+    // One row for Parking by phone and the month's total row, which it makes up alone.
+    let services: Vec<Option<String>> = res
+        .column(c::SERVICE)
+        .and_then(|c| {
+            c.str()
+                .map(|s| s.iter().map(|v| v.map(String::from)).collect())
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        services,
+        [
+            Some("All services".to_string()),
+            Some("Parking".to_string())
+        ]
+    );
+    assert_eq!(ints(&res, out::IDENTIFIED), vec![Some(1); 2]);
+    assert_eq!(ints(&res, out::OBSERVABLE), vec![Some(0); 2]);
+    assert_eq!(ints(&res, out::SELF_REPORTED_RESOLVED), vec![Some(1); 2]);
 }
 
 fn rows_in_march() -> LazyFrame {
