@@ -303,7 +303,7 @@ fn followed(rows: &LazyFrame, windows: &[u32], by: &[Expr]) -> Result<DataFrame,
             let watched = observable(n);
             rows.clone()
                 .filter(col(from).and(col(KEYED)))
-                .group_by(by.to_vec())
+                .group_by(by)
                 .agg([
                     count(col(KEYED)).alias(out::IDENTIFIED),
                     count(watched.clone()).alias(out::OBSERVABLE),
