@@ -98,6 +98,9 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
         Some(w) => w.lake().clone(),
         None => Lake::open(&pipeline.lake_dir)?,
     };
+    if let Some(keyer) = &keyer {
+        pseudonym::check_lake(keyer, &pipeline.lake_dir, writer.is_some(), &pipeline.file)?;
+    }
     let existing_manifest = lake_view.manifest().clone();
     let known = manifest::known_hashes(&existing_manifest);
     let stamps = manifest::known_stamps(&existing_manifest);

@@ -172,6 +172,46 @@ fn read_file(
     })
 }
 
+/// The file in the lake holding the fingerprint of the secret its keys were made with.
+pub const KEY_CHECK_FILE: &str = "customer-key-check";
+
+/// Refuses a secret other than the one the lake's keys were made with: keys under two secrets
+/// never match, so repeats across them would silently be missed. The first keyed ingest records
+/// the fingerprint (`write`: false for a dry run, which only compares).
+pub fn check_lake(
+    keyer: &Keyer,
+    lake: &Path,
+    write: bool,
+    pipeline: &Path,
+) -> Result<(), IngestError> {
+    let path = lake.join(KEY_CHECK_FILE);
+    let ours = keyer.fingerprint();
+    match std::fs::read_to_string(&path) {
+        Ok(theirs) if theirs.trim() == ours => Ok(()),
+        Ok(theirs) => Err(IngestError::Secret {
+            file: pipeline.to_path_buf(),
+            key: "customers".into(),
+            message: format!(
+                "the lake's customer keys were made with another secret (check {}; this secret's is {ours}): keys under two secrets never match. Use the secret the lake was started with, or start a new lake after rotating it (README: rotating the secret)",
+                theirs.trim()
+            ),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if write {
+                std::fs::write(&path, format!("{ours}\n")).map_err(|e| IngestError::Data {
+                    path: path.clone(),
+                    message: format!("cannot record the secret's fingerprint: {e}"),
+                })?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(IngestError::Data {
+            path,
+            message: e.to_string(),
+        }),
+    }
+}
+
 /// Replaces the normalised identifiers of accepted rows with their keys.
 pub fn pseudonymise(
     mut df: DataFrame,

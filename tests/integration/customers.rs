@@ -318,6 +318,28 @@ fn the_same_secret_gives_the_same_keys_and_another_gives_others() {
 }
 
 #[test]
+fn a_lake_refuses_keys_under_another_secret() {
+    let ws = workspace(r#"secret_file = "secret.txt""#);
+    ws.cex(&["ingest", "p/pipeline.toml"]).assert_code(0);
+    // The secret is rotated without starting a new lake: refused, nothing added.
+    ws.write("p/secret.txt", "a rotated secret, also 32 chars.");
+    ws.write(
+        "p/data/calls.csv",
+        format!("{CALLS}C7,2025-03-01 09:00,Parking queue,Answered,0113 496 0999\n"),
+    );
+    let before = ws.lake_table_at("p/lake", "contacts").height();
+    let out = ws.cex(&["ingest", "p/pipeline.toml"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("another secret"), "{}", out.stderr);
+    assert_eq!(ws.lake_table_at("p/lake", "contacts").height(), before);
+    // `validate` says so too, and the old secret is accepted again.
+    ws.cex(&["validate", "p/pipeline.toml"]).assert_code(2);
+    ws.write("p/secret.txt", SECRET);
+    ws.cex(&["ingest", "p/pipeline.toml"]).assert_code(0);
+    assert_eq!(ws.lake_table_at("p/lake", "contacts").height(), before + 1);
+}
+
+#[test]
 fn no_secret_no_keys() {
     // Named but not set: refused before the lake is touched, naming the key.
     let ws = workspace(r#"secret_env = "CEX_TEST_SECRET_NOT_SET""#);
