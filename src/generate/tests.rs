@@ -510,11 +510,13 @@ fn tiny_runs_work() -> Result<()> {
 fn huge_runs_split_workbooks_evenly() -> Result<()> {
     let cal = Calendar::new()?;
     let vol = Volumes::new(&cal, 42, 100_000_000);
+    let pools = super::customers::Pools::new(42, cal.days.len(), &vol);
     let world = World {
         seed: 42,
         defects: true,
         cal,
         vol,
+        pools,
     };
     let jobs = plan_jobs(&world)?;
     let parts: Vec<u64> = jobs
