@@ -319,7 +319,12 @@ mod tests {
             "+447700900000|07700 900000|07700900000|+44 7700 900000|"
         );
         let mut e = Vec::new();
-        Person(1 << 33).push_email(&mut e, true);
-        assert_eq!(String::from_utf8_lossy(&e), "Amara.Adams0@Example.com");
+        p.push_email(&mut e, true);
+        e.push(b'|');
+        p.push_email(&mut e, false);
+        assert_eq!(
+            String::from_utf8_lossy(&e),
+            "A.Adams0@Example.com|a.adams0@example.com"
+        );
     }
 }
