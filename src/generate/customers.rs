@@ -32,6 +32,11 @@
 //! example.net domains (RFC 2606). The telephony system writes numbers in E.164
 //! (`+447700900123`), the forms as people type them (`07700 900123`, `0113 496 0123`,
 //! `+44 7700 900123`), so matching needs the normalisation ingest does.
+//!
+//! What the sample job (seed 42, 2024/25 to March 2025) publishes from this: repeats within 7
+//! days 16.6% of identified contacts (Council Tax 23%, Housing 22%, Licensing 4.5%; 21% within
+//! 28 days); forms followed by a call within 7 days 9.2% (change of address 26%, housing repair
+//! 18%), calls followed by a form 5.1%.
 
 use crate::generate::calendar::push_uint;
 use crate::generate::rng::{label, Rng};
@@ -60,8 +65,9 @@ const FAILED_FORMS: f64 = 0.12;
 pub(crate) const CALL_WEEKS_BACK: [f64; 4] = [0.55, 0.30, 0.10, 0.05];
 /// The same for forms.
 pub(crate) const FORM_WEEKS_BACK: [f64; 4] = [0.85, 0.10, 0.05, 0.0];
-/// Expected contacts per slot of a pool: with Poisson-like occupancy about half the returning
-/// contacts follow an earlier contact of their slot.
+/// Expected contacts per slot of a pool: with Poisson-like occupancy about 60% of the returning
+/// contacts follow an earlier contact of their slot (fewer within 7 days, as a slot's contacts
+/// spread over up to four weeks).
 const DRAWS_PER_SLOT: f64 = 2.2;
 
 /// Calls with the number withheld (no key).
@@ -122,6 +128,7 @@ pub(crate) fn form_returning(form: usize, failed: bool) -> f64 {
         .map_or(FORM_RETURNING[FORMS[form].cat.service], |(_, p)| *p)
 }
 
+/// The share of a call's contacts by a returning customer.
 pub(crate) fn call_returning(service: usize) -> f64 {
     CALL_RETURNING[service]
 }
@@ -260,7 +267,7 @@ impl Person {
             }
         }
         cap(b, family);
-        if (h >> 34) % 2 == 0 {
+        if (h >> 34).is_multiple_of(2) {
             push_uint(b, digits, 1);
         }
         b.push(b'@');
