@@ -2,6 +2,7 @@
 //! Owns `generate()`: plans the files, writes them in parallel (streaming) and writes expected_counts.json.
 
 mod calendar;
+mod customers;
 mod defects;
 mod out;
 mod rng;
@@ -72,6 +73,8 @@ pub(crate) struct World {
     pub defects: bool,
     pub cal: Calendar,
     pub vol: Volumes,
+    /// Returning customers' pools, for the identifier columns.
+    pub pools: customers::Pools,
 }
 
 impl World {
@@ -159,11 +162,13 @@ pub fn generate(opts: &GenerateOptions) -> anyhow::Result<GenerateSummary> {
     let calls = opts.calls.unwrap_or(SAMPLE_CALLS);
     let cal = Calendar::new()?;
     let vol = Volumes::new(&cal, opts.seed, calls);
+    let pools = customers::Pools::new(opts.seed, cal.days.len(), &vol);
     let world = World {
         seed: opts.seed,
         defects: opts.defects,
         cal,
         vol,
+        pools,
     };
     let jobs = plan_jobs(&world)?;
     prepare_dirs(&opts.out_dir)?;

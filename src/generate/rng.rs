@@ -13,6 +13,9 @@ pub(crate) mod label {
     pub const DEFECTS: u64 = 11;
     /// Where each satisfaction file starts its systematic sample of Poor ratings.
     pub const RATINGS: u64 = 12;
+    /// Who made each contact (see `customers`): combined with a source label and a day, or with
+    /// 0, a service, a week and a slot for a returning customer's identity.
+    pub const CUSTOMERS: u64 = 13;
 }
 
 fn splitmix64(state: &mut u64) -> u64 {

@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::generate::calendar::{push_hms, push_int, push_iso_date, push_offset, push_uint};
+use crate::generate::customers::{self, call_returning, CALL_WEEKS_BACK};
 use crate::generate::defects::{Action, Counted, Patch, Reject, Tally};
 use crate::generate::out::{field, CsvOut};
 use crate::generate::rng::Rng;
@@ -15,7 +16,7 @@ use crate::generate::{Job, World};
 
 const HEADER: &[u8] =
     b"\xEF\xBB\xBFContact ID,Queue,Initiation Timestamp,Disposition,Queue Wait (s),\
-Talk Time (s),After Call Work (s),Resolved First Contact,Site\r\n";
+Talk Time (s),After Call Work (s),Resolved First Contact,Site,CLI\r\n";
 
 /// Reasons a telephony row can be rejected for.
 pub(crate) const REJECTS: [Reject; 6] = [
@@ -34,6 +35,8 @@ const COL_TIMESTAMP: usize = 2;
 const COL_DISPOSITION: usize = 3;
 const COL_WAIT: usize = 4;
 const COL_TALK: usize = 5;
+/// The caller's number, appended after the columns the export always had.
+const COL_CLI: usize = 9;
 
 /// Calls arrive in half-hour slots from 08:30 to 17:00: a morning peak, a lunchtime lull.
 const SLOT_WEIGHTS: [f64; 17] = [
@@ -176,6 +179,7 @@ pub(crate) fn write(world: &World, job: &Job, path: &Path) -> Result<(Tally, u64
         let n = world.vol.count(Source::Telephony, d);
         let first_id = world.vol.before(Source::Telephony, d);
         let mut rng = Rng::stream(world.seed, &[Source::Telephony.label(), d as u64]);
+        let mut who = customers::day_stream(world.seed, Source::Telephony, d);
         times.clear();
         for _ in 0..n {
             let slot = rng.weighted(&SLOT_WEIGHTS) as u32;
@@ -188,7 +192,15 @@ pub(crate) fn write(world: &World, job: &Job, path: &Path) -> Result<(Tally, u64
         let monday = if day.weekday == 0 { 0.02 } else { 0.0 };
         let abandon = ABANDON_BY_MONTH[day.month as usize - 1] + monday;
         for (i, &secs) in times.iter().enumerate() {
-            let call = draw_call(&mut rng, usize::from(services[i]), &queues, abandon);
+            let service = usize::from(services[i]);
+            let call = draw_call(&mut rng, service, &queues, abandon);
+            let caller = world.pools.customer(
+                &mut who,
+                service,
+                d,
+                call_returning(service),
+                &CALL_WEEKS_BACK,
+            );
             let action = plan.take(pos);
             let patch = match action {
                 Some(Action::Reject(r)) => {
@@ -237,6 +249,9 @@ pub(crate) fn write(world: &World, job: &Job, path: &Path) -> Result<(Tally, u64
                 } else {
                     b"Town Hall"
                 })
+            });
+            field(line, COL_CLI, p, |b| {
+                customers::push_cli(b, caller, &mut who)
             });
             line.extend_from_slice(b"\r\n");
             let counted = match action {

@@ -9,6 +9,7 @@ use chrono::{DateTime, Datelike, NaiveDateTime, Offset, TimeZone, Timelike, Week
 use chrono_tz::Europe::London;
 
 use super::calendar::Calendar;
+use super::customers::{DOMAINS, RANGES};
 use super::vocab::{
     COUNCIL_TAX, FORMS, HOUSING, QUEUES, REVENUES_BENEFITS, SERVICES, SURVEY_SERVICES, WASTE,
 };
@@ -144,7 +145,7 @@ fn classify(reasons: &[Option<&'static str>]) -> Result<Option<&'static str>> {
 }
 
 fn check_telephony(record: &[String]) -> Result<Option<&'static str>> {
-    if record.len() != 9 {
+    if record.len() != 10 {
         bail!("telephony row with {} fields: {record:?}", record.len());
     }
     let ts = &record[2];
@@ -510,11 +511,13 @@ fn tiny_runs_work() -> Result<()> {
 fn huge_runs_split_workbooks_evenly() -> Result<()> {
     let cal = Calendar::new()?;
     let vol = Volumes::new(&cal, 42, 100_000_000);
+    let pools = super::customers::Pools::new(42, cal.days.len(), &vol);
     let world = World {
         seed: 42,
         defects: true,
         cal,
         vol,
+        pools,
     };
     let jobs = plan_jobs(&world)?;
     let parts: Vec<u64> = jobs
@@ -542,5 +545,321 @@ fn huge_runs_split_workbooks_evenly() -> Result<()> {
     days.sort_by(|a, b| a.0.cmp(&b.0));
     assert!(days.windows(2).all(|w| w[0].1.end == w[1].1.start));
     assert_eq!(days.last().map(|d| d.1.end), Some(world.cal.days.len()));
+    Ok(())
+}
+
+/// The bytes of a generated file without the identifier columns added for repeat contact
+/// (telephony's `CLI`, the forms' `Email Address` and `Telephone`): what the generator wrote
+/// before them. They are the last fields of each line (before 2023-24's trailing separator) and
+/// never hold a comma.
+fn without_identifiers(path: &str, bytes: &[u8]) -> Result<Vec<u8>> {
+    let fields = if path.starts_with("telephony/") {
+        1
+    } else if path.starts_with("webforms/") {
+        2
+    } else {
+        return Ok(bytes.to_vec());
+    };
+    let trailing = path.ends_with("forms_2023-24.csv");
+    let mut out = Vec::with_capacity(bytes.len());
+    for (i, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+        let eol = line
+            .iter()
+            .rev()
+            .take_while(|b| matches!(b, b'\n' | b'\r'))
+            .count();
+        let (mut body, end) = line.split_at(line.len() - eol);
+        if body.is_empty() {
+            out.extend_from_slice(line);
+            continue;
+        }
+        let separator = trailing && i > 0;
+        if separator {
+            body = body
+                .strip_suffix(b",")
+                .ok_or_else(|| anyhow!("{path} line {i}: no trailing separator"))?;
+        }
+        for _ in 0..fields {
+            let cut = body
+                .iter()
+                .rposition(|&b| b == b',')
+                .ok_or_else(|| anyhow!("{path} line {i}: too few fields"))?;
+            body = &body[..cut];
+        }
+        out.extend_from_slice(body);
+        if separator {
+            out.push(b',');
+        }
+        out.extend_from_slice(end);
+    }
+    Ok(out)
+}
+
+/// SHA-256 of the generated tree, file by file in path order (path, NUL, length as 8 bytes
+/// little-endian, bytes), with the identifier columns dropped.
+fn digest_without_identifiers(tree: &BTreeMap<String, Vec<u8>>) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (path, bytes) in tree {
+        let kept = without_identifiers(path, bytes)?;
+        h.update(path.as_bytes());
+        h.update([0u8]);
+        h.update((kept.len() as u64).to_le_bytes());
+        h.update(&kept);
+    }
+    Ok(format!("{:x}", h.finalize()))
+}
+
+/// Adding the customers changed no value of the sample that was there before: with the new
+/// columns dropped, every file (workbooks, survey and expected_counts.json included) hashes to
+/// what the generator wrote before issue 19 (computed from sample_data as shipped then).
+#[test]
+fn identifier_columns_leave_every_other_byte_as_it_was() -> Result<()> {
+    let dir = TempDir::new("unchanged")?;
+    run(&dir.0, 42, None, true)?;
+    let tree = read_tree(&dir.0)?;
+    assert_eq!(tree.len(), 47);
+    assert_eq!(
+        digest_without_identifiers(&tree)?,
+        "0a9f85a8856b273523a0f73ae66c0e70afe6bba9a028a7cf1a8326962470b0b3"
+    );
+    // The shipped sample is this run.
+    let shipped = read_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data"))?;
+    assert_eq!(
+        shipped.keys().collect::<Vec<_>>(),
+        tree.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in &tree {
+        assert!(
+            shipped[path] == *bytes,
+            "sample_data/{path} is not what the generator writes: regenerate it"
+        );
+    }
+    Ok(())
+}
+
+/// A number as written, in national form (`07700900123`) with how it was written, or None when
+/// it is not one of the ways the generator writes numbers.
+fn national(written: &str) -> Option<(String, &'static str)> {
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let (national, style) = if let Some(rest) = written.strip_prefix("+44 ") {
+        (format!("0{rest}"), "international")
+    } else if let Some(rest) = written.strip_prefix("+44") {
+        if !digits(rest) {
+            return None;
+        }
+        (format!("0{rest}"), "e164")
+    } else if written.contains(' ') {
+        (written.to_string(), "spaced")
+    } else {
+        (written.to_string(), "compact")
+    };
+    let spaced = national.contains(' ');
+    let compact = national.replace(' ', "");
+    if !digits(&compact) || compact.len() != 11 {
+        return None;
+    }
+    // Spaced numbers are spaced as Ofcom writes the range.
+    let in_range = RANGES.iter().any(|r| {
+        let prefix = if spaced {
+            r.to_string()
+        } else {
+            r.replace(' ', "")
+        };
+        national.starts_with(&prefix) && national.len() == prefix.len() + 3
+    });
+    in_range.then_some((compact, style))
+}
+
+fn day_of(date: &str, format: &str) -> Option<i32> {
+    chrono::NaiveDate::parse_from_str(date, format)
+        .ok()
+        .map(|d| d.num_days_from_ce())
+}
+
+/// What the identifier columns of the seed-42 sample hold.
+#[derive(Default)]
+struct Customers {
+    /// (number, service, day) of each clean call that has a number, and its queue is mapped.
+    calls: Vec<(String, usize, i32)>,
+    /// (number, service, day, failed) of each clean form with a number.
+    forms: Vec<(String, usize, i32, bool)>,
+}
+
+fn read_customers(tree: &BTreeMap<String, Vec<u8>>) -> Result<Customers> {
+    let mut out = Customers::default();
+    let mut styles: BTreeMap<&str, u64> = BTreeMap::new();
+    let (mut calls, mut withheld, mut forms, mut no_email, mut no_phone) = (0u64, 0, 0, 0, 0);
+    let mut by_id: HashMap<String, Vec<String>> = HashMap::new();
+    for (path, bytes) in tree {
+        let is_calls = path.starts_with("telephony/") && !path.contains("_resent");
+        let is_forms = path.starts_with("webforms/");
+        if !is_calls && !is_forms {
+            continue;
+        }
+        let text = if is_calls {
+            String::from_utf8(
+                bytes
+                    .strip_prefix(b"\xEF\xBB\xBF")
+                    .unwrap_or(bytes)
+                    .to_vec(),
+            )?
+        } else {
+            decode_cp1252(bytes)
+        };
+        let records = parse_csv(&text);
+        for record in records.iter().skip(1) {
+            if record.len() == 1 && record[0].is_empty() {
+                continue;
+            }
+            // A record written twice (the overlapping export day, a repeated row) is the same
+            // customer both times.
+            if !record[0].is_empty() {
+                if let Some(before) = by_id.insert(record[0].clone(), record.clone()) {
+                    assert_eq!(&before, record, "{path}: one record, two customers");
+                    continue;
+                }
+            }
+            if is_calls {
+                calls += 1;
+                let cli = record[9].as_str();
+                if cli == "Withheld" {
+                    withheld += 1;
+                    continue;
+                }
+                let (number, style) = national(cli)
+                    .ok_or_else(|| anyhow!("{path}: CLI {cli:?} is not a drama number"))?;
+                assert_eq!(style, "e164", "{path}: {cli}");
+                let queue = QUEUES.iter().find(|q| q.name == record[1]);
+                let day = record[2].get(..10).and_then(|d| day_of(d, "%Y-%m-%d"));
+                if let (Some(q), Some(day), None) = (queue, day, check_telephony(record)?) {
+                    out.calls.push((number, q.service, day));
+                }
+            } else {
+                forms += 1;
+                let (email, phone) = (record[6].as_str(), record[7].as_str());
+                if email.is_empty() {
+                    no_email += 1;
+                } else {
+                    let (local, domain) = email
+                        .split_once('@')
+                        .ok_or_else(|| anyhow!("{path}: {email:?} is no address"))?;
+                    assert!(
+                        DOMAINS.contains(&domain.to_ascii_lowercase().as_str()),
+                        "{path}: {email} is not at an example domain"
+                    );
+                    assert!(
+                        !local.is_empty()
+                            && local
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'.'),
+                        "{path}: {email}"
+                    );
+                }
+                if phone.is_empty() {
+                    no_phone += 1;
+                    continue;
+                }
+                let (number, style) = national(phone)
+                    .ok_or_else(|| anyhow!("{path}: {phone:?} is not a drama number"))?;
+                assert_ne!(style, "e164", "{path}: people do not type {phone}");
+                *styles.entry(style).or_default() += 1;
+                let form = FORMS.iter().find(|f| f.cat.name == record[1]);
+                let day = record[2].get(..10).and_then(|d| day_of(d, "%d/%m/%Y"));
+                if let (Some(f), Some(day), None) = (form, day, check_webform(record)?) {
+                    out.forms
+                        .push((number, f.cat.service, day, record[3] != "Submitted"));
+                }
+            }
+        }
+    }
+    let share = |n: u64, of: u64| n as f64 / of.max(1) as f64;
+    assert!(
+        (0.03..0.10).contains(&share(withheld, calls)),
+        "withheld {withheld} of {calls}"
+    );
+    assert!(
+        (0.05..0.25).contains(&share(no_email, forms)),
+        "no e-mail {no_email} of {forms}"
+    );
+    assert!(
+        (0.15..0.40).contains(&share(no_phone, forms)),
+        "no phone {no_phone} of {forms}"
+    );
+    assert_eq!(
+        styles.len(),
+        3,
+        "forms' numbers are typed three ways: {styles:?}"
+    );
+    Ok(out)
+}
+
+/// Every caller number and typed number is in Ofcom's drama ranges, every address at an example
+/// domain; customers come back more for Housing and Council Tax and after a failed form.
+#[test]
+fn customers_are_synthetic_and_come_back_as_modelled() -> Result<()> {
+    let dir = TempDir::new("customers")?;
+    run(&dir.0, 42, None, true)?;
+    let c = read_customers(&read_tree(&dir.0)?)?;
+    assert!(
+        c.calls.len() > 15_000 && c.forms.len() > 7_000,
+        "{} calls, {} forms",
+        c.calls.len(),
+        c.forms.len()
+    );
+
+    // Days on which each (number, service) rang.
+    let mut rang: HashMap<(&str, usize), Vec<i32>> = HashMap::new();
+    for (number, service, day) in &c.calls {
+        rang.entry((number.as_str(), *service))
+            .or_default()
+            .push(*day);
+    }
+    for days in rang.values_mut() {
+        days.sort_unstable();
+    }
+    let called_within = |number: &str, service: usize, from: i32, to: i32| {
+        rang.get(&(number, service))
+            .is_some_and(|days| days.iter().any(|d| (from..=to).contains(d)))
+    };
+
+    // A call repeats one of the week before (same number, same service, 0-7 days).
+    let mut repeats = [[0u64; 2]; 2]; // [high-repeat service?][repeat?]
+    for (number, service, day) in &c.calls {
+        let days = &rang[&(number.as_str(), *service)];
+        let earlier = days
+            .iter()
+            .filter(|d| (day - 7..=*day).contains(*d))
+            .count()
+            > 1;
+        let high = *service == HOUSING || *service == COUNCIL_TAX;
+        repeats[usize::from(high)][usize::from(earlier)] += 1;
+    }
+    let rate = |r: [u64; 2]| r[1] as f64 / (r[0] + r[1]).max(1) as f64;
+    let (others, high) = (rate(repeats[0]), rate(repeats[1]));
+    assert!(
+        (0.08..0.30).contains(&others) && (0.12..0.40).contains(&high),
+        "call repeats: Housing and Council Tax {high:.3}, others {others:.3}"
+    );
+    assert!(
+        high > 1.3 * others,
+        "Housing and Council Tax {high:.3}, others {others:.3}"
+    );
+
+    // Failure demand: a form followed within 7 days by a call about the same service.
+    let mut followed = [[0u64; 2]; 2]; // [failed?][followed?]
+    for (number, service, day, failed) in &c.forms {
+        let call = called_within(number, *service, *day, day + 7);
+        followed[usize::from(*failed)][usize::from(call)] += 1;
+    }
+    let (submitted, failed) = (rate(followed[0]), rate(followed[1]));
+    assert!(
+        (0.05..0.20).contains(&submitted),
+        "submitted forms followed by a call: {submitted:.3}"
+    );
+    assert!(
+        failed > 2.0 * submitted,
+        "failed forms {failed:.3}, submitted {submitted:.3}"
+    );
     Ok(())
 }

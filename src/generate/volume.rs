@@ -213,6 +213,11 @@ impl Volumes {
         self.counts[source as usize][day].iter().sum()
     }
 
+    /// Rows of one service on a day.
+    pub(crate) fn count_of(&self, source: Source, day: usize, service: usize) -> u64 {
+        self.counts[source as usize][day][service]
+    }
+
     /// The day's rows as a list of service indices in random order (a deterministic number
     /// of each service, shuffled with the day's stream).
     pub(crate) fn services(&self, source: Source, day: usize, rng: &mut Rng, out: &mut Vec<u8>) {

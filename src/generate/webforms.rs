@@ -8,6 +8,7 @@ use anyhow::Result;
 use crate::generate::calendar::{
     push_2, push_4, push_hms, push_money, push_uint, push_uk_date, FIRST_YEAR,
 };
+use crate::generate::customers::{self, form_returning, FORM_WEEKS_BACK};
 use crate::generate::defects::{Action, Counted, Patch, Reject, Tally};
 use crate::generate::out::{cp1252, field, push_field, CsvOut};
 use crate::generate::rng::Rng;
@@ -16,8 +17,11 @@ use crate::generate::volume::Source;
 use crate::generate::{Job, World};
 
 /// Headers in Windows-1252 (`\xA3` is `£`); the 2024/25 vendor upgrade changed case and spacing.
-const HEADER: &[u8] = b"Reference,Form Name,Submitted,Status,Device,Amount (\xA3)\n";
-const HEADER_2024: &[u8] = b" REFERENCE , form name ,SUBMITTED,status,Device ,Amount (\xA3)\n";
+/// The customer's e-mail address and telephone number (both optional on the forms) come last.
+const HEADER: &[u8] =
+    b"Reference,Form Name,Submitted,Status,Device,Amount (\xA3),Email Address,Telephone\n";
+const HEADER_2024: &[u8] =
+    b" REFERENCE , form name ,SUBMITTED,status,Device ,Amount (\xA3), EMAIL ADDRESS ,telephone\n";
 
 pub(crate) const REJECTS: [Reject; 4] = [
     Reject::BadDate,
@@ -30,6 +34,8 @@ const COL_REFERENCE: usize = 0;
 const COL_FORM: usize = 1;
 const COL_SUBMITTED: usize = 2;
 const COL_STATUS: usize = 3;
+const COL_EMAIL: usize = 6;
+const COL_PHONE: usize = 7;
 
 /// Submissions by hour of day: forms run all night, busiest in office hours and the evening.
 const HOUR_WEIGHTS: [f64; 24] = [
@@ -166,6 +172,7 @@ pub(crate) fn write(world: &World, job: &Job, path: &Path) -> Result<(Tally, u64
         let n = world.vol.count(Source::Webforms, d);
         let first = world.vol.before(Source::Webforms, d);
         let mut rng = Rng::stream(world.seed, &[Source::Webforms.label(), d as u64]);
+        let mut who = customers::day_stream(world.seed, Source::Webforms, d);
         times.clear();
         for _ in 0..n {
             times.push(draw_time_of_day(&mut rng, day.clock_change));
@@ -192,6 +199,15 @@ pub(crate) fn write(world: &World, job: &Job, path: &Path) -> Result<(Tally, u64
                 _ => b"Tablet",
             };
             let paid = amount(FORMS[form].fee, fy, &mut rng);
+            let failed = status != Status::Submitted;
+            let customer = world.pools.customer(
+                &mut who,
+                service,
+                d,
+                form_returning(form, failed),
+                &FORM_WEEKS_BACK,
+            );
+            let typed = customers::form_contact(&mut who, failed);
 
             if blank_before.contains(&pos) {
                 out.raw(b"\n")?;
@@ -230,6 +246,16 @@ pub(crate) fn write(world: &World, job: &Job, path: &Path) -> Result<(Tally, u64
             field(line, 5, p, |b| {
                 if let (Status::Submitted, Some(pence)) = (status, paid) {
                     push_money(b, pence);
+                }
+            });
+            field(line, COL_EMAIL, p, |b| {
+                if let Some(capitalised) = typed.email {
+                    customer.push_email(b, capitalised);
+                }
+            });
+            field(line, COL_PHONE, p, |b| {
+                if let Some(style) = typed.phone {
+                    customer.push_phone(b, style);
                 }
             });
             if trailing_separator {
