@@ -597,13 +597,14 @@ fn right_first_time(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
             label::ALL_CHANNELS,
         )
     });
-    let (observed, reported, resolved_rows) = match &resolution {
+    let (judged, observed, reported, resolved_rows) = match &resolution {
         Some(df) => (
+            numbers(df, column::OBSERVABLE)?,
             numbers(df, column::RESOLVED_OBSERVED_PCT)?,
             numbers(df, column::SELF_REPORTED_PCT)?,
             of_window(df, longest)?,
         ),
-        None => (Vec::new(), Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
     };
     let rows: Vec<Vec<String>> = per_window[0]
         .iter()
@@ -618,6 +619,7 @@ fn right_first_time(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
                 row.push(cell_pct(rows.get(k).and_then(|&j| rate[j]), 1));
             }
             let r = resolved_rows.get(k).copied();
+            row.push(cell_int(r.and_then(|j| judged.get(j).copied().flatten())));
             row.push(cell_pct(
                 r.and_then(|j| observed.get(j).copied().flatten()),
                 1,
@@ -631,6 +633,9 @@ fn right_first_time(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
         .collect();
     let mut headers: Vec<String> = vec!["Month".into(), "Contacts".into(), "Identified".into()];
     headers.extend(windows.iter().map(|w| format!("Repeat within {w} days")));
+    // A month near the lake's end has few contacts whose whole window is in it: the count
+    // judged is shown beside the rate.
+    headers.push(format!("Judged ({longest} days)"));
     headers.push(format!("Resolved as observed ({longest} days)"));
     headers.push("Resolved, self-reported".into());
     let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();

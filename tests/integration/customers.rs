@@ -219,6 +219,12 @@ fn repeats_are_found_across_channels_and_ways_of_writing_a_number() {
         .nth(1)
         .expect("a Right first time section");
     assert!(section.contains("Report a repair"), "{section}");
+    // January: 7 contacts, 6 identified, 2 repeats within 7 days; all 6 judged at 28 days (the
+    // lake runs to 28 February), 4 with no follow-up.
+    assert!(
+        section.contains("| Jan 2025 | 7 | 6 | 33.3% | 33.3% | 6 | 66.7% | – |"),
+        "{section}"
+    );
     assert!(out.join("charts/repeat_contact.svg").exists());
     let days = read_csv(&out.join("days_to_repeat.csv"));
     assert_eq!(strings(&days, "days"), [Some("2".to_string())]);
