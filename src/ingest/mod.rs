@@ -98,8 +98,9 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
         Some(w) => w.lake().clone(),
         None => Lake::open(&pipeline.lake_dir)?,
     };
+    // Keys under another secret than the lake's are refused before anything is read.
     if let Some(keyer) = &keyer {
-        pseudonym::check_lake(keyer, &pipeline.lake_dir, writer.is_some(), &pipeline.file)?;
+        pseudonym::check_lake(keyer, &pipeline.lake_dir, false, &pipeline.file)?;
     }
     let existing_manifest = lake_view.manifest().clone();
     let known = manifest::known_hashes(&existing_manifest);
@@ -158,6 +159,11 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
     if let Some(txn) = txn {
         if report.gate_failures.is_empty() {
             let committed = txn.commit(&records)?;
+            // The secret's fingerprint is recorded once keys are in the lake (a run that
+            // commits nothing leaves nothing behind).
+            if let Some(keyer) = &keyer {
+                pseudonym::check_lake(keyer, &pipeline.lake_dir, true, &pipeline.file)?;
+            }
             report.lake_version = committed.lake_version.or(lake_view.version());
             report.committed = true;
         } else {

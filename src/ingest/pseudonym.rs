@@ -176,8 +176,8 @@ fn read_file(
 pub const KEY_CHECK_FILE: &str = "customer-key-check";
 
 /// Refuses a secret other than the one the lake's keys were made with: keys under two secrets
-/// never match, so repeats across them would silently be missed. The first keyed ingest records
-/// the fingerprint (`write`: false for a dry run, which only compares).
+/// never match, so repeats across them would silently be missed. The first keyed ingest that
+/// commits records the fingerprint (`write`: true after the commit; false only compares).
 pub fn check_lake(
     keyer: &Keyer,
     lake: &Path,
