@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What repeat contact costs (issue 19): the same job with and without customer keys.
+# What right first time costs (issue 19): the same job with and without customer keys, repeat
+# contact and avoidable contact.
 #
 #   bench/repeats.sh [SIZE]        (SIZE as for compare.sh: 1m, 10m; default 10m)
 #
@@ -7,7 +8,8 @@
 # alternating RUNS times (default 3):
 #   - keyed: pipelines/sample.toml as shipped (telephony and web forms map customer identifiers:
 #     keyed at ingest, repeat contact, resolution as observed and failure demand computed);
-#   - plain: the same pipeline with its [customers] and [sources.customer] blocks taken out;
+#   - plain: the same pipeline with its [customers], [sources.customer], [avoidable] and
+#     [[avoidable.targets]] blocks and the telephony's `reason` column taken out;
 # each `cex run --fy 2024/25` into an empty lake, and prints seconds, peak memory, the KPI stage's
 # seconds (out/last-run.json) and the ratios of the medians (keyed / plain).
 set -euo pipefail
@@ -17,9 +19,11 @@ source bench/common.sh
 calls=$(case "$size" in *m) echo $((${size%m} * 1000000)) ;; *k) echo $((${size%k} * 1000)) ;; *) echo "$size" ;; esac)
 "$cex" generate --out "$work/sample_data" --calls "$calls" 2>/dev/null
 cp -r pipelines "$work/pipelines"
-# The plain pipeline: every line of a [customers] or [sources.customer] table left out.
+# The plain pipeline: every line of a [customers], [sources.customer] or avoidable table left
+# out, and the reason column.
 awk '
-  /^\[customers\]/ || /^\[sources\.customer\]/ { skip = 1; next }
+  /^\[customers\]/ || /^\[sources\.customer\]/ || /^\[avoidable\]/ || /^\[\[avoidable\.targets\]\]/ { skip = 1; next }
+  /^reason = / { next }
   /^\[/ { skip = 0 }
   !skip
 ' pipelines/sample.toml >"$work/pipelines/plain.toml"

@@ -40,6 +40,9 @@ pub mod col {
     pub const RECORD_KEY: &str = "record_key";
     /// Pseudonymous customer keys (keyed hashes of a phone number, an e-mail address and a
     /// customer or case reference; see `ingest::pseudonym`), on contacts whose source maps them.
+    /// A contact's reason or disposition code as the export writes it (scrubbed), on contacts
+    /// whose source maps one; `[avoidable]` maps it to categories.
+    pub const REASON: &str = "reason";
     pub const CUSTOMER_PHONE: &str = "customer_phone";
     pub const CUSTOMER_EMAIL: &str = "customer_email";
     pub const CUSTOMER_REFERENCE: &str = "customer_reference";
@@ -54,14 +57,14 @@ pub const CUSTOMER_KEYS: [&str; 3] = [
     col::CUSTOMER_REFERENCE,
 ];
 
-/// Columns only some files of a table have (a source that maps no customer identifier writes
-/// none), with their stored type: a scan of the table gives them to every file, null where a
-/// file lacks them.
+/// Columns only some files of a table have (a source that maps no reason or customer
+/// identifier writes none), with their stored type: a scan of the table gives them to every
+/// file, null where a file lacks them.
 pub fn optional_columns(table: Table) -> Vec<(&'static str, polars::prelude::DataType)> {
+    use polars::prelude::DataType;
     match table {
-        Table::Contacts => CUSTOMER_KEYS
-            .iter()
-            .map(|k| (*k, polars::prelude::DataType::Int64))
+        Table::Contacts => std::iter::once((col::REASON, DataType::String))
+            .chain(CUSTOMER_KEYS.iter().map(|k| (*k, DataType::Int64)))
             .collect(),
         Table::Responses => Vec::new(),
     }

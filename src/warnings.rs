@@ -52,6 +52,12 @@ pub enum Warning {
         rows_read: u64,
         level: f64,
     },
+    /// Reason codes the contacts carry that `[avoidable]` lists under no category: counted as
+    /// not coded.
+    UnlistedReasonCodes {
+        /// Each code, with its contacts in the period, most first.
+        values: Vec<(String, u64)>,
+    },
     /// A file with a header and no rows (`quality.fail_on_empty_file` makes it a failure).
     EmptyFile { file: String },
     /// The lake has contacts, but none in the period reported on.
@@ -74,6 +80,7 @@ impl Warning {
                 format!("KPI '{kpi}'")
             }
             Warning::NoContactsInPeriod { period } => period.clone(),
+            Warning::UnlistedReasonCodes { .. } => "avoidable contact".to_string(),
             Warning::NoKpiTablesToDraw => "report".to_string(),
         }
     }
@@ -122,6 +129,22 @@ impl fmt::Display for Warning {
                 pct(*rejected as f64 / (*rows_read).max(1) as f64),
                 pct(*level)
             ),
+            Warning::UnlistedReasonCodes { values } => {
+                const SHOWN: usize = 10;
+                let mut list = values
+                    .iter()
+                    .take(SHOWN)
+                    .map(|(v, n)| format!("'{v}' ({n})"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if values.len() > SHOWN {
+                    list.push_str(&format!(" and {} more", values.len() - SHOWN));
+                }
+                write!(
+                    f,
+                    "reason codes listed under no [avoidable] category: {list} (contacts in the period); they count as not coded: list each under a category, `unavoidable` included"
+                )
+            }
             Warning::UnmappedServices { values, .. } => {
                 let list = values
                     .iter()

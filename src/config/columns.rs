@@ -57,6 +57,9 @@ pub struct ColumnMap {
     pub resolved_first_contact: Option<String>,
     pub location: Option<String>,
     pub device: Option<String>,
+    /// The contact's reason or disposition code (kept as written, scrubbed of addresses and
+    /// numbers), mapped to avoidable categories by `[avoidable]` when figures are computed.
+    pub reason: Option<String>,
     pub rating: Option<String>,
     pub comment: Option<String>,
     pub postcode: Option<String>,
@@ -80,6 +83,7 @@ impl ColumnMap {
             ("resolved_first_contact", &self.resolved_first_contact),
             ("location", &self.location),
             ("device", &self.device),
+            ("reason", &self.reason),
             ("rating", &self.rating),
             ("comment", &self.comment),
             ("postcode", &self.postcode),
@@ -121,6 +125,7 @@ pub(super) fn column_map(c: RawColumns) -> ColumnMap {
         resolved_first_contact: c.resolved_first_contact,
         location: c.location,
         device: c.device,
+        reason: c.reason,
         rating: c.rating,
         comment: c.comment,
         postcode: c.postcode,
@@ -280,6 +285,14 @@ pub(super) fn check_counts(
         push(
             format!("{key}.columns.count"),
             "a count column is for contact exports of one row per group of contacts (calls, visits, webforms, contacts); interval exports have their own count columns, survey responses are one per row".into(),
+        );
+    }
+    if columns.reason.is_some()
+        && matches!(kind, SourceKind::CallIntervals | SourceKind::Satisfaction)
+    {
+        push(
+            format!("{key}.columns.reason"),
+            "a reason or disposition code is for contact exports (calls, visits, webforms, contacts); interval exports and surveys have none".into(),
         );
     }
     if kind == SourceKind::CallIntervals {

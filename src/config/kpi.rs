@@ -332,44 +332,27 @@ pub(super) fn resolve(
                 );
             }
         }
-        let baseline_fy = calendar.parse(&k.baseline).unwrap_or_else(|e| {
-            push(format!("{key}.baseline"), e);
-            0
-        });
-        let direction = setting(
-            Some(k.direction.as_str()),
-            &format!("{key}.direction"),
+        let Target {
+            baseline_fy,
+            target_change_pct,
+            direction,
+            applies_to,
+        } = resolve_target(
+            &key,
+            &k.baseline,
+            k.target_change_pct,
+            &k.direction,
+            &k.applies_to,
+            calendar,
             push,
-        )
-        .unwrap_or(Direction::Increase);
-        let target_sign_ok = match direction {
-            Direction::Increase => k.target_change_pct >= 0.0,
-            Direction::Reduction => k.target_change_pct <= 0.0,
-        };
-        if !target_sign_ok {
-            push(
-                format!("{key}.target_change_pct"),
-                format!(
-                    "{} does not match direction = \"{}\" (a reduction target is negative, e.g. -5)",
-                    k.target_change_pct,
-                    direction.as_str()
-                ),
-            );
-        }
-        let mut applies_to = Vec::new();
-        for fy in &k.applies_to {
-            match calendar.parse(fy) {
-                Ok(y) => applies_to.push(y),
-                Err(e) => push(format!("{key}.applies_to"), e),
-            }
-        }
+        );
         cfg.channel_shift.push(ChannelShiftKpi {
             name: k.name,
             channel,
             services: k.services,
             outcomes: k.outcomes,
             baseline_fy,
-            target_change_pct: k.target_change_pct,
+            target_change_pct,
             direction,
             applies_to,
         });
@@ -392,4 +375,68 @@ pub(super) fn resolve(
         }
     }
     cfg
+}
+
+/// A target against a baseline year, as channel-shift KPIs and avoidable-contact targets
+/// declare it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// Financial year the baseline is taken from (its starting year).
+    pub baseline_fy: i32,
+    pub target_change_pct: f64,
+    pub direction: Direction,
+    /// Financial years (starting years) it is reported for; empty means all.
+    pub applies_to: Vec<i32>,
+}
+
+impl Target {
+    /// Whether it is reported for the financial year starting in `fy`.
+    pub fn applies(&self, fy: i32) -> bool {
+        self.applies_to.is_empty() || self.applies_to.contains(&fy)
+    }
+}
+
+/// Checks a baseline, target and direction under `key`: the baseline and years named in the
+/// calendar's form, the target's sign matching its direction.
+pub(super) fn resolve_target(
+    key: &str,
+    baseline: &str,
+    target_change_pct: f64,
+    direction: &str,
+    applies_to: &[String],
+    calendar: Calendar,
+    push: &mut impl FnMut(String, String),
+) -> Target {
+    let baseline_fy = calendar.parse(baseline).unwrap_or_else(|e| {
+        push(format!("{key}.baseline"), e);
+        0
+    });
+    let direction =
+        setting(Some(direction), &format!("{key}.direction"), push).unwrap_or(Direction::Increase);
+    let target_sign_ok = match direction {
+        Direction::Increase => target_change_pct >= 0.0,
+        Direction::Reduction => target_change_pct <= 0.0,
+    };
+    if !target_sign_ok {
+        push(
+            format!("{key}.target_change_pct"),
+            format!(
+                "{target_change_pct} does not match direction = \"{}\" (a reduction target is negative, e.g. -5)",
+                direction.as_str()
+            ),
+        );
+    }
+    let mut years = Vec::new();
+    for fy in applies_to {
+        match calendar.parse(fy) {
+            Ok(y) => years.push(y),
+            Err(e) => push(format!("{key}.applies_to"), e),
+        }
+    }
+    Target {
+        baseline_fy,
+        target_change_pct,
+        direction,
+        applies_to: years,
+    }
 }

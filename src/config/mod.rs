@@ -5,6 +5,7 @@
 //! is resolved in its own module (`source` and its `columns`, `survey`, `equality`, `kpi`,
 //! `report`, `paths`; `schema` documents the file from its types), and what they define is re-exported here as `crate::config::X`.
 
+pub mod avoidable;
 mod columns;
 pub mod customers;
 mod equality;
@@ -144,6 +145,8 @@ pub struct Pipeline {
     pub report: report::ReportConfig,
     /// Customer keys' secret and the repeat windows (`[customers]`).
     pub customers: customers::CustomerConfig,
+    /// Avoidable contact (`[avoidable]`): none when the section is absent.
+    pub avoidable: Option<avoidable::AvoidableConfig>,
 }
 
 impl Pipeline {
@@ -283,6 +286,13 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         .map(|(i, s)| (format!("sources[{i}] ({})", s.name), s.customer.any()))
         .collect();
     customers::check_secret(&customers, &keyed, &mut push);
+    let windows: &[u32] = if keyed.iter().any(|(_, k)| *k) {
+        &customers.repeat_days
+    } else {
+        &[]
+    };
+    let reasons = sources.iter().any(|s| s.columns.reason.is_some());
+    let avoidable = avoidable::resolve(raw.avoidable, calendar, windows, reasons, &mut push);
     check_interval_thresholds(&sources, &kpi, &mut push);
     let (lake_dir, output_dir) = (
         paths::beside(base, raw.lake),
@@ -316,6 +326,7 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         overall_question,
         report,
         customers,
+        avoidable,
     }
 }
 

@@ -113,6 +113,10 @@ pub struct RawPipeline {
     /// has `[sources.customer]`.
     #[serde(default)]
     pub customers: Option<super::customers::RawCustomers>,
+    /// Avoidable contact (reason codes by category, repeats) and its targets: see
+    /// `[avoidable]`. Optional.
+    #[serde(default)]
+    pub avoidable: Option<super::avoidable::RawAvoidable>,
 }
 
 /// What the channels are (`[channels]`): one definition used by digital take-up (digital /
@@ -560,6 +564,11 @@ pub struct RawColumns {
     /// Contact sources: the device a form was filled on (kept as written). Optional.
     #[schemars(extend("examples" = ["Device"]))]
     pub device: Option<String>,
+    /// Contact sources: the contact's reason or disposition code (wrap-up code, enquiry
+    /// outcome), kept as written with e-mail addresses and phone numbers scrubbed out, and
+    /// mapped to avoidable categories by `[avoidable]`. Optional.
+    #[schemars(extend("examples" = ["Wrap Code"]))]
+    pub reason: Option<String>,
     /// Satisfaction sources: the rating, read through the source's `rating_scale`. Required
     /// there.
     #[schemars(extend("examples" = ["Rating"]))]

@@ -164,8 +164,22 @@ impl Pools {
         returning: f64,
         weeks_back: &[f64; 4],
     ) -> Person {
+        self.customer_returning(rng, service, day, returning, weeks_back)
+            .0
+    }
+
+    /// [`Pools::customer`], and whether the customer came from a returning pool (the same
+    /// draws, so the same customer).
+    pub(crate) fn customer_returning(
+        &self,
+        rng: &mut Rng,
+        service: usize,
+        day: usize,
+        returning: f64,
+        weeks_back: &[f64; 4],
+    ) -> (Person, bool) {
         if !rng.chance(returning) {
-            return Person(rng.next_u64());
+            return (Person(rng.next_u64()), false);
         }
         let week = (day / 7).saturating_sub(rng.weighted(weeks_back));
         let size = self.slots.get(week).map_or(1, |w| w[service]);
@@ -174,7 +188,7 @@ impl Pools {
             self.seed,
             &[label::CUSTOMERS, 0, service as u64, week as u64, slot],
         );
-        Person(id.next_u64())
+        (Person(id.next_u64()), true)
     }
 }
 

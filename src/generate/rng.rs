@@ -16,6 +16,8 @@ pub(crate) mod label {
     /// Who made each contact (see `customers`): combined with a source label and a day, or with
     /// 0, a service, a week and a slot for a returning customer's identity.
     pub const CUSTOMERS: u64 = 13;
+    /// Advisers' wrap-up codes (see `telephony`), combined with a source label and a day.
+    pub const REASONS: u64 = 14;
 }
 
 fn splitmix64(state: &mut u64) -> u64 {

@@ -9,14 +9,14 @@ use crate::generate::calendar::{push_hms, push_int, push_iso_date, push_offset, 
 use crate::generate::customers::{self, call_returning, CALL_WEEKS_BACK};
 use crate::generate::defects::{Action, Counted, Patch, Reject, Tally};
 use crate::generate::out::{field, CsvOut};
-use crate::generate::rng::Rng;
+use crate::generate::rng::{label, Rng};
 use crate::generate::vocab::{ByService, QUEUES, UNKNOWN_OUTCOMES, UNMAPPED_QUEUES};
 use crate::generate::volume::Source;
 use crate::generate::{Job, World};
 
 const HEADER: &[u8] =
     b"\xEF\xBB\xBFContact ID,Queue,Initiation Timestamp,Disposition,Queue Wait (s),\
-Talk Time (s),After Call Work (s),Resolved First Contact,Site,CLI\r\n";
+Talk Time (s),After Call Work (s),Resolved First Contact,Site,CLI,Wrap Code\r\n";
 
 /// Reasons a telephony row can be rejected for.
 pub(crate) const REJECTS: [Reject; 6] = [
@@ -37,6 +37,21 @@ const COL_WAIT: usize = 4;
 const COL_TALK: usize = 5;
 /// The caller's number, appended after the columns the export always had.
 const COL_CLI: usize = 9;
+/// The adviser's wrap-up code of an answered call, after the caller's number.
+const COL_WRAP: usize = 10;
+
+/// Wrap-up codes an adviser picks when an answered call ends: new request, payment,
+/// information given (needed contacts), then progress chase, clarification, transferred and
+/// "could have used the web" (avoidable ones, as the sample pipeline maps them).
+const WRAP_CODES: [&str; 7] = [
+    "NEWREQ", "PAY", "INFO", "CHASE", "CLARIFY", "XFER", "WEBABLE",
+];
+/// How often each code ends a call from a customer new to the service...
+const WRAP_NEW: [f64; 7] = [0.44, 0.20, 0.14, 0.04, 0.08, 0.05, 0.05];
+/// ... and from a returning customer, who is more often chasing or asking again.
+const WRAP_RETURNING: [f64; 7] = [0.22, 0.10, 0.08, 0.34, 0.16, 0.04, 0.06];
+/// Answered calls the adviser left without a code.
+const WRAP_BLANK: f64 = 0.03;
 
 /// Calls arrive in half-hour slots from 08:30 to 17:00: a morning peak, a lunchtime lull.
 const SLOT_WEIGHTS: [f64; 17] = [
@@ -180,6 +195,11 @@ pub(crate) fn write(world: &World, job: &Job, path: &Path) -> Result<(Tally, u64
         let first_id = world.vol.before(Source::Telephony, d);
         let mut rng = Rng::stream(world.seed, &[Source::Telephony.label(), d as u64]);
         let mut who = customers::day_stream(world.seed, Source::Telephony, d);
+        // Wrap codes have a stream of their own: adding them changed no other value.
+        let mut wraps = Rng::stream(
+            world.seed,
+            &[label::REASONS, Source::Telephony.label(), d as u64],
+        );
         times.clear();
         for _ in 0..n {
             let slot = rng.weighted(&SLOT_WEIGHTS) as u32;
@@ -194,7 +214,7 @@ pub(crate) fn write(world: &World, job: &Job, path: &Path) -> Result<(Tally, u64
         for (i, &secs) in times.iter().enumerate() {
             let service = usize::from(services[i]);
             let call = draw_call(&mut rng, service, &queues, abandon);
-            let caller = world.pools.customer(
+            let (caller, returning) = world.pools.customer_returning(
                 &mut who,
                 service,
                 d,
@@ -252,6 +272,18 @@ pub(crate) fn write(world: &World, job: &Job, path: &Path) -> Result<(Tally, u64
             });
             field(line, COL_CLI, p, |b| {
                 customers::push_cli(b, caller, &mut who)
+            });
+            let wrap = (answered && !wraps.chance(WRAP_BLANK)).then(|| {
+                WRAP_CODES[wraps.weighted(if returning {
+                    &WRAP_RETURNING
+                } else {
+                    &WRAP_NEW
+                })]
+            });
+            field(line, COL_WRAP, p, |b| {
+                if let Some(code) = wrap {
+                    b.extend_from_slice(code.as_bytes());
+                }
             });
             line.extend_from_slice(b"\r\n");
             let counted = match action {

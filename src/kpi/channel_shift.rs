@@ -206,10 +206,18 @@ fn kpi_plan(
         ])
 }
 
-/// Change, change %, met, progress and RAG from the sums. RAG: green when the target is met or
-/// `green` of the target change is achieved (1.0 = all of it), amber above `amber` (0.0 = moving
-/// the right way at all), red otherwise; n/a when there is no baseline.
+/// [`against_target`] and the change of the last month against a year earlier.
 fn derived(green: f64, amber: f64) -> Vec<Expr> {
+    let mut out = against_target(green, amber);
+    out.push((col("month_current") - col("month_year_earlier")).alias("month_change"));
+    out
+}
+
+/// `change`, `change_pct`, `status` (met / not met), `rag` and `progress_pct` from the columns
+/// `baseline`, `current`, `direction` and `target_change_pct`. RAG: green when the target is
+/// met or `green` of the target change is achieved (1.0 = all of it), amber above `amber` (0.0 =
+/// moving the right way at all), red otherwise; n/a when there is no baseline.
+pub(super) fn against_target(green: f64, amber: f64) -> Vec<Expr> {
     let change = (col("current") - col("baseline")).alias("change");
     let change_pct = percent(col("current") - col("baseline"), col("baseline"));
     let increase = col("direction").eq(lit("increase"));
@@ -244,7 +252,6 @@ fn derived(green: f64, amber: f64) -> Vec<Expr> {
         met.alias("status"),
         rag.alias("rag"),
         progress.alias("progress_pct"),
-        (col("month_current") - col("month_year_earlier")).alias("month_change"),
     ]
 }
 

@@ -2,6 +2,7 @@
 //! (volumes, channel shift, take-up, contact centre, satisfaction, ranks, benefits). Reads only the
 //! canonical tables; writing them out is the output module's job.
 
+pub mod avoidable;
 pub mod benchmark;
 pub mod benefits;
 pub mod channel_shift;
@@ -294,7 +295,14 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
               ("first_contact_resolution_pct", ColumnFormat::Percent(1))],
         ),
     ];
-    tables.extend(right_first_time(pipeline, &contacts, period)?);
+    if !no_contacts {
+        tables.extend(right_first_time(
+            pipeline,
+            &contacts,
+            period,
+            &mut warnings,
+        )?);
+    }
     if let Some(responses) = scan(lake, LakeTable::Responses, pipeline.calendar)? {
         let every_answer = in_period(responses.clone());
         let responses = in_period(crate::measures::overall_answers(responses, question));
@@ -612,16 +620,30 @@ fn right_first_time(
     pipeline: &Pipeline,
     contacts: &LazyFrame,
     period: Period,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Table>, FigureError> {
-    if !pipeline.sources.iter().any(|s| s.customer.any()) {
+    let keyed = pipeline.sources.iter().any(|s| s.customer.any());
+    let avoidable = pipeline.avoidable.as_ref();
+    if !keyed && avoidable.is_none() {
         return Ok(Vec::new());
     }
     let windows = &pipeline.customers.repeat_days;
-    let longest = windows.iter().copied().max().unwrap_or(0);
-    let months = period.months_in(period.financial_year());
+    let longest = if keyed {
+        windows.iter().copied().max().unwrap_or(0)
+    } else {
+        0
+    };
+    let fy = period.financial_year();
+    let months = period.months_in(fy);
     let (Some(&first), Some(&last)) = (months.first(), months.last()) else {
         return Ok(Vec::new());
     };
+    // Avoidable-contact targets compare with a baseline year: its months are linked too.
+    let first = avoidable
+        .iter()
+        .flat_map(|a| a.targets.iter().filter(|t| t.target.applies(fy)))
+        .filter_map(|t| period.months_in(t.target.baseline_fy).first().copied())
+        .fold(first, |a, b| a.min(b));
     let day_of = |(y, m): (i32, i8)| {
         chrono::NaiveDate::from_ymd_opt(y, m as u32, 1)
             .map(repeats::day_number)
@@ -645,11 +667,102 @@ fn right_first_time(
     let scanned = contacts_counted(contacts, &pipeline.kpi)
         .filter(period::in_range(month_of(start), month_of(end)))
         .filter(day.clone().gt_eq(lit(start)).and(day.lt_eq(lit(end))));
-    let linked = repeats::linked(scanned, &pipeline.channels, day_of(last)?)?;
-    if !repeats::any_identified(&linked) {
-        return Ok(Vec::new());
+    let linked = if keyed {
+        repeats::linked(scanned, &pipeline.channels, day_of(last)?)?
+    } else {
+        collect(repeats::unlinked(scanned))?
+    };
+    let mut tables = Vec::new();
+    if keyed && repeats::any_identified(&linked) {
+        tables.extend(repeat_tables(pipeline, &linked, period)?);
     }
-    let rows = repeats::in_period(&linked, financial_year_filter(period));
+    if let Some(config) = avoidable {
+        tables.extend(avoidable_tables(
+            pipeline, config, linked, period, warnings,
+        )?);
+    }
+    Ok(tables)
+}
+
+/// Avoidable contact in the period and, where targets are declared, against them.
+fn avoidable_tables(
+    pipeline: &Pipeline,
+    config: &crate::config::avoidable::AvoidableConfig,
+    linked: DataFrame,
+    period: Period,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<Table>, FigureError> {
+    let classified = collect(avoidable::classified(linked.lazy(), config))?.lazy();
+    let rows = classified.clone().filter(financial_year_filter(period));
+    warnings.extend(avoidable::unlisted_codes(&rows)?);
+    let whole = ColumnFormat::Integer;
+    let mut counted = vec![
+        (column::CONTACTS, whole),
+        (column::CODED, whole),
+        (column::UNLISTED_CODES, whole),
+        (column::IDENTIFIED, whole),
+        (column::ASSESSED, whole),
+    ];
+    counted
+        .extend(crate::config::avoidable::ReasonCategory::AVOIDABLE.map(|c| (c.as_str(), whole)));
+    counted.extend([
+        (column::REPEAT_NOT_CODED_AVOIDABLE, whole),
+        (column::AVOIDABLE, whole),
+        (column::OBSERVABLE, whole),
+        (column::FOLLOWED_UP, whole),
+        (column::AVOIDABLE_PCT, ColumnFormat::Percent(1)),
+        (
+            column::CONTACTS_PER_RESOLVED_REQUEST,
+            ColumnFormat::Decimal(2),
+        ),
+    ]);
+    let repeats = if config.repeat_days > 0 {
+        format!(
+            "or it came within {} days of the same customer's contact about the same service (`{}`, counted only when not coded avoidable)",
+            config.repeat_days,
+            column::REPEAT_NOT_CODED_AVOIDABLE
+        )
+    } else {
+        "(repeats are not counted: avoidable.repeat_days = 0)".to_string()
+    };
+    let mut tables = vec![table(
+        name::AVOIDABLE_CONTACT,
+        "Avoidable contact by month, service and channel",
+        &format!(
+            "National Indicator 14's measure. A contact is avoidable when its reason or disposition code is listed in the pipeline file under progress chasing, clarification, wrong channel or other avoidable, {repeats}. Assessed: contacts with a listed code or a customer key; avoidable % = avoidable / assessed. `unlisted_codes`: contacts whose code is listed under no category (not coded). Contacts per resolved request: identified contacts whose window is in the lake / those not followed up within it. Rows `All services` / `All channels` total each month."
+        ),
+        avoidable::avoidable_contact(&rows, config)?,
+        &counted,
+    )];
+    let targets = avoidable::targets(&classified, config, &pipeline.kpi, period)?;
+    if targets.width() > 0 {
+        let two = ColumnFormat::Decimal(2);
+        tables.push(table(
+            name::AVOIDABLE_TARGETS,
+            "Avoidable contact against targets",
+            &format!(
+                "One row per target in [[avoidable.targets]]: the avoidable share (percent) or contacts per resolved request in {} against the same months of the baseline year, with the target change, whether it is met and a RAG status as for channel shift. A target is `incomplete` (RAG n/a) when a month of either period has no assessed contact.",
+                period.describe()
+            ),
+            targets,
+            &[(column::BASELINE_ASSESSED, whole), (column::BASELINE, two), (column::CURRENT_ASSESSED, whole),
+              (column::CURRENT, two), (column::CHANGE, two), (column::CHANGE_PCT, ColumnFormat::Percent(1)),
+              (column::TARGET_CHANGE_PCT, ColumnFormat::Percent(1)), (column::PROGRESS_PCT, ColumnFormat::Percent(0))],
+        ));
+    }
+    Ok(tables)
+}
+
+/// Repeat contact, resolution as observed, failure demand and days to repeat, for the period's
+/// financial year.
+fn repeat_tables(
+    pipeline: &Pipeline,
+    linked: &DataFrame,
+    period: Period,
+) -> Result<Vec<Table>, FigureError> {
+    let windows = &pipeline.customers.repeat_days;
+    let longest = windows.iter().copied().max().unwrap_or(0);
+    let rows = repeats::in_period(linked, financial_year_filter(period));
     let described = windows
         .iter()
         .map(|d| format!("{d} days"))

@@ -18,16 +18,16 @@ use crate::model::{col as c, CUSTOMER_KEYS};
 use crate::tables::contract::{column as out, label};
 
 const ROW: &str = "__row";
-const DAY: &str = "__day";
+pub(super) const DAY: &str = "__day";
 const GROUP: &str = "__group";
 const ASSISTED: &str = "__assisted";
 const DIGITAL: &str = "__digital";
-const KEYED: &str = "__identified";
-const PREV: &str = "__days_since_previous";
-const NEXT: &str = "__days_to_next";
+pub(super) const KEYED: &str = "__identified";
+pub(super) const PREV: &str = "__days_since_previous";
+pub(super) const NEXT: &str = "__days_to_next";
 const NEXT_ASSISTED: &str = "__days_to_next_assisted";
 const NEXT_DIGITAL: &str = "__days_to_next_digital";
-const LAST_OBSERVED: &str = "__last_observed";
+pub(super) const LAST_OBSERVED: &str = "__last_observed";
 
 /// The day number (days since 1970-01-01) of a date.
 pub fn day_number(d: chrono::NaiveDate) -> i32 {
@@ -156,7 +156,7 @@ fn gaps_by(base: LazyFrame, key: &str) -> LazyFrame {
         ])
 }
 
-fn keys_of(extra: &[&str]) -> Vec<Expr> {
+pub(super) fn keys_of(extra: &[&str]) -> Vec<Expr> {
     [c::ORGANISATION, c::FINANCIAL_YEAR, c::YEAR, c::MONTH]
         .iter()
         .chain(extra)
@@ -164,12 +164,12 @@ fn keys_of(extra: &[&str]) -> Vec<Expr> {
         .collect()
 }
 
-fn within(gap: &str, days: u32) -> Expr {
+pub(super) fn within(gap: &str, days: u32) -> Expr {
     col(gap).lt_eq(lit(days as i32)).fill_null(lit(false))
 }
 
 /// Observable: identified, and the lake covers the whole window after the contact.
-fn observable(days: u32) -> Expr {
+pub(super) fn observable(days: u32) -> Expr {
     col(KEYED).and((col(DAY) + lit(days as i32)).lt_eq(col(LAST_OBSERVED)))
 }
 
@@ -179,7 +179,11 @@ fn count(e: Expr) -> Expr {
 
 /// `aggs` by month, service and channel, plus a row per month totalling every service and
 /// channel (`All services`, `All channels`), then `derived` columns over the sums.
-fn with_totals(lf: LazyFrame, aggs: &[Expr], derived: &[Expr]) -> Result<LazyFrame, FigureError> {
+pub(super) fn with_totals(
+    lf: LazyFrame,
+    aggs: &[Expr],
+    derived: &[Expr],
+) -> Result<LazyFrame, FigureError> {
     let detail = lf
         .clone()
         .group_by(keys_of(&[c::SERVICE, c::CHANNEL]))
@@ -356,6 +360,19 @@ fn sorted(df: DataFrame, extra: &[&str]) -> Result<DataFrame, FigureError> {
     let mut by: Vec<Expr> = keys_of(extra);
     by.push(col(out::WINDOW_DAYS));
     collect(df.lazy().sort_by_exprs(by, SortMultipleOptions::default()))
+}
+
+/// `contacts` with the columns of [`linked`] as they are for contacts no key links: none is
+/// identified, none has a previous or next contact. For figures that read codes without keys.
+pub fn unlinked(contacts: LazyFrame) -> LazyFrame {
+    let none = || lit(NULL).cast(DataType::Int32);
+    contacts.with_columns([
+        col(c::DATE).cast(DataType::Int32).alias(DAY),
+        lit(false).alias(KEYED),
+        none().alias(PREV),
+        none().alias(NEXT),
+        none().alias(LAST_OBSERVED),
+    ])
 }
 
 /// The rows of `linked` the tables count: those in `period_rows` (a filter on year and month).

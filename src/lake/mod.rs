@@ -232,43 +232,117 @@ fn latest_version(dir: &Path) -> Option<i64> {
 
 /// Scans files of one table as one lazy frame: the columns only some files have
 /// ([`crate::model::optional_columns`]) are in every row, null where a file lacks them,
-/// whichever file comes first.
+/// whichever file comes first. Files that store a column at different widths (a source with a
+/// `count` column stores `contacts` as Int64, one row per contact as Int32 in lakes written
+/// before both were widened alike) are scanned in groups of one schema, each cast to the
+/// widest type, then stacked: one scan when every file agrees, as usual.
 pub fn scan_table_files(
     files: &[PathBuf],
     root: &Path,
     table: Table,
 ) -> Result<Option<LazyFrame>, LakeError> {
-    let Some(first) = scan_files(files, root)? else {
-        return Ok(None);
-    };
     let data_err = |e: PolarsError| LakeError::Data {
         path: root.to_path_buf(),
         message: e.to_string(),
     };
-    let mut schema = first
-        .clone()
-        .collect_schema()
-        .map_err(data_err)?
-        .as_ref()
-        .clone();
-    for (name, dtype) in crate::model::optional_columns(table) {
-        if !schema.contains(name) {
-            schema.with_column(name.into(), dtype);
+    // Each file's schema, from its footer: files grouped by schema, in order of first sight.
+    let mut groups: Vec<(Schema, Vec<PathBuf>)> = Vec::new();
+    for file in files {
+        let Some(lf) = scan_files(std::slice::from_ref(file), root)? else {
+            continue;
+        };
+        let schema = lf
+            .clone()
+            .collect_schema()
+            .map_err(data_err)?
+            .as_ref()
+            .clone();
+        match groups.iter_mut().find(|(s, _)| *s == schema) {
+            Some((_, group)) => group.push(file.clone()),
+            None => groups.push((schema, vec![file.clone()])),
         }
     }
-    let paths: Vec<PlRefPath> = files
-        .iter()
-        .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
-        .collect();
-    let args = ScanArgsParquet {
-        glob: false,
-        schema: Some(Arc::new(schema)),
-        allow_missing_columns: true,
-        ..Default::default()
+    let Some((first, _)) = groups.first() else {
+        return Ok(None);
     };
-    LazyFrame::scan_parquet_files(paths.into(), args)
+    // The stacked schema: the first file's columns, then the optional ones, each at the
+    // widest type any group gives it.
+    let mut wanted = first.clone();
+    for (name, dtype) in crate::model::optional_columns(table) {
+        if !wanted.contains(name) {
+            wanted.with_column(name.into(), dtype);
+        }
+    }
+    for (schema, _) in &groups[1..] {
+        for (name, dtype) in schema.iter() {
+            if let Some(have) = wanted.get(name) {
+                if have != dtype {
+                    let wider = wider_integer(have, dtype).ok_or_else(|| LakeError::Data {
+                        path: root.to_path_buf(),
+                        message: format!(
+                            "column {name} is stored as {have} in some files and {dtype} in others"
+                        ),
+                    })?;
+                    wanted.with_column(name.clone(), wider);
+                }
+            }
+        }
+    }
+    let scan = |paths: &[PathBuf], schema: Schema| {
+        let paths: Vec<PlRefPath> = paths
+            .iter()
+            .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
+            .collect();
+        let args = ScanArgsParquet {
+            glob: false,
+            schema: Some(Arc::new(schema)),
+            allow_missing_columns: true,
+            ..Default::default()
+        };
+        LazyFrame::scan_parquet_files(paths.into(), args).map_err(data_err)
+    };
+    if groups.len() == 1 {
+        return scan(files, wanted).map(Some);
+    }
+    let parts = groups
+        .iter()
+        .map(|(schema, paths)| {
+            let mut own = schema.clone();
+            for (name, dtype) in wanted.iter() {
+                if !own.contains(name) {
+                    own.with_column(name.clone(), dtype.clone());
+                }
+            }
+            let cast: Vec<Expr> = wanted
+                .iter()
+                .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
+                .collect();
+            scan(paths, own).map(|lf| lf.select(cast))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    concat(parts, UnionArgs::default())
         .map(Some)
         .map_err(data_err)
+}
+
+/// The wider of two integer types (`None` unless both are integers).
+fn wider_integer(a: &DataType, b: &DataType) -> Option<DataType> {
+    let bits = |d: &DataType| match d {
+        DataType::Int8 | DataType::UInt8 => Some(8),
+        DataType::Int16 | DataType::UInt16 => Some(16),
+        DataType::Int32 | DataType::UInt32 => Some(32),
+        DataType::Int64 | DataType::UInt64 => Some(64),
+        _ => None,
+    };
+    let (x, y) = (bits(a)?, bits(b)?);
+    // An unsigned type needs the next signed width; both signed: the wider.
+    let need = |d: &DataType, n: u32| if d.is_signed_integer() { n } else { n * 2 };
+    Some(match need(a, x).max(need(b, y)) {
+        8 => DataType::Int8,
+        16 => DataType::Int16,
+        32 => DataType::Int32,
+        _ => DataType::Int64,
+    })
 }
 
 /// Scans the given Parquet files as one lazy frame (the first file's columns).
@@ -474,6 +548,43 @@ pub(crate) fn owner_only_dir(dir: &Path) -> Result<(), LakeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_storing_a_column_at_other_widths_are_read_as_one_table(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let write =
+            |name: &str, mut df: DataFrame| -> Result<PathBuf, Box<dyn std::error::Error>> {
+                let path = dir.path().join(name);
+                ParquetWriter::new(std::fs::File::create(&path)?).finish(&mut df)?;
+                Ok(path)
+            };
+        // One row per call (Int32, as lakes written before were) and counted visits (Int64).
+        let calls = write(
+            "calls.parquet",
+            df!("source" => ["calls", "calls"], "contacts" => [1i32, 1])?,
+        )?;
+        let desk = write(
+            "desk.parquet",
+            df!("source" => ["desk"], "contacts" => [5i64], "reason" => ["Payment"])?,
+        )?;
+        let lf = scan_table_files(&[calls, desk], dir.path(), Table::Contacts)?.ok_or("no scan")?;
+        let df = lf.collect()?;
+        assert_eq!(df.column("contacts")?.dtype(), &DataType::Int64);
+        let total: i64 = df.column("contacts")?.i64()?.sum().unwrap_or(0);
+        assert_eq!(total, 7);
+        assert_eq!(df.column("reason")?.null_count(), 2);
+        assert_eq!(
+            wider_integer(&DataType::Int32, &DataType::UInt32),
+            Some(DataType::Int64)
+        );
+        assert_eq!(
+            wider_integer(&DataType::Int16, &DataType::Int8),
+            Some(DataType::Int16)
+        );
+        assert_eq!(wider_integer(&DataType::Int32, &DataType::String), None);
+        Ok(())
+    }
 
     #[test]
     fn a_second_writer_is_refused_while_the_first_holds_the_lock(

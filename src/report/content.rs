@@ -562,11 +562,141 @@ fn of_window(df: &DataFrame, window: &str) -> Result<Vec<usize>, MissingColumn> 
 /// Repeat contact and resolution as observed by month (all services and channels), the forms
 /// most often followed by a call or visit, and the trend chart.
 fn right_first_time(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
-    let Some(repeats) = inputs.own(name::REPEAT_CONTACT) else {
-        return Ok(None);
+    let mut blocks = match inputs.own(name::REPEAT_CONTACT) {
+        Some(repeats) => repeat_blocks(inputs, &repeats)?,
+        None => Vec::new(),
     };
+    blocks.extend(avoidable_blocks(inputs)?);
+    if blocks.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Section {
+        id: "right-first-time".into(),
+        heading: "Right first time".into(),
+        blocks,
+    }))
+}
+
+/// A measure's value as the report prints it: a share in percent, contacts per request to two
+/// places.
+fn cell_measure(v: Option<f64>, measure: &Option<String>) -> String {
+    match measure.as_deref() {
+        Some("avoidable_share") => cell_pct(v, 1),
+        _ => v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into()),
+    }
+}
+
+/// Avoidable contact against its targets, then the avoidable share by month (all services and
+/// channels) by kind.
+fn avoidable_blocks(inputs: &Inputs) -> Result<Vec<Block>, MissingColumn> {
+    let mut blocks = Vec::new();
+    if let Some(df) = inputs.own(name::AVOIDABLE_TARGETS) {
+        let (kpi, measure, status, rag, baseline_period) = (
+            texts(&df, column::KPI)?,
+            texts(&df, column::MEASURE)?,
+            texts(&df, column::STATUS)?,
+            texts(&df, column::RAG)?,
+            texts(&df, column::BASELINE_PERIOD)?,
+        );
+        let (baseline, current, change, target) = (
+            numbers(&df, column::BASELINE)?,
+            numbers(&df, column::CURRENT)?,
+            numbers(&df, column::CHANGE_PCT)?,
+            numbers(&df, column::TARGET_CHANGE_PCT)?,
+        );
+        let rows = (0..df.height())
+            .map(|i| {
+                vec![
+                    cell_text(&kpi[i]),
+                    format!(
+                        "{} ({})",
+                        cell_measure(baseline[i], &measure[i]),
+                        cell_text(&baseline_period[i])
+                    ),
+                    cell_signed_pct(target[i]),
+                    cell_measure(current[i], &measure[i]),
+                    cell_signed_pct(change[i]),
+                    format!("{} ({})", cell_text(&status[i]), cell_text(&rag[i])),
+                ]
+            })
+            .collect();
+        blocks.push(table(
+            "Avoidable contact against target",
+            &[
+                "Target",
+                "Baseline",
+                "Target change",
+                "Actual",
+                "Change",
+                "Status (RAG)",
+            ],
+            &[false, true, true, true, true, false],
+            rows,
+        ));
+        if let Some(d) = Inputs::description(inputs.kpi_index, name::AVOIDABLE_TARGETS) {
+            blocks.push(Block::Paragraph(d));
+        }
+    }
+    if let Some(df) = inputs.own(name::AVOIDABLE_CONTACT) {
+        let all = rows_where(
+            &rows_where(&df, c::SERVICE, label::ALL_SERVICES),
+            c::CHANNEL,
+            label::ALL_CHANNELS,
+        );
+        let months = month_cell(&all)?;
+        let counted = [
+            column::CONTACTS,
+            column::ASSESSED,
+            "progress_chasing",
+            "clarification",
+            "wrong_channel",
+            "other_avoidable",
+            column::REPEAT_NOT_CODED_AVOIDABLE,
+        ]
+        .map(|name| numbers(&all, name))
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+        let share = numbers(&all, column::AVOIDABLE_PCT)?;
+        let per_request = numbers(&all, column::CONTACTS_PER_RESOLVED_REQUEST)?;
+        let rows = (0..all.height())
+            .map(|i| {
+                let mut row = vec![months[i].clone()];
+                row.extend(counted.iter().map(|c| cell_int(c[i])));
+                row.push(cell_pct(share[i], 1));
+                row.push(per_request[i].map_or("–".into(), |v| format!("{v:.2}")));
+                row
+            })
+            .collect();
+        let mut numeric = vec![true; 10];
+        numeric[0] = false;
+        blocks.push(table(
+            "Avoidable contact, all services and channels, by month",
+            &[
+                "Month",
+                "Contacts",
+                "Assessed",
+                "Progress chasing",
+                "Clarification",
+                "Wrong channel",
+                "Other avoidable",
+                "Repeats (not coded avoidable)",
+                "Avoidable share",
+                "Contacts per resolved request",
+            ],
+            &numeric,
+            rows,
+        ));
+        if let Some(d) = Inputs::description(inputs.kpi_index, name::AVOIDABLE_CONTACT) {
+            blocks.push(Block::Paragraph(d));
+        }
+    }
+    Ok(blocks)
+}
+
+/// Repeat contact and resolution by month, the chart, and the forms most often followed up.
+fn repeat_blocks(inputs: &Inputs, repeats: &DataFrame) -> Result<Vec<Block>, MissingColumn> {
     let all = rows_where(
-        &rows_where(&repeats, c::SERVICE, label::ALL_SERVICES),
+        &rows_where(repeats, c::SERVICE, label::ALL_SERVICES),
         c::CHANNEL,
         label::ALL_CHANNELS,
     );
@@ -578,7 +708,7 @@ fn right_first_time(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
         .map(|d| d.to_string())
         .collect();
     let (Some(first), Some(longest)) = (windows.first(), windows.last()) else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let months = month_cell(&all)?;
     let (contacts, identified, rate) = (
@@ -699,11 +829,7 @@ fn right_first_time(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
             }
         }
     }
-    Ok(Some(Section {
-        id: "right-first-time".into(),
-        heading: "Right first time".into(),
-        blocks,
-    }))
+    Ok(blocks)
 }
 
 fn equality(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {

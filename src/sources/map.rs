@@ -68,6 +68,13 @@ pub fn table_columns(source: &SourceDef, pipeline: &Pipeline) -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .chain(
+            source
+                .columns
+                .reason
+                .as_ref()
+                .map(|_| c::REASON.to_string()),
+        )
+        .chain(
             identifiers(source)
                 .into_iter()
                 .map(|i| i.column.to_string()),
@@ -845,12 +852,26 @@ fn contact_fields(
                 });
                 n.cast(DataType::UInt32)
             }
-            None => lit(1u32),
+            // Typed, or the literal is written as Int32 where a counted source writes UInt32.
+            None => lit(1u32).cast(DataType::UInt32),
         }
         .alias(c::CONTACTS),
     );
     out.push(lit(NULL).cast(DataType::UInt32).alias(c::WITHIN_THRESHOLD));
     out.push(lit(NULL).cast(DataType::UInt32).alias(c::SHORT_ABANDONS));
+    // A reason code is kept as written, scrubbed like a comment: an adviser's note typed into
+    // the code field keeps no e-mail address or phone number.
+    if let Some(name) = &source.columns.reason {
+        out.push(
+            layers
+                .per_value(
+                    &header(name),
+                    |v| scrub_comment(cleaned(v)),
+                    DataType::String,
+                )
+                .alias(c::REASON),
+        );
+    }
     // Customer identifiers in one form; ingest keys them before anything is written.
     for id in identifiers(source) {
         let value = layers.text(&header(id.source_column));

@@ -32,6 +32,9 @@ pub mod name {
     pub const DAYS_TO_REPEAT: &str = "days_to_repeat";
     /// Failure demand over the whole period by form (category), most followed first.
     pub const FAILURE_DEMAND_BY_FORM: &str = "failure_demand_by_form";
+    /// Avoidable contact (`[avoidable]`; see `kpi::avoidable`) and its targets.
+    pub const AVOIDABLE_CONTACT: &str = "avoidable_contact";
+    pub const AVOIDABLE_TARGETS: &str = "avoidable_targets";
 
     /// Longest table name: an Excel sheet name holds at most 31 characters.
     pub const MAX_CHARS: usize = 31;
@@ -175,6 +178,26 @@ pub mod column {
     /// A digital contact followed by an assisted one about the same service: failure demand.
     pub const DIGITAL_THEN_ASSISTED: &str = "digital then assisted";
     pub const ASSISTED_THEN_DIGITAL: &str = "assisted then digital";
+    // avoidable_contact, avoidable_targets
+    /// Contacts whose reason code `[avoidable]` lists under a category.
+    pub const CODED: &str = "coded";
+    /// Contacts with a reason code listed under no category (counted as not coded).
+    pub const UNLISTED_CODES: &str = "unlisted_codes";
+    /// Contacts with a listed code or a customer key: the avoidable share's denominator.
+    pub const ASSESSED: &str = "assessed";
+    /// Repeats within `repeat_days` not already coded avoidable.
+    pub const REPEAT_NOT_CODED_AVOIDABLE: &str = "repeats_not_coded_avoidable";
+    pub const AVOIDABLE: &str = "avoidable";
+    pub const AVOIDABLE_PCT: &str = "avoidable_pct";
+    pub const CONTACTS_PER_RESOLVED_REQUEST: &str = "contacts_per_resolved_request";
+    pub const REPEAT_DAYS: &str = "repeat_days";
+    pub const MEASURE: &str = "measure";
+    pub const CHANNELS: &str = "channels";
+    pub const SERVICES: &str = "services";
+    pub const BASELINE_ASSESSED: &str = "baseline_assessed";
+    pub const CURRENT_ASSESSED: &str = "current_assessed";
+    pub const CHANGE: &str = "change";
+    pub const PROGRESS_PCT: &str = "progress_pct";
 }
 
 /// Row labels that stand for a total, which the charts and the report pick out.
@@ -325,6 +348,26 @@ pub fn required(table: &str) -> &'static [&'static str] {
             c::WINDOW_DAYS,
             c::OBSERVABLE,
             c::FOLLOWED_UP,
+        ],
+        name::AVOIDABLE_CONTACT => &[
+            c::YEAR,
+            c::MONTH,
+            c::SERVICE,
+            c::CHANNEL,
+            c::CONTACTS,
+            c::ASSESSED,
+            c::AVOIDABLE,
+            c::AVOIDABLE_PCT,
+        ],
+        name::AVOIDABLE_TARGETS => &[
+            c::ORGANISATION,
+            c::KPI,
+            c::MEASURE,
+            c::BASELINE,
+            c::CURRENT,
+            c::TARGET_CHANGE_PCT,
+            c::STATUS,
+            c::RAG,
         ],
         name::BENEFITS_ESTIMATE => &[
             c::ORGANISATION,

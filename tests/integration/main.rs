@@ -2,6 +2,7 @@
 //! writes. One test binary (polars makes every extra one a long link).
 
 mod aggregated;
+mod avoidable;
 mod calendar;
 mod contract;
 mod crash;

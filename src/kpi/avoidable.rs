@@ -1,0 +1,355 @@
+//! Avoidable contact, as National Indicator 14 measured it: the share of contacts that a service
+//! working well would not have had, and the contacts it takes to resolve one request. A contact
+//! is avoidable when its reason or disposition code is listed under an avoidable category of
+//! `[avoidable]` (progress chasing, clarification, wrong channel, other avoidable), or when it is
+//! a repeat: the same customer about the same service within `avoidable.repeat_days` (linked as
+//! in [`super::repeats`]). It is assessed when it has a listed code or a customer key; the share
+//! divides by assessed contacts only, never by contacts nobody could judge.
+//!
+//! Contacts per resolved request: identified contacts whose whole window is in the lake, over
+//! those not followed up within the window (each chain of repeats ends in one resolved contact).
+//!
+//! The targets (`[[avoidable.targets]]`) compare either measure with the same months of a
+//! baseline year, as channel-shift KPIs do, with the same met / RAG rules.
+
+use std::collections::BTreeSet;
+
+use polars::prelude::*;
+
+use super::channel_shift::against_target;
+use super::repeats::{observable, with_totals, within, KEYED, NEXT, PREV};
+use super::{collect, figure_err, percent, FigureError};
+use crate::config::avoidable::{
+    AvoidableConfig, AvoidableMeasure, AvoidableTarget, ReasonCategory,
+};
+use crate::config::kpi::KpiConfig;
+use crate::model::col as c;
+use crate::period::{in_months, month_name, Period};
+use crate::sources::parse::{mapped, per_distinct};
+use crate::tables::contract::column as out;
+use crate::tables::contract::label;
+use crate::tables::frame::texts;
+use crate::text::normalised;
+use crate::warnings::Warning;
+
+const CATEGORY: &str = "__reason_category";
+const CODED: &str = "__coded";
+const AVOIDABLE_CODE: &str = "__avoidable_code";
+const REPEAT: &str = "__repeat";
+const ASSESSED: &str = "__assessed";
+const AVOIDABLE: &str = "__avoidable";
+const WATCHED: &str = "__observable";
+const FOLLOWED: &str = "__followed_up";
+const MONTH_KEY: &str = "__month_key";
+const INDEX: &str = "__target";
+const PRESENT: &str = "__months_present";
+
+/// `rows` (from `repeats::linked` or `repeats::unlinked`) with each contact's category and
+/// whether it is coded, a repeat, assessed, avoidable, observable and followed up.
+pub fn classified(rows: LazyFrame, config: &AvoidableConfig) -> LazyFrame {
+    let pairs: Vec<(String, String)> = config
+        .codes
+        .iter()
+        .map(|(code, category)| (code.clone(), category.as_str().to_string()))
+        .collect();
+    // Each distinct code is normalised and looked up once, not each row.
+    let category = per_distinct(
+        col(c::REASON),
+        |v| mapped(normalised(v), &pairs),
+        DataType::String,
+    );
+    let avoidable_names: Vec<&str> = ReasonCategory::AVOIDABLE.map(|c| c.as_str()).to_vec();
+    let n = config.repeat_days;
+    let (repeat, keyed) = if n > 0 {
+        (within(PREV, n), col(KEYED))
+    } else {
+        (lit(false), lit(false))
+    };
+    rows.with_column(category.alias(CATEGORY))
+        .with_columns([
+            col(CATEGORY).is_not_null().alias(CODED),
+            col(CATEGORY)
+                .is_in(
+                    lit(Series::new("avoidable".into(), avoidable_names)).implode(false),
+                    false,
+                )
+                .fill_null(lit(false))
+                .alias(AVOIDABLE_CODE),
+            keyed.clone().and(observable(n)).alias(WATCHED),
+        ])
+        .with_columns([
+            repeat.and(col(AVOIDABLE_CODE).not()).alias(REPEAT),
+            col(CODED).or(keyed).alias(ASSESSED),
+            col(WATCHED).and(within(NEXT, n)).alias(FOLLOWED),
+        ])
+        .with_column(col(AVOIDABLE_CODE).or(col(REPEAT)).alias(AVOIDABLE))
+}
+
+/// The contacts (a row's `contacts`) for which `cond` holds.
+fn contacts_where(cond: Expr) -> Expr {
+    when(cond)
+        .then(col(c::CONTACTS).cast(DataType::UInt64))
+        .otherwise(lit(0u64))
+        .sum()
+}
+
+/// `observable / (observable - followed up)`: null when nothing is resolved yet.
+fn per_resolved(observable: Expr, followed: Expr) -> Expr {
+    let resolved = observable.clone() - followed;
+    when(resolved.clone().gt(lit(0u64)))
+        .then(observable.cast(DataType::Float64) / resolved.cast(DataType::Float64))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+/// Avoidable contact by month, service and channel, plus a row per month for all services and
+/// channels, from [`classified`] rows.
+pub fn avoidable_contact(
+    rows: &LazyFrame,
+    config: &AvoidableConfig,
+) -> Result<DataFrame, FigureError> {
+    let mut aggs = vec![
+        contacts_where(lit(true)).alias(out::CONTACTS),
+        contacts_where(col(CODED)).alias(out::CODED),
+        contacts_where(col(c::REASON).is_not_null().and(col(CODED).not()))
+            .alias(out::UNLISTED_CODES),
+        contacts_where(col(KEYED)).alias(out::IDENTIFIED),
+        contacts_where(col(ASSESSED)).alias(out::ASSESSED),
+    ];
+    aggs.extend(ReasonCategory::AVOIDABLE.map(|category| {
+        contacts_where(col(CATEGORY).eq(lit(category.as_str()))).alias(category.as_str())
+    }));
+    aggs.extend([
+        contacts_where(col(REPEAT)).alias(out::REPEAT_NOT_CODED_AVOIDABLE),
+        contacts_where(col(AVOIDABLE)).alias(out::AVOIDABLE),
+        contacts_where(col(WATCHED)).alias(out::OBSERVABLE),
+        contacts_where(col(FOLLOWED)).alias(out::FOLLOWED_UP),
+    ]);
+    let derived = [
+        percent(col(out::AVOIDABLE), col(out::ASSESSED)).alias(out::AVOIDABLE_PCT),
+        per_resolved(col(out::OBSERVABLE), col(out::FOLLOWED_UP))
+            .alias(out::CONTACTS_PER_RESOLVED_REQUEST),
+        lit(config.repeat_days).alias(out::REPEAT_DAYS),
+    ];
+    let by = super::repeats::keys_of(&[c::SERVICE, c::CHANNEL]);
+    collect(
+        with_totals(rows.clone(), &aggs, &derived)?
+            .sort_by_exprs(by, SortMultipleOptions::default()),
+    )
+}
+
+/// Reason codes the contacts carry that `[avoidable]` lists under no category, with their
+/// contacts, most first (a warning, so the mapping can be completed).
+pub fn unlisted_codes(rows: &LazyFrame) -> Result<Option<Warning>, FigureError> {
+    let df = collect(
+        rows.clone()
+            .filter(col(c::REASON).is_not_null().and(col(CODED).not()))
+            .group_by([col(c::REASON)])
+            .agg([col(c::CONTACTS)
+                .cast(DataType::UInt64)
+                .sum()
+                .alias(out::CONTACTS)])
+            .sort_by_exprs(
+                [col(out::CONTACTS), col(c::REASON)],
+                SortMultipleOptions::default().with_order_descending_multi([true, false]),
+            ),
+    )?;
+    if df.height() == 0 {
+        return Ok(None);
+    }
+    let codes = texts(&df, c::REASON)?;
+    let counts = df
+        .column(out::CONTACTS)
+        .and_then(|c| c.u64().cloned())
+        .map_err(figure_err)?;
+    let values: Vec<(String, u64)> = codes
+        .into_iter()
+        .zip(counts.iter())
+        .filter_map(|(code, n)| Some((code?, n.unwrap_or(0))))
+        .collect();
+    Ok(Some(Warning::UnlistedReasonCodes { values }))
+}
+
+/// One row per target of `[[avoidable.targets]]` that applies to the period, and organisation:
+/// the measure in the same months of the baseline year and in the period, the change against
+/// the target, status and RAG; `incomplete` (RAG `n/a`) when a month of either has no assessed
+/// contact, naming the months.
+pub fn targets(
+    rows: &LazyFrame,
+    config: &AvoidableConfig,
+    kpi: &KpiConfig,
+    period: Period,
+) -> Result<DataFrame, FigureError> {
+    let fy = period.financial_year();
+    let applicable: Vec<&AvoidableTarget> = config
+        .targets
+        .iter()
+        .filter(|t| t.target.applies(fy))
+        .collect();
+    if applicable.is_empty() {
+        return Ok(DataFrame::empty());
+    }
+    let plans = applicable
+        .iter()
+        .enumerate()
+        .map(|(i, t)| target_plan(rows, t, period).with_column(lit(i as u32).alias(INDEX)))
+        .collect::<Vec<_>>();
+    let table = collect(
+        concat(plans, UnionArgs::default())
+            .map_err(figure_err)?
+            .with_columns(against_target(
+                kpi.rag_green_progress,
+                kpi.rag_amber_progress,
+            )),
+    )?;
+    // Which months hold no assessed contact: a handful of rows (targets x organisations).
+    let index = table
+        .column(INDEX)
+        .and_then(|c| c.cast(&DataType::UInt32))
+        .and_then(|c| c.u32().cloned())
+        .map_err(figure_err)?;
+    let present = table
+        .column(PRESENT)
+        .and_then(|c| c.list().cloned())
+        .map_err(figure_err)?;
+    let mut missing: Vec<Option<String>> = Vec::with_capacity(table.height());
+    for (row, i) in index.iter().enumerate() {
+        let months = present.get_as_series(row);
+        let Some(t) = i.and_then(|i| applicable.get(i as usize)) else {
+            missing.push(None);
+            continue;
+        };
+        let held: BTreeSet<i32> = months
+            .and_then(|s| s.i32().ok().map(|a| a.iter().flatten().collect()))
+            .unwrap_or_default();
+        let mut wanted = period.months_in(t.target.baseline_fy);
+        wanted.extend(period.months_in(fy));
+        let names: Vec<String> = wanted
+            .into_iter()
+            .filter(|(y, m)| !held.contains(&(y * 100 + *m as i32)))
+            .map(|(y, m)| month_name(y, m))
+            .collect();
+        missing.push((!names.is_empty()).then(|| names.join(", ")));
+    }
+    let incomplete = col(out::MISSING_MONTHS).is_not_null();
+    collect(
+        table
+            .lazy()
+            .with_column(lit(Series::new(out::MISSING_MONTHS.into(), missing)))
+            .with_columns([
+                when(incomplete.clone())
+                    .then(lit("incomplete"))
+                    .otherwise(col(out::STATUS))
+                    .alias(out::STATUS),
+                when(incomplete)
+                    .then(lit("n/a"))
+                    .otherwise(col(out::RAG))
+                    .alias(out::RAG),
+            ])
+            .select(
+                [
+                    out::KPI,
+                    c::ORGANISATION,
+                    out::MEASURE,
+                    out::CHANNELS,
+                    out::SERVICES,
+                    out::BASELINE_PERIOD,
+                    out::BASELINE_ASSESSED,
+                    out::BASELINE,
+                    out::CURRENT_PERIOD,
+                    out::CURRENT_ASSESSED,
+                    out::CURRENT,
+                    out::CHANGE,
+                    out::CHANGE_PCT,
+                    out::TARGET_CHANGE_PCT,
+                    out::DIRECTION,
+                    out::STATUS,
+                    out::RAG,
+                    out::PROGRESS_PCT,
+                    out::MISSING_MONTHS,
+                ]
+                .map(col),
+            ),
+    )
+}
+
+/// The sums of one target, per organisation: its filter sits inside each sum, so every
+/// organisation gets a row.
+fn target_plan(rows: &LazyFrame, t: &AvoidableTarget, period: Period) -> LazyFrame {
+    let mut filter = lit(true);
+    if !t.channels.is_empty() {
+        let names: Vec<&str> = t.channels.iter().map(|c| c.as_str()).collect();
+        filter = filter.and(col(c::CHANNEL).is_in(
+            lit(Series::new("channels".into(), names)).implode(false),
+            false,
+        ));
+    }
+    if !t.services.is_empty() {
+        filter = filter.and(col(c::SERVICE).is_in(
+            lit(Series::new("services".into(), t.services.clone())).implode(false),
+            false,
+        ));
+    }
+    let fy = period.financial_year();
+    let baseline_months = period.months_in(t.target.baseline_fy);
+    let current_months = period.months_in(fy);
+    let sum = |cond: Expr, months: &[(i32, i8)]| {
+        contacts_where(cond.and(filter.clone()).and(in_months(months)))
+    };
+    let measure = |months: &[(i32, i8)]| match t.measure {
+        AvoidableMeasure::AvoidableShare => {
+            percent(sum(col(AVOIDABLE), months), sum(col(ASSESSED), months))
+        }
+        AvoidableMeasure::ContactsPerResolvedRequest => {
+            per_resolved(sum(col(WATCHED), months), sum(col(FOLLOWED), months))
+        }
+    };
+    let mut both = baseline_months.clone();
+    both.extend(current_months.iter().copied());
+    let month_key = (col(c::YEAR).cast(DataType::Int32) * lit(100i32)
+        + col(c::MONTH).cast(DataType::Int32))
+    .alias(MONTH_KEY);
+    let list = |names: Vec<String>, all: &str| {
+        if names.is_empty() {
+            all.to_string()
+        } else {
+            names.join(", ")
+        }
+    };
+    let year = period.calendar().label(t.target.baseline_fy);
+    rows.clone()
+        .with_column(month_key)
+        .group_by([col(c::ORGANISATION)])
+        .agg([
+            measure(&baseline_months).alias(out::BASELINE),
+            measure(&current_months).alias(out::CURRENT),
+            sum(col(ASSESSED), &baseline_months).alias(out::BASELINE_ASSESSED),
+            sum(col(ASSESSED), &current_months).alias(out::CURRENT_ASSESSED),
+            col(MONTH_KEY)
+                .filter(col(ASSESSED).and(filter.clone()).and(in_months(&both)))
+                .unique()
+                .implode(false)
+                .alias(PRESENT),
+        ])
+        .with_columns([
+            lit(t.name.clone()).alias(out::KPI),
+            lit(t.measure.as_str()).alias(out::MEASURE),
+            lit(list(
+                t.channels.iter().map(|c| c.as_str().to_string()).collect(),
+                label::ALL_CHANNELS,
+            ))
+            .alias(out::CHANNELS),
+            lit(list(t.services.clone(), label::ALL_SERVICES)).alias(out::SERVICES),
+            lit(if period.is_year() {
+                year
+            } else {
+                format!("{year} (same months)")
+            })
+            .alias(out::BASELINE_PERIOD),
+            lit(period.describe()).alias(out::CURRENT_PERIOD),
+            lit(t.target.target_change_pct).alias(out::TARGET_CHANGE_PCT),
+            lit(t.target.direction.as_str()).alias(out::DIRECTION),
+        ])
+}
+
+#[cfg(test)]
+mod tests;
