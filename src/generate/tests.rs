@@ -145,8 +145,21 @@ fn classify(reasons: &[Option<&'static str>]) -> Result<Option<&'static str>> {
 }
 
 fn check_telephony(record: &[String]) -> Result<Option<&'static str>> {
-    if record.len() != 10 {
+    if record.len() != 11 {
         bail!("telephony row with {} fields: {record:?}", record.len());
+    }
+    // The wrap-up code: blank (unanswered, or left uncoded) or one of the advisers' codes.
+    let wrap = record[10].as_str();
+    if !(wrap.is_empty()
+        || [
+            "NEWREQ", "PAY", "INFO", "CHASE", "CLARIFY", "XFER", "WEBABLE",
+        ]
+        .contains(&wrap))
+    {
+        bail!("telephony wrap code {wrap:?}: {record:?}");
+    }
+    if record[3] == "Abandoned" && !wrap.is_empty() {
+        bail!("an abandoned call with a wrap code: {record:?}");
     }
     let ts = &record[2];
     let date_reason = if ts.is_empty() {
@@ -548,14 +561,12 @@ fn huge_runs_split_workbooks_evenly() -> Result<()> {
     Ok(())
 }
 
-/// The bytes of a generated file without the identifier columns added for repeat contact
-/// (telephony's `CLI`, the forms' `Email Address` and `Telephone`): what the generator wrote
+/// The bytes of a generated file without the columns added for right first time (telephony's
+/// `CLI` and `Wrap Code`, the forms' `Email Address` and `Telephone`): what the generator wrote
 /// before them. They are the last fields of each line (before 2023-24's trailing separator) and
 /// never hold a comma.
 fn without_identifiers(path: &str, bytes: &[u8]) -> Result<Vec<u8>> {
-    let fields = if path.starts_with("telephony/") {
-        1
-    } else if path.starts_with("webforms/") {
+    let fields = if path.starts_with("telephony/") || path.starts_with("webforms/") {
         2
     } else {
         return Ok(bytes.to_vec());
@@ -610,7 +621,8 @@ fn digest_without_identifiers(tree: &BTreeMap<String, Vec<u8>>) -> Result<String
     Ok(format!("{:x}", h.finalize()))
 }
 
-/// Adding the customers changed no value of the sample that was there before: with the new
+/// Adding the customers and the wrap codes changed no value of the sample that was there
+/// before: with the new
 /// columns dropped, every file (workbooks, survey and expected_counts.json included) hashes to
 /// what the generator wrote before issue 19 (computed from sample_data as shipped then).
 #[test]

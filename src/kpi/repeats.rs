@@ -58,25 +58,62 @@ pub fn linked(
         .map(|k| col(*k).is_not_null())
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    let base = collect(contacts.with_row_index(ROW, None).with_columns([
-        col(c::DATE).cast(DataType::Int32).alias(DAY),
-        is_in(names(&channels.assisted)).alias(ASSISTED),
-        is_in(names(&channels.digital)).alias(DIGITAL),
-        keyed.alias(KEYED),
-    ]))?;
-    let gaps: Vec<LazyFrame> = CUSTOMER_KEYS
-        .iter()
-        .map(|key| gaps_by(base.clone().lazy(), key))
-        .collect();
-    let gaps = concat(gaps, UnionArgs::default())
-        .map_err(|e| FigureError::Data(e.to_string()))?
-        .group_by([col(ROW)])
-        .agg([
-            col(PREV).min(),
-            col(NEXT).min(),
-            col(NEXT_ASSISTED).min(),
-            col(NEXT_DIGITAL).min(),
+    // Only the columns the tables read: the rest of a contact (waits, sites, record keys) would
+    // be carried through every step for nothing.
+    let schema = contacts
+        .clone()
+        .collect_schema()
+        .map_err(|e| FigureError::Data(e.to_string()))?;
+    let kept: Vec<Expr> = [
+        c::ORGANISATION,
+        c::SOURCE,
+        c::CHANNEL,
+        c::SERVICE,
+        c::CATEGORY,
+        c::TIMESTAMP,
+        c::DATE,
+        c::FINANCIAL_YEAR,
+        c::YEAR,
+        c::MONTH,
+        c::CONTACTS,
+        c::RESOLVED_FIRST_CONTACT,
+        c::REASON,
+    ]
+    .iter()
+    .chain(CUSTOMER_KEYS.iter())
+    .filter(|name| schema.contains(name))
+    .map(|name| col(*name))
+    .collect();
+    let mut plan = contacts
+        .select(kept)
+        .with_row_index(ROW, None)
+        .with_columns([
+            col(c::DATE).cast(DataType::Int32).alias(DAY),
+            is_in(names(&channels.assisted)).alias(ASSISTED),
+            is_in(names(&channels.digital)).alias(DIGITAL),
+            keyed.alias(KEYED),
         ]);
+    for key in CUSTOMER_KEYS {
+        plan = gaps_by(plan, key);
+    }
+    let least = |gap: &str| {
+        let each: Vec<Expr> = CUSTOMER_KEYS
+            .iter()
+            .map(|k| col(format!("{gap}{k}").as_str()))
+            .collect();
+        polars::lazy::dsl::min_horizontal(each)
+            .map(|e| e.alias(gap))
+            .map_err(|e| FigureError::Data(e.to_string()))
+    };
+    let gaps = [PREV, NEXT, NEXT_ASSISTED, NEXT_DIGITAL]
+        .iter()
+        .map(|g| least(g))
+        .collect::<Result<Vec<_>, _>>()?;
+    let helpers: Vec<PlSmallStr> = [PREV, NEXT, NEXT_ASSISTED, NEXT_DIGITAL]
+        .iter()
+        .flat_map(|g| CUSTOMER_KEYS.iter().map(move |k| format!("{g}{k}").into()))
+        .collect();
+    let base = collect(plan.with_columns(gaps).drop(by_name(helpers, true, false)))?;
     // The lake covers a day for follow-ups when every source with keys still sending contacts
     // (any since `active_from`) has contacts that late; a source retired earlier is not waited
     // for.
@@ -94,18 +131,32 @@ pub fn linked(
             )
             .otherwise(col(LAST_OBSERVED).max())
             .alias(LAST_OBSERVED)]);
-    collect(
-        base.lazy()
-            .join(gaps, [col(ROW)], [col(ROW)], JoinArgs::new(JoinType::Left))
-            .cross_join(last_observed, None)
-            .sort([ROW], SortMultipleOptions::default()),
-    )
+    collect(base.lazy().cross_join(last_observed, None))
 }
 
-/// The gaps through one kind of key: rows sorted by (key, service, time), so each customer's
-/// contacts about a service are consecutive; a group starts where the key or service changes.
-fn gaps_by(base: LazyFrame, key: &str) -> LazyFrame {
-    let same_group = |n: i64| col(GROUP).eq(col(GROUP).shift(lit(n)));
+/// The gaps through one kind of key, as columns `<gap><key>`: in the order (key, service,
+/// time) each customer's contacts about a service are consecutive, and a group starts where the
+/// key or service changes. The order is a permutation of the rows (the row numbers sorted); the
+/// few columns
+/// the gaps need are gathered into it, the gaps worked out by shifting, and gathered back by the
+/// inverse permutation: no join, no group-by, nothing but the needed columns moved.
+fn gaps_by(plan: LazyFrame, key: &str) -> LazyFrame {
+    const ORDER: &str = "__order";
+    const K: &str = "__k";
+    const S: &str = "__s";
+    const D: &str = "__d";
+    const A: &str = "__a";
+    const G: &str = "__g";
+    // The row numbers in that order: the permutation itself.
+    let order = col(ROW).sort_by(
+        [col(key), col(c::SERVICE), col(c::TIMESTAMP), col(ROW)],
+        SortMultipleOptions::default().with_nulls_last(true),
+    );
+    let same_group = |n: i64| {
+        col(GROUP)
+            .eq(col(GROUP).shift(lit(n)))
+            .and(col(K).is_not_null())
+    };
     let next_flagged = |flag: &str| {
         let later = |e: Expr| {
             when(col(flag))
@@ -114,46 +165,51 @@ fn gaps_by(base: LazyFrame, key: &str) -> LazyFrame {
                 .shift(lit(-1))
                 .fill_null_with_strategy(FillNullStrategy::Backward(None))
         };
-        when(later(col(GROUP)).eq(col(GROUP)))
-            .then(later(col(DAY)) - col(DAY))
+        when(later(col(GROUP)).eq(col(GROUP)).and(col(K).is_not_null()))
+            .then(later(col(D)) - col(D))
             .otherwise(lit(NULL))
     };
-    base.filter(col(key).is_not_null())
-        .select([
-            col(ROW),
-            col(key).alias("__key"),
-            col(c::SERVICE),
-            col(c::TIMESTAMP),
-            col(DAY),
-            col(ASSISTED),
-            col(DIGITAL),
+    let in_order = |name: &str, alias: &str| col(name).gather(col(ORDER), false).alias(alias);
+    let gap = |name: &str| format!("{name}{key}");
+    let back = |sorted: Expr, name: &str| {
+        sorted
+            .gather(col(ORDER).arg_sort(false, false), false)
+            .alias(gap(name).as_str())
+    };
+    plan.with_column(order.alias(ORDER))
+        .with_columns([
+            in_order(key, K),
+            in_order(c::SERVICE, S),
+            in_order(DAY, D),
+            in_order(ASSISTED, A),
+            in_order(DIGITAL, G),
         ])
-        .sort_by_exprs(
-            [col("__key"), col(c::SERVICE), col(c::TIMESTAMP), col(ROW)],
-            SortMultipleOptions::default(),
-        )
         .with_column(
-            col("__key")
-                .neq(col("__key").shift(lit(1)))
-                .or(col(c::SERVICE).neq(col(c::SERVICE).shift(lit(1))))
+            col(K)
+                .neq(col(K).shift(lit(1)))
+                .or(col(S).neq(col(S).shift(lit(1))))
                 .fill_null(lit(true))
                 .cast(DataType::UInt32)
                 .cum_sum(false)
                 .alias(GROUP),
         )
-        .select([
-            col(ROW),
-            when(same_group(1))
-                .then(col(DAY) - col(DAY).shift(lit(1)))
-                .otherwise(lit(NULL))
-                .alias(PREV),
-            when(same_group(-1))
-                .then(col(DAY).shift(lit(-1)) - col(DAY))
-                .otherwise(lit(NULL))
-                .alias(NEXT),
-            next_flagged(ASSISTED).alias(NEXT_ASSISTED),
-            next_flagged(DIGITAL).alias(NEXT_DIGITAL),
+        .with_columns([
+            back(
+                when(same_group(1))
+                    .then(col(D) - col(D).shift(lit(1)))
+                    .otherwise(lit(NULL)),
+                PREV,
+            ),
+            back(
+                when(same_group(-1))
+                    .then(col(D).shift(lit(-1)) - col(D))
+                    .otherwise(lit(NULL)),
+                NEXT,
+            ),
+            back(next_flagged(A), NEXT_ASSISTED),
+            back(next_flagged(G), NEXT_DIGITAL),
         ])
+        .drop(by_name([ORDER, K, S, D, A, G, GROUP], true, false))
 }
 
 pub(super) fn keys_of(extra: &[&str]) -> Vec<Expr> {

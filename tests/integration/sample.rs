@@ -496,3 +496,38 @@ fn the_sample_job_shows_customers_coming_back() {
         }
     }
 }
+
+/// The sample's avoidable contact, checked by a reader cex did not write: the coded counts of
+/// every month, worked out in Python from the lake (deltalake) and the pipeline's code lists.
+#[test]
+fn the_sample_avoidable_contact_agrees_with_an_independent_count() {
+    let ws = Workspace::with_sample_data();
+    let out = ws.cex(&["run", "pipelines/sample.toml", "--as-of", "2025-04-03"]);
+    out.assert_code(0);
+    let published = ws.path().join("out/2025-03");
+    let targets = crate::util::read_csv(&published.join("avoidable_targets.csv"));
+    assert_eq!(targets.height(), 2, "both targets apply to 2024/25");
+    crate::util::ensure_python(
+        "deltalake, pyarrow",
+        "tests/delta/requirements.txt",
+        "the independent count (tests/avoidable/coded.py)",
+    );
+    let check = std::process::Command::new("python3")
+        .arg(crate::util::repo().join("tests/avoidable/coded.py"))
+        .arg(ws.path().join("lake"))
+        .arg(published.join("avoidable_contact.csv"))
+        .arg(ws.path().join("pipelines/sample.toml"))
+        .args(["2024-04", "2025-03"])
+        .output()
+        .expect("python3");
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(
+        report.starts_with("72 figures checked, 0 differ"),
+        "{report}"
+    );
+}
