@@ -21,6 +21,10 @@ pub mod name {
     /// A wide survey's questions, each scored (published with `[survey] overall_question`).
     pub const SATISFACTION_BY_QUESTION: &str = "satisfaction_by_question";
     pub const RESPONSE_RATE: &str = "response_rate";
+    /// Satisfaction weighted to the contact mix, beside the unweighted figure.
+    pub const SATISFACTION_WEIGHTED: &str = "satisfaction_weighted";
+    /// The weights behind it: one row per weighted row and cell.
+    pub const SATISFACTION_WEIGHTS: &str = "satisfaction_weights";
     pub const BENCHMARK_RANKS: &str = "benchmark_ranks";
     pub const BENEFITS_ESTIMATE: &str = "benefits_estimate";
     pub const DATA_QUALITY: &str = "data_quality";
@@ -108,6 +112,12 @@ pub mod column {
     pub const ABANDONMENT_DEFINITION: &str = "abandonment_definition";
     // response_rate
     pub const RESPONSE_RATE_PCT: &str = "response_rate_pct";
+    // satisfaction_weighted
+    pub use crate::kpi::weighting::out::{
+        CAPPED_CELLS, CAPPED_RESPONSES, CONTACTS_UNREPRESENTED_PCT, DESIGN_EFFECT, NOT_WEIGHTED,
+        N_EFF, WEIGHTED_COUNCIL_SCORE_PCT, WEIGHTED_RESPONSES, WEIGHTED_SCORE_HIGH,
+        WEIGHTED_SCORE_LOW, WEIGHTING, WEIGHT_CAP,
+    };
     // equality_<field>
     pub const SATISFIED_LOW: &str = "satisfied_low";
     pub const SATISFIED_HIGH: &str = "satisfied_high";
@@ -251,6 +261,24 @@ pub fn required(table: &str) -> &'static [&'static str] {
             c::NET_SATISFACTION,
         ],
         name::RESPONSE_RATE => &[c::ORGANISATION, c::CHANNEL, c::RESPONSE_RATE_PCT],
+        name::SATISFACTION_WEIGHTED => &[
+            c::ORGANISATION,
+            c::SERVICE,
+            c::RESPONSES,
+            c::COUNCIL_SCORE_PCT,
+            c::CONTACTS_UNREPRESENTED_PCT,
+            c::NOT_WEIGHTED,
+            c::WEIGHTING,
+            c::WEIGHTED_RESPONSES,
+            c::WEIGHT_CAP,
+            c::CAPPED_CELLS,
+            c::CAPPED_RESPONSES,
+            c::N_EFF,
+            c::DESIGN_EFFECT,
+            c::WEIGHTED_COUNCIL_SCORE_PCT,
+            c::WEIGHTED_SCORE_LOW,
+            c::WEIGHTED_SCORE_HIGH,
+        ],
         name::CONTACT_CENTRE => &[
             c::ORGANISATION,
             c::YEAR,
