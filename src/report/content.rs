@@ -565,6 +565,11 @@ fn weighted_satisfaction(inputs: &Inputs) -> Result<Vec<Block>, MissingColumn> {
         .filter(|t| !t.is_empty())
         .map(|t| format!(" Responses from cells with no contacts ({t}) are in N but not weighted."))
         .unwrap_or_default();
+    if weighted.iter().any(Option::is_none) {
+        blocks.push(Block::Paragraph(format!(
+            "'{HIDDEN}' in the weighted columns: a weighted figure reads the counts of every cell it is weighted on (each channel's responses and its positive, neutral and negative answers); where one of them is hidden in the tables by channel or service, the row's weighted figures are hidden too, since with the published weights they would give it back."
+        )));
+    }
     blocks.push(Block::Paragraph(format!(
         "Each response counts for its cell's contacts / responses, so the score stands for the period's contacts rather than for whoever answered the survey; the interval is computed on the effective N, which the unequal weights make smaller than N.{capped}{left_out} Weighting corrects the mix of channels (and services) only: it cannot correct who answers within a channel."
     )));

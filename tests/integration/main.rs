@@ -26,4 +26,5 @@ mod sample;
 mod seed_layouts;
 mod soak;
 mod util;
+mod weighted;
 mod wide;
