@@ -303,7 +303,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         let responses = in_period(crate::measures::overall_answers(responses, question));
         let not_rated = pipeline.counts_not_rated();
         let confidence = pipeline.equality.confidence;
-        let z = crate::equality::stats::normal_quantile(1.0 - (1.0 - confidence) / 2.0)
+        let z = crate::measures::normal_quantile(1.0 - (1.0 - confidence) / 2.0)
             .ok_or_else(|| FigureError::Data(format!("confidence {confidence} is not usable")))?;
         let survey_answers = responses.clone();
         let mut survey = satisfaction_tables(

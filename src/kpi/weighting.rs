@@ -21,30 +21,16 @@ pub const BY_CHANNEL: &str = "channel";
 /// Cells are channel x service.
 pub const BY_CHANNEL_SERVICE: &str = "channel x service";
 
-/// Names of the columns this module outputs, besides the satisfaction measures'.
+/// Names of the columns this module outputs: the satisfaction measures' and its own, defined
+/// in the table contract.
 pub mod out {
     pub use crate::measures::out::*;
-    /// The row (a service, or all services) a weighting cell belongs to.
-    pub const SCOPE: &str = "scope";
-    /// Which cells the row is weighted on: [`super::BY_CHANNEL`] or
-    /// [`super::BY_CHANNEL_SERVICE`].
-    pub const WEIGHTING: &str = "weighting";
-    pub const WEIGHT: &str = "weight";
-    pub const CAPPED: &str = "capped";
-    pub const WEIGHT_CAP: &str = "weight_cap";
-    pub const CONTACTS_UNREPRESENTED_PCT: &str = "contacts_unrepresented_pct";
-    pub const NOT_WEIGHTED: &str = "not_weighted";
-    pub const CELLS: &str = "cells";
-    pub const WEIGHTED_RESPONSES: &str = "weighted_responses";
-    pub const CAPPED_CELLS: &str = "capped_cells";
-    pub const CAPPED_RESPONSES: &str = "capped_responses";
-    pub const SUM_WEIGHTS: &str = "sum_weights";
-    pub const N_EFF: &str = "n_eff";
-    pub const DESIGN_EFFECT: &str = "design_effect";
-    pub const WEIGHTED_COUNCIL_SCORE_PCT: &str = "weighted_council_score_pct";
-    pub const WEIGHTED_SCORE_LOW: &str = "weighted_score_low";
-    pub const WEIGHTED_SCORE_HIGH: &str = "weighted_score_high";
-    pub const WEIGHTED_SATISFIED_PCT: &str = "weighted_satisfied_pct";
+    pub use crate::tables::contract::column::{
+        CAPPED, CAPPED_CELLS, CAPPED_RESPONSES, CELLS, CONTACTS_UNREPRESENTED_PCT, DESIGN_EFFECT,
+        NOT_WEIGHTED, N_EFF, SCOPE, SUM_WEIGHTS, WEIGHT, WEIGHTED_COUNCIL_SCORE_PCT,
+        WEIGHTED_RESPONSES, WEIGHTED_SATISFIED_PCT, WEIGHTED_SCORE_HIGH, WEIGHTED_SCORE_LOW,
+        WEIGHTING, WEIGHT_CAP,
+    };
 }
 
 /// The figures of [`weighted`] computed from the weighting cells' counts: blank whenever a cell

@@ -112,12 +112,27 @@ pub mod column {
     pub const ABANDONMENT_DEFINITION: &str = "abandonment_definition";
     // response_rate
     pub const RESPONSE_RATE_PCT: &str = "response_rate_pct";
-    // satisfaction_weighted
-    pub use crate::kpi::weighting::out::{
-        CAPPED_CELLS, CAPPED_RESPONSES, CONTACTS_UNREPRESENTED_PCT, DESIGN_EFFECT, NOT_WEIGHTED,
-        N_EFF, WEIGHTED_COUNCIL_SCORE_PCT, WEIGHTED_RESPONSES, WEIGHTED_SCORE_HIGH,
-        WEIGHTED_SCORE_LOW, WEIGHTING, WEIGHT_CAP,
-    };
+    // satisfaction_weighted, satisfaction_weights (see `kpi::weighting`)
+    /// The row (a service, or all services) a weighting cell belongs to.
+    pub const SCOPE: &str = "scope";
+    /// Which cells a row is weighted on: `channel` or `channel x service`.
+    pub const WEIGHTING: &str = "weighting";
+    pub const WEIGHT: &str = "weight";
+    pub const CAPPED: &str = "capped";
+    pub const WEIGHT_CAP: &str = "weight_cap";
+    pub const CONTACTS_UNREPRESENTED_PCT: &str = "contacts_unrepresented_pct";
+    pub const NOT_WEIGHTED: &str = "not_weighted";
+    pub const CELLS: &str = "cells";
+    pub const WEIGHTED_RESPONSES: &str = "weighted_responses";
+    pub const CAPPED_CELLS: &str = "capped_cells";
+    pub const CAPPED_RESPONSES: &str = "capped_responses";
+    pub const SUM_WEIGHTS: &str = "sum_weights";
+    pub const N_EFF: &str = "n_eff";
+    pub const DESIGN_EFFECT: &str = "design_effect";
+    pub const WEIGHTED_COUNCIL_SCORE_PCT: &str = "weighted_council_score_pct";
+    pub const WEIGHTED_SCORE_LOW: &str = "weighted_score_low";
+    pub const WEIGHTED_SCORE_HIGH: &str = "weighted_score_high";
+    pub const WEIGHTED_SATISFIED_PCT: &str = "weighted_satisfied_pct";
     // equality_<field>
     pub const SATISFIED_LOW: &str = "satisfied_low";
     pub const SATISFIED_HIGH: &str = "satisfied_high";
