@@ -55,6 +55,16 @@ pub struct RawKpi {
     /// Default: `net_satisfaction`.
     #[schemars(extend("default" = "net_satisfaction", "enum" = SatisfactionMeasure::ACCEPTED, "examples" = ["council_score"]))]
     pub rank_on: Option<String>,
+    /// Satisfaction weighted to the contact mix: a response's weight (its cell's contacts /
+    /// responses) is capped at this multiple of the mean weight, so that a handful of responses
+    /// from a barely surveyed channel cannot carry the figure. More than 1. Default: 5.
+    #[schemars(extend("default" = 5.0, "examples" = [5.0]))]
+    pub weight_cap: Option<f64>,
+    /// Satisfaction weighted to the contact mix: the responses every channel x service cell
+    /// with contacts needs for the weighting to use channel x service cells; otherwise the cells
+    /// are channels only (the table says which). Default: 20.
+    #[schemars(extend("default" = 20, "examples" = [30]))]
+    pub weighting_min_responses: Option<u32>,
     /// The channel-shift KPIs, as the Cabinet report states them (`[[kpi.channel_shift]]`).
     /// Default: none.
     #[serde(default)]
@@ -235,6 +245,11 @@ pub struct KpiConfig {
     pub min_responses_to_rank: u32,
     /// The score benchmark ranks use.
     pub rank_on: SatisfactionMeasure,
+    /// Weighted satisfaction: weights are capped at this multiple of the mean weight.
+    pub weight_cap: f64,
+    /// Weighted satisfaction: channel x service cells are used when each has this many
+    /// responses (cells with contacts), channel cells otherwise.
+    pub weighting_min_responses: u32,
     pub channel_shift: Vec<ChannelShiftKpi>,
     pub unit_costs: BTreeMap<Channel, UnitCost>,
 }
@@ -251,6 +266,8 @@ impl Default for KpiConfig {
             rag_amber_progress: 0.0,
             min_responses_to_rank: 30,
             rank_on: SatisfactionMeasure::NetSatisfaction,
+            weight_cap: 5.0,
+            weighting_min_responses: 20,
             channel_shift: Vec::new(),
             unit_costs: BTreeMap::new(),
         }
@@ -310,6 +327,26 @@ pub(super) fn resolve(
     }
     if let Some(m) = setting(raw.rank_on.as_deref(), "kpi.rank_on", push) {
         cfg.rank_on = m;
+    }
+    if let Some(cap) = raw.weight_cap {
+        if cap.is_finite() && cap > 1.0 {
+            cfg.weight_cap = cap;
+        } else {
+            push(
+                "kpi.weight_cap".into(),
+                format!("{cap} is not a multiple of the mean weight above 1 (e.g. 5)"),
+            );
+        }
+    }
+    if let Some(n) = raw.weighting_min_responses {
+        if n > 0 {
+            cfg.weighting_min_responses = n;
+        } else {
+            push(
+                "kpi.weighting_min_responses".into(),
+                "must be at least 1 (e.g. 20)".into(),
+            );
+        }
     }
     let mut names = std::collections::BTreeSet::new();
     for (i, k) in raw.channel_shift.into_iter().enumerate() {

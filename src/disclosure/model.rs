@@ -197,6 +197,18 @@ impl Model {
                         .collect();
                     derived.push(((t, r, d.column.clone()), inputs));
                 }
+                for d in &layout.derived_by_row {
+                    let inputs: Vec<Key> = d
+                        .inputs
+                        .get(r)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|input| input_key(layout, key, input, &measures))
+                        .collect();
+                    for column in d.columns.iter().filter(|c| df.column(c).is_ok()) {
+                        derived.push(((t, r, column.clone()), inputs.clone()));
+                    }
+                }
             }
             // Groups: the rows below a cohort on one dimension sum to it, for every measure.
             for (g, group) in layout.groups.iter().enumerate() {
@@ -406,6 +418,13 @@ fn input_key(
             let mut k = narrowed(key, &narrowing(c)?);
             k.insert(dim.clone(), value.clone());
             Some(k)
+        }
+        Input::Cell { column, drop, set } => {
+            let mut k = narrowed(key, &narrowing(column)?);
+            for d in drop {
+                k.remove(d);
+            }
+            Some(narrowed(&k, set))
         }
     }
 }

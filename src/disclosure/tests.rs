@@ -294,3 +294,107 @@ fn a_not_rated_count_is_protected_beside_the_rated_ones() -> PolarsResult<()> {
     assert_protected(&audit, 10);
     Ok(())
 }
+
+/// Satisfaction by channel and the weighted satisfaction of one council's year, from Good /
+/// Average / Poor counts and contacts per channel (one service), protected together.
+fn weighted_publication(channels: &[(&str, [u32; 3], u32)]) -> PolarsResult<(Vec<Table>, Audit)> {
+    use crate::kpi::satisfaction::{satisfaction_by, tests::responses};
+    use crate::model::col as c;
+    let by = [c::ORGANISATION, c::FINANCIAL_YEAR, c::CHANNEL, c::SERVICE];
+    let keys: Vec<[&str; 4]> = channels
+        .iter()
+        .map(|(ch, _, _)| ["Council", "2024/25", *ch, "Housing"])
+        .collect();
+    let groups: Vec<(&[&str], [u32; 3])> = keys
+        .iter()
+        .zip(channels)
+        .map(|(k, (_, counts, _))| (k.as_slice(), *counts))
+        .collect();
+    let survey = responses(&by, &groups);
+    let contacts = df!(
+        c::ORGANISATION => vec!["Council"; channels.len()],
+        c::FINANCIAL_YEAR => vec!["2024/25"; channels.len()],
+        c::CHANNEL => channels.iter().map(|r| r.0).collect::<Vec<_>>(),
+        c::SERVICE => vec!["Housing"; channels.len()],
+        c::CONTACTS => channels.iter().map(|r| r.2).collect::<Vec<_>>(),
+    )?
+    .lazy();
+    let by_channel = satisfaction_by(survey.clone(), &by[..3]).collect()?;
+    let mut tables = vec![table(
+        "satisfaction_by_channel",
+        by_channel,
+        Counts::satisfaction(
+            by[..3].iter().map(|g| Group::column(g)).collect(),
+            Vec::new(),
+        ),
+    )];
+    let config = crate::config::kpi::KpiConfig::default();
+    tables.extend(
+        crate::kpi::weighted_tables(survey, contacts, &config, 0.95, 1.959963984540054)
+            .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?,
+    );
+    let audit = protect(&mut tables, 10)?;
+    Ok((tables, audit))
+}
+
+/// The weighted score is a combination of the channel scores with printed weights: with one
+/// channel cell below the threshold, every weighted figure of the row that reads it is blank
+/// (and the cell's weight, which would give its N back as contacts / weight); with no small
+/// cell, they are printed.
+#[test]
+fn a_weighted_score_is_blank_when_a_channel_cell_it_reads_is() -> PolarsResult<()> {
+    let figures = [
+        "weighted_council_score_pct",
+        "weighted_score_low",
+        "weighted_score_high",
+        "n_eff",
+        "sum_weights",
+        "design_effect",
+    ];
+    let (tables, audit) = weighted_publication(&[
+        ("telephone", [70, 20, 10], 6000),
+        ("web", [150, 60, 90], 3000),
+        ("face_to_face", [4, 1, 1], 1000),
+    ])?;
+    assert_protected(&audit, 10);
+    let by_channel = &tables[0];
+    let weighted = &tables[1];
+    let weights = &tables[2];
+    assert_eq!(weighted.name, "satisfaction_weighted");
+    // face_to_face (6 responses) is the first channel row.
+    assert!(is_blank(by_channel, "responses", 0));
+    for row in 0..weighted.frame.height() {
+        for figure in figures {
+            assert!(is_blank(weighted, figure, row), "{figure} of row {row}");
+        }
+    }
+    let face_to_face: Vec<usize> = (0..weights.frame.height())
+        .filter(|r| {
+            weights
+                .frame
+                .column("channel")
+                .ok()
+                .and_then(|c| c.str().ok()?.get(*r).map(str::to_string))
+                == Some("face_to_face".to_string())
+        })
+        .collect();
+    assert!(!face_to_face.is_empty());
+    for r in face_to_face {
+        assert!(is_blank(weights, "weight", r));
+        assert!(is_blank(weights, "responses", r));
+    }
+
+    let (tables, audit) = weighted_publication(&[
+        ("telephone", [70, 20, 10], 6000),
+        ("web", [150, 60, 90], 3000),
+        ("face_to_face", [10, 0, 0], 1000),
+    ])?;
+    assert_protected(&audit, 10);
+    assert_eq!(audit.primary, 0);
+    for row in 0..tables[1].frame.height() {
+        for figure in figures {
+            assert!(!is_blank(&tables[1], figure, row), "{figure} of row {row}");
+        }
+    }
+    Ok(())
+}

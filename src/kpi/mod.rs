@@ -12,6 +12,7 @@ pub mod repeats;
 pub mod satisfaction;
 pub mod takeup;
 pub mod volumes;
+pub mod weighting;
 
 use std::collections::BTreeMap;
 
@@ -132,7 +133,7 @@ fn scan(
 }
 
 /// The tables made from contacts: left out when the lake holds none.
-const COUNTS_CONTACTS: [&str; 9] = [
+const COUNTS_CONTACTS: [&str; 11] = [
     name::CHANNEL_SHIFT,
     name::CHANNEL_TREND,
     name::VOLUMES,
@@ -141,6 +142,8 @@ const COUNTS_CONTACTS: [&str; 9] = [
     name::FORM_COMPLETION,
     name::CONTACT_CENTRE,
     name::RESPONSE_RATE,
+    name::SATISFACTION_WEIGHTED,
+    name::SATISFACTION_WEIGHTS,
     name::BENEFITS_ESTIMATE,
 ];
 
@@ -307,6 +310,10 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         let every_answer = in_period(responses.clone());
         let responses = in_period(crate::measures::overall_answers(responses, question));
         let not_rated = pipeline.counts_not_rated();
+        let confidence = pipeline.equality.confidence;
+        let z = crate::measures::normal_quantile(1.0 - (1.0 - confidence) / 2.0)
+            .ok_or_else(|| FigureError::Data(format!("confidence {confidence} is not usable")))?;
+        let survey_answers = responses.clone();
         let mut survey = satisfaction_tables(
             responses,
             &period.calendar().label(period.financial_year()),
@@ -314,6 +321,15 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
             config,
             not_rated,
         )?;
+        if !no_contacts {
+            survey.extend(weighted_tables(
+                crate::measures::rated_answers(survey_answers),
+                in_period(contacts_counted(&contacts, config)),
+                config,
+                confidence,
+                z,
+            )?);
+        }
         if let Some(overall) = question {
             // Every table above counts the overall question's answers: a cohort of the
             // respondent cube with that question, linked to the per-question table's row for it.
@@ -585,6 +601,154 @@ fn satisfaction_tables(
         }
     }
     Ok(tables)
+}
+
+/// Satisfaction weighted to the contact mix (`satisfaction_weighted`) and the weights behind it
+/// (`satisfaction_weights`), with the layouts disclosure control needs: the weighted figures
+/// of a row read every weighting cell of it (and, for a service weighted on channel cells, the
+/// channel cells of all services), so they are blank whenever one of those is.
+pub(crate) fn weighted_tables(
+    responses: LazyFrame,
+    contacts: LazyFrame,
+    config: &crate::config::kpi::KpiConfig,
+    confidence: f64,
+    z: f64,
+) -> Result<Vec<Table>, FigureError> {
+    use weighting::{out as w, ALL_SERVICES, BY_CHANNEL};
+    let how = weighting::Weighting {
+        cap: config.weight_cap,
+        min_responses: config.weighting_min_responses,
+    };
+    let cells = weighting::cells(responses, contacts, how).map_err(figure_err)?;
+    let chosen = collect(cells.chosen)?;
+    let channels = collect(cells.channels)?;
+    let rows = collect(weighting::weighted(chosen.clone().lazy(), z))?;
+
+    // The cells each row is weighted on, and the channel cells of all services, as inputs.
+    let text = |df: &DataFrame, name: &str| crate::tables::frame::texts(df, name);
+    let cell = |column: &str, channel: &str, service: &str| {
+        let mut set = vec![(c::CHANNEL.to_string(), channel.to_string())];
+        if service != ALL_SERVICES {
+            set.push((c::SERVICE.to_string(), service.to_string()));
+        }
+        Input::Cell {
+            column: column.to_string(),
+            drop: vec![c::SERVICE.to_string()],
+            set,
+        }
+    };
+    let weighted_cells = |df: &DataFrame| -> Result<Vec<(String, String, String)>, FigureError> {
+        let (scope, channel, service) = (
+            text(df, w::SCOPE)?,
+            text(df, c::CHANNEL)?,
+            text(df, c::SERVICE)?,
+        );
+        let weight = crate::tables::frame::numbers(df, w::WEIGHT)?;
+        Ok((0..df.height())
+            .filter(|r| weight[*r].is_some())
+            .filter_map(|r| Some((scope[r].clone()?, channel[r].clone()?, service[r].clone()?)))
+            .collect())
+    };
+    let used = weighted_cells(&chosen)?;
+    let borrowed: Vec<Input> = weighted_cells(&channels)?
+        .iter()
+        .map(|(_, ch, s)| cell(w::RESPONSES, ch, s))
+        .collect();
+    // What the weights of a row's cells are computed from: the responses of every weighted cell
+    // of the row (the cap is a multiple of their mean weight), or of the channel cells of all
+    // services for a service weighted on channels.
+    let weights_of = |scope: &str, weighting: &str| -> Vec<Input> {
+        if weighting == BY_CHANNEL && scope != ALL_SERVICES {
+            return borrowed.clone();
+        }
+        used.iter()
+            .filter(|(s, _, _)| s == scope)
+            .map(|(_, ch, s)| cell(w::RESPONSES, ch, s))
+            .collect()
+    };
+    let (row_scope, row_weighting) = (text(&rows, c::SERVICE)?, text(&rows, w::WEIGHTING)?);
+    let row_inputs: Vec<Vec<Input>> = (0..rows.height())
+        .map(|r| {
+            let scope = row_scope[r].clone().unwrap_or_default();
+            let mut inputs = weights_of(&scope, row_weighting[r].as_deref().unwrap_or_default());
+            for (_, ch, s) in used.iter().filter(|(s, _, _)| *s == scope) {
+                for count in [w::POSITIVE, w::NEUTRAL, w::NEGATIVE] {
+                    inputs.push(cell(count, ch, s));
+                }
+            }
+            inputs
+        })
+        .collect();
+    let (cell_scope, cell_weighting) = (text(&chosen, w::SCOPE)?, text(&chosen, w::WEIGHTING)?);
+    let cell_inputs: Vec<Vec<Input>> = (0..chosen.height())
+        .map(|r| {
+            weights_of(
+                cell_scope[r].as_deref().unwrap_or_default(),
+                cell_weighting[r].as_deref().unwrap_or_default(),
+            )
+        })
+        .collect();
+
+    let percent1 = ColumnFormat::Percent(1);
+    let whole = ColumnFormat::Integer;
+    let mut weighted = table(
+        name::SATISFACTION_WEIGHTED,
+        "Satisfaction weighted to the contact mix",
+        &format!(
+            "The council score of all services and of each service, unweighted (as in the other satisfaction tables) and weighted to the period's contacts: each response counts for its cell's contacts / responses, so a channel answering the survey more than its share of contacts does not pull the score its way. Cells are channel x service where each with contacts has at least {min} responses (kpi.weighting_min_responses), channels otherwise (a service then takes the channel weights of all services); `weighting` says which. Weights are capped at {cap} times the mean weight (kpi.weight_cap): `weight_cap`, and the cells and responses capped. n_eff = (sum of weights)^2 / sum of squared weights (Kish), design_effect = weighted responses / n_eff; the {pct:.0}% interval is Wilson's on n_eff. Contacts in cells without responses are not represented (`contacts_unrepresented_pct`); responses in cells without contacts are not weighted (`not_weighted`). Weighting corrects the channel (and service) mix only: it cannot correct who answers within a cell.",
+            min = config.weighting_min_responses,
+            cap = config.weight_cap,
+            pct = confidence * 100.0,
+        ),
+        rows,
+        &[(w::RESPONSES, whole), (w::POSITIVE, whole), (w::NEUTRAL, whole), (w::NEGATIVE, whole),
+          (w::COUNCIL_SCORE_PCT, percent1), (c::CONTACTS, whole), (w::CONTACTS_UNREPRESENTED_PCT, percent1),
+          (w::CELLS, whole), (w::WEIGHTED_RESPONSES, whole), (w::WEIGHT_CAP, ColumnFormat::Decimal(2)),
+          (w::CAPPED_CELLS, whole), (w::CAPPED_RESPONSES, whole), (w::SUM_WEIGHTS, ColumnFormat::Decimal(1)),
+          (w::N_EFF, ColumnFormat::Decimal(1)), (w::DESIGN_EFFECT, ColumnFormat::Decimal(2)),
+          (w::WEIGHTED_COUNCIL_SCORE_PCT, percent1), (w::WEIGHTED_SCORE_LOW, percent1),
+          (w::WEIGHTED_SCORE_HIGH, percent1), (w::WEIGHTED_SATISFIED_PCT, percent1)],
+    );
+    weighted.counts = Some(
+        Counts::satisfaction(
+            vec![
+                Group::column(c::ORGANISATION),
+                Group::column(c::FINANCIAL_YEAR),
+                Group::column(c::SERVICE).with_total(ALL_SERVICES),
+            ],
+            Vec::new(),
+        )
+        .derive_by_row(&weighting::FROM_CELLS, row_inputs),
+    );
+    let mut weights = table(
+        name::SATISFACTION_WEIGHTS,
+        "Weights behind the weighted satisfaction",
+        "One row per row of satisfaction_weighted (`scope`: all services or a service) and cell it is weighted on: the cell's contacts and responses, its weight (contacts / responses, or for a service weighted on channels the channel's weight over all services) and whether it was capped. A cell with no weight has no contacts or no responses.",
+        chosen.select([
+            c::ORGANISATION, c::FINANCIAL_YEAR, w::SCOPE, w::WEIGHTING, c::CHANNEL, c::SERVICE,
+            c::CONTACTS, w::RESPONSES, w::WEIGHT, w::CAPPED,
+        ]).map_err(figure_err)?,
+        &[(c::CONTACTS, whole), (w::RESPONSES, whole), (w::WEIGHT, ColumnFormat::Decimal(2))],
+    );
+    // A cell appears once per row it weights: the rows do not add up to anything.
+    let listed = |name: &str| Group {
+        lists_all: false,
+        ..Group::column(name)
+    };
+    weights.counts = Some(
+        Counts {
+            groups: vec![
+                listed(c::ORGANISATION),
+                listed(c::FINANCIAL_YEAR),
+                listed(c::CHANNEL),
+                listed(c::SERVICE).with_total(ALL_SERVICES),
+            ],
+            cohort: Some(w::RESPONSES.into()),
+            ..Counts::default()
+        }
+        .derive_by_row(&[w::WEIGHT, w::CAPPED], cell_inputs),
+    );
+    Ok(vec![weighted, weights])
 }
 
 /// Which sentiment each rating label means, read from the responses (a label meaning two

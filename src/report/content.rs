@@ -462,6 +462,7 @@ fn satisfaction(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
     if let Some(d) = Inputs::description(inputs.kpi_index, name::RESPONSE_RATE) {
         blocks.push(Block::Paragraph(d));
     }
+    blocks.extend(weighted_satisfaction(inputs)?);
     for measure in &inputs.pipeline.report.satisfaction_measures {
         let name = format!("satisfaction_{}", measure.column().trim_end_matches("_pct"));
         blocks.extend(inputs.figure(&name));
@@ -471,6 +472,108 @@ fn satisfaction(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
         heading: "Satisfaction by channel".into(),
         blocks,
     }))
+}
+
+/// The weighted council score beside the unweighted one, all services first, with n_eff, the
+/// design effect and the weight cap (`satisfaction_weighted`), and what the weighting leaves out.
+fn weighted_satisfaction(inputs: &Inputs) -> Result<Vec<Block>, MissingColumn> {
+    let Some(df) = inputs.own(name::SATISFACTION_WEIGHTED) else {
+        return Ok(Vec::new());
+    };
+    if df.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let service = texts(&df, c::SERVICE)?;
+    let weighting = texts(&df, column::WEIGHTING)?;
+    let not_weighted = texts(&df, column::NOT_WEIGHTED)?;
+    let n = numbers(&df, column::RESPONSES)?;
+    let score = numbers(&df, column::COUNCIL_SCORE_PCT)?;
+    let weighted = numbers(&df, column::WEIGHTED_COUNCIL_SCORE_PCT)?;
+    let low = numbers(&df, column::WEIGHTED_SCORE_LOW)?;
+    let high = numbers(&df, column::WEIGHTED_SCORE_HIGH)?;
+    let n_eff = numbers(&df, column::N_EFF)?;
+    let deff = numbers(&df, column::DESIGN_EFFECT)?;
+    let unrepresented = numbers(&df, column::CONTACTS_UNREPRESENTED_PCT)?;
+    let cap = numbers(&df, column::WEIGHT_CAP)?;
+    let capped_cells = numbers(&df, column::CAPPED_CELLS)?;
+    let capped_responses = numbers(&df, column::CAPPED_RESPONSES)?;
+    let decimal = |v: Option<f64>, places: usize| {
+        v.map(|v| format!("{v:.places$}"))
+            .unwrap_or_else(|| HIDDEN.into())
+    };
+    let rows = (0..df.height())
+        .map(|i| {
+            let interval = match (low[i], high[i]) {
+                (Some(l), Some(h)) => format!("{l:.1}% to {h:.1}%"),
+                _ => HIDDEN.into(),
+            };
+            vec![
+                cell_text(&service[i]),
+                n[i].map_or(HIDDEN.into(), |v| cell_int(Some(v))),
+                score[i].map_or(HIDDEN.into(), |v| cell_pct(Some(v), 1)),
+                weighted[i].map_or(HIDDEN.into(), |v| cell_pct(Some(v), 1)),
+                interval,
+                decimal(n_eff[i], 0),
+                decimal(deff[i], 2),
+                cell_text(&weighting[i]),
+                cell_pct(unrepresented[i], 1),
+            ]
+        })
+        .collect();
+    let interval_header = format!(
+        "{:.0}% interval (weighted)",
+        inputs.pipeline.equality.confidence * 100.0
+    );
+    let headers = [
+        "Service",
+        "Responses (N)",
+        "Council score",
+        "Weighted to contacts",
+        interval_header.as_str(),
+        "Effective N (Kish)",
+        "Design effect",
+        "Cells",
+        "Contacts not represented",
+    ];
+    let mut numeric = vec![true; headers.len()];
+    numeric[0] = false;
+    numeric[7] = false;
+    let mut blocks = vec![table(
+        &format!(
+            "Satisfaction weighted to the contact mix, {}",
+            inputs.period
+        ),
+        &headers,
+        &numeric,
+        rows,
+    )];
+    // The headline row (all services) says how the weights were capped.
+    let capped = match (cap[0], capped_cells[0], capped_responses[0]) {
+        (Some(cap), Some(cells), Some(responses)) => format!(
+            " For all services, weights were capped at {cap:.1} contacts per response ({} times the mean weight, kpi.weight_cap): {} cell(s), {} response(s), capped.",
+            inputs.pipeline.kpi.weight_cap,
+            thousands(cells),
+            thousands(responses)
+        ),
+        _ => format!(
+            " Weights are capped at {} times the mean weight (kpi.weight_cap).",
+            inputs.pipeline.kpi.weight_cap
+        ),
+    };
+    let left_out = not_weighted[0]
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(|t| format!(" Responses from cells with no contacts ({t}) are in N but not weighted."))
+        .unwrap_or_default();
+    if weighted.iter().any(Option::is_none) {
+        blocks.push(Block::Paragraph(format!(
+            "'{HIDDEN}' in the weighted columns: a weighted figure reads the counts of every cell it is weighted on (each channel's responses and its positive, neutral and negative answers); where one of them is hidden in the tables by channel or service, the row's weighted figures are hidden too, since with the published weights they would give it back."
+        )));
+    }
+    blocks.push(Block::Paragraph(format!(
+        "Each response counts for its cell's contacts / responses, so the score stands for the period's contacts rather than for whoever answered the survey; the interval is computed on the effective N, which the unequal weights make smaller than N.{capped}{left_out} Weighting corrects the mix of channels (and services) only: it cannot correct who answers within a channel."
+    )));
+    Ok(blocks)
 }
 
 fn contact_centre(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {

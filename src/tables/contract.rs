@@ -21,6 +21,10 @@ pub mod name {
     /// A wide survey's questions, each scored (published with `[survey] overall_question`).
     pub const SATISFACTION_BY_QUESTION: &str = "satisfaction_by_question";
     pub const RESPONSE_RATE: &str = "response_rate";
+    /// Satisfaction weighted to the contact mix, beside the unweighted figure.
+    pub const SATISFACTION_WEIGHTED: &str = "satisfaction_weighted";
+    /// The weights behind it: one row per weighted row and cell.
+    pub const SATISFACTION_WEIGHTS: &str = "satisfaction_weights";
     pub const BENCHMARK_RANKS: &str = "benchmark_ranks";
     pub const BENEFITS_ESTIMATE: &str = "benefits_estimate";
     pub const DATA_QUALITY: &str = "data_quality";
@@ -111,6 +115,27 @@ pub mod column {
     pub const ABANDONMENT_DEFINITION: &str = "abandonment_definition";
     // response_rate
     pub const RESPONSE_RATE_PCT: &str = "response_rate_pct";
+    // satisfaction_weighted, satisfaction_weights (see `kpi::weighting`)
+    /// The row (a service, or all services) a weighting cell belongs to.
+    pub const SCOPE: &str = "scope";
+    /// Which cells a row is weighted on: `channel` or `channel x service`.
+    pub const WEIGHTING: &str = "weighting";
+    pub const WEIGHT: &str = "weight";
+    pub const CAPPED: &str = "capped";
+    pub const WEIGHT_CAP: &str = "weight_cap";
+    pub const CONTACTS_UNREPRESENTED_PCT: &str = "contacts_unrepresented_pct";
+    pub const NOT_WEIGHTED: &str = "not_weighted";
+    pub const CELLS: &str = "cells";
+    pub const WEIGHTED_RESPONSES: &str = "weighted_responses";
+    pub const CAPPED_CELLS: &str = "capped_cells";
+    pub const CAPPED_RESPONSES: &str = "capped_responses";
+    pub const SUM_WEIGHTS: &str = "sum_weights";
+    pub const N_EFF: &str = "n_eff";
+    pub const DESIGN_EFFECT: &str = "design_effect";
+    pub const WEIGHTED_COUNCIL_SCORE_PCT: &str = "weighted_council_score_pct";
+    pub const WEIGHTED_SCORE_LOW: &str = "weighted_score_low";
+    pub const WEIGHTED_SCORE_HIGH: &str = "weighted_score_high";
+    pub const WEIGHTED_SATISFIED_PCT: &str = "weighted_satisfied_pct";
     // equality_<field>
     pub const SATISFIED_LOW: &str = "satisfied_low";
     pub const SATISFIED_HIGH: &str = "satisfied_high";
@@ -274,6 +299,24 @@ pub fn required(table: &str) -> &'static [&'static str] {
             c::NET_SATISFACTION,
         ],
         name::RESPONSE_RATE => &[c::ORGANISATION, c::CHANNEL, c::RESPONSE_RATE_PCT],
+        name::SATISFACTION_WEIGHTED => &[
+            c::ORGANISATION,
+            c::SERVICE,
+            c::RESPONSES,
+            c::COUNCIL_SCORE_PCT,
+            c::CONTACTS_UNREPRESENTED_PCT,
+            c::NOT_WEIGHTED,
+            c::WEIGHTING,
+            c::WEIGHTED_RESPONSES,
+            c::WEIGHT_CAP,
+            c::CAPPED_CELLS,
+            c::CAPPED_RESPONSES,
+            c::N_EFF,
+            c::DESIGN_EFFECT,
+            c::WEIGHTED_COUNCIL_SCORE_PCT,
+            c::WEIGHTED_SCORE_LOW,
+            c::WEIGHTED_SCORE_HIGH,
+        ],
         name::CONTACT_CENTRE => &[
             c::ORGANISATION,
             c::YEAR,

@@ -29,6 +29,9 @@ pub struct Counts {
     pub subsets: Vec<Subset>,
     /// Figures computed from counts: blanked whenever one of their inputs is.
     pub derived: Vec<Derived>,
+    /// Figures whose inputs differ from row to row (a weighted score reads the cells its row was
+    /// weighted on): blanked whenever one of their row's inputs is.
+    pub derived_by_row: Vec<DerivedByRow>,
     /// The cohort of those who answered a group question (every group but the non-response
     /// labels and the total), which shares and comparisons divide by without printing it.
     pub answered: Option<Answered>,
@@ -92,6 +95,13 @@ pub struct Derived {
     pub inputs: Vec<Input>,
 }
 
+/// Figures and, for each row of the table in order, the counts they are computed from.
+#[derive(Debug, Clone)]
+pub struct DerivedByRow {
+    pub columns: Vec<String>,
+    pub inputs: Vec<Vec<Input>>,
+}
+
 /// A count a derived figure reads.
 #[derive(Debug, Clone)]
 pub enum Input {
@@ -103,6 +113,13 @@ pub enum Input {
     Answered(String),
     /// A count column of the row's cohort with `dimension` set to `value` (a reference group).
     At(String, String, String),
+    /// A count column of the row's cohort with the `drop` dimensions removed, then each
+    /// (dimension, value) of `set` set: another row's cell (a weighting cell of another table).
+    Cell {
+        column: String,
+        drop: Vec<String>,
+        set: Vec<(String, String)>,
+    },
 }
 
 /// The cohort of every value of the group at `group` except `excluded` and the total.
@@ -168,6 +185,7 @@ impl Counts {
             besides: Vec::new(),
             subsets: Vec::new(),
             derived,
+            derived_by_row: Vec::new(),
             answered: None,
         }
     }
@@ -186,6 +204,15 @@ impl Counts {
     pub fn derive(mut self, column: &str, inputs: Vec<Input>) -> Counts {
         self.derived.push(Derived {
             column: column.to_string(),
+            inputs,
+        });
+        self
+    }
+
+    /// Adds figures whose inputs are given row by row (`inputs[r]` for row `r`).
+    pub fn derive_by_row(mut self, columns: &[&str], inputs: Vec<Vec<Input>>) -> Counts {
+        self.derived_by_row.push(DerivedByRow {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
             inputs,
         });
         self

@@ -37,6 +37,13 @@ Relations (the `kind`s of the verdict):
 - difference:  dissatisfied_difference_pp: the rest's (or the reference group's) rate is the
                group's rate minus the difference: 100 x (others' negatives) = rate x (others' N).
 - dominant:    dominant_service_count <= negative.
+- weighted:    satisfaction weighted to the contact mix (`satisfaction_weighted`) with the weights
+               behind it (`satisfaction_weights`, one row per weighted row and cell; weights are
+               printed, so each figure is linear in the cells' counts): Σ w (pos + neu - neg) x
+               100 = weighted_council_score_pct x Σ w n, Σ w pos x 100 = weighted_satisfied_pct x
+               Σ w n, Σ w n = sum_weights, Σ w² n = sum_weights² / n_eff, Σ n =
+               weighted_responses, Σ n of capped cells = capped_responses, and an uncapped cell
+               weighted on its own counts has n = contacts / weight.
 A printed ratio p = scale x num / den is the interval constraint (p - t) den <= scale num <=
 (p + t) den, t half a unit of the last printed decimal (1e-9 relative in a column printed at full
 precision). Each family of relations (kind, table, column) is first checked on the rows where all
@@ -77,10 +84,15 @@ SCOPE = ("organisation", "financial_year")
 # A wide survey's question: a dimension whose values overlap (one respondent, many questions).
 QUESTION = "question"
 KINDS = ("parts", "totals", "cross_table", "same_cohort", "share", "pct", "rate", "difference",
-         "dominant")
+         "dominant", "weighted")
+# A total row of the weighted satisfaction tables (it drops `service`, like "All respondents").
+ALL_SERVICES = "All services"
+TOTALS = (ALL, ALL_SERVICES)
+WEIGHTED = "satisfaction_weighted"
+WEIGHTS = "satisfaction_weights"
 DSC = "dominant_service_count"
 # Text columns before the counts that are not group columns (representation; months).
-NOT_GROUPS = {"field", "group", "year", "month"}
+NOT_GROUPS = {"field", "group", "year", "month", "scope", "weighting"}
 
 
 def number(text):
@@ -225,7 +237,7 @@ def scope_of(tables):
 
 
 def row_key(t, row, scope):
-    key = {d: row[d] for d in t.dims if row[d] != ALL}
+    key = {d: row[d] for d in t.dims if row[d] not in TOTALS}
     if "year" in t.header and "month" in t.header:
         year, month = int(float(row["year"])), int(float(row["month"]))
         key["month"] = f"{year}-{month:02d}"
@@ -250,6 +262,8 @@ def build(tables, scope, only=None):
             row_ratios(m, t, row, n, parts)
             if parts.get(DSC) is not None and parts.get("negative") is not None:
                 m.rel("dominant", (t.name,), {parts[DSC]: 1, parts["negative"]: -1}, -math.inf, 0)
+        if t.name == WEIGHTS:
+            continue  # a cell is listed once per row it weights: its rows add up to nothing
         sums(m, t, rows, unprinted)
         shares(m, t, rows)
         differences(m, t, rows)
@@ -264,6 +278,7 @@ def build(tables, scope, only=None):
             m.rel("same_cohort", tuple(sorted({m.vars[vs[0]]["table"], m.vars[v]["table"]})),
                   {vs[0]: 1, v: -1}, 0, 0)
     ratings_as_sentiments(m)
+    weighted(m, tables, scope)
     if only:
         m.relations = [r for r in m.relations if r[0] in only]
     return m
@@ -407,6 +422,74 @@ def differences(m, t, rows):
         tol = t.tol(row, "dissatisfied_pct") + t.tol(row, "dissatisfied_difference_pp")
         m.ratio("difference", (t.name,), {neg: 1 for _, neg in others},
                 {n: 1 for n, _ in others}, pct - diff, tol)
+
+
+def weighted(m, tables, scope):
+    """The weighted satisfaction of each row of `satisfaction_weighted`, as linear relations in the
+    counts of the cells `satisfaction_weights` lists for it (where every weight is printed)."""
+    by_name = {t.name: t for t in tables}
+    if WEIGHTED not in by_name or WEIGHTS not in by_name:
+        return
+    rows, weights = by_name[WEIGHTED], by_name[WEIGHTS]
+    cells = defaultdict(list)
+    for row in weights.rows:
+        cells[(row.get("organisation"), row.get("financial_year"), row["scope"])].append(row)
+    for row in rows.rows:
+        listed = cells[(row.get("organisation"), row.get("financial_year"), row["service"])]
+        terms = []
+        for c in listed:
+            weight = number(c["weight"])
+            if weight is None:
+                if "weight" in {x.strip() for x in c.get("suppressed", "").split(",")}:
+                    break  # a weight blanked: the figures are not linear in what is printed
+                continue  # a cell without contacts or responses: no weight, no term
+            key = row_key(weights, c, scope)
+            n, _ = m.cohort(key, None)
+            parts = [m.cohort({**key, "sentiment": s}, None)[0] for s in SENTIMENTS]
+            if n is None or None in parts:
+                break
+            terms.append((weight, n, parts, c))
+        else:
+            family = lambda column: (WEIGHTED, column)  # noqa: E731
+            den = {n: w for w, n, _, _ in terms}
+
+            def ratio(column, num):
+                value = rows.value(row, column)
+                if value is not None and den:
+                    m.ratio("weighted", family(column), num, den, value, rows.tol(row, column))
+
+            score = defaultdict(float)
+            for w, _, (pos, neu, neg), _ in terms:
+                score[pos] += w
+                score[neu] += w
+                score[neg] -= w
+            ratio("weighted_council_score_pct", dict(score))
+            ratio("weighted_satisfied_pct", {pos: w for w, _, (pos, _, _), _ in terms})
+
+            def equal(column, coefs, value, tol):
+                if value is not None and coefs:
+                    m.rel("weighted", family(column), coefs, value - tol, value + tol)
+
+            total, neff = rows.value(row, "sum_weights"), rows.value(row, "n_eff")
+            if total is not None:
+                equal("sum_weights", den, total, rows.tol(row, "sum_weights"))
+                if neff:
+                    ts, te = rows.tol(row, "sum_weights"), rows.tol(row, "n_eff")
+                    low = (total - ts) ** 2 / (neff + te)
+                    high = (total + ts) ** 2 / max(neff - te, 1e-12)
+                    mid, half = (low + high) / 2, (high - low) / 2 + 1e-9 * high
+                    equal("n_eff", {n: w * w for w, n, _, _ in terms}, mid, half)
+            equal("weighted_responses", {n: 1 for _, n, _, _ in terms},
+                  rows.value(row, "weighted_responses"), 0.5)
+            equal("capped_responses",
+                  {n: 1 for _, n, _, c in terms if c["capped"].strip().lower() == "true"},
+                  rows.value(row, "capped_responses"), 0.5)
+            own = row["service"] == ALL_SERVICES or row.get("weighting") != "channel"
+            for w, n, _, c in terms:
+                contacts = number(c["contacts"])
+                if own and contacts and c["capped"].strip().lower() == "false":
+                    # n = contacts / weight, the weight printed to full precision.
+                    equal("weight", {n: w}, contacts, 1e-9 * contacts)
 
 
 def ratings_as_sentiments(m):

@@ -265,6 +265,41 @@ All respondents,150,75,35,40,
     assert recovered(verdict, "equality_channel", "telephone", "responses") == (70, 70)
 
 
+def test_a_weighted_score_beside_a_hidden_channel_gives_it_back():
+    # Face to face (4 / 1 / 1, 600 contacts) is hidden, telephone with it; but the weighted
+    # satisfaction and its weights are printed: face to face's weight 100 = 600 contacts / N
+    # gives N = 6, and the weighted score then its score.
+    by_channel = f"""
+organisation,financial_year,channel,responses,positive,neutral,negative,suppressed
+C,2024/25,face_to_face,,,,,"{SENT}"
+C,2024/25,telephone,,,,,"{SENT}"
+C,2024/25,web,300,150,60,90,
+"""
+    weighted = """
+organisation,financial_year,service,responses,positive,neutral,negative,weighting,weighted_council_score_pct,sum_weights,n_eff,suppressed
+C,2024/25,All services,406,224,81,101,channel,66.66666666666667,9600.0,204.8,
+"""
+    weights = """
+organisation,financial_year,scope,weighting,channel,service,contacts,responses,weight,capped,suppressed
+C,2024/25,All services,channel,face_to_face,All services,600,,100.0,false,responses
+C,2024/25,All services,channel,telephone,All services,6000,,60.0,false,responses
+C,2024/25,All services,channel,web,All services,3000,300,10.0,false,
+"""
+    tables = {"satisfaction_by_channel": by_channel, "satisfaction_weighted": weighted,
+              "satisfaction_weights": weights}
+    verdict = attack.attack(publish(tables))
+    assert verdict["failed_families"] == []
+    pinned = [r for r in verdict["recoverable"] if r["column"] == "responses"
+              and r["row"].endswith("face_to_face")]
+    assert pinned and all((r["lower"], r["upper"]) == (6, 6) for r in pinned), verdict
+    assert all("weighted" in r["kinds"] for r in pinned)
+    assert verdict["verdict"] == "fail"
+    # Without the weighted relations, face to face is only the total minus the others: safe.
+    only = set(attack.KINDS) - {"weighted"}
+    safe = attack.attack(publish(tables), only=only)
+    assert not [r for r in safe["recoverable"] if r["row"].endswith("face_to_face")]
+
+
 if __name__ == "__main__":
     tests = [f for n, f in sorted(globals().items()) if n.startswith("test_")]
     failed = 0

@@ -27,4 +27,5 @@ mod sample;
 mod seed_layouts;
 mod soak;
 mod util;
+mod weighted;
 mod wide;
