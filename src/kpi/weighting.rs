@@ -15,7 +15,7 @@ use crate::measures::{negative, neutral, percent, positive, rated, wilson};
 use crate::model::col as c;
 
 /// The `service` of a row (and of a channel cell) that covers every service.
-pub const ALL_SERVICES: &str = "All services";
+pub use crate::tables::contract::label::ALL_SERVICES;
 /// Cells are channels.
 pub const BY_CHANNEL: &str = "channel";
 /// Cells are channel x service.
