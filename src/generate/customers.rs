@@ -154,23 +154,10 @@ impl Pools {
         Pools { seed, slots }
     }
 
-    /// The customer of a contact about `service` on `day`: from a returning pool with
-    /// probability `returning`, else someone new. `rng` is the day's customer stream.
+    /// The customer of a contact about `service` on `day`, and whether they came from a
+    /// returning pool (probability `returning`) rather than being someone new. `rng` is the day's
+    /// customer stream.
     pub(crate) fn customer(
-        &self,
-        rng: &mut Rng,
-        service: usize,
-        day: usize,
-        returning: f64,
-        weeks_back: &[f64; 4],
-    ) -> Person {
-        self.customer_returning(rng, service, day, returning, weeks_back)
-            .0
-    }
-
-    /// [`Pools::customer`], and whether the customer came from a returning pool (the same
-    /// draws, so the same customer).
-    pub(crate) fn customer_returning(
         &self,
         rng: &mut Rng,
         service: usize,

@@ -214,7 +214,7 @@ pub(crate) fn write(world: &World, job: &Job, path: &Path) -> Result<(Tally, u64
         for (i, &secs) in times.iter().enumerate() {
             let service = usize::from(services[i]);
             let call = draw_call(&mut rng, service, &queues, abandon);
-            let (caller, returning) = world.pools.customer_returning(
+            let (caller, returning) = world.pools.customer(
                 &mut who,
                 service,
                 d,

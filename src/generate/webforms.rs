@@ -200,7 +200,7 @@ pub(crate) fn write(world: &World, job: &Job, path: &Path) -> Result<(Tally, u64
             };
             let paid = amount(FORMS[form].fee, fy, &mut rng);
             let failed = status != Status::Submitted;
-            let customer = world.pools.customer(
+            let (customer, _) = world.pools.customer(
                 &mut who,
                 service,
                 d,

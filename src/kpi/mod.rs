@@ -831,15 +831,16 @@ fn right_first_time(
     let scanned = contacts_counted(contacts, &pipeline.kpi)
         .filter(period::in_range(month_of(start), month_of(end)))
         .filter(day.clone().gt_eq(lit(start)).and(day.lt_eq(lit(end))));
-    let linked = if keyed {
-        repeats::linked(scanned, &pipeline.channels, day_of(last)?)?
-    } else {
-        collect(repeats::unlinked(scanned))?
-    };
     let mut tables = Vec::new();
-    if keyed && repeats::any_identified(&linked) {
-        tables.extend(repeat_tables(pipeline, &linked, period)?);
-    }
+    let linked = if keyed {
+        let linked = repeats::linked(scanned, &pipeline.channels, day_of(last)?)?;
+        if repeats::any_identified(&linked) {
+            tables.extend(repeat_tables(pipeline, &linked, period)?);
+        }
+        linked.lazy()
+    } else {
+        repeats::unlinked(scanned)?
+    };
     if let Some(config) = avoidable {
         tables.extend(avoidable_tables(
             pipeline, config, linked, period, warnings,
@@ -852,11 +853,12 @@ fn right_first_time(
 fn avoidable_tables(
     pipeline: &Pipeline,
     config: &crate::config::avoidable::AvoidableConfig,
-    linked: DataFrame,
+    linked: LazyFrame,
     period: Period,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Table>, FigureError> {
-    let classified = collect(avoidable::classified(linked.lazy(), config))?.lazy();
+    // Collected once: the period's table, the warning and every target read it.
+    let classified = collect(avoidable::classified(linked, config))?.lazy();
     let rows = classified.clone().filter(financial_year_filter(period));
     warnings.extend(avoidable::unlisted_codes(&rows)?);
     let whole = ColumnFormat::Integer;

@@ -58,34 +58,7 @@ pub fn linked(
         .map(|k| col(*k).is_not_null())
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    // Only the columns the tables read: the rest of a contact (waits, sites, record keys) would
-    // be carried through every step for nothing.
-    let schema = contacts
-        .clone()
-        .collect_schema()
-        .map_err(|e| FigureError::Data(e.to_string()))?;
-    let kept: Vec<Expr> = [
-        c::ORGANISATION,
-        c::SOURCE,
-        c::CHANNEL,
-        c::SERVICE,
-        c::CATEGORY,
-        c::TIMESTAMP,
-        c::DATE,
-        c::FINANCIAL_YEAR,
-        c::YEAR,
-        c::MONTH,
-        c::CONTACTS,
-        c::RESOLVED_FIRST_CONTACT,
-        c::REASON,
-    ]
-    .iter()
-    .chain(CUSTOMER_KEYS.iter())
-    .filter(|name| schema.contains(name))
-    .map(|name| col(*name))
-    .collect();
-    let mut plan = contacts
-        .select(kept)
+    let mut plan = needed_columns(contacts)?
         .with_row_index(ROW, None)
         .with_columns([
             col(c::DATE).cast(DataType::Int32).alias(DAY),
@@ -418,17 +391,47 @@ fn sorted(df: DataFrame, extra: &[&str]) -> Result<DataFrame, FigureError> {
     collect(df.lazy().sort_by_exprs(by, SortMultipleOptions::default()))
 }
 
+/// `contacts` with only the columns the right-first-time tables read: the rest of a contact
+/// (waits, sites, record keys) would be carried through every step for nothing.
+fn needed_columns(contacts: LazyFrame) -> Result<LazyFrame, FigureError> {
+    let schema = contacts
+        .clone()
+        .collect_schema()
+        .map_err(|e| FigureError::Data(e.to_string()))?;
+    let kept: Vec<Expr> = [
+        c::ORGANISATION,
+        c::SOURCE,
+        c::CHANNEL,
+        c::SERVICE,
+        c::CATEGORY,
+        c::TIMESTAMP,
+        c::DATE,
+        c::FINANCIAL_YEAR,
+        c::YEAR,
+        c::MONTH,
+        c::CONTACTS,
+        c::RESOLVED_FIRST_CONTACT,
+        c::REASON,
+    ]
+    .iter()
+    .chain(CUSTOMER_KEYS.iter())
+    .filter(|name| schema.contains(name))
+    .map(|name| col(*name))
+    .collect();
+    Ok(contacts.select(kept))
+}
+
 /// `contacts` with the columns of [`linked`] as they are for contacts no key links: none is
 /// identified, none has a previous or next contact. For figures that read codes without keys.
-pub fn unlinked(contacts: LazyFrame) -> LazyFrame {
+pub fn unlinked(contacts: LazyFrame) -> Result<LazyFrame, FigureError> {
     let none = || lit(NULL).cast(DataType::Int32);
-    contacts.with_columns([
+    Ok(needed_columns(contacts)?.with_columns([
         col(c::DATE).cast(DataType::Int32).alias(DAY),
         lit(false).alias(KEYED),
         none().alias(PREV),
         none().alias(NEXT),
         none().alias(LAST_OBSERVED),
-    ])
+    ]))
 }
 
 /// The rows of `linked` the tables count: those in `period_rows` (a filter on year and month).

@@ -198,7 +198,7 @@ fn codes_and_repeats_make_the_avoidable_share_of_contacts_assessed() -> Result<(
 fn without_repeats_only_codes_are_assessed() -> Result<(), FigureError> {
     // No customer keys at all: the same contacts read as a source without [customers] would.
     let cfg = config(0, vec![]);
-    let rows = classified(unlinked(frame(&JANUARY)), &cfg);
+    let rows = classified(unlinked(frame(&JANUARY))?, &cfg);
     let all = total_row(&avoidable_contact(&rows, &cfg)?);
     assert_eq!(number(&all, out::ASSESSED), 5.0);
     assert_eq!(number(&all, out::AVOIDABLE), 3.0); // c2, c4, c6
