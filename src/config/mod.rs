@@ -36,7 +36,7 @@ pub use source::{
     CommentPolicy, Duplicates, DurationUnit, Encoding, FileFormat, SourceDef, SourceKind,
 };
 pub use source::{WideSpec, WIDE_ANSWER, WIDE_QUESTION};
-pub use survey::{DemographicField, RatingScale, ScaleLevel};
+pub use survey::{DemographicField, NotRated, RatingScale, ScaleLevel};
 
 /// One thing wrong with a pipeline file.
 #[derive(Debug, Clone, PartialEq)]
@@ -197,6 +197,21 @@ impl Pipeline {
                 .as_ref()
                 .is_some_and(|scale| !scale.not_rated.is_empty())
         })
+    }
+
+    /// Every survey scale's answers that are not a rating, each once (by its normalised value),
+    /// in the order the survey sources' scales list them: the rows `satisfaction_ratings` gives
+    /// them.
+    pub fn not_rated_answers(&self) -> Vec<NotRated> {
+        let mut answers: Vec<NotRated> = Vec::new();
+        for scale in self.sources.iter().filter_map(|s| s.rating_scale.as_ref()) {
+            for answer in &scale.not_rated {
+                if !answers.iter().any(|a| a.value == answer.value) {
+                    answers.push(answer.clone());
+                }
+            }
+        }
+        answers
     }
 }
 

@@ -254,7 +254,9 @@ pub struct RawScale {
     /// Answers that are not a rating ("Don't know", "Not applicable", a code such as 9), matched
     /// ignoring case and spacing: the row is accepted without a rating (no rating, score or
     /// sentiment; the answer kept in `rating_raw`), never rejected, and the satisfaction and
-    /// equality tables count such answers as `not_rated` beside N, in no figure's denominator (a
+    /// equality tables count such answers as `not_rated` beside N, in no figure's denominator;
+    /// `satisfaction_ratings` gives each a row of its own (`rated` = no), labelled as written
+    /// here (spellings that differ only in case or spacing are one answer). (A
     /// blank rating is rejected as `rating_not_in_scale`, or for a wide survey excluded as "not
     /// answered"). Default: none.
     #[serde(default)]

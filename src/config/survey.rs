@@ -13,8 +13,17 @@ use crate::text::normalise_value;
 pub struct RatingScale {
     pub name: String,
     pub levels: Vec<ScaleLevel>,
-    /// Normalised answers that are not a rating (don't know, not applicable): excluded.
-    pub not_rated: Vec<String>,
+    /// Answers that are not a rating (don't know, not applicable): kept, out of every
+    /// denominator.
+    pub not_rated: Vec<NotRated>,
+}
+
+/// An answer a scale lists as not a rating: as the pipeline file writes it (the label of its row
+/// in `satisfaction_ratings`) and normalised (what raw answers are compared with).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotRated {
+    pub label: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone)]
@@ -89,8 +98,15 @@ pub(super) fn resolve_scales(
                 sentiment: level.sentiment,
             });
         }
-        let not_rated: Vec<String> = not_rated_given.iter().map(|v| normalise_value(v)).collect();
-        for v in &not_rated {
+        let mut not_rated: Vec<NotRated> = Vec::new();
+        for label in not_rated_given {
+            let value = normalise_value(&label);
+            // "Don't know" and "don't  KNOW" are one answer: the first spelling labels it.
+            if !not_rated.iter().any(|n| n.value == value) {
+                not_rated.push(NotRated { label, value });
+            }
+        }
+        for v in not_rated.iter().map(|n| &n.value) {
             if seen.contains(v) {
                 push(
                     format!("{key}.not_rated"),

@@ -321,11 +321,17 @@ fn blank(tables: &mut [Table], model: &Model, threshold: i64) -> PolarsResult<()
             };
             let keep: Vec<bool> = (0..height).map(|r| !rows.contains(&r)).collect();
             let column = table.frame.column(name)?.clone();
+            // A figure that was never there (no share for a "don't know" row) is not listed
+            // as hidden.
+            let was_blank = column.is_null();
             let nulls = Column::full_null(name.as_str().into(), height, column.dtype());
             let kept =
                 column.zip_with(&BooleanChunked::from_slice("keep".into(), &keep), &nulls)?;
             table.frame.replace(name, kept)?;
             for r in rows {
+                if was_blank.get(*r) == Some(true) {
+                    continue;
+                }
                 if let Some(l) = listed.get_mut(*r) {
                     l.push(name.as_str());
                 }

@@ -5,7 +5,7 @@
 use polars::prelude::*;
 
 use super::*;
-use crate::tables::counts::{Answered, Counts, Group, Input, Part};
+use crate::tables::counts::{Answered, Counts, Group, Input, Part, RATED, SENTIMENT};
 
 fn scope() -> Vec<(String, String)> {
     vec![("organisation".into(), "Council".into())]
@@ -396,5 +396,120 @@ fn a_weighted_score_is_blank_when_a_channel_cell_it_reads_is() -> PolarsResult<(
             assert!(!is_blank(&tables[1], figure, row), "{figure} of row {row}");
         }
     }
+    Ok(())
+}
+
+/// Satisfaction by channel with its `not_rated` count, and the ratings table with a row per
+/// answer that is not a rating (`rated` = no) beside the ratings: telephone's 22 not-rated
+/// answers are 18 "Don't know" and 4 "9"; web's 3 are "N/A".
+fn ratings_publication() -> PolarsResult<Vec<Table>> {
+    let channels = [
+        ("telephone", [30i64, 20, 20], 22i64),
+        ("web", [20, 20, 20], 3),
+    ];
+    let by_channel = df!(
+        "channel" => channels.iter().map(|c| c.0).collect::<Vec<_>>(),
+        "responses" => channels.iter().map(|c| c.1.iter().sum::<i64>()).collect::<Vec<_>>(),
+        "positive" => channels.iter().map(|c| c.1[0]).collect::<Vec<_>>(),
+        "neutral" => channels.iter().map(|c| c.1[1]).collect::<Vec<_>>(),
+        "negative" => channels.iter().map(|c| c.1[2]).collect::<Vec<_>>(),
+        "not_rated" => channels.iter().map(|c| c.2).collect::<Vec<_>>(),
+    )?;
+    let by_channel = table(
+        "satisfaction_by_channel",
+        by_channel,
+        Counts::satisfaction(vec![Group::column("channel")], scope()).with_not_rated(),
+    );
+    let rows: [(&str, &str, &str, i64); 9] = [
+        ("telephone", "Good", "yes", 30),
+        ("telephone", "Average", "yes", 20),
+        ("telephone", "Poor", "yes", 20),
+        ("telephone", "Don't know", "no", 18),
+        ("telephone", "9", "no", 4),
+        ("web", "Good", "yes", 20),
+        ("web", "Average", "yes", 20),
+        ("web", "Poor", "yes", 20),
+        ("web", "N/A", "no", 3),
+    ];
+    let ratings = df!(
+        "channel" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        "rated" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        "rating" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        "responses" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+    )?;
+    let mut rating = Group::column("rating");
+    rating.implies = [
+        ("Good", "positive"),
+        ("Average", "neutral"),
+        ("Poor", "negative"),
+    ]
+    .iter()
+    .map(|(r, s)| (r.to_string(), SENTIMENT.to_string(), s.to_string()))
+    .collect();
+    let rated = Group {
+        total: Some("yes".into()),
+        lists_all: false,
+        ..Group::column(RATED)
+    };
+    let ratings = table(
+        "satisfaction_ratings",
+        ratings,
+        Counts {
+            groups: vec![Group::column("channel"), rated, rating],
+            fixed: scope(),
+            cohort: Some("responses".into()),
+            ..Counts::default()
+        },
+    );
+    Ok(vec![by_channel, ratings])
+}
+
+/// Rows of answers that are not a rating sum to the channel's `not_rated` count, never to its
+/// rated N: a small one ("9": 4) is hidden with what would give it back (22 - 18).
+#[test]
+fn a_dont_know_row_sums_to_the_not_rated_count_and_is_protected() -> PolarsResult<()> {
+    let tables = ratings_publication()?;
+    let model = model::Model::build(&tables);
+    assert_eq!(model.dropped, 0, "{:?}", model.relations);
+    // The not-rated rows' family: telephone's not_rated = "Don't know" + "9".
+    let value_of = |key: &[(&str, &str)]| {
+        let key: model::Key = key
+            .iter()
+            .map(|(d, v)| (d.to_string(), v.to_string()))
+            .chain(scope())
+            .collect();
+        model.cells.iter().position(|c| c.key == key)
+    };
+    let parent = value_of(&[("channel", "telephone"), (RATED, "no")]);
+    let children = [
+        value_of(&[
+            ("channel", "telephone"),
+            (RATED, "no"),
+            ("rating", "Don't know"),
+        ]),
+        value_of(&[("channel", "telephone"), (RATED, "no"), ("rating", "9")]),
+    ];
+    assert!(
+        model.relations.iter().any(|r| Some(r.parent) == parent
+            && r.children.len() == 2
+            && children
+                .iter()
+                .all(|c| c.is_some_and(|c| r.children.contains(&c)))),
+        "no family for telephone's not-rated rows: {:?}",
+        model.relations
+    );
+    let mut tables = tables;
+    let audit = protect(&mut tables, 10)?;
+    assert!(is_blank(&tables[1], "responses", 4), "4 is small");
+    assert!(is_blank(&tables[1], "responses", 8), "3 is small");
+    assert!(
+        is_blank(&tables[1], "responses", 3) || is_blank(&tables[0], "not_rated", 0),
+        "22 - 18 would give the 4 back"
+    );
+    // The ratings are rated answers: nothing hides them for the not-rated rows' sake.
+    for row in [0, 1, 2, 5, 6, 7] {
+        assert!(!is_blank(&tables[1], "responses", row), "rating row {row}");
+    }
+    assert_protected(&audit, 10);
     Ok(())
 }

@@ -309,7 +309,8 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
     if let Some(responses) = scan(lake, LakeTable::Responses, pipeline.calendar)? {
         let every_answer = in_period(responses.clone());
         let responses = in_period(crate::measures::overall_answers(responses, question));
-        let not_rated = pipeline.counts_not_rated();
+        let not_rated_answers = pipeline.not_rated_answers();
+        let not_rated = !not_rated_answers.is_empty();
         let confidence = pipeline.equality.confidence;
         let z = crate::measures::normal_quantile(1.0 - (1.0 - confidence) / 2.0)
             .ok_or_else(|| FigureError::Data(format!("confidence {confidence} is not usable")))?;
@@ -319,7 +320,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
             &period.calendar().label(period.financial_year()),
             in_period(contacts_counted(&contacts, config)),
             config,
-            not_rated,
+            &not_rated_answers,
         )?;
         if !no_contacts {
             survey.extend(weighted_tables(
@@ -434,9 +435,10 @@ fn satisfaction_tables(
     financial_year: &str,
     contacts: LazyFrame,
     config: &crate::config::kpi::KpiConfig,
-    not_rated: bool,
+    not_rated_answers: &[crate::config::NotRated],
 ) -> Result<Vec<Table>, FigureError> {
     use satisfaction::{rating_counts, response_rate, satisfaction_by};
+    let not_rated = !not_rated_answers.is_empty();
     let responses = crate::measures::rated_answers(answers.clone());
     let score_formats = score_formats(not_rated);
     let scores: &[(&str, ColumnFormat)] = &score_formats;
@@ -455,6 +457,16 @@ fn satisfaction_tables(
     };
     let how = how.as_str();
     let org_fy = [c::ORGANISATION, c::FINANCIAL_YEAR];
+    let mut rate_formats = vec![
+        ("responses", ColumnFormat::Integer),
+        ("contacts", ColumnFormat::Integer),
+        ("response_rate_pct", ColumnFormat::Percent(2)),
+        ("survey_share_pct", ColumnFormat::Percent(1)),
+        ("contact_share_pct", ColumnFormat::Percent(1)),
+    ];
+    if not_rated {
+        rate_formats.push((out::NOT_RATED, ColumnFormat::Integer));
+    }
     let mut tables = vec![
         table(
             name::SATISFACTION_BY_CHANNEL,
@@ -467,7 +479,13 @@ fn satisfaction_tables(
             name::SATISFACTION_MONTHLY,
             "Satisfaction by channel and month",
             how,
-            collect(scored_by(&[org_fy[0], org_fy[1], c::YEAR, c::MONTH, c::CHANNEL]))?,
+            collect(scored_by(&[
+                org_fy[0],
+                org_fy[1],
+                c::YEAR,
+                c::MONTH,
+                c::CHANNEL,
+            ]))?,
             scores,
         ),
         table(
@@ -480,22 +498,47 @@ fn satisfaction_tables(
         table(
             name::SATISFACTION_RATINGS,
             "Responses by rating and channel",
-            "Counts of each answer on the rating scale, and its share of the channel's responses.",
-            collect(rating_counts(responses.clone(), &[org_fy[0], org_fy[1], c::CHANNEL]))?,
-            &[("responses", ColumnFormat::Integer), ("share_pct", ColumnFormat::Percent(1))],
+            if not_rated {
+                "Counts of each answer on the rating scale, and its share of the channel's rated responses; then the answers that are not a rating (rated = no: don't know, not applicable), each with its count and no share, since no figure divides by them."
+            } else {
+                "Counts of each answer on the rating scale, and its share of the channel's responses."
+            },
+            collect(
+                rating_counts(
+                    if not_rated {
+                        answers.clone()
+                    } else {
+                        responses.clone()
+                    },
+                    &[org_fy[0], org_fy[1], c::CHANNEL],
+                    not_rated_answers,
+                )
+                .map_err(|e| FigureError::Data(e.to_string()))?,
+            )?,
+            &[
+                ("responses", ColumnFormat::Integer),
+                ("share_pct", ColumnFormat::Percent(1)),
+            ],
         ),
         table(
             name::RESPONSE_RATE,
             "Survey response rate and mix by channel",
-            "Responses / contacts per channel, and each channel's share of responses against its share of contacts: a score from a barely surveyed channel needs care.",
+            if not_rated {
+                "Responses / contacts per channel, and each channel's share of responses against its share of contacts: a score from a barely surveyed channel needs care. Responses are rated answers; not_rated counts the channel's answers that are not a rating, in no rate or share."
+            } else {
+                "Responses / contacts per channel, and each channel's share of responses against its share of contacts: a score from a barely surveyed channel needs care."
+            },
             collect(response_rate(
-                responses.clone(),
+                if not_rated {
+                    answers.clone()
+                } else {
+                    responses.clone()
+                },
                 contacts,
                 &[org_fy[0], org_fy[1], c::CHANNEL],
+                not_rated,
             ))?,
-            &[("responses", ColumnFormat::Integer), ("contacts", ColumnFormat::Integer),
-              ("response_rate_pct", ColumnFormat::Percent(2)), ("survey_share_pct", ColumnFormat::Percent(1)),
-              ("contact_share_pct", ColumnFormat::Percent(1))],
+            &rate_formats,
         ),
     ];
     // What disclosure control needs: the cohort of each row (every satisfaction table is
@@ -539,9 +582,22 @@ fn satisfaction_tables(
         .into_iter()
         .map(|(r, s)| (r, SENTIMENT.to_string(), s))
         .collect();
+    // Answers that are not a rating have rows of their own: `rated = no` makes each the
+    // not-rated cohort narrowed to its answer, so they sum to the channel's `not_rated` count
+    // and never to its rated N ("yes" is every rated row: the dimension is dropped).
+    let rated = Group {
+        total: Some(satisfaction::RATED_YES.to_string()),
+        lists_all: false,
+        ..Group::column(satisfaction::RATED)
+    };
+    let mut rating_groups = vec![Group::column(c::CHANNEL)];
+    if not_rated {
+        rating_groups.push(rated);
+    }
+    rating_groups.push(rating);
     tables[3].counts = Some(
         Counts {
-            groups: with(org_fy_groups(), vec![Group::column(c::CHANNEL), rating]),
+            groups: with(org_fy_groups(), rating_groups),
             cohort: Some(out::RESPONSES.into()),
             ..Counts::default()
         }
@@ -554,18 +610,15 @@ fn satisfaction_tables(
         ),
     );
     tables[4].counts = Some(
-        Counts::satisfaction(
-            with(org_fy_groups(), vec![Group::column(c::CHANNEL)]),
-            Vec::new(),
-        )
-        .derive("response_rate_pct", vec![Input::Row(out::RESPONSES.into())])
-        .derive(
-            "survey_share_pct",
-            vec![
-                Input::Row(out::RESPONSES.into()),
-                Input::Without(out::RESPONSES.into(), vec![c::CHANNEL.into()]),
-            ],
-        ),
+        scored(with(org_fy_groups(), vec![Group::column(c::CHANNEL)]))
+            .derive("response_rate_pct", vec![Input::Row(out::RESPONSES.into())])
+            .derive(
+                "survey_share_pct",
+                vec![
+                    Input::Row(out::RESPONSES.into()),
+                    Input::Without(out::RESPONSES.into(), vec![c::CHANNEL.into()]),
+                ],
+            ),
     );
     let organisations = collect(
         responses

@@ -3,6 +3,7 @@
 
 use polars::prelude::*;
 
+use crate::config::NotRated;
 use crate::measures::{
     council_score_pct, dissatisfied_pct, negative, net_satisfaction, neutral, not_rated,
     percent as pct, positive, rated, satisfied_pct,
@@ -69,30 +70,99 @@ fn scores_by(responses: LazyFrame, by: &[&str], count_not_rated: bool) -> LazyFr
 /// Counts per rating, whatever the scale's labels: one row per group of `by` and `rating`, with
 /// `responses` (u32) and `share_pct` (of the group's rated responses). Sorted by the group
 /// columns, then down the scale (highest score first).
-pub fn rating_counts(responses: LazyFrame, by: &[&str]) -> LazyFrame {
+///
+/// With `not_rated` answers listed (a scale's "Don't know"), `answers` holds every answer and
+/// each such answer gets rows of its own after the ratings, labelled as the pipeline file writes
+/// it (in the order listed; an answer no scale lists any more is [`NOT_RATED_LABEL`]), with a
+/// `rated` column (`yes` for a rating, `no` for these) before `rating`, and no `share_pct`: they
+/// are in no denominator.
+pub fn rating_counts(
+    answers: LazyFrame,
+    by: &[&str],
+    not_rated: &[NotRated],
+) -> PolarsResult<LazyFrame> {
+    // Within a group: ratings down the scale, then the answers that are not a rating.
+    const RANK: &str = "__rank";
     let mut keys = columns(by);
     keys.push(col(c::RATING));
-    let mut order = columns(by);
-    order.extend([col(c::SCORE), col(c::RATING)]);
-    let mut descending = vec![false; by.len()];
-    descending.extend([true, false]);
-    responses
-        .filter(col(c::RATING).is_not_null())
-        .group_by(keys)
-        .agg([len().alias(out::RESPONSES), col(c::SCORE).max()])
+    let rated = answers
+        .clone()
+        .filter(col(c::SENTIMENT).is_not_null())
+        .group_by(keys.clone())
+        .agg([
+            len().alias(out::RESPONSES),
+            (col(c::SCORE).max() * lit(-1.0)).alias(RANK),
+        ])
         .with_column(
             pct(
                 col(out::RESPONSES),
                 within_groups(col(out::RESPONSES).sum(), columns(by)),
             )
             .alias(out::SHARE_PCT),
+        );
+    let mut order = columns(by);
+    order.extend([col(RANK), col(c::RATING)]);
+    let sorted = |frame: LazyFrame, mut shown: Vec<Expr>| {
+        shown.extend([col(out::RESPONSES), col(out::SHARE_PCT)]);
+        frame
+            .sort_by_exprs(order.clone(), SortMultipleOptions::default())
+            .select(shown)
+    };
+    let mut shown = columns(by);
+    if not_rated.is_empty() {
+        shown.push(col(c::RATING));
+        return Ok(sorted(rated, shown));
+    }
+    // Ranks after every score of any scale: scores are finite, and a listed answer's position
+    // in the list orders its rows.
+    const AFTER_SCALE: f64 = 1e12;
+    const VALUE: &str = "__value";
+    let lookup = df!(
+        VALUE => not_rated.iter().map(|n| n.value.clone()).collect::<Vec<_>>(),
+        c::RATING => not_rated.iter().map(|n| n.label.clone()).collect::<Vec<_>>(),
+        RANK => (0..not_rated.len()).map(|i| AFTER_SCALE + i as f64).collect::<Vec<_>>(),
+    )?
+    .lazy();
+    let unrated = answers
+        .filter(col(c::SENTIMENT).is_null())
+        .select(
+            columns(by)
+                .into_iter()
+                .chain([crate::text::normalised(col(c::RATING_RAW)).alias(VALUE)])
+                .collect::<Vec<_>>(),
         )
-        .sort_by_exprs(
-            order,
-            SortMultipleOptions::default().with_order_descending_multi(descending),
+        .join(
+            lookup,
+            [col(VALUE)],
+            [col(VALUE)],
+            JoinArgs::new(JoinType::Left),
         )
-        .drop(cols([c::SCORE]))
+        .with_columns([
+            col(c::RATING).fill_null(lit(NOT_RATED_LABEL)),
+            col(RANK).fill_null(lit(AFTER_SCALE + not_rated.len() as f64)),
+        ])
+        .group_by(keys)
+        .agg([len().alias(out::RESPONSES), col(RANK).min()])
+        .with_column(lit(NULL).cast(DataType::Float64).alias(out::SHARE_PCT));
+    let both = concat(
+        [
+            rated.with_column(lit(RATED_YES).alias(RATED)),
+            unrated.with_column(lit(RATED_NO).alias(RATED)),
+        ],
+        UnionArgs::default(),
+    )?;
+    shown.extend([col(RATED), col(c::RATING)]);
+    Ok(sorted(both, shown))
 }
+
+/// The `rated` column of `satisfaction_ratings`: a rating (`yes`) or an answer that is not one
+/// (`no`). Named as the disclosure cohort it makes: `rated = no` is the not-rated cohort.
+pub const RATED: &str = crate::tables::counts::RATED;
+pub const RATED_YES: &str = "yes";
+pub const RATED_NO: &str = crate::tables::counts::NOT_A_RATING;
+/// The row of answers that are not a rating but match no answer the scales list now (a lake
+/// ingested under an older scale).
+pub const NOT_RATED_LABEL: &str = "Not rated (other)";
 
 /// Responses against contacts per group of `by`, which must include `channel`: the columns of
 /// [`satisfaction_by`], then `contacts` (sum of the `contacts` column over every outcome, so
@@ -100,8 +170,15 @@ pub fn rating_counts(responses: LazyFrame, by: &[&str]) -> LazyFrame {
 /// where there are no contacts), `survey_share_pct` (the channel's share of the responses of the
 /// group without channel) and `contact_share_pct` (its share of the contacts), so a barely
 /// surveyed channel stands out. A group on one side only still appears, with zero counts and
-/// null scores or rates. Filter `contacts` first to count only some outcomes.
-pub fn response_rate(responses: LazyFrame, contacts: LazyFrame, by: &[&str]) -> LazyFrame {
+/// null scores or rates. Filter `contacts` first to count only some outcomes. With
+/// `count_not_rated`, `responses` holds every answer and the answers that are not a rating are
+/// counted in `not_rated` after `negative` (rates and shares stay of rated answers).
+pub fn response_rate(
+    responses: LazyFrame,
+    contacts: LazyFrame,
+    by: &[&str],
+    count_not_rated: bool,
+) -> LazyFrame {
     let keys = columns(by);
     let contacts = contacts.group_by(keys.clone()).agg([col(c::CONTACTS)
         .cast(DataType::UInt64)
@@ -111,14 +188,15 @@ pub fn response_rate(responses: LazyFrame, contacts: LazyFrame, by: &[&str]) -> 
         nulls_equal: true,
         ..JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns)
     };
-    let zero_counts = [
-        out::RESPONSES,
-        out::POSITIVE,
-        out::NEUTRAL,
-        out::NEGATIVE,
-        c::CONTACTS,
-    ]
-    .map(|name| col(name).fill_null(lit(0)));
+    let mut counts = vec![out::RESPONSES, out::POSITIVE, out::NEUTRAL, out::NEGATIVE];
+    if count_not_rated {
+        counts.push(out::NOT_RATED);
+    }
+    counts.push(c::CONTACTS);
+    let zero_counts: Vec<Expr> = counts
+        .into_iter()
+        .map(|name| col(name).fill_null(lit(0)))
+        .collect();
     let outside_channel: Vec<Expr> = by
         .iter()
         .filter(|k| **k != c::CHANNEL)
@@ -130,7 +208,7 @@ pub fn response_rate(responses: LazyFrame, contacts: LazyFrame, by: &[&str]) -> 
             within_groups(col(name).sum(), outside_channel.clone()),
         )
     };
-    satisfaction_by(responses, by)
+    scores_by(responses, by, count_not_rated)
         .join(contacts, keys.clone(), keys.clone(), join)
         .with_columns(zero_counts)
         .with_columns([
@@ -144,7 +222,10 @@ pub fn response_rate(responses: LazyFrame, contacts: LazyFrame, by: &[&str]) -> 
 /// `expr` evaluated within each group of `partition`, broadcast to the group's rows; with no
 /// partition columns the whole frame is one group.
 pub(crate) fn within_groups(expr: Expr, partition: Vec<Expr>) -> Expr {
-    // `over` fails only when there is nothing to partition by.
+    if partition.is_empty() {
+        // A window over nothing is no window: polars refuses it when the plan runs.
+        return expr;
+    }
     expr.clone().over(partition).unwrap_or(expr)
 }
 
@@ -349,7 +430,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn response_rate_keeps_channels_from_either_side() {
+    fn response_rate_keeps_channels_from_either_side() -> PolarsResult<()> {
         let by = [c::ORGANISATION, c::CHANNEL];
         let survey = responses(
             &by,
@@ -367,7 +448,7 @@ pub(crate) mod tests {
             ("face_to_face", "served", 450),
             ("face_to_face", "walked_out", 50),
         ]);
-        let df = response_rate(survey, volumes, &by).collect().unwrap();
+        let df = response_rate(survey, volumes, &by, false).collect()?;
         assert_no_nan(&df);
         let channels: Vec<String> = (0..df.height()).map(|r| text(&df, c::CHANNEL, r)).collect();
         assert_eq!(channels, ["face_to_face", "telephone", "web", "webchat"]);
@@ -401,6 +482,51 @@ pub(crate) mod tests {
         let total = |name| (0..4).map(|row| share(name, row)).sum::<f64>();
         assert!((total(out::SURVEY_SHARE_PCT) - 100.0).abs() < 1e-9);
         assert!((total(out::CONTACT_SHARE_PCT) - 100.0).abs() < 1e-9);
+        Ok(())
+    }
+
+    /// With answers that are not a rating, the response-rate table counts them beside N and
+    /// every rate and share stays of the rated answers.
+    #[test]
+    fn the_response_rate_table_counts_not_rated_answers_beside_n() -> PolarsResult<()> {
+        let by = [c::CHANNEL];
+        let rated = responses(&by, &[(&["telephone"], [8, 1, 1]), (&["web"], [2, 1, 2])]);
+        let unrated = df!(
+            c::CHANNEL => ["telephone", "telephone", "telephone", "webchat"],
+            c::RATING => [None::<&str>, None, None, None],
+            c::SCORE => [None::<f64>, None, None, None],
+            c::SENTIMENT => [None::<&str>, None, None, None],
+        )?
+        .lazy();
+        let every = concat([rated.clone(), unrated], UnionArgs::default())?;
+        let volumes = || contacts(&[("telephone", "answered", 200), ("web", "submitted", 500)]);
+        let with = response_rate(every, volumes(), &by, true).collect()?;
+        let without = response_rate(rated, volumes(), &by, false).collect()?;
+        let channels: Vec<String> = (0..with.height())
+            .map(|r| text(&with, c::CHANNEL, r))
+            .collect();
+        assert_eq!(channels, ["telephone", "web", "webchat"]);
+        let not_rated: Vec<Option<u32>> = (0..3).map(|r| count(&with, out::NOT_RATED, r)).collect();
+        assert_eq!(not_rated, [Some(3), Some(0), Some(1)]);
+        // webchat: one "don't know" and no contacts: N = 0, no rate, no score.
+        assert_eq!(count(&with, out::RESPONSES, 2), Some(0));
+        assert_eq!(float(&with, out::RESPONSE_RATE_PCT, 2), None);
+        for name in [
+            out::RESPONSE_RATE_PCT,
+            out::SURVEY_SHARE_PCT,
+            out::CONTACT_SHARE_PCT,
+            out::COUNCIL_SCORE_PCT,
+        ] {
+            for row in 0..2 {
+                assert_eq!(
+                    float(&with, name, row).map(f64::to_bits),
+                    float(&without, name, row).map(f64::to_bits),
+                    "{name} row {row}"
+                );
+            }
+        }
+        assert_eq!(float(&with, out::RESPONSE_RATE_PCT, 0), Some(5.0));
+        Ok(())
     }
 
     /// Answers that are not a rating (null sentiment, score and rating) are counted beside N
@@ -454,12 +580,12 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn rating_counts_follow_the_scale_within_each_group() {
+    fn rating_counts_follow_the_scale_within_each_group() -> PolarsResult<()> {
         let survey = responses(
             &[c::CHANNEL],
             &[(&["telephone"], [6, 3, 1]), (&["web"], [1, 0, 3])],
         );
-        let df = rating_counts(survey, &[c::CHANNEL]).collect().unwrap();
+        let df = rating_counts(survey, &[c::CHANNEL], &[])?.collect()?;
         let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
         assert_eq!(
             names,
@@ -490,5 +616,112 @@ pub(crate) mod tests {
             );
             assert!((row.3.unwrap() - share).abs() < 1e-9);
         }
+        Ok(())
+    }
+
+    #[test]
+    fn answers_that_are_not_a_rating_get_rows_of_their_own_after_the_scale() -> PolarsResult<()> {
+        // Telephone: 2 Good, 1 Poor, 3 "Don't know" written three ways, 1 "9";
+        // web: 1 Average, 2 "N/A", and one answer an older scale listed ("Unsure").
+        type Answer<'a> = (
+            &'a str,
+            Option<&'a str>,
+            Option<f64>,
+            Option<&'a str>,
+            &'a str,
+        );
+        let rows: [Answer; 11] = [
+            (
+                "telephone",
+                Some("Good"),
+                Some(1.0),
+                Some("positive"),
+                "Good",
+            ),
+            (
+                "telephone",
+                Some("Good"),
+                Some(1.0),
+                Some("positive"),
+                "good",
+            ),
+            (
+                "telephone",
+                Some("Poor"),
+                Some(-1.0),
+                Some("negative"),
+                "Poor",
+            ),
+            ("telephone", None, None, None, "Don't know"),
+            ("telephone", None, None, None, "don't  KNOW"),
+            ("telephone", None, None, None, " DON'T KNOW"),
+            ("telephone", None, None, None, "9"),
+            (
+                "web",
+                Some("Average"),
+                Some(0.0),
+                Some("neutral"),
+                "Average",
+            ),
+            ("web", None, None, None, "N/A"),
+            ("web", None, None, None, "n/a"),
+            ("web", None, None, None, "Unsure"),
+        ];
+        let answers = df!(
+            c::CHANNEL => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            c::RATING => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            c::SCORE => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            c::SENTIMENT => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            c::RATING_RAW => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+        )?
+        .lazy();
+        let listed = |label: &str| NotRated {
+            label: label.to_string(),
+            value: crate::text::normalise_value(label),
+        };
+        let not_rated = [listed("N/A"), listed("Don't know"), listed("9")];
+        let df = rating_counts(answers, &[c::CHANNEL], &not_rated)?.collect()?;
+        let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [c::CHANNEL, RATED, c::RATING, out::RESPONSES, out::SHARE_PCT]
+        );
+        type Row = (String, String, String, Option<u32>, Option<f64>);
+        let got: Vec<Row> = (0..df.height())
+            .map(|r| {
+                (
+                    text(&df, c::CHANNEL, r),
+                    text(&df, c::RATING, r),
+                    text(&df, RATED, r),
+                    count(&df, out::RESPONSES, r),
+                    float(&df, out::SHARE_PCT, r),
+                )
+            })
+            .collect();
+        // Shares are of the rated answers only (2 of 3 telephone ratings); the listed answers
+        // follow the scale in the order the pipeline lists them, under the label written there.
+        let third = 100.0 / 3.0;
+        let expected: [(&str, &str, &str, u32, Option<f64>); 7] = [
+            ("telephone", "Good", "yes", 2, Some(2.0 * third)),
+            ("telephone", "Poor", "yes", 1, Some(third)),
+            ("telephone", "Don't know", "no", 3, None),
+            ("telephone", "9", "no", 1, None),
+            ("web", "Average", "yes", 1, Some(100.0)),
+            ("web", "N/A", "no", 2, None),
+            ("web", NOT_RATED_LABEL, "no", 1, None),
+        ];
+        assert_eq!(got.len(), expected.len(), "{df}");
+        for (row, want) in got.iter().zip(expected) {
+            assert_eq!(
+                (row.0.as_str(), row.1.as_str(), row.2.as_str(), row.3),
+                (want.0, want.1, want.2, Some(want.3)),
+                "{df}"
+            );
+            match (row.4, want.4) {
+                (Some(a), Some(b)) => assert!((a - b).abs() < 1e-9, "{df}"),
+                (a, b) => assert_eq!(a, b, "{df}"),
+            }
+        }
+        Ok(())
     }
 }

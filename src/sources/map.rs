@@ -1006,7 +1006,12 @@ fn response_fields(
     let not_rated = source
         .rating_scale
         .as_ref()
-        .map(|s| s.not_rated.clone())
+        .map(|s| {
+            s.not_rated
+                .iter()
+                .map(|n| n.value.clone())
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default();
     let rated_or_not = if not_rated.is_empty() {
         label.clone().is_not_null()

@@ -139,6 +139,9 @@ pub const SENTIMENT: &str = "sentiment";
 /// respondents every other count is of: the cohort of a `not_rated` count has `rated = no`.
 pub const RATED: &str = "rated";
 
+/// The value of [`RATED`] for answers that are not a rating.
+pub const NOT_A_RATING: &str = "no";
+
 impl Counts {
     /// The layout of a satisfaction table: `responses` split into positive / neutral /
     /// negative, with the satisfaction measures derived from them.
@@ -195,7 +198,7 @@ impl Counts {
         self.besides.push(Part {
             column: crate::measures::out::NOT_RATED.to_string(),
             dimension: RATED.to_string(),
-            value: "no".to_string(),
+            value: NOT_A_RATING.to_string(),
         });
         self
     }

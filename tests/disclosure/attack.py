@@ -17,7 +17,8 @@ Relations (the `kind`s of the verdict):
 - parts:       in a row, the cohort is the sum of its parts (positive + neutral + negative =
                responses; in `channel_use_*` the channel counts = responses). A `not_rated`
                count (answers that are not a rating: "don't know") is no part of `responses`: it
-               is its own cohort (`rated` = no), which sums over the groups like any other.
+               is its own cohort (`rated` = no), which sums over the groups like any other;
+               the ratings table's rows with `rated` = no (one per such answer) sum to it.
 - totals:      a table's groups sum to its own total row ("All respondents").
 - cross_table: a table's groups sum to a cohort of another table (a field-by-channel table summed
                over the channel is the one-way table, summed over the field the channel's cohort;
@@ -77,6 +78,10 @@ from scipy.sparse import csr_matrix, vstack
 SENTIMENTS = ("positive", "neutral", "negative")
 # Answers that are not a rating, printed beside `responses` (the rated ones) and outside it.
 NOT_RATED = "not_rated"
+# `satisfaction_ratings` with such answers: a `rated` column, yes for the rating rows (the rated
+# responses every other count is of: no dimension) and no for an answer that is not a rating
+# (its row is part of the `rated` = no cohort, which sums over the answers).
+RATED_YES = ("rated", "yes")
 DIGITAL = ("web", "webchat", "email", "social")
 ALL = "All respondents"
 NON_RESPONSE = ("Not answered", "Prefer not to say")
@@ -237,7 +242,7 @@ def scope_of(tables):
 
 
 def row_key(t, row, scope):
-    key = {d: row[d] for d in t.dims if row[d] not in TOTALS}
+    key = {d: row[d] for d in t.dims if row[d] not in TOTALS and (d, row[d]) != RATED_YES}
     if "year" in t.header and "month" in t.header:
         year, month = int(float(row["year"])), int(float(row["month"]))
         key["month"] = f"{year}-{month:02d}"

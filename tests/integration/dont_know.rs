@@ -96,6 +96,28 @@ age_band = "Age"
 breakdowns = [["age_band"]]
 "#;
 
+/// The month's contacts, as counts by channel.
+const CONTACTS: &str = r#"
+[[sources]]
+name = "contacts"
+kind = "contacts"
+files = "contacts/*.csv"
+date_formats = ["%Y-%m-%d"]
+default_outcome = "answered"
+
+[sources.columns]
+date = "Month"
+channel = "Channel"
+count = "Contacts"
+
+[sources.channels]
+telephone = ["Telephone"]
+web = ["Web"]
+
+[sources.service]
+fixed = "Council Tax"
+"#;
+
 fn column_text(df: &DataFrame, name: &str) -> Vec<Option<String>> {
     assert!(
         df.column(name).is_ok(),
@@ -300,12 +322,200 @@ fn dont_know_answers_are_kept_counted_and_left_out_of_the_denominator() {
         .as_array()
         .cloned()
         .unwrap_or_default();
+    // Every cell recovered is a not-rated count (web's 3, printed as not_rated and as the
+    // ratings table's "N/A" row).
     assert!(
-        !recovered.is_empty() && recovered.iter().all(|c| c["column"] == "not_rated"),
+        !recovered.is_empty()
+            && recovered.iter().all(|c| c["column"] == "not_rated"
+                || (c["table"] == "satisfaction_ratings"
+                    && c["row"].as_str().is_some_and(|r| r.contains(" / no / ")))),
         "{verdict}"
     );
 
     // The report says how many answered "don't know".
     let report = std::fs::read_to_string(folder.join("report.md")).unwrap_or_default();
     assert!(report.to_lowercase().contains("not rated"), "{report}");
+}
+
+/// The ratings table gives each answer that is not a rating a row of its own (`rated` = no),
+/// labelled as the pipeline writes it, after the scale; the response-rate table counts them
+/// beside N. Small rows are hidden with what would give them back, and the attacker knows the
+/// rows sum to the channel's not_rated count: printing telephone's 18 "Don't know" beside its
+/// 22 not rated gives its 4 "9" back.
+#[test]
+fn ratings_and_response_rate_list_the_answers_that_are_not_a_rating() {
+    let ws = Workspace::new();
+    // The survey above, and the month's contacts as counts (the response-rate table needs them).
+    ws.write("p.toml", format!("{PIPELINE}{CONTACTS}"));
+    ws.write("data/survey.csv", survey());
+    ws.write(
+        "contacts/counts.csv",
+        "Month,Channel,Contacts\n2024-05-01,Telephone,1400\n",
+    );
+    ws.cex(&["run", "p.toml", "--as-of", "2024-06-10", "--skip", "charts"])
+        .assert_code(0);
+    let folder = &ws.path().join("out/2024-05");
+    let ratings = read_csv(&folder.join("satisfaction_ratings.csv"));
+    let names: Vec<String> = ratings
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let at = |c: &str| names.iter().position(|n| n == c);
+    assert!(
+        at("channel") < at("rated") && at("rated") < at("rating") && at("rating") < at("responses"),
+        "{names:?}"
+    );
+    type Row = (String, String, String, Option<String>, Option<String>);
+    let rows: Vec<Row> = {
+        let channel = column_text(&ratings, "channel");
+        let rated = column_text(&ratings, "rated");
+        let rating = column_text(&ratings, "rating");
+        let n = column_text(&ratings, "responses");
+        let share = column_text(&ratings, "share_pct");
+        (0..ratings.height())
+            .map(|r| {
+                (
+                    channel[r].clone().unwrap_or_default(),
+                    rated[r].clone().unwrap_or_default(),
+                    rating[r].clone().unwrap_or_default(),
+                    n[r].clone(),
+                    share[r].clone(),
+                )
+            })
+            .collect()
+    };
+    // Counted from the export written above: "Don't know" (10) and "don't  KNOW" (8) are one
+    // answer; "9" is its own; web's "N/A" and "n/a" are one.
+    let expected = [
+        ("telephone", "yes", "Good", 30),
+        ("telephone", "yes", "Average", 20),
+        ("telephone", "yes", "Poor", 20),
+        ("telephone", "no", "Don't know", 18),
+        ("telephone", "no", "9", 4),
+        ("web", "yes", "Good", 20),
+        ("web", "yes", "Average", 20),
+        ("web", "yes", "Poor", 20),
+        ("web", "no", "N/A", 3),
+    ];
+    assert_eq!(rows.len(), expected.len(), "{rows:?}");
+    let mut hidden = Vec::new();
+    for (row, (channel, rated, rating, n)) in rows.iter().zip(expected) {
+        assert_eq!(
+            (row.0.as_str(), row.1.as_str(), row.2.as_str()),
+            (channel, rated, rating)
+        );
+        match &row.3 {
+            Some(v) => assert_eq!(v, &n.to_string(), "{channel} {rating}"),
+            None => hidden.push(rating),
+        }
+        if rated == "no" {
+            assert_eq!(
+                row.4, None,
+                "no share for {rating}: it is in no denominator"
+            );
+        }
+    }
+    assert!(
+        hidden.contains(&"9") && hidden.contains(&"N/A"),
+        "4 and 3 are small: {rows:?}"
+    );
+    // The rated shares are of rated answers: telephone Good 30 of 70.
+    let good: f64 = rows[0]
+        .4
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN);
+    assert!((good - 30.0 * 100.0 / 70.0).abs() < 0.05, "{good}");
+
+    let rate = read_csv(&folder.join("response_rate.csv"));
+    let channels = column_text(&rate, "channel");
+    let not_rated = column_text(&rate, "not_rated");
+    let responses = column_text(&rate, "responses");
+    let tel = channels
+        .iter()
+        .position(|c| c.as_deref() == Some("telephone"))
+        .expect("telephone row");
+    let web = channels
+        .iter()
+        .position(|c| c.as_deref() == Some("web"))
+        .expect("web row");
+    assert_eq!(responses[tel].as_deref(), Some("70"));
+    // The rate is of rated answers: 70 of 1,400 calls.
+    let rate_pct = column_text(&rate, "response_rate_pct");
+    assert_eq!(rate_pct[tel].as_deref(), Some("5.0"), "{rate_pct:?}");
+    assert!(
+        matches!(not_rated[tel].as_deref(), Some("22") | None),
+        "{not_rated:?}"
+    );
+    assert_eq!(not_rated[web], None, "3 is small");
+
+    // Tampered: telephone's "Don't know" printed in the ratings table, its 22 not rated printed
+    // in every table. The attacker must then find the "9" row.
+    let own = crate::disclosure::own_verdict(folder);
+    assert_eq!(own["verdict"], "pass", "{own}");
+    let theirs = crate::disclosure::attack(folder);
+    assert_eq!(theirs["recoverable_count"], 0, "{theirs}");
+    assert_eq!(theirs["published_small_count"], 0, "{theirs}");
+
+    let tampered = ws.path().join("tampered-ratings");
+    crate::util::copy_dir(folder, &tampered);
+    let print = |name: &str, row_has: &str, column: &str, value: &str| {
+        let path = tampered.join(name);
+        let text = std::fs::read_to_string(&path).expect(name);
+        let header: Vec<&str> = text.lines().next().unwrap_or_default().split(',').collect();
+        let at = header
+            .iter()
+            .position(|c| *c == column)
+            .unwrap_or_else(|| panic!("no {column} in {name}"));
+        let printed: String = text
+            .lines()
+            .map(|line| {
+                if line.contains(row_has) {
+                    let mut cells: Vec<&str> = line.split(',').collect();
+                    cells[at] = value;
+                    cells.join(",")
+                } else {
+                    line.to_string()
+                }
+            })
+            .map(|line| line + "\n")
+            .collect();
+        std::fs::write(&path, printed).expect("write");
+    };
+    print(
+        "satisfaction_ratings.csv",
+        ",telephone,no,Don't know,",
+        "responses",
+        "18",
+    );
+    for name in [
+        "satisfaction_by_channel.csv",
+        "satisfaction_monthly.csv",
+        "satisfaction_by_service.csv",
+        "response_rate.csv",
+    ] {
+        print(name, ",telephone,", "not_rated", "22");
+    }
+    let out = std::process::Command::new("python3")
+        .arg(crate::util::repo().join("tests/disclosure/attack.py"))
+        .arg(&tampered)
+        .arg("--out")
+        .arg(tampered.join("verdict.json"))
+        .output()
+        .expect("python3");
+    let verdict = std::fs::read_to_string(tampered.join("verdict.json")).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(1), "{verdict}");
+    let verdict: serde_json::Value = serde_json::from_str(&verdict).expect("JSON");
+    let recovered = verdict["recoverable"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        recovered
+            .iter()
+            .any(|c| c["table"] == "satisfaction_ratings"
+                && c["row"].as_str().is_some_and(|r| r.ends_with("/ 9"))),
+        "{recovered:?}"
+    );
 }
