@@ -232,22 +232,28 @@ impl fmt::Display for Warning {
                 write!(f, "the lake has no contacts in {period}")
             }
             Warning::CoarseDates {
+                source,
                 granularity,
                 contacts,
-                ..
             } => write!(
                 f,
-                "{contacts} contact{} dated only by {granularity}: in no monthly figure, and in a year's figures only where the {granularity} lies wholly inside the year",
-                if *contacts == 1 { " is" } else { "s are" }
+                "{contacts} contact{} from source '{source}' {} dated only by {granularity}: in no monthly figure, and in a financial year's figures only {}",
+                if *contacts == 1 { "" } else { "s" },
+                if *contacts == 1 { "is" } else { "are" },
+                if granularity == "year" {
+                    "where the year is exactly that financial year"
+                } else {
+                    "where the quarter lies wholly inside it"
+                }
             ),
             Warning::StraddlingPeriod {
+                source,
                 granularity,
                 contacts,
                 period,
-                ..
             } => write!(
                 f,
-                "{contacts} contact{} dated by a {granularity} that straddles {period}: left out of it",
+                "{contacts} contact{} from source '{source}' dated by a {granularity} that straddles {period}: left out of it",
                 if *contacts == 1 { "" } else { "s" }
             ),
             Warning::NoKpiTablesToDraw => write!(

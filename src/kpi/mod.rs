@@ -1101,17 +1101,21 @@ fn first_year(config: &crate::config::kpi::KpiConfig, period: Period) -> i32 {
 }
 
 /// Contacts dated only by a quarter or a year, summed per organisation, source, channel, service,
-/// outcome, first month of their period and granularity, from the first month of the earliest
-/// year compared (`window`) on: a few rows, which the yearly figures add to the monthly ones.
+/// outcome, first month of their period and granularity, whose period overlaps `window` (from
+/// the first month of the earliest year compared to the period's last): a few rows, which the
+/// yearly figures add to the monthly ones.
 fn coarse_volumes(
     every_contact: &LazyFrame,
     window: ((i32, i8), (i32, i8)),
 ) -> Result<DataFrame, FigureError> {
+    // A year starting up to eleven months before the window overlaps it: kept, to be warned of.
+    let before = period::months_between((window.0 .0 - 1, window.0 .1), window.0);
+    let first = before.get(1).copied().unwrap_or(window.0);
     collect(
         every_contact
             .clone()
             .filter(granularity::dated_by_month().not())
-            .filter(period::in_range(window.0, window.1))
+            .filter(period::in_range(first, window.1))
             .group_by([
                 col(c::ORGANISATION),
                 col(c::SOURCE),
