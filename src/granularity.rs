@@ -9,7 +9,6 @@
 use polars::prelude::*;
 
 use crate::model::col as c;
-use crate::period::Calendar;
 
 /// How precisely a source's rows are dated (`date_granularity` in a pipeline file). A row keeps
 /// the first day of its period as its date, and its granularity beside it when coarser than a
@@ -98,14 +97,14 @@ const FY: &str = r"(\d{4})\s*[/-]\s*(\d{2}|\d{4})";
 
 /// The first day of the quarter a label names, as a naive datetime (null for text that is not a
 /// quarter): "2023 Q2", "2023-Q2", "2023Q2", "Q2 2023" (read as `labels` says), "2023/24 Q1",
-/// "2023-24 Q1", "Q1 2023/24" (the financial year's first quarter starts in `calendar`'s first
-/// month). Case is ignored; `text` is already trimmed.
-pub fn quarter_start(text: Expr, calendar: Calendar, labels: QuarterLabels) -> Expr {
+/// "2023-24 Q1", "Q1 2023/24" (the financial year's first quarter starts in `first_month`, the
+/// pipeline calendar's first month, 1-12). Case is ignored; `text` is already trimmed.
+pub fn quarter_start(text: Expr, first_month: i8, labels: QuarterLabels) -> Expr {
     let year_q = format!(r"(?i)^(\d{{4}}){SEP}Q([1-4])$");
     let q_year = format!(r"(?i)^Q([1-4]){SEP}(\d{{4}})$");
     let fy_q = format!(r"(?i)^{FY}{SEP}Q([1-4])$");
     let q_fy = format!(r"(?i)^Q([1-4]){SEP}{FY}$");
-    let financial_offset = lit(i32::from(calendar.start_month()) - 1);
+    let financial_offset = lit(i32::from(first_month) - 1);
     let single_offset = match labels {
         QuarterLabels::Calendar => lit(0i32),
         QuarterLabels::Financial => financial_offset.clone(),
@@ -145,13 +144,13 @@ pub fn quarter_start(text: Expr, calendar: Calendar, labels: QuarterLabels) -> E
 
 /// The first day of the year a label names, as a naive datetime (null for text that is not a
 /// year): "2023" is the calendar year (1 January), "2023/24" (or "2023-24", "2023/2024") the
-/// financial year starting in 2023 in `calendar` (its first month).
-pub fn year_start(text: Expr, calendar: Calendar) -> Expr {
+/// financial year starting in 2023 in the pipeline's calendar (in `first_month`, 1-12).
+pub fn year_start(text: Expr, first_month: i8) -> Expr {
     let year = r"^(\d{4})$";
     let fy = format!(r"^{FY}$");
     let (start, end) = (group(&text, &fy, 1), group(&text, &fy, 2));
     let financial = when(follows(start.clone(), end))
-        .then(start * lit(12i32) + lit(i32::from(calendar.start_month()) - 1))
+        .then(start * lit(12i32) + lit(i32::from(first_month) - 1))
         .otherwise(lit(NULL).cast(DataType::Int32));
     month_start(coalesce(&[group(&text, year, 1) * lit(12i32), financial]))
 }
@@ -235,7 +234,9 @@ pub fn straddles(first: (i32, i8), last: (i32, i8)) -> Expr {
     let overlaps = start
         .lt_eq(lit(index(last)))
         .and(end.gt_eq(lit(index(first))));
-    let months = crate::period::months_between(first, last);
+    let months: Vec<(i32, i8)> = (index(first)..=index(last))
+        .map(|i| (i.div_euclid(12), (i.rem_euclid(12) + 1) as i8))
+        .collect();
     overlaps
         .and(counted_in(&months).not())
         .and(dated_by_month().not())
@@ -245,6 +246,7 @@ pub fn straddles(first: (i32, i8), last: (i32, i8)) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::period::Calendar;
 
     fn starts(texts: &[&str], f: impl Fn(Expr) -> Expr) -> PolarsResult<Vec<Option<String>>> {
         let df = df!("t" => texts)?
@@ -288,7 +290,7 @@ mod tests {
             "2023 Q2 x",
         ];
         let got = starts(&labels, |t| {
-            quarter_start(t, april, QuarterLabels::Calendar)
+            quarter_start(t, april.start_month(), QuarterLabels::Calendar)
         })?;
         let want = some(&[
             "2023-04-01",
@@ -311,12 +313,12 @@ mod tests {
         assert_eq!(got, want);
         // A July year: financial Q1 is July to September, Q4 April to June of the next year.
         let got = starts(&["2023/24 Q1", "2023/24 Q4", "2023 Q1"], |t| {
-            quarter_start(t, july, QuarterLabels::Calendar)
+            quarter_start(t, july.start_month(), QuarterLabels::Calendar)
         })?;
         assert_eq!(got, some(&["2023-07-01", "2024-04-01", "2023-01-01"]));
         // Single-year quarters read as financial ones.
         let got = starts(&["2023 Q1", "Q4 2023"], |t| {
-            quarter_start(t, july, QuarterLabels::Financial)
+            quarter_start(t, july.start_month(), QuarterLabels::Financial)
         })?;
         assert_eq!(got, some(&["2023-07-01", "2024-04-01"]));
         Ok(())
@@ -326,7 +328,7 @@ mod tests {
     fn year_labels_are_calendar_years_or_financial_years() -> PolarsResult<()> {
         let got = starts(
             &["2023", "2023/24", "2023-2024", "2023/25", "23", "2023 Q1"],
-            |t| year_start(t, Calendar::APRIL),
+            |t| year_start(t, Calendar::APRIL.start_month()),
         )?;
         assert_eq!(
             got,

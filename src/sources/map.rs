@@ -399,16 +399,16 @@ pub fn canonical(
             // Quarter or year labels: the first day of the period they name (see `granularity`).
             let (date_column, date_value) =
                 text(&mut layers, &source.columns.date).unwrap_or_default_pair();
-            let (granularity, calendar, labels) = (
+            let (granularity, first_month, labels) = (
                 source.date_granularity,
-                pipeline.calendar,
+                pipeline.calendar.start_month(),
                 source.quarter_labels,
             );
             let wall = layers.per_value(
                 &date_column,
                 move |v| match granularity {
-                    Granularity::Quarter => quarter_start(cleaned(v), calendar, labels),
-                    _ => year_start(cleaned(v), calendar),
+                    Granularity::Quarter => quarter_start(cleaned(v), first_month, labels),
+                    _ => year_start(cleaned(v), first_month),
                 },
                 DataType::Datetime(TimeUnit::Milliseconds, None),
             );
