@@ -37,6 +37,7 @@ pub mod disclosure;
 pub mod equality;
 pub mod exit_codes;
 pub mod generate;
+pub mod granularity;
 pub mod ingest;
 pub mod kpi;
 pub mod lake;

@@ -18,6 +18,10 @@ pub mod col {
     pub const FINANCIAL_YEAR: &str = "financial_year";
     pub const YEAR: &str = "year";
     pub const MONTH: &str = "month";
+    /// How precisely the row is dated, where coarser than a day: `month`, `quarter` or `year`
+    /// (`date` is then the first day of that period); null for a day. Only in files of sources
+    /// that declare a `date_granularity` (see `granularity`).
+    pub const DATE_GRANULARITY: &str = "date_granularity";
     pub const OUTCOME: &str = "outcome";
     pub const CONTACTS: &str = "contacts";
     pub const WAIT_SECONDS: &str = "wait_seconds";
@@ -63,9 +67,13 @@ pub const CUSTOMER_KEYS: [&str; 3] = [
 pub fn optional_columns(table: Table) -> Vec<(&'static str, polars::prelude::DataType)> {
     use polars::prelude::DataType;
     match table {
-        Table::Contacts => std::iter::once((col::REASON, DataType::String))
-            .chain(CUSTOMER_KEYS.iter().map(|k| (*k, DataType::Int64)))
-            .collect(),
+        Table::Contacts => [
+            (col::REASON, DataType::String),
+            (col::DATE_GRANULARITY, DataType::String),
+        ]
+        .into_iter()
+        .chain(CUSTOMER_KEYS.iter().map(|k| (*k, DataType::Int64)))
+        .collect(),
         Table::Responses => Vec::new(),
     }
 }

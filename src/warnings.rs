@@ -62,6 +62,24 @@ pub enum Warning {
     EmptyFile { file: String },
     /// The lake has contacts, but none in the period reported on.
     NoContactsInPeriod { period: String },
+    /// Contacts a source dates only by quarter or year: in no monthly figure, and in a year's
+    /// figures only where their period lies wholly inside it.
+    CoarseDates {
+        source: String,
+        /// `quarter` or `year`.
+        granularity: String,
+        /// Their contacts, from the earliest year compared to the period's end.
+        contacts: u64,
+    },
+    /// Contacts dated by a quarter or year that straddles a year compared (or its months to
+    /// date): left out of that year's figures.
+    StraddlingPeriod {
+        source: String,
+        granularity: String,
+        contacts: u64,
+        /// The year, or year to date, they were left out of.
+        period: String,
+    },
     /// Charts and report were asked for, but no KPI tables are published for the period.
     NoKpiTablesToDraw,
 }
@@ -80,6 +98,9 @@ impl Warning {
                 format!("KPI '{kpi}'")
             }
             Warning::NoContactsInPeriod { period } => period.clone(),
+            Warning::CoarseDates { source, .. } | Warning::StraddlingPeriod { source, .. } => {
+                format!("source '{source}'")
+            }
             Warning::UnlistedReasonCodes { .. } => "avoidable contact".to_string(),
             Warning::NoKpiTablesToDraw => "report".to_string(),
         }
@@ -210,6 +231,31 @@ impl fmt::Display for Warning {
             Warning::NoContactsInPeriod { period } => {
                 write!(f, "the lake has no contacts in {period}")
             }
+            Warning::CoarseDates {
+                source,
+                granularity,
+                contacts,
+            } => write!(
+                f,
+                "{contacts} contact{} from source '{source}' {} dated only by {granularity}: in no monthly figure, and in a financial year's figures only {}",
+                if *contacts == 1 { "" } else { "s" },
+                if *contacts == 1 { "is" } else { "are" },
+                if granularity == "year" {
+                    "where the year is exactly that financial year"
+                } else {
+                    "where the quarter lies wholly inside it"
+                }
+            ),
+            Warning::StraddlingPeriod {
+                source,
+                granularity,
+                contacts,
+                period,
+            } => write!(
+                f,
+                "{contacts} contact{} from source '{source}' dated by a {granularity} that straddles {period}: left out of it",
+                if *contacts == 1 { "" } else { "s" }
+            ),
             Warning::NoKpiTablesToDraw => write!(
                 f,
                 "no KPI tables published for the period: charts and report skipped (run without --skip kpi)"

@@ -777,4 +777,89 @@ answered = ["Answered"]
             "{keys:?}"
         );
     }
+
+    #[test]
+    fn date_granularity_is_declared_and_wrong_combinations_are_refused() {
+        // A quarterly return: quarter labels in a date column, no formats.
+        let quarterly = MINIMAL
+            .replace("timestamp_formats = [\"%d/%m/%Y %H:%M:%S\"]\n", "")
+            .replace("timestamp = \"When\"", "date = \"Quarter\"")
+            .replace(
+                "kind = \"calls\"",
+                "kind = \"calls\"\ndate_granularity = \"quarter\"\nquarter_labels = \"Financial\"",
+            );
+        match load_str(&quarterly) {
+            Ok(p) => {
+                let s = &p.sources[0];
+                assert_eq!(
+                    (s.date_granularity, s.quarter_labels),
+                    (
+                        crate::granularity::Granularity::Quarter,
+                        crate::granularity::QuarterLabels::Financial
+                    )
+                );
+            }
+            Err(e) => panic!("{e}"),
+        }
+        let with = |from: &str, to: &str| problems_of(&quarterly.replace(from, to));
+        let key = "sources[0] (calls).date_granularity";
+        let problems = with("date = \"Quarter\"", "timestamp = \"Quarter\"");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with(key) && p.contains("map the quarter labels as columns.date")),
+            "{problems:?}"
+        );
+        let problems = with(
+            "[sources.columns]",
+            "date_formats = [\"%Y\"]\n[sources.columns]",
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains(".date_formats: quarter labels are read by cex")),
+            "{problems:?}"
+        );
+        let problems = with("kind = \"calls\"", "kind = \"satisfaction\"");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("a satisfaction source is dated by day or month")),
+            "{problems:?}"
+        );
+        let problems = with("\"quarter\"", "\"month\"");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with(key) && p.contains("a date column gives days")),
+            "{problems:?}"
+        );
+        // A path giving months with a day granularity, and a quarter in the path undeclared.
+        let monthly = MINIMAL
+            .replace("timestamp_formats = [\"%d/%m/%Y %H:%M:%S\"]\n", "")
+            .replace("timestamp = \"When\"\n", "")
+            .replace(
+                "kind = \"calls\"",
+                "kind = \"calls\"\npath_fields = \"{year}-{month}.csv\"\ndate_granularity = \"day\"",
+            );
+        let problems = problems_of(&monthly);
+        assert!(
+            problems.iter().any(|p| p.starts_with(key)
+                && p.contains(
+                    "path_fields dates the rows by month: set date_granularity = \"month\""
+                )),
+            "{problems:?}"
+        );
+        let problems = problems_of(
+            &monthly
+                .replace("{month}", "Q{quarter}")
+                .replace("date_granularity = \"day\"", ""),
+        );
+        assert!(
+            problems.iter().any(|p| p.contains(
+                "path_fields: {quarter} dates every row by a quarter: add date_granularity = \"quarter\""
+            )),
+            "{problems:?}"
+        );
+    }
 }

@@ -1,5 +1,5 @@
-//! Fields taken from an export's path (`path_fields`): the council, channel, category or month a
-//! file holds when its rows do not say (`counts/Leeds/2024-05-web.csv`). A template with
+//! Fields taken from an export's path (`path_fields`): the council, channel, category or month
+//! (or quarter, or year) a file holds when its rows do not say (`counts/Leeds/2024-05-web.csv`). A template with
 //! `{field}` placeholders, or a regular expression with named groups, matched against the end of
 //! each file's path; what it captures becomes a column of every row of that file.
 
@@ -14,16 +14,18 @@ pub enum PathField {
     Year,
     Month,
     Day,
+    Quarter,
 }
 
 impl PathField {
-    pub const ALL: [PathField; 6] = [
+    pub const ALL: [PathField; 7] = [
         PathField::Organisation,
         PathField::Channel,
         PathField::Category,
         PathField::Year,
         PathField::Month,
         PathField::Day,
+        PathField::Quarter,
     ];
 
     pub fn name(self) -> &'static str {
@@ -34,6 +36,7 @@ impl PathField {
             PathField::Year => "year",
             PathField::Month => "month",
             PathField::Day => "day",
+            PathField::Quarter => "quarter",
         }
     }
 
@@ -46,6 +49,7 @@ impl PathField {
         match self {
             PathField::Year => r"\d{4}",
             PathField::Month | PathField::Day => r"\d{1,2}",
+            PathField::Quarter => r"[Qq]?[1-4]",
             _ => r"[^/]+?",
         }
     }
@@ -63,7 +67,8 @@ pub fn is_virtual_column(name: &str) -> bool {
     name.starts_with("(path) ") || name.starts_with("(wide) ")
 }
 
-/// The column the year, month and day of a path are carried in, as `YYYY-MM-DD`.
+/// The column the year, month and day of a path are carried in, as `YYYY-MM-DD` (a quarter as
+/// `YYYY Qn`, a year alone as `YYYY`: read as the source's `date_granularity` says).
 pub const PATH_DATE: &str = "(path) date";
 
 /// A compiled `path_fields` setting.
@@ -86,7 +91,8 @@ impl PartialEq for PathFields {
 pub struct Captured {
     /// (column name, value) for each text field captured.
     pub columns: Vec<(String, String)>,
-    /// `YYYY-MM-DD` when the path gave a year and month (day 1 unless it gave one).
+    /// `YYYY-MM-DD` when the path gave a year and month (day 1 unless it gave one); `YYYY Qn`
+    /// when it gave a year and a quarter; `YYYY` when it gave a year alone.
     pub date: Option<String>,
 }
 
@@ -127,8 +133,11 @@ impl PathFields {
         if has(PathField::Day) && !has(PathField::Month) {
             return Err("{day} needs {month} and {year}".into());
         }
-        if has(PathField::Year) != has(PathField::Month) {
-            return Err("give {year} and {month} together: a row is dated by its month at least (a year alone would invent one)".into());
+        if has(PathField::Quarter) && (has(PathField::Month) || has(PathField::Day)) {
+            return Err("give {quarter} or {month}, not both".into());
+        }
+        if (has(PathField::Month) || has(PathField::Quarter)) && !has(PathField::Year) {
+            return Err("{month} and {quarter} need {year}".into());
         }
         Ok(PathFields {
             written: written.to_string(),
@@ -174,11 +183,21 @@ impl PathFields {
                 })
                 .transpose()
         };
+        let quarter = value(PathField::Quarter)
+            .map(|v| match v.trim_start_matches(['Q', 'q']).parse::<u32>() {
+                Ok(q) if (1..=4).contains(&q) => Ok(q),
+                _ => Err(format!("its path gives {{quarter}} = '{v}', not 1 to 4")),
+            })
+            .transpose()?;
         let date = match (
             number(PathField::Year)?,
             number(PathField::Month)?,
             number(PathField::Day)?,
         ) {
+            (Some(y), None, None) => Some(match quarter {
+                Some(q) => format!("{y:04} Q{q}"),
+                None => format!("{y:04}"),
+            }),
             (Some(y), Some(m), d) => {
                 let day = d.unwrap_or(1);
                 let Some(date) = i32::try_from(y)
@@ -267,9 +286,25 @@ mod tests {
     }
 
     #[test]
+    fn a_path_can_date_by_quarter_or_by_year() -> Result<(), String> {
+        let p = PathFields::compile("{year}/Q{quarter}_*.csv")?;
+        let got = p.capture(Path::new("returns/2023/Q2_visits.csv"))?;
+        assert_eq!(got.date.as_deref(), Some("2023 Q2"));
+        assert!(p.capture(Path::new("returns/2023/Q5_visits.csv")).is_err());
+        let p = PathFields::compile(r"(?P<year>\d{4})-(?P<quarter>\d)\.csv$")?;
+        let bad = p.capture(Path::new("2023-7.csv"));
+        assert!(bad.is_err_and(|e| e.contains("not 1 to 4")));
+        let p = PathFields::compile("{organisation}/{year}.csv")?;
+        let got = p.capture(Path::new("North/2023.csv"))?;
+        assert_eq!(got.date.as_deref(), Some("2023"));
+        Ok(())
+    }
+
+    #[test]
     fn templates_that_cannot_date_or_name_are_refused() {
         for (written, says) in [
-            ("{year}.csv", "together"),
+            ("{quarter}.csv", "need {year}"),
+            ("{year}-{month}-Q{quarter}.csv", "not both"),
             ("{council}/{year}-{month}.csv", "not a field"),
             ("{day}-{year}.csv", "{day} needs"),
             ("plain.csv", "at least one field"),

@@ -385,12 +385,34 @@ pub struct RawSource {
     #[serde(default)]
     #[schemars(extend("examples" = ["2023-06"]))]
     pub month: Option<String>,
+    /// How precisely the rows are dated: `day`, `month`, `quarter` or `year`. `quarter`: the
+    /// `date` column holds quarter labels (see `quarter_labels`), or `path_fields` gives
+    /// `{year}` and `{quarter}`; `year`: the `date` column holds `2023` (a calendar year) or
+    /// `2023/24` (a financial year of the pipeline's calendar), or `path_fields` gives `{year}`
+    /// alone. Each row is stored dated the first day of its period, with the granularity beside
+    /// it: monthly figures leave quarter and year rows out (a warning counts them), and a
+    /// financial year's figures count a quarter wholly inside the year and a year row only when
+    /// it is exactly that financial year. Not for satisfaction sources, nor with a timestamp or
+    /// time column. Default: `month` with `month` or a `{month}` in `path_fields`, else `day`.
+    #[serde(default)]
+    #[schemars(extend("enum" = crate::granularity::Granularity::ACCEPTED, "examples" = ["quarter"]))]
+    pub date_granularity: Option<String>,
+    /// With `date_granularity = "quarter"`: how a quarter written with one year (`2023 Q1`,
+    /// `Q1 2023`, `2023-Q1`, `{year}` and `{quarter}` in a path) is read: `calendar` (Q1 is
+    /// January to March) or `financial` (Q1 is the first three months of the financial year
+    /// starting in that year, from `financial_year_start`). A financial year's quarter (`2023/24
+    /// Q1`, `2023-24 Q1`, `Q1 2023/24`) is always read as one. Case is ignored. Default:
+    /// `calendar`.
+    #[serde(default)]
+    #[schemars(extend("default" = "calendar", "enum" = crate::granularity::QuarterLabels::ACCEPTED, "examples" = ["financial"]))]
+    pub quarter_labels: Option<String>,
     /// Fields taken from each file's path, for exports whose rows do not carry them: a
     /// template matched against the end of the path, with `{organisation}`, `{channel}`,
-    /// `{category}`, `{year}`, `{month}` and `{day}` placeholders (`*` matches any text within
-    /// a folder name), or a regular expression with named groups of those names
+    /// `{category}`, `{year}`, `{month}`, `{day}` and `{quarter}` placeholders (`*` matches any
+    /// text within a folder name), or a regular expression with named groups of those names
     /// (`(?P<year>\d{4})`). A captured field stands in for its column: `{year}` and `{month}`
-    /// (day 1 unless `{day}`) date every row of the file, `{channel}` is mapped through
+    /// (day 1 unless `{day}`) date every row of the file; `{year}` and `{quarter}` (`2` or
+    /// `Q2`) date it by quarter, `{year}` alone by year, with the matching `date_granularity`; `{channel}` is mapped through
     /// `[sources.channels]` (or must be a channel's name), `{category}` through
     /// `[sources.service]`. A field captured must not also be mapped to a column. A file whose
     /// path does not match is refused (exit 3). Default: none.

@@ -15,7 +15,20 @@ use super::paths;
 use super::raw::{OneOrMany, RawSource};
 use super::rows::RowRule;
 use super::survey::{self, DemographicField, RatingScale};
+use crate::granularity::{Granularity, QuarterLabels};
 use crate::model::Channel;
+
+named!(Granularity {
+    Day = "day",
+    Month = "month",
+    Quarter = "quarter",
+    Year = "year",
+});
+
+named!(QuarterLabels {
+    Calendar = "calendar",
+    Financial = "financial",
+});
 
 /// What kind of export a source is; decides the target table and which fields are required.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,6 +193,11 @@ pub struct SourceDef {
     pub wide: Option<WideSpec>,
     /// `YYYY-MM-DD` (the 1st of `month`): the date of every row, when set.
     pub fixed_date: Option<String>,
+    /// How precisely the rows are dated (`date_granularity`, or what `month` and `path_fields`
+    /// imply).
+    pub date_granularity: Granularity,
+    /// How a quarter written with one year is read (`quarter_labels`).
+    pub quarter_labels: QuarterLabels,
     /// The columns that identify the customer or case (`[sources.customer]`).
     pub customer: super::customers::CustomerColumns,
 }
@@ -282,6 +300,8 @@ pub(super) fn resolve_source(
         timezone,
         wide,
         month,
+        date_granularity,
+        quarter_labels,
         timestamp_formats,
         mut date_formats,
         time_formats,
@@ -327,6 +347,13 @@ pub(super) fn resolve_source(
 
     let mut channel_column = columns.channel.clone();
     let mut columns = column_map(columns);
+    // What dates the rows, before the path or `month` stand in for the date column.
+    let dated_by = DatedBy {
+        timestamp_or_time: columns.timestamp.is_some() || columns.time.is_some(),
+        date_column: columns.date.is_some(),
+        date_formats: !date_formats.is_empty(),
+        month: month.is_some(),
+    };
     let mut channels = channels;
     let path_fields = path_fields.and_then(|written| match PathFields::compile(&written) {
         Ok(p) => Some(p),
@@ -376,6 +403,22 @@ pub(super) fn resolve_source(
             }
         }
     });
+    let declared = setting(
+        date_granularity.as_deref(),
+        &format!("{key}.date_granularity"),
+        push,
+    );
+    let date_granularity =
+        resolve_granularity(declared, kind, &dated_by, path_fields.as_ref(), key, push);
+    let quarter_labels = setting(
+        quarter_labels
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        &format!("{key}.quarter_labels"),
+        push,
+    )
+    .unwrap_or_default();
     let timezone = match timezone {
         Some(tz) if tz.parse::<chrono_tz::Tz>().is_err() => {
             push(
@@ -399,9 +442,19 @@ pub(super) fn resolve_source(
         None if columns.record_id.is_some() => Duplicates::Key,
         None => Duplicates::None,
     };
+    // Quarter and year labels are read by cex, not by formats.
+    let label_formats = vec!["%Y".to_string()];
     check_when(
         &columns,
-        [&timestamp_formats, &date_formats, &time_formats],
+        [
+            &timestamp_formats,
+            if date_granularity.is_coarse() {
+                &label_formats
+            } else {
+                &date_formats
+            },
+            &time_formats,
+        ],
         key,
         push,
     );
@@ -490,8 +543,116 @@ pub(super) fn resolve_source(
         timezone,
         wide,
         fixed_date,
+        date_granularity,
+        quarter_labels,
         customer,
     })
+}
+
+/// What a source's rows are dated by, as its entry writes it.
+struct DatedBy {
+    /// `columns.timestamp` or `columns.time`: moments.
+    timestamp_or_time: bool,
+    /// `columns.date`.
+    date_column: bool,
+    /// `date_formats` given.
+    date_formats: bool,
+    /// `month` given.
+    month: bool,
+}
+
+/// The source's date granularity: as declared, checked against what dates its rows, or what
+/// that implies (a month from `month` or `{month}` in the path, else a day). A wrong
+/// combination is one problem at `date_granularity` (or `path_fields`) saying how to fix it.
+fn resolve_granularity(
+    declared: Option<Granularity>,
+    kind: SourceKind,
+    by: &DatedBy,
+    path: Option<&PathFields>,
+    key: &str,
+    push: &mut impl FnMut(String, String),
+) -> Granularity {
+    let has = |f: PathField| path.is_some_and(|p| p.has(f));
+    // What the path or `month` give, when they date the rows.
+    let implied = if has(PathField::Quarter) {
+        Some(Granularity::Quarter)
+    } else if has(PathField::Day) {
+        Some(Granularity::Day)
+    } else if has(PathField::Month) || by.month {
+        Some(Granularity::Month)
+    } else if has(PathField::Year) {
+        Some(Granularity::Year)
+    } else {
+        None
+    };
+    let at = format!("{key}.date_granularity");
+    let mut refuse = |at: String, message: String| push(at, message);
+    let Some(declared) = declared else {
+        return match implied {
+            Some(Granularity::Quarter) => {
+                refuse(
+                    format!("{key}.path_fields"),
+                    "{quarter} dates every row by a quarter: add date_granularity = \"quarter\""
+                        .into(),
+                );
+                Granularity::Quarter
+            }
+            Some(Granularity::Year) => {
+                refuse(
+                    format!("{key}.path_fields"),
+                    "{year} alone dates every row by a year: add date_granularity = \"year\", or give {month} or {quarter} too (a year alone would invent a month)".into(),
+                );
+                Granularity::Year
+            }
+            Some(g) => g,
+            None => Granularity::Day,
+        };
+    };
+    let name = declared.as_str();
+    if declared.is_coarse() {
+        if kind == SourceKind::Satisfaction {
+            refuse(at.clone(), format!("a satisfaction source is dated by day or month, not by {name}: remove date_granularity"));
+        } else if by.timestamp_or_time {
+            refuse(at.clone(), format!("a timestamp or time column dates a moment, not a {name}: map the {name} labels as columns.date, or remove date_granularity"));
+        } else if by.month {
+            refuse(at.clone(), format!("`month` dates every row by a month: remove it, or remove date_granularity = \"{name}\""));
+        } else if by.date_formats {
+            refuse(format!("{key}.date_formats"), format!("{name} labels are read by cex (date_granularity = \"{name}\"), not by formats: remove date_formats"));
+        } else if path.is_none() && !by.date_column {
+            refuse(at.clone(), format!("date_granularity = \"{name}\" needs columns.date holding the labels (e.g. {}), or path_fields giving {}", if declared == Granularity::Quarter { "`2023 Q2`, `2023/24 Q1`" } else { "`2023`, `2023/24`" }, if declared == Granularity::Quarter { "{year} and {quarter}" } else { "{year}" }));
+        }
+    }
+    match implied {
+        Some(g) if g != declared && (path.is_some() || by.month) => {
+            let from = if path.is_some() {
+                "path_fields"
+            } else {
+                "month"
+            };
+            refuse(
+                at,
+                format!(
+                    "{from} dates the rows by {}: set date_granularity = \"{}\" or leave it out{}",
+                    g.as_str(),
+                    g.as_str(),
+                    if g == Granularity::Year || g == Granularity::Quarter {
+                        ""
+                    } else {
+                        " (the default)"
+                    }
+                ),
+            );
+            g
+        }
+        _ if declared == Granularity::Month
+            && !by.month
+            && path.is_none_or(|p| !p.has(PathField::Year)) =>
+        {
+            refuse(at, "a date column gives days: date_granularity = \"month\" is for `month` or path_fields with {year} and {month}; leave it out".into());
+            Granularity::Day
+        }
+        _ => declared,
+    }
 }
 
 /// `[sources.wide]`: the question columns stand in for `columns.category` and `columns.rating`,

@@ -1,27 +1,54 @@
 //! Channel-shift KPIs as the pipeline file declares them: a channel's volume for some services in
 //! the reporting period against the same months of a baseline year, with target, met / not met, a
-//! RAG status and the same month a year earlier. All KPIs are computed in one lazy plan.
+//! RAG status and the same month a year earlier. All KPIs are computed in one lazy plan. Rows
+//! dated only by a quarter or a year count where their whole period lies inside the months
+//! compared (`granularity::counted_in`), never in the month columns.
 
 use polars::prelude::*;
 
 use super::volumes::VOLUME;
 use super::{figure_err, percent, FigureError};
 use crate::config::kpi::{ChannelShiftKpi, KpiConfig};
+use crate::granularity::{counted_in, Granularity};
 use crate::model::col as c;
 #[cfg(test)]
 use crate::period::Calendar;
-use crate::period::{in_months, month_name, Period};
+use crate::period::{month_name, Period};
 use crate::tables::contract::column::MISSING_MONTHS;
 use crate::tables::contract::label;
 use crate::warnings::Warning;
 
 /// The channel-shift table for `period`, one row per KPI and organisation, and warnings for KPIs
-/// whose service filter matches nothing.
+/// whose service filter matches nothing. `volumes` are the monthly volumes, `coarse` the contacts
+/// dated only by a quarter or a year (summed per first month and granularity, with the same
+/// columns and `date_granularity`).
 pub fn channel_shift(
-    volumes: &LazyFrame,
+    monthly: &LazyFrame,
+    coarse: &LazyFrame,
     config: &KpiConfig,
     period: Period,
 ) -> Result<(DataFrame, Vec<Warning>), FigureError> {
+    let columns = [
+        col(c::ORGANISATION),
+        col(c::CHANNEL),
+        col(c::SERVICE),
+        col(c::OUTCOME),
+        col(c::YEAR).cast(DataType::Int32),
+        col(c::MONTH).cast(DataType::Int8),
+        col(c::DATE_GRANULARITY).cast(DataType::String),
+        col(VOLUME).cast(DataType::Int64),
+    ];
+    let volumes = &concat(
+        [
+            monthly
+                .clone()
+                .with_column(lit(NULL).cast(DataType::String).alias(c::DATE_GRANULARITY))
+                .select(columns.clone()),
+            coarse.clone().select(columns),
+        ],
+        UnionArgs::default(),
+    )
+    .map_err(figure_err)?;
     let fy = period.financial_year();
     let kpis: Vec<&ChannelShiftKpi> = config
         .channel_shift
@@ -49,7 +76,7 @@ pub fn channel_shift(
         ))
         .collect()
         .map_err(figure_err)?;
-    let table = mark_incomplete(table, volumes, &kpis, period)?;
+    let table = mark_incomplete(table, monthly, coarse, &kpis, period)?;
     let mut columns = output_columns();
     columns.push(col(MISSING_MONTHS));
     let table = table.lazy().select(columns).collect().map_err(figure_err)?;
@@ -62,9 +89,12 @@ const KPI_INDEX: &str = "__kpi";
 /// A KPI whose baseline or current period has months with no contact on its channel in the lake
 /// (an export not yet ingested, a year only partly covered) compares unlike with unlike: its
 /// status is `incomplete` and its RAG `n/a`, never met or green, and the missing months are named.
+/// A month is held when a monthly row has contacts in it, or a quarter or year counted in the
+/// KPI's baseline or current period covers it.
 fn mark_incomplete(
     table: DataFrame,
     volumes: &LazyFrame,
+    coarse: &LazyFrame,
     kpis: &[&ChannelShiftKpi],
     period: Period,
 ) -> Result<DataFrame, FigureError> {
@@ -100,11 +130,56 @@ fn mark_incomplete(
         }
     }
     let fy = period.financial_year();
+    // Per KPI, the months that the coarse rows it counts cover (organisation, year, month).
+    let mut covered: Vec<std::collections::HashSet<(String, i32, i8)>> = Vec::new();
+    for k in kpis {
+        let mut months = std::collections::HashSet::new();
+        for span in [period.months_in(k.baseline_fy), period.months_in(fy)] {
+            let rows = coarse
+                .clone()
+                .filter(
+                    col(c::CHANNEL)
+                        .eq(lit(k.channel.as_str()))
+                        .and(col(VOLUME).gt(lit(0)))
+                        .and(counted_in(&span)),
+                )
+                .select([
+                    col(c::ORGANISATION),
+                    col(c::YEAR).cast(DataType::Int32),
+                    col(c::MONTH).cast(DataType::Int32),
+                    col(c::DATE_GRANULARITY),
+                ])
+                .unique(None, UniqueKeepStrategy::Any)
+                .collect()
+                .map_err(figure_err)?;
+            let (orgs, grains) = (
+                texts(&rows, c::ORGANISATION)?,
+                texts(&rows, c::DATE_GRANULARITY)?,
+            );
+            let (years, firsts) = (ints(&rows, c::YEAR)?, ints(&rows, c::MONTH)?);
+            for i in 0..rows.height() {
+                let length = grains[i]
+                    .as_deref()
+                    .and_then(Granularity::from_name)
+                    .map_or(1, Granularity::months);
+                if let (Some(o), Some(y), Some(m)) = (&orgs[i], years[i], firsts[i]) {
+                    let start = (y as i32, m as i8);
+                    let end = start.0 * 12 + i32::from(start.1) - 1 + length - 1;
+                    let end = (end.div_euclid(12), (end.rem_euclid(12) + 1) as i8);
+                    for month in crate::period::months_between(start, end) {
+                        months.insert((o.clone(), month.0, month.1));
+                    }
+                }
+            }
+        }
+        covered.push(months);
+    }
     let (row_orgs, row_kpis) = (texts(&table, c::ORGANISATION)?, ints(&table, KPI_INDEX)?);
     let mut missing: Vec<Option<String>> = Vec::with_capacity(table.height());
     for (org, index) in row_orgs.iter().zip(&row_kpis) {
         let k = index.and_then(|i| kpis.get(i as usize));
-        let (Some(org), Some(k)) = (org, k) else {
+        let counted = index.and_then(|i| covered.get(i as usize));
+        let (Some(org), Some(k), Some(counted)) = (org, k, counted) else {
             missing.push(None);
             continue;
         };
@@ -114,6 +189,7 @@ fn mark_incomplete(
             .into_iter()
             .filter(|(y, m)| {
                 !present.contains(&(org.clone(), k.channel.as_str().to_string(), *y, *m))
+                    && !counted.contains(&(org.clone(), *y, *m))
             })
             .map(|(y, m)| month_name(y, m))
             .collect();
@@ -163,7 +239,7 @@ fn kpi_plan(
     // matches) rather than silently disappearing.
     let sum_in = |months: &[(i32, i8)]| {
         col(VOLUME)
-            .filter(filter.clone().and(in_months(months)))
+            .filter(filter.clone().and(counted_in(months)))
             .sum()
             .cast(DataType::Int64)
     };
@@ -484,6 +560,23 @@ mod tests {
         }
     }
 
+    /// No contacts dated only by a quarter or a year.
+    fn no_coarse() -> LazyFrame {
+        let text = |name: &str| Column::new_empty(name.into(), &DataType::String);
+        DataFrame::new_infer_height(vec![
+            text(c::ORGANISATION),
+            text(c::CHANNEL),
+            text(c::SERVICE),
+            text(c::OUTCOME),
+            Column::new_empty(c::YEAR.into(), &DataType::Int32),
+            Column::new_empty(c::MONTH.into(), &DataType::Int8),
+            text(c::DATE_GRANULARITY),
+            Column::new_empty(VOLUME.into(), &DataType::Int64),
+        ])
+        .map(|df| df.lazy())
+        .unwrap_or_default()
+    }
+
     fn column<T>(df: &DataFrame, name: &str, f: impl Fn(&Column) -> Vec<T>) -> Vec<T> {
         f(df.column(name).unwrap_or_else(|e| panic!("{name}: {e}")))
     }
@@ -493,6 +586,7 @@ mod tests {
         let volumes = monthly_volumes(seed_002_contacts(), Calendar::APRIL)?;
         let (table, warnings) = channel_shift(
             &volumes,
+            &no_coarse(),
             &seed_002_config(),
             Period::year(2023, Calendar::APRIL),
         )?;
@@ -537,6 +631,7 @@ mod tests {
         let volumes = monthly_volumes(seed_002_contacts(), Calendar::APRIL)?;
         let (table, _) = channel_shift(
             &volumes,
+            &no_coarse(),
             &seed_002_config(),
             Period::month(2023, 5, Calendar::APRIL),
         )?;
@@ -573,8 +668,12 @@ mod tests {
                 ..kpi("Typo", Channel::Web, &[], 5.0, Direction::Increase)
             },
         ];
-        let (table, warnings) =
-            channel_shift(&volumes, &config, Period::year(2023, Calendar::APRIL))?;
+        let (table, warnings) = channel_shift(
+            &volumes,
+            &no_coarse(),
+            &config,
+            Period::year(2023, Calendar::APRIL),
+        )?;
         let status: Vec<String> = table
             .column("status")
             .and_then(|c| {
@@ -621,6 +720,7 @@ mod tests {
         let volumes = monthly_volumes(contacts, Calendar::APRIL)?;
         let (table, _) = channel_shift(
             &volumes,
+            &no_coarse(),
             &seed_002_config(),
             Period::year(2023, Calendar::APRIL),
         )?;
@@ -648,6 +748,7 @@ mod tests {
         // The whole year: complete again, the seed's figures.
         let (table, _) = channel_shift(
             &monthly_volumes(seed_002_contacts(), Calendar::APRIL)?,
+            &no_coarse(),
             &seed_002_config(),
             Period::year(2023, Calendar::APRIL),
         )?;

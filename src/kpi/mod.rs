@@ -20,6 +20,7 @@ use polars::prelude::*;
 use serde_json::json;
 
 use crate::config::Pipeline;
+use crate::granularity;
 use crate::lake::{Lake, LakeError};
 use crate::measures::out;
 pub(crate) use crate::measures::{collect, figure_err, percent, FigureError};
@@ -75,6 +76,11 @@ pub fn months_held(lake: &Lake) -> Result<Vec<(i32, i8)>, FigureError> {
             .map_err(|e: LakeError| FigureError::Data(e.to_string()))?
         else {
             continue;
+        };
+        // A quarter or a year says no month is held.
+        let rows = match table {
+            LakeTable::Contacts => rows.filter(granularity::dated_by_month()),
+            LakeTable::Responses => rows,
         };
         let df = collect(
             rows.select([
@@ -170,6 +176,7 @@ fn empty_contacts() -> Result<LazyFrame, FigureError> {
         Column::new_empty(c::RESOLVED_FIRST_CONTACT.into(), &DataType::Boolean),
         text(c::LOCATION),
         text(c::DEVICE),
+        text(c::DATE_GRANULARITY),
     ];
     DataFrame::new_infer_height(columns)
         .map(|df| df.lazy())
@@ -190,10 +197,14 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         ));
     }
     let no_contacts = has_contacts.is_none();
-    let contacts = match has_contacts {
+    // Every contact, those dated only by a quarter or a year included: only figures over whole
+    // years read these, through `granularity::counted_in`. Every other figure reads `contacts`,
+    // the rows dated by a day or a month.
+    let every_contact = match has_contacts {
         Some(lf) => lf,
         None => empty_contacts()?,
     };
+    let contacts = every_contact.clone().filter(granularity::dated_by_month());
     // Only the months the tables show are counted: from the first month of the earliest year
     // they compare (a KPI's baseline) to the period's end. The work grows with the period, not
     // with the lake's history, and a stray date far away cannot stretch the monthly grid.
@@ -208,9 +219,20 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         pipeline.calendar,
     )?)?;
     let volumes_lf = volumes.clone().lazy();
-    let (shift, mut warnings) = channel_shift::channel_shift(&volumes_lf, config, period)?;
+    let coarse = coarse_volumes(&every_contact, window)?;
+    let mut warnings = coarse_warnings(&coarse, config, period)?;
+    let (shift, shift_warnings) =
+        channel_shift::channel_shift(&volumes_lf, &coarse.clone().lazy(), config, period)?;
+    warnings.extend(shift_warnings);
     let fy = financial_year_filter(period);
     let in_period = |lf: LazyFrame| lf.filter(fy.clone());
+    // A year's figures (response rate, weighting) count the coarse rows wholly inside it.
+    let in_year = granularity::counted_in(&period.months_in(period.financial_year()));
+    let year_contacts = || {
+        contacts_counted(&every_contact, config)
+            .filter(in_year.clone())
+            .drop(cols([c::DATE_GRANULARITY]))
+    };
 
     let period_volumes = collect(in_period(volumes_lf.clone()))?;
     if !no_contacts && period_volumes.height() == 0 {
@@ -318,14 +340,14 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         let mut survey = satisfaction_tables(
             responses,
             &period.calendar().label(period.financial_year()),
-            in_period(contacts_counted(&contacts, config)),
+            year_contacts(),
             config,
             &not_rated_answers,
         )?;
         if !no_contacts {
             survey.extend(weighted_tables(
                 crate::measures::rated_answers(survey_answers),
-                in_period(contacts_counted(&contacts, config)),
+                year_contacts(),
                 config,
                 confidence,
                 z,
@@ -1129,6 +1151,118 @@ fn first_year(config: &crate::config::kpi::KpiConfig, period: Period) -> i32 {
         .min()
         .unwrap_or(period.financial_year())
         .min(period.financial_year())
+}
+
+/// Contacts dated only by a quarter or a year, summed per organisation, source, channel, service,
+/// outcome, first month of their period and granularity, whose period overlaps `window` (from
+/// the first month of the earliest year compared to the period's last): a few rows, which the
+/// yearly figures add to the monthly ones.
+fn coarse_volumes(
+    every_contact: &LazyFrame,
+    window: ((i32, i8), (i32, i8)),
+) -> Result<DataFrame, FigureError> {
+    // A year starting up to eleven months before the window overlaps it: kept, to be warned of.
+    let before = period::months_between((window.0 .0 - 1, window.0 .1), window.0);
+    let first = before.get(1).copied().unwrap_or(window.0);
+    collect(
+        every_contact
+            .clone()
+            .filter(granularity::dated_by_month().not())
+            .filter(period::in_range(first, window.1))
+            .group_by([
+                col(c::ORGANISATION),
+                col(c::SOURCE),
+                col(c::CHANNEL),
+                col(c::SERVICE),
+                col(c::OUTCOME),
+                col(c::YEAR).cast(DataType::Int32),
+                col(c::MONTH).cast(DataType::Int8),
+                col(c::DATE_GRANULARITY),
+            ])
+            .agg([col(c::CONTACTS)
+                .cast(DataType::Int64)
+                .sum()
+                .alias(volumes::VOLUME)]),
+    )
+}
+
+/// What became of the contacts dated only by a quarter or a year: one warning per source and
+/// granularity counting them (in no monthly figure), and one per year compared (the period's
+/// year to date, each KPI's baseline) that some of them straddle and are left out of.
+fn coarse_warnings(
+    coarse: &DataFrame,
+    config: &crate::config::kpi::KpiConfig,
+    period: Period,
+) -> Result<Vec<Warning>, FigureError> {
+    use crate::tables::frame::texts;
+    let mut warnings = Vec::new();
+    if coarse.height() == 0 {
+        return Ok(warnings);
+    }
+    let by_source = |lf: LazyFrame| -> Result<Vec<(String, String, u64)>, FigureError> {
+        let df = collect(
+            lf.group_by([col(c::SOURCE), col(c::DATE_GRANULARITY)])
+                .agg([col(volumes::VOLUME).sum()])
+                .sort(
+                    [c::SOURCE, c::DATE_GRANULARITY],
+                    SortMultipleOptions::default(),
+                ),
+        )?;
+        let (sources, grains) = (texts(&df, c::SOURCE)?, texts(&df, c::DATE_GRANULARITY)?);
+        let counts = df
+            .column(volumes::VOLUME)
+            .and_then(|c| c.cast(&DataType::UInt64))
+            .map_err(figure_err)?;
+        let counts: Vec<Option<u64>> = counts.u64().map_err(figure_err)?.iter().collect();
+        Ok(sources
+            .into_iter()
+            .zip(grains)
+            .zip(counts)
+            .filter_map(|((s, g), n)| Some((s?, g?, n?)))
+            .filter(|(_, _, n)| *n > 0)
+            .collect())
+    };
+    for (source, granularity, contacts) in by_source(coarse.clone().lazy())? {
+        warnings.push(Warning::CoarseDates {
+            source,
+            granularity,
+            contacts,
+        });
+    }
+    let fy = period.financial_year();
+    let mut years: Vec<i32> = config.channel_shift.iter().map(|k| k.baseline_fy).collect();
+    years.push(fy);
+    years.sort_unstable();
+    years.dedup();
+    for year in years {
+        let months = period.months_in(year);
+        let (Some(first), Some(last)) = (months.first(), months.last()) else {
+            continue;
+        };
+        let name = if period.is_year() {
+            period.calendar().label(year)
+        } else {
+            format!(
+                "{} to date ({} to {})",
+                period.calendar().label(year),
+                period::month_name(first.0, first.1),
+                period::month_name(last.0, last.1)
+            )
+        };
+        let straddling = coarse
+            .clone()
+            .lazy()
+            .filter(granularity::straddles(*first, *last));
+        for (source, granularity, contacts) in by_source(straddling)? {
+            warnings.push(Warning::StraddlingPeriod {
+                source,
+                granularity,
+                contacts,
+                period: name.clone(),
+            });
+        }
+    }
+    Ok(warnings)
 }
 
 /// Rows of the period's financial year (the tables show every month of it up to the period).

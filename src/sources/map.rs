@@ -19,6 +19,7 @@ use crate::config::{
     is_virtual_column, ChannelSpec, CommentPolicy, Duplicates, FileFormat, Pipeline, QualityGates,
     RowMatch, SourceDef, SourceKind,
 };
+use crate::granularity::{quarter_start, year_start, Granularity};
 use crate::model::{col as c, Table, NOT_ANSWERED};
 use crate::period::Calendar;
 use crate::text::{normalise_value, normalised};
@@ -73,6 +74,9 @@ pub fn table_columns(source: &SourceDef, pipeline: &Pipeline) -> Vec<String> {
                 .reason
                 .as_ref()
                 .map(|_| c::REASON.to_string()),
+        )
+        .chain(
+            (source.date_granularity != Granularity::Day).then(|| c::DATE_GRANULARITY.to_string()),
         )
         .chain(
             identifiers(source)
@@ -391,6 +395,39 @@ pub fn canonical(
                 column: column.clone(),
             });
             (ts, wall, column)
+        } else if source.date_granularity.is_coarse() {
+            // Quarter or year labels: the first day of the period they name (see `granularity`).
+            let (date_column, date_value) =
+                text(&mut layers, &source.columns.date).unwrap_or_default_pair();
+            let (granularity, first_month, labels) = (
+                source.date_granularity,
+                pipeline.calendar.start_month(),
+                source.quarter_labels,
+            );
+            let wall = layers.per_value(
+                &date_column,
+                move |v| match granularity {
+                    Granularity::Quarter => quarter_start(cleaned(v), first_month, labels),
+                    _ => year_start(cleaned(v), first_month),
+                },
+                DataType::Datetime(TimeUnit::Milliseconds, None),
+            );
+            let ts = layers.stash(2, local_instant(wall.clone(), tz).map_err(polars_err)?);
+            checks.push(missing(&date_column, date_value));
+            checks.push(Check {
+                failed: wall.clone().is_null(),
+                reason: match granularity {
+                    Granularity::Quarter => reason::BAD_QUARTER,
+                    _ => reason::BAD_YEAR,
+                },
+                column: date_column.clone(),
+            });
+            checks.push(Check {
+                failed: ts.clone().is_null(),
+                reason: reason::BAD_DATE,
+                column: date_column.clone(),
+            });
+            (ts, Some(wall), date_column)
         } else {
             let (date_column, date_value) =
                 text(&mut layers, &source.columns.date).unwrap_or_default_pair();
@@ -435,6 +472,9 @@ pub fn canonical(
     let (when_columns, date) =
         time_columns(timestamp, wall, pipeline.calendar, &mut layers, dated_at);
     out.extend(when_columns);
+    if source.kind.table() == Table::Contacts && source.date_granularity != Granularity::Day {
+        out.push(lit(source.date_granularity.as_str()).alias(c::DATE_GRANULARITY));
+    }
     // A date that cannot be true (year 24 read from "05/04/24", 2099) is rejected, never stored.
     let days = |d: chrono::NaiveDate| (d - chrono::NaiveDate::default()).num_days() as i32;
     let latest = today + chrono::Duration::days(i64::from(pipeline.quality.future_days));

@@ -89,6 +89,12 @@ fn describe_missing(missing: &[(String, String)]) -> String {
 pub mod reason {
     pub const MISSING_VALUE: &str = "missing_value";
     pub const BAD_DATE: &str = "bad_date";
+    /// A source dated by quarter (`date_granularity = "quarter"`): not a quarter label it reads
+    /// (`2023 Q5`, `2023/25 Q1`, `Spring 2023`).
+    pub const BAD_QUARTER: &str = "bad_quarter";
+    /// A source dated by year (`date_granularity = "year"`): not `YYYY` or a financial year's
+    /// name (`2023/24`).
+    pub const BAD_YEAR: &str = "bad_year";
     pub const BAD_NUMBER: &str = "bad_number";
     pub const NEGATIVE_DURATION: &str = "negative_duration";
     pub const UNMAPPED_SERVICE: &str = "unmapped_service";

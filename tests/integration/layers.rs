@@ -17,6 +17,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("exit_codes", 0),
     ("generate", 0),
     ("period", 1),
+    ("granularity", 1),
     ("config", 2),
     ("sources", 3),
     ("lake", 3),

@@ -14,6 +14,7 @@ mod equality;
 mod errors;
 mod filters;
 mod fuzz;
+mod granularity;
 mod hostile;
 mod ingest_fixtures;
 mod init;
