@@ -96,6 +96,26 @@ age_band = "Age"
 breakdowns = [["age_band"]]
 "#;
 
+/// The attacker on a tampered publication, which must find something: the cells it recovered,
+/// and its whole verdict for messages.
+fn recovered_from(tampered: &std::path::Path) -> (Vec<serde_json::Value>, String) {
+    let out = std::process::Command::new("python3")
+        .arg(crate::util::repo().join("tests/disclosure/attack.py"))
+        .arg(tampered)
+        .arg("--out")
+        .arg(tampered.join("verdict.json"))
+        .output()
+        .expect("python3");
+    let text = std::fs::read_to_string(tampered.join("verdict.json")).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let verdict: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let recovered = verdict["recoverable"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    (recovered, text)
+}
+
 /// The month's contacts, as counts by channel.
 const CONTACTS: &str = r#"
 [[sources]]
@@ -308,20 +328,7 @@ fn dont_know_answers_are_kept_counted_and_left_out_of_the_denominator() {
             .collect();
         std::fs::write(&path, printed).expect("write");
     }
-    let out = std::process::Command::new("python3")
-        .arg(crate::util::repo().join("tests/disclosure/attack.py"))
-        .arg(&tampered)
-        .arg("--out")
-        .arg(tampered.join("verdict.json"))
-        .output()
-        .expect("python3");
-    let verdict = std::fs::read_to_string(tampered.join("verdict.json")).unwrap_or_default();
-    assert_eq!(out.status.code(), Some(1), "{verdict}");
-    let verdict: serde_json::Value = serde_json::from_str(&verdict).expect("JSON");
-    let recovered = verdict["recoverable"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let (recovered, verdict) = recovered_from(&tampered);
     // Every cell recovered is a not-rated count (web's 3, printed as not_rated and as the
     // ratings table's "N/A" row).
     assert!(
@@ -497,20 +504,7 @@ fn ratings_and_response_rate_list_the_answers_that_are_not_a_rating() {
     ] {
         print(name, ",telephone,", "not_rated", "22");
     }
-    let out = std::process::Command::new("python3")
-        .arg(crate::util::repo().join("tests/disclosure/attack.py"))
-        .arg(&tampered)
-        .arg("--out")
-        .arg(tampered.join("verdict.json"))
-        .output()
-        .expect("python3");
-    let verdict = std::fs::read_to_string(tampered.join("verdict.json")).unwrap_or_default();
-    assert_eq!(out.status.code(), Some(1), "{verdict}");
-    let verdict: serde_json::Value = serde_json::from_str(&verdict).expect("JSON");
-    let recovered = verdict["recoverable"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let (recovered, _) = recovered_from(&tampered);
     assert!(
         recovered
             .iter()
