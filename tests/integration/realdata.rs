@@ -83,3 +83,33 @@ fn toronto_wide_survey_gives_the_figures_an_independent_count_gives() {
     );
     assert!(stdout.contains(", 0 differences"), "{stdout}");
 }
+
+/// Monthly counts with one column per channel (San Francisco's 311 "Cases by Channel", 10
+/// months): four sources over the one file, each a fixed channel with its column as the count;
+/// every month's channel mix, take-up and volumes against Python's csv module, and the month
+/// totals against the publisher's own total column.
+#[test]
+fn sf311_monthly_counts_by_channel_give_the_figures_an_independent_sum_gives() {
+    let stdout = cross_checked(
+        "sf311_channels",
+        &[
+            &["run", "pipeline.toml", "--as-of", "2016-10-15"],
+            &["kpi", "pipeline.toml", "--period", "2016-03"],
+        ],
+    );
+    assert!(stdout.contains("over 10 months, 0 differences"), "{stdout}");
+}
+
+/// A wide resident survey whose rating items have a not-rated answer (City of Austin, 2,609
+/// respondents, seven services rated with "Never used" among the answers, one overall rating):
+/// two sources over the one file, "Never used" kept as not rated; satisfaction by question, the
+/// rating distribution and the equality tables by ethnicity, age band and gender against
+/// Python's csv module, blank published cells checked as primary or secondary suppressions.
+#[test]
+fn austin_wide_survey_with_never_used_answers_gives_the_figures_an_independent_count_gives() {
+    let stdout = cross_checked(
+        "austin_aaqol_survey",
+        &[&["run", "pipeline.toml", "--as-of", "2016-01-15"]],
+    );
+    assert!(stdout.contains(" cells, 0 differences"), "{stdout}");
+}
