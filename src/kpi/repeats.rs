@@ -18,6 +18,9 @@ use crate::model::{col as c, CUSTOMER_KEYS};
 use crate::tables::contract::{column as out, label};
 
 const ROW: &str = "__row";
+/// The service as a number (its categorical code): sorting and comparing it is cheaper than
+/// the label's text, and only equality matters.
+const SERVICE_CODE: &str = "__service_code";
 pub(super) const DAY: &str = "__day";
 const GROUP: &str = "__group";
 const ASSISTED: &str = "__assisted";
@@ -65,6 +68,10 @@ pub fn linked(
             is_in(names(&channels.assisted)).alias(ASSISTED),
             is_in(names(&channels.digital)).alias(DIGITAL),
             keyed.alias(KEYED),
+            col(c::SERVICE)
+                .cast(DataType::from_categories(Categories::global()))
+                .to_physical()
+                .alias(SERVICE_CODE),
         ]);
     for key in CUSTOMER_KEYS {
         plan = gaps_by(plan, key);
@@ -85,6 +92,7 @@ pub fn linked(
     let helpers: Vec<PlSmallStr> = [PREV, NEXT, NEXT_ASSISTED, NEXT_DIGITAL]
         .iter()
         .flat_map(|g| CUSTOMER_KEYS.iter().map(move |k| format!("{g}{k}").into()))
+        .chain([SERVICE_CODE.into()])
         .collect();
     let base = collect(plan.with_columns(gaps).drop(by_name(helpers, true, false)))?;
     // The lake covers a day for follow-ups when every source with keys still sending contacts
@@ -115,15 +123,27 @@ pub fn linked(
 /// inverse permutation: no join, no group-by, nothing but the needed columns moved.
 fn gaps_by(plan: LazyFrame, key: &str) -> LazyFrame {
     const ORDER: &str = "__order";
+    const INVERSE: &str = "__inverse";
     const K: &str = "__k";
     const S: &str = "__s";
     const D: &str = "__d";
     const A: &str = "__a";
     const G: &str = "__g";
-    // The row numbers in that order: the permutation itself.
+    // The row numbers in that order: the permutation itself. The day comes before the time
+    // so that a contact known only by its date (no time) still falls on its day. Rows without
+    // this key link to nothing: their service and time are blanked so that they tie and fall
+    // back on the row number. Nulls sort first, which lets polars compare the (numeric) key column directly and
+    // look at the others only on a tie, instead of encoding every row of every column.
+    let if_keyed = |e: Expr| when(col(key).is_not_null()).then(e).otherwise(lit(NULL));
     let order = col(ROW).sort_by(
-        [col(key), col(c::SERVICE), col(c::TIMESTAMP), col(ROW)],
-        SortMultipleOptions::default().with_nulls_last(true),
+        [
+            col(key),
+            if_keyed(col(SERVICE_CODE)),
+            if_keyed(col(DAY)),
+            if_keyed(col(c::TIMESTAMP)),
+            col(ROW),
+        ],
+        SortMultipleOptions::default(),
     );
     let same_group = |n: i64| {
         col(GROUP)
@@ -144,19 +164,20 @@ fn gaps_by(plan: LazyFrame, key: &str) -> LazyFrame {
     };
     let in_order = |name: &str, alias: &str| col(name).gather(col(ORDER), false).alias(alias);
     let gap = |name: &str| format!("{name}{key}");
-    let back = |sorted: Expr, name: &str| {
-        sorted
-            .gather(col(ORDER).arg_sort(false, false), false)
-            .alias(gap(name).as_str())
-    };
+    let back =
+        |sorted: Expr, name: &str| sorted.gather(col(INVERSE), false).alias(gap(name).as_str());
     plan.with_column(order.alias(ORDER))
         .with_columns([
             in_order(key, K),
-            in_order(c::SERVICE, S),
+            in_order(SERVICE_CODE, S),
             in_order(DAY, D),
             in_order(ASSISTED, A),
             in_order(DIGITAL, G),
         ])
+        .with_column(
+            // Where each row went: the permutation that puts the gaps back.
+            col(ORDER).arg_sort(false, false).alias(INVERSE),
+        )
         .with_column(
             col(K)
                 .neq(col(K).shift(lit(1)))
@@ -182,7 +203,7 @@ fn gaps_by(plan: LazyFrame, key: &str) -> LazyFrame {
             back(next_flagged(A), NEXT_ASSISTED),
             back(next_flagged(G), NEXT_DIGITAL),
         ])
-        .drop(by_name([ORDER, K, S, D, A, G, GROUP], true, false))
+        .drop(by_name([ORDER, INVERSE, K, S, D, A, G, GROUP], true, false))
 }
 
 pub(super) fn keys_of(extra: &[&str]) -> Vec<Expr> {

@@ -49,60 +49,141 @@ pub fn identifiers(source: &SourceDef) -> Vec<Identifier<'_>> {
     out
 }
 
+/// The column each step of [`in_steps`] reads and writes.
+const V: &str = "v";
+
+/// The digits of a telephone number, beside [`V`] in [`phone`]'s second step.
+const DIGITS: &str = "digits";
+
+/// `steps` applied in turn to the column `text` evaluates to, each a projection of its own in a
+/// plan of its own, reading [`V`] and writing it (and anything the next step reads). Written as
+/// one expression, polars would work an intermediate (the tidied text) out again for every
+/// branch that reads it; a projection per step does it once. The result keeps the input's name.
+fn in_steps(text: Expr, steps: &'static [fn() -> Vec<Expr>]) -> Expr {
+    text.map(
+        move |column: Column| {
+            let name = column.name().clone();
+            let mut plan = DataFrame::new_infer_height(vec![column
+                .cast(&DataType::String)?
+                .with_name(V.into())])?
+            .lazy();
+            for step in steps {
+                plan = plan.select(step());
+            }
+            Ok(plan.collect()?.column(V)?.clone().with_name(name))
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
+}
+
+/// Null unless the text is at least `n` bytes long.
+fn at_least(n: u32) -> Expr {
+    when(col(V).str().len_bytes().gt_eq(lit(n)))
+        .then(col(V))
+        .otherwise(lit(NULL).cast(DataType::String))
+        .alias(V)
+}
+
 /// A telephone number in one form: digits only, `+44` / `0044` / `44` + ten digits / `(0)`
 /// written as the national `0`, other international prefixes as `00`; fewer than 7 digits is no
 /// number (an extension, "Withheld", "Unknown").
 pub fn phone(text: Expr) -> Expr {
-    let kept = text
-        .str()
-        .replace_all(lit(r"\(0\)"), lit(""), false)
-        .str()
-        .replace_all(lit(r"[^0-9+]"), lit(""), false);
-    let digits = |e: Expr| e.str().replace_all(lit(r"\+"), lit(""), true);
-    let starts = |p: &str| kept.clone().str().starts_with(lit(p.to_string()));
-    let after = |n: i64| {
-        kept.clone()
-            .str()
-            .slice(lit(n), lit(NULL).cast(DataType::UInt64))
-    };
-    let national = |rest: Expr| concat_str([lit("0"), digits(rest)], "", false);
-    let one_form = when(starts("+44"))
-        .then(national(after(3)))
-        .when(starts("0044"))
-        .then(national(after(4)))
-        .when(starts("+"))
-        .then(concat_str([lit("00"), digits(after(1))], "", false))
-        .when(starts("44").and(digits(kept.clone()).str().len_chars().eq(lit(12u32))))
-        .then(national(after(2)))
-        .otherwise(digits(kept.clone()));
-    when(one_form.clone().str().len_chars().gt_eq(lit(7u32)))
-        .then(one_form)
-        .otherwise(lit(NULL).cast(DataType::String))
+    // The digits and `+` signs (one regex pass), then one form (every branch a slice of the
+    // digits), then too short to be a number is none (digits only: bytes are characters).
+    in_steps(
+        text,
+        &[
+            || {
+                vec![col(V)
+                    .str()
+                    .replace_all(lit("(0)"), lit(""), true)
+                    .str()
+                    .replace_all(lit(r"[^0-9+]"), lit(""), false)
+                    .alias(V)]
+            },
+            || {
+                vec![
+                    col(V),
+                    col(V)
+                        .str()
+                        .replace_all(lit("+"), lit(""), true)
+                        .alias(DIGITS),
+                ]
+            },
+            || {
+                let digits = || col(DIGITS);
+                let starts = |p: &str| col(V).str().starts_with(lit(p.to_string()));
+                let national_after = |n: i64| {
+                    concat_str(
+                        [
+                            lit("0"),
+                            digits()
+                                .str()
+                                .slice(lit(n), lit(NULL).cast(DataType::UInt64)),
+                        ],
+                        "",
+                        false,
+                    )
+                };
+                let one_form = when(starts("+44"))
+                    .then(national_after(2))
+                    .when(starts("0044"))
+                    .then(national_after(4))
+                    .when(starts("+"))
+                    .then(concat_str([lit("00"), digits()], "", false))
+                    .when(starts("44").and(digits().str().len_bytes().eq(lit(12u32))))
+                    .then(national_after(2))
+                    .otherwise(digits());
+                vec![one_form.alias(V)]
+            },
+            || vec![at_least(7)],
+        ],
+    )
 }
 
 /// An e-mail address without surrounding spaces, in lower case; null when it is not one.
 pub fn email(text: Expr) -> Expr {
-    let lower = text.str().strip_chars(lit(NULL)).str().to_lowercase();
-    when(
-        lower
-            .clone()
-            .str()
-            .contains(lit(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), true),
+    in_steps(
+        text,
+        &[
+            || {
+                vec![col(V)
+                    .str()
+                    .strip_chars(lit(NULL))
+                    .str()
+                    .to_lowercase()
+                    .alias(V)]
+            },
+            || {
+                vec![when(
+                    col(V)
+                        .str()
+                        .contains(lit(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), true),
+                )
+                .then(col(V))
+                .otherwise(lit(NULL).cast(DataType::String))
+                .alias(V)]
+            },
+        ],
     )
-    .then(lower)
-    .otherwise(lit(NULL).cast(DataType::String))
 }
 
 /// A reference without spaces, in upper case; null when blank.
 pub fn reference(text: Expr) -> Expr {
-    let tidy = text
-        .str()
-        .replace_all(lit(r"\s+"), lit(""), false)
-        .str()
-        .to_uppercase();
-    when(tidy.clone().str().len_chars().gt(lit(0u32)))
-        .then(tidy)
-        .otherwise(lit(NULL).cast(DataType::String))
+    in_steps(
+        text,
+        &[
+            || {
+                vec![col(V)
+                    .str()
+                    .replace_all(lit(r"\s+"), lit(""), false)
+                    .str()
+                    .to_uppercase()
+                    .alias(V)]
+            },
+            || vec![at_least(1)],
+        ],
+    )
 }
 
 #[cfg(test)]
