@@ -1011,6 +1011,7 @@ fn repeat_tables(
         .join(" and ");
     let percent1 = ColumnFormat::Percent(1);
     let whole = ColumnFormat::Integer;
+    let failure_demand = repeats::failure_demand(&rows, windows)?;
     Ok(vec![
         table(
             name::REPEAT_CONTACT,
@@ -1040,14 +1041,14 @@ fn repeat_tables(
                 pipeline.channels.digital_names().join(", "),
                 pipeline.channels.assisted_names().join(", ")
             ),
-            repeats::failure_demand(&rows, windows)?,
+            failure_demand.clone(),
             &[(column::IDENTIFIED, whole), (column::OBSERVABLE, whole), (column::FOLLOWED_UP, whole), (column::FOLLOWED_PCT, percent1)],
         ),
         table(
             name::FAILURE_DEMAND_BY_FORM,
             "Failure demand by form over the period",
             "The failure-demand table summed over the period's months, by form or category, the most followed first: the online journeys to fix first.",
-            repeats::failure_demand_by_form(&rows, windows)?,
+            repeats::failure_demand_by_form(&failure_demand)?,
             &[(column::IDENTIFIED, whole), (column::OBSERVABLE, whole), (column::FOLLOWED_UP, whole), (column::FOLLOWED_PCT, percent1)],
         ),
         table(

@@ -228,20 +228,31 @@ fn count(e: Expr) -> Expr {
 }
 
 /// `aggs` by month, service and channel, plus a row per month totalling every service and
-/// channel (`All services`, `All channels`), then `derived` columns over the sums.
+/// channel (`All services`, `All channels`), then `derived` columns over the sums. Every agg
+/// must be a sum (a count is one): the totals add the detail rows up rather than group the
+/// contacts a second time.
 pub(super) fn with_totals(
     lf: LazyFrame,
     aggs: &[Expr],
     derived: &[Expr],
 ) -> Result<LazyFrame, FigureError> {
-    let detail = lf
+    let detail = collect(lf.group_by(keys_of(&[c::SERVICE, c::CHANNEL])).agg(aggs))?;
+    let keys = month_service_channel();
+    let sums: Vec<Expr> = detail
+        .get_column_names()
+        .into_iter()
+        .filter(|n| !keys.contains(&n.as_str()))
+        .map(|n| col(n.clone()).sum())
+        .collect();
+    let detail = detail.lazy();
+    let total = detail
         .clone()
-        .group_by(keys_of(&[c::SERVICE, c::CHANNEL]))
-        .agg(aggs);
-    let total = lf.group_by(keys_of(&[])).agg(aggs).with_columns([
-        lit(label::ALL_SERVICES).alias(c::SERVICE),
-        lit(label::ALL_CHANNELS).alias(c::CHANNEL),
-    ]);
+        .group_by(keys_of(&[]))
+        .agg(sums)
+        .with_columns([
+            lit(label::ALL_SERVICES).alias(c::SERVICE),
+            lit(label::ALL_CHANNELS).alias(c::CHANNEL),
+        ]);
     // The total rows' columns come in another order: matched by name.
     Ok(concat_lf_diagonal(
         [detail, total],
@@ -254,30 +265,77 @@ pub(super) fn with_totals(
     .with_columns(derived))
 }
 
-/// Repeat contact by month, service and channel (and in all): identified contacts that came
-/// within the window after the same customer's contact about the same service.
-pub fn repeat_contact(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
+/// The aggregates of every window worked out in one pass over the contacts: `aggs(n)` for each
+/// window `n`, renamed apart, handed to `group` (which groups and may add rows, but keeps the
+/// `keys` columns), then taken apart again into one frame per window with the names `aggs`
+/// gave, `derived(n)` after them.
+fn per_window(
+    windows: &[u32],
+    keys: &[&str],
+    aggs: impl Fn(u32) -> Vec<(&'static str, Expr)>,
+    group: impl FnOnce(&[Expr]) -> Result<LazyFrame, FigureError>,
+    derived: impl Fn(u32) -> Vec<Expr>,
+) -> Result<DataFrame, FigureError> {
+    let apart = |name: &str, n: u32| format!("{name}@{n}");
+    let mut all = Vec::new();
+    let mut names = Vec::new();
+    for &n in windows {
+        names.clear();
+        for (name, e) in aggs(n) {
+            all.push(e.alias(apart(name, n).as_str()));
+            names.push(name);
+        }
+    }
+    let grouped = collect(group(&all)?)?.lazy();
     let parts = windows
         .iter()
         .map(|&n| {
-            with_totals(
-                rows.clone(),
-                &[
-                    col(c::CONTACTS)
-                        .sum()
-                        .cast(DataType::UInt64)
-                        .alias(out::CONTACTS),
-                    count(col(KEYED)).alias(out::IDENTIFIED),
-                    count(within(PREV, n)).alias(out::REPEATS),
-                ],
-                &[
-                    percent(col(out::REPEATS), col(out::IDENTIFIED)).alias(out::REPEAT_PCT),
-                    lit(n).alias(out::WINDOW_DAYS),
-                ],
-            )
+            let columns: Vec<Expr> = keys
+                .iter()
+                .map(|k| col(*k))
+                .chain(names.iter().map(|m| col(apart(m, n).as_str()).alias(*m)))
+                .collect();
+            grouped.clone().select(columns).with_columns(derived(n))
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    stacked(parts).and_then(|df| sorted(df, &[c::SERVICE, c::CHANNEL]))
+        .collect();
+    stacked(parts)
+}
+
+/// The keys of the tables with totals: month, service and channel.
+fn month_service_channel() -> Vec<&'static str> {
+    [
+        c::ORGANISATION,
+        c::FINANCIAL_YEAR,
+        c::YEAR,
+        c::MONTH,
+        c::SERVICE,
+        c::CHANNEL,
+    ]
+    .to_vec()
+}
+
+/// Repeat contact by month, service and channel (and in all): identified contacts that came
+/// within the window after the same customer's contact about the same service.
+pub fn repeat_contact(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
+    let df = per_window(
+        windows,
+        &month_service_channel(),
+        |n| {
+            vec![
+                (out::CONTACTS, col(c::CONTACTS).sum().cast(DataType::UInt64)),
+                (out::IDENTIFIED, count(col(KEYED))),
+                (out::REPEATS, count(within(PREV, n))),
+            ]
+        },
+        |aggs| with_totals(rows.clone(), aggs, &[]),
+        |n| {
+            vec![
+                percent(col(out::REPEATS), col(out::IDENTIFIED)).alias(out::REPEAT_PCT),
+                lit(n).alias(out::WINDOW_DAYS),
+            ]
+        },
+    )?;
+    sorted(df, &[c::SERVICE, c::CHANNEL])
 }
 
 fn stacked(parts: Vec<LazyFrame>) -> Result<DataFrame, FigureError> {
@@ -287,55 +345,89 @@ fn stacked(parts: Vec<LazyFrame>) -> Result<DataFrame, FigureError> {
 /// Contact resolution as observed (no contact about the same service within the window after)
 /// beside the self-reported first-contact flag, by month, service and channel (and in all).
 pub fn resolution(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
-    let parts = windows
-        .iter()
-        .map(|&n| {
+    let df = per_window(
+        windows,
+        &month_service_channel(),
+        |n| {
             let watched = observable(n);
-            with_totals(
-                rows.clone(),
-                &[
-                    count(col(KEYED)).alias(out::IDENTIFIED),
-                    count(watched.clone()).alias(out::OBSERVABLE),
-                    count(watched.and(within(NEXT, n))).alias(out::FOLLOWED_UP),
-                    count(col(c::RESOLVED_FIRST_CONTACT).is_not_null()).alias(out::SELF_REPORTED),
-                    count(col(c::RESOLVED_FIRST_CONTACT).fill_null(lit(false)))
-                        .alias(out::SELF_REPORTED_RESOLVED),
-                ],
-                &[
-                    percent(
-                        col(out::OBSERVABLE) - col(out::FOLLOWED_UP),
-                        col(out::OBSERVABLE),
-                    )
-                    .alias(out::RESOLVED_OBSERVED_PCT),
-                    percent(col(out::SELF_REPORTED_RESOLVED), col(out::SELF_REPORTED))
-                        .alias(out::SELF_REPORTED_PCT),
-                    lit(n).alias(out::WINDOW_DAYS),
-                ],
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    stacked(parts).and_then(|df| sorted(df, &[c::SERVICE, c::CHANNEL]))
+            vec![
+                (out::IDENTIFIED, count(col(KEYED))),
+                (out::OBSERVABLE, count(watched.clone())),
+                (out::FOLLOWED_UP, count(watched.and(within(NEXT, n)))),
+                (
+                    out::SELF_REPORTED,
+                    count(col(c::RESOLVED_FIRST_CONTACT).is_not_null()),
+                ),
+                (
+                    out::SELF_REPORTED_RESOLVED,
+                    count(col(c::RESOLVED_FIRST_CONTACT).fill_null(lit(false))),
+                ),
+            ]
+        },
+        |aggs| with_totals(rows.clone(), aggs, &[]),
+        |n| {
+            vec![
+                percent(
+                    col(out::OBSERVABLE) - col(out::FOLLOWED_UP),
+                    col(out::OBSERVABLE),
+                )
+                .alias(out::RESOLVED_OBSERVED_PCT),
+                percent(col(out::SELF_REPORTED_RESOLVED), col(out::SELF_REPORTED))
+                    .alias(out::SELF_REPORTED_PCT),
+                lit(n).alias(out::WINDOW_DAYS),
+            ]
+        },
+    )?;
+    sorted(df, &[c::SERVICE, c::CHANNEL])
 }
 
 /// Digital failure demand by month, service and form (category): identified digital contacts
 /// followed within the window by an assisted contact about the same service; and, for balance,
 /// assisted contacts followed by a digital one.
 pub fn failure_demand(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
-    let by = keys_of(&[c::SERVICE, c::CHANNEL, c::CATEGORY]);
-    let df = followed(rows, windows, &by)?;
+    let df = followed(rows, windows)?;
     sorted(df, &[out::DIRECTION, c::SERVICE, c::CHANNEL, c::CATEGORY])
 }
 
 /// [`failure_demand`] over the whole period, by form: most followed first (within each
 /// direction and window), so the report's "forms with most follow-up calls" is its first rows.
-pub fn failure_demand_by_form(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
-    let by: Vec<Expr> = [c::ORGANISATION, c::SERVICE, c::CHANNEL, c::CATEGORY]
-        .iter()
-        .map(|k| col(*k))
-        .collect();
-    let df = followed(rows, windows, &by)?;
+/// The monthly table's counts summed over its months, not the contacts grouped again.
+pub fn failure_demand_by_form(monthly: &DataFrame) -> Result<DataFrame, FigureError> {
+    let by: Vec<Expr> = [
+        c::ORGANISATION,
+        out::DIRECTION,
+        out::WINDOW_DAYS,
+        c::SERVICE,
+        c::CHANNEL,
+        c::CATEGORY,
+    ]
+    .iter()
+    .map(|k| col(*k))
+    .collect();
+    let summed = monthly
+        .clone()
+        .lazy()
+        .group_by(by)
+        .agg([
+            col(out::IDENTIFIED).sum(),
+            col(out::OBSERVABLE).sum(),
+            col(out::FOLLOWED_UP).sum(),
+        ])
+        .with_column(percent(col(out::FOLLOWED_UP), col(out::OBSERVABLE)).alias(out::FOLLOWED_PCT))
+        .select([
+            col(c::ORGANISATION),
+            col(c::SERVICE),
+            col(c::CHANNEL),
+            col(c::CATEGORY),
+            col(out::IDENTIFIED),
+            col(out::OBSERVABLE),
+            col(out::FOLLOWED_UP),
+            col(out::DIRECTION),
+            col(out::WINDOW_DAYS),
+            col(out::FOLLOWED_PCT),
+        ]);
     collect(
-        df.lazy().sort_by_exprs(
+        summed.sort_by_exprs(
             [
                 col(c::ORGANISATION),
                 col(out::DIRECTION),
@@ -350,30 +442,51 @@ pub fn failure_demand_by_form(rows: &LazyFrame, windows: &[u32]) -> Result<DataF
     )
 }
 
-/// Identified contacts of one side followed by the other side, grouped `by`, both directions.
-fn followed(rows: &LazyFrame, windows: &[u32], by: &[Expr]) -> Result<DataFrame, FigureError> {
+/// Identified contacts of one side followed by the other side, grouped by month, service,
+/// channel and category, both directions.
+fn followed(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
+    let keys = [
+        c::ORGANISATION,
+        c::FINANCIAL_YEAR,
+        c::YEAR,
+        c::MONTH,
+        c::SERVICE,
+        c::CHANNEL,
+        c::CATEGORY,
+    ];
     let one_way = |from: &'static str, next: &'static str, direction: &'static str| {
-        windows.iter().map(move |&n| {
-            let watched = observable(n);
-            rows.clone()
-                .filter(col(from).and(col(KEYED)))
-                .group_by(by)
-                .agg([
-                    count(col(KEYED)).alias(out::IDENTIFIED),
-                    count(watched.clone()).alias(out::OBSERVABLE),
-                    count(watched.and(within(next, n))).alias(out::FOLLOWED_UP),
-                ])
-                .with_columns([
+        per_window(
+            windows,
+            &keys,
+            |n| {
+                let watched = observable(n);
+                vec![
+                    (out::IDENTIFIED, count(col(KEYED))),
+                    (out::OBSERVABLE, count(watched.clone())),
+                    (out::FOLLOWED_UP, count(watched.and(within(next, n)))),
+                ]
+            },
+            |aggs| {
+                Ok(rows
+                    .clone()
+                    .filter(col(from).and(col(KEYED)))
+                    .group_by(keys.map(col))
+                    .agg(aggs))
+            },
+            |n| {
+                vec![
                     lit(direction).alias(out::DIRECTION),
                     lit(n).alias(out::WINDOW_DAYS),
                     percent(col(out::FOLLOWED_UP), col(out::OBSERVABLE)).alias(out::FOLLOWED_PCT),
-                ])
-        })
+                ]
+            },
+        )
     };
-    let parts: Vec<LazyFrame> = one_way(DIGITAL, NEXT_ASSISTED, out::DIGITAL_THEN_ASSISTED)
-        .chain(one_way(ASSISTED, NEXT_DIGITAL, out::ASSISTED_THEN_DIGITAL))
-        .collect();
-    stacked(parts)
+    let parts = [
+        one_way(DIGITAL, NEXT_ASSISTED, out::DIGITAL_THEN_ASSISTED)?,
+        one_way(ASSISTED, NEXT_DIGITAL, out::ASSISTED_THEN_DIGITAL)?,
+    ];
+    stacked(parts.into_iter().map(DataFrame::lazy).collect())
 }
 
 /// How many days after the previous contact repeats came, up to the longest window: the
