@@ -292,10 +292,13 @@ fn target_plan(rows: &LazyFrame, t: &AvoidableTarget, period: Period) -> LazyFra
     let fy = period.financial_year();
     let baseline_months = period.months_in(t.target.baseline_fy);
     let current_months = period.months_in(fy);
-    let sum = |cond: Expr, months: &[(i32, i8)]| {
-        contacts_where(cond.and(filter.clone()).and(in_months(months)))
-    };
-    let measure = |months: &[(i32, i8)]| match t.measure {
+    // Whether a contact is in the target's channels and services and in the baseline or the
+    // current months: worked out once per contact as columns, so that each sum below is a
+    // plain masked sum.
+    const IN_BASELINE: &str = "__in_baseline";
+    const IN_CURRENT: &str = "__in_current";
+    let sum = |cond: Expr, months: &str| contacts_where(cond.and(col(months)));
+    let measure = |months: &str| match t.measure {
         AvoidableMeasure::AvoidableShare => {
             percent(sum(col(AVOIDABLE), months), sum(col(ASSESSED), months))
         }
@@ -303,8 +306,6 @@ fn target_plan(rows: &LazyFrame, t: &AvoidableTarget, period: Period) -> LazyFra
             per_resolved(sum(col(WATCHED), months), sum(col(FOLLOWED), months))
         }
     };
-    let mut both = baseline_months.clone();
-    both.extend(current_months.iter().copied());
     let month_key = (col(c::YEAR).cast(DataType::Int32) * lit(100i32)
         + col(c::MONTH).cast(DataType::Int32))
     .alias(MONTH_KEY);
@@ -317,15 +318,22 @@ fn target_plan(rows: &LazyFrame, t: &AvoidableTarget, period: Period) -> LazyFra
     };
     let year = period.calendar().label(t.target.baseline_fy);
     rows.clone()
-        .with_column(month_key)
+        .with_columns([
+            month_key,
+            filter
+                .clone()
+                .and(in_months(&baseline_months))
+                .alias(IN_BASELINE),
+            filter.and(in_months(&current_months)).alias(IN_CURRENT),
+        ])
         .group_by([col(c::ORGANISATION)])
         .agg([
-            measure(&baseline_months).alias(out::BASELINE),
-            measure(&current_months).alias(out::CURRENT),
-            sum(col(ASSESSED), &baseline_months).alias(out::BASELINE_ASSESSED),
-            sum(col(ASSESSED), &current_months).alias(out::CURRENT_ASSESSED),
+            measure(IN_BASELINE).alias(out::BASELINE),
+            measure(IN_CURRENT).alias(out::CURRENT),
+            sum(col(ASSESSED), IN_BASELINE).alias(out::BASELINE_ASSESSED),
+            sum(col(ASSESSED), IN_CURRENT).alias(out::CURRENT_ASSESSED),
             col(MONTH_KEY)
-                .filter(col(ASSESSED).and(filter.clone()).and(in_months(&both)))
+                .filter(col(ASSESSED).and(col(IN_BASELINE).or(col(IN_CURRENT))))
                 .unique()
                 .implode(false)
                 .alias(PRESENT),

@@ -61,7 +61,7 @@ pub fn linked(
         .map(|k| col(*k).is_not_null())
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    let mut plan = needed_columns(contacts)?
+    let plan = needed_columns(contacts)?
         .with_row_index(ROW, None)
         .with_columns([
             col(c::DATE).cast(DataType::Int32).alias(DAY),
@@ -73,14 +73,30 @@ pub fn linked(
                 .to_physical()
                 .alias(SERVICE_CODE),
         ]);
-    for key in CUSTOMER_KEYS {
+    // Collected once: each kind of key reads it again, and a kind no contact carries is
+    // skipped (its sort would order every row for nothing).
+    let scanned = collect(plan)?;
+    let present: Vec<&str> = CUSTOMER_KEYS
+        .iter()
+        .copied()
+        .filter(|k| {
+            scanned
+                .column(k)
+                .is_ok_and(|col| col.null_count() < col.len())
+        })
+        .collect();
+    let mut plan = scanned.lazy();
+    for key in &present {
         plan = gaps_by(plan, key);
     }
     let least = |gap: &str| {
-        let each: Vec<Expr> = CUSTOMER_KEYS
+        let each: Vec<Expr> = present
             .iter()
             .map(|k| col(format!("{gap}{k}").as_str()))
             .collect();
+        if each.is_empty() {
+            return Ok(lit(NULL).cast(DataType::Int32).alias(gap));
+        }
         polars::lazy::dsl::min_horizontal(each)
             .map(|e| e.alias(gap))
             .map_err(|e| FigureError::Data(e.to_string()))
@@ -91,7 +107,7 @@ pub fn linked(
         .collect::<Result<Vec<_>, _>>()?;
     let helpers: Vec<PlSmallStr> = [PREV, NEXT, NEXT_ASSISTED, NEXT_DIGITAL]
         .iter()
-        .flat_map(|g| CUSTOMER_KEYS.iter().map(move |k| format!("{g}{k}").into()))
+        .flat_map(|g| present.iter().map(move |k| format!("{g}{k}").into()))
         .chain([SERVICE_CODE.into()])
         .collect();
     let base = collect(plan.with_columns(gaps).drop(by_name(helpers, true, false)))?;
@@ -130,14 +146,18 @@ fn gaps_by(plan: LazyFrame, key: &str) -> LazyFrame {
     const A: &str = "__a";
     const G: &str = "__g";
     // The row numbers in that order: the permutation itself. The day comes before the time
-    // so that a contact known only by its date (no time) still falls on its day. Rows without
-    // this key link to nothing: their service and time are blanked so that they tie and fall
-    // back on the row number. Nulls sort first, which lets polars compare the (numeric) key column directly and
-    // look at the others only on a tie, instead of encoding every row of every column.
+    // so that a contact known only by its date (no time) still falls on its day. A row without
+    // this key links to nothing: it sorts by a number of its own (its row number, counted up
+    // from the smallest i64) with its service and time blanked, so that it ties with nothing
+    // and polars decides almost every comparison on the first (numeric) column. Should a real
+    // key equal such a number, the row still sorts before that customer's contacts (blanks
+    // first) and is never linked: groups are told apart by the key itself.
     let if_keyed = |e: Expr| when(col(key).is_not_null()).then(e).otherwise(lit(NULL));
     let order = col(ROW).sort_by(
         [
-            col(key),
+            when(col(key).is_not_null())
+                .then(col(key))
+                .otherwise(lit(i64::MIN) + col(ROW).cast(DataType::Int64)),
             if_keyed(col(SERVICE_CODE)),
             if_keyed(col(DAY)),
             if_keyed(col(c::TIMESTAMP)),

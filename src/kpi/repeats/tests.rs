@@ -246,6 +246,68 @@ fn gaps_follow_the_customer_across_channels_months_and_keys() {
 }
 
 #[test]
+fn a_key_equal_to_an_unkeyed_rows_sort_number_links_nothing_wrongly() {
+    // Unkeyed rows sort by `i64::MIN + row number`. A customer whose key is exactly that
+    // number (row 0's) must still link their own two calls, and the unkeyed row to nothing;
+    // unkeyed rows between and around keyed ones change nothing either.
+    let collide = Some(i64::MIN);
+    let contacts: [Contact; 5] = [
+        (
+            None,
+            None,
+            "Housing",
+            "telephone",
+            "q",
+            "2025-01-05",
+            "09:00",
+        ),
+        (
+            collide,
+            None,
+            "Housing",
+            "telephone",
+            "q",
+            "2025-01-02",
+            "09:00",
+        ),
+        (
+            None,
+            None,
+            "Housing",
+            "telephone",
+            "q",
+            "2025-01-03",
+            "09:00",
+        ),
+        (
+            collide,
+            None,
+            "Housing",
+            "telephone",
+            "q",
+            "2025-01-06",
+            "09:00",
+        ),
+        (
+            None,
+            Some(i64::MIN + 2),
+            "Housing",
+            "web",
+            "f",
+            "2025-01-04",
+            "09:00",
+        ),
+    ];
+    let active_from = day_number(chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default());
+    let df = match linked(frame(&contacts), &ChannelConfig::default(), active_from) {
+        Ok(df) => df,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(ints(&df, PREV), [None, None, None, Some(4), None]);
+    assert_eq!(ints(&df, NEXT), [None, Some(4), None, None, None]);
+}
+
+#[test]
 fn repeat_rates_at_each_window_by_hand() {
     let df = sample_linked();
     let january = df.clone().lazy().filter(col(c::MONTH).eq(lit(1i8)));
