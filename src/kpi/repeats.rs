@@ -21,6 +21,8 @@ const ROW: &str = "__row";
 /// The service as a number (its categorical code): sorting and comparing it is cheaper than
 /// the label's text, and only equality matters.
 const SERVICE_CODE: &str = "__service_code";
+/// The row numbers in (service, day, time, row) order.
+const BY_TIME: &str = "__by_time";
 pub(super) const DAY: &str = "__day";
 const GROUP: &str = "__group";
 const ASSISTED: &str = "__assisted";
@@ -85,7 +87,24 @@ pub fn linked(
                 .is_ok_and(|col| col.null_count() < col.len())
         })
         .collect();
-    let mut plan = scanned.lazy();
+    // The contacts in (service, day, time, row) order, shared by every kind of key: built as
+    // stable sorts on one column each, least significant first, which polars does with plain
+    // comparisons of numbers (a sort on several columns compares through each column in turn).
+    let stable = || SortMultipleOptions::default().with_maintain_order(true);
+    let refine = |by: &str| {
+        col(BY_TIME)
+            .sort_by([col(by).gather(col(BY_TIME), false)], stable())
+            .alias(BY_TIME)
+    };
+    let mut plan = scanned
+        .lazy()
+        .with_column(
+            col(ROW)
+                .sort_by([col(c::TIMESTAMP)], stable())
+                .alias(BY_TIME),
+        )
+        .with_column(refine(DAY))
+        .with_column(refine(SERVICE_CODE));
     for key in &present {
         plan = gaps_by(plan, key);
     }
@@ -108,7 +127,7 @@ pub fn linked(
     let helpers: Vec<PlSmallStr> = [PREV, NEXT, NEXT_ASSISTED, NEXT_DIGITAL]
         .iter()
         .flat_map(|g| present.iter().map(move |k| format!("{g}{k}").into()))
-        .chain([SERVICE_CODE.into()])
+        .chain([SERVICE_CODE.into(), BY_TIME.into()])
         .collect();
     let base = collect(plan.with_columns(gaps).drop(by_name(helpers, true, false)))?;
     // The lake covers a day for follow-ups when every source with keys still sending contacts
@@ -145,25 +164,13 @@ fn gaps_by(plan: LazyFrame, key: &str) -> LazyFrame {
     const D: &str = "__d";
     const A: &str = "__a";
     const G: &str = "__g";
-    // The row numbers in that order: the permutation itself. The day comes before the time
-    // so that a contact known only by its date (no time) still falls on its day. A row without
-    // this key links to nothing: it sorts by a number of its own (its row number, counted up
-    // from the smallest i64) with its service and time blanked, so that it ties with nothing
-    // and polars decides almost every comparison on the first (numeric) column. Should a real
-    // key equal such a number, the row still sorts before that customer's contacts (blanks
-    // first) and is never linked: groups are told apart by the key itself.
-    let if_keyed = |e: Expr| when(col(key).is_not_null()).then(e).otherwise(lit(NULL));
-    let order = col(ROW).sort_by(
-        [
-            when(col(key).is_not_null())
-                .then(col(key))
-                .otherwise(lit(i64::MIN) + col(ROW).cast(DataType::Int64)),
-            if_keyed(col(SERVICE_CODE)),
-            if_keyed(col(DAY)),
-            if_keyed(col(c::TIMESTAMP)),
-            col(ROW),
-        ],
-        SortMultipleOptions::default(),
+    // The row numbers in that order, the permutation itself: the shared (service, day, time,
+    // row) order sorted again, stably, by this key alone. The day comes before the time so
+    // that a contact known only by its date still falls on its day. Rows without this key
+    // (null) come first and link to nothing.
+    let order = col(BY_TIME).sort_by(
+        [col(key).gather(col(BY_TIME), false)],
+        SortMultipleOptions::default().with_maintain_order(true),
     );
     let same_group = |n: i64| {
         col(GROUP)

@@ -246,10 +246,10 @@ fn gaps_follow_the_customer_across_channels_months_and_keys() {
 }
 
 #[test]
-fn a_key_equal_to_an_unkeyed_rows_sort_number_links_nothing_wrongly() {
-    // Unkeyed rows sort by `i64::MIN + row number`. A customer whose key is exactly that
-    // number (row 0's) must still link their own two calls, and the unkeyed row to nothing;
-    // unkeyed rows between and around keyed ones change nothing either.
+fn unkeyed_rows_beside_the_smallest_key_link_nothing_wrongly() {
+    // Unkeyed rows sort first, next to a customer whose key is the smallest there is: that
+    // customer must still link their own two calls (in date order, not row order), and the
+    // unkeyed rows nothing; unkeyed rows between and around keyed ones change nothing either.
     let collide = Some(i64::MIN);
     let contacts: [Contact; 5] = [
         (
