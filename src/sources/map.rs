@@ -1335,6 +1335,17 @@ fn check_columns(raw: &RawFile, source: &SourceDef) -> Result<(), SourceError> {
             .iter()
             .map(|r| (format!("row filter '{}'", r.name), r.column.clone())),
     );
+    // A mapped name that two of the file's columns carry: the mapping cannot tell which.
+    for (_, column) in &wanted {
+        let name = crate::text::normalise_header(column);
+        if let Some(d) = raw
+            .duplicate_headers
+            .iter()
+            .find(|d| crate::text::normalise_header(&d.first.1) == name)
+        {
+            return Err(d.refusal(&raw.path));
+        }
+    }
     let missing: Vec<(String, String)> = wanted
         .into_iter()
         .filter(|(_, column)| raw.column(column).is_none() && !is_virtual_column(column))

@@ -30,8 +30,12 @@ pub struct RawFile {
     /// Lines of a UTF-8 file that were not UTF-8 and were read as Windows-1252.
     pub repaired_lines: u64,
     pub format: FileFormat,
-    /// Headers exactly as in the file (trimmed), in file order.
+    /// Headers exactly as in the file (trimmed), in file order; a header that repeats an
+    /// earlier one (ignoring case and spacing) is told apart as `name (column N)`.
     pub headers: Vec<String>,
+    /// The headers that repeat an earlier one: harmless unless the pipeline maps that name
+    /// (`map` then refuses the file, naming both).
+    pub duplicate_headers: Vec<DuplicateHeader>,
     /// Raw String columns named as `headers`, plus [`ROW`]: the row as a spreadsheet shows it
     /// (the header is row 1, so the first record is row 2).
     pub frame: LazyFrame,
@@ -65,6 +69,7 @@ impl RawFile {
             repaired_lines: self.repaired_lines,
             format: self.format,
             headers: self.headers.clone(),
+            duplicate_headers: self.duplicate_headers.clone(),
             frame,
             in_memory: true,
             chunks: None,
@@ -171,7 +176,7 @@ pub fn open_for_ingest(
         };
         return Ok(Opening::Known { sha256, encoding });
     }
-    let (decoded, headers, frame) = match format {
+    let (decoded, Headers { names, duplicates }, frame) = match format {
         FileFormat::Csv => open_csv(path, bytes, source)?,
         FileFormat::Xlsx => {
             let (_, headers, frame) = open_xlsx(path, bytes, source.sheet.as_deref())?;
@@ -185,7 +190,8 @@ pub fn open_for_ingest(
         encoding: decoded.label(),
         repaired_lines: decoded.repaired_lines,
         format,
-        headers,
+        headers: names,
+        duplicate_headers: duplicates,
         frame,
         in_memory: true,
         chunks: None,
@@ -391,7 +397,7 @@ fn open_large_csv(
         .ok_or_else(|| SourceError::Empty {
             path: path.to_path_buf(),
         })?;
-    let (headers, frame) = chunks.frame(first, 2)?;
+    let (Headers { names, duplicates }, frame) = chunks.frame(first, 2)?;
     Ok(Opening::Opened(Box::new(RawFile {
         path: path.to_path_buf(),
         sha256: scanned.sha256,
@@ -399,7 +405,8 @@ fn open_large_csv(
         encoding: decoded.label(),
         repaired_lines: decoded.repaired_lines,
         format: FileFormat::Csv,
-        headers,
+        headers: names,
+        duplicate_headers: duplicates,
         frame,
         in_memory: false,
         chunks: Some(chunks),
@@ -503,11 +510,7 @@ impl Chunks {
     }
 
     /// A piece as a raw frame whose row numbers start at `first_row`.
-    fn frame(
-        &self,
-        text: Vec<u8>,
-        first_row: u64,
-    ) -> Result<(Vec<String>, LazyFrame), SourceError> {
+    fn frame(&self, text: Vec<u8>, first_row: u64) -> Result<(Headers, LazyFrame), SourceError> {
         csv_frame(&self.path, text, self.delimiter, first_row)
     }
 
@@ -620,7 +623,7 @@ fn open_csv(
     path: &Path,
     bytes: Vec<u8>,
     source: &SourceDef,
-) -> Result<(Decoded, Vec<String>, LazyFrame), SourceError> {
+) -> Result<(Decoded, Headers, LazyFrame), SourceError> {
     let (encoding, text) = decode(path, bytes, source.encoding)?;
     let (headers, frame) = csv_frame(path, text, source.delimiter, 2)?;
     Ok((encoding, headers, frame))
@@ -635,13 +638,12 @@ fn csv_frame(
     text: Vec<u8>,
     delimiter: u8,
     first_row: u64,
-) -> Result<(Vec<String>, LazyFrame), SourceError> {
+) -> Result<(Headers, LazyFrame), SourceError> {
     let polars_err = |e: PolarsError| SourceError::Parse {
         path: path.to_path_buf(),
         message: crate::text::first_paragraph(&e.to_string()),
     };
     let (header, ragged) = ragged_records(&text, delimiter);
-    no_duplicate_headers(path, &header)?;
     let frame = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
@@ -682,8 +684,13 @@ fn csv_frame(
         .filter(|n| n.as_str() != ROW)
         .map(|n| n.to_string())
         .collect();
-    // Trim headers (" form name " -> "form name"); matching is also case-insensitive.
-    let trimmed: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
+    // Trim headers (" form name " -> "form name"); matching is also case-insensitive. The
+    // names are the header line's own (polars renames a repeated name), told apart by position.
+    let told = told_apart(if header.len() == headers.len() {
+        &header
+    } else {
+        &headers
+    });
     let line = if lines.is_empty() {
         lit(NULL).cast(DataType::String)
     } else {
@@ -691,9 +698,9 @@ fn csv_frame(
     };
     let frame = frame
         .lazy()
-        .rename(&headers, &trimmed, true)
+        .rename(&headers, &told.names, true)
         .with_column(line.alias(LINE));
-    Ok((trimmed, frame))
+    Ok((told, frame))
 }
 
 /// The header's names (unquoted) and, for each record after it whose number of fields is not
@@ -769,25 +776,71 @@ fn unquote(field: &[u8]) -> String {
     }
 }
 
-/// Two columns whose names match (ignoring case and spacing) cannot be told apart by the
-/// mapping: the file is refused, naming both.
-fn no_duplicate_headers(path: &Path, headers: &[String]) -> Result<(), SourceError> {
-    let mut seen: Vec<(String, usize)> = Vec::new();
-    for (i, h) in headers.iter().enumerate() {
-        let key = normalise_header(h);
-        if key.is_empty() {
-            continue;
+/// A file's headers as cex names its columns, and those that repeat an earlier one.
+pub struct Headers {
+    pub names: Vec<String>,
+    pub duplicates: Vec<DuplicateHeader>,
+}
+
+/// A header whose name matches an earlier one's, ignoring case and spacing: (1-based position,
+/// name as written) of each.
+#[derive(Clone, Debug)]
+pub struct DuplicateHeader {
+    pub first: (usize, String),
+    pub second: (usize, String),
+}
+
+impl DuplicateHeader {
+    /// The refusal when the pipeline maps this name: the mapping cannot tell the two apart.
+    pub fn refusal(&self, path: &Path) -> SourceError {
+        SourceError::DuplicateHeaders {
+            path: path.to_path_buf(),
+            first: self.first.clone(),
+            second: self.second.clone(),
         }
-        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
-            return Err(SourceError::DuplicateHeaders {
-                path: path.to_path_buf(),
-                first: (*first + 1, headers[*first].trim().to_string()),
-                second: (i + 1, h.trim().to_string()),
-            });
-        }
-        seen.push((key, i));
     }
-    Ok(())
+}
+
+/// Trimmed headers, a repeated one (ignoring case and spacing) renamed `name (column N)` so that
+/// every column has a name of its own. Exports often repeat a column nobody maps ("Other" and
+/// "Other ", two "Notes"): that costs nothing. Only a mapped name that repeats is refused (see
+/// `map`), since the mapping could not tell which column was meant.
+fn told_apart(headers: &[String]) -> Headers {
+    let mut names: Vec<String> = Vec::with_capacity(headers.len());
+    let mut duplicates = Vec::new();
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    let originals: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+    for (i, h) in headers.iter().enumerate() {
+        let trimmed = h.trim().to_string();
+        let key = normalise_header(h);
+        let earlier = seen.iter().find(|(k, _)| *k == key).map(|(_, at)| *at);
+        match earlier {
+            Some(first) => {
+                // Blank headers cannot be mapped: renamed, never a refusal.
+                if !key.is_empty() {
+                    duplicates.push(DuplicateHeader {
+                        first: (first + 1, headers[first].trim().to_string()),
+                        second: (i + 1, trimmed.clone()),
+                    });
+                }
+                // A name no header of the file has and no other renamed column took.
+                let mut name = format!("{trimmed} (column {})", i + 1).trim().to_string();
+                while originals.contains(&normalise_header(&name))
+                    || names
+                        .iter()
+                        .any(|n| normalise_header(n) == normalise_header(&name))
+                {
+                    name.push('\'');
+                }
+                names.push(name);
+            }
+            None => {
+                seen.push((key, i));
+                names.push(trimmed);
+            }
+        }
+    }
+    Headers { names, duplicates }
 }
 
 /// A workbook's sheet (`sheet`, or the first) as text columns, each cell as a CSV export of it
@@ -796,7 +849,7 @@ pub(super) fn open_xlsx(
     path: &Path,
     bytes: Vec<u8>,
     sheet: Option<&str>,
-) -> Result<(String, Vec<String>, LazyFrame), SourceError> {
+) -> Result<(String, Headers, LazyFrame), SourceError> {
     let excel_err = |message: String| SourceError::Excel {
         path: path.to_path_buf(),
         message,
@@ -838,8 +891,8 @@ pub(super) fn open_xlsx(
         .iter()
         .map(|c| cell_text(c).unwrap_or_default().trim().to_string())
         .collect();
-    no_duplicate_headers(path, &headers)?;
-    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); headers.len()];
+    let headers = told_apart(&headers);
+    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); headers.names.len()];
     let mut row_numbers: Vec<IdxSize> = Vec::new();
     for (i, row) in rows.enumerate() {
         if row.iter().all(|c| matches!(c, Data::Empty)) {
@@ -851,12 +904,12 @@ pub(super) fn open_xlsx(
             column.push(row.get(j).and_then(cell_text));
         }
     }
-    let mut series: Vec<Column> = Vec::with_capacity(headers.len() + 2);
+    let mut series: Vec<Column> = Vec::with_capacity(headers.names.len() + 2);
     let height = row_numbers.len();
     series.push(Column::new(ROW.into(), row_numbers));
     // A sheet has no field counts to get wrong.
     series.push(Column::full_null(LINE.into(), height, &DataType::String));
-    for (name, values) in headers.iter().zip(columns) {
+    for (name, values) in headers.names.iter().zip(columns) {
         series.push(Column::new(name.as_str().into(), values));
     }
     let df = DataFrame::new_infer_height(series).map_err(|e| excel_err(e.to_string()))?;
@@ -895,6 +948,40 @@ fn cell_text(cell: &Data) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_headers_are_told_apart_and_listed() {
+        let headers: Vec<String> = [
+            "Other",
+            "Notes",
+            " other ",
+            "NOTES",
+            "Notes (column 4)",
+            "",
+            " ",
+        ]
+        .map(String::from)
+        .to_vec();
+        let told = told_apart(&headers);
+        assert_eq!(
+            told.names,
+            [
+                "Other",
+                "Notes",
+                "other (column 3)",
+                "NOTES (column 4)'",
+                "Notes (column 4)",
+                "",
+                "(column 7)"
+            ]
+        );
+        let pairs: Vec<_> = told
+            .duplicates
+            .iter()
+            .map(|d| (d.first.0, d.second.0, d.second.1.as_str()))
+            .collect();
+        assert_eq!(pairs, [(1, 3, "other"), (2, 4, "NOTES")]);
+    }
 
     #[test]
     fn a_bom_does_not_hide_windows_1252_text() -> Result<(), SourceError> {

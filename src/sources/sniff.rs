@@ -151,7 +151,13 @@ fn sniff_workbook(path: &Path) -> Result<Sniffed, SourceError> {
     })?;
     let (sheet, headers, frame) = super::read::open_xlsx(path, bytes, None)?;
     let df = frame
-        .select(headers.iter().map(|h| col(h.as_str())).collect::<Vec<_>>())
+        .select(
+            headers
+                .names
+                .iter()
+                .map(|h| col(h.as_str()))
+                .collect::<Vec<_>>(),
+        )
         .collect()
         .map_err(|e| SourceError::Excel {
             path: path.to_path_buf(),

@@ -457,6 +457,28 @@ fn hostile_duplicate_header_names_are_refused_naming_both() -> TestResult {
 }
 
 #[test]
+fn hostile_a_repeated_header_nobody_maps_costs_nothing() -> TestResult {
+    // Real exports repeat columns nobody maps ("Other" and "Other ", two "Notes"): the file is
+    // read, every row accepted, and the repeated columns kept apart in the rejects' layout.
+    let ws = workspace(
+        "",
+        "Call ID,Started,Queue,Result,Wait,Notes,Talk,notes ,Site\n\
+         H1,2024-04-05 10:00:00,HSG,Answered,10,a,60,b,Depot\n\
+         H2,2024-04-05 11:00:00,HSG,Answered,12,c,70,d,Depot\n",
+    );
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    assert!(
+        !format!("{}{}", out.stdout, out.stderr).contains("both named"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(ws.lake_table("contacts").height(), 2, "{}", out.stdout);
+    Ok(())
+}
+
+#[test]
 fn hostile_a_wrong_delimiter_is_named_and_the_right_one_suggested() -> TestResult {
     for (text, says) in [
         (
