@@ -233,12 +233,16 @@ fn gaps_by(plan: LazyFrame, key: &str) -> LazyFrame {
         .drop(by_name([ORDER, INVERSE, K, S, D, A, G, GROUP], true, false))
 }
 
-pub(super) fn keys_of(extra: &[&str]) -> Vec<Expr> {
+/// The columns a month of one organisation is told by, then `extra`.
+fn month_and<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     [c::ORGANISATION, c::FINANCIAL_YEAR, c::YEAR, c::MONTH]
-        .iter()
-        .chain(extra)
-        .map(|k| col(*k))
+        .into_iter()
+        .chain(extra.iter().copied())
         .collect()
+}
+
+pub(super) fn keys_of(extra: &[&str]) -> Vec<Expr> {
+    month_and(extra).into_iter().map(col).collect()
 }
 
 pub(super) fn within(gap: &str, days: u32) -> Expr {
@@ -330,15 +334,7 @@ fn per_window(
 
 /// The keys of the tables with totals: month, service and channel.
 fn month_service_channel() -> Vec<&'static str> {
-    [
-        c::ORGANISATION,
-        c::FINANCIAL_YEAR,
-        c::YEAR,
-        c::MONTH,
-        c::SERVICE,
-        c::CHANNEL,
-    ]
-    .to_vec()
+    month_and(&[c::SERVICE, c::CHANNEL])
 }
 
 /// Repeat contact by month, service and channel (and in all): identified contacts that came
@@ -472,15 +468,7 @@ pub fn failure_demand_by_form(monthly: &DataFrame) -> Result<DataFrame, FigureEr
 /// Identified contacts of one side followed by the other side, grouped by month, service,
 /// channel and category, both directions.
 fn followed(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError> {
-    let keys = [
-        c::ORGANISATION,
-        c::FINANCIAL_YEAR,
-        c::YEAR,
-        c::MONTH,
-        c::SERVICE,
-        c::CHANNEL,
-        c::CATEGORY,
-    ];
+    let keys = month_and(&[c::SERVICE, c::CHANNEL, c::CATEGORY]);
     let one_way = |from: &'static str, next: &'static str, direction: &'static str| {
         per_window(
             windows,
@@ -497,7 +485,7 @@ fn followed(rows: &LazyFrame, windows: &[u32]) -> Result<DataFrame, FigureError>
                 Ok(rows
                     .clone()
                     .filter(col(from).and(col(KEYED)))
-                    .group_by(keys.map(col))
+                    .group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
                     .agg(aggs))
             },
             |n| {
