@@ -20,6 +20,7 @@ use super::report::{FileReport, FileStatus};
 use super::{collect_with, data_err, manifest_path, Context, IngestError};
 use crate::config::{Duplicates, Pipeline, SourceDef, SourceKind};
 use crate::lake::manifest::{FileRecord, RowCounts};
+use crate::lake::monthly;
 use crate::lake::parquet::LakeWriter;
 use crate::model::col as c;
 use crate::sources::map::{
@@ -154,6 +155,16 @@ struct PartOut {
     writer: Option<LakeWriter>,
     pending: Vec<DataFrame>,
     pending_rows: usize,
+    /// The monthly aggregates of the row groups written (contacts only), summed at the end.
+    sums: Vec<DataFrame>,
+}
+
+/// The thresholds the monthly aggregates count at: the pipeline's.
+fn thresholds(pipeline: &Pipeline) -> monthly::Thresholds {
+    monthly::Thresholds {
+        service_level_seconds: pipeline.kpi.service_level_seconds,
+        short_abandon_seconds: pipeline.kpi.short_abandon_seconds,
+    }
 }
 
 /// The state of one file being ingested.
@@ -487,6 +498,7 @@ impl<'a> FileIngest<'a> {
                     writer: None,
                     pending: Vec::new(),
                     pending_rows: 0,
+                    sums: Vec::new(),
                 },
             );
         }
@@ -523,6 +535,10 @@ impl<'a> FileIngest<'a> {
         if let Some(w) = out.writer.as_mut() {
             w.write(&df).map_err(|e| write_err(&out.path, e))?;
         }
+        if self.source.kind.table() == crate::model::Table::Contacts {
+            let sums = monthly::aggregate(df.lazy(), thresholds(self.ctx.pipeline));
+            out.sums.push(sums.collect().map_err(err)?);
+        }
         Ok(())
     }
 
@@ -542,6 +558,15 @@ impl<'a> FileIngest<'a> {
                 out.file.sync_all().map_err(|e| write_err(&out.path, e))?;
                 if let Some(schema) = &out.schema {
                     txn.part_done(&out.path, schema)?;
+                }
+                if !out.sums.is_empty() {
+                    let pieces = concat(
+                        out.sums.into_iter().map(|f| f.lazy()).collect::<Vec<_>>(),
+                        UnionArgs::default(),
+                    )
+                    .and_then(|all| monthly::combine(all).collect())
+                    .map_err(|e| data_err(&self.raw.path, e))?;
+                    txn.write_monthly(&out.path, &pieces)?;
                 }
                 self.seen.add_staged(year, month, out.path);
             }

@@ -1,16 +1,19 @@
 //! Contact-centre KPIs per month, queue and service: offered, answered, abandoned, abandonment,
-//! ASA, service level, AHT and first-contact resolution, with the named definitions used. Sums are
-//! weighted by the `contacts` column, so one row per call and one row per interval agree.
+//! ASA, service level, AHT and first-contact resolution, with the named definitions used. Read
+//! from the monthly aggregates of the contacts (`lake::monthly`), whose sums are weighted by the
+//! `contacts` column, so one row per call and one row per interval agree.
 
 use polars::prelude::*;
 
 use super::{figure_err, monthly_keys, percent, FigureError};
 use crate::config::kpi::{Abandonment, KpiConfig, ServiceLevel};
+use crate::lake::monthly;
 use crate::model::col as c;
 use crate::tables::contract::{column, label};
 
-/// The contact-centre table: one row per organisation, month, service and queue, then one per
-/// organisation and month for all queues together.
+/// The contact-centre table from the contacts' monthly aggregates (`lake::monthly::aggregate`):
+/// one row per organisation, month, service and queue, then one per organisation and month for
+/// all queues together.
 pub fn contact_centre(contacts: LazyFrame, config: &KpiConfig) -> Result<LazyFrame, FigureError> {
     // Calls are telephone contacts with a call's outcome: offered = answered + abandoned +
     // callbacks. A request taken by phone and logged as a case (outcome `submitted`) is not.
@@ -24,7 +27,7 @@ pub fn contact_centre(contacts: LazyFrame, config: &KpiConfig) -> Result<LazyFra
             .and(col(c::OUTCOME).is_in(lit(call_outcomes).implode(false), false)),
     );
     // One pass over the calls; every total is a sum, so all queues together add up the queues.
-    let by_queue = super::collect(totals(calls, config))?;
+    let by_queue = super::collect(totals(calls))?;
     let order: Vec<Expr> = by_queue
         .get_column_names()
         .into_iter()
@@ -47,62 +50,37 @@ pub fn contact_centre(contacts: LazyFrame, config: &KpiConfig) -> Result<LazyFra
     ))
 }
 
-/// The counts and sums of each month, service and queue.
-fn totals(calls: LazyFrame, config: &KpiConfig) -> LazyFrame {
-    let t = config.service_level_seconds;
-    let n = || col(c::CONTACTS).cast(DataType::Int64);
+/// The counts and sums of each month, service and queue, from the calls' monthly aggregates
+/// (see `lake::monthly`: each row sums the calls of one month, queue and outcome).
+fn totals(calls: LazyFrame) -> LazyFrame {
     let is = |outcome: &str| col(c::OUTCOME).eq(lit(outcome));
     // Conditional sums as plain sums of `when` columns: the streaming engine's fast path
     // (a `filter` inside an aggregation is evaluated group by group).
-    let sum_where = |value: Expr, cond: Expr| when(cond).then(value).otherwise(lit(NULL)).sum();
-    let count_if = |cond: Expr| sum_where(n(), cond).cast(DataType::Int64);
-    // Per-call rows are timed one by one; interval rows bring their own counts.
-    let counted_or = |count: &str, timed: Expr| {
-        col(count)
-            .cast(DataType::Int64)
-            .fill_null(when(timed).then(n()).otherwise(lit(0i64)))
-    };
-    let within = counted_or(c::WITHIN_THRESHOLD, col(c::WAIT_SECONDS).lt_eq(lit(t)));
-    let short = counted_or(
-        c::SHORT_ABANDONS,
-        col(c::WAIT_SECONDS).lt(lit(config.short_abandon_seconds)),
-    );
+    let sum_where = |name: &str, cond: Expr| when(cond).then(col(name)).otherwise(lit(NULL)).sum();
+    let n = c::CONTACTS;
     calls
         .with_column(col(c::CATEGORY).alias(column::QUEUE))
         .group_by(monthly_keys(&[c::SERVICE, "queue"]))
         .agg([
-            n().sum().alias("offered"),
-            count_if(is("answered")).alias("answered"),
-            count_if(is("abandoned")).alias("abandoned"),
-            count_if(is("callback")).alias("callbacks"),
-            sum_where(short, is("abandoned"))
-                .cast(DataType::Int64)
-                .alias("short_abandons"),
-            sum_where(within.clone(), is("answered"))
-                .cast(DataType::Int64)
-                .alias("answered_within"),
-            within
-                .sum()
-                .cast(DataType::Int64)
-                .alias("left_queue_within"),
-            sum_where(col(c::WAIT_SECONDS), is("answered")).alias("answered_wait_seconds"),
+            col(n).sum().alias("offered"),
+            sum_where(n, is("answered")).alias("answered"),
+            sum_where(n, is("abandoned")).alias("abandoned"),
+            sum_where(n, is("callback")).alias("callbacks"),
+            sum_where(c::SHORT_ABANDONS, is("abandoned")).alias("short_abandons"),
+            sum_where(c::WITHIN_THRESHOLD, is("answered")).alias("answered_within"),
+            col(c::WITHIN_THRESHOLD).sum().alias("left_queue_within"),
+            sum_where(c::WAIT_SECONDS, is("answered")).alias("answered_wait_seconds"),
             // What the rates can be worked out from: calls with a known wait (or an interval's
             // counts), answered calls with a wait, calls with a known outcome. Aggregated
             // exports without them get "not available", never 0.
-            count_if(
-                col(c::WAIT_SECONDS)
-                    .is_not_null()
-                    .or(col(c::WITHIN_THRESHOLD).is_not_null()),
-            )
-            .alias("timed"),
-            count_if(is("answered").and(col(c::WAIT_SECONDS).is_not_null()))
-                .alias("answered_timed"),
-            count_if(is("answered").or(is("abandoned")).or(is("callback"))).alias("outcome_known"),
-            sum_where(col(c::HANDLE_SECONDS), is("answered")).alias("handle_seconds"),
-            count_if(is("answered").and(col(c::HANDLE_SECONDS).is_not_null())).alias("handled"),
-            count_if(col(c::RESOLVED_FIRST_CONTACT).eq(lit(true))).alias("resolved_first"),
-            count_if(is("answered").and(col(c::RESOLVED_FIRST_CONTACT).is_not_null()))
-                .alias("resolution_known"),
+            col(monthly::TIMED).sum().alias("timed"),
+            sum_where(monthly::WAITED, is("answered")).alias("answered_timed"),
+            sum_where(n, is("answered").or(is("abandoned")).or(is("callback")))
+                .alias("outcome_known"),
+            sum_where(c::HANDLE_SECONDS, is("answered")).alias("handle_seconds"),
+            sum_where(monthly::HANDLED, is("answered")).alias("handled"),
+            col(monthly::RESOLVED_FIRST).sum().alias("resolved_first"),
+            sum_where(monthly::RESOLUTION_KNOWN, is("answered")).alias("resolution_known"),
         ])
 }
 

@@ -21,7 +21,7 @@ use serde_json::json;
 
 use crate::config::Pipeline;
 use crate::granularity;
-use crate::lake::{Lake, LakeError};
+use crate::lake::{monthly, Lake, LakeError};
 use crate::measures::out;
 pub(crate) use crate::measures::{collect, figure_err, percent, FigureError};
 use crate::model::{col as c, Table as LakeTable};
@@ -129,13 +129,40 @@ fn scan(
     Ok(lake
         .scan(table)
         .map_err(|e: LakeError| FigureError::Data(e.to_string()))?
-        .map(|rows| {
-            rows.with_column(
-                calendar
-                    .label_expr(col(c::YEAR), col(c::MONTH))
-                    .alias(c::FINANCIAL_YEAR),
-            )
-        }))
+        .map(|rows| with_financial_year(rows, calendar)))
+}
+
+/// Rows (or monthly sums) labelled with the financial year of their year and month in `calendar`.
+fn with_financial_year(rows: LazyFrame, calendar: Calendar) -> LazyFrame {
+    rows.with_column(
+        calendar
+            .label_expr(col(c::YEAR), col(c::MONTH))
+            .alias(c::FINANCIAL_YEAR),
+    )
+}
+
+/// The lake's contacts summed by month (`lake::monthly`), labelled with financial years; the
+/// sums of no contacts (same columns) when it holds none.
+fn contact_months(lake: &Lake, pipeline: &Pipeline) -> Result<LazyFrame, FigureError> {
+    let at = monthly::Thresholds {
+        service_level_seconds: pipeline.kpi.service_level_seconds,
+        short_abandon_seconds: pipeline.kpi.short_abandon_seconds,
+    };
+    let data = |e: LakeError| FigureError::Data(e.to_string());
+    let sums = match lake.contact_months(at).map_err(data)? {
+        Some((sums, coverage)) => {
+            if coverage.from_rows > 0 {
+                crate::log::info(&format!(
+                    "{} of {} contacts files have no monthly aggregates in the lake (written by an earlier cex, or a run stopped before they were committed): their figures are counted from the rows",
+                    coverage.from_rows,
+                    coverage.from_rows + coverage.stored
+                ));
+            }
+            sums
+        }
+        None => monthly::aggregate(empty_contacts()?, at),
+    };
+    Ok(with_financial_year(sums, pipeline.calendar))
 }
 
 /// The tables made from contacts: left out when the lake holds none.
@@ -197,14 +224,13 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         ));
     }
     let no_contacts = has_contacts.is_none();
-    // Every contact, those dated only by a quarter or a year included: only figures over whole
-    // years read these, through `granularity::counted_in`. Every other figure reads `contacts`,
-    // the rows dated by a day or a month.
-    let every_contact = match has_contacts {
-        Some(lf) => lf,
-        None => empty_contacts()?,
-    };
+    // Every contact summed by month, those dated only by a quarter or a year included: only
+    // figures over whole years read these, through `granularity::counted_in`. Every other figure
+    // reads `contacts`, the sums of the contacts dated by a day or a month. Only right first time
+    // reads single contacts (`rows`).
+    let every_contact = contact_months(lake, pipeline)?;
     let contacts = every_contact.clone().filter(granularity::dated_by_month());
+    let rows = has_contacts.map(|lf| lf.filter(granularity::dated_by_month()));
     // Only the months the tables show are counted: from the first month of the earliest year
     // they compare (a KPI's baseline) to the period's end. The work grows with the period, not
     // with the lake's history, and a stray date far away cannot stretch the monthly grid.
@@ -320,13 +346,8 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
               ("first_contact_resolution_pct", ColumnFormat::Percent(1))],
         ),
     ];
-    if !no_contacts {
-        tables.extend(right_first_time(
-            pipeline,
-            &contacts,
-            period,
-            &mut warnings,
-        )?);
+    if let Some(rows) = &rows {
+        tables.extend(right_first_time(pipeline, rows, period, &mut warnings)?);
     }
     if let Some(responses) = scan(lake, LakeTable::Responses, pipeline.calendar)? {
         let every_answer = in_period(responses.clone());

@@ -1,5 +1,6 @@
-//! The lake: three Delta tables, `contacts` and `responses` (partitioned by organisation,
-//! source, year and month) and `manifest` (one row per ingested export), the rejects files
+//! The lake: four Delta tables, `contacts` and `responses` (partitioned by organisation,
+//! source, year and month), `monthly` (each contacts file summed by month, see [`monthly`]) and
+//! `manifest` (one row per ingested export), the rejects files
 //! beside them, and the lock that lets one writer in at a time. Readers ([`Lake`]) see one consistent snapshot pinned
 //! by the manifest and change nothing; only the writer ([`LakeWriter`], under the lock) commits
 //! (`txn`), finishes what a killed run committed, and removes files no commit refers to.
@@ -11,6 +12,7 @@
 
 pub mod delta;
 pub mod manifest;
+pub mod monthly;
 pub mod parquet;
 pub mod txn;
 mod upgrade;
@@ -73,6 +75,9 @@ pub struct Lake {
     version: Option<i64>,
     manifest: DataFrame,
     tables: BTreeMap<Table, Pinned>,
+    /// The files of the monthly aggregates table (its latest version: each covers one contacts
+    /// file by name, so the snapshot reads only those of the files it pins).
+    monthly: Vec<PathBuf>,
 }
 
 impl Lake {
@@ -117,6 +122,7 @@ impl Lake {
                 version: None,
                 manifest: manifest::to_frame(&[])?,
                 tables: BTreeMap::new(),
+                monthly: Vec::new(),
             });
         };
         let manifest = manifest::from_table(&table, &dir)?;
@@ -140,11 +146,20 @@ impl Lake {
                 );
             }
         }
+        let monthly_dir = root.join(monthly::TABLE);
+        let monthly = match delta::load(&monthly_dir, None)? {
+            Some(t) => delta::files(&t, &monthly_dir)?
+                .into_iter()
+                .map(|f| f.path)
+                .collect(),
+            None => Vec::new(),
+        };
         Ok(Lake {
             root: root.to_path_buf(),
             version: Some(delta::version(&table, &dir)?),
             manifest,
             tables,
+            monthly,
         })
     }
 
@@ -197,6 +212,20 @@ impl Lake {
             .get(&table)
             .map(|p| p.files.iter().map(|f| f.path.clone()).collect())
             .unwrap_or_default()
+    }
+
+    /// The files of the monthly aggregates table (see [`monthly`]).
+    pub fn monthly_files(&self) -> &[PathBuf] {
+        &self.monthly
+    }
+
+    /// A lazy scan of some of the pinned contacts files, as [`Lake::scan`] reads them.
+    pub fn scan_contact_files(&self, files: &[PathBuf]) -> Result<Option<LazyFrame>, LakeError> {
+        let Some(pinned) = self.tables.get(&Table::Contacts) else {
+            return Ok(None);
+        };
+        Ok(scan_table_files(files, &self.root, Table::Contacts)?
+            .map(|lf| unsigned_back(lf, &pinned.unsigned)))
     }
 
     /// A lazy scan of a table as this view sees it (`None` when it has no rows).

@@ -41,6 +41,8 @@ pub struct Transaction {
     root: PathBuf,
     run_id: String,
     parts: Mutex<Vec<Part>>,
+    /// The monthly aggregates of this run's contacts files (see `monthly`), written and complete.
+    monthly: Mutex<Vec<Part>>,
     /// Every file this run created: removed if the transaction ends without a commit.
     created: Mutex<Vec<PathBuf>>,
     committed: bool,
@@ -71,6 +73,7 @@ impl Transaction {
             root: root.to_path_buf(),
             run_id,
             parts: Mutex::new(Vec::new()),
+            monthly: Mutex::new(Vec::new()),
             created: Mutex::new(Vec::new()),
             committed: false,
         }
@@ -120,6 +123,53 @@ impl Transaction {
                 p.schema = Some(schema.clone());
             }
         }
+        Ok(())
+    }
+
+    /// Writes the monthly aggregates of the contacts file at `contacts_path` (one this
+    /// transaction created) into the monthly table's folder under the same name, complete and
+    /// synced; they are committed with the rows.
+    pub fn write_monthly(&self, contacts_path: &Path, sums: &DataFrame) -> Result<(), LakeError> {
+        let root = self.root.as_path();
+        let dir = root.join(Table::Contacts.name());
+        let rel = contacts_path
+            .strip_prefix(&dir)
+            .map(|r| r.to_string_lossy().replace('\\', "/"))
+            .map_err(|_| LakeError::Data {
+                path: contacts_path.to_path_buf(),
+                message: "monthly aggregates of a file outside the contacts table".into(),
+            })?;
+        let partition = self
+            .parts
+            .lock()
+            .map_err(|_| poisoned(contacts_path))?
+            .iter()
+            .find(|p| p.table == Table::Contacts && p.rel == rel)
+            .map(|p| p.partition.clone())
+            .ok_or_else(|| LakeError::Data {
+                path: contacts_path.to_path_buf(),
+                message: "monthly aggregates of a file this run did not create".into(),
+            })?;
+        let path = root.join(super::monthly::TABLE).join(&rel);
+        let (file, path) = self.create_at(path, true)?;
+        let write_err = |e: PolarsError| LakeError::Data {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let synced = file.try_clone().map_err(io_err(&path))?;
+        let mut writer = ParquetWriter::new(file, sums.schema(), &[]).map_err(write_err)?;
+        writer.write(sums).map_err(write_err)?;
+        writer.finish().map_err(write_err)?;
+        synced.sync_all().map_err(io_err(&path))?;
+        self.monthly
+            .lock()
+            .map_err(|_| poisoned(&path))?
+            .push(Part {
+                table: Table::Contacts,
+                rel,
+                partition,
+                schema: Some(sums.schema().as_ref().clone()),
+            });
         Ok(())
     }
 
@@ -211,6 +261,13 @@ impl Transaction {
             self.committed = true;
         }
         self.committed = true;
+        // The aggregates after the rows they sum: a run killed between the two leaves files of
+        // contacts without aggregates, which readers count from the rows, never aggregates of
+        // rows no commit holds.
+        let monthly = std::mem::take(&mut *self.monthly.lock().map_err(|_| poisoned(&root))?);
+        if !monthly.is_empty() {
+            commit_monthly(&root, monthly, &self.run_id)?;
+        }
         if records.is_empty() {
             return Ok(out);
         }
@@ -318,6 +375,40 @@ fn commit_manifest(root: &Path, mut rows: DataFrame, run_id: &str) -> Result<i64
     )
 }
 
+/// One commit adding the monthly aggregates files `parts`.
+fn commit_monthly(root: &Path, parts: Vec<Part>, run_id: &str) -> Result<i64, LakeError> {
+    let dir = root.join(super::monthly::TABLE);
+    let mut fields: Vec<StructField> = Vec::new();
+    let mut adds = Vec::with_capacity(parts.len());
+    for part in parts {
+        if let Some(schema) = &part.schema {
+            for f in delta::delta_fields(schema).map_err(|m| LakeError::Data {
+                path: dir.clone(),
+                message: m,
+            })? {
+                if !fields.iter().any(|g| g.name() == f.name()) {
+                    fields.push(f);
+                }
+            }
+        }
+        adds.push(delta::add_action(&dir, &part.rel, part.partition)?);
+    }
+    let mut info = Map::new();
+    info.insert(INFO_RUN.into(), json!(run_id));
+    let existing = delta::load(&dir, None)?;
+    delta::commit(
+        &dir,
+        existing.as_ref(),
+        Commit {
+            fields,
+            partition_columns: PARTITION_COLUMNS.iter().map(|s| s.to_string()).collect(),
+            adds,
+            info,
+            app_transactions: Vec::new(),
+        },
+    )
+}
+
 /// Completes the runs killed between a data table's commit and the manifest's: their file
 /// records, kept in the data commits' `commitInfo`, go into the manifest now. Writer only.
 pub fn recover(root: &Path) -> Result<(), LakeError> {
@@ -377,6 +468,7 @@ pub fn remove_orphans(lake: &Lake) -> Result<(), LakeError> {
     for name in [
         Table::Contacts.name(),
         Table::Responses.name(),
+        super::monthly::TABLE,
         MANIFEST_TABLE,
     ] {
         let dir = root.join(name);

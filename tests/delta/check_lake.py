@@ -21,7 +21,11 @@ and checks:
   source_file_id and source: no row lost, none doubled;
 - no data row comes from a file the manifest does not list;
 - (organisation, source, year, month, record_key) is unique within each data table;
-- no pending commits, unless `--allow-pending`.
+- no pending commits, unless `--allow-pending`;
+- the monthly aggregates (`<lake>/monthly`, latest version): the aggregates of a pinned contacts
+  file (same relative path) add up, per channel, service and outcome, to the `contacts` column
+  of that file's rows; a file without aggregates is counted (cex counts it from its rows), not
+  a problem.
 
 Usage: check_lake.py LAKE [--version N] [--allow-pending] [--json]
 Prints one summary line (or a JSON document with `--json`, including monthly row totals per
@@ -144,6 +148,33 @@ def check_table(lake, name, manifest_rows, allow_pending, problems):
     monthly = group_counts(data, ["source", "year", "month"])
     report["monthly_totals"] = [{"source": s, "year": y, "month": m, "rows": n}
                                 for (s, y, m), n in sorted(monthly.items())]
+    report["pinned_files"] = sorted(pinned_files)
+    return report
+
+
+def contact_sums(path):
+    """{(channel, service, outcome): sum of `contacts`} of one Parquet file."""
+    table = pq.read_table(path, columns=["channel", "service", "outcome", "contacts"])
+    table = table.set_column(3, "contacts", table["contacts"].cast(pa.int64()))
+    keys = ["channel", "service", "outcome"]
+    grouped = table.group_by(keys).aggregate([("contacts", "sum")]).to_pylist()
+    return {tuple(g[k] for k in keys): g["contacts_sum"] for g in grouped}
+
+
+def check_monthly(lake, contacts_files, problems):
+    """Compares each pinned contacts file with its monthly aggregates, read independently."""
+    report = {"files": len(contacts_files), "with_aggregates": 0, "mismatched": 0}
+    table = open_table(os.path.join(lake, "monthly"))
+    stored = set(file_rows(table, os.path.join(lake, "monthly"))) if table else set()
+    for path in contacts_files:
+        if path not in stored:
+            continue
+        report["with_aggregates"] += 1
+        rows = contact_sums(os.path.join(lake, "contacts", unquote(path)))
+        sums = contact_sums(os.path.join(lake, "monthly", unquote(path)))
+        if rows != sums:
+            report["mismatched"] += 1
+            problems.append(f"monthly: the aggregates of {path} do not add up to its rows")
     return report
 
 
@@ -178,7 +209,9 @@ def main():
     tables = {t: check_table(args.lake, t, rows, args.allow_pending, problems)
               for t in DATA_TABLES}
 
-    report = {"lake": args.lake, "ok": not problems, "manifest_version": manifest.version(),
+    monthly = check_monthly(args.lake, tables["contacts"].pop("pinned_files", []), problems)
+    tables["responses"].pop("pinned_files", None)
+    report = {"lake": args.lake, "ok": not problems, "monthly": monthly, "manifest_version": manifest.version(),
               "files": len(rows), "tables": tables, "problems": problems}
     if args.json:
         print(json.dumps(report, indent=2))
@@ -187,6 +220,8 @@ def main():
                  f"{version_label(r['latest_version'])}, {r['pending_rows']} pending)"
                  for t, r in tables.items()]
         verdict = "OK" if not problems else f"{len(problems)} PROBLEMS"
+        parts.append(f"monthly aggregates for {monthly['with_aggregates']} of "
+                     f"{monthly['files']} contacts files")
         print(f"lake {verdict}: manifest v{manifest.version()}, {len(rows)} files; "
               + "; ".join(parts))
         for p in problems:

@@ -377,3 +377,98 @@ fn councils_named_in_a_column_get_partitions_of_their_own_whatever_their_names()
         2
     );
 }
+
+/// The published KPI tables of one output folder, by file name.
+fn kpi_tables(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("output folder")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .map(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            (name.unwrap_or_default(), std::fs::read(&p).expect("table"))
+        })
+        .collect()
+}
+
+#[test]
+fn figures_from_the_monthly_aggregates_equal_figures_from_the_rows_however_many_are_missing() {
+    let ws = Workspace::with_sample_data();
+    let lake = ws.path().join("lake");
+    ws.cex(&["ingest", "pipelines/sample.toml", "--source", "telephony"])
+        .assert_code(0);
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    // A reader cex did not write: every contacts file has aggregates, and they add up to its rows.
+    let report = crate::soak::check_lake(&lake, &[], "monthly aggregates");
+    let files = report["monthly"]["files"].as_u64().expect("files");
+    assert!(files > 10, "{}", report["monthly"]);
+    assert_eq!(report["monthly"]["with_aggregates"].as_u64(), Some(files));
+    assert_eq!(report["monthly"]["mismatched"].as_u64(), Some(0));
+
+    let kpi = || {
+        let out = ws.cex(&["kpi", "pipelines/sample.toml", "--fy", "2023/24"]);
+        out.assert_code(0);
+        (
+            kpi_tables(&ws.path().join("out/fy2023-24")),
+            format!("{}{}", out.stdout, out.stderr),
+        )
+    };
+    let (stored, said) = kpi();
+    assert!(stored.contains_key("contact_centre.csv") && stored.len() > 15);
+    assert!(!said.contains("no monthly aggregates"), "{said}");
+
+    // The second run's aggregates lost, as if it was killed between the two commits: its files
+    // are counted from their rows, and every figure is the same.
+    let log = lake.join("monthly/_delta_log");
+    std::fs::remove_file(log.join(format!("{:020}.json", 1))).expect("second monthly commit");
+    let (partly, said) = kpi();
+    assert!(
+        said.contains("contacts files have no monthly aggregates"),
+        "{said}"
+    );
+    assert_eq!(
+        partly, stored,
+        "figures differ when some files are counted from rows"
+    );
+
+    // A lake from before the aggregates: every figure counted from the rows, the same.
+    std::fs::remove_dir_all(lake.join("monthly")).expect("monthly table");
+    let (from_rows, said) = kpi();
+    assert!(
+        said.contains(&format!("{files} of {files} contacts files")),
+        "{said}"
+    );
+    assert_eq!(from_rows, stored, "figures differ when counted from rows");
+}
+
+#[test]
+fn a_service_level_changed_after_ingest_is_counted_at_the_new_threshold() {
+    let pipeline = |ws: &Workspace| {
+        let text = std::fs::read_to_string(ws.path().join("pipelines/sample.toml")).expect("p");
+        let changed = text.replace("service_level_seconds = 20", "service_level_seconds = 60");
+        assert_ne!(text, changed);
+        ws.write("pipelines/sixty.toml", changed);
+    };
+    let table = |ws: &Workspace, file: &str| {
+        let out = ws.cex(&["kpi", file, "--fy", "2023/24"]);
+        out.assert_code(0);
+        std::fs::read(ws.path().join("out/fy2023-24/contact_centre.csv")).expect("table")
+    };
+    // Ingested at 20 seconds, published at 60.
+    let old = Workspace::with_sample_data();
+    pipeline(&old);
+    old.cex(&["ingest", "pipelines/sample.toml", "--source", "telephony"])
+        .assert_code(0);
+    let at_twenty = table(&old, "pipelines/sample.toml");
+    let later = table(&old, "pipelines/sixty.toml");
+    // Ingested and published at 60.
+    let fresh = Workspace::with_sample_data();
+    pipeline(&fresh);
+    fresh
+        .cex(&["ingest", "pipelines/sixty.toml", "--source", "telephony"])
+        .assert_code(0);
+    let at_sixty = table(&fresh, "pipelines/sixty.toml");
+    assert_ne!(at_twenty, at_sixty, "the threshold changed no figure");
+    assert_eq!(later, at_sixty);
+}

@@ -1,0 +1,392 @@
+//! The lake's monthly aggregates (`<lake>/monthly/`, a Delta table partitioned like
+//! `contacts`): for every data file of `contacts`, one file of the same name holding that file's
+//! rows summed per organisation, source, year, month, channel, service, category (the queue),
+//! outcome and date granularity. Ingest writes it beside the rows and commits it before them, so
+//! every committed file of contacts has its aggregates; rows are never removed, so the sums of a
+//! file never go stale.
+//!
+//! The KPI tables that need no single contact (volumes, channel shift, take-up, mix, form
+//! completion, contact centre, response rate and weighting) read [`Lake::contact_months`]: the
+//! stored aggregates of the files the reader's snapshot pins, and, for any pinned file without
+//! them (a lake written before this table, a run killed between the two commits, or a
+//! threshold changed since), the same sums worked out from its rows by the same [`aggregate`].
+//! A monthly run therefore reads a few thousand rows for the history and aggregates only what is
+//! new, and the figures are the same either way (tested against the rows).
+//!
+//! Column names: the keys keep the contacts table's names, and so do the sums of a contacts
+//! column (`contacts`, `wait_seconds`, `handle_seconds`, `within_threshold`, `short_abandons`),
+//! so a figure that sums them reads either table alike. The counts of contacts with a value
+//! known, and the thresholds the sums were taken at, have names of their own below.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::{Lake, LakeError};
+use crate::model::col as c;
+
+/// The table's folder name.
+pub const TABLE: &str = "monthly";
+
+/// Contacts with a wait or an interval's within-threshold count.
+pub const TIMED: &str = "timed_contacts";
+/// Contacts with a wait.
+pub const WAITED: &str = "waited_contacts";
+/// Contacts with a handle time.
+pub const HANDLED: &str = "handled_contacts";
+/// Contacts resolved at first contact.
+pub const RESOLVED_FIRST: &str = "resolved_first_contacts";
+/// Contacts whose first-contact resolution is recorded.
+pub const RESOLUTION_KNOWN: &str = "resolution_known_contacts";
+/// The service-level threshold `within_threshold` was counted at (seconds).
+pub const SERVICE_LEVEL_SECONDS: &str = "service_level_seconds";
+/// The short-abandon threshold `short_abandons` was counted at (seconds).
+pub const SHORT_ABANDON_SECONDS: &str = "short_abandon_seconds";
+
+/// The group keys, in the order the table stores them.
+pub const KEYS: [&str; 9] = [
+    c::ORGANISATION,
+    c::SOURCE,
+    c::YEAR,
+    c::MONTH,
+    c::CHANNEL,
+    c::SERVICE,
+    c::CATEGORY,
+    c::OUTCOME,
+    c::DATE_GRANULARITY,
+];
+
+/// The sums, in the order the table stores them.
+pub const SUMS: [&str; 10] = [
+    c::CONTACTS,
+    TIMED,
+    WAITED,
+    c::WAIT_SECONDS,
+    c::WITHIN_THRESHOLD,
+    c::SHORT_ABANDONS,
+    c::HANDLE_SECONDS,
+    HANDLED,
+    RESOLVED_FIRST,
+    RESOLUTION_KNOWN,
+];
+
+/// The thresholds the time-dependent sums are counted at (the pipeline's `kpi` settings).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// A call answered (or leaving the queue) within this many seconds is within the service level.
+    pub service_level_seconds: f64,
+    /// An abandoned call that waited less than this many seconds is a short abandon.
+    pub short_abandon_seconds: f64,
+}
+
+/// Contact rows (the contacts table's columns; the optional ones may be absent) summed per
+/// [`KEYS`]: the one definition ingest stores and the KPI stage falls back on.
+pub fn aggregate(rows: LazyFrame, at: Thresholds) -> LazyFrame {
+    let n = || col(c::CONTACTS).cast(DataType::Int64);
+    let count_if = |cond: Expr| when(cond).then(n()).otherwise(lit(0i64)).sum();
+    // Per-call rows are timed one by one; interval rows bring their own counts.
+    let counted_or = |count: &str, timed: Expr| {
+        col(count)
+            .cast(DataType::Int64)
+            .fill_null(when(timed).then(n()).otherwise(lit(0i64)))
+    };
+    let wait = || col(c::WAIT_SECONDS).cast(DataType::Float64);
+    let handle = || col(c::HANDLE_SECONDS).cast(DataType::Float64);
+    let resolved = || col(c::RESOLVED_FIRST_CONTACT);
+    with_optional_columns(rows)
+        .group_by(KEYS.map(key))
+        .agg([
+            n().sum().alias(c::CONTACTS),
+            count_if(
+                col(c::WAIT_SECONDS)
+                    .is_not_null()
+                    .or(col(c::WITHIN_THRESHOLD).is_not_null()),
+            )
+            .alias(TIMED),
+            count_if(col(c::WAIT_SECONDS).is_not_null()).alias(WAITED),
+            wait().sum().alias(c::WAIT_SECONDS),
+            counted_or(
+                c::WITHIN_THRESHOLD,
+                wait().lt_eq(lit(at.service_level_seconds)),
+            )
+            .sum()
+            .alias(c::WITHIN_THRESHOLD),
+            counted_or(c::SHORT_ABANDONS, wait().lt(lit(at.short_abandon_seconds)))
+                .sum()
+                .alias(c::SHORT_ABANDONS),
+            handle().sum().alias(c::HANDLE_SECONDS),
+            count_if(col(c::HANDLE_SECONDS).is_not_null()).alias(HANDLED),
+            count_if(resolved().eq(lit(true))).alias(RESOLVED_FIRST),
+            count_if(resolved().is_not_null()).alias(RESOLUTION_KNOWN),
+        ])
+        .with_columns([
+            lit(at.service_level_seconds).alias(SERVICE_LEVEL_SECONDS),
+            lit(at.short_abandon_seconds).alias(SHORT_ABANDON_SECONDS),
+        ])
+        .select(columns())
+}
+
+/// Aggregates of several pieces of one file (or of several files) summed again per [`KEYS`].
+pub fn combine(pieces: LazyFrame) -> LazyFrame {
+    pieces
+        .group_by(KEYS.map(col))
+        .agg(
+            SUMS.iter()
+                .map(|s| col(*s).sum())
+                .chain([
+                    col(SERVICE_LEVEL_SECONDS).first(),
+                    col(SHORT_ABANDON_SECONDS).first(),
+                ])
+                .collect::<Vec<_>>(),
+        )
+        .select(columns())
+}
+
+/// Every column of the table, in order.
+fn columns() -> Vec<Expr> {
+    KEYS.iter()
+        .chain(SUMS.iter())
+        .chain([SERVICE_LEVEL_SECONDS, SHORT_ABANDON_SECONDS].iter())
+        .map(|n| col(*n))
+        .collect()
+}
+
+/// A key with the contacts table's type (text keys as text, year and month as numbers).
+fn key(name: &str) -> Expr {
+    match name {
+        c::YEAR => col(name).cast(DataType::Int32),
+        c::MONTH => col(name).cast(DataType::Int8),
+        _ => col(name).cast(DataType::String),
+    }
+}
+
+/// The optional columns [`aggregate`] reads, null where the rows lack them (a frame of one
+/// source that has no waits, no queue or no granularity).
+fn with_optional_columns(rows: LazyFrame) -> LazyFrame {
+    let optional: [(&str, DataType); 7] = [
+        (c::CATEGORY, DataType::String),
+        (c::DATE_GRANULARITY, DataType::String),
+        (c::WAIT_SECONDS, DataType::Float64),
+        (c::HANDLE_SECONDS, DataType::Float64),
+        (c::WITHIN_THRESHOLD, DataType::UInt32),
+        (c::SHORT_ABANDONS, DataType::UInt32),
+        (c::RESOLVED_FIRST_CONTACT, DataType::Boolean),
+    ];
+    let mut rows = rows;
+    let schema = rows.collect_schema().ok();
+    let missing: Vec<Expr> = optional
+        .iter()
+        .filter(|(name, _)| schema.as_ref().is_some_and(|s| !s.contains(name)))
+        .map(|(name, dtype)| lit(NULL).cast(dtype.clone()).alias(*name))
+        .collect();
+    if missing.is_empty() {
+        rows
+    } else {
+        rows.with_columns(missing)
+    }
+}
+
+/// The path of a contacts data file's aggregates.
+pub fn file_for(root: &Path, contacts_file: &Path) -> Option<PathBuf> {
+    let rel = contacts_file
+        .strip_prefix(root.join(crate::model::Table::Contacts.name()))
+        .ok()?;
+    Some(root.join(TABLE).join(rel))
+}
+
+/// How the contact months of a snapshot were found: files read from stored aggregates, and
+/// files whose rows were aggregated because none were stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Coverage {
+    pub stored: usize,
+    pub from_rows: usize,
+}
+
+impl Lake {
+    /// Every pinned contact summed per [`KEYS`], at the thresholds `at` (`None`: the lake holds
+    /// no contacts). Read from the stored aggregates where every file has them at these
+    /// thresholds; the rest from the rows.
+    pub fn contact_months(
+        &self,
+        at: Thresholds,
+    ) -> Result<Option<(LazyFrame, Coverage)>, LakeError> {
+        let files = self.table_files(crate::model::Table::Contacts);
+        if files.is_empty() {
+            return Ok(None);
+        }
+        let root = self.root();
+        let data_err = |e: PolarsError| LakeError::Data {
+            path: root.join(TABLE),
+            message: e.to_string(),
+        };
+        let stored: HashSet<&PathBuf> = self.monthly_files().iter().collect();
+        let (mut covered, mut uncovered) = (Vec::new(), Vec::new());
+        for f in &files {
+            match file_for(root, f) {
+                Some(m) if stored.contains(&m) => covered.push(m),
+                _ => uncovered.push(f.clone()),
+            }
+        }
+        let mut pieces = Vec::new();
+        if !covered.is_empty() {
+            let sums = scan_stored(&covered)?.collect().map_err(data_err)?;
+            if at_thresholds(&sums, at) {
+                pieces.push(sums.lazy());
+            } else {
+                // Counted at other thresholds than the pipeline's now: from the rows.
+                crate::log::info(
+                    "the service-level or short-abandon threshold differs from the one the monthly aggregates were counted at: the contact-centre figures are counted from the rows",
+                );
+                uncovered = files.clone();
+                covered.clear();
+            }
+        }
+        if !uncovered.is_empty() {
+            if let Some(rows) = self.scan_contact_files(&uncovered)? {
+                pieces.push(aggregate(rows, at));
+            }
+        }
+        let coverage = Coverage {
+            stored: covered.len(),
+            from_rows: uncovered.len(),
+        };
+        let all = match pieces.len() {
+            0 => return Ok(None),
+            1 => pieces.remove(0),
+            _ => concat(pieces, UnionArgs::default()).map_err(data_err)?,
+        };
+        Ok(Some((all, coverage)))
+    }
+}
+
+/// True when every stored row was counted at `at`.
+fn at_thresholds(sums: &DataFrame, at: Thresholds) -> bool {
+    let all_equal = |name: &str, value: f64| {
+        sums.column(name)
+            .ok()
+            .and_then(|c| c.f64().ok())
+            .is_some_and(|s| s.null_count() == 0 && s.iter().all(|v| v == Some(value)))
+    };
+    all_equal(SERVICE_LEVEL_SECONDS, at.service_level_seconds)
+        && all_equal(SHORT_ABANDON_SECONDS, at.short_abandon_seconds)
+}
+
+/// The stored aggregates of `files` (every column kept in the files).
+fn scan_stored(files: &[PathBuf]) -> Result<LazyFrame, LakeError> {
+    let paths: Vec<PlRefPath> = files
+        .iter()
+        .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
+        .collect();
+    let args = ScanArgsParquet {
+        glob: false,
+        hive_options: polars::io::HiveOptions::new_disabled(),
+        ..Default::default()
+    };
+    LazyFrame::scan_parquet_files(paths.into(), args)
+        .map(|lf| lf.select(columns()))
+        .map_err(|e| LakeError::Data {
+            path: files.first().cloned().unwrap_or_default(),
+            message: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AT: Thresholds = Thresholds {
+        service_level_seconds: 20.0,
+        short_abandon_seconds: 5.0,
+    };
+
+    /// Calls one by one (with waits) and one interval row (with its own counts, no waits).
+    fn calls() -> PolarsResult<DataFrame> {
+        df!(
+            c::ORGANISATION => ["Org"; 6],
+            c::SOURCE => ["calls"; 6],
+            c::YEAR => [2024i32; 6],
+            c::MONTH => [4i8; 6],
+            c::CHANNEL => ["telephone"; 6],
+            c::SERVICE => ["Housing"; 6],
+            c::CATEGORY => [Some("Q1"), Some("Q1"), Some("Q1"), Some("Q1"), Some("Q1"), None],
+            c::OUTCOME => ["answered", "answered", "abandoned", "abandoned", "answered", "answered"],
+            c::CONTACTS => [1u32, 1, 1, 1, 1, 40],
+            c::WAIT_SECONDS => [Some(10.0), Some(20.0), Some(3.0), Some(30.0), None, None],
+            c::HANDLE_SECONDS => [Some(100.0), Some(200.0), None, None, Some(50.0), None],
+            c::WITHIN_THRESHOLD => [None, None, None, None, None, Some(30u32)],
+            c::RESOLVED_FIRST_CONTACT => [Some(true), Some(false), None, None, None, None],
+        )
+    }
+
+    fn row(df: &DataFrame, outcome: &str, queue: Option<&str>) -> PolarsResult<DataFrame> {
+        let q = match queue {
+            Some(q) => col(c::CATEGORY).eq(lit(q)),
+            None => col(c::CATEGORY).is_null(),
+        };
+        df.clone()
+            .lazy()
+            .filter(col(c::OUTCOME).eq(lit(outcome)).and(q))
+            .collect()
+    }
+
+    fn value(df: &DataFrame, name: &str) -> PolarsResult<f64> {
+        let s = df.column(name)?.cast(&DataType::Float64)?;
+        Ok(s.f64()?.get(0).unwrap_or(f64::NAN))
+    }
+
+    #[test]
+    fn the_sums_of_a_month_are_counted_as_the_contact_centre_defines_them(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let sums = aggregate(calls()?.lazy(), AT).collect()?;
+        // A granularity column the frame lacks is null, a key like any other.
+        assert_eq!(
+            sums.column(c::DATE_GRANULARITY)?.null_count(),
+            sums.height()
+        );
+        let answered = row(&sums, "answered", Some("Q1"))?;
+        assert_eq!(value(&answered, c::CONTACTS)?, 3.0);
+        assert_eq!(value(&answered, WAITED)?, 2.0);
+        assert_eq!(value(&answered, TIMED)?, 2.0);
+        assert_eq!(value(&answered, c::WAIT_SECONDS)?, 30.0);
+        // 10 s and 20 s are within 20 s; the call with no wait is not.
+        assert_eq!(value(&answered, c::WITHIN_THRESHOLD)?, 2.0);
+        assert_eq!(value(&answered, c::HANDLE_SECONDS)?, 350.0);
+        assert_eq!(value(&answered, HANDLED)?, 3.0);
+        assert_eq!(value(&answered, RESOLVED_FIRST)?, 1.0);
+        assert_eq!(value(&answered, RESOLUTION_KNOWN)?, 2.0);
+        let abandoned = row(&sums, "abandoned", Some("Q1"))?;
+        assert_eq!(value(&abandoned, c::SHORT_ABANDONS)?, 1.0);
+        assert_eq!(value(&abandoned, c::WITHIN_THRESHOLD)?, 1.0);
+        // The interval row brings its own counts: 40 calls, 30 within, none with a wait.
+        let interval = row(&sums, "answered", None)?;
+        assert_eq!(value(&interval, c::CONTACTS)?, 40.0);
+        assert_eq!(value(&interval, c::WITHIN_THRESHOLD)?, 30.0);
+        assert_eq!(value(&interval, TIMED)?, 40.0);
+        assert_eq!(value(&interval, WAITED)?, 0.0);
+        assert_eq!(value(&interval, SERVICE_LEVEL_SECONDS)?, 20.0);
+        Ok(())
+    }
+
+    #[test]
+    fn pieces_summed_again_equal_the_whole() -> Result<(), Box<dyn std::error::Error>> {
+        let all = calls()?;
+        let whole = aggregate(all.clone().lazy(), AT);
+        let pieces = concat(
+            [
+                aggregate(all.slice(0, 2).lazy(), AT),
+                aggregate(all.slice(2, 3).lazy(), AT),
+                aggregate(all.slice(5, 1).lazy(), AT),
+            ],
+            UnionArgs::default(),
+        )?;
+        let order = |lf: LazyFrame| {
+            lf.sort(KEYS, SortMultipleOptions::default().with_nulls_last(true))
+                .collect()
+        };
+        let (whole, summed) = (order(whole)?, order(combine(pieces))?);
+        assert_eq!(whole.height(), 3);
+        assert!(whole.equals_missing(&summed), "{whole}\n{summed}");
+        Ok(())
+    }
+}
