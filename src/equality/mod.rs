@@ -173,9 +173,33 @@ pub fn compute(
             needed.push(field.clone());
         }
     }
-    let answers =
-        collect(responses.select(needed.iter().map(|n| col(n.as_str())).collect::<Vec<_>>()))?
-            .lazy();
+    // The record key is read as a number standing for it (its categorical code): the
+    // respondents are grouped by it once per breakdown, and long texts cost far more to group.
+    let answers = collect(
+        responses
+            .select(
+                needed
+                    .iter()
+                    .map(|n| match n.as_str() {
+                        c::RECORD_KEY => col(c::RECORD_KEY)
+                            .cast(DataType::from_categories(Categories::global()))
+                            .to_physical()
+                            .alias(c::RECORD_KEY),
+                        other => col(other),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            // Respondents with more than one answer here, marked once: only they can be in two
+            // groups of a breakdown (see `shared_respondents`).
+            .with_column(
+                len()
+                    .over([respondent()])
+                    .map_err(figure_err)?
+                    .gt(lit(1))
+                    .alias(REPEATED),
+            ),
+    )?
+    .lazy();
     // Respondents are those who gave a rating: every figure, share, test, channel use and
     // representation counts them only. A person whose answer is "Don't know" (a scale's
     // `not_rated`) is counted apart, in the breakdowns' `not_rated` column.
@@ -200,7 +224,7 @@ pub fn compute(
             ))?;
             table = table.vstack(&all).map_err(figure_err)?;
             table = with_shares(table)?;
-            let shared = shared_respondents(responses.clone(), &by[0])?;
+            let shared = shared_respondents(responses.clone().filter(col(REPEATED)), &by[0])?;
             table = with_comparisons(
                 table,
                 &by[0],
@@ -410,6 +434,20 @@ pub const NOT_TESTED_SHARED: &str =
 /// same person can rate the web in May and the telephone in June; a test of one group against
 /// another (or against the rest) assumes no one is on both sides, so such a pair is not tested.
 /// Sources keyed by file and row, or by the whole row, never share one.
+/// Marks the respondents with more than one answer in the answers read.
+const REPEATED: &str = "__repeated";
+
+/// One number per respondent (source and record key) of answers whose record key is already the
+/// number standing for it.
+fn respondent() -> Expr {
+    let code = |e: Expr| {
+        e.cast(DataType::from_categories(Categories::global()))
+            .to_physical()
+            .cast(DataType::UInt64)
+    };
+    code(col(c::SOURCE)) * lit(1u64 << 32) + col(c::RECORD_KEY).cast(DataType::UInt64)
+}
+
 fn shared_respondents(
     responses: LazyFrame,
     field: &str,
@@ -426,7 +464,10 @@ fn shared_respondents(
             .filter(col("group").is_not_null())
             .unique(None, UniqueKeepStrategy::Any)
             .filter(repeated)
-            .sort_by_exprs(record, SortMultipleOptions::default()),
+            .sort_by_exprs(record, SortMultipleOptions::default())
+            // The few respondents in two groups: their keys (text, or the number standing for
+            // it) as text.
+            .with_column(col(c::RECORD_KEY).cast(DataType::String)),
     )?;
     let text = |name: &str| crate::tables::frame::texts(&df, name);
     let (source, key, group) = (text(c::SOURCE)?, text(c::RECORD_KEY)?, text("group")?);
