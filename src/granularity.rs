@@ -90,6 +90,69 @@ fn month_start(index: Expr) -> Expr {
     )
 }
 
+/// The first day of the month a label names, as a naive datetime (null for text that is not a
+/// month): "2024-03", "2024/3", "2024 03", "03/2024", "3-2024", "202403", "Mar 2024", "March-2024",
+/// "Mar-24" (two-digit years are 20xx). Case is ignored; `text` is already trimmed.
+pub fn month_label_start(text: Expr) -> Expr {
+    let numeric = |pattern: &str, year_group: usize, month_group: usize| {
+        let (year, month) = (
+            group(&text, pattern, year_group),
+            group(&text, pattern, month_group),
+        );
+        when(
+            month
+                .clone()
+                .gt_eq(lit(1i32))
+                .and(month.clone().lt_eq(lit(12i32))),
+        )
+        .then(year * lit(12i32) + month - lit(1i32))
+        .otherwise(lit(NULL).cast(DataType::Int32))
+    };
+    let named = r"(?i)^([a-z]{3,9})\.?[\s-]*(\d{4}|\d{2})$";
+    let name = text
+        .clone()
+        .str()
+        .extract(lit(named), 1)
+        .str()
+        .to_lowercase();
+    let year = group(&text, named, 2);
+    let year = when(year.clone().lt(lit(100i32)))
+        .then(year.clone() + lit(2000i32))
+        .otherwise(year);
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    // A month's full name or its first three letters ("Sept" too).
+    let number = MONTHS.iter().enumerate().rev().fold(
+        lit(NULL).cast(DataType::Int32),
+        |otherwise, (i, full)| {
+            let is = name
+                .clone()
+                .eq(lit(*full))
+                .or(name.clone().eq(lit(&full[..3])))
+                .or(name.clone().eq(lit("sept")).and(lit(*full == "september")));
+            when(is).then(lit(i as i32)).otherwise(otherwise)
+        },
+    );
+    month_start(coalesce(&[
+        numeric(r"^(\d{4})\s*[-/. ]\s*(\d{1,2})$", 1, 2),
+        numeric(r"^(\d{1,2})\s*[-/. ]\s*(\d{4})$", 2, 1),
+        numeric(r"^(\d{4})(\d{2})$", 1, 2),
+        year * lit(12i32) + number,
+    ]))
+}
+
 /// Optional spaces and one optional `-` between a label's parts.
 const SEP: &str = r"\s*-?\s*";
 /// A financial year's name: `2023/24`, `2023-24` or `2023/2024` (groups: first, second year).
@@ -265,6 +328,54 @@ mod tests {
         v.iter()
             .map(|s| (!s.is_empty()).then(|| s.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn month_labels_name_the_first_day_of_their_month() -> PolarsResult<()> {
+        let labels = [
+            "2024-03",
+            "2024/3",
+            "2024 03",
+            "03/2024",
+            "3-2024",
+            "202403",
+            "Mar 2024",
+            "march 2024",
+            "MARCH-2024",
+            "Mar-24",
+            "Sept 2023",
+            "Sep. 2023",
+            "2024-13",
+            "13/2024",
+            "Marc 2024",
+            "2024",
+            "2024-03-15",
+            "",
+        ];
+        assert_eq!(
+            starts(&labels, month_label_start)?,
+            some(&[
+                "2024-03-01",
+                "2024-03-01",
+                "2024-03-01",
+                "2024-03-01",
+                "2024-03-01",
+                "2024-03-01",
+                "2024-03-01",
+                "2024-03-01",
+                "2024-03-01",
+                "2024-03-01",
+                "2023-09-01",
+                "2023-09-01",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ])
+        );
+        Ok(())
     }
 
     #[test]

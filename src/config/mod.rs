@@ -827,11 +827,21 @@ answered = ["Answered"]
                 .any(|p| p.contains("a satisfaction source is dated by day or month")),
             "{problems:?}"
         );
+        // A date column may name months ("2024-03", "March 2024") or stand for them.
         let problems = with("\"quarter\"", "\"month\"");
+        assert!(
+            !problems.iter().any(|p| p.contains("date_granularity")),
+            "{problems:?}"
+        );
+        let problems = problems_of(
+            &quarterly
+                .replace("\"quarter\"", "\"month\"")
+                .replace("date = \"Quarter\"", "timestamp = \"Quarter\""),
+        );
         assert!(
             problems
                 .iter()
-                .any(|p| p.starts_with(key) && p.contains("a date column gives days")),
+                .any(|p| p.starts_with(key) && p.contains("dates a moment, not a month")),
             "{problems:?}"
         );
         // A path giving months with a day granularity, and a quarter in the path undeclared.

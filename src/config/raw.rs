@@ -385,7 +385,10 @@ pub struct RawSource {
     #[serde(default)]
     #[schemars(extend("examples" = ["2023-06"]))]
     pub month: Option<String>,
-    /// How precisely the rows are dated: `day`, `month`, `quarter` or `year`. `quarter`: the
+    /// How precisely the rows are dated: `day`, `month`, `quarter` or `year`. `month`: the
+    /// `date` column names months (`2024-03`, `03/2024`, `202403`, `March 2024`, `Mar-24`) or
+    /// holds dates that stand for their month (pre-aggregated monthly counts dated the 15th or
+    /// the last day). `quarter`: the
     /// `date` column holds quarter labels (see `quarter_labels`), or `path_fields` gives
     /// `{year}` and `{quarter}`; `year`: the `date` column holds `2023` (a calendar year) or
     /// `2023/24` (a financial year of the pipeline's calendar), or `path_fields` gives `{year}`

@@ -644,11 +644,16 @@ fn resolve_granularity(
             );
             g
         }
+        _ if declared == Granularity::Month && by.timestamp_or_time => {
+            refuse(at, "a timestamp or time column dates a moment, not a month: map the month as columns.date, or remove date_granularity".into());
+            Granularity::Day
+        }
         _ if declared == Granularity::Month
             && !by.month
+            && !by.date_column
             && path.is_none_or(|p| !p.has(PathField::Year)) =>
         {
-            refuse(at, "a date column gives days: date_granularity = \"month\" is for `month` or path_fields with {year} and {month}; leave it out".into());
+            refuse(at, "date_granularity = \"month\" needs columns.date holding months (`2024-03`, `March 2024`, or a date standing for its month), `month`, or path_fields with {year} and {month}".into());
             Granularity::Day
         }
         _ => declared,

@@ -19,7 +19,7 @@ use crate::config::{
     is_virtual_column, ChannelSpec, CommentPolicy, Duplicates, FileFormat, Pipeline, QualityGates,
     RowMatch, SourceDef, SourceKind,
 };
-use crate::granularity::{quarter_start, year_start, Granularity};
+use crate::granularity::{month_label_start, quarter_start, year_start, Granularity};
 use crate::model::{col as c, Table, NOT_ANSWERED};
 use crate::period::Calendar;
 use crate::text::{normalise_value, normalised};
@@ -441,6 +441,19 @@ pub fn canonical(
                     .map(|(_, v)| (v.clone(), time_formats.as_slice())),
             );
             let wall = layers.stash(1, wall);
+            // Rows dated by a month (`date_granularity = "month"`): a date stands for its month,
+            // and a month's label ("2024-03", "March 2024") is read too; either is dated at the
+            // month's first day.
+            let wall = if source.date_granularity == Granularity::Month {
+                let labelled = layers.per_value(
+                    &date_column,
+                    |v| month_label_start(cleaned(v)),
+                    DataType::Datetime(TimeUnit::Milliseconds, None),
+                );
+                coalesce(&[wall.dt().truncate(lit("1mo")), labelled])
+            } else {
+                wall
+            };
             let ts = layers.stash(2, local_instant(wall.clone(), tz).map_err(polars_err)?);
             let time_ok = time_ok.map(|ok| layers.stash(1, ok));
             checks.push(missing(&date_column, date_value.clone()));

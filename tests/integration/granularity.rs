@@ -467,3 +467,93 @@ fn wrong_combinations_are_refused_naming_the_key_and_the_fix() {
         assert!(out.stderr.contains("bad.toml"), "{}", out.stderr);
     }
 }
+
+/// Monthly counts whose date column names the month in the ways real returns do ("2024-03",
+/// "March 2024", "Mar-24", or a date that stands for its month, the 15th or the last day), and
+/// one label that is no month: each row counts in its month, stored at the month's first day as
+/// a month, and the bad one is rejected naming its file, row and value.
+#[test]
+fn a_date_column_naming_months_dates_each_row_by_its_month() {
+    let ws = Workspace::new();
+    ws.write(
+        "p.toml",
+        r#"
+name = "months"
+organisation = "Example Shire"
+lake = "lake"
+output = "out"
+
+[quality]
+fail_reject_share = 0.5
+
+[[sources]]
+name = "returns"
+kind = "contacts"
+channel = "telephone"
+files = "returns.csv"
+default_outcome = "answered"
+date_granularity = "month"
+date_formats = ["%d/%m/%Y"]
+
+[sources.columns]
+date = "Period"
+category = "Topic"
+count = "Calls"
+
+[sources.service.values]
+Waste = ["Bins"]
+"#,
+    );
+    // Period, calls: the month each row must count in is written beside it (not read by cex).
+    let rows = [
+        ("2024-03", 10, "2024-03"),
+        ("March 2024", 20, "2024-03"),
+        ("Apr-24", 30, "2024-04"),
+        ("15/04/2024", 40, "2024-04"),
+        ("31/05/2024", 50, "2024-05"),
+        ("202405", 60, "2024-05"),
+        ("Smarch 2024", 70, ""),
+    ];
+    let mut csv = String::from("Period,Topic,Calls\n");
+    for (period, calls, _) in rows {
+        csv.push_str(&format!("{period},Bins,{calls}\n"));
+    }
+    ws.write("returns.csv", csv);
+    let run = ws.cex(&["ingest", "p.toml"]);
+    run.assert_code(0);
+
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for (_, calls, month) in rows.iter().filter(|r| !r.2.is_empty()) {
+        *expected.entry(format!("{month}-01")).or_default() += *calls as u64;
+    }
+    let lake = ws.lake_table("contacts");
+    use polars::prelude::{DataType, IntoColumn};
+    let dates: Vec<Option<String>> = lake
+        .column("date")
+        .and_then(|d| d.cast(&DataType::String))
+        .expect("dates")
+        .into_column()
+        .str()
+        .expect("text")
+        .iter()
+        .map(|d| d.map(str::to_string))
+        .collect();
+    let granularity = strings(&lake, "date_granularity");
+    let contacts = crate::util::u64s(&lake, "contacts");
+    let mut stored: BTreeMap<String, u64> = BTreeMap::new();
+    for ((d, g), n) in dates.iter().zip(&granularity).zip(&contacts) {
+        assert_eq!(g.as_deref(), Some("month"));
+        *stored.entry(d.clone().unwrap_or_default()).or_default() += n;
+    }
+    assert_eq!(stored, expected);
+
+    let rejects = std::fs::read_dir(ws.path().join("lake/rejects/returns"))
+        .map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    let text = std::fs::read_to_string(&rejects[0]).unwrap_or_default();
+    assert!(
+        text.contains("Smarch 2024") && text.contains("bad_date") && text.contains(",8,"),
+        "{text}"
+    );
+}
