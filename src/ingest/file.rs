@@ -536,7 +536,7 @@ impl<'a> FileIngest<'a> {
             w.write(&df).map_err(|e| write_err(&out.path, e))?;
         }
         if self.source.kind.table() == crate::model::Table::Contacts {
-            let sums = monthly::aggregate(df.lazy(), thresholds(self.ctx.pipeline));
+            let sums = monthly::aggregate_part(df.lazy(), thresholds(self.ctx.pipeline));
             out.sums.push(sums.collect().map_err(err)?);
         }
         Ok(())
