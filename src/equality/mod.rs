@@ -428,12 +428,6 @@ fn with_shares(table: DataFrame) -> Result<DataFrame, FigureError> {
 pub const NOT_TESTED_SHARED: &str =
     "not tested: the same respondents are on both sides (the groups are not independent)";
 
-/// The pairs of groups of `field` that share a respondent: one record (the same source and
-/// record key) rated under both, each pair in both orders. A long survey keyed by respondent
-/// (`duplicates = "key"`) keeps one answer per record a month, so over a financial year the
-/// same person can rate the web in May and the telephone in June; a test of one group against
-/// another (or against the rest) assumes no one is on both sides, so such a pair is not tested.
-/// Sources keyed by file and row, or by the whole row, never share one.
 /// Marks the respondents with more than one answer in the answers read.
 const REPEATED: &str = "__repeated";
 
@@ -448,6 +442,12 @@ fn respondent() -> Expr {
     code(col(c::SOURCE)) * lit(1u64 << 32) + col(c::RECORD_KEY).cast(DataType::UInt64)
 }
 
+/// The pairs of groups of `field` that share a respondent: one record (the same source and
+/// record key) rated under both, each pair in both orders. A long survey keyed by respondent
+/// (`duplicates = "key"`) keeps one answer per record a month, so over a financial year the
+/// same person can rate the web in May and the telephone in June; a test of one group against
+/// another (or against the rest) assumes no one is on both sides, so such a pair is not tested.
+/// Sources keyed by file and row, or by the whole row, never share one.
 fn shared_respondents(
     responses: LazyFrame,
     field: &str,

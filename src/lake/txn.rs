@@ -214,21 +214,7 @@ impl Transaction {
         let mut out = Committed::default();
         for (table, parts) in by_table {
             let dir = root.join(table.name());
-            let mut fields: Vec<StructField> = Vec::new();
-            let mut adds = Vec::with_capacity(parts.len());
-            for part in parts {
-                if let Some(schema) = &part.schema {
-                    for f in delta::delta_fields(schema).map_err(|m| LakeError::Data {
-                        path: dir.clone(),
-                        message: m,
-                    })? {
-                        if !fields.iter().any(|g| g.name() == f.name()) {
-                            fields.push(f);
-                        }
-                    }
-                }
-                adds.push(delta::add_action(&dir, &part.rel, part.partition)?);
-            }
+            let (fields, adds) = fields_and_adds(&dir, parts)?;
             let mine: Vec<&FileRecord> =
                 records.iter().filter(|r| r.table == table.name()).collect();
             let mut info = Map::new();
@@ -375,15 +361,17 @@ fn commit_manifest(root: &Path, mut rows: DataFrame, run_id: &str) -> Result<i64
     )
 }
 
-/// One commit adding the monthly aggregates files `parts`.
-fn commit_monthly(root: &Path, parts: Vec<Part>, run_id: &str) -> Result<i64, LakeError> {
-    let dir = root.join(super::monthly::TABLE);
+/// The Delta schema fields of `parts` (each column once) and an add action per part.
+fn fields_and_adds(
+    dir: &Path,
+    parts: Vec<Part>,
+) -> Result<(Vec<StructField>, Vec<deltalake::kernel::Add>), LakeError> {
     let mut fields: Vec<StructField> = Vec::new();
     let mut adds = Vec::with_capacity(parts.len());
     for part in parts {
         if let Some(schema) = &part.schema {
             for f in delta::delta_fields(schema).map_err(|m| LakeError::Data {
-                path: dir.clone(),
+                path: dir.to_path_buf(),
                 message: m,
             })? {
                 if !fields.iter().any(|g| g.name() == f.name()) {
@@ -391,8 +379,15 @@ fn commit_monthly(root: &Path, parts: Vec<Part>, run_id: &str) -> Result<i64, La
                 }
             }
         }
-        adds.push(delta::add_action(&dir, &part.rel, part.partition)?);
+        adds.push(delta::add_action(dir, &part.rel, part.partition)?);
     }
+    Ok((fields, adds))
+}
+
+/// One commit adding the monthly aggregates files `parts`.
+fn commit_monthly(root: &Path, parts: Vec<Part>, run_id: &str) -> Result<i64, LakeError> {
+    let dir = root.join(super::monthly::TABLE);
+    let (fields, adds) = fields_and_adds(&dir, parts)?;
     let mut info = Map::new();
     info.insert(INFO_RUN.into(), json!(run_id));
     let existing = delta::load(&dir, None)?;
