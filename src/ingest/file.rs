@@ -159,14 +159,6 @@ struct PartOut {
     sums: Vec<DataFrame>,
 }
 
-/// The thresholds the monthly aggregates count at: the pipeline's.
-fn thresholds(pipeline: &Pipeline) -> monthly::Thresholds {
-    monthly::Thresholds {
-        service_level_seconds: pipeline.kpi.service_level_seconds,
-        short_abandon_seconds: pipeline.kpi.short_abandon_seconds,
-    }
-}
-
 /// The state of one file being ingested.
 struct FileIngest<'a> {
     ctx: &'a Context<'a>,
@@ -536,7 +528,8 @@ impl<'a> FileIngest<'a> {
             w.write(&df).map_err(|e| write_err(&out.path, e))?;
         }
         if self.source.kind.table() == crate::model::Table::Contacts {
-            let sums = monthly::aggregate_part(df.lazy(), thresholds(self.ctx.pipeline));
+            let sums =
+                monthly::aggregate_part(df.lazy(), monthly::Thresholds::of(&self.ctx.pipeline.kpi));
             out.sums.push(sums.collect().map_err(err)?);
         }
         Ok(())

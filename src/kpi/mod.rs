@@ -144,10 +144,7 @@ fn with_financial_year(rows: LazyFrame, calendar: Calendar) -> LazyFrame {
 /// The lake's contacts summed by month (`lake::monthly`), labelled with financial years; the
 /// sums of no contacts (same columns) when it holds none.
 fn contact_months(lake: &Lake, pipeline: &Pipeline) -> Result<LazyFrame, FigureError> {
-    let at = monthly::Thresholds {
-        service_level_seconds: pipeline.kpi.service_level_seconds,
-        short_abandon_seconds: pipeline.kpi.short_abandon_seconds,
-    };
+    let at = monthly::Thresholds::of(&pipeline.kpi);
     let data = |e: LakeError| FigureError::Data(e.to_string());
     let sums = match lake.contact_months(at).map_err(data)? {
         Some((sums, coverage)) => {

@@ -80,6 +80,16 @@ pub struct Thresholds {
     pub short_abandon_seconds: f64,
 }
 
+impl Thresholds {
+    /// The pipeline's thresholds (`kpi.service_level_seconds`, `kpi.short_abandon_seconds`).
+    pub fn of(kpi: &crate::config::kpi::KpiConfig) -> Thresholds {
+        Thresholds {
+            service_level_seconds: kpi.service_level_seconds,
+            short_abandon_seconds: kpi.short_abandon_seconds,
+        }
+    }
+}
+
 /// Contact rows (the contacts table's columns; the optional ones may be absent) summed per
 /// [`KEYS`]: the one definition ingest stores and the KPI stage falls back on.
 pub fn aggregate(rows: LazyFrame, at: Thresholds) -> LazyFrame {
@@ -255,7 +265,10 @@ impl Lake {
         }
         let mut pieces = Vec::new();
         if !covered.is_empty() {
-            let sums = scan_stored(&covered)?.collect().map_err(data_err)?;
+            let sums = match super::scan_files(&covered, &root.join(TABLE))? {
+                Some(stored) => stored.select(columns()).collect().map_err(data_err)?,
+                None => DataFrame::empty(),
+            };
             if at_thresholds(&sums, at) {
                 pieces.push(sums.lazy());
             } else {
@@ -295,25 +308,6 @@ fn at_thresholds(sums: &DataFrame, at: Thresholds) -> bool {
     };
     all_equal(SERVICE_LEVEL_SECONDS, at.service_level_seconds)
         && all_equal(SHORT_ABANDON_SECONDS, at.short_abandon_seconds)
-}
-
-/// The stored aggregates of `files` (every column kept in the files).
-fn scan_stored(files: &[PathBuf]) -> Result<LazyFrame, LakeError> {
-    let paths: Vec<PlRefPath> = files
-        .iter()
-        .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
-        .collect();
-    let args = ScanArgsParquet {
-        glob: false,
-        hive_options: polars::io::HiveOptions::new_disabled(),
-        ..Default::default()
-    };
-    LazyFrame::scan_parquet_files(paths.into(), args)
-        .map(|lf| lf.select(columns()))
-        .map_err(|e| LakeError::Data {
-            path: files.first().cloned().unwrap_or_default(),
-            message: e.to_string(),
-        })
 }
 
 #[cfg(test)]

@@ -214,7 +214,6 @@ impl Transaction {
         let mut out = Committed::default();
         for (table, parts) in by_table {
             let dir = root.join(table.name());
-            let (fields, adds) = fields_and_adds(&dir, parts)?;
             let mine: Vec<&FileRecord> =
                 records.iter().filter(|r| r.table == table.name()).collect();
             let mut info = Map::new();
@@ -226,21 +225,11 @@ impl Transaction {
                     message: e.to_string(),
                 })?,
             );
-            let existing = delta::load(&dir, None)?;
-            let version = delta::commit(
-                &dir,
-                existing.as_ref(),
-                Commit {
-                    fields,
-                    partition_columns: PARTITION_COLUMNS.iter().map(|s| s.to_string()).collect(),
-                    adds,
-                    info,
-                    app_transactions: mine
-                        .iter()
-                        .map(|r| AppTransaction::new(export_app_id(&r.sha256), 1))
-                        .collect(),
-                },
-            )?;
+            let transactions = mine
+                .iter()
+                .map(|r| AppTransaction::new(export_app_id(&r.sha256), 1))
+                .collect();
+            let version = commit_parts(&dir, parts, info, transactions)?;
             out.table_versions.insert(table, version);
             // Committed rows: from now on a failure leaves this run's files for the next writer
             // (which records the committed ones and removes the rest), never deletes them.
@@ -252,7 +241,9 @@ impl Transaction {
         // rows no commit holds.
         let monthly = std::mem::take(&mut *self.monthly.lock().map_err(|_| poisoned(&root))?);
         if !monthly.is_empty() {
-            commit_monthly(&root, monthly, &self.run_id)?;
+            let mut info = Map::new();
+            info.insert(INFO_RUN.into(), json!(self.run_id));
+            commit_parts(&root.join(super::monthly::TABLE), monthly, info, Vec::new())?;
         }
         if records.is_empty() {
             return Ok(out);
@@ -361,11 +352,14 @@ fn commit_manifest(root: &Path, mut rows: DataFrame, run_id: &str) -> Result<i64
     )
 }
 
-/// The Delta schema fields of `parts` (each column once) and an add action per part.
-fn fields_and_adds(
+/// One commit of a partitioned table adding the files `parts`, with its `info` and application
+/// transactions.
+fn commit_parts(
     dir: &Path,
     parts: Vec<Part>,
-) -> Result<(Vec<StructField>, Vec<deltalake::kernel::Add>), LakeError> {
+    info: Map<String, Value>,
+    app_transactions: Vec<AppTransaction>,
+) -> Result<i64, LakeError> {
     let mut fields: Vec<StructField> = Vec::new();
     let mut adds = Vec::with_capacity(parts.len());
     for part in parts {
@@ -381,25 +375,16 @@ fn fields_and_adds(
         }
         adds.push(delta::add_action(dir, &part.rel, part.partition)?);
     }
-    Ok((fields, adds))
-}
-
-/// One commit adding the monthly aggregates files `parts`.
-fn commit_monthly(root: &Path, parts: Vec<Part>, run_id: &str) -> Result<i64, LakeError> {
-    let dir = root.join(super::monthly::TABLE);
-    let (fields, adds) = fields_and_adds(&dir, parts)?;
-    let mut info = Map::new();
-    info.insert(INFO_RUN.into(), json!(run_id));
-    let existing = delta::load(&dir, None)?;
+    let existing = delta::load(dir, None)?;
     delta::commit(
-        &dir,
+        dir,
         existing.as_ref(),
         Commit {
             fields,
             partition_columns: PARTITION_COLUMNS.iter().map(|s| s.to_string()).collect(),
             adds,
             info,
-            app_transactions: Vec::new(),
+            app_transactions,
         },
     )
 }
