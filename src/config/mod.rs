@@ -279,7 +279,10 @@ fn resolve(raw: RawPipeline, file: &Path, base: &Path, problems: &mut Vec<Proble
         );
     }
     if overall_question.is_none() {
-        if let Some(wide) = sources.iter().find(|s| s.wide.is_some()) {
+        if let Some(wide) = sources
+            .iter()
+            .find(|s| s.wide.is_some() && s.kind == SourceKind::Satisfaction)
+        {
             push(
                 "survey.overall_question".into(),
                 format!(
@@ -871,5 +874,49 @@ answered = ["Answered"]
             )),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn a_wide_count_export_is_refused_where_its_columns_would_clash() {
+        // The calls source maps a category and an outcome column: wide columns whose labels are
+        // the category clash with it.
+        let wide = |extra: &str| format!("{MINIMAL}[sources.wide]\ncolumns = [\"Phone\"]\n{extra}");
+        assert_eq!(
+            problems_of(&wide("")),
+            ["sources[0] (calls).wide: the columns' labels are the category: do not also map columns.category (or set across = \"channel\")"]
+        );
+        let fixed = wide("across = \"channel\"\n").replace(
+            "kind = \"calls\"",
+            "kind = \"calls\"\nchannel = \"telephone\"",
+        );
+        assert_eq!(
+            problems_of(&fixed),
+            ["sources[0] (calls).wide: the columns' labels are the channel: give neither `channel` nor columns.channel"]
+        );
+        let counted = wide("across = \"channel\"\n")
+            .replace("[sources.columns]", "[sources.columns]\ncount = \"N\"");
+        assert_eq!(
+            problems_of(&counted),
+            ["sources[0] (calls).wide: a wide count export's values are its counts: do not also map columns.count"]
+        );
+        assert_eq!(
+            problems_of(&wide("across = \"sideways\"\n"))[0],
+            "sources[0] (calls).wide.across: 'sideways' is not category or channel"
+        );
+        // Across channels, the labels name channels by themselves unless mapped.
+        let p = match load_str(&wide("across = \"channel\"\n")) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        let s = &p.sources[0];
+        assert_eq!(s.columns.count.as_deref(), Some(WIDE_ANSWER));
+        match &s.channel {
+            ChannelSpec::Column { column, values } => {
+                assert_eq!(column, WIDE_QUESTION);
+                assert!(values.contains(&("face to face".to_string(), Channel::FaceToFace)));
+                assert!(values.contains(&("telephone".to_string(), Channel::Telephone)));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::source::{CommentPolicy, Duplicates, DurationUnit, FileFormat, SourceKind};
+use super::source::{CommentPolicy, Duplicates, DurationUnit, FileFormat, SourceKind, WideAcross};
 use crate::model::{Channel, OUTCOMES, SENTIMENTS};
 
 /// The channel names a pipeline file uses (`telephone`, `face_to_face`, ...), for the schema.
@@ -374,10 +374,12 @@ pub struct RawSource {
     #[serde(default)]
     #[schemars(extend("enum" = channel_names(), "examples" = ["webchat"]))]
     pub channel: Option<String>,
-    /// Satisfaction sources with one rating column per question (a wide survey): see
-    /// `[sources.wide]`. Each row becomes one answer per question column (its question the
-    /// category, its answer the rating); `columns.rating` and `columns.category` are not mapped
-    /// then. Default: none (one rating column).
+    /// One value column per question, category or channel (a wide layout): see
+    /// `[sources.wide]`. Each row becomes one row per column: for a satisfaction source its
+    /// question is the category and its answer the rating (`columns.rating` and
+    /// `columns.category` are not mapped then); for a contact source the column's value is the
+    /// count of contacts (`columns.count` is not mapped) and its label the category or, with
+    /// `across = "channel"`, the channel. Default: none (one value column).
     #[serde(default)]
     pub wide: Option<RawWide>,
     /// The month every row is dated (`YYYY-MM`, the 1st), for an export with no date column
@@ -432,8 +434,9 @@ pub struct RawSource {
     #[serde(default)]
     #[schemars(extend("examples" = [["%Y-%m-%dT%H:%M:%S%z"]]))]
     pub timestamp_formats: Vec<String>,
-    /// strftime formats of the `date` column, tried in order. Required with a date column.
-    /// Default: none.
+    /// strftime formats of the `date` column, tried in order. Required with a date column,
+    /// unless `date_granularity` is `month`, `quarter` or `year` and the column holds labels
+    /// cex reads itself (`2024-03`, `Q1 2024`, `2023/24`). Default: none.
     #[serde(default)]
     #[schemars(extend("examples" = [["%d/%m/%Y"]]))]
     pub date_formats: Vec<String>,
@@ -681,25 +684,39 @@ pub struct RawRowRule {
     pub pattern: Option<String>,
 }
 
-/// A wide survey's rating columns (`[sources.wide]`): each named or matched column is one
-/// question. A blank answer is not a response: the row is counted as excluded ("not answered").
-/// The question's label is the row's category, mapped to a service by `[sources.service]` (or,
-/// without it, the label is the service).
+/// A wide layout's value columns (`[sources.wide]`): each row of the export becomes one row per
+/// named or matched column, with the column's label beside its value.
+///
+/// - A wide survey (satisfaction source): each column is one question, its value the rating. A
+///   blank answer is not a response: the row is excluded ("not answered").
+/// - A wide count export (contact source, e.g. monthly requests with one column per channel or
+///   per service): each column's value is the count of contacts (whole, 0 or more). A blank
+///   value is excluded ("blank count").
+///
+/// The label is the row's category, mapped to a service by `[sources.service]` (or, without it,
+/// the label is the service); with `across = "channel"` it is the channel instead, mapped
+/// through `[sources.channels]` or naming a channel itself.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWide {
-    /// The rating columns by name (matched ignoring case and spacing; each must be in every
+    /// The value columns by name (matched ignoring case and spacing; each must be in every
     /// file). Default: none.
     #[serde(default)]
     #[schemars(extend("examples" = [["Q1 Waste collection", "Q2 Parks"]]))]
     pub columns: Vec<String>,
-    /// A regular expression (Rust `regex` syntax) picking the rating columns by name, as well
+    /// A regular expression (Rust `regex` syntax) picking the value columns by name, as well
     /// as `columns`; at least one column of each file must match. Default: none.
     #[schemars(extend("examples" = ["^Q\\d+ "]))]
     pub pattern: Option<String>,
-    /// Question labels by column name: `{ "Q1 Waste collection" = "Waste" }`. Default: the
-    /// column's name.
+    /// Labels by column name: `{ "Q1 Waste collection" = "Waste" }`, or with `across =
+    /// "channel"` `{ mobile = "app" }`. Default: the column's name.
     #[serde(default)]
     #[schemars(extend("examples" = [{"Q1 Waste collection": "Waste collection"}]))]
     pub labels: BTreeMap<String, String>,
+    /// What a column's label stands for: `category` (a survey's question, or a count export's
+    /// category, mapped to a service) or `channel` (a count export with one column per
+    /// channel; contact sources only, with no `channel` or `columns.channel`). Default:
+    /// `category`.
+    #[schemars(extend("default" = "category", "enum" = WideAcross::ACCEPTED, "examples" = ["channel"]))]
+    pub across: Option<String>,
 }

@@ -202,20 +202,36 @@ pub struct SourceDef {
     pub customer: super::customers::CustomerColumns,
 }
 
-/// The column a wide survey's rows carry their question's label in (their category).
+/// The column a wide layout's rows carry their column's label in (their category or channel).
 pub const WIDE_QUESTION: &str = "(wide) question";
-/// The column a wide survey's rows carry their answer in (their rating).
+/// The column a wide layout's rows carry their column's value in (their rating or count).
 pub const WIDE_ANSWER: &str = "(wide) answer";
 
-/// A wide survey's rating columns, resolved.
+/// What a wide layout's column labels stand for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WideAcross {
+    /// A survey's question, or a count export's category (mapped to a service).
+    Category,
+    /// A count export's channel.
+    Channel,
+}
+
+named!(WideAcross {
+    Category = "category",
+    Channel = "channel",
+});
+
+/// A wide layout's value columns, resolved.
 #[derive(Debug, Clone)]
 pub struct WideSpec {
     /// Column names as written (matched ignoring case and spacing).
     pub columns: Vec<String>,
     /// A regular expression picking more columns by name.
     pub pattern: Option<String>,
-    /// (normalised column name, question label).
+    /// (normalised column name, label).
     pub labels: Vec<(String, String)>,
+    /// What the labels stand for.
+    pub across: WideAcross,
 }
 
 impl WideSpec {
@@ -371,6 +387,23 @@ pub(super) fn resolve_source(
         };
         take_from_path(p, &mut columns, taken, key, push);
     }
+    // A wide layout's labels are its categories (and so its services, unless mapped) unless
+    // they are its channels.
+    let wide_by_category = wide.as_ref().is_some_and(|w| {
+        w.across
+            .as_deref()
+            .and_then(WideAcross::from_name)
+            .unwrap_or(WideAcross::Category)
+            == WideAcross::Category
+    });
+    let wide = wide.and_then(|w| {
+        let channel = WideChannel {
+            fixed: channel.is_some(),
+            column: &mut channel_column,
+            channels: &mut channels,
+        };
+        resolve_wide(w, kind, &mut columns, channel, key, push)
+    });
     let customer = super::customers::resolve_columns(
         customer,
         kind,
@@ -379,8 +412,6 @@ pub(super) fn resolve_source(
         key,
         push,
     );
-    let wide_given = wide.is_some();
-    let wide = wide.and_then(|w| resolve_wide(w, kind, &mut columns, key, push));
     let fixed_date = month.and_then(|m| {
         let at = format!("{key}.month");
         match chrono::NaiveDate::parse_from_str(&format!("{}-01", m.trim()), "%Y-%m-%d") {
@@ -442,13 +473,14 @@ pub(super) fn resolve_source(
         None if columns.record_id.is_some() => Duplicates::Key,
         None => Duplicates::None,
     };
-    // Quarter and year labels are read by cex, not by formats.
+    // Month, quarter and year labels are read by cex, not by formats (a month column may also
+    // hold dates, read with `date_formats`).
     let label_formats = vec!["%Y".to_string()];
     check_when(
         &columns,
         [
             &timestamp_formats,
-            if date_granularity.is_coarse() {
+            if date_granularity.is_coarse() || date_granularity == Granularity::Month {
                 &label_formats
             } else {
                 &date_formats
@@ -476,8 +508,8 @@ pub(super) fn resolve_source(
         key,
         push,
     );
-    // A wide survey's questions are its services unless mapped.
-    let service = match (wide_given, service) {
+    // A wide layout's labels are its services unless mapped.
+    let service = match (wide_by_category, service) {
         (true, None) => ServiceMapping {
             same_as_category: true,
             ..ServiceMapping::default()
@@ -505,12 +537,7 @@ pub(super) fn resolve_source(
     // `sources::map`), never rules: they are kept, counted and published.
     let mut rules = super::rows::resolve_rules(exclude, include, key, push);
     if wide.is_some() {
-        rules.push(RowRule {
-            name: "not answered".into(),
-            column: WIDE_ANSWER.into(),
-            matches: super::rows::RowMatch::Values(vec![String::new()]),
-            keep_matching: false,
-        });
+        rules.push(wide_blank_rule(kind));
     }
 
     Some(SourceDef {
@@ -660,20 +687,31 @@ fn resolve_granularity(
     }
 }
 
-/// `[sources.wide]`: the question columns stand in for `columns.category` and `columns.rating`,
-/// and a blank answer is excluded ("not answered"), never rejected.
+/// `[sources.wide]`: the value columns stand in for `columns.rating` (surveys) or
+/// `columns.count` (contacts), and their labels for `columns.category` or, across channels,
+/// `columns.channel`. A blank value is excluded, never rejected (see `wide_blank_rule`).
 fn resolve_wide(
     w: super::raw::RawWide,
     kind: SourceKind,
     columns: &mut ColumnMap,
+    channel: WideChannel,
     key: &str,
     push: &mut impl FnMut(String, String),
 ) -> Option<WideSpec> {
     let at = format!("{key}.wide");
-    if kind != SourceKind::Satisfaction {
-        push(at, "only a satisfaction source can be wide".into());
-        return None;
-    }
+    let across =
+        setting(w.across.as_deref(), &format!("{at}.across"), push).unwrap_or(WideAcross::Category);
+    let counts = match kind {
+        SourceKind::Satisfaction => false,
+        SourceKind::CallIntervals => {
+            push(
+                at,
+                "only a satisfaction or contact source can be wide (an interval export has its own count columns)".into(),
+            );
+            return None;
+        }
+        _ => true,
+    };
     if let Some(p) = &w.pattern {
         if let Err(message) = super::names::regex(p) {
             push(format!("{at}.pattern"), message);
@@ -683,19 +721,58 @@ fn resolve_wide(
     if w.columns.is_empty() && w.pattern.is_none() {
         push(
             at,
-            "name the rating columns (`columns`) or give a `pattern` matching them".into(),
+            "name the value columns (`columns`) or give a `pattern` matching them".into(),
         );
         return None;
     }
-    if columns.rating.is_some() || columns.category.is_some() {
+    if !counts && (columns.rating.is_some() || columns.category.is_some()) {
         push(
             at,
             "a wide survey's answers are its rating and its questions its category: map neither columns.rating nor columns.category".into(),
         );
         return None;
     }
-    columns.rating = Some(WIDE_ANSWER.to_string());
-    columns.category = Some(WIDE_QUESTION.to_string());
+    if !counts && across == WideAcross::Channel {
+        push(
+            format!("{at}.across"),
+            "a wide survey's columns are its questions: across = \"channel\" is for count exports (contact sources)".into(),
+        );
+        return None;
+    }
+    if counts && columns.count.is_some() {
+        push(
+            at,
+            "a wide count export's values are its counts: do not also map columns.count".into(),
+        );
+        return None;
+    }
+    match across {
+        WideAcross::Category if columns.category.is_some() => {
+            push(
+                at,
+                "the columns' labels are the category: do not also map columns.category (or set across = \"channel\")".into(),
+            );
+            return None;
+        }
+        WideAcross::Channel if channel.fixed || channel.column.is_some() => {
+            push(
+                at,
+                "the columns' labels are the channel: give neither `channel` nor columns.channel"
+                    .into(),
+            );
+            return None;
+        }
+        WideAcross::Category => columns.category = Some(WIDE_QUESTION.to_string()),
+        WideAcross::Channel => {
+            *channel.column = Some(WIDE_QUESTION.to_string());
+            name_channels_by_themselves(channel.channels);
+        }
+    }
+    if counts {
+        columns.count = Some(WIDE_ANSWER.to_string());
+    } else {
+        columns.rating = Some(WIDE_ANSWER.to_string());
+    }
     Some(WideSpec {
         columns: w.columns,
         pattern: w.pattern,
@@ -704,7 +781,47 @@ fn resolve_wide(
             .into_iter()
             .map(|(c, l)| (crate::text::normalise_header(&c), l))
             .collect(),
+        across,
     })
+}
+
+/// The source's channel settings a wide layout across channels takes the place of.
+struct WideChannel<'a> {
+    fixed: bool,
+    column: &'a mut Option<String>,
+    channels: &'a mut BTreeMap<String, Vec<String>>,
+}
+
+/// Without a `[sources.channels]` mapping, a channel read from the path or a wide column's label
+/// names the channel itself (`web`, `face_to_face` or `face to face`).
+fn name_channels_by_themselves(channels: &mut BTreeMap<String, Vec<String>>) {
+    if channels.is_empty() {
+        for ch in Channel::ALL {
+            let name = ch.as_str();
+            let spaced = name.replace('_', " ");
+            let mut raws = vec![name.to_string()];
+            if spaced != name {
+                raws.push(spaced);
+            }
+            channels.insert(name.to_string(), raws);
+        }
+    }
+}
+
+/// The rule that excludes a wide row with a blank value: a question not answered, or a count
+/// cell left empty. Either way it is not a row of the data, and it is counted, not rejected.
+fn wide_blank_rule(kind: SourceKind) -> RowRule {
+    RowRule {
+        name: if kind == SourceKind::Satisfaction {
+            "not answered"
+        } else {
+            "blank count"
+        }
+        .into(),
+        column: WIDE_ANSWER.into(),
+        matches: super::rows::RowMatch::Values(vec![String::new()]),
+        keep_matching: false,
+    }
 }
 
 /// What a path's fields stand in for besides `[sources.columns]`.
@@ -758,17 +875,7 @@ fn take_from_path(
             both("the channel (channel or columns.channel)");
         } else {
             *taken.channel_column = Some(path_column("channel"));
-            // Without a mapping, the path names the channel itself (`web`, `face_to_face` or
-            // `face to face`).
-            if taken.channels.is_empty() {
-                for ch in Channel::ALL {
-                    let name = ch.as_str();
-                    taken.channels.insert(
-                        name.to_string(),
-                        vec![name.to_string(), name.replace('_', " ")],
-                    );
-                }
-            }
+            name_channels_by_themselves(taken.channels);
         }
     }
 }

@@ -319,8 +319,8 @@ pub fn canonical(
     } else if let Some(date) = &source.fixed_date {
         frame = frame.with_column(lit(date.clone()).alias(crate::config::PATH_DATE));
     }
-    // A wide survey: each row once per question column, its label and answer beside the
-    // row's own columns (kept whole, so a rejected answer is written out with its row).
+    // A wide layout: each row once per value column, its label and value beside the row's own
+    // columns (kept whole, so a rejected value is written out with its row).
     if let Some(wide) = &source.wide {
         let questions =
             wide.questions(&raw.headers)
@@ -328,7 +328,7 @@ pub fn canonical(
                     path: raw.path.clone(),
                     missing: missing
                         .into_iter()
-                        .map(|c| ("a wide rating".to_string(), c))
+                        .map(|c| ("a wide column".to_string(), c))
                         .collect(),
                     available: raw.headers.clone(),
                 })?;
@@ -336,7 +336,7 @@ pub fn canonical(
             return Err(SourceError::MissingColumns {
                 path: raw.path.clone(),
                 missing: vec![(
-                    "the wide ratings".to_string(),
+                    "the wide columns".to_string(),
                     wide.pattern.clone().unwrap_or_default(),
                 )],
                 available: raw.headers.clone(),
@@ -450,7 +450,11 @@ pub fn canonical(
                     |v| month_label_start(cleaned(v)),
                     DataType::Datetime(TimeUnit::Milliseconds, None),
                 );
-                coalesce(&[wall.dt().truncate(lit("1mo")), labelled])
+                if date_formats.is_empty() {
+                    labelled
+                } else {
+                    coalesce(&[wall.dt().truncate(lit("1mo")), labelled])
+                }
             } else {
                 wall
             };
@@ -599,7 +603,7 @@ pub fn canonical(
             false,
         ),
     };
-    // A wide survey's row is one answer per question: the question is part of its key.
+    // A wide row is one value per column: the column's label is part of its key.
     let key = if source.wide.is_some() {
         concat_str([key, col(crate::config::WIDE_QUESTION)], "\u{1f}", false)
     } else {

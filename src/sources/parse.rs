@@ -246,11 +246,13 @@ fn without_separators(column: Column) -> PolarsResult<Column> {
 }
 
 /// Maps normalised text (see `text::normalised`) through (normalised raw, value) pairs;
-/// unmatched or blank gives null.
+/// unmatched or blank gives null. A raw value listed twice maps by its first pair.
 pub fn mapped(normalised_text: Expr, pairs: &[(String, String)]) -> Expr {
     if pairs.is_empty() {
         return lit(NULL).cast(DataType::String);
     }
+    let mut seen = std::collections::HashSet::new();
+    let pairs: Vec<&(String, String)> = pairs.iter().filter(|p| seen.insert(&p.0)).collect();
     let old = Series::new(
         "old".into(),
         pairs.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),

@@ -85,7 +85,8 @@ fn toronto_wide_survey_gives_the_figures_an_independent_count_gives() {
 }
 
 /// Monthly counts with one column per channel (San Francisco's 311 "Cases by Channel", 10
-/// months): four sources over the one file, each a fixed channel with its column as the count;
+/// months): one source, wide across channels, each column's value a count and its label the
+/// channel;
 /// every month's channel mix, take-up and volumes against Python's csv module, and the month
 /// totals against the publisher's own total column.
 #[test]

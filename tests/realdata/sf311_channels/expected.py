@@ -69,7 +69,12 @@ def main():
                 "volumes": {ch: {SERVICE: n} for ch, n in counts.items()},
             }
     json.dump(
-        {"rows": rows, "service": SERVICE, "per_month": dict(sorted(per_month.items()))},
+        {
+            "rows": rows,
+            "channel_columns": sorted(CHANNELS),
+            "service": SERVICE,
+            "per_month": dict(sorted(per_month.items())),
+        },
         sys.stdout,
         indent=1,
     )
