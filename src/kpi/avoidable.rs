@@ -101,12 +101,33 @@ fn per_resolved(observable: Expr, followed: Expr) -> Expr {
         .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
-/// Avoidable contact by month, service and channel, plus a row per month for all services and
-/// channels, from [`classified`] rows.
-pub fn avoidable_contact(
-    rows: &LazyFrame,
-    config: &AvoidableConfig,
-) -> Result<DataFrame, FigureError> {
+/// Contacts that had at least one assessed row in the month (a month with assessed contacts
+/// that number 0 in a count export is still held).
+const ASSESSED_ROWS: &str = "__assessed_rows";
+
+/// The counted columns of the avoidable-contact table, in its order.
+fn counted() -> Vec<&'static str> {
+    let mut names = vec![
+        out::CONTACTS,
+        out::CODED,
+        out::UNLISTED_CODES,
+        out::IDENTIFIED,
+        out::ASSESSED,
+    ];
+    names.extend(ReasonCategory::AVOIDABLE.map(|category| category.as_str()));
+    names.extend([
+        out::REPEAT_NOT_CODED_AVOIDABLE,
+        out::AVOIDABLE,
+        out::OBSERVABLE,
+        out::FOLLOWED_UP,
+    ]);
+    names
+}
+
+/// [`classified`] rows summed by month, service and channel: every count the avoidable
+/// table and the targets need, so that neither reads the contacts again (each target sums a
+/// few hundred rows, not every contact of two years).
+pub fn monthly(rows: LazyFrame) -> LazyFrame {
     let mut aggs = vec![
         contacts_where(lit(true)).alias(out::CONTACTS),
         contacts_where(col(CODED)).alias(out::CODED),
@@ -123,7 +144,22 @@ pub fn avoidable_contact(
         contacts_where(col(AVOIDABLE)).alias(out::AVOIDABLE),
         contacts_where(col(WATCHED)).alias(out::OBSERVABLE),
         contacts_where(col(FOLLOWED)).alias(out::FOLLOWED_UP),
+        col(ASSESSED)
+            .cast(DataType::UInt32)
+            .sum()
+            .alias(ASSESSED_ROWS),
     ]);
+    rows.group_by(super::repeats::keys_of(&[c::SERVICE, c::CHANNEL]))
+        .agg(aggs)
+}
+
+/// Avoidable contact by month, service and channel, plus a row per month for all services and
+/// channels, from the [`monthly`] sums of the period's months.
+pub fn avoidable_contact(
+    monthly: &LazyFrame,
+    config: &AvoidableConfig,
+) -> Result<DataFrame, FigureError> {
+    let aggs: Vec<Expr> = counted().into_iter().map(|n| col(n).sum()).collect();
     let derived = [
         percent(col(out::AVOIDABLE), col(out::ASSESSED)).alias(out::AVOIDABLE_PCT),
         per_resolved(col(out::OBSERVABLE), col(out::FOLLOWED_UP))
@@ -132,7 +168,7 @@ pub fn avoidable_contact(
     ];
     let by = super::repeats::keys_of(&[c::SERVICE, c::CHANNEL]);
     collect(
-        with_totals(rows.clone(), &aggs, &derived)?
+        with_totals(monthly.clone(), &aggs, &derived)?
             .sort_by_exprs(by, SortMultipleOptions::default()),
     )
 }
@@ -169,12 +205,13 @@ pub fn unlisted_codes(rows: &LazyFrame) -> Result<Option<Warning>, FigureError> 
     Ok(Some(Warning::UnlistedReasonCodes { values }))
 }
 
-/// One row per target of `[[avoidable.targets]]` that applies to the period, and organisation:
+/// One row per target of `[[avoidable.targets]]` that applies to the period, and organisation,
+/// from the [`monthly`] sums of the baseline and current months:
 /// the measure in the same months of the baseline year and in the period, the change against
 /// the target, status and RAG; `incomplete` (RAG `n/a`) when a month of either has no assessed
 /// contact, naming the months.
 pub fn targets(
-    rows: &LazyFrame,
+    monthly: &LazyFrame,
     config: &AvoidableConfig,
     kpi: &KpiConfig,
     period: Period,
@@ -191,7 +228,7 @@ pub fn targets(
     let plans = applicable
         .iter()
         .enumerate()
-        .map(|(i, t)| target_plan(rows, t, period).with_column(lit(i as u32).alias(INDEX)))
+        .map(|(i, t)| target_plan(monthly, t, period).with_column(lit(i as u32).alias(INDEX)))
         .collect::<Vec<_>>();
     let table = collect(
         concat(plans, UnionArgs::default())
@@ -272,9 +309,9 @@ pub fn targets(
     )
 }
 
-/// The sums of one target, per organisation: its filter sits inside each sum, so every
-/// organisation gets a row.
-fn target_plan(rows: &LazyFrame, t: &AvoidableTarget, period: Period) -> LazyFrame {
+/// The sums of one target, per organisation, from the [`monthly`] sums: its filter sits inside
+/// each sum, so every organisation gets a row.
+fn target_plan(monthly: &LazyFrame, t: &AvoidableTarget, period: Period) -> LazyFrame {
     let mut filter = lit(true);
     if !t.channels.is_empty() {
         let names: Vec<&str> = t.channels.iter().map(|c| c.as_str()).collect();
@@ -292,18 +329,19 @@ fn target_plan(rows: &LazyFrame, t: &AvoidableTarget, period: Period) -> LazyFra
     let fy = period.financial_year();
     let baseline_months = period.months_in(t.target.baseline_fy);
     let current_months = period.months_in(fy);
-    // Whether a contact is in the target's channels and services and in the baseline or the
-    // current months: worked out once per contact as columns, so that each sum below is a
-    // plain masked sum.
+    // Whether a month, service and channel is in the target's channels and services and in the
+    // baseline or the current months: worked out once per row as columns, so that each sum
+    // below is a plain masked sum.
     const IN_BASELINE: &str = "__in_baseline";
     const IN_CURRENT: &str = "__in_current";
-    let sum = |cond: Expr, months: &str| contacts_where(cond.and(col(months)));
+    let sum =
+        |name: &str, months: &str| when(col(months)).then(col(name)).otherwise(lit(0u64)).sum();
     let measure = |months: &str| match t.measure {
         AvoidableMeasure::AvoidableShare => {
-            percent(sum(col(AVOIDABLE), months), sum(col(ASSESSED), months))
+            percent(sum(out::AVOIDABLE, months), sum(out::ASSESSED, months))
         }
         AvoidableMeasure::ContactsPerResolvedRequest => {
-            per_resolved(sum(col(WATCHED), months), sum(col(FOLLOWED), months))
+            per_resolved(sum(out::OBSERVABLE, months), sum(out::FOLLOWED_UP, months))
         }
     };
     let month_key = (col(c::YEAR).cast(DataType::Int32) * lit(100i32)
@@ -317,7 +355,8 @@ fn target_plan(rows: &LazyFrame, t: &AvoidableTarget, period: Period) -> LazyFra
         }
     };
     let year = period.calendar().label(t.target.baseline_fy);
-    rows.clone()
+    monthly
+        .clone()
         .with_columns([
             month_key,
             filter
@@ -330,10 +369,14 @@ fn target_plan(rows: &LazyFrame, t: &AvoidableTarget, period: Period) -> LazyFra
         .agg([
             measure(IN_BASELINE).alias(out::BASELINE),
             measure(IN_CURRENT).alias(out::CURRENT),
-            sum(col(ASSESSED), IN_BASELINE).alias(out::BASELINE_ASSESSED),
-            sum(col(ASSESSED), IN_CURRENT).alias(out::CURRENT_ASSESSED),
+            sum(out::ASSESSED, IN_BASELINE).alias(out::BASELINE_ASSESSED),
+            sum(out::ASSESSED, IN_CURRENT).alias(out::CURRENT_ASSESSED),
             col(MONTH_KEY)
-                .filter(col(ASSESSED).and(col(IN_BASELINE).or(col(IN_CURRENT))))
+                .filter(
+                    col(ASSESSED_ROWS)
+                        .gt(lit(0u32))
+                        .and(col(IN_BASELINE).or(col(IN_CURRENT))),
+                )
                 .unique()
                 .implode(false)
                 .alias(PRESENT),

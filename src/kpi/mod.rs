@@ -951,9 +951,13 @@ fn avoidable_tables(
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Table>, FigureError> {
     // Collected once: the period's table, the warning and every target read it.
-    let classified = collect(avoidable::classified(linked, config))?.lazy();
-    let rows = classified.clone().filter(financial_year_filter(period));
-    warnings.extend(avoidable::unlisted_codes(&rows)?);
+    // The contacts are read once for the monthly sums (the table's months and the targets'
+    // baseline months) and once for the codes nobody listed.
+    let classified = avoidable::classified(linked, config);
+    let monthly = collect(avoidable::monthly(classified.clone()))?.lazy();
+    warnings.extend(avoidable::unlisted_codes(
+        &classified.filter(financial_year_filter(period)),
+    )?);
     let whole = ColumnFormat::Integer;
     let mut counted = vec![
         (column::CONTACTS, whole),
@@ -990,10 +994,13 @@ fn avoidable_tables(
         &format!(
             "National Indicator 14's measure. A contact is avoidable when its reason or disposition code is listed in the pipeline file under progress chasing, clarification, wrong channel or other avoidable, {repeats}. Assessed: contacts with a listed code or a customer key; avoidable % = avoidable / assessed. `unlisted_codes`: contacts whose code is listed under no category (not coded). Contacts per resolved request: identified contacts whose window is in the lake / those not followed up within it. Rows `All services` / `All channels` total each month."
         ),
-        avoidable::avoidable_contact(&rows, config)?,
+        avoidable::avoidable_contact(
+            &monthly.clone().filter(financial_year_filter(period)),
+            config,
+        )?,
         &counted,
     )];
-    let targets = avoidable::targets(&classified, config, &pipeline.kpi, period)?;
+    let targets = avoidable::targets(&monthly, config, &pipeline.kpi, period)?;
     if targets.width() > 0 {
         let two = ColumnFormat::Decimal(2);
         tables.push(table(

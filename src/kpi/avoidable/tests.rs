@@ -144,7 +144,7 @@ fn number(df: &DataFrame, name: &str) -> f64 {
 fn codes_and_repeats_make_the_avoidable_share_of_contacts_assessed() -> Result<(), FigureError> {
     let cfg = config(7, vec![]);
     let rows = classified(linked_rows(&JANUARY), &cfg);
-    let all = total_row(&avoidable_contact(&rows, &cfg)?);
+    let all = total_row(&avoidable_contact(&monthly(rows.clone()), &cfg)?);
     let expected = [
         (out::CONTACTS, 7.0),
         (out::CODED, 5.0),          // c1, c2, c4, c6, c7
@@ -173,7 +173,7 @@ fn codes_and_repeats_make_the_avoidable_share_of_contacts_assessed() -> Result<(
         );
     }
     // By service and channel: Waste by telephone has c4, c5, c7: one assessed avoidable of two.
-    let detail = avoidable_contact(&rows, &cfg)?
+    let detail = avoidable_contact(&monthly(rows.clone()), &cfg)?
         .lazy()
         .filter(
             col(c::SERVICE)
@@ -199,7 +199,7 @@ fn without_repeats_only_codes_are_assessed() -> Result<(), FigureError> {
     // No customer keys at all: the same contacts read as a source without [customers] would.
     let cfg = config(0, vec![]);
     let rows = classified(unlinked(frame(&JANUARY))?, &cfg);
-    let all = total_row(&avoidable_contact(&rows, &cfg)?);
+    let all = total_row(&avoidable_contact(&monthly(rows.clone()), &cfg)?);
     assert_eq!(number(&all, out::ASSESSED), 5.0);
     assert_eq!(number(&all, out::AVOIDABLE), 3.0); // c2, c4, c6
     assert_eq!(number(&all, out::AVOIDABLE_PCT), 60.0);
@@ -263,7 +263,7 @@ fn a_target_compares_the_same_months_of_the_baseline_year() -> Result<(), Figure
     );
     let rows = classified(linked_rows(&contacts), &cfg);
     let period = Period::month(2025, 1, calendar);
-    let table = targets(&rows, &cfg, &KpiConfig::default(), period)?;
+    let table = targets(&monthly(rows), &cfg, &KpiConfig::default(), period)?;
     assert_eq!(table.height(), 2);
     let row = |i: usize| table.slice(i as i64, 1);
     let share = row(0);
@@ -304,7 +304,7 @@ fn a_month_without_assessed_contacts_makes_a_target_incomplete() -> Result<(), F
     );
     let rows = classified(linked_rows(&JANUARY), &cfg);
     let table = targets(
-        &rows,
+        &monthly(rows),
         &cfg,
         &KpiConfig::default(),
         Period::month(2025, 1, Calendar::default()),
