@@ -35,7 +35,7 @@ pub use rows::{RowMatch, RowRule};
 pub use source::{
     CommentPolicy, Duplicates, DurationUnit, Encoding, FileFormat, SourceDef, SourceKind,
 };
-pub use source::{WideSpec, WIDE_ANSWER, WIDE_QUESTION};
+pub use source::{WideSpec, WIDE_ANSWER, WIDE_COLUMN, WIDE_HELPERS, WIDE_QUESTION};
 pub use survey::{DemographicField, NotRated, RatingScale, ScaleLevel};
 
 /// One thing wrong with a pipeline file.

@@ -206,6 +206,11 @@ pub struct SourceDef {
 pub const WIDE_QUESTION: &str = "(wide) question";
 /// The column a wide layout's rows carry their column's value in (their rating or count).
 pub const WIDE_ANSWER: &str = "(wide) answer";
+/// The column a wide layout's rows carry their column's header in (what a reject names, and a
+/// count's key: two count columns with one label are two counts).
+pub const WIDE_COLUMN: &str = "(wide) column";
+/// The columns a wide layout adds to each row.
+pub const WIDE_HELPERS: [&str; 3] = [WIDE_COLUMN, WIDE_QUESTION, WIDE_ANSWER];
 
 /// What a wide layout's column labels stand for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -348,6 +348,7 @@ pub fn canonical(
                 frame.clone().with_columns([
                     lit(label).alias(crate::config::WIDE_QUESTION),
                     col(header.as_str()).alias(crate::config::WIDE_ANSWER),
+                    lit(header.clone()).alias(crate::config::WIDE_COLUMN),
                 ])
             })
             .collect();
@@ -603,11 +604,15 @@ pub fn canonical(
             false,
         ),
     };
-    // A wide row is one value per column: the column's label is part of its key.
-    let key = if source.wide.is_some() {
-        concat_str([key, col(crate::config::WIDE_QUESTION)], "\u{1f}", false)
-    } else {
-        key
+    // A wide row is one value per column: the column is part of its key. A survey's answers are
+    // told apart by question (two columns with one label are one question answered twice); a
+    // count export's by column (two columns with one label are two counts).
+    let key = match &source.wide {
+        Some(_) if source.kind == SourceKind::Satisfaction => {
+            concat_str([key, col(crate::config::WIDE_QUESTION)], "\u{1f}", false)
+        }
+        Some(_) => concat_str([key, col(crate::config::WIDE_COLUMN)], "\u{1f}", false),
+        None => key,
     };
     // A row with more or fewer fields than the header cannot be read field by field; then a
     // row out of scope is excluded before anything else is asked of it.
@@ -656,6 +661,13 @@ pub fn canonical(
     for (i, h) in raw.headers.iter().enumerate() {
         out.push(col(h.as_str()).alias(raw_column(i).as_str()));
         order.push(col(raw_column(i).as_str()));
+    }
+    // A wide row's column, label and value ride along for its reject to name (never stored).
+    if source.wide.is_some() {
+        for name in crate::config::WIDE_HELPERS {
+            out.push(col(name));
+            order.push(col(name));
+        }
     }
     Ok((layers.apply(frame).select(out).select(order), reject_checks))
 }
@@ -1281,7 +1293,30 @@ impl RejectChecks {
             )
         };
         let reason = lookup(self.checks.iter().map(|(r, _)| r.to_string()).collect());
-        let column = lookup(self.checks.iter().map(|(_, c)| c.clone()).collect());
+        let mut column = lookup(self.checks.iter().map(|(_, c)| c.clone()).collect());
+        // A wide row's value or label failed: its reject names the export's column and the
+        // value as written there (or the column's label).
+        let mut wide_value = None;
+        for helper in [crate::config::WIDE_ANSWER, crate::config::WIDE_QUESTION] {
+            let ids: Vec<u16> = (0..self.checks.len() as u16)
+                .filter(|i| self.checks[usize::from(*i)].1 == helper)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let hit = check
+                .clone()
+                .is_in(lit(Series::new("ids".into(), ids)).implode(false), false)
+                .fill_null(lit(false));
+            column = when(hit.clone())
+                .then(col(crate::config::WIDE_COLUMN))
+                .otherwise(column);
+            wide_value = Some(
+                when(hit)
+                    .then(cleaned(col(helper)))
+                    .otherwise(wide_value.unwrap_or_else(null_str)),
+            );
+        }
         // The offending value: one branch per file column blamed, not per check.
         let mut by_column: Vec<(usize, Vec<u16>)> = Vec::new();
         for (i, (_, name)) in self.checks.iter().enumerate() {
@@ -1297,7 +1332,7 @@ impl RejectChecks {
         let whole: Vec<u16> = (0..self.checks.len() as u16)
             .filter(|i| self.checks[usize::from(*i)].0 == reason::WRONG_FIELD_COUNT)
             .collect();
-        let mut value = null_str();
+        let mut value = wide_value.unwrap_or_else(null_str);
         if !whole.is_empty() {
             let hit = check
                 .clone()

@@ -167,8 +167,8 @@ default_outcome = "submitted"
 
 [sources.wide]
 across = "channel"
-pattern = "^(Phone|Online|Counter|Post)$"
-labels = { Phone = "telephone", Online = "web", Counter = "face to face" }
+pattern = "^(Phone|Out of hours|Online|Counter|Post)$"
+labels = { Phone = "telephone", "Out of hours" = "telephone", Online = "web", Counter = "face to face" }
 
 [sources.columns]
 date = "Month"
@@ -193,15 +193,16 @@ labels = { "Missed bin" = "Waste" }
 date = "Month"
 "#,
     );
-    // "Post" names its channel itself; "1,250" has a thousands separator; "n/a" and -4 are
-    // not counts; two cells are blank.
+    // "Post" names its channel itself; "Out of hours" is telephone too (two counts, not one
+    // count twice); "1,250" has a thousands separator; "n/a" and -4 are not counts; two cells
+    // are blank.
     ws.write(
         "digest/2024.csv",
-        "Month,Service,Phone,Online,Counter,Post\n\
-         2024-04,Housing,1200,800,50,\n\
-         2024-04,Waste,300,\"1,250\",0,7\n\
-         2024-05,Housing,1100,950,,3\n\
-         2024-05,Waste,n/a,420,12,-4\n",
+        "Month,Service,Phone,Out of hours,Online,Counter,Post\n\
+         2024-04,Housing,1200,30,800,50,\n\
+         2024-04,Waste,300,5,\"1,250\",0,7\n\
+         2024-05,Housing,1100,20,950,,3\n\
+         2024-05,Waste,n/a,2,420,12,-4\n",
     );
     ws.write(
         "forms/2024.csv",
@@ -220,8 +221,8 @@ date = "Month"
             .unwrap_or_else(|| panic!("{name} in the manifest: {}", out.stdout))
     };
     let (digest, forms) = (row("digest"), row("forms"));
-    // A row per file row and column: 4 x 4 and 2 x 3; nothing lost.
-    for (i, read, accepted, rejected, excluded) in [(digest, 16, 12, 2, 2), (forms, 6, 5, 0, 1)] {
+    // A row per file row and column: 4 x 5 and 2 x 3; nothing lost.
+    for (i, read, accepted, rejected, excluded) in [(digest, 20, 16, 2, 2), (forms, 6, 5, 0, 1)] {
         assert_eq!(u64s(&manifest, "rows_read")[i], read, "{}", out.stdout);
         assert_eq!(u64s(&manifest, "accepted")[i], accepted, "{}", out.stdout);
         assert_eq!(u64s(&manifest, "rejected")[i], rejected, "{}", out.stdout);
@@ -241,8 +242,9 @@ date = "Month"
         .flatten()
         .map(|e| std::fs::read_to_string(e.path()).expect("rejects file"))
         .collect::<String>();
+    // Each reject names the export's column and the value written there.
     assert!(
-        rejects.contains("n/a") && rejects.contains("-4"),
+        rejects.contains("bad_number,Phone,n/a") && rejects.contains("bad_number,Post,-4"),
         "{rejects}"
     );
 
@@ -254,16 +256,16 @@ date = "Month"
     let contacts = numbers(&volumes, "contacts");
     // (channel, service, month, contacts), summed by hand from the two exports.
     let want: [(&str, &str, f64, f64); 16] = [
-        ("telephone", "Housing", 4.0, 1200.0),
-        ("telephone", "Waste", 4.0, 300.0),
+        ("telephone", "Housing", 4.0, 1200.0 + 30.0),
+        ("telephone", "Waste", 4.0, 300.0 + 5.0),
         ("web", "Housing", 4.0, 800.0),
         ("web", "Waste", 4.0, 1250.0 + 95.0),
         ("web", "Council Tax", 4.0, 410.0),
         ("face_to_face", "Housing", 4.0, 50.0),
         ("face_to_face", "Waste", 4.0, 0.0),
         ("post", "Waste", 4.0, 7.0),
-        ("telephone", "Housing", 5.0, 1100.0),
-        ("telephone", "Waste", 5.0, 0.0),
+        ("telephone", "Housing", 5.0, 1100.0 + 20.0),
+        ("telephone", "Waste", 5.0, 2.0),
         ("web", "Housing", 5.0, 950.0),
         ("web", "Waste", 5.0, 420.0 + 120.0),
         ("web", "Council Tax", 5.0, 388.0),
