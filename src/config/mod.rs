@@ -830,12 +830,11 @@ answered = ["Answered"]
                 .any(|p| p.contains("a satisfaction source is dated by day or month")),
             "{problems:?}"
         );
-        // A date column may name months ("2024-03", "March 2024") or stand for them.
-        let problems = with("\"quarter\"", "\"month\"");
-        assert!(
-            !problems.iter().any(|p| p.contains("date_granularity")),
-            "{problems:?}"
-        );
+        // A date column may name months ("2024-03", "March 2024"), read by cex without
+        // date_formats, or hold dates that stand for them.
+        if let Err(e) = load_str(&quarterly.replace("\"quarter\"", "\"month\"")) {
+            panic!("{e}");
+        }
         let problems = problems_of(
             &quarterly
                 .replace("\"quarter\"", "\"month\"")
