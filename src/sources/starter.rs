@@ -128,6 +128,46 @@ fn guess(c: &ColumnSniff) -> Option<Role> {
     None
 }
 
+/// The channel a count column's header names on its own (`Phone`, `Web`, `Twitter`), for an
+/// export with one count column per channel. Whole headers only: `summary of cases` names none.
+fn channel_named(header: &str) -> Option<&'static str> {
+    let n = normalise_header(header);
+    let named: [(&str, &[&str]); 8] = [
+        ("telephone", &["phone", "telephone", "tel", "calls", "call"]),
+        (
+            "web",
+            &[
+                "web",
+                "online",
+                "website",
+                "web form",
+                "web forms",
+                "webforms",
+            ],
+        ),
+        ("email", &["email", "e-mail", "emails"]),
+        ("app", &["app", "mobile", "mobile app"]),
+        (
+            "face_to_face",
+            &[
+                "face to face",
+                "face-to-face",
+                "counter",
+                "in person",
+                "visits",
+                "walk in",
+            ],
+        ),
+        ("webchat", &["webchat", "web chat", "chat"]),
+        ("social", &["social", "social media", "twitter", "facebook"]),
+        ("post", &["post", "letter", "letters"]),
+    ];
+    named
+        .iter()
+        .find(|(_, names)| names.contains(&n.as_str()))
+        .map(|(channel, _)| *channel)
+}
+
 /// Text from an export (a header, a sheet name, a path) as it may stand in a TOML comment: on
 /// one line, so a name holding a line break cannot add keys to the file.
 fn comment(text: &str) -> String {
@@ -202,6 +242,15 @@ pub fn starter(sniffed: &[(Sniffed, String)]) -> Vec<StarterFile> {
         } else {
             "contacts"
         };
+        // Two or more number columns each named after a channel, and no channel column: counts
+        // laid out wide, one column per channel.
+        let per_channel: Vec<(&str, &'static str)> = s
+            .columns
+            .iter()
+            .filter(|c| c.kind == ColumnKind::Number)
+            .filter_map(|c| channel_named(&c.name).map(|ch| (c.name.as_str(), ch)))
+            .collect();
+        let wide = kind == "contacts" && find(Role::Channel).is_none() && per_channel.len() >= 2;
         match &s.sheet {
             Some(sheet) => {
                 let _ = writeln!(
@@ -268,7 +317,7 @@ pub fn starter(sniffed: &[(Sniffed, String)]) -> Vec<StarterFile> {
                 "default_outcome = \"submitted\"   # CHECK: every row is a contact made"
             );
         }
-        if find(Role::Channel).is_none() && matches!(kind, "contacts" | "satisfaction") {
+        if find(Role::Channel).is_none() && matches!(kind, "contacts" | "satisfaction") && !wide {
             let _ = writeln!(
                 toml,
                 "channel = \"web\"                 # CHECK: the channel of every row"
@@ -297,7 +346,15 @@ pub fn starter(sniffed: &[(Sniffed, String)]) -> Vec<StarterFile> {
         };
         let mut used = Vec::new();
         let mut mapped: Vec<&str> = Vec::new();
+        if wide {
+            // The channel columns are the counts: no other count column is mapped.
+            used.push("count");
+            mapped.extend(per_channel.iter().map(|(c, _)| *c));
+        }
         for (role, c) in &roles {
+            if mapped.contains(&c.name.as_str()) {
+                continue;
+            }
             let Some(r) = role else { continue };
             if matches!(r, Role::Demographic(_)) {
                 mapped.push(c.name.as_str());
@@ -318,6 +375,21 @@ pub fn starter(sniffed: &[(Sniffed, String)]) -> Vec<StarterFile> {
             .collect();
         if !unused.is_empty() {
             let _ = writeln!(toml, "# not mapped: {}", comment(&unused.join(", ")));
+        }
+        if wide {
+            let columns: Vec<String> = per_channel.iter().map(|(c, _)| c.to_string()).collect();
+            let labels: Vec<String> = per_channel
+                .iter()
+                .map(|(c, ch)| format!("{} = {}", q(c), q(ch)))
+                .collect();
+            let _ = writeln!(
+                toml,
+                "\n# CHECK: one count column per channel; each row is read once per column, its value\n\
+                 # the count and its label the channel. Add or remove columns, and fix any label.\n\
+                 [sources.wide]\nacross = \"channel\"\ncolumns = {}\nlabels = {{ {} }}",
+                list(&columns),
+                labels.join(", ")
+            );
         }
         if let Some(c) = find(Role::Channel) {
             let values: Vec<String> = c.values.iter().flatten().map(|(v, _)| v.clone()).collect();

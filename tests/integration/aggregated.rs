@@ -167,7 +167,7 @@ default_outcome = "submitted"
 
 [sources.wide]
 across = "channel"
-pattern = "^(Phone|Out of hours|Online|Counter|Post)$"
+pattern = "^(Phone|Out of hours|Online|Counter|Post|Fax)$"
 labels = { Phone = "telephone", "Out of hours" = "telephone", Online = "web", Counter = "face to face" }
 
 [sources.columns]
@@ -194,15 +194,15 @@ date = "Month"
 "#,
     );
     // "Post" names its channel itself; "Out of hours" is telephone too (two counts, not one
-    // count twice); "1,250" has a thousands separator; "n/a" and -4 are not counts; two cells
-    // are blank.
+    // count twice); "Fax" is no channel; "1,250" has a thousands separator; "n/a" and -4 are
+    // not counts; five cells are blank.
     ws.write(
         "digest/2024.csv",
-        "Month,Service,Phone,Out of hours,Online,Counter,Post\n\
-         2024-04,Housing,1200,30,800,50,\n\
-         2024-04,Waste,300,5,\"1,250\",0,7\n\
-         2024-05,Housing,1100,20,950,,3\n\
-         2024-05,Waste,n/a,2,420,12,-4\n",
+        "Month,Service,Phone,Out of hours,Online,Counter,Post,Fax\n\
+         2024-04,Housing,1200,30,800,50,,1\n\
+         2024-04,Waste,300,5,\"1,250\",0,7,\n\
+         2024-05,Housing,1100,20,950,,3,\n\
+         2024-05,Waste,n/a,2,420,12,-4,\n",
     );
     ws.write(
         "forms/2024.csv",
@@ -221,8 +221,8 @@ date = "Month"
             .unwrap_or_else(|| panic!("{name} in the manifest: {}", out.stdout))
     };
     let (digest, forms) = (row("digest"), row("forms"));
-    // A row per file row and column: 4 x 5 and 2 x 3; nothing lost.
-    for (i, read, accepted, rejected, excluded) in [(digest, 20, 16, 2, 2), (forms, 6, 5, 0, 1)] {
+    // A row per file row and column: 4 x 6 and 2 x 3; nothing lost.
+    for (i, read, accepted, rejected, excluded) in [(digest, 24, 16, 3, 5), (forms, 6, 5, 0, 1)] {
         assert_eq!(u64s(&manifest, "rows_read")[i], read, "{}", out.stdout);
         assert_eq!(u64s(&manifest, "accepted")[i], accepted, "{}", out.stdout);
         assert_eq!(u64s(&manifest, "rejected")[i], rejected, "{}", out.stdout);
@@ -231,11 +231,11 @@ date = "Month"
     }
     assert_eq!(
         strings(&manifest, "excluded_by_rule")[digest].as_deref(),
-        Some("blank count=2")
+        Some("blank count=5")
     );
     assert_eq!(
         strings(&manifest, "rejects_by_reason")[digest].as_deref(),
-        Some("bad_number=2")
+        Some("bad_number=2; unknown_channel=1")
     );
     let rejects = std::fs::read_dir(ws.path().join("lake/rejects/digest"))
         .expect("rejects folder")
@@ -244,7 +244,9 @@ date = "Month"
         .collect::<String>();
     // Each reject names the export's column and the value written there.
     assert!(
-        rejects.contains("bad_number,Phone,n/a") && rejects.contains("bad_number,Post,-4"),
+        rejects.contains("bad_number,Phone,n/a")
+            && rejects.contains("bad_number,Post,-4")
+            && rejects.contains("unknown_channel,Fax,Fax"),
         "{rejects}"
     );
 

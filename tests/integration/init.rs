@@ -3,7 +3,7 @@
 //! templates listing every category; once the analyst fills the lookups in, the starter
 //! validates. Tried on an export written here by hand and on a real 311 export.
 
-use crate::util::{repo, Workspace};
+use crate::util::{repo, u64s, Workspace};
 
 fn fill_lookups(ws: &Workspace, dir: &str) {
     for entry in std::fs::read_dir(ws.path().join(dir).join("lookups")).expect("lookups") {
@@ -232,4 +232,52 @@ fn a_header_with_line_breaks_cannot_add_keys_to_the_starter() {
             .any(|l| l.trim_start().starts_with("name = \"injected\"")),
         "{text}"
     );
+}
+
+/// A real count export laid out wide (San Francisco's 311 cases by channel: a month column, one
+/// count column per channel and the publisher's total): `cex init` proposes `[sources.wide]
+/// across = "channel"` over the four channel columns, leaves the total unmapped, and the starter
+/// as written ingests every count, checked against the file's own sums.
+#[test]
+fn a_real_count_export_with_a_column_per_channel_gets_a_wide_starter() {
+    let ws = Workspace::new();
+    let export = "sf311_cases_by_channel_2015-12_2016-09.csv";
+    let text = std::fs::read_to_string(repo().join("tests/realdata/sf311_channels").join(export))
+        .expect("export");
+    ws.write(export, &text);
+    ws.cex(&["init", export, "--dir", "job"]).assert_code(0);
+    let toml = std::fs::read_to_string(ws.path().join("job/pipeline.toml")).expect("pipeline");
+    for expected in [
+        "[sources.wide]",
+        "across = \"channel\"",
+        "columns = [\"mobile\", \"web\", \"phone\", \"twitter\"]",
+        "\"mobile\" = \"app\"",
+        "\"phone\" = \"telephone\"",
+        "\"twitter\" = \"social\"",
+    ] {
+        assert!(toml.contains(expected), "{expected} not in\n{toml}");
+    }
+    // The publisher's total is no channel: left out, or it would count every request twice.
+    assert!(!toml.contains("count = "), "{toml}");
+    assert!(!toml.contains("channel = \"web\""), "{toml}");
+    ws.cex(&["ingest", "job/pipeline.toml"]).assert_code(0);
+    // Every count is in the lake: the four channel columns summed here from the file.
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let channels: Vec<usize> = ["mobile", "web", "phone", "twitter"]
+        .iter()
+        .map(|c| header.iter().position(|h| h == c).expect("column"))
+        .collect();
+    let want: u64 = lines
+        .map(|l| {
+            let fields: Vec<&str> = l.split(',').collect();
+            channels
+                .iter()
+                .map(|i| fields[*i].parse::<u64>().expect("count"))
+                .sum::<u64>()
+        })
+        .sum();
+    let contacts = ws.lake_table_at("job/lake", "contacts");
+    assert_eq!(contacts.height(), 40);
+    assert_eq!(u64s(&contacts, "contacts").iter().sum::<u64>(), want);
 }

@@ -85,7 +85,8 @@ fn each_question_is_an_answer_and_blank_answers_are_not_answered() {
         services,
         ["Overall", "Overall", "Overall", "Q2 Bins", "Q2 Bins", "Q2 Bins", "Q2 Bins", "Q3 Parks"]
     );
-    // The rejected answer is written out with its whole row and the question's answer.
+    // The rejected answer is written out with its whole row, naming the question's column and
+    // the answer written there.
     let rejects = std::fs::read_dir(ws.path().join("lake/rejects/survey"))
         .expect("rejects")
         .flatten()
@@ -94,7 +95,7 @@ fn each_question_is_an_answer_and_blank_answers_are_not_answered() {
         .path();
     let rejects = std::fs::read_to_string(rejects).expect("read rejects");
     assert!(
-        rejects.contains("Marvellous") && rejects.contains("rating_not_in_scale"),
+        rejects.contains("rating_not_in_scale,Q3 Parks,Marvellous"),
         "{rejects}"
     );
     // Re-sending the file adds nothing: each (respondent, question) is one record.
