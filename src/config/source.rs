@@ -393,7 +393,8 @@ pub(super) fn resolve_source(
         take_from_path(p, &mut columns, taken, key, push);
     }
     // A wide layout's labels are its categories (and so its services, unless mapped) unless
-    // they are its channels.
+    // they are its channels. Read from the block as written, so that a wide block refused
+    // below does not also ask for a service mapping.
     let wide_by_category = wide.as_ref().is_some_and(|w| {
         w.across
             .as_deref()

@@ -950,7 +950,6 @@ fn avoidable_tables(
     period: Period,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Table>, FigureError> {
-    // Collected once: the period's table, the warning and every target read it.
     // The contacts are read once for the monthly sums (the table's months and the targets'
     // baseline months) and once for the codes nobody listed.
     let classified = avoidable::classified(linked, config);
