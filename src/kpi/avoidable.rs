@@ -101,54 +101,48 @@ fn per_resolved(observable: Expr, followed: Expr) -> Expr {
         .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
-/// Contacts that had at least one assessed row in the month (a month with assessed contacts
-/// that number 0 in a count export is still held).
+/// The assessed rows of a month, service and channel: a month is held when it has any, even
+/// where a count export's assessed rows number 0 contacts.
 const ASSESSED_ROWS: &str = "__assessed_rows";
 
-/// The counted columns of the avoidable-contact table, in its order.
-fn counted() -> Vec<&'static str> {
-    let mut names = vec![
-        out::CONTACTS,
-        out::CODED,
-        out::UNLISTED_CODES,
-        out::IDENTIFIED,
-        out::ASSESSED,
+/// The counted columns of the avoidable-contact table, in its order, each with the
+/// [`classified`] rows whose contacts it counts.
+fn counted() -> Vec<(&'static str, Expr)> {
+    let mut counts = vec![
+        (out::CONTACTS, lit(true)),
+        (out::CODED, col(CODED)),
+        (
+            out::UNLISTED_CODES,
+            col(c::REASON).is_not_null().and(col(CODED).not()),
+        ),
+        (out::IDENTIFIED, col(KEYED)),
+        (out::ASSESSED, col(ASSESSED)),
     ];
-    names.extend(ReasonCategory::AVOIDABLE.map(|category| category.as_str()));
-    names.extend([
-        out::REPEAT_NOT_CODED_AVOIDABLE,
-        out::AVOIDABLE,
-        out::OBSERVABLE,
-        out::FOLLOWED_UP,
+    counts.extend(
+        ReasonCategory::AVOIDABLE
+            .map(|category| (category.as_str(), col(CATEGORY).eq(lit(category.as_str())))),
+    );
+    counts.extend([
+        (out::REPEAT_NOT_CODED_AVOIDABLE, col(REPEAT)),
+        (out::AVOIDABLE, col(AVOIDABLE)),
+        (out::OBSERVABLE, col(WATCHED)),
+        (out::FOLLOWED_UP, col(FOLLOWED)),
     ]);
-    names
+    counts
 }
 
 /// [`classified`] rows summed by month, service and channel: every count the avoidable
 /// table and the targets need, so that neither reads the contacts again (each target sums a
 /// few hundred rows, not every contact of two years).
 pub fn monthly(rows: LazyFrame) -> LazyFrame {
-    let mut aggs = vec![
-        contacts_where(lit(true)).alias(out::CONTACTS),
-        contacts_where(col(CODED)).alias(out::CODED),
-        contacts_where(col(c::REASON).is_not_null().and(col(CODED).not()))
-            .alias(out::UNLISTED_CODES),
-        contacts_where(col(KEYED)).alias(out::IDENTIFIED),
-        contacts_where(col(ASSESSED)).alias(out::ASSESSED),
-    ];
-    aggs.extend(ReasonCategory::AVOIDABLE.map(|category| {
-        contacts_where(col(CATEGORY).eq(lit(category.as_str()))).alias(category.as_str())
-    }));
-    aggs.extend([
-        contacts_where(col(REPEAT)).alias(out::REPEAT_NOT_CODED_AVOIDABLE),
-        contacts_where(col(AVOIDABLE)).alias(out::AVOIDABLE),
-        contacts_where(col(WATCHED)).alias(out::OBSERVABLE),
-        contacts_where(col(FOLLOWED)).alias(out::FOLLOWED_UP),
-        col(ASSESSED)
+    let aggs: Vec<Expr> = counted()
+        .into_iter()
+        .map(|(name, cond)| contacts_where(cond).alias(name))
+        .chain([col(ASSESSED)
             .cast(DataType::UInt32)
             .sum()
-            .alias(ASSESSED_ROWS),
-    ]);
+            .alias(ASSESSED_ROWS)])
+        .collect();
     rows.group_by(super::repeats::keys_of(&[c::SERVICE, c::CHANNEL]))
         .agg(aggs)
 }
@@ -159,7 +153,10 @@ pub fn avoidable_contact(
     monthly: &LazyFrame,
     config: &AvoidableConfig,
 ) -> Result<DataFrame, FigureError> {
-    let aggs: Vec<Expr> = counted().into_iter().map(|n| col(n).sum()).collect();
+    let aggs: Vec<Expr> = counted()
+        .into_iter()
+        .map(|(name, _)| col(name).sum())
+        .collect();
     let derived = [
         percent(col(out::AVOIDABLE), col(out::ASSESSED)).alias(out::AVOIDABLE_PCT),
         per_resolved(col(out::OBSERVABLE), col(out::FOLLOWED_UP))

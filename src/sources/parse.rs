@@ -245,14 +245,20 @@ fn without_separators(column: Column) -> PolarsResult<Column> {
     Ok(text.replace_literal_all(",", "")?.into_column())
 }
 
+/// `pairs` with each raw value once, its first pair kept (`replace_strict` refuses a value
+/// listed twice).
+fn first_of_each<T>(pairs: &[(String, T)]) -> Vec<&(String, T)> {
+    let mut seen = std::collections::HashSet::new();
+    pairs.iter().filter(|p| seen.insert(&p.0)).collect()
+}
+
 /// Maps normalised text (see `text::normalised`) through (normalised raw, value) pairs;
 /// unmatched or blank gives null. A raw value listed twice maps by its first pair.
 pub fn mapped(normalised_text: Expr, pairs: &[(String, String)]) -> Expr {
     if pairs.is_empty() {
         return lit(NULL).cast(DataType::String);
     }
-    let mut seen = std::collections::HashSet::new();
-    let pairs: Vec<&(String, String)> = pairs.iter().filter(|p| seen.insert(&p.0)).collect();
+    let pairs = first_of_each(pairs);
     let old = Series::new(
         "old".into(),
         pairs.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
@@ -274,6 +280,7 @@ pub fn mapped_number(normalised_text: Expr, pairs: &[(String, f64)]) -> Expr {
     if pairs.is_empty() {
         return lit(NULL).cast(DataType::Float64);
     }
+    let pairs = first_of_each(pairs);
     let old = Series::new(
         "old".into(),
         pairs.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
@@ -533,6 +540,39 @@ mod tests {
             want(&[Some("a"), None, None, None, Some("b"), Some("c d")])
         );
         assert_eq!(run(tidy)?, want(&[Some("a"), None, Some("c d")]));
+        Ok(())
+    }
+
+    #[test]
+    fn a_raw_value_listed_twice_maps_by_its_first_pair() -> PolarsResult<()> {
+        let text = || col("v");
+        let df = df!("v" => [Some("web"), Some("phone"), None])?
+            .lazy()
+            .select([
+                mapped(
+                    text(),
+                    &[
+                        ("web".into(), "web".into()),
+                        ("phone".into(), "telephone".into()),
+                        ("web".into(), "other".into()),
+                    ],
+                )
+                .alias("channel"),
+                mapped_number(
+                    text(),
+                    &[
+                        ("web".into(), 1.0),
+                        ("web".into(), 2.0),
+                        ("phone".into(), 3.0),
+                    ],
+                )
+                .alias("score"),
+            ])
+            .collect()?;
+        let channels: Vec<Option<&str>> = df.column("channel")?.str()?.iter().collect();
+        assert_eq!(channels, [Some("web"), Some("telephone"), None]);
+        let scores: Vec<Option<f64>> = df.column("score")?.f64()?.iter().collect();
+        assert_eq!(scores, [Some(1.0), Some(3.0), None]);
         Ok(())
     }
 

@@ -378,8 +378,10 @@ pub fn starter(sniffed: &[(Sniffed, String)]) -> Vec<StarterFile> {
         }
         if wide {
             let columns: Vec<String> = per_channel.iter().map(|(c, _)| c.to_string()).collect();
+            // A column named as its channel is (`web`) needs no label.
             let labels: Vec<String> = per_channel
                 .iter()
+                .filter(|(c, ch)| normalise_header(c) != *ch)
                 .map(|(c, ch)| format!("{} = {}", q(c), q(ch)))
                 .collect();
             let _ = writeln!(
