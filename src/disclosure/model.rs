@@ -2,7 +2,8 @@
 //! [`Counts`] layout becomes a cell keyed by its cohort (one cell however many tables print it),
 //! and every sum the layouts imply (parts of a row, groups of a table, ratings of a sentiment,
 //! the answered groups) becomes a relation. A relation is kept only if the true counts satisfy
-//! it, so a layout that claims too much cannot invent a constraint.
+//! it, so a layout that claims too much cannot invent a constraint; where printed groups fall
+//! short of their printed total, the rest is a cell of its own, since anyone can subtract.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,6 +14,10 @@ use crate::tables::Table;
 
 /// A cohort: sorted (dimension, value) pairs, plus the count's own narrowing.
 pub type Key = BTreeMap<String, String>;
+
+/// The dimension of a cell that is the rest of a printed cohort beyond its printed groups (its
+/// value names the dimensions the groups split on): see [`Model::build`].
+pub const REST: &str = "*rest*";
 
 /// Where a cell is printed: table index, row, column.
 pub type Place = (usize, usize, String);
@@ -299,9 +304,38 @@ impl Model {
             // treated as an unknown with no true value (0 keeps arithmetic defined).
             cell.value = 0;
         }
-        for (p, cs) in families {
+        for (p, mut cs) in families {
             let sum: i64 = cs.iter().map(|c| m.cells[*c].value).sum();
+            let printed = |m: &Model, c: usize| m.cells[c].state == State::Published;
             if sum == m.cells[p].value {
+                m.relations.push(Relation {
+                    parent: p,
+                    children: cs,
+                });
+            } else if sum < m.cells[p].value && printed(&m, p) && cs.iter().all(|c| printed(&m, *c))
+            {
+                // Printed children short of their printed parent: the rest (answers no row
+                // places, such as those dated only by a quarter or a year under a table by
+                // month) is worked out by subtraction, so it is a cell like any printed count.
+                let rest = m.cells[p].value - sum;
+                let mut key = m.cells[p].key.clone();
+                let dimensions: Vec<String> = cs
+                    .first()
+                    .map(|c| {
+                        m.cells[*c]
+                            .key
+                            .keys()
+                            .filter(|k| !key.contains_key(*k))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                key.insert(REST.into(), dimensions.join(","));
+                let r = m.cell(key);
+                m.cells[r].value = rest;
+                m.cells[r].state = State::Published;
+                m.cells[r].implied = true;
+                cs.push(r);
                 m.relations.push(Relation {
                     parent: p,
                     children: cs,
