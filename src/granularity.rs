@@ -218,6 +218,32 @@ pub fn year_start(text: Expr, first_month: i8) -> Expr {
     month_start(coalesce(&[group(&text, year, 1) * lit(12i32), financial]))
 }
 
+/// What a single label names (`period` in a pipeline file): a quarter (`2023 Q2`, `2023/24 Q1`),
+/// a year (`2023`, `2023/24`) or a month (`2023-06`, `June 2023`); `None` for anything else.
+/// Read by the same expressions as a `date` column of labels, so a label accepted here is read
+/// the same at ingest.
+pub fn label_granularity(label: &str) -> Option<Granularity> {
+    let text = lit(label.trim().to_string());
+    let read = |e: Expr| -> bool {
+        DataFrame::empty()
+            .lazy()
+            .select([e.is_not_null().alias("read")])
+            .collect()
+            .ok()
+            .and_then(|df| df.column("read").ok()?.bool().ok()?.get(0))
+            .unwrap_or(false)
+    };
+    if read(quarter_start(text.clone(), 4, QuarterLabels::Calendar)) {
+        Some(Granularity::Quarter)
+    } else if read(year_start(text.clone(), 4)) {
+        Some(Granularity::Year)
+    } else if read(month_label_start(text)) {
+        Some(Granularity::Month)
+    } else {
+        None
+    }
+}
+
 /// How many months each row's date stands for, from its `date_granularity` (null, as in lakes
 /// written before the column existed: a day). Null for a marker this version does not know, so
 /// that such a row is counted nowhere rather than as a month.
@@ -328,6 +354,26 @@ mod tests {
         v.iter()
             .map(|s| (!s.is_empty()).then(|| s.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_single_label_says_what_it_dates_by() {
+        for (label, expected) in [
+            ("2023 Q2", Some(Granularity::Quarter)),
+            ("Q1 2023/24", Some(Granularity::Quarter)),
+            ("2023", Some(Granularity::Year)),
+            (" 2023/24 ", Some(Granularity::Year)),
+            ("2023-24", Some(Granularity::Year)),
+            ("2023-06", Some(Granularity::Month)),
+            ("June 2023", Some(Granularity::Month)),
+            ("2023-13", None),
+            ("2023/25", None),
+            ("Q5 2023", None),
+            ("summer 2023", None),
+            ("", None),
+        ] {
+            assert_eq!(label_granularity(label), expected, "{label:?}");
+        }
     }
 
     #[test]

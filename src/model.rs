@@ -20,7 +20,8 @@ pub mod col {
     pub const MONTH: &str = "month";
     /// How precisely the row is dated, where coarser than a day: `month`, `quarter` or `year`
     /// (`date` is then the first day of that period); null for a day. Only in files of sources
-    /// that declare a `date_granularity` (see `granularity`).
+    /// that declare a `date_granularity` (see `granularity`): contacts coarser than a day, and
+    /// survey answers dated by a quarter or a year.
     pub const DATE_GRANULARITY: &str = "date_granularity";
     pub const OUTCOME: &str = "outcome";
     pub const CONTACTS: &str = "contacts";
@@ -74,7 +75,7 @@ pub fn optional_columns(table: Table) -> Vec<(&'static str, polars::prelude::Dat
         .into_iter()
         .chain(CUSTOMER_KEYS.iter().map(|k| (*k, DataType::Int64)))
         .collect(),
-        Table::Responses => Vec::new(),
+        Table::Responses => vec![(col::DATE_GRANULARITY, DataType::String)],
     }
 }
 

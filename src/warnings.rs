@@ -80,6 +80,21 @@ pub enum Warning {
         /// The year, or year to date, they were left out of.
         period: String,
     },
+    /// Survey answers a source dates only by a quarter or a year, whose period overlaps the
+    /// financial year reported (to the period's end): in no monthly table; in the year's
+    /// satisfaction and equality tables only where the period lies wholly inside the months
+    /// reported.
+    CoarseAnswers {
+        source: String,
+        /// `quarter` or `year`.
+        granularity: String,
+        /// Those counted in the year's tables.
+        counted: u64,
+        /// Those left out: their quarter or year is not wholly inside the months reported.
+        left_out: u64,
+        /// The financial year, or year to date, reported.
+        period: String,
+    },
     /// Charts and report were asked for, but no KPI tables are published for the period.
     NoKpiTablesToDraw,
 }
@@ -98,7 +113,9 @@ impl Warning {
                 format!("KPI '{kpi}'")
             }
             Warning::NoContactsInPeriod { period } => period.clone(),
-            Warning::CoarseDates { source, .. } | Warning::StraddlingPeriod { source, .. } => {
+            Warning::CoarseDates { source, .. }
+            | Warning::StraddlingPeriod { source, .. }
+            | Warning::CoarseAnswers { source, .. } => {
                 format!("source '{source}'")
             }
             Warning::UnlistedReasonCodes { .. } => "avoidable contact".to_string(),
@@ -256,6 +273,28 @@ impl fmt::Display for Warning {
                 "{contacts} contact{} from source '{source}' dated by a {granularity} that straddles {period}: left out of it",
                 if *contacts == 1 { "" } else { "s" }
             ),
+            Warning::CoarseAnswers {
+                source,
+                granularity,
+                counted,
+                left_out,
+                period,
+            } => {
+                let answers = |n: u64| format!("{n} survey answer{}", if n == 1 { "" } else { "s" });
+                write!(
+                    f,
+                    "{} from source '{source}' {} dated only by a {granularity}: in no monthly table; {counted} counted in {period}'s satisfaction and equality tables",
+                    answers(counted + left_out),
+                    if counted + left_out == 1 { "is" } else { "are" },
+                )?;
+                if *left_out > 0 {
+                    write!(
+                        f,
+                        ", {left_out} left out of them (their {granularity} is not wholly inside {period})"
+                    )?;
+                }
+                Ok(())
+            }
             Warning::NoKpiTablesToDraw => write!(
                 f,
                 "no KPI tables published for the period: charts and report skipped (run without --skip kpi)"

@@ -383,10 +383,21 @@ pub struct RawSource {
     #[serde(default)]
     pub wide: Option<RawWide>,
     /// The month every row is dated (`YYYY-MM`, the 1st), for an export with no date column
-    /// and no date in its path (a survey exported once). Default: none.
+    /// and no date in its path (a survey exported once). Where only the quarter or the year is
+    /// known, give `period` instead: a month is never to be invented. Default: none.
     #[serde(default)]
     #[schemars(extend("examples" = ["2023-06"]))]
     pub month: Option<String>,
+    /// The quarter or year every row is dated by, for an export with no date column and no
+    /// date in its path (a resident survey run once a year): a quarter label (`2023 Q2`,
+    /// `2023/24 Q1`), a year (`2023`, or a financial year `2023/24`) or a month (`2023-06`),
+    /// read as a `date` column of such labels would be. `date_granularity` follows the label
+    /// (need not be given; if given, it must agree). No monthly figure counts rows dated by a
+    /// quarter or a year. Not with `month`, a date column or a date in `path_fields`. Default:
+    /// none.
+    #[serde(default)]
+    #[schemars(extend("examples" = ["2023", "2023/24 Q3"]))]
+    pub period: Option<String>,
     /// How precisely the rows are dated: `day`, `month`, `quarter` or `year`. `month`: the
     /// `date` column names months (`2024-03`, `03/2024`, `202403`, `March 2024`, `Mar-24`) or
     /// holds dates that stand for their month (pre-aggregated monthly counts dated the 15th or
@@ -397,8 +408,11 @@ pub struct RawSource {
     /// alone. Each row is stored dated the first day of its period, with the granularity beside
     /// it: monthly figures leave quarter and year rows out (a warning counts them), and a
     /// financial year's figures count a quarter wholly inside the year and a year row only when
-    /// it is exactly that financial year. Not for satisfaction sources, nor with a timestamp or
-    /// time column. Default: `month` with `month` or a `{month}` in `path_fields`, else `day`.
+    /// it is exactly that financial year. A survey's answers dated by a quarter or a year count
+    /// the same way: in no monthly table, and in a financial year's satisfaction and equality
+    /// tables only when their period lies wholly inside the months reported. Not with a
+    /// timestamp or time column. Default: `month` with `month` or a `{month}` in `path_fields`,
+    /// `quarter` or `year` as `period` names, else `day`.
     #[serde(default)]
     #[schemars(extend("enum" = crate::granularity::Granularity::ACCEPTED, "examples" = ["quarter"]))]
     pub date_granularity: Option<String>,

@@ -321,6 +321,7 @@ pub(super) fn resolve_source(
         timezone,
         wide,
         month,
+        period,
         date_granularity,
         quarter_labels,
         timestamp_formats,
@@ -369,11 +370,12 @@ pub(super) fn resolve_source(
     let mut channel_column = columns.channel.clone();
     let mut columns = column_map(columns);
     // What dates the rows, before the path or `month` stand in for the date column.
-    let dated_by = DatedBy {
+    let mut dated_by = DatedBy {
         timestamp_or_time: columns.timestamp.is_some() || columns.time.is_some(),
         date_column: columns.date.is_some(),
         date_formats: !date_formats.is_empty(),
         month: month.is_some(),
+        period: None,
     };
     let mut channels = channels;
     let path_fields = path_fields.and_then(|written| match PathFields::compile(&written) {
@@ -440,13 +442,44 @@ pub(super) fn resolve_source(
             }
         }
     });
+    // A period for every row (a survey run once a year): its label is read as a `date` column
+    // of such labels would be, and says how precisely the rows are dated.
+    let fixed_date = match period {
+        Some(_) if dated_by.month => {
+            push(
+                format!("{key}.period"),
+                "give `month` or `period`, not both".into(),
+            );
+            fixed_date
+        }
+        Some(p) => {
+            let at = format!("{key}.period");
+            let label = p.trim().to_string();
+            if columns.timestamp.is_some() || columns.date.is_some() || columns.time.is_some() {
+                push(
+                    at,
+                    "the rows are dated by a column or by their path: give `period` only to an export without either".into(),
+                );
+                None
+            } else if let Some(g) = crate::granularity::label_granularity(&label) {
+                dated_by.period = Some(g);
+                columns.date = Some(PATH_DATE.to_string());
+                date_formats.clear();
+                Some(label)
+            } else {
+                push(at, format!("'{label}' is not a quarter (`2023 Q2`, `2023/24 Q1`), a year (`2023`, `2023/24`) or a month (`2023-06`)"));
+                None
+            }
+        }
+        None => fixed_date,
+    };
     let declared = setting(
         date_granularity.as_deref(),
         &format!("{key}.date_granularity"),
         push,
     );
     let date_granularity =
-        resolve_granularity(declared, kind, &dated_by, path_fields.as_ref(), key, push);
+        resolve_granularity(declared, &dated_by, path_fields.as_ref(), key, push);
     let quarter_labels = setting(
         quarter_labels
             .as_deref()
@@ -592,6 +625,8 @@ struct DatedBy {
     date_formats: bool,
     /// `month` given.
     month: bool,
+    /// `period` given: what its label names (a month, a quarter or a year).
+    period: Option<Granularity>,
 }
 
 /// The source's date granularity: as declared, checked against what dates its rows, or what
@@ -599,7 +634,6 @@ struct DatedBy {
 /// combination is one problem at `date_granularity` (or `path_fields`) saying how to fix it.
 fn resolve_granularity(
     declared: Option<Granularity>,
-    kind: SourceKind,
     by: &DatedBy,
     path: Option<&PathFields>,
     key: &str,
@@ -607,7 +641,9 @@ fn resolve_granularity(
 ) -> Granularity {
     let has = |f: PathField| path.is_some_and(|p| p.has(f));
     // What the path or `month` give, when they date the rows.
-    let implied = if has(PathField::Quarter) {
+    let implied = if let Some(g) = by.period {
+        Some(g)
+    } else if has(PathField::Quarter) {
         Some(Granularity::Quarter)
     } else if has(PathField::Day) {
         Some(Granularity::Day)
@@ -621,6 +657,9 @@ fn resolve_granularity(
     let at = format!("{key}.date_granularity");
     let mut refuse = |at: String, message: String| push(at, message);
     let Some(declared) = declared else {
+        if let Some(g) = by.period {
+            return g;
+        }
         return match implied {
             Some(Granularity::Quarter) => {
                 refuse(
@@ -643,22 +682,22 @@ fn resolve_granularity(
     };
     let name = declared.as_str();
     if declared.is_coarse() {
-        if kind == SourceKind::Satisfaction {
-            refuse(at.clone(), format!("a satisfaction source is dated by day or month, not by {name}: remove date_granularity"));
-        } else if by.timestamp_or_time {
+        if by.timestamp_or_time {
             refuse(at.clone(), format!("a timestamp or time column dates a moment, not a {name}: map the {name} labels as columns.date, or remove date_granularity"));
         } else if by.month {
             refuse(at.clone(), format!("`month` dates every row by a month: remove it, or remove date_granularity = \"{name}\""));
         } else if by.date_formats {
             refuse(format!("{key}.date_formats"), format!("{name} labels are read by cex (date_granularity = \"{name}\"), not by formats: remove date_formats"));
-        } else if path.is_none() && !by.date_column {
-            refuse(at.clone(), format!("date_granularity = \"{name}\" needs columns.date holding the labels (e.g. {}), or path_fields giving {}", if declared == Granularity::Quarter { "`2023 Q2`, `2023/24 Q1`" } else { "`2023`, `2023/24`" }, if declared == Granularity::Quarter { "{year} and {quarter}" } else { "{year}" }));
+        } else if path.is_none() && !by.date_column && by.period.is_none() {
+            refuse(at.clone(), format!("date_granularity = \"{name}\" needs columns.date holding the labels (e.g. {}), `period` naming the one {name} of every row, or path_fields giving {}", if declared == Granularity::Quarter { "`2023 Q2`, `2023/24 Q1`" } else { "`2023`, `2023/24`" }, if declared == Granularity::Quarter { "{year} and {quarter}" } else { "{year}" }));
         }
     }
     match implied {
-        Some(g) if g != declared && (path.is_some() || by.month) => {
+        Some(g) if g != declared && (path.is_some() || by.month || by.period.is_some()) => {
             let from = if path.is_some() {
                 "path_fields"
+            } else if by.period.is_some() {
+                "period"
             } else {
                 "month"
             };
@@ -683,6 +722,7 @@ fn resolve_granularity(
         }
         _ if declared == Granularity::Month
             && !by.month
+            && by.period.is_none()
             && !by.date_column
             && path.is_none_or(|p| !p.has(PathField::Year)) =>
         {

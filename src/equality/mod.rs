@@ -151,7 +151,8 @@ pub fn compute(
     // An equality impact assessment is one council's: a pooled lake is narrowed to the pipeline's.
     let responses =
         crate::measures::overall_answers(responses, pipeline.overall_question.as_deref())
-            .filter(crate::period::in_months(&months))
+            // Answers dated by a quarter or a year count where it lies wholly inside the months.
+            .filter(crate::granularity::counted_in(&months))
             .filter(col(crate::model::col::ORGANISATION).eq(lit(pipeline.organisation.clone())))
             .filter(filter.expr());
     // Every table below groups the same responses: they are read from the lake once, only the

@@ -60,7 +60,7 @@ pub fn latest_month(
     let held = months_held(lake)?;
     let last = held.last().copied().ok_or_else(|| {
         FigureError::NoData(
-            "the lake holds no contacts or responses: run `cex ingest` first".into(),
+            "the lake holds no contacts or responses dated by a day or a month: run `cex ingest` first, or give --fy for rows dated only by a quarter or a year".into(),
         )
     })?;
     let (year, month) = last_complete(last, today);
@@ -78,10 +78,7 @@ pub fn months_held(lake: &Lake) -> Result<Vec<(i32, i8)>, FigureError> {
             continue;
         };
         // A quarter or a year says no month is held.
-        let rows = match table {
-            LakeTable::Contacts => rows.filter(granularity::dated_by_month()),
-            LakeTable::Responses => rows,
-        };
+        let rows = rows.filter(granularity::dated_by_month());
         let df = collect(
             rows.select([
                 col(c::YEAR).cast(DataType::Int32),
@@ -101,6 +98,32 @@ pub fn months_held(lake: &Lake) -> Result<Vec<(i32, i8)>, FigureError> {
         }
     }
     Ok(months.into_iter().collect())
+}
+
+/// True when the lake holds contacts or answers dated by a quarter or a year lying wholly
+/// inside `months`: a period with nothing by month may still have figures over the year.
+pub fn coarse_rows_in(lake: &Lake, months: &[(i32, i8)]) -> Result<bool, FigureError> {
+    for table in [LakeTable::Contacts, LakeTable::Responses] {
+        let Some(rows) = lake
+            .scan(table)
+            .map_err(|e: LakeError| FigureError::Data(e.to_string()))?
+        else {
+            continue;
+        };
+        let found = collect(
+            rows.filter(
+                granularity::dated_by_month()
+                    .not()
+                    .and(granularity::counted_in(months)),
+            )
+            .select([col(c::YEAR)])
+            .limit(1),
+        )?;
+        if found.height() > 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// `latest` unless it is the month of `today` (or later), then the month before today's.
@@ -347,8 +370,12 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         tables.extend(right_first_time(pipeline, rows, period, &mut warnings)?);
     }
     if let Some(responses) = scan(lake, LakeTable::Responses, pipeline.calendar)? {
-        let every_answer = in_period(responses.clone());
-        let responses = in_period(crate::measures::overall_answers(responses, question));
+        // Answers dated by a day or a month in the year's months, and those dated by a quarter
+        // or a year wholly inside them (the monthly table leaves the latter out).
+        warnings.extend(coarse_answers(responses.clone(), period)?);
+        let every_answer = responses.clone().filter(in_year.clone());
+        let responses =
+            crate::measures::overall_answers(responses, question).filter(in_year.clone());
         let not_rated_answers = pipeline.not_rated_answers();
         let not_rated = !not_rated_answers.is_empty();
         let confidence = pipeline.equality.confidence;
@@ -482,11 +509,20 @@ fn satisfaction_tables(
     let responses = crate::measures::rated_answers(answers.clone());
     let score_formats = score_formats(not_rated);
     let scores: &[(&str, ColumnFormat)] = &score_formats;
+    // Scores over the answers that `by` can place: a table by month counts only answers dated
+    // by a day or a month (one dated by a quarter or a year is in no month).
     let scored_by = |by: &[&str]| {
+        let placed = |lf: LazyFrame| {
+            if by.contains(&c::MONTH) {
+                lf.filter(granularity::dated_by_month())
+            } else {
+                lf
+            }
+        };
         if not_rated {
-            satisfaction::satisfaction_and_not_rated_by(answers.clone(), by)
+            satisfaction::satisfaction_and_not_rated_by(placed(answers.clone()), by)
         } else {
-            satisfaction_by(responses.clone(), by)
+            satisfaction_by(placed(responses.clone()), by)
         }
     };
     const HOW: &str = "Council score = (Good + Average - Poor) / N, as the Cabinet report publishes it; net satisfaction = GovMetric's index, the mean of Good +1, Average 0, Poor -1; % satisfied = positive / N; % dissatisfied = negative / N. Always read a score with its N.";
@@ -1214,6 +1250,65 @@ fn coarse_volumes(
 /// What became of the contacts dated only by a quarter or a year: one warning per source and
 /// granularity counting them (in no monthly figure), and one per year compared (the period's
 /// year to date, each KPI's baseline) that some of them straddle and are left out of.
+/// One warning per source and granularity of survey answers dated only by a quarter or a year
+/// whose period overlaps the financial year reported (to the period's end): how many the year's
+/// tables count, and how many they leave out.
+fn coarse_answers(answers: LazyFrame, period: Period) -> Result<Vec<Warning>, FigureError> {
+    use crate::tables::frame::texts;
+    let months = period.months_in(period.financial_year());
+    let (Some(first), Some(last)) = (months.first().copied(), months.last().copied()) else {
+        return Ok(Vec::new());
+    };
+    let counted = granularity::counted_in(&months);
+    let left_out = granularity::straddles(first, last);
+    let df = collect(
+        answers
+            .filter(
+                granularity::dated_by_month()
+                    .not()
+                    .and(counted.clone().or(left_out.clone())),
+            )
+            .group_by([col(c::SOURCE), col(c::DATE_GRANULARITY)])
+            .agg([
+                counted.cast(DataType::UInt64).sum().alias("counted"),
+                left_out.cast(DataType::UInt64).sum().alias("left_out"),
+            ])
+            .sort(
+                [c::SOURCE, c::DATE_GRANULARITY],
+                SortMultipleOptions::default(),
+            ),
+    )?;
+    let numbers = |name: &str| -> Result<Vec<u64>, FigureError> {
+        let column = df
+            .column(name)
+            .and_then(|c| c.cast(&DataType::UInt64))
+            .map_err(figure_err)?;
+        let values = column.u64().map_err(figure_err)?;
+        Ok(values.iter().map(|v| v.unwrap_or(0)).collect())
+    };
+    let (sources, grains) = (texts(&df, c::SOURCE)?, texts(&df, c::DATE_GRANULARITY)?);
+    let (counted, left_out) = (numbers("counted")?, numbers("left_out")?);
+    let described = period.calendar().label(period.financial_year());
+    let described = match period.span() {
+        period::Span::FinancialYear(_) => described,
+        period::Span::Month { .. } => format!("{described} to date"),
+    };
+    Ok(sources
+        .into_iter()
+        .zip(grains)
+        .zip(counted.into_iter().zip(left_out))
+        .filter_map(|((source, granularity), (counted, left_out))| {
+            Some(Warning::CoarseAnswers {
+                source: source?,
+                granularity: granularity?,
+                counted,
+                left_out,
+                period: described.clone(),
+            })
+        })
+        .collect())
+}
+
 fn coarse_warnings(
     coarse: &DataFrame,
     config: &crate::config::kpi::KpiConfig,

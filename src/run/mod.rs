@@ -302,11 +302,15 @@ pub fn resolve_period(
 }
 
 /// A period none of whose months holds a contact or a response is an error (exit 3), naming
-/// the months the lake does hold: figures of all zeros would read as "calls -100%, met".
+/// the months the lake does hold: figures of all zeros would read as "calls -100%, met". Rows
+/// dated by a quarter or a year that the period's year to date counts are data too.
 fn no_data_in_period(lake: &Lake, period: Period) -> anyhow::Result<()> {
     let held = crate::kpi::months_held(lake)?;
     let wanted = period.months();
-    if held.iter().any(|m| wanted.contains(m)) {
+    // Rows dated by a quarter or a year count where the year's figures count them: a month's
+    // year to date, or the whole year.
+    let year = period.months_in(period.financial_year());
+    if held.iter().any(|m| wanted.contains(m)) || crate::kpi::coarse_rows_in(lake, &year)? {
         return Ok(());
     }
     let name = |(y, m): (i32, i8)| crate::period::month_name(y, m);

@@ -91,6 +91,10 @@ pub fn table_columns(source: &SourceDef, pipeline: &Pipeline) -> Vec<String> {
                 .collect();
             v.extend(pipeline.demographics.iter().map(|d| d.name.clone()));
             v.extend([c::POSTCODE_DISTRICT.to_string(), c::COMMENT.to_string()]);
+            // Answers dated only by a quarter or a year say so (see `granularity`).
+            if source.date_granularity.is_coarse() {
+                v.push(c::DATE_GRANULARITY.to_string());
+            }
             v
         }
     };
@@ -490,7 +494,9 @@ pub fn canonical(
     let (when_columns, date) =
         time_columns(timestamp, wall, pipeline.calendar, &mut layers, dated_at);
     out.extend(when_columns);
-    if source.kind.table() == Table::Contacts && source.date_granularity != Granularity::Day {
+    if (source.kind.table() == Table::Contacts && source.date_granularity != Granularity::Day)
+        || source.date_granularity.is_coarse()
+    {
         out.push(lit(source.date_granularity.as_str()).alias(c::DATE_GRANULARITY));
     }
     // A date that cannot be true (year 24 read from "05/04/24", 2099) is rejected, never stored.

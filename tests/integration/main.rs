@@ -27,6 +27,7 @@ mod report;
 mod sample;
 mod seed_layouts;
 mod soak;
+mod survey_dates;
 mod util;
 mod weighted;
 mod wide;

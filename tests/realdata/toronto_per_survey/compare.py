@@ -3,11 +3,12 @@
 only).
 
     cp -r tests/realdata/toronto_per_survey /tmp/tor
-    cex run /tmp/tor/pipeline.toml --as-of 2024-01-31       # publishes out/2023-06
+    cex run /tmp/tor/pipeline.toml --fy 2023                # publishes out/fy2023
     python3 tests/realdata/toronto_per_survey/compare.py /tmp/tor/out
 
 The pipeline maps the 21 agreement statements as a wide survey (one answer per statement) and
 names statement 3.1 as the overall question. Checks:
+- no answer in the table by month (the survey is dated by the year 2023 alone);
 - the reconciliation: rows read = respondents x 21 statements, excluded ("not answered") = the
   blank answers, accepted = the valid answers, nothing rejected;
 - satisfaction by channel (the overall question, each respondent once): N, agree (positive),
@@ -35,7 +36,7 @@ def rows(path):
 
 
 def main():
-    out = os.path.join(sys.argv[1], "2023-06")
+    out = os.path.join(sys.argv[1], "fy2023")
     exp = json.loads(
         subprocess.run(
             [sys.executable, os.path.join(HERE, "expected.py")],
@@ -76,6 +77,10 @@ def main():
     check("negative", int(ch["negative"]), neg)
     check("satisfied_pct", round(float(ch["satisfied_pct"]), 2), overall["agree_top2_pct"])
     check("dissatisfied_pct", round(float(ch["dissatisfied_pct"]), 2), overall["disagree_bottom2_pct"])
+
+    # The survey is dated by the year 2023 alone: no month holds an answer.
+    monthly = os.path.join(out, "satisfaction_monthly.csv")
+    check("rows in the table by month", len(rows(monthly)) if os.path.exists(monthly) else 0, 0)
 
     by_age = {AGE_NAMES.get(k, k): v for k, v in items[OVERALL]["by_age"].items()}
     published = 0
