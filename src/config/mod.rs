@@ -192,10 +192,19 @@ impl Pipeline {
     /// Whether a survey source's scale lists answers that are not a rating (`not_rated`): the
     /// satisfaction tables then publish a `not_rated` count beside each group's rated N.
     pub fn counts_not_rated(&self) -> bool {
-        self.sources.iter().any(|s| {
-            s.rating_scale
-                .as_ref()
-                .is_some_and(|scale| !scale.not_rated.is_empty())
+        self.survey_scales()
+            .any(|scale| !scale.not_rated.is_empty())
+    }
+
+    /// Every scale a survey source reads answers on: its `rating_scale`, then its wide
+    /// questions' own scales.
+    fn survey_scales(&self) -> impl Iterator<Item = &RatingScale> {
+        self.sources.iter().flat_map(|s| {
+            s.rating_scale.iter().chain(
+                s.wide
+                    .iter()
+                    .flat_map(|w| w.scales.iter().map(|(_, scale)| scale)),
+            )
         })
     }
 
@@ -204,7 +213,7 @@ impl Pipeline {
     /// them.
     pub fn not_rated_answers(&self) -> Vec<NotRated> {
         let mut answers: Vec<NotRated> = Vec::new();
-        for scale in self.sources.iter().filter_map(|s| s.rating_scale.as_ref()) {
+        for scale in self.survey_scales() {
             for answer in &scale.not_rated {
                 if !answers.iter().any(|a| a.value == answer.value) {
                     answers.push(answer.clone());
@@ -896,6 +905,11 @@ answered = ["Answered"]
         assert_eq!(
             problems_of(&counted),
             ["sources[0] (calls).wide: a wide count export's values are its counts: do not also map columns.count"]
+        );
+        // A count is no rating: no question scales.
+        assert_eq!(
+            problems_of(&wide("across = \"channel\"\nscales = { Phone = \"five\" }\n")),
+            ["sources[0] (calls).wide.scales: a wide count export's values are counts, not ratings: remove scales"]
         );
         assert_eq!(
             problems_of(&wide("across = \"sideways\"\n"))[0],

@@ -733,4 +733,12 @@ pub struct RawWide {
     /// `category`.
     #[schemars(extend("default" = "category", "enum" = WideAcross::ACCEPTED, "examples" = ["channel"]))]
     pub across: Option<String>,
+    /// A survey's questions rated on a scale other than the source's `rating_scale`, by column
+    /// name (matched ignoring case and spacing; each must be one of the value columns):
+    /// `{ "Q9 Overall" = "excellent_poor" }`, each naming a `[scales.*]` table. An answer is read
+    /// on its question's scale: its labels, scores, sentiments and answers that are not a
+    /// rating. Default: none (every question on `rating_scale`).
+    #[serde(default)]
+    #[schemars(extend("examples" = [{"Quality of Service": "excellent_poor"}]))]
+    pub scales: BTreeMap<String, String>,
 }

@@ -237,13 +237,36 @@ pub struct WideSpec {
     pub labels: Vec<(String, String)>,
     /// What the labels stand for.
     pub across: WideAcross,
+    /// (column name as written, scale) for questions rated on a scale of their own.
+    pub scales: Vec<(String, RatingScale)>,
 }
 
 impl WideSpec {
     /// The question columns of a file with `headers`, in file order, with each one's label;
-    /// or the configured columns it lacks.
+    /// or the configured columns it lacks (a column given a scale that is not a value column
+    /// among them).
     pub fn questions(&self, headers: &[String]) -> Result<Vec<(String, String)>, Vec<String>> {
         use crate::text::normalise_header;
+        // A column given a scale of its own must be one of the value columns.
+        let chosen = |n: &str| {
+            self.columns.iter().any(|c| normalise_header(c) == n)
+                || self.pattern.as_deref().is_some_and(|p| {
+                    regex::Regex::new(p).is_ok_and(|p| {
+                        headers
+                            .iter()
+                            .any(|h| normalise_header(h) == n && p.is_match(h.trim()))
+                    })
+                })
+        };
+        let unscaled: Vec<String> = self
+            .scales
+            .iter()
+            .filter(|(c, _)| !chosen(&normalise_header(c)))
+            .map(|(c, _)| c.clone())
+            .collect();
+        if !unscaled.is_empty() {
+            return Err(unscaled);
+        }
         let pattern = self
             .pattern
             .as_deref()
@@ -410,7 +433,7 @@ pub(super) fn resolve_source(
             column: &mut channel_column,
             channels: &mut channels,
         };
-        resolve_wide(w, kind, &mut columns, channel, key, push)
+        resolve_wide(w, kind, cx.scales, &mut columns, channel, key, push)
     });
     let customer = super::customers::resolve_columns(
         customer,
@@ -739,6 +762,7 @@ fn resolve_granularity(
 fn resolve_wide(
     w: super::raw::RawWide,
     kind: SourceKind,
+    scales: &BTreeMap<String, RatingScale>,
     columns: &mut ColumnMap,
     channel: WideChannel,
     key: &str,
@@ -814,12 +838,30 @@ fn resolve_wide(
             name_channels_by_themselves(channel.channels);
         }
     }
+    if counts && !w.scales.is_empty() {
+        push(
+            format!("{at}.scales"),
+            "a wide count export's values are counts, not ratings: remove scales".into(),
+        );
+        return None;
+    }
+    let mut question_scales = Vec::new();
+    for (column, name) in &w.scales {
+        match scales.get(name) {
+            Some(scale) => question_scales.push((column.clone(), scale.clone())),
+            None => push(
+                format!("{at}.scales.{column}"),
+                format!("no [scales.{name}] is defined"),
+            ),
+        }
+    }
     if counts {
         columns.count = Some(WIDE_ANSWER.to_string());
     } else {
         columns.rating = Some(WIDE_ANSWER.to_string());
     }
     Some(WideSpec {
+        scales: question_scales,
         columns: w.columns,
         pattern: w.pattern,
         labels: w

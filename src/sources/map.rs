@@ -573,6 +573,7 @@ pub fn canonical(
             source,
             pipeline,
             &header,
+            &raw.headers,
             &mut layers,
             &mut checks,
             &mut out,
@@ -1038,6 +1039,7 @@ fn response_fields(
     source: &SourceDef,
     pipeline: &Pipeline,
     header: &dyn Fn(&str) -> String,
+    headers: &[String],
     layers: &mut Layers,
     checks: &mut Vec<Check>,
     out: &mut Vec<Expr>,
@@ -1050,51 +1052,117 @@ fn response_fields(
         .map(header)
         .unwrap_or_default();
     let rating_raw = layers.text(&rating_column);
-    let levels = source
-        .rating_scale
+    // The scales answers are read on: the source's, then (a wide survey) its questions' own.
+    // With more than one, an answer is looked up as "<scale's number>\u{1f}<answer>", the number
+    // given by its question's column.
+    let own_scales: &[(String, crate::config::RatingScale)] = source
+        .wide
         .as_ref()
-        .map(|s| s.levels.as_slice())
+        .map(|w| w.scales.as_slice())
         .unwrap_or_default();
+    let scales: Vec<&crate::config::RatingScale> = source
+        .rating_scale
+        .iter()
+        .chain(own_scales.iter().map(|(_, s)| s))
+        .collect();
+    let keyed = |i: usize, value: &str| {
+        if own_scales.is_empty() {
+            value.to_string()
+        } else {
+            format!("{i}\u{1f}{value}")
+        }
+    };
     let pairs = |f: &dyn Fn(&crate::config::ScaleLevel) -> String| -> Vec<(String, String)> {
-        levels
+        scales
             .iter()
-            .flat_map(|l| l.values.iter().map(move |v| (v.clone(), f(l))))
+            .enumerate()
+            .flat_map(|(i, s)| {
+                s.levels
+                    .iter()
+                    .flat_map(move |l| l.values.iter().map(move |v| (keyed(i, v), f(l))))
+            })
             .collect()
     };
-    let label = layers.mapped(&rating_column, &pairs(&|l| l.label.clone()));
-    let sentiment = layers.mapped(&rating_column, &pairs(&|l| l.sentiment.clone()));
-    let score_pairs: Vec<(String, f64)> = levels
+    let score_pairs: Vec<(String, f64)> = scales
         .iter()
-        .flat_map(|l| l.values.iter().map(move |v| (v.clone(), l.score)))
+        .enumerate()
+        .flat_map(|(i, s)| {
+            s.levels
+                .iter()
+                .flat_map(move |l| l.values.iter().map(move |v| (keyed(i, v), l.score)))
+        })
         .collect();
+    // An answer the scale lists as not a rating ("Don't know") is accepted without a rating:
+    // null label, score and sentiment, the answer kept in `rating_raw`.
+    let not_rated: Vec<String> = scales
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.not_rated.iter().map(move |n| keyed(i, &n.value)))
+        .collect();
+    // What is looked up: the answer, or (several scales) the answer keyed by its scale.
+    let answer = if own_scales.is_empty() {
+        col(rating_column.as_str())
+    } else {
+        let (columns, numbers): (Vec<String>, Vec<String>) = headers
+            .iter()
+            .filter_map(|h| {
+                let n = crate::text::normalise_header(h);
+                own_scales
+                    .iter()
+                    .position(|(c, _)| crate::text::normalise_header(c) == n)
+                    .map(|i| (h.clone(), (i + 1).to_string()))
+            })
+            .unzip();
+        let number = col(crate::config::WIDE_COLUMN).replace_strict(
+            lit(Series::new("column".into(), columns)),
+            lit(Series::new("number".into(), numbers)),
+            Some(lit("0")),
+            Some(DataType::String),
+        );
+        concat_str(
+            [number, lit("\u{1f}"), col(rating_column.as_str())],
+            "",
+            false,
+        )
+    };
+    let looked_up =
+        |f: Box<dyn FnOnce(Expr) -> Expr>, dtype: DataType| per_distinct(answer.clone(), f, dtype);
+    let label_pairs = pairs(&|l| l.label.clone());
+    let sentiment_pairs = pairs(&|l| l.sentiment.clone());
+    let label = layers.stash(
+        1,
+        looked_up(
+            Box::new(move |v| mapped(normalised(cleaned(v)), &label_pairs)),
+            DataType::String,
+        ),
+    );
+    let sentiment = layers.stash(
+        1,
+        looked_up(
+            Box::new(move |v| mapped(normalised(cleaned(v)), &sentiment_pairs)),
+            DataType::String,
+        ),
+    );
     let score = if score_pairs.is_empty() {
         lit(NULL).cast(DataType::Float64)
     } else {
-        layers.per_value(
-            &rating_column,
-            |v| mapped_number(normalised(cleaned(v)), &score_pairs),
-            DataType::Float64,
+        layers.stash(
+            1,
+            looked_up(
+                Box::new(move |v| mapped_number(normalised(cleaned(v)), &score_pairs)),
+                DataType::Float64,
+            ),
         )
     };
-    // An answer the scale lists as not a rating ("Don't know") is accepted without a rating:
-    // null label, score and sentiment, the answer kept in `rating_raw`.
-    let not_rated = source
-        .rating_scale
-        .as_ref()
-        .map(|s| {
-            s.not_rated
-                .iter()
-                .map(|n| n.value.clone())
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
     let rated_or_not = if not_rated.is_empty() {
         label.clone().is_not_null()
     } else {
-        let unrated = layers.per_value(
-            &rating_column,
-            |v| normalised_in(normalised(cleaned(v)), &not_rated),
-            DataType::Boolean,
+        let unrated = layers.stash(
+            1,
+            looked_up(
+                Box::new(move |v| normalised_in(normalised(cleaned(v)), &not_rated)),
+                DataType::Boolean,
+            ),
         );
         label.clone().is_not_null().or(unrated)
     };

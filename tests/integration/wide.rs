@@ -355,3 +355,174 @@ fn small_counts_of_a_question_are_hidden_and_cannot_be_worked_out() {
     assert_eq!(theirs["recoverable_count"], 0);
     assert_eq!(theirs["published_small_count"], 0);
 }
+
+/// One source, two scales: the parks are rated 0-10 (its own scale, with "9" a score there),
+/// the rest Good / Average / Poor with "9" meaning "Don't know". Each answer is read on its
+/// question's scale: the same "9" is a promoter in the parks column and not a rating in the
+/// bins; "Good" written in the parks column is on no scale of that question and is rejected
+/// naming the column. Counted here from the rows written.
+#[test]
+fn each_question_is_read_on_its_own_scale() {
+    let ws = Workspace::new();
+    let toml = pipeline("[survey]\noverall_question = \"Overall\"")
+        .replace(
+            "  { label = \"Poor\", score = -1, sentiment = \"negative\" },\n]",
+            "  { label = \"Poor\", score = -1, sentiment = \"negative\" },\n]\nnot_rated = [\"9\"]\n\n[scales.zero_to_ten]\nlevels = [\n  { label = \"Promoter\", values = [\"9\", \"10\"], score = 100, sentiment = \"positive\" },\n  { label = \"Passive\", values = [\"7\", \"8\"], score = 0, sentiment = \"neutral\" },\n  { label = \"Detractor\", values = [\"0\", \"1\", \"2\", \"3\", \"4\", \"5\", \"6\"], score = -100, sentiment = \"negative\" },\n]",
+        )
+        .replace(
+            "labels = { \"Q1 Overall\" = \"Overall\" }",
+            "labels = { \"Q1 Overall\" = \"Overall\" }\nscales = { \"q3  PARKS\" = \"zero_to_ten\" }",
+        );
+    assert!(toml.contains("scales = {"), "{toml}");
+    ws.write("p.toml", &toml);
+    ws.write(
+        "data/survey.csv",
+        "Id,Submitted,Q1 Overall,Q2 Bins,Q3 Parks,Age\n\
+1,2024-05-02,Good,9,9,16-24\n\
+2,2024-05-03,Poor,Good,3,25-34\n\
+3,2024-05-04,Average,Poor,Good,16-24\n\
+4,2024-05-05,9,Average,10,25-34\n",
+    );
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    // 12 answers: 11 accepted (two "9" not rated: bins and overall), 1 rejected ("Good" for the
+    // parks).
+    let manifest = ws.manifest();
+    assert_eq!(u64s(&manifest, "rejected"), [1]);
+    assert_eq!(u64s(&manifest, "accepted"), [11]);
+    let rejects = std::fs::read_dir(ws.path().join("lake/rejects/survey"))
+        .expect("rejects")
+        .flatten()
+        .next()
+        .expect("a rejects file")
+        .path();
+    let rejects = std::fs::read_to_string(rejects).expect("read rejects");
+    assert!(
+        rejects.contains("rating_not_in_scale,Q3 Parks,Good"),
+        "{rejects}"
+    );
+    let responses = ws.lake_table("responses");
+    let (services, raws, ratings, sentiments) = (
+        strings(&responses, "service"),
+        strings(&responses, "rating_raw"),
+        strings(&responses, "rating"),
+        strings(&responses, "sentiment"),
+    );
+    let scores: Vec<Option<f64>> = responses
+        .column("score")
+        .and_then(|c| c.cast(&polars::prelude::DataType::Float64))
+        .expect("score")
+        .f64()
+        .expect("f64")
+        .iter()
+        .collect();
+    // (question, answer as written, rating, sentiment, score)
+    type Read = (String, String, Option<String>, Option<String>, Option<f64>);
+    let mut got: Vec<Read> = (0..responses.height())
+        .map(|i| {
+            (
+                services[i].clone().unwrap_or_default(),
+                raws[i].clone().unwrap_or_default(),
+                ratings[i].clone(),
+                sentiments[i].clone(),
+                scores[i],
+            )
+        })
+        .collect();
+    got.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let row = |q: &str, raw: &str, rating: Option<&str>, sentiment: Option<&str>, score| {
+        (
+            q.to_string(),
+            raw.to_string(),
+            rating.map(str::to_string),
+            sentiment.map(str::to_string),
+            score,
+        )
+    };
+    let mut want = vec![
+        row("Overall", "9", None, None, None),
+        row(
+            "Overall",
+            "Average",
+            Some("Average"),
+            Some("neutral"),
+            Some(0.0),
+        ),
+        row("Overall", "Good", Some("Good"), Some("positive"), Some(1.0)),
+        row(
+            "Overall",
+            "Poor",
+            Some("Poor"),
+            Some("negative"),
+            Some(-1.0),
+        ),
+        row("Q2 Bins", "9", None, None, None),
+        row(
+            "Q2 Bins",
+            "Average",
+            Some("Average"),
+            Some("neutral"),
+            Some(0.0),
+        ),
+        row("Q2 Bins", "Good", Some("Good"), Some("positive"), Some(1.0)),
+        row(
+            "Q2 Bins",
+            "Poor",
+            Some("Poor"),
+            Some("negative"),
+            Some(-1.0),
+        ),
+        row(
+            "Q3 Parks",
+            "10",
+            Some("Promoter"),
+            Some("positive"),
+            Some(100.0),
+        ),
+        row(
+            "Q3 Parks",
+            "3",
+            Some("Detractor"),
+            Some("negative"),
+            Some(-100.0),
+        ),
+        row(
+            "Q3 Parks",
+            "9",
+            Some("Promoter"),
+            Some("positive"),
+            Some(100.0),
+        ),
+    ];
+    want.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_question_scale_must_name_a_scale_and_a_value_column() {
+    let ws = Workspace::new();
+    let with = |scales: &str| {
+        pipeline("[survey]\noverall_question = \"Overall\"").replace(
+            "labels = { \"Q1 Overall\" = \"Overall\" }",
+            &format!("labels = {{ \"Q1 Overall\" = \"Overall\" }}\nscales = {scales}"),
+        )
+    };
+    ws.write("p.toml", with("{ \"Q3 Parks\" = \"nps\" }"));
+    let out = ws.cex(&["validate", "p.toml"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("sources[0] (survey).wide.scales.Q3 Parks: no [scales.nps] is defined"),
+        "{}",
+        out.stderr
+    );
+    // A column that is not one of the value columns: named when a file is read.
+    ws.write("p.toml", with("{ \"Age\" = \"gap\" }"));
+    ws.write("data/survey.csv", SURVEY);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(3);
+    assert!(
+        out.stderr.contains("a wide column") && out.stderr.contains("Age"),
+        "{}",
+        out.stderr
+    );
+}

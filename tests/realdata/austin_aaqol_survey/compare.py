@@ -7,7 +7,8 @@ only).
     python3 tests/realdata/austin_aaqol_survey/compare.py /tmp/aaqol/out
 
 Checks:
-- the reconciliation of both sources: rows read = respondents x questions, excluded ("not
+- the reconciliation of the one source (seven services on one scale, the overall question on
+  another): rows read = respondents x questions, excluded ("not
   answered") = the blank answers, accepted = the rest ("Never used" answers included), nothing
   rejected or duplicated;
 - `satisfaction_by_question`, every question: responses (rated), positive, neutral, negative,
@@ -83,9 +84,9 @@ def main():
     overall_name = "Quality of City services"
     services = [q for q in questions if q != overall_name]
 
-    # The reconciliation, one row per source.
+    # The reconciliation of the one source: eight questions per respondent, two scales.
     dq = {r["source"]: r for r in rows(os.path.join(out, "data_quality.csv"))}
-    for source, names in (("city_services", services), ("overall", [overall_name])):
+    for source, names in (("survey", services + [overall_name]),):
         r = dq.get(source)
         if r is None:
             check(f"{source} reconciled", False, True)
