@@ -104,14 +104,30 @@ fn sf311_monthly_counts_by_channel_give_the_figures_an_independent_sum_gives() {
 
 /// A wide resident survey whose rating items have a not-rated answer (City of Austin, 2,609
 /// respondents, seven services rated with "Never used" among the answers, one overall rating):
-/// two sources over the one file, "Never used" kept as not rated; satisfaction by question, the
-/// rating distribution and the equality tables by ethnicity, age band and gender against
-/// Python's csv module, blank published cells checked as primary or secondary suppressions.
+/// one source with two scales (the overall question on its own), "Never used" kept as not
+/// rated; satisfaction by question, the rating distribution and the equality tables by
+/// ethnicity, age band and gender against Python's csv module, blank published cells checked as
+/// primary or secondary suppressions.
 #[test]
 fn austin_wide_survey_with_never_used_answers_gives_the_figures_an_independent_count_gives() {
     let stdout = cross_checked(
         "austin_aaqol_survey",
         &[&["run", "pipeline.toml", "--as-of", "2016-01-15"]],
+    );
+    assert!(stdout.contains(" cells, 0 differences"), "{stdout}");
+}
+
+/// A real customer survey whose every answer is a number code (San Francisco International
+/// Airport, 2018, 2,809 passengers, public domain): seven 1-5 ratings with 6 = "never used"
+/// kept as not rated and a 0-10 recommendation read on its own scale, all in one source; the
+/// codebook's blank codes (0, 11 and the text BLANK) rejected and checked per column; coded age
+/// and gender; dated by the year alone. Satisfaction by question, the ratings, the equality
+/// tables and the reconciliation against Python's csv module.
+#[test]
+fn sfo_coded_survey_with_two_scales_gives_the_figures_an_independent_count_gives() {
+    let stdout = cross_checked(
+        "sfo_customer_survey",
+        &[&["run", "pipeline.toml", "--fy", "2018"]],
     );
     assert!(stdout.contains(" cells, 0 differences"), "{stdout}");
 }
