@@ -262,6 +262,15 @@ pub struct RawScale {
     #[serde(default)]
     #[schemars(extend("examples" = [["Don't know", "N/A", "9"]]))]
     pub not_rated: Vec<String>,
+    /// Codes an export writes for a question left blank ("0 = Blank", `99`, the text
+    /// `BLANK`), matched ignoring case and spacing: such an answer is read as an empty cell. In
+    /// a wide survey it is excluded as "not answered" (counted, never rejected, in no table);
+    /// a one-rating source rejects it as it would a blank rating. Only for the questions read
+    /// on this scale, so a code that is a score on another question's scale (0 on a 0-10
+    /// scale) stays a score there. Default: none.
+    #[serde(default)]
+    #[schemars(extend("examples" = [["0", "BLANK"]]))]
+    pub not_answered: Vec<String>,
 }
 
 /// One level of a rating scale (`levels = [{ label = ..., ... }]`).

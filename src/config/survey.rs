@@ -16,6 +16,9 @@ pub struct RatingScale {
     /// Answers that are not a rating (don't know, not applicable): kept, out of every
     /// denominator.
     pub not_rated: Vec<NotRated>,
+    /// Normalised codes that mean the question was left blank (`0 = Blank`): read as a blank
+    /// answer.
+    pub not_answered: Vec<String>,
 }
 
 /// An answer a scale lists as not a rating: as the pipeline file writes it (the label of its row
@@ -114,12 +117,28 @@ pub(super) fn resolve_scales(
                 );
             }
         }
+        let mut not_answered: Vec<String> = scale
+            .not_answered
+            .iter()
+            .map(|v| normalise_value(v))
+            .collect();
+        not_answered.sort();
+        not_answered.dedup();
+        for v in &not_answered {
+            if seen.contains(v) || not_rated.iter().any(|n| n.value == *v) {
+                push(
+                    format!("{key}.not_answered"),
+                    format!("'{v}' is an answer of the scale too: a code is a blank or an answer"),
+                );
+            }
+        }
         scales.insert(
             name.clone(),
             RatingScale {
                 name: name.clone(),
                 levels,
                 not_rated,
+                not_answered,
             },
         );
     }

@@ -349,9 +349,30 @@ pub fn canonical(
         let per_question: Vec<LazyFrame> = questions
             .into_iter()
             .map(|(header, label)| {
+                // A code the question's scale reads as blank ("0 = Blank") is an empty answer:
+                // excluded as "not answered" with the blank cells.
+                let normalised_header = crate::text::normalise_header(&header);
+                let blank_codes = wide
+                    .scales
+                    .iter()
+                    .find(|(c, _)| crate::text::normalise_header(c) == normalised_header)
+                    .map(|(_, scale)| scale)
+                    .or(source.rating_scale.as_ref())
+                    .map(|scale| scale.not_answered.clone())
+                    .unwrap_or_default();
+                let answer = if blank_codes.is_empty() {
+                    col(header.as_str())
+                } else {
+                    when(normalised_in(
+                        normalised(cleaned(col(header.as_str()))),
+                        &blank_codes,
+                    ))
+                    .then(lit(NULL).cast(DataType::String))
+                    .otherwise(col(header.as_str()))
+                };
                 frame.clone().with_columns([
                     lit(label).alias(crate::config::WIDE_QUESTION),
-                    col(header.as_str()).alias(crate::config::WIDE_ANSWER),
+                    answer.alias(crate::config::WIDE_ANSWER),
                     lit(header.clone()).alias(crate::config::WIDE_COLUMN),
                 ])
             })

@@ -526,3 +526,72 @@ fn a_question_scale_must_name_a_scale_and_a_value_column() {
         out.stderr
     );
 }
+
+/// Blank codes: the export writes "0" or "BLANK" where a question was left blank. On the
+/// Good / Average / Poor scale they are blanks (excluded as "not answered", never rejected);
+/// the parks' 0-10 scale lists none, so its "0" stays a score.
+#[test]
+fn a_blank_code_is_not_answered_on_its_own_scale_only() {
+    let ws = Workspace::new();
+    let toml = pipeline("[survey]\noverall_question = \"Overall\"")
+        .replace(
+            "  { label = \"Poor\", score = -1, sentiment = \"negative\" },\n]",
+            "  { label = \"Poor\", score = -1, sentiment = \"negative\" },\n]\nnot_answered = [\"0\", \"blank\"]\n\n[scales.zero_to_ten]\nlevels = [\n  { label = \"High\", values = [\"6\", \"7\", \"8\", \"9\", \"10\"], score = 1, sentiment = \"positive\" },\n  { label = \"Low\", values = [\"0\", \"1\", \"2\", \"3\", \"4\", \"5\"], score = -1, sentiment = \"negative\" },\n]",
+        )
+        .replace(
+            "labels = { \"Q1 Overall\" = \"Overall\" }",
+            "labels = { \"Q1 Overall\" = \"Overall\" }\nscales = { \"Q3 Parks\" = \"zero_to_ten\" }",
+        );
+    ws.write("p.toml", &toml);
+    ws.write(
+        "data/survey.csv",
+        "Id,Submitted,Q1 Overall,Q2 Bins,Q3 Parks,Age\n\
+1,2024-05-02,BLANK,0,0,16-24\n\
+2,2024-05-03,Poor, Blank ,7,25-34\n\
+3,2024-05-04,Good,,Zero,16-24\n",
+    );
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    // 9 answers: 4 blank (BLANK, 0 and " Blank " on the gap scale, one empty cell), 1 rejected
+    // ("Zero" is on no scale), 4 accepted (Poor, Good, and the parks' 0 and 7).
+    let manifest = ws.manifest();
+    assert_eq!(u64s(&manifest, "rows_read"), [9]);
+    assert_eq!(u64s(&manifest, "excluded"), [4]);
+    assert_eq!(
+        strings(&manifest, "excluded_by_rule"),
+        [Some("not answered=4".to_string())]
+    );
+    assert_eq!(u64s(&manifest, "rejected"), [1]);
+    assert_eq!(u64s(&manifest, "accepted"), [4]);
+    let responses = ws.lake_table("responses");
+    let mut read: Vec<(String, String)> = strings(&responses, "service")
+        .into_iter()
+        .zip(strings(&responses, "rating"))
+        .map(|(s, r)| (s.unwrap_or_default(), r.unwrap_or_default()))
+        .collect();
+    read.sort();
+    assert_eq!(
+        read,
+        [
+            ("Overall".to_string(), "Good".to_string()),
+            ("Overall".to_string(), "Poor".to_string()),
+            ("Q3 Parks".to_string(), "High".to_string()),
+            ("Q3 Parks".to_string(), "Low".to_string()),
+        ]
+    );
+    // A code that is also an answer of the scale is refused.
+    ws.write(
+        "p.toml",
+        toml.replace(
+            "not_answered = [\"0\", \"blank\"]",
+            "not_answered = [\"0\", \"Poor\"]",
+        ),
+    );
+    let out = ws.cex(&["validate", "p.toml"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("scales.gap.not_answered: 'poor' is an answer of the scale too"),
+        "{}",
+        out.stderr
+    );
+}

@@ -8,11 +8,10 @@ only).
 
 Checks:
 - the reconciliation of the one source (seven questions on the 1-5 scale, NETPRO on 0-10):
-  rows read = passengers x questions, nothing excluded (no empty cell), accepted = rated answers
-  + "6" answers (not rated), rejected = the codebook's blank codes (0 on the Q7 items, 11 on
-  NETPRO, the text BLANK on Q7ALL), nothing duplicated; and, from the lake's rejects files
-  (`<out>/../lake/rejects/survey/*.csv`), that every reject is `rating_not_in_scale` and that
-  they are, per column and value, exactly those blank codes (Q7ALL: BLANK 184, ...);
+  rows read = passengers x questions, excluded ("not answered") = the codebook's blank codes
+  (0 on the Q7 items, 11 on NETPRO, the text BLANK on Q7ALL: the scales' `not_answered`; there
+  is no empty cell), accepted = rated answers + "6" answers (not rated), nothing rejected or
+  duplicated; and that the lake holds no rejects file;
 - `satisfaction_by_question`, every question: responses (rated), positive, neutral, negative,
   not_rated (the "6" answers), the satisfied, dissatisfied and council-score percentages and
   the net satisfaction (for NETPRO, the Net Promoter Score / 100); only the overall question is
@@ -96,7 +95,7 @@ def main():
     check("nothing unrecognised in the demographic codes", exp["unrecognised"], {})
 
     # The reconciliation of the one source: eight questions per passenger, two scales, the
-    # blank codes rejected.
+    # blank codes not answered.
     rec = exp["reconciliation"]
     dq = {r["source"]: r for r in rows(os.path.join(out, "data_quality.csv"))}
     r = dq.get(SOURCE)
@@ -113,7 +112,7 @@ def main():
               int(r["rows_read"]),
               int(r["accepted"]) + int(r["rejected"]) + int(r["duplicates"]) + int(r["excluded"]))
 
-    # Every reject, from the lake's rejects files: the blank codes, per column and value.
+    # Every reject, from the lake's rejects files: none expected (a blank code is not answered).
     rejects = []
     for path in sorted(glob.glob(os.path.join(lake, "rejects", SOURCE, "*.csv"))):
         rejects += rows(path)

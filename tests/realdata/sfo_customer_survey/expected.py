@@ -24,18 +24,19 @@ codebook's, `sfo_2018_Data_Dictionary_DataSF.xlsx`, sheet "Code List"):
 - 6 on a Q7 item is a response that is not a rating (`not_rated`): counted, in no percentage's
   denominator.
 - Blank codes: 0 on a Q7 item, 11 on NETPRO, and the text `BLANK` that Q7ALL holds instead of 0
-  (`blank_code`), are not answers. They are not empty cells either, and the pipeline cannot mark
-  a rating code as "not answered" (see pipeline.toml), so cex is expected to reject them
-  (`rating_not_in_scale`): in no figure, counted as rejected in the reconciliation. An empty
-  cell (`missing`, "not answered": excluded) and any other text (`other`, which cex would also
-  reject) are counted apart; there are none in this extract.
+  (`blank_code`), are not answers: the question was left blank. The pipeline lists them as its
+  scales' `not_answered` codes, so cex is expected to treat them as empty cells: excluded as
+  "not answered", in no figure, counted as excluded in the reconciliation. An empty cell
+  (`missing`, excluded too) and any other text (`other`, which cex would reject) are counted
+  apart; there are none in this extract.
 - `valid` = rated answers (positive + neutral + negative); `satisfied_pct` = positive / valid
   x 100; `dissatisfied_pct` = negative / valid x 100; `council_score_pct` = (positive + neutral
   - negative) / valid x 100; `net_satisfaction` = the mean weight. Unweighted (the survey's
   WEIGHT column is not in the extract). Not rounded: compare at 1e-6.
-- `reconciliation`: every (passenger, question) cell is one row read; excluded = empty cells;
-  rejected = blank codes + other; accepted = valid + not_rated; no duplicates (RESPNUM is
-  unique). `rejected_by_column` gives the rejects per column and value.
+- `reconciliation`: every (passenger, question) cell is one row read; excluded = empty cells +
+  blank codes; rejected = other; accepted = valid + not_rated; no duplicates (RESPNUM is
+  unique). `rejected_by_column` gives the rejects per column and value (none expected), and
+  `blank_codes_by_column` the blank codes per column and value.
 - `ratings`: for the overall question (the one cex's rating distribution uses), the responses
   per level and their share of valid answers.
 - Groups (for the overall question only, each passenger once): `Q20Age` 1 Under 18, 2 18-24,
@@ -157,14 +158,19 @@ def main():
 
     rec = OrderedDict()
     rec["rows_read"] = len(data) * len(QUESTIONS)
-    rec["excluded"] = sum(q["missing"] for q in questions.values())
+    rec["excluded"] = sum(q["missing"] + q["blank_code"] for q in questions.values())
     rec["accepted"] = sum(q["valid"] + q["not_rated"] for q in questions.values())
-    rec["rejected"] = sum(q["blank_code"] + sum(q["other"].values()) for q in questions.values())
+    rec["rejected"] = sum(sum(q["other"].values()) for q in questions.values())
     rec["duplicates"] = len(data) - len(ids)
     rec["rejected_by_column"] = {
-        column: dict(questions[label]["blank_codes"], **questions[label]["other"])
+        column: dict(questions[label]["other"])
         for column, (label, _) in QUESTIONS.items()
-        if questions[label]["blank_code"] or questions[label]["other"]
+        if questions[label]["other"]
+    }
+    rec["blank_codes_by_column"] = {
+        column: dict(questions[label]["blank_codes"])
+        for column, (label, _) in QUESTIONS.items()
+        if questions[label]["blank_code"]
     }
     assert rec["rows_read"] == rec["excluded"] + rec["accepted"] + rec["rejected"]
     result["reconciliation"] = rec
