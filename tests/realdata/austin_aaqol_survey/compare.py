@@ -3,7 +3,7 @@
 only).
 
     cp -r tests/realdata/austin_aaqol_survey /tmp/aaqol
-    cex run /tmp/aaqol/pipeline.toml --as-of 2016-01-15      # publishes out/2015-12
+    cex run /tmp/aaqol/pipeline.toml --fy 2015               # publishes out/fy2015
     python3 tests/realdata/austin_aaqol_survey/compare.py /tmp/aaqol/out
 
 Checks:
@@ -57,7 +57,7 @@ def reasons(row):
 
 
 def main():
-    out = os.path.join(sys.argv[1], "2015-12")
+    out = os.path.join(sys.argv[1], "fy2015")
     exp = json.loads(
         subprocess.run(
             [sys.executable, os.path.join(HERE, "expected.py")],
