@@ -663,7 +663,7 @@ fn resolve_granularity(
     push: &mut impl FnMut(String, String),
 ) -> Granularity {
     let has = |f: PathField| path.is_some_and(|p| p.has(f));
-    // What the path or `month` give, when they date the rows.
+    // What `period`, the path or `month` give, when they date the rows.
     let implied = if let Some(g) = by.period {
         Some(g)
     } else if has(PathField::Quarter) {

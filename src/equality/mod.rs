@@ -151,8 +151,9 @@ pub fn compute(
     // An equality impact assessment is one council's: a pooled lake is narrowed to the pipeline's.
     let responses =
         crate::measures::overall_answers(responses, pipeline.overall_question.as_deref())
-            // Answers dated by a quarter or a year count where it lies wholly inside the months.
-            .filter(crate::granularity::counted_in(&months))
+            // Answers dated by a quarter or a year count where it lies wholly inside the months
+            // (so their first month is one of them too: the month filter narrows the scan).
+            .filter(crate::period::in_months(&months).and(crate::granularity::counted_in(&months)))
             .filter(col(crate::model::col::ORGANISATION).eq(lit(pipeline.organisation.clone())))
             .filter(filter.expr());
     // Every table below groups the same responses: they are read from the lake once, only the

@@ -67,16 +67,24 @@ pub fn latest_month(
     Ok(Period::month(year, month, calendar))
 }
 
+/// The lake's contacts and responses, scanned: the ones it holds.
+fn contacts_and_responses(lake: &Lake) -> Result<Vec<LazyFrame>, FigureError> {
+    let mut scans = Vec::new();
+    for table in [LakeTable::Contacts, LakeTable::Responses] {
+        if let Some(rows) = lake
+            .scan(table)
+            .map_err(|e: LakeError| FigureError::Data(e.to_string()))?
+        {
+            scans.push(rows);
+        }
+    }
+    Ok(scans)
+}
+
 /// The months (year, month) that hold contacts or responses in the lake, in order.
 pub fn months_held(lake: &Lake) -> Result<Vec<(i32, i8)>, FigureError> {
     let mut months = std::collections::BTreeSet::new();
-    for table in [LakeTable::Contacts, LakeTable::Responses] {
-        let Some(rows) = lake
-            .scan(table)
-            .map_err(|e: LakeError| FigureError::Data(e.to_string()))?
-        else {
-            continue;
-        };
+    for rows in contacts_and_responses(lake)? {
         // A quarter or a year says no month is held.
         let rows = rows.filter(granularity::dated_by_month());
         let df = collect(
@@ -103,13 +111,7 @@ pub fn months_held(lake: &Lake) -> Result<Vec<(i32, i8)>, FigureError> {
 /// True when the lake holds contacts or answers dated by a quarter or a year lying wholly
 /// inside `months`: a period with nothing by month may still have figures over the year.
 pub fn coarse_rows_in(lake: &Lake, months: &[(i32, i8)]) -> Result<bool, FigureError> {
-    for table in [LakeTable::Contacts, LakeTable::Responses] {
-        let Some(rows) = lake
-            .scan(table)
-            .map_err(|e: LakeError| FigureError::Data(e.to_string()))?
-        else {
-            continue;
-        };
+    for rows in contacts_and_responses(lake)? {
         let found = collect(
             rows.filter(
                 granularity::dated_by_month()
@@ -372,10 +374,12 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
     if let Some(responses) = scan(lake, LakeTable::Responses, pipeline.calendar)? {
         // Answers dated by a day or a month in the year's months, and those dated by a quarter
         // or a year wholly inside them (the monthly table leaves the latter out).
+        // (`fy` first: what counts lies in its months, and it narrows the scan as before.)
         warnings.extend(coarse_answers(responses.clone(), period)?);
-        let every_answer = responses.clone().filter(in_year.clone());
+        let answers_in_year = fy.clone().and(in_year.clone());
+        let every_answer = responses.clone().filter(answers_in_year.clone());
         let responses =
-            crate::measures::overall_answers(responses, question).filter(in_year.clone());
+            crate::measures::overall_answers(responses, question).filter(answers_in_year);
         let not_rated_answers = pipeline.not_rated_answers();
         let not_rated = !not_rated_answers.is_empty();
         let confidence = pipeline.equality.confidence;
@@ -1261,8 +1265,14 @@ fn coarse_answers(answers: LazyFrame, period: Period) -> Result<Vec<Warning>, Fi
     };
     let counted = granularity::counted_in(&months);
     let left_out = granularity::straddles(first, last);
+    // A quarter or a year overlapping the months starts at most eleven months before them.
+    let earliest = {
+        let i = first.0 * 12 + i32::from(first.1) - 1 - 11;
+        (i.div_euclid(12), (i.rem_euclid(12) + 1) as i8)
+    };
     let df = collect(
         answers
+            .filter(period::in_range(earliest, last))
             .filter(
                 granularity::dated_by_month()
                     .not()

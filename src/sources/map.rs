@@ -1081,10 +1081,12 @@ fn response_fields(
         .as_ref()
         .map(|w| w.scales.as_slice())
         .unwrap_or_default();
-    let scales: Vec<&crate::config::RatingScale> = source
+    // (number, scale): the source's is 0, its questions' own 1, 2...
+    let scales: Vec<(usize, &crate::config::RatingScale)> = source
         .rating_scale
         .iter()
-        .chain(own_scales.iter().map(|(_, s)| s))
+        .map(|s| (0, s))
+        .chain(own_scales.iter().enumerate().map(|(i, (_, s))| (i + 1, s)))
         .collect();
     let keyed = |i: usize, value: &str| {
         if own_scales.is_empty() {
@@ -1096,29 +1098,26 @@ fn response_fields(
     let pairs = |f: &dyn Fn(&crate::config::ScaleLevel) -> String| -> Vec<(String, String)> {
         scales
             .iter()
-            .enumerate()
             .flat_map(|(i, s)| {
                 s.levels
                     .iter()
-                    .flat_map(move |l| l.values.iter().map(move |v| (keyed(i, v), f(l))))
+                    .flat_map(move |l| l.values.iter().map(move |v| (keyed(*i, v), f(l))))
             })
             .collect()
     };
     let score_pairs: Vec<(String, f64)> = scales
         .iter()
-        .enumerate()
         .flat_map(|(i, s)| {
             s.levels
                 .iter()
-                .flat_map(move |l| l.values.iter().map(move |v| (keyed(i, v), l.score)))
+                .flat_map(move |l| l.values.iter().map(move |v| (keyed(*i, v), l.score)))
         })
         .collect();
     // An answer the scale lists as not a rating ("Don't know") is accepted without a rating:
     // null label, score and sentiment, the answer kept in `rating_raw`.
     let not_rated: Vec<String> = scales
         .iter()
-        .enumerate()
-        .flat_map(|(i, s)| s.not_rated.iter().map(move |n| keyed(i, &n.value)))
+        .flat_map(|(i, s)| s.not_rated.iter().map(move |n| keyed(*i, &n.value)))
         .collect();
     // What is looked up: the answer, or (several scales) the answer keyed by its scale.
     let answer = if own_scales.is_empty() {

@@ -58,6 +58,17 @@ age_band = "Age"
     )
 }
 
+/// The text of the survey source's rejects file (the fixtures here write one file).
+fn rejects_of_the_survey(ws: &Workspace) -> String {
+    let file = std::fs::read_dir(ws.path().join("lake/rejects/survey"))
+        .expect("rejects")
+        .flatten()
+        .next()
+        .expect("a rejects file")
+        .path();
+    std::fs::read_to_string(file).expect("read rejects")
+}
+
 #[test]
 fn each_question_is_an_answer_and_blank_answers_are_not_answered() {
     let ws = Workspace::new();
@@ -87,13 +98,7 @@ fn each_question_is_an_answer_and_blank_answers_are_not_answered() {
     );
     // The rejected answer is written out with its whole row, naming the question's column and
     // the answer written there.
-    let rejects = std::fs::read_dir(ws.path().join("lake/rejects/survey"))
-        .expect("rejects")
-        .flatten()
-        .next()
-        .expect("a rejects file")
-        .path();
-    let rejects = std::fs::read_to_string(rejects).expect("read rejects");
+    let rejects = rejects_of_the_survey(&ws);
     assert!(
         rejects.contains("rating_not_in_scale,Q3 Parks,Marvellous"),
         "{rejects}"
@@ -389,13 +394,7 @@ fn each_question_is_read_on_its_own_scale() {
     let manifest = ws.manifest();
     assert_eq!(u64s(&manifest, "rejected"), [1]);
     assert_eq!(u64s(&manifest, "accepted"), [11]);
-    let rejects = std::fs::read_dir(ws.path().join("lake/rejects/survey"))
-        .expect("rejects")
-        .flatten()
-        .next()
-        .expect("a rejects file")
-        .path();
-    let rejects = std::fs::read_to_string(rejects).expect("read rejects");
+    let rejects = rejects_of_the_survey(&ws);
     assert!(
         rejects.contains("rating_not_in_scale,Q3 Parks,Good"),
         "{rejects}"
