@@ -144,7 +144,7 @@ pub(super) fn check_when(
     match (&columns.timestamp, &columns.date) {
         (None, None) => push(
             format!("{key}.columns"),
-            "map either `timestamp` or `date` (and optionally `time`)".into(),
+            "map either `timestamp` or `date` (and optionally `time`); an export with no date says when its rows are with `month = \"2024-03\"`, `period = \"2023/24\"` (a year or a quarter), or `path_fields`".into(),
         ),
         (Some(_), Some(_)) => push(
             format!("{key}.columns"),

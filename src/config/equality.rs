@@ -77,7 +77,11 @@ pub(super) fn resolve_equality(
             format!("{confidence} is not a confidence level like 0.95"),
         );
     }
-    let significance = raw.significance.unwrap_or(1.0 - confidence);
+    // 1 - 0.95 is 0.050000000000000044 in floating point: the default is rounded to the
+    // precision a level is written with, so that it reads (and compares) as 0.05.
+    let significance = raw
+        .significance
+        .unwrap_or(((1.0 - confidence) * 1e9).round() / 1e9);
     if !(significance > 0.0 && significance < 0.5) {
         push(
             "equality.significance".into(),

@@ -884,6 +884,25 @@ answered = ["Answered"]
     }
 
     #[test]
+    fn the_default_significance_reads_as_one_minus_the_confidence() {
+        // 1 - 0.95 in floating point is 0.050000000000000044, which a report printed as such.
+        for (confidence, want) in [
+            ("", 0.05),
+            ("confidence = 0.9\n", 0.1),
+            ("confidence = 0.99\n", 0.01),
+        ] {
+            let text = format!("{MINIMAL}\n[equality]\n{confidence}");
+            match load_str(&text) {
+                Ok(p) => {
+                    assert_eq!(p.equality.significance, want, "{confidence}");
+                    assert_eq!(p.equality.significance.to_string(), want.to_string());
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
+    #[test]
     fn a_wide_count_export_is_refused_where_its_columns_would_clash() {
         // The calls source maps a category and an outcome column: wide columns whose labels are
         // the category clash with it.

@@ -526,3 +526,18 @@ fn a_period_that_is_no_label_or_beside_a_date_column_is_refused_at_its_key() {
         assert!(out.stderr.contains(said), "{said}: {}", out.stderr);
     }
 }
+
+#[test]
+fn a_survey_with_no_date_is_told_how_to_say_when() {
+    let ws = workspace();
+    ws.write("p.toml", PIPELINE.replacen("period = \"2023/24\"\n", "", 1));
+    let out = ws.cex(&["validate", "p.toml"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(
+            "sources[2] (resident_survey).columns: map either `timestamp` or `date` (and optionally `time`); an export with no date says when its rows are with `month = \"2024-03\"`, `period = \"2023/24\"`"
+        ),
+        "{}",
+        out.stderr
+    );
+}
