@@ -247,26 +247,6 @@ impl WideSpec {
     /// among them).
     pub fn questions(&self, headers: &[String]) -> Result<Vec<(String, String)>, Vec<String>> {
         use crate::text::normalise_header;
-        // A column given a scale of its own must be one of the value columns.
-        let chosen = |n: &str| {
-            self.columns.iter().any(|c| normalise_header(c) == n)
-                || self.pattern.as_deref().is_some_and(|p| {
-                    regex::Regex::new(p).is_ok_and(|p| {
-                        headers
-                            .iter()
-                            .any(|h| normalise_header(h) == n && p.is_match(h.trim()))
-                    })
-                })
-        };
-        let unscaled: Vec<String> = self
-            .scales
-            .iter()
-            .filter(|(c, _)| !chosen(&normalise_header(c)))
-            .map(|(c, _)| c.clone())
-            .collect();
-        if !unscaled.is_empty() {
-            return Err(unscaled);
-        }
         let pattern = self
             .pattern
             .as_deref()
@@ -282,7 +262,7 @@ impl WideSpec {
         if !missing.is_empty() {
             return Err(missing);
         }
-        Ok(headers
+        let chosen: Vec<(String, String)> = headers
             .iter()
             .filter(|h| {
                 wanted.contains(&normalise_header(h))
@@ -298,8 +278,35 @@ impl WideSpec {
                     .unwrap_or_else(|| h.split_whitespace().collect::<Vec<_>>().join(" "));
                 (h.clone(), label)
             })
-            .collect())
+            .collect();
+        // A column given a scale of its own must be one of the value columns.
+        let unscaled: Vec<String> = self
+            .scales
+            .iter()
+            .filter(|(c, _)| !chosen.iter().any(|(h, _)| same_column(c, h)))
+            .map(|(c, _)| c.clone())
+            .collect();
+        if !unscaled.is_empty() {
+            return Err(unscaled);
+        }
+        Ok(chosen)
     }
+
+    /// The scale of the question in column `header` when it has one of its own, with its
+    /// number (1, 2...; the source's `rating_scale` is 0).
+    pub fn own_scale(&self, header: &str) -> Option<(usize, &RatingScale)> {
+        self.scales
+            .iter()
+            .enumerate()
+            .find(|(_, (c, _))| same_column(c, header))
+            .map(|(i, (_, scale))| (i + 1, scale))
+    }
+}
+
+/// True when `written` (a column as the pipeline file names it) is the export's `header`
+/// (ignoring case and spacing).
+fn same_column(written: &str, header: &str) -> bool {
+    crate::text::normalise_header(written) == crate::text::normalise_header(header)
 }
 
 /// What every source of a pipeline file is resolved against.

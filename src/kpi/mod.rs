@@ -1258,7 +1258,7 @@ fn coarse_volumes(
 /// whose period overlaps the financial year reported (to the period's end): how many the year's
 /// tables count, and how many they leave out.
 fn coarse_answers(answers: LazyFrame, period: Period) -> Result<Vec<Warning>, FigureError> {
-    use crate::tables::frame::texts;
+    use crate::tables::frame::{numbers, texts};
     let months = period.months_in(period.financial_year());
     let (Some(first), Some(last)) = (months.first().copied(), months.last().copied()) else {
         return Ok(Vec::new());
@@ -1288,16 +1288,14 @@ fn coarse_answers(answers: LazyFrame, period: Period) -> Result<Vec<Warning>, Fi
                 SortMultipleOptions::default(),
             ),
     )?;
-    let numbers = |name: &str| -> Result<Vec<u64>, FigureError> {
-        let column = df
-            .column(name)
-            .and_then(|c| c.cast(&DataType::UInt64))
-            .map_err(figure_err)?;
-        let values = column.u64().map_err(figure_err)?;
-        Ok(values.iter().map(|v| v.unwrap_or(0)).collect())
+    let counts = |name: &str| -> Result<Vec<u64>, FigureError> {
+        Ok(numbers(&df, name)?
+            .into_iter()
+            .map(|v| v.unwrap_or(0.0) as u64)
+            .collect())
     };
     let (sources, grains) = (texts(&df, c::SOURCE)?, texts(&df, c::DATE_GRANULARITY)?);
-    let (counted, left_out) = (numbers("counted")?, numbers("left_out")?);
+    let (counted, left_out) = (counts("counted")?, counts("left_out")?);
     let described = period.calendar().label(period.financial_year());
     let described = match period.span() {
         period::Span::FinancialYear(_) => described,

@@ -351,11 +351,8 @@ pub fn canonical(
             .map(|(header, label)| {
                 // A code the question's scale reads as blank ("0 = Blank") is an empty answer:
                 // excluded as "not answered" with the blank cells.
-                let normalised_header = crate::text::normalise_header(&header);
                 let blank_codes = wide
-                    .scales
-                    .iter()
-                    .find(|(c, _)| crate::text::normalise_header(c) == normalised_header)
+                    .own_scale(&header)
                     .map(|(_, scale)| scale)
                     .or(source.rating_scale.as_ref())
                     .map(|scale| scale.not_answered.clone())
@@ -1076,12 +1073,10 @@ fn response_fields(
     // The scales answers are read on: the source's, then (a wide survey) its questions' own.
     // With more than one, an answer is looked up as "<scale's number>\u{1f}<answer>", the number
     // given by its question's column.
-    let own_scales: &[(String, crate::config::RatingScale)] = source
-        .wide
-        .as_ref()
-        .map(|w| w.scales.as_slice())
-        .unwrap_or_default();
-    // (number, scale): the source's is 0, its questions' own 1, 2...
+    let wide = source.wide.as_ref();
+    let own_scales: &[(String, crate::config::RatingScale)] =
+        wide.map(|w| w.scales.as_slice()).unwrap_or_default();
+    // (number, scale): the source's is 0, its questions' own 1, 2... (`WideSpec::own_scale`).
     let scales: Vec<(usize, &crate::config::RatingScale)> = source
         .rating_scale
         .iter()
@@ -1126,11 +1121,8 @@ fn response_fields(
         let (columns, numbers): (Vec<String>, Vec<String>) = headers
             .iter()
             .filter_map(|h| {
-                let n = crate::text::normalise_header(h);
-                own_scales
-                    .iter()
-                    .position(|(c, _)| crate::text::normalise_header(c) == n)
-                    .map(|i| (h.clone(), (i + 1).to_string()))
+                wide.and_then(|w| w.own_scale(h))
+                    .map(|(i, _)| (h.clone(), i.to_string()))
             })
             .unzip();
         let number = col(crate::config::WIDE_COLUMN).replace_strict(
