@@ -20,6 +20,11 @@ pub fn overall_answers(responses: LazyFrame, overall_question: Option<&str>) -> 
     }
 }
 
+/// Rows of `responses` as the measures read them: each stands for one answer (`answers` = 1).
+pub fn one_answer_each(rows: LazyFrame) -> LazyFrame {
+    rows.with_column(lit(1u32).alias(c::ANSWERS))
+}
+
 /// The answers with a rating: every satisfaction figure's respondents. An answer a scale lists
 /// as `not_rated` ("Don't know") is kept in the lake with no sentiment and counted apart
 /// ([`not_rated`]), never in a denominator.
@@ -78,13 +83,20 @@ const POSITIVE: &str = SENTIMENTS[0];
 const NEUTRAL: &str = SENTIMENTS[1];
 const NEGATIVE: &str = SENTIMENTS[2];
 
-/// N: responses with a rating (every row of `responses` but the answers that are not ratings).
+/// The answers rows stand for, summed where `keep` holds: each row of `responses` is one answer
+/// (`answers` = 1) and each row of the KPI stage's sums of answers many, so every measure reads
+/// either alike.
+fn answers_where(keep: Expr) -> Expr {
+    col(c::ANSWERS).filter(keep).sum().cast(DataType::UInt32)
+}
+
+/// N: responses with a rating (every answer but those that are not ratings).
 fn n() -> Expr {
-    col(c::SENTIMENT).count()
+    answers_where(col(c::SENTIMENT).is_not_null())
 }
 
 fn sentiment_count(sentiment: &str) -> Expr {
-    col(c::SENTIMENT).eq(lit(sentiment)).sum()
+    answers_where(col(c::SENTIMENT).eq(lit(sentiment)))
 }
 
 /// Responses with a rating (N), as an aggregation (u32).
@@ -110,11 +122,7 @@ pub fn negative() -> Expr {
 /// Answers that are not a rating (a scale's `not_rated`: no sentiment), as an aggregation (u32):
 /// published beside N, never part of it.
 pub fn not_rated() -> Expr {
-    col(c::SENTIMENT)
-        .is_null()
-        .sum()
-        .cast(DataType::UInt32)
-        .alias(out::NOT_RATED)
+    answers_where(col(c::SENTIMENT).is_null()).alias(out::NOT_RATED)
 }
 
 /// Oxford's published score: "Good and Average scores added together with Poor scores
@@ -127,7 +135,12 @@ pub fn council_score_pct() -> Expr {
 /// GovMetric's Channel Satisfaction Index: the mean `score` (Good +1, Average 0, Poor −1), so it
 /// lies in [−1, +1]. Null when N = 0 (the mean of nothing).
 pub fn net_satisfaction() -> Expr {
-    col(c::SCORE).mean().alias(out::NET_SATISFACTION)
+    let answers = col(c::ANSWERS).cast(DataType::Float64);
+    let scored = answers.clone().filter(col(c::SCORE).is_not_null()).sum();
+    when(scored.clone().gt(lit(0.0)))
+        .then((col(c::SCORE) * answers).sum() / scored)
+        .otherwise(lit(NULL).cast(DataType::Float64))
+        .alias(out::NET_SATISFACTION)
 }
 
 /// positive / N × 100, as an aggregation. Null when N = 0.

@@ -25,6 +25,9 @@ pub mod col {
     pub const DATE_GRANULARITY: &str = "date_granularity";
     pub const OUTCOME: &str = "outcome";
     pub const CONTACTS: &str = "contacts";
+    /// The survey answers a row stands for: 1 on a row of `responses` as the figures read it,
+    /// the count on a row of the KPI stage's sums of answers (not stored in the lake).
+    pub const ANSWERS: &str = "answers";
     pub const WAIT_SECONDS: &str = "wait_seconds";
     pub const HANDLE_SECONDS: &str = "handle_seconds";
     /// How many of the row's contacts left the queue within the service-level threshold, where

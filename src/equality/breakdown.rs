@@ -159,7 +159,7 @@ mod tests {
             }
         }
         df!("age_band" => age, c::SENTIMENT => sentiment, c::SCORE => score, c::SERVICE => service)
-            .map(|df| df.lazy())
+            .map(|df| crate::measures::one_answer_each(df.lazy()))
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -274,7 +274,8 @@ mod tests {
         }
         let n = sex.len();
         let df = df!("sex" => sex, c::SENTIMENT => sentiment, c::SCORE => vec![0.0; n], c::SERVICE => vec!["Other"; n])?;
-        let table = breakdown(df.lazy(), &["sex".to_string()], 1.959963985, false).collect()?;
+        let rows = crate::measures::one_answer_each(df.lazy());
+        let table = breakdown(rows, &["sex".to_string()], 1.959963985, false).collect()?;
         let pct: Vec<i64> = table
             .column("dissatisfied_pct")?
             .f64()?

@@ -177,7 +177,7 @@ pub fn compute(
     }
     // The record key is read as a number standing for it (its categorical code): the
     // respondents are grouped by it once per breakdown, and long texts cost far more to group.
-    let answers = collect(
+    let answers = collect(crate::measures::one_answer_each(
         responses
             .select(
                 needed
@@ -200,7 +200,7 @@ pub fn compute(
                     .gt(lit(1))
                     .alias(REPEATED),
             ),
-    )?
+    ))?
     .lazy();
     // Respondents are those who gave a rating: every figure, share, test, channel use and
     // representation counts them only. A person whose answer is "Don't know" (a scale's

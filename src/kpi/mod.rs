@@ -371,10 +371,13 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
     if let Some(rows) = &rows {
         tables.extend(right_first_time(pipeline, rows, period, &mut warnings)?);
     }
-    if let Some(responses) = scan(lake, LakeTable::Responses, pipeline.calendar)? {
+    let answer_rows = lake
+        .scan(LakeTable::Responses)
+        .map_err(|e: LakeError| FigureError::Data(e.to_string()))?;
+    if let Some(responses) = answer_rows {
+        let responses = answer_sums(responses, period, pipeline.calendar)?;
         // Answers dated by a day or a month in the year's months, and those dated by a quarter
         // or a year wholly inside them (the monthly table leaves the latter out).
-        // (`fy` first: what counts lies in its months, and it narrows the scan as before.)
         warnings.extend(coarse_answers(responses.clone(), period)?);
         let answers_in_year = fy.clone().and(in_year.clone());
         let every_answer = responses.clone().filter(answers_in_year.clone());
@@ -1251,6 +1254,57 @@ fn coarse_volumes(
     )
 }
 
+/// The first month whose answers can count in a year starting at `first`: a quarter or a year
+/// overlapping it starts at most eleven months before it.
+fn earliest_answers(first: (i32, i8)) -> (i32, i8) {
+    let i = first.0 * 12 + i32::from(first.1) - 1 - 11;
+    (i.div_euclid(12), (i.rem_euclid(12) + 1) as i8)
+}
+
+/// The survey answers every satisfaction table of `period` reads, summed: the lake's answers from
+/// the earliest month that can count in the period's financial year ([`earliest_answers`]) to
+/// the period's end, grouped by all that a table shows or selects on (organisation, source,
+/// month and its granularity, channel, service or question, rating, score, sentiment, and the
+/// answer as written when it is not a rating), `answers` counting each group (see
+/// [`crate::measures`]); labelled with financial years. The year's answers are read once, and
+/// every table groups these few thousand rows instead.
+fn answer_sums(
+    rows: LazyFrame,
+    period: Period,
+    calendar: Calendar,
+) -> Result<LazyFrame, FigureError> {
+    let months = period.months_in(period.financial_year());
+    let (Some(first), Some(last)) = (months.first().copied(), months.last().copied()) else {
+        return Err(FigureError::Data(format!(
+            "{} has no months",
+            period.describe()
+        )));
+    };
+    let keys = [
+        col(c::ORGANISATION),
+        col(c::SOURCE),
+        col(c::YEAR),
+        col(c::MONTH),
+        col(c::DATE_GRANULARITY),
+        col(c::CHANNEL),
+        col(c::SERVICE),
+        col(c::RATING),
+        col(c::SCORE),
+        col(c::SENTIMENT),
+        // Only an answer that is not a rating is told by how it was written (rating_counts).
+        when(col(c::SENTIMENT).is_null())
+            .then(col(c::RATING_RAW))
+            .otherwise(lit(NULL).cast(DataType::String))
+            .alias(c::RATING_RAW),
+    ];
+    let sums = collect(
+        rows.filter(period::in_range(earliest_answers(first), last))
+            .group_by(keys)
+            .agg([len().cast(DataType::UInt32).alias(c::ANSWERS)]),
+    )?;
+    Ok(with_financial_year(sums.lazy(), calendar))
+}
+
 /// What became of the contacts dated only by a quarter or a year: one warning per source and
 /// granularity counting them (in no monthly figure), and one per year compared (the period's
 /// year to date, each KPI's baseline) that some of them straddle and are left out of.
@@ -1265,14 +1319,10 @@ fn coarse_answers(answers: LazyFrame, period: Period) -> Result<Vec<Warning>, Fi
     };
     let counted = granularity::counted_in(&months);
     let left_out = granularity::straddles(first, last);
-    // A quarter or a year overlapping the months starts at most eleven months before them.
-    let earliest = {
-        let i = first.0 * 12 + i32::from(first.1) - 1 - 11;
-        (i.div_euclid(12), (i.rem_euclid(12) + 1) as i8)
-    };
+    let answers_where = |e: Expr| col(c::ANSWERS).cast(DataType::UInt64).filter(e).sum();
     let df = collect(
         answers
-            .filter(period::in_range(earliest, last))
+            .filter(period::in_range(earliest_answers(first), last))
             .filter(
                 granularity::dated_by_month()
                     .not()
@@ -1280,8 +1330,8 @@ fn coarse_answers(answers: LazyFrame, period: Period) -> Result<Vec<Warning>, Fi
             )
             .group_by([col(c::SOURCE), col(c::DATE_GRANULARITY)])
             .agg([
-                counted.cast(DataType::UInt64).sum().alias("counted"),
-                left_out.cast(DataType::UInt64).sum().alias("left_out"),
+                answers_where(counted).alias("counted"),
+                answers_where(left_out).alias("left_out"),
             ])
             .sort(
                 [c::SOURCE, c::DATE_GRANULARITY],

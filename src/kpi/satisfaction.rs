@@ -90,7 +90,7 @@ pub fn rating_counts(
         .filter(col(c::SENTIMENT).is_not_null())
         .group_by(keys.clone())
         .agg([
-            len().alias(out::RESPONSES),
+            answers_in_group(),
             (col(c::SCORE).max() * lit(-1.0)).alias(RANK),
         ])
         .with_column(
@@ -128,7 +128,10 @@ pub fn rating_counts(
         .select(
             columns(by)
                 .into_iter()
-                .chain([crate::text::normalised(col(c::RATING_RAW)).alias(VALUE)])
+                .chain([
+                    col(c::ANSWERS),
+                    crate::text::normalised(col(c::RATING_RAW)).alias(VALUE),
+                ])
                 .collect::<Vec<_>>(),
         )
         .join(
@@ -142,7 +145,7 @@ pub fn rating_counts(
             col(RANK).fill_null(lit(AFTER_SCALE + not_rated.len() as f64)),
         ])
         .group_by(keys)
-        .agg([len().alias(out::RESPONSES), col(RANK).min()])
+        .agg([answers_in_group(), col(RANK).min()])
         .with_column(lit(NULL).cast(DataType::Float64).alias(out::SHARE_PCT));
     let both = concat(
         [
@@ -153,6 +156,14 @@ pub fn rating_counts(
     )?;
     shown.extend([col(RATED), col(c::RATING)]);
     Ok(sorted(both, shown))
+}
+
+/// The answers of a group (rows of `responses` or sums of them), as `responses` (u32).
+fn answers_in_group() -> Expr {
+    col(c::ANSWERS)
+        .sum()
+        .cast(DataType::UInt32)
+        .alias(out::RESPONSES)
 }
 
 /// The `rated` column of `satisfaction_ratings`: a rating (`yes`) or an answer that is not one
@@ -274,7 +285,7 @@ pub(crate) mod tests {
         columns.push(Column::new(c::RATING.into(), rating));
         columns.push(Column::new(c::SCORE.into(), score));
         columns.push(Column::new(c::SENTIMENT.into(), sentiment));
-        DataFrame::new_infer_height(columns).unwrap().lazy()
+        crate::measures::one_answer_each(DataFrame::new_infer_height(columns).unwrap().lazy())
     }
 
     pub(crate) fn text(df: &DataFrame, name: &str, row: usize) -> String {
@@ -498,6 +509,7 @@ pub(crate) mod tests {
             c::SENTIMENT => [None::<&str>, None, None, None],
         )?
         .lazy();
+        let unrated = crate::measures::one_answer_each(unrated);
         let every = concat([rated.clone(), unrated], UnionArgs::default())?;
         let volumes = || contacts(&[("telephone", "answered", 200), ("web", "submitted", 500)]);
         let with = response_rate(every, volumes(), &by, true).collect()?;
@@ -545,6 +557,7 @@ pub(crate) mod tests {
         )
         .unwrap()
         .lazy();
+        let unrated = crate::measures::one_answer_each(unrated);
         let all = concat([rated.clone(), unrated], UnionArgs::default()).unwrap();
         let with = satisfaction_and_not_rated_by(all, &[c::CHANNEL])
             .collect()
@@ -675,6 +688,7 @@ pub(crate) mod tests {
             c::RATING_RAW => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
         )?
         .lazy();
+        let answers = crate::measures::one_answer_each(answers);
         let listed = |label: &str| NotRated {
             label: label.to_string(),
             value: crate::text::normalise_value(label),
