@@ -527,11 +527,13 @@ impl<'a> FileIngest<'a> {
         if let Some(w) = out.writer.as_mut() {
             w.write(&df).map_err(|e| write_err(&out.path, e))?;
         }
-        if self.source.kind.table() == crate::model::Table::Contacts {
-            let sums =
-                monthly::aggregate_part(df.lazy(), monthly::Thresholds::of(&self.ctx.pipeline.kpi));
-            out.sums.push(sums.collect().map_err(err)?);
-        }
+        let sums = match self.source.kind.table() {
+            crate::model::Table::Contacts => {
+                monthly::aggregate_part(df.lazy(), monthly::Thresholds::of(&self.ctx.pipeline.kpi))
+            }
+            crate::model::Table::Responses => monthly::aggregate_answers(df.lazy()),
+        };
+        out.sums.push(sums.collect().map_err(err)?);
         Ok(())
     }
 
@@ -553,13 +555,18 @@ impl<'a> FileIngest<'a> {
                     txn.part_done(&out.path, schema)?;
                 }
                 if !out.sums.is_empty() {
+                    let table = self.source.kind.table();
+                    let combine = match table {
+                        crate::model::Table::Contacts => monthly::combine,
+                        crate::model::Table::Responses => monthly::combine_answers,
+                    };
                     let pieces = concat(
                         out.sums.into_iter().map(|f| f.lazy()).collect::<Vec<_>>(),
                         UnionArgs::default(),
                     )
-                    .and_then(|all| monthly::combine(all).collect())
+                    .and_then(|all| combine(all).collect())
                     .map_err(|e| data_err(&self.raw.path, e))?;
-                    txn.write_monthly(&out.path, &pieces)?;
+                    txn.write_monthly(table, &out.path, &pieces)?;
                 }
                 self.seen.add_staged(year, month, out.path);
             }

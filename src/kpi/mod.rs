@@ -371,11 +371,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
     if let Some(rows) = &rows {
         tables.extend(right_first_time(pipeline, rows, period, &mut warnings)?);
     }
-    let answer_rows = lake
-        .scan(LakeTable::Responses)
-        .map_err(|e: LakeError| FigureError::Data(e.to_string()))?;
-    if let Some(responses) = answer_rows {
-        let responses = answer_sums(responses, period, pipeline.calendar)?;
+    if let Some(responses) = answer_sums(lake, period, pipeline.calendar)? {
         // Answers dated by a day or a month in the year's months, and those dated by a quarter
         // or a year wholly inside them (the monthly table leaves the latter out).
         warnings.extend(coarse_answers(responses.clone(), period)?);
@@ -1261,18 +1257,18 @@ fn earliest_answers(first: (i32, i8)) -> (i32, i8) {
     (i.div_euclid(12), (i.rem_euclid(12) + 1) as i8)
 }
 
-/// The survey answers every satisfaction table of `period` reads, summed: the lake's answers from
-/// the earliest month that can count in the period's financial year ([`earliest_answers`]) to
-/// the period's end, grouped by all that a table shows or selects on (organisation, source,
-/// month and its granularity, channel, service or question, rating, score, sentiment, and the
-/// answer as written when it is not a rating), `answers` counting each group (see
-/// [`crate::measures`]); labelled with financial years. The year's answers are read once, and
-/// every table groups these few thousand rows instead.
+/// The survey answers every satisfaction table of `period` reads, counted: the lake's monthly
+/// sums of answers (`lake::monthly`, by organisation, source, month and its granularity,
+/// channel, service or question, rating, score, sentiment and the answer as written when it is
+/// not a rating) from the earliest month that can count in the period's financial year
+/// ([`earliest_answers`]) to the period's end, summed again per key and labelled with financial
+/// years (`None`: the lake holds no responses). Every figure sums `answers` (see
+/// [`crate::measures`]): the tables read a few thousand rows whatever the lake's history.
 fn answer_sums(
-    rows: LazyFrame,
+    lake: &Lake,
     period: Period,
     calendar: Calendar,
-) -> Result<LazyFrame, FigureError> {
+) -> Result<Option<LazyFrame>, FigureError> {
     let months = period.months_in(period.financial_year());
     let (Some(first), Some(last)) = (months.first().copied(), months.last().copied()) else {
         return Err(FigureError::Data(format!(
@@ -1280,29 +1276,21 @@ fn answer_sums(
             period.describe()
         )));
     };
-    let keys = [
-        col(c::ORGANISATION),
-        col(c::SOURCE),
-        col(c::YEAR),
-        col(c::MONTH),
-        col(c::DATE_GRANULARITY),
-        col(c::CHANNEL),
-        col(c::SERVICE),
-        col(c::RATING),
-        col(c::SCORE),
-        col(c::SENTIMENT),
-        // Only an answer that is not a rating is told by how it was written (rating_counts).
-        when(col(c::SENTIMENT).is_null())
-            .then(col(c::RATING_RAW))
-            .otherwise(lit(NULL).cast(DataType::String))
-            .alias(c::RATING_RAW),
-    ];
-    let sums = collect(
-        rows.filter(period::in_range(earliest_answers(first), last))
-            .group_by(keys)
-            .agg([len().cast(DataType::UInt32).alias(c::ANSWERS)]),
-    )?;
-    Ok(with_financial_year(sums.lazy(), calendar))
+    let data = |e: LakeError| FigureError::Data(e.to_string());
+    let Some((sums, coverage)) = lake.answer_months().map_err(data)? else {
+        return Ok(None);
+    };
+    if coverage.from_rows > 0 {
+        crate::log::info(&format!(
+            "{} of {} responses files have no monthly sums in the lake (written by an earlier cex, or a run stopped before they were committed): their answers are counted from the rows",
+            coverage.from_rows,
+            coverage.from_rows + coverage.stored
+        ));
+    }
+    let sums = collect(monthly::combine_answers(
+        sums.filter(period::in_range(earliest_answers(first), last)),
+    ))?;
+    Ok(Some(with_financial_year(sums.lazy(), calendar)))
 }
 
 /// What became of the contacts dated only by a quarter or a year: one warning per source and

@@ -1,6 +1,6 @@
-//! The lake: four Delta tables, `contacts` and `responses` (partitioned by organisation,
-//! source, year and month), `monthly` (each contacts file summed by month, see [`monthly`]) and
-//! `manifest` (one row per ingested export), the rejects files
+//! The lake: five Delta tables, `contacts` and `responses` (partitioned by organisation,
+//! source, year and month), `monthly` and `answer_months` (each contacts or responses file
+//! summed by month, see [`monthly`]) and `manifest` (one row per ingested export), the rejects files
 //! beside them, and the lock that lets one writer in at a time. Readers ([`Lake`]) see one consistent snapshot pinned
 //! by the manifest and change nothing; only the writer ([`LakeWriter`], under the lock) commits
 //! (`txn`), finishes what a killed run committed, and removes files no commit refers to.
@@ -78,6 +78,8 @@ pub struct Lake {
     /// The files of the monthly aggregates table (its latest version: each covers one contacts
     /// file by name, so the snapshot reads only those of the files it pins).
     monthly: Vec<PathBuf>,
+    /// The same for the answers' monthly sums (each covers one responses file).
+    answer_months: Vec<PathBuf>,
 }
 
 impl Lake {
@@ -123,6 +125,7 @@ impl Lake {
                 manifest: manifest::to_frame(&[])?,
                 tables: BTreeMap::new(),
                 monthly: Vec::new(),
+                answer_months: Vec::new(),
             });
         };
         let manifest = manifest::from_table(&table, &dir)?;
@@ -146,20 +149,23 @@ impl Lake {
                 );
             }
         }
-        let monthly_dir = root.join(monthly::TABLE);
-        let monthly = match delta::load(&monthly_dir, None)? {
-            Some(t) => delta::files(&t, &monthly_dir)?
-                .into_iter()
-                .map(|f| f.path)
-                .collect(),
-            None => Vec::new(),
+        let sums_files = |name: &str| -> Result<Vec<PathBuf>, LakeError> {
+            let dir = root.join(name);
+            Ok(match delta::load(&dir, None)? {
+                Some(t) => delta::files(&t, &dir)?
+                    .into_iter()
+                    .map(|f| f.path)
+                    .collect(),
+                None => Vec::new(),
+            })
         };
         Ok(Lake {
             root: root.to_path_buf(),
             version: Some(delta::version(&table, &dir)?),
             manifest,
             tables,
-            monthly,
+            monthly: sums_files(monthly::TABLE)?,
+            answer_months: sums_files(monthly::ANSWERS_TABLE)?,
         })
     }
 
@@ -214,17 +220,24 @@ impl Lake {
             .unwrap_or_default()
     }
 
-    /// The files of the monthly aggregates table (see [`monthly`]).
-    pub fn monthly_files(&self) -> &[PathBuf] {
-        &self.monthly
+    /// The files of the monthly sums table of `table` (see [`monthly`]), latest version.
+    pub fn sums_files(&self, table: Table) -> &[PathBuf] {
+        match table {
+            Table::Contacts => &self.monthly,
+            Table::Responses => &self.answer_months,
+        }
     }
 
-    /// A lazy scan of some of the pinned contacts files, as [`Lake::scan`] reads them.
-    pub fn scan_contact_files(&self, files: &[PathBuf]) -> Result<Option<LazyFrame>, LakeError> {
-        let Some(pinned) = self.tables.get(&Table::Contacts) else {
+    /// A lazy scan of some of the pinned files of `table`, as [`Lake::scan`] reads them.
+    pub fn scan_some(
+        &self,
+        table: Table,
+        files: &[PathBuf],
+    ) -> Result<Option<LazyFrame>, LakeError> {
+        let Some(pinned) = self.tables.get(&table) else {
             return Ok(None);
         };
-        Ok(scan_table_files(files, &self.root, Table::Contacts)?
+        Ok(scan_table_files(files, &self.root, table)?
             .map(|lf| unsigned_back(lf, &pinned.unsigned)))
     }
 

@@ -17,6 +17,11 @@
 //! column (`contacts`, `wait_seconds`, `handle_seconds`, `within_threshold`, `short_abandons`),
 //! so a figure that sums them reads either table alike. The counts of contacts with a value
 //! known, and the thresholds the sums were taken at, have names of their own below.
+//!
+//! Survey answers have the same kind of table (`<lake>/answer_months/`): for every data file of
+//! `responses`, its answers counted per [`ANSWER_KEYS`] (`answers`), written and committed the
+//! same way. The KPI stage's satisfaction tables read [`Lake::answer_months`], with the same
+//! fallback to the rows of a file that has none.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -24,10 +29,38 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::{Lake, LakeError};
-use crate::model::col as c;
+use crate::model::{col as c, Table};
 
 /// The table's folder name.
 pub const TABLE: &str = "monthly";
+
+/// The answers' monthly sums table's folder name.
+pub const ANSWERS_TABLE: &str = "answer_months";
+
+/// The folder of the monthly sums of a data table.
+pub fn table_of(table: Table) -> &'static str {
+    match table {
+        Table::Contacts => TABLE,
+        Table::Responses => ANSWERS_TABLE,
+    }
+}
+
+/// The group keys of the answers' sums, in the order the table stores them: all that a
+/// satisfaction table shows or selects on. The answer as written (`rating_raw`) only where it is
+/// not a rating (a scale's "Don't know"), null otherwise, since only those rows are told by it.
+pub const ANSWER_KEYS: [&str; 11] = [
+    c::ORGANISATION,
+    c::SOURCE,
+    c::YEAR,
+    c::MONTH,
+    c::DATE_GRANULARITY,
+    c::CHANNEL,
+    c::SERVICE,
+    c::RATING,
+    c::SCORE,
+    c::SENTIMENT,
+    c::RATING_RAW,
+];
 
 /// Contacts with a wait or an interval's within-threshold count.
 pub const TIMED: &str = "timed_contacts";
@@ -178,6 +211,54 @@ pub fn combine(pieces: LazyFrame) -> LazyFrame {
         .select(columns())
 }
 
+/// Response rows counted per [`ANSWER_KEYS`] (`answers`, u32): the one definition ingest stores
+/// and the KPI stage falls back on. Summing `answers` over any selection of these rows gives
+/// what counting the rows would.
+pub fn aggregate_answers(rows: LazyFrame) -> LazyFrame {
+    let rows = with_missing(
+        rows,
+        &[
+            (c::DATE_GRANULARITY, DataType::String),
+            (c::RATING_RAW, DataType::String),
+        ],
+    );
+    rows.with_column(
+        when(col(c::SENTIMENT).is_null())
+            .then(col(c::RATING_RAW))
+            .otherwise(lit(NULL).cast(DataType::String))
+            .alias(c::RATING_RAW),
+    )
+    .group_by(ANSWER_KEYS.map(answer_key))
+    .agg([len().cast(DataType::UInt32).alias(c::ANSWERS)])
+    .select(answer_columns())
+}
+
+/// Answer sums of several pieces (or files) counted again per [`ANSWER_KEYS`].
+pub fn combine_answers(pieces: LazyFrame) -> LazyFrame {
+    pieces
+        .group_by(ANSWER_KEYS.map(col))
+        .agg([col(c::ANSWERS).sum().cast(DataType::UInt32)])
+        .select(answer_columns())
+}
+
+/// Every column of the answers' sums, in order, with the types cex works with (a stored file
+/// reads back `answers` signed, as Delta has no unsigned integers).
+fn answer_columns() -> Vec<Expr> {
+    ANSWER_KEYS
+        .iter()
+        .map(|k| answer_key(k))
+        .chain([col(c::ANSWERS).cast(DataType::UInt32)])
+        .collect()
+}
+
+/// A key of the answers' sums with the responses table's type.
+fn answer_key(name: &str) -> Expr {
+    match name {
+        c::SCORE => col(name).cast(DataType::Float64),
+        _ => key(name),
+    }
+}
+
 /// Every column of the table, in order.
 fn columns() -> Vec<Expr> {
     KEYS.iter()
@@ -208,6 +289,11 @@ fn with_optional_columns(rows: LazyFrame) -> LazyFrame {
         (c::SHORT_ABANDONS, DataType::UInt32),
         (c::RESOLVED_FIRST_CONTACT, DataType::Boolean),
     ];
+    with_missing(rows, &optional)
+}
+
+/// `rows` with each of `optional` it lacks, as nulls of its type.
+fn with_missing(rows: LazyFrame, optional: &[(&str, DataType)]) -> LazyFrame {
     let mut rows = rows;
     let schema = rows.collect_schema().ok();
     let missing: Vec<Expr> = optional
@@ -222,12 +308,25 @@ fn with_optional_columns(rows: LazyFrame) -> LazyFrame {
     }
 }
 
-/// The path of a contacts data file's aggregates.
-pub fn file_for(root: &Path, contacts_file: &Path) -> Option<PathBuf> {
-    let rel = contacts_file
-        .strip_prefix(root.join(crate::model::Table::Contacts.name()))
-        .ok()?;
-    Some(root.join(TABLE).join(rel))
+/// The path of the monthly sums of a data file of `table`.
+pub fn file_for(root: &Path, table: Table, data_file: &Path) -> Option<PathBuf> {
+    let rel = data_file.strip_prefix(root.join(table.name())).ok()?;
+    Some(root.join(table_of(table)).join(rel))
+}
+
+/// The pinned files of `table` split into the paths of their stored sums (those that have them)
+/// and the data files that have none.
+fn covered(lake: &Lake, table: Table) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let root = lake.root();
+    let stored: HashSet<&PathBuf> = lake.sums_files(table).iter().collect();
+    let (mut covered, mut uncovered) = (Vec::new(), Vec::new());
+    for f in lake.table_files(table) {
+        match file_for(root, table, &f) {
+            Some(m) if stored.contains(&m) => covered.push(m),
+            _ => uncovered.push(f),
+        }
+    }
+    (covered, uncovered)
 }
 
 /// How the contact months of a snapshot were found: files read from stored aggregates, and
@@ -246,7 +345,7 @@ impl Lake {
         &self,
         at: Thresholds,
     ) -> Result<Option<(LazyFrame, Coverage)>, LakeError> {
-        let files = self.table_files(crate::model::Table::Contacts);
+        let files = self.table_files(Table::Contacts);
         if files.is_empty() {
             return Ok(None);
         }
@@ -255,14 +354,7 @@ impl Lake {
             path: root.join(TABLE),
             message: e.to_string(),
         };
-        let stored: HashSet<&PathBuf> = self.monthly_files().iter().collect();
-        let (mut covered, mut uncovered) = (Vec::new(), Vec::new());
-        for f in &files {
-            match file_for(root, f) {
-                Some(m) if stored.contains(&m) => covered.push(m),
-                _ => uncovered.push(f.clone()),
-            }
-        }
+        let (mut covered, mut uncovered) = covered(self, Table::Contacts);
         let mut pieces = Vec::new();
         if !covered.is_empty() {
             let sums = match super::scan_files(&covered, &root.join(TABLE))? {
@@ -281,7 +373,7 @@ impl Lake {
             }
         }
         if !uncovered.is_empty() {
-            if let Some(rows) = self.scan_contact_files(&uncovered)? {
+            if let Some(rows) = self.scan_some(Table::Contacts, &uncovered)? {
                 pieces.push(aggregate(rows, at));
             }
         }
@@ -293,6 +385,37 @@ impl Lake {
             0 => return Ok(None),
             1 => pieces.remove(0),
             _ => concat(pieces, UnionArgs::default()).map_err(data_err)?,
+        };
+        Ok(Some((all, coverage)))
+    }
+
+    /// Every pinned survey answer counted per [`ANSWER_KEYS`] (`None`: the lake holds no
+    /// responses): the stored sums of the files that have them, the rest counted from their
+    /// rows. Sums of several files may share keys: read them by summing `answers`.
+    pub fn answer_months(&self) -> Result<Option<(LazyFrame, Coverage)>, LakeError> {
+        if self.table_files(Table::Responses).is_empty() {
+            return Ok(None);
+        }
+        let root = self.root();
+        let (covered, uncovered) = covered(self, Table::Responses);
+        let mut pieces = Vec::new();
+        if let Some(stored) = super::scan_files(&covered, &root.join(ANSWERS_TABLE))? {
+            pieces.push(stored.select(answer_columns()));
+        }
+        if let Some(rows) = self.scan_some(Table::Responses, &uncovered)? {
+            pieces.push(aggregate_answers(rows));
+        }
+        let coverage = Coverage {
+            stored: covered.len(),
+            from_rows: uncovered.len(),
+        };
+        let all = match pieces.len() {
+            0 => return Ok(None),
+            1 => pieces.remove(0),
+            _ => concat(pieces, UnionArgs::default()).map_err(|e| LakeError::Data {
+                path: root.join(ANSWERS_TABLE),
+                message: e.to_string(),
+            })?,
         };
         Ok(Some((all, coverage)))
     }

@@ -41,7 +41,8 @@ pub struct Transaction {
     root: PathBuf,
     run_id: String,
     parts: Mutex<Vec<Part>>,
-    /// The monthly aggregates of this run's contacts files (see `monthly`), written and complete.
+    /// The monthly sums of this run's contacts and responses files (see `monthly`), written and
+    /// complete.
     monthly: Mutex<Vec<Part>>,
     /// Every file this run created: removed if the transaction ends without a commit.
     created: Mutex<Vec<PathBuf>>,
@@ -126,31 +127,36 @@ impl Transaction {
         Ok(())
     }
 
-    /// Writes the monthly aggregates of the contacts file at `contacts_path` (one this
-    /// transaction created) into the monthly table's folder under the same name, complete and
-    /// synced; they are committed with the rows.
-    pub fn write_monthly(&self, contacts_path: &Path, sums: &DataFrame) -> Result<(), LakeError> {
+    /// Writes the monthly sums of the `table` file at `contacts_path` (one this transaction
+    /// created) into its sums table's folder (`monthly::table_of`) under the same name, complete
+    /// and synced; they are committed after the rows.
+    pub fn write_monthly(
+        &self,
+        table: Table,
+        contacts_path: &Path,
+        sums: &DataFrame,
+    ) -> Result<(), LakeError> {
         let root = self.root.as_path();
-        let dir = root.join(Table::Contacts.name());
+        let dir = root.join(table.name());
         let rel = contacts_path
             .strip_prefix(&dir)
             .map(|r| r.to_string_lossy().replace('\\', "/"))
             .map_err(|_| LakeError::Data {
                 path: contacts_path.to_path_buf(),
-                message: "monthly aggregates of a file outside the contacts table".into(),
+                message: format!("monthly sums of a file outside the {} table", table.name()),
             })?;
         let partition = self
             .parts
             .lock()
             .map_err(|_| poisoned(contacts_path))?
             .iter()
-            .find(|p| p.table == Table::Contacts && p.rel == rel)
+            .find(|p| p.table == table && p.rel == rel)
             .map(|p| p.partition.clone())
             .ok_or_else(|| LakeError::Data {
                 path: contacts_path.to_path_buf(),
                 message: "monthly aggregates of a file this run did not create".into(),
             })?;
-        let path = root.join(super::monthly::TABLE).join(&rel);
+        let path = root.join(super::monthly::table_of(table)).join(&rel);
         let (file, path) = self.create_at(path, true)?;
         let write_err = |e: PolarsError| LakeError::Data {
             path: path.clone(),
@@ -165,7 +171,7 @@ impl Transaction {
             .lock()
             .map_err(|_| poisoned(&path))?
             .push(Part {
-                table: Table::Contacts,
+                table,
                 rel,
                 partition,
                 schema: Some(sums.schema().as_ref().clone()),
@@ -240,10 +246,16 @@ impl Transaction {
         // contacts without aggregates, which readers count from the rows, never aggregates of
         // rows no commit holds.
         let monthly = std::mem::take(&mut *self.monthly.lock().map_err(|_| poisoned(&root))?);
-        if !monthly.is_empty() {
-            let mut info = Map::new();
-            info.insert(INFO_RUN.into(), json!(self.run_id));
-            commit_parts(&root.join(super::monthly::TABLE), monthly, info, Vec::new())?;
+        let (contacts, answers): (Vec<Part>, Vec<Part>) = monthly
+            .into_iter()
+            .partition(|p| p.table == Table::Contacts);
+        for (table, parts) in [(Table::Contacts, contacts), (Table::Responses, answers)] {
+            if !parts.is_empty() {
+                let mut info = Map::new();
+                info.insert(INFO_RUN.into(), json!(self.run_id));
+                let dir = root.join(super::monthly::table_of(table));
+                commit_parts(&dir, parts, info, Vec::new())?;
+            }
         }
         if records.is_empty() {
             return Ok(out);
@@ -449,6 +461,7 @@ pub fn remove_orphans(lake: &Lake) -> Result<(), LakeError> {
         Table::Contacts.name(),
         Table::Responses.name(),
         super::monthly::TABLE,
+        super::monthly::ANSWERS_TABLE,
         MANIFEST_TABLE,
     ] {
         let dir = root.join(name);

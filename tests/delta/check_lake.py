@@ -25,7 +25,9 @@ and checks:
 - the monthly aggregates (`<lake>/monthly`, latest version): the aggregates of a pinned contacts
   file (same relative path) add up, per channel, service and outcome, to the `contacts` column
   of that file's rows; a file without aggregates is counted (cex counts it from its rows), not
-  a problem.
+  a problem;
+- the answers' monthly sums (`<lake>/answer_months`, latest version) the same way: the sums of a
+  pinned responses file count, per channel, service, rating and sentiment, that file's rows.
 
 Usage: check_lake.py LAKE [--version N] [--allow-pending] [--json]
 Prints one summary line (or a JSON document with `--json`, including monthly row totals per
@@ -178,6 +180,35 @@ def check_monthly(lake, contacts_files, problems):
     return report
 
 
+def answer_counts(path, summed):
+    """{(channel, service, rating, sentiment): answers} of one Parquet file: its rows counted, or
+    (`summed`) its `answers` column added up."""
+    keys = ["channel", "service", "rating", "sentiment"]
+    if not summed:
+        return group_counts(pq.read_table(path, columns=keys), keys)
+    table = pq.read_table(path, columns=keys + ["answers"])
+    table = table.set_column(4, "answers", table["answers"].cast(pa.int64()))
+    grouped = table.group_by(keys).aggregate([("answers", "sum")]).to_pylist()
+    return {tuple(g[k] for k in keys): g["answers_sum"] for g in grouped}
+
+
+def check_answer_months(lake, responses_files, problems):
+    """Compares each pinned responses file with its monthly sums, read independently."""
+    report = {"files": len(responses_files), "with_sums": 0, "mismatched": 0}
+    table = open_table(os.path.join(lake, "answer_months"))
+    stored = set(file_rows(table, os.path.join(lake, "answer_months"))) if table else set()
+    for path in responses_files:
+        if path not in stored:
+            continue
+        report["with_sums"] += 1
+        rows = answer_counts(os.path.join(lake, "responses", unquote(path)), False)
+        sums = answer_counts(os.path.join(lake, "answer_months", unquote(path)), True)
+        if rows != sums:
+            report["mismatched"] += 1
+            problems.append(f"answer_months: the sums of {path} do not count its rows")
+    return report
+
+
 def version_label(version):
     return "-" if version is None else f"v{version}"
 
@@ -210,8 +241,10 @@ def main():
               for t in DATA_TABLES}
 
     monthly = check_monthly(args.lake, tables["contacts"].pop("pinned_files", []), problems)
-    tables["responses"].pop("pinned_files", None)
-    report = {"lake": args.lake, "ok": not problems, "monthly": monthly, "manifest_version": manifest.version(),
+    answer_months = check_answer_months(args.lake, tables["responses"].pop("pinned_files", []),
+                                         problems)
+    report = {"lake": args.lake, "ok": not problems, "monthly": monthly,
+              "answer_months": answer_months, "manifest_version": manifest.version(),
               "files": len(rows), "tables": tables, "problems": problems}
     if args.json:
         print(json.dumps(report, indent=2))
@@ -222,6 +255,8 @@ def main():
         verdict = "OK" if not problems else f"{len(problems)} PROBLEMS"
         parts.append(f"monthly aggregates for {monthly['with_aggregates']} of "
                      f"{monthly['files']} contacts files")
+        parts.append(f"monthly sums for {answer_months['with_sums']} of "
+                     f"{answer_months['files']} responses files")
         print(f"lake {verdict}: manifest v{manifest.version()}, {len(rows)} files; "
               + "; ".join(parts))
         for p in problems:

@@ -442,6 +442,68 @@ fn figures_from_the_monthly_aggregates_equal_figures_from_the_rows_however_many_
     assert_eq!(from_rows, stored, "figures differ when counted from rows");
 }
 
+/// The satisfaction tables read the answers' monthly sums (`answer_months`): a reader cex did
+/// not write finds they count each responses file's rows, and every table is the same when some
+/// files have none (a run killed between commits) or none has (a lake from before them).
+#[test]
+fn satisfaction_figures_from_the_answer_sums_equal_figures_from_the_rows() {
+    let ws = Workspace::with_sample_data();
+    let lake = ws.path().join("lake");
+    // The survey's last year ingested by a second run: two commits of sums.
+    let later = ws
+        .path()
+        .join("sample_data/satisfaction/responses_2024-25.csv");
+    let aside = ws.path().join("responses_2024-25.csv");
+    std::fs::rename(&later, &aside).expect("move the last year aside");
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    std::fs::rename(&aside, &later).expect("put it back");
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    let report = crate::soak::check_lake(&lake, &[], "answer sums");
+    let files = report["answer_months"]["files"].as_u64().expect("files");
+    assert!(files > 20, "{}", report["answer_months"]);
+    assert_eq!(report["answer_months"]["with_sums"].as_u64(), Some(files));
+    assert_eq!(report["answer_months"]["mismatched"].as_u64(), Some(0));
+
+    // 2024/25 reads answers of both runs (a year's sums start eleven months before it).
+    let kpi = || {
+        let out = ws.cex(&["kpi", "pipelines/sample.toml", "--fy", "2024/25"]);
+        out.assert_code(0);
+        (
+            kpi_tables(&ws.path().join("out/fy2024-25")),
+            format!("{}{}", out.stdout, out.stderr),
+        )
+    };
+    let (stored, said) = kpi();
+    assert!(
+        stored.contains_key("satisfaction_by_channel.csv"),
+        "{stored:?}"
+    );
+    assert!(!said.contains("no monthly sums"), "{said}");
+
+    let log = lake.join("answer_months/_delta_log");
+    std::fs::remove_file(log.join(format!("{:020}.json", 1))).expect("second commit of sums");
+    let (partly, said) = kpi();
+    assert!(
+        said.contains("responses files have no monthly sums"),
+        "{said}"
+    );
+    assert_eq!(
+        partly, stored,
+        "figures differ when some answers are counted from rows"
+    );
+
+    std::fs::remove_dir_all(lake.join("answer_months")).expect("answer sums table");
+    let (from_rows, said) = kpi();
+    assert!(
+        said.contains(&format!("{files} of {files} responses files")),
+        "{said}"
+    );
+    assert_eq!(
+        from_rows, stored,
+        "figures differ when every answer is counted from rows"
+    );
+}
+
 #[test]
 fn a_service_level_changed_after_ingest_is_counted_at_the_new_threshold() {
     let pipeline = |ws: &Workspace| {
