@@ -86,8 +86,14 @@ const NEGATIVE: &str = SENTIMENTS[2];
 /// The answers rows stand for, summed where `keep` holds: each row of `responses` is one answer
 /// (`answers` = 1) and each row of the KPI stage's sums of answers many, so every measure reads
 /// either alike.
+/// (`when`, not `filter`: a filter inside a group-by is evaluated group by group, the
+/// conditional sum in one pass.)
 fn answers_where(keep: Expr) -> Expr {
-    col(c::ANSWERS).filter(keep).sum().cast(DataType::UInt32)
+    when(keep)
+        .then(col(c::ANSWERS))
+        .otherwise(lit(0u32))
+        .sum()
+        .cast(DataType::UInt32)
 }
 
 /// N: responses with a rating (every answer but those that are not ratings).
@@ -136,7 +142,10 @@ pub fn council_score_pct() -> Expr {
 /// lies in [−1, +1]. Null when N = 0 (the mean of nothing).
 pub fn net_satisfaction() -> Expr {
     let answers = col(c::ANSWERS).cast(DataType::Float64);
-    let scored = answers.clone().filter(col(c::SCORE).is_not_null()).sum();
+    let scored = when(col(c::SCORE).is_not_null())
+        .then(answers.clone())
+        .otherwise(lit(0.0))
+        .sum();
     when(scored.clone().gt(lit(0.0)))
         .then((col(c::SCORE) * answers).sum() / scored)
         .otherwise(lit(NULL).cast(DataType::Float64))

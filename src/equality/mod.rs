@@ -175,27 +175,17 @@ pub fn compute(
             needed.push(field.clone());
         }
     }
-    // The record key is read as a number standing for it (its categorical code): the
-    // respondents are grouped by it once per breakdown, and long texts cost far more to group.
+    // Respondents are told apart by source and record key once, here; the breakdowns group only
+    // the few marked as answering more than once (a global categorical of the keys cost twice
+    // as much as this one window over the texts).
     let answers = collect(crate::measures::one_answer_each(
         responses
-            .select(
-                needed
-                    .iter()
-                    .map(|n| match n.as_str() {
-                        c::RECORD_KEY => col(c::RECORD_KEY)
-                            .cast(DataType::from_categories(Categories::global()))
-                            .to_physical()
-                            .alias(c::RECORD_KEY),
-                        other => col(other),
-                    })
-                    .collect::<Vec<_>>(),
-            )
+            .select(needed.iter().map(|n| col(n.as_str())).collect::<Vec<_>>())
             // Respondents with more than one answer here, marked once: only they can be in two
             // groups of a breakdown (see `shared_respondents`).
             .with_column(
                 len()
-                    .over([respondent()])
+                    .over([col(c::SOURCE), col(c::RECORD_KEY)])
                     .map_err(figure_err)?
                     .gt(lit(1))
                     .alias(REPEATED),
@@ -433,17 +423,6 @@ pub const NOT_TESTED_SHARED: &str =
 /// Marks the respondents with more than one answer in the answers read.
 const REPEATED: &str = "__repeated";
 
-/// One number per respondent (source and record key) of answers whose record key is already the
-/// number standing for it.
-fn respondent() -> Expr {
-    let code = |e: Expr| {
-        e.cast(DataType::from_categories(Categories::global()))
-            .to_physical()
-            .cast(DataType::UInt64)
-    };
-    code(col(c::SOURCE)) * lit(1u64 << 32) + col(c::RECORD_KEY).cast(DataType::UInt64)
-}
-
 /// The pairs of groups of `field` that share a respondent: one record (the same source and
 /// record key) rated under both, each pair in both orders. A long survey keyed by respondent
 /// (`duplicates = "key"`) keeps one answer per record a month, so over a financial year the
@@ -467,8 +446,8 @@ fn shared_respondents(
             .unique(None, UniqueKeepStrategy::Any)
             .filter(repeated)
             .sort_by_exprs(record, SortMultipleOptions::default())
-            // The few respondents in two groups: their keys (text, or the number standing for
-            // it) as text.
+            // The few respondents in two groups: their keys as text (a test's frame may hold
+            // numbers).
             .with_column(col(c::RECORD_KEY).cast(DataType::String)),
     )?;
     let text = |name: &str| crate::tables::frame::texts(&df, name);

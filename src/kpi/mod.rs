@@ -1307,7 +1307,12 @@ fn coarse_answers(answers: LazyFrame, period: Period) -> Result<Vec<Warning>, Fi
     };
     let counted = granularity::counted_in(&months);
     let left_out = granularity::straddles(first, last);
-    let answers_where = |e: Expr| col(c::ANSWERS).cast(DataType::UInt64).filter(e).sum();
+    let answers_where = |e: Expr| {
+        when(e)
+            .then(col(c::ANSWERS).cast(DataType::UInt64))
+            .otherwise(lit(0u64))
+            .sum()
+    };
     let df = collect(
         answers
             .filter(period::in_range(earliest_answers(first), last))
