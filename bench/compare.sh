@@ -24,7 +24,9 @@
 #     Builds a three-year lake without March 2025 (bench/split_month.py takes that month out of
 #     the yearly exports), then adds March 2025's exports and times `cex run --period 2025-03`
 #     (ingest of the new files, KPIs and equality for the month) RUNS times, each from a copy of
-#     the lake without March, reporting each stage's seconds and the median.
+#     the lake without March, reporting each stage's seconds and the medians of the run and of
+#     the KPI stage. With PLAIN=1, the pipeline without right first time (as bench/repeats.sh
+#     makes it): the KPI stage then reads monthly sums only, whatever the history's size.
 #
 # GNU time and python3 needed; DuckDB and polars are installed from PyPI for the user if missing
 # (bench/requirements.txt). Data goes
@@ -187,26 +189,34 @@ else
   for size in "${sizes[@]}"; do
     setup "$size"
     python3 bench/split_month.py "$work/sample_data" 2025-03 "$work/new_month"
-    read -r bs bm <<<"$(measure "$cex" ingest "$work/pipelines/sample.toml")"
+    pipeline="$work/pipelines/sample.toml"
+    if [ "${PLAIN:-0}" = 1 ]; then
+      plain_pipeline pipelines/sample.toml "$work/pipelines/plain.toml"
+      pipeline="$work/pipelines/plain.toml"
+    fi
+    read -r bs bm <<<"$(measure "$cex" ingest "$pipeline")"
     printf '%-6s %-40s %9s %9s %6s\n' "$size" "lake without March 2025 (cex ingest)" "$bs" "$bm" "$(load)"
     cp -r "$work/new_month/." "$work/sample_data/"
     # Each run starts from the same lake (without March), so each ingests the new month.
     mv "$work/lake" "$work/lake_before"
-    rm -f "$work/monthly.txt"
+    rm -f "$work/monthly.txt" "$work/kpi.txt"
     for ((i = 1; i <= runs; i++)); do
       rm -rf "$work/lake" "$work/out"
       cp -r "$work/lake_before" "$work/lake"
-      read -r ms mm <<<"$(measure "$cex" run "$work/pipelines/sample.toml" --period 2025-03)"
+      read -r ms mm <<<"$(measure "$cex" run "$pipeline" --period 2025-03)"
       printf '%-6s %-40s %9s %9s %6s\n' "$size" "cex run --period 2025-03 (new month)" "$ms" "$mm" "$(load)"
       echo "$ms" >>"$work/monthly.txt"
-      python3 - "$work/out/last-run.json" <<'PY'
+      python3 - "$work/out/last-run.json" "$work/kpi.txt" <<'PY'
 import json, sys
 run = json.load(open(sys.argv[1]))
-print("       stages: " + ", ".join(f"{s['stage']} {s['seconds']:.1f} s" for s in run["stages"])
+print("       stages: " + ", ".join(f"{s['stage']} {s['seconds']:.2f} s" for s in run["stages"])
       + f"; {run['ingest']['rows_read']} new rows in {run['ingest']['files']} files")
+with open(sys.argv[2], "a") as kpi:
+    print(next((s["seconds"] for s in run["stages"] if s["stage"] == "kpi"), 0), file=kpi)
 PY
     done
     printf '%-6s %-40s %9s\n' "$size" "median of $runs monthly runs" "$(median <"$work/monthly.txt")"
+    printf '%-6s %-40s %9s\n' "$size" "median KPI stage" "$(median <"$work/kpi.txt")"
     rm -rf "$work/lake_before"
   done
 fi

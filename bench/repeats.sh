@@ -19,14 +19,7 @@ source bench/common.sh
 calls=$(case "$size" in *m) echo $((${size%m} * 1000000)) ;; *k) echo $((${size%k} * 1000)) ;; *) echo "$size" ;; esac)
 "$cex" generate --out "$work/sample_data" --calls "$calls" 2>/dev/null
 cp -r pipelines "$work/pipelines"
-# The plain pipeline: every line of a [customers], [sources.customer] or avoidable table left
-# out, and the reason column.
-awk '
-  /^\[customers\]/ || /^\[sources\.customer\]/ || /^\[avoidable\]/ || /^\[\[avoidable\.targets\]\]/ { skip = 1; next }
-  /^reason = / { next }
-  /^\[/ { skip = 0 }
-  !skip
-' pipelines/sample.toml >"$work/pipelines/plain.toml"
+plain_pipeline pipelines/sample.toml "$work/pipelines/plain.toml"
 grep -q '^\[sources\.customer\]' "$work/pipelines/sample.toml" ||
   { echo "pipelines/sample.toml maps no customer identifier" >&2; exit 1; }
 
