@@ -37,7 +37,8 @@ pub fn chart_specs(
     }
     if let Some(monthly) = own(name::SATISFACTION_MONTHLY) {
         for measure in &pipeline.report.satisfaction_measures {
-            specs.extend(satisfaction(&monthly, *measure, &names)?);
+            let label = measure.label(&pipeline.satisfied_wording());
+            specs.extend(satisfaction(&monthly, *measure, &label, &names)?);
         }
     }
     if let Some(df) = own(name::CONTACT_CENTRE) {
@@ -392,6 +393,7 @@ fn digital_takeup(df: &DataFrame, pipeline: &Pipeline) -> Result<Option<ChartSpe
 fn satisfaction(
     monthly: &DataFrame,
     measure: crate::config::report::SatisfactionMeasure,
+    label: &str,
     names: &dyn Fn(&str) -> String,
 ) -> Result<Option<ChartSpec>, MissingColumn> {
     let months = months_of(monthly)?;
@@ -428,19 +430,19 @@ fn satisfaction(
     };
     Ok(Some(ChartSpec {
         name: format!("satisfaction_{}", measure.column().trim_end_matches("_pct")),
-        title: format!("{} by channel, {}", measure.label(), span_text(&months)),
+        title: format!("{label} by channel, {}", span_text(&months)),
         alt: format!(
             "Line chart of the {} per month for each channel. {} Monthly figures rest on the month's responses: see the satisfaction table for N.",
-            measure.label().to_lowercase(),
+            label.to_lowercase(),
             latest
         ),
         plot: Plot::MonthlyLines {
             months,
             series,
             y_label: if measure.is_percent() {
-                measure.label().to_string()
+                label.to_string()
             } else {
-                format!("{} (-1 to 1)", measure.label())
+                format!("{label} (-1 to 1)")
             },
             percent: measure.is_percent(),
             spans: Vec::new(),
@@ -566,6 +568,7 @@ fn equality_chart(
     }
     let threshold = pipeline.equality.suppression_threshold;
     let confidence = (pipeline.equality.confidence * 100.0).round();
+    let wording = pipeline.satisfied_wording();
     let groups = texts(df, &field.name)?;
     let reasons = texts(df, SUPPRESSION)?;
     let responses = numbers(df, column::RESPONSES)?;
@@ -620,7 +623,7 @@ fn equality_chart(
         .collect();
     Ok(Some(ChartSpec {
         name: name::equality(&[&field.name]),
-        title: format!("Satisfied (Good) by {}, with {confidence:.0}% confidence intervals", field.label.to_lowercase()),
+        title: format!("Satisfied ({wording}) by {}, with {confidence:.0}% confidence intervals", field.label.to_lowercase()),
         alt: format!(
             "Dot chart of the share of respondents satisfied in each {} group with its {confidence:.0}% confidence interval; groups with fewer than {threshold} responses, and groups hidden so that another cannot be worked out, are not drawn. {}.",
             field.label.to_lowercase(),
@@ -628,7 +631,7 @@ fn equality_chart(
         ),
         plot: Plot::Intervals {
             rows,
-            x_label: "Share of respondents satisfied (Good)".into(),
+            x_label: format!("Share of respondents satisfied ({wording})"),
         },
     }))
 }

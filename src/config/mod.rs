@@ -196,6 +196,26 @@ impl Pipeline {
             .any(|scale| !scale.not_rated.is_empty())
     }
 
+    /// What "satisfied" means on this pipeline's survey scales, for chart titles and axes: the
+    /// labels of the positive levels ("Good"; "Very satisfied or Satisfied") when every scale a
+    /// survey source reads has the same ones, otherwise "positive answers" (a share satisfied is
+    /// positive / N whatever the labels).
+    pub fn satisfied_wording(&self) -> String {
+        let positive = |scale: &RatingScale| -> Vec<String> {
+            scale
+                .levels
+                .iter()
+                .filter(|l| l.sentiment == crate::model::SENTIMENTS[0])
+                .map(|l| l.label.clone())
+                .collect()
+        };
+        let mut lists = self.survey_scales().map(positive);
+        match lists.next() {
+            Some(first) if !first.is_empty() && lists.all(|l| l == first) => first.join(" or "),
+            _ => "positive answers".to_string(),
+        }
+    }
+
     /// Every scale a survey source reads answers on: its `rating_scale`, then its wide
     /// questions' own scales.
     fn survey_scales(&self) -> impl Iterator<Item = &RatingScale> {
@@ -646,6 +666,23 @@ values = { Housing = ["HSG"] }
 [sources.outcomes]
 answered = ["Answered"]
 "#;
+
+    /// "Satisfied" is worded from the scales: GovMetric's Good, the labels of Toronto's positive
+    /// levels, and "positive answers" where SFO's two scales (1-5 and 0-10) differ.
+    #[test]
+    fn satisfied_is_worded_from_the_scales_positive_levels() {
+        let wording = |path: &str| match Pipeline::load(Path::new(path)) {
+            Ok(p) => p.satisfied_wording(),
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(wording("pipelines/sample.toml"), "Good");
+        let toronto = wording("tests/realdata/toronto_per_survey/pipeline.toml");
+        assert!(toronto.contains(" or "), "{toronto}");
+        assert_eq!(
+            wording("tests/realdata/sfo_customer_survey/pipeline.toml"),
+            "positive answers"
+        );
+    }
 
     #[test]
     fn minimal_pipeline_loads_with_defaults() {

@@ -53,11 +53,13 @@ impl SatisfactionMeasure {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    /// The measure's name on charts; `satisfied` says what a satisfied answer is on the
+    /// pipeline's scales (`Pipeline::satisfied_wording`).
+    pub fn label(self, satisfied: &str) -> String {
         match self {
-            SatisfactionMeasure::CouncilScore => "Council satisfaction score",
-            SatisfactionMeasure::NetSatisfaction => "GovMetric net satisfaction",
-            SatisfactionMeasure::Satisfied => "Share satisfied (Good)",
+            SatisfactionMeasure::CouncilScore => "Council satisfaction score".into(),
+            SatisfactionMeasure::NetSatisfaction => "GovMetric net satisfaction".into(),
+            SatisfactionMeasure::Satisfied => format!("Share satisfied ({satisfied})"),
         }
     }
 
