@@ -139,7 +139,10 @@ pub fn council_score_pct() -> Expr {
 }
 
 /// GovMetric's Channel Satisfaction Index: the mean `score` (Good +1, Average 0, Poor −1), so it
-/// lies in [−1, +1]. Null when N = 0 (the mean of nothing).
+/// lies in [−1, +1]. Null when N = 0 (the mean of nothing). Worked out as the sum of score x
+/// answers over the answers: on rows and on sums of them the same to the last bit where scores
+/// are whole numbers or halves (every scale shipped); a score such as 0.3 may differ in the
+/// last bit between the KPI stage (sums) and equality (rows).
 pub fn net_satisfaction() -> Expr {
     let answers = col(c::ANSWERS).cast(DataType::Float64);
     let scored = when(col(c::SCORE).is_not_null())
