@@ -381,12 +381,7 @@ impl Lake {
             stored: covered.len(),
             from_rows: uncovered.len(),
         };
-        let all = match pieces.len() {
-            0 => return Ok(None),
-            1 => pieces.remove(0),
-            _ => concat(pieces, UnionArgs::default()).map_err(data_err)?,
-        };
-        Ok(Some((all, coverage)))
+        one_frame(pieces, coverage, &root.join(TABLE))
     }
 
     /// Every pinned survey answer counted per [`ANSWER_KEYS`] (`None`: the lake holds no
@@ -409,16 +404,26 @@ impl Lake {
             stored: covered.len(),
             from_rows: uncovered.len(),
         };
-        let all = match pieces.len() {
-            0 => return Ok(None),
-            1 => pieces.remove(0),
-            _ => concat(pieces, UnionArgs::default()).map_err(|e| LakeError::Data {
-                path: root.join(ANSWERS_TABLE),
-                message: e.to_string(),
-            })?,
-        };
-        Ok(Some((all, coverage)))
+        one_frame(pieces, coverage, &root.join(ANSWERS_TABLE))
     }
+}
+
+/// The stored sums and those counted from rows as one frame, with how they were found (`None`
+/// when there are none).
+fn one_frame(
+    mut pieces: Vec<LazyFrame>,
+    coverage: Coverage,
+    dir: &Path,
+) -> Result<Option<(LazyFrame, Coverage)>, LakeError> {
+    let all = match pieces.len() {
+        0 => return Ok(None),
+        1 => pieces.remove(0),
+        _ => concat(pieces, UnionArgs::default()).map_err(|e| LakeError::Data {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        })?,
+    };
+    Ok(Some((all, coverage)))
 }
 
 /// True when every stored row was counted at `at`.

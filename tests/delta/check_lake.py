@@ -154,58 +154,47 @@ def check_table(lake, name, manifest_rows, allow_pending, problems):
     return report
 
 
+def summed(path, keys, column):
+    """{key values: sum of `column`} of one Parquet file."""
+    table = pq.read_table(path, columns=keys + [column])
+    table = table.set_column(len(keys), column, table[column].cast(pa.int64()))
+    grouped = table.group_by(keys).aggregate([(column, "sum")]).to_pylist()
+    return {tuple(g[k] for k in keys): g[f"{column}_sum"] for g in grouped}
+
+
 def contact_sums(path):
     """{(channel, service, outcome): sum of `contacts`} of one Parquet file."""
-    table = pq.read_table(path, columns=["channel", "service", "outcome", "contacts"])
-    table = table.set_column(3, "contacts", table["contacts"].cast(pa.int64()))
-    keys = ["channel", "service", "outcome"]
-    grouped = table.group_by(keys).aggregate([("contacts", "sum")]).to_pylist()
-    return {tuple(g[k] for k in keys): g["contacts_sum"] for g in grouped}
+    return summed(path, ["channel", "service", "outcome"], "contacts")
 
 
-def check_monthly(lake, contacts_files, problems):
-    """Compares each pinned contacts file with its monthly aggregates, read independently."""
-    report = {"files": len(contacts_files), "with_aggregates": 0, "mismatched": 0}
-    table = open_table(os.path.join(lake, "monthly"))
-    stored = set(file_rows(table, os.path.join(lake, "monthly"))) if table else set()
-    for path in contacts_files:
+ANSWER_KEYS = ["channel", "service", "rating", "sentiment"]
+
+
+def answer_rows(path):
+    """{(channel, service, rating, sentiment): rows} of one responses file."""
+    return group_counts(pq.read_table(path, columns=ANSWER_KEYS), ANSWER_KEYS)
+
+
+def answer_sums(path):
+    """{(channel, service, rating, sentiment): sum of `answers`} of one answer_months file."""
+    return summed(path, ANSWER_KEYS, "answers")
+
+
+def check_sums(lake, files, data, sums_table, of_rows, of_sums, stored_key, problems):
+    """Compares each pinned file of the `data` table with its file of the same name in
+    `sums_table`, both read independently; a file without one is counted, not a problem."""
+    report = {"files": len(files), stored_key: 0, "mismatched": 0}
+    table = open_table(os.path.join(lake, sums_table))
+    stored = set(file_rows(table, os.path.join(lake, sums_table))) if table else set()
+    for path in files:
         if path not in stored:
             continue
-        report["with_aggregates"] += 1
-        rows = contact_sums(os.path.join(lake, "contacts", unquote(path)))
-        sums = contact_sums(os.path.join(lake, "monthly", unquote(path)))
+        report[stored_key] += 1
+        rows = of_rows(os.path.join(lake, data, unquote(path)))
+        sums = of_sums(os.path.join(lake, sums_table, unquote(path)))
         if rows != sums:
             report["mismatched"] += 1
-            problems.append(f"monthly: the aggregates of {path} do not add up to its rows")
-    return report
-
-
-def answer_counts(path, summed):
-    """{(channel, service, rating, sentiment): answers} of one Parquet file: its rows counted, or
-    (`summed`) its `answers` column added up."""
-    keys = ["channel", "service", "rating", "sentiment"]
-    if not summed:
-        return group_counts(pq.read_table(path, columns=keys), keys)
-    table = pq.read_table(path, columns=keys + ["answers"])
-    table = table.set_column(4, "answers", table["answers"].cast(pa.int64()))
-    grouped = table.group_by(keys).aggregate([("answers", "sum")]).to_pylist()
-    return {tuple(g[k] for k in keys): g["answers_sum"] for g in grouped}
-
-
-def check_answer_months(lake, responses_files, problems):
-    """Compares each pinned responses file with its monthly sums, read independently."""
-    report = {"files": len(responses_files), "with_sums": 0, "mismatched": 0}
-    table = open_table(os.path.join(lake, "answer_months"))
-    stored = set(file_rows(table, os.path.join(lake, "answer_months"))) if table else set()
-    for path in responses_files:
-        if path not in stored:
-            continue
-        report["with_sums"] += 1
-        rows = answer_counts(os.path.join(lake, "responses", unquote(path)), False)
-        sums = answer_counts(os.path.join(lake, "answer_months", unquote(path)), True)
-        if rows != sums:
-            report["mismatched"] += 1
-            problems.append(f"answer_months: the sums of {path} do not count its rows")
+            problems.append(f"{sums_table}: the sums of {path} do not add up to its rows")
     return report
 
 
@@ -240,9 +229,11 @@ def main():
     tables = {t: check_table(args.lake, t, rows, args.allow_pending, problems)
               for t in DATA_TABLES}
 
-    monthly = check_monthly(args.lake, tables["contacts"].pop("pinned_files", []), problems)
-    answer_months = check_answer_months(args.lake, tables["responses"].pop("pinned_files", []),
-                                         problems)
+    monthly = check_sums(args.lake, tables["contacts"].pop("pinned_files", []), "contacts",
+                         "monthly", contact_sums, contact_sums, "with_aggregates", problems)
+    answer_months = check_sums(args.lake, tables["responses"].pop("pinned_files", []),
+                               "responses", "answer_months", answer_rows, answer_sums,
+                               "with_sums", problems)
     report = {"lake": args.lake, "ok": not problems, "monthly": monthly,
               "answer_months": answer_months, "manifest_version": manifest.version(),
               "files": len(rows), "tables": tables, "problems": problems}

@@ -463,6 +463,33 @@ fn satisfaction_figures_from_the_answer_sums_equal_figures_from_the_rows() {
     assert!(files > 20, "{}", report["answer_months"]);
     assert_eq!(report["answer_months"]["with_sums"].as_u64(), Some(files));
     assert_eq!(report["answer_months"]["mismatched"].as_u64(), Some(0));
+    // The reader finds a count one off: one file's answers changed by one, in a copy.
+    let copy = ws.path().join("tampered");
+    let copied = Command::new("cp")
+        .args(["-r", &lake.to_string_lossy(), &copy.to_string_lossy()])
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    let tamper = r#"
+import glob, sys, pyarrow.compute as pc, pyarrow.parquet as pq
+f = sorted(glob.glob(sys.argv[1] + "/answer_months/**/*.parquet", recursive=True))[0]
+t = pq.read_table(f)
+i = t.schema.get_field_index("answers")
+pq.write_table(t.set_column(i, "answers", pc.add(t["answers"], 1)), f)
+"#;
+    let changed = Command::new("python3")
+        .args(["-c", tamper, &copy.to_string_lossy()])
+        .status()
+        .expect("python3");
+    assert!(changed.success());
+    let checked = Command::new("python3")
+        .arg(crate::util::repo().join("tests/delta/check_lake.py"))
+        .arg(&copy)
+        .output()
+        .expect("python3");
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(checked.status.code(), Some(1), "{said}");
+    assert!(said.contains("answer_months: the sums of"), "{said}");
 
     // 2024/25 reads answers of both runs (a year's sums start eleven months before it).
     let kpi = || {
