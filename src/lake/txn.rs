@@ -127,33 +127,33 @@ impl Transaction {
         Ok(())
     }
 
-    /// Writes the monthly sums of the `table` file at `contacts_path` (one this transaction
+    /// Writes the monthly sums of the `table` file at `data_path` (one this transaction
     /// created) into its sums table's folder (`monthly::table_of`) under the same name, complete
     /// and synced; they are committed after the rows.
     pub fn write_monthly(
         &self,
         table: Table,
-        contacts_path: &Path,
+        data_path: &Path,
         sums: &DataFrame,
     ) -> Result<(), LakeError> {
         let root = self.root.as_path();
         let dir = root.join(table.name());
-        let rel = contacts_path
+        let rel = data_path
             .strip_prefix(&dir)
             .map(|r| r.to_string_lossy().replace('\\', "/"))
             .map_err(|_| LakeError::Data {
-                path: contacts_path.to_path_buf(),
+                path: data_path.to_path_buf(),
                 message: format!("monthly sums of a file outside the {} table", table.name()),
             })?;
         let partition = self
             .parts
             .lock()
-            .map_err(|_| poisoned(contacts_path))?
+            .map_err(|_| poisoned(data_path))?
             .iter()
             .find(|p| p.table == table && p.rel == rel)
             .map(|p| p.partition.clone())
             .ok_or_else(|| LakeError::Data {
-                path: contacts_path.to_path_buf(),
+                path: data_path.to_path_buf(),
                 message: "monthly aggregates of a file this run did not create".into(),
             })?;
         let path = root.join(super::monthly::table_of(table)).join(&rel);
