@@ -1298,7 +1298,8 @@ fn answer_sums(
 /// year to date, each KPI's baseline) that some of them straddle and are left out of.
 /// One warning per source and granularity of survey answers dated only by a quarter or a year
 /// whose period overlaps the financial year reported (to the period's end): how many the year's
-/// tables count, and how many they leave out.
+/// tables count, and how many they leave out. `answers` are [`answer_sums`], already narrowed to
+/// the months such a period can start in.
 fn coarse_answers(answers: LazyFrame, period: Period) -> Result<Vec<Warning>, FigureError> {
     use crate::tables::frame::{numbers, texts};
     let months = period.months_in(period.financial_year());
@@ -1315,7 +1316,6 @@ fn coarse_answers(answers: LazyFrame, period: Period) -> Result<Vec<Warning>, Fi
     };
     let df = collect(
         answers
-            .filter(period::in_range(earliest_answers(first), last))
             .filter(
                 granularity::dated_by_month()
                     .not()
