@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use polars::prelude::*;
 
 use super::channel_shift::against_target;
-use super::repeats::{observable, with_totals, within, KEYED, NEXT, PREV};
+use super::repeats::{observable, with_totals, within, KEYED, NEXT, PREV, ROWS};
 use super::{collect, figure_err, percent, FigureError};
 use crate::config::avoidable::{
     AvoidableConfig, AvoidableMeasure, AvoidableTarget, ReasonCategory,
@@ -44,7 +44,7 @@ const MONTH_KEY: &str = "__month_key";
 const INDEX: &str = "__target";
 const PRESENT: &str = "__months_present";
 
-/// `rows` (from `repeats::linked` or `repeats::unlinked`) with each contact's category and
+/// `rows` (linked contacts summed by `repeats::summed`) with each contact's category and
 /// whether it is coded, a repeat, assessed, avoidable, observable and followed up.
 pub fn classified(rows: LazyFrame, config: &AvoidableConfig) -> LazyFrame {
     let pairs: Vec<(String, String)> = config
@@ -138,8 +138,9 @@ pub fn monthly(rows: LazyFrame) -> LazyFrame {
     let aggs: Vec<Expr> = counted()
         .into_iter()
         .map(|(name, cond)| contacts_where(cond).alias(name))
-        .chain([col(ASSESSED)
-            .cast(DataType::UInt32)
+        .chain([when(col(ASSESSED))
+            .then(col(ROWS).cast(DataType::UInt32))
+            .otherwise(lit(0u32))
             .sum()
             .alias(ASSESSED_ROWS)])
         .collect();

@@ -963,19 +963,30 @@ fn right_first_time(
     let scanned = contacts_counted(contacts, &pipeline.kpi)
         .filter(period::in_range(month_of(start), month_of(end)))
         .filter(day.clone().gt_eq(lit(start)).and(day.lt_eq(lit(end))));
-    let mut tables = Vec::new();
-    let linked = if keyed {
-        let linked = repeats::linked(scanned, &pipeline.channels, day_of(last)?)?;
-        if repeats::any_identified(&linked) {
-            tables.extend(repeat_tables(pipeline, &linked, period)?);
-        }
-        linked.lazy()
+    // Every window a table counts: the tables see the gaps only through these.
+    let thresholds: Vec<u32> = windows
+        .iter()
+        .copied()
+        .chain(avoidable.map(|a| a.repeat_days))
+        .filter(|&n| keyed && n > 0)
+        .collect();
+    let rows = if keyed {
+        repeats::linked(scanned, &pipeline.channels, day_of(last)?)?.lazy()
     } else {
         repeats::unlinked(scanned)?
     };
+    let linked = collect(repeats::summed(rows, &thresholds)?)?;
+    let mut tables = Vec::new();
+    if keyed && repeats::any_identified(&linked) {
+        tables.extend(repeat_tables(pipeline, &linked, period)?);
+    }
     if let Some(config) = avoidable {
         tables.extend(avoidable_tables(
-            pipeline, config, linked, period, warnings,
+            pipeline,
+            config,
+            linked.lazy(),
+            period,
+            warnings,
         )?);
     }
     Ok(tables)

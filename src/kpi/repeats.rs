@@ -33,6 +33,11 @@ pub(super) const NEXT: &str = "__days_to_next";
 const NEXT_ASSISTED: &str = "__days_to_next_assisted";
 const NEXT_DIGITAL: &str = "__days_to_next_digital";
 pub(super) const LAST_OBSERVED: &str = "__last_observed";
+/// How many linked contacts a row of [`summed`] stands for.
+pub(super) const ROWS: &str = "__rows";
+/// The longest window (of those counted) whose days after the contact are all in the lake:
+/// a contact is observable for window `n` when this is at least `n`.
+pub(super) const WATCHED: &str = "__watched_days";
 
 /// The day number (days since 1970-01-01) of a date.
 pub fn day_number(d: chrono::NaiveDate) -> i32 {
@@ -251,11 +256,106 @@ pub(super) fn within(gap: &str, days: u32) -> Expr {
 
 /// Observable: identified, and the lake covers the whole window after the contact.
 pub(super) fn observable(days: u32) -> Expr {
-    col(KEYED).and((col(DAY) + lit(days as i32)).lt_eq(col(LAST_OBSERVED)))
+    col(KEYED).and(col(WATCHED).gt_eq(lit(days as i32)).fill_null(lit(false)))
 }
 
+/// The linked contacts (rows of [`summed`]) for which `e` holds.
 fn count(e: Expr) -> Expr {
-    e.cast(DataType::UInt32).sum()
+    when(e)
+        .then(col(ROWS).cast(DataType::UInt32))
+        .otherwise(lit(0u32))
+        .sum()
+}
+
+/// The columns [`summed`] groups by, where the contacts have them: everything the tables tell
+/// contacts apart by, and the gaps as far as the windows `thresholds` can tell them apart.
+const SUMMED_BY: [&str; 16] = [
+    c::ORGANISATION,
+    c::FINANCIAL_YEAR,
+    c::YEAR,
+    c::MONTH,
+    c::SERVICE,
+    c::CHANNEL,
+    c::CATEGORY,
+    c::REASON,
+    c::RESOLVED_FIRST_CONTACT,
+    KEYED,
+    ASSISTED,
+    DIGITAL,
+    PREV,
+    NEXT,
+    NEXT_ASSISTED,
+    NEXT_DIGITAL,
+];
+
+/// Linked contacts (from [`linked`] or [`unlinked`]) summed: one row per distinct combination
+/// of what the right-first-time and avoidable tables count by, with the contacts (`contacts`)
+/// and the linked rows (`ROWS`) it stands for. The tables count these rows weighted by
+/// `ROWS`, so the figures are those of the contacts; grouping here first makes each table
+/// group thousands of rows instead of millions, and lets a month's sums be kept.
+///
+/// Only what the tables can see is kept. `thresholds` are every window the tables count
+/// (`customers.repeat_days` and `avoidable.repeat_days`), the largest last. The days since the
+/// previous contact are kept up to the largest (the days-to-repeat table shows each), longer
+/// gaps as none. The days to the next contact become the shortest window they fall within.
+/// Whether the lake covers a contact's window becomes `WATCHED`, the longest window it
+/// covers.
+pub fn summed(rows: LazyFrame, thresholds: &[u32]) -> Result<LazyFrame, FigureError> {
+    let mut windows: Vec<i32> = thresholds.iter().map(|&t| t as i32).collect();
+    windows.sort_unstable();
+    windows.dedup();
+    let none = || lit(NULL).cast(DataType::Int32);
+    // The shortest window at least `e`; the longest window at most `e`.
+    let up = |e: Expr| {
+        windows.iter().rev().fold(none(), |rest, w| {
+            when(e.clone().lt_eq(lit(*w))).then(lit(*w)).otherwise(rest)
+        })
+    };
+    let down = |e: Expr| {
+        windows.iter().fold(none(), |rest, w| {
+            when(e.clone().gt_eq(lit(*w))).then(lit(*w)).otherwise(rest)
+        })
+    };
+    let longest = windows.last().copied().unwrap_or(0);
+    let schema = rows
+        .clone()
+        .collect_schema()
+        .map_err(|e| FigureError::Data(e.to_string()))?;
+    let has = |name: &str| schema.contains(name);
+    let mut coarse = vec![];
+    if has(PREV) {
+        coarse.push(
+            when(col(PREV).lt_eq(lit(longest)))
+                .then(col(PREV))
+                .otherwise(none())
+                .alias(PREV),
+        );
+    }
+    for gap in [NEXT, NEXT_ASSISTED, NEXT_DIGITAL] {
+        if has(gap) {
+            coarse.push(up(col(gap)).alias(gap));
+        }
+    }
+    let watched = if has(LAST_OBSERVED) && has(DAY) {
+        down(col(LAST_OBSERVED) - col(DAY))
+    } else {
+        none()
+    };
+    coarse.push(watched.alias(WATCHED));
+    let by: Vec<Expr> = SUMMED_BY
+        .iter()
+        .copied()
+        .filter(|k| has(k))
+        .map(col)
+        .chain([col(WATCHED)])
+        .collect();
+    Ok(rows.with_columns(coarse).group_by(by).agg([
+        col(c::CONTACTS)
+            .cast(DataType::Int64)
+            .sum()
+            .alias(c::CONTACTS),
+        len().alias(ROWS),
+    ]))
 }
 
 /// `aggs` by month, service and channel, plus a row per month totalling every service and
@@ -518,7 +618,7 @@ pub fn days_to_repeat(rows: &LazyFrame, longest: u32) -> Result<DataFrame, Figur
         rows.clone()
             .filter(within(PREV, longest))
             .group_by([col(c::ORGANISATION), col(c::FINANCIAL_YEAR), col(PREV)])
-            .agg([len().cast(DataType::UInt32).alias(out::REPEATS)])
+            .agg([col(ROWS).sum().cast(DataType::UInt32).alias(out::REPEATS)])
             .sort_by_exprs(
                 [col(c::ORGANISATION), col(c::FINANCIAL_YEAR), col(PREV)],
                 SortMultipleOptions::default(),

@@ -6,7 +6,7 @@ use super::*;
 use crate::config::avoidable::{AvoidableMeasure, AvoidableTarget, ReasonCategory as R};
 use crate::config::kpi::{Direction, Target};
 use crate::config::ChannelConfig;
-use crate::kpi::repeats::{day_number, linked, unlinked};
+use crate::kpi::repeats::{day_number, linked, summed, unlinked};
 use crate::period::Calendar;
 
 /// One contact: (phone key, service, channel, date, reason code).
@@ -112,6 +112,7 @@ const JANUARY: [Contact; 7] = [
     ),
 ];
 
+/// The contacts linked and summed as the KPI stage sums them for a 7-day window.
 fn linked_rows(contacts: &[Contact]) -> LazyFrame {
     // The telephone source is the only one still sending on 15 January: the lake is watched up
     // to its last contact, 20 January.
@@ -119,8 +120,10 @@ fn linked_rows(contacts: &[Contact]) -> LazyFrame {
         frame(contacts),
         &ChannelConfig::default(),
         day_number(date("2025-01-15")),
-    ) {
-        Ok(df) => df.lazy(),
+    )
+    .and_then(|df| summed(df.lazy(), &[7]))
+    {
+        Ok(lf) => lf,
         Err(e) => panic!("{e}"),
     }
 }
@@ -198,7 +201,7 @@ fn codes_and_repeats_make_the_avoidable_share_of_contacts_assessed() -> Result<(
 fn without_repeats_only_codes_are_assessed() -> Result<(), FigureError> {
     // No customer keys at all: the same contacts read as a source without [customers] would.
     let cfg = config(0, vec![]);
-    let rows = classified(unlinked(frame(&JANUARY))?, &cfg);
+    let rows = classified(summed(unlinked(frame(&JANUARY))?, &[])?, &cfg);
     let all = total_row(&avoidable_contact(&monthly(rows.clone()), &cfg)?);
     assert_eq!(number(&all, out::ASSESSED), 5.0);
     assert_eq!(number(&all, out::AVOIDABLE), 3.0); // c2, c4, c6

@@ -195,6 +195,14 @@ fn sample_linked() -> DataFrame {
     }
 }
 
+/// [`sample_linked`] summed as the KPI stage sums it for windows of 7 and 28 days.
+fn sample_summed() -> DataFrame {
+    match summed(sample_linked().lazy(), &[7, 28]).and_then(collect) {
+        Ok(df) => df,
+        Err(e) => panic!("{e}"),
+    }
+}
+
 #[test]
 fn gaps_follow_the_customer_across_channels_months_and_keys() {
     let df = sample_linked();
@@ -309,7 +317,7 @@ fn unkeyed_rows_beside_the_smallest_key_link_nothing_wrongly() {
 
 #[test]
 fn repeat_rates_at_each_window_by_hand() {
-    let df = sample_linked();
+    let df = sample_summed();
     let january = df.clone().lazy().filter(col(c::MONTH).eq(lit(1i8)));
     let table = match repeat_contact(&january, &[7, 28]) {
         Ok(t) => t,
@@ -354,7 +362,7 @@ fn repeat_rates_at_each_window_by_hand() {
 
 #[test]
 fn follow_ups_are_judged_only_when_the_window_is_in_the_lake() {
-    let df = sample_linked();
+    let df = sample_summed();
     let rows = df.lazy();
     let fd = match failure_demand(&rows, &[7, 28]) {
         Ok(t) => t,
@@ -410,12 +418,12 @@ fn follow_ups_are_judged_only_when_the_window_is_in_the_lake() {
 }
 
 fn rows_in_march() -> LazyFrame {
-    sample_linked().lazy().filter(col(c::MONTH).eq(lit(3i8)))
+    sample_summed().lazy().filter(col(c::MONTH).eq(lit(3i8)))
 }
 
 #[test]
 fn days_to_repeat_counts_each_gap() {
-    let df = sample_linked();
+    let df = sample_summed();
     let days = match days_to_repeat(&df.lazy(), 28) {
         Ok(t) => t,
         Err(e) => panic!("{e}"),
