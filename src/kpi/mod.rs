@@ -7,6 +7,7 @@ pub mod benchmark;
 pub mod benefits;
 pub mod channel_shift;
 pub mod contact_centre;
+mod linking;
 pub mod quality;
 pub mod repeats;
 pub mod satisfaction;
@@ -369,7 +370,13 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         ),
     ];
     if let Some(rows) = &rows {
-        tables.extend(right_first_time(pipeline, rows, period, &mut warnings)?);
+        tables.extend(right_first_time(
+            pipeline,
+            lake,
+            rows,
+            period,
+            &mut warnings,
+        )?);
     }
     if let Some(responses) = answer_sums(lake, period, pipeline.calendar)? {
         // Answers dated by a day or a month in the year's months, and those dated by a quarter
@@ -906,14 +913,16 @@ fn rating_sentiments(responses: &LazyFrame) -> Result<Vec<(String, String)>, Fig
         .collect())
 }
 
-/// Contacts as counted for take-up and response rates: web forms submitted only, every call
-/// (or answered calls, as configured) and every other contact.
 /// The right-first-time tables (repeat contact, resolution as observed, failure demand, days
-/// to a repeat), when a source maps customer identifiers and the period's contacts carry keys.
-/// Contacts are read from the longest window before the period's financial year to the longest
-/// window after its last month: the work grows with the period, not the lake.
+/// to a repeat), when a source maps customer identifiers and the period's contacts carry keys,
+/// and the avoidable-contact tables, when `[avoidable]` is set. Contacts are read from the
+/// longest window before the first month wanted (the period's financial year's, or a
+/// baseline year's) to the longest window after the period's last month: the work grows with
+/// the period, not the lake; with customer keys, settled months are read from the sums kept in
+/// the lake (`linking`), so a monthly run links only its last months.
 fn right_first_time(
     pipeline: &Pipeline,
+    lake: &Lake,
     contacts: &LazyFrame,
     period: Period,
     warnings: &mut Vec<Warning>,
@@ -940,29 +949,6 @@ fn right_first_time(
         .flat_map(|a| a.targets.iter().filter(|t| t.target.applies(fy)))
         .filter_map(|t| period.months_in(t.target.baseline_fy).first().copied())
         .fold(first, |a, b| a.min(b));
-    let day_of = |(y, m): (i32, i8)| {
-        chrono::NaiveDate::from_ymd_opt(y, m as u32, 1)
-            .map(repeats::day_number)
-            .ok_or_else(|| FigureError::Data(format!("no month {y}-{m}")))
-    };
-    let after_last = period::months_between(last, (last.0 + 1, last.1))
-        .get(1)
-        .copied()
-        .unwrap_or(last);
-    let start = day_of(first)? - longest as i32;
-    let end = day_of(after_last)? - 1 + longest as i32;
-    let month_of = |day: i32| {
-        use chrono::Datelike;
-        let d = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
-            .unwrap_or_default()
-            .checked_add_signed(chrono::Duration::days(i64::from(day)))
-            .unwrap_or_default();
-        (d.year(), d.month() as i8)
-    };
-    let day = col(c::DATE).cast(DataType::Int32);
-    let scanned = contacts_counted(contacts, &pipeline.kpi)
-        .filter(period::in_range(month_of(start), month_of(end)))
-        .filter(day.clone().gt_eq(lit(start)).and(day.lt_eq(lit(end))));
     // Every window a table counts: the tables see the gaps only through these.
     let thresholds: Vec<u32> = windows
         .iter()
@@ -970,12 +956,22 @@ fn right_first_time(
         .chain(avoidable.map(|a| a.repeat_days))
         .filter(|&n| keyed && n > 0)
         .collect();
-    let rows = if keyed {
-        repeats::linked(scanned, &pipeline.channels, day_of(last)?)?.lazy()
+    let counted = contacts_counted(contacts, &pipeline.kpi);
+    let linked = if keyed {
+        linking::Months {
+            pipeline,
+            lake,
+            contacts: counted,
+            first,
+            last,
+            longest,
+            thresholds: &thresholds,
+        }
+        .summed()?
     } else {
-        repeats::unlinked(scanned)?
+        let in_months = counted.filter(period::in_range(first, last));
+        collect(repeats::summed(repeats::unlinked(in_months)?, &thresholds)?)?
     };
-    let linked = collect(repeats::summed(rows, &thresholds)?)?;
     let mut tables = Vec::new();
     if keyed && repeats::any_identified(&linked) {
         tables.extend(repeat_tables(pipeline, &linked, period)?);
@@ -1135,6 +1131,8 @@ fn repeat_tables(
     ])
 }
 
+/// Contacts as counted for take-up and response rates: web forms submitted only, every call
+/// (or answered calls, as configured) and every other contact.
 fn contacts_counted(contacts: &LazyFrame, config: &crate::config::kpi::KpiConfig) -> LazyFrame {
     contacts
         .clone()

@@ -104,6 +104,9 @@ pub fn version(table: &DeltaTable, dir: &Path) -> Result<i64, LakeError> {
 pub struct DataFile {
     pub path: PathBuf,
     pub partition: HashMap<String, Option<String>>,
+    /// Bytes and modification time (milliseconds since 1970), as the add action records them.
+    pub size: i64,
+    pub modified: i64,
 }
 
 /// The data files of the table's loaded snapshot, sorted by path.
@@ -115,6 +118,8 @@ pub fn files(table: &DeltaTable, dir: &Path) -> Result<Vec<DataFile>, LakeError>
         .map(|f| DataFile {
             path: dir.join(f.path().as_ref()),
             partition: f.partition_values_map(),
+            size: f.size(),
+            modified: f.modification_time(),
         })
         .collect();
     out.sort_by(|a, b| a.path.cmp(&b.path));

@@ -8,9 +8,11 @@
 //! Layout (any Delta reader can read the tables; see docs/model.md):
 //! `<lake>/<table>/_delta_log/`,
 //! `<lake>/<table>/organisation=<o>/source=<s>/year=<y>/month=<m>/part-*.parquet`,
-//! `<lake>/manifest/`, `<lake>/rejects/<source>/<file id>.csv` (owner-only), `<lake>/.lock`.
+//! `<lake>/manifest/`, `<lake>/rejects/<source>/<file id>.csv` (owner-only), `<lake>/.lock`,
+//! and sums the KPI stage keeps to save work, under `<lake>/_derived/` ([`derived`]).
 
 pub mod delta;
+pub mod derived;
 pub mod manifest;
 pub mod monthly;
 pub mod parquet;
@@ -207,6 +209,30 @@ impl Lake {
                     .iter()
                     .filter(|f| is(f, "source", source) && is(f, "year", &y) && is(f, "month", &m))
                     .map(|f| f.path.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// What identifies the rows of `table` dated from month `from` to month `to` (year,
+    /// month; inclusive), every organisation and source: each data file's path, size and
+    /// modification time, one line each, in path order. Data files are written once under a
+    /// run's own name and never changed, so this text changes whenever those months' rows can.
+    pub fn months_stamp(&self, table: Table, from: (i32, i8), to: (i32, i8)) -> String {
+        let number =
+            |f: &DataFile, k: &str| -> Option<i32> { f.partition.get(k)?.as_deref()?.parse().ok() };
+        let (lo, hi) = (from.0 * 12 + i32::from(from.1), to.0 * 12 + i32::from(to.1));
+        self.tables
+            .get(&table)
+            .map(|p| {
+                p.files
+                    .iter()
+                    .filter(|f| match (number(f, "year"), number(f, "month")) {
+                        (Some(y), Some(m)) => (lo..=hi).contains(&(y * 12 + m)),
+                        // A file whose month cannot be told is in every stamp.
+                        _ => true,
+                    })
+                    .map(|f| format!("{}\t{}\t{}\n", f.path.display(), f.size, f.modified))
                     .collect()
             })
             .unwrap_or_default()

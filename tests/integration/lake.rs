@@ -561,3 +561,68 @@ fn a_service_level_changed_after_ingest_is_counted_at_the_new_threshold() {
     assert_ne!(at_twenty, at_sixty, "the threshold changed no figure");
     assert_eq!(later, at_sixty);
 }
+
+/// The right-first-time and avoidable tables read settled months from the sums kept in the
+/// lake (`lake::derived`): a second run publishes the same figures from them (and a changed
+/// kept file shows they are read), and an export added later to a settled month makes exactly
+/// the months whose windows reach it linked again, with the figures of a lake that kept nothing.
+#[test]
+fn right_first_time_from_kept_sums_equals_linking_every_month_afresh() {
+    let ws = Workspace::with_sample_data();
+    let lake = ws.path().join("lake");
+    let kept = lake.join("_derived/right_first_time");
+    let july = ws.path().join("sample_data/telephony/calls_2024-07.csv");
+    let aside = ws.path().join("calls_2024-07.csv");
+    std::fs::rename(&july, &aside).expect("hold July's calls back");
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    let kpi = || {
+        ws.cex(&["kpi", "pipelines/sample.toml", "--fy", "2024/25"])
+            .assert_code(0);
+        kpi_tables(&ws.path().join("out/fy2024-25"))
+    };
+    let count = || std::fs::read_dir(&kept).map_or(0, |d| d.count());
+    let first = kpi();
+    assert!(first.contains_key("repeat_contact.csv"), "{first:?}");
+    assert!(first.contains_key("avoidable_targets.csv"), "{first:?}");
+    // Settled: the month and the 28 days after it end before March 2025, from the avoidable
+    // targets' baseline year (2023/24) on: April 2023 to January 2025.
+    assert_eq!(count(), 22);
+    assert_eq!(kpi(), first, "figures from kept sums differ");
+
+    // They are read: one kept month changed by one contact changes the published figures.
+    let files: Vec<_> = std::fs::read_dir(&kept)
+        .expect("kept")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    let tamper = r#"
+import sys, pyarrow.compute as pc, pyarrow.parquet as pq
+for f in sys.argv[1:]:
+    t = pq.read_table(f)
+    i = t.schema.get_field_index("contacts")
+    pq.write_table(t.set_column(i, "contacts", pc.add(t["contacts"], 1)), f)
+"#;
+    let changed = Command::new("python3")
+        .args(["-c", tamper])
+        .args(&files)
+        .status()
+        .expect("python3");
+    assert!(changed.success());
+    assert_ne!(kpi(), first, "the kept sums were not read");
+    std::fs::remove_dir_all(&kept).expect("kept sums");
+    assert_eq!(kpi(), first, "figures differ once worked out again");
+    assert_eq!(count(), 22);
+
+    // July's calls come late: June, July and August (whose windows reach July) are linked again.
+    std::fs::rename(&aside, &july).expect("July's calls");
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    let later = kpi();
+    assert_ne!(later, first, "July's calls changed nothing");
+    assert_eq!(count(), 22 + 3);
+    std::fs::remove_dir_all(&kept).expect("kept sums");
+    assert_eq!(
+        kpi(),
+        later,
+        "kept sums of unchanged months give other figures"
+    );
+}

@@ -1,0 +1,199 @@
+//! Which months of right first time are linked afresh and which are read from sums kept in the
+//! lake (`lake::derived`). A month's linked sums ([`repeats::summed`]) depend only on the
+//! contacts from the longest window before it to the longest window after it, the settings that
+//! shape them, and how far the lake covers the windows. Once the lake covers every window of
+//! the month (the month is *settled*), its sums cannot change until one of those contacts'
+//! files does; they are kept under a key naming all of it, and later runs read them instead of
+//! linking those months again. The monthly run then links only its last months, whatever the
+//! lake's history, and the sums are the same as if every month were linked afresh (a test
+//! compares the two).
+//!
+//! Settled: the month's last day plus the longest window falls before the period's last month.
+//! Every source still sending contacts has contacts in that month, so the lake covers the
+//! window (see `repeats::linked`'s `LAST_OBSERVED`). When no keyed contact falls in the
+//! period's last month that reasoning does not hold, and nothing is read from or kept in the
+//! lake.
+
+use polars::prelude::*;
+
+use super::repeats::{self, KEYED};
+use super::{collect, FigureError};
+use crate::config::Pipeline;
+use crate::lake::{derived, Lake};
+use crate::model::{col as c, Table as LakeTable};
+use crate::period;
+
+/// The kind of kept sums, and the version of what [`repeats::linked`] and
+/// [`repeats::summed`] produce: change it whenever they would produce other sums from the same
+/// contacts, so that no run reads sums an earlier build kept.
+const KIND: &str = "right_first_time";
+const FORMAT: &str = "linked sums 1";
+
+/// The months right first time reads, and how.
+pub(super) struct Months<'a> {
+    pub pipeline: &'a Pipeline,
+    pub lake: &'a Lake,
+    /// Every contact counted, dated by day or month (any months).
+    pub contacts: LazyFrame,
+    /// The first and last months whose sums are wanted.
+    pub first: (i32, i8),
+    pub last: (i32, i8),
+    pub longest: u32,
+    pub thresholds: &'a [u32],
+}
+
+/// The day number of a month's first day.
+pub(super) fn day_of((y, m): (i32, i8)) -> Result<i32, FigureError> {
+    chrono::NaiveDate::from_ymd_opt(y, m as u32, 1)
+        .map(repeats::day_number)
+        .ok_or_else(|| FigureError::Data(format!("no month {y}-{m}")))
+}
+
+/// The month a day number falls in.
+pub(super) fn month_of(day: i32) -> (i32, i8) {
+    use chrono::Datelike;
+    let d = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+        .unwrap_or_default()
+        .checked_add_signed(chrono::Duration::days(i64::from(day)))
+        .unwrap_or_default();
+    (d.year(), d.month() as i8)
+}
+
+fn next((y, m): (i32, i8)) -> (i32, i8) {
+    if m >= 12 {
+        (y + 1, 1)
+    } else {
+        (y, m + 1)
+    }
+}
+
+impl Months<'_> {
+    /// The linked contacts of the months `first` to `last`, summed ([`repeats::summed`]).
+    pub fn summed(&self) -> Result<DataFrame, FigureError> {
+        let months = period::months_between(self.first, self.last);
+        let active_from = day_of(self.last)?;
+        let longest = self.longest as i32;
+        let last_day = |m| day_of(next(m)).map(|d| d - 1);
+        let settled = |m| last_day(m).map(|d| d + longest < active_from);
+        let settings = self.settings()?;
+        let key_of = |m: (i32, i8)| -> Result<String, FigureError> {
+            let stamp = self.lake.months_stamp(
+                LakeTable::Contacts,
+                month_of(day_of(m)? - longest),
+                month_of(last_day(m)? + longest),
+            );
+            let month = format!("{}-{:02}", m.0, m.1);
+            Ok(derived::key(&[
+                FORMAT,
+                env!("CARGO_PKG_VERSION"),
+                &settings,
+                &month,
+                &stamp,
+            ]))
+        };
+        let root = self.lake.root();
+        // The settled months from the first whose sums are kept, as far as they run unbroken.
+        let mut kept = Vec::new();
+        for &m in &months {
+            if !settled(m)? {
+                break;
+            }
+            match derived::read(root, KIND, &key_of(m)?) {
+                Some(df) => kept.push(df),
+                None => break,
+            }
+        }
+        let fresh_from = months.get(kept.len()).copied().unwrap_or(self.last);
+        let (fresh, active) = self.linked_from(fresh_from)?;
+        if !active {
+            // Nothing kept can be trusted or kept: everything linked afresh.
+            return if kept.is_empty() {
+                Ok(fresh)
+            } else {
+                Ok(self.linked_from(self.first)?.0)
+            };
+        }
+        for &m in months.iter().skip(kept.len()) {
+            if !settled(m)? {
+                break;
+            }
+            let mut month = collect(fresh.clone().lazy().filter(period::in_months(&[m])))?;
+            if let Err(e) = derived::write(root, KIND, &key_of(m)?, &mut month) {
+                crate::log::warn(&format!("right first time's sums not kept: {e}"));
+                break;
+            }
+        }
+        if kept.is_empty() {
+            return Ok(fresh);
+        }
+        // Kept sums read back as written; cast to the fresh sums' types all the same, so that a
+        // type polars reads back otherwise (a categorical, say) cannot break the stacking.
+        let schema = fresh.schema().clone();
+        let as_fresh = |df: DataFrame| -> LazyFrame {
+            df.lazy().select(
+                schema
+                    .iter()
+                    .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let parts: Vec<LazyFrame> = kept
+            .into_iter()
+            .map(as_fresh)
+            .chain([fresh.lazy()])
+            .collect();
+        collect(concat(parts, UnionArgs::default()).map_err(|e| FigureError::Data(e.to_string()))?)
+    }
+
+    /// Everything besides the contacts that shapes a month's sums, the columns the lake's
+    /// contacts have included (the sums have those of them they are told apart by).
+    fn settings(&self) -> Result<String, FigureError> {
+        let p = self.pipeline;
+        let columns = self
+            .contacts
+            .clone()
+            .collect_schema()
+            .map_err(|e| FigureError::Data(e.to_string()))?;
+        Ok(format!(
+            "{:?}",
+            (
+                columns.iter().collect::<Vec<_>>(),
+                self.thresholds,
+                &p.channels.digital,
+                &p.channels.assisted,
+                &p.kpi.takeup_telephone,
+                p.calendar,
+            )
+        ))
+    }
+
+    /// The contacts of `from` to `last` linked and summed, and whether a keyed contact falls in
+    /// the last month (the lake's coverage is then that of the sources still sending).
+    fn linked_from(&self, from: (i32, i8)) -> Result<(DataFrame, bool), FigureError> {
+        let longest = self.longest as i32;
+        let start = day_of(from)? - longest;
+        let end = day_of(next(self.last))? - 1 + longest;
+        let day = col(c::DATE).cast(DataType::Int32);
+        let scanned = self
+            .contacts
+            .clone()
+            .filter(period::in_range(month_of(start), month_of(end)))
+            .filter(day.clone().gt_eq(lit(start)).and(day.lt_eq(lit(end))));
+        let active_from = day_of(self.last)?;
+        let rows = repeats::linked(scanned, &self.pipeline.channels, active_from)?;
+        let active = collect(
+            rows.clone().lazy().select([col(KEYED)
+                .and(col(repeats::DAY).gt_eq(lit(active_from)))
+                .any(true)]),
+        )?
+        .column(KEYED)
+        .ok()
+        .and_then(|c| c.bool().ok().and_then(|b| b.get(0)))
+        .unwrap_or(false);
+        let summed = collect(repeats::summed(
+            rows.lazy().filter(period::in_range(from, self.last)),
+            self.thresholds,
+        )?)?;
+        Ok((summed, active))
+    }
+}
