@@ -35,6 +35,8 @@ pub(super) struct Months<'a> {
     pub lake: &'a Lake,
     /// Every contact counted, dated by day or month (any months).
     pub contacts: LazyFrame,
+    /// What makes rows as `contacts` has them of a scan of some of the lake's contacts files.
+    pub prepare: &'a dyn Fn(LazyFrame) -> LazyFrame,
     /// The first and last months whose sums are wanted.
     pub first: (i32, i8),
     pub last: (i32, i8),
@@ -167,6 +169,38 @@ impl Months<'_> {
         ))
     }
 
+    /// `contacts` as read from the files of months `from` to `to` alone (not every file's
+    /// rows filtered): the same columns, those the files lack null.
+    fn months_contacts(&self, from: (i32, i8), to: (i32, i8)) -> Result<LazyFrame, FigureError> {
+        let data = |e: &dyn std::fmt::Display| FigureError::Data(e.to_string());
+        let files = self.lake.months_files(LakeTable::Contacts, from, to);
+        let Some(some) = self
+            .lake
+            .scan_some(LakeTable::Contacts, &files)
+            .map_err(|e| data(&e))?
+        else {
+            return Ok(self.contacts.clone());
+        };
+        let some = (self.prepare)(some);
+        let want = self
+            .contacts
+            .clone()
+            .collect_schema()
+            .map_err(|e| data(&e))?;
+        let have = some.clone().collect_schema().map_err(|e| data(&e))?;
+        Ok(some.select(
+            want.iter()
+                .map(|(name, dtype)| {
+                    if have.contains(name) {
+                        col(name.clone()).cast(dtype.clone())
+                    } else {
+                        lit(NULL).cast(dtype.clone()).alias(name.clone())
+                    }
+                })
+                .collect::<Vec<_>>(),
+        ))
+    }
+
     /// The contacts of `from` to `last` linked and summed, and whether a keyed contact falls in
     /// the last month (the lake's coverage is then that of the sources still sending).
     fn linked_from(&self, from: (i32, i8)) -> Result<(DataFrame, bool), FigureError> {
@@ -175,8 +209,7 @@ impl Months<'_> {
         let end = day_of(next(self.last))? - 1 + longest;
         let day = col(c::DATE).cast(DataType::Int32);
         let scanned = self
-            .contacts
-            .clone()
+            .months_contacts(month_of(start), month_of(end))?
             .filter(period::in_range(month_of(start), month_of(end)))
             .filter(day.clone().gt_eq(lit(start)).and(day.lt_eq(lit(end))));
         let active_from = day_of(self.last)?;

@@ -957,11 +957,18 @@ fn right_first_time(
         .filter(|&n| keyed && n > 0)
         .collect();
     let counted = contacts_counted(contacts, &pipeline.kpi);
+    let prepare = |scan: LazyFrame| {
+        contacts_counted(
+            &with_financial_year(scan, pipeline.calendar).filter(granularity::dated_by_month()),
+            &pipeline.kpi,
+        )
+    };
     let linked = if keyed {
         linking::Months {
             pipeline,
             lake,
             contacts: counted,
+            prepare: &prepare,
             first,
             last,
             longest,

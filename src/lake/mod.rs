@@ -214,11 +214,10 @@ impl Lake {
             .unwrap_or_default()
     }
 
-    /// What identifies the rows of `table` dated from month `from` to month `to` (year,
-    /// month; inclusive), every organisation and source: each data file's path, size and
-    /// modification time, one line each, in path order. Data files are written once under a
-    /// run's own name and never changed, so this text changes whenever those months' rows can.
-    pub fn months_stamp(&self, table: Table, from: (i32, i8), to: (i32, i8)) -> String {
+    /// The data files of `table` holding rows dated from month `from` to month `to` (year,
+    /// month; inclusive), every organisation and source, in path order. A file whose
+    /// partition does not tell its month is among them whatever the months.
+    fn files_of_months(&self, table: Table, from: (i32, i8), to: (i32, i8)) -> Vec<&DataFile> {
         let number =
             |f: &DataFile, k: &str| -> Option<i32> { f.partition.get(k)?.as_deref()?.parse().ok() };
         let (lo, hi) = (from.0 * 12 + i32::from(from.1), to.0 * 12 + i32::from(to.1));
@@ -229,13 +228,30 @@ impl Lake {
                     .iter()
                     .filter(|f| match (number(f, "year"), number(f, "month")) {
                         (Some(y), Some(m)) => (lo..=hi).contains(&(y * 12 + m)),
-                        // A file whose month cannot be told is in every stamp.
                         _ => true,
                     })
-                    .map(|f| format!("{}\t{}\t{}\n", f.path.display(), f.size, f.modified))
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The paths of [`Lake::months_stamp`]'s files: what to scan for those months alone.
+    pub fn months_files(&self, table: Table, from: (i32, i8), to: (i32, i8)) -> Vec<PathBuf> {
+        self.files_of_months(table, from, to)
+            .into_iter()
+            .map(|f| f.path.clone())
+            .collect()
+    }
+
+    /// What identifies the rows of `table` dated from month `from` to month `to` (year,
+    /// month; inclusive), every organisation and source: each data file's path, size and
+    /// modification time, one line each, in path order. Data files are written once under a
+    /// run's own name and never changed, so this text changes whenever those months' rows can.
+    pub fn months_stamp(&self, table: Table, from: (i32, i8), to: (i32, i8)) -> String {
+        self.files_of_months(table, from, to)
+            .into_iter()
+            .map(|f| format!("{}\t{}\t{}\n", f.path.display(), f.size, f.modified))
+            .collect()
     }
 
     /// Every data file of a table.
