@@ -565,7 +565,8 @@ fn a_service_level_changed_after_ingest_is_counted_at_the_new_threshold() {
 /// The right-first-time and avoidable tables read settled months from the sums kept in the
 /// lake (`lake::derived`): a second run publishes the same figures from them (and a changed
 /// kept file shows they are read), and an export added later to a settled month makes exactly
-/// the months whose windows reach it linked again, with the figures of a lake that kept nothing.
+/// the months whose windows reach it linked again, with the figures of a lake that kept nothing;
+/// another setting (a window) reads none of them.
 #[test]
 fn right_first_time_from_kept_sums_equals_linking_every_month_afresh() {
     let ws = Workspace::with_sample_data();
@@ -625,4 +626,20 @@ for f in sys.argv[1:]:
         later,
         "kept sums of unchanged months give other figures"
     );
+
+    // Another window is another setting: none of the sums kept for 7 and 28 days is read.
+    let text = std::fs::read_to_string(ws.path().join("pipelines/sample.toml")).expect("p");
+    let other = text.replace("repeat_days = [7, 28]", "repeat_days = [7, 21]");
+    assert_ne!(text, other);
+    ws.write("pipelines/other.toml", other);
+    let kpi_other = || {
+        ws.cex(&["kpi", "pipelines/other.toml", "--fy", "2024/25"])
+            .assert_code(0);
+        kpi_tables(&ws.path().join("out/fy2024-25"))
+    };
+    let with_kept = kpi_other();
+    assert_ne!(with_kept, later, "the window changed nothing");
+    assert_eq!(count(), 22 + 22);
+    std::fs::remove_dir_all(&kept).expect("kept sums");
+    assert_eq!(kpi_other(), with_kept);
 }
