@@ -223,10 +223,11 @@ impl Months<'_> {
         .ok()
         .and_then(|c| c.bool().ok().and_then(|b| b.get(0)))
         .unwrap_or(false);
-        let summed = collect(repeats::summed(
-            rows.lazy().filter(period::in_range(from, self.last)),
-            self.thresholds,
-        )?)?;
+        // Summed first and the months kept after: filtering the rows would copy them.
+        let summed = collect(
+            repeats::summed(rows.lazy(), self.thresholds)?
+                .filter(period::in_range(from, self.last)),
+        )?;
         Ok((summed, active))
     }
 }

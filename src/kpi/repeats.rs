@@ -152,7 +152,17 @@ pub fn linked(
             )
             .otherwise(col(LAST_OBSERVED).max())
             .alias(LAST_OBSERVED)]);
-    collect(base.lazy().cross_join(last_observed, None))
+    // One value, added as a constant column (a cross join would copy every column).
+    let last_observed = collect(last_observed)?
+        .column(LAST_OBSERVED)
+        .ok()
+        .and_then(|c| c.cast(&DataType::Int32).ok())
+        .and_then(|c| c.i32().ok().and_then(|v| v.get(0)));
+    let value = last_observed.map_or_else(|| lit(NULL), lit);
+    collect(
+        base.lazy()
+            .with_column(value.cast(DataType::Int32).alias(LAST_OBSERVED)),
+    )
 }
 
 /// The gaps through one kind of key, as columns `<gap><key>`: in the order (key, service,

@@ -244,13 +244,17 @@ impl Lake {
     }
 
     /// What identifies the rows of `table` dated from month `from` to month `to` (year,
-    /// month; inclusive), every organisation and source: each data file's path, size and
-    /// modification time, one line each, in path order. Data files are written once under a
+    /// month; inclusive), every organisation and source: each data file's path (in the lake),
+    /// size and modification time, one line each, in path order. Data files are written once under a
     /// run's own name and never changed, so this text changes whenever those months' rows can.
     pub fn months_stamp(&self, table: Table, from: (i32, i8), to: (i32, i8)) -> String {
         self.files_of_months(table, from, to)
             .into_iter()
-            .map(|f| format!("{}\t{}\t{}\n", f.path.display(), f.size, f.modified))
+            .map(|f| {
+                // Relative to the lake: a lake moved or restored elsewhere keeps its stamps.
+                let path = f.path.strip_prefix(&self.root).unwrap_or(&f.path);
+                format!("{}\t{}\t{}\n", path.display(), f.size, f.modified)
+            })
             .collect()
     }
 
