@@ -69,14 +69,19 @@ fn next((y, m): (i32, i8)) -> (i32, i8) {
     }
 }
 
+/// Whether month `m` is settled for a period ending with month `last`: its last day plus the
+/// longest window falls before `last` begins.
+fn settled(m: (i32, i8), longest: u32, last: (i32, i8)) -> Result<bool, FigureError> {
+    Ok(day_of(next(m))? - 1 + (longest as i32) < day_of(last)?)
+}
+
 impl Months<'_> {
     /// The linked contacts of the months `first` to `last`, summed ([`repeats::summed`]).
     pub fn summed(&self) -> Result<DataFrame, FigureError> {
         let months = period::months_between(self.first, self.last);
-        let active_from = day_of(self.last)?;
         let longest = self.longest as i32;
         let last_day = |m| day_of(next(m)).map(|d| d - 1);
-        let settled = |m| last_day(m).map(|d| d + longest < active_from);
+        let settled = |m| settled(m, self.longest, self.last);
         let settings = self.settings()?;
         let key_of = |m: (i32, i8)| -> Result<String, FigureError> {
             let stamp = self.lake.months_stamp(
@@ -147,8 +152,9 @@ impl Months<'_> {
         collect(concat(parts, UnionArgs::default()).map_err(|e| FigureError::Data(e.to_string()))?)
     }
 
-    /// Everything besides the contacts that shapes a month's sums, the columns the lake's
-    /// contacts have included (the sums have those of them they are told apart by).
+    /// Everything besides the contacts that shapes a month's sums: the columns the lake's
+    /// contacts have (the sums have those of them they are told apart by), the columns summed
+    /// by, and the settings.
     fn settings(&self) -> Result<String, FigureError> {
         let p = self.pipeline;
         let columns = self
@@ -160,6 +166,7 @@ impl Months<'_> {
             "{:?}",
             (
                 columns.iter().collect::<Vec<_>>(),
+                repeats::SUMMED_BY,
                 self.thresholds,
                 &p.channels.digital,
                 &p.channels.assisted,
@@ -229,5 +236,27 @@ impl Months<'_> {
                 .filter(period::in_range(from, self.last)),
         )?;
         Ok((summed, active))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_is_settled_when_its_longest_window_ends_before_the_last_month() {
+        let is = |m, longest, last| settled(m, longest, last).unwrap_or(true);
+        // 31 January + 28 days = 28 February: before March.
+        assert!(is((2025, 1), 28, (2025, 3)));
+        // + 29 days = 1 March: in it.
+        assert!(!is((2025, 1), 29, (2025, 3)));
+        // February is settled for March only without a window; the last month never is.
+        assert!(is((2025, 2), 0, (2025, 3)) && !is((2025, 2), 1, (2025, 3)));
+        assert!(is((2025, 2), 0, (2025, 4)) && !is((2025, 3), 0, (2025, 3)));
+        // Across a year's end, and a leap year (31 January + 29 days = 29 February 2024).
+        assert!(is((2024, 12), 31, (2025, 2)));
+        assert!(is((2024, 1), 29, (2024, 3)) && !is((2024, 1), 30, (2024, 3)));
+        assert_eq!(next((2024, 12)), (2025, 1));
+        assert_eq!(month_of(day_of((2024, 2)).unwrap_or(0) + 28), (2024, 2));
     }
 }

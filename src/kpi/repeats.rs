@@ -279,7 +279,7 @@ fn count(e: Expr) -> Expr {
 
 /// The columns [`summed`] groups by, where the contacts have them: everything the tables tell
 /// contacts apart by, and the gaps as far as the windows `thresholds` can tell them apart.
-const SUMMED_BY: [&str; 16] = [
+pub(super) const SUMMED_BY: [&str; 16] = [
     c::ORGANISATION,
     c::FINANCIAL_YEAR,
     c::YEAR,
