@@ -111,31 +111,28 @@ impl Months<'_> {
             }
         }
         let fresh_from = months.get(kept.len()).copied().unwrap_or(self.last);
-        let (fresh, active) = self.linked_from(fresh_from)?;
-        if !active {
-            // Nothing kept can be trusted or kept: everything linked afresh.
-            return if kept.is_empty() {
-                Ok(fresh)
-            } else {
-                Ok(self.linked_from(self.first)?.0)
-            };
+        let (mut fresh, active) = self.linked_from(fresh_from)?;
+        if !active && !kept.is_empty() {
+            // Nothing kept can be trusted: everything linked afresh.
+            kept.clear();
+            fresh = self.linked_from(self.first)?.0;
         }
-        for &m in months.iter().skip(kept.len()) {
-            if !settled(m)? {
-                break;
+        if active {
+            for (&m, month) in months.iter().skip(kept.len()).zip(fresh.iter_mut()) {
+                if !settled(m)? {
+                    break;
+                }
+                if let Err(e) = derived::write(root, KIND, &key_of(m)?, month) {
+                    crate::log::warn(&format!("right first time's sums not kept: {e}"));
+                    break;
+                }
             }
-            let mut month = collect(fresh.clone().lazy().filter(period::in_months(&[m])))?;
-            if let Err(e) = derived::write(root, KIND, &key_of(m)?, &mut month) {
-                crate::log::warn(&format!("right first time's sums not kept: {e}"));
-                break;
-            }
-        }
-        if kept.is_empty() {
-            return Ok(fresh);
         }
         // Kept sums read back as written; cast to the fresh sums' types all the same, so that a
         // type polars reads back otherwise (a categorical, say) cannot break the stacking.
-        let schema = fresh.schema().clone();
+        let Some(schema) = fresh.first().map(|df| df.schema().clone()) else {
+            return Err(FigureError::Data("no month to link".into()));
+        };
         let as_fresh = |df: DataFrame| -> LazyFrame {
             df.lazy().select(
                 schema
@@ -147,7 +144,7 @@ impl Months<'_> {
         let parts: Vec<LazyFrame> = kept
             .into_iter()
             .map(as_fresh)
-            .chain([fresh.lazy()])
+            .chain(fresh.into_iter().map(DataFrame::lazy))
             .collect();
         collect(concat(parts, UnionArgs::default()).map_err(|e| FigureError::Data(e.to_string()))?)
     }
@@ -208,9 +205,10 @@ impl Months<'_> {
         ))
     }
 
-    /// The contacts of `from` to `last` linked and summed, and whether a keyed contact falls in
-    /// the last month (the lake's coverage is then that of the sources still sending).
-    fn linked_from(&self, from: (i32, i8)) -> Result<(DataFrame, bool), FigureError> {
+    /// The contacts of `from` to `last` linked and summed, one frame per month in order, and
+    /// whether a keyed contact falls in the last month (the lake's coverage is then that of the
+    /// sources still sending).
+    fn linked_from(&self, from: (i32, i8)) -> Result<(Vec<DataFrame>, bool), FigureError> {
         let longest = self.longest as i32;
         let start = day_of(from)? - longest;
         let end = day_of(next(self.last))? - 1 + longest;
@@ -230,11 +228,16 @@ impl Months<'_> {
         .ok()
         .and_then(|c| c.bool().ok().and_then(|b| b.get(0)))
         .unwrap_or(false);
-        // Summed first and the months kept after: filtering the rows would copy them.
-        let summed = collect(
-            repeats::summed(rows.lazy(), self.thresholds)?
-                .filter(period::in_range(from, self.last)),
-        )?;
+        // Month by month: each grouping holds one month's contacts, not every one at once.
+        let summed = period::months_between(from, self.last)
+            .into_iter()
+            .map(|m| {
+                collect(repeats::summed(
+                    rows.clone().lazy().filter(period::in_months(&[m])),
+                    self.thresholds,
+                )?)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok((summed, active))
     }
 }
