@@ -112,11 +112,44 @@ impl Months<'_> {
         }
         let fresh_from = months.get(kept.len()).copied().unwrap_or(self.last);
         let (mut fresh, active) = self.linked_from(fresh_from)?;
-        if !active && !kept.is_empty() {
-            // Nothing kept can be trusted: everything linked afresh.
-            kept.clear();
-            fresh = self.linked_from(self.first)?.0;
-        }
+        let Some(schema) = fresh.first().map(|df| df.schema().clone()) else {
+            return Err(FigureError::Data("no month to link".into()));
+        };
+        // Kept sums read back as written; cast to the fresh sums' types all the same, so that a
+        // type polars reads back otherwise (a categorical, say) cannot break the stacking. A
+        // kept file with other columns, or values that do not cast, is damaged.
+        let as_fresh = |df: DataFrame| -> Result<DataFrame, FigureError> {
+            let names = |s: &Schema| s.iter_names().cloned().collect::<Vec<_>>();
+            if names(df.schema()) != names(&schema) {
+                return Err(FigureError::Data("other columns".into()));
+            }
+            collect(
+                df.lazy().select(
+                    schema
+                        .iter()
+                        .map(|(name, dtype)| col(name.clone()).strict_cast(dtype.clone()))
+                        .collect::<Vec<_>>(),
+                ),
+            )
+        };
+        let mut kept = match kept.into_iter().map(as_fresh).collect() {
+            Ok(kept) if active => kept,
+            Ok(kept) => {
+                // Nothing kept can be trusted: everything linked afresh.
+                if !Vec::<DataFrame>::is_empty(&kept) {
+                    fresh = self.linked_from(self.first)?.0;
+                }
+                Vec::new()
+            }
+            Err(e) => {
+                crate::log::warn(&format!(
+                    "{}: kept sums of right first time damaged ({e}); every month linked again",
+                    root.join(derived::FOLDER).join(KIND).display()
+                ));
+                fresh = self.linked_from(self.first)?.0;
+                Vec::new()
+            }
+        };
         if active {
             for (&m, month) in months.iter().skip(kept.len()).zip(fresh.iter_mut()) {
                 if !settled(m)? {
@@ -128,25 +161,14 @@ impl Months<'_> {
                 }
             }
         }
-        // Kept sums read back as written; cast to the fresh sums' types all the same, so that a
-        // type polars reads back otherwise (a categorical, say) cannot break the stacking.
-        let Some(schema) = fresh.first().map(|df| df.schema().clone()) else {
-            return Err(FigureError::Data("no month to link".into()));
-        };
-        let as_fresh = |df: DataFrame| -> LazyFrame {
-            df.lazy().select(
-                schema
-                    .iter()
-                    .map(|(name, dtype)| col(name.clone()).cast(dtype.clone()))
-                    .collect::<Vec<_>>(),
+        kept.append(&mut fresh);
+        collect(
+            concat(
+                kept.into_iter().map(DataFrame::lazy).collect::<Vec<_>>(),
+                UnionArgs::default(),
             )
-        };
-        let parts: Vec<LazyFrame> = kept
-            .into_iter()
-            .map(as_fresh)
-            .chain(fresh.into_iter().map(DataFrame::lazy))
-            .collect();
-        collect(concat(parts, UnionArgs::default()).map_err(|e| FigureError::Data(e.to_string()))?)
+            .map_err(|e| FigureError::Data(e.to_string()))?,
+        )
     }
 
     /// Everything besides the contacts that shapes a month's sums: the columns the lake's

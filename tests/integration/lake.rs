@@ -563,10 +563,10 @@ fn a_service_level_changed_after_ingest_is_counted_at_the_new_threshold() {
 }
 
 /// The right-first-time and avoidable tables read settled months from the sums kept in the
-/// lake (`lake::derived`): a second run publishes the same figures from them (and a changed
-/// kept file shows they are read), and an export added later to a settled month makes exactly
-/// the months whose windows reach it linked again, with the figures of a lake that kept nothing;
-/// another setting (a window) reads none of them.
+/// lake (`lake::derived`): a second run publishes the same figures from them (a changed kept
+/// file shows they are read; damaged ones are worked out again), an export added later to a
+/// settled month makes exactly the months whose windows reach it linked again, with the figures
+/// of a lake that kept nothing, and another setting (a window) reads none of them.
 #[test]
 fn right_first_time_from_kept_sums_equals_linking_every_month_afresh() {
     let ws = Workspace::with_sample_data();
@@ -610,6 +610,27 @@ for f in sys.argv[1:]:
         .expect("python3");
     assert!(changed.success());
     assert_ne!(kpi(), first, "the kept sums were not read");
+    // Damaged kept sums (a readable file with other columns) are worked out again.
+    let damage = r#"
+import sys, pyarrow as pa, pyarrow.parquet as pq
+for f in sys.argv[1:]:
+    pq.write_table(pa.table({"month": [1]}), f)
+"#;
+    let damaged = Command::new("python3")
+        .args(["-c", damage])
+        .args(&files)
+        .status()
+        .expect("python3");
+    assert!(damaged.success());
+    let out = ws.cex(&["kpi", "pipelines/sample.toml", "--fy", "2024/25"]);
+    out.assert_code(0);
+    assert!(out.stderr.contains("damaged"), "{}", out.stderr);
+    assert_eq!(kpi_tables(&ws.path().join("out/fy2024-25")), first);
+    assert_eq!(
+        kpi(),
+        first,
+        "figures differ once damaged sums were written again"
+    );
     std::fs::remove_dir_all(&kept).expect("kept sums");
     assert_eq!(kpi(), first, "figures differ once worked out again");
     assert_eq!(count(), 22);
