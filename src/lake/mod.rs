@@ -245,8 +245,9 @@ impl Lake {
 
     /// What identifies the rows of `table` dated from month `from` to month `to` (year,
     /// month; inclusive), every organisation and source: each data file's path (in the lake),
-    /// size and modification time, one line each, in path order. Data files are written once under a
-    /// run's own name and never changed, so this text changes whenever those months' rows can.
+    /// size and modification time, one line each, in path order. Data files are written once
+    /// under a run's own name and never changed, so this text changes whenever those months'
+    /// rows can.
     pub fn months_stamp(&self, table: Table, from: (i32, i8), to: (i32, i8)) -> String {
         self.files_of_months(table, from, to)
             .into_iter()
