@@ -305,7 +305,7 @@ pub(super) const SUMMED_BY: [&str; 16] = [
 /// group thousands of rows instead of millions, and lets a month's sums be kept.
 ///
 /// Only what the tables can see is kept. `thresholds` are every window the tables count
-/// (`customers.repeat_days` and `avoidable.repeat_days`), the largest last. The days since the
+/// (`customers.repeat_days` and `avoidable.repeat_days`, any order). The days since the
 /// previous contact are kept up to the largest (the days-to-repeat table shows each), longer
 /// gaps as none. The days to the next contact become the shortest window they fall within.
 /// Whether the lake covers a contact's window becomes `WATCHED`, the longest window it
