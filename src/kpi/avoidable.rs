@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use polars::prelude::*;
 
 use super::channel_shift::against_target;
-use super::repeats::{observable, with_totals, within, KEYED, NEXT, PREV, ROWS};
+use super::repeats::{count, observable, with_totals, within, KEYED, NEXT, PREV};
 use super::{collect, figure_err, percent, FigureError};
 use crate::config::avoidable::{
     AvoidableConfig, AvoidableMeasure, AvoidableTarget, ReasonCategory,
@@ -138,11 +138,7 @@ pub fn monthly(rows: LazyFrame) -> LazyFrame {
     let aggs: Vec<Expr> = counted()
         .into_iter()
         .map(|(name, cond)| contacts_where(cond).alias(name))
-        .chain([when(col(ASSESSED))
-            .then(col(ROWS).cast(DataType::UInt32))
-            .otherwise(lit(0u32))
-            .sum()
-            .alias(ASSESSED_ROWS)])
+        .chain([count(col(ASSESSED)).alias(ASSESSED_ROWS)])
         .collect();
     rows.group_by(super::repeats::keys_of(&[c::SERVICE, c::CHANNEL]))
         .agg(aggs)

@@ -158,6 +158,12 @@ fn scan(
         .map(|rows| with_financial_year(rows, calendar)))
 }
 
+/// The contacts the KPI stage reads one by one (right first time): those dated by a day or a
+/// month.
+fn dated_by_month(contacts: LazyFrame) -> LazyFrame {
+    contacts.filter(granularity::dated_by_month())
+}
+
 /// Rows (or monthly sums) labelled with the financial year of their year and month in `calendar`.
 fn with_financial_year(rows: LazyFrame, calendar: Calendar) -> LazyFrame {
     rows.with_column(
@@ -253,7 +259,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
     // reads single contacts (`rows`).
     let every_contact = contact_months(lake, pipeline)?;
     let contacts = every_contact.clone().filter(granularity::dated_by_month());
-    let rows = has_contacts.map(|lf| lf.filter(granularity::dated_by_month()));
+    let rows = has_contacts.map(dated_by_month);
     // Only the months the tables show are counted: from the first month of the earliest year
     // they compare (a KPI's baseline) to the period's end. The work grows with the period, not
     // with the lake's history, and a stray date far away cannot stretch the monthly grid.
@@ -959,7 +965,7 @@ fn right_first_time(
     let counted = contacts_counted(contacts, &pipeline.kpi);
     let prepare = |scan: LazyFrame| {
         contacts_counted(
-            &with_financial_year(scan, pipeline.calendar).filter(granularity::dated_by_month()),
+            &dated_by_month(with_financial_year(scan, pipeline.calendar)),
             &pipeline.kpi,
         )
     };

@@ -270,7 +270,7 @@ pub(super) fn observable(days: u32) -> Expr {
 }
 
 /// The linked contacts (rows of [`summed`]) for which `e` holds.
-fn count(e: Expr) -> Expr {
+pub(super) fn count(e: Expr) -> Expr {
     when(e)
         .then(col(ROWS).cast(DataType::UInt32))
         .otherwise(lit(0u32))

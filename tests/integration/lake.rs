@@ -603,12 +603,7 @@ for f in sys.argv[1:]:
     i = t.schema.get_field_index("contacts")
     pq.write_table(t.set_column(i, "contacts", pc.add(t["contacts"], 1)), f)
 "#;
-    let changed = Command::new("python3")
-        .args(["-c", tamper])
-        .args(&files)
-        .status()
-        .expect("python3");
-    assert!(changed.success());
+    python_over(tamper, &files);
     assert_ne!(kpi(), first, "the kept sums were not read");
     // Damaged kept sums (a readable file with other columns) are worked out again.
     let damage = r#"
@@ -616,12 +611,7 @@ import sys, pyarrow as pa, pyarrow.parquet as pq
 for f in sys.argv[1:]:
     pq.write_table(pa.table({"month": [1]}), f)
 "#;
-    let damaged = Command::new("python3")
-        .args(["-c", damage])
-        .args(&files)
-        .status()
-        .expect("python3");
-    assert!(damaged.success());
+    python_over(damage, &files);
     let out = ws.cex(&["kpi", "pipelines/sample.toml", "--fy", "2024/25"]);
     out.assert_code(0);
     assert!(out.stderr.contains("damaged"), "{}", out.stderr);
@@ -663,4 +653,78 @@ for f in sys.argv[1:]:
     assert_eq!(count(), 22 + 22);
     std::fs::remove_dir_all(&kept).expect("kept sums");
     assert_eq!(kpi_other(), with_kept);
+}
+
+/// Runs a Python script over `files` (its arguments), which must succeed.
+fn python_over(script: &str, files: &[std::path::PathBuf]) {
+    let status = Command::new("python3")
+        .args(["-c", script])
+        .args(files)
+        .status()
+        .expect("python3");
+    assert!(status.success(), "python3 failed on {files:?}");
+}
+
+/// Several `cex kpi` runs on one lake at once, some killed part way, all writing the same kept
+/// sums: no run fails, none reads half a file, and afterwards every run publishes the figures of
+/// one run alone on a lake that kept nothing.
+#[test]
+fn kept_sums_written_by_racing_and_killed_runs_give_the_figures_of_a_lone_run() {
+    let ws = Workspace::with_sample_data();
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    let kept = ws.path().join("lake/_derived");
+    let text = std::fs::read_to_string(ws.path().join("pipelines/sample.toml")).expect("p");
+    let kpi = |n: usize| -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cex"));
+        c.args(["kpi", &format!("pipelines/race{n}.toml"), "--fy", "2024/25"])
+            .current_dir(ws.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        c
+    };
+    for n in 0..4 {
+        let own = text.replace("output = \"../out\"", &format!("output = \"../out{n}\""));
+        assert_ne!(own, text);
+        ws.write(&format!("pipelines/race{n}.toml"), own);
+    }
+    let tables = |n: usize| kpi_tables(&ws.path().join(format!("out{n}/fy2024-25")));
+    // The lone run, then nothing kept again.
+    let status = kpi(0).status().expect("cex");
+    assert!(status.success());
+    let alone = tables(0);
+    assert!(alone.contains_key("repeat_contact.csv"), "{alone:?}");
+    std::fs::remove_dir_all(&kept).expect("kept sums");
+
+    for round in 0..3u64 {
+        // Four at once; two of them killed at different moments while linking or writing.
+        let mut children: Vec<_> = (0..4).map(|n| kpi(n).spawn().expect("spawn")).collect();
+        std::thread::sleep(Duration::from_millis(300 + 400 * round));
+        for child in children.iter_mut().skip(2) {
+            let _ = child.kill();
+        }
+        for (n, child) in children.into_iter().enumerate() {
+            let out = child.wait_with_output().expect("wait");
+            if n < 2 {
+                let said = String::from_utf8_lossy(&out.stderr);
+                assert!(out.status.success(), "round {round}, run {n}: {said}");
+                assert!(
+                    !said.contains("damaged") && !said.contains("unreadable"),
+                    "{said}"
+                );
+                assert_eq!(tables(n), alone, "round {round}, run {n}");
+            }
+        }
+    }
+    // Whatever the killed runs left (a temporary file at most), a later run reads only whole
+    // files and publishes the lone run's figures.
+    let status = kpi(3).status().expect("cex");
+    assert!(status.success());
+    assert_eq!(tables(3), alone);
+    let files: Vec<_> = std::fs::read_dir(kept.join("right_first_time"))
+        .expect("kept")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".parquet"))
+        .collect();
+    assert_eq!(files.len(), 22, "{files:?}");
 }
