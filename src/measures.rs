@@ -88,12 +88,17 @@ const NEGATIVE: &str = SENTIMENTS[2];
 /// either alike.
 /// (`when`, not `filter`: a filter inside a group-by is evaluated group by group, the
 /// conditional sum in one pass.)
-fn answers_where(keep: Expr) -> Expr {
+pub fn answers_where(keep: Expr) -> Expr {
     when(keep)
         .then(col(c::ANSWERS))
         .otherwise(lit(0u32))
         .sum()
         .cast(DataType::UInt32)
+}
+
+/// Every answer the rows stand for (the rows' count when each is one answer).
+pub fn answers() -> Expr {
+    col(c::ANSWERS).sum().cast(DataType::UInt32)
 }
 
 /// N: responses with a rating (every answer but those that are not ratings).

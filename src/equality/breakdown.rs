@@ -59,7 +59,9 @@ pub fn breakdown(responses: LazyFrame, by: &[String], z: f64, not_rated: bool) -
     let dominant = responses
         .filter(col(c::SENTIMENT).eq(lit("negative")))
         .group_by(by_service)
-        .agg([len().cast(DataType::Int64).alias("dominant_service_count")])
+        .agg([measures::answers()
+            .cast(DataType::Int64)
+            .alias("dominant_service_count")])
         .sort_by_exprs(
             [col("dominant_service_count"), col(c::SERVICE)],
             SortMultipleOptions::default().with_order_descending_multi([true, false]),

@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use super::ALL_RESPONDENTS;
-use crate::measures::{collect, percent, FigureError};
+use crate::measures::{answers, answers_where, collect, percent, FigureError};
 use crate::model::col as c;
 use crate::tables::counts::{Counts, Group, Input, Part};
 
@@ -31,9 +31,7 @@ pub fn channel_use(
     let counts: Vec<Expr> = channels
         .iter()
         .map(|ch| {
-            col(c::CHANNEL)
-                .eq(lit(ch.as_str()))
-                .sum()
+            answers_where(col(c::CHANNEL).eq(lit(ch.as_str())))
                 .cast(DataType::Int64)
                 .alias(ch.as_str())
         })
@@ -47,7 +45,7 @@ pub fn channel_use(
         .into_iter()
         .reduce(|a, b| a + b)
         .unwrap_or_else(|| lit(0i64));
-    let mut aggs = vec![len().cast(DataType::Int64).alias("responses")];
+    let mut aggs = vec![answers().cast(DataType::Int64).alias("responses")];
     aggs.extend(counts);
     let per_group = |lf: LazyFrame| {
         let mut shares: Vec<Expr> = channels

@@ -178,7 +178,7 @@ pub fn compute(
     // Respondents are told apart by source and record key once, here; the breakdowns group only
     // the few marked as answering more than once (a global categorical of the keys cost twice
     // as much as this one window over the texts).
-    let answers = collect(crate::measures::one_answer_each(
+    let rows = collect(crate::measures::one_answer_each(
         responses
             .select(needed.iter().map(|n| col(n.as_str())).collect::<Vec<_>>())
             // Respondents with more than one answer here, marked once: only they can be in two
@@ -190,7 +190,23 @@ pub fn compute(
                     .gt(lit(1))
                     .alias(REPEATED),
             ),
-    ))?
+    ))?;
+    // Those few, with their keys; every other table counts answers, so the answers are summed
+    // once per combination of the columns the tables group by (a year's answers fall to a
+    // fraction of the rows) and every table groups the sums. Each measure sums `answers`, so
+    // a row and a sum count alike and the figures are the same to the last bit.
+    let repeated = crate::measures::rated_answers(rows.clone().lazy().filter(col(REPEATED)));
+    let answers = collect(
+        rows.lazy()
+            .group_by(
+                needed
+                    .iter()
+                    .filter(|n| n.as_str() != c::SOURCE && n.as_str() != c::RECORD_KEY)
+                    .map(|n| col(n.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .agg([crate::measures::answers().alias(c::ANSWERS)]),
+    )?
     .lazy();
     // Respondents are those who gave a rating: every figure, share, test, channel use and
     // representation counts them only. A person whose answer is "Don't know" (a scale's
@@ -216,7 +232,7 @@ pub fn compute(
             ))?;
             table = table.vstack(&all).map_err(figure_err)?;
             table = with_shares(table)?;
-            let shared = shared_respondents(responses.clone().filter(col(REPEATED)), &by[0])?;
+            let shared = shared_respondents(repeated.clone(), &by[0])?;
             table = with_comparisons(
                 table,
                 &by[0],

@@ -43,7 +43,9 @@ pub fn representation(
     let respondents = responses
         .filter(answered)
         .group_by([col(field).alias("group")])
-        .agg([len().cast(DataType::Int64).alias("respondents")]);
+        .agg([crate::measures::answers()
+            .cast(DataType::Int64)
+            .alias("respondents")]);
     let profile = population
         .clone()
         .lazy()
@@ -128,7 +130,7 @@ mod tests {
         eth.extend(vec!["Black"; 5]);
         eth.extend(vec!["White"; 165]);
         eth.extend(vec![NOT_ANSWERED; 40]);
-        let responses = df!("ethnicity" => eth)?.lazy();
+        let responses = crate::measures::one_answer_each(df!("ethnicity" => eth)?.lazy());
         let t = representation(responses, &population, "ethnicity")?;
         let ratio: Vec<Option<f64>> = t.column("representation_ratio")?.f64()?.iter().collect();
         // White: 165/200 = 82.5% of respondents against 114,561/147,087 = 77.89%: ratio 1.059.
