@@ -68,12 +68,13 @@ pub fn latest_month(
     Ok(Period::month(year, month, calendar))
 }
 
-/// The lake's contacts and responses, scanned: the ones it holds.
-fn contacts_and_responses(lake: &Lake) -> Result<Vec<LazyFrame>, FigureError> {
+/// The year, month and date granularity of the lake's contacts and responses ([`Lake::dated`]:
+/// from their monthly sums), for the tables that hold any.
+fn months_of_rows(lake: &Lake) -> Result<Vec<LazyFrame>, FigureError> {
     let mut scans = Vec::new();
     for table in [LakeTable::Contacts, LakeTable::Responses] {
         if let Some(rows) = lake
-            .scan(table)
+            .dated(table)
             .map_err(|e: LakeError| FigureError::Data(e.to_string()))?
         {
             scans.push(rows);
@@ -85,7 +86,7 @@ fn contacts_and_responses(lake: &Lake) -> Result<Vec<LazyFrame>, FigureError> {
 /// The months (year, month) that hold contacts or responses in the lake, in order.
 pub fn months_held(lake: &Lake) -> Result<Vec<(i32, i8)>, FigureError> {
     let mut months = std::collections::BTreeSet::new();
-    for rows in contacts_and_responses(lake)? {
+    for rows in months_of_rows(lake)? {
         // A quarter or a year says no month is held.
         let rows = rows.filter(granularity::dated_by_month());
         let df = collect(
@@ -112,7 +113,7 @@ pub fn months_held(lake: &Lake) -> Result<Vec<(i32, i8)>, FigureError> {
 /// True when the lake holds contacts or answers dated by a quarter or a year lying wholly
 /// inside `months`: a period with nothing by month may still have figures over the year.
 pub fn coarse_rows_in(lake: &Lake, months: &[(i32, i8)]) -> Result<bool, FigureError> {
-    for rows in contacts_and_responses(lake)? {
+    for rows in months_of_rows(lake)? {
         let found = collect(
             rows.filter(
                 granularity::dated_by_month()

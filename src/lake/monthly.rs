@@ -408,6 +408,37 @@ impl Lake {
     }
 }
 
+impl Lake {
+    /// The year, month and date granularity of the pinned rows of `table` (`None`: it holds
+    /// none), one row per stored sum or per row: from the stored sums of the files that have
+    /// them, a few rows each, and from the rows of those that have none. What tells the months a
+    /// lake holds without reading every row it holds.
+    pub fn dated(&self, table: Table) -> Result<Option<LazyFrame>, LakeError> {
+        let (covered, uncovered) = covered(self, table);
+        let columns = || {
+            [
+                col(c::YEAR).cast(DataType::Int32),
+                col(c::MONTH).cast(DataType::Int32),
+                col(c::DATE_GRANULARITY).cast(DataType::String),
+            ]
+        };
+        let mut pieces = Vec::new();
+        let root = self.root();
+        if let Some(stored) = super::scan_files(&covered, &root.join(table_of(table)))? {
+            pieces.push(stored.select(columns()));
+        }
+        if let Some(rows) = self.scan_some(table, &uncovered)? {
+            let rows = with_missing(rows, &[(c::DATE_GRANULARITY, DataType::String)]);
+            pieces.push(rows.select(columns()));
+        }
+        let coverage = Coverage {
+            stored: covered.len(),
+            from_rows: uncovered.len(),
+        };
+        Ok(one_frame(pieces, coverage, &root.join(table.name()))?.map(|(frame, _)| frame))
+    }
+}
+
 /// The stored sums and those counted from rows as one frame, with how they were found (`None`
 /// when there are none).
 fn one_frame(

@@ -414,9 +414,37 @@ fn figures_from_the_monthly_aggregates_equal_figures_from_the_rows_however_many_
             format!("{}{}", out.stdout, out.stderr),
         )
     };
+    // The months the lake holds, as a run finds them (read from the sums where they are
+    // stored): a period outside them is refused naming them, and a run without a period
+    // reports the last one.
+    let held = || {
+        let refused = ws.cex(&["kpi", "pipelines/sample.toml", "--period", "2019-01"]);
+        refused.assert_code(3);
+        let latest = ws.cex(&["kpi", "pipelines/sample.toml", "--as-of", "2031-01-15"]);
+        latest.assert_code(0);
+        let said = |s: &str| {
+            s.lines()
+                .filter(|l| l.contains("holds") || l.contains("written to"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        (said(&refused.stderr), said(&latest.stderr))
+    };
     let (stored, said) = kpi();
     assert!(stored.contains_key("contact_centre.csv") && stored.len() > 15);
     assert!(!said.contains("no monthly aggregates"), "{said}");
+    let months = held();
+    assert!(
+        months
+            .0
+            .iter()
+            .any(|l| l.contains("April 2022 to March 2025")),
+        "{months:?}"
+    );
+    assert!(
+        months.1.iter().any(|l| l.contains("out/2025-03")),
+        "{months:?}"
+    );
 
     // The second run's aggregates lost, as if it was killed between the two commits: its files
     // are counted from their rows, and every figure is the same.
@@ -431,6 +459,11 @@ fn figures_from_the_monthly_aggregates_equal_figures_from_the_rows_however_many_
         partly, stored,
         "figures differ when some files are counted from rows"
     );
+    assert_eq!(
+        held(),
+        months,
+        "other months held when some are read from rows"
+    );
 
     // A lake from before the aggregates: every figure counted from the rows, the same.
     std::fs::remove_dir_all(lake.join("monthly")).expect("monthly table");
@@ -440,6 +473,13 @@ fn figures_from_the_monthly_aggregates_equal_figures_from_the_rows_however_many_
         "{said}"
     );
     assert_eq!(from_rows, stored, "figures differ when counted from rows");
+    assert_eq!(held(), months, "other months held when read from the rows");
+    std::fs::remove_dir_all(lake.join("answer_months")).expect("answer sums");
+    assert_eq!(
+        held(),
+        months,
+        "other months held without the answers' sums"
+    );
 }
 
 /// The satisfaction tables read the answers' monthly sums (`answer_months`): a reader cex did
