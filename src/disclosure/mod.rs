@@ -168,10 +168,13 @@ fn secure(model: &mut Model, threshold: i64) -> Vec<(usize, audit::Bounds)> {
         .collect();
     order.sort_by_key(|c| (std::cmp::Reverse(model.cells[*c].key.len()), *c));
     let cover = |model: &mut Model, cell: usize, unprotectable: &mut BTreeSet<usize>| {
-        let snapshot = model.clone();
-        match audit::cheapest_cover(&snapshot, &components, cell, threshold as f64, &|c| {
-            cost(&snapshot, c)
-        }) {
+        let found = {
+            let model: &Model = model;
+            audit::cheapest_cover(model, &components, cell, threshold as f64, &|c| {
+                cost(model, c)
+            })
+        };
+        match found {
             Some(cells) => {
                 for c in cells {
                     model.cells[c].state = State::Secondary;
