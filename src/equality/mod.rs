@@ -139,15 +139,24 @@ pub fn compute(
     publish: bool,
 ) -> Result<Vec<Table>, FigureError> {
     let cfg = &pipeline.equality;
-    let Some(responses) = lake
-        .scan(LakeTable::Responses)
-        .map_err(|e| FigureError::Data(e.to_string()))?
-    else {
+    let months = period.months_in(period.financial_year());
+    // Only the files of the year's months are read (answers dated by a quarter or a year are
+    // filed under their first month, one of them when they count); all of them when the year
+    // has none, as before (no rows).
+    let files = match (months.first(), months.last()) {
+        (Some(first), Some(last)) => lake.months_files(LakeTable::Responses, *first, *last),
+        _ => Vec::new(),
+    };
+    let scanned = if files.is_empty() {
+        lake.scan(LakeTable::Responses)
+    } else {
+        lake.scan_some(LakeTable::Responses, &files)
+    };
+    let Some(responses) = scanned.map_err(|e| FigureError::Data(e.to_string()))? else {
         return Err(FigureError::NoData(
             "the lake holds no survey responses".into(),
         ));
     };
-    let months = period.months_in(period.financial_year());
     // An equality impact assessment is one council's: a pooled lake is narrowed to the pipeline's.
     let responses =
         crate::measures::overall_answers(responses, pipeline.overall_question.as_deref())
