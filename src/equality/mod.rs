@@ -3,6 +3,7 @@
 
 pub mod breakdown;
 pub mod channel_use;
+pub mod kept;
 pub mod representation;
 pub mod stats;
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,7 +13,7 @@ use polars::prelude::*;
 use crate::config::Pipeline;
 use crate::lake::Lake;
 use crate::measures::{collect, figure_err, FigureError};
-use crate::model::{col as c, Table as LakeTable, NOT_ANSWERED, PREFER_NOT_TO_SAY};
+use crate::model::{col as c, NOT_ANSWERED, PREFER_NOT_TO_SAY};
 use crate::period::Period;
 use crate::tables::contract::name;
 use crate::tables::counts::{Counts, SENTIMENT};
@@ -140,80 +141,75 @@ pub fn compute(
 ) -> Result<Vec<Table>, FigureError> {
     let cfg = &pipeline.equality;
     let months = period.months_in(period.financial_year());
-    // Only the files of the year's months are read (answers dated by a quarter or a year are
-    // filed under their first month, one of them when they count); all of them when the year
-    // has none, as before (no rows).
-    let files = match (months.first(), months.last()) {
-        (Some(first), Some(last)) => lake.months_files(LakeTable::Responses, *first, *last),
-        _ => Vec::new(),
-    };
-    let scanned = if files.is_empty() {
-        lake.scan(LakeTable::Responses)
-    } else {
-        lake.scan_some(LakeTable::Responses, &files)
-    };
-    let Some(responses) = scanned.map_err(|e| FigureError::Data(e.to_string()))? else {
+    // Every table below groups the same answers: the columns they group by, then the
+    // breakdowns' fields.
+    let mut columns: Vec<String> = [c::CHANNEL, c::SERVICE, c::SENTIMENT, c::SCORE]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for field in breakdowns.iter().flatten() {
+        if !columns.contains(field) {
+            columns.push(field.clone());
+        }
+    }
+    // The year's answers summed month by month, most months read from sums kept in the lake
+    // (see `kept`).
+    let Some(year) = (kept::Answers {
+        pipeline,
+        lake,
+        months: &months,
+        columns: &columns,
+    })
+    .summed()?
+    else {
         return Err(FigureError::NoData(
             "the lake holds no survey responses".into(),
         ));
     };
-    // An equality impact assessment is one council's: a pooled lake is narrowed to the pipeline's.
-    let responses =
-        crate::measures::overall_answers(responses, pipeline.overall_question.as_deref())
-            // Answers dated by a quarter or a year count where it lies wholly inside the months
-            // (so their first month is one of them too: the month filter narrows the scan).
+    // An equality impact assessment is one council's (the sums are); answers dated by a
+    // quarter or a year count where they lie wholly inside the months.
+    let year = collect(
+        year.lazy()
             .filter(crate::period::in_months(&months).and(crate::granularity::counted_in(&months)))
-            .filter(col(crate::model::col::ORGANISATION).eq(lit(pipeline.organisation.clone())))
-            .filter(filter.expr());
-    // Every table below groups the same responses: they are read from the lake once, only the
-    // columns the breakdowns use.
-    // Source and record key tell a respondent rated under two groups (see `shared_respondents`).
-    let mut needed: Vec<String> = [
-        c::CHANNEL,
-        c::SERVICE,
-        c::SENTIMENT,
-        c::SCORE,
-        c::SOURCE,
-        c::RECORD_KEY,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for field in breakdowns.iter().flatten() {
-        if !needed.contains(field) {
-            needed.push(field.clone());
-        }
-    }
-    // Respondents are told apart by source and record key once, here; the breakdowns group only
-    // the few marked as answering more than once (a global categorical of the keys cost twice
-    // as much as this one window over the texts).
-    let rows = collect(crate::measures::one_answer_each(
-        responses
-            .select(needed.iter().map(|n| col(n.as_str())).collect::<Vec<_>>())
-            // Respondents with more than one answer here, marked once: only they can be in two
-            // groups of a breakdown (see `shared_respondents`).
-            .with_column(
-                len()
-                    .over([col(c::SOURCE), col(c::RECORD_KEY)])
-                    .map_err(figure_err)?
-                    .gt(lit(1))
-                    .alias(REPEATED),
-            ),
-    ))?;
-    // Those few, with their keys; every other table counts answers, so the answers are summed
-    // once per combination of the columns the tables group by (a year's answers fall to a
-    // fraction of the rows) and every table groups the sums. Each measure sums `answers`, so
-    // a row and a sum count alike and the figures are the same to the last bit.
-    let repeated = crate::measures::rated_answers(rows.clone().lazy().filter(col(REPEATED)));
-    let answers = collect(
-        rows.lazy()
-            .group_by(
-                needed
-                    .iter()
-                    .filter(|n| n.as_str() != c::SOURCE && n.as_str() != c::RECORD_KEY)
-                    .map(|n| col(n.as_str()))
-                    .collect::<Vec<_>>(),
+            .filter(filter.expr())
+            .with_row_index(ROW, None),
+    )?;
+    // The respondents with answers on more than one row: only they can be in two groups of a
+    // breakdown (see `shared_respondents`), each answer as a row with its respondent; found
+    // once, read by every breakdown.
+    let repeated = collect(crate::measures::rated_answers(
+        year.clone()
+            .lazy()
+            .select([col(ROW), col(kept::RESPONDENTS)])
+            .explode(
+                cols([kept::RESPONDENTS]),
+                ExplodeOptions {
+                    empty_as_null: false,
+                    keep_nulls: false,
+                },
             )
+            .filter(col(kept::RESPONDENTS).is_not_null())
+            .filter(
+                len()
+                    .over([col(kept::RESPONDENTS)])
+                    .map_err(figure_err)?
+                    .gt(lit(1)),
+            )
+            .rename([kept::RESPONDENTS], [kept::RESPONDENT], true)
+            .join(
+                year.clone()
+                    .lazy()
+                    .drop(by_name([kept::RESPONDENTS], true, false)),
+                [col(ROW)],
+                [col(ROW)],
+                JoinArgs::new(JoinType::Inner),
+            ),
+    ))?
+    .lazy();
+    // Every other table counts answers: the year's sums summed again over the months.
+    let answers = collect(
+        year.lazy()
+            .group_by(columns.iter().map(|n| col(n.as_str())).collect::<Vec<_>>())
             .agg([crate::measures::answers().alias(c::ANSWERS)]),
     )?
     .lazy();
@@ -445,11 +441,11 @@ fn with_shares(table: DataFrame) -> Result<DataFrame, FigureError> {
 pub const NOT_TESTED_SHARED: &str =
     "not tested: the same respondents are on both sides (the groups are not independent)";
 
-/// Marks the respondents with more than one answer in the answers read.
-const REPEATED: &str = "__repeated";
+/// The row of the year's sums an answer is on.
+const ROW: &str = "__row";
 
 /// The pairs of groups of `field` that share a respondent: one record (the same source and
-/// record key) rated under both, each pair in both orders. A long survey keyed by respondent
+/// record key, told by its digest, see `kept`) rated under both, each pair in both orders. A long survey keyed by respondent
 /// (`duplicates = "key"`) keeps one answer per record a month, so over a financial year the
 /// same person can rate the web in May and the telephone in June; a test of one group against
 /// another (or against the rest) assumes no one is on both sides, so such a pair is not tested.
@@ -458,31 +454,31 @@ fn shared_respondents(
     responses: LazyFrame,
     field: &str,
 ) -> Result<BTreeSet<(String, String)>, FigureError> {
-    let record = [col(c::SOURCE), col(c::RECORD_KEY)];
-    let repeated = len().over(record.clone()).map_err(figure_err)?.gt(lit(1));
+    let repeated = len()
+        .over([col(kept::RESPONDENT)])
+        .map_err(figure_err)?
+        .gt(lit(1));
     let df = collect(
         responses
             .select([
-                col(c::SOURCE),
-                col(c::RECORD_KEY),
+                col(kept::RESPONDENT),
                 col(field).cast(DataType::String).alias("group"),
             ])
             .filter(col("group").is_not_null())
             .unique(None, UniqueKeepStrategy::Any)
             .filter(repeated)
-            .sort_by_exprs(record, SortMultipleOptions::default())
-            // The few respondents in two groups: their keys as text (a test's frame may hold
-            // numbers).
-            .with_column(col(c::RECORD_KEY).cast(DataType::String)),
+            .sort_by_exprs([col(kept::RESPONDENT)], SortMultipleOptions::default()),
     )?;
-    let text = |name: &str| crate::tables::frame::texts(&df, name);
-    let (source, key, group) = (text(c::SOURCE)?, text(c::RECORD_KEY)?, text("group")?);
+    let respondent: Vec<Option<u64>> = df
+        .column(kept::RESPONDENT)
+        .and_then(|c| c.u64().map(|v| v.iter().collect()))
+        .map_err(figure_err)?;
+    let group = crate::tables::frame::texts(&df, "group")?;
     let mut pairs = BTreeSet::new();
     let mut start = 0;
     while start < df.height() {
-        let same = |i: usize| source[i] == source[start] && key[i] == key[start];
         let end = (start..df.height())
-            .find(|i| !same(*i))
+            .find(|i| respondent[*i] != respondent[start])
             .unwrap_or(df.height());
         let groups: Vec<&String> = group[start..end].iter().flatten().collect();
         for a in &groups {
@@ -764,7 +760,13 @@ mod shared_tests {
             c::CHANNEL => ["web", "telephone", "web", "telephone", "face_to_face", "face_to_face", "telephone"],
             c::SENTIMENT => ["negative", "positive", "negative", "positive", "positive", "negative", "positive"],
         )
-        .map(|df| df.lazy())
+        .map_err(figure_err)
+        .and_then(|mut df| {
+            let respondents = kept::digests(&df)?;
+            df.with_column(respondents.into_column())
+                .map_err(figure_err)?;
+            Ok(df.lazy())
+        })
         .unwrap_or_else(|e| panic!("{e}"))
     }
 

@@ -9,7 +9,7 @@
 //! `<lake>/<table>/_delta_log/`,
 //! `<lake>/<table>/organisation=<o>/source=<s>/year=<y>/month=<m>/part-*.parquet`,
 //! `<lake>/manifest/`, `<lake>/rejects/<source>/<file id>.csv` (owner-only), `<lake>/.lock`,
-//! and sums the KPI stage keeps to save work, under `<lake>/_derived/` ([`derived`]).
+//! and sums the KPI and equality stages keep to save work, under `<lake>/_derived/` ([`derived`]).
 
 pub mod delta;
 pub mod derived;

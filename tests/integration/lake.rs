@@ -695,6 +695,104 @@ for f in sys.argv[1:]:
     assert_eq!(kpi_other(), with_kept);
 }
 
+/// The equality tables read each month's answers from sums kept in the lake (`equality::kept`):
+/// a reader cex did not write finds the kept sums count the year's answers, a second run
+/// publishes the same tables from them (a changed kept file shows they are read; damaged ones
+/// are summed again), and another breakdown reads none of them.
+#[test]
+fn equality_tables_from_kept_month_sums_equal_tables_from_the_rows() {
+    let ws = Workspace::with_sample_data();
+    let lake = ws.path().join("lake");
+    let kept = lake.join("_derived/equality");
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    let equality = |extra: &[&str]| {
+        let mut args = vec!["equality", "pipelines/sample.toml", "--fy", "2024/25"];
+        args.extend_from_slice(extra);
+        let out = ws.cex(&args);
+        out.assert_code(0);
+        out
+    };
+    let tables = || {
+        equality(&[]);
+        kpi_tables(&ws.path().join("out/fy2024-25/equality"))
+    };
+    let count = || std::fs::read_dir(&kept).map_or(0, |d| d.count());
+    let first = tables();
+    assert!(first.len() > 8, "{:?}", first.keys());
+    assert_eq!(count(), 12, "one kept file per month of 2024/25");
+    // Counted by a reader cex did not write: the kept answers are the year's responses, one
+    // respondent listed per answer.
+    let files: Vec<_> = std::fs::read_dir(&kept)
+        .expect("kept")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    let check = r#"
+import glob, sys, pyarrow.compute as pc, pyarrow.parquet as pq
+lake, kept = sys.argv[1], sys.argv[2:]
+answers = listed = 0
+for f in kept:
+    t = pq.read_table(f)
+    answers += pc.sum(t["answers"]).as_py()
+    listed += pc.sum(pc.list_value_length(t["__respondents"])).as_py()
+rows = 0
+for f in glob.glob(lake + "/responses/**/*.parquet", recursive=True):
+    t = pq.read_table(f, columns=["year", "month"])
+    ym = pc.add(pc.multiply(pc.cast(t["year"], "int32"), 100), pc.cast(t["month"], "int32"))
+    rows += pc.sum(pc.and_(pc.greater_equal(ym, 202404), pc.less_equal(ym, 202503)).cast("int64")).as_py() or 0
+assert answers == rows == listed, (answers, rows, listed)
+print(answers)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", check, &lake.to_string_lossy()])
+        .args(&files)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(tables(), first, "tables from kept sums differ");
+
+    // They are read: every kept month's first row changed by one answer changes the tables.
+    let tamper = r#"
+import sys, pyarrow as pa, pyarrow.parquet as pq
+for f in sys.argv[1:]:
+    t = pq.read_table(f)
+    if t.num_rows == 0:
+        continue
+    a = t["answers"].to_pylist()
+    a[0] += 1
+    i = t.schema.get_field_index("answers")
+    pq.write_table(t.set_column(i, "answers", pa.array(a, pa.uint32())), f)
+"#;
+    python_over(tamper, &files);
+    assert_ne!(tables(), first, "the kept sums were not read");
+    // Damaged kept sums (a readable file with other columns) are summed again.
+    let damage = r#"
+import sys, pyarrow as pa, pyarrow.parquet as pq
+for f in sys.argv[1:]:
+    pq.write_table(pa.table({"month": [1]}), f)
+"#;
+    python_over(damage, &files);
+    let out = equality(&[]);
+    assert!(out.stderr.contains("damaged"), "{}", out.stderr);
+    assert_eq!(kpi_tables(&ws.path().join("out/fy2024-25/equality")), first);
+    assert_eq!(
+        tables(),
+        first,
+        "tables differ once damaged sums were kept again"
+    );
+    std::fs::remove_dir_all(&kept).expect("kept sums");
+    assert_eq!(tables(), first, "tables differ once summed again");
+    assert_eq!(count(), 12);
+
+    // Another breakdown groups other columns: twelve more months kept, none read.
+    equality(&["--by", "age_band,sex"]);
+    assert_eq!(count(), 24);
+}
+
 /// Runs a Python script over `files` (its arguments), which must succeed.
 fn python_over(script: &str, files: &[std::path::PathBuf]) {
     let status = Command::new("python3")
