@@ -175,26 +175,41 @@ pub fn compute(
             .with_row_index(ROW, None),
     )?;
     // The respondents with answers on more than one row: only they can be in two groups of a
-    // breakdown (see `shared_respondents`), each answer as a row with its respondent; found
-    // once, read by every breakdown.
-    let repeated = collect(crate::measures::rated_answers(
+    // breakdown (see `shared_respondents`). Their digests are found by sorting every answer's
+    // (equal neighbours), then each of their answers is a row with its respondent; found once,
+    // read by every breakdown.
+    let explode = ExplodeOptions {
+        empty_as_null: false,
+        keep_nulls: false,
+    };
+    let digest = col(kept::RESPONDENTS);
+    let twice = collect(
         year.clone()
             .lazy()
-            .select([col(ROW), col(kept::RESPONDENTS)])
-            .explode(
-                cols([kept::RESPONDENTS]),
-                ExplodeOptions {
-                    empty_as_null: false,
-                    keep_nulls: false,
-                },
-            )
-            .filter(col(kept::RESPONDENTS).is_not_null())
-            .filter(
-                len()
-                    .over([col(kept::RESPONDENTS)])
-                    .map_err(figure_err)?
-                    .gt(lit(1)),
-            )
+            .select([digest
+                .clone()
+                .explode(explode)
+                .drop_nulls()
+                .sort(SortOptions::default())])
+            .filter(digest.clone().eq(digest.clone().shift(lit(1))))
+            .unique(None, UniqueKeepStrategy::Any),
+    )?;
+    let twice = twice
+        .column(kept::RESPONDENTS)
+        .map_err(figure_err)?
+        .as_materialized_series()
+        .clone();
+    let answers_of_twice = if twice.is_empty() {
+        // No one answered twice (a survey keyed by response): no answer is looked for.
+        year.clone().lazy().limit(0)
+    } else {
+        year.clone().lazy()
+    };
+    let repeated = collect(crate::measures::rated_answers(
+        answers_of_twice
+            .select([col(ROW), digest.clone()])
+            .explode(cols([kept::RESPONDENTS]), explode)
+            .filter(digest.is_in(lit(twice).implode(false), false))
             .rename([kept::RESPONDENTS], [kept::RESPONDENT], true)
             .join(
                 year.clone()
