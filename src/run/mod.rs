@@ -406,10 +406,38 @@ fn run_stages(
     if let (Some(lake), true) = (&lake, computes) {
         no_data_in_period(lake, period)?;
     }
-    let kpis = match (&lake, runs(Stage::Kpi)) {
-        (Some(lake), true) => {
-            let started = Instant::now();
-            let kpis = stages::kpi(pipeline, lake, period)?;
+    // The KPI and equality stages read the same snapshot and share nothing else: they run at
+    // the same time (each stage's time is its own, so the two overlap), and what they say is
+    // said afterwards in stage order.
+    let wants_kpis = runs(Stage::Kpi);
+    let wants_equality = runs(Stage::Equality) && surveyed;
+    let (kpis, equality) = match &lake {
+        Some(lake) => std::thread::scope(|scope| {
+            let equality = wants_equality.then(|| {
+                scope.spawn(|| {
+                    let started = Instant::now();
+                    stages::equality(pipeline, lake, period)
+                        .map(|tables| (tables, started.elapsed().as_secs_f64()))
+                })
+            });
+            let kpis = wants_kpis.then(|| {
+                let started = Instant::now();
+                stages::kpi(pipeline, lake, period)
+                    .map(|kpis| (kpis, started.elapsed().as_secs_f64()))
+            });
+            let equality = equality.map(|running| {
+                running.join().unwrap_or_else(|_| {
+                    Err(anyhow::anyhow!("the equality stage failed unexpectedly"))
+                })
+            });
+            (kpis, equality)
+        }),
+        None => (None, None),
+    };
+    let kpis = match kpis {
+        Some(result) => {
+            let (kpis, seconds) = result?;
+            stages::print_channel_shift(&kpis);
             for w in &kpis.warnings {
                 crate::log::warn(&w.to_string());
             }
@@ -417,27 +445,26 @@ fn run_stages(
             summary.warnings.extend(kpis.warnings.iter().cloned());
             summary.stages.push(StageTiming {
                 stage: Stage::Kpi,
-                seconds: started.elapsed().as_secs_f64(),
+                seconds,
                 items: Some(kpis.tables.len()),
                 exit_code: None,
             });
             Some(kpis)
         }
-        _ => None,
+        None => None,
     };
-    let equality = match (&lake, runs(Stage::Equality) && surveyed) {
-        (Some(lake), true) => {
-            let started = Instant::now();
-            let tables = stages::equality(pipeline, lake, period)?;
+    let equality = match equality {
+        Some(result) => {
+            let (tables, seconds) = result?;
             summary.stages.push(StageTiming {
                 stage: Stage::Equality,
-                seconds: started.elapsed().as_secs_f64(),
+                seconds,
                 items: Some(tables.len()),
                 exit_code: None,
             });
             Some(tables)
         }
-        _ => None,
+        None => None,
     };
     // Disclosure control over the whole publication: the survey tables of both stages are
     // protected together, so a stage run alone computes the other's (unwritten) to protect its own.

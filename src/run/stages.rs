@@ -119,12 +119,10 @@ fn print_ingest(pipeline: &Pipeline, report: &IngestReport, deny_warnings: bool)
     ExitCode::Ok
 }
 
-/// The KPI stage: every KPI table for the period from a snapshot of the lake, with the
-/// channel-shift headline printed.
+/// The KPI stage: every KPI table for the period from a snapshot of the lake (the run prints
+/// the channel-shift headline with `print_channel_shift`).
 pub fn kpi(pipeline: &Pipeline, lake: &Lake, period: Period) -> anyhow::Result<KpiRun> {
-    let run = crate::kpi::compute(pipeline, lake, period)?;
-    print_channel_shift(&run);
-    Ok(run)
+    Ok(crate::kpi::compute(pipeline, lake, period)?)
 }
 
 /// The equality stage: the pipeline's breakdowns for the period, suppressed for publication.
@@ -370,7 +368,7 @@ fn read_charts(dir: &Path) -> anyhow::Result<(Vec<ChartEntry>, Svgs)> {
 }
 
 /// The headline table, as a Cabinet paper would show it.
-fn print_channel_shift(run: &KpiRun) {
+pub fn print_channel_shift(run: &KpiRun) {
     let Some(table) = run.tables.iter().find(|t| t.name == name::CHANNEL_SHIFT) else {
         return;
     };
