@@ -121,7 +121,7 @@ measure() { # COMMAND... -> "seconds peak_mb"
   sync
   /usr/bin/time -f '%e %M' -o "$work/time.txt" "$@" >"$work/out.txt" 2>"$work/err.txt" ||
     { echo "$1 failed:" >&2; cat "$work/err.txt" >&2; exit 1; }
-  awk '{ printf "%.1f %.0f", $1, $2 / 1024 }' "$work/time.txt"
+  awk '{ printf "%.2f %.0f", $1, $2 / 1024 }' "$work/time.txt"
 }
 load() { awk '{ print $1 }' /proc/loadavg; }
 
