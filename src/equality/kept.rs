@@ -193,18 +193,7 @@ fn as_expected(df: DataFrame, schema: &Schema) -> Result<DataFrame, FigureError>
     if df.width() == 0 {
         return Ok(DataFrame::empty_with_schema(schema));
     }
-    let names = |s: &Schema| s.iter_names().cloned().collect::<Vec<_>>();
-    if names(df.schema()) != names(schema) {
-        return Err(FigureError::Data("other columns".into()));
-    }
-    collect(
-        df.lazy().select(
-            schema
-                .iter()
-                .map(|(name, dtype)| col(name.clone()).strict_cast(dtype.clone()))
-                .collect::<Vec<_>>(),
-        ),
-    )
+    crate::lake::derived::as_written(df, schema).map_err(FigureError::Data)
 }
 
 /// Each row's respondent: the first eight bytes of SHA-256 of its source, a unit separator and

@@ -119,18 +119,7 @@ impl Months<'_> {
         // type polars reads back otherwise (a categorical, say) cannot break the stacking. A
         // kept file with other columns, or values that do not cast, is damaged.
         let as_fresh = |df: DataFrame| -> Result<DataFrame, FigureError> {
-            let names = |s: &Schema| s.iter_names().cloned().collect::<Vec<_>>();
-            if names(df.schema()) != names(&schema) {
-                return Err(FigureError::Data("other columns".into()));
-            }
-            collect(
-                df.lazy().select(
-                    schema
-                        .iter()
-                        .map(|(name, dtype)| col(name.clone()).strict_cast(dtype.clone()))
-                        .collect::<Vec<_>>(),
-                ),
-            )
+            crate::lake::derived::as_written(df, &schema).map_err(FigureError::Data)
         };
         let mut kept = match kept.into_iter().map(as_fresh).collect() {
             Ok(kept) if active => kept,

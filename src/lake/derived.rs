@@ -52,6 +52,25 @@ pub fn read(root: &Path, kind: &str, key: &str) -> Option<DataFrame> {
     }
 }
 
+/// Kept sums as `schema` says they are written: its columns in its order, each cast strictly to
+/// its type (polars may read a type back otherwise, a categorical say). Other columns, or values
+/// that do not cast, mean the file is damaged: the error says which.
+pub fn as_written(df: DataFrame, schema: &Schema) -> Result<DataFrame, String> {
+    let names = |s: &Schema| s.iter_names().cloned().collect::<Vec<_>>();
+    if names(df.schema()) != names(schema) {
+        return Err("other columns".into());
+    }
+    df.lazy()
+        .select(
+            schema
+                .iter()
+                .map(|(name, dtype)| col(name.clone()).strict_cast(dtype.clone()))
+                .collect::<Vec<_>>(),
+        )
+        .collect()
+        .map_err(|e| e.to_string())
+}
+
 /// Keeps `df` under `key`. Failing to keep it costs only time later, so the caller may carry on
 /// (a lake on a read-only share, say) after reporting the error.
 pub fn write(root: &Path, kind: &str, key: &str, df: &mut DataFrame) -> Result<(), String> {
