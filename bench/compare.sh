@@ -26,8 +26,9 @@
 #     (ingest of the new files, KPIs and equality for the month) RUNS times, each from a copy of
 #     the lake without March, reporting each stage's seconds and the medians of the run and of
 #     the KPI stage. February's run is made once before (`cex run --period 2025-02`), as the
-#     month before's would have been, so that the sums it keeps in the lake are there. With PLAIN=1, the pipeline without right first time (as bench/repeats.sh
-#     makes it): the KPI stage then reads monthly sums only, whatever the history's size.
+#     month before's would have been, so that the sums it keeps in the lake are there. With
+#     PLAIN=1, the pipeline without right first time (as bench/repeats.sh makes it): the KPI
+#     stage then reads monthly sums only, whatever the history's size.
 #
 # GNU time and python3 needed; DuckDB and polars are installed from PyPI for the user if missing
 # (bench/requirements.txt). Data goes

@@ -803,9 +803,10 @@ fn python_over(script: &str, files: &[std::path::PathBuf]) {
     assert!(status.success(), "python3 failed on {files:?}");
 }
 
-/// Several `cex kpi` runs on one lake at once, some killed part way, all writing the same kept
-/// sums: no run fails, none reads half a file, and afterwards every run publishes the figures of
-/// one run alone on a lake that kept nothing.
+/// Several runs of the KPI and equality stages (at the same time within each run) on one lake at
+/// once, some killed part way, all writing the same kept sums (right first time's and the
+/// equality answers'): no run fails, none reads half a file, and afterwards every run publishes
+/// the KPI and equality tables of one run alone on a lake that kept nothing.
 #[test]
 fn kept_sums_written_by_racing_and_killed_runs_give_the_figures_of_a_lone_run() {
     let ws = Workspace::with_sample_data();
@@ -814,7 +815,8 @@ fn kept_sums_written_by_racing_and_killed_runs_give_the_figures_of_a_lone_run() 
     let text = std::fs::read_to_string(ws.path().join("pipelines/sample.toml")).expect("p");
     let kpi = |n: usize| -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_cex"));
-        c.args(["kpi", &format!("pipelines/race{n}.toml"), "--fy", "2024/25"])
+        c.args(["run", &format!("pipelines/race{n}.toml"), "--fy", "2024/25"])
+            .args(["--skip", "ingest", "--skip", "charts", "--skip", "report"])
             .current_dir(ws.path())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -825,18 +827,45 @@ fn kept_sums_written_by_racing_and_killed_runs_give_the_figures_of_a_lone_run() 
         assert_ne!(own, text);
         ws.write(&format!("pipelines/race{n}.toml"), own);
     }
-    let tables = |n: usize| kpi_tables(&ws.path().join(format!("out{n}/fy2024-25")));
+    let tables = |n: usize| {
+        let dir = ws.path().join(format!("out{n}/fy2024-25"));
+        let mut all = kpi_tables(&dir);
+        for (name, bytes) in kpi_tables(&dir.join("equality")) {
+            all.insert(format!("equality/{name}"), bytes);
+        }
+        all
+    };
+    let kept_files = |kind: &str| -> Vec<String> {
+        std::fs::read_dir(kept.join(kind))
+            .expect("kept")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".parquet"))
+            .collect()
+    };
     // The lone run, then nothing kept again.
     let status = kpi(0).status().expect("cex");
     assert!(status.success());
     let alone = tables(0);
     assert!(alone.contains_key("repeat_contact.csv"), "{alone:?}");
+    assert!(
+        alone.keys().any(|k| k.starts_with("equality/")),
+        "{alone:?}"
+    );
+    let equality_kept = kept_files("equality").len();
+    assert!(equality_kept > 0);
     std::fs::remove_dir_all(&kept).expect("kept sums");
 
     for round in 0..3u64 {
-        // Four at once; two of them killed at different moments while linking or writing.
+        // Four at once; two of them killed at different moments while linking, summing answers
+        // or writing (a lone cold run takes about 5 s, four at once on two cores longer). The
+        // first two rounds start from nothing kept, so the killed runs die while writing; the
+        // last reads what the earlier rounds kept while others write over it.
+        if round < 2 && kept.exists() {
+            std::fs::remove_dir_all(&kept).expect("kept sums");
+        }
         let mut children: Vec<_> = (0..4).map(|n| kpi(n).spawn().expect("spawn")).collect();
-        std::thread::sleep(Duration::from_millis(300 + 400 * round));
+        std::thread::sleep(Duration::from_millis(1000 + 2500 * round));
         for child in children.iter_mut().skip(2) {
             let _ = child.kill();
         }
@@ -858,11 +887,8 @@ fn kept_sums_written_by_racing_and_killed_runs_give_the_figures_of_a_lone_run() 
     let status = kpi(3).status().expect("cex");
     assert!(status.success());
     assert_eq!(tables(3), alone);
-    let files: Vec<_> = std::fs::read_dir(kept.join("right_first_time"))
-        .expect("kept")
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".parquet"))
-        .collect();
+    let files = kept_files("right_first_time");
     assert_eq!(files.len(), 22, "{files:?}");
+    let files = kept_files("equality");
+    assert_eq!(files.len(), equality_kept, "{files:?}");
 }
