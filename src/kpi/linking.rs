@@ -29,6 +29,9 @@ use crate::period;
 const KIND: &str = "right_first_time";
 const FORMAT: &str = "linked sums 1";
 
+/// How many months' contacts are summed at once.
+const CHUNK_MONTHS: usize = 3;
+
 /// The months right first time reads, and how.
 pub(super) struct Months<'a> {
     pub pipeline: &'a Pipeline,
@@ -239,16 +242,22 @@ impl Months<'_> {
         .ok()
         .and_then(|c| c.bool().ok().and_then(|b| b.get(0)))
         .unwrap_or(false);
-        // Month by month: each grouping holds one month's contacts, not every one at once.
-        let summed = period::months_between(from, self.last)
-            .into_iter()
-            .map(|m| {
-                collect(repeats::summed(
-                    rows.clone().lazy().filter(period::in_months(&[m])),
-                    self.thresholds,
-                )?)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        // A few months at a time: each grouping holds those months' contacts, not every one
+        // at once, and the contacts are filtered once per few months, not once per month.
+        let months = period::months_between(from, self.last);
+        let mut summed = Vec::with_capacity(months.len());
+        for few in months.chunks(CHUNK_MONTHS) {
+            let sums = collect(repeats::summed(
+                rows.clone().lazy().filter(period::in_months(few)),
+                self.thresholds,
+                self.pipeline.calendar,
+            )?)?;
+            for m in few {
+                summed.push(collect(
+                    sums.clone().lazy().filter(period::in_months(&[*m])),
+                )?);
+            }
+        }
         Ok((summed, active))
     }
 }

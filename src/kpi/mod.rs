@@ -984,7 +984,11 @@ fn right_first_time(
         .summed()?
     } else {
         let in_months = counted.filter(period::in_range(first, last));
-        collect(repeats::summed(repeats::unlinked(in_months)?, &thresholds)?)?
+        collect(repeats::summed(
+            repeats::unlinked(in_months)?,
+            &thresholds,
+            pipeline.calendar,
+        )?)?
     };
     let mut tables = Vec::new();
     if keyed && repeats::any_identified(&linked) {

@@ -15,6 +15,7 @@ use polars::prelude::*;
 use super::{collect, percent, FigureError};
 use crate::config::ChannelConfig;
 use crate::model::{col as c, CUSTOMER_KEYS};
+use crate::period::Calendar;
 use crate::tables::contract::{column as out, label};
 
 const ROW: &str = "__row";
@@ -23,6 +24,15 @@ const ROW: &str = "__row";
 const SERVICE_CODE: &str = "__service_code";
 /// The row numbers in (service, day, time, row) order.
 const BY_TIME: &str = "__by_time";
+/// The service and the day (from the earliest) in one number: the shared order's last sort.
+const SERVICE_DAY: &str = "__service_day";
+/// [`SERVICE_DAY`] with whether the channel is assisted and digital: all the gaps need of a
+/// contact besides its key.
+const PACKED: &str = "__packed";
+/// The four gaps through one kind of key packed into one number, as `<GAPS><key>`.
+const GAPS: &str = "__gaps";
+/// The most days a gap can span: gaps are packed 16 bits each, 0 for none.
+const MAX_GAP: u32 = (1 << 16) - 2;
 pub(super) const DAY: &str = "__day";
 const GROUP: &str = "__group";
 const ASSISTED: &str = "__assisted";
@@ -92,31 +102,66 @@ pub fn linked(
                 .is_ok_and(|col| col.null_count() < col.len())
         })
         .collect();
-    // The contacts in (service, day, time, row) order, shared by every kind of key: built as
-    // stable sorts on one column each, least significant first, which polars does with plain
-    // comparisons of numbers (a sort on several columns compares through each column in turn).
-    let stable = || SortMultipleOptions::default().with_maintain_order(true);
-    let refine = |by: &str| {
-        col(BY_TIME)
-            .sort_by([col(by).gather(col(BY_TIME), false)], stable())
-            .alias(BY_TIME)
+    // What the gaps need of each contact besides its key, packed into one number so that it
+    // moves through each key's order in one gather (a gather in a random order waits on memory
+    // for every row, whatever it moves): the service, the day (from the earliest) and whether
+    // the channel is assisted or digital. The days to a follow-up are packed likewise on the
+    // way back, 16 bits each, so the contacts linked at once may span at most 65,534 days.
+    let days = collect(
+        scanned
+            .clone()
+            .lazy()
+            .select([col(DAY).min().alias("first"), col(DAY).max().alias("last")]),
+    )?;
+    let day_at = |name: &str| {
+        days.column(name)
+            .ok()
+            .and_then(|c| c.i32().ok().and_then(|v| v.get(0)))
     };
+    let first_day = day_at("first").unwrap_or(0);
+    if let Some(last_day) = day_at("last") {
+        if i64::from(last_day) - i64::from(first_day) > i64::from(MAX_GAP) {
+            return Err(FigureError::Data(format!(
+                "right first time links contacts at most {MAX_GAP} days apart at once; these span {} days",
+                i64::from(last_day) - i64::from(first_day)
+            )));
+        }
+    }
+    let u64_ = |e: Expr| e.cast(DataType::UInt64);
+    // The service and day alone: the shared order sorts by it.
+    let service_day =
+        u64_(col(SERVICE_CODE)) * lit(1u64 << 32) + u64_(col(DAY) - lit(first_day)) * lit(4u64);
+    let packed = service_day.clone() + u64_(col(ASSISTED)) * lit(2u64) + u64_(col(DIGITAL));
+    // The contacts in (service, day, time, row) order, shared by every kind of key: a stable
+    // sort by time, then a stable sort by service and day packed into one number (polars sorts
+    // a single column of numbers by plain comparisons; a sort on several columns compares
+    // through each in turn).
+    let stable = || SortMultipleOptions::default().with_maintain_order(true);
     let mut plan = scanned
         .lazy()
+        .with_columns([service_day.alias(SERVICE_DAY), packed.alias(PACKED)])
         .with_column(
             col(ROW)
                 .sort_by([col(c::TIMESTAMP)], stable())
                 .alias(BY_TIME),
         )
-        .with_column(refine(DAY))
-        .with_column(refine(SERVICE_CODE));
+        .with_column(
+            col(BY_TIME)
+                .sort_by([col(SERVICE_DAY).gather(col(BY_TIME), false)], stable())
+                .alias(BY_TIME),
+        );
     for key in &present {
         plan = gaps_by(plan, key);
     }
+    let gaps_of = |k: &str| format!("{GAPS}{k}");
     let least = |gap: &str| {
+        let field = [PREV, NEXT, NEXT_ASSISTED, NEXT_DIGITAL]
+            .iter()
+            .position(|g| *g == gap)
+            .unwrap_or(0);
         let each: Vec<Expr> = present
             .iter()
-            .map(|k| col(format!("{gap}{k}").as_str()))
+            .map(|k| unpacked(col(gaps_of(k).as_str()), field))
             .collect();
         if each.is_empty() {
             return Ok(lit(NULL).cast(DataType::Int32).alias(gap));
@@ -129,10 +174,15 @@ pub fn linked(
         .iter()
         .map(|g| least(g))
         .collect::<Result<Vec<_>, _>>()?;
-    let helpers: Vec<PlSmallStr> = [PREV, NEXT, NEXT_ASSISTED, NEXT_DIGITAL]
+    let helpers: Vec<PlSmallStr> = present
         .iter()
-        .flat_map(|g| present.iter().map(move |k| format!("{g}{k}").into()))
-        .chain([SERVICE_CODE.into(), BY_TIME.into()])
+        .map(|k| gaps_of(k).into())
+        .chain([
+            SERVICE_CODE.into(),
+            BY_TIME.into(),
+            SERVICE_DAY.into(),
+            PACKED.into(),
+        ])
         .collect();
     let base = collect(plan.with_columns(gaps).drop(by_name(helpers, true, false)))?;
     // The lake covers a day for follow-ups when every source with keys still sending contacts
@@ -165,16 +215,18 @@ pub fn linked(
     )
 }
 
-/// The gaps through one kind of key, as columns `<gap><key>`: in the order (key, service,
-/// time) each customer's contacts about a service are consecutive, and a group starts where the
-/// key or service changes. The order is a permutation of the rows (the row numbers sorted); the
-/// few columns
-/// the gaps need are gathered into it, the gaps worked out by shifting, and gathered back by the
-/// inverse permutation: no join, no group-by, nothing but the needed columns moved.
+/// The gaps through one kind of key, packed into one column `<GAPS><key>` ([`unpacked`] takes
+/// them apart): in the order (key, service, time) each customer's contacts about a service are
+/// consecutive, and a group starts where the key or service changes. The order is a
+/// permutation of the rows (the row numbers sorted); the key and [`PACKED`] are gathered into
+/// it, the gaps worked out by shifting, packed, and gathered back by the inverse permutation:
+/// no join, no group-by, and three gathers in a random order (the costly kind) besides the
+/// sort's own.
 fn gaps_by(plan: LazyFrame, key: &str) -> LazyFrame {
     const ORDER: &str = "__order";
     const INVERSE: &str = "__inverse";
     const K: &str = "__k";
+    const P: &str = "__p";
     const S: &str = "__s";
     const D: &str = "__d";
     const A: &str = "__a";
@@ -205,17 +257,34 @@ fn gaps_by(plan: LazyFrame, key: &str) -> LazyFrame {
             .otherwise(lit(NULL))
     };
     let in_order = |name: &str, alias: &str| col(name).gather(col(ORDER), false).alias(alias);
-    let gap = |name: &str| format!("{name}{key}");
-    let back =
-        |sorted: Expr, name: &str| sorted.gather(col(INVERSE), false).alias(gap(name).as_str());
+    let u64_ = |e: Expr| e.cast(DataType::UInt64);
+    // PACKED taken apart: service * 2^32 + day * 4 + assisted * 2 + digital.
+    let unpack = [
+        col(P).floor_div(lit(1u64 << 32)).alias(S),
+        (col(P) % lit(1u64 << 32))
+            .floor_div(lit(4u64))
+            .cast(DataType::Int32)
+            .alias(D),
+        (col(P) % lit(4u64)).gt_eq(lit(2u64)).alias(A),
+        (col(P) % lit(2u64)).eq(lit(1u64)).alias(G),
+    ];
+    // Each gap plus one in 16 bits (0: none), the previous contact's highest.
+    let field = |gap: Expr, at: u32| u64_(gap + lit(1i32)).fill_null(lit(0u64)) * lit(1u64 << at);
+    let gaps = field(
+        when(same_group(1))
+            .then(col(D) - col(D).shift(lit(1)))
+            .otherwise(lit(NULL)),
+        48,
+    ) + field(
+        when(same_group(-1))
+            .then(col(D).shift(lit(-1)) - col(D))
+            .otherwise(lit(NULL)),
+        32,
+    ) + field(next_flagged(A), 16)
+        + field(next_flagged(G), 0);
     plan.with_column(order.alias(ORDER))
-        .with_columns([
-            in_order(key, K),
-            in_order(SERVICE_CODE, S),
-            in_order(DAY, D),
-            in_order(ASSISTED, A),
-            in_order(DIGITAL, G),
-        ])
+        .with_columns([in_order(key, K), in_order(PACKED, P)])
+        .with_columns(unpack)
         .with_column(
             // Where each row went: the permutation that puts the gaps back.
             col(ORDER).arg_sort(false, false).alias(INVERSE),
@@ -229,23 +298,25 @@ fn gaps_by(plan: LazyFrame, key: &str) -> LazyFrame {
                 .cum_sum(false)
                 .alias(GROUP),
         )
-        .with_columns([
-            back(
-                when(same_group(1))
-                    .then(col(D) - col(D).shift(lit(1)))
-                    .otherwise(lit(NULL)),
-                PREV,
-            ),
-            back(
-                when(same_group(-1))
-                    .then(col(D).shift(lit(-1)) - col(D))
-                    .otherwise(lit(NULL)),
-                NEXT,
-            ),
-            back(next_flagged(A), NEXT_ASSISTED),
-            back(next_flagged(G), NEXT_DIGITAL),
-        ])
-        .drop(by_name([ORDER, INVERSE, K, S, D, A, G, GROUP], true, false))
+        .with_column(
+            gaps.gather(col(INVERSE), false)
+                .alias(format!("{GAPS}{key}").as_str()),
+        )
+        .drop(by_name(
+            [ORDER, INVERSE, K, P, S, D, A, G, GROUP],
+            true,
+            false,
+        ))
+}
+
+/// Gap `field` (0: since the previous contact, 1: to the next, 2: to the next assisted, 3: to
+/// the next digital) of a column of [`gaps_by`]: days, null for none.
+fn unpacked(gaps: Expr, field: usize) -> Expr {
+    let at = 48 - 16 * field as u32;
+    let value = (gaps.floor_div(lit(1u64 << at)) % lit(1u64 << 16)).cast(DataType::Int32);
+    when(value.clone().eq(lit(0i32)))
+        .then(lit(NULL).cast(DataType::Int32))
+        .otherwise(value - lit(1i32))
 }
 
 /// The columns a month of one organisation is told by, then `extra`.
@@ -310,7 +381,11 @@ pub(super) const SUMMED_BY: [&str; 16] = [
 /// gaps as none. The days to the next contact become the shortest window they fall within.
 /// Whether the lake covers a contact's window becomes `WATCHED`, the longest window it
 /// covers.
-pub fn summed(rows: LazyFrame, thresholds: &[u32]) -> Result<LazyFrame, FigureError> {
+pub fn summed(
+    rows: LazyFrame,
+    thresholds: &[u32],
+    calendar: Calendar,
+) -> Result<LazyFrame, FigureError> {
     let mut windows: Vec<i32> = thresholds.iter().map(|&t| t as i32).collect();
     windows.sort_unstable();
     windows.dedup();
@@ -352,20 +427,65 @@ pub fn summed(rows: LazyFrame, thresholds: &[u32]) -> Result<LazyFrame, FigureEr
         none()
     };
     coarse.push(watched.alias(WATCHED));
-    let by: Vec<Expr> = SUMMED_BY
+    // The financial year is not grouped by: year and month decide it, and it is labelled once
+    // per row of sums instead of once per contact. Text is grouped by categorical codes
+    // (numbers of one width hash and compare cheaper than text) and turned back into text.
+    let dated = has(c::YEAR) && has(c::MONTH);
+    let by: Vec<&str> = SUMMED_BY
         .iter()
         .copied()
-        .filter(|k| has(k))
-        .map(col)
-        .chain([col(WATCHED)])
+        .filter(|k| has(k) && *k != c::FINANCIAL_YEAR)
+        .chain([WATCHED])
         .collect();
-    Ok(rows.with_columns(coarse).group_by(by).agg([
-        col(c::CONTACTS)
-            .cast(DataType::Int64)
-            .sum()
-            .alias(c::CONTACTS),
-        len().alias(ROWS),
-    ]))
+    let text: Vec<&str> = by
+        .iter()
+        .copied()
+        .filter(|k| {
+            schema
+                .get(k)
+                .is_some_and(|t| t.is_string() || t.is_categorical())
+        })
+        .collect();
+    let as_type = |dtype: DataType| {
+        text.iter()
+            .map(|k| col(*k).cast(dtype.clone()))
+            .collect::<Vec<_>>()
+    };
+    let out: Vec<Expr> = SUMMED_BY
+        .iter()
+        .copied()
+        .filter(|k| {
+            if *k == c::FINANCIAL_YEAR {
+                dated
+            } else {
+                has(k)
+            }
+        })
+        .chain([WATCHED, c::CONTACTS, ROWS])
+        .map(col)
+        .collect();
+    let grouped = rows
+        .with_columns(coarse)
+        .with_columns(as_type(DataType::from_categories(Categories::global())))
+        .group_by(by.into_iter().map(col).collect::<Vec<_>>())
+        .agg([
+            col(c::CONTACTS)
+                .cast(DataType::Int64)
+                .sum()
+                .alias(c::CONTACTS),
+            len().alias(ROWS),
+        ])
+        .with_columns(as_type(DataType::String));
+    let labelled = if dated {
+        grouped.with_column(
+            calendar
+                .label_expr(col(c::YEAR), col(c::MONTH))
+                .alias(c::FINANCIAL_YEAR),
+        )
+    } else {
+        grouped
+    };
+    Ok(labelled.select(out))
 }
 
 /// `aggs` by month, service and channel, plus a row per month totalling every service and
@@ -665,7 +785,6 @@ fn needed_columns(contacts: LazyFrame) -> Result<LazyFrame, FigureError> {
         c::CATEGORY,
         c::TIMESTAMP,
         c::DATE,
-        c::FINANCIAL_YEAR,
         c::YEAR,
         c::MONTH,
         c::CONTACTS,

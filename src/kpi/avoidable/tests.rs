@@ -121,7 +121,7 @@ fn linked_rows(contacts: &[Contact]) -> LazyFrame {
         &ChannelConfig::default(),
         day_number(date("2025-01-15")),
     )
-    .and_then(|df| summed(df.lazy(), &[7]))
+    .and_then(|df| summed(df.lazy(), &[7], Calendar::default()))
     {
         Ok(lf) => lf,
         Err(e) => panic!("{e}"),
@@ -201,7 +201,10 @@ fn codes_and_repeats_make_the_avoidable_share_of_contacts_assessed() -> Result<(
 fn without_repeats_only_codes_are_assessed() -> Result<(), FigureError> {
     // No customer keys at all: the same contacts read as a source without [customers] would.
     let cfg = config(0, vec![]);
-    let rows = classified(summed(unlinked(frame(&JANUARY))?, &[])?, &cfg);
+    let rows = classified(
+        summed(unlinked(frame(&JANUARY))?, &[], Calendar::default())?,
+        &cfg,
+    );
     let all = total_row(&avoidable_contact(&monthly(rows.clone()), &cfg)?);
     assert_eq!(number(&all, out::ASSESSED), 5.0);
     assert_eq!(number(&all, out::AVOIDABLE), 3.0); // c2, c4, c6

@@ -197,7 +197,7 @@ fn sample_linked() -> DataFrame {
 
 /// [`sample_linked`] summed as the KPI stage sums it for windows of 7 and 28 days.
 fn sample_summed() -> DataFrame {
-    match summed(sample_linked().lazy(), &[7, 28]).and_then(collect) {
+    match summed(sample_linked().lazy(), &[7, 28], Calendar::default()).and_then(collect) {
         Ok(df) => df,
         Err(e) => panic!("{e}"),
     }
@@ -434,4 +434,38 @@ fn days_to_repeat_counts_each_gap() {
         vec![Some(0), Some(2), Some(7), Some(8), Some(11)]
     );
     assert_eq!(ints(&days, out::REPEATS), vec![Some(1); 5]);
+}
+
+#[test]
+fn gaps_as_long_as_the_packing_holds_come_back_exact_and_longer_spans_are_refused() {
+    // Gaps travel packed 16 bits each (`gaps_by`): the longest span allowed, 65,534 days, must
+    // come back to the day, for each of the four gaps, beside a same-day pair and another
+    // service; a day more is refused with an error rather than wrapped round.
+    let call = |key, service, date| (Some(key), None, service, "telephone", "q", date, "09:00");
+    let form = |key, service, date| (Some(key), None, service, "web", "f", date, "10:00");
+    let contacts: [Contact; 5] = [
+        form(1, "Housing", "2000-01-01"),
+        call(1, "Housing", "2179-06-05"),
+        call(2, "Housing", "2000-01-01"),
+        form(2, "Housing", "2000-01-01"),
+        call(2, "Parking", "2000-01-02"),
+    ];
+    let active_from = day_number(chrono::NaiveDate::from_ymd_opt(2179, 6, 1).unwrap_or_default());
+    let df = match linked(frame(&contacts), &ChannelConfig::default(), active_from) {
+        Ok(df) => df,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(ints(&df, PREV), [None, Some(65_534), None, Some(0), None]);
+    assert_eq!(ints(&df, NEXT), [Some(65_534), None, Some(0), None, None]);
+    assert_eq!(
+        ints(&df, NEXT_ASSISTED),
+        [Some(65_534), None, None, None, None]
+    );
+    assert_eq!(ints(&df, NEXT_DIGITAL), [None, None, Some(0), None, None]);
+    let mut longer = contacts;
+    longer[1] = call(1, "Housing", "2179-06-06");
+    match linked(frame(&longer), &ChannelConfig::default(), active_from) {
+        Ok(_) => panic!("a span of 65,535 days was linked"),
+        Err(e) => assert!(e.to_string().contains("65534 days"), "{e}"),
+    }
 }
