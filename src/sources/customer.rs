@@ -88,57 +88,65 @@ fn at_least(n: u32) -> Expr {
 /// written as the national `0`, other international prefixes as `00`; fewer than 7 digits is no
 /// number (an extension, "Withheld", "Unknown").
 pub fn phone(text: Expr) -> Expr {
-    // The digits and `+` signs (one regex pass), then one form (every branch a slice of the
-    // digits), then too short to be a number is none (digits only: bytes are characters).
     in_steps(
         text,
-        &[
-            || {
-                vec![col(V)
-                    .str()
-                    .replace_all(lit("(0)"), lit(""), true)
-                    .str()
-                    .replace_all(lit(r"[^0-9+]"), lit(""), false)
-                    .alias(V)]
-            },
-            || {
-                vec![
-                    col(V),
-                    col(V)
-                        .str()
-                        .replace_all(lit("+"), lit(""), true)
-                        .alias(DIGITS),
-                ]
-            },
-            || {
-                let digits = || col(DIGITS);
-                let starts = |p: &str| col(V).str().starts_with(lit(p.to_string()));
-                let national_after = |n: i64| {
-                    concat_str(
-                        [
-                            lit("0"),
-                            digits()
-                                .str()
-                                .slice(lit(n), lit(NULL).cast(DataType::UInt64)),
-                        ],
-                        "",
-                        false,
-                    )
-                };
-                let one_form = when(starts("+44"))
-                    .then(national_after(2))
-                    .when(starts("0044"))
-                    .then(national_after(4))
-                    .when(starts("+"))
-                    .then(concat_str([lit("00"), digits()], "", false))
-                    .when(starts("44").and(digits().str().len_bytes().eq(lit(12u32))))
-                    .then(national_after(2))
-                    .otherwise(digits());
-                vec![one_form.alias(V)]
-            },
-            || vec![at_least(7)],
-        ],
+        &[phone_characters, phone_digits, phone_form, || {
+            vec![at_least(7)]
+        }],
     )
+}
+
+/// [`phone`]'s first step: the digits and `+` signs (one regex pass), `(0)` dropped.
+fn phone_characters() -> Vec<Expr> {
+    vec![col(V)
+        .str()
+        .replace_all(lit("(0)"), lit(""), true)
+        .str()
+        .replace_all(lit(r"[^0-9+]"), lit(""), false)
+        .alias(V)]
+}
+
+/// [`phone`]'s second step: the digits alone beside them.
+fn phone_digits() -> Vec<Expr> {
+    vec![
+        col(V),
+        col(V)
+            .str()
+            .replace_all(lit("+"), lit(""), true)
+            .alias(DIGITS),
+    ]
+}
+
+/// [`phone`]'s third step, one form: `+44`, `0044`, or `44` and ten digits, as the national
+/// `0` and the digits after the country code; another `+` as `00`; otherwise the digits. The
+/// form is a prefix put before the digits after the first `drop` of them: one slice and one
+/// concatenation for every number, rather than one of each per form (polars works every
+/// branch of a `when` out for every row).
+fn phone_form() -> Vec<Expr> {
+    let digits = || col(DIGITS);
+    let starts = |p: &str| col(V).str().starts_with(lit(p.to_string()));
+    let national = starts("+44")
+        .or(starts("0044"))
+        .or(starts("44").and(digits().str().len_bytes().eq(lit(12u32))));
+    let drop = when(starts("0044"))
+        .then(lit(4i64))
+        .when(national.clone())
+        .then(lit(2i64))
+        .otherwise(lit(0i64));
+    let prefix = when(national)
+        .then(lit("0"))
+        .when(starts("+"))
+        .then(lit("00"))
+        .otherwise(lit(""));
+    let one_form = concat_str(
+        [
+            prefix,
+            digits().str().slice(drop, lit(NULL).cast(DataType::UInt64)),
+        ],
+        "",
+        false,
+    );
+    vec![one_form.alias(V)]
 }
 
 /// An e-mail address without surrounding spaces, in lower case; null when it is not one.
@@ -246,5 +254,83 @@ mod tests {
             apply(reference, &[Some(" ab 12 3456 "), Some("   "), None]),
             vec![Some("AB123456".into()), None, None]
         );
+    }
+
+    /// [`phone_form`] as it was written before, every form a branch of its own: the reference
+    /// the differential test holds the one-slice form to.
+    fn phone_form_by_branches() -> Vec<Expr> {
+        let digits = || col(DIGITS);
+        let starts = |p: &str| col(V).str().starts_with(lit(p.to_string()));
+        let national_after = |n: i64| {
+            concat_str(
+                [
+                    lit("0"),
+                    digits()
+                        .str()
+                        .slice(lit(n), lit(NULL).cast(DataType::UInt64)),
+                ],
+                "",
+                false,
+            )
+        };
+        let one_form = when(starts("+44"))
+            .then(national_after(2))
+            .when(starts("0044"))
+            .then(national_after(4))
+            .when(starts("+"))
+            .then(concat_str([lit("00"), digits()], "", false))
+            .when(starts("44").and(digits().str().len_bytes().eq(lit(12u32))))
+            .then(national_after(2))
+            .otherwise(digits());
+        vec![one_form.alias(V)]
+    }
+
+    #[test]
+    fn the_one_slice_form_gives_what_the_branches_gave() {
+        let written = [
+            "07700 900123",
+            "+44 7700 900123",
+            "+44 (0)7700 900-123",
+            "0044 7700 900123",
+            "447700900123",
+            "44770090012",
+            "4477009001234",
+            "+447700900123",
+            "++447700900123",
+            "+0044 7700 900123",
+            "0044",
+            "+44",
+            "+",
+            "44",
+            "",
+            "+1 555 0100 123",
+            "+353 1 234 5678",
+            "00353 1 234 5678",
+            "0113 496 0000",
+            "44+7700900123",
+            "4 4 7700 900 123",
+            "Withheld",
+            "x2201",
+            "+44 (0) 20 7946 0000",
+            "٠٧٧٠٠ ٩٠٠١٢٣",
+            "+４４ 7700 900123",
+            "(0)",
+            "0+447700900123",
+            "440",
+            "+44 0 7700 900123",
+        ];
+        let values: Vec<Option<&str>> = written.iter().map(|w| Some(*w)).chain([None]).collect();
+        let before = |text: Expr| {
+            in_steps(
+                text,
+                &[
+                    phone_characters,
+                    phone_digits,
+                    phone_form_by_branches,
+                    || vec![at_least(7)],
+                ],
+            )
+        };
+        assert_eq!(apply(phone, &values), apply(before, &values));
     }
 }
