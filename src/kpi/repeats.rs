@@ -122,7 +122,7 @@ pub fn linked(
     if let Some(last_day) = day_at("last") {
         if i64::from(last_day) - i64::from(first_day) > i64::from(MAX_GAP) {
             return Err(FigureError::Data(format!(
-                "right first time links contacts at most {MAX_GAP} days apart at once; these span {} days",
+                "right first time links contacts at most {MAX_GAP} days apart at once; these span {} days: report a shorter period or take a later `baseline` in [[avoidable.targets]]",
                 i64::from(last_day) - i64::from(first_day)
             )));
         }
@@ -380,7 +380,8 @@ pub(super) const SUMMED_BY: [&str; 16] = [
 /// previous contact are kept up to the largest (the days-to-repeat table shows each), longer
 /// gaps as none. The days to the next contact become the shortest window they fall within.
 /// Whether the lake covers a contact's window becomes `WATCHED`, the longest window it
-/// covers.
+/// covers. The financial year is labelled from year and month in `calendar`, as the KPI stage
+/// labels every row it reads.
 pub fn summed(
     rows: LazyFrame,
     thresholds: &[u32],
@@ -446,11 +447,14 @@ pub fn summed(
                 .is_some_and(|t| t.is_string() || t.is_categorical())
         })
         .collect();
-    let as_type = |dtype: DataType| {
-        text.iter()
-            .map(|k| col(*k).cast(dtype.clone()))
-            .collect::<Vec<_>>()
-    };
+    let as_codes = text
+        .iter()
+        .map(|k| col(*k).cast(DataType::from_categories(Categories::global())))
+        .collect::<Vec<_>>();
+    let as_before = text
+        .iter()
+        .filter_map(|k| schema.get(k).map(|t| col(*k).cast(t.clone())))
+        .collect::<Vec<_>>();
     let out: Vec<Expr> = SUMMED_BY
         .iter()
         .copied()
@@ -466,7 +470,7 @@ pub fn summed(
         .collect();
     let grouped = rows
         .with_columns(coarse)
-        .with_columns(as_type(DataType::from_categories(Categories::global())))
+        .with_columns(as_codes)
         .group_by(by.into_iter().map(col).collect::<Vec<_>>())
         .agg([
             col(c::CONTACTS)
@@ -475,7 +479,7 @@ pub fn summed(
                 .alias(c::CONTACTS),
             len().alias(ROWS),
         ])
-        .with_columns(as_type(DataType::String));
+        .with_columns(as_before);
     let labelled = if dated {
         grouped.with_column(
             calendar
