@@ -33,6 +33,8 @@ const PACKED: &str = "__packed";
 const GAPS: &str = "__gaps";
 /// The most days a gap can span: gaps are packed 16 bits each, 0 for none.
 const MAX_GAP: u32 = (1 << 16) - 2;
+/// The gaps in the order they are packed, the first in the highest 16 bits ([`gap_shift`]).
+const GAP_FIELDS: [&str; 4] = [PREV, NEXT, NEXT_ASSISTED, NEXT_DIGITAL];
 pub(super) const DAY: &str = "__day";
 const GROUP: &str = "__group";
 const ASSISTED: &str = "__assisted";
@@ -119,19 +121,17 @@ pub fn linked(
             .and_then(|c| c.i32().ok().and_then(|v| v.get(0)))
     };
     let first_day = day_at("first").unwrap_or(0);
-    if let Some(last_day) = day_at("last") {
-        if i64::from(last_day) - i64::from(first_day) > i64::from(MAX_GAP) {
-            return Err(FigureError::Data(format!(
-                "right first time links contacts at most {MAX_GAP} days apart at once; these span {} days: report a shorter period or take a later `baseline` in [[avoidable.targets]]",
-                i64::from(last_day) - i64::from(first_day)
-            )));
-        }
+    let span = day_at("last").map_or(0, |last| i64::from(last) - i64::from(first_day));
+    if span > i64::from(MAX_GAP) {
+        return Err(FigureError::Data(format!(
+            "right first time links contacts at most {MAX_GAP} days apart at once; these span {span} days: report a shorter period or take a later `baseline` in [[avoidable.targets]]"
+        )));
     }
     let u64_ = |e: Expr| e.cast(DataType::UInt64);
     // The service and day alone: the shared order sorts by it.
     let service_day =
         u64_(col(SERVICE_CODE)) * lit(1u64 << 32) + u64_(col(DAY) - lit(first_day)) * lit(4u64);
-    let packed = service_day.clone() + u64_(col(ASSISTED)) * lit(2u64) + u64_(col(DIGITAL));
+    let packed = col(SERVICE_DAY) + u64_(col(ASSISTED)) * lit(2u64) + u64_(col(DIGITAL));
     // The contacts in (service, day, time, row) order, shared by every kind of key: a stable
     // sort by time, then a stable sort by service and day packed into one number (polars sorts
     // a single column of numbers by plain comparisons; a sort on several columns compares
@@ -139,7 +139,8 @@ pub fn linked(
     let stable = || SortMultipleOptions::default().with_maintain_order(true);
     let mut plan = scanned
         .lazy()
-        .with_columns([service_day.alias(SERVICE_DAY), packed.alias(PACKED)])
+        .with_column(service_day.alias(SERVICE_DAY))
+        .with_column(packed.alias(PACKED))
         .with_column(
             col(ROW)
                 .sort_by([col(c::TIMESTAMP)], stable())
@@ -154,11 +155,7 @@ pub fn linked(
         plan = gaps_by(plan, key);
     }
     let gaps_of = |k: &str| format!("{GAPS}{k}");
-    let least = |gap: &str| {
-        let field = [PREV, NEXT, NEXT_ASSISTED, NEXT_DIGITAL]
-            .iter()
-            .position(|g| *g == gap)
-            .unwrap_or(0);
+    let least = |field: usize, gap: &str| {
         let each: Vec<Expr> = present
             .iter()
             .map(|k| unpacked(col(gaps_of(k).as_str()), field))
@@ -170,9 +167,10 @@ pub fn linked(
             .map(|e| e.alias(gap))
             .map_err(|e| FigureError::Data(e.to_string()))
     };
-    let gaps = [PREV, NEXT, NEXT_ASSISTED, NEXT_DIGITAL]
+    let gaps = GAP_FIELDS
         .iter()
-        .map(|g| least(g))
+        .enumerate()
+        .map(|(field, g)| least(field, g))
         .collect::<Result<Vec<_>, _>>()?;
     let helpers: Vec<PlSmallStr> = present
         .iter()
@@ -268,20 +266,22 @@ fn gaps_by(plan: LazyFrame, key: &str) -> LazyFrame {
         (col(P) % lit(4u64)).gt_eq(lit(2u64)).alias(A),
         (col(P) % lit(2u64)).eq(lit(1u64)).alias(G),
     ];
-    // Each gap plus one in 16 bits (0: none), the previous contact's highest.
-    let field = |gap: Expr, at: u32| u64_(gap + lit(1i32)).fill_null(lit(0u64)) * lit(1u64 << at);
-    let gaps = field(
+    // Each gap plus one in 16 bits (0: none), in the order of GAP_FIELDS.
+    let gaps = [
         when(same_group(1))
             .then(col(D) - col(D).shift(lit(1)))
             .otherwise(lit(NULL)),
-        48,
-    ) + field(
         when(same_group(-1))
             .then(col(D).shift(lit(-1)) - col(D))
             .otherwise(lit(NULL)),
-        32,
-    ) + field(next_flagged(A), 16)
-        + field(next_flagged(G), 0);
+        next_flagged(A),
+        next_flagged(G),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(field, gap)| u64_(gap + lit(1i32)).fill_null(lit(0u64)) * lit(1u64 << gap_shift(field)))
+    .reduce(|a, b| a + b)
+    .unwrap_or(lit(0u64));
     plan.with_column(order.alias(ORDER))
         .with_columns([in_order(key, K), in_order(PACKED, P)])
         .with_columns(unpack)
@@ -309,11 +309,15 @@ fn gaps_by(plan: LazyFrame, key: &str) -> LazyFrame {
         ))
 }
 
-/// Gap `field` (0: since the previous contact, 1: to the next, 2: to the next assisted, 3: to
-/// the next digital) of a column of [`gaps_by`]: days, null for none.
+/// Where gap `field` (its place in [`GAP_FIELDS`]) sits in a packed number.
+fn gap_shift(field: usize) -> u32 {
+    48 - 16 * field as u32
+}
+
+/// Gap `field` (its place in [`GAP_FIELDS`]) of a column of [`gaps_by`]: days, null for none.
 fn unpacked(gaps: Expr, field: usize) -> Expr {
-    let at = 48 - 16 * field as u32;
-    let value = (gaps.floor_div(lit(1u64 << at)) % lit(1u64 << 16)).cast(DataType::Int32);
+    let value =
+        (gaps.floor_div(lit(1u64 << gap_shift(field))) % lit(1u64 << 16)).cast(DataType::Int32);
     when(value.clone().eq(lit(0i32)))
         .then(lit(NULL).cast(DataType::Int32))
         .otherwise(value - lit(1i32))
