@@ -70,11 +70,14 @@ pub fn latest_month(
 
 /// The year, month and date granularity of the lake's contacts and responses ([`Lake::dated`]:
 /// from their monthly sums), for the tables that hold any.
-fn months_of_rows(lake: &Lake) -> Result<Vec<LazyFrame>, FigureError> {
+fn months_of_rows(
+    lake: &Lake,
+    months: Option<((i32, i8), (i32, i8))>,
+) -> Result<Vec<LazyFrame>, FigureError> {
     let mut scans = Vec::new();
     for table in [LakeTable::Contacts, LakeTable::Responses] {
         if let Some(rows) = lake
-            .dated(table)
+            .dated(table, months)
             .map_err(|e: LakeError| FigureError::Data(e.to_string()))?
         {
             scans.push(rows);
@@ -85,8 +88,29 @@ fn months_of_rows(lake: &Lake) -> Result<Vec<LazyFrame>, FigureError> {
 
 /// The months (year, month) that hold contacts or responses in the lake, in order.
 pub fn months_held(lake: &Lake) -> Result<Vec<(i32, i8)>, FigureError> {
-    let mut months = std::collections::BTreeSet::new();
-    for rows in months_of_rows(lake)? {
+    months_held_among(lake, None)
+}
+
+/// [`months_held`] from `from` to `to` (inclusive), reading only those months' files.
+pub fn months_held_in(
+    lake: &Lake,
+    from: (i32, i8),
+    to: (i32, i8),
+) -> Result<Vec<(i32, i8)>, FigureError> {
+    let held = months_held_among(lake, Some((from, to)))?;
+    // A file whose partition tells no month is read whatever the months: keep theirs only.
+    Ok(held
+        .into_iter()
+        .filter(|m| (from..=to).contains(m))
+        .collect())
+}
+
+fn months_held_among(
+    lake: &Lake,
+    months: Option<((i32, i8), (i32, i8))>,
+) -> Result<Vec<(i32, i8)>, FigureError> {
+    let mut held = std::collections::BTreeSet::new();
+    for rows in months_of_rows(lake, months)? {
         // A quarter or a year says no month is held.
         let rows = rows.filter(granularity::dated_by_month());
         let df = collect(
@@ -101,19 +125,24 @@ pub fn months_held(lake: &Lake) -> Result<Vec<(i32, i8)>, FigureError> {
             if let (Ok(years), Ok(ms)) = (years.i32(), ms.i32()) {
                 for (y, m) in years.iter().zip(ms.iter()) {
                     if let (Some(y), Some(m)) = (y, m) {
-                        months.insert((y, m as i8));
+                        held.insert((y, m as i8));
                     }
                 }
             }
         }
     }
-    Ok(months.into_iter().collect())
+    Ok(held.into_iter().collect())
 }
 
 /// True when the lake holds contacts or answers dated by a quarter or a year lying wholly
 /// inside `months`: a period with nothing by month may still have figures over the year.
 pub fn coarse_rows_in(lake: &Lake, months: &[(i32, i8)]) -> Result<bool, FigureError> {
-    for rows in months_of_rows(lake)? {
+    // A quarter or a year lying inside the months is stored under its first month, one of
+    // theirs: only their files are read.
+    let (Some(first), Some(last)) = (months.iter().min(), months.iter().max()) else {
+        return Ok(false);
+    };
+    for rows in months_of_rows(lake, Some((*first, *last)))? {
         let found = collect(
             rows.filter(
                 granularity::dated_by_month()

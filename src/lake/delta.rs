@@ -63,6 +63,31 @@ pub fn is_table(dir: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// The latest committed version of the table in `dir`, from the names in its log alone (a
+/// commit is published whole, as `<version>.json`, in one step); `None` when there is none.
+/// What a writer needs to know whether a run committed after the manifest, without loading the
+/// table.
+pub fn latest_commit(dir: &Path) -> Result<Option<i64>, LakeError> {
+    let log = dir.join("_delta_log");
+    let entries = match std::fs::read_dir(&log) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(super::io_err(&log)(e)),
+    };
+    let mut latest = None;
+    for entry in entries {
+        let entry = entry.map_err(super::io_err(&log))?;
+        let name = entry.file_name();
+        let version = name
+            .to_str()
+            .and_then(|n| n.strip_suffix(".json"))
+            .filter(|n| n.len() == 20 && n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<i64>().ok());
+        latest = latest.max(version);
+    }
+    Ok(latest)
+}
+
 fn table_url(dir: &Path) -> Result<url::Url, LakeError> {
     let abs = std::path::absolute(dir).map_err(super::io_err(dir))?;
     url::Url::from_directory_path(&abs).map_err(|_| LakeError::Io {
@@ -451,6 +476,31 @@ pub fn commit_info(dir: &Path, version: i64) -> Result<Option<Map<String, Value>
 mod tests {
     use super::*;
     use polars::prelude::*;
+
+    #[test]
+    fn the_latest_commit_is_the_highest_whole_commit_named_in_the_log(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        assert_eq!(latest_commit(dir.path())?, None, "no log, no commit");
+        let log = dir.path().join("_delta_log");
+        std::fs::create_dir(&log)?;
+        assert_eq!(latest_commit(dir.path())?, None, "an empty log");
+        for name in [
+            "00000000000000000000.json",
+            "00000000000000000002.json",
+            "00000000000000000001.json",
+            // Not commits: a checkpoint of a later version, a commit being written, its
+            // pointer, a stray file.
+            "00000000000000000009.checkpoint.parquet",
+            "_commit_0f3c.json.tmp",
+            "_last_checkpoint",
+            "7.json",
+        ] {
+            std::fs::write(log.join(name), "{}")?;
+        }
+        assert_eq!(latest_commit(dir.path())?, Some(2));
+        Ok(())
+    }
 
     /// A contacts-like frame: text with few distinct values, unique keys, times, numbers.
     fn contacts(rows: usize) -> PolarsResult<DataFrame> {

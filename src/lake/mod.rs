@@ -501,8 +501,10 @@ impl LakeWriter {
         owner_only_dir(root)?;
         let lock = take_lock(root)?;
         upgrade::upgrade(root)?;
-        txn::recover(root)?;
-        let lake = Lake::open(root)?;
+        let mut lake = Lake::open(root)?;
+        if txn::recover(&lake)? {
+            lake = Lake::open(root)?;
+        }
         txn::remove_orphans(&lake)?;
         Ok(LakeWriter {
             lake,

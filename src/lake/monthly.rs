@@ -317,10 +317,15 @@ pub fn file_for(root: &Path, table: Table, data_file: &Path) -> Option<PathBuf> 
 /// The pinned files of `table` split into the paths of their stored sums (those that have them)
 /// and the data files that have none.
 fn covered(lake: &Lake, table: Table) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    covered_of(lake, table, lake.table_files(table))
+}
+
+/// [`covered`] for some of the pinned files.
+fn covered_of(lake: &Lake, table: Table, files: Vec<PathBuf>) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let root = lake.root();
     let stored: HashSet<&PathBuf> = lake.sums_files(table).iter().collect();
     let (mut covered, mut uncovered) = (Vec::new(), Vec::new());
-    for f in lake.table_files(table) {
+    for f in files {
         match file_for(root, table, &f) {
             Some(m) if stored.contains(&m) => covered.push(m),
             _ => uncovered.push(f),
@@ -412,9 +417,18 @@ impl Lake {
     /// The year, month and date granularity of the pinned rows of `table` (`None`: it holds
     /// none), one row per stored sum or per row: from the stored sums of the files that have
     /// them, a few rows each, and from the rows of those that have none. What tells the months a
-    /// lake holds without reading every row it holds.
-    pub fn dated(&self, table: Table) -> Result<Option<LazyFrame>, LakeError> {
-        let (covered, uncovered) = covered(self, table);
+    /// lake holds without reading every row it holds. With `months` (first and last, inclusive),
+    /// only the files of those months are read (and those whose partition tells no month), so
+    /// only those months are told for sure.
+    pub fn dated(
+        &self,
+        table: Table,
+        months: Option<((i32, i8), (i32, i8))>,
+    ) -> Result<Option<LazyFrame>, LakeError> {
+        let (covered, uncovered) = match months {
+            None => covered(self, table),
+            Some((from, to)) => covered_of(self, table, self.months_files(table, from, to)),
+        };
         let columns = || {
             [
                 col(c::YEAR).cast(DataType::Int32),

@@ -402,18 +402,19 @@ fn commit_parts(
 }
 
 /// Completes the runs killed between a data table's commit and the manifest's: their file
-/// records, kept in the data commits' `commitInfo`, go into the manifest now. Writer only.
-pub fn recover(root: &Path) -> Result<(), LakeError> {
-    let lake = Lake::open(root)?;
+/// records, kept in the data commits' `commitInfo`, go into the manifest now. `lake` is the
+/// lake as just opened; true when a manifest commit was made (then it is out of date). Writer
+/// only.
+pub fn recover(lake: &Lake) -> Result<bool, LakeError> {
+    let root = lake.root();
     // Every table's pending records go into one manifest commit (one file: a file per table
     // of the same run would share a name).
     let mut pending: Option<(String, DataFrame)> = None;
     for table in [Table::Contacts, Table::Responses] {
         let dir = root.join(table.name());
-        let Some(data) = delta::load(&dir, None)? else {
+        let Some(latest) = delta::latest_commit(&dir)? else {
             continue;
         };
-        let latest = delta::version(&data, &dir)?;
         let from = lake.table_version(table).map_or(0, |v| v + 1);
         for version in from..=latest {
             let Some(info) = delta::commit_info(&dir, version)? else {
@@ -446,10 +447,13 @@ pub fn recover(root: &Path) -> Result<(), LakeError> {
             });
         }
     }
-    if let Some((run, rows)) = pending {
-        commit_manifest(root, rows, &format!("{run}-recovered"))?;
+    match pending {
+        Some((run, rows)) => {
+            commit_manifest(root, rows, &format!("{run}-recovered"))?;
+            Ok(true)
+        }
+        None => Ok(false),
     }
-    Ok(())
 }
 
 /// Removes files that no commit refers to: data files of runs killed before their commit, their

@@ -305,14 +305,20 @@ pub fn resolve_period(
 /// the months the lake does hold: figures of all zeros would read as "calls -100%, met". Rows
 /// dated by a quarter or a year that the period's year to date counts are data too.
 fn no_data_in_period(lake: &Lake, period: Period) -> anyhow::Result<()> {
-    let held = crate::kpi::months_held(lake)?;
     let wanted = period.months();
+    // Only the period's files are read to find its months (a monthly run's lake holds years).
+    let held_in = match (wanted.iter().min(), wanted.iter().max()) {
+        (Some(from), Some(to)) => crate::kpi::months_held_in(lake, *from, *to)?,
+        _ => Vec::new(),
+    };
     // Rows dated by a quarter or a year count where the year's figures count them: a month's
     // year to date, or the whole year.
     let year = period.months_in(period.financial_year());
-    if held.iter().any(|m| wanted.contains(m)) || crate::kpi::coarse_rows_in(lake, &year)? {
+    if held_in.iter().any(|m| wanted.contains(m)) || crate::kpi::coarse_rows_in(lake, &year)? {
         return Ok(());
     }
+    // Nothing: every month held, for the message.
+    let held = crate::kpi::months_held(lake)?;
     let name = |(y, m): (i32, i8)| crate::period::month_name(y, m);
     let held = match (held.first(), held.last()) {
         (Some(a), Some(b)) if a == b => name(*a),
