@@ -2,6 +2,7 @@
 //! duplicates, with counts that reconcile per file. One atomic commit per run; quality gates decide
 //! whether it happens. `validate` is the same work without writing.
 
+mod copies;
 mod file;
 mod keys;
 pub mod pseudonym;
@@ -330,6 +331,13 @@ fn ingest_source(
                 }
                 Next::Mapped { raw, shown, .. } if hashes_this_run.contains_key(&raw.sha256) => {
                     let same_as = hashes_this_run.get(&raw.sha256).cloned();
+                    // Its content goes into the lake with the other file: later runs know the
+                    // copy by its stamp (an entry is only believed while the lake holds that
+                    // content, so a run that does not commit leaves nothing misleading).
+                    if let (Some(time), Some(_)) = (raw.modified_ns, ctx.txn) {
+                        let stamp = (manifest_path(ctx.pipeline, &raw.path), raw.size, time);
+                        copies::remember(ctx.lake.root(), &stamp, &raw.sha256, &raw.encoding);
+                    }
                     outcome.files.push(skipped(
                         source,
                         shown,
@@ -391,14 +399,19 @@ fn open_next(
     let modified = std::fs::metadata(path)
         .ok()
         .and_then(|m| Some((m.len(), manifest::modified_ns(&m)?)));
-    if let Some((size, time)) = modified {
-        let stamp = (manifest_path(ctx.pipeline, path), size, time);
-        if let Some((sha256, encoding)) = ctx.stamps.get(&stamp) {
+    let stamp = modified.map(|(size, time)| (manifest_path(ctx.pipeline, path), size, time));
+    if let Some(stamp) = &stamp {
+        // In the manifest (ingested from this very file), or a copy of a file in the lake seen
+        // by an earlier run (a re-sent export left in the folder is not read every month).
+        let known = ctx.stamps.get(stamp).cloned().or_else(|| {
+            copies::seen(ctx.lake.root(), stamp).filter(|(sha256, _)| ctx.known.contains(sha256))
+        });
+        if let Some((sha256, encoding)) = known {
             return Ok(Next::Skipped(skipped(
                 source,
                 shown,
-                sha256,
-                encoding,
+                &sha256,
+                &encoding,
                 FileStatus::AlreadyIngested,
                 None,
             )));
@@ -412,14 +425,20 @@ fn open_next(
         &|h| ctx.known.contains(h),
     )?;
     match opening {
-        Opening::Known { sha256, encoding } => Ok(Next::Skipped(skipped(
-            source,
-            shown,
-            &sha256,
-            &encoding,
-            FileStatus::AlreadyIngested,
-            None,
-        ))),
+        Opening::Known { sha256, encoding } => {
+            // A dry run writes nothing, not even this.
+            if let (Some(stamp), Some(_)) = (&stamp, ctx.txn) {
+                copies::remember(ctx.lake.root(), stamp, &sha256, &encoding);
+            }
+            Ok(Next::Skipped(skipped(
+                source,
+                shown,
+                &sha256,
+                &encoding,
+                FileStatus::AlreadyIngested,
+                None,
+            )))
+        }
         Opening::Opened(mut raw) => {
             raw.modified_ns = modified.map(|(_, time)| time);
             let (plan, checks) = canonical(&raw, source, ctx.pipeline, services, ctx.today)?;

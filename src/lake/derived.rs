@@ -44,7 +44,7 @@ pub fn read(root: &Path, kind: &str, key: &str) -> Option<DataFrame> {
         Ok(df) => Some(df),
         Err(e) => {
             crate::log::warn(&format!(
-                "{}: kept sums unreadable ({e}); working them out again",
+                "{}: kept file unreadable ({e}); working it out again",
                 path.display()
             ));
             None

@@ -345,6 +345,62 @@ fn untouched_files_are_known_by_stamp_and_edited_ones_are_read_again() {
     assert!(!line.contains("already"), "{line}");
 }
 
+#[test]
+fn a_resent_copy_is_known_by_stamp_once_a_run_has_read_it() {
+    let (ws, _) = ingested_sample();
+    let copy = ws
+        .path()
+        .join("sample_data/telephony/calls_2024-01_resent.csv");
+    let original = std::fs::read(&copy).expect("read");
+    let stamp = std::fs::metadata(&copy)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    // Other bytes of the same size under the copy's old stamp: only a run that does not read
+    // the copy still finds it in the lake.
+    let disguise = || {
+        std::fs::write(&copy, vec![b'x'; original.len()]).expect("write");
+        std::fs::File::options()
+            .write(true)
+            .open(&copy)
+            .and_then(|f| f.set_modified(stamp))
+            .expect("set mtime");
+    };
+    let all_known = |ws: &Workspace| {
+        let run = ws.cex(&["ingest", "pipelines/sample.toml"]);
+        run.assert_code(0);
+        run.assert_already_in_lake(46);
+    };
+    // The run that ingested the original saw the copy beside it: the next one does not read it.
+    disguise();
+    all_known(&ws);
+    // The remembered copies are derived: without them the copy is read and hashed again, and
+    // remembered again by that run.
+    std::fs::write(&copy, &original).expect("write");
+    std::fs::File::options()
+        .write(true)
+        .open(&copy)
+        .and_then(|f| f.set_modified(stamp))
+        .expect("set mtime");
+    std::fs::remove_dir_all(ws.path().join("lake/_derived/copies")).expect("remove");
+    all_known(&ws);
+    disguise();
+    all_known(&ws);
+    // Once the copy is edited (a new modification time), it is read again.
+    std::fs::File::options()
+        .write(true)
+        .open(&copy)
+        .and_then(|f| f.set_modified(stamp + std::time::Duration::from_secs(60)))
+        .expect("set mtime");
+    let edited = ws.cex(&["ingest", "pipelines/sample.toml"]);
+    let line = edited
+        .stdout
+        .lines()
+        .find(|l| l.contains("calls_2024-01_resent.csv"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(!line.contains("already"), "{line}");
+}
+
 /// Sums of `columns` over the rows of `table` matching `filter`.
 fn sums(table: &DataFrame, filter: Expr, columns: &[&str]) -> Vec<u64> {
     let df = table
