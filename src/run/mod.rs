@@ -505,15 +505,28 @@ fn run_stages(
     }
     let publication = Publication::begin(&stages::publication_dir(pipeline, period), &keep)
         .context("cannot start the publication")?;
-    if let Some(k) = &kpis {
-        stages::write_kpis(publication.dir(), k)?;
-    }
-    if let Some(tables) = &equality {
-        stages::write_equality(&publication.dir().join(EQUALITY_DIR), tables)?;
-    }
-    if let Some(audit) = &audit {
-        stages::write_audit(publication.dir(), audit)?;
-    }
+    // The KPI tables, the equality tables and the audit are files of their own: written at once.
+    let dir = publication.dir();
+    let (kpis_written, (equality_written, audit_written)) = rayon::join(
+        || kpis.as_ref().map_or(Ok(()), |k| stages::write_kpis(dir, k)),
+        || {
+            rayon::join(
+                || {
+                    equality.as_ref().map_or(Ok(()), |tables| {
+                        stages::write_equality(&dir.join(EQUALITY_DIR), tables)
+                    })
+                },
+                || {
+                    audit
+                        .as_ref()
+                        .map_or(Ok(()), |a| stages::write_audit(dir, a))
+                },
+            )
+        },
+    );
+    kpis_written?;
+    equality_written?;
+    audit_written?;
     if runs(Stage::Charts) || runs(Stage::Report) {
         match stages::redraw(
             pipeline,

@@ -20,6 +20,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::{DataFrame, SerReader};
+use rayon::prelude::*;
 use thiserror::Error;
 
 pub use cells::thousands;
@@ -124,13 +125,24 @@ fn write_tables_with_sheet_limit(
     }
     fs::create_dir_all(dir).map_err(io_err(dir))?;
 
-    let mut written = Vec::with_capacity(2 * tables.len() + 1);
-    for table in tables {
-        written.push(files::write_parquet(dir, table)?);
-        written.push(files::write_csv(dir, table)?);
-    }
+    // Each table's files, and the workbook beside them: independent files, written at once.
     let workbook_path = dir.join(workbook_name);
-    workbook::write_workbook(&workbook_path, tables, max_sheet_rows)?;
+    let (each, workbook) = rayon::join(
+        || {
+            tables
+                .par_iter()
+                .map(|table| {
+                    Ok([
+                        files::write_parquet(dir, table)?,
+                        files::write_csv(dir, table)?,
+                    ])
+                })
+                .collect::<Result<Vec<_>, OutputError>>()
+        },
+        || workbook::write_workbook(&workbook_path, tables, max_sheet_rows),
+    );
+    let mut written: Vec<PathBuf> = each?.into_iter().flatten().collect();
+    workbook?;
     written.push(workbook_path);
     written.push(write_index(dir, tables)?);
     Ok(written)
