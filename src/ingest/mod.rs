@@ -399,6 +399,16 @@ fn open_next(
     let modified = std::fs::metadata(path)
         .ok()
         .and_then(|m| Some((m.len(), manifest::modified_ns(&m)?)));
+    let already = |shown: String, sha256: &str, encoding: &str| {
+        Next::Skipped(skipped(
+            source,
+            shown,
+            sha256,
+            encoding,
+            FileStatus::AlreadyIngested,
+            None,
+        ))
+    };
     let stamp = modified.map(|(size, time)| (manifest_path(ctx.pipeline, path), size, time));
     if let Some(stamp) = &stamp {
         // In the manifest (ingested from this very file), or a copy of a file in the lake seen
@@ -407,14 +417,7 @@ fn open_next(
             copies::seen(ctx.lake.root(), stamp).filter(|(sha256, _)| ctx.known.contains(sha256))
         });
         if let Some((sha256, encoding)) = known {
-            return Ok(Next::Skipped(skipped(
-                source,
-                shown,
-                &sha256,
-                &encoding,
-                FileStatus::AlreadyIngested,
-                None,
-            )));
+            return Ok(already(shown, &sha256, &encoding));
         }
     }
     let opening = read::open_for_ingest(
@@ -430,14 +433,7 @@ fn open_next(
             if let (Some(stamp), Some(_)) = (&stamp, ctx.txn) {
                 copies::remember(ctx.lake.root(), stamp, &sha256, &encoding);
             }
-            Ok(Next::Skipped(skipped(
-                source,
-                shown,
-                &sha256,
-                &encoding,
-                FileStatus::AlreadyIngested,
-                None,
-            )))
+            Ok(already(shown, &sha256, &encoding))
         }
         Opening::Opened(mut raw) => {
             raw.modified_ns = modified.map(|(_, time)| time);

@@ -310,13 +310,7 @@ fn untouched_files_are_known_by_stamp_and_edited_ones_are_read_again() {
     let stamp = std::fs::metadata(&file)
         .and_then(|m| m.modified())
         .expect("mtime");
-    let set_time = |time| {
-        std::fs::File::options()
-            .write(true)
-            .open(&file)
-            .and_then(|f| f.set_modified(time))
-            .expect("set mtime");
-    };
+    let set_time = |time| set_modified(&file, time);
     // Same path, size and modification time: recognised from the manifest without being read
     // (other bytes of the same size with the old time restored go unnoticed, as with git).
     std::fs::write(&file, vec![b'x'; original.len()]).expect("write");
@@ -359,11 +353,7 @@ fn a_resent_copy_is_known_by_stamp_once_a_run_has_read_it() {
     // the copy still finds it in the lake.
     let disguise = || {
         std::fs::write(&copy, vec![b'x'; original.len()]).expect("write");
-        std::fs::File::options()
-            .write(true)
-            .open(&copy)
-            .and_then(|f| f.set_modified(stamp))
-            .expect("set mtime");
+        set_modified(&copy, stamp);
     };
     let all_known = |ws: &Workspace| {
         let run = ws.cex(&["ingest", "pipelines/sample.toml"]);
@@ -376,21 +366,13 @@ fn a_resent_copy_is_known_by_stamp_once_a_run_has_read_it() {
     // The remembered copies are derived: without them the copy is read and hashed again, and
     // remembered again by that run.
     std::fs::write(&copy, &original).expect("write");
-    std::fs::File::options()
-        .write(true)
-        .open(&copy)
-        .and_then(|f| f.set_modified(stamp))
-        .expect("set mtime");
+    set_modified(&copy, stamp);
     std::fs::remove_dir_all(ws.path().join("lake/_derived/copies")).expect("remove");
     all_known(&ws);
     disguise();
     all_known(&ws);
     // Once the copy is edited (a new modification time), it is read again.
-    std::fs::File::options()
-        .write(true)
-        .open(&copy)
-        .and_then(|f| f.set_modified(stamp + std::time::Duration::from_secs(60)))
-        .expect("set mtime");
+    set_modified(&copy, stamp + std::time::Duration::from_secs(60));
     let edited = ws.cex(&["ingest", "pipelines/sample.toml"]);
     let line = edited
         .stdout
@@ -399,6 +381,15 @@ fn a_resent_copy_is_known_by_stamp_once_a_run_has_read_it() {
         .unwrap_or_default()
         .to_string();
     assert!(!line.contains("already"), "{line}");
+}
+
+/// Gives `file` the modification time `time`.
+fn set_modified(file: &std::path::Path, time: std::time::SystemTime) {
+    std::fs::File::options()
+        .write(true)
+        .open(file)
+        .and_then(|f| f.set_modified(time))
+        .expect("set mtime");
 }
 
 /// Sums of `columns` over the rows of `table` matching `filter`.
