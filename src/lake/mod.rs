@@ -130,27 +130,23 @@ impl Lake {
                 answer_months: Vec::new(),
             });
         };
-        let manifest = manifest::from_table(&table, &dir)?;
-        let mut tables = BTreeMap::new();
-        for t in [Table::Contacts, Table::Responses] {
-            if let Some(v) = manifest::pinned_version(&manifest, t.name()) {
-                let tdir = root.join(t.name());
-                let data = delta::load(&tdir, Some(v))?.ok_or_else(|| LakeError::Data {
-                    path: tdir.clone(),
-                    message: format!(
-                        "the manifest names version {v} of this table, which is missing"
-                    ),
-                })?;
-                tables.insert(
-                    t,
-                    Pinned {
-                        version: v,
-                        files: delta::files(&data, &tdir)?,
-                        unsigned: delta::unsigned_columns(&data, &tdir)?,
-                    },
-                );
-            }
-        }
+        // The manifest, then the data tables at the versions it pins, beside the monthly sums'
+        // tables (their latest versions): four Delta logs replayed two at a time.
+        let pinned = |manifest: &DataFrame, t: Table| -> Result<Option<Pinned>, LakeError> {
+            let Some(v) = manifest::pinned_version(manifest, t.name()) else {
+                return Ok(None);
+            };
+            let tdir = root.join(t.name());
+            let data = delta::load(&tdir, Some(v))?.ok_or_else(|| LakeError::Data {
+                path: tdir.clone(),
+                message: format!("the manifest names version {v} of this table, which is missing"),
+            })?;
+            Ok(Some(Pinned {
+                version: v,
+                files: delta::files(&data, &tdir)?,
+                unsigned: delta::unsigned_columns(&data, &tdir)?,
+            }))
+        };
         let sums_files = |name: &str| -> Result<Vec<PathBuf>, LakeError> {
             let dir = root.join(name);
             Ok(match delta::load(&dir, None)? {
@@ -161,13 +157,35 @@ impl Lake {
                 None => Vec::new(),
             })
         };
+        let (data, (monthly, answer_months)) = rayon::join(
+            || -> Result<_, LakeError> {
+                let manifest = manifest::from_table(&table, &dir)?;
+                let (contacts, responses) = rayon::join(
+                    || pinned(&manifest, Table::Contacts),
+                    || pinned(&manifest, Table::Responses),
+                );
+                let tables: BTreeMap<Table, Pinned> =
+                    [(Table::Contacts, contacts?), (Table::Responses, responses?)]
+                        .into_iter()
+                        .filter_map(|(t, p)| p.map(|p| (t, p)))
+                        .collect();
+                Ok((manifest, tables))
+            },
+            || {
+                rayon::join(
+                    || sums_files(monthly::TABLE),
+                    || sums_files(monthly::ANSWERS_TABLE),
+                )
+            },
+        );
+        let (manifest, tables) = data?;
         Ok(Lake {
             root: root.to_path_buf(),
             version: Some(delta::version(&table, &dir)?),
             manifest,
             tables,
-            monthly: sums_files(monthly::TABLE)?,
-            answer_months: sums_files(monthly::ANSWERS_TABLE)?,
+            monthly: monthly?,
+            answer_months: answer_months?,
         })
     }
 
