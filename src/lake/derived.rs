@@ -93,7 +93,8 @@ pub fn write(root: &Path, kind: &str, key: &str, df: &mut DataFrame) -> Result<(
         }
         let file = options.open(&temp).map_err(|e| describe(&e))?;
         ParquetWriter::new(file)
-            .with_compression(ParquetCompression::Zstd(None))
+            // LZ4, as the lake's sums (see `lake::parquet::LakeWriter::sums`).
+            .with_compression(ParquetCompression::Lz4Raw)
             .finish(df)
             .map_err(|e| describe(&e))?;
         fs::rename(&temp, &path).map_err(|e| describe(&e))

@@ -163,7 +163,7 @@ impl Transaction {
             message: e.to_string(),
         };
         let synced = file.try_clone().map_err(io_err(&path))?;
-        let mut writer = ParquetWriter::new(file, sums.schema(), &[]).map_err(write_err)?;
+        let mut writer = ParquetWriter::sums(file, sums.schema()).map_err(write_err)?;
         writer.write(sums).map_err(write_err)?;
         writer.finish().map_err(write_err)?;
         synced.sync_all().map_err(io_err(&path))?;
@@ -337,9 +337,8 @@ fn commit_manifest(root: &Path, mut rows: DataFrame, run_id: &str) -> Result<i64
     };
     rows.rechunk_mut_par();
     let file = fs::File::create(&path).map_err(io_err(&path))?;
-    let mut writer =
-        ParquetWriter::new(file.try_clone().map_err(io_err(&path))?, rows.schema(), &[])
-            .map_err(data_err)?;
+    let mut writer = ParquetWriter::sums(file.try_clone().map_err(io_err(&path))?, rows.schema())
+        .map_err(data_err)?;
     writer.write(&rows).map_err(data_err)?;
     writer.finish().map_err(data_err)?;
     file.sync_all().map_err(io_err(&path))?;
