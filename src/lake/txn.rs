@@ -57,6 +57,59 @@ pub struct Committed {
     pub table_versions: BTreeMap<Table, i64>,
 }
 
+/// What committing one data table and its sums did: the table's new version, if its rows were
+/// committed, and the error that stopped it, if one did.
+#[derive(Default)]
+struct Chain {
+    version: Option<i64>,
+    error: Option<LakeError>,
+}
+
+/// Commits a run's files of one data table (`data`), then their sums (`sums`, to the table's
+/// sums table). Rows before their aggregates: a run killed between the two leaves files
+/// without aggregates, which readers count from the rows, never aggregates of rows no commit
+/// holds.
+fn commit_table(
+    root: &Path,
+    run_id: &str,
+    records: &[FileRecord],
+    table: Table,
+    data: Option<Vec<Part>>,
+    sums: Option<Vec<Part>>,
+) -> Chain {
+    let mut done = Chain::default();
+    let commit = || -> Result<(), LakeError> {
+        if let Some(parts) = data {
+            let dir = root.join(table.name());
+            let mine: Vec<&FileRecord> =
+                records.iter().filter(|r| r.table == table.name()).collect();
+            let mut info = Map::new();
+            info.insert(INFO_RUN.into(), json!(run_id));
+            info.insert(
+                INFO_FILES.into(),
+                serde_json::to_value(&mine).map_err(|e| LakeError::Data {
+                    path: dir.clone(),
+                    message: e.to_string(),
+                })?,
+            );
+            let transactions = mine
+                .iter()
+                .map(|r| AppTransaction::new(export_app_id(&r.sha256), 1))
+                .collect();
+            done.version = Some(commit_parts(&dir, parts, info, transactions)?);
+        }
+        if let Some(parts) = sums {
+            let mut info = Map::new();
+            info.insert(INFO_RUN.into(), json!(run_id));
+            let dir = root.join(super::monthly::table_of(table));
+            commit_parts(&dir, parts, info, Vec::new())?;
+        }
+        Ok(())
+    };
+    done.error = commit().err();
+    done
+}
+
 impl Transaction {
     /// Starts a run's transaction; the writer's lock is what makes it the only one.
     pub fn begin(writer: &LakeWriter) -> Transaction {
@@ -209,52 +262,39 @@ impl Transaction {
     }
 
     /// Commits every complete data file and the run's file records: one Delta commit per data
-    /// table touched, then one to the manifest.
+    /// table touched and one per sums table, then one to the manifest.
     pub fn commit(mut self, records: &[FileRecord]) -> Result<Committed, LakeError> {
         let root = self.root.clone();
         let parts = std::mem::take(&mut *self.parts.lock().map_err(|_| poisoned(&root))?);
-        let mut by_table: BTreeMap<Table, Vec<Part>> = BTreeMap::new();
-        for p in parts.into_iter().filter(|p| p.schema.is_some()) {
-            by_table.entry(p.table).or_default().push(p);
-        }
-        let mut out = Committed::default();
-        for (table, parts) in by_table {
-            let dir = root.join(table.name());
-            let mine: Vec<&FileRecord> =
-                records.iter().filter(|r| r.table == table.name()).collect();
-            let mut info = Map::new();
-            info.insert(INFO_RUN.into(), json!(self.run_id));
-            info.insert(
-                INFO_FILES.into(),
-                serde_json::to_value(&mine).map_err(|e| LakeError::Data {
-                    path: dir.clone(),
-                    message: e.to_string(),
-                })?,
-            );
-            let transactions = mine
-                .iter()
-                .map(|r| AppTransaction::new(export_app_id(&r.sha256), 1))
-                .collect();
-            let version = commit_parts(&dir, parts, info, transactions)?;
-            out.table_versions.insert(table, version);
-            // Committed rows: from now on a failure leaves this run's files for the next writer
-            // (which records the committed ones and removes the rest), never deletes them.
-            self.committed = true;
-        }
-        self.committed = true;
-        // The aggregates after the rows they sum: a run killed between the two leaves files of
-        // contacts without aggregates, which readers count from the rows, never aggregates of
-        // rows no commit holds.
         let monthly = std::mem::take(&mut *self.monthly.lock().map_err(|_| poisoned(&root))?);
-        let (contacts, answers): (Vec<Part>, Vec<Part>) = monthly
-            .into_iter()
-            .partition(|p| p.table == Table::Contacts);
-        for (table, parts) in [(Table::Contacts, contacts), (Table::Responses, answers)] {
-            if !parts.is_empty() {
-                let mut info = Map::new();
-                info.insert(INFO_RUN.into(), json!(self.run_id));
-                let dir = root.join(super::monthly::table_of(table));
-                commit_parts(&dir, parts, info, Vec::new())?;
+        let mut rows: BTreeMap<Table, Vec<Part>> = BTreeMap::new();
+        for p in parts.into_iter().filter(|p| p.schema.is_some()) {
+            rows.entry(p.table).or_default().push(p);
+        }
+        let mut sums: BTreeMap<Table, Vec<Part>> = BTreeMap::new();
+        for p in monthly {
+            sums.entry(p.table).or_default().push(p);
+        }
+        // Each data table then its sums (`commit_table`), contacts beside responses; the
+        // manifest last, once both are in.
+        let mut take = |t: Table| (t, rows.remove(&t), sums.remove(&t));
+        let (c, r) = (take(Table::Contacts), take(Table::Responses));
+        let run_id = self.run_id.as_str();
+        let commit = |(table, data, sums)| commit_table(&root, run_id, records, table, data, sums);
+        let (contacts, responses) = rayon::join(|| commit(c), || commit(r));
+        // Committed rows (or nothing failed): from now on a failure leaves this run's files for
+        // the next writer (which records the committed ones and removes the rest), never
+        // deletes them.
+        self.committed = contacts.version.is_some()
+            || responses.version.is_some()
+            || (contacts.error.is_none() && responses.error.is_none());
+        let mut out = Committed::default();
+        for (table, done) in [(Table::Contacts, contacts), (Table::Responses, responses)] {
+            if let Some(e) = done.error {
+                return Err(e);
+            }
+            if let Some(v) = done.version {
+                out.table_versions.insert(table, v);
             }
         }
         if records.is_empty() {
