@@ -238,8 +238,8 @@ pub fn compute(
         .ok_or_else(|| FigureError::Data(format!("confidence {} is not usable", cfg.confidence)))?;
     let correction = cfg.correction;
     let scope = scope(pipeline, period, filter);
-    let mut tables = Vec::new();
-    for by in breakdowns {
+    // The breakdowns are independent small plans: made side by side.
+    let one = |by: &Vec<String>| -> Result<Table, FigureError> {
         let mut table = collect(breakdown::breakdown(scored.clone(), by, z, not_rated))?;
         if by.len() == 1 {
             let all = collect(breakdown::breakdown(
@@ -271,8 +271,15 @@ pub fn compute(
         } else {
             counts
         });
-        tables.push(t);
-    }
+        Ok(t)
+    };
+    let mut tables = {
+        use rayon::prelude::*;
+        breakdowns
+            .par_iter()
+            .map(one)
+            .collect::<Result<Vec<Table>, FigureError>>()?
+    };
     for by in breakdowns
         .iter()
         .filter(|b| b.len() == 1 && b[0] != "channel")
