@@ -325,139 +325,157 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
             period: period.describe(),
         });
     }
-    let mut tables = vec![
-        table(
-            name::CHANNEL_SHIFT,
-            "Channel shift against targets",
-            &format!(
-                "One row per KPI declared in the pipeline file: volume in {} against the same months of the baseline year, the target change, whether it is met and a RAG status (green: met; amber: moving the right way; red: not). Month columns compare {} with a year earlier.",
-                period.describe(),
-                period::month_name(period.last_month().0, period.last_month().1)
+    // The contacts' tables (right first time, linking contacts, the longest) and the survey's
+    // are made side by side.
+    let contact_tables = || -> Result<(Vec<Table>, Vec<Warning>), FigureError> {
+        let mut warnings = Vec::new();
+        let mut tables = vec![
+            table(
+                name::CHANNEL_SHIFT,
+                "Channel shift against targets",
+                &format!(
+                    "One row per KPI declared in the pipeline file: volume in {} against the same months of the baseline year, the target change, whether it is met and a RAG status (green: met; amber: moving the right way; red: not). Month columns compare {} with a year earlier.",
+                    period.describe(),
+                    period::month_name(period.last_month().0, period.last_month().1)
+                ),
+                shift.clone(),
+                &[("baseline", ColumnFormat::Integer), ("current", ColumnFormat::Integer), ("change", ColumnFormat::Integer),
+                  ("change_pct", ColumnFormat::Percent(1)), ("target_change_pct", ColumnFormat::Percent(1)), ("progress_pct", ColumnFormat::Percent(0)),
+                  ("month_current", ColumnFormat::Integer), ("month_year_earlier", ColumnFormat::Integer), ("month_change", ColumnFormat::Integer)],
             ),
-            shift.clone(),
-            &[("baseline", ColumnFormat::Integer), ("current", ColumnFormat::Integer), ("change", ColumnFormat::Integer),
-              ("change_pct", ColumnFormat::Percent(1)), ("target_change_pct", ColumnFormat::Percent(1)), ("progress_pct", ColumnFormat::Percent(0)),
-              ("month_current", ColumnFormat::Integer), ("month_year_earlier", ColumnFormat::Integer), ("month_change", ColumnFormat::Integer)],
-        ),
-        table(
-            name::CHANNEL_TREND,
-            "Transactions by channel and month since the baseline",
-            &format!(
-                "Every month from the start of the earliest baseline year to {}, counted as for the channel mix; `baseline` marks the months of a baseline year.",
-                period::month_name(period.last_month().0, period.last_month().1)
+            table(
+                name::CHANNEL_TREND,
+                "Transactions by channel and month since the baseline",
+                &format!(
+                    "Every month from the start of the earliest baseline year to {}, counted as for the channel mix; `baseline` marks the months of a baseline year.",
+                    period::month_name(period.last_month().0, period.last_month().1)
+                ),
+                collect(channel_trend(&volumes_lf, config, period)?)?,
+                &[("transactions", ColumnFormat::Integer), ("share_pct", ColumnFormat::Percent(1))],
             ),
-            collect(channel_trend(&volumes_lf, config, period)?)?,
-            &[("transactions", ColumnFormat::Integer), ("share_pct", ColumnFormat::Percent(1))],
-        ),
-        table(
-            name::VOLUMES,
-            "Contacts by month, channel, service and outcome",
-            &format!(
-                "Every month of {} that the lake holds contacts up to; a month with no contacts on a channel shows 0.",
-                period.describe()
+            table(
+                name::VOLUMES,
+                "Contacts by month, channel, service and outcome",
+                &format!(
+                    "Every month of {} that the lake holds contacts up to; a month with no contacts on a channel shows 0.",
+                    period.describe()
+                ),
+                period_volumes,
+                &[(volumes::VOLUME, ColumnFormat::Integer)],
             ),
-            period_volumes,
-            &[(volumes::VOLUME, ColumnFormat::Integer)],
-        ),
-        table(
-            name::DIGITAL_TAKEUP,
-            "Digital take-up by service and month",
-            &format!(
-                "Digital transactions / (digital + assisted transactions), as the pipeline's [channels] define them: digital = {}; assisted = {}. A web form counts when submitted, a telephone call when {}, every other contact as it is.",
-                pipeline.channels.digital_names().join(", "),
-                pipeline.channels.assisted_names().join(", "),
-                match config.takeup_telephone {
-                    crate::config::kpi::TakeupTelephone::Offered => "offered",
-                    crate::config::kpi::TakeupTelephone::Answered => "answered",
-                }
+            table(
+                name::DIGITAL_TAKEUP,
+                "Digital take-up by service and month",
+                &format!(
+                    "Digital transactions / (digital + assisted transactions), as the pipeline's [channels] define them: digital = {}; assisted = {}. A web form counts when submitted, a telephone call when {}, every other contact as it is.",
+                    pipeline.channels.digital_names().join(", "),
+                    pipeline.channels.assisted_names().join(", "),
+                    match config.takeup_telephone {
+                        crate::config::kpi::TakeupTelephone::Offered => "offered",
+                        crate::config::kpi::TakeupTelephone::Answered => "answered",
+                    }
+                ),
+                collect(in_period(takeup::digital_takeup(&volumes_lf, config.takeup_telephone, &pipeline.channels)?))?,
+                &[("web", ColumnFormat::Integer), ("telephone", ColumnFormat::Integer), ("face_to_face", ColumnFormat::Integer),
+                  ("digital", ColumnFormat::Integer), ("assisted", ColumnFormat::Integer),
+                  ("transactions", ColumnFormat::Integer), ("digital_takeup_pct", ColumnFormat::Percent(1))],
             ),
-            collect(in_period(takeup::digital_takeup(&volumes_lf, config.takeup_telephone, &pipeline.channels)?))?,
-            &[("web", ColumnFormat::Integer), ("telephone", ColumnFormat::Integer), ("face_to_face", ColumnFormat::Integer),
-              ("digital", ColumnFormat::Integer), ("assisted", ColumnFormat::Integer),
-              ("transactions", ColumnFormat::Integer), ("digital_takeup_pct", ColumnFormat::Percent(1))],
-        ),
-        table(
-            name::CHANNEL_MIX,
-            "Channel mix by month",
-            "Each channel's share of transactions (web forms submitted, calls as for take-up, every visit and other contact).",
-            collect(in_period(takeup::channel_mix(&volumes_lf, config.takeup_telephone)?))?,
-            &[("transactions", ColumnFormat::Integer), ("share_pct", ColumnFormat::Percent(1))],
-        ),
-        table(
-            name::FORM_COMPLETION,
-            "Web form completion by service and month",
-            "Forms submitted / forms started (every form record: submitted, abandoned, draft, started).",
-            collect(in_period(takeup::form_completion(&volumes_lf)))?,
-            &[("started", ColumnFormat::Integer), ("completed", ColumnFormat::Integer), ("completion_rate_pct", ColumnFormat::Percent(1))],
-        ),
-        table(
-            name::CONTACT_CENTRE,
-            "Contact centre by month and queue",
-            &format!(
-                "Service level: {}. Abandonment: {}. ASA: mean wait of answered calls; AHT: mean talk + wrap of answered calls; first-contact resolution: resolved at first contact / answered calls where recorded.",
-                config.service_level.describe(config.service_level_seconds),
-                config.abandonment.describe(config.short_abandon_seconds)
+            table(
+                name::CHANNEL_MIX,
+                "Channel mix by month",
+                "Each channel's share of transactions (web forms submitted, calls as for take-up, every visit and other contact).",
+                collect(in_period(takeup::channel_mix(&volumes_lf, config.takeup_telephone)?))?,
+                &[("transactions", ColumnFormat::Integer), ("share_pct", ColumnFormat::Percent(1))],
             ),
-            collect(contact_centre::contact_centre(in_period(contacts.clone()), config)?)?,
-            &[("offered", ColumnFormat::Integer), ("answered", ColumnFormat::Integer), ("abandoned", ColumnFormat::Integer),
-              ("abandonment_rate_pct", ColumnFormat::Percent(1)), ("asa_seconds", ColumnFormat::Decimal(0)),
-              ("service_level_pct", ColumnFormat::Percent(1)), ("aht_seconds", ColumnFormat::Decimal(0)),
-              ("first_contact_resolution_pct", ColumnFormat::Percent(1))],
-        ),
-    ];
-    if let Some(rows) = &rows {
-        tables.extend(right_first_time(
-            pipeline,
-            lake,
-            rows,
-            period,
-            &mut warnings,
-        )?);
-    }
-    if let Some(responses) = answer_sums(lake, period, pipeline.calendar)? {
-        // Answers dated by a day or a month in the year's months, and those dated by a quarter
-        // or a year wholly inside them (the monthly table leaves the latter out).
-        warnings.extend(coarse_answers(responses.clone(), period)?);
-        let answers_in_year = fy.clone().and(in_year.clone());
-        let every_answer = responses.clone().filter(answers_in_year.clone());
-        let responses =
-            crate::measures::overall_answers(responses, question).filter(answers_in_year);
-        let not_rated_answers = pipeline.not_rated_answers();
-        let not_rated = !not_rated_answers.is_empty();
-        let confidence = pipeline.equality.confidence;
-        let z = crate::measures::normal_quantile(1.0 - (1.0 - confidence) / 2.0)
-            .ok_or_else(|| FigureError::Data(format!("confidence {confidence} is not usable")))?;
-        let survey_answers = responses.clone();
-        let mut survey = satisfaction_tables(
-            responses,
-            &period.calendar().label(period.financial_year()),
-            year_contacts(),
-            config,
-            &not_rated_answers,
-        )?;
-        if !no_contacts {
-            survey.extend(weighted_tables(
-                crate::measures::rated_answers(survey_answers),
-                year_contacts(),
-                config,
-                confidence,
-                z,
+            table(
+                name::FORM_COMPLETION,
+                "Web form completion by service and month",
+                "Forms submitted / forms started (every form record: submitted, abandoned, draft, started).",
+                collect(in_period(takeup::form_completion(&volumes_lf)))?,
+                &[("started", ColumnFormat::Integer), ("completed", ColumnFormat::Integer), ("completion_rate_pct", ColumnFormat::Percent(1))],
+            ),
+            table(
+                name::CONTACT_CENTRE,
+                "Contact centre by month and queue",
+                &format!(
+                    "Service level: {}. Abandonment: {}. ASA: mean wait of answered calls; AHT: mean talk + wrap of answered calls; first-contact resolution: resolved at first contact / answered calls where recorded.",
+                    config.service_level.describe(config.service_level_seconds),
+                    config.abandonment.describe(config.short_abandon_seconds)
+                ),
+                collect(contact_centre::contact_centre(in_period(contacts.clone()), config)?)?,
+                &[("offered", ColumnFormat::Integer), ("answered", ColumnFormat::Integer), ("abandoned", ColumnFormat::Integer),
+                  ("abandonment_rate_pct", ColumnFormat::Percent(1)), ("asa_seconds", ColumnFormat::Decimal(0)),
+                  ("service_level_pct", ColumnFormat::Percent(1)), ("aht_seconds", ColumnFormat::Decimal(0)),
+                  ("first_contact_resolution_pct", ColumnFormat::Percent(1))],
+            ),
+        ];
+        if let Some(rows) = &rows {
+            tables.extend(right_first_time(
+                pipeline,
+                lake,
+                rows,
+                period,
+                &mut warnings,
             )?);
         }
-        if let Some(overall) = question {
-            // Every table above counts the overall question's answers: a cohort of the
-            // respondent cube with that question, linked to the per-question table's row for it.
-            for t in &mut survey {
-                if let Some(counts) = &mut t.counts {
-                    counts
-                        .fixed
-                        .push((column::QUESTION.to_string(), overall.to_string()));
-                }
+        Ok((tables, warnings))
+    };
+    let survey_tables = || -> Result<(Vec<Table>, Vec<Warning>), FigureError> {
+        let mut warnings = Vec::new();
+        let mut tables = Vec::new();
+        if let Some(responses) = answer_sums(lake, period, pipeline.calendar)? {
+            // Answers dated by a day or a month in the year's months, and those dated by a quarter
+            // or a year wholly inside them (the monthly table leaves the latter out).
+            warnings.extend(coarse_answers(responses.clone(), period)?);
+            let answers_in_year = fy.clone().and(in_year.clone());
+            let every_answer = responses.clone().filter(answers_in_year.clone());
+            let responses =
+                crate::measures::overall_answers(responses, question).filter(answers_in_year);
+            let not_rated_answers = pipeline.not_rated_answers();
+            let not_rated = !not_rated_answers.is_empty();
+            let confidence = pipeline.equality.confidence;
+            let z = crate::measures::normal_quantile(1.0 - (1.0 - confidence) / 2.0).ok_or_else(
+                || FigureError::Data(format!("confidence {confidence} is not usable")),
+            )?;
+            let survey_answers = responses.clone();
+            let mut survey = satisfaction_tables(
+                responses,
+                &period.calendar().label(period.financial_year()),
+                year_contacts(),
+                config,
+                &not_rated_answers,
+            )?;
+            if !no_contacts {
+                survey.extend(weighted_tables(
+                    crate::measures::rated_answers(survey_answers),
+                    year_contacts(),
+                    config,
+                    confidence,
+                    z,
+                )?);
             }
-            survey.push(by_question(every_answer, overall, not_rated)?);
+            if let Some(overall) = question {
+                // Every table above counts the overall question's answers: a cohort of the
+                // respondent cube with that question, linked to the per-question table's row for it.
+                for t in &mut survey {
+                    if let Some(counts) = &mut t.counts {
+                        counts
+                            .fixed
+                            .push((column::QUESTION.to_string(), overall.to_string()));
+                    }
+                }
+                survey.push(by_question(every_answer, overall, not_rated)?);
+            }
+            tables.extend(survey);
         }
-        tables.extend(survey);
-    }
+        Ok((tables, warnings))
+    };
+    let (contact_part, survey_part) = rayon::join(contact_tables, survey_tables);
+    let (mut tables, contact_warnings) = contact_part?;
+    warnings.extend(contact_warnings);
+    let (survey, survey_warnings) = survey_part?;
+    tables.extend(survey);
+    warnings.extend(survey_warnings);
     let benefit = benefits::benefits(&shift, config)?;
     tables.push(table(
         name::BENEFITS_ESTIMATE,
