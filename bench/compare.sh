@@ -15,7 +15,9 @@
 #         channel and by age band); bench/agree.sh checks that its tables agree with cex's;
 #       - cex run over all four sources, for the record;
 #     and prints seconds, peak memory and the ratio, then checks the cex lake against the
-#     generator's expected counts (bench/reconcile.py). The machine's speed drifts by 10-20%
+#     generator's expected counts (bench/reconcile.py). With PLAIN=1, cex runs the pipeline
+#     without customer keys and right first time (as below), the same work as the other two:
+#     they key and link no customers. The machine's speed drifts by 10-20%
 #     from one minute to the next, so cex, DuckDB and polars are run RUNS times each (default 3),
 #     rotating which goes first, and the ratios (cex / DuckDB, cex / polars) are given per run and
 #     of the medians. After each cex run, its stage timings (out/last-run.json).
@@ -141,9 +143,14 @@ if [ $mode = compare ]; then
   for size in "${sizes[@]}"; do
     setup "$size"
     csv=(--source telephony,webforms,satisfaction)
+    pipeline="$work/pipelines/sample.toml"
+    if [ "${PLAIN:-0}" = 1 ]; then
+      plain_pipeline pipelines/sample.toml "$work/pipelines/plain.toml"
+      pipeline="$work/pipelines/plain.toml"
+    fi
     cex_run() {
       rm -rf "$work/lake" "$work/out"
-      read -r cs cm <<<"$(measure "$cex" run "$work/pipelines/sample.toml" "${csv[@]}" --fy 2023/24)"
+      read -r cs cm <<<"$(measure "$cex" run "$pipeline" "${csv[@]}" --fy 2023/24)"
       printf '%-6s %-44s %9s %9s %6s\n' "$size" "cex run, 3 CSV sources (ingest+KPIs+equality)" "$cs" "$cm" "$(load)"
       echo "$cs $cm" >>"$work/cex.txt"
       python3 - "$work/out/last-run.json" <<'PY'
@@ -182,7 +189,7 @@ PY
         'BEGIN { printf "%-6s %-44s %9.2f %9.2f\n", size, "cex / " name ", medians of " n " (time, memory)", a / b, c / d }'
     done
     rm -rf "$work/lake" "$work/out" "$work/duck_lake" "$work/webforms_utf8" "$work/polars_lake"
-    read -r as am <<<"$(measure "$cex" run "$work/pipelines/sample.toml" --fy 2023/24)"
+    read -r as am <<<"$(measure "$cex" run "$pipeline" --fy 2023/24)"
     printf '%-6s %-44s %9s %9s %6s\n' "$size" "cex run, all 4 sources" "$as" "$am" "$(load)"
     python3 bench/reconcile.py "$work/lake" "$work/sample_data/expected_counts.json" | sed 's/^/       /'
   done
