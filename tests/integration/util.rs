@@ -95,6 +95,14 @@ impl Output {
         self
     }
 
+    /// Asserts that the run read `file` (its report line does not say it was already in the lake).
+    pub fn assert_read(&self, file: &str) -> &Output {
+        let line = self.stdout.lines().find(|l| l.contains(file));
+        let line = line.unwrap_or_else(|| panic!("no line names {file}:\n{}", self.stdout));
+        assert!(!line.contains("already"), "{file}: {line}");
+        self
+    }
+
     pub fn assert_code(&self, code: i32) -> &Output {
         assert_eq!(
             self.code, code,
