@@ -14,21 +14,15 @@ use polars::prelude::*;
 
 use super::{collect, percent, FigureError};
 use crate::config::ChannelConfig;
+use crate::measures::figure_err;
 use crate::model::{col as c, CUSTOMER_KEYS};
 use crate::period::Calendar;
 use crate::tables::contract::{column as out, label};
 
 const ROW: &str = "__row";
-/// The service as a number (its categorical code): sorting and comparing it is cheaper than
-/// the label's text, and only equality matters.
+/// The service as a number (its code in a categorical mapping of its own): it takes few bits
+/// of the linking number, and only equality matters.
 const SERVICE_CODE: &str = "__service_code";
-/// The row numbers in (service, day, time, row) order.
-const BY_TIME: &str = "__by_time";
-/// The service and the day (from the earliest) in one number: the shared order's last sort.
-const SERVICE_DAY: &str = "__service_day";
-/// [`SERVICE_DAY`] with whether the channel is assisted and digital: all the gaps need of a
-/// contact besides its key.
-const PACKED: &str = "__packed";
 /// The four gaps through one kind of key packed into one number, as `<GAPS><key>`.
 const GAPS: &str = "__gaps";
 /// The most days a gap can span: gaps are packed 16 bits each, 0 for none.
@@ -36,7 +30,6 @@ const MAX_GAP: u32 = (1 << 16) - 2;
 /// The gaps in the order they are packed, the first in the highest 16 bits ([`gap_shift`]).
 const GAP_FIELDS: [&str; 4] = [PREV, NEXT, NEXT_ASSISTED, NEXT_DIGITAL];
 pub(super) const DAY: &str = "__day";
-const GROUP: &str = "__group";
 const ASSISTED: &str = "__assisted";
 const DIGITAL: &str = "__digital";
 pub(super) const KEYED: &str = "__identified";
@@ -62,6 +55,16 @@ pub fn day_number(d: chrono::NaiveDate) -> i32 {
 /// the next digital one); null where there is none or the contact has no key. Also whether it
 /// is identified and the last day every keyed source covers (`LAST_OBSERVED`, one value).
 /// `active_from`: the day number of the period's last month's first day.
+///
+/// How: the contacts are put in time order once (day, then time, contacts known only by
+/// their date first, then as read), each getting its place in that order. Then, for each kind
+/// of key, every contact carrying one becomes one 128-bit number: the key, the service, the
+/// day, the place in time order and whether the channel is assisted or digital, most
+/// significant first ([`Layout`]). Sorting those numbers (a plain sort of one column of
+/// numbers, the cheapest polars has) lines each customer's contacts about a service up in time
+/// order, and everything the gaps need is in the number itself: no stable sort over several
+/// columns, no gather into the order. The gaps go back to each contact's place, then to its
+/// row.
 pub fn linked(
     contacts: LazyFrame,
     channels: &ChannelConfig,
@@ -80,6 +83,12 @@ pub fn linked(
         .map(|k| col(*k).is_not_null())
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
+    // The services numbered from 0 in a mapping of their own (the global one numbers every
+    // text the process has categorised), so that they take few bits of the linking number.
+    let services = DataType::from_categories(Categories::random(
+        PlSmallStr::EMPTY,
+        CategoricalPhysical::U32,
+    ));
     let plan = needed_columns(contacts)?
         .with_row_index(ROW, None)
         .with_columns([
@@ -88,13 +97,13 @@ pub fn linked(
             is_in(names(&channels.digital)).alias(DIGITAL),
             keyed.alias(KEYED),
             col(c::SERVICE)
-                .cast(DataType::from_categories(Categories::global()))
+                .cast(services)
                 .to_physical()
                 .alias(SERVICE_CODE),
         ]);
-    // Collected once: each kind of key reads it again, and a kind no contact carries is
-    // skipped (its sort would order every row for nothing).
-    let scanned = collect(plan)?;
+    // Collected once: the time order and each kind of key read it again, and a kind no
+    // contact carries is skipped.
+    let mut scanned = collect(plan)?;
     let present: Vec<&str> = CUSTOMER_KEYS
         .iter()
         .copied()
@@ -104,57 +113,22 @@ pub fn linked(
                 .is_ok_and(|col| col.null_count() < col.len())
         })
         .collect();
-    // What the gaps need of each contact besides its key, packed into one number so that it
-    // moves through each key's order in one gather (a gather in a random order waits on memory
-    // for every row, whatever it moves): the service, the day (from the earliest) and whether
-    // the channel is assisted or digital. The days to a follow-up are packed likewise on the
-    // way back, 16 bits each, so the contacts linked at once may span at most 65,534 days.
-    let days = collect(
-        scanned
-            .clone()
-            .lazy()
-            .select([col(DAY).min().alias("first"), col(DAY).max().alias("last")]),
-    )?;
-    let day_at = |name: &str| {
-        days.column(name)
-            .ok()
-            .and_then(|c| c.i32().ok().and_then(|v| v.get(0)))
-    };
-    let first_day = day_at("first").unwrap_or(0);
-    let span = day_at("last").map_or(0, |last| i64::from(last) - i64::from(first_day));
-    if span > i64::from(MAX_GAP) {
-        return Err(FigureError::Data(format!(
-            "right first time links contacts at most {MAX_GAP} days apart at once; these span {span} days: report a shorter period or take a later `baseline` in [[avoidable.targets]]"
-        )));
-    }
-    let u64_ = |e: Expr| e.cast(DataType::UInt64);
-    // The service and day alone: the shared order sorts by it.
-    let service_day =
-        u64_(col(SERVICE_CODE)) * lit(1u64 << 32) + u64_(col(DAY) - lit(first_day)) * lit(4u64);
-    let packed = col(SERVICE_DAY) + u64_(col(ASSISTED)) * lit(2u64) + u64_(col(DIGITAL));
-    // The contacts in (service, day, time, row) order, shared by every kind of key: a stable
-    // sort by time, then a stable sort by service and day packed into one number (polars sorts
-    // a single column of numbers by plain comparisons; a sort on several columns compares
-    // through each in turn).
-    let stable = || SortMultipleOptions::default().with_maintain_order(true);
-    let mut plan = scanned
-        .lazy()
-        .with_column(service_day.alias(SERVICE_DAY))
-        .with_column(packed.alias(PACKED))
-        .with_column(
-            col(ROW)
-                .sort_by([col(c::TIMESTAMP)], stable())
-                .alias(BY_TIME),
-        )
-        .with_column(
-            col(BY_TIME)
-                .sort_by([col(SERVICE_DAY).gather(col(BY_TIME), false)], stable())
-                .alias(BY_TIME),
-        );
+    let layout = Layout::of(&scanned)?;
+    let places = layout.time_places(&scanned)?;
+    scanned
+        .with_column(Column::from(places))
+        .map_err(figure_err)?;
+    let scanned = scanned.lazy();
+    let mut plan = scanned.clone();
     for key in &present {
-        plan = gaps_by(plan, key);
+        let gaps = layout.gaps_by(&scanned, key)?;
+        // From each contact's place in time order to its row.
+        plan = plan.with_column(lit(gaps).alias(GAPS)).with_column(
+            col(GAPS)
+                .gather(col(PLACE), false)
+                .alias(gaps_of(key).as_str()),
+        );
     }
-    let gaps_of = |k: &str| format!("{GAPS}{k}");
     let least = |field: usize, gap: &str| {
         let each: Vec<Expr> = present
             .iter()
@@ -175,12 +149,7 @@ pub fn linked(
     let helpers: Vec<PlSmallStr> = present
         .iter()
         .map(|k| gaps_of(k).into())
-        .chain([
-            SERVICE_CODE.into(),
-            BY_TIME.into(),
-            SERVICE_DAY.into(),
-            PACKED.into(),
-        ])
+        .chain([SERVICE_CODE.into(), PLACE.into(), GAPS.into()])
         .collect();
     let base = collect(plan.with_columns(gaps).drop(by_name(helpers, true, false)))?;
     // The lake covers a day for follow-ups when every source with keys still sending contacts
@@ -213,100 +182,235 @@ pub fn linked(
     )
 }
 
-/// The gaps through one kind of key, packed into one column `<GAPS><key>` ([`unpacked`] takes
-/// them apart): in the order (key, service, time) each customer's contacts about a service are
-/// consecutive, and a group starts where the key or service changes. The order is a
-/// permutation of the rows (the row numbers sorted); the key and [`PACKED`] are gathered into
-/// it, the gaps worked out by shifting, packed, and gathered back by the inverse permutation:
-/// no join, no group-by, and three gathers in a random order (the costly kind) besides the
-/// sort's own.
-fn gaps_by(plan: LazyFrame, key: &str) -> LazyFrame {
-    const ORDER: &str = "__order";
-    const INVERSE: &str = "__inverse";
-    const K: &str = "__k";
-    const P: &str = "__p";
-    const S: &str = "__s";
-    const D: &str = "__d";
-    const A: &str = "__a";
-    const G: &str = "__g";
-    // The row numbers in that order, the permutation itself: the shared (service, day, time,
-    // row) order sorted again, stably, by this key alone. The day comes before the time so
-    // that a contact known only by its date still falls on its day. Rows without this key
-    // (null) come first and link to nothing.
-    let order = col(BY_TIME).sort_by(
-        [col(key).gather(col(BY_TIME), false)],
-        SortMultipleOptions::default().with_maintain_order(true),
-    );
-    let same_group = |n: i64| {
-        col(GROUP)
-            .eq(col(GROUP).shift(lit(n)))
-            .and(col(K).is_not_null())
-    };
-    let next_flagged = |flag: &str| {
-        let later = |e: Expr| {
-            when(col(flag))
-                .then(e)
-                .otherwise(lit(NULL))
-                .shift(lit(-1))
-                .fill_null_with_strategy(FillNullStrategy::Backward(None))
+/// The column of one kind of key's gaps, `<GAPS><key>`.
+fn gaps_of(key: &str) -> String {
+    format!("{GAPS}{key}")
+}
+
+/// How many bits the numbers from 0 to `max` take.
+fn bits_for(max: u128) -> u32 {
+    128 - max.leading_zeros()
+}
+
+/// 2 to the power `bits`, as a 128-bit literal: multiplying by it shifts left, dividing by it
+/// shifts right.
+fn power(bits: u32) -> Expr {
+    lit(1i128 << bits)
+}
+
+fn as_i128(e: Expr) -> Expr {
+    e.cast(DataType::Int128)
+}
+
+/// The number each contact of a kind of key is sorted by, fields from the least significant:
+/// digital (1 bit), assisted (1 bit), the place in time order (`place_bits`), the day from
+/// the earliest (16 bits), the service (`service_bits`), the key (64 bits, as a number from 0).
+/// The place is unique, so the fields below it never decide the order: they ride along.
+struct Layout {
+    first_day: i32,
+    /// The earliest time (in the column's own unit) and the bits a time from it takes.
+    first_time: i64,
+    time_bits: u32,
+    place_bits: u32,
+    service_bits: u32,
+    /// How many contacts are linked.
+    rows: usize,
+}
+
+/// Where each contact sits in time order, by row: what [`Layout::gaps_by`] sorts by after the
+/// key, the service and the day.
+const PLACE: &str = "__place";
+/// The sorted linking numbers of one kind of key.
+const LINK: &str = "__link";
+
+impl Layout {
+    const FLAG_BITS: u32 = 2;
+    const DAY_BITS: u32 = 16;
+    const KEY_BITS: u32 = 64;
+
+    fn of(scanned: &DataFrame) -> Result<Layout, FigureError> {
+        let bounds = collect(scanned.clone().lazy().select([
+            col(DAY).min().alias("first_day"),
+            col(DAY).max().alias("last_day"),
+            col(c::TIMESTAMP).to_physical().min().alias("first_time"),
+            col(c::TIMESTAMP).to_physical().max().alias("last_time"),
+            col(SERVICE_CODE).max().alias("last_service"),
+        ]))?;
+        let int = |name: &str| {
+            bounds
+                .column(name)
+                .ok()
+                .and_then(|c| c.cast(&DataType::Int64).ok())
+                .and_then(|c| c.i64().ok().and_then(|v| v.get(0)))
         };
-        when(later(col(GROUP)).eq(col(GROUP)).and(col(K).is_not_null()))
-            .then(later(col(D)) - col(D))
-            .otherwise(lit(NULL))
-    };
-    let in_order = |name: &str, alias: &str| col(name).gather(col(ORDER), false).alias(alias);
-    let u64_ = |e: Expr| e.cast(DataType::UInt64);
-    // PACKED taken apart: service * 2^32 + day * 4 + assisted * 2 + digital.
-    let unpack = [
-        col(P).floor_div(lit(1u64 << 32)).alias(S),
-        (col(P) % lit(1u64 << 32))
-            .floor_div(lit(4u64))
-            .cast(DataType::Int32)
-            .alias(D),
-        (col(P) % lit(4u64)).gt_eq(lit(2u64)).alias(A),
-        (col(P) % lit(2u64)).eq(lit(1u64)).alias(G),
-    ];
-    // Each gap plus one in 16 bits (0: none), in the order of GAP_FIELDS.
-    let gaps = [
-        when(same_group(1))
-            .then(col(D) - col(D).shift(lit(1)))
-            .otherwise(lit(NULL)),
-        when(same_group(-1))
-            .then(col(D).shift(lit(-1)) - col(D))
-            .otherwise(lit(NULL)),
-        next_flagged(A),
-        next_flagged(G),
-    ]
-    .into_iter()
-    .enumerate()
-    .map(|(field, gap)| u64_(gap + lit(1i32)).fill_null(lit(0u64)) * lit(1u64 << gap_shift(field)))
-    .reduce(|a, b| a + b)
-    .unwrap_or(lit(0u64));
-    plan.with_column(order.alias(ORDER))
-        .with_columns([in_order(key, K), in_order(PACKED, P)])
-        .with_columns(unpack)
-        .with_column(
-            // Where each row went: the permutation that puts the gaps back.
-            col(ORDER).arg_sort(false, false).alias(INVERSE),
-        )
-        .with_column(
-            col(K)
-                .neq(col(K).shift(lit(1)))
-                .or(col(S).neq(col(S).shift(lit(1))))
-                .fill_null(lit(true))
-                .cast(DataType::UInt32)
-                .cum_sum(false)
-                .alias(GROUP),
-        )
-        .with_column(
-            gaps.gather(col(INVERSE), false)
-                .alias(format!("{GAPS}{key}").as_str()),
-        )
-        .drop(by_name(
-            [ORDER, INVERSE, K, P, S, D, A, G, GROUP],
-            true,
-            false,
-        ))
+        let first_day = int("first_day").unwrap_or(0);
+        let span = int("last_day").map_or(0, |last| last - first_day);
+        if span > i64::from(MAX_GAP) {
+            return Err(FigureError::Data(format!(
+                "right first time links contacts at most {MAX_GAP} days apart at once; these span {span} days: report a shorter period or take a later `baseline` in [[avoidable.targets]]"
+            )));
+        }
+        let first_time = int("first_time").unwrap_or(0);
+        let last_time = int("last_time").unwrap_or(first_time);
+        // Times from 1 (0 is a contact without one), so the largest is the span plus one.
+        let time_bits = bits_for((i128::from(last_time) - i128::from(first_time) + 1) as u128);
+        let place_bits = bits_for(scanned.height().saturating_sub(1) as u128);
+        let service_bits = bits_for(int("last_service").unwrap_or(0).max(0) as u128);
+        let layout = Layout {
+            first_day: first_day as i32,
+            first_time,
+            time_bits,
+            place_bits,
+            service_bits,
+            rows: scanned.height(),
+        };
+        // The number stays positive: it must fit in 127 bits.
+        if layout.key_at() + Self::KEY_BITS > 127 {
+            return Err(FigureError::Data(format!(
+                "right first time cannot link {} contacts of {} services at once: report a shorter period",
+                scanned.height(),
+                int("last_service").unwrap_or(0) + 1
+            )));
+        }
+        Ok(layout)
+    }
+
+    fn day_at(&self) -> u32 {
+        Self::FLAG_BITS + self.place_bits
+    }
+
+    fn service_at(&self) -> u32 {
+        self.day_at() + Self::DAY_BITS
+    }
+
+    fn key_at(&self) -> u32 {
+        self.service_at() + self.service_bits
+    }
+
+    /// Each row's place in time order (day, time, contacts without a time first, then row):
+    /// the time and the row packed into one number and sorted, which lists the rows in that
+    /// order; each row's place is then written where it belongs.
+    fn time_places(&self, scanned: &DataFrame) -> Result<Series, FigureError> {
+        let time = when(col(c::TIMESTAMP).is_null())
+            .then(lit(0i128))
+            .otherwise(
+                as_i128(col(c::TIMESTAMP).to_physical()) - lit(i128::from(self.first_time) - 1),
+            );
+        let day = as_i128(col(DAY) - lit(self.first_day));
+        let order = (day * power(self.time_bits + self.place_bits)
+            + time * power(self.place_bits)
+            + as_i128(col(ROW)))
+        .sort(SortOptions::default());
+        let rows = collect(
+            scanned
+                .clone()
+                .lazy()
+                .select([(order % power(self.place_bits)).cast(IDX_DTYPE).alias(ROW)]),
+        )?;
+        let rows = rows
+            .column(ROW)
+            .and_then(|c| c.idx().cloned())
+            .map_err(figure_err)?;
+        let places = 0..self.rows as IdxSize;
+        Ok(scattered::<IdxType>(self.rows, &rows, places.map(Some))?.with_name(PLACE.into()))
+    }
+
+    /// The four gaps through one kind of key, packed 16 bits each ([`unpacked`] takes them
+    /// apart), at each contact's place in time order (0 for a contact without this key). In the
+    /// order of the linking numbers each customer's contacts about a service are consecutive,
+    /// and a group starts where the key or the service changes.
+    fn gaps_by(&self, plan: &LazyFrame, key: &str) -> Result<Series, FigureError> {
+        const G: &str = "__g";
+        const D: &str = "__d";
+        const A: &str = "__a";
+        const W: &str = "__w";
+        let flag = |name: &str, value: i128| when(col(name)).then(lit(value)).otherwise(lit(0i128));
+        let link = (as_i128(col(key)) + lit(1i128 << 63)) * power(self.key_at())
+            + as_i128(col(SERVICE_CODE)) * power(self.service_at())
+            + as_i128(col(DAY) - lit(self.first_day)) * power(self.day_at())
+            + as_i128(col(PLACE)) * power(Self::FLAG_BITS)
+            + flag(ASSISTED, 2)
+            + flag(DIGITAL, 1);
+        let field = |at: u32, bits: u32| (col(LINK).floor_div(power(at))) % power(bits);
+        let same_group = |n: i64| col(G).eq(col(G).shift(lit(n)));
+        let next_flagged = |flag: &str| {
+            let later = |e: Expr| {
+                when(col(flag))
+                    .then(e)
+                    .otherwise(lit(NULL))
+                    .shift(lit(-1))
+                    .fill_null_with_strategy(FillNullStrategy::Backward(None))
+            };
+            when(later(col(G)).eq(col(G)))
+                .then(later(col(D)) - col(D))
+                .otherwise(lit(NULL))
+        };
+        let u64_ = |e: Expr| e.cast(DataType::UInt64);
+        // Each gap plus one in 16 bits (0: none), in the order of GAP_FIELDS.
+        let gaps = [
+            when(same_group(1))
+                .then(col(D) - col(D).shift(lit(1)))
+                .otherwise(lit(NULL)),
+            when(same_group(-1))
+                .then(col(D).shift(lit(-1)) - col(D))
+                .otherwise(lit(NULL)),
+            next_flagged(A),
+            next_flagged(W),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(field, gap)| {
+            u64_(gap + lit(1i32)).fill_null(lit(0u64)) * lit(1u64 << gap_shift(field))
+        })
+        .reduce(|a, b| a + b)
+        .unwrap_or(lit(0u64));
+        let linked = collect(
+            plan.clone()
+                .filter(col(key).is_not_null())
+                .select([link.sort(SortOptions::default()).alias(LINK)])
+                .with_columns([
+                    field(Self::FLAG_BITS, self.place_bits)
+                        .cast(IDX_DTYPE)
+                        .alias(PLACE),
+                    field(self.day_at(), Self::DAY_BITS)
+                        .cast(DataType::Int32)
+                        .alias(D),
+                    field(1, 1).eq(lit(1i128)).alias(A),
+                    field(0, 1).eq(lit(1i128)).alias(W),
+                    // The key and service: a new group where they change.
+                    col(LINK)
+                        .floor_div(power(self.service_at()))
+                        .neq(col(LINK).floor_div(power(self.service_at())).shift(lit(1)))
+                        .fill_null(lit(true))
+                        .cast(DataType::UInt32)
+                        .cum_sum(false)
+                        .alias(G),
+                ])
+                .select([col(PLACE), gaps.alias(GAPS)]),
+        )?;
+        let column = |name: &str| linked.column(name).map_err(figure_err);
+        let places = column(PLACE)?.idx().map_err(figure_err)?.clone();
+        let gaps = column(GAPS)?.u64().map_err(figure_err)?.clone();
+        scattered::<UInt64Type>(self.rows, &places, gaps.iter())
+    }
+}
+
+/// A column of `len` numbers: `values`, in order, at the places `at` (each at most once), and
+/// 0 everywhere else.
+fn scattered<T>(
+    len: usize,
+    at: &IdxCa,
+    values: impl IntoIterator<Item = Option<T::Native>>,
+) -> Result<Series, FigureError>
+where
+    T: PolarsNumericType,
+    ChunkedArray<T>: ChunkFull<T::Native>,
+    for<'a> &'a mut ChunkedArray<T>: ChunkedSet<T::Native>,
+{
+    let at = at.rechunk();
+    let places = at.cont_slice().map_err(figure_err)?;
+    let mut zeros = ChunkedArray::<T>::full(PlSmallStr::EMPTY, T::Native::default(), len);
+    (&mut zeros).scatter(places, values).map_err(figure_err)
 }
 
 /// Where gap `field` (its place in [`GAP_FIELDS`]) sits in a packed number.

@@ -469,3 +469,129 @@ fn gaps_as_long_as_the_packing_holds_come_back_exact_and_longer_spans_are_refuse
         Err(e) => assert!(e.to_string().contains("65534 days"), "{e}"),
     }
 }
+
+/// The gaps of [`linked`] against a plain reading of the definition on random contacts: for
+/// each contact and each kind of key it carries, the same customer's contacts about the same
+/// service in time order (day, then time, contacts without a time first, then as read), the
+/// nearest before and after it, and the nearest after it on an assisted and on a digital
+/// channel; the shortest over the kinds. Many share a customer, a day and a minute, some have
+/// no time or no key, and a few services and channels are not in the channel lists.
+#[test]
+fn gaps_equal_a_plain_reading_of_the_definition_on_random_contacts() {
+    use chrono::{Datelike, NaiveDate};
+    // A small linear congruential generator: the same contacts every run.
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    };
+    let channels = ["telephone", "face_to_face", "web", "webchat", "post"];
+    let services = ["Housing", "Waste", "Council tax", "Parking"];
+    let start = NaiveDate::from_ymd_opt(2024, 12, 1).unwrap_or_default();
+    struct Row {
+        phone: Option<i64>,
+        email: Option<i64>,
+        service: &'static str,
+        channel: &'static str,
+        day: i32,
+        minute: Option<u32>,
+    }
+    let key = |n: u64| -> i64 {
+        // Keys spread over the whole signed range, as keyed hashes are.
+        (n as i64).wrapping_mul(0x5851_f42d_4c95_7f2d)
+    };
+    let rows: Vec<Row> = (0..1500)
+        .map(|_| {
+            let phone = (next(4) > 0).then(|| key(next(40)));
+            let email = (next(3) == 0).then(|| key(next(30) + 1000));
+            Row {
+                phone,
+                email,
+                service: services[next(4) as usize],
+                channel: channels[next(5) as usize],
+                day: next(70) as i32,
+                minute: (next(6) > 0).then(|| (8 * 60 + next(4) * 30) as u32),
+            }
+        })
+        .collect();
+    let date = |r: &Row| start + chrono::Duration::days(i64::from(r.day));
+    let stamp = |r: &Row| {
+        r.minute
+            .and_then(|m| date(r).and_hms_opt(m / 60, m % 60, 0))
+    };
+    let df = df!(
+        c::ORGANISATION => vec!["Council"; rows.len()],
+        c::SOURCE => rows.iter().map(|r| r.channel).collect::<Vec<_>>(),
+        c::FINANCIAL_YEAR => vec!["2024/25"; rows.len()],
+        c::YEAR => rows.iter().map(|r| date(r).year()).collect::<Vec<_>>(),
+        c::MONTH => rows.iter().map(|r| date(r).month() as i8).collect::<Vec<_>>(),
+        c::SERVICE => rows.iter().map(|r| r.service).collect::<Vec<_>>(),
+        c::CHANNEL => rows.iter().map(|r| r.channel).collect::<Vec<_>>(),
+        c::CATEGORY => vec!["form"; rows.len()],
+        c::DATE => rows.iter().map(date).collect::<Vec<_>>(),
+        c::TIMESTAMP => rows.iter().map(stamp).collect::<Vec<_>>(),
+        c::CONTACTS => vec![1u32; rows.len()],
+        c::CUSTOMER_PHONE => rows.iter().map(|r| r.phone).collect::<Vec<_>>(),
+        c::CUSTOMER_EMAIL => rows.iter().map(|r| r.email).collect::<Vec<_>>(),
+        c::CUSTOMER_REFERENCE => vec![None::<i64>; rows.len()],
+    );
+    let df = match df {
+        Ok(df) => df,
+        Err(e) => panic!("{e}"),
+    };
+    let linked = match linked(df.lazy(), &ChannelConfig::default(), 100) {
+        Ok(df) => df,
+        Err(e) => panic!("{e}"),
+    };
+    // The reference, contact by contact.
+    let order = |r: &Row, i: usize| (r.day, r.minute.map_or(0, |m| m + 1), i);
+    let assisted = |r: &Row| matches!(r.channel, "telephone" | "face_to_face");
+    let digital = |r: &Row| matches!(r.channel, "web" | "webchat");
+    let through = |i: usize, kind: &dyn Fn(&Row) -> Option<i64>| -> [Option<i32>; 4] {
+        let me = &rows[i];
+        let Some(k) = kind(me) else {
+            return [None; 4];
+        };
+        let mine = order(me, i);
+        let same: Vec<usize> = (0..rows.len())
+            .filter(|&j| j != i && kind(&rows[j]) == Some(k) && rows[j].service == me.service)
+            .collect();
+        let before = same
+            .iter()
+            .filter(|&&j| order(&rows[j], j) < mine)
+            .max_by_key(|&&j| order(&rows[j], j));
+        let after = |wanted: &dyn Fn(&Row) -> bool| {
+            same.iter()
+                .filter(|&&j| order(&rows[j], j) > mine && wanted(&rows[j]))
+                .min_by_key(|&&j| order(&rows[j], j))
+                .map(|&j| rows[j].day - me.day)
+        };
+        [
+            before.map(|&j| me.day - rows[j].day),
+            after(&|_| true),
+            after(&assisted),
+            after(&digital),
+        ]
+    };
+    let fields = [PREV, NEXT, NEXT_ASSISTED, NEXT_DIGITAL];
+    let mut checked = [0usize; 4];
+    for (f, name) in fields.iter().enumerate() {
+        let got = ints(&linked, name);
+        assert_eq!(got.len(), rows.len(), "{name}: one value per contact");
+        for (i, got) in got.into_iter().enumerate() {
+            let want = match (
+                through(i, &|r: &Row| r.phone)[f],
+                through(i, &|r: &Row| r.email)[f],
+            ) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            assert_eq!(got, want, "{name} of contact {i}");
+            checked[f] += usize::from(want.is_some());
+        }
+    }
+    // The contacts are dense enough that every kind of gap is found many times.
+    assert!(checked.iter().all(|&n| n > 300), "{checked:?}");
+}
