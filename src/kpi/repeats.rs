@@ -208,9 +208,9 @@ fn as_i128(e: Expr) -> Expr {
 /// The place is unique, so the fields below it never decide the order: they ride along.
 struct Layout {
     first_day: i32,
-    /// The earliest time (in the column's own unit) and the bits a time from it takes.
+    /// The earliest time, in the column's own unit. A time from it plus one takes at most 65
+    /// bits, and the place at most 32 above it ([`Layout::time_places`]): within 127.
     first_time: i64,
-    time_bits: u32,
     place_bits: u32,
     service_bits: u32,
     /// How many contacts are linked.
@@ -233,7 +233,6 @@ impl Layout {
             col(DAY).min().alias("first_day"),
             col(DAY).max().alias("last_day"),
             col(c::TIMESTAMP).to_physical().min().alias("first_time"),
-            col(c::TIMESTAMP).to_physical().max().alias("last_time"),
             col(SERVICE_CODE).max().alias("last_service"),
         ]))?;
         let int = |name: &str| {
@@ -251,15 +250,11 @@ impl Layout {
             )));
         }
         let first_time = int("first_time").unwrap_or(0);
-        let last_time = int("last_time").unwrap_or(first_time);
-        // Times from 1 (0 is a contact without one), so the largest is the span plus one.
-        let time_bits = bits_for((i128::from(last_time) - i128::from(first_time) + 1) as u128);
         let place_bits = bits_for(scanned.height().saturating_sub(1) as u128);
         let service_bits = bits_for(int("last_service").unwrap_or(0).max(0) as u128);
         let layout = Layout {
             first_day: first_day as i32,
             first_time,
-            time_bits,
             place_bits,
             service_bits,
             rows: scanned.height(),
@@ -287,20 +282,17 @@ impl Layout {
         self.service_at() + self.service_bits
     }
 
-    /// Each row's place in time order (day, time, contacts without a time first, then row):
-    /// the time and the row packed into one number and sorted, which lists the rows in that
-    /// order; each row's place is then written where it belongs.
+    /// Each row's place in time order (contacts without a time first, then by time, then by
+    /// row): the time and the row packed into one number and sorted, which lists the rows in
+    /// that order; each row's place is then written where it belongs. The day is not in this
+    /// order: the linking numbers hold it above the place, so a contact known only by its date
+    /// still comes first on its day, not on the first day.
     fn time_places(&self, scanned: &DataFrame) -> Result<Series, FigureError> {
-        let time = when(col(c::TIMESTAMP).is_null())
-            .then(lit(0i128))
-            .otherwise(
-                as_i128(col(c::TIMESTAMP).to_physical()) - lit(i128::from(self.first_time) - 1),
-            );
-        let day = as_i128(col(DAY) - lit(self.first_day));
-        let order = (day * power(self.time_bits + self.place_bits)
-            + time * power(self.place_bits)
-            + as_i128(col(ROW)))
-        .sort(SortOptions::default());
+        let time = (as_i128(col(c::TIMESTAMP).to_physical())
+            - lit(i128::from(self.first_time) - 1))
+        .fill_null(lit(0i128));
+        let order =
+            (time * power(self.place_bits) + as_i128(col(ROW))).sort(SortOptions::default());
         let rows = collect(
             scanned
                 .clone()
@@ -324,14 +316,18 @@ impl Layout {
         const D: &str = "__d";
         const A: &str = "__a";
         const W: &str = "__w";
-        let flag = |name: &str, value: i128| when(col(name)).then(lit(value)).otherwise(lit(0i128));
-        let link = (as_i128(col(key)) + lit(1i128 << 63)) * power(self.key_at())
-            + as_i128(col(SERVICE_CODE)) * power(self.service_at())
-            + as_i128(col(DAY) - lit(self.first_day)) * power(self.day_at())
-            + as_i128(col(PLACE)) * power(Self::FLAG_BITS)
+        const LOW: &str = "__low";
+        let u64_ = |e: Expr| e.cast(DataType::UInt64);
+        let flag = |name: &str, value: u64| when(col(name)).then(lit(value)).otherwise(lit(0u64));
+        // Below the key the fields take at most 63 bits: they are put together in 64-bit
+        // numbers (half the memory to pass over), and only the key and the whole in 128.
+        let low = u64_(col(SERVICE_CODE)) * lit(1u64 << self.service_at())
+            + u64_(col(DAY) - lit(self.first_day)) * lit(1u64 << self.day_at())
+            + u64_(col(PLACE)) * lit(1u64 << Self::FLAG_BITS)
             + flag(ASSISTED, 2)
             + flag(DIGITAL, 1);
-        let field = |at: u32, bits: u32| (col(LINK).floor_div(power(at))) % power(bits);
+        let link = (as_i128(col(key)) + lit(1i128 << 63)) * power(self.key_at()) + as_i128(low);
+        let field = |at: u32, bits: u32| (col(LOW).floor_div(lit(1u64 << at))) % lit(1u64 << bits);
         let same_group = |n: i64| col(G).eq(col(G).shift(lit(n)));
         let next_flagged = |flag: &str| {
             let later = |e: Expr| {
@@ -345,7 +341,6 @@ impl Layout {
                 .then(later(col(D)) - col(D))
                 .otherwise(lit(NULL))
         };
-        let u64_ = |e: Expr| e.cast(DataType::UInt64);
         // Each gap plus one in 16 bits (0: none), in the order of GAP_FIELDS.
         let gaps = [
             when(same_group(1))
@@ -368,6 +363,11 @@ impl Layout {
             plan.clone()
                 .filter(col(key).is_not_null())
                 .select([link.sort(SortOptions::default()).alias(LINK)])
+                .with_column(
+                    (col(LINK) % power(self.key_at()))
+                        .cast(DataType::UInt64)
+                        .alias(LOW),
+                )
                 .with_columns([
                     field(Self::FLAG_BITS, self.place_bits)
                         .cast(IDX_DTYPE)
@@ -375,8 +375,8 @@ impl Layout {
                     field(self.day_at(), Self::DAY_BITS)
                         .cast(DataType::Int32)
                         .alias(D),
-                    field(1, 1).eq(lit(1i128)).alias(A),
-                    field(0, 1).eq(lit(1i128)).alias(W),
+                    field(1, 1).eq(lit(1u64)).alias(A),
+                    field(0, 1).eq(lit(1u64)).alias(W),
                     // The key and service: a new group where they change.
                     col(LINK)
                         .floor_div(power(self.service_at()))
