@@ -361,7 +361,13 @@ impl Layout {
         .unwrap_or(lit(0u64));
         let linked = collect(
             plan.clone()
-                .filter(col(key).is_not_null())
+                // A contact without a service (or a day) is about nothing another can repeat.
+                .filter(
+                    col(key)
+                        .is_not_null()
+                        .and(col(SERVICE_CODE).is_not_null())
+                        .and(col(DAY).is_not_null()),
+                )
                 .select([link.sort(SortOptions::default()).alias(LINK)])
                 .with_column(
                     (col(LINK) % power(self.key_at()))
