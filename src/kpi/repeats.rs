@@ -546,10 +546,16 @@ pub fn summed(
     // per row of sums instead of once per contact. Text is grouped by categorical codes
     // (numbers of one width hash and compare cheaper than text) and turned back into text.
     let dated = has(c::YEAR) && has(c::MONTH);
+    // Whether a channel is assisted or digital follows from the channel: not grouped by, but
+    // taken from each group's first row (one key column fewer for every contact).
+    let by_channel: Vec<&str> = [ASSISTED, DIGITAL]
+        .into_iter()
+        .filter(|k| has(k) && has(c::CHANNEL))
+        .collect();
     let by: Vec<&str> = SUMMED_BY
         .iter()
         .copied()
-        .filter(|k| has(k) && *k != c::FINANCIAL_YEAR)
+        .filter(|k| has(k) && *k != c::FINANCIAL_YEAR && !by_channel.contains(k))
         .chain([WATCHED])
         .collect();
     let text: Vec<&str> = by
@@ -586,13 +592,19 @@ pub fn summed(
         .with_columns(coarse)
         .with_columns(as_codes)
         .group_by(by.into_iter().map(col).collect::<Vec<_>>())
-        .agg([
-            col(c::CONTACTS)
-                .cast(DataType::Int64)
-                .sum()
-                .alias(c::CONTACTS),
-            len().alias(ROWS),
-        ])
+        .agg(
+            by_channel
+                .iter()
+                .map(|k| col(*k).first())
+                .chain([
+                    col(c::CONTACTS)
+                        .cast(DataType::Int64)
+                        .sum()
+                        .alias(c::CONTACTS),
+                    len().alias(ROWS),
+                ])
+                .collect::<Vec<_>>(),
+        )
         .with_columns(as_before);
     let labelled = if dated {
         grouped.with_column(
