@@ -56,8 +56,8 @@ pub fn day_number(d: chrono::NaiveDate) -> i32 {
 /// is identified and the last day every keyed source covers (`LAST_OBSERVED`, one value).
 /// `active_from`: the day number of the period's last month's first day.
 ///
-/// How: the contacts are put in time order once (day, then time, contacts known only by
-/// their date first, then as read), each getting its place in that order. Then, for each kind
+/// How: the contacts are put in time order once (contacts known only by their date first,
+/// then by time, then as read), each getting its place in that order. Then, for each kind
 /// of key, every contact carrying one becomes one 128-bit number: the key, the service, the
 /// day, the place in time order and whether the channel is assisted or digital, most
 /// significant first ([`Layout`]). Sorting those numbers (a plain sort of one column of
