@@ -336,6 +336,19 @@ fn no_data_in_period(lake: &Lake, period: Period) -> anyhow::Result<()> {
     .into())
 }
 
+/// Hands the memory ingest has freed back to the system before the figures are worked out.
+/// glibc keeps freed memory for reuse, scattered in holes among its arenas; the KPI stage's
+/// large columns do not fit those holes and take fresh memory beside them, so without this the
+/// process holds both. At ten million calls with customer keys (docs/benchmarks.md) the whole
+/// job's peak went from 4.1-4.4 GB to 3.1-3.2 GB and its KPI stage from 7.2-9.5 s to 7.0-7.4 s.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointer; it only returns free heap pages to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 fn run_stages(
     pipeline: &Pipeline,
     options: &RunOptions,
@@ -374,6 +387,7 @@ fn run_stages(
         });
         summary.lake_version = report.lake_version;
         summary.warnings.extend(report.warnings.iter().cloned());
+        release_freed_memory();
         summary.stages.push(StageTiming {
             stage: Stage::Ingest,
             seconds: started.elapsed().as_secs_f64(),
