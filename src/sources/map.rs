@@ -966,10 +966,19 @@ fn contact_fields(
                 .alias(c::REASON),
         );
     }
-    // Customer identifiers in one form; ingest keys them before anything is written.
+    // Customer identifiers in one form, each distinct value once (customers come back: that
+    // is what the keys are for); ingest keys them before anything is written.
     for id in identifiers(source) {
-        let value = layers.text(&header(id.source_column));
-        out.push((id.normalise)(value).alias(id.column));
+        let normalise = id.normalise;
+        out.push(
+            layers
+                .per_value(
+                    &header(id.source_column),
+                    move |v| normalise(cleaned(v)),
+                    DataType::String,
+                )
+                .alias(id.column),
+        );
     }
 
     for (field, columns) in [

@@ -330,7 +330,7 @@ pub fn per_distinct(text: Expr, f: impl FnOnce(Expr) -> Expr, dtype: DataType) -
 /// For each row, the index of its value among the column's distinct values in order of first
 /// appearance (the number of distinct values for null), and the row where each distinct value
 /// first appears. Text and integer-backed columns (dates, times, years) only.
-fn distinct_ids(column: &Column) -> PolarsResult<(IdxCa, IdxCa)> {
+pub(crate) fn distinct_ids(column: &Column) -> PolarsResult<(IdxCa, IdxCa)> {
     fn index<K: std::hash::Hash + Eq>(
         values: impl Iterator<Item = Option<K>>,
         len: usize,
