@@ -89,9 +89,20 @@ pub fn linked(
         PlSmallStr::EMPTY,
         CategoricalPhysical::U32,
     ));
-    let plan = needed_columns(contacts)?
-        .with_row_index(ROW, None)
-        .with_columns([
+    let contacts = needed_columns(contacts)?;
+    let schema = contacts
+        .clone()
+        .collect_schema()
+        .map_err(|e| FigureError::Data(e.to_string()))?;
+    // Text as categorical codes from here on: every later step (the filters, the sums' grouping)
+    // moves and compares 4-byte codes, not text, and the rows take a third of the memory.
+    // `summed` gives text back.
+    let as_codes = TEXT
+        .iter()
+        .filter(|k| schema.get(k).is_some_and(|t| t.is_string()))
+        .map(|k| col(*k).cast(DataType::from_categories(Categories::global())));
+    let plan = contacts.with_row_index(ROW, None).with_columns(
+        [
             col(c::DATE).cast(DataType::Int32).alias(DAY),
             is_in(names(&channels.assisted)).alias(ASSISTED),
             is_in(names(&channels.digital)).alias(DIGITAL),
@@ -100,7 +111,11 @@ pub fn linked(
                 .cast(services)
                 .to_physical()
                 .alias(SERVICE_CODE),
-        ]);
+        ]
+        .into_iter()
+        .chain(as_codes)
+        .collect::<Vec<_>>(),
+    );
     // Collected once: the time order and each kind of key read it again, and a kind no
     // contact carries is skipped.
     let mut scanned = collect(plan)?;
@@ -571,9 +586,18 @@ pub fn summed(
         .iter()
         .map(|k| col(*k).cast(DataType::from_categories(Categories::global())))
         .collect::<Vec<_>>();
+    // Text again, whether it came as text or as codes (`linked` gives codes).
     let as_before = text
         .iter()
-        .filter_map(|k| schema.get(k).map(|t| col(*k).cast(t.clone())))
+        .filter_map(|k| {
+            schema.get(k).map(|t| {
+                col(*k).cast(if t.is_categorical() {
+                    DataType::String
+                } else {
+                    t.clone()
+                })
+            })
+        })
         .collect::<Vec<_>>();
     let out: Vec<Expr> = SUMMED_BY
         .iter()
@@ -902,6 +926,16 @@ fn sorted(df: DataFrame, extra: &[&str]) -> Result<DataFrame, FigureError> {
 
 /// `contacts` with only the columns the right-first-time tables read: the rest of a contact
 /// (waits, sites, record keys) would be carried through every step for nothing.
+/// The text columns of [`needed_columns`].
+const TEXT: [&str; 6] = [
+    c::ORGANISATION,
+    c::SOURCE,
+    c::CHANNEL,
+    c::SERVICE,
+    c::CATEGORY,
+    c::REASON,
+];
+
 fn needed_columns(contacts: LazyFrame) -> Result<LazyFrame, FigureError> {
     let schema = contacts
         .clone()
