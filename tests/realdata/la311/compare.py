@@ -7,8 +7,10 @@
     python3 tests/realdata/la311/compare.py /tmp/la311/out
 
 Checks, for December 2017 and January 2020: the channel mix (transactions and share), digital
-take-up for all services, and every (channel, service) volume, against `channel_mix_cex`,
-`digital_takeup_all_services_cex` and `volumes_cex_month_channel_service`; and the
+take-up for all services, every (channel, service) volume and the repeat requests (same
+address and request type, `repeat_contact.csv`), against `channel_mix_cex`,
+`digital_takeup_all_services_cex`, `volumes_cex_month_channel_service` and
+`repeat_contact_cex`; and the
 reconciliation (rows = accepted + excluded, the crews' own reports excluded by the pipeline's
 row filter; no rejects, no duplicates). Prints one line per check and exits
 1 when any differs.
@@ -83,6 +85,12 @@ def main():
             if r["year"] == y and int(r["month"]) == int(m) and int(r["contacts"]) > 0:
                 vols.setdefault(r["channel"], {})[r["service"]] = int(r["contacts"])
         check(f"{month} volumes by channel and service", vols, exp["volumes_cex_month_channel_service"][month])
+        repeats = {}
+        for r in rows(os.path.join(folder, "repeat_contact.csv")):
+            if r["year"] == y and int(r["month"]) == int(m) and int(r["contacts"]) > 0:
+                key = f"{r['service']}|{r['channel']}|{r['window_days']}"
+                repeats[key] = [int(r["contacts"]), int(r["identified"]), int(r["repeats"])]
+        check(f"{month} repeat requests (same address and type)", repeats, exp["repeat_contact_cex"][month])
 
     dq = rows(os.path.join(out, "2020-01", "data_quality.csv"))[0]
     check("rows read", int(dq["rows_read"]), exp["rows"])

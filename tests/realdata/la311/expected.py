@@ -39,6 +39,14 @@ Choices, stated so that a difference with cex can be traced to one of them:
   are x / month total x 100. Both are rounded to 1 decimal with Python's round() (half to even
   on an exact binary tie); compare with cex at 0.05 tolerance, or on the counts.
 - Services: the request type (`RequestType` / `requesttype`) as exported, one service each.
+- Repeat requests (`repeat_contact_cex`), cex's right-first-time definition with the request's
+  address as the case reference: the address (`Address` / `address`) with every space removed and
+  in upper case (blank: not identified). Requests with one address and one request type are put
+  in time order (`CreatedDate`, then as they stand in the file); a request is a repeat within
+  `n` days when the one before it came at most `n` calendar days earlier (the same day is 0
+  days). Counted per month, service and channel (cex's channel), and for the month in all: the
+  requests, those identified and the repeats, for n = 1 and 7 (the pipeline's `repeat_days`).
+  Rows the pipeline excludes (the crews' reports) are neither counted nor linked.
 """
 
 import csv
@@ -117,6 +125,32 @@ def nested(counter):
     return dict(out)
 
 
+REPEAT_DAYS = (1, 7)
+
+
+def repeat_contact(requests):
+    """cex's repeat-contact table: {month: {"<service>|<channel>|<n>": [requests, identified,
+    repeats]}}, with the month's total as "All services|All channels|<n>"."""
+    groups = defaultdict(list)
+    for r in requests:
+        if r["reference"]:
+            groups[(r["reference"], r["service"])].append(r)
+    for group in groups.values():
+        group.sort(key=lambda r: (r["created"], r["order"]))
+        for before, after in zip(group, group[1:]):
+            after["previous_days"] = (after["created"].date() - before["created"].date()).days
+    table = defaultdict(dict)
+    for r in requests:
+        gap = r.get("previous_days")
+        for n in REPEAT_DAYS:
+            for key in (f"{r['service']}|{r['channel']}|{n}", f"All services|All channels|{n}"):
+                cell = table[r["month"]].setdefault(key, [0, 0, 0])
+                cell[0] += 1
+                cell[1] += bool(r["reference"])
+                cell[2] += gap is not None and gap <= n
+    return {m: dict(sorted(cells.items())) for m, cells in sorted(table.items())}
+
+
 def main():
     files = sorted(glob.glob(os.path.join(HERE, "*.csv")))
     per_file = {}
@@ -131,6 +165,7 @@ def main():
     unparsed = 0
     unmapped = Counter()
     total = 0
+    requests = []
     for path in files:
         with open(path, newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
@@ -158,6 +193,16 @@ def main():
             if cex == "excluded":
                 continue
             by_month_cex[(month, cex)] += 1
+            requests.append(
+                {
+                    "month": month,
+                    "service": service,
+                    "channel": cex,
+                    "reference": "".join(field(row, "Address").split()).upper(),
+                    "created": created,
+                    "order": len(requests),
+                }
+            )
             by_month_service_cex[(month, cex, service)] += 1
 
     def mix(counter):
@@ -218,6 +263,7 @@ def main():
         "digital_takeup_all_services_customer_only": takeup(by_month_ideal_customer),
         "by_month_service": nested(by_month_service),
         "volumes_cex_month_channel_service": dict(volumes_cex),
+        "repeat_contact_cex": repeat_contact(requests),
     }
     print(json.dumps(result, indent=2, sort_keys=False))
 
