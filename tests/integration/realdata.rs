@@ -42,8 +42,8 @@ fn cross_checked(folder: &str, commands: &[&[&str]]) -> String {
 /// A 311 case export in two layouts: the crews' own reports excluded by a row filter, the app a
 /// channel of its own; channel mix, take-up and every (channel, service) volume of two months,
 /// and right first time linked on real identifiers: the request's address as a keyed case
-/// reference, repeat requests (same address and type within 1 and 7 days) by month, service and
-/// channel.
+/// reference, repeat requests (same address and type within 1 and 7 days), resolution as
+/// observed and the days to a repeat, by month, service and channel.
 #[test]
 fn la311_case_exports_give_the_figures_an_independent_count_gives() {
     let stdout = cross_checked(

@@ -7,10 +7,11 @@
     python3 tests/realdata/la311/compare.py /tmp/la311/out
 
 Checks, for December 2017 and January 2020: the channel mix (transactions and share), digital
-take-up for all services, every (channel, service) volume and the repeat requests (same
-address and request type, `repeat_contact.csv`), against `channel_mix_cex`,
-`digital_takeup_all_services_cex`, `volumes_cex_month_channel_service` and
-`repeat_contact_cex`; and the
+take-up for all services, every (channel, service) volume and right first time with the
+address as the case reference (`repeat_contact.csv`, `contact_resolution.csv`,
+`days_to_repeat.csv`), against `channel_mix_cex`, `digital_takeup_all_services_cex`,
+`volumes_cex_month_channel_service`, `repeat_contact_cex`, `resolution_cex` and
+`days_to_repeat_cex`; and the
 reconciliation (rows = accepted + excluded, the crews' own reports excluded by the pipeline's
 row filter; no rejects, no duplicates). Prints one line per check and exits
 1 when any differs.
@@ -91,6 +92,14 @@ def main():
                 key = f"{r['service']}|{r['channel']}|{r['window_days']}"
                 repeats[key] = [int(r["contacts"]), int(r["identified"]), int(r["repeats"])]
         check(f"{month} repeat requests (same address and type)", repeats, exp["repeat_contact_cex"][month])
+        resolved = {}
+        for r in rows(os.path.join(folder, "contact_resolution.csv")):
+            if r["year"] == y and int(r["month"]) == int(m) and int(r["identified"]) > 0:
+                key = f"{r['service']}|{r['channel']}|{r['window_days']}"
+                resolved[key] = [int(r["identified"]), int(r["observable"]), int(r["followed_up"])]
+        check(f"{month} resolution as observed", resolved, exp["resolution_cex"][month])
+        days = {r["days"]: int(r["repeats"]) for r in rows(os.path.join(folder, "days_to_repeat.csv"))}
+        check(f"{month} days to a repeat", days, exp["days_to_repeat_cex"][month])
 
     dq = rows(os.path.join(out, "2020-01", "data_quality.csv"))[0]
     check("rows read", int(dq["rows_read"]), exp["rows"])

@@ -47,6 +47,13 @@ Choices, stated so that a difference with cex can be traced to one of them:
   days). Counted per month, service and channel (cex's channel), and for the month in all: the
   requests, those identified and the repeats, for n = 1 and 7 (the pipeline's `repeat_days`).
   Rows the pipeline excludes (the crews' reports) are neither counted nor linked.
+- Contact resolution as observed (`resolution_cex`): an identified request is observable for
+  `n` days when the lake holds identified requests at least `n` days after its date (the last
+  such date of the extract is the lake's coverage: one source); it was followed up when the next
+  request of the same address and type came at most `n` days later. Per month, service and
+  channel and for the month in all: identified, observable, followed up.
+- Days to a repeat (`days_to_repeat_cex`): the repeats within the longest window (7 days), by
+  days since the request before, per month (each extract is the only month of its year).
 """
 
 import csv
@@ -128,9 +135,9 @@ def nested(counter):
 REPEAT_DAYS = (1, 7)
 
 
-def repeat_contact(requests):
-    """cex's repeat-contact table: {month: {"<service>|<channel>|<n>": [requests, identified,
-    repeats]}}, with the month's total as "All services|All channels|<n>"."""
+def linked(requests):
+    """Each request with the days since the one before (`previous_days`) and to the one after
+    (`next_days`) of the same address and type, where there is one."""
     groups = defaultdict(list)
     for r in requests:
         if r["reference"]:
@@ -138,17 +145,47 @@ def repeat_contact(requests):
     for group in groups.values():
         group.sort(key=lambda r: (r["created"], r["order"]))
         for before, after in zip(group, group[1:]):
-            after["previous_days"] = (after["created"].date() - before["created"].date()).days
+            gap = (after["created"].date() - before["created"].date()).days
+            after["previous_days"] = gap
+            before["next_days"] = gap
+    return requests
+
+
+def tables(requests):
+    """(repeat contact, resolution, days to repeat), each {month: {...}}: repeat contact as
+    {"<service>|<channel>|<n>": [requests, identified, repeats]}, resolution as {same key:
+    [identified, observable, followed up]}, both with the month's total under "All services|All
+    channels|<n>"; days to repeat as {days: repeats}."""
+    last_seen = {}
+    for r in requests:
+        if r["reference"]:
+            last_seen[r["month"]] = max(last_seen.get(r["month"], r["created"].date()), r["created"].date())
     table = defaultdict(dict)
+    resolution = defaultdict(dict)
+    days = defaultdict(Counter)
     for r in requests:
         gap = r.get("previous_days")
+        if gap is not None and gap <= max(REPEAT_DAYS):
+            days[r["month"]][str(gap)] += 1
+        for n in REPEAT_DAYS:
+            observable = bool(r["reference"]) and (last_seen[r["month"]] - r["created"].date()).days >= n
+            followed = observable and r.get("next_days") is not None and r["next_days"] <= n
+            for key in (f"{r['service']}|{r['channel']}|{n}", f"All services|All channels|{n}"):
+                cell = resolution[r["month"]].setdefault(key, [0, 0, 0])
+                cell[0] += bool(r["reference"])
+                cell[1] += observable
+                cell[2] += followed
         for n in REPEAT_DAYS:
             for key in (f"{r['service']}|{r['channel']}|{n}", f"All services|All channels|{n}"):
                 cell = table[r["month"]].setdefault(key, [0, 0, 0])
                 cell[0] += 1
                 cell[1] += bool(r["reference"])
                 cell[2] += gap is not None and gap <= n
-    return {m: dict(sorted(cells.items())) for m, cells in sorted(table.items())}
+
+    def by_month(t):
+        return {m: dict(sorted(cells.items())) for m, cells in sorted(t.items())}
+
+    return by_month(table), by_month(resolution), by_month(days)
 
 
 def main():
@@ -263,8 +300,12 @@ def main():
         "digital_takeup_all_services_customer_only": takeup(by_month_ideal_customer),
         "by_month_service": nested(by_month_service),
         "volumes_cex_month_channel_service": dict(volumes_cex),
-        "repeat_contact_cex": repeat_contact(requests),
     }
+    (
+        result["repeat_contact_cex"],
+        result["resolution_cex"],
+        result["days_to_repeat_cex"],
+    ) = tables(linked(requests))
     print(json.dumps(result, indent=2, sort_keys=False))
 
 
