@@ -924,8 +924,6 @@ fn sorted(df: DataFrame, extra: &[&str]) -> Result<DataFrame, FigureError> {
     collect(df.lazy().sort_by_exprs(by, SortMultipleOptions::default()))
 }
 
-/// `contacts` with only the columns the right-first-time tables read: the rest of a contact
-/// (waits, sites, record keys) would be carried through every step for nothing.
 /// The text columns of [`needed_columns`].
 const TEXT: [&str; 6] = [
     c::ORGANISATION,
@@ -936,6 +934,8 @@ const TEXT: [&str; 6] = [
     c::REASON,
 ];
 
+/// `contacts` with only the columns the right-first-time tables read: the rest of a contact
+/// (waits, sites, record keys) would be carried through every step for nothing.
 fn needed_columns(contacts: LazyFrame) -> Result<LazyFrame, FigureError> {
     let schema = contacts
         .clone()
