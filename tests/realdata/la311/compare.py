@@ -31,6 +31,17 @@ def rows(path):
         return list(csv.DictReader(f))
 
 
+def window_cells(folder, table, month, counts):
+    """A right-first-time table's rows of `month` whose first count is not 0, as
+    {"<service>|<channel>|<window_days>": [counts...]}."""
+    y, m = month.split("-")
+    return {
+        f"{r['service']}|{r['channel']}|{r['window_days']}": [int(r[k]) for k in counts]
+        for r in rows(os.path.join(folder, table))
+        if r["year"] == y and int(r["month"]) == int(m) and int(r[counts[0]]) > 0
+    }
+
+
 def main():
     out = sys.argv[1]
     exp = json.loads(
@@ -86,17 +97,11 @@ def main():
             if r["year"] == y and int(r["month"]) == int(m) and int(r["contacts"]) > 0:
                 vols.setdefault(r["channel"], {})[r["service"]] = int(r["contacts"])
         check(f"{month} volumes by channel and service", vols, exp["volumes_cex_month_channel_service"][month])
-        repeats = {}
-        for r in rows(os.path.join(folder, "repeat_contact.csv")):
-            if r["year"] == y and int(r["month"]) == int(m) and int(r["contacts"]) > 0:
-                key = f"{r['service']}|{r['channel']}|{r['window_days']}"
-                repeats[key] = [int(r["contacts"]), int(r["identified"]), int(r["repeats"])]
+        repeats = window_cells(folder, "repeat_contact.csv", month, ["contacts", "identified", "repeats"])
         check(f"{month} repeat requests (same address and type)", repeats, exp["repeat_contact_cex"][month])
-        resolved = {}
-        for r in rows(os.path.join(folder, "contact_resolution.csv")):
-            if r["year"] == y and int(r["month"]) == int(m) and int(r["identified"]) > 0:
-                key = f"{r['service']}|{r['channel']}|{r['window_days']}"
-                resolved[key] = [int(r["identified"]), int(r["observable"]), int(r["followed_up"])]
+        resolved = window_cells(
+            folder, "contact_resolution.csv", month, ["identified", "observable", "followed_up"]
+        )
         check(f"{month} resolution as observed", resolved, exp["resolution_cex"][month])
         days = {r["days"]: int(r["repeats"]) for r in rows(os.path.join(folder, "days_to_repeat.csv"))}
         check(f"{month} days to a repeat", days, exp["days_to_repeat_cex"][month])
