@@ -167,20 +167,16 @@ def tables(requests):
         gap = r.get("previous_days")
         if gap is not None and gap <= max(REPEAT_DAYS):
             days[r["month"]][str(gap)] += 1
+        identified = bool(r["reference"])
         for n in REPEAT_DAYS:
-            observable = bool(r["reference"]) and (last_seen[r["month"]] - r["created"].date()).days >= n
+            repeat = gap is not None and gap <= n
+            observable = identified and (last_seen[r["month"]] - r["created"].date()).days >= n
             followed = observable and r.get("next_days") is not None and r["next_days"] <= n
             for key in (f"{r['service']}|{r['channel']}|{n}", f"All services|All channels|{n}"):
-                cell = resolution[r["month"]].setdefault(key, [0, 0, 0])
-                cell[0] += bool(r["reference"])
-                cell[1] += observable
-                cell[2] += followed
-        for n in REPEAT_DAYS:
-            for key in (f"{r['service']}|{r['channel']}|{n}", f"All services|All channels|{n}"):
-                cell = table[r["month"]].setdefault(key, [0, 0, 0])
-                cell[0] += 1
-                cell[1] += bool(r["reference"])
-                cell[2] += gap is not None and gap <= n
+                for t, counts in ((table, (1, identified, repeat)), (resolution, (identified, observable, followed))):
+                    cell = t[r["month"]].setdefault(key, [0, 0, 0])
+                    for i, c in enumerate(counts):
+                        cell[i] += c
 
     def by_month(t):
         return {m: dict(sorted(cells.items())) for m, cells in sorted(t.items())}
