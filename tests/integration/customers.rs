@@ -264,19 +264,57 @@ fn repeats_are_found_across_channels_and_ways_of_writing_a_number() {
 }
 
 /// Reads every file under `dir` (Parquet, Delta logs, CSV, JSON, workbooks, charts, the report)
-/// and fails on any identifier.
+/// and fails on any identifier: in its bytes, and, for the files that compress what they hold
+/// (Parquet pages, Excel workbooks), in every text value they hold once decoded.
 fn assert_no_identifier(dir: &Path) {
+    let check = |text: &str, place: &dyn std::fmt::Display| {
+        let text = text.to_lowercase();
+        for id in IDENTIFIERS {
+            assert!(!text.contains(&id.to_lowercase()), "{place} holds {id}");
+        }
+    };
+    let mut decoded = 0;
     for entry in walk(dir) {
         let bytes = std::fs::read(&entry).expect("read");
-        let text = String::from_utf8_lossy(&bytes).to_lowercase();
-        for id in IDENTIFIERS {
-            assert!(
-                !text.contains(&id.to_lowercase()),
-                "{} holds {id}",
-                entry.display()
-            );
+        check(&String::from_utf8_lossy(&bytes), &entry.display());
+        match entry.extension().and_then(|e| e.to_str()) {
+            Some("parquet") => {
+                let df = ParquetReader::new(std::io::Cursor::new(bytes))
+                    .finish()
+                    .expect("a Parquet file cex wrote");
+                for column in df.columns() {
+                    if !(column.dtype().is_string() || column.dtype().is_categorical()) {
+                        continue;
+                    }
+                    let text = column.cast(&DataType::String).expect("text");
+                    for value in text.str().expect("text").iter().flatten() {
+                        check(value, &format!("{} ({})", entry.display(), column.name()));
+                    }
+                }
+                decoded += 1;
+            }
+            Some("xlsx") => {
+                use calamine::Reader;
+                let mut book = calamine::open_workbook_auto(&entry).expect("a workbook cex wrote");
+                for sheet in book.sheet_names() {
+                    let range = book.worksheet_range(&sheet).expect("sheet");
+                    for cell in range.used_cells() {
+                        check(
+                            &cell.2.to_string(),
+                            &format!("{} ({sheet})", entry.display()),
+                        );
+                    }
+                }
+                decoded += 1;
+            }
+            _ => {}
         }
     }
+    assert!(
+        decoded > 0,
+        "no Parquet file or workbook under {}",
+        dir.display()
+    );
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
