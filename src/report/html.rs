@@ -22,6 +22,7 @@ thead th { background: #e8eef5; text-align: left; }
 tbody th { text-align: left; font-weight: normal; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.code, th.code { font-family: "Liberation Mono", monospace; font-size: .8rem; word-break: break-all; }
+p code, li code { font-family: "Liberation Mono", monospace; font-size: .9em; background: #f3f2f1; padding: 0 .2em; }
 figure { margin: 1.5rem 0; }
 figure svg { width: 100%; height: auto; border: 1px solid #e0e0e0; }
 figcaption { font-size: .95rem; color: #424242; }
@@ -80,11 +81,11 @@ pub fn render(doc: &Document, svgs: &Svgs) -> String {
 fn block_html(out: &mut String, block: &Block, svgs: &Svgs) {
     match block {
         Block::Subheading(text) => out.push_str(&format!("<h3>{}</h3>\n", escape(text))),
-        Block::Paragraph(text) => out.push_str(&format!("<p>{}</p>\n", escape(text))),
+        Block::Paragraph(text) => out.push_str(&format!("<p>{}</p>\n", prose(text))),
         Block::Bullets(items) => {
             out.push_str("<ul>\n");
             for item in items {
-                out.push_str(&format!("<li>{}</li>\n", escape(item)));
+                out.push_str(&format!("<li>{}</li>\n", prose(item)));
             }
             out.push_str("</ul>\n");
         }
@@ -103,6 +104,31 @@ fn block_html(out: &mut String, block: &Block, svgs: &Svgs) {
             )),
         },
     }
+}
+
+/// A paragraph or list item of the report in HTML: escaped, and each pair of backticks (how the
+/// tables' descriptions name a column or value, as Markdown does) made a `<code>` span. A
+/// backtick without a partner stays as written.
+fn prose(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    // An even number of parts means an odd number of backticks: the last one has no partner.
+    let paired = if parts.len().is_multiple_of(2) {
+        parts.len() - 1
+    } else {
+        parts.len()
+    };
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, part) in parts.iter().enumerate() {
+        if i >= paired {
+            out.push('`');
+            out.push_str(&escape(part));
+        } else if i % 2 == 1 {
+            out.push_str(&format!("<code>{}</code>", escape(part)));
+        } else {
+            out.push_str(&escape(part));
+        }
+    }
+    out
 }
 
 fn table_html(out: &mut String, t: &TableBlock) {
@@ -143,5 +169,28 @@ fn strip_xml_declaration(svg: &str) -> &str {
     match svg.find("<svg") {
         Some(i) => &svg[i..],
         None => svg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prose;
+
+    #[test]
+    fn backticked_names_become_code_and_everything_is_escaped() {
+        assert_eq!(
+            prose("Rows `All services` / `All channels` total each month."),
+            "Rows <code>All services</code> / <code>All channels</code> total each month."
+        );
+        assert_eq!(
+            prose("`<b>` & `a\"b`"),
+            "<code>&lt;b&gt;</code> &amp; <code>a&quot;b</code>"
+        );
+        // A backtick without a partner is shown as written; text without any is only escaped.
+        assert_eq!(prose("one ` left <here>"), "one ` left &lt;here&gt;");
+        assert_eq!(prose("`a` and ` b"), "<code>a</code> and ` b");
+        assert_eq!(prose("no ticks"), "no ticks");
+        assert_eq!(prose(""), "");
+        assert_eq!(prose("``"), "<code></code>");
     }
 }
