@@ -251,7 +251,7 @@ fn headline(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
         ),
     ];
     if let Some(d) = Inputs::description(inputs.kpi_index, name::CHANNEL_SHIFT) {
-        blocks.push(Block::Paragraph(d));
+        blocks.push(Block::Note(d));
     }
     // A KPI compared over months the lake does not hold is not judged: say which months.
     let missing = texts(&df, column::MISSING_MONTHS)?;
@@ -359,7 +359,7 @@ fn channels(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
             rows,
         ));
         if let Some(d) = Inputs::description(inputs.kpi_index, name::DIGITAL_TAKEUP) {
-            blocks.push(Block::Paragraph(d));
+            blocks.push(Block::Note(d));
         }
     }
     Ok((!blocks.is_empty()).then(|| Section {
@@ -451,7 +451,7 @@ fn satisfaction(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
         rows,
     )];
     if let Some(d) = Inputs::description(inputs.kpi_index, name::SATISFACTION_BY_CHANNEL) {
-        blocks.push(Block::Paragraph(d));
+        blocks.push(Block::Note(d));
     }
     if rows_hidden(&cols, &score) {
         blocks.push(Block::Paragraph(format!(
@@ -460,7 +460,7 @@ fn satisfaction(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
         )));
     }
     if let Some(d) = Inputs::description(inputs.kpi_index, name::RESPONSE_RATE) {
-        blocks.push(Block::Paragraph(d));
+        blocks.push(Block::Note(d));
     }
     blocks.extend(weighted_satisfaction(inputs)?);
     for measure in &inputs.pipeline.report.satisfaction_measures {
@@ -642,7 +642,7 @@ fn contact_centre(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
         )));
     }
     if let Some(d) = Inputs::description(inputs.kpi_index, name::CONTACT_CENTRE) {
-        blocks.push(Block::Paragraph(d));
+        blocks.push(Block::Note(d));
     }
     blocks.extend(inputs.figure("contact_centre"));
     Ok(Some(Section {
@@ -737,7 +737,7 @@ fn avoidable_blocks(inputs: &Inputs) -> Result<Vec<Block>, MissingColumn> {
             rows,
         ));
         if let Some(d) = Inputs::description(inputs.kpi_index, name::AVOIDABLE_TARGETS) {
-            blocks.push(Block::Paragraph(d));
+            blocks.push(Block::Note(d));
         }
     }
     if let Some(df) = inputs.own(name::AVOIDABLE_CONTACT) {
@@ -790,7 +790,7 @@ fn avoidable_blocks(inputs: &Inputs) -> Result<Vec<Block>, MissingColumn> {
             rows,
         ));
         if let Some(d) = Inputs::description(inputs.kpi_index, name::AVOIDABLE_CONTACT) {
-            blocks.push(Block::Paragraph(d));
+            blocks.push(Block::Note(d));
         }
     }
     Ok(blocks)
@@ -881,7 +881,7 @@ fn repeat_blocks(inputs: &Inputs, repeats: &DataFrame) -> Result<Vec<Block>, Mis
         rows,
     )];
     if let Some(d) = Inputs::description(inputs.kpi_index, name::REPEAT_CONTACT) {
-        blocks.push(Block::Paragraph(d));
+        blocks.push(Block::Note(d));
     }
     blocks.extend(inputs.figure("repeat_contact"));
     if let Some(forms) = inputs.own(name::FAILURE_DEMAND_BY_FORM) {
@@ -928,7 +928,7 @@ fn repeat_blocks(inputs: &Inputs, repeats: &DataFrame) -> Result<Vec<Block>, Mis
                 rows,
             ));
             if let Some(d) = Inputs::description(inputs.kpi_index, name::FAILURE_DEMAND) {
-                blocks.push(Block::Paragraph(d));
+                blocks.push(Block::Note(d));
             }
         }
     }
@@ -948,7 +948,7 @@ fn equality(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
         .iter()
         .find_map(|f| Inputs::description(inputs.equality_index, &name::equality(&[&f.name])))
         .unwrap_or_default();
-    let mut blocks = vec![Block::Paragraph(format!(
+    let mut blocks = vec![Block::Note(format!(
         "Method. {method} A blank figure reads 'fewer than {}' where it is a count of fewer than {} responses, and 'hidden' where it was blanked so that such a count cannot be worked out from anything published; never zero. The threshold ({} responses) and the confidence level ({:.0}%) are set in the pipeline file.",
         config.suppression_threshold,
         config.suppression_threshold,
@@ -1155,7 +1155,7 @@ fn data_quality(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
         )));
     }
     if let Some(d) = Inputs::description(inputs.kpi_index, name::DATA_QUALITY) {
-        blocks.push(Block::Paragraph(d));
+        blocks.push(Block::Note(d));
     }
     if let Some(lineage) = inputs.kpi.get(name::LINEAGE) {
         let (path, hash) = (
@@ -1178,7 +1178,7 @@ fn data_quality(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
             .collect();
         blocks.push(Block::Subheading("Lineage".into()));
         if let Some(d) = Inputs::description(inputs.kpi_index, name::LINEAGE) {
-            blocks.push(Block::Paragraph(d));
+            blocks.push(Block::Note(d));
         }
         blocks.push(table(
             "Every file behind these figures, with its SHA-256",
@@ -1239,7 +1239,7 @@ fn assumptions(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
             rows,
         ));
         if let Some(d) = Inputs::description(inputs.kpi_index, name::BENEFITS_ESTIMATE) {
-            blocks.push(Block::Paragraph(d));
+            blocks.push(Block::Note(d));
         }
     }
     let definitions: Vec<String> = inputs
@@ -1252,7 +1252,7 @@ fn assumptions(inputs: &Inputs) -> Result<Option<Section>, MissingColumn> {
         .collect();
     if !definitions.is_empty() {
         blocks.push(Block::Subheading("Definitions".into()));
-        blocks.push(Block::Bullets(definitions));
+        blocks.push(Block::Notes(definitions));
     }
     Ok((!blocks.is_empty()).then(|| Section {
         id: "assumptions".into(),

@@ -81,14 +81,10 @@ pub fn render(doc: &Document, svgs: &Svgs) -> String {
 fn block_html(out: &mut String, block: &Block, svgs: &Svgs) {
     match block {
         Block::Subheading(text) => out.push_str(&format!("<h3>{}</h3>\n", escape(text))),
-        Block::Paragraph(text) => out.push_str(&format!("<p>{}</p>\n", prose(text))),
-        Block::Bullets(items) => {
-            out.push_str("<ul>\n");
-            for item in items {
-                out.push_str(&format!("<li>{}</li>\n", prose(item)));
-            }
-            out.push_str("</ul>\n");
-        }
+        Block::Paragraph(text) => out.push_str(&format!("<p>{}</p>\n", escape(text))),
+        Block::Note(text) => out.push_str(&format!("<p>{}</p>\n", note(text))),
+        Block::Bullets(items) => list(out, items, escape),
+        Block::Notes(items) => list(out, items, note),
         Block::Table(t) => table_html(out, t),
         Block::Figure { name, title, alt } => match svgs.get(name) {
             Some(svg) => out.push_str(&format!(
@@ -106,10 +102,17 @@ fn block_html(out: &mut String, block: &Block, svgs: &Svgs) {
     }
 }
 
-/// A paragraph or list item of the report in HTML: escaped, and each pair of backticks (how the
-/// tables' descriptions name a column or value, as Markdown does) made a `<code>` span. A
-/// backtick without a partner stays as written.
-fn prose(text: &str) -> String {
+fn list(out: &mut String, items: &[String], html: fn(&str) -> String) {
+    out.push_str("<ul>\n");
+    for item in items {
+        out.push_str(&format!("<li>{}</li>\n", html(item)));
+    }
+    out.push_str("</ul>\n");
+}
+
+/// A [`Block::Note`] in HTML: escaped, and each pair of backticks (how the tables' notes name a
+/// column or value) made a `<code>` span. A backtick without a partner stays as written.
+fn note(text: &str) -> String {
     let parts: Vec<&str> = text.split('`').collect();
     // An even number of parts means an odd number of backticks: the last one has no partner.
     let paired = if parts.len().is_multiple_of(2) {
@@ -174,23 +177,51 @@ fn strip_xml_declaration(svg: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::prose;
+    use super::{block_html, note};
+    use crate::report::{Block, Svgs};
 
     #[test]
     fn backticked_names_become_code_and_everything_is_escaped() {
         assert_eq!(
-            prose("Rows `All services` / `All channels` total each month."),
+            note("Rows `All services` / `All channels` total each month."),
             "Rows <code>All services</code> / <code>All channels</code> total each month."
         );
         assert_eq!(
-            prose("`<b>` & `a\"b`"),
+            note("`<b>` & `a\"b`"),
             "<code>&lt;b&gt;</code> &amp; <code>a&quot;b</code>"
         );
         // A backtick without a partner is shown as written; text without any is only escaped.
-        assert_eq!(prose("one ` left <here>"), "one ` left &lt;here&gt;");
-        assert_eq!(prose("`a` and ` b"), "<code>a</code> and ` b");
-        assert_eq!(prose("no ticks"), "no ticks");
-        assert_eq!(prose(""), "");
-        assert_eq!(prose("``"), "<code></code>");
+        assert_eq!(note("one ` left <here>"), "one ` left &lt;here&gt;");
+        assert_eq!(note("`a` and ` b"), "<code>a</code> and ` b");
+        assert_eq!(note("no ticks"), "no ticks");
+        assert_eq!(note(""), "");
+        assert_eq!(note("``"), "<code></code>");
+    }
+
+    #[test]
+    fn only_notes_show_backticked_names_as_code() {
+        let html = |block: Block| {
+            let mut out = String::new();
+            block_html(&mut out, &block, &Svgs::new());
+            out
+        };
+        let text = "Form `Change of address` <b>";
+        // A paragraph may hold names from the exports: shown as written.
+        assert_eq!(
+            html(Block::Paragraph(text.into())),
+            "<p>Form `Change of address` &lt;b&gt;</p>\n"
+        );
+        assert_eq!(
+            html(Block::Bullets(vec![text.into()])),
+            "<ul>\n<li>Form `Change of address` &lt;b&gt;</li>\n</ul>\n"
+        );
+        assert_eq!(
+            html(Block::Note(text.into())),
+            "<p>Form <code>Change of address</code> &lt;b&gt;</p>\n"
+        );
+        assert_eq!(
+            html(Block::Notes(vec![text.into()])),
+            "<ul>\n<li>Form <code>Change of address</code> &lt;b&gt;</li>\n</ul>\n"
+        );
     }
 }

@@ -17,8 +17,10 @@ pub fn render(doc: &Document, charts_dir: &str) -> String {
         for b in &s.blocks {
             match b {
                 Block::Subheading(text) => out.push_str(&format!("### {}\n\n", heading(text))),
-                Block::Paragraph(text) => out.push_str(&format!("{}\n\n", block(text))),
-                Block::Bullets(items) => {
+                Block::Paragraph(text) | Block::Note(text) => {
+                    out.push_str(&format!("{}\n\n", block(text)))
+                }
+                Block::Bullets(items) | Block::Notes(items) => {
                     for item in items {
                         out.push_str(&format!("- {}\n", block(item)));
                     }
@@ -164,6 +166,8 @@ mod tests {
                     Block::Paragraph(hostile("Paragraph")),
                     Block::Paragraph("=HYPERLINK(\"http://evil.example\")".into()),
                     Block::Bullets(vec![hostile("Bullet"), "- nested".into(), "# h".into()]),
+                    Block::Note(hostile("Note")),
+                    Block::Notes(vec![hostile("Notes"), "1. listed".into()]),
                     Block::Table(TableBlock {
                         caption: hostile("Caption"),
                         headers: vec![hostile("Service"), "N | count".into(), "`x`".into()],
@@ -239,6 +243,8 @@ mod tests {
                 || line.starts_with("## Section")
                 || line.starts_with("### \\# sub")
                 || line.starts_with("- Bullet")
+                || line.starts_with("- Notes")
+                || line.starts_with("- 1\\. listed")
                 || line.starts_with("- \\")
                 || line.starts_with("| ---");
             assert!(!block_start || ours, "{line:?} in\n{md}");

@@ -30,8 +30,12 @@ pub struct Section {
 pub enum Block {
     /// A third-level heading inside a section.
     Subheading(String),
+    /// Text shown as written (it may hold names from the exports).
     Paragraph(String),
-    /// Text shown as code (file hashes, paths).
+    /// A table's note as the tables' index gives it (text cex writes, with names from the
+    /// pipeline file): the column and value names it puts in backticks are shown as code in
+    /// HTML. Markdown shows the backticks as written, like everything else.
+    Note(String),
     Table(TableBlock),
     /// A chart by name; its title and text alternative come with it.
     Figure {
@@ -40,6 +44,8 @@ pub enum Block {
         alt: String,
     },
     Bullets(Vec<String>),
+    /// A list of [`Block::Note`]s.
+    Notes(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
