@@ -60,6 +60,21 @@ pub enum Warning {
     },
     /// A file with a header and no rows (`quality.fail_on_empty_file` makes it a failure).
     EmptyFile { file: String },
+    /// Identifiers of one column of a file that carried more contacts on one day than
+    /// `customers.max_contacts_per_day`: taken as placeholders, their contacts got no key from
+    /// that column. The values themselves are never reported.
+    PlaceholderIdentifiers {
+        file: String,
+        /// The export's column.
+        column: String,
+        /// How many different identifiers were taken as placeholders.
+        values: u64,
+        /// Their contacts in the file.
+        contacts: u64,
+        /// The most contacts one of them carried on one day.
+        busiest_day: u64,
+        limit: u32,
+    },
     /// The lake has contacts, but none in the period reported on.
     NoContactsInPeriod { period: String },
     /// Contacts a source dates only by quarter or year: in no monthly figure, and in a year's
@@ -107,6 +122,7 @@ impl Warning {
             Warning::RejectedShare { file, .. }
             | Warning::RepairedLines { file, .. }
             | Warning::DuplicateShare { file, .. }
+            | Warning::PlaceholderIdentifiers { file, .. }
             | Warning::EmptyFile { file } => file.clone(),
             Warning::UnmappedServices { source, .. } => format!("source '{source}'"),
             Warning::KpiWithoutContacts { kpi, .. } | Warning::KpiServicesMissing { kpi, .. } => {
@@ -240,6 +256,22 @@ impl fmt::Display for Warning {
                 "{} of rows were duplicates of rows already taken ({duplicates} of {rows_read}), above the {} warning level: check the source's record_id, or set duplicates = \"none\" if rows without a reference are distinct",
                 pct(*duplicates as f64 / (*rows_read).max(1) as f64),
                 pct(*level)
+            ),
+            Warning::PlaceholderIdentifiers {
+                column,
+                values,
+                contacts,
+                busiest_day,
+                limit,
+                ..
+            } => write!(
+                f,
+                "{values} value{} of column '{column}' carried more than {limit} contacts on one day (up to {busiest_day}), so {} taken as {}, not a customer's: {contacts} contact{} got no key from that column. List {} in customers.placeholders, or raise customers.max_contacts_per_day if one customer really contacts you that often",
+                if *values == 1 { "" } else { "s" },
+                if *values == 1 { "it was" } else { "they were" },
+                if *values == 1 { "a placeholder" } else { "placeholders" },
+                if *contacts == 1 { "" } else { "s" },
+                if *values == 1 { "it" } else { "them" },
             ),
             Warning::EmptyFile { .. } => write!(
                 f,

@@ -35,6 +35,24 @@ pub struct RawCustomers {
     /// same day is 0 days later. Default: `[7, 28]`.
     #[schemars(extend("default" = [7, 28], "examples" = [[7, 28]]))]
     pub repeat_days: Option<Vec<i64>>,
+    /// Values the exports put in an identifier column that are no customer: the contact
+    /// centre's own address advisers type into forms they fill in for callers, a switchboard
+    /// number, a dummy account. Compared after each kind's normalisation (case, spaces, `+44`),
+    /// in every source; a contact carrying one gets no key of that kind (it is still counted).
+    /// Besides these, cex never keys a number of one repeated digit (`00000000000`), an address
+    /// whose name says there is none (`noemail@`, `none@`, `no-reply@`, `n/a@`, `unknown@`,
+    /// `test@`, `x@`...), or a reference with no letter or digit or that reads `N/A`, `NONE`,
+    /// `NULL`, `NIL`, `UNKNOWN`, `TBC`, `TBA`, or only `0`s or `X`s. Default: none.
+    #[schemars(extend("examples" = [["contact.centre@example.gov.uk", "01632 960000"]]))]
+    pub placeholders: Option<Vec<String>>,
+    /// The most contacts one identifier may carry on one day of one export file and still be
+    /// taken as one customer's. A value carrying more (a dummy address no list foresaw, a
+    /// withheld number written as a number) is taken as a placeholder: its contacts in that file
+    /// get no key of that kind, and the run warns, naming the file and column (never the value);
+    /// list it in `placeholders` to say so, or raise this if one customer really contacts you
+    /// that often. Sources dated by day only. Whole number from 2 to 100000. Default: 20.
+    #[schemars(extend("default" = 20, "examples" = [20]))]
+    pub max_contacts_per_day: Option<i64>,
 }
 
 /// The columns of one source that identify its customer or case (`[sources.customer]`).
@@ -86,15 +104,23 @@ pub struct CustomerConfig {
     pub secret: Option<SecretSource>,
     /// Repeat windows in days, ascending.
     pub repeat_days: Vec<u32>,
+    /// Identifier values that are no customer, as written in the pipeline file.
+    pub placeholders: Vec<String>,
+    /// More contacts than this on one day of one file make an identifier a placeholder.
+    pub max_contacts_per_day: u32,
 }
 
 pub const DEFAULT_REPEAT_DAYS: [u32; 2] = [7, 28];
+
+pub const DEFAULT_MAX_CONTACTS_PER_DAY: u32 = 20;
 
 impl Default for CustomerConfig {
     fn default() -> Self {
         CustomerConfig {
             secret: None,
             repeat_days: DEFAULT_REPEAT_DAYS.to_vec(),
+            placeholders: Vec::new(),
+            max_contacts_per_day: DEFAULT_MAX_CONTACTS_PER_DAY,
         }
     }
 }
@@ -184,9 +210,31 @@ pub(super) fn resolve(
             out
         }
     };
+    let placeholders = raw.placeholders.unwrap_or_default();
+    if placeholders.iter().any(|p| p.trim().is_empty()) {
+        push(
+            "customers.placeholders".into(),
+            "a placeholder is blank: blank identifiers never get a key anyway, remove it".into(),
+        );
+    }
+    let max_contacts_per_day = match raw.max_contacts_per_day {
+        None => DEFAULT_MAX_CONTACTS_PER_DAY,
+        Some(n) => match u32::try_from(n) {
+            Ok(n) if (2..=100_000).contains(&n) => n,
+            _ => {
+                push(
+                    "customers.max_contacts_per_day".into(),
+                    format!("{n} is not a limit: give a whole number from 2 to 100000, e.g. 20"),
+                );
+                DEFAULT_MAX_CONTACTS_PER_DAY
+            }
+        },
+    };
     CustomerConfig {
         secret,
         repeat_days,
+        placeholders,
+        max_contacts_per_day,
     }
 }
 
@@ -279,6 +327,38 @@ mod tests {
                 "{bad:?}: {errs:?}"
             );
         }
+    }
+
+    #[test]
+    fn placeholders_and_the_daily_limit_are_checked() {
+        let (config, errs) = problems(RawCustomers {
+            placeholders: Some(vec!["cc@example.gov.uk".into()]),
+            max_contacts_per_day: Some(50),
+            ..Default::default()
+        });
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(config.placeholders, ["cc@example.gov.uk"]);
+        assert_eq!(config.max_contacts_per_day, 50);
+        assert_eq!(
+            problems(RawCustomers::default()).0.max_contacts_per_day,
+            DEFAULT_MAX_CONTACTS_PER_DAY
+        );
+        for bad in [0, 1, -3, 100_001] {
+            let (_, errs) = problems(RawCustomers {
+                max_contacts_per_day: Some(bad),
+                ..Default::default()
+            });
+            assert!(
+                errs.iter()
+                    .any(|(k, _)| k == "customers.max_contacts_per_day"),
+                "{bad}: {errs:?}"
+            );
+        }
+        let (_, errs) = problems(RawCustomers {
+            placeholders: Some(vec![" ".into()]),
+            ..Default::default()
+        });
+        assert!(errs.iter().any(|(k, _)| k == "customers.placeholders"));
     }
 
     #[test]

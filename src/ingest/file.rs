@@ -16,7 +16,7 @@ use std::sync::mpsc::sync_channel;
 use polars::prelude::*;
 
 use super::keys::{key_hashes, KeySet, SeenKeys};
-use super::report::{FileReport, FileStatus};
+use super::report::{FileReport, FileStatus, PlaceholderCount};
 use super::{collect_with, data_err, manifest_path, Context, IngestError};
 use crate::config::{Duplicates, Pipeline, SourceDef, SourceKind};
 use crate::lake::manifest::{FileRecord, RowCounts};
@@ -176,6 +176,8 @@ struct FileIngest<'a> {
     last_date: Option<i32>,
     rejects: Option<(File, String)>,
     parts: HashMap<PartKey, PartOut>,
+    /// Identifiers taken as placeholders by their volume, by export column.
+    placeholders: BTreeMap<String, super::pseudonym::Found>,
 }
 
 impl<'a> FileIngest<'a> {
@@ -206,6 +208,7 @@ impl<'a> FileIngest<'a> {
             last_date: None,
             rejects: None,
             parts: HashMap::new(),
+            placeholders: BTreeMap::new(),
         }
     }
 
@@ -361,8 +364,14 @@ impl<'a> FileIngest<'a> {
         } else {
             accepted
         };
-        let accepted =
-            super::pseudonym::pseudonymise(accepted, self.source, self.ctx.keyer, &raw.path)?;
+        let accepted = super::pseudonym::pseudonymise(
+            accepted,
+            self.source,
+            &self.ctx.pipeline.customers,
+            self.ctx.keyer,
+            &raw.path,
+            &mut self.placeholders,
+        )?;
         let hashes = key_hashes(&accepted).map_err(err)?;
         let years = accepted
             .column(c::YEAR)
@@ -602,6 +611,18 @@ impl<'a> FileIngest<'a> {
             last_date: day(self.last_date),
             same_as: None,
             unmapped_values: self.unmapped_values,
+            placeholder_identifiers: self
+                .placeholders
+                .iter()
+                .map(|(column, f)| {
+                    let count = PlaceholderCount {
+                        values: f.count(),
+                        contacts: f.contacts,
+                        busiest_day: f.busiest_day,
+                    };
+                    (column.clone(), count)
+                })
+                .collect(),
         };
         let record = FileRecord {
             file_id: raw.file_id().to_string(),

@@ -262,7 +262,7 @@ const KEY_BUDGET: usize = 8_000_000;
 
 /// A file of a source as the reader hands it over.
 enum Next {
-    Skipped(FileReport),
+    Skipped(Box<FileReport>),
     /// Opened, with its first batch of rows (the whole file unless it is read in pieces).
     Mapped {
         raw: Box<RawFile>,
@@ -326,7 +326,7 @@ fn ingest_source(
         for next in rx.iter() {
             let step = next.and_then(|next| match next {
                 Next::Skipped(report) => {
-                    outcome.files.push(report);
+                    outcome.files.push(*report);
                     Ok(())
                 }
                 Next::Mapped { raw, shown, .. } if hashes_this_run.contains_key(&raw.sha256) => {
@@ -400,14 +400,14 @@ fn open_next(
         .ok()
         .and_then(|m| Some((m.len(), manifest::modified_ns(&m)?)));
     let already = |shown: String, sha256: &str, encoding: &str| {
-        Next::Skipped(skipped(
+        Next::Skipped(Box::new(skipped(
             source,
             shown,
             sha256,
             encoding,
             FileStatus::AlreadyIngested,
             None,
-        ))
+        )))
     };
     let stamp = modified.map(|(size, time)| (manifest_path(ctx.pipeline, path), size, time));
     if let Some(stamp) = &stamp {
@@ -471,6 +471,7 @@ fn skipped(
         first_date: None,
         last_date: None,
         same_as,
+        placeholder_identifiers: BTreeMap::new(),
     }
 }
 
@@ -482,6 +483,16 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
         .iter()
         .filter(|f| f.status == FileStatus::Ingested)
     {
+        for (column, found) in &f.placeholder_identifiers {
+            report.warnings.push(Warning::PlaceholderIdentifiers {
+                file: f.path.clone(),
+                column: column.clone(),
+                values: found.values,
+                contacts: found.contacts,
+                busiest_day: found.busiest_day,
+                limit: pipeline.customers.max_contacts_per_day,
+            });
+        }
         if f.repaired_lines > 0 {
             report.warnings.push(Warning::RepairedLines {
                 file: f.path.clone(),

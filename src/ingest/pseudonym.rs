@@ -8,6 +8,7 @@
 //! secret is never written anywhere; only a fingerprint of it (an HMAC of a fixed text) is
 //! recorded, so a run can tell that the secret has changed.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use polars::prelude::*;
@@ -15,8 +16,11 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::IngestError;
-use crate::config::customers::SecretSource;
+
+use crate::config::customers::{CustomerConfig, SecretSource};
 use crate::config::{Pipeline, SourceDef};
+use crate::granularity::Granularity;
+use crate::model::col as c;
 
 /// Shortest secret accepted, in bytes.
 pub const MIN_SECRET_BYTES: usize = 16;
@@ -106,19 +110,105 @@ impl Keyer {
     /// Keys of a column of normalised identifiers (null stays null): each distinct identifier
     /// keyed once, in parallel, and spread back to its rows. Customers come back, so a file
     /// repeats most of its identifiers; when every one is distinct this costs one hash lookup
-    /// per row more than keying each row.
-    fn keys(&self, kind: &str, values: &StringChunked) -> PolarsResult<Int64Chunked> {
+    /// per row more than keying each row. With `busy`, an identifier carrying more than the
+    /// limit's contacts on one day (or judged so earlier in the file) gets no key.
+    fn keys(
+        &self,
+        kind: &str,
+        values: &StringChunked,
+        busy: Option<Busy<'_>>,
+        found: &mut Found,
+    ) -> PolarsResult<Int64Chunked> {
         let (ids, first) = crate::sources::parse::distinct_ids(&values.clone().into_column())?;
         let distinct = values.take(&first)?;
         let texts: Vec<&str> = distinct.iter().flatten().collect();
+        let mut placeholder = vec![false; texts.len()];
+        if let Some(busy) = busy {
+            for (id, most) in busy.over_limit(&ids, texts.len())? {
+                if let Some(p) = placeholder.get_mut(id) {
+                    *p = true;
+                }
+                found.busiest_day = found.busiest_day.max(most);
+            }
+            if !found.values.is_empty() {
+                for (p, t) in placeholder.iter_mut().zip(&texts) {
+                    *p = *p || found.values.contains(*t);
+                }
+            }
+            for (p, t) in placeholder.iter().zip(&texts) {
+                if *p && !found.values.contains(*t) {
+                    found.values.insert((*t).to_string());
+                }
+            }
+        }
         let mut keys: Vec<Option<i64>> = texts
             .par_iter()
+            .zip(placeholder.par_iter())
             .with_min_len(4096)
-            .map(|v| Some(self.key(kind, v)))
+            .map(|(v, p)| (!p).then(|| self.key(kind, v)))
             .collect();
         // Rows without an identifier point one past the distinct ones, at a null.
         keys.push(None);
-        Int64Chunked::from_iter_options(values.name().clone(), keys.into_iter()).take(&ids)
+        let keys =
+            Int64Chunked::from_iter_options(values.name().clone(), keys.into_iter()).take(&ids)?;
+        found.contacts += (keys.null_count() - values.null_count()) as u64;
+        Ok(keys)
+    }
+}
+
+/// The days of a batch's rows, and how many contacts one identifier may carry on one of them
+/// (`customers.max_contacts_per_day`).
+#[derive(Clone, Copy)]
+struct Busy<'a> {
+    days: &'a Int32Chunked,
+    limit: u32,
+}
+
+impl Busy<'_> {
+    /// The distinct identifiers (numbered as `distinct_ids` numbers them; `distinct` of them,
+    /// the rest null) carrying more than the limit's contacts on one day, with their busiest
+    /// day's count.
+    fn over_limit(&self, ids: &IdxCa, distinct: usize) -> PolarsResult<Vec<(usize, u64)>> {
+        let frame = DataFrame::new_infer_height(vec![
+            ids.clone().with_name("id".into()).into_column(),
+            self.days.clone().with_name("day".into()).into_column(),
+        ])?;
+        let over = frame
+            .lazy()
+            .filter(col("id").lt(lit(distinct as IdxSize)))
+            .group_by([col("id"), col("day")])
+            .agg([len().alias("n")])
+            .filter(col("n").gt(lit(self.limit)))
+            .group_by([col("id")])
+            .agg([col("n").max()])
+            .select([
+                col("id").cast(DataType::UInt64),
+                col("n").cast(DataType::UInt64),
+            ])
+            .collect()?;
+        let (id, n) = (over.column("id")?.u64()?, over.column("n")?.u64()?);
+        Ok(id
+            .iter()
+            .zip(n.iter())
+            .filter_map(|(id, n)| Some((usize::try_from(id?).ok()?, n?)))
+            .collect())
+    }
+}
+
+/// Identifiers of one export column taken as placeholders by their volume, over a file's
+/// batches: the values (normalised, held in memory only, never written), their contacts, and the
+/// most contacts one carried on one day.
+#[derive(Debug, Default)]
+pub struct Found {
+    values: std::collections::HashSet<String>,
+    pub contacts: u64,
+    pub busiest_day: u64,
+}
+
+impl Found {
+    /// How many different identifiers were taken as placeholders.
+    pub fn count(&self) -> u64 {
+        self.values.len() as u64
     }
 }
 
@@ -219,12 +309,17 @@ pub fn check_lake(
     }
 }
 
-/// Replaces the normalised identifiers of accepted rows with their keys.
+/// Replaces the normalised identifiers of accepted rows with their keys. Values the pipeline
+/// lists in `customers.placeholders` get none; nor do those carrying more than
+/// `customers.max_contacts_per_day` contacts on one day of the file (sources dated by day),
+/// which are added to `found` under their export column.
 pub fn pseudonymise(
     mut df: DataFrame,
     source: &SourceDef,
+    customers: &CustomerConfig,
     keyer: Option<&Keyer>,
     path: &Path,
+    found: &mut BTreeMap<String, Found>,
 ) -> Result<DataFrame, IngestError> {
     let identifiers = crate::sources::customer::identifiers(source);
     if identifiers.is_empty() {
@@ -238,17 +333,67 @@ pub fn pseudonymise(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
+    let days = if source.date_granularity == Granularity::Day {
+        Some(
+            df.column(c::DATE)
+                .and_then(|d| d.cast(&DataType::Int32))
+                .and_then(|d| d.i32().cloned())
+                .map_err(err)?,
+        )
+    } else {
+        None
+    };
     for id in identifiers {
         let keys = {
             let values = df
                 .column(id.column)
                 .and_then(|c| c.str().cloned())
                 .map_err(err)?;
-            keyer.keys(&id.kind, &values).map_err(err)?
+            let values =
+                without_listed(values, id.normalise, &customers.placeholders).map_err(err)?;
+            let busy = days.as_ref().map(|days| Busy {
+                days,
+                limit: customers.max_contacts_per_day,
+            });
+            let found = found.entry(id.source_column.to_string()).or_default();
+            keyer.keys(&id.kind, &values, busy, found).map_err(err)?
         };
         df.with_column(keys.into_column()).map_err(err)?;
     }
+    found.retain(|_, f| f.count() > 0);
     Ok(df)
+}
+
+/// `values` with those `placeholders` stands for (put in the same form by `normalise`) null.
+fn without_listed(
+    values: StringChunked,
+    normalise: fn(Expr) -> Expr,
+    placeholders: &[String],
+) -> PolarsResult<StringChunked> {
+    if placeholders.is_empty() {
+        return Ok(values);
+    }
+    let listed = DataFrame::new_infer_height(vec![Column::new("v".into(), placeholders)])?
+        .lazy()
+        .select([normalise(col("v"))])
+        .collect()?
+        .column("v")?
+        .as_materialized_series()
+        .drop_nulls();
+    let name = values.name().clone();
+    DataFrame::new_infer_height(vec![values
+        .into_series()
+        .with_name("v".into())
+        .into_column()])?
+    .lazy()
+    .select([when(col("v").is_in(lit(listed).implode(false), false))
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(col("v"))
+        .alias("v")])
+    .collect()?
+    .column("v")?
+    .str()
+    .map(|v| v.clone().with_name(name))
 }
 
 #[cfg(test)]
@@ -315,7 +460,10 @@ mod tests {
         for values in cases {
             let column =
                 StringChunked::from_iter_options("v".into(), values.iter().map(|v| v.as_deref()));
-            let got: Vec<Option<i64>> = keyer.keys("p", &column)?.iter().collect();
+            let got: Vec<Option<i64>> = keyer
+                .keys("p", &column, None, &mut Found::default())?
+                .iter()
+                .collect();
             let want: Vec<Option<i64>> = values
                 .iter()
                 .map(|v| v.as_deref().map(|v| keyer.key("p", v)))

@@ -43,6 +43,20 @@ pub struct FileReport {
     /// export column they are in: value -> rows. At most [`UNMAPPED_SHOWN`] values per column;
     /// shown clipped and scrubbed.
     pub unmapped_values: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Identifiers taken as placeholders because they carried more contacts on one day than
+    /// `customers.max_contacts_per_day`, by the export column they are in (counts only).
+    pub placeholder_identifiers: BTreeMap<String, PlaceholderCount>,
+}
+
+/// Identifiers of one column taken as placeholders by their volume.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PlaceholderCount {
+    /// How many different values.
+    pub values: u64,
+    /// Their contacts, which got no key from the column.
+    pub contacts: u64,
+    /// The most contacts one of them carried on one day.
+    pub busiest_day: u64,
 }
 
 /// How many unmapped values of one column a report keeps.

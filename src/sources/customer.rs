@@ -1,7 +1,10 @@
 //! Customer identifiers put in one form before they are keyed (`ingest::pseudonym`), as polars
 //! expressions: the same person's number written `+44 7700 900123` in one export and
 //! `07700900123` in another gives the same key. A value that cannot be an identifier (blank,
-//! "Withheld", an extension, text without an `@`) gives null: the row is kept, with no key.
+//! "Withheld", an extension, text without an `@`) or that says there is none (a number of one
+//! repeated digit, `noemail@...`, a reference `N/A` or `-`) gives null: the row is kept, with no
+//! key. Placeholders only a council knows, and those found by their volume, are dealt with at
+//! ingest (`ingest::pseudonym`).
 
 use polars::prelude::*;
 
@@ -86,14 +89,37 @@ fn at_least(n: u32) -> Expr {
 
 /// A telephone number in one form: digits only, `+44` / `0044` / `44` + ten digits / `(0)`
 /// written as the national `0`, other international prefixes as `00`; fewer than 7 digits is no
-/// number (an extension, "Withheld", "Unknown").
+/// number (an extension, "Withheld", "Unknown"), nor is one digit repeated.
 pub fn phone(text: Expr) -> Expr {
     in_steps(
         text,
-        &[phone_characters, phone_digits, phone_form, || {
-            vec![at_least(7)]
-        }],
+        &[
+            phone_characters,
+            phone_digits,
+            phone_form,
+            || vec![at_least(7)],
+            || vec![unless_matches(ONE_DIGIT_REPEATED)],
+        ],
     )
+}
+
+/// A number of one digit repeated (`00000000000`, `9999999`): what telephony systems write for
+/// a withheld or unknown caller, never a customer's number.
+const ONE_DIGIT_REPEATED: &str = "^(0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$";
+
+/// Names before the `@` of an address that say there is no address (after lower-casing).
+const NO_ADDRESS: &str = r"^(no[-._]?e?-?mail|none|nobody|no[-._]?reply|do[-._]?not[-._]?reply|n/?a|unknown|not[-._]?known|null|nil|test|x+)@";
+
+/// References that say there is none (after upper-casing and removing spaces), or that have no
+/// letter or digit at all (`-`, `...`).
+const NO_REFERENCE: &str = r"^(N/?A|NONE|NULL|NIL|UNKNOWN|NOTKNOWN|TBC|TBA|X+|0+|[^\p{L}\p{N}]*)$";
+
+/// [`V`] made null where it matches `pattern`.
+fn unless_matches(pattern: &'static str) -> Expr {
+    when(col(V).str().contains(lit(pattern), true))
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(col(V))
+        .alias(V)
 }
 
 /// [`phone`]'s first step: the digits and `+` signs (one regex pass), `(0)` dropped.
@@ -149,7 +175,8 @@ fn phone_form() -> Vec<Expr> {
     vec![one_form.alias(V)]
 }
 
-/// An e-mail address without surrounding spaces, in lower case; null when it is not one.
+/// An e-mail address without surrounding spaces, in lower case; null when it is not one, or its
+/// name says there is none ([`NO_ADDRESS`]).
 pub fn email(text: Expr) -> Expr {
     in_steps(
         text,
@@ -172,11 +199,13 @@ pub fn email(text: Expr) -> Expr {
                 .otherwise(lit(NULL).cast(DataType::String))
                 .alias(V)]
             },
+            || vec![unless_matches(NO_ADDRESS)],
         ],
     )
 }
 
-/// A reference without spaces, in upper case; null when blank.
+/// A reference without spaces, in upper case; null when blank or when it says there is none
+/// ([`NO_REFERENCE`]).
 pub fn reference(text: Expr) -> Expr {
     in_steps(
         text,
@@ -189,7 +218,7 @@ pub fn reference(text: Expr) -> Expr {
                     .to_uppercase()
                     .alias(V)]
             },
-            || vec![at_least(1)],
+            || vec![unless_matches(NO_REFERENCE)],
         ],
     )
 }
@@ -253,6 +282,70 @@ mod tests {
         assert_eq!(
             apply(reference, &[Some(" ab 12 3456 "), Some("   "), None]),
             vec![Some("AB123456".into()), None, None]
+        );
+    }
+
+    #[test]
+    fn values_that_say_there_is_no_customer_give_no_identifier() {
+        assert_eq!(
+            apply(
+                phone,
+                &[
+                    Some("00000000000"),
+                    Some("+44 0000 000000"),
+                    Some("0000000"),
+                    Some("9999999999"),
+                    Some("07777 777777"),
+                    Some("0800 000 0000"),
+                ]
+            ),
+            vec![
+                None,
+                None,
+                None,
+                None,
+                Some("07777777777".into()),
+                Some("08000000000".into())
+            ]
+        );
+        let none = [
+            "noemail@council.gov.uk",
+            "No.Email@council.gov.uk",
+            "no-mail@x.org",
+            "NONE@none.com",
+            "donotreply@council.gov.uk",
+            "n/a@n.a",
+            "Unknown@example.org",
+            "test@test.com",
+            "xxx@xxx.com",
+        ];
+        let values: Vec<Option<&str>> = none.iter().map(|v| Some(*v)).collect();
+        assert!(apply(email, &values).iter().all(Option::is_none));
+        assert_eq!(
+            apply(
+                email,
+                &[Some("nora@example.org"), Some("testing.team@example.org")]
+            ),
+            vec![
+                Some("nora@example.org".into()),
+                Some("testing.team@example.org".into())
+            ]
+        );
+        let none = [
+            "N/A", "n / a", "-", "--", "...", "none", "Null", "TBC", "0", "0000", "xxxx",
+        ];
+        let values: Vec<Option<&str>> = none.iter().map(|v| Some(*v)).collect();
+        assert!(apply(reference, &values).iter().all(Option::is_none));
+        assert_eq!(
+            apply(
+                reference,
+                &[Some("NA1 2AB"), Some("100023336956"), Some("X1")]
+            ),
+            vec![
+                Some("NA12AB".into()),
+                Some("100023336956".into()),
+                Some("X1".into())
+            ]
         );
     }
 

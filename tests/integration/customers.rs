@@ -422,3 +422,114 @@ fn no_secret_no_keys() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Exports carry values in their identifier columns that are no customer: a telephony system
+/// writing a withheld number as zeros, advisers filling a form for a caller with a dummy address
+/// or the contact centre's own, a reference column holding `N/A` or `-`. Keyed as they are, each
+/// would join hundreds of strangers into one "customer" and every later one a "repeat". None of
+/// them may link contacts; the contacts stay counted (in `contacts`, not `identified`), and an
+/// identifier found only by its volume is named in a warning (its column and counts, never the
+/// value).
+#[test]
+fn placeholders_in_identifier_columns_link_nobody() {
+    let ws = Workspace::new();
+    let pipeline = pipeline(r#"secret_file = "secret.txt""#)
+        .replace(
+            "repeat_days = [7, 28]",
+            "repeat_days = [7, 28]\nplaceholders = [\"Adviser@TestCouncil.gov.uk\"]\nmax_contacts_per_day = 20",
+        )
+        .replace(
+            "phone = \"Phone\"\nemail = \"Email\"",
+            "phone = \"Phone\"\nemail = \"Email\"\nreference = \"Account\"",
+        );
+    ws.write("p/pipeline.toml", pipeline);
+    ws.write("p/secret.txt", format!("{SECRET}\n"));
+    // Waste calls: three withheld numbers written as zeros (three ways), and one real caller
+    // who rang twice. Parking on 28 February closes January's windows.
+    ws.write(
+        "p/data/calls.csv",
+        "Call ID,Start,Queue,Outcome,CLI
+P1,2025-01-06 09:00,Waste queue,Answered,00000000000
+P2,2025-01-07 09:00,Waste queue,Answered,+44 0000 000000
+P3,2025-01-08 09:00,Waste queue,Answered,0000000000
+R1,2025-01-10 10:00,Waste queue,Answered,07700 900002
+R2,2025-01-12 10:00,Waste queue,Answered,07700900002
+C6,2025-02-28 09:00,Parking queue,Answered,0113 496 0999
+",
+    );
+    // Missed-bin forms: 25 filled in by the contact centre on one day with its own address
+    // (found by volume), two with a dummy address, two with the address the pipeline lists,
+    // two with references that say nothing, and one real customer twice.
+    let mut forms = String::from("Ref,Submitted,Form,Email,Phone,Account\n");
+    for i in 0..25 {
+        forms.push_str(&format!(
+            "V{i},15/01/2025 {:02}:{:02},Missed bin,Contact.Centre@testcouncil.gov.uk,,\n",
+            8 + i / 6,
+            (i % 6) * 10
+        ));
+    }
+    forms.push_str(
+        "D1,16/01/2025 09:00,Missed bin,noemail@testcouncil.gov.uk,,
+D2,17/01/2025 09:00,Missed bin,NoEmail@testcouncil.gov.uk,,
+L1,18/01/2025 09:00,Missed bin,adviser@testcouncil.gov.uk,,
+L2,19/01/2025 09:00,Missed bin, ADVISER@testcouncil.gov.uk ,,
+A1,21/01/2025 09:00,Missed bin,,,N/A
+A2,22/01/2025 09:00,Missed bin,,,-
+A3,23/01/2025 09:00,Missed bin,,,0000
+J1,24/01/2025 09:00,Missed bin,jo@example.org,,
+J2,26/01/2025 09:00,Missed bin,JO@example.org,,
+F4,28/02/2025 08:00,Parking permit,sam@example.net,,
+",
+    );
+    ws.write("p/data/forms.csv", forms);
+    run(&ws).assert_code(0);
+
+    let out = ws.path().join("p/out/2025-01");
+    let repeat = read_csv(&out.join("repeat_contact.csv"));
+    let cols = ["contacts", "identified", "repeats"];
+    // Keyed as written, the zeros would make five identified calls and three repeats.
+    assert_eq!(
+        rows(&repeat, of("Waste", "telephone", 7), &cols),
+        [[5, 2, 1]]
+    );
+    // Keyed as written, 34 identified forms and 27 repeats.
+    assert_eq!(rows(&repeat, of("Waste", "web", 7), &cols), [[34, 2, 1]]);
+
+    // The lake: the placeholders' contacts are there, without keys.
+    let contacts = ws.lake_table_at("p/lake", "contacts");
+    assert_eq!(contacts.height(), 6 + 35);
+    let keyed = |name: &str| {
+        contacts
+            .column(name)
+            .expect("key column")
+            .i64()
+            .expect("i64")
+            .iter()
+            .flatten()
+            .count()
+    };
+    assert_eq!(keyed("customer_phone"), 3, "R1, R2 and C6 only");
+    assert_eq!(keyed("customer_email"), 3, "J1, J2 and F4 only");
+    assert_eq!(keyed("customer_reference"), 0);
+
+    // The address found by its volume is reported: file, column, counts; not the address.
+    let summary =
+        std::fs::read_to_string(ws.path().join("p/out/last-run.json")).expect("last-run.json");
+    let warning = summary
+        .split("placeholder_identifiers")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no placeholder warning: {summary}"));
+    let warning = &warning[..warning.find('}').unwrap_or(warning.len())];
+    for part in [
+        "forms.csv",
+        "\"Email\"",
+        "\"contacts\": 25",
+        "\"busiest_day\": 25",
+    ] {
+        assert!(warning.contains(part), "{part}: {warning}");
+    }
+    assert!(
+        !summary.to_lowercase().contains("contact.centre"),
+        "{summary}"
+    );
+}
