@@ -136,6 +136,26 @@ pub fn quote(value: &str) -> String {
     format!("'{}'", clip(value))
 }
 
+/// A parser's message about a file (polars quotes the text it choked on between backticks, and
+/// that text can be a whole line of an export) as cex shows it: its first paragraph, every
+/// backticked piece as [`clip`] shows a value (one line, scrubbed, at most 80 characters), the
+/// rest scrubbed and on one line.
+pub fn parser_message(message: &str) -> String {
+    let first = message.split("\n\n").next().unwrap_or(message).trim();
+    first
+        .split('`')
+        .enumerate()
+        .map(|(i, piece)| {
+            if i % 2 == 1 {
+                clip(piece)
+            } else {
+                scrub_text(&piece.replace(['\n', '\r'], " "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
 /// A value as [`quote`] shows it, without the quotes: one line, scrubbed, at most 80 characters.
 pub fn clip(value: &str) -> String {
     let flat: String = value
@@ -164,6 +184,26 @@ pub fn clip(value: &str) -> String {
 mod tests {
     use super::*;
     use polars::prelude::*;
+
+    #[test]
+    fn a_parsers_message_shows_the_text_it_quotes_scrubbed_and_cut() {
+        let polars = "could not parse `\"Housing queue,Answered,07700 900123 jo.bloggs@example.org\nC2,2025-01-20 09:00,Waste queue,Answered,Withheld and a great deal more of the file` as dtype `str` at column 'Queue' (column number 3)\n\nYou might want to try:\n- increasing infer_schema_length";
+        let shown = parser_message(polars);
+        for gone in ["900123", "bloggs", "You might", "\n"] {
+            assert!(!shown.contains(gone), "{gone}: {shown}");
+        }
+        let quoted = shown.split('`').nth(1).unwrap_or_default();
+        assert!(
+            quoted.chars().count() <= QUOTE_MAX && quoted.ends_with('…'),
+            "{shown}"
+        );
+        assert!(
+            shown.ends_with("as dtype `str` at column 'Queue' (column number 3)"),
+            "{shown}"
+        );
+        // A lone backtick quotes the rest.
+        assert!(!parser_message("bad ` jo.bloggs@example.org").contains("bloggs"));
+    }
 
     /// Text with personal data, and the fragments (compared case-insensitively) that must be
     /// gone after scrubbing. Every output is also checked for `@` and runs of six digits.

@@ -674,35 +674,55 @@ fn reject_rows(raw: &RawFile, source: &SourceDef, rejected: DataFrame) -> Polars
         .iter()
         .filter_map(|id| raw.column(id.source_column))
         .collect();
-    let mut select: Vec<Column> = Vec::with_capacity(raw.headers.len() + 4);
+    // A row with the wrong number of fields has its fields in the wrong columns: with customer
+    // identifiers in the export, any of them may hold one, so none is kept, nor the row's text.
+    let misaligned = || {
+        col(REJECT_COLUMN)
+            .eq(lit(crate::sources::map::WHOLE_ROW))
+            .fill_null(lit(false))
+    };
+    let none = || lit(NULL).cast(DataType::String);
+    let mut select: Vec<Expr> = Vec::with_capacity(raw.headers.len() + 4);
     for (i, h) in raw.headers.iter().enumerate() {
         // A corrected rejects file brings its old `cex_*` columns: they are replaced.
         if CEX.contains(&h.as_str()) {
             continue;
         }
-        if identifying.contains(&h.as_str()) {
-            select.push(Column::full_null(
-                h.as_str().into(),
-                rejected.height(),
-                &DataType::String,
-            ));
-            continue;
-        }
-        select.push(
-            rejected
-                .column(raw_column(i).as_str())?
-                .clone()
-                .with_name(h.as_str().into()),
-        );
+        let value = if identifying.contains(&h.as_str()) {
+            none()
+        } else if identifying.is_empty() {
+            col(raw_column(i).as_str())
+        } else {
+            when(misaligned())
+                .then(none())
+                .otherwise(col(raw_column(i).as_str()))
+        };
+        select.push(value.alias(h.as_str()));
     }
-    for (from, to) in [c::SOURCE_ROW, REJECT_REASON, REJECT_COLUMN, REJECT_VALUE]
+    let value = if identifying.is_empty() {
+        col(REJECT_VALUE)
+    } else {
+        let names = Series::new("identifying".into(), identifying.clone());
+        let quoted_identifier = col(REJECT_COLUMN)
+            .is_in(lit(names).implode(false), false)
+            .fill_null(lit(false));
+        when(misaligned().or(quoted_identifier))
+            .then(lit(WITHHELD_VALUE))
+            .otherwise(col(REJECT_VALUE))
+    };
+    for (from, to) in [c::SOURCE_ROW, REJECT_REASON, REJECT_COLUMN]
         .into_iter()
         .zip(CEX)
     {
-        select.push(rejected.column(from)?.clone().with_name(to.into()));
+        select.push(col(from).alias(to));
     }
-    DataFrame::new_infer_height(select)
+    select.push(value.alias(CEX[3]));
+    rejected.lazy().select(select).collect()
 }
+
+/// What a rejects file shows instead of a value or row that may hold a customer identifier.
+pub const WITHHELD_VALUE: &str =
+    "(withheld: the export carries customer identifiers; see this row of the export)";
 
 /// A failure to write into the lake (a full disk, permissions): the machine's problem, not the
 /// export's, so it names the lake file and the OS reason and exits as an internal error.

@@ -299,7 +299,7 @@ pub fn canonical(
     check_columns(raw, source)?;
     let polars_err = |e: PolarsError| SourceError::Parse {
         path: raw.path.clone(),
-        message: crate::text::first_paragraph(&e.to_string()),
+        message: crate::redact::parser_message(&e.to_string()),
     };
     let header = |configured: &str| raw.column(configured).unwrap_or(configured).to_string();
     // Fields the file's path gives ride along as constant columns (see `config::PathFields`).

@@ -641,7 +641,7 @@ fn csv_frame(
 ) -> Result<(Headers, LazyFrame), SourceError> {
     let polars_err = |e: PolarsError| SourceError::Parse {
         path: path.to_path_buf(),
-        message: crate::text::first_paragraph(&e.to_string()),
+        message: crate::redact::parser_message(&e.to_string()),
     };
     let (header, ragged) = ragged_records(&text, delimiter);
     let frame = CsvReadOptions::default()

@@ -129,7 +129,7 @@ pub fn sniff(path: &Path) -> Result<Sniffed, SourceError> {
         .finish()
         .map_err(|e| SourceError::Parse {
             path: path.to_path_buf(),
-            message: crate::text::first_paragraph(&e.to_string()),
+            message: crate::redact::parser_message(&e.to_string()),
         })?;
     Ok(Sniffed {
         path: path.to_path_buf(),
@@ -161,7 +161,7 @@ fn sniff_workbook(path: &Path) -> Result<Sniffed, SourceError> {
         .collect()
         .map_err(|e| SourceError::Excel {
             path: path.to_path_buf(),
-            message: crate::text::first_paragraph(&e.to_string()),
+            message: crate::redact::parser_message(&e.to_string()),
         })?;
     if df.height() == 0 {
         return Err(SourceError::Empty {

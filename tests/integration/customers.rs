@@ -93,10 +93,12 @@ F3,12/01/2025 08:00,Missed bin, Jo.Bloggs@EXAMPLE.org ,
 F4,28/02/2025 08:00,Parking permit,sam@example.net,
 ";
 
-/// Every identifier above, raw and normalised.
-const IDENTIFIERS: [&str; 9] = [
+/// Every identifier above, raw (as typed, spaces included) and normalised.
+const IDENTIFIERS: [&str; 11] = [
     "900001",
     "4960001",
+    "496 0001",
+    "496 0999",
     "900777",
     "4960999",
     "jo.bloggs",
@@ -259,17 +261,17 @@ fn repeats_are_found_across_channels_and_ways_of_writing_a_number() {
     .expect("rejects");
     assert!(rejects.contains("Hung up"), "{rejects}");
     for root in ["p/lake", "p/out"] {
-        assert_no_identifier(&ws.path().join(root));
+        assert_no_identifier(&ws.path().join(root), &IDENTIFIERS);
     }
 }
 
 /// Reads every file under `dir` (Parquet, Delta logs, CSV, JSON, workbooks, charts, the report)
 /// and fails on any identifier: in its bytes, and, for the files that compress what they hold
 /// (Parquet pages, Excel workbooks), in every text value they hold once decoded.
-fn assert_no_identifier(dir: &Path) {
+fn assert_no_identifier(dir: &Path, identifiers: &[&str]) {
     let check = |text: &str, place: &dyn std::fmt::Display| {
         let text = text.to_lowercase();
-        for id in IDENTIFIERS {
+        for id in identifiers {
             assert!(!text.contains(&id.to_lowercase()), "{place} holds {id}");
         }
     };
@@ -532,4 +534,95 @@ F4,28/02/2025 08:00,Parking permit,sam@example.net,,
         !summary.to_lowercase().contains("contact.centre"),
         "{summary}"
     );
+}
+
+/// Rows rejected for their shape carry identifiers in any column: a field too many or too few
+/// moves every later one. The rejects file keeps the row's place and reason, never its text or
+/// any of its fields; a row rejected for a date keeps its other fields, the identifiers blank.
+/// Checked for the identifiers as typed, spaces and brackets included.
+#[test]
+fn rejected_rows_keep_no_identifier_whatever_their_shape() {
+    let ws = workspace(r#"secret_file = "secret.txt""#);
+    ws.write(
+        "p/pipeline.toml",
+        pipeline(r#"secret_file = "secret.txt""#)
+            .replace("fail_reject_share = 0.5", "fail_reject_share = 0.9"),
+    );
+    ws.write(
+        "p/data/forms.csv",
+        "Ref,Submitted,Form,Email,Phone
+F1,03/01/2025 08:00,Report a repair,,+44 7700 900001
+F2,10/01/2025 08:00,Missed bin,jo.bloggs@example.org,07700 900123,x
+F3,11/01/2025 08:00,Missed bin,sam.jones@example.net
+F4,12/01/2025,x,Missed bin,+44 (0)113 496 0001,kim.lee@example.com
+F5,32/01/2025 08:00,Missed bin,lee.park@example.org,07700 900555
+F6,28/02/2025 08:00,Parking permit,sam@example.net,
+",
+    );
+    let out = ws.cex(&["ingest", "p/pipeline.toml"]);
+    out.assert_code(0);
+    let rejects = walk(&ws.path().join("p/lake/rejects/forms"))
+        .into_iter()
+        .map(|f| std::fs::read_to_string(f).expect("rejects"))
+        .collect::<String>();
+    // Four rows rejected, each with its row number and reason.
+    assert_eq!(rejects.matches("wrong_field_count").count(), 3, "{rejects}");
+    assert!(
+        rejects.contains("bad_date") && rejects.contains("32/01/2025"),
+        "{rejects}"
+    );
+    assert!(rejects.contains("withheld: the export carries customer identifiers"));
+    let typed = [
+        "jo.bloggs",
+        "900123",
+        "900 123",
+        "sam.jones",
+        "496 0001",
+        "kim.lee",
+        "lee.park",
+        "900555",
+        "900 555",
+    ];
+    for root in ["p/lake"] {
+        assert_no_identifier(&ws.path().join(root), &typed);
+    }
+    for text in [&out.stdout, &out.stderr] {
+        for id in typed {
+            assert!(!text.contains(id), "{id} in {text}");
+        }
+    }
+}
+
+/// A file the CSV parser cannot read: its message quotes the text it choked on, which can be
+/// lines of the export. What cex shows (stderr, JSON log lines, `last-run.json`) is scrubbed and
+/// cut like every other quoted value.
+#[test]
+fn a_file_that_cannot_be_parsed_is_reported_without_its_personal_data() {
+    let ws = workspace(r#"secret_file = "secret.txt""#);
+    ws.write(
+        "p/data/calls.csv",
+        "Call ID,Start,Queue,Outcome,CLI
+C1,2025-01-05 10:00,\"Housing queue,Answered,07700 900123 jo.bloggs@example.org
+C2,2025-01-20 09:00,Waste queue,Answered,Withheld
+",
+    );
+    for args in [
+        vec!["run", "p/pipeline.toml", "--period", "2025-01"],
+        vec!["--log-format", "json", "validate", "p/pipeline.toml"],
+    ] {
+        let out = ws.cex(&args);
+        out.assert_code(3);
+        assert!(out.stderr.contains("calls.csv"), "{}", out.stderr);
+        let summary =
+            std::fs::read_to_string(ws.path().join("p/out/last-run.json")).unwrap_or_default();
+        for text in [&out.stderr, &out.stdout, &summary] {
+            for id in ["900123", "900 123", "bloggs"] {
+                assert!(!text.contains(id), "{id} in {text}");
+            }
+            // (JSON escapes a quote mark with a backslash.)
+            for quoted in text.replace("\\\"", "\"").split('`').skip(1).step_by(2) {
+                assert!(quoted.chars().count() <= 80, "{quoted}");
+            }
+        }
+    }
 }
