@@ -669,47 +669,98 @@ fn row_hashes(mut df: DataFrame) -> PolarsResult<DataFrame> {
 /// identify a customer (`[sources.customer]`) are left empty: no phone number or e-mail address
 /// is stored anywhere, rejects included.
 fn reject_rows(raw: &RawFile, source: &SourceDef, rejected: DataFrame) -> PolarsResult<DataFrame> {
+    use crate::config::CommentPolicy;
+    use crate::sources::scrub::{postcode_district, scrub_comment};
     const CEX: [&str; 4] = ["cex_row", "cex_reason", "cex_column", "cex_value"];
     let identifying: Vec<&str> = crate::sources::customer::identifiers(source)
         .iter()
         .filter_map(|id| raw.column(id.source_column))
         .collect();
+    // Free text and postcodes are treated as the lake treats them: comments scrubbed (or not
+    // kept), postcodes cut to their district.
+    let comment = source
+        .columns
+        .comment
+        .as_deref()
+        .and_then(|c| raw.column(c));
+    let postcode = source
+        .columns
+        .postcode
+        .as_deref()
+        .and_then(|c| raw.column(c));
+    let personal = comment.is_some() || postcode.is_some();
+    let none = || lit(NULL).cast(DataType::String);
+    let as_stored = |header: &str, value: Expr| -> Expr {
+        if Some(header) == comment {
+            match source.comments {
+                CommentPolicy::Scrub => scrub_comment(value),
+                CommentPolicy::Drop => none(),
+            }
+        } else if Some(header) == postcode {
+            postcode_district(value)
+        } else {
+            value
+        }
+    };
     // A row with the wrong number of fields has its fields in the wrong columns: with customer
-    // identifiers in the export, any of them may hold one, so none is kept, nor the row's text.
+    // identifiers in the export, any of them may hold one, so none is kept, nor the row's text;
+    // with comments or postcodes, every field and the text are scrubbed as a comment is.
     let misaligned = || {
         col(REJECT_COLUMN)
             .eq(lit(crate::sources::map::WHOLE_ROW))
             .fill_null(lit(false))
     };
-    let none = || lit(NULL).cast(DataType::String);
     let mut select: Vec<Expr> = Vec::with_capacity(raw.headers.len() + 4);
     for (i, h) in raw.headers.iter().enumerate() {
         // A corrected rejects file brings its old `cex_*` columns: they are replaced.
         if CEX.contains(&h.as_str()) {
             continue;
         }
+        let field = || col(raw_column(i).as_str());
         let value = if identifying.contains(&h.as_str()) {
             none()
-        } else if identifying.is_empty() {
-            col(raw_column(i).as_str())
-        } else {
+        } else if !identifying.is_empty() {
             when(misaligned())
                 .then(none())
-                .otherwise(col(raw_column(i).as_str()))
+                .otherwise(as_stored(h, field()))
+        } else if personal {
+            when(misaligned())
+                .then(scrub_comment(field()))
+                .otherwise(as_stored(h, field()))
+        } else {
+            field()
         };
         select.push(value.alias(h.as_str()));
     }
-    let value = if identifying.is_empty() {
-        col(REJECT_VALUE)
-    } else {
+    let quoted = |column: Option<&str>| {
+        col(REJECT_COLUMN)
+            .eq(lit(column.unwrap_or("").to_string()))
+            .fill_null(lit(false))
+    };
+    let mut value = col(REJECT_VALUE);
+    if comment.is_some() {
+        value = when(quoted(comment))
+            .then(as_stored(comment.unwrap_or(""), col(REJECT_VALUE)))
+            .otherwise(value);
+    }
+    if postcode.is_some() {
+        value = when(quoted(postcode))
+            .then(as_stored(postcode.unwrap_or(""), col(REJECT_VALUE)))
+            .otherwise(value);
+    }
+    if !identifying.is_empty() {
         let names = Series::new("identifying".into(), identifying.clone());
         let quoted_identifier = col(REJECT_COLUMN)
             .is_in(lit(names).implode(false), false)
             .fill_null(lit(false));
-        when(misaligned().or(quoted_identifier))
+        value = when(misaligned().or(quoted_identifier))
             .then(lit(WITHHELD_VALUE))
-            .otherwise(col(REJECT_VALUE))
-    };
+            .otherwise(value);
+    } else if personal {
+        value = when(misaligned())
+            .then(scrub_comment(col(REJECT_VALUE)))
+            .otherwise(value);
+    }
     for (from, to) in [c::SOURCE_ROW, REJECT_REASON, REJECT_COLUMN]
         .into_iter()
         .zip(CEX)

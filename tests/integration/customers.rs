@@ -8,7 +8,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::util::{read_csv, strings, Workspace};
+use crate::util::{read_csv, strings, walk, Workspace};
 
 const SECRET: &str = "test secret for a council, 32 ch";
 
@@ -317,19 +317,6 @@ fn assert_no_identifier(dir: &Path, identifiers: &[&str]) {
         "no Parquet file or workbook under {}",
         dir.display()
     );
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 fn phone_keys(ws: &Workspace) -> Vec<i64> {

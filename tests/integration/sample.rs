@@ -273,6 +273,34 @@ fn comments_are_scrubbed_of_personal_data() {
         let digits: String = c.chars().filter(|ch| ch.is_ascii_digit()).collect();
         assert!(!digits.contains("7700900"), "phone number left in: {c}");
     }
+    // Rejected rows are personal data too: their comments are scrubbed and their postcodes cut
+    // to the district, as in the lake (the sample's survey export rejects rows that carry both).
+    let full_postcode = |w: &str| {
+        let w: String = w.chars().filter(|c| !c.is_whitespace()).collect();
+        let b = w.as_bytes();
+        b.len() >= 5
+            && b.len() <= 7
+            && b[b.len() - 3].is_ascii_digit()
+            && b[b.len() - 2..].iter().all(u8::is_ascii_uppercase)
+            && b[0].is_ascii_uppercase()
+    };
+    let mut checked = 0;
+    for file in crate::util::walk(&ws.path().join("lake/rejects")) {
+        let text = std::fs::read_to_string(&file).expect("rejects file");
+        for line in text.lines().skip(1) {
+            assert!(!email(line), "e-mail left in {}: {line}", file.display());
+            let words: Vec<&str> = line.split([',', '(', ')', '"']).collect();
+            for w in words {
+                assert!(
+                    !full_postcode(w.trim()),
+                    "postcode left in {}: {line}",
+                    file.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "the sample rejects no row");
 }
 
 /// A plain check for "something@something.something".

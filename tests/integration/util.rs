@@ -220,3 +220,17 @@ pub fn ensure_python(modules: &str, requirements: &str, purpose: &str) {
         String::from_utf8_lossy(&install.stderr)
     );
 }
+
+/// Every file under `dir`, folders walked.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
