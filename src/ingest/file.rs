@@ -170,7 +170,7 @@ struct FileIngest<'a> {
     file_keys: KeySet,
     columns: Vec<PlSmallStr>,
     counts: RowCounts,
-    unmapped_values: BTreeMap<String, BTreeMap<String, u64>>,
+    unmapped_values: BTreeMap<String, crate::ingest::report::UnmappedValues>,
     unmapped: Vec<String>,
     first_date: Option<i32>,
     last_date: Option<i32>,
@@ -315,13 +315,10 @@ impl<'a> FileIngest<'a> {
                     | reason::UNMAPPED_SERVICE
             );
             if let (true, Some(v), Some(column)) = (unmapped, v, column) {
-                let values = self.unmapped_values.entry(column.to_string()).or_default();
-                let shown = crate::redact::clip(v);
-                if values.len() < crate::ingest::report::UNMAPPED_SHOWN
-                    || values.contains_key(&shown)
-                {
-                    *values.entry(shown).or_default() += 1;
-                }
+                self.unmapped_values
+                    .entry(column.to_string())
+                    .or_default()
+                    .add(&crate::redact::clip(v), 1);
             }
             if r == reason::UNMAPPED_SERVICE {
                 if let Some(v) = v {

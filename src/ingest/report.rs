@@ -40,9 +40,8 @@ pub struct FileReport {
     /// When the file was skipped as a repeat: the file it repeats.
     pub same_as: Option<String>,
     /// Values no mapping knows (a channel, outcome, category, rating or yes/no value), by the
-    /// export column they are in: value -> rows. At most [`UNMAPPED_SHOWN`] values per column;
-    /// shown clipped and scrubbed.
-    pub unmapped_values: BTreeMap<String, BTreeMap<String, u64>>,
+    /// export column they are in, with their rows; clipped and scrubbed.
+    pub unmapped_values: BTreeMap<String, UnmappedValues>,
     /// Identifiers taken as placeholders because they carried more contacts on one day than
     /// `customers.max_contacts_per_day`, by the export column they are in (counts only).
     pub placeholder_identifiers: BTreeMap<String, PlaceholderCount>,
@@ -59,8 +58,74 @@ pub struct PlaceholderCount {
     pub busiest_day: u64,
 }
 
-/// How many unmapped values of one column a report keeps.
+/// How many unmapped values of one column a report lists (the most frequent); the rest are
+/// counted in one "… and N more values (M rows)".
 pub const UNMAPPED_SHOWN: usize = 30;
+
+/// How many different unmapped values of one column of one file are counted one by one; rows
+/// of values first seen after that are counted together (a free-text column mapped by mistake
+/// can hold a different value on every row).
+pub const UNMAPPED_COUNTED: usize = 10_000;
+
+/// The values of one export column that no mapping knows, with their rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UnmappedValues {
+    /// Value (clipped and scrubbed) -> rows, for at most [`UNMAPPED_COUNTED`] values a file.
+    pub rows: BTreeMap<String, u64>,
+    /// Rows of values first seen after [`UNMAPPED_COUNTED`] others, not told apart.
+    pub uncounted_rows: u64,
+}
+
+impl UnmappedValues {
+    /// Counts `n` rows of `value` (already clipped), or of an uncounted value once the column
+    /// has [`UNMAPPED_COUNTED`] values.
+    pub fn add(&mut self, value: &str, n: u64) {
+        if let Some(rows) = self.rows.get_mut(value) {
+            *rows += n;
+        } else if self.rows.len() < UNMAPPED_COUNTED {
+            self.rows.insert(value.to_string(), n);
+        } else {
+            self.uncounted_rows += n;
+        }
+    }
+
+    /// Adds another file's values of the same column.
+    pub fn merge(&mut self, other: &UnmappedValues) {
+        for (value, n) in &other.rows {
+            *self.rows.entry(value.clone()).or_default() += n;
+        }
+        self.uncounted_rows += other.uncounted_rows;
+    }
+
+    /// The [`UNMAPPED_SHOWN`] values with the most rows (ties alphabetically), each with its
+    /// rows, then how many more values there are and their rows: nothing left out unsaid.
+    pub fn listing(&self) -> String {
+        let mut values: Vec<(&String, &u64)> = self.rows.iter().collect();
+        values.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        let rows = |n: u64| format!("{n} row{}", if n == 1 { "" } else { "s" });
+        let mut listed: Vec<String> = values
+            .iter()
+            .take(UNMAPPED_SHOWN)
+            .map(|(v, n)| format!("'{v}' ({})", rows(**n)))
+            .collect();
+        let rest = &values[values.len().min(UNMAPPED_SHOWN)..];
+        let more_values = rest.len() as u64;
+        let more_rows = rest.iter().map(|(_, n)| **n).sum::<u64>() + self.uncounted_rows;
+        if more_rows > 0 {
+            let values = if self.uncounted_rows > 0 {
+                // Uncounted values are at least one more, maybe many.
+                format!("over {more_values} more values")
+            } else {
+                format!(
+                    "{more_values} more value{}",
+                    if more_values == 1 { "" } else { "s" }
+                )
+            };
+            listed.push(format!("… and {values} ({})", rows(more_rows)));
+        }
+        listed.join(", ")
+    }
+}
 
 impl FileReport {
     pub fn reject_share(&self) -> f64 {
@@ -192,26 +257,20 @@ impl IngestReport {
             counts(read, accepted, rejected, duplicates, ex)
         );
         // What to add to the mapping, value by value: the quickest way through a new export.
-        let mut unmapped: BTreeMap<(&str, &str), BTreeMap<&str, u64>> = BTreeMap::new();
+        let mut unmapped: BTreeMap<(&str, &str), UnmappedValues> = BTreeMap::new();
         for f in &self.files {
             for (column, values) in &f.unmapped_values {
-                let into = unmapped
+                unmapped
                     .entry((f.source.as_str(), column.as_str()))
-                    .or_default();
-                for (v, n) in values {
-                    *into.entry(v.as_str()).or_default() += n;
-                }
+                    .or_default()
+                    .merge(values);
             }
         }
         for ((source, column), values) in &unmapped {
-            let listed: Vec<String> = values
-                .iter()
-                .map(|(v, n)| format!("'{v}' ({n} row{})", if *n == 1 { "" } else { "s" }))
-                .collect();
             let _ = writeln!(
                 out,
                 "unmapped in {source}, column '{column}': {}",
-                listed.join(", ")
+                values.listing()
             );
         }
         for w in &self.warnings {
@@ -221,5 +280,76 @@ impl IngestReport {
             let _ = writeln!(out, "quality gate failed: {}: {}", g.file, g.message);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_frequent_values_are_listed_and_the_rest_counted() {
+        let mut values = UnmappedValues::default();
+        // Thirty-two values of one row each first, the biggest last.
+        for i in 0..32 {
+            values.add(&format!("v{i:02}"), 1);
+        }
+        values.add("big", 124);
+        values.add("v31", 1);
+        let listing = values.listing();
+        assert!(
+            listing.starts_with("'big' (124 rows), 'v31' (2 rows), 'v00' (1 row)"),
+            "{listing}"
+        );
+        assert_eq!(
+            listing.matches(" row").count(),
+            UNMAPPED_SHOWN + 1,
+            "{listing}"
+        );
+        // 33 values: 30 listed, 'v28' to 'v30' (alphabetically last of the ties) left out.
+        assert!(
+            listing.contains("'v27'") && !listing.contains("'v28'"),
+            "{listing}"
+        );
+        assert!(
+            listing.ends_with(", … and 3 more values (3 rows)"),
+            "{listing}"
+        );
+        // Another file's values are added in before the cut.
+        let mut other = UnmappedValues::default();
+        other.add("v30", 5);
+        values.merge(&other);
+        let listing = values.listing();
+        assert!(listing.contains("'v30' (6 rows)"), "{listing}");
+        assert!(
+            listing.ends_with("'v26' (1 row), … and 3 more values (3 rows)"),
+            "{listing}"
+        );
+        // Nothing left out: nothing said.
+        let mut few = UnmappedValues::default();
+        few.add("a", 1);
+        assert_eq!(few.listing(), "'a' (1 row)");
+    }
+
+    #[test]
+    fn values_beyond_those_counted_are_still_counted_as_rows() {
+        let mut values = UnmappedValues::default();
+        for i in 0..UNMAPPED_COUNTED + 3 {
+            values.add(&format!("{i}"), 1);
+        }
+        // A value seen before keeps counting; a new one is one of the uncounted.
+        values.add("0", 1);
+        values.add("new", 7);
+        assert_eq!(values.rows.len(), UNMAPPED_COUNTED);
+        assert_eq!(values.uncounted_rows, 10);
+        let more = UNMAPPED_COUNTED - UNMAPPED_SHOWN;
+        let listing = values.listing();
+        assert!(
+            listing.ends_with(&format!(
+                "… and over {more} more values ({} rows)",
+                more + 10
+            )),
+            "{listing}"
+        );
     }
 }

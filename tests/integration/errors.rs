@@ -164,3 +164,51 @@ fn json_logs_are_one_object_per_line() {
         .is_some_and(|m| m.contains("no files match")));
     assert!(v["time"].is_string());
 }
+
+/// The unmapped values of a column are listed most frequent first, at most 30 of them, and the
+/// rest are counted, never dropped unsaid: here the biggest value comes last in the file.
+#[test]
+fn validate_lists_the_most_frequent_unmapped_values_and_counts_the_rest() {
+    let ws = fixture();
+    let mut csv = String::from("Call ID,Started,Queue,Result,Wait,Talk,Wrap\n");
+    let mut id = 0;
+    let mut row = |queue: &str, csv: &mut String| {
+        id += 1;
+        csv.push_str(&format!(
+            "C{id},01/04/2023 09:00:00,{queue},Answered,10,20,5\n"
+        ));
+    };
+    for _ in 0..40 {
+        row("HSG", &mut csv);
+    }
+    for i in 0..33 {
+        row(&format!("Q{i:02}"), &mut csv);
+    }
+    for _ in 0..5 {
+        row("BIG", &mut csv);
+    }
+    ws.write("data/calls.csv", csv);
+    let out = ws.cex(&["validate", "p.toml"]);
+    out.assert_code(0);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("unmapped in calls, column 'Queue'"))
+        .unwrap_or_else(|| panic!("no unmapped line:\n{}", out.stdout));
+    // 34 values: 'BIG' and the first 29 of the others (alphabetically) listed, 4 counted.
+    assert!(
+        line.starts_with("unmapped in calls, column 'Queue': 'BIG' (5 rows), 'Q00' (1 row),"),
+        "{line}"
+    );
+    assert!(
+        line.contains("'Q28' (1 row)") && !line.contains("'Q29'"),
+        "{line}"
+    );
+    assert!(line.ends_with(", … and 4 more values (4 rows)"), "{line}");
+    // The warning on unmapped services names every one.
+    assert!(
+        out.stdout.contains("'Q32' (1 file)") && out.stdout.contains("'BIG' (1 file)"),
+        "{}",
+        out.stdout
+    );
+}
