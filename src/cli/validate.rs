@@ -9,12 +9,8 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         &crate::config::Pipeline::load(&args.pipeline)?,
         &args.sources,
     )?;
-    println!(
-        "{}: pipeline '{}' is valid ({} sources)",
-        args.pipeline.display(),
-        pipeline.name,
-        pipeline.sources.len()
-    );
+    // Every export is read and checked before the pipeline is called valid: a lookup table or
+    // a column the file lacks is an error (exit 3), a failed quality gate exit 4.
     let report = ingest(
         &pipeline,
         IngestOptions {
@@ -23,9 +19,20 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         },
     )?;
     print!("{}", report.render("would add"));
-    Ok(if report.gate_failures.is_empty() {
-        ExitCode::Ok
-    } else {
-        ExitCode::QualityGate
-    })
+    if !report.gate_failures.is_empty() {
+        let n = report.gate_failures.len();
+        crate::log::error(&format!(
+            "{}: {n} quality gate{} failed, so `cex ingest` would write nothing: fix what the lines above name and validate again",
+            args.pipeline.display(),
+            if n == 1 { "" } else { "s" }
+        ));
+        return Ok(ExitCode::QualityGate);
+    }
+    println!(
+        "{}: pipeline '{}' is valid ({} sources)",
+        args.pipeline.display(),
+        pipeline.name,
+        pipeline.sources.len()
+    );
+    Ok(ExitCode::Ok)
 }

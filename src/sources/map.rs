@@ -207,7 +207,13 @@ fn read_lookup(path: &Path) -> Result<Vec<(String, String)>, SourceError> {
                 pairs.push((normalise_value(r), m.trim().to_string()))
             }
             (None, _) => {}
-            _ => return Err(err(format!("row {} has no mapped value", i + 2))),
+            (Some(r), _) => {
+                return Err(err(format!(
+                    "row {} ({}) has no mapped value: fill in its service, or delete the row to leave it unmapped",
+                    i + 2,
+                    crate::redact::quote(r)
+                )))
+            }
         }
     }
     Ok(pairs)

@@ -165,6 +165,64 @@ fn json_logs_are_one_object_per_line() {
     assert!(v["time"].is_string());
 }
 
+/// `cex validate` calls the pipeline valid only once every check has passed: an unfilled lookup
+/// row, a mapped column the file lacks and a failed quality gate each end it without that line.
+#[test]
+fn validate_says_valid_only_after_every_check_passed() {
+    let good = "Call ID,Started,Queue,Result,Wait,Talk,Wrap\nC1,01/04/2023 09:00:00,HSG,Answered,10,20,5\n";
+    // An unfilled lookup row: the file, the row, its value and the fix are named.
+    let ws = fixture();
+    ws.write("data/calls.csv", good);
+    ws.write("queues.csv", "queue,service\nHSG,Housing\nRB,\n");
+    let out = ws.cex(&["validate", "p.toml"]);
+    out.assert_code(3);
+    assert!(!out.stdout.contains("is valid"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains(
+            "queues.csv: lookup table: row 3 ('RB') has no mapped value: fill in its service, or delete the row to leave it unmapped"
+        ),
+        "{}",
+        out.stderr
+    );
+    // A mapped column the file lacks.
+    let ws = fixture();
+    ws.write(
+        "data/calls.csv",
+        "Call ID,Started,Queue,Result,Wait,Talk\nC1,01/04/2023 09:00:00,HSG,Answered,10,20\n",
+    );
+    let out = ws.cex(&["validate", "p.toml"]);
+    out.assert_code(3);
+    assert!(!out.stdout.contains("is valid"), "{}", out.stdout);
+    assert!(out.stderr.contains("'Wrap'"), "{}", out.stderr);
+    // A failed quality gate (every row's date unreadable): exit 4, one line saying so.
+    let ws = fixture();
+    ws.write(
+        "data/calls.csv",
+        "Call ID,Started,Queue,Result,Wait,Talk,Wrap\nC1,2023.04.01 09:00,HSG,Answered,10,20,5\n",
+    );
+    let out = ws.cex(&["validate", "p.toml"]);
+    out.assert_code(4);
+    assert!(!out.stdout.contains("is valid"), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("p.toml: 1 quality gate failed, so `cex ingest` would write nothing"),
+        "{}",
+        out.stderr
+    );
+    // And a good pipeline is valid, said after the table.
+    let ws = fixture();
+    ws.write("data/calls.csv", good);
+    let out = ws.cex(&["validate", "p.toml"]);
+    out.assert_code(0);
+    assert!(
+        out.stdout
+            .trim_end()
+            .ends_with("p.toml: pipeline 'fixture' is valid (1 sources)"),
+        "{}",
+        out.stdout
+    );
+}
+
 /// The unmapped values of a column are listed most frequent first, at most 30 of them, and the
 /// rest are counted, never dropped unsaid: here the biggest value comes last in the file.
 #[test]
