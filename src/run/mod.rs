@@ -251,6 +251,19 @@ pub fn exit_code(err: &anyhow::Error) -> ExitCode {
 /// Longest error text kept in `last-run.json`.
 const ERROR_CHARS: usize = 300;
 
+/// An error as `last-run.json` keeps it: on one line, at most [`ERROR_CHARS`] characters (ending
+/// with `…` when cut). Values in it were quoted clipped and scrubbed when the error was made.
+fn error_line(message: &str) -> String {
+    let flat = crate::log::one_line(message, None);
+    if flat.chars().count() > ERROR_CHARS {
+        let mut cut: String = flat.chars().take(ERROR_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        flat
+    }
+}
+
 /// Runs the stages `options` asks for, publishes what they produced for the period in one step,
 /// and (with `options.record`) writes `last-run.json`, failed runs included.
 pub fn run(pipeline: &Pipeline, options: &RunOptions) -> RunSummary {
@@ -272,9 +285,17 @@ pub fn run(pipeline: &Pipeline, options: &RunOptions) -> RunSummary {
     };
     summary.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if let Err(e) = outcome {
-        summary.error = Some(format!("{e:#}").chars().take(ERROR_CHARS).collect());
+        summary.error = Some(format!("{e:#}"));
         summary.failure = Some(e);
     }
+    if summary.status == Status::Failed && summary.error.is_none() {
+        // Every failed run says why; a stage that failed without saying is a bug, named so.
+        summary.error = Some(format!(
+            "the run failed with exit code {} and no message (a bug in cex: please report it)",
+            summary.exit_code
+        ));
+    }
+    summary.error = summary.error.as_deref().map(error_line);
     if options.record {
         if let Err(e) = write_summary(&pipeline.output_dir, &summary) {
             // A run that failed reports its own error; one that worked reports this one.
@@ -395,6 +416,8 @@ fn run_stages(
             exit_code: Some(code.code()),
         });
         if code != ExitCode::Ok && code != ExitCode::Warnings {
+            // Not an error to print (the stage printed its own line), but the run's error.
+            summary.error = Some(stages::gate_failure_error(&report));
             return Ok(code);
         }
         warned |= code == ExitCode::Warnings || !report.warnings.is_empty();

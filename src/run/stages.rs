@@ -106,10 +106,9 @@ fn print_ingest(pipeline: &Pipeline, report: &IngestReport, deny_warnings: bool)
         }
     }
     if !report.gate_failures.is_empty() {
-        let n = report.gate_failures.len();
         crate::log::error(&format!(
-            "{n} quality gate{} failed; nothing was written to the lake (see above; `cex validate` lists every reason)",
-            if n == 1 { "" } else { "s" }
+            "{} (see above; `cex validate` lists every reason)",
+            gates_failed(report)
         ));
         return ExitCode::QualityGate;
     }
@@ -117,6 +116,35 @@ fn print_ingest(pipeline: &Pipeline, report: &IngestReport, deny_warnings: bool)
         return ExitCode::Warnings;
     }
     ExitCode::Ok
+}
+
+/// How many quality gates failed, and what that did.
+fn gates_failed(report: &IngestReport) -> String {
+    let n = report.gate_failures.len();
+    format!(
+        "{n} quality gate{} failed; nothing was written to the lake",
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// The error a run stopped by its quality gates records (`last-run.json`): how many failed,
+/// then the first, whose file and message quote values as every message does (clipped and
+/// scrubbed when the finding was made).
+pub fn gate_failure_error(report: &IngestReport) -> String {
+    let mut text = gates_failed(report);
+    if let Some(first) = report.gate_failures.first() {
+        let n = report.gate_failures.len();
+        text.push_str(&format!(
+            "{}: {}: {}",
+            if n == 1 { "" } else { "; the first" },
+            first.file,
+            first.message
+        ));
+        if n > 1 {
+            text.push_str(" (the ingest table lists every one)");
+        }
+    }
+    text
 }
 
 /// The KPI stage: every KPI table for the period from a snapshot of the lake (the run prints

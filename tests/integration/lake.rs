@@ -892,3 +892,34 @@ fn kept_sums_written_by_racing_and_killed_runs_give_the_figures_of_a_lone_run() 
     let files = kept_files("equality");
     assert_eq!(files.len(), equality_kept, "{files:?}");
 }
+
+/// A run stopped by its quality gates (exit 4) records why in `last-run.json`'s `error`: here a
+/// date format no row matches, so every row is rejected `bad_date`.
+#[test]
+fn a_run_stopped_by_a_quality_gate_records_its_error() {
+    let ws = fixture();
+    ws.write(
+        "data/calls.csv",
+        "Call ID,Started,Queue,Result,Wait,Talk,Wrap\n\
+         A1,2024.03.01 09:00,HSG,Answered,10,60,5\n\
+         A2,2024.03.02 10:00,RB,Abandoned,30,,\n",
+    );
+    let out = ws.cex(&["run", "p.toml"]);
+    out.assert_code(4);
+    let text = std::fs::read_to_string(ws.path().join("out/last-run.json")).expect("last-run");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(json["status"], "failed", "{text}");
+    assert_eq!(json["exit_code"], 4, "{text}");
+    let error = json["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error: {text}"));
+    assert!(
+        error.starts_with("1 quality gate failed; nothing was written to the lake: data/calls.csv: 100.0% of rows rejected (2 of 2)"),
+        "{error}"
+    );
+    assert!(error.contains("bad_date=2"), "{error}");
+    assert!(
+        !error.contains('\n') && error.chars().count() <= 300,
+        "{error}"
+    );
+}
