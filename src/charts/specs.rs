@@ -137,8 +137,10 @@ fn figure(v: f64, percent: bool) -> String {
     }
 }
 
+/// The months a chart spans: `Apr 2024 to Mar 2025`, or one month named once.
 fn span_text(months: &[(i32, i8)]) -> String {
     match (months.first(), months.last()) {
+        (Some(a), Some(b)) if a == b => month_label(a.0, a.1),
         (Some(a), Some(b)) => format!("{} to {}", month_label(a.0, a.1), month_label(b.0, b.1)),
         _ => String::new(),
     }
@@ -265,12 +267,14 @@ fn contacts_by_channel(
         },
         describe_latest(&series, &months, false)
     );
-    // The same month of the baseline year, for comparison.
+    // The same month of the baseline year, for comparison (unless the latest month is that
+    // month, already described).
     if let (Some(last), Some(span)) = (months.last(), spans.first()) {
         let same = months[span.first..=span.last]
             .iter()
             .position(|m| m.1 == last.1)
-            .map(|i| i + span.first);
+            .map(|i| i + span.first)
+            .filter(|i| *i + 1 < months.len());
         if let Some(i) = same {
             let figures: Vec<String> = series
                 .iter()
@@ -319,23 +323,17 @@ fn channel_mix(
         &channel_order(),
         names,
     )?;
-    let first: Vec<String> = series
-        .iter()
-        .filter_map(|s| {
-            Some(format!(
-                "{} {:.1}%",
-                s.label.to_lowercase(),
-                s.values.first().copied().flatten()?
-            ))
-        })
-        .collect();
+    // The first month, then the latest: one month is described once.
+    let first = if months.len() > 1 {
+        describe_latest(&series, &months[..1], true) + " "
+    } else {
+        String::new()
+    };
     Ok(Some(ChartSpec {
         name: "channel_mix".into(),
         title: format!("Channel mix: share of transactions, {}", span_text(&months)),
         alt: format!(
-            "Line chart of each channel's share of transactions per month. In {}: {}. {}",
-            month_label(months[0].0, months[0].1),
-            first.join(", "),
+            "Line chart of each channel's share of transactions per month. {first}{}",
             describe_latest(&series, &months, true)
         ),
         plot: Plot::MonthlyLines {
@@ -666,6 +664,61 @@ mod tests {
         assert_eq!(
             describe_latest(&series, &months, false),
             "In May 2024: web 12, telephone 30."
+        );
+        Ok(())
+    }
+
+    /// A channel trend of the given months: telephone only, every month a baseline month.
+    fn trend(months: &[(i32, i8)]) -> PolarsResult<DataFrame> {
+        let n = months.len();
+        df!(
+            "year" => months.iter().map(|m| m.0).collect::<Vec<_>>(),
+            "month" => months.iter().map(|m| m.1).collect::<Vec<_>>(),
+            "channel" => vec!["telephone"; n],
+            "transactions" => vec![2i64; n],
+            "share_pct" => vec![100.0; n],
+            "baseline" => vec![true; n],
+            "financial_year" => vec!["2011/12"; n],
+        )
+    }
+
+    fn specs_of(df: &DataFrame) -> PolarsResult<Vec<ChartSpec>> {
+        let err = |e: MissingColumn| PolarsError::ComputeError(e.to_string().into());
+        let names = |code: &str| crate::model::channel_name(code);
+        let mut specs = Vec::new();
+        specs.extend(contacts_by_channel(df, &names).map_err(err)?);
+        specs.extend(channel_mix(df, &names).map_err(err)?);
+        Ok(specs)
+    }
+
+    #[test]
+    fn a_one_month_chart_names_its_month_once() -> PolarsResult<()> {
+        let specs = specs_of(&trend(&[(2011, 11)])?)?;
+        assert_eq!(specs.len(), 2);
+        for spec in &specs {
+            assert_eq!(
+                spec.alt.matches("In Nov 2011").count(),
+                1,
+                "{}: {}",
+                spec.title,
+                spec.alt
+            );
+            assert!(!spec.title.contains(" to "), "{}", spec.title);
+        }
+        assert_eq!(
+            specs[1].alt,
+            "Line chart of each channel's share of transactions per month. In Nov 2011: telephone 100.0%."
+        );
+        // Two months: the first and the latest are each described.
+        let specs = specs_of(&trend(&[(2011, 10), (2011, 11)])?)?;
+        assert_eq!(
+            specs[1].alt,
+            "Line chart of each channel's share of transactions per month. In Oct 2011: telephone 100.0%. In Nov 2011: telephone 100.0%."
+        );
+        assert!(
+            specs[1].title.ends_with("Oct 2011 to Nov 2011"),
+            "{}",
+            specs[1].title
         );
         Ok(())
     }
