@@ -16,7 +16,6 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::IngestError;
-
 use crate::config::customers::{CustomerConfig, SecretSource};
 use crate::config::{Pipeline, SourceDef};
 use crate::granularity::Granularity;

@@ -304,6 +304,33 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         pipeline.calendar,
     )?)?;
     let volumes_lf = volumes.clone().lazy();
+    // Form completion divides submitted forms by every form record, so it reads only the
+    // sources whose export records an outcome: one that gives every row `default_outcome` has
+    // no started or abandoned form, and would show 100% by construction.
+    let defaulted: Vec<&str> = pipeline
+        .sources
+        .iter()
+        .filter(|s| s.columns.outcome.is_none())
+        .map(|s| s.name.as_str())
+        .collect();
+    let completion_volumes = if defaulted.is_empty() {
+        volumes_lf.clone()
+    } else {
+        let recorded = col(c::SOURCE)
+            .is_in(
+                lit(Series::new("defaulted".into(), defaulted.clone())).implode(false),
+                false,
+            )
+            .not();
+        collect(volumes::monthly_volumes(
+            contacts
+                .clone()
+                .filter(period::in_range(window.0, window.1))
+                .filter(recorded),
+            pipeline.calendar,
+        )?)?
+        .lazy()
+    };
     let coarse = coarse_volumes(&every_contact, window)?;
     let mut warnings = coarse_warnings(&coarse, config, period)?;
     let (shift, shift_warnings) =
@@ -391,7 +418,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
                 name::FORM_COMPLETION,
                 "Web form completion by service and month",
                 "Forms submitted / forms started (every form record: submitted, abandoned, draft, started).",
-                collect(in_period(takeup::form_completion(&volumes_lf)))?,
+                collect(in_period(takeup::form_completion(&completion_volumes)))?,
                 &[("started", ColumnFormat::Integer), ("completed", ColumnFormat::Integer), ("completion_rate_pct", ColumnFormat::Percent(1))],
             ),
             table(
@@ -518,6 +545,17 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         crate::log::info(
             "no telephone contact in the lake has a call outcome (answered, abandoned, callback): the contact-centre table is left out",
         );
+    }
+    // Web forms only from sources that record no outcome: nothing to divide by.
+    let no_outcomes = tables
+        .iter()
+        .any(|t| t.name == name::FORM_COMPLETION && t.frame.height() == 0);
+    if no_outcomes && !defaulted.is_empty() && !no_contacts {
+        tables.retain(|t| t.name != name::FORM_COMPLETION);
+        crate::log::info(&format!(
+            "no web form in the lake comes from an export that records its outcome ({} set every row's outcome with default_outcome): the form-completion table is left out",
+            defaulted.join(", ")
+        ));
     }
     if no_contacts {
         tables.retain(|t| !COUNTS_CONTACTS.contains(&t.name.as_str()));

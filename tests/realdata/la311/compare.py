@@ -105,6 +105,13 @@ def main():
         check(f"{month} resolution as observed", resolved, exp["resolution_cex"][month])
         days = {r["days"]: int(r["repeats"]) for r in rows(os.path.join(folder, "days_to_repeat.csv"))}
         check(f"{month} days to a repeat", days, exp["days_to_repeat_cex"][month])
+        # The exports record no outcome (every request is `default_outcome`): no started or
+        # abandoned form to divide by, so no form-completion table (it would read 100%).
+        check(
+            f"{month} no form completion without outcomes",
+            os.path.exists(os.path.join(folder, "form_completion.csv")),
+            False,
+        )
 
     dq = rows(os.path.join(out, "2020-01", "data_quality.csv"))[0]
     check("rows read", int(dq["rows_read"]), exp["rows"])
