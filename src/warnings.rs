@@ -112,6 +112,22 @@ pub enum Warning {
     },
     /// Charts and report were asked for, but no KPI tables are published for the period.
     NoKpiTablesToDraw,
+    /// The period a run chose by itself (no `--period`: the last complete month with data) holds
+    /// a tiny share of the contacts of the lake's recent months: most likely a few stray rows
+    /// dated after the export's own months. The period is still the one reported on.
+    ThinDefaultPeriod {
+        /// `2024-03`.
+        period: String,
+        /// Its contacts.
+        contacts: u64,
+        /// The median contacts of the months compared with.
+        median: u64,
+        /// How many months it was compared with (the lake's last ones with contacts, up to 12).
+        months: usize,
+        /// The month among them with the most contacts, and its contacts.
+        busiest: String,
+        busiest_contacts: u64,
+    },
 }
 
 impl Warning {
@@ -128,7 +144,9 @@ impl Warning {
             Warning::KpiWithoutContacts { kpi, .. } | Warning::KpiServicesMissing { kpi, .. } => {
                 format!("KPI '{kpi}'")
             }
-            Warning::NoContactsInPeriod { period } => period.clone(),
+            Warning::NoContactsInPeriod { period } | Warning::ThinDefaultPeriod { period, .. } => {
+                period.clone()
+            }
             Warning::CoarseDates { source, .. }
             | Warning::StraddlingPeriod { source, .. }
             | Warning::CoarseAnswers { source, .. } => {
@@ -330,6 +348,19 @@ impl fmt::Display for Warning {
             Warning::NoKpiTablesToDraw => write!(
                 f,
                 "no KPI tables published for the period: charts and report skipped (run without --skip kpi)"
+            ),
+            Warning::ThinDefaultPeriod {
+                period,
+                contacts,
+                median,
+                months,
+                busiest,
+                busiest_contacts,
+            } => write!(
+                f,
+                "{period} was chosen by default (the last complete month with data) but holds only {contacts} contact{}, under 5% of the median ({median}) of the lake's last {months} month{} with data (busiest: {busiest}, {busiest_contacts}): pass --period YYYY-MM, or check the export's dates",
+                if *contacts == 1 { "" } else { "s" },
+                if *months == 1 { "" } else { "s" },
             ),
         }
     }

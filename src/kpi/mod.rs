@@ -134,6 +134,45 @@ fn months_held_among(
     Ok(held.into_iter().collect())
 }
 
+/// The lake's contacts dated by a day or a month, summed per month (year, month), in order;
+/// months with none are not listed. Read from the monthly aggregates where files have them.
+pub fn contacts_per_month(
+    lake: &Lake,
+    at: monthly::Thresholds,
+) -> Result<Vec<((i32, i8), u64)>, FigureError> {
+    let data = |e: LakeError| FigureError::Data(e.to_string());
+    let Some((sums, _)) = lake.contact_months(at).map_err(data)? else {
+        return Ok(Vec::new());
+    };
+    let df = collect(
+        sums.filter(granularity::dated_by_month())
+            .group_by([
+                col(c::YEAR).cast(DataType::Int32),
+                col(c::MONTH).cast(DataType::Int32),
+            ])
+            .agg([col(c::CONTACTS).cast(DataType::Int64).sum()])
+            .sort([c::YEAR, c::MONTH], SortMultipleOptions::default()),
+    )?;
+    let column = |name: &str| {
+        df.column(name)
+            .and_then(|s| s.cast(&DataType::Int64))
+            .and_then(|s| s.i64().cloned())
+            .map_err(|e| FigureError::Data(e.to_string()))
+    };
+    let (years, months, contacts) = (column(c::YEAR)?, column(c::MONTH)?, column(c::CONTACTS)?);
+    Ok(years
+        .iter()
+        .zip(months.iter())
+        .zip(contacts.iter())
+        .filter_map(|((y, m), n)| match (y, m, n) {
+            (Some(y), Some(m), Some(n)) if n > 0 => {
+                Some(((i32::try_from(y).ok()?, i8::try_from(m).ok()?), n as u64))
+            }
+            _ => None,
+        })
+        .collect())
+}
+
 /// True when the lake holds contacts or answers dated by a quarter or a year lying wholly
 /// inside `months`: a period with nothing by month may still have figures over the year.
 pub fn coarse_rows_in(lake: &Lake, months: &[(i32, i8)]) -> Result<bool, FigureError> {

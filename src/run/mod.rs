@@ -322,6 +322,63 @@ pub fn resolve_period(
     }
 }
 
+/// A period chosen by itself is flagged when its contacts are under this share of the median
+/// month of the lake's recent months.
+const THIN_PERIOD_SHARE: f64 = 0.05;
+
+/// How many of the lake's latest months with contacts (other than the period) it is compared with.
+const RECENT_MONTHS: usize = 12;
+
+/// The warning for a period chosen by itself (no `--period`) whose month holds under
+/// [`THIN_PERIOD_SHARE`] of the median contacts of the lake's last [`RECENT_MONTHS`] other months
+/// with contacts (`per_month`: contacts per month, in order): a couple of stray rows dated months
+/// after the export would otherwise decide what a cron job publishes, without a word. A month
+/// without contacts, or a lake with no other month, is not compared.
+fn thin_period(per_month: &[((i32, i8), u64)], period: Period) -> Option<Warning> {
+    let Span::Month { year, month } = period.span() else {
+        return None;
+    };
+    let contacts = per_month
+        .iter()
+        .find(|(m, _)| *m == (year, month))
+        .map_or(0, |(_, n)| *n);
+    if contacts == 0 {
+        return None;
+    }
+    let others: Vec<&((i32, i8), u64)> = per_month
+        .iter()
+        .filter(|(m, _)| *m != (year, month))
+        .collect();
+    let recent = &others[others.len().saturating_sub(RECENT_MONTHS)..];
+    let mut counts: Vec<u64> = recent.iter().map(|(_, n)| *n).collect();
+    counts.sort_unstable();
+    let median = match counts.len() {
+        0 => return None,
+        n if n % 2 == 1 => counts[n / 2] as f64,
+        n => (counts[n / 2 - 1] + counts[n / 2]) as f64 / 2.0,
+    };
+    if contacts as f64 >= THIN_PERIOD_SHARE * median {
+        return None;
+    }
+    // The first of the busiest months, should two tie.
+    let ((by, bm), busiest_contacts) =
+        recent
+            .iter()
+            .copied()
+            .fold(None::<((i32, i8), u64)>, |best, &(m, n)| match best {
+                Some((_, b)) if b >= n => best,
+                _ => Some((m, n)),
+            })?;
+    Some(Warning::ThinDefaultPeriod {
+        period: period.label(),
+        contacts,
+        median: median.round() as u64,
+        months: recent.len(),
+        busiest: format!("{by:04}-{bm:02}"),
+        busiest_contacts,
+    })
+}
+
 /// A period none of whose months holds a contact or a response is an error (exit 3), naming
 /// the months the lake does hold: figures of all zeros would read as "calls -100%, met". Rows
 /// dated by a quarter or a year that the period's year to date counts are data too.
@@ -448,6 +505,16 @@ fn run_stages(
     summary.period = Some(period.label());
     if let (Some(lake), true) = (&lake, computes) {
         no_data_in_period(lake, period)?;
+    }
+    if let (Some(lake), None) = (&lake, options.period) {
+        // The period was chosen by itself: say so when a few stray rows chose it.
+        let at = crate::lake::monthly::Thresholds::of(&pipeline.kpi);
+        let per_month = crate::kpi::contacts_per_month(lake, at)?;
+        if let Some(warning) = thin_period(&per_month, period) {
+            crate::log::warn(&warning.to_string());
+            summary.warnings.push(warning);
+            warned = true;
+        }
     }
     // The KPI and equality stages read the same snapshot and share nothing else: they run at
     // the same time (each stage's time is its own, so the two overlap), and what they say is
@@ -645,6 +712,44 @@ fn write_summary(output: &Path, summary: &RunSummary) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_default_period_with_a_tiny_share_of_the_recent_months_is_flagged() {
+        let uk = crate::period::Calendar::default();
+        let nov = Period::month(2011, 11, uk);
+        // 997 contacts in March, 2 stray ones in November: flagged, naming March.
+        let stray = [((2011, 3), 997), ((2011, 11), 2)];
+        match thin_period(&stray, nov) {
+            Some(Warning::ThinDefaultPeriod {
+                period,
+                contacts,
+                median,
+                months,
+                busiest,
+                busiest_contacts,
+            }) => {
+                assert_eq!(period, "2011-11");
+                assert_eq!((contacts, median, months), (2, 997, 1));
+                assert_eq!((busiest.as_str(), busiest_contacts), ("2011-03", 997));
+            }
+            other => panic!("expected a warning, got {other:?}"),
+        }
+        // A quiet month of an ordinary lake (5% of the median or more) is not.
+        let quiet = [((2011, 9), 1000), ((2011, 10), 1200), ((2011, 11), 55)];
+        assert_eq!(thin_period(&quiet, nov), None);
+        let thin = [((2011, 9), 1000), ((2011, 10), 1200), ((2011, 11), 54)];
+        assert!(thin_period(&thin, nov).is_some());
+        // Only the last 12 other months count: a busy month long ago does not.
+        let mut old: Vec<((i32, i8), u64)> =
+            (1..=12).map(|m| ((2008, m as i8), 1_000_000)).collect();
+        old.push(((2009, 1), 1_000_000));
+        old.extend((1..=12).map(|m| ((2010, m as i8), 10)));
+        old.push(((2011, 11), 1));
+        assert_eq!(thin_period(&old, nov), None);
+        // Nothing to compare with, or nothing in the period: no warning.
+        assert_eq!(thin_period(&[((2011, 11), 2)], nov), None);
+        assert_eq!(thin_period(&[((2011, 3), 997)], nov), None);
+    }
 
     #[test]
     fn a_full_disk_is_the_machine_not_the_input() {

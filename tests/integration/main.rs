@@ -22,6 +22,7 @@ mod kpi;
 mod lake;
 mod layers;
 mod path_fields;
+mod period_choice;
 mod realdata;
 mod report;
 mod sample;

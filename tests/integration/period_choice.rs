@@ -1,0 +1,131 @@
+//! The period a run chooses by itself (no --period): a few stray rows dated months after the
+//! export decide it, as with real data; the run says so, and keeps the period it chose.
+
+use crate::util::Workspace;
+
+/// A case export in the manner of NYC 311: a channel column, no outcome.
+const PIPELINE: &str = r#"
+name = "requests"
+organisation = "Test City"
+lake = "lake"
+output = "out"
+
+[[sources]]
+name = "requests"
+kind = "contacts"
+files = "exports/*.csv"
+timestamp_formats = ["%m/%d/%Y %I:%M:%S %p"]
+default_outcome = "submitted"
+
+[sources.columns]
+record_id = "Unique Key"
+timestamp = "Created Date"
+channel = "Channel"
+category = "Agency"
+
+[sources.channels]
+telephone = ["PHONE"]
+web = ["ONLINE"]
+
+[sources.service.values]
+"Housing" = ["HPD"]
+"Police" = ["NYPD"]
+"#;
+
+/// 100 requests on 1-2 March 2011, then `stray` dated November 2011.
+fn export(stray: usize) -> String {
+    let mut csv = String::from("Unique Key,Created Date,Channel,Agency\n");
+    for i in 0..100 {
+        let (day, channel, agency) = match i % 4 {
+            0 => (1, "PHONE", "HPD"),
+            1 => (1, "ONLINE", "NYPD"),
+            2 => (2, "ONLINE", "HPD"),
+            _ => (2, "PHONE", "NYPD"),
+        };
+        csv.push_str(&format!(
+            "{},03/0{day}/2011 0{}:15:00 PM,{channel},{agency}\n",
+            19_000_000 + i,
+            1 + i % 8
+        ));
+    }
+    for i in 0..stray {
+        csv.push_str(&format!(
+            "{},11/0{}/2011 10:00:00 AM,PHONE,HPD\n",
+            20_000_000 + i,
+            1 + i
+        ));
+    }
+    csv
+}
+
+fn last_run(ws: &Workspace) -> serde_json::Value {
+    let text = std::fs::read_to_string(ws.path().join("out/last-run.json")).expect("last-run.json");
+    serde_json::from_str(&text).expect("json")
+}
+
+#[test]
+fn stray_rows_that_choose_the_period_are_named_and_the_period_kept() {
+    let ws = Workspace::new();
+    ws.write("p.toml", PIPELINE);
+    ws.write("exports/requests.csv", export(2));
+    let out = ws.cex(&["run", "p.toml", "--as-of", "2012-01-15"]);
+    out.assert_code(0);
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("chosen by default"))
+        .unwrap_or_else(|| panic!("no warning about the period:\n{}", out.stderr));
+    for part in [
+        "2011-11 was chosen by default",
+        "only 2 contacts",
+        "busiest: 2011-03, 100",
+        "pass --period YYYY-MM, or check the export's dates",
+    ] {
+        assert!(line.contains(part), "{part}: {line}");
+    }
+    // The period is still the one chosen (cron jobs depend on it).
+    let json = last_run(&ws);
+    assert_eq!(json["period"], "2011-11", "{json}");
+    assert_eq!(json["status"], "ok", "{json}");
+    let warnings = json["warnings"].as_array().expect("warnings");
+    let w = warnings
+        .iter()
+        .find(|w| w["kind"] == "thin_default_period")
+        .unwrap_or_else(|| panic!("no thin_default_period warning: {json}"));
+    assert_eq!(w["period"], "2011-11");
+    assert_eq!(w["contacts"], 2);
+    assert_eq!(w["busiest"], "2011-03");
+    assert_eq!(w["busiest_contacts"], 100);
+    assert!(
+        w["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("pass --period YYYY-MM")),
+        "{w}"
+    );
+
+    // --deny-warnings makes it exit 1, as any warning.
+    let out = ws.cex(&["run", "p.toml", "--as-of", "2012-01-15", "--deny-warnings"]);
+    out.assert_code(1);
+    assert!(out.stderr.contains("chosen by default"), "{}", out.stderr);
+    assert_eq!(last_run(&ws)["status"], "warnings");
+
+    // Asking for the period is not warned about, nor is the busy month chosen by itself.
+    let out = ws.cex(&["run", "p.toml", "--period", "2011-11", "--deny-warnings"]);
+    out.assert_code(0);
+    assert!(!out.stderr.contains("chosen by default"), "{}", out.stderr);
+    let out = ws.cex(&["run", "p.toml", "--as-of", "2011-04-10", "--deny-warnings"]);
+    out.assert_code(0);
+    assert!(!out.stderr.contains("chosen by default"), "{}", out.stderr);
+    assert_eq!(last_run(&ws)["period"], "2011-03");
+}
+
+#[test]
+fn a_quiet_month_of_a_steady_export_is_not_warned_about() {
+    // 5 requests against 100: exactly 5%, not under it.
+    let ws = Workspace::new();
+    ws.write("p.toml", PIPELINE);
+    ws.write("exports/requests.csv", export(5));
+    let out = ws.cex(&["run", "p.toml", "--as-of", "2012-01-15", "--deny-warnings"]);
+    out.assert_code(0);
+    assert!(!out.stderr.contains("chosen by default"), "{}", out.stderr);
+}
