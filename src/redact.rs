@@ -14,6 +14,11 @@ use regex::Regex;
 /// It never survives: the last rule turns it back into `-`.
 const KEEP_DASH: &str = "\u{e000}";
 
+/// The same for the space between a date's year and its time (`03/02/2011 04:06:41 PM`, a
+/// timestamp a file failed to parse): the long-number rule would take `2011 04`. The last rule
+/// turns it back into a space.
+const KEEP_SPACE: &str = "\u{e001}";
+
 /// Separator between the local part and the domain when `@` is spelt: `[at]`, `(at)`, ` at `.
 macro_rules! spelt_at {
     () => {
@@ -33,7 +38,7 @@ macro_rules! dot {
 /// take their digits; addresses with `@` before spelt-out ones (so `me at jo@example.com` is not
 /// read as the spelt address `me at jo...`) and before handles; phone numbers before the generic
 /// long-number rule.
-pub const RULES: [(&str, &str); 10] = [
+pub const RULES: [(&str, &str); 12] = [
     // National Insurance numbers: QQ 12 34 56 C, QQ-12-34-56-C, qq123456c.
     (
         r"(?i)\b[A-Z]{2}[\s\-]*\d{2}[\s\-]*\d{2}[\s\-]*\d{2}[\s\-]*[A-D]\b",
@@ -88,11 +93,14 @@ pub const RULES: [(&str, &str); 10] = [
         r"\b(\d{1,2})-(\d{1,2})-((?:19|20)\d{2})\b",
         "${1}\u{e000}${2}\u{e000}${3}",
     ),
+    // A date's year then its time: 03/02/2011 04:06:41, 2024 09:15.
+    (r"\b((?:19|20)\d{2}) (\d{1,2}:\d{2})\b", "${1}\u{e001}${2}"),
     // Account, council tax and card numbers: six or more digits in a row, single spaces or
     // dashes allowed between them.
     (r"\d(?:[\s\-]?\d){5,}", "[number]"),
-    // The dashes kept from the number rule come back.
+    // The dashes and spaces kept from the number rule come back.
     (KEEP_DASH, "-"),
+    (KEEP_SPACE, " "),
 ];
 
 /// The rules compiled once; `None` if one does not compile (a test proves they all do), in which
@@ -277,6 +285,7 @@ mod tests {
         ("qq123456c", &["123456"]),
         // Reference, account and card numbers.
         ("Account 12345678 was wrong", &["12345678"]),
+        ("Ref 98765 2024 09:15", &["98765"]),
         ("card 4111 1111 1111 1111", &["1111"]),
         ("card 4111-1111-1111-1111", &["1111"]),
         ("sort code 12-34-56", &["34-56"]),
@@ -333,6 +342,8 @@ mod tests {
         "Q3 2024 figures",
         "Room 101 at 2pm",
         "Bins collected 12 times in 2024",
+        "Created 03/02/2011 04:06:41 PM",
+        "Visited 12/03/2024 09:15, again 2024 10:30",
         "",
     ];
 
@@ -368,6 +379,7 @@ mod tests {
             assert!(!out.contains('@'), "{text:?} -> {out:?}");
             assert!(longest_digit_run(&out) < 6, "{text:?} -> {out:?}");
             assert!(!out.contains(KEEP_DASH), "{text:?} -> {out:?}");
+            assert!(!out.contains(KEEP_SPACE), "{text:?} -> {out:?}");
             for fragment in *gone {
                 assert!(
                     !lower.contains(&fragment.to_lowercase()),
