@@ -134,12 +134,15 @@ fn months_held_among(
     Ok(held.into_iter().collect())
 }
 
+/// A month (year, month) and its contacts.
+pub type MonthContacts = ((i32, i8), u64);
+
 /// The lake's contacts dated by a day or a month, summed per month (year, month), in order;
 /// months with none are not listed. Read from the monthly aggregates where files have them.
 pub fn contacts_per_month(
     lake: &Lake,
     at: monthly::Thresholds,
-) -> Result<Vec<((i32, i8), u64)>, FigureError> {
+) -> Result<Vec<MonthContacts>, FigureError> {
     let data = |e: LakeError| FigureError::Data(e.to_string());
     let Some((sums, _)) = lake.contact_months(at).map_err(data)? else {
         return Ok(Vec::new());

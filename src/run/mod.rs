@@ -334,7 +334,7 @@ const RECENT_MONTHS: usize = 12;
 /// with contacts (`per_month`: contacts per month, in order): a couple of stray rows dated months
 /// after the export would otherwise decide what a cron job publishes, without a word. A month
 /// without contacts, or a lake with no other month, is not compared.
-fn thin_period(per_month: &[((i32, i8), u64)], period: Period) -> Option<Warning> {
+fn thin_period(per_month: &[crate::kpi::MonthContacts], period: Period) -> Option<Warning> {
     let Span::Month { year, month } = period.span() else {
         return None;
     };
@@ -345,7 +345,7 @@ fn thin_period(per_month: &[((i32, i8), u64)], period: Period) -> Option<Warning
     if contacts == 0 {
         return None;
     }
-    let others: Vec<&((i32, i8), u64)> = per_month
+    let others: Vec<&crate::kpi::MonthContacts> = per_month
         .iter()
         .filter(|(m, _)| *m != (year, month))
         .collect();
