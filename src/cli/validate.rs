@@ -19,6 +19,9 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         },
     )?;
     print!("{}", report.render("would add"));
+    for line in report.reject_examples() {
+        println!("{line}");
+    }
     if !report.gate_failures.is_empty() {
         let n = report.gate_failures.len();
         crate::log::error(&format!(

@@ -16,7 +16,7 @@ use std::sync::mpsc::sync_channel;
 use polars::prelude::*;
 
 use super::keys::{key_hashes, KeySet, SeenKeys};
-use super::report::{FileReport, FileStatus, PlaceholderCount};
+use super::report::{FileReport, FileStatus, FirstReject, PlaceholderCount, WITHHELD};
 use super::{collect_with, data_err, manifest_path, Context, IngestError};
 use crate::config::{Duplicates, Pipeline, SourceDef, SourceKind};
 use crate::lake::manifest::{FileRecord, RowCounts};
@@ -178,6 +178,8 @@ struct FileIngest<'a> {
     parts: HashMap<PartKey, PartOut>,
     /// Identifiers taken as placeholders by their volume, by export column.
     placeholders: BTreeMap<String, super::pseudonym::Found>,
+    /// The first rejected row of each reason.
+    first_rejects: BTreeMap<String, FirstReject>,
 }
 
 impl<'a> FileIngest<'a> {
@@ -209,6 +211,7 @@ impl<'a> FileIngest<'a> {
             rejects: None,
             parts: HashMap::new(),
             placeholders: BTreeMap::new(),
+            first_rejects: BTreeMap::new(),
         }
     }
 
@@ -298,8 +301,20 @@ impl<'a> FileIngest<'a> {
             .column(REJECT_COLUMN)
             .and_then(|c| c.str().cloned())
             .map_err(err)?;
-        for ((r, v), column) in reasons.iter().zip(values.iter()).zip(columns.iter()) {
+        // The rows that bring a reason not seen before in this file, for its first example.
+        let mut firsts: Vec<IdxSize> = Vec::new();
+        let mut new_reasons: Vec<&str> = Vec::new();
+        for (i, ((r, v), column)) in reasons
+            .iter()
+            .zip(values.iter())
+            .zip(columns.iter())
+            .enumerate()
+        {
             let Some(r) = r else { continue };
+            if !self.first_rejects.contains_key(r) && !new_reasons.contains(&r) {
+                new_reasons.push(r);
+                firsts.push(i as IdxSize);
+            }
             *self
                 .counts
                 .rejects_by_reason
@@ -329,6 +344,13 @@ impl<'a> FileIngest<'a> {
                         self.unmapped.push(shown);
                     }
                 }
+            }
+        }
+        if !firsts.is_empty() {
+            let idx = IdxCa::from_vec("first".into(), firsts);
+            let first = rejected.take(&idx).map_err(err)?;
+            for (reason, example) in first_rejects(self.raw, self.source, first).map_err(err)? {
+                self.first_rejects.entry(reason).or_insert(example);
             }
         }
         let Some(txn) = self.ctx.txn else {
@@ -608,6 +630,7 @@ impl<'a> FileIngest<'a> {
             last_date: day(self.last_date),
             same_as: None,
             unmapped_values: self.unmapped_values,
+            first_rejects: self.first_rejects,
             placeholder_identifiers: self
                 .placeholders
                 .iter()
@@ -766,6 +789,42 @@ fn reject_rows(raw: &RawFile, source: &SourceDef, rejected: DataFrame) -> Polars
     }
     select.push(value.alias(CEX[3]));
     rejected.lazy().select(select).collect()
+}
+
+/// The first example of each reason among `rejected` rows, as messages show it: the row, column
+/// and value as the rejects file would hold them ([`reject_rows`], so a customer identifier, a
+/// misaligned row of a source with identifiers, or a dropped comment is `(withheld)`), the value
+/// quoted short and scrubbed.
+fn first_rejects(
+    raw: &RawFile,
+    source: &SourceDef,
+    rejected: DataFrame,
+) -> PolarsResult<Vec<(String, FirstReject)>> {
+    let original = rejected.column(REJECT_VALUE)?.str()?.clone();
+    let rows = reject_rows(raw, source, rejected)?;
+    let numbers = rows.column("cex_row")?.cast(&DataType::UInt64)?;
+    let numbers = numbers.u64()?;
+    let reasons = rows.column("cex_reason")?.str()?;
+    let columns = rows.column("cex_column")?.str()?;
+    let values = rows.column("cex_value")?.str()?;
+    let mut out = Vec::new();
+    for i in 0..rows.height() {
+        let Some(reason) = reasons.get(i) else {
+            continue;
+        };
+        let value = match (values.get(i), original.get(i)) {
+            (Some(WITHHELD_VALUE), _) | (None, Some(_)) => WITHHELD.to_string(),
+            (Some(v), _) => crate::redact::quote(v),
+            (None, None) => crate::redact::quote(""),
+        };
+        let example = FirstReject {
+            row: numbers.get(i).unwrap_or(0),
+            column: columns.get(i).unwrap_or("").to_string(),
+            value,
+        };
+        out.push((reason.to_string(), example));
+    }
+    Ok(out)
 }
 
 /// What a rejects file shows instead of a value or row that may hold a customer identifier.

@@ -472,6 +472,7 @@ fn skipped(
         last_date: None,
         same_as,
         placeholder_identifiers: BTreeMap::new(),
+        first_rejects: BTreeMap::new(),
     }
 }
 
@@ -544,7 +545,7 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
                     f.counts.rejected,
                     f.counts.rows_in_scope(),
                     pct(gates.fail_reject_share),
-                    f.counts.reasons_text()
+                    f.reasons_text()
                 ),
             });
         } else if share > gates.warn_reject_share {
@@ -553,7 +554,7 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
                 rejected: f.counts.rejected,
                 rows_read: f.counts.rows_in_scope(),
                 level: gates.warn_reject_share,
-                reasons: f.counts.reasons_text(),
+                reasons: f.reasons_text(),
             });
         }
     }

@@ -45,6 +45,42 @@ pub struct FileReport {
     /// Identifiers taken as placeholders because they carried more contacts on one day than
     /// `customers.max_contacts_per_day`, by the export column they are in (counts only).
     pub placeholder_identifiers: BTreeMap<String, PlaceholderCount>,
+    /// The first rejected row of each reason, as messages show it: what a gate that stops the
+    /// file (and writes no rejects) can still show of what was wrong.
+    pub first_rejects: BTreeMap<String, FirstReject>,
+}
+
+/// The first rejected row of one reason: its row number, the column and the value, quoted short
+/// and scrubbed ([`crate::redact::quote`]), or `(withheld)` where it may hold a customer
+/// identifier (a column the source maps in `[sources.customer]`, or a misaligned row of such a
+/// source).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FirstReject {
+    /// The row number, as the rejects file's `cex_row` gives it.
+    pub row: u64,
+    /// The export's column, or `(whole row)` for a row with the wrong number of fields.
+    pub column: String,
+    /// The value as shown: quoted, or `(withheld)`.
+    pub value: String,
+}
+
+/// What a message shows instead of a value that may identify a customer.
+pub const WITHHELD: &str = "(withheld)";
+
+impl std::fmt::Display for FirstReject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.column == crate::sources::map::WHOLE_ROW {
+            write!(f, "row {}, the whole row {}", self.row, self.value)
+        } else {
+            write!(
+                f,
+                "row {}, {} {}",
+                self.row,
+                crate::redact::quote(&self.column),
+                self.value
+            )
+        }
+    }
 }
 
 /// Identifiers of one column taken as placeholders by their volume.
@@ -128,6 +164,20 @@ impl UnmappedValues {
 }
 
 impl FileReport {
+    /// `reason=n (first: row 2, 'Column' 'value'); ...`: the rejected rows by reason, each with
+    /// its first row where one was kept.
+    pub fn reasons_text(&self) -> String {
+        self.counts
+            .rejects_by_reason
+            .iter()
+            .map(|(reason, n)| match self.first_rejects.get(reason) {
+                Some(first) => format!("{reason}={n} (first: {first})"),
+                None => format!("{reason}={n}"),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     pub fn reject_share(&self) -> f64 {
         let n = self.counts.rows_in_scope();
         if n == 0 {
@@ -157,6 +207,25 @@ pub struct IngestReport {
 }
 
 impl IngestReport {
+    /// `rejected in <file>: reason=n (first: row 2, 'Column' 'value'); ...` for each file with
+    /// rejected rows that no warning or failed gate has already shown so: what `cex validate`
+    /// adds, since it writes no rejects file to look in.
+    pub fn reject_examples(&self) -> Vec<String> {
+        let shown = |path: &str| {
+            self.warnings.iter().any(|w| {
+                matches!(w, crate::warnings::Warning::RejectedShare { file, .. } if file == path)
+            }) || self
+                .gate_failures
+                .iter()
+                .any(|g| g.file == path && g.message.contains("(first: "))
+        };
+        self.files
+            .iter()
+            .filter(|f| f.counts.rejected > 0 && !f.first_rejects.is_empty() && !shown(&f.path))
+            .map(|f| format!("rejected in {}: {}", f.path, f.reasons_text()))
+            .collect()
+    }
+
     /// Every file's counts added up.
     pub fn totals(&self) -> RowCounts {
         let mut total = RowCounts::default();

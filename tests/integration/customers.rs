@@ -546,6 +546,23 @@ F5,32/01/2025 08:00,Missed bin,lee.park@example.org,07700 900555
 F6,28/02/2025 08:00,Parking permit,sam@example.net,
 ",
     );
+    // validate writes no rejects: it names each reason's first row, withholding a misaligned one.
+    let checked = ws.cex(&["validate", "p/pipeline.toml"]);
+    checked.assert_code(0);
+    assert!(
+        checked
+            .stdout
+            .contains("wrong_field_count=3 (first: row 3, the whole row (withheld))"),
+        "{}",
+        checked.stdout
+    );
+    assert!(
+        checked
+            .stdout
+            .contains("bad_date=1 (first: row 6, 'Submitted' '32/01/2025 08:00')"),
+        "{}",
+        checked.stdout
+    );
     let out = ws.cex(&["ingest", "p/pipeline.toml"]);
     out.assert_code(0);
     let rejects = walk(&ws.path().join("p/lake/rejects/forms"))
@@ -571,7 +588,7 @@ F6,28/02/2025 08:00,Parking permit,sam@example.net,
         "900 555",
     ];
     assert_no_identifier(&ws.path().join("p/lake"), &typed);
-    for text in [&out.stdout, &out.stderr] {
+    for text in [&out.stdout, &out.stderr, &checked.stdout, &checked.stderr] {
         for id in typed {
             assert!(!text.contains(id), "{id} in {text}");
         }

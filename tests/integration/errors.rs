@@ -270,3 +270,53 @@ fn validate_lists_the_most_frequent_unmapped_values_and_counts_the_rest() {
         out.stdout
     );
 }
+
+/// A file stopped by the quality gate writes no rejects: the failure names, per reason, the
+/// first rejected row, its column and its value, on stderr and in `last-run.json`; `cex validate`
+/// says the same, and names the first row of reasons below the gate too.
+#[test]
+fn a_gate_stopped_by_bad_dates_shows_the_first_row_column_and_value() {
+    let ws = fixture();
+    // Timestamps in another format than timestamp_formats: every row rejected.
+    ws.write(
+        "data/calls.csv",
+        "Call ID,Started,Queue,Result,Wait,Talk,Wrap\n\
+         A1,2024-03-02T16:06:41,HSG,Answered,10,60,5\n\
+         A2,2024-03-02T16:07:12,HSG,Answered,10,60,5\n\
+         A3,,HSG,Answered,10,60,5\n",
+    );
+    let example = "bad_date=2 (first: row 2, 'Started' '2024-03-02T16:06:41')";
+    let out = ws.cex(&["run", "p.toml"]);
+    out.assert_code(4);
+    assert!(out.stdout.contains(example), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("missing_value=1 (first: row 4, 'Started' '')"),
+        "{}",
+        out.stdout
+    );
+    let text = std::fs::read_to_string(ws.path().join("out/last-run.json")).expect("last-run");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let error = json["error"].as_str().unwrap_or_default();
+    assert!(error.contains(example), "{error}");
+    // validate: the same example.
+    let out = ws.cex(&["validate", "p.toml"]);
+    out.assert_code(4);
+    assert!(out.stdout.contains(example), "{}", out.stdout);
+    // Below the warning level, validate still shows the first row of each reason.
+    let mut csv = String::from("Call ID,Started,Queue,Result,Wait,Talk,Wrap\n");
+    for i in 0..200 {
+        csv.push_str(&format!("B{i},02/03/2024 09:00:00,HSG,Answered,10,60,5\n"));
+    }
+    csv.push_str("B999,2024-03-02T16:06:41,HSG,Answered,10,60,5\n");
+    ws.write("data/calls.csv", csv);
+    let out = ws.cex(&["validate", "p.toml"]);
+    out.assert_code(0);
+    assert!(
+        out.stdout.contains(
+            "rejected in data/calls.csv: bad_date=1 (first: row 202, 'Started' '2024-03-02T16:06:41')"
+        ),
+        "{}",
+        out.stdout
+    );
+}
