@@ -106,10 +106,8 @@ fn print_ingest(pipeline: &Pipeline, report: &IngestReport, deny_warnings: bool)
         }
     }
     if !report.gate_failures.is_empty() {
-        crate::log::error(&format!(
-            "{} (see above; `cex validate` lists every reason)",
-            gates_failed(report)
-        ));
+        // The first failure itself, not only "see above": a job's log may keep only stderr.
+        crate::log::error(&gate_failure_error(report));
         return ExitCode::QualityGate;
     }
     if deny_warnings && !report.warnings.is_empty() {

@@ -289,6 +289,13 @@ fn a_gate_stopped_by_bad_dates_shows_the_first_row_column_and_value() {
     let out = ws.cex(&["run", "p.toml"]);
     out.assert_code(4);
     assert!(out.stdout.contains(example), "{}", out.stdout);
+    // On stderr too: a job's log may keep only that.
+    let error = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("quality gate failed"))
+        .unwrap_or_else(|| panic!("no gate error:\n{}", out.stderr));
+    assert!(error.contains(example), "{error}");
     assert!(
         out.stdout
             .contains("missing_value=1 (first: row 4, 'Started' '')"),
