@@ -56,6 +56,24 @@ fn la311_case_exports_give_the_figures_an_independent_count_gives() {
     assert!(stdout.contains("0 differences"), "{stdout}");
 }
 
+/// A 311 case export in the NYC Open Data layout (New York wall-clock times, a fiscal year
+/// from July, intake channels with an "unknown"), mapped by a pipeline file alone: channel mix,
+/// volumes and take-up of every published month against Python's csv module; no form
+/// completion without recorded outcomes; and two stray requests in November 2011 choosing the
+/// period of a run left to choose, with the warning that says so.
+#[test]
+fn nyc311_case_export_gives_the_figures_an_independent_count_gives() {
+    let stdout = cross_checked(
+        "nyc311",
+        &[
+            &["run", "pipeline.toml", "--as-of", "2011-12-05"],
+            &["kpi", "pipeline.toml", "--period", "2011-03"],
+            &["kpi", "pipeline.toml", "--as-of", "2011-12-05"],
+        ],
+    );
+    assert!(stdout.contains(" 0 differences"), "{stdout}");
+}
+
 /// Daily counts of a contact centre (City of Vancouver's 3-1-1 line, 36 months), mapped as an
 /// interval export whose interval is a day, with one fixed service (the file has no queue
 /// column): every month's answered, abandoned, offered and abandonment rate against Python's
