@@ -752,20 +752,14 @@ fn reject_rows(raw: &RawFile, source: &SourceDef, rejected: DataFrame) -> Polars
         };
         select.push(value.alias(h.as_str()));
     }
-    let quoted = |column: Option<&str>| {
-        col(REJECT_COLUMN)
-            .eq(lit(column.unwrap_or("").to_string()))
-            .fill_null(lit(false))
-    };
+    // A quoted comment or postcode as stored.
     let mut value = col(REJECT_VALUE);
-    if comment.is_some() {
-        value = when(quoted(comment))
-            .then(as_stored(comment.unwrap_or(""), col(REJECT_VALUE)))
-            .otherwise(value);
-    }
-    if postcode.is_some() {
-        value = when(quoted(postcode))
-            .then(as_stored(postcode.unwrap_or(""), col(REJECT_VALUE)))
+    for header in [comment, postcode].into_iter().flatten() {
+        let quoted = col(REJECT_COLUMN)
+            .eq(lit(header.to_string()))
+            .fill_null(lit(false));
+        value = when(quoted)
+            .then(as_stored(header, col(REJECT_VALUE)))
             .otherwise(value);
     }
     if !identifying.is_empty() {

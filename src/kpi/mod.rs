@@ -352,7 +352,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
     let defaulted: Vec<&str> = pipeline
         .sources
         .iter()
-        .filter(|s| s.columns.outcome.is_none())
+        .filter(|s| s.columns.outcome.is_none() && s.default_outcome.is_some())
         .map(|s| s.name.as_str())
         .collect();
     let completion_volumes = if defaulted.is_empty() {
