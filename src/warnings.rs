@@ -128,6 +128,16 @@ pub enum Warning {
         busiest: String,
         busiest_contacts: u64,
     },
+    /// Another period of the year was published (its folder holds a disclosure audit) by a
+    /// version that kept no record of what it printed: this publication is protected against
+    /// the year's recorded publications only, so a reader subtracting that one from this one is
+    /// not checked.
+    UnrecordedPublication {
+        /// The period of this publication.
+        period: String,
+        /// The output folder of the one not recorded (`2024-02`).
+        folder: String,
+    },
 }
 
 impl Warning {
@@ -144,9 +154,9 @@ impl Warning {
             Warning::KpiWithoutContacts { kpi, .. } | Warning::KpiServicesMissing { kpi, .. } => {
                 format!("KPI '{kpi}'")
             }
-            Warning::NoContactsInPeriod { period } | Warning::ThinDefaultPeriod { period, .. } => {
-                period.clone()
-            }
+            Warning::NoContactsInPeriod { period }
+            | Warning::ThinDefaultPeriod { period, .. }
+            | Warning::UnrecordedPublication { period, .. } => period.clone(),
             Warning::CoarseDates { source, .. }
             | Warning::StraddlingPeriod { source, .. }
             | Warning::CoarseAnswers { source, .. } => {
@@ -361,6 +371,10 @@ impl fmt::Display for Warning {
                 "{period} was chosen by default (the last complete month with data) but holds only {contacts} contact{}, under 5% of the median ({median}) of the lake's last {months} month{} with data (busiest: {busiest}, {busiest_contacts}): pass --period YYYY-MM, or check the export's dates",
                 if *contacts == 1 { "" } else { "s" },
                 if *months == 1 { "" } else { "s" },
+            ),
+            Warning::UnrecordedPublication { folder, .. } => write!(
+                f,
+                "the publication in {folder} was made by a version that kept no record of it, so this one is not checked against it (counts subtracted between the two may be small): publish survey tables once a year (--fy) until every period of the year is recorded"
             ),
         }
     }

@@ -96,6 +96,64 @@ impl Components {
         &self.relations_of[cell]
     }
 
+    /// Whether the unknowns around `cell` include one decided now (not by a publication already
+    /// out): a blank of an earlier release whose part of the cube the new one does not reach
+    /// reads as it did when it was published, and was audited then.
+    pub fn touches_free(&self, model: &Model, cell: usize) -> bool {
+        let (unknowns, rels, belows) = self.around(model, cell);
+        let free = |c: usize| !model.cells[c].fixed;
+        unknowns.iter().any(|c| free(*c))
+            || rels.iter().any(|r| {
+                let rel = &model.relations[*r];
+                free(rel.parent) || rel.children.iter().any(|c| free(*c))
+            })
+            || belows.iter().any(|b| {
+                let (x, y) = model.below[*b];
+                free(x) || free(y)
+            })
+    }
+
+    /// The sums (relations, `below` pairs) a change to `cell` can reach: through every count
+    /// that may change, stopping at counts that may not (a printed 0, a count printed by a
+    /// publication already out).
+    fn movable_part(
+        &self,
+        model: &Model,
+        cell: usize,
+        printed_still: bool,
+    ) -> (BTreeSet<usize>, BTreeSet<usize>) {
+        let still = |c: usize| {
+            let cell = &model.cells[c];
+            cell.state == State::Published && (cell.value == 0 || cell.fixed || printed_still)
+        };
+        let mut seen = BTreeSet::from([cell]);
+        let mut stack = vec![cell];
+        let (mut rels, mut belows) = (BTreeSet::new(), BTreeSet::new());
+        while let Some(c) = stack.pop() {
+            for r in &self.relations_of[c] {
+                if rels.insert(*r) {
+                    let rel = &model.relations[*r];
+                    for x in std::iter::once(rel.parent).chain(rel.children.iter().copied()) {
+                        if !still(x) && seen.insert(x) {
+                            stack.push(x);
+                        }
+                    }
+                }
+            }
+            for b in &self.below_of[c] {
+                if belows.insert(*b) {
+                    let (x, y) = model.below[*b];
+                    for z in [x, y] {
+                        if !still(z) && seen.insert(z) {
+                            stack.push(z);
+                        }
+                    }
+                }
+            }
+        }
+        (rels, belows)
+    }
+
     /// Unknown cells reachable from `cell` through relations and the relations among them.
     fn around(&self, model: &Model, cell: usize) -> (Vec<usize>, BTreeSet<usize>, BTreeSet<usize>) {
         let unknown = |c: usize| model.cells[c].state != State::Published;
@@ -215,7 +273,37 @@ pub fn cheapest_cover(
     cell: usize,
     by: f64,
     cost: &dyn Fn(usize) -> f64,
-) -> Option<Vec<usize>> {
+) -> Option<Cover> {
+    cover_within(model, components, cell, by, cost, false)
+}
+
+/// A cover: the printed counts to blank, and every cell its change moves by at least the
+/// amount asked (the cell itself included). Once those counts are blank, the change is a
+/// picture of the publication a reader cannot tell from the true one, so each such cell is
+/// shown safe by it, then and after (blanking more only widens what a reader cannot tell).
+#[derive(Debug, Clone, Default)]
+pub struct Cover {
+    pub blank: Vec<usize>,
+    pub moved_far: Vec<usize>,
+}
+
+/// Whether `cell` can move up or down by `by` with no printed count changing (every relation
+/// kept, every count non-negative): a witness that no reader can narrow it to an interval
+/// narrower than `by`, found with one small programme rather than two bounds.
+pub fn movable_by(model: &Model, components: &Components, cell: usize, by: f64) -> bool {
+    cover_within(model, components, cell, by, &|_| 0.0, true).is_some()
+        || (model.cells[cell].value as f64 >= by
+            && cover_within(model, components, cell, -by, &|_| 0.0, true).is_some())
+}
+
+fn cover_within(
+    model: &Model,
+    components: &Components,
+    cell: usize,
+    by: f64,
+    cost: &dyn Fn(usize) -> f64,
+    printed_still: bool,
+) -> Option<Cover> {
     let cell_index = cell;
     let mut p = Problem::new(OptimizationDirection::Minimize);
     // Each count's change: (rise, fall), both non-negative.
@@ -229,21 +317,28 @@ pub fn cheapest_cover(
                 0.0
             };
             if c == cell_index {
-                return (p.add_var(0.0, (by, by)), p.add_var(0.0, (0.0, 0.0)));
+                // A negative `by` moves the cell down (never below 0).
+                return if by >= 0.0 {
+                    (p.add_var(0.0, (by, by)), p.add_var(0.0, (0.0, 0.0)))
+                } else {
+                    (p.add_var(0.0, (0.0, 0.0)), p.add_var(0.0, (-by, -by)))
+                };
             }
             // A printed 0 is never blanked to protect another: it says "none", and a blank
             // that protects nothing by its own count is no protection a reader can see.
             // A count a publication already out prints cannot be blanked now either.
-            let still = cell.state == State::Published && (cell.value == 0 || cell.fixed);
+            let still =
+                cell.state == State::Published && (cell.value == 0 || cell.fixed || printed_still);
             let rise = if still { 0.0 } else { f64::INFINITY };
             let fall = if still { 0.0 } else { cell.value.max(0) as f64 };
             (p.add_var(w, (0.0, rise)), p.add_var(w, (0.0, fall)))
         })
     };
-    for (r, rel) in model.relations.iter().enumerate() {
-        if !components.relations_of(rel.parent).contains(&r) {
-            continue;
-        }
+    // Only the sums reached from `cell` through counts that can change: a sum whose counts all
+    // stay put holds with no change at all (a publication already out is mostly such counts).
+    let (reached, reached_below) = components.movable_part(model, cell, printed_still);
+    for r in reached {
+        let rel = &model.relations[r];
         let (u, d) = var(rel.parent, &mut p);
         let mut terms = vec![(u, 1.0), (d, -1.0)];
         for c in &rel.children {
@@ -255,7 +350,8 @@ pub fn cheapest_cover(
             p.add_constraint(expr, ComparisonOp::Eq, 0.0);
         }
     }
-    for (child, parent) in &model.below {
+    for b in reached_below {
+        let (child, parent) = &model.below[b];
         let (cu, cd) = var(*child, &mut p);
         let (pu, pd) = var(*parent, &mut p);
         let slack = (model.cells[*parent].value - model.cells[*child].value) as f64;
@@ -270,7 +366,7 @@ pub fn cheapest_cover(
         _ => return None,
     };
     let solution = outcome.solution()?;
-    let mut moved: Vec<usize> = vars
+    let mut blank: Vec<usize> = vars
         .iter()
         .filter(|(c, (rise, fall))| {
             **c != cell
@@ -279,6 +375,14 @@ pub fn cheapest_cover(
         })
         .map(|(c, _)| *c)
         .collect();
-    moved.sort_unstable();
-    Some(moved)
+    blank.sort_unstable();
+    let mut moved_far: Vec<usize> = vars
+        .iter()
+        .filter(|(_, (rise, fall))| {
+            (solution.var_value(*rise) - solution.var_value(*fall)).abs() >= by.abs() - 1e-6
+        })
+        .map(|(c, _)| *c)
+        .collect();
+    moved_far.sort_unstable();
+    Some(Cover { blank, moved_far })
 }

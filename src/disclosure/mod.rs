@@ -22,6 +22,7 @@
 
 pub mod audit;
 pub mod model;
+pub mod releases;
 #[cfg(test)]
 mod tests;
 
@@ -33,6 +34,7 @@ use serde::Serialize;
 use crate::tables::Table;
 use audit::{bounds, Components};
 use model::{Model, State};
+use releases::{Release, ReleaseId, RELEASE};
 
 /// The file the verdict is written to, beside the tables.
 pub const AUDIT_FILE: &str = "disclosure-audit.json";
@@ -73,8 +75,13 @@ pub struct HiddenCell {
     pub column: String,
     /// `primary` (a small count) or `secondary` (hidden to protect one).
     pub rule: &'static str,
-    pub lower: i64,
-    /// `None`: no upper bound can be proved.
+    /// How the cell was shown safe: `bounds` (the tightest bounds a reader can prove, below) or
+    /// `witness` (other counts a reader cannot tell from the true ones put it at least the
+    /// threshold away: its bounds were not worked out, and the witness is not published).
+    pub proof: &'static str,
+    /// `None` for a witness.
+    pub lower: Option<i64>,
+    /// `None`: no upper bound can be proved (or a witness).
     pub upper: Option<i64>,
 }
 
@@ -95,6 +102,18 @@ pub struct Audit {
     pub narrowest_interval: Option<i64>,
     /// Blank cells a reader can narrow to fewer than `threshold` values: must be 0.
     pub unprotected: usize,
+    /// Blank cells shown safe by a witness rather than bounded (a publication beside earlier
+    /// ones, whose cube is too large to bound every cell).
+    pub witnessed: usize,
+    /// Publications of the same financial year this one is protected against (their counts,
+    /// blanks and sums, as they went out), by period and lake version.
+    pub protected_against: Vec<String>,
+    /// Cohort counts a reader can work out by subtracting one of those publications from this
+    /// one (both printed), each checked like a printed count.
+    pub differences: usize,
+    /// Of those, differences from 1 to below the threshold, hidden by blanking this
+    /// publication's count.
+    pub differences_hidden: usize,
     pub verdict: &'static str,
     pub hidden: Vec<HiddenCell>,
 }
@@ -131,7 +150,7 @@ pub fn protect_beside(
         }
     }
     let audited = secure(&mut model, threshold);
-    let audit = verdict(&model, &all, audited, threshold);
+    let audit = verdict(&model, &all, audited, threshold, model.cells.len());
     blank(&mut all, &model, threshold)?;
     for (t, protected) in tables.iter_mut().zip(all.into_iter().skip(published.len())) {
         *t = protected;
@@ -139,9 +158,61 @@ pub fn protect_beside(
     Ok(audit)
 }
 
+/// Protects the tables of one publication (`this`) in one cube with every other publication of
+/// its financial year already out (`history`, as kept: see [`releases`]), blanking only this
+/// one's cells; returns the verdict and this publication as it is to be kept. A publication of
+/// the same period read from the same lake version is this one made again: its blanks stand.
+pub fn protect_release(
+    history: &[Release],
+    this: &ReleaseId,
+    tables: &mut [Table],
+    threshold: i64,
+) -> PolarsResult<(Audit, Release)> {
+    let mut model = Model::build(tables);
+    let own = model.cells.len();
+    let (again, others): (Vec<&Release>, Vec<&Release>) =
+        history.iter().partition(|r| r.id() == *this);
+    for before in again {
+        for stored in &before.cube.cells {
+            if stored.state == State::Unprinted {
+                continue;
+            }
+            if let Some(i) = model.find(&stored.key) {
+                let cell = &mut model.cells[i];
+                if cell.value == stored.value && cell.state != State::Unprinted {
+                    cell.state = stored.state;
+                    cell.fixed = true;
+                }
+            }
+        }
+    }
+    model.tag(0, RELEASE, &this.tag());
+    let others: Vec<Release> = others.into_iter().cloned().collect();
+    let differences = releases::link(&mut model, own, this, &others);
+    let audited = secure(&mut model, threshold);
+    let mut audit = verdict(&model, tables, audited, threshold, own);
+    audit.protected_against = others.iter().map(|r| r.id().tag()).collect();
+    audit.differences = differences;
+    audit.differences_hidden = model
+        .differences
+        .iter()
+        .filter(|(d, a, b)| (*a < own || *b < own) && model.cells[*d].state == State::Primary)
+        .count();
+    blank(tables, &model, threshold)?;
+    let kept = Release {
+        format: releases::FORMAT,
+        period: this.period.clone(),
+        last_month: this.last_month,
+        lake_version: this.lake_version,
+        cube: model.stored(own, RELEASE),
+    };
+    Ok((audit, kept))
+}
+
 /// Primary and secondary suppression of a model in place; returns the final audit of every
 /// blank cell.
-fn secure(model: &mut Model, threshold: i64) -> Vec<(usize, audit::Bounds)> {
+fn secure(model: &mut Model, threshold: i64) -> Vec<(usize, Option<audit::Bounds>)> {
+    let witness = !model.differences.is_empty();
     let safe = |b: &audit::Bounds| b.width().is_none_or(|w| w >= threshold);
     for cell in model.cells.iter_mut().filter(|c| !c.fixed) {
         if cell.state == State::Published && cell.value > 0 && cell.value < threshold {
@@ -159,15 +230,35 @@ fn secure(model: &mut Model, threshold: i64) -> Vec<(usize, audit::Bounds)> {
         let implied = if cell.places.is_empty() { 1e4 } else { 1.0 };
         (1.0 + cell.value as f64) * level * implied
     };
+    // A difference between releases is known only while both its counts are printed.
+    let unknown_differences = |model: &mut Model| {
+        for i in 0..model.differences.len() {
+            let (d, a, b) = model.differences[i];
+            if model.cells[d].state == State::Published
+                && !model.cells[d].fixed
+                && (model.cells[a].state.hidden() || model.cells[b].state.hidden())
+            {
+                model.cells[d].state = State::Unprinted;
+            }
+        }
+    };
+    unknown_differences(model);
     // Every primary cell, finest first, is given a cover: the cheapest printed counts whose
     // blanking lets it move by the threshold. Then every blank cell is audited, and one still
     // narrower than the threshold (a secondary cell pinned by others) gets a cover too, until
-    // none is.
+    // none is. Cells a publication already out decided were protected then; only what the new
+    // one prints can expose them (the audit below).
     let mut order: Vec<usize> = (0..model.cells.len())
-        .filter(|c| model.cells[*c].state == State::Primary)
+        .filter(|c| model.cells[*c].state == State::Primary && !model.cells[*c].fixed)
         .collect();
     order.sort_by_key(|c| (std::cmp::Reverse(model.cells[*c].key.len()), *c));
-    let cover = |model: &mut Model, cell: usize, unprotectable: &mut BTreeSet<usize>| {
+    // Cells a cover has already shown safe (beside earlier publications only: alone, every
+    // blank cell is bounded for the verdict).
+    let mut shown: BTreeSet<usize> = BTreeSet::new();
+    let cover = |model: &mut Model,
+                 cell: usize,
+                 unprotectable: &mut BTreeSet<usize>,
+                 shown: &mut BTreeSet<usize>| {
         let found = {
             let model: &Model = model;
             audit::cheapest_cover(model, &components, cell, threshold as f64, &|c| {
@@ -175,9 +266,12 @@ fn secure(model: &mut Model, threshold: i64) -> Vec<(usize, audit::Bounds)> {
             })
         };
         match found {
-            Some(cells) => {
-                for c in cells {
+            Some(found) => {
+                for c in found.blank {
                     model.cells[c].state = State::Secondary;
+                }
+                if witness {
+                    shown.extend(found.moved_far);
                 }
             }
             None => {
@@ -187,29 +281,59 @@ fn secure(model: &mut Model, threshold: i64) -> Vec<(usize, audit::Bounds)> {
     };
     let mut unprotectable = BTreeSet::new();
     for cell in order {
-        cover(model, cell, &mut unprotectable);
+        cover(model, cell, &mut unprotectable, &mut shown);
+        unknown_differences(model);
     }
     // Audited in parallel (each bound is its own programme on the same publication); the last
-    // audit, with nothing left to mend, is the verdict.
+    // audit, with nothing left to mend, is the verdict. Blanking more only widens what a reader
+    // can prove, so a cell shown safe stays safe: beside earlier publications only the cells not
+    // yet shown safe are audited again.
+    let mut done: BTreeMap<usize, Option<audit::Bounds>> = BTreeMap::new();
     let audited = loop {
         use rayon::prelude::*;
         let blank: Vec<usize> = (0..model.cells.len())
-            .filter(|c| model.cells[*c].state.hidden())
+            .filter(|c| {
+                let cell = &model.cells[*c];
+                cell.state.hidden()
+                    && !(witness && done.contains_key(c))
+                    && (!cell.fixed || components.touches_free(model, *c))
+            })
             .collect();
-        let audited: Vec<(usize, audit::Bounds)> = blank
+        // Alone, every blank cell is bounded. Beside earlier publications (a cube several
+        // times larger, where each bound takes far longer), a cell a cover moved by the
+        // threshold is safe by that cover, and any other is first moved by the threshold with
+        // every printed count kept (one programme): only a cell that cannot be is bounded.
+        let audited: Vec<(usize, Option<audit::Bounds>)> = blank
             .par_iter()
-            .map(|c| (*c, bounds(model, &components, *c)))
+            .map(|c| {
+                if witness
+                    && (shown.contains(c)
+                        || audit::movable_by(model, &components, *c, threshold as f64))
+                {
+                    (*c, None)
+                } else {
+                    (*c, Some(bounds(model, &components, *c)))
+                }
+            })
             .collect();
         let narrow: Vec<usize> = audited
             .iter()
-            .filter(|(c, b)| !safe(b) && !unprotectable.contains(c))
+            .filter(|(c, b)| b.as_ref().is_some_and(|b| !safe(b)) && !unprotectable.contains(c))
             .map(|(c, _)| *c)
             .collect();
         if narrow.is_empty() {
+            if witness {
+                done.extend(audited);
+                break done.into_iter().collect();
+            }
             break audited;
         }
+        if witness {
+            done.extend(audited.into_iter().filter(|(c, _)| !narrow.contains(c)));
+        }
         for cell in narrow {
-            cover(model, cell, &mut unprotectable);
+            cover(model, cell, &mut unprotectable, &mut shown);
+            unknown_differences(model);
         }
     };
     audited
@@ -219,20 +343,27 @@ fn secure(model: &mut Model, threshold: i64) -> Vec<(usize, audit::Bounds)> {
 fn verdict(
     model: &Model,
     tables: &[Table],
-    audited: Vec<(usize, audit::Bounds)>,
+    audited: Vec<(usize, Option<audit::Bounds>)>,
     threshold: i64,
+    own: usize,
 ) -> Audit {
     let safe = |b: &audit::Bounds| b.width().is_none_or(|w| w >= threshold);
     let mut hidden = Vec::new();
     let mut narrowest: Option<i64> = None;
     let mut unprotected = 0;
+    let mut witnessed = 0;
     for (i, b) in audited {
         let cell = &model.cells[i];
-        if let Some(w) = b.width() {
-            narrowest = Some(narrowest.map_or(w, |n| n.min(w)));
-        }
-        if !safe(&b) {
-            unprotected += 1;
+        match &b {
+            Some(b) => {
+                if let Some(w) = b.width() {
+                    narrowest = Some(narrowest.map_or(w, |n| n.min(w)));
+                }
+                if !safe(b) {
+                    unprotected += 1;
+                }
+            }
+            None => witnessed += 1,
         }
         for (t, row, column) in &cell.places {
             hidden.push(HiddenCell {
@@ -244,13 +375,17 @@ fn verdict(
                 } else {
                     "secondary"
                 },
-                lower: (b.lower - 1e-6).ceil() as i64,
-                upper: b.upper.map(|u| (u + 1e-6).floor() as i64),
+                proof: if b.is_some() { "bounds" } else { "witness" },
+                lower: b.map(|b| (b.lower - 1e-6).ceil() as i64),
+                upper: b.and_then(|b| b.upper.map(|u| (u + 1e-6).floor() as i64)),
             });
         }
     }
     hidden.sort_by(|a, b| (&a.table, a.row, &a.column).cmp(&(&b.table, b.row, &b.column)));
-    let count = |s: State| model.cells.iter().filter(|c| c.state == s).count();
+    // The publication's own cells (the first `own`: others are earlier releases or the
+    // differences between them).
+    let mine = || model.cells.iter().take(own);
+    let count = |s: State| mine().filter(|c| c.state == s).count();
     Audit {
         threshold,
         tables: tables
@@ -258,18 +393,18 @@ fn verdict(
             .filter(|t| t.counts.is_some())
             .map(|t| t.name.clone())
             .collect(),
-        cells: model
-            .cells
-            .iter()
-            .filter(|c| c.state != State::Unprinted)
-            .count(),
+        cells: mine().filter(|c| c.state != State::Unprinted).count(),
         primary: count(State::Primary),
         secondary: count(State::Secondary),
         relations: model.relations.len() + model.below.len(),
         narrowest_interval: narrowest,
         unprotected,
+        witnessed,
         verdict: if unprotected == 0 { "pass" } else { "fail" },
         hidden,
+        protected_against: Vec::new(),
+        differences: 0,
+        differences_hidden: 0,
     }
 }
 

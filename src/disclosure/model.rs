@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::tables::counts::{Counts, Input, ANSWERED};
 use crate::tables::Table;
@@ -23,7 +24,8 @@ pub const REST: &str = "*rest*";
 pub type Place = (usize, usize, String);
 
 /// What the publication shows of a cell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum State {
     /// Printed (or implied by a printed figure) as it is.
     Published,
@@ -84,10 +86,31 @@ pub struct Model {
     pub below: Vec<(usize, usize)>,
     pub derived: Vec<DerivedCell>,
     pub labels: Vec<Label>,
+    /// Differences between releases: (difference, earlier count, later count), the difference
+    /// cell being `later - earlier` of one cohort ([`super::releases`]). A reader knows one
+    /// only while both counts are printed.
+    pub differences: Vec<(usize, usize, usize)>,
     /// Relations a layout claimed that the true counts do not satisfy (dropped).
     pub dropped: usize,
     /// Cohorts printed with two different counts (a layout error; kept apart).
     pub conflicts: usize,
+}
+
+/// A cube as kept after its publication went out ([`super::releases`]): each cell's cohort, true
+/// count and what the publication showed of it, and the sums linking them (indices into `cells`).
+/// Where a count was printed is not kept: only what a reader can use.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Stored {
+    pub cells: Vec<StoredCell>,
+    pub relations: Vec<(usize, Vec<usize>)>,
+    pub below: Vec<(usize, usize)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredCell {
+    pub key: Key,
+    pub value: i64,
+    pub state: State,
 }
 
 /// Text of a cell of any type ("" for null).
@@ -108,6 +131,96 @@ fn count(df: &DataFrame, column: &str, row: usize) -> Option<i64> {
 }
 
 impl Model {
+    /// The cell of `key`, if the cube has one.
+    pub fn find(&self, key: &Key) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
+    /// A new cell (the key must be new: a cohort already in the cube is returned as it is).
+    pub fn add(&mut self, key: Key, value: i64, state: State, fixed: bool) -> usize {
+        let i = self.cell(key);
+        let cell = &mut self.cells[i];
+        cell.value = value;
+        cell.state = state;
+        cell.fixed = fixed;
+        i
+    }
+
+    /// Adds `(dimension, value)` to the key of every cell from `from` on (telling one release's
+    /// cells from another's).
+    pub fn tag(&mut self, from: usize, dimension: &str, value: &str) {
+        for i in from..self.cells.len() {
+            let old = self.cells[i].key.clone();
+            self.index.remove(&old);
+            self.cells[i].key.insert(dimension.into(), value.into());
+            self.index.insert(self.cells[i].key.clone(), i);
+        }
+    }
+
+    /// The first `n` cells (one release's, built first) and the sums among them only, with
+    /// `dimension` taken out of their keys.
+    pub fn stored(&self, n: usize, dimension: &str) -> Stored {
+        let cells = self.cells[..n.min(self.cells.len())]
+            .iter()
+            .map(|c| {
+                let mut key = c.key.clone();
+                key.remove(dimension);
+                StoredCell {
+                    key,
+                    value: c.value,
+                    state: c.state,
+                }
+            })
+            .collect();
+        Stored {
+            cells,
+            relations: self
+                .relations
+                .iter()
+                .filter(|r| r.parent < n && r.children.iter().all(|c| *c < n))
+                .map(|r| (r.parent, r.children.clone()))
+                .collect(),
+            below: self
+                .below
+                .iter()
+                .filter(|(c, p)| *c < n && *p < n)
+                .copied()
+                .collect(),
+        }
+    }
+
+    /// Adds a stored cube, every key tagged `(dimension, value)` and every cell fixed (decided
+    /// when it was published); returns the index of each stored cell here.
+    pub fn add_stored(&mut self, stored: &Stored, dimension: &str, value: &str) -> Vec<usize> {
+        let at: Vec<usize> = stored
+            .cells
+            .iter()
+            .map(|c| {
+                let mut key = c.key.clone();
+                key.insert(dimension.into(), value.into());
+                self.add(key, c.value, c.state, true)
+            })
+            .collect();
+        let index = |i: usize| at.get(i).copied();
+        for (p, cs) in &stored.relations {
+            let children: Option<Vec<usize>> = cs.iter().map(|c| index(*c)).collect();
+            if let (Some(parent), Some(children)) = (index(*p), children) {
+                self.relations.push(Relation { parent, children });
+            }
+        }
+        for (c, p) in &stored.below {
+            if let (Some(c), Some(p)) = (index(*c), index(*p)) {
+                self.below.push((c, p));
+            }
+        }
+        at
+    }
+
+    /// `parent = sum of children`, kept as is (the caller knows the true counts satisfy it).
+    pub fn relate(&mut self, parent: usize, children: Vec<usize>) {
+        self.relations.push(Relation { parent, children });
+    }
+
     fn cell(&mut self, key: Key) -> usize {
         if let Some(i) = self.index.get(&key) {
             return *i;

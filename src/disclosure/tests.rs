@@ -68,10 +68,12 @@ fn is_blank(t: &Table, column: &str, row: usize) -> bool {
 fn assert_protected(audit: &Audit, threshold: i64) {
     assert_eq!(audit.verdict, "pass", "{audit:?}");
     for h in &audit.hidden {
-        let width = h.upper.map(|u| u - h.lower);
+        // A witnessed cell (beside earlier publications) has no bounds: the audit moved it by
+        // the threshold.
+        let width = h.lower.and_then(|l| h.upper.map(|u| u - l));
         assert!(
             width.is_none_or(|w| w >= threshold),
-            "{}:{} {} narrowed to {}..{:?}",
+            "{}:{} {} narrowed to {:?}..{:?}",
             h.table,
             h.row,
             h.column,
@@ -581,5 +583,194 @@ fn the_rest_of_a_year_beyond_its_printed_months_cannot_be_worked_out() -> Polars
     )?;
     let audit = protect(&mut tables, 10)?;
     assert_eq!((audit.primary, audit.secondary), (0, 0), "{audit:?}");
+    Ok(())
+}
+
+/// A release of the one-way table for the year to `month` (2025-`month`), read from lake
+/// version `version`.
+fn release_id(month: i8, version: i64) -> ReleaseId {
+    ReleaseId {
+        period: format!("2025-{month:02}"),
+        last_month: (2025, month),
+        lake_version: Some(version),
+    }
+}
+
+/// Every count printed in a table, by (row label, column).
+fn printed(t: &Table) -> BTreeMap<(String, String), i64> {
+    let mut out = BTreeMap::new();
+    let labels = t.frame.column("age_band").ok().cloned();
+    for column in ["responses", "positive", "neutral", "negative"] {
+        let Ok(values) = t
+            .frame
+            .column(column)
+            .and_then(|c| c.cast(&DataType::Int64))
+        else {
+            continue;
+        };
+        let Ok(values) = values.i64().cloned() else {
+            continue;
+        };
+        for (r, v) in values.iter().enumerate() {
+            let label = labels
+                .as_ref()
+                .and_then(|l| l.get(r).ok())
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            if let Some(v) = v {
+                out.insert((label, column.to_string()), v);
+            }
+        }
+    }
+    out
+}
+
+/// Counts printed by both tables whose difference is a small count.
+fn small_differences(a: &Table, b: &Table, threshold: i64) -> Vec<String> {
+    let (a, b) = (printed(a), printed(b));
+    a.iter()
+        .filter_map(|(k, va)| {
+            let vb = b.get(k)?;
+            let d = (vb - va).abs();
+            (d > 0 && d < threshold).then(|| format!("{k:?}: {va} then {vb}"))
+        })
+        .collect()
+}
+
+// February's and March's year to date: 16-24 dissatisfied go from 24 to 26 (2 in March), 25-34
+// satisfied from 40 to 45 (5 in March); everything else grows by 0 or at least 10.
+const FEBRUARY: [(&str, [i64; 3]); 3] = [
+    ("16-24", [30, 10, 24]),
+    ("25-34", [40, 12, 19]),
+    ("35-44", [50, 20, 30]),
+];
+const MARCH: [(&str, [i64; 3]); 3] = [
+    ("16-24", [40, 20, 26]),
+    ("25-34", [45, 22, 29]),
+    ("35-44", [60, 30, 40]),
+];
+
+#[test]
+fn a_publication_is_protected_against_the_earlier_ones_of_its_year() -> PolarsResult<()> {
+    let mut february = vec![one_way(&FEBRUARY)];
+    let (audit, kept) = protect_release(&[], &release_id(2, 7), &mut february, 10)?;
+    assert_protected(&audit, 10);
+    assert!(audit.protected_against.is_empty());
+    // Unprotected, March printed beside February gives 2 and 5 back.
+    let bare = one_way(&MARCH);
+    assert!(!small_differences(&february[0], &bare, 10).is_empty());
+    let mut march = vec![one_way(&MARCH)];
+    let (audit, _) = protect_release(&[kept], &release_id(3, 8), &mut march, 10)?;
+    assert_protected(&audit, 10);
+    assert_eq!(audit.protected_against, vec!["2025-02 (lake version 7)"]);
+    assert_eq!(
+        small_differences(&february[0], &march[0], 10),
+        Vec::<String>::new()
+    );
+    assert!(audit.differences_hidden >= 2, "{audit:?}");
+    assert!(is_blank(&march[0], "negative", 0), "26 - 24 = 2");
+    assert!(is_blank(&march[0], "positive", 1), "45 - 40 = 5");
+    Ok(())
+}
+
+#[test]
+fn an_earlier_month_published_after_a_later_one_is_protected_against_it() -> PolarsResult<()> {
+    let mut march = vec![one_way(&MARCH)];
+    let (_, kept) = protect_release(&[], &release_id(3, 8), &mut march, 10)?;
+    let mut february = vec![one_way(&FEBRUARY)];
+    let (audit, _) = protect_release(&[kept], &release_id(2, 8), &mut february, 10)?;
+    assert_protected(&audit, 10);
+    assert_eq!(
+        small_differences(&february[0], &march[0], 10),
+        Vec::<String>::new()
+    );
+    Ok(())
+}
+
+#[test]
+fn a_blank_between_two_printed_releases_cannot_be_pinned() -> PolarsResult<()> {
+    // January and March print 16-24 dissatisfied as 20 and 25; February must not be blank
+    // between them (20..25 is narrower than the threshold) unless March hides its count too.
+    let january = [
+        ("16-24", [25, 8, 20]),
+        ("25-34", [30, 10, 15]),
+        ("35-44", [40, 15, 25]),
+    ];
+    let february = [
+        ("16-24", [30, 10, 23]),
+        ("25-34", [40, 12, 19]),
+        ("35-44", [50, 20, 30]),
+    ];
+    let march = [
+        ("16-24", [40, 20, 25]),
+        ("25-34", [45, 22, 29]),
+        ("35-44", [60, 30, 40]),
+    ];
+    let mut history = Vec::new();
+    let mut published = Vec::new();
+    for (month, rows) in [(1, &january), (2, &february), (3, &march)] {
+        let mut t = vec![one_way(rows)];
+        let (audit, kept) =
+            protect_release(&history, &release_id(month, month as i64), &mut t, 10)?;
+        assert_protected(&audit, 10);
+        history.push(kept);
+        published.push(t.remove(0));
+    }
+    for (i, a) in published.iter().enumerate() {
+        for b in &published[i + 1..] {
+            assert_eq!(small_differences(a, b, 10), Vec::<String>::new());
+        }
+    }
+    // Wherever February is blank, January and March do not both print 16-24 dissatisfied.
+    if is_blank(&published[1], "negative", 0) {
+        assert!(is_blank(&published[0], "negative", 0) || is_blank(&published[2], "negative", 0));
+    }
+    Ok(())
+}
+
+#[test]
+fn the_same_publication_made_again_keeps_its_blanks() -> PolarsResult<()> {
+    let mut february = vec![one_way(&FEBRUARY)];
+    let (_, feb_kept) = protect_release(&[], &release_id(2, 7), &mut february, 10)?;
+    let mut march = vec![one_way(&MARCH)];
+    let (_, march_kept) = protect_release(
+        std::slice::from_ref(&feb_kept),
+        &release_id(3, 8),
+        &mut march,
+        10,
+    )?;
+    // February again, from the same lake version, after March went out: printed as before.
+    let mut again = vec![one_way(&FEBRUARY)];
+    let (audit, _) = protect_release(&[feb_kept, march_kept], &release_id(2, 7), &mut again, 10)?;
+    assert_protected(&audit, 10);
+    assert_eq!(printed(&again[0]), printed(&february[0]));
+    Ok(())
+}
+
+#[test]
+fn a_kept_release_reads_back_as_written() -> anyhow::Result<()> {
+    let mut february = vec![one_way(&FEBRUARY)];
+    let (_, kept) = protect_release(&[], &release_id(2, 7), &mut february, 10)?;
+    let dir = tempfile::tempdir()?;
+    let name = releases::file_name(&kept.id(), "2025-02");
+    assert_eq!(name, "2025-02@7.json");
+    releases::save(dir.path(), &name, &kept)?;
+    let back = releases::load_all(dir.path())?;
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].id(), kept.id());
+    assert_eq!(back[0].cube.cells.len(), kept.cube.cells.len());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join(&name))?
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "owner-only");
+    }
+    std::fs::write(dir.path().join("broken.json"), "{")?;
+    let err = releases::load_all(dir.path())
+        .err()
+        .map(|e| format!("{e:#}"));
+    assert!(err.is_some_and(|e| e.contains("broken.json")));
     Ok(())
 }

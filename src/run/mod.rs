@@ -577,18 +577,26 @@ fn run_stages(
         None => None,
     };
     // Disclosure control over the whole publication: the survey tables of both stages are
-    // protected together, so a stage run alone computes the other's (unwritten) to protect its own.
+    // protected together, so a stage run alone computes the other's (unwritten) to protect its own,
+    // and against the year's other publications already out (their records are kept).
+    let mut release = None;
     let (kpis, equality, audit) = match &lake {
         Some(lake) if kpis.is_some() || equality.is_some() => {
             let started = Instant::now();
-            let (kpis, equality, audit) = stages::protect(pipeline, lake, period, kpis, equality)?;
+            let protected = stages::protect(pipeline, lake, period, kpis, equality)?;
             summary.stages.push(StageTiming {
                 stage: Stage::Disclosure,
                 seconds: started.elapsed().as_secs_f64(),
-                items: Some(audit.primary + audit.secondary),
+                items: Some(protected.audit.primary + protected.audit.secondary),
                 exit_code: None,
             });
-            (kpis, equality, Some(audit))
+            for w in &protected.warnings {
+                crate::log::warn(&w.to_string());
+            }
+            warned |= !protected.warnings.is_empty();
+            summary.warnings.extend(protected.warnings);
+            release = Some(protected.release);
+            (protected.kpis, protected.equality, Some(protected.audit))
         }
         _ => (kpis, equality, None),
     };
@@ -674,6 +682,11 @@ fn run_stages(
     if publication.is_empty() {
         // Nothing computed and nothing published before: no folder for the period.
         return Ok(code);
+    }
+    // Kept before it goes out: a record of a publication that then fails to go out only makes
+    // later ones hide more.
+    if let Some(release) = &release {
+        stages::keep_release(pipeline, period, release)?;
     }
     let published = publication
         .publish()

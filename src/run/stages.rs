@@ -9,6 +9,7 @@ use anyhow::Context;
 
 use crate::charts::{self, ChartEntry};
 use crate::config::Pipeline;
+use crate::disclosure::releases::ReleaseId;
 use crate::equality::Filter;
 use crate::exit_codes::ExitCode;
 use crate::ingest::{FileStatus, IngestOptions, IngestReport};
@@ -452,7 +453,7 @@ pub fn protect(
     period: Period,
     kpis: Option<KpiRun>,
     equality: Option<Vec<Table>>,
-) -> anyhow::Result<(Option<KpiRun>, Option<Vec<Table>>, crate::disclosure::Audit)> {
+) -> anyhow::Result<Protected> {
     let surveyed = pipeline
         .sources
         .iter()
@@ -474,8 +475,20 @@ pub fn protect(
         .unwrap_or_default();
     let from_kpis = all.len();
     all.extend(equality);
-    let audit = crate::disclosure::protect(&mut all, pipeline.equality.suppression_threshold)
-        .context("disclosure control")?;
+    // Protected against every other publication of the year already out, as kept.
+    let this = ReleaseId {
+        period: period.label(),
+        last_month: period.last_month(),
+        lake_version: lake.version(),
+    };
+    let history = crate::disclosure::releases::load_all(&releases_dir(pipeline, period))?;
+    let (audit, release) = crate::disclosure::protect_release(
+        &history,
+        &this,
+        &mut all,
+        pipeline.equality.suppression_threshold,
+    )
+    .context("disclosure control")?;
     if audit.unprotected > 0 {
         anyhow::bail!(
             "disclosure control could not protect {} blank cells of the {} publication (the solver found no cover); nothing was published",
@@ -483,15 +496,87 @@ pub fn protect(
             period.label()
         );
     }
+    let mut warnings = Vec::new();
+    for folder in unrecorded_publications(pipeline, period, &history) {
+        warnings.push(crate::warnings::Warning::UnrecordedPublication {
+            period: period.label(),
+            folder,
+        });
+    }
     let equality = all.split_off(from_kpis);
     if let Some(k) = kpis.as_mut() {
         k.tables = all;
     }
-    Ok((
-        kpis.filter(|_| wants_kpis),
-        wants_equality.then_some(equality),
+    Ok(Protected {
+        kpis: kpis.filter(|_| wants_kpis),
+        equality: wants_equality.then_some(equality),
         audit,
-    ))
+        release,
+        warnings,
+    })
+}
+
+/// A publication after disclosure control: its parts, the verdict, the record to keep once it
+/// goes out ([`keep_release`]) and what the run should warn about.
+pub struct Protected {
+    pub kpis: Option<KpiRun>,
+    pub equality: Option<Vec<Table>>,
+    pub audit: crate::disclosure::Audit,
+    pub release: crate::disclosure::releases::Release,
+    pub warnings: Vec<crate::warnings::Warning>,
+}
+
+/// Where the publications of the period's financial year are kept for disclosure control:
+/// `<output>/restricted/releases/fy2024-25/` (owner-only: they hold the true small counts).
+pub fn releases_dir(pipeline: &Pipeline, period: Period) -> PathBuf {
+    let year = Period::year(period.financial_year(), period.calendar());
+    pipeline
+        .output_dir
+        .join(RESTRICTED_DIR)
+        .join("releases")
+        .join(year.folder())
+}
+
+/// Keeps the record of a publication about to go out, before it does: a record of one that
+/// then fails to go out only makes later ones hide more.
+pub fn keep_release(
+    pipeline: &Pipeline,
+    period: Period,
+    release: &crate::disclosure::releases::Release,
+) -> anyhow::Result<()> {
+    restricted_root(pipeline)?;
+    let name = crate::disclosure::releases::file_name(&release.id(), &period.folder());
+    crate::disclosure::releases::save(&releases_dir(pipeline, period), &name, release)
+}
+
+/// Folders of the year's other periods published (they hold a disclosure audit) with no kept
+/// record: this publication cannot be protected against them.
+fn unrecorded_publications(
+    pipeline: &Pipeline,
+    period: Period,
+    history: &[crate::disclosure::releases::Release],
+) -> Vec<String> {
+    let fy = period.financial_year();
+    let calendar = period.calendar();
+    let mut periods: Vec<Period> = calendar
+        .months(fy)
+        .into_iter()
+        .map(|(y, m)| Period::month(y, m, calendar))
+        .collect();
+    periods.push(Period::year(fy, calendar));
+    periods
+        .into_iter()
+        .filter(|p| p.label() != period.label())
+        .filter(|p| !history.iter().any(|r| r.period == p.label()))
+        .map(|p| p.folder())
+        .filter(|folder| {
+            pipeline
+                .output_dir
+                .join(folder)
+                .join(crate::disclosure::AUDIT_FILE)
+                .is_file()
+        })
+        .collect()
 }
 
 /// Writes `disclosure-audit.json` into a publication being assembled (a new file: a kept one

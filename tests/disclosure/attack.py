@@ -45,6 +45,15 @@ Relations (the `kind`s of the verdict):
                Σ w n, Σ w n = sum_weights, Σ w² n = sum_weights² / n_eff, Σ n =
                weighted_responses, Σ n of capped cells = capped_responses, and an uncapped cell
                weighted on its own counts has n = contacts / weight.
+With `--earlier` (several publications of one financial year, each a *release*), between releases:
+- same_month:  a count cell (same table, cohort key and column) of a cohort of one month (its key
+               has a month: `satisfaction_monthly`) is the same number in every release printing
+               it. An assumption: no answer of a month arrives after its first publication
+               (where two releases print another count, that family is dropped, see below).
+- release_difference: any other cell counts the financial year to date, so a later release's
+               count is the earlier one's plus an unknown d >= 0 (whole, as both counts are).
+               Each release is linked to the next one holding the cell; the MIP chains the rest.
+               Between releases a family is (kind, table, earlier folder, later folder).
 A printed ratio p = scale x num / den is the interval constraint (p - t) den <= scale num <=
 (p + t) den, t half a unit of the last printed decimal (1e-9 relative in a column printed at full
 precision). Each family of relations (kind, table, column) is first checked on the rows where all
@@ -59,8 +68,32 @@ they are are listed as `published_small`. Exit code 0 when nothing is recoverabl
 small, 1 when something is (or when the relations contradict each other: "inconclusive"), 2 on a
 usage error.
 
-    python3 tests/disclosure/attack.py out/2025-03 [--truth DIR] [--threshold 10]
-        [--out verdict.json] [--only parts,totals,...]
+Several releases (`--earlier DIR`, repeatable: the publications before this one in its financial
+year). Each folder is read, modelled and checked as above on its own, with one scope for all (the
+folders' organisation and financial year, which must agree) and the strictest threshold any of
+them states; its variables and failed families name their `folder`; same_month and
+release_difference join them. Releases are ordered by the last month they cover: the folder's
+name (`2025-03`; a whole year's `fy2024-25` or `fy2024` after every month), else the latest month
+of its `satisfaction_monthly`; if a folder says neither, as given (the `--earlier` ones in their
+order, then the publication). Every blank cell of every release is bounded (an earlier release's
+blank can be given away by a later one). For each pair of releases (not only neighbours) and each
+count cell both print a row for, later - earlier is a count of respondents. Printed in both, it is
+known: from 1 to threshold - 1 it is listed in `published_small_differences` (both folders, table,
+row, column, both values, the difference), and fails the verdict like a small count printed.
+Blank in either, it is bounded (by the blank's bounds, or by the MIP on later - earlier when both
+are blank): narrower than the threshold and meeting 1..threshold-1, it is listed in `recoverable`
+with `earlier` (the earlier folder; `folder` is the later one) and `kinds` ["release_difference"].
+The verdict adds `releases` (in order, with the last month each covers),
+`published_small_differences(_count)`, `suppressed_by_folder` and `recoverable_by_folder`;
+`tables` is per folder; a failed family between releases has `folder` "releases"; `--truth` is the
+unsuppressed run of the publication (the positional folder) and checks its cells only. Not
+linked between releases: a dominant service's count (of whichever service dominates), a cohort
+no table prints, and a cohort one release prints only in another table than the other (it is
+linked only through each release's own same_cohort). Two releases covering the same months are
+still only taken as d >= 0 apart.
+
+    python3 tests/disclosure/attack.py out/2025-03 [--earlier out/2025-02 ...] [--truth DIR]
+        [--threshold 10] [--out verdict.json] [--only parts,totals,...]
 """
 import argparse
 import csv
@@ -89,7 +122,7 @@ SCOPE = ("organisation", "financial_year")
 # A wide survey's question: a dimension whose values overlap (one respondent, many questions).
 QUESTION = "question"
 KINDS = ("parts", "totals", "cross_table", "same_cohort", "share", "pct", "rate", "difference",
-         "dominant", "weighted")
+         "dominant", "weighted", "same_month", "release_difference")
 # A total row of the weighted satisfaction tables (it drops `service`, like "All respondents").
 ALL_SERVICES = "All services"
 TOTALS = (ALL, ALL_SERVICES)
@@ -535,47 +568,87 @@ def checked(m):
 
 
 def solve(m, relations, time_limit=10.0):
-    """Tightest integer bounds of every unknown count cell: {var: (lower, upper or inf)}, and the
-    cells whose relations admit no solution at all (a wrong relation: reported, not judged)."""
-    unknown = [v for v, x in enumerate(m.vars) if x["value"] is None]
-    col = {v: j for j, v in enumerate(unknown)}
-    rows = []
-    for _, _, coefs, lo, hi in relations:
-        const = sum(c * m.vars[v]["value"] for v, c in coefs.items() if v not in col)
-        terms = {col[v]: c for v, c in coefs.items() if v in col}
-        if terms:
-            rows.append((terms, lo - const, hi - const))
-    parent = list(range(len(unknown)))
+    """Tightest integer bounds of every unknown count cell: {var: (lower, upper or inf)}, the
+    cells whose relations admit no solution at all (a wrong relation: reported, not judged), and
+    the `System` of the relations (to bound other sums of the unknowns with it)."""
+    system = System(m, relations)
+    bounds, infeasible = {}, []
+    for root, members in system.components.items():
+        cells = [j for j in members if m.vars[system.unknown[j]]["table"] != "(not printed)"]
+        if not system.rows[root]:
+            bounds.update({system.unknown[j]: (0, math.inf) for j in cells})
+            continue
+        problem = system.problem(root)
+        for j in cells:
+            low = problem.extreme({j: 1.0}, 1.0, time_limit)
+            if low is None:
+                infeasible += [system.unknown[j] for j in cells]
+                system.infeasible.add(root)
+                break
+            bounds[system.unknown[j]] = (low, problem.extreme({j: 1.0}, -1.0, time_limit))
+    return bounds, infeasible, system
 
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
+
+class System:
+    """The relations between the unknowns, split into connected sets (each a `Problem`)."""
+
+    def __init__(self, m, relations):
+        self.m = m
+        self.unknown = [v for v, x in enumerate(m.vars) if x["value"] is None]
+        self.col = {v: j for j, v in enumerate(self.unknown)}
+        rows = []
+        for _, _, coefs, lo, hi in relations:
+            const = sum(c * m.vars[v]["value"] for v, c in coefs.items() if v not in self.col)
+            terms = {self.col[v]: c for v, c in coefs.items() if v in self.col}
+            if terms:
+                rows.append((terms, lo - const, hi - const))
+        self.parent = list(range(len(self.unknown)))
+        for terms, _, _ in rows:
+            first = next(iter(terms))
+            for j in terms:
+                self.parent[self.find(j)] = self.find(first)
+        self.components, self.rows = defaultdict(list), defaultdict(list)
+        for j in range(len(self.unknown)):
+            self.components[self.find(j)].append(j)
+        for row in rows:
+            self.rows[self.find(next(iter(row[0])))].append(row)
+        self.problems, self.infeasible = {}, set()
+
+    def find(self, i):
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
         return i
 
-    for terms, _, _ in rows:
-        first = next(iter(terms))
-        for j in terms:
-            parent[find(j)] = find(first)
-    components, row_of = defaultdict(list), defaultdict(list)
-    for j in range(len(unknown)):
-        components[find(j)].append(j)
-    for row in rows:
-        row_of[find(next(iter(row[0])))].append(row)
-    bounds, infeasible = {}, []
-    for root, members in components.items():
-        cells = [j for j in members if m.vars[unknown[j]]["table"] != "(not printed)"]
-        if not row_of[root]:
-            bounds.update({unknown[j]: (0, math.inf) for j in cells})
-            continue
-        problem = Problem(row_of[root], members)
-        for j in cells:
-            low = problem.extreme(j, 1.0, time_limit)
-            if low is None:
-                infeasible += [unknown[j] for j in cells]
-                break
-            bounds[unknown[j]] = (low, problem.extreme(j, -1.0, time_limit))
-    return bounds, infeasible
+    def problem(self, root):
+        if root not in self.problems:
+            self.problems[root] = Problem(self.rows[root], self.components[root])
+        return self.problems[root]
+
+    def span(self, terms, time_limit):
+        """Integer bounds (lower, upper) of Σ coef x var (printed or unknown vars) over what the
+        relations allow, each connected set on its own; None when one has no solution."""
+        low = high = 0.0
+        parts = defaultdict(lambda: defaultdict(float))
+        for v, c in terms.items():
+            value = self.m.vars[v]["value"]
+            if value is not None:
+                low, high = low + c * value, high + c * value
+            else:
+                parts[self.find(self.col[v])][self.col[v]] += c
+        for root, part in parts.items():
+            if root in self.infeasible:
+                return None
+            if not self.rows[root]:  # unknowns >= 0 and nothing else
+                low += -math.inf if any(c < 0 for c in part.values()) else 0
+                high += math.inf if any(c > 0 for c in part.values()) else 0
+                continue
+            problem = self.problem(root)
+            lo, hi = problem.extreme(part, 1.0, time_limit), problem.extreme(part, -1.0, time_limit)
+            if lo is None or hi is None:
+                return None
+            low, high = low + lo, high + hi
+        return low, high
 
 
 class Problem:
@@ -591,14 +664,16 @@ class Problem:
         self.a_ub = vstack([self.a[up], -self.a[lo]]).tocsr()
         self.b_ub = np.concatenate([self.ub[up], -self.lb[lo]])
 
-    def extreme(self, j, sign, time_limit):
-        """min (sign 1) or max (sign -1) of unknown j: the integer optimum (the best proven bound
-        if time runs out), rounded inwards; inf when unbounded, None when there is no solution."""
+    def extreme(self, terms, sign, time_limit):
+        """min (sign 1) or max (sign -1) of Σ coef x unknown ({j: coef}, whole coefs): the integer
+        optimum (the best proven bound if time runs out), rounded inwards; -inf or inf when
+        unbounded, None when there is no solution."""
         c = np.zeros(self.a.shape[1])
-        c[self.local[j]] = sign
+        for j, coef in terms.items():
+            c[self.local[j]] = sign * coef
         lp = linprog(c, A_ub=self.a_ub, b_ub=self.b_ub, bounds=(0, None), method="highs")
         if lp.status == 3:
-            return math.inf
+            return -sign * math.inf
         if lp.status != 0:
             return None
         mip = milp(c, constraints=LinearConstraint(self.a, self.lb, self.ub),
@@ -619,8 +694,11 @@ def truth_values(folder, scope):
     return {(x["table"], x["key"], x["column"]): x["value"] for x in tm.vars}
 
 
-def attack(folder, threshold=None, truth=None, only=None, time_limit=10.0):
-    """The verdict on a published folder (a dict, ready for JSON)."""
+def attack(folder, threshold=None, truth=None, only=None, time_limit=10.0, earlier=()):
+    """The verdict on a published folder (a dict, ready for JSON); with `earlier` folders (the
+    publications before it in its financial year), on all of them together (`attack_releases`)."""
+    if earlier:
+        return attack_releases(folder, earlier, threshold, truth, only, time_limit)
     tables, texts = read_tables(folder)
     if not tables:
         raise SystemExit(f"{folder}: no published table derived from survey responses")
@@ -629,7 +707,7 @@ def attack(folder, threshold=None, truth=None, only=None, time_limit=10.0):
     scope = scope_of(tables)
     m = build(tables, scope, only)
     relations, failed = checked(m)
-    bounds, infeasible = solve(m, relations, time_limit)
+    bounds, infeasible, _ = solve(m, relations, time_limit)
     kinds_of = defaultdict(set)
     for kind, _, coefs, _, _ in relations:
         for v in coefs:
@@ -673,18 +751,223 @@ def attack(folder, threshold=None, truth=None, only=None, time_limit=10.0):
     return verdict
 
 
+# The last month a whole year's folder covers: after every month.
+WHOLE_YEAR = (math.inf, 0)
+
+
+def covers(folder, tables):
+    """The last month (year, month) a publication counts, to order releases: its folder's name
+    (`2025-03`); a whole year's folder (`fy2024-25`, `fy2024`) after every month; else the latest
+    month of its `satisfaction_monthly`; None when neither says."""
+    name = Path(folder).resolve().name
+    if re.fullmatch(r"\d{4}-\d{2}", name):
+        return int(name[:4]), int(name[5:])
+    if re.fullmatch(r"fy\d{4}(-\d{2})?", name):
+        return WHOLE_YEAR
+    months = [(int(number(r["year"])), int(number(r["month"])))
+              for t in tables if t.name == "satisfaction_monthly"
+              and {"year", "month"} <= set(t.header) for r in t.rows
+              if number(r["year"]) is not None and number(r["month"]) is not None]
+    return max(months) if months else None
+
+
+def releases_of(folder, earlier):
+    """The publications attacked together, in the order a reader sees their counts grow: by the
+    months they cover (`covers`) when every one says, else as given (earlier ones first); each
+    {folder, tables, texts, month}."""
+    given = [str(f) for f in earlier] + [str(folder)]
+    if len({str(Path(f).resolve()) for f in given}) < len(given):
+        raise SystemExit("a publication is given twice")
+    releases = []
+    for f in given:
+        tables, texts = read_tables(f)
+        if not tables:
+            raise SystemExit(f"{f}: no published table derived from survey responses")
+        releases.append({"folder": f, "tables": tables, "texts": texts,
+                         "month": covers(f, tables)})
+    if all(r["month"] is not None for r in releases):
+        releases.sort(key=lambda r: r["month"])  # stable: ties stay as given
+    return releases
+
+
+def common_scope(releases):
+    """One scope for every release (so that their cohorts' keys compare): each one's, which must
+    agree (one organisation, one financial year), united."""
+    scope = {}
+    for r in releases:
+        for dim, value in scope_of(r["tables"]).items():
+            if scope.setdefault(dim, value) != value:
+                raise SystemExit(f"{r['folder']}: {dim} {value!r}, not {scope[dim]!r} as in the "
+                                 "other publications: give publications of one financial year")
+    return scope
+
+
+def linked(releases, scope, only):
+    """One model of several releases: each release's variables and checked relations, as
+    `build` and `checked` give them for it alone (its variables carry its `folder`), then the
+    relations between releases. Returns the model, the relations, the failed families
+    ({(folder or "releases",) + family: values}) and, per release, its count cells by (table,
+    key, column)."""
+    m, relations, failed, cells = Model(), [], {}, []
+    for r in releases:
+        own = build(r["tables"], scope, only)
+        offset = len(m.vars)
+        m.vars += [{"folder": r["folder"], **x} for x in own.vars]
+        kept, fails = checked(own)
+        relations += [(kind, family, {v + offset: c for v, c in coefs.items()}, lo, hi)
+                      for kind, family, coefs, lo, hi in kept]
+        failed.update({(r["folder"],) + f: [{"folder": r["folder"], **x} for x in values]
+                       for f, values in fails.items()})
+        index = {}
+        for v, x in enumerate(own.vars):
+            # A dominant service's count is of whichever service dominates: no fixed cohort.
+            if x["table"] != "(not printed)" and x["column"] != DSC:
+                index.setdefault((x["table"], x["key"], x["column"]), v + offset)
+        cells.append(index)
+    across = Model()
+    across.vars = m.vars
+    held = defaultdict(list)
+    for i, index in enumerate(cells):
+        for cid, v in index.items():
+            held[cid].append((i, v))
+    for (table, key, _), chain in held.items():
+        # Each release to the next holding the cell: the MIP chains them to the later ones.
+        for (i, a), (j, b) in zip(chain, chain[1:]):
+            family = (table, releases[i]["folder"], releases[j]["folder"])
+            if "month" in dict(key):
+                across.rel("same_month", family, {b: 1, a: -1}, 0, 0)
+            else:
+                across.rel("release_difference", family, {b: 1, a: -1}, 0, math.inf)
+    if only:
+        across.relations = [r for r in across.relations if r[0] in only]
+    kept, fails = checked(across)
+    failed.update({("releases",) + f: values for f, values in fails.items()})
+    return m, relations + kept, failed, cells
+
+
+def differences_between(m, releases, cells, bounds, system, threshold, time_limit):
+    """For each pair of releases (earlier, later) and each count cell both print a row for: the
+    difference later - earlier, a count of respondents. Printed in both, it is known: listed when
+    1..threshold-1. Blank in one (or both), it is bounded (the blank's bounds, or the MIP on
+    later - earlier); listed as recoverable when narrower than the threshold and it may be
+    1..threshold-1. Returns (small printed differences, recoverable differences)."""
+    small, found = [], []
+
+    def between(lo, hi):
+        return lo <= threshold - 1 and hi >= 1
+
+    def limits(v):
+        value = m.vars[v]["value"]
+        return (value, value) if value is not None else bounds.get(v)
+
+    for i, j in ((i, j) for j in range(len(releases)) for i in range(j)):
+        for cid in sorted(cells[i].keys() & cells[j].keys(), key=lambda c: cells[j][c]):
+            a, b = cells[i][cid], cells[j][cid]
+            x, y = m.vars[a], m.vars[b]
+            where = {"earlier": releases[i]["folder"], "later": releases[j]["folder"],
+                     "table": y["table"], "row": y["row"], "column": y["column"]}
+            if x["value"] is not None and y["value"] is not None:
+                if 0 < y["value"] - x["value"] < threshold:
+                    small.append(where | {"earlier_value": x["value"], "later_value": y["value"],
+                                          "difference": y["value"] - x["value"]})
+                continue
+            if limits(a) is None or limits(b) is None:
+                continue  # a blank with no solution: among the infeasible cells
+            (la, ha), (lb, hb) = limits(a), limits(b)
+            lo, hi = lb - ha, hb - la  # exact when one of them is printed
+            if not between(lo, hi):
+                continue
+            if x["value"] is None and y["value"] is None:
+                span = system.span({b: 1, a: -1}, time_limit)
+                if span is None:
+                    continue
+                lo, hi = span
+            if hi - lo < threshold and between(lo, hi):
+                found.append({"folder": releases[j]["folder"], **where,
+                              "earlier_value": x["value"], "later_value": y["value"],
+                              "lower": lo, "upper": hi, "width": hi - lo, "pinned": lo == hi,
+                              "kinds": ["release_difference"]})
+    return small, found
+
+
+def attack_releases(folder, earlier, threshold=None, truth=None, only=None, time_limit=10.0):
+    """The verdict on a publication and the earlier ones of its financial year, together: every
+    blank cell of every release bounded, and the differences between releases."""
+    releases = releases_of(folder, earlier)
+    stated = threshold_in([t for r in releases for t in r["texts"]])
+    threshold = threshold or stated or 10
+    scope = common_scope(releases)
+    m, relations, failed, cells = linked(releases, scope, only)
+    bounds, infeasible, system = solve(m, relations, time_limit)
+    kinds_of = defaultdict(set)
+    for kind, _, coefs, _, _ in relations:
+        for v in coefs:
+            kinds_of[v].add(kind)
+    small = [cell(x) | {"value": x["value"]} for x in m.vars
+             if x["value"] is not None and 0 < x["value"] < threshold]
+    small_differences, differences = differences_between(m, releases, cells, bounds, system,
+                                                         threshold, time_limit)
+    found = {v: b for v, b in sorted(bounds.items()) if b[1] - b[0] < threshold}
+    cells_found = [cell(m.vars[v]) | {"lower": lo, "upper": hi, "width": hi - lo,
+                                      "pinned": lo == hi, "kinds": sorted(kinds_of[v])}
+                   for v, (lo, hi) in found.items()]
+    recoverable = cells_found + differences
+    widths = [hi - lo for lo, hi in bounds.values() if hi < math.inf]
+    verdict = {
+        "publication": str(folder),
+        "releases": [{"folder": r["folder"], "last_month": None if r["month"] is None
+                      else "whole year" if r["month"] == WHOLE_YEAR
+                      else f"{r['month'][0]}-{r['month'][1]:02d}"} for r in releases],
+        "threshold": threshold,
+        "threshold_stated": stated,
+        "scope": scope,
+        "tables": {r["folder"]: [t.name for t in r["tables"]] for r in releases},
+        "suppressed_cells": len(bounds) + len(infeasible),
+        "suppressed_by_folder": count_by(m.vars[v]["folder"] for v in list(bounds) + infeasible),
+        "recoverable_count": len(recoverable),
+        "pinned_count": sum(r["pinned"] for r in recoverable),
+        "pinned_by_value": count_by("0" if r["lower"] == 0 else f"1-{threshold - 1}"
+                                    if r["lower"] < threshold else f"{threshold}+"
+                                    for r in recoverable if r["pinned"]),
+        "narrowed_count": sum(not r["pinned"] for r in recoverable),
+        "tightest_width": min(widths) if widths else None,
+        "published_small_count": len(small),
+        "published_small_differences_count": len(small_differences),
+        "relations": count_by(r[0] for r in relations),
+        "recoverable_by_kind": count_by(k for r in recoverable for k in r["kinds"]),
+        "recoverable_by_table": count_by(r["table"] for r in recoverable),
+        "recoverable_by_folder": count_by(r["folder"] for r in recoverable),
+        "failed_families": [{"folder": f[0], "family": list(f[1:]), "values": v}
+                            for f, v in failed.items()],
+        "infeasible_cells": [cell(m.vars[v]) for v in infeasible],
+        "recoverable": recoverable,
+        "published_small": small,
+        "published_small_differences": small_differences,
+    }
+    if truth:
+        verdict["truth"] = compare(m, bounds, found, cells_found, truth_values(truth, scope),
+                                   str(folder))
+    verdict["verdict"] = "fail" if recoverable or small or small_differences else \
+        "inconclusive" if infeasible else "pass"
+    return verdict
+
+
 def cell(x):
-    return {"table": x["table"], "row": x["row"], "column": x["column"]}
+    where = {"folder": x["folder"]} if "folder" in x else {}
+    return where | {"table": x["table"], "row": x["row"], "column": x["column"]}
 
 
 def count_by(items):
     return dict(sorted(Counter(items).items()))
 
 
-def compare(m, bounds, found, recoverable, truth):
-    """Every suppressed cell's bounds must hold its true value; a pinned one must be it."""
+def compare(m, bounds, found, recoverable, truth, folder=None):
+    """Every suppressed cell's bounds must hold its true value; a pinned one must be it (with
+    several releases, the cells of `folder`, the one the truth is of)."""
     def true(v):
         x = m.vars[v]
+        if x.get("folder", folder) != folder:
+            return None
         return truth.get((x["table"], x["key"], x["column"]))
 
     for v, r in zip(found, recoverable):
@@ -710,21 +993,33 @@ def main(argv=None):
     p.add_argument("--out", help="write the verdict here (default: standard output)")
     p.add_argument("--only", help=f"use only these kinds of relation: {','.join(KINDS)}")
     p.add_argument("--time-limit", type=float, default=10.0, help="seconds per optimisation")
+    p.add_argument("--earlier", action="append", default=[], metavar="DIR",
+                   help="an earlier publication of the same financial year (repeatable): "
+                        "attacked together with the publication")
     args = p.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
     if only and not only <= set(KINDS):
         p.error(f"--only: kinds are {', '.join(KINDS)}")
-    if not read_tables(args.publication)[0]:
-        p.error(f"{args.publication}: no published table derived from survey responses")
-    verdict = attack(args.publication, args.threshold, args.truth, only, args.time_limit)
+    for folder in [args.publication] + args.earlier:
+        if not read_tables(folder)[0]:
+            p.error(f"{folder}: no published table derived from survey responses")
+    try:
+        verdict = attack(args.publication, args.threshold, args.truth, only, args.time_limit,
+                         args.earlier)
+    except SystemExit as e:  # publications that cannot be attacked together
+        if isinstance(e.code, str):
+            p.error(e.code)
+        raise
     text = json.dumps(verdict, indent=2)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
     else:
         print(text)
+    differences = (f", {verdict['published_small_differences_count']} small differences "
+                   f"between releases printed" if args.earlier else "")
     print(f"{verdict['verdict']}: {verdict['suppressed_cells']} suppressed cells, "
           f"{verdict['recoverable_count']} recoverable ({verdict['pinned_count']} exactly), "
-          f"{verdict['published_small_count']} small counts printed; "
+          f"{verdict['published_small_count']} small counts printed{differences}; "
           f"tightest width {verdict['tightest_width']}", file=sys.stderr)
     return 0 if verdict["verdict"] == "pass" else 1
 

@@ -1,6 +1,9 @@
 """The attacker against tiny hand-built publications: one for each leak issue 14 lists (share x
 total, cross-table subtraction, difference against the rest, a zero chosen as secondary, N + one
 sentiment), a printed small count, and a safely suppressed folder where nothing may be recovered.
+Then several publications of one financial year attacked together (`--earlier`): a small
+difference between two printed year-to-date counts, a blank pinned between the months around it,
+a month's row blank in one release and printed in another, and a safe pair.
 
     python3 -m pytest tests/disclosure/test_attack.py     (or: python3 tests/disclosure/test_attack.py)
 """
@@ -298,6 +301,167 @@ C,2024/25,All services,channel,web,All services,3000,300,10.0,false,
     only = set(attack.KINDS) - {"weighted"}
     safe = attack.attack(publish(tables), only=only)
     assert not [r for r in safe["recoverable"] if r["row"].endswith("face_to_face")]
+
+
+def releases(folders):
+    """Publication folders named as cex names them ({"2025-02": tables}), side by side."""
+    root = Path(tempfile.mkdtemp(prefix="cex-releases-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return [publish(tables, root / name) for name, tables in folders.items()]
+
+
+def recovered_in(verdict, folder, table, row, column):
+    """The bounds found for one cell of one release, if narrower than the threshold."""
+    for r in verdict["recoverable"]:
+        if "earlier" not in r and (r["folder"], r["table"], r["row"], r["column"]) == (
+                str(folder), table, row, column):
+            return r["lower"], r["upper"]
+    return None
+
+
+def difference_found(verdict, earlier, later, row, column):
+    """The bounds found for a difference between two releases' counts of one cell."""
+    for r in verdict["recoverable"]:
+        if (r.get("earlier"), r["folder"], r["row"], r["column"]) == (
+                str(earlier), str(later), row, column):
+            return r["lower"], r["upper"]
+    return None
+
+
+def test_a_small_difference_between_two_printed_year_to_date_counts_fails():
+    # 65-74 year olds dissatisfied: 24 in February's publication, 26 in March's: 2 in March.
+    feb, mar = releases({"2025-02": {"equality/equality_age_band": """
+age_band,responses,positive,neutral,negative,suppressed
+65-74,60,20,16,24,
+75-84,50,20,15,15,
+All respondents,110,40,31,39,
+"""}, "2025-03": {"equality/equality_age_band": """
+age_band,responses,positive,neutral,negative,suppressed
+65-74,72,30,16,26,
+75-84,50,20,15,15,
+All respondents,122,50,31,41,
+"""}})
+    # Each publication on its own is safe.
+    assert attack.attack(feb)["verdict"] == attack.attack(mar)["verdict"] == "pass"
+    verdict = attack.attack(mar, earlier=[feb])
+    assert [r["folder"] for r in verdict["releases"]] == [str(feb), str(mar)]
+    assert verdict["releases"][1]["last_month"] == "2025-03"
+    small = {(d["row"], d["column"]): d for d in verdict["published_small_differences"]}
+    assert set(small) == {("65-74", "negative"), ("All respondents", "negative")}
+    assert small[("65-74", "negative")] == {
+        "earlier": str(feb), "later": str(mar), "table": "equality_age_band", "row": "65-74",
+        "column": "negative", "earlier_value": 24, "later_value": 26, "difference": 2}
+    assert verdict["published_small"] == [] and verdict["recoverable"] == []
+    assert verdict["relations"]["release_difference"] == 12
+    assert verdict["verdict"] == "fail"
+    assert attack.main([str(mar), "--earlier", str(feb), "--out", str(mar / "v.json")]) == 1
+    assert json.loads((mar / "v.json").read_text())["published_small_differences_count"] == 2
+
+
+def test_a_blank_between_two_printed_months_is_pinned_between_them():
+    # A: 20 in January's publication, 25 in March's. February hides A (and B with it), but a
+    # year-to-date count only grows: February's A is 20..25, and so is B (62 - A).
+    jan, feb, mar = releases({
+        "2025-01": {"equality/equality_age_band": """
+age_band,responses,suppressed
+A,20,
+B,30,
+All respondents,50,
+"""}, "2025-02": {"equality/equality_age_band": """
+age_band,responses,suppressed
+A,,responses
+B,,responses
+All respondents,62,
+"""}, "2025-03": {"equality/equality_age_band": """
+age_band,responses,suppressed
+A,25,
+B,50,
+All respondents,75,
+"""}})
+    assert attack.attack(feb)["recoverable"] == []  # February alone: A + B = 62
+    verdict = attack.attack(mar, earlier=[jan, feb])
+    table = "equality_age_band"
+    assert recovered_in(verdict, feb, table, "A", "responses") == (20, 25)
+    assert recovered_in(verdict, feb, table, "B", "responses") == (37, 42)
+    a = next(r for r in verdict["recoverable"] if r["row"] == "A" and "earlier" not in r)
+    assert "release_difference" in a["kinds"]
+    # February's A was 0..5 more than January's, March's 0..5 more than February's.
+    assert difference_found(verdict, jan, feb, "A", "responses") == (0, 5)
+    assert difference_found(verdict, feb, mar, "A", "responses") == (0, 5)
+    # B's differences too (7..12 and 8..13): each is named by its later release.
+    assert difference_found(verdict, jan, feb, "B", "responses") == (7, 12)
+    assert difference_found(verdict, feb, mar, "B", "responses") == (8, 13)
+    assert verdict["recoverable_by_folder"] == {str(feb): 4, str(mar): 2}
+    assert sum("earlier" in r for r in verdict["recoverable"]) == 4
+    # January's and March's A, both printed: 5 respondents since January.
+    assert [(d["earlier"], d["row"], d["difference"])
+            for d in verdict["published_small_differences"]] == [(str(jan), "A", 5)]
+    assert verdict["verdict"] == "fail"
+    # Without the relation between releases, February's A is not narrowed.
+    only = set(attack.KINDS) - {"release_difference"}
+    assert recovered_in(attack.attack(mar, earlier=[jan, feb], only=only), feb, table, "A",
+                        "responses") is None
+
+
+def test_a_month_printed_in_one_release_gives_back_its_blank_in_the_next():
+    # February's row of satisfaction_monthly is printed in February's publication; March's hides
+    # it (a secondary for March's row). A month's count is the same in every release.
+    monthly = """
+organisation,financial_year,year,month,channel,responses,positive,neutral,negative
+Example,2024/25,2025,1,webchat,40,20,10,10
+Example,2024/25,2025,2,webchat,36,12,12,12
+"""
+    later = """
+organisation,financial_year,year,month,channel,responses,positive,neutral,negative
+Example,2024/25,2025,1,webchat,40,20,10,10
+Example,2024/25,2025,2,webchat,,,,
+Example,2024/25,2025,3,webchat,,,,
+"""
+    # Folders not named by their months: ordered by the latest month of satisfaction_monthly.
+    feb, mar = publish({"satisfaction_monthly": monthly}), publish({"satisfaction_monthly": later})
+    verdict = attack.attack(feb, earlier=[mar])
+    assert [(r["folder"], r["last_month"]) for r in verdict["releases"]] == [
+        (str(feb), "2025-02"), (str(mar), "2025-03")]
+    row = "Example / 2024/25 / webchat / 2025-02"
+    for column, value in (("responses", 36), ("positive", 12), ("negative", 12)):
+        assert recovered_in(verdict, mar, "satisfaction_monthly", row, column) == (value, value)
+    assert verdict["relations"]["same_month"] == 8  # January's and February's rows
+    pinned = next(r for r in verdict["recoverable"] if r["row"] == row)
+    assert "same_month" in pinned["kinds"]
+    assert recovered_in(verdict, mar, "satisfaction_monthly",
+                        "Example / 2024/25 / webchat / 2025-03", "responses") is None
+    # A whole year's folder comes after every month.
+    assert attack.covers(Path("out/fy2024-25"), []) == attack.WHOLE_YEAR
+    assert attack.covers(Path("out/2025-03"), []) == (2025, 3) < attack.WHOLE_YEAR
+
+
+def test_a_safe_pair_of_releases_gives_nothing_away():
+    # February is SAFE; by March A has 20 more respondents, B and D (hidden in both) 20 between
+    # them, all positive: every difference printed is 0 or at least 10, and B's or D's growth is
+    # anything from 0 to 20.
+    march = f"""
+age_band,responses,positive,neutral,negative,satisfied_pct,share_pct,suppressed
+A,80,40,25,15,50.0,40.0,
+B,,,,,,,"{SENT}, satisfied_pct, share_pct"
+C,50,20,15,15,40.0,25.0,
+D,,,,,,,"{SENT}, satisfied_pct, share_pct"
+All respondents,200,102,54,44,51.0,100.0,
+"""
+    feb, mar = releases({"2025-02": {"equality/equality_age_band": SAFE},
+                         "2025-03": {"equality/equality_age_band": march}})
+    verdict = attack.attack(mar, earlier=[feb])
+    assert verdict["failed_families"] == [] and verdict["infeasible_cells"] == []
+    assert verdict["suppressed_cells"] == 16
+    assert verdict["recoverable"] == [] and verdict["published_small_differences"] == []
+    assert verdict["published_small"] == []
+    assert verdict["tightest_width"] >= 10
+    assert verdict["verdict"] == "pass"
+    # Given in either order, the releases are ordered by their months.
+    reverse = attack.attack(feb, earlier=[mar])
+    assert [r["folder"] for r in reverse["releases"]] == [str(feb), str(mar)]
+    assert reverse["verdict"] == "pass"
+    assert attack.main([str(mar), "--earlier", str(feb), "--out", str(mar / "v.json")]) == 0
+    assert json.loads((mar / "v.json").read_text())["verdict"] == "pass"
 
 
 if __name__ == "__main__":

@@ -46,6 +46,33 @@ pub(crate) fn attack(folder: &Path) -> Value {
     serde_json::from_str(&text).expect("the attacker writes JSON")
 }
 
+/// The attacker's verdict on a publication read together with earlier ones of its year
+/// (`--earlier`: counts subtracted between publications, blanks pinned between them); panics
+/// unless it finds nothing.
+pub(crate) fn attack_releases(folder: &Path, earlier: &[&Path]) -> Value {
+    ensure_attacker();
+    let verdict = folder.join("attack-releases-verdict.json");
+    let mut command = Command::new("python3");
+    command
+        .arg(repo().join("tests/disclosure/attack.py"))
+        .arg(folder)
+        .arg("--out")
+        .arg(&verdict);
+    for e in earlier {
+        command.arg("--earlier").arg(e);
+    }
+    let out = command.output().expect("run python3");
+    let text = std::fs::read_to_string(&verdict).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "the attacker recovered cells from {} beside {earlier:?}:\n{}\n{}",
+        folder.display(),
+        String::from_utf8_lossy(&out.stdout),
+        text.chars().take(4000).collect::<String>()
+    );
+    serde_json::from_str(&text).expect("the attacker writes JSON")
+}
+
 /// cex's own verdict, written beside the publication.
 pub(crate) fn own_verdict(folder: &Path) -> Value {
     let text = std::fs::read_to_string(folder.join("disclosure-audit.json"))
@@ -77,6 +104,108 @@ fn the_sample_publication_survives_the_independent_attacker() {
     eprintln!(
         "sample 2025-03: {} blank cells, tightest width {}",
         theirs["suppressed_cells"], theirs["tightest_width"]
+    );
+}
+
+#[test]
+fn the_monthly_publications_of_a_year_cannot_be_subtracted() {
+    // The survey tables of a monthly run count the year to date: January's, February's and
+    // March's publications, read together, must give no count of 1 to 9 by subtraction and
+    // pin no blank between them.
+    let ws = Workspace::with_sample_data();
+    let months = ["2025-01", "2025-02", "2025-03"];
+    for (i, month) in months.iter().enumerate() {
+        let skip = if i == 0 {
+            "charts,report"
+        } else {
+            "ingest,charts,report"
+        };
+        ws.cex(&[
+            "run",
+            "pipelines/sample.toml",
+            "--period",
+            month,
+            "--skip",
+            skip,
+        ])
+        .assert_code(0);
+    }
+    let folder = |m: &str| ws.path().join("out").join(m);
+    let march = own_verdict(&folder("2025-03"));
+    assert_eq!(march["verdict"], "pass", "{march}");
+    let against: Vec<&str> = march["protected_against"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(against.len(), 2, "{against:?}");
+    assert!(against[0].starts_with("2025-01") && against[1].starts_with("2025-02"));
+    assert!(
+        march["differences"].as_u64().unwrap_or(0) > 0,
+        "counts printed in both: {march}"
+    );
+    // The records hold true small counts: owner-only, in the restricted folder.
+    let kept = ws.path().join("out/restricted/releases/fy2024-25");
+    let files: Vec<_> = std::fs::read_dir(&kept)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    assert_eq!(files.len(), 3, "{files:?}");
+    #[cfg(unix)]
+    for f in &files {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(f)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0);
+        assert_eq!(mode & 0o077, 0, "{} is owner-only", f.display());
+    }
+    let theirs = attack_releases(
+        &folder("2025-03"),
+        &[&folder("2025-01"), &folder("2025-02")],
+    );
+    eprintln!(
+        "sample 2025-01..03 together: {} blank cells, tightest width {}, {} small differences",
+        theirs["suppressed_cells"],
+        theirs["tightest_width"],
+        theirs["published_small_differences_count"]
+    );
+    // February made again after March went out, from the same lake: printed as before.
+    let before = std::fs::read_to_string(folder("2025-02").join("satisfaction_by_service.csv"))
+        .unwrap_or_default();
+    ws.cex(&[
+        "run",
+        "pipelines/sample.toml",
+        "--period",
+        "2025-02",
+        "--skip",
+        "ingest,charts,report",
+    ])
+    .assert_code(0);
+    let after = std::fs::read_to_string(folder("2025-02").join("satisfaction_by_service.csv"))
+        .unwrap_or_default();
+    assert!(!before.is_empty());
+    assert_eq!(before, after);
+    // A publication of the year with no record (made by an earlier version) is named.
+    std::fs::remove_file(
+        kept.join(
+            files
+                .iter()
+                .filter_map(|f| f.file_name()?.to_str().map(str::to_string))
+                .find(|n| n.starts_with("2025-01"))
+                .unwrap_or_default(),
+        ),
+    )
+    .expect("remove January's record");
+    let out = ws.cex(&[
+        "run",
+        "pipelines/sample.toml",
+        "--period",
+        "2025-03",
+        "--skip",
+        "ingest,charts,report",
+    ]);
+    assert!(
+        out.stderr.contains("2025-01") && out.stderr.contains("kept no record"),
+        "{}",
+        out.stderr
     );
 }
 
@@ -279,11 +408,33 @@ fn generated_case(seed: u64) -> Found {
         found.narrowest = narrower(found.narrowest, theirs["tightest_width"].as_u64());
         found.own_narrowest = narrower(found.own_narrowest, own["narrowest_interval"].as_u64());
     }
+    // The month and the year it falls in are two publications of one year: the year's is
+    // protected against the month's, and the attacker reads them together.
+    if month_in_year(&month, fy) {
+        let theirs = attack_releases(&folders[1], &[&folders[0]]);
+        assert_eq!(
+            theirs["published_small_differences_count"].as_u64(),
+            Some(0),
+            "{case}: the month and its year"
+        );
+    }
     eprintln!(
         "{case}: {} folders, {} blank cells, narrowest interval {:?} (cex's audit: {:?})",
         found.folders, found.blank, found.narrowest, found.own_narrowest
     );
     found
+}
+
+/// Whether `month` (YYYY-MM) falls in the April-to-March financial year `fy` (YYYY/YY).
+fn month_in_year(month: &str, fy: &str) -> bool {
+    let (Some(y), Some(m)) = (
+        month.get(..4).and_then(|y| y.parse::<i32>().ok()),
+        month.get(5..).and_then(|m| m.parse::<i32>().ok()),
+    ) else {
+        return false;
+    };
+    let start = if m >= 4 { y } else { y - 1 };
+    fy.get(..4).and_then(|s| s.parse::<i32>().ok()) == Some(start)
 }
 
 #[test]
