@@ -186,9 +186,21 @@ pub fn protect_release(
             }
         }
     }
+    // Every count printed or blank as it was: the publication that went out, which was
+    // protected then (against the publications of the year then out; those since were
+    // protected against it), so it is made again as it was.
+    let same_again = !model.cells.is_empty()
+        && model
+            .cells
+            .iter()
+            .all(|c| c.fixed || c.state == State::Unprinted);
     model.tag(0, RELEASE, &this.tag());
     let others: Vec<Release> = others.into_iter().cloned().collect();
-    let differences = releases::link(&mut model, own, this, &others);
+    let differences = if same_again {
+        0
+    } else {
+        releases::link(&mut model, own, this, &others)
+    };
     let audited = secure(&mut model, threshold);
     let mut audit = verdict(&model, tables, audited, threshold, own);
     audit.protected_against = others.iter().map(|r| r.id().tag()).collect();

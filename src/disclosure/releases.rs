@@ -4,13 +4,15 @@
 //!
 //! Each publication's cube (cohorts, true counts, what was printed, the sums linking them) is
 //! kept as a [`Release`] in the output's owner-only folder once it goes out. A new publication
-//! of the same year is protected in one cube with every other release of the year ([`link`]):
-//! the cells of each release are told apart by a [`RELEASE`] pair in their keys and fixed as
-//! published, and each cohort printed by two releases is linked by its difference:
-//! `later = earlier + difference`. A difference a reader can work out (both counts printed) is a
-//! count like any other: from 1 to below the threshold it is blank by the first rule, so the new
-//! release hides what it must. A cohort of one month (a key with a month), or of the same months
-//! again, with the same count in both, is the same cohort: a reader takes them as equal.
+//! of the same year is protected in one cube with the others ([`link`]): the cells of each
+//! release are told apart by a [`RELEASE`] pair in their keys and fixed as published, and each
+//! cohort of two releases is linked by its difference: `later = earlier + difference`. A
+//! difference a reader can work out (both counts printed) is a count like any other: from 1 to
+//! below the threshold it is blank by the first rule, so the new release hides what it must. A
+//! cohort of one month (a key with a month), or of the same months again, with the same count in
+//! both, is the same cohort: a reader takes them as equal. The release next to the new one comes
+//! whole (its blanks are unknowns of the same cube); one further away only by the counts it
+//! printed.
 
 use std::collections::HashMap;
 
