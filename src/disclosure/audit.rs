@@ -122,41 +122,26 @@ impl Components {
         cell: usize,
         printed_still: bool,
     ) -> (BTreeSet<usize>, BTreeSet<usize>) {
-        let still = |c: usize| {
+        let (_, rels, belows) = self.reach(model, cell, |c| {
             let cell = &model.cells[c];
-            cell.state == State::Published && (cell.value == 0 || cell.fixed || printed_still)
-        };
-        let mut seen = BTreeSet::from([cell]);
-        let mut stack = vec![cell];
-        let (mut rels, mut belows) = (BTreeSet::new(), BTreeSet::new());
-        while let Some(c) = stack.pop() {
-            for r in &self.relations_of[c] {
-                if rels.insert(*r) {
-                    let rel = &model.relations[*r];
-                    for x in std::iter::once(rel.parent).chain(rel.children.iter().copied()) {
-                        if !still(x) && seen.insert(x) {
-                            stack.push(x);
-                        }
-                    }
-                }
-            }
-            for b in &self.below_of[c] {
-                if belows.insert(*b) {
-                    let (x, y) = model.below[*b];
-                    for z in [x, y] {
-                        if !still(z) && seen.insert(z) {
-                            stack.push(z);
-                        }
-                    }
-                }
-            }
-        }
+            !(cell.state == State::Published && (cell.value == 0 || cell.fixed || printed_still))
+        });
         (rels, belows)
     }
 
     /// Unknown cells reachable from `cell` through relations and the relations among them.
     fn around(&self, model: &Model, cell: usize) -> (Vec<usize>, BTreeSet<usize>, BTreeSet<usize>) {
-        let unknown = |c: usize| model.cells[c].state != State::Published;
+        self.reach(model, cell, |c| model.cells[c].state != State::Published)
+    }
+
+    /// The cells reachable from `cell` through relations and `below` pairs, going on only
+    /// through cells `through` accepts, with the relations and pairs met on the way.
+    fn reach(
+        &self,
+        model: &Model,
+        cell: usize,
+        through: impl Fn(usize) -> bool,
+    ) -> (Vec<usize>, BTreeSet<usize>, BTreeSet<usize>) {
         let mut seen = BTreeSet::from([cell]);
         let mut stack = vec![cell];
         let (mut rels, mut belows) = (BTreeSet::new(), BTreeSet::new());
@@ -165,7 +150,7 @@ impl Components {
                 if rels.insert(*r) {
                     let rel = &model.relations[*r];
                     for x in std::iter::once(rel.parent).chain(rel.children.iter().copied()) {
-                        if unknown(x) && seen.insert(x) {
+                        if through(x) && seen.insert(x) {
                             stack.push(x);
                         }
                     }
@@ -175,7 +160,7 @@ impl Components {
                 if belows.insert(*b) {
                     let (x, y) = model.below[*b];
                     for z in [x, y] {
-                        if unknown(z) && seen.insert(z) {
+                        if through(z) && seen.insert(z) {
                             stack.push(z);
                         }
                     }
