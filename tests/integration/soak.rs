@@ -84,7 +84,7 @@ fn publication_is_whole(ws: &Workspace, context: &str) {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let dir = entry.path();
-        if name.starts_with('.') || name == "equality" || !dir.is_dir() {
+        if name.starts_with('.') || name == "equality" || name == "restricted" || !dir.is_dir() {
             continue;
         }
         for folder in [dir.clone(), dir.join("equality")] {
