@@ -244,6 +244,8 @@ struct Layout {
     /// The earliest time, in the column's own unit. A time from it plus one takes at most 65
     /// bits, and the place at most 32 above it ([`Layout::time_places`]): within 127.
     first_time: i64,
+    /// How many bits the latest time from the earliest plus one takes.
+    time_bits: u32,
     place_bits: u32,
     service_bits: u32,
     /// How many contacts are linked.
@@ -266,6 +268,7 @@ impl Layout {
             col(DAY).min().alias("first_day"),
             col(DAY).max().alias("last_day"),
             col(c::TIMESTAMP).to_physical().min().alias("first_time"),
+            col(c::TIMESTAMP).to_physical().max().alias("last_time"),
             col(SERVICE_CODE).max().alias("last_service"),
         ]))?;
         let int = |name: &str| {
@@ -283,11 +286,16 @@ impl Layout {
             )));
         }
         let first_time = int("first_time").unwrap_or(0);
+        let time_bits = bits_for(
+            (i128::from(int("last_time").unwrap_or(first_time)) - i128::from(first_time) + 1).max(0)
+                as u128,
+        );
         let place_bits = bits_for(scanned.height().saturating_sub(1) as u128);
         let service_bits = bits_for(int("last_service").unwrap_or(0).max(0) as u128);
         let layout = Layout {
             first_day: first_day as i32,
             first_time,
+            time_bits,
             place_bits,
             service_bits,
             rows: scanned.height(),
@@ -320,17 +328,30 @@ impl Layout {
     /// that order; each row's place is then written where it belongs. The day is not in this
     /// order: the linking numbers hold it above the place, so a contact known only by its date
     /// still comes first on its day, not on the first day.
+    ///
+    /// The time and place fit one 64-bit number when the times span little enough (two years
+    /// in milliseconds take 36 bits, 12 million places 24): half the memory to sort, and a
+    /// cheaper comparison. Otherwise they are put in 128 bits; the order is the same.
     fn time_places(&self, scanned: &DataFrame) -> Result<Series, FigureError> {
-        let time = (as_i128(col(c::TIMESTAMP).to_physical())
-            - lit(i128::from(self.first_time) - 1))
-        .fill_null(lit(0i128));
-        let order =
-            (time * power(self.place_bits) + as_i128(col(ROW))).sort(SortOptions::default());
+        let order = if self.time_bits + self.place_bits <= 64 {
+            let u64_ = |e: Expr| e.cast(DataType::UInt64);
+            let time = (col(c::TIMESTAMP).to_physical() - lit(self.first_time.saturating_sub(1)))
+                .fill_null(lit(0i64));
+            (u64_(time) * lit(1u64 << self.place_bits) + u64_(col(ROW)))
+                .sort(SortOptions::default())
+                % lit(1u64 << self.place_bits)
+        } else {
+            let time = (as_i128(col(c::TIMESTAMP).to_physical())
+                - lit(i128::from(self.first_time) - 1))
+            .fill_null(lit(0i128));
+            (time * power(self.place_bits) + as_i128(col(ROW))).sort(SortOptions::default())
+                % power(self.place_bits)
+        };
         let rows = collect(
             scanned
                 .clone()
                 .lazy()
-                .select([(order % power(self.place_bits)).cast(IDX_DTYPE).alias(ROW)]),
+                .select([order.cast(IDX_DTYPE).alias(ROW)]),
         )?;
         let rows = rows
             .column(ROW)

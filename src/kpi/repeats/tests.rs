@@ -595,3 +595,56 @@ fn gaps_equal_a_plain_reading_of_the_definition_on_random_contacts() {
     // The contacts are dense enough that every kind of gap is found many times.
     assert!(checked.iter().all(|&n| n > 300), "{checked:?}");
 }
+
+#[test]
+fn time_order_is_the_same_in_64_and_in_128_bits() {
+    // Times with ties, nulls and a wide span (milliseconds, as the lake keeps them).
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    };
+    let first = 1_700_000_000_000i64;
+    let times: Vec<Option<i64>> = (0..5000)
+        .map(|_| (next(8) > 0).then(|| first + next(400) as i64 * 3_600_000))
+        .collect();
+    let df = DataFrame::new_infer_height(vec![
+        Column::new(c::TIMESTAMP.into(), &times)
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .unwrap_or_else(|e| panic!("{e}")),
+    ])
+    .and_then(|df| df.with_row_index(ROW.into(), None))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let least = times.iter().flatten().min().copied().unwrap_or(0);
+    let most = times.iter().flatten().max().copied().unwrap_or(0);
+    let layout = |time_bits: u32| Layout {
+        first_day: 0,
+        first_time: least,
+        time_bits,
+        place_bits: bits_for(times.len() as u128 - 1),
+        service_bits: 1,
+        rows: times.len(),
+    };
+    let narrow = layout(bits_for((most - least + 1) as u128));
+    assert!(narrow.time_bits + narrow.place_bits <= 64);
+    // Too many bits for 64: the 128-bit order.
+    let wide = layout(64);
+    let places = |l: &Layout| -> Vec<Option<IdxSize>> {
+        l.time_places(&df)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .idx()
+            .map(|p| p.iter().collect())
+            .unwrap_or_default()
+    };
+    // The reference: rows without a time first, then by time, then by row.
+    let mut order: Vec<usize> = (0..times.len()).collect();
+    order.sort_by_key(|&i| (times[i].map_or(i64::MIN, |t| t), i));
+    let mut expected = vec![None; times.len()];
+    for (place, row) in order.into_iter().enumerate() {
+        expected[row] = Some(place as IdxSize);
+    }
+    assert_eq!(places(&narrow), expected);
+    assert_eq!(places(&wide), expected);
+}
