@@ -77,6 +77,24 @@ pub enum Warning {
     },
     /// The lake has contacts, but none in the period reported on.
     NoContactsInPeriod { period: String },
+    /// Months of the period (the financial year, or its months to date) in which no source has
+    /// a contact: the tables hold nothing for them, and the year's figures add up the others.
+    MonthsWithoutContacts {
+        period: String,
+        /// The months, as runs (`April 2011 to October 2011`).
+        months: Vec<String>,
+        /// How many of the period's months have contacts, of how many.
+        covered: usize,
+        of: usize,
+    },
+    /// Months of the period in which a source has no contact while others have, between months
+    /// it has: most likely an export not ingested. Its channels count 0 there.
+    SourceMonthsMissing {
+        source: String,
+        /// The months, as runs.
+        months: Vec<String>,
+        period: String,
+    },
     /// Contacts a source dates only by quarter or year: in no monthly figure, and in a year's
     /// figures only where their period lies wholly inside it.
     CoarseDates {
@@ -155,9 +173,11 @@ impl Warning {
                 format!("KPI '{kpi}'")
             }
             Warning::NoContactsInPeriod { period }
+            | Warning::MonthsWithoutContacts { period, .. }
             | Warning::ThinDefaultPeriod { period, .. }
             | Warning::UnrecordedPublication { period, .. } => period.clone(),
             Warning::CoarseDates { source, .. }
+            | Warning::SourceMonthsMissing { source, .. }
             | Warning::StraddlingPeriod { source, .. }
             | Warning::CoarseAnswers { source, .. } => {
                 format!("source '{source}'")
@@ -308,6 +328,26 @@ impl fmt::Display for Warning {
             Warning::NoContactsInPeriod { period } => {
                 write!(f, "the lake has no contacts in {period}")
             }
+            Warning::MonthsWithoutContacts {
+                period,
+                months,
+                covered,
+                of,
+            } => write!(
+                f,
+                "{period} has contacts in {covered} of its {of} months: no source has any in {}, so the tables hold nothing for {} (ingest the missing exports, or report on a period the lake covers)",
+                months.join(", "),
+                if months.len() == 1 && !months[0].contains(" to ") { "that month" } else { "those months" },
+            ),
+            Warning::SourceMonthsMissing {
+                source,
+                months,
+                period,
+            } => write!(
+                f,
+                "source '{source}' has no contact in {} of {period}, between months it has and while other sources have some: an export not ingested? Its channels count 0 there",
+                months.join(", "),
+            ),
             Warning::CoarseDates {
                 source,
                 granularity,

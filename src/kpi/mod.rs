@@ -7,6 +7,7 @@ pub mod benchmark;
 pub mod benefits;
 pub mod channel_shift;
 pub mod contact_centre;
+pub mod coverage;
 mod linking;
 pub mod quality;
 pub mod repeats;
@@ -393,6 +394,8 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
         warnings.push(Warning::NoContactsInPeriod {
             period: period.describe(),
         });
+    } else if !no_contacts {
+        warnings.extend(coverage::gaps(&every_contact, period)?);
     }
     // The contacts' tables (right first time, linking contacts, the longest) and the survey's
     // are made side by side.

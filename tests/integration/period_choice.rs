@@ -110,13 +110,109 @@ fn stray_rows_that_choose_the_period_are_named_and_the_period_kept() {
     assert_eq!(last_run(&ws)["status"], "warnings");
 
     // Asking for the period is not warned about, nor is the busy month chosen by itself.
-    let out = ws.cex(&["run", "p.toml", "--period", "2011-11", "--deny-warnings"]);
+    let out = ws.cex(&["run", "p.toml", "--period", "2011-11"]);
     out.assert_code(0);
     assert!(!out.stderr.contains("chosen by default"), "{}", out.stderr);
-    let out = ws.cex(&["run", "p.toml", "--as-of", "2011-04-10", "--deny-warnings"]);
+    let out = ws.cex(&["run", "p.toml", "--as-of", "2011-04-10"]);
     out.assert_code(0);
     assert!(!out.stderr.contains("chosen by default"), "{}", out.stderr);
     assert_eq!(last_run(&ws)["period"], "2011-03");
+}
+
+/// The kinds of warning of the last run.
+fn kinds(ws: &Workspace) -> Vec<String> {
+    last_run(ws)["warnings"]
+        .as_array()
+        .map(|w| {
+            w.iter()
+                .filter_map(|w| w["kind"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn months_of_the_year_no_export_covers_are_named_not_read_as_no_demand() {
+    let ws = Workspace::new();
+    ws.write("p.toml", PIPELINE);
+    ws.write("exports/requests.csv", export(2));
+    // 2011/12 to date (April to November 2011): only November has contacts. The tables hold
+    // November alone; the run says the other seven months have nothing, not that demand fell.
+    let out = ws.cex(&["run", "p.toml", "--period", "2011-11", "--deny-warnings"]);
+    out.assert_code(1);
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("no source has any in"))
+        .unwrap_or_else(|| panic!("no warning about the months:\n{}", out.stderr));
+    for part in [
+        "2011/12 to date (April 2011 to November 2011) has contacts in 1 of its 8 months",
+        "no source has any in April 2011 to October 2011",
+        "ingest the missing exports",
+    ] {
+        assert!(line.contains(part), "{part}: {line}");
+    }
+    let json = last_run(&ws);
+    let w = json["warnings"]
+        .as_array()
+        .and_then(|w| w.iter().find(|w| w["kind"] == "months_without_contacts"))
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(w["covered"], 1);
+    assert_eq!(w["of"], 8);
+    assert_eq!(w["months"][0], "April 2011 to October 2011");
+    // The figures are unchanged: November alone.
+    let volumes = std::fs::read_to_string(ws.path().join("out/2011-11/volumes.csv")).expect("csv");
+    assert_eq!(volumes.lines().count(), 2, "{volumes}");
+
+    // A month one source lacks between months it has, while another source has it: a second
+    // source (web forms) with March and May 2011 but no April, a month the requests have.
+    ws.write(
+        "exports/requests.csv",
+        export(0)
+            + "19000200,04/05/2011 10:00:00 AM,PHONE,HPD\n\
+               19000201,05/05/2011 10:00:00 AM,PHONE,HPD\n",
+    );
+    ws.write(
+        "forms/forms.csv",
+        "Ref,Submitted,Form\n\
+         F1,03/02/2011 09:00:00 AM,HPD\n\
+         F2,05/03/2011 09:00:00 AM,HPD\n",
+    );
+    let two = format!(
+        "{PIPELINE}\n{}",
+        r#"
+[[sources]]
+name = "forms"
+kind = "webforms"
+files = "forms/*.csv"
+timestamp_formats = ["%m/%d/%Y %I:%M:%S %p"]
+default_outcome = "submitted"
+
+[sources.columns]
+record_id = "Ref"
+timestamp = "Submitted"
+category = "Form"
+
+[sources.service.values]
+"Housing" = ["HPD"]
+"#
+    );
+    ws.write("p2.toml", &two);
+    std::fs::remove_dir_all(ws.path().join("lake")).ok();
+    let out = ws.cex(&["run", "p2.toml", "--period", "2011-05"]);
+    out.assert_code(0);
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("source 'forms'"))
+        .unwrap_or_else(|| panic!("no warning about the forms:\n{}", out.stderr));
+    assert!(
+        line.contains("no contact in April 2011 of 2011/12 to date"),
+        "{line}"
+    );
+    assert!(kinds(&ws).contains(&"source_months_missing".to_string()));
+    // The requests have every month from March to May: not named.
+    assert!(!out.stderr.contains("source 'requests'"), "{}", out.stderr);
 }
 
 #[test]
@@ -125,7 +221,8 @@ fn a_quiet_month_of_a_steady_export_is_not_warned_about() {
     let ws = Workspace::new();
     ws.write("p.toml", PIPELINE);
     ws.write("exports/requests.csv", export(5));
-    let out = ws.cex(&["run", "p.toml", "--as-of", "2012-01-15", "--deny-warnings"]);
+    let out = ws.cex(&["run", "p.toml", "--as-of", "2012-01-15"]);
     out.assert_code(0);
     assert!(!out.stderr.contains("chosen by default"), "{}", out.stderr);
+    assert!(!kinds(&ws).contains(&"thin_default_period".to_string()));
 }

@@ -610,11 +610,9 @@ fn time_order_is_the_same_in_64_and_in_128_bits() {
     let times: Vec<Option<i64>> = (0..5000)
         .map(|_| (next(8) > 0).then(|| first + next(400) as i64 * 3_600_000))
         .collect();
-    let df = DataFrame::new_infer_height(vec![
-        Column::new(c::TIMESTAMP.into(), &times)
-            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
-            .unwrap_or_else(|e| panic!("{e}")),
-    ])
+    let df = DataFrame::new_infer_height(vec![Column::new(c::TIMESTAMP.into(), &times)
+        .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+        .unwrap_or_else(|e| panic!("{e}"))])
     .and_then(|df| df.with_row_index(ROW.into(), None))
     .unwrap_or_else(|e| panic!("{e}"));
     let least = times.iter().flatten().min().copied().unwrap_or(0);
