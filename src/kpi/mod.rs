@@ -1636,6 +1636,17 @@ fn summary(
     shift: &DataFrame,
     warnings: &[Warning],
 ) -> serde_json::Value {
+    // What the report says under the period: months the figures do not cover.
+    let coverage: Vec<String> = warnings
+        .iter()
+        .filter(|w| {
+            matches!(
+                w,
+                Warning::MonthsWithoutContacts { .. } | Warning::SourceMonthsMissing { .. }
+            )
+        })
+        .map(Warning::to_string)
+        .collect();
     let warnings: Vec<String> = warnings.iter().map(Warning::to_string).collect();
     let text = |name: &str, i: usize| -> Option<String> {
         shift
@@ -1673,6 +1684,7 @@ fn summary(
         "period_description": period.describe(),
         "kpis": kpis,
         "warnings": warnings,
+        "coverage": coverage,
     })
 }
 

@@ -26,6 +26,9 @@ pub struct Inputs<'a> {
     pub charts: &'a [ChartEntry],
     /// When the report was produced, e.g. `24 November 2026`.
     pub produced: String,
+    /// Months the figures do not cover (`coverage` in `kpi-summary.json`): said under the
+    /// period, where no reader can miss them.
+    pub coverage: Vec<String>,
 }
 
 impl Inputs<'_> {
@@ -78,6 +81,7 @@ pub fn document(inputs: &Inputs) -> Result<Document, MissingColumn> {
             inputs.produced, inputs.pipeline.name
         ),
     ];
+    subtitle.extend(inputs.coverage.iter().map(|c| format!("Not covered: {c}.")));
     if inputs.charts.is_empty() {
         subtitle.push(NO_CHARTS.into());
     }

@@ -361,6 +361,7 @@ fn write_report(
         equality: &tables.equality,
         charts: &entries,
         produced: as_of.format("%-d %B %Y").to_string(),
+        coverage: coverage_of(&tables.folder),
     };
     let doc = content::document(&inputs)?;
     let page = html::render(&doc, &svgs);
@@ -368,6 +369,22 @@ fn write_report(
     crate::tables::replace_with(&tables.folder.join("report.html"), page.as_bytes())?;
     crate::tables::replace_with(&tables.folder.join("report.md"), text.as_bytes())?;
     Ok(())
+}
+
+/// The months a publication's figures do not cover, as its `kpi-summary.json` names them (none
+/// when it names none, or was written before it named them).
+fn coverage_of(folder: &Path) -> Vec<String> {
+    std::fs::read_to_string(folder.join("kpi-summary.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|json| {
+            json["coverage"].as_array().map(|list| {
+                list.iter()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
 }
 
 /// The charts index and each chart's SVG; none when the charts were not drawn.

@@ -160,6 +160,12 @@ fn months_of_the_year_no_export_covers_are_named_not_read_as_no_demand() {
     assert_eq!(w["covered"], 1);
     assert_eq!(w["of"], 8);
     assert_eq!(w["months"][0], "April 2011 to October 2011");
+    // The report says it under the period, read from the publication's kpi-summary.json.
+    let report = std::fs::read_to_string(ws.path().join("out/2011-11/report.md")).expect("report");
+    assert!(
+        report.contains("Not covered: 2011/12 to date (April 2011 to November 2011) has contacts in 1 of its 8 months"),
+        "{report}"
+    );
     // The figures are unchanged: November alone.
     let volumes = std::fs::read_to_string(ws.path().join("out/2011-11/volumes.csv")).expect("csv");
     assert_eq!(volumes.lines().count(), 2, "{volumes}");
