@@ -146,6 +146,16 @@ pub enum Warning {
         busiest: String,
         busiest_contacts: u64,
     },
+    /// The publication was protected beside earlier publications of its financial year. cex
+    /// does not yet rule out every cell a reader comparing three or more of them can narrow
+    /// (the independent attacker recovers some on the sample's first three months): until it
+    /// does, a year's survey and equality tables are safest published once (`--fy`).
+    PublishedBesideEarlier {
+        /// The period of this publication.
+        period: String,
+        /// The earlier publications, as `2025-02 (lake version 7)`.
+        earlier: Vec<String>,
+    },
     /// Another period of the year was published (its folder holds a disclosure audit) by a
     /// version that kept no record of what it printed: this publication is protected against
     /// the year's recorded publications only, so a reader subtracting that one from this one is
@@ -175,7 +185,8 @@ impl Warning {
             Warning::NoContactsInPeriod { period }
             | Warning::MonthsWithoutContacts { period, .. }
             | Warning::ThinDefaultPeriod { period, .. }
-            | Warning::UnrecordedPublication { period, .. } => period.clone(),
+            | Warning::UnrecordedPublication { period, .. }
+            | Warning::PublishedBesideEarlier { period, .. } => period.clone(),
             Warning::CoarseDates { source, .. }
             | Warning::SourceMonthsMissing { source, .. }
             | Warning::StraddlingPeriod { source, .. }
@@ -411,6 +422,13 @@ impl fmt::Display for Warning {
                 "{period} was chosen by default (the last complete month with data) but holds only {contacts} contact{}, under 5% of the median ({median}) of the lake's last {months} month{} with data (busiest: {busiest}, {busiest_contacts}): pass --period YYYY-MM, or check the export's dates",
                 if *contacts == 1 { "" } else { "s" },
                 if *months == 1 { "" } else { "s" },
+            ),
+            Warning::PublishedBesideEarlier { earlier, .. } => write!(
+                f,
+                "published beside {} earlier publication{} of its year ({}): cex does not yet protect a year's monthly survey and equality tables against a reader who compares three or more of them (an independent attacker narrows some blank cells below the threshold), so publish them once a year (cex run --fy) until it does",
+                earlier.len(),
+                if earlier.len() == 1 { "" } else { "s" },
+                earlier.join(", "),
             ),
             Warning::UnrecordedPublication { folder, .. } => write!(
                 f,

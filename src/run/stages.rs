@@ -514,6 +514,12 @@ pub fn protect(
         );
     }
     let mut warnings = Vec::new();
+    if !audit.protected_against.is_empty() {
+        warnings.push(crate::warnings::Warning::PublishedBesideEarlier {
+            period: period.label(),
+            earlier: audit.protected_against.clone(),
+        });
+    }
     for folder in unrecorded_publications(pipeline, period, &history) {
         warnings.push(crate::warnings::Warning::UnrecordedPublication {
             period: period.label(),

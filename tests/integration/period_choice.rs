@@ -70,11 +70,7 @@ fn stray_rows_that_choose_the_period_are_named_and_the_period_kept() {
     ws.write("exports/requests.csv", export(2));
     let out = ws.cex(&["run", "p.toml", "--as-of", "2012-01-15"]);
     out.assert_code(0);
-    let line = out
-        .stderr
-        .lines()
-        .find(|l| l.contains("chosen by default"))
-        .unwrap_or_else(|| panic!("no warning about the period:\n{}", out.stderr));
+    let line = out.stderr_line("chosen by default", "the period");
     for part in [
         "2011-11 was chosen by default",
         "only 2 contacts",
@@ -140,11 +136,7 @@ fn months_of_the_year_no_export_covers_are_named_not_read_as_no_demand() {
     // November alone; the run says the other seven months have nothing, not that demand fell.
     let out = ws.cex(&["run", "p.toml", "--period", "2011-11", "--deny-warnings"]);
     out.assert_code(1);
-    let line = out
-        .stderr
-        .lines()
-        .find(|l| l.contains("no source has any in"))
-        .unwrap_or_else(|| panic!("no warning about the months:\n{}", out.stderr));
+    let line = out.stderr_line("no source has any in", "the months");
     for part in [
         "2011/12 to date (April 2011 to November 2011) has contacts in 1 of its 8 months",
         "no source has any in April 2011 to October 2011",
@@ -207,11 +199,7 @@ category = "Form"
     std::fs::remove_dir_all(ws.path().join("lake")).ok();
     let out = ws.cex(&["run", "p2.toml", "--period", "2011-05"]);
     out.assert_code(0);
-    let line = out
-        .stderr
-        .lines()
-        .find(|l| l.contains("source 'forms'"))
-        .unwrap_or_else(|| panic!("no warning about the forms:\n{}", out.stderr));
+    let line = out.stderr_line("source 'forms'", "the forms");
     assert!(
         line.contains("no contact in April 2011 of 2011/12 to date"),
         "{line}"

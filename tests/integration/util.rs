@@ -84,6 +84,14 @@ impl Workspace {
 }
 
 impl Output {
+    /// The first line of stderr containing `text`; fails naming `what` and showing stderr.
+    pub fn stderr_line(&self, text: &str, what: &str) -> &str {
+        self.stderr
+            .lines()
+            .find(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("no warning about {what}:\n{}", self.stderr))
+    }
+
     /// Asserts how many files the ingest table lists as already in the lake.
     pub fn assert_already_in_lake(&self, files: usize) -> &Output {
         assert_eq!(
