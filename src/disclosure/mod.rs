@@ -242,7 +242,11 @@ fn secure(model: &mut Model, threshold: i64) -> Vec<(usize, Option<audit::Bounds
         let implied = if cell.places.is_empty() { 1e4 } else { 1.0 };
         (1.0 + cell.value as f64) * level * implied
     };
-    // A difference between releases is known only while both its counts are printed.
+    // A difference between releases is known only while both its counts are printed. Once one
+    // is blank, a reader can still narrow it (a count only grows, the other releases print
+    // around it): a difference of 1 to threshold - 1 is a count of people like any other, and
+    // is protected as a primary cell (without this, the independent attacker narrowed 33
+    // differences of the sample's February beside January to 0-4).
     let unknown_differences = |model: &mut Model| {
         for i in 0..model.differences.len() {
             let (d, a, b) = model.differences[i];
@@ -251,6 +255,14 @@ fn secure(model: &mut Model, threshold: i64) -> Vec<(usize, Option<audit::Bounds
                 && (model.cells[a].state.hidden() || model.cells[b].state.hidden())
             {
                 model.cells[d].state = State::Unprinted;
+            }
+            let v = model.cells[d].value;
+            if model.cells[d].state == State::Unprinted
+                && !model.cells[d].fixed
+                && v > 0
+                && v < threshold
+            {
+                model.cells[d].state = State::Primary;
             }
         }
     };
