@@ -330,47 +330,111 @@ pub fn per_distinct(text: Expr, f: impl FnOnce(Expr) -> Expr, dtype: DataType) -
 /// For each row, the index of its value among the column's distinct values in order of first
 /// appearance (the number of distinct values for null), and the row where each distinct value
 /// first appears. Text and integer-backed columns (dates, times, years) only.
+///
+/// Text of up to 12 bytes (a phone number, a code, a short name) sits inside its 16-byte view:
+/// it is told apart by that number, its bytes past the length cleared (one hash of one number,
+/// no string comparison); longer text by the text.
 pub(crate) fn distinct_ids(column: &Column) -> PolarsResult<(IdxCa, IdxCa)> {
-    fn index<K: std::hash::Hash + Eq>(
-        values: impl Iterator<Item = Option<K>>,
-        len: usize,
-    ) -> (IdxCa, IdxCa) {
-        let mut seen: PlHashMap<K, IdxSize> = PlHashMap::default();
-        let mut first: Vec<IdxSize> = Vec::new();
-        let mut ids: Vec<IdxSize> = Vec::with_capacity(len);
-        let mut nulls: Vec<usize> = Vec::new();
-        for (row, value) in values.enumerate() {
-            match value {
-                Some(v) => {
-                    let next = first.len() as IdxSize;
-                    ids.push(*seen.entry(v).or_insert_with(|| {
-                        first.push(row as IdxSize);
-                        next
-                    }));
-                }
-                None => {
-                    nulls.push(row);
-                    ids.push(0);
+    let len = column.len();
+    let mut ids = Distinct::with_rows(len);
+    match column.dtype() {
+        DataType::String => {
+            use polars_arrow::array::Array as _;
+            let mut row = 0;
+            for array in column.str()?.downcast_iter() {
+                let views = array.views();
+                for (i, view) in views.iter().enumerate() {
+                    if !array.is_valid(i) {
+                        ids.null(row);
+                    } else if view.length <= polars_arrow::array::View::MAX_INLINE_SIZE {
+                        ids.short(row, inline_key(view.as_u128(), view.length));
+                    } else {
+                        // SAFETY: `i` is below the array's length.
+                        ids.long(row, unsafe { array.value_unchecked(i) });
+                    }
+                    row += 1;
                 }
             }
         }
-        let null_id = first.len() as IdxSize;
-        for row in nulls {
-            ids[row] = null_id;
-        }
-        (
-            IdxCa::from_vec("".into(), ids),
-            IdxCa::from_vec("".into(), first),
-        )
-    }
-    let len = column.len();
-    match column.dtype() {
-        DataType::String => Ok(index(column.str()?.iter(), len)),
         dtype if dtype.to_physical().is_integer() => {
             let physical = column.to_physical_repr().cast(&DataType::Int64)?;
-            Ok(index(physical.i64()?.iter(), len))
+            for (row, value) in physical.i64()?.iter().enumerate() {
+                match value {
+                    Some(v) => ids.short(row, v as u128),
+                    None => ids.null(row),
+                }
+            }
         }
         dtype => polars_bail!(ComputeError: "per-distinct mapping of a {dtype} column"),
+    }
+    Ok(ids.finish())
+}
+
+/// An inline view as a number that only its length and bytes decide: the bytes past the length
+/// cleared, whatever the view held there.
+fn inline_key(view: u128, length: u32) -> u128 {
+    // The length takes the low 4 bytes, the text the next `length`.
+    let kept_bits = 32 + 8 * length;
+    if kept_bits >= 128 {
+        view
+    } else {
+        view & ((1u128 << kept_bits) - 1)
+    }
+}
+
+/// [`distinct_ids`]' numbering: one id per distinct value in order of first appearance, values
+/// held as numbers or, when longer, as text.
+struct Distinct<'a> {
+    short: PlHashMap<u128, IdxSize>,
+    long: PlHashMap<&'a str, IdxSize>,
+    first: Vec<IdxSize>,
+    ids: Vec<IdxSize>,
+    nulls: Vec<usize>,
+}
+
+impl<'a> Distinct<'a> {
+    fn with_rows(len: usize) -> Self {
+        Distinct {
+            short: PlHashMap::default(),
+            long: PlHashMap::default(),
+            first: Vec::new(),
+            ids: Vec::with_capacity(len),
+            nulls: Vec::new(),
+        }
+    }
+
+    fn short(&mut self, row: usize, key: u128) {
+        let next = self.first.len() as IdxSize;
+        let first = &mut self.first;
+        self.ids.push(*self.short.entry(key).or_insert_with(|| {
+            first.push(row as IdxSize);
+            next
+        }));
+    }
+
+    fn long(&mut self, row: usize, key: &'a str) {
+        let next = self.first.len() as IdxSize;
+        let first = &mut self.first;
+        self.ids.push(*self.long.entry(key).or_insert_with(|| {
+            first.push(row as IdxSize);
+            next
+        }));
+    }
+
+    fn null(&mut self, row: usize) {
+        self.nulls.push(row);
+        self.ids.push(0);
+    }
+
+    fn finish(mut self) -> (IdxCa, IdxCa) {
+        let null_id = self.first.len() as IdxSize;
+        for row in self.nulls {
+            self.ids[row] = null_id;
+        }
+        (
+            IdxCa::from_vec("".into(), self.ids),
+            IdxCa::from_vec("".into(), self.first),
+        )
     }
 }
 
@@ -639,5 +703,79 @@ mod tests {
             ]
         );
         Ok(())
+    }
+
+    /// Numbering by first appearance, worked out plainly over the values.
+    fn numbered_plainly(values: &[Option<&str>]) -> (Vec<IdxSize>, Vec<IdxSize>) {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut first = Vec::new();
+        let mut ids: Vec<Option<IdxSize>> = Vec::new();
+        for (row, v) in values.iter().enumerate() {
+            ids.push(v.map(|v| match seen.iter().position(|s| *s == v) {
+                Some(i) => i as IdxSize,
+                None => {
+                    seen.push(v);
+                    first.push(row as IdxSize);
+                    (seen.len() - 1) as IdxSize
+                }
+            }));
+        }
+        let null_id = seen.len() as IdxSize;
+        (
+            ids.into_iter().map(|i| i.unwrap_or(null_id)).collect(),
+            first,
+        )
+    }
+
+    #[test]
+    fn distinct_ids_number_short_and_long_text_by_first_appearance_across_chunks(
+    ) -> PolarsResult<()> {
+        // Up to 12 bytes (inside the view) and longer, equal values in other chunks, nulls,
+        // the empty text, a value that is another's prefix, and multi-byte characters.
+        let parts: [&[Option<&str>]; 3] = [
+            &[
+                Some("07700900123"),
+                None,
+                Some("a.person@example.org"),
+                Some(""),
+                Some("0770090012"),
+            ],
+            &[
+                Some("07700900123"),
+                Some("a.person@example.org"),
+                Some("twelve bytes"),
+                None,
+            ],
+            &[
+                Some("twelve bytes"),
+                Some("thirteen byte"),
+                Some("é"),
+                Some("0770090012"),
+                Some(""),
+            ],
+        ];
+        let mut ca = StringChunked::new("v".into(), parts[0]);
+        for part in &parts[1..] {
+            ca.append(&StringChunked::new("v".into(), *part))?;
+        }
+        assert_eq!(ca.chunks().len(), 3);
+        let all: Vec<Option<&str>> = parts.iter().flat_map(|p| p.iter().copied()).collect();
+        let (ids, first) = distinct_ids(&ca.into_series().into_column())?;
+        let (want_ids, want_first) = numbered_plainly(&all);
+        assert_eq!(ids.into_no_null_iter().collect::<Vec<_>>(), want_ids);
+        assert_eq!(first.into_no_null_iter().collect::<Vec<_>>(), want_first);
+        Ok(())
+    }
+
+    #[test]
+    fn an_inline_view_is_told_by_its_length_and_bytes_only() {
+        // Length 3, bytes "abc", then whatever the view held past them.
+        let clean = 3u128 | (u128::from_le_bytes(*b"\0\0\0\0abc\0\0\0\0\0\0\0\0\0") & !0xFFFF_FFFF);
+        let dirty = clean | (0xABu128 << (8 * 10));
+        assert_ne!(clean, dirty);
+        assert_eq!(inline_key(clean, 3), inline_key(dirty, 3));
+        // Twelve bytes fill the view: nothing is cleared.
+        assert_eq!(inline_key(u128::MAX, 12), u128::MAX);
+        assert_eq!(inline_key(u128::MAX, 0), 0xFFFF_FFFF);
     }
 }
