@@ -99,7 +99,9 @@ pub fn linked(
     // `summed` gives text back.
     let as_codes = TEXT
         .iter()
-        .filter(|k| schema.get(k).is_some_and(|t| t.is_string()))
+        .filter(|k| {
+            std::env::var_os("NOCODES").is_none() && schema.get(k).is_some_and(|t| t.is_string())
+        })
         .map(|k| col(*k).cast(DataType::from_categories(Categories::global())));
     let plan = contacts.with_row_index(ROW, None).with_columns(
         [
@@ -558,59 +560,66 @@ pub fn summed(
     let mut windows: Vec<i32> = thresholds.iter().map(|&t| t as i32).collect();
     windows.sort_unstable();
     windows.dedup();
-    let none = || lit(NULL).cast(DataType::Int32);
-    // The shortest window at least `e`; the longest window at most `e`.
-    let up = |e: Expr| {
-        windows.iter().rev().fold(none(), |rest, w| {
-            when(e.clone().lt_eq(lit(*w))).then(lit(*w)).otherwise(rest)
-        })
-    };
-    let down = |e: Expr| {
-        windows.iter().fold(none(), |rest, w| {
-            when(e.clone().gt_eq(lit(*w))).then(lit(*w)).otherwise(rest)
-        })
-    };
     let longest = windows.last().copied().unwrap_or(0);
     let schema = rows
         .clone()
         .collect_schema()
         .map_err(|e| FigureError::Data(e.to_string()))?;
     let has = |name: &str| schema.contains(name);
-    let mut coarse = vec![];
+    // The few-valued columns (the gaps as far as the windows tell them apart, whether the lake
+    // covers the window, the flags) become small codes packed into one number, grouped by as
+    // one key: a contact's grouping key is then 8 columns, not 14 (measured at 10M: the
+    // grouping took about 0.13 s of 0.16 s per three months more with them apart).
+    let mut small: Vec<Small> = Vec::new();
+    if has(c::RESOLVED_FIRST_CONTACT) {
+        small.push(Small::flag(c::RESOLVED_FIRST_CONTACT));
+    }
+    // Whether the channel is assisted or digital follows from the channel: in the key, it
+    // makes no more groups.
+    for flag in [KEYED, ASSISTED, DIGITAL] {
+        if has(flag) {
+            small.push(Small::flag(flag));
+        }
+    }
     if has(PREV) {
-        coarse.push(
-            when(col(PREV).lt_eq(lit(longest)))
-                .then(col(PREV))
-                .otherwise(none())
-                .alias(PREV),
-        );
+        small.push(Small::days_up_to(PREV, longest));
     }
     for gap in [NEXT, NEXT_ASSISTED, NEXT_DIGITAL] {
         if has(gap) {
-            coarse.push(up(col(gap)).alias(gap));
+            small.push(Small::window(gap, col(gap), &windows, true));
         }
     }
     let watched = if has(LAST_OBSERVED) && has(DAY) {
-        down(col(LAST_OBSERVED) - col(DAY))
+        col(LAST_OBSERVED) - col(DAY)
     } else {
-        none()
+        lit(NULL).cast(DataType::Int32)
     };
-    coarse.push(watched.alias(WATCHED));
+    small.push(Small::window(WATCHED, watched, &windows, false));
+    let mut shift = 0u32;
+    for field in &mut small {
+        field.shift = shift;
+        shift += field.bits;
+    }
+    if shift > 64 {
+        return Err(FigureError::Data(format!(
+            "right first time cannot sum windows up to {longest} days at once: take shorter windows"
+        )));
+    }
+    let packed = small
+        .iter()
+        .filter(|f| f.bits > 0)
+        .map(|f| f.code.clone().cast(DataType::UInt64) * lit(1u64 << f.shift))
+        .reduce(|a, b| a + b)
+        .unwrap_or(lit(0u64));
+    let small_names: Vec<&str> = small.iter().map(|f| f.name).collect();
     // The financial year is not grouped by: year and month decide it, and it is labelled once
     // per row of sums instead of once per contact. Text is grouped by categorical codes
     // (numbers of one width hash and compare cheaper than text) and turned back into text.
     let dated = has(c::YEAR) && has(c::MONTH);
-    // Whether a channel is assisted or digital follows from the channel: not grouped by, but
-    // taken from each group's first row (one key column fewer for every contact).
-    let by_channel: Vec<&str> = [ASSISTED, DIGITAL]
-        .into_iter()
-        .filter(|k| has(k) && has(c::CHANNEL))
-        .collect();
     let by: Vec<&str> = SUMMED_BY
         .iter()
         .copied()
-        .filter(|k| has(k) && *k != c::FINANCIAL_YEAR && !by_channel.contains(k))
-        .chain([WATCHED])
+        .filter(|k| has(k) && *k != c::FINANCIAL_YEAR && !small_names.contains(k))
         .collect();
     let text: Vec<&str> = by
         .iter()
@@ -638,6 +647,7 @@ pub fn summed(
             })
         })
         .collect::<Vec<_>>();
+    let unpacked = small.iter().map(Small::decoded).collect::<Vec<_>>();
     let out: Vec<Expr> = SUMMED_BY
         .iter()
         .copied()
@@ -652,22 +662,17 @@ pub fn summed(
         .map(col)
         .collect();
     let grouped = rows
-        .with_columns(coarse)
         .with_columns(as_codes)
-        .group_by(by.into_iter().map(col).collect::<Vec<_>>())
-        .agg(
-            by_channel
-                .iter()
-                .map(|k| col(*k).first())
-                .chain([
-                    col(c::CONTACTS)
-                        .cast(DataType::Int64)
-                        .sum()
-                        .alias(c::CONTACTS),
-                    len().alias(ROWS),
-                ])
-                .collect::<Vec<_>>(),
-        )
+        .with_column(packed.alias(SMALL))
+        .group_by(by.into_iter().chain([SMALL]).map(col).collect::<Vec<_>>())
+        .agg([
+            col(c::CONTACTS)
+                .cast(DataType::Int64)
+                .sum()
+                .alias(c::CONTACTS),
+            len().alias(ROWS),
+        ])
+        .with_columns(unpacked)
         .with_columns(as_before);
     let labelled = if dated {
         grouped.with_column(
@@ -679,6 +684,110 @@ pub fn summed(
         grouped
     };
     Ok(labelled.select(out))
+}
+
+/// [`summed`]'s few-valued columns packed into one number.
+const SMALL: &str = "__small";
+
+/// One few-valued column of [`summed`]: a code from 0 (null) taking `bits` bits of [`SMALL`],
+/// from `shift` up, and how the column is worked out again from it.
+struct Small {
+    name: &'static str,
+    code: Expr,
+    bits: u32,
+    shift: u32,
+    /// The value of each code from 1, in order (code 0 is null).
+    values: Vec<Expr>,
+    dtype: DataType,
+}
+
+impl Small {
+    /// A true/false column: 1 false, 2 true, 0 null.
+    fn flag(name: &'static str) -> Small {
+        let code = when(col(name).is_null())
+            .then(lit(0u32))
+            .when(col(name))
+            .then(lit(2u32))
+            .otherwise(lit(1u32));
+        Small {
+            name,
+            code,
+            bits: 2,
+            shift: 0,
+            values: vec![lit(false), lit(true)],
+            dtype: DataType::Boolean,
+        }
+    }
+
+    /// Days from 0 to `longest` (longer as none): the days plus one.
+    fn days_up_to(name: &'static str, longest: i32) -> Small {
+        let code = when(
+            col(name)
+                .lt_eq(lit(longest))
+                .and(col(name).gt_eq(lit(0i32))),
+        )
+        .then(col(name).cast(DataType::UInt32) + lit(1u32))
+        .otherwise(lit(0u32));
+        Small {
+            name,
+            code,
+            bits: bits_for(longest.max(0) as u128 + 1),
+            shift: 0,
+            values: (0..=longest).map(lit).collect(),
+            dtype: DataType::Int32,
+        }
+    }
+
+    /// A number of days as the window it falls in: with `up`, the shortest window at least
+    /// `days`; otherwise the longest at most `days`. The code is the window's place from 1.
+    fn window(name: &'static str, days: Expr, windows: &[i32], up: bool) -> Small {
+        let places = windows.iter().enumerate().map(|(i, w)| (i as u32 + 1, *w));
+        let code = if up {
+            places.rev().fold(lit(0u32), |rest, (i, w)| {
+                when(days.clone().lt_eq(lit(w)))
+                    .then(lit(i))
+                    .otherwise(rest)
+            })
+        } else {
+            places.fold(lit(0u32), |rest, (i, w)| {
+                when(days.clone().gt_eq(lit(w)))
+                    .then(lit(i))
+                    .otherwise(rest)
+            })
+        };
+        Small {
+            name,
+            code: code.fill_null(lit(0u32)),
+            bits: bits_for(windows.len() as u128),
+            shift: 0,
+            values: windows.iter().map(|w| lit(*w)).collect(),
+            dtype: DataType::Int32,
+        }
+    }
+
+    /// The column again, from [`SMALL`].
+    fn decoded(&self) -> Expr {
+        if self.bits == 0 {
+            return lit(NULL).cast(self.dtype.clone()).alias(self.name);
+        }
+        let shifted = col(SMALL).floor_div(lit(1u64 << self.shift));
+        let code = if self.bits >= 64 {
+            shifted
+        } else {
+            shifted % lit(1u64 << self.bits)
+        }
+        .cast(DataType::UInt32);
+        self.values
+            .iter()
+            .enumerate()
+            .rev()
+            .fold(lit(NULL).cast(self.dtype.clone()), |rest, (i, v)| {
+                when(code.clone().eq(lit(i as u32 + 1)))
+                    .then(v.clone().cast(self.dtype.clone()))
+                    .otherwise(rest)
+            })
+            .alias(self.name)
+    }
 }
 
 /// `aggs` by month, service and channel, plus a row per month totalling every service and
