@@ -99,9 +99,7 @@ pub fn linked(
     // `summed` gives text back.
     let as_codes = TEXT
         .iter()
-        .filter(|k| {
-            std::env::var_os("NOCODES").is_none() && schema.get(k).is_some_and(|t| t.is_string())
-        })
+        .filter(|k| schema.get(k).is_some_and(|t| t.is_string()))
         .map(|k| col(*k).cast(DataType::from_categories(Categories::global())));
     let plan = contacts.with_row_index(ROW, None).with_columns(
         [
