@@ -130,7 +130,8 @@ pub struct RunSummary {
     pub pipeline: String,
     pub status: Status,
     pub exit_code: i32,
-    /// The error that stopped a failed run, on one line.
+    /// The error that stopped a failed run, on one line; for a run that exited 1 under
+    /// `--deny-warnings`, how many warnings there were and the first.
     pub error: Option<String>,
     /// The day the run was for (`--as-of`).
     pub as_of: Option<chrono::NaiveDate>,
@@ -146,6 +147,19 @@ pub struct RunSummary {
     /// The error itself, for the caller to print (not serialised: `error` holds its text).
     #[serde(skip)]
     pub failure: Option<anyhow::Error>,
+}
+
+/// Why a run with warnings exited 1 under `--deny-warnings`: how many, and the first.
+fn denied_warnings(warnings: &[Warning]) -> String {
+    let first = warnings
+        .first()
+        .map(|w| format!("; the first: {w}"))
+        .unwrap_or_default();
+    format!(
+        "{} warning{} with --deny-warnings (each is in `warnings`){first}",
+        warnings.len(),
+        if warnings.len() == 1 { "" } else { "s" }
+    )
 }
 
 fn reported<S: serde::Serializer>(warnings: &[Warning], s: S) -> Result<S::Ok, S::Error> {
@@ -287,6 +301,10 @@ pub fn run(pipeline: &Pipeline, options: &RunOptions) -> RunSummary {
     if let Err(e) = outcome {
         summary.error = Some(format!("{e:#}"));
         summary.failure = Some(e);
+    }
+    if summary.status == Status::Warnings && summary.error.is_none() {
+        // A cron job's monitor reads `error` to say why the run did not exit 0.
+        summary.error = Some(denied_warnings(&summary.warnings));
     }
     if summary.status == Status::Failed && summary.error.is_none() {
         // Every failed run says why; a stage that failed without saying is a bug, named so.

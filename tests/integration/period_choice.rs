@@ -103,7 +103,15 @@ fn stray_rows_that_choose_the_period_are_named_and_the_period_kept() {
     let out = ws.cex(&["run", "p.toml", "--as-of", "2012-01-15", "--deny-warnings"]);
     out.assert_code(1);
     assert!(out.stderr.contains("chosen by default"), "{}", out.stderr);
-    assert_eq!(last_run(&ws)["status"], "warnings");
+    let json = last_run(&ws);
+    assert_eq!(json["status"], "warnings");
+    assert_eq!(json["exit_code"], 1);
+    // The record says why the run exited 1, as it does for a failed run.
+    let error = json["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("with --deny-warnings") && error.contains("chosen by default"),
+        "{json}"
+    );
 
     // Asking for the period is not warned about, nor is the busy month chosen by itself.
     let out = ws.cex(&["run", "p.toml", "--period", "2011-11"]);
