@@ -566,8 +566,8 @@ pub fn summed(
     let has = |name: &str| schema.contains(name);
     // The few-valued columns (the gaps as far as the windows tell them apart, whether the lake
     // covers the window, the flags) become small codes packed into one number, grouped by as
-    // one key: a contact's grouping key is then 8 columns, not 14 (measured at 10M: the
-    // grouping took about 0.13 s of 0.16 s per three months more with them apart).
+    // one key, and worked out again on the sums' rows (at 10M, with no `first()` per group for
+    // the channel's kind, summing took 1.75 s instead of 1.95).
     let mut small: Vec<Small> = Vec::new();
     if has(c::RESOLVED_FIRST_CONTACT) {
         small.push(Small::flag(c::RESOLVED_FIRST_CONTACT));
@@ -694,8 +694,8 @@ struct Small {
     code: Expr,
     bits: u32,
     shift: u32,
-    /// The value of each code from 1, in order (code 0 is null).
-    values: Vec<Expr>,
+    /// The value of each code from 1, in order (code 0 is null); `None`: the code less one.
+    values: Option<Vec<Expr>>,
     dtype: DataType,
 }
 
@@ -712,7 +712,7 @@ impl Small {
             code,
             bits: 2,
             shift: 0,
-            values: vec![lit(false), lit(true)],
+            values: Some(vec![lit(false), lit(true)]),
             dtype: DataType::Boolean,
         }
     }
@@ -731,7 +731,7 @@ impl Small {
             code,
             bits: bits_for(longest.max(0) as u128 + 1),
             shift: 0,
-            values: (0..=longest).map(lit).collect(),
+            values: None,
             dtype: DataType::Int32,
         }
     }
@@ -758,7 +758,7 @@ impl Small {
             code: code.fill_null(lit(0u32)),
             bits: bits_for(windows.len() as u128),
             shift: 0,
-            values: windows.iter().map(|w| lit(*w)).collect(),
+            values: Some(windows.iter().map(|w| lit(*w)).collect()),
             dtype: DataType::Int32,
         }
     }
@@ -775,11 +775,19 @@ impl Small {
             shifted % lit(1u64 << self.bits)
         }
         .cast(DataType::UInt32);
-        self.values
+        let none = lit(NULL).cast(self.dtype.clone());
+        let Some(values) = &self.values else {
+            return when(code.clone().eq(lit(0u32)))
+                .then(none)
+                .otherwise(code.cast(DataType::Int64) - lit(1i64))
+                .cast(self.dtype.clone())
+                .alias(self.name);
+        };
+        values
             .iter()
             .enumerate()
             .rev()
-            .fold(lit(NULL).cast(self.dtype.clone()), |rest, (i, v)| {
+            .fold(none, |rest, (i, v)| {
                 when(code.clone().eq(lit(i as u32 + 1)))
                     .then(v.clone().cast(self.dtype.clone()))
                     .otherwise(rest)
