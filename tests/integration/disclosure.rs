@@ -178,8 +178,8 @@ fn a_month_beside_the_month_before_survives_the_attacker() {
     // The attacker reads February's publication with January's: a count can only grow
     // between them, so a difference between two blank counts is a count of people too. On
     // the sample's whole publication that takes minutes; with one equality breakdown it takes
-    // under one and still finds what it found there before f3cf664 (12 of 609 blank cells
-    // narrowed to fewer than 10 values, every one such a difference).
+    // under one and still finds what it found there before f3cf664 (12 such differences
+    // narrowed to fewer than 10 values).
     let ws = Workspace::with_sample_data();
     let pipeline = std::fs::read_to_string(ws.path().join("pipelines/sample.toml"))
         .expect("the sample pipeline");
