@@ -146,10 +146,9 @@ pub enum Warning {
         busiest: String,
         busiest_contacts: u64,
     },
-    /// The publication was protected beside earlier publications of its financial year. cex
-    /// does not yet rule out every cell a reader comparing three or more of them can narrow
-    /// (the independent attacker recovers some on the sample's first three months): until it
-    /// does, a year's survey and equality tables are safest published once (`--fy`).
+    /// The publication was protected beside earlier publications of its financial year, all of
+    /// them read together: each further one hides more and takes longer to protect, so a
+    /// year's survey and equality tables print the most published once (`--fy`).
     PublishedBesideEarlier {
         /// The period of this publication.
         period: String,
@@ -425,7 +424,7 @@ impl fmt::Display for Warning {
             ),
             Warning::PublishedBesideEarlier { earlier, .. } => write!(
                 f,
-                "published beside {} earlier publication{} of its year ({}): cex does not yet protect a year's monthly survey and equality tables against a reader who compares three or more of them (an independent attacker narrows some blank cells below the threshold), so publish them once a year (cex run --fy) until it does",
+                "published beside {} earlier publication{} of its year ({}): protected against all of them read together, so each further publication of the year hides more and takes longer to protect (minutes from the third); publish survey and equality tables once a year (cex run --fy) to print the most",
                 earlier.len(),
                 if earlier.len() == 1 { "" } else { "s" },
                 earlier.join(", "),

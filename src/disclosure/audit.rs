@@ -275,10 +275,22 @@ pub struct Cover {
 /// Whether `cell` can move up or down by `by` with no printed count changing (every relation
 /// kept, every count non-negative): a witness that no reader can narrow it to an interval
 /// narrower than `by`, found with one small programme rather than two bounds.
-pub fn movable_by(model: &Model, components: &Components, cell: usize, by: f64) -> bool {
-    cover_within(model, components, cell, by, &|_| 0.0, true).is_some()
-        || (model.cells[cell].value as f64 >= by
-            && cover_within(model, components, cell, -by, &|_| 0.0, true).is_some())
+///
+/// Returns the cells the witness moves by `by` or more (`cell` among them: each is shown safe by
+/// the same picture), or `None` when there is no such witness.
+pub fn movable_by(
+    model: &Model,
+    components: &Components,
+    cell: usize,
+    by: f64,
+) -> Option<Vec<usize>> {
+    cover_within(model, components, cell, by, &|_| 0.0, true)
+        .or_else(|| {
+            (model.cells[cell].value as f64 >= by)
+                .then(|| cover_within(model, components, cell, -by, &|_| 0.0, true))
+                .flatten()
+        })
+        .map(|c| c.moved_far)
 }
 
 fn cover_within(

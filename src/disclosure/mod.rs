@@ -136,7 +136,7 @@ pub fn protect_beside(
     let mut fixed: BTreeMap<model::Key, State> = BTreeMap::new();
     if !published.is_empty() {
         let mut before = Model::build(published);
-        secure(&mut before, threshold);
+        secure(&mut before, threshold, false);
         for cell in before.cells.iter().filter(|c| c.state != State::Unprinted) {
             fixed.insert(cell.key.clone(), cell.state);
         }
@@ -149,7 +149,7 @@ pub fn protect_beside(
             cell.fixed = true;
         }
     }
-    let audited = secure(&mut model, threshold);
+    let audited = secure(&mut model, threshold, false);
     let audit = verdict(&model, &all, audited, threshold, model.cells.len());
     blank(&mut all, &model, threshold)?;
     for (t, protected) in tables.iter_mut().zip(all.into_iter().skip(published.len())) {
@@ -196,12 +196,13 @@ pub fn protect_release(
             .all(|c| c.fixed || c.state == State::Unprinted);
     model.tag(0, RELEASE, &this.tag());
     let others: Vec<Release> = others.into_iter().cloned().collect();
-    let differences = if same_again {
-        0
+    let beside = !same_again && !others.is_empty();
+    let differences = if beside {
+        releases::link(&mut model, own, this, &others, threshold)
     } else {
-        releases::link(&mut model, own, this, &others)
+        0
     };
-    let audited = secure(&mut model, threshold);
+    let audited = secure(&mut model, threshold, beside);
     let mut audit = verdict(&model, tables, audited, threshold, own);
     audit.protected_against = others.iter().map(|r| r.id().tag()).collect();
     audit.differences = differences;
@@ -222,9 +223,10 @@ pub fn protect_release(
 }
 
 /// Primary and secondary suppression of a model in place; returns the final audit of every
-/// blank cell.
-fn secure(model: &mut Model, threshold: i64) -> Vec<(usize, Option<audit::Bounds>)> {
-    let witness = !model.differences.is_empty();
+/// blank cell. `witness`: the model holds earlier publications beside the new one (a cube
+/// several times larger), so a blank cell is shown safe by a picture that moves it by the
+/// threshold where one is found, and bounded only where none is.
+fn secure(model: &mut Model, threshold: i64, witness: bool) -> Vec<(usize, Option<audit::Bounds>)> {
     let safe = |b: &audit::Bounds| b.width().is_none_or(|w| w >= threshold);
     for cell in model.cells.iter_mut().filter(|c| !c.fixed) {
         if cell.state == State::Published && cell.value > 0 && cell.value < threshold {
@@ -304,7 +306,16 @@ fn secure(model: &mut Model, threshold: i64) -> Vec<(usize, Option<audit::Bounds
         }
     };
     let mut unprotectable = BTreeSet::new();
+    if witness {
+        // Beside earlier publications, a cell the blanks already there let move by the
+        // threshold needs no cover of its own (blanking more only lets it move further).
+        witnessed(model, &components, &order, threshold, &mut shown);
+    }
     for cell in order {
+        if shown.contains(&cell) {
+            // An earlier cover's picture already moves it by the threshold.
+            continue;
+        }
         cover(model, cell, &mut unprotectable, &mut shown);
         unknown_differences(model);
     }
@@ -327,19 +338,28 @@ fn secure(model: &mut Model, threshold: i64) -> Vec<(usize, Option<audit::Bounds
         // times larger, where each bound takes far longer), a cell a cover moved by the
         // threshold is safe by that cover, and any other is first moved by the threshold with
         // every printed count kept (one programme): only a cell that cannot be is bounded.
-        let audited: Vec<(usize, Option<audit::Bounds>)> = blank
-            .par_iter()
-            .map(|c| {
-                if witness
-                    && (shown.contains(c)
-                        || audit::movable_by(model, &components, *c, threshold as f64))
-                {
-                    (*c, None)
-                } else {
-                    (*c, Some(bounds(model, &components, *c)))
-                }
-            })
-            .collect();
+        let audited: Vec<(usize, Option<audit::Bounds>)> = if witness {
+            let stuck: BTreeSet<usize> =
+                witnessed(model, &components, &blank, threshold, &mut shown)
+                    .into_iter()
+                    .collect();
+            let mut out: Vec<(usize, Option<audit::Bounds>)> = stuck
+                .par_iter()
+                .map(|c| (*c, Some(bounds(model, &components, *c))))
+                .collect();
+            out.extend(
+                blank
+                    .iter()
+                    .filter(|c| !stuck.contains(c))
+                    .map(|c| (*c, None)),
+            );
+            out
+        } else {
+            blank
+                .par_iter()
+                .map(|c| (*c, Some(bounds(model, &components, *c))))
+                .collect()
+        };
         let narrow: Vec<usize> = audited
             .iter()
             .filter(|(c, b)| b.as_ref().is_some_and(|b| !safe(b)) && !unprotectable.contains(c))
@@ -361,6 +381,50 @@ fn secure(model: &mut Model, threshold: i64) -> Vec<(usize, Option<audit::Bounds
         }
     };
     audited
+}
+
+/// Puts into `shown` every cell of `cells` a picture a reader cannot tell from the true one
+/// moves by the threshold, with what is blank now ([`audit::movable_by`]), and every other cell
+/// such a picture moves as far; returns the cells no picture moves (in order). Cells are taken
+/// a few at a time (one per thread), and one an earlier picture moved is not worked on again.
+fn witnessed(
+    model: &Model,
+    components: &Components,
+    cells: &[usize],
+    threshold: i64,
+    shown: &mut BTreeSet<usize>,
+) -> Vec<usize> {
+    use rayon::prelude::*;
+    let batch = rayon::current_num_threads().max(1);
+    let mut stuck = Vec::new();
+    let mut rest = cells.iter().copied().peekable();
+    while rest.peek().is_some() {
+        let mut chunk = Vec::with_capacity(batch);
+        for c in rest.by_ref() {
+            if !shown.contains(&c) {
+                chunk.push(c);
+                if chunk.len() == batch {
+                    break;
+                }
+            }
+        }
+        let found: Vec<(usize, Option<Vec<usize>>)> = chunk
+            .par_iter()
+            .map(|c| {
+                (
+                    *c,
+                    audit::movable_by(model, components, *c, threshold as f64),
+                )
+            })
+            .collect();
+        for (c, moved) in found {
+            match moved {
+                Some(moved) => shown.extend(moved),
+                None => stuck.push(c),
+            }
+        }
+    }
+    stuck
 }
 
 /// The verdict on a protected model.

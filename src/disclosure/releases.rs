@@ -10,9 +10,9 @@
 //! difference a reader can work out (both counts printed) is a count like any other: from 1 to
 //! below the threshold it is blank by the first rule, so the new release hides what it must. A
 //! cohort of one month (a key with a month), or of the same months again, with the same count in
-//! both, is the same cohort: a reader takes them as equal. The release next to the new one comes
-//! whole (its blanks are unknowns of the same cube); one further away only by the counts it
-//! printed.
+//! both, is the same cohort: a reader takes them as equal. Every release of the year comes
+//! whole (its blanks are unknowns of the same cube), and a difference between releases further
+//! apart is a count to protect like one between neighbours.
 
 use std::collections::HashMap;
 
@@ -83,15 +83,22 @@ struct InCube {
 /// `this`, already tagged) and links each cohort across releases; returns how many difference
 /// cells a reader can work out between the new release and another.
 ///
-/// The releases next to the new one (the one before it and, when an earlier period is made
-/// again, the one after) come whole: their blanks are unknowns tied to the new release's by
-/// every sum, so the audit bounds both together. A release further away comes as the counts it
-/// printed of cohorts the new one also prints: a difference a reader takes directly, and a
-/// bound on the new count. (Its blanks reach the new release only through the release next to
-/// it, which was protected against it when it went out; three publications together are
-/// checked by the independent attacker in the tests, not here: a cube of a whole year's
-/// releases is too large to bound.)
-pub fn link(model: &mut Model, own: usize, this: &ReleaseId, others: &[Release]) -> usize {
+/// Every release comes whole: its blanks are unknowns tied to the others by every sum, so the
+/// audit bounds them all together, as a reader holding every publication of the year would.
+/// Releases next to each other in time are linked cohort by cohort (`later = earlier +
+/// difference`, a difference never below 0: a count only grows). A difference between two
+/// releases further apart is the sum of those between them; it is a cell of its own only where
+/// it is a count to protect (from 1 to below `threshold`), as the reader subtracts January from
+/// March directly. (Before, only the release next to the new one came whole: the independent
+/// attacker then narrowed 184 counts of the reduced sample's March beside January and
+/// February, 59 of them January-to-March differences.)
+pub fn link(
+    model: &mut Model,
+    own: usize,
+    this: &ReleaseId,
+    others: &[Release],
+    threshold: i64,
+) -> usize {
     let untagged = |key: &Key| {
         let mut k = key.clone();
         k.remove(RELEASE);
@@ -103,56 +110,60 @@ pub fn link(model: &mut Model, own: usize, this: &ReleaseId, others: &[Release])
         .iter()
         .position(|r| r.id().order() > this.order())
         .unwrap_or(sorted.len());
-    let new = InCube {
+    let mut cubes: Vec<InCube> = Vec::with_capacity(sorted.len() + 1);
+    for r in &sorted[..at] {
+        cubes.push(whole(model, r));
+    }
+    cubes.push(InCube {
         id: this.clone(),
         cells: (0..own)
             .map(|i| (untagged(&model.cells[i].key), i))
             .collect(),
-    };
+    });
+    for r in &sorted[at..] {
+        cubes.push(whole(model, r));
+    }
     let mut known = 0;
-    for (i, r) in sorted.iter().enumerate() {
-        let id = r.id();
-        let next_to = i + 1 == at || i == at;
-        let cube = if next_to {
-            let placed = model.add_stored(&r.cube, RELEASE, &id.tag());
-            r.cube
-                .cells
-                .iter()
-                .zip(placed)
-                .map(|(c, i)| (c.key.clone(), i))
-                .collect()
-        } else {
-            // Only the counts it printed of cohorts the new release prints, over the year to
-            // date (a month's cohort is the same in the release next to the new one).
-            let mut cells = HashMap::new();
-            for c in r.cube.cells.iter().filter(|c| {
-                c.state == State::Published
-                    && !c.key.contains_key(crate::model::col::MONTH)
-                    && new.cells.contains_key(&c.key)
-            }) {
-                let mut key = c.key.clone();
-                key.insert(RELEASE.into(), id.tag());
-                cells.insert(
-                    c.key.clone(),
-                    model.add(key, c.value, State::Published, true),
-                );
+    for j in 1..cubes.len() {
+        for i in (0..j).rev() {
+            let all = i + 1 == j;
+            let counted = differences(model, &cubes[i], &cubes[j], all, threshold);
+            if i == at || j == at {
+                known += counted;
             }
-            cells
-        };
-        let other = InCube { id, cells: cube };
-        known += if i < at {
-            differences(model, &other, &new)
-        } else {
-            differences(model, &new, &other)
-        };
+        }
     }
     known
 }
 
-/// Links each cohort of both releases (one of them the new one): `later = earlier +
-/// difference`, or `later = earlier` for the same respondents with the same count. Returns how
-/// many differences a reader can work out (both counts printed).
-fn differences(model: &mut Model, earlier: &InCube, later: &InCube) -> usize {
+/// A kept release placed in `model` whole, tagged as itself.
+fn whole(model: &mut Model, r: &Release) -> InCube {
+    let id = r.id();
+    let placed = model.add_stored(&r.cube, RELEASE, &id.tag());
+    InCube {
+        cells: r
+            .cube
+            .cells
+            .iter()
+            .zip(placed)
+            .map(|(c, i)| (c.key.clone(), i))
+            .collect(),
+        id,
+    }
+}
+
+/// Links each cohort of two releases: `later = earlier` for the same respondents with the same
+/// count, `later = earlier + difference` for a difference from 1 to below `threshold` (a count
+/// to protect), and otherwise `earlier <= later`. With `all` false (releases not next to each
+/// other, already linked through those between) only the counts to protect are added. Returns
+/// how many differences a reader can work out (both counts printed).
+fn differences(
+    model: &mut Model,
+    earlier: &InCube,
+    later: &InCube,
+    all: bool,
+    threshold: i64,
+) -> usize {
     let tag = format!("{} to {}", earlier.id.tag(), later.id.tag());
     let same_months = earlier.id.last_month == later.id.last_month;
     let mut pairs: Vec<(&Key, usize, usize)> = earlier
@@ -173,10 +184,28 @@ fn differences(model: &mut Model, earlier: &InCube, later: &InCube) -> usize {
             continue;
         }
         let printed = ca.state == State::Published && cb.state == State::Published;
+        // Both already out: what a reader works out from them is out too.
+        let settled = ca.fixed && cb.fixed && printed;
         let one_cohort = same_months || key.contains_key(crate::model::col::MONTH);
         if one_cohort && va == vb {
             // The same respondents: a reader takes one count for the other.
-            model.relate(b, vec![a]);
+            if all {
+                model.relate(b, vec![a]);
+            }
+            continue;
+        }
+        if printed {
+            known += 1;
+        }
+        if settled {
+            continue;
+        }
+        if !(1..threshold).contains(&(vb - va)) {
+            // Nothing to protect in it (none, or a count at least the threshold): all a reader
+            // takes from it is that the count did not fall.
+            if all {
+                model.below.push((a, b));
+            }
             continue;
         }
         let mut k = key.clone();
@@ -189,9 +218,6 @@ fn differences(model: &mut Model, earlier: &InCube, later: &InCube) -> usize {
         let d = model.add(k, vb - va, state, false);
         model.relate(b, vec![a, d]);
         model.differences.push((d, a, b));
-        if printed {
-            known += 1;
-        }
     }
     known
 }
