@@ -11,7 +11,7 @@ use std::sync::Once;
 
 use serde_json::Value;
 
-use crate::util::{repo, Workspace};
+use crate::util::{repo, Output, Workspace};
 
 fn ensure_attacker() {
     static READY: Once = Once::new();
@@ -192,6 +192,31 @@ fn reduced_pipeline(ws: &Workspace) {
     ws.write("pipelines/reduced.toml", reduced);
 }
 
+/// The months both three-month tests publish in turn.
+const MONTHS: [&str; 3] = ["2025-01", "2025-02", "2025-03"];
+
+/// Publishes `months` in turn with `pipelines/reduced.toml` (the first ingests), each run
+/// exiting 0, and hands each run's output to `after` before the next.
+fn publish_in_turn(ws: &Workspace, months: &[&str], mut after: impl FnMut(usize, &str, &Output)) {
+    for (i, month) in months.iter().enumerate() {
+        let skip = if i == 0 {
+            "charts,report"
+        } else {
+            "ingest,charts,report"
+        };
+        let out = ws.cex(&[
+            "run",
+            "pipelines/reduced.toml",
+            "--period",
+            month,
+            "--skip",
+            skip,
+        ]);
+        out.assert_code(0);
+        after(i, month, &out);
+    }
+}
+
 #[test]
 fn three_months_of_a_year_survive_the_attacker() {
     // The attacker reads February's publication with January's, then March's with both: a
@@ -221,27 +246,12 @@ fn three_months_of_a_year_survive_the_attacker() {
             Some(0)
         );
     };
-    let months = ["2025-01", "2025-02", "2025-03"];
-    for (i, month) in months.iter().enumerate() {
-        let skip = if i == 0 {
-            "charts,report"
-        } else {
-            "ingest,charts,report"
-        };
-        ws.cex(&[
-            "run",
-            "pipelines/reduced.toml",
-            "--period",
-            month,
-            "--skip",
-            skip,
-        ])
-        .assert_code(0);
+    publish_in_turn(&ws, &MONTHS, |i, _, _| {
         if i == 1 {
             // February as it went out, before March existed.
             survives("2025-02", &["2025-01"], 500);
         }
-    }
+    });
     survives("2025-03", &["2025-01", "2025-02"], 900);
     let march = own_verdict(&folder("2025-03"));
     assert_eq!(march["protected_against"].as_array().map(Vec::len), Some(2));
@@ -255,29 +265,15 @@ fn the_monthly_publications_of_a_year_cannot_be_subtracted() {
     // January and February takes minutes to protect).
     let ws = Workspace::with_sample_data();
     reduced_pipeline(&ws);
-    let months = ["2025-01", "2025-02", "2025-03"];
-    for (i, month) in months.iter().enumerate() {
-        let skip = if i == 0 {
-            "charts,report"
-        } else {
-            "ingest,charts,report"
-        };
-        let out = ws.cex(&[
-            "run",
-            "pipelines/reduced.toml",
-            "--period",
-            month,
-            "--skip",
-            skip,
-        ]);
-        out.assert_code(0);
+    let months = MONTHS;
+    publish_in_turn(&ws, &months, |i, month, out| {
         // Beside earlier publications the run says so.
         let said = out.stderr.contains(&format!(
             "published beside {i} earlier publication{}",
             if i == 1 { "" } else { "s" }
         ));
         assert_eq!(said, i > 0, "{month}: {}", out.stderr);
-    }
+    });
     let folder = |m: &str| ws.path().join("out").join(m);
     let march = own_verdict(&folder("2025-03"));
     assert_eq!(march["verdict"], "pass", "{march}");
