@@ -155,6 +155,19 @@ pub enum Warning {
         /// The earlier publications, as `2025-02 (lake version 7)`.
         earlier: Vec<String>,
     },
+    /// The publication's survey and equality tables were withheld: more earlier publications of
+    /// its financial year are out than `equality.max_earlier_publications` lets it be protected
+    /// beside. The KPIs are published.
+    SurveyTablesWithheld {
+        /// The period of this publication.
+        period: String,
+        /// The earlier publications, as `2025-02 (lake version 7)`.
+        earlier: Vec<String>,
+        /// `equality.max_earlier_publications`.
+        limit: usize,
+        /// The tables withheld.
+        tables: Vec<String>,
+    },
     /// Another period of the year was published (its folder holds a disclosure audit) by a
     /// version that kept no record of what it printed: this publication is protected against
     /// the year's recorded publications only, so a reader subtracting that one from this one is
@@ -185,6 +198,7 @@ impl Warning {
             | Warning::MonthsWithoutContacts { period, .. }
             | Warning::ThinDefaultPeriod { period, .. }
             | Warning::UnrecordedPublication { period, .. }
+            | Warning::SurveyTablesWithheld { period, .. }
             | Warning::PublishedBesideEarlier { period, .. } => period.clone(),
             Warning::CoarseDates { source, .. }
             | Warning::SourceMonthsMissing { source, .. }
@@ -427,6 +441,20 @@ impl fmt::Display for Warning {
                 "published beside {} earlier publication{} of its year ({}): protected against all of them read together, so each further publication of the year hides more and takes longer to protect (minutes from the third); publish survey and equality tables once a year (cex run --fy) to print the most",
                 earlier.len(),
                 if earlier.len() == 1 { "" } else { "s" },
+                earlier.join(", "),
+            ),
+            Warning::SurveyTablesWithheld {
+                earlier,
+                limit,
+                tables,
+                ..
+            } => write!(
+                f,
+                "survey and equality tables withheld ({} tables; the KPIs are published): {} earlier publication{} of the year with survey tables {} out ({}), more than equality.max_earlier_publications = {limit}; raise it in the pipeline file to publish them beside all of them (each further one takes several times longer to protect)",
+                tables.len(),
+                earlier.len(),
+                if earlier.len() == 1 { "" } else { "s" },
+                if earlier.len() == 1 { "is" } else { "are" },
                 earlier.join(", "),
             ),
             Warning::UnrecordedPublication { folder, .. } => write!(

@@ -42,6 +42,9 @@ pub struct EqualityConfig {
     pub population: Option<PathBuf>,
     /// Per field, the group others are compared with (default: the rest of the respondents).
     pub reference: BTreeMap<String, String>,
+    /// Survey and equality tables are withheld from a publication beside more earlier
+    /// publications of its financial year than this.
+    pub max_earlier_publications: usize,
 }
 
 /// Validates `[equality]` (all defaults when it is absent), pushing every problem with its key.
@@ -98,6 +101,7 @@ pub(super) fn resolve_equality(
         correction,
         population,
         reference: raw.reference,
+        max_earlier_publications: raw.max_earlier_publications.unwrap_or(2) as usize,
     }
 }
 

@@ -191,6 +191,16 @@ pub struct RawEquality {
     #[serde(default)]
     #[schemars(extend("examples" = [[["age_band"], ["age_band", "channel"]]]))]
     pub breakdowns: Vec<Vec<String>>,
+    /// A period's survey and equality tables are published beside at most this many earlier
+    /// publications of its financial year (each one read together with the others): past it,
+    /// the run withholds them, says so and still publishes the KPIs. Protecting a publication
+    /// beside every earlier one costs three to nine times more with each further one (10
+    /// minutes beside two for the sample's publication), so an unattended monthly run would
+    /// otherwise run for hours by the autumn.
+    /// Raise it to publish them anyway; 0 publishes them only while nothing else of the year is
+    /// out. Default: 2.
+    #[schemars(extend("default" = 2, "examples" = [2]))]
+    pub max_earlier_publications: Option<u32>,
 }
 
 /// Per-file quality gates (a file's share of rejected or duplicate rows, unmapped services,

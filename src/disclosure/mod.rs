@@ -114,6 +114,10 @@ pub struct Audit {
     /// Of those, differences from 1 to below the threshold, hidden by blanking this
     /// publication's count.
     pub differences_hidden: usize,
+    /// Survey and equality tables withheld from this publication (not protected: not
+    /// published), beside more earlier publications than `equality.max_earlier_publications`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
     pub verdict: &'static str,
     pub hidden: Vec<HiddenCell>,
 }
@@ -195,8 +199,15 @@ pub fn protect_release(
             .iter()
             .all(|c| c.fixed || c.state == State::Unprinted);
     model.tag(0, RELEASE, &this.tag());
-    let others: Vec<Release> = others.into_iter().cloned().collect();
-    let beside = !same_again && !others.is_empty();
+    // A release that printed no count (its survey tables withheld) tells a reader nothing.
+    let others: Vec<Release> = others
+        .into_iter()
+        .filter(|r| !r.cube.cells.is_empty())
+        .cloned()
+        .collect();
+    // A publication with no counts of its own (its survey tables withheld) has nothing to
+    // protect beside the others.
+    let beside = !same_again && !others.is_empty() && own > 0;
     let differences = if beside {
         releases::link(&mut model, own, this, &others, threshold)
     } else {
@@ -493,6 +504,7 @@ fn verdict(
         protected_against: Vec::new(),
         differences: 0,
         differences_hidden: 0,
+        withheld: Vec::new(),
     }
 }
 

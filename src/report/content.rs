@@ -29,6 +29,9 @@ pub struct Inputs<'a> {
     /// Months the figures do not cover (`coverage` in `kpi-summary.json`): said under the
     /// period, where no reader can miss them.
     pub coverage: Vec<String>,
+    /// Survey and equality tables withheld from the publication (`withheld` in
+    /// `disclosure-audit.json`): said under the period, since their sections are missing.
+    pub withheld: Vec<String>,
 }
 
 impl Inputs<'_> {
@@ -82,6 +85,9 @@ pub fn document(inputs: &Inputs) -> Result<Document, MissingColumn> {
         ),
     ];
     subtitle.extend(inputs.coverage.iter().map(|c| format!("Not covered: {c}.")));
+    if !inputs.withheld.is_empty() {
+        subtitle.push(format!("{} {}.", WITHHELD, inputs.withheld.join(", ")));
+    }
     if inputs.charts.is_empty() {
         subtitle.push(NO_CHARTS.into());
     }
@@ -94,6 +100,10 @@ pub fn document(inputs: &Inputs) -> Result<Document, MissingColumn> {
         sections,
     })
 }
+
+/// Said under the title when the publication's survey and equality tables were withheld, before
+/// their names.
+pub const WITHHELD: &str = "Survey and equality tables are not published for this period: too many publications of the year are already out for them to be protected beside all of them in reasonable time (equality.max_earlier_publications in the pipeline file). Withheld:";
 
 /// Said under the title when the charts stage did not run for this period.
 pub const NO_CHARTS: &str =

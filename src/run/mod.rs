@@ -642,9 +642,13 @@ fn run_stages(
         || {
             rayon::join(
                 || {
-                    equality.as_ref().map_or(Ok(()), |tables| {
-                        stages::write_equality(&dir.join(EQUALITY_DIR), tables)
-                    })
+                    // None at all when they were withheld.
+                    equality
+                        .as_ref()
+                        .filter(|tables| !tables.is_empty())
+                        .map_or(Ok(()), |tables| {
+                            stages::write_equality(&dir.join(EQUALITY_DIR), tables)
+                        })
                 },
                 || {
                     audit
@@ -712,7 +716,7 @@ fn run_stages(
     if let Some(k) = &kpis {
         stages::log_kpis_written(k, &published);
     }
-    if let Some(tables) = &equality {
+    if let Some(tables) = equality.as_ref().filter(|t| !t.is_empty()) {
         stages::log_equality_written(
             pipeline,
             period,

@@ -361,7 +361,11 @@ fn write_report(
         equality: &tables.equality,
         charts: &entries,
         produced: as_of.format("%-d %B %Y").to_string(),
-        coverage: coverage_of(&tables.folder),
+        coverage: strings_of(&tables.folder.join("kpi-summary.json"), "coverage"),
+        withheld: strings_of(
+            &tables.folder.join(crate::disclosure::AUDIT_FILE),
+            "withheld",
+        ),
     };
     let doc = content::document(&inputs)?;
     let page = html::render(&doc, &svgs);
@@ -371,14 +375,15 @@ fn write_report(
     Ok(())
 }
 
-/// The months a publication's figures do not cover, as its `kpi-summary.json` names them (none
-/// when it names none, or was written before it named them).
-fn coverage_of(folder: &Path) -> Vec<String> {
-    std::fs::read_to_string(folder.join("kpi-summary.json"))
+/// A list of texts a publication's JSON file holds under `key`: the months its figures do not
+/// cover (`kpi-summary.json`), the tables withheld from it (`disclosure-audit.json`). None when
+/// the file names none, or was written before it named them.
+fn strings_of(file: &Path, key: &str) -> Vec<String> {
+    std::fs::read_to_string(file)
         .ok()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .and_then(|json| {
-            json["coverage"].as_array().map(|list| {
+            json[key].as_array().map(|list| {
                 list.iter()
                     .filter_map(|c| c.as_str().map(str::to_string))
                     .collect()
@@ -490,8 +495,6 @@ pub fn protect(
         .as_mut()
         .map(|k| std::mem::take(&mut k.tables))
         .unwrap_or_default();
-    let from_kpis = all.len();
-    all.extend(equality);
     // Protected against every other publication of the year already out, as kept.
     let this = ReleaseId {
         period: period.label(),
@@ -499,7 +502,27 @@ pub fn protect(
         lake_version: lake.version(),
     };
     let history = crate::disclosure::releases::load_all(&releases_dir(pipeline, period))?;
-    let (audit, release) = crate::disclosure::protect_release(
+    // Past the limit, the survey tables (those with respondent counts) and the equality tables
+    // are withheld rather than protected beside them all: that would take hours.
+    let earlier: Vec<String> = history
+        .iter()
+        .filter(|r| r.id() != this && !r.cube.cells.is_empty())
+        .map(|r| r.id().tag())
+        .collect();
+    let limit = pipeline.equality.max_earlier_publications;
+    let mut withheld = Vec::new();
+    let equality = if earlier.len() > limit {
+        let (counted, kept): (Vec<Table>, Vec<Table>) =
+            all.into_iter().partition(|t| t.counts.is_some());
+        all = kept;
+        withheld.extend(counted.iter().chain(&equality).map(|t| t.name.clone()));
+        Vec::new()
+    } else {
+        equality
+    };
+    let from_kpis = all.len();
+    all.extend(equality);
+    let (mut audit, release) = crate::disclosure::protect_release(
         &history,
         &this,
         &mut all,
@@ -514,7 +537,16 @@ pub fn protect(
         );
     }
     let mut warnings = Vec::new();
-    if !audit.protected_against.is_empty() {
+    if !withheld.is_empty() {
+        warnings.push(crate::warnings::Warning::SurveyTablesWithheld {
+            period: period.label(),
+            earlier,
+            limit,
+            tables: withheld.clone(),
+        });
+        audit.withheld = withheld;
+        audit.protected_against.clear();
+    } else if !audit.protected_against.is_empty() {
         warnings.push(crate::warnings::Warning::PublishedBesideEarlier {
             period: period.label(),
             earlier: audit.protected_against.clone(),

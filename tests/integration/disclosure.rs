@@ -371,6 +371,117 @@ fn the_monthly_publications_of_a_year_cannot_be_subtracted() {
 }
 
 #[test]
+fn a_publication_past_the_limit_withholds_its_survey_tables_and_keeps_the_kpis() {
+    // Each publication of a year protected beside the earlier ones costs several times the one
+    // before (an hour by the autumn): past `equality.max_earlier_publications` an unattended
+    // run withholds the survey and equality tables, says so, and publishes the KPIs.
+    let ws = Workspace::with_sample_data();
+    reduced_pipeline(&ws);
+    let limit = |n: usize| {
+        let path = ws.path().join("pipelines/reduced.toml");
+        let text = std::fs::read_to_string(&path).expect("the reduced pipeline");
+        let text: String = text
+            .lines()
+            .filter(|l| !l.starts_with("max_earlier_publications"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        ws.write(
+            "pipelines/reduced.toml",
+            text.replace(
+                "\n[equality]\n",
+                &format!("\n[equality]\nmax_earlier_publications = {n}\n"),
+            ),
+        );
+    };
+    let run = |month: &str, skip: &str| {
+        let out = ws.cex(&[
+            "run",
+            "pipelines/reduced.toml",
+            "--period",
+            month,
+            "--skip",
+            skip,
+        ]);
+        out.assert_code(0);
+        out
+    };
+    let folder = |m: &str| ws.path().join("out").join(m);
+    let survey = |m: &str| folder(m).join("satisfaction_by_channel.csv").is_file();
+    let equality = |m: &str| folder(m).join("equality").is_dir();
+    limit(0);
+    run("2025-01", "charts,report");
+    assert!(
+        survey("2025-01") && equality("2025-01"),
+        "nothing else is out"
+    );
+    // February, beside January: withheld.
+    let out = run("2025-02", "ingest");
+    assert!(
+        out.stderr.contains("survey and equality tables withheld")
+            && out.stderr.contains("1 earlier publication of the year"),
+        "{}",
+        out.stderr
+    );
+    assert!(!survey("2025-02") && !equality("2025-02"));
+    assert!(folder("2025-02").join("channel_shift.csv").is_file());
+    assert!(!folder("2025-02").join("response_rate.csv").is_file());
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join("out/last-run.json")).expect("last-run.json"),
+    )
+    .expect("JSON");
+    let warning = summary["warnings"]
+        .as_array()
+        .and_then(|w| w.iter().find(|w| w["kind"] == "survey_tables_withheld"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(warning["limit"], 0, "{summary}");
+    assert_eq!(
+        warning["earlier"].as_array().map(Vec::len),
+        Some(1),
+        "{warning}"
+    );
+    let audit = own_verdict(&folder("2025-02"));
+    let withheld: Vec<&str> = audit["withheld"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        withheld.contains(&"satisfaction_by_channel") && withheld.contains(&"equality_age_band"),
+        "{withheld:?}"
+    );
+    assert_eq!(audit["cells"], 0, "{audit}");
+    // The report says so where a reader looks first, and has no survey section.
+    let report = std::fs::read_to_string(folder("2025-02").join("report.html")).expect("report");
+    assert!(report.contains("Survey and equality tables are not published for this period"));
+    assert!(report.contains("equality_age_band"));
+    assert!(!report.contains("id=\"satisfaction\""));
+    // A withheld publication printed no survey count: March is beside January alone.
+    let out = run("2025-03", "ingest,charts,report");
+    assert!(
+        out.stderr.contains("1 earlier publication of the year") && !survey("2025-03"),
+        "{}",
+        out.stderr
+    );
+    // Raised, February goes out beside January; March is then past it again.
+    limit(1);
+    let out = run("2025-02", "ingest,charts,report");
+    assert!(
+        out.stderr
+            .contains("published beside 1 earlier publication"),
+        "{}",
+        out.stderr
+    );
+    assert!(survey("2025-02") && equality("2025-02"));
+    assert_eq!(own_verdict(&folder("2025-02"))["verdict"], "pass");
+    let out = run("2025-03", "ingest,charts,report");
+    assert!(
+        out.stderr.contains("2 earlier publications of the year") && !survey("2025-03"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn a_generated_publication_with_many_small_groups_survives_the_attacker() {
     // A small generated survey (few calls, so few responses per group, channel, service and
     // month), for a single month and for a financial year.
