@@ -125,47 +125,20 @@ pub struct Audit {
 /// Protects every table with a count layout in `tables` together, blanking cells in place, and
 /// returns the verdict. Tables without a layout are left as they are.
 pub fn protect(tables: &mut [Table], threshold: i64) -> PolarsResult<Audit> {
-    protect_beside(&[], tables, threshold)
-}
-
-/// Protects `tables` beside a publication already out, given as its tables computed afresh
-/// (before protection): that publication's blanks are decided as [`protect`] decided them, and
-/// what it prints stays printed (never blanked to protect a cell of `tables`), so `tables` are
-/// safe against it as it stands. Only `tables` are blanked; the verdict covers both.
-pub fn protect_beside(
-    published: &[Table],
-    tables: &mut [Table],
-    threshold: i64,
-) -> PolarsResult<Audit> {
-    let mut fixed: BTreeMap<model::Key, State> = BTreeMap::new();
-    if !published.is_empty() {
-        let mut before = Model::build(published);
-        secure(&mut before, threshold, false);
-        for cell in before.cells.iter().filter(|c| c.state != State::Unprinted) {
-            fixed.insert(cell.key.clone(), cell.state);
-        }
-    }
-    let mut all: Vec<Table> = published.iter().chain(tables.iter()).cloned().collect();
-    let mut model = Model::build(&all);
-    for cell in model.cells.iter_mut() {
-        if let Some(state) = fixed.get(&cell.key) {
-            cell.state = *state;
-            cell.fixed = true;
-        }
-    }
+    let mut model = Model::build(tables);
     let audited = secure(&mut model, threshold, false);
-    let audit = verdict(&model, &all, audited, threshold, model.cells.len());
-    blank(&mut all, &model, threshold)?;
-    for (t, protected) in tables.iter_mut().zip(all.into_iter().skip(published.len())) {
-        *t = protected;
-    }
+    let audit = verdict(&model, tables, audited, threshold, model.cells.len());
+    blank(tables, &model, threshold)?;
     Ok(audit)
 }
 
 /// Protects the tables of one publication (`this`) in one cube with every other publication of
 /// its financial year already out (`history`, as kept: see [`releases`]), blanking only this
-/// one's cells; returns the verdict and this publication as it is to be kept. A publication of
-/// the same period read from the same lake version is this one made again: its blanks stand.
+/// one's cells; returns the verdict and this publication as it is to be kept. What went out
+/// before for the same period from the same lake version (its publication, an analyst's
+/// breakdown beside it) is the same release: what it printed stays as it went out, `tables` are
+/// protected beside it, and the release kept is the whole of it (so a breakdown published after
+/// the publication is protected beside it, and later publications beside both).
 pub fn protect_release(
     history: &[Release],
     this: &ReleaseId,
@@ -173,27 +146,21 @@ pub fn protect_release(
     threshold: i64,
 ) -> PolarsResult<(Audit, Release)> {
     let mut model = Model::build(tables);
-    let own = model.cells.len();
+    // The cells of `tables`: the audit's counts are theirs.
+    let built = model.cells.len();
     let (again, others): (Vec<&Release>, Vec<&Release>) =
         history.iter().partition(|r| r.id() == *this);
-    for before in again {
-        for stored in &before.cube.cells {
-            if stored.state == State::Unprinted {
-                continue;
-            }
-            if let Some(i) = model.find(&stored.key) {
-                let cell = &mut model.cells[i];
-                if cell.value == stored.value && cell.state != State::Unprinted {
-                    cell.state = stored.state;
-                    cell.fixed = true;
-                }
-            }
-        }
+    // What went out for this release before (the publication, and any breakdown an analyst
+    // published beside it): what it printed stays printed, its blanks blank, and the rest is
+    // protected beside all of it. The release kept is then everything printed for it.
+    for before in &again {
+        model.merge_stored(&before.cube);
     }
+    let own = model.cells.len();
     // Every count printed or blank as it was: the publication that went out, which was
     // protected then (against the publications of the year then out; those since were
     // protected against it), so it is made again as it was.
-    let same_again = !model.cells.is_empty()
+    let same_again = built > 0
         && model
             .cells
             .iter()
@@ -207,14 +174,14 @@ pub fn protect_release(
         .collect();
     // A publication with no counts of its own (its survey tables withheld) has nothing to
     // protect beside the others.
-    let beside = !same_again && !others.is_empty() && own > 0;
+    let beside = !same_again && !others.is_empty() && built > 0;
     let differences = if beside {
         releases::link(&mut model, own, this, &others, threshold)
     } else {
         0
     };
     let audited = secure(&mut model, threshold, beside);
-    let mut audit = verdict(&model, tables, audited, threshold, own);
+    let mut audit = verdict(&model, tables, audited, threshold, built);
     audit.protected_against = others.iter().map(|r| r.id().tag()).collect();
     audit.differences = differences;
     audit.differences_hidden = model
@@ -223,12 +190,16 @@ pub fn protect_release(
         .filter(|(d, a, b)| (*a < own || *b < own) && model.cells[*d].state == State::Primary)
         .count();
     blank(tables, &model, threshold)?;
-    let kept = Release {
-        format: releases::FORMAT,
-        period: this.period.clone(),
-        last_month: this.last_month,
-        lake_version: this.lake_version,
-        cube: model.stored(own, RELEASE),
+    let kept = match again.first() {
+        // Made again as it went out: its record stands as it was kept.
+        Some(before) if same_again => (*before).clone(),
+        _ => Release {
+            format: releases::FORMAT,
+            period: this.period.clone(),
+            last_month: this.last_month,
+            lake_version: this.lake_version,
+            cube: model.stored(own, RELEASE),
+        },
     };
     Ok((audit, kept))
 }

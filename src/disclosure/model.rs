@@ -216,6 +216,58 @@ impl Model {
         at
     }
 
+    /// Merges the kept record of this same release (same period, same lake version: the same
+    /// true counts) into the cube, keys as they are: a cohort already in the cube takes the state
+    /// it went out with and is fixed (where it went out printed or blank); one not in it is added,
+    /// fixed, with the sums it took part in. Everything printed for the release stays as it went
+    /// out, and what is added is protected beside all of it.
+    pub fn merge_stored(&mut self, stored: &Stored) {
+        let mut added = vec![false; stored.cells.len()];
+        let at: Vec<Option<usize>> = stored
+            .cells
+            .iter()
+            .zip(added.iter_mut())
+            .map(|(c, added)| match self.find(&c.key) {
+                Some(i) => {
+                    let cell = &mut self.cells[i];
+                    if cell.value != c.value {
+                        // Not the same cohort after all (the tables changed): not merged.
+                        return None;
+                    }
+                    if c.state != State::Unprinted {
+                        cell.state = c.state;
+                        cell.fixed = true;
+                    }
+                    Some(i)
+                }
+                None => {
+                    *added = true;
+                    Some(self.add(c.key.clone(), c.value, c.state, true))
+                }
+            })
+            .collect();
+        let index = |i: usize| at.get(i).copied().flatten();
+        let new = |i: usize| added.get(i).copied().unwrap_or(false);
+        // The sums among cells already in the cube were built with them.
+        for (p, cs) in &stored.relations {
+            if !new(*p) && cs.iter().all(|c| !new(*c)) {
+                continue;
+            }
+            let children: Option<Vec<usize>> = cs.iter().map(|c| index(*c)).collect();
+            if let (Some(parent), Some(children)) = (index(*p), children) {
+                self.relations.push(Relation { parent, children });
+            }
+        }
+        for (c, p) in &stored.below {
+            if !new(*c) && !new(*p) {
+                continue;
+            }
+            if let (Some(c), Some(p)) = (index(*c), index(*p)) {
+                self.below.push((c, p));
+            }
+        }
+    }
+
     /// `parent = sum of children`, kept as is (the caller knows the true counts satisfy it).
     pub fn relate(&mut self, parent: usize, children: Vec<usize>) {
         self.relations.push(Relation { parent, children });

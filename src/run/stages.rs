@@ -504,11 +504,7 @@ pub fn protect(
     let history = crate::disclosure::releases::load_all(&releases_dir(pipeline, period))?;
     // Past the limit, the survey tables (those with respondent counts) and the equality tables
     // are withheld rather than protected beside them all: that would take hours.
-    let earlier: Vec<String> = history
-        .iter()
-        .filter(|r| r.id() != this && !r.cube.cells.is_empty())
-        .map(|r| r.id().tag())
-        .collect();
+    let earlier = earlier_publications(&history, &this);
     let limit = pipeline.equality.max_earlier_publications;
     let mut withheld = Vec::new();
     let equality = if earlier.len() > limit {
@@ -569,6 +565,19 @@ pub fn protect(
         release,
         warnings,
     })
+}
+
+/// The publications of the year already out that printed counts, other than `this` (as
+/// `2025-02 (lake version 7)`): what a new one is protected beside.
+fn earlier_publications(
+    history: &[crate::disclosure::releases::Release],
+    this: &ReleaseId,
+) -> Vec<String> {
+    history
+        .iter()
+        .filter(|r| r.id() != *this && !r.cube.cells.is_empty())
+        .map(|r| r.id().tag())
+        .collect()
 }
 
 /// A publication after disclosure control: its parts, the verdict, the record to keep once it
@@ -645,31 +654,60 @@ pub fn write_audit(dir: &Path, audit: &crate::disclosure::Audit) -> anyhow::Resu
 }
 
 /// An analyst's publishable breakdown (`cex equality --by ...`, `--channel`, `--service`),
-/// protected beside the period's publication as it stands ([`crate::disclosure::protect_beside`]):
-/// what the publication prints stays printed, so the breakdown blanks whatever more it must. A
-/// breakdown that cannot be made safe that way is refused.
+/// protected beside everything already out for the period, as kept (its publication, and any
+/// breakdown published beside it), and beside the year's other publications like a publication
+/// of its own: what is out stays as it went out, so the breakdown blanks whatever more it must.
+/// Its record is merged into the period's before it goes out, so later publications and
+/// breakdowns are protected against it. A period not published yet is taken as it would go out
+/// now. A breakdown that cannot be made safe that way, or beside more earlier publications than
+/// `equality.max_earlier_publications`, is refused.
 pub fn protect_ad_hoc(
     pipeline: &Pipeline,
     lake: &Lake,
     period: Period,
     tables: &mut [Table],
 ) -> anyhow::Result<crate::disclosure::Audit> {
-    let (kpis, equality) = protect_parts(pipeline, lake, period);
-    let mut published = kpis;
-    published.extend(equality);
-    let audit = crate::disclosure::protect_beside(
-        &published,
-        tables,
-        pipeline.equality.suppression_threshold,
-    )
-    .context("disclosure control")?;
+    let threshold = pipeline.equality.suppression_threshold;
+    let this = ReleaseId {
+        period: period.label(),
+        last_month: period.last_month(),
+        lake_version: lake.version(),
+    };
+    let mut history = crate::disclosure::releases::load_all(&releases_dir(pipeline, period))?;
+    let earlier = earlier_publications(&history, &this);
+    let limit = pipeline.equality.max_earlier_publications;
+    if earlier.len() > limit {
+        anyhow::bail!(
+            "this breakdown is not published: {} earlier publication{} of the year with survey tables {} out ({}), more than equality.max_earlier_publications = {limit}; raise it in the pipeline file to protect it beside all of them (each further one takes several times longer), or use --unsuppressed (for the analyst only)",
+            earlier.len(),
+            if earlier.len() == 1 { "" } else { "s" },
+            if earlier.len() == 1 { "is" } else { "are" },
+            earlier.join(", ")
+        );
+    }
+    if !history.iter().any(|r| r.id() == this) {
+        // The period's publication as a run would make it now.
+        let (kpis, equality) = protect_parts(pipeline, lake, period);
+        let mut publication = kpis;
+        publication.extend(equality);
+        let (_, release) =
+            crate::disclosure::protect_release(&history, &this, &mut publication, threshold)
+                .context("disclosure control")?;
+        history.push(release);
+    }
+    let (audit, release) = crate::disclosure::protect_release(&history, &this, tables, threshold)
+        .context("disclosure control")?;
     if audit.unprotected > 0 {
         anyhow::bail!(
-            "this breakdown cannot be published beside the {} publication: {} of its cells could still be worked out; ask for fewer groups, or use --unsuppressed (for the analyst only)",
+            "this breakdown cannot be published beside what is out for {} (its publication and breakdowns, and {} other publication{} of the year): {} of its cells could still be worked out; ask for fewer groups, or use --unsuppressed (for the analyst only)",
             period.label(),
+            earlier.len(),
+            if earlier.len() == 1 { "" } else { "s" },
             audit.unprotected
         );
     }
+    // Kept before it goes out, like a publication.
+    keep_release(pipeline, period, &release)?;
     Ok(audit)
 }
 

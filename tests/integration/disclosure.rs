@@ -371,6 +371,78 @@ fn the_monthly_publications_of_a_year_cannot_be_subtracted() {
 }
 
 #[test]
+fn an_analysts_breakdowns_of_two_months_cannot_be_subtracted() {
+    // An analyst's own breakdown (`cex equality --by sex`) of January and of February, each
+    // year to date: before they were kept and read beside the year's other releases, the two
+    // printed 10 counts 1 to 9 apart (`Another term`: 33 then 38 responses, so 5 in February)
+    // and the attacker narrowed 26 blanks of the pair.
+    let ws = Workspace::with_sample_data();
+    reduced_pipeline(&ws);
+    publish_in_turn(&ws, &MONTHS[..2], |_, _, _| {});
+    let kept = ws
+        .path()
+        .join("out/restricted/releases/fy2024-25/2025-02@0.json");
+    let record = || std::fs::read_to_string(&kept).unwrap_or_default();
+    let published = record();
+    assert!(!published.is_empty());
+    for month in &MONTHS[..2] {
+        ws.cex(&[
+            "equality",
+            "pipelines/reduced.toml",
+            "--period",
+            month,
+            "--by",
+            "sex",
+        ])
+        .assert_code(0);
+    }
+    let folder = |m: &str| ws.path().join(format!("out/equality/{m}-by-sex"));
+    let theirs = attack_releases(&folder("2025-02"), &[&folder("2025-01")]);
+    assert_eq!(theirs["verdict"], "pass", "{theirs}");
+    assert_eq!(
+        theirs["published_small_differences_count"].as_u64(),
+        Some(0),
+        "{theirs}"
+    );
+    assert!(
+        theirs["suppressed_cells"].as_u64().unwrap_or(0) > 20,
+        "{theirs}"
+    );
+    let audit = own_verdict(&folder("2025-02"));
+    assert_eq!(
+        audit["protected_against"].as_array().map(Vec::len),
+        Some(1),
+        "beside January's publication and breakdown: {audit}"
+    );
+    // February's record now holds its breakdown too, and February's publication made again
+    // from the same lake prints as before and keeps it.
+    let with_breakdown = record();
+    assert!(with_breakdown.len() > published.len());
+    assert!(with_breakdown.contains("Another term"));
+    let before =
+        std::fs::read_to_string(ws.path().join("out/2025-02/equality/equality_age_band.csv"))
+            .unwrap_or_default();
+    ws.cex(&[
+        "run",
+        "pipelines/reduced.toml",
+        "--period",
+        "2025-02",
+        "--skip",
+        "ingest,charts,report",
+    ])
+    .assert_code(0);
+    let after =
+        std::fs::read_to_string(ws.path().join("out/2025-02/equality/equality_age_band.csv"))
+            .unwrap_or_default();
+    assert!(!before.is_empty());
+    assert_eq!(before, after);
+    assert!(
+        record() == with_breakdown,
+        "February's record changed when its publication was made again"
+    );
+}
+
+#[test]
 fn a_publication_past_the_limit_withholds_its_survey_tables_and_keeps_the_kpis() {
     // Each publication of a year protected beside the earlier ones costs several times the one
     // before (an hour by the autumn): past `equality.max_earlier_publications` an unattended
