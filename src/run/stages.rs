@@ -677,13 +677,14 @@ pub fn protect_ad_hoc(
     let earlier = earlier_publications(&history, &this);
     let limit = pipeline.equality.max_earlier_publications;
     if earlier.len() > limit {
-        anyhow::bail!(
+        return Err(crate::run::RunError::usage(format!(
             "this breakdown is not published: {} earlier publication{} of the year with survey tables {} out ({}), more than equality.max_earlier_publications = {limit}; raise it in the pipeline file to protect it beside all of them (each further one takes several times longer), or use --unsuppressed (for the analyst only)",
             earlier.len(),
             if earlier.len() == 1 { "" } else { "s" },
             if earlier.len() == 1 { "is" } else { "are" },
             earlier.join(", ")
-        );
+        ))
+        .into());
     }
     if !history.iter().any(|r| r.id() == this) {
         // The period's publication as a run would make it now.
@@ -698,13 +699,14 @@ pub fn protect_ad_hoc(
     let (audit, release) = crate::disclosure::protect_release(&history, &this, tables, threshold)
         .context("disclosure control")?;
     if audit.unprotected > 0 {
-        anyhow::bail!(
+        return Err(crate::run::RunError::usage(format!(
             "this breakdown cannot be published beside what is out for {} (its publication and breakdowns, and {} other publication{} of the year): {} of its cells could still be worked out; ask for fewer groups, or use --unsuppressed (for the analyst only)",
             period.label(),
             earlier.len(),
             if earlier.len() == 1 { "" } else { "s" },
             audit.unprotected
-        );
+        ))
+        .into());
     }
     // Kept before it goes out, like a publication.
     keep_release(pipeline, period, &release)?;

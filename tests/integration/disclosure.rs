@@ -527,6 +527,23 @@ fn a_publication_past_the_limit_withholds_its_survey_tables_and_keeps_the_kpis()
     assert!(report.contains("Survey and equality tables are not published for this period"));
     assert!(report.contains("equality_age_band"));
     assert!(!report.contains("id=\"satisfaction\""));
+    // An analyst's breakdown of February is refused as well, saying why.
+    let out = ws.cex(&[
+        "equality",
+        "pipelines/reduced.toml",
+        "--period",
+        "2025-02",
+        "--by",
+        "sex",
+    ]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("this breakdown is not published")
+            && out.stderr.contains("max_earlier_publications"),
+        "{}",
+        out.stderr
+    );
+    assert!(!ws.path().join("out/equality/2025-02-by-sex").exists());
     // A withheld publication printed no survey count: March is beside January alone.
     let out = run("2025-03", "ingest,charts,report");
     assert!(
