@@ -24,6 +24,20 @@ named!(Correction {
     BenjaminiHochberg = "benjamini_hochberg" | "bh",
 });
 
+/// Which runs publish the survey and equality tables (`equality.survey_publication`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SurveyPublication {
+    /// Every period's run, the year to date (within `max_earlier_publications`).
+    EachPeriod,
+    /// Only a whole year's run (`--fy`).
+    YearOnly,
+}
+
+named!(SurveyPublication {
+    EachPeriod = "each_period",
+    YearOnly = "year_only",
+});
+
 /// How equality breakdowns are computed and published.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EqualityConfig {
@@ -45,6 +59,8 @@ pub struct EqualityConfig {
     /// Survey and equality tables are withheld from a publication beside more earlier
     /// publications of its financial year than this.
     pub max_earlier_publications: usize,
+    /// Which runs publish the survey and equality tables.
+    pub survey_publication: SurveyPublication,
 }
 
 /// Validates `[equality]` (all defaults when it is absent), pushing every problem with its key.
@@ -57,6 +73,12 @@ pub(super) fn resolve_equality(
     let raw = raw.unwrap_or_default();
     let correction =
         setting(raw.correction.as_deref(), "equality.correction", push).unwrap_or(Correction::Holm);
+    let survey_publication = setting(
+        raw.survey_publication.as_deref(),
+        "equality.survey_publication",
+        push,
+    )
+    .unwrap_or(SurveyPublication::EachPeriod);
     let population = raw.population.map(|p| paths::beside(base, p));
     if let Some(p) = &population {
         if !p.is_file() {
@@ -102,6 +124,7 @@ pub(super) fn resolve_equality(
         population,
         reference: raw.reference,
         max_earlier_publications: raw.max_earlier_publications.unwrap_or(2) as usize,
+        survey_publication,
     }
 }
 

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use raw::RawPipeline;
 
 pub use columns::{ChannelSpec, ColumnMap, ServiceMapping};
-pub use equality::{check_breakdown, Correction, EqualityConfig};
+pub use equality::{check_breakdown, Correction, EqualityConfig, SurveyPublication};
 pub use path_fields::{is_virtual_column, Captured, PathFields, PATH_DATE};
 pub use paths::glob_folder;
 pub use paths::{lexical, relative_to};
@@ -776,6 +776,40 @@ answered = ["Answered"]
         assert_eq!(s.durations, DurationUnit::Seconds);
         assert_eq!(s.comments, CommentPolicy::Scrub);
         assert_eq!(s.format, None);
+    }
+
+    #[test]
+    fn when_survey_tables_are_published_is_a_setting_with_a_limit() {
+        let p = match load_str(MINIMAL) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(p.equality.survey_publication, SurveyPublication::EachPeriod);
+        assert_eq!(p.equality.max_earlier_publications, 2);
+        let p = match load_str(&format!(
+            "{MINIMAL}[equality]\nsurvey_publication = \"year_only\"\nmax_earlier_publications = 0\n"
+        )) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(p.equality.survey_publication, SurveyPublication::YearOnly);
+        assert_eq!(p.equality.max_earlier_publications, 0);
+        let err = match load_str(&format!(
+            "{MINIMAL}[equality]\nsurvey_publication = \"monthly\"\n"
+        )) {
+            Ok(_) => panic!("an unknown setting is refused"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            err.contains("equality.survey_publication")
+                && err.contains("each_period")
+                && err.contains("year_only"),
+            "{err}"
+        );
+        assert!(load_str(&format!(
+            "{MINIMAL}[equality]\nmax_earlier_publications = -1\n"
+        ))
+        .is_err());
     }
 
     #[test]

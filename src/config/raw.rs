@@ -201,6 +201,13 @@ pub struct RawEquality {
     /// out. Default: 2.
     #[schemars(extend("default" = 2, "examples" = [2]))]
     pub max_earlier_publications: Option<u32>,
+    /// Which runs publish the survey and equality tables: `each_period` (every month's run,
+    /// year to date, within `max_earlier_publications`) or `year_only` (only a whole year's run,
+    /// `cex run --fy`; a month's run publishes the KPIs and says the survey tables are kept for
+    /// the year). A year's tables printed once are the most a reader can be shown: nothing to
+    /// subtract them from. Default: `each_period`.
+    #[schemars(extend("default" = "each_period", "enum" = super::equality::SurveyPublication::ACCEPTED, "examples" = ["year_only"]))]
+    pub survey_publication: Option<String>,
 }
 
 /// Per-file quality gates (a file's share of rejected or duplicate rows, unmapped services,

@@ -118,6 +118,9 @@ pub struct Audit {
     /// published), beside more earlier publications than `equality.max_earlier_publications`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub withheld: Vec<String>,
+    /// Why they were withheld.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld_because: Option<String>,
     pub verdict: &'static str,
     pub hidden: Vec<HiddenCell>,
 }
@@ -476,6 +479,7 @@ fn verdict(
         differences: 0,
         differences_hidden: 0,
         withheld: Vec::new(),
+        withheld_because: None,
     }
 }
 

@@ -32,6 +32,8 @@ pub struct Inputs<'a> {
     /// Survey and equality tables withheld from the publication (`withheld` in
     /// `disclosure-audit.json`): said under the period, since their sections are missing.
     pub withheld: Vec<String>,
+    /// Why (`withheld_because`), as a clause.
+    pub withheld_because: String,
 }
 
 impl Inputs<'_> {
@@ -86,7 +88,11 @@ pub fn document(inputs: &Inputs) -> Result<Document, MissingColumn> {
     ];
     subtitle.extend(inputs.coverage.iter().map(|c| format!("Not covered: {c}.")));
     if !inputs.withheld.is_empty() {
-        subtitle.push(format!("{} {}.", WITHHELD, inputs.withheld.join(", ")));
+        subtitle.push(format!(
+            "{WITHHELD} {}. Withheld: {}.",
+            inputs.withheld_because,
+            inputs.withheld.join(", ")
+        ));
     }
     if inputs.charts.is_empty() {
         subtitle.push(NO_CHARTS.into());
@@ -102,8 +108,8 @@ pub fn document(inputs: &Inputs) -> Result<Document, MissingColumn> {
 }
 
 /// Said under the title when the publication's survey and equality tables were withheld, before
-/// their names.
-pub const WITHHELD: &str = "Survey and equality tables are not published for this period: too many publications of the year are already out for them to be protected beside all of them in reasonable time (equality.max_earlier_publications in the pipeline file). Withheld:";
+/// why and their names.
+pub const WITHHELD: &str = "Survey and equality tables are not published for this period:";
 
 /// Said under the title when the charts stage did not run for this period.
 pub const NO_CHARTS: &str =

@@ -352,6 +352,7 @@ fn write_report(
     tables: &Published,
 ) -> anyhow::Result<()> {
     let (entries, svgs) = read_charts(&tables.folder.join("charts"))?;
+    let audit = json_of(&tables.folder.join(crate::disclosure::AUDIT_FILE));
     let inputs = content::Inputs {
         pipeline,
         period: period.describe(),
@@ -361,11 +362,15 @@ fn write_report(
         equality: &tables.equality,
         charts: &entries,
         produced: as_of.format("%-d %B %Y").to_string(),
-        coverage: strings_of(&tables.folder.join("kpi-summary.json"), "coverage"),
-        withheld: strings_of(
-            &tables.folder.join(crate::disclosure::AUDIT_FILE),
-            "withheld",
+        coverage: strings(
+            &json_of(&tables.folder.join("kpi-summary.json")),
+            "coverage",
         ),
+        withheld: strings(&audit, "withheld"),
+        withheld_because: audit["withheld_because"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
     };
     let doc = content::document(&inputs)?;
     let page = html::render(&doc, &svgs);
@@ -375,19 +380,24 @@ fn write_report(
     Ok(())
 }
 
-/// A list of texts a publication's JSON file holds under `key`: the months its figures do not
-/// cover (`kpi-summary.json`), the tables withheld from it (`disclosure-audit.json`). None when
-/// the file names none, or was written before it named them.
-fn strings_of(file: &Path, key: &str) -> Vec<String> {
+/// A publication's JSON file (`kpi-summary.json`, `disclosure-audit.json`); null when it is
+/// missing or unreadable (written before it said what is asked of it).
+fn json_of(file: &Path) -> serde_json::Value {
     std::fs::read_to_string(file)
         .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .and_then(|json| {
-            json[key].as_array().map(|list| {
-                list.iter()
-                    .filter_map(|c| c.as_str().map(str::to_string))
-                    .collect()
-            })
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
+}
+
+/// The texts a publication's JSON holds under `key`: the months its figures do not cover
+/// (`coverage`), the tables withheld from it (`withheld`). None when it names none.
+fn strings(json: &serde_json::Value, key: &str) -> Vec<String> {
+    json[key]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|c| c.as_str().map(str::to_string))
+                .collect()
         })
         .unwrap_or_default()
 }
@@ -506,12 +516,12 @@ pub fn protect(
     // are withheld rather than protected beside them all: that would take hours.
     let earlier = earlier_publications(&history, &this);
     let limit = pipeline.equality.max_earlier_publications;
+    let withholding = withholding(pipeline, period, &earlier);
     let mut withheld = Vec::new();
-    let equality = if earlier.len() > limit {
-        let (counted, kept): (Vec<Table>, Vec<Table>) =
-            all.into_iter().partition(|t| t.counts.is_some());
+    let equality = if withholding.is_some() {
+        let (kept, names) = without_survey(all, &equality);
         all = kept;
-        withheld.extend(counted.iter().chain(&equality).map(|t| t.name.clone()));
+        withheld = names;
         Vec::new()
     } else {
         equality
@@ -533,14 +543,24 @@ pub fn protect(
         );
     }
     let mut warnings = Vec::new();
-    if !withheld.is_empty() {
-        warnings.push(crate::warnings::Warning::SurveyTablesWithheld {
-            period: period.label(),
-            earlier,
-            limit,
-            tables: withheld.clone(),
-        });
+    if let (Some(why), false) = (withholding, withheld.is_empty()) {
+        match why {
+            Withholding::PastLimit => {
+                warnings.push(crate::warnings::Warning::SurveyTablesWithheld {
+                    period: period.label(),
+                    earlier,
+                    limit,
+                    tables: withheld.clone(),
+                });
+            }
+            Withholding::YearOnly => crate::log::info(&format!(
+                "survey and equality tables of {} not published ({} tables): equality.survey_publication = \"year_only\" keeps them for the year's publication (cex run --fy)",
+                period.label(),
+                withheld.len()
+            )),
+        }
         audit.withheld = withheld;
+        audit.withheld_because = Some(why.because().to_string());
         audit.protected_against.clear();
     } else if !audit.protected_against.is_empty() {
         warnings.push(crate::warnings::Warning::PublishedBesideEarlier {
@@ -565,6 +585,52 @@ pub fn protect(
         release,
         warnings,
     })
+}
+
+/// Why a period's survey and equality tables are not published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Withholding {
+    /// `equality.survey_publication = "year_only"` and the period is not a whole year.
+    YearOnly,
+    /// More earlier publications of the year out than `equality.max_earlier_publications`.
+    PastLimit,
+}
+
+impl Withholding {
+    /// Said in `disclosure-audit.json` and under the report's title.
+    fn because(self) -> &'static str {
+        match self {
+            Withholding::YearOnly => "the pipeline publishes them for a whole year only (equality.survey_publication = \"year_only\")",
+            Withholding::PastLimit => "too many publications of the year are already out for them to be protected beside all of them in reasonable time (equality.max_earlier_publications in the pipeline file)",
+        }
+    }
+}
+
+/// Whether the period's survey and equality tables are withheld, beside `earlier`
+/// publications of its year ([`earlier_publications`]), and why.
+fn withholding(pipeline: &Pipeline, period: Period, earlier: &[String]) -> Option<Withholding> {
+    if pipeline.equality.survey_publication == crate::config::SurveyPublication::YearOnly
+        && !period.is_year()
+    {
+        Some(Withholding::YearOnly)
+    } else if earlier.len() > pipeline.equality.max_earlier_publications {
+        Some(Withholding::PastLimit)
+    } else {
+        None
+    }
+}
+
+/// The KPI tables `all` without the survey tables (those with respondent counts), and the
+/// names of those and of the `equality` tables: what a withheld publication leaves out.
+fn without_survey(all: Vec<Table>, equality: &[Table]) -> (Vec<Table>, Vec<String>) {
+    let (counted, kept): (Vec<Table>, Vec<Table>) =
+        all.into_iter().partition(|t| t.counts.is_some());
+    let names = counted
+        .iter()
+        .chain(equality)
+        .map(|t| t.name.clone())
+        .collect();
+    (kept, names)
 }
 
 /// The publications of the year already out that printed counts, other than `this` (as
@@ -689,8 +755,11 @@ pub fn protect_ad_hoc(
     if !history.iter().any(|r| r.id() == this) {
         // The period's publication as a run would make it now.
         let (kpis, equality) = protect_parts(pipeline, lake, period);
-        let mut publication = kpis;
-        publication.extend(equality);
+        let mut publication = if withholding(pipeline, period, &earlier).is_some() {
+            without_survey(kpis, &equality).0
+        } else {
+            kpis.into_iter().chain(equality).collect()
+        };
         let (_, release) =
             crate::disclosure::protect_release(&history, &this, &mut publication, threshold)
                 .context("disclosure control")?;

@@ -443,6 +443,67 @@ fn an_analysts_breakdowns_of_two_months_cannot_be_subtracted() {
 }
 
 #[test]
+fn a_pipeline_publishing_survey_tables_once_a_year_keeps_them_out_of_its_monthly_runs() {
+    // `survey_publication = "year_only"`: the monthly runs publish the KPIs and say the survey
+    // tables are kept for the year, with no warning (it is what the pipeline asks for); the
+    // year's run publishes them beside nothing, since no month printed a survey count.
+    let ws = Workspace::with_sample_data();
+    reduced_pipeline(&ws);
+    let path = ws.path().join("pipelines/reduced.toml");
+    let text = std::fs::read_to_string(&path).expect("the reduced pipeline");
+    ws.write(
+        "pipelines/reduced.toml",
+        text.replace(
+            "\n[equality]\n",
+            "\n[equality]\nsurvey_publication = \"year_only\"\n",
+        ),
+    );
+    let folder = |m: &str| ws.path().join("out").join(m);
+    for (i, month) in MONTHS[..2].iter().enumerate() {
+        // The first run ingests (the sample's exports warn of unmapped services).
+        let mut args = vec!["run", "pipelines/reduced.toml", "--period", month];
+        if i > 0 {
+            args.extend(["--skip", "ingest", "--deny-warnings"]);
+        }
+        let out = ws.cex(&args);
+        out.assert_code(0);
+        assert!(!out.stderr.contains("withheld ("), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("survey_publication = \"year_only\""),
+            "{}",
+            out.stderr
+        );
+        assert!(folder(month).join("channel_shift.csv").is_file());
+        assert!(!folder(month).join("satisfaction_by_channel.csv").is_file());
+        assert!(!folder(month).join("equality").exists());
+        let report = std::fs::read_to_string(folder(month).join("report.html")).expect("report");
+        assert!(report.contains("the pipeline publishes them for a whole year only"));
+    }
+    let out = ws.cex(&[
+        "run",
+        "pipelines/reduced.toml",
+        "--fy",
+        "2024/25",
+        "--skip",
+        "ingest",
+        "--deny-warnings",
+    ]);
+    out.assert_code(0);
+    let year = folder("fy2024-25");
+    assert!(year.join("satisfaction_by_channel.csv").is_file());
+    assert!(year.join("equality/equality_age_band.csv").is_file());
+    let audit = own_verdict(&year);
+    assert_eq!(audit["verdict"], "pass", "{audit}");
+    assert_eq!(
+        audit["protected_against"].as_array().map(Vec::len),
+        Some(0),
+        "{audit}"
+    );
+    let report = std::fs::read_to_string(year.join("report.html")).expect("report");
+    assert!(!report.contains("Survey and equality tables are not published"));
+}
+
+#[test]
 fn a_publication_past_the_limit_withholds_its_survey_tables_and_keeps_the_kpis() {
     // Each publication of a year protected beside the earlier ones costs several times the one
     // before (an hour by the autumn): past `equality.max_earlier_publications` an unattended
