@@ -598,6 +598,9 @@ fn run_stages(
     // protected together, so a stage run alone computes the other's (unwritten) to protect its own,
     // and against the year's other publications already out (their records are kept).
     let mut release = None;
+    // Held until this publication's record is kept, so that no other run publishes beside the
+    // year without it.
+    let mut _releases_lock = None;
     let (kpis, equality, audit) = match &lake {
         Some(lake) if kpis.is_some() || equality.is_some() => {
             let started = Instant::now();
@@ -614,6 +617,7 @@ fn run_stages(
             warned |= !protected.warnings.is_empty();
             summary.warnings.extend(protected.warnings);
             release = Some(protected.release);
+            _releases_lock = Some(protected.releases_lock);
             (protected.kpis, protected.equality, Some(protected.audit))
         }
         _ => (kpis, equality, None),

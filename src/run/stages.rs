@@ -511,6 +511,7 @@ pub fn protect(
         last_month: period.last_month(),
         lake_version: lake.version(),
     };
+    let releases_lock = lock_releases(pipeline)?;
     let history = crate::disclosure::releases::load_all(&releases_dir(pipeline, period))?;
     // Past the limit, the survey tables (those with respondent counts) and the equality tables
     // are withheld rather than protected beside them all: that would take hours.
@@ -584,6 +585,7 @@ pub fn protect(
         audit,
         release,
         warnings,
+        releases_lock,
     })
 }
 
@@ -654,6 +656,43 @@ pub struct Protected {
     pub audit: crate::disclosure::Audit,
     pub release: crate::disclosure::releases::Release,
     pub warnings: Vec<crate::warnings::Warning>,
+    /// Held until the record is kept ([`lock_releases`]).
+    pub releases_lock: std::fs::File,
+}
+
+/// Holds the lock on the kept publications (`<output>/restricted/releases/.lock`, an OS
+/// advisory lock the kernel releases when the process ends) from reading them until this
+/// run's record is kept: two runs publishing at once (a cron run and an analyst's breakdown)
+/// would otherwise each be protected without the other and keep their records over each other.
+/// Waits for the other run rather than failing, saying so.
+pub fn lock_releases(pipeline: &Pipeline) -> anyhow::Result<std::fs::File> {
+    let dir = restricted_root(pipeline)?.join("releases");
+    crate::lake::owner_only_dir(&dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(".lock");
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            crate::log::info(&format!(
+                "waiting for another run publishing from {} to finish ({} is held)",
+                pipeline.output_dir.display(),
+                path.display()
+            ));
+            file.lock()
+                .with_context(|| format!("cannot lock {}", path.display()))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        }
+    }
+    Ok(file)
 }
 
 /// Where the publications of the period's financial year are kept for disclosure control:
@@ -739,6 +778,7 @@ pub fn protect_ad_hoc(
         last_month: period.last_month(),
         lake_version: lake.version(),
     };
+    let _releases_lock = lock_releases(pipeline)?;
     let mut history = crate::disclosure::releases::load_all(&releases_dir(pipeline, period))?;
     let earlier = earlier_publications(&history, &this);
     let limit = pipeline.equality.max_earlier_publications;

@@ -188,9 +188,13 @@ fn reduced_pipeline(ws: &Workspace) {
         )
         .lines()
         .filter(|l| {
-            !["population = ", "max_earlier_publications", "survey_publication"]
-                .iter()
-                .any(|key| l.starts_with(key))
+            ![
+                "population = ",
+                "max_earlier_publications",
+                "survey_publication",
+            ]
+            .iter()
+            .any(|key| l.starts_with(key))
         })
         .map(|l| format!("{l}\n"))
         .collect();
@@ -445,6 +449,63 @@ fn an_analysts_breakdowns_of_two_months_cannot_be_subtracted() {
         record() == with_breakdown,
         "February's record changed when its publication was made again"
     );
+}
+
+#[test]
+fn breakdowns_published_at_the_same_time_are_each_protected_beside_the_other() {
+    // Three analysts' breakdowns of February started together: each reads what is out for the
+    // year and keeps its record in the period's. Without a lock, each was protected without the
+    // others and the last to finish kept its record over theirs, so later publications were
+    // not protected against the rest.
+    let ws = Workspace::with_sample_data();
+    reduced_pipeline(&ws);
+    publish_in_turn(&ws, &MONTHS[..2], |_, _, _| {});
+    let by = ["sex", "disability", "ethnicity"];
+    let mut published = Vec::new();
+    let mut refused = 0;
+    let children: Vec<_> = by
+        .iter()
+        .map(|b| {
+            Command::new(env!("CARGO_BIN_EXE_cex"))
+                .args([
+                    "equality",
+                    "pipelines/reduced.toml",
+                    "--period",
+                    "2025-02",
+                    "--by",
+                    b,
+                ])
+                .current_dir(ws.path())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start cex")
+        })
+        .collect();
+    for (child, b) in children.into_iter().zip(by) {
+        let out = child.wait_with_output().expect("cex ends");
+        match out.status.code() {
+            Some(0) => published.push(b),
+            // Refused as not safe beside the others: nothing of it went out.
+            Some(2) => refused += 1,
+            other => panic!(
+                "--by {b}: exit {other:?}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+    assert!(published.len() >= 2, "{published:?}, {refused} refused");
+    // Every breakdown that went out is in February's record.
+    let record = std::fs::read_to_string(
+        ws.path()
+            .join("out/restricted/releases/fy2024-25/2025-02@0.json"),
+    )
+    .expect("February's record");
+    for b in &published {
+        assert!(
+            record.contains(&format!("\"{b}\"")),
+            "--by {b} went out but is not in February's record"
+        );
+    }
 }
 
 #[test]
