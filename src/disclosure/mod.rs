@@ -114,8 +114,8 @@ pub struct Audit {
     /// Of those, differences from 1 to below the threshold, hidden by blanking this
     /// publication's count.
     pub differences_hidden: usize,
-    /// Survey and equality tables withheld from this publication (not protected: not
-    /// published), beside more earlier publications than `equality.max_earlier_publications`.
+    /// Survey and equality tables withheld from this publication (not published, so not
+    /// protected): why is in `withheld_because`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub withheld: Vec<String>,
     /// Why they were withheld.
