@@ -441,6 +441,62 @@ fn monthly_stack<DB: DrawingBackend>(
     legend(&legend_area, &entries)
 }
 
+/// A numeric axis ticked and gridded at given values only (plotters would tick the whole
+/// range, room for words included).
+struct TickedAxis {
+    range: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl TickedAxis {
+    fn new(range: std::ops::Range<f64>, ticks: Vec<f64>) -> TickedAxis {
+        TickedAxis {
+            range: range.into(),
+            ticks,
+        }
+    }
+}
+
+impl Ranged for TickedAxis {
+    type ValueType = f64;
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.range.range()
+    }
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.range.map(value, limit)
+    }
+
+    fn key_points<H: plotters::coord::ranged1d::KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+}
+
+/// Round numbers from `from` to `to` (both included where round), 1, 2 or 5 times a power of
+/// ten apart, about ten of them: where a chart's axis is ticked and gridded.
+pub(super) fn round_ticks(from: f64, to: f64) -> Vec<f64> {
+    let span = to - from;
+    if !(span.is_finite() && span > 0.0) {
+        return vec![from];
+    }
+    let rough = span / 10.0;
+    let power = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|s| *s >= rough)
+        .unwrap_or(10.0 * power);
+    let first = (from / step).ceil() as i64;
+    let last = (to / step + 1e-9).floor() as i64;
+    (first..=last).map(|i| i as f64 * step).collect()
+}
+
 /// Change against target per KPI: a bar for the change so far (solid when the target is met,
 /// outlined when not), a black tick at the target, and the status in words beside it, so the
 /// chart reads without colour.
@@ -457,19 +513,17 @@ fn targets<DB: DrawingBackend>(
     // Room on the right for the words.
     let (x_min, x_max) = (lo - span * 0.1, hi + span * 0.9);
     let n = rows.len().max(1) as f64;
+    // Ticks and grid lines over the figures only, not under the words.
     let mut chart = ChartBuilder::on(area)
         .margin(16)
         .margin_left(40)
         .x_label_area_size(56)
-        .build_cartesian_2d(x_min..x_max, 0.0..n)
+        .build_cartesian_2d(
+            TickedAxis::new(x_min..x_max, round_ticks(x_min, hi + span * 0.15)),
+            0.0..n,
+        )
         .map_err(err)?;
-    let ticks = move |v: &f64| {
-        if *v > hi + span * 0.15 {
-            String::new()
-        } else {
-            format!("{v:+.0}%")
-        }
-    };
+    let ticks = |v: &f64| format!("{v:+.0}%");
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -560,20 +614,14 @@ fn intervals<DB: DrawingBackend>(
         .margin(16)
         .margin_left(label_width)
         .x_label_area_size(56)
-        .build_cartesian_2d(0.0..140.0, 0.0..n)
+        // Ticks and grid lines from 0% to 100% only: the room beyond is for the notes.
+        .build_cartesian_2d(TickedAxis::new(0.0..140.0, round_ticks(0.0, 100.0)), 0.0..n)
         .map_err(err)?;
-    let ticks = |v: &f64| {
-        if *v > 100.0 {
-            String::new()
-        } else {
-            format!("{v:.0}%")
-        }
-    };
+    let ticks = |v: &f64| format!("{v:.0}%");
     chart
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(0)
-        .x_labels(15)
         .x_label_formatter(&ticks)
         .x_desc(x_label)
         .axis_desc_style(font(style::LABEL_SIZE))

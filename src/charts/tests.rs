@@ -184,3 +184,16 @@ fn every_kind_of_plot_draws() -> Result<(), ChartError> {
     assert!(dir.path().join(INDEX_FILE).is_file());
     Ok(())
 }
+
+#[test]
+fn axes_are_ticked_at_round_numbers_over_the_figures_only() {
+    use super::draw::round_ticks;
+    // The sample's targets chart: -12.7% to 20.9% (the words beyond are not ticked).
+    assert_eq!(
+        round_ticks(-12.69, 20.9),
+        [-10.0, -5.0, 0.0, 5.0, 10.0, 15.0, 20.0]
+    );
+    let percent: Vec<f64> = (0..=10).map(|i| f64::from(i) * 10.0).collect();
+    assert_eq!(round_ticks(0.0, 100.0), percent);
+    assert_eq!(round_ticks(5.0, 5.0), [5.0]);
+}
