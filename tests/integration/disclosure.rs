@@ -201,20 +201,46 @@ fn reduced_pipeline(ws: &Workspace) {
     ws.write("pipelines/reduced.toml", reduced);
 }
 
-/// Makes `month`'s publication again from the same lake (`pipelines/reduced.toml`) and checks
-/// that its `file` is printed as before.
-fn made_again_prints_the_same(ws: &Workspace, month: &str, file: &str) {
-    let path = ws.path().join("out").join(month).join(file);
-    let before = std::fs::read_to_string(&path).unwrap_or_default();
-    ws.cex(&[
+/// Sets `key = value` (a TOML value) in the `[equality]` block of `pipelines/reduced.toml`,
+/// replacing the key's line if it has one.
+fn set_equality(ws: &Workspace, key: &str, value: &str) {
+    let text = std::fs::read_to_string(ws.path().join("pipelines/reduced.toml"))
+        .expect("the reduced pipeline");
+    let text: String = text
+        .lines()
+        .filter(|l| !l.starts_with(&format!("{key} =")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    ws.write(
+        "pipelines/reduced.toml",
+        text.replace(
+            "\n[equality]\n",
+            &format!("\n[equality]\n{key} = {value}\n"),
+        ),
+    );
+}
+
+/// Publishes `month` with `pipelines/reduced.toml`, skipping the stages `skip`; the run must
+/// exit 0.
+fn publish(ws: &Workspace, month: &str, skip: &str) -> Output {
+    let out = ws.cex(&[
         "run",
         "pipelines/reduced.toml",
         "--period",
         month,
         "--skip",
-        "ingest,charts,report",
-    ])
-    .assert_code(0);
+        skip,
+    ]);
+    out.assert_code(0);
+    out
+}
+
+/// Makes `month`'s publication again from the same lake (`pipelines/reduced.toml`) and checks
+/// that its `file` is printed as before.
+fn made_again_prints_the_same(ws: &Workspace, month: &str, file: &str) {
+    let path = ws.path().join("out").join(month).join(file);
+    let before = std::fs::read_to_string(&path).unwrap_or_default();
+    publish(ws, month, "ingest,charts,report");
     let after = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(!before.is_empty(), "{} was published", path.display());
     assert_eq!(before, after, "{} printed again as before", path.display());
@@ -232,15 +258,7 @@ fn publish_in_turn(ws: &Workspace, months: &[&str], mut after: impl FnMut(usize,
         } else {
             "ingest,charts,report"
         };
-        let out = ws.cex(&[
-            "run",
-            "pipelines/reduced.toml",
-            "--period",
-            month,
-            "--skip",
-            skip,
-        ]);
-        out.assert_code(0);
+        let out = publish(ws, month, skip);
         after(i, month, &out);
     }
 }
@@ -504,15 +522,7 @@ fn a_pipeline_publishing_survey_tables_once_a_year_keeps_them_out_of_its_monthly
     // year's run publishes them beside nothing, since no month printed a survey count.
     let ws = Workspace::with_sample_data();
     reduced_pipeline(&ws);
-    let path = ws.path().join("pipelines/reduced.toml");
-    let text = std::fs::read_to_string(&path).expect("the reduced pipeline");
-    ws.write(
-        "pipelines/reduced.toml",
-        text.replace(
-            "\n[equality]\n",
-            "\n[equality]\nsurvey_publication = \"year_only\"\n",
-        ),
-    );
+    set_equality(&ws, "survey_publication", "\"year_only\"");
     let folder = |m: &str| ws.path().join("out").join(m);
     for (i, month) in MONTHS[..2].iter().enumerate() {
         // The first run ingests (the sample's exports warn of unmapped services).
@@ -565,34 +575,8 @@ fn a_publication_past_the_limit_withholds_its_survey_tables_and_keeps_the_kpis()
     // run withholds the survey and equality tables, says so, and publishes the KPIs.
     let ws = Workspace::with_sample_data();
     reduced_pipeline(&ws);
-    let limit = |n: usize| {
-        let path = ws.path().join("pipelines/reduced.toml");
-        let text = std::fs::read_to_string(&path).expect("the reduced pipeline");
-        let text: String = text
-            .lines()
-            .filter(|l| !l.starts_with("max_earlier_publications"))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        ws.write(
-            "pipelines/reduced.toml",
-            text.replace(
-                "\n[equality]\n",
-                &format!("\n[equality]\nmax_earlier_publications = {n}\n"),
-            ),
-        );
-    };
-    let run = |month: &str, skip: &str| {
-        let out = ws.cex(&[
-            "run",
-            "pipelines/reduced.toml",
-            "--period",
-            month,
-            "--skip",
-            skip,
-        ]);
-        out.assert_code(0);
-        out
-    };
+    let limit = |n: usize| set_equality(&ws, "max_earlier_publications", &n.to_string());
+    let run = |month: &str, skip: &str| publish(&ws, month, skip);
     let folder = |m: &str| ws.path().join("out").join(m);
     let survey = |m: &str| folder(m).join("satisfaction_by_channel.csv").is_file();
     let equality = |m: &str| folder(m).join("equality").is_dir();
