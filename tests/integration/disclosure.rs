@@ -515,6 +515,167 @@ fn breakdowns_published_at_the_same_time_are_each_protected_beside_the_other() {
     }
 }
 
+/// Waits until another process holds the kept publications' lock of `ws` (our own brief
+/// attempts to take it show whether it is held) while `child` runs; false if `child` ended
+/// first.
+fn lock_held_by(ws: &Workspace, child: &mut std::process::Child) -> bool {
+    let path = ws.path().join("out/restricted/releases/.lock");
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(120) {
+        if child.try_wait().ok().flatten().is_some() {
+            return false;
+        }
+        if let Ok(file) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+        {
+            match file.try_lock() {
+                Err(std::fs::TryLockError::WouldBlock) => return true,
+                // Ours for an instant: let go at once (a run that tried meanwhile waits).
+                Ok(()) => drop(file),
+                Err(std::fs::TryLockError::Error(e)) => panic!("{}: {e}", path.display()),
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    false
+}
+
+/// A running cex whose stderr is read as it comes: what it said so far, and a wait for a line.
+struct Watched {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    said: String,
+}
+
+impl Watched {
+    fn new(mut child: std::process::Child) -> Watched {
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Watched {
+            child,
+            lines,
+            said: String::new(),
+        }
+    }
+
+    /// Waits (at most two minutes) for a line containing `text`; false if the process ended
+    /// without saying it.
+    fn says(&mut self, text: &str) -> bool {
+        let limit = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while let Some(left) = limit.checked_duration_since(std::time::Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.contains(text);
+                    self.said.push_str(&line);
+                    self.said.push('\n');
+                    if found {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+
+    /// The exit code, waiting at most `limit`; panics if it is still running then.
+    fn ends_within(mut self, limit: std::time::Duration) -> (i32, String) {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for cex") {
+                while let Ok(line) = self.lines.recv_timeout(std::time::Duration::from_secs(5)) {
+                    self.said.push_str(&line);
+                    self.said.push('\n');
+                }
+                return (status.code().unwrap_or(-1), self.said);
+            }
+            if started.elapsed() > limit {
+                let _ = self.child.kill();
+                panic!(
+                    "cex still running after {limit:?}: it waits for a lock nobody holds\n{}",
+                    self.said
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn a_run_killed_while_it_holds_the_publications_lock_does_not_stop_the_next() {
+    // An analyst's breakdown is killed (SIGKILL: the machine's out-of-memory killer, or a
+    // cron job's time limit) while it holds the lock on the kept publications, with another
+    // breakdown waiting for it. The lock is the kernel's: it goes with the process, so the
+    // waiting run goes on, reads every kept record whole (each is replaced in one rename) and
+    // publishes; February's publication made again afterwards prints as before.
+    let ws = Workspace::with_sample_data();
+    reduced_pipeline(&ws);
+    publish_in_turn(&ws, &MONTHS[..2], |_, _, _| {});
+    let breakdown = |by: &str| {
+        Command::new(env!("CARGO_BIN_EXE_cex"))
+            .args([
+                "equality",
+                "pipelines/reduced.toml",
+                "--period",
+                "2025-02",
+                "--by",
+                by,
+            ])
+            .current_dir(ws.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start cex")
+    };
+    let mut killed = breakdown("sex");
+    assert!(
+        lock_held_by(&ws, &mut killed),
+        "the breakdown ended before it was seen holding the lock"
+    );
+    // Stopped where it is, holding the lock, until it is killed: the second run is sure to
+    // find the lock held, however slow the machine.
+    let pid = killed.id() as libc::pid_t;
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0, "stop cex");
+    let mut waiting = Watched::new(breakdown("disability"));
+    let waited = waiting.says("waiting for another run publishing");
+    killed.kill().expect("kill cex");
+    let status = killed.wait().expect("wait for the killed cex");
+    assert!(status.code().is_none(), "killed: {status}");
+    assert!(waited, "the second breakdown did not wait for the first");
+    let (code, stderr) = waiting.ends_within(std::time::Duration::from_secs(300));
+    assert!(code == 0 || code == 2, "exit {code}\n{stderr}");
+    // What the killed run left: no half-written record is read, and its own folder is
+    // either absent or complete (it is published in one rename).
+    let killed_folder = ws.path().join("out/equality/2025-02-by-sex");
+    assert!(
+        !killed_folder.exists() || killed_folder.join("disclosure-audit.json").is_file(),
+        "{} is half written",
+        killed_folder.display()
+    );
+    if code == 0 {
+        let record = std::fs::read_to_string(
+            ws.path()
+                .join("out/restricted/releases/fy2024-25/2025-02@0.json"),
+        )
+        .expect("February's record");
+        assert!(record.contains("\"disability\""), "{record}");
+    }
+    made_again_prints_the_same(&ws, "2025-02", "equality/equality_age_band.csv");
+}
+
 #[test]
 fn a_pipeline_publishing_survey_tables_once_a_year_keeps_them_out_of_its_monthly_runs() {
     // `survey_publication = "year_only"`: the monthly runs publish the KPIs and say the survey
