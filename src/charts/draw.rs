@@ -139,6 +139,8 @@ enum Key {
     Line(usize),
     Block(usize),
     Shade,
+    /// Text only, muted: what the chart leaves out (no line is drawn for it).
+    Missing,
 }
 
 fn legend<DB: DrawingBackend>(
@@ -171,9 +173,17 @@ fn legend<DB: DrawingBackend>(
                 ))
                 .map_err(err)?;
             }
+            Key::Missing => {}
         }
-        let text = font(style::LABEL_SIZE).pos(Pos::new(HPos::Left, VPos::Center));
-        area.draw(&Text::new(label.clone(), (x + 46, y), text))
+        let (at, text) = match key {
+            Key::Missing => (
+                x,
+                font_in(style::LABEL_SIZE, FontStyle::Italic).color(&MUTED),
+            ),
+            _ => (x + 46, font(style::LABEL_SIZE)),
+        };
+        let text = text.pos(Pos::new(HPos::Left, VPos::Center));
+        area.draw(&Text::new(label.clone(), (at, y), text))
             .map_err(err)?;
         let (w, _) = area
             .estimate_text_size(label, &font(style::LABEL_SIZE))
@@ -303,15 +313,32 @@ fn monthly_lines<DB: DrawingBackend>(
             drawn.draw(&marker(i, p)).map_err(err)?;
         }
     }
+    // A series with no figure in any month draws no line: its key would promise one. It is
+    // named once, after the others, as left out.
     let mut entries: Vec<(String, Key)> = series
         .iter()
         .enumerate()
+        .filter(|(_, s)| s.values.iter().any(Option::is_some))
         .map(|(i, s)| (s.label.clone(), Key::Line(i)))
         .collect();
     if let Some(span) = spans.first() {
         entries.push((span.label.clone(), Key::Shade));
     }
+    if let Some(missing) = without_figures(series) {
+        entries.push((missing, Key::Missing));
+    }
     legend(&legend_area, &entries)
+}
+
+/// "No figure in any month: telephone, webchat" for the series with no value at all; `None`
+/// when every series has one.
+pub fn without_figures(series: &[Series]) -> Option<String> {
+    let empty: Vec<String> = series
+        .iter()
+        .filter(|s| s.values.iter().all(Option::is_none))
+        .map(|s| s.label.to_lowercase())
+        .collect();
+    (!empty.is_empty()).then(|| format!("No figure in any month: {}", empty.join(", ")))
 }
 
 /// Axes of a chart over months: "Apr 2023" labels, at most 12 of them, and the value axis.

@@ -430,9 +430,14 @@ fn satisfaction(
         name: format!("satisfaction_{}", measure.column().trim_end_matches("_pct")),
         title: format!("{label} by channel, {}", span_text(&months)),
         alt: format!(
-            "Line chart of the {} per month for each channel. {} Monthly figures rest on the month's responses: see the satisfaction table for N.",
+            "Line chart of the {} per month for each channel. {}{} Monthly figures rest on the month's responses: see the satisfaction table for N.",
             label.to_lowercase(),
-            latest
+            latest,
+            super::draw::without_figures(&series)
+                .map(|none| format!(
+                    " {none} (too few responses, or hidden so that a small count cannot be worked out)."
+                ))
+                .unwrap_or_default()
         ),
         plot: Plot::MonthlyLines {
             months,
@@ -665,6 +670,44 @@ mod tests {
             describe_latest(&series, &months, false),
             "In May 2024: web 12, telephone 30."
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_channel_with_no_figure_in_any_month_is_named_as_left_out() -> PolarsResult<()> {
+        // Telephone's score is blank every month (its sentiments hidden to protect small
+        // counts): the chart draws no telephone line, so the legend and the text alternative
+        // say it is left out instead of listing a line nobody can find.
+        let monthly = df!(
+            "year" => [2024i32, 2024, 2024, 2024],
+            "month" => [4i8, 4, 5, 5],
+            "channel" => ["web", "telephone", "web", "telephone"],
+            "council_score_pct" => [Some(61.2), None, Some(55.6), None],
+        )?;
+        let names = |code: &str| crate::model::channel_name(code);
+        let chart = satisfaction(
+            &monthly,
+            crate::config::report::SatisfactionMeasure::CouncilScore,
+            "Council satisfaction score",
+            &names,
+        )
+        .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?
+        .ok_or_else(|| PolarsError::ComputeError("no chart".into()))?;
+        assert!(
+            chart.alt.contains(
+                "In May 2024: web 55.6%. No figure in any month: telephone (too few responses"
+            ),
+            "{}",
+            chart.alt
+        );
+        let Plot::MonthlyLines { series, .. } = &chart.plot else {
+            panic!("a line chart");
+        };
+        assert_eq!(
+            crate::charts::draw::without_figures(series).as_deref(),
+            Some("No figure in any month: telephone")
+        );
+        assert_eq!(crate::charts::draw::without_figures(&series[..1]), None);
         Ok(())
     }
 

@@ -83,6 +83,38 @@ fn svg_keeps_text_and_the_text_alternative() -> Result<(), ChartError> {
 }
 
 #[test]
+fn a_series_with_no_figure_gets_no_line_in_the_legend() -> Result<(), ChartError> {
+    // Webchat has no figure in any month: the legend names it once as left out (text, no
+    // line sample), after the series that are drawn.
+    let mut spec = lines("Satisfaction");
+    if let Plot::MonthlyLines { series, .. } = &mut spec.plot {
+        series.push(Series {
+            label: "Webchat".into(),
+            values: vec![None, None, None],
+        });
+    }
+    let svg = render(&spec)?.svg;
+    let texts: Vec<&str> = svg
+        .split("<text")
+        .skip(1)
+        .filter_map(|e| e.split('>').nth(1))
+        .map(|t| t.trim_end_matches("</text"))
+        .collect();
+    let at = |t: &str| texts.iter().position(|x| x.contains(t));
+    let (Some(drawn), Some(left_out)) = (at("Telephone"), at("No figure in any month: webchat"))
+    else {
+        panic!("legend texts: {texts:?}");
+    };
+    assert!(drawn < left_out, "{texts:?}");
+    assert_eq!(
+        at("Webchat"),
+        None,
+        "webchat is listed as a line: {texts:?}"
+    );
+    Ok(())
+}
+
+#[test]
 fn every_kind_of_plot_draws() -> Result<(), ChartError> {
     let specs = vec![
         lines("Lines"),
