@@ -35,6 +35,12 @@ pub fn run(args: &EqualityArgs) -> anyhow::Result<ExitCode> {
     }
     let lake = Lake::open_at(&pipeline.lake_dir, options.lake_version)?;
     let period = crate::run::resolve_period(&lake, &options, pipeline.calendar)?;
+    if options.period.is_none() {
+        // As `cex run` does: a breakdown of a month a few stray rows chose says so.
+        if let Some(warning) = crate::run::thin_default_period(&pipeline, &lake, period)? {
+            crate::log::warn(&warning.to_string());
+        }
+    }
     let breakdowns = if args.by.is_empty() {
         pipeline.equality.breakdowns.clone()
     } else {

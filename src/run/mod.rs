@@ -347,6 +347,18 @@ const THIN_PERIOD_SHARE: f64 = 0.05;
 /// How many of the lake's latest months with contacts (other than the period) it is compared with.
 const RECENT_MONTHS: usize = 12;
 
+/// For a period chosen by itself (no `--period`): the warning when a few stray rows chose it
+/// ([`thin_period`]), from the lake's contacts per month.
+pub fn thin_default_period(
+    pipeline: &Pipeline,
+    lake: &Lake,
+    period: Period,
+) -> anyhow::Result<Option<Warning>> {
+    let at = crate::lake::monthly::Thresholds::of(&pipeline.kpi);
+    let per_month = crate::kpi::contacts_per_month(lake, at)?;
+    Ok(thin_period(&per_month, period))
+}
+
 /// The warning for a period chosen by itself (no `--period`) whose month holds under
 /// [`THIN_PERIOD_SHARE`] of the median contacts of the lake's last [`RECENT_MONTHS`] other months
 /// with contacts (`per_month`: contacts per month, in order): a couple of stray rows dated months
@@ -525,10 +537,7 @@ fn run_stages(
         no_data_in_period(lake, period)?;
     }
     if let (Some(lake), None) = (&lake, options.period) {
-        // The period was chosen by itself: say so when a few stray rows chose it.
-        let at = crate::lake::monthly::Thresholds::of(&pipeline.kpi);
-        let per_month = crate::kpi::contacts_per_month(lake, at)?;
-        if let Some(warning) = thin_period(&per_month, period) {
+        if let Some(warning) = thin_default_period(pipeline, lake, period)? {
             crate::log::warn(&warning.to_string());
             summary.warnings.push(warning);
             warned = true;

@@ -228,3 +228,83 @@ fn a_quiet_month_of_a_steady_export_is_not_warned_about() {
     assert!(!out.stderr.contains("chosen by default"), "{}", out.stderr);
     assert!(!kinds(&ws).contains(&"thin_default_period".to_string()));
 }
+
+#[test]
+fn an_analysts_breakdown_of_a_month_stray_rows_chose_says_so() {
+    // `cex equality --by` with no --period takes the same month `cex run` would (November
+    // 2011, chosen by two stray requests) and, like `cex run`, says so: the breakdown of a
+    // month nobody meant is otherwise handed over without a word.
+    let ws = Workspace::new();
+    let survey = r#"
+[scales.gap]
+levels = [
+  { label = "Good", score = 1, sentiment = "positive" },
+  { label = "Poor", score = -1, sentiment = "negative" },
+]
+
+[demographics.age_band]
+categories = ["16-24", "25-34"]
+
+[[sources]]
+name = "survey"
+kind = "satisfaction"
+files = "survey/*.csv"
+rating_scale = "gap"
+date_formats = ["%Y-%m-%d"]
+
+[sources.columns]
+record_id = "Ref"
+date = "Date"
+channel = "Channel"
+rating = "Rating"
+
+[sources.channels]
+telephone = ["Telephone"]
+web = ["Web"]
+
+[sources.service]
+fixed = "Housing"
+
+[sources.demographics]
+age_band = "Age"
+"#;
+    ws.write("p.toml", format!("{PIPELINE}\n{survey}"));
+    ws.write("exports/requests.csv", export(2));
+    let mut answers = String::from("Ref,Date,Channel,Rating,Age\n");
+    for i in 0..80 {
+        answers.push_str(&format!(
+            "S{i},2011-{:02}-{:02},{},{},{}\n",
+            4 + i % 8,
+            1 + i % 28,
+            ["Telephone", "Web"][i % 2],
+            ["Good", "Good", "Poor"][i % 3],
+            ["16-24", "25-34"][(i / 2) % 2],
+        ));
+    }
+    ws.write("survey/answers.csv", answers);
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    let out = ws.cex(&[
+        "equality",
+        "p.toml",
+        "--by",
+        "age_band",
+        "--as-of",
+        "2012-01-15",
+    ]);
+    out.assert_code(0);
+    let line = out.stderr_line("chosen by default", "the period");
+    for part in [
+        "2011-11 was chosen by default",
+        "only 2 contacts",
+        "busiest: 2011-03, 100",
+    ] {
+        assert!(line.contains(part), "{part}: {line}");
+    }
+    assert!(ws.path().join("out/equality/2011-11-by-age_band").is_dir());
+    // Asked for by name, the month is not warned about.
+    let out = ws.cex(&[
+        "equality", "p.toml", "--by", "age_band", "--period", "2011-11",
+    ]);
+    out.assert_code(0);
+    assert!(!out.stderr.contains("chosen by default"), "{}", out.stderr);
+}
