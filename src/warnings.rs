@@ -7,6 +7,14 @@ use std::fmt;
 
 use serde::Serialize;
 
+/// A category value no service mapping names: its rows (rejected) and the files it is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnmappedService {
+    pub value: String,
+    pub rows: u64,
+    pub files: usize,
+}
+
 /// One warning, with the figures behind it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -25,8 +33,11 @@ pub enum Warning {
     /// Category values of a source that no service mapping names; their rows were rejected.
     UnmappedServices {
         source: String,
-        /// Each value, with the number of files it is in.
-        values: Vec<(String, usize)>,
+        /// The values with the most rows (at most `UNMAPPED_SHOWN`), the most first.
+        values: Vec<UnmappedService>,
+        /// Values not listed, and their rows (with those of values not told apart).
+        more_values: u64,
+        more_rows: u64,
     },
     /// A channel-shift KPI whose channel (and services) have no contacts in the lake at all.
     KpiWithoutContacts {
@@ -271,14 +282,37 @@ impl fmt::Display for Warning {
                     "reason codes listed under no [avoidable] category: {list} (contacts in the period); they count as not coded: list each under a category, `unavoidable` included"
                 )
             }
-            Warning::UnmappedServices { values, .. } => {
-                let list = values
+            Warning::UnmappedServices {
+                values,
+                more_values,
+                more_rows,
+                ..
+            } => {
+                let plural = |n: u64, word: &str| {
+                    format!("{} {word}{}", crate::tables::thousands(n as f64), if n == 1 { "" } else { "s" })
+                };
+                let mut list = values
                     .iter()
-                    .map(|(v, files)| {
-                        format!("'{v}' ({files} file{})", if *files == 1 { "" } else { "s" })
+                    .map(|u| {
+                        format!(
+                            "'{}' ({} in {})",
+                            u.value,
+                            plural(u.rows, "row"),
+                            plural(u.files as u64, "file")
+                        )
                     })
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                    .collect::<Vec<_>>();
+                if *more_rows > 0 {
+                    // Values not told apart (past `UNMAPPED_COUNTED` in a file) are at least
+                    // one more.
+                    let more = match *more_values {
+                        0 => "other values".to_string(),
+                        1 => "1 more value".to_string(),
+                        n => format!("{} more values", crate::tables::thousands(n as f64)),
+                    };
+                    list.push(format!("… and {more} ({})", plural(*more_rows, "row")));
+                }
+                let list = list.join(", ");
                 write!(
                     f,
                     "no service mapping for {list}; their rows were rejected: add them to the source's lookup table"

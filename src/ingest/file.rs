@@ -171,7 +171,7 @@ struct FileIngest<'a> {
     columns: Vec<PlSmallStr>,
     counts: RowCounts,
     unmapped_values: BTreeMap<String, crate::ingest::report::UnmappedValues>,
-    unmapped: Vec<String>,
+    unmapped: crate::ingest::report::UnmappedValues,
     first_date: Option<i32>,
     last_date: Option<i32>,
     rejects: Option<(File, String)>,
@@ -205,7 +205,7 @@ impl<'a> FileIngest<'a> {
             columns,
             counts: RowCounts::default(),
             unmapped_values: BTreeMap::new(),
-            unmapped: Vec::new(),
+            unmapped: Default::default(),
             first_date: None,
             last_date: None,
             rejects: None,
@@ -339,10 +339,7 @@ impl<'a> FileIngest<'a> {
                 if let Some(v) = v {
                     // Messages and last-run.json show the value short and scrubbed: a category
                     // can hold anything someone typed (the full value stays in the rejects).
-                    let shown = crate::redact::clip(v);
-                    if !self.unmapped.contains(&shown) {
-                        self.unmapped.push(shown);
-                    }
+                    self.unmapped.add(&crate::redact::clip(v), 1);
                 }
             }
         }

@@ -23,9 +23,10 @@ use crate::lake::{Lake, LakeError, LakeWriter};
 use crate::sources::map::{canonical, service_pairs, RejectChecks};
 use crate::sources::read::{self, Opening, RawFile};
 use crate::sources::SourceError;
-use crate::warnings::Warning;
+use crate::warnings::{UnmappedService, Warning};
 use keys::SeenKeys;
 pub use report::{FileReport, FileStatus, Finding, IngestReport, RowCounts};
+use report::{UnmappedValues, UNMAPPED_SHOWN};
 
 #[derive(Debug, Error)]
 pub enum IngestError {
@@ -467,7 +468,7 @@ fn skipped(
         repaired_lines: 0,
         counts: RowCounts::default(),
         unmapped_values: BTreeMap::new(),
-        unmapped_categories: Vec::new(),
+        unmapped_categories: Default::default(),
         first_date: None,
         last_date: None,
         same_as,
@@ -558,26 +559,36 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
             });
         }
     }
-    // Unmapped categories, gathered per source: one line names each with the files it is in.
-    let mut unmapped: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    // Unmapped categories, gathered per source: one line names each with its rows and the
+    // files it is in, the most rows first (the lookup entries that matter most).
+    let mut unmapped: BTreeMap<&str, (UnmappedValues, BTreeMap<&str, usize>)> = BTreeMap::new();
     for f in &report.files {
-        for category in &f.unmapped_categories {
-            *unmapped
-                .entry(f.source.as_str())
-                .or_default()
-                .entry(category.as_str())
-                .or_default() += 1;
+        if f.unmapped_categories.is_empty() {
+            continue;
+        }
+        let (rows, files) = unmapped.entry(f.source.as_str()).or_default();
+        rows.merge(&f.unmapped_categories);
+        for category in f.unmapped_categories.rows.keys() {
+            *files.entry(category.as_str()).or_default() += 1;
         }
     }
-    let findings = unmapped
-        .into_iter()
-        .map(|(source, categories)| Warning::UnmappedServices {
+    let findings = unmapped.into_iter().map(|(source, (rows, files))| {
+        let ranked = rows.ranked();
+        let shown = ranked.len().min(UNMAPPED_SHOWN);
+        Warning::UnmappedServices {
             source: source.to_string(),
-            values: categories
-                .into_iter()
-                .map(|(c, files)| (c.to_string(), files))
+            values: ranked[..shown]
+                .iter()
+                .map(|(c, n)| UnmappedService {
+                    value: c.to_string(),
+                    rows: **n,
+                    files: files.get(c.as_str()).copied().unwrap_or(0),
+                })
                 .collect(),
-        });
+            more_values: (ranked.len() - shown) as u64,
+            more_rows: ranked[shown..].iter().map(|(_, n)| *n).sum::<u64>() + rows.uncounted_rows,
+        }
+    });
     if gates.fail_on_unmapped_service {
         report.gate_failures.extend(findings.map(|w| Finding {
             file: w.subject(),

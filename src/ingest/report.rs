@@ -33,8 +33,8 @@ pub struct FileReport {
     /// Rows read, accepted, rejected (by reason), duplicates, excluded (by rule) and blank.
     #[serde(flatten)]
     pub counts: RowCounts,
-    /// Categories (queues, forms...) that have no service mapping.
-    pub unmapped_categories: Vec<String>,
+    /// Categories (queues, forms...) that have no service mapping, with their rows.
+    pub unmapped_categories: UnmappedValues,
     pub first_date: Option<String>,
     pub last_date: Option<String>,
     /// When the file was skipped as a repeat: the file it repeats.
@@ -135,9 +135,20 @@ impl UnmappedValues {
 
     /// The [`UNMAPPED_SHOWN`] values with the most rows (ties alphabetically), each with its
     /// rows, then how many more values there are and their rows: nothing left out unsaid.
-    pub fn listing(&self) -> String {
+    /// No value counted, none uncounted.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty() && self.uncounted_rows == 0
+    }
+
+    /// The counted values, the most rows first (ties alphabetically).
+    pub fn ranked(&self) -> Vec<(&String, &u64)> {
         let mut values: Vec<(&String, &u64)> = self.rows.iter().collect();
         values.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        values
+    }
+
+    pub fn listing(&self) -> String {
+        let values = self.ranked();
         let rows = |n: u64| format!("{n} row{}", if n == 1 { "" } else { "s" });
         let mut listed: Vec<String> = values
             .iter()

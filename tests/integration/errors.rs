@@ -263,11 +263,20 @@ fn validate_lists_the_most_frequent_unmapped_values_and_counts_the_rest() {
         "{line}"
     );
     assert!(line.ends_with(", … and 4 more values (4 rows)"), "{line}");
-    // The warning on unmapped services names every one.
+    // The warning on unmapped services ranks them the same way, with their rows and files
+    // (every row of every value is in the rejects).
+    let warning = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("no service mapping for"))
+        .unwrap_or_else(|| panic!("no warning:\n{}", out.stdout));
     assert!(
-        out.stdout.contains("'Q32' (1 file)") && out.stdout.contains("'BIG' (1 file)"),
-        "{}",
-        out.stdout
+        warning
+            .contains("no service mapping for 'BIG' (5 rows in 1 file), 'Q00' (1 row in 1 file),")
+            && warning.contains(
+                "'Q28' (1 row in 1 file), … and 4 more values (4 rows); their rows were rejected"
+            ),
+        "{warning}"
     );
 }
 

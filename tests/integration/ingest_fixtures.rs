@@ -169,6 +169,59 @@ fn unmapped_queues_fail_the_run_when_configured() {
 }
 
 #[test]
+fn unmapped_queues_are_named_the_most_rows_first_with_rows_and_files() {
+    // Three queues no lookup names: 'AAA_SMALL' (1 row) comes first alphabetically but matters
+    // least; 'ZZZ_BIG' (5 rows over two files) is the lookup entry to add first. The warning
+    // (stderr and last-run.json) ranks them by rows and says how many rows each lost.
+    let ws = fixture();
+    let row = |id: &str, queue: &str| format!("{id},04/04/2023 10:00:00,{queue},Answered,1,1,1\n");
+    let mut first = month_file(1..=3, 4);
+    let mut second = month_file(4..=6, 4);
+    first.push_str(&row("A1", "AAA_SMALL"));
+    for i in 0..3 {
+        first.push_str(&row(&format!("Z{i}"), "ZZZ_BIG"));
+        second.push_str(&row(&format!("M{i}"), "MMM_MIDDLE"));
+    }
+    for i in 3..5 {
+        second.push_str(&row(&format!("Z{i}"), "ZZZ_BIG"));
+    }
+    ws.write("data/calls_a.csv", first);
+    ws.write("data/calls_b.csv", second);
+    let out = ws.cex(&["run", "p.toml", "--skip", "kpi,equality,charts,report"]);
+    out.assert_code(0);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("no service mapping for"))
+        .unwrap_or_else(|| panic!("no warning about the unmapped queues:\n{}", out.stdout));
+    assert!(
+        line.contains(
+            "no service mapping for 'ZZZ_BIG' (5 rows in 2 files), 'MMM_MIDDLE' (3 rows in 1 file), 'AAA_SMALL' (1 row in 1 file); their rows were rejected"
+        ),
+        "{line}"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join("out/last-run.json")).expect("last-run.json"),
+    )
+    .expect("json");
+    let warning = json["warnings"]
+        .as_array()
+        .and_then(|w| w.iter().find(|w| w["kind"] == "unmapped_services"))
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(warning["values"][0]["value"], "ZZZ_BIG", "{warning}");
+    assert_eq!(warning["values"][0]["rows"], 5, "{warning}");
+    assert_eq!(warning["values"][0]["files"], 2, "{warning}");
+    assert_eq!(warning["more_values"], 0, "{warning}");
+    // The rows counted in the warning are the rows rejected: 1 + 3 + 5 = 4 + 5.
+    assert!(
+        out.stdout.contains("  unmapped_service=4\n")
+            && out.stdout.contains("  unmapped_service=5\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
 fn validate_summarises_each_file_and_writes_nothing() {
     let ws = fixture();
     ws.write("data/calls.csv", AWKWARD);
