@@ -458,6 +458,25 @@ fn an_analysts_breakdowns_of_two_months_cannot_be_subtracted() {
     );
 }
 
+/// Starts an analyst's breakdown of February (`pipelines/reduced.toml`) by `by`, its stderr
+/// piped.
+fn breakdown_of_february(ws: &Workspace, by: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_cex"))
+        .args([
+            "equality",
+            "pipelines/reduced.toml",
+            "--period",
+            "2025-02",
+            "--by",
+            by,
+        ])
+        .current_dir(ws.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start cex")
+}
+
 #[test]
 fn breakdowns_published_at_the_same_time_are_each_protected_beside_the_other() {
     // Three analysts' breakdowns of February started together: each reads what is out for the
@@ -470,24 +489,7 @@ fn breakdowns_published_at_the_same_time_are_each_protected_beside_the_other() {
     let by = ["sex", "disability", "ethnicity"];
     let mut published = Vec::new();
     let mut refused = 0;
-    let children: Vec<_> = by
-        .iter()
-        .map(|b| {
-            Command::new(env!("CARGO_BIN_EXE_cex"))
-                .args([
-                    "equality",
-                    "pipelines/reduced.toml",
-                    "--period",
-                    "2025-02",
-                    "--by",
-                    b,
-                ])
-                .current_dir(ws.path())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("start cex")
-        })
-        .collect();
+    let children: Vec<_> = by.iter().map(|b| breakdown_of_february(&ws, b)).collect();
     for (child, b) in children.into_iter().zip(by) {
         let out = child.wait_with_output().expect("cex ends");
         match out.status.code() {
@@ -624,22 +626,7 @@ fn a_run_killed_while_it_holds_the_publications_lock_does_not_stop_the_next() {
     let ws = Workspace::with_sample_data();
     reduced_pipeline(&ws);
     publish_in_turn(&ws, &MONTHS[..2], |_, _, _| {});
-    let breakdown = |by: &str| {
-        Command::new(env!("CARGO_BIN_EXE_cex"))
-            .args([
-                "equality",
-                "pipelines/reduced.toml",
-                "--period",
-                "2025-02",
-                "--by",
-                by,
-            ])
-            .current_dir(ws.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("start cex")
-    };
+    let breakdown = |by: &str| breakdown_of_february(&ws, by);
     let mut killed = breakdown("sex");
     assert!(
         lock_held_by(&ws, &mut killed),
