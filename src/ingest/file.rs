@@ -375,11 +375,28 @@ impl<'a> FileIngest<'a> {
     fn take_accepted(&mut self, accepted: DataFrame) -> Result<(), IngestError> {
         let raw: &'a RawFile = self.raw;
         let err = |e: PolarsError| data_err(&raw.path, e);
-        let accepted = if self.source.duplicates == Duplicates::ExactRow {
-            row_hashes(accepted).map_err(err)?
-        } else {
-            accepted
-        };
+        let exact_row = self.source.duplicates == Duplicates::ExactRow;
+        let (accepted, unkeyed) =
+            match super::pseudonym::record_keys_keyed(self.source, self.ctx.keyer, &raw.path)? {
+                // A key made of a customer's identifier (the row's text, or a record id that
+                // is one): keyed with the council's secret, never a plain hash anyone could
+                // test guessed numbers against. Rows kept while it was not (by an earlier
+                // version, or before the source's identifiers were mapped) hold the plain key:
+                // a row sent again is a duplicate of those too.
+                Some(keyer) => {
+                    let plain = if exact_row {
+                        row_hashes(accepted.clone(), &plain_row_hash).map_err(err)?
+                    } else {
+                        accepted.clone()
+                    };
+                    let unkeyed = key_hashes(&plain).map_err(err)?;
+                    let keyed =
+                        row_hashes(accepted, &|text| keyer.record_key(text)).map_err(err)?;
+                    (keyed, Some(unkeyed))
+                }
+                None if exact_row => (row_hashes(accepted, &plain_row_hash).map_err(err)?, None),
+                None => (accepted, None),
+            };
         let accepted = super::pseudonym::pseudonymise(
             accepted,
             self.source,
@@ -409,11 +426,12 @@ impl<'a> FileIngest<'a> {
         let file_keys = &mut self.file_keys;
         let (first_date, last_date) = (&mut self.first_date, &mut self.last_date);
         let mut current: Option<((i32, i8), &mut KeySet)> = None;
-        for (((h, y), m), d) in hashes
+        for (i, (((h, y), m), d)) in hashes
             .iter()
             .zip(years.iter())
             .zip(months.iter())
             .zip(dates.iter())
+            .enumerate()
         {
             let is_new = file_keys.insert(*h) && {
                 let (Some(y), Some(m)) = (y, m) else {
@@ -427,7 +445,11 @@ impl<'a> FileIngest<'a> {
                     Some((key, set)) if key == (y, m) => set,
                     _ => seen.part(lake, y, m)?,
                 };
-                let is_new = set.insert(*h);
+                let kept_unkeyed = unkeyed
+                    .as_ref()
+                    .and_then(|u| u.get(i))
+                    .is_some_and(|u| set.contains(u));
+                let is_new = !kept_unkeyed && set.insert(*h);
                 current = Some(((y, m), set));
                 is_new
             };
@@ -660,23 +682,24 @@ impl<'a> FileIngest<'a> {
     }
 }
 
-/// `record_key` holding a whole row's text (`duplicates = "exact_row"`) replaced by the first 128
-/// bits of its SHA-256, in hex: rows identical in every field share it, and no text is kept.
-fn row_hashes(mut df: DataFrame) -> PolarsResult<DataFrame> {
+/// The first 128 bits of the SHA-256 of a row's text, in hex: rows identical in every field
+/// share it (a source that holds no customer identifier).
+fn plain_row_hash(text: &str) -> String {
     use sha2::{Digest, Sha256};
-    let keys = df.column(c::RECORD_KEY)?.str()?.clone();
-    let hashed: StringChunked = keys
+    Sha256::digest(text.as_bytes())[..16]
         .iter()
-        .map(|k| {
-            k.map(|k| {
-                let digest = Sha256::digest(k.as_bytes());
-                digest[..16]
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<String>()
-            })
-        })
-        .collect();
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `record_key` (a whole row's text with `duplicates = "exact_row"`, or a record id that is a
+/// customer's identifier) replaced by `hash` of it: equal keys stay equal, and no text is kept.
+fn row_hashes(
+    mut df: DataFrame,
+    hash: &(dyn Fn(&str) -> String + Sync),
+) -> PolarsResult<DataFrame> {
+    let keys = df.column(c::RECORD_KEY)?.str()?.clone();
+    let hashed: StringChunked = keys.iter().map(|k| k.map(hash)).collect();
     df.with_column(hashed.with_name(c::RECORD_KEY.into()).into_column())?;
     Ok(df)
 }

@@ -98,6 +98,16 @@ impl Keyer {
         i64::from_be_bytes(first)
     }
 
+    /// A record key (a row's text, or a record id that is a customer's identifier) keyed: the
+    /// first 128 bits of its HMAC, in hex, so it tells rows apart as a plain hash would and
+    /// cannot be tested against guessed identifiers without the secret.
+    pub fn record_key(&self, text: &str) -> String {
+        self.mac.mac(&[b"record\x1f", text.as_bytes()])[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// Sixteen hex digits that change with the secret and say nothing about it.
     pub fn fingerprint(&self) -> String {
         self.mac.mac(&[FINGERPRINT_TEXT.as_bytes()])[..8]
@@ -337,6 +347,35 @@ pub fn check_lake(
 
 /// Replaces the normalised identifiers of accepted rows with their keys. Values the pipeline
 /// lists in `customers.placeholders` get none; nor do those carrying more than
+/// The keyer a source's record keys are to be keyed with: when the key is made of a customer's
+/// identifier (the row's text, with `duplicates = "exact_row"`, holds its identifier columns; or
+/// the record id is one of them). `None` when the record key holds no identifier. Without the
+/// secret, such a source cannot be ingested (as its identifiers cannot be keyed).
+pub fn record_keys_keyed<'k>(
+    source: &SourceDef,
+    keyer: Option<&'k Keyer>,
+    path: &Path,
+) -> Result<Option<&'k Keyer>, IngestError> {
+    let identifiers = crate::sources::customer::identifiers(source);
+    let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+    let holds_one = match source.duplicates {
+        crate::config::Duplicates::ExactRow => !identifiers.is_empty(),
+        crate::config::Duplicates::Key => source
+            .columns
+            .record_id
+            .as_deref()
+            .is_some_and(|id| identifiers.iter().any(|i| same(i.source_column, id))),
+        _ => false,
+    };
+    if !holds_one {
+        return Ok(None);
+    }
+    keyer.map(Some).ok_or_else(|| IngestError::Data {
+        path: path.to_path_buf(),
+        message: "customer identifiers cannot be keyed without the secret".into(),
+    })
+}
+
 /// `customers.max_contacts_per_day` contacts on one day of the file (sources dated by day),
 /// which are added to `found` under their export column.
 pub fn pseudonymise(
@@ -569,5 +608,17 @@ mod tests {
         assert_ne!(a.key("p", "07700900123"), a.key("r:account", "07700900123"));
         assert_ne!(a.fingerprint(), b.fingerprint());
         assert!(Keyer::new(b"short").is_none());
+        // Record keys: 128 bits in hex, the same for the same text, another under another
+        // secret, and never the plain SHA-256 a reader could compute.
+        let row = "F1\u{1f}03/01/2025 08:00\u{1f}+44 7700 900001";
+        assert_eq!(a.record_key(row), a.record_key(row));
+        assert_eq!(a.record_key(row).len(), 32);
+        assert!(a.record_key(row).chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a.record_key(row), b.record_key(row));
+        let plain: String = Sha256::digest(row.as_bytes())[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_ne!(a.record_key(row), plain);
     }
 }

@@ -628,3 +628,187 @@ C2,2025-01-20 09:00,Waste queue,Answered,Withheld
         }
     }
 }
+
+/// The first 128 bits of the SHA-256 of `text`, in hex: how an unkeyed row hash is made.
+fn plain_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn record_keys_cannot_be_tested_against_guessed_identifiers() {
+    // The key duplicates are recognised by is kept in the lake. A row hash (`duplicates =
+    // "exact_row"`) is made of every field, the customer's phone and e-mail included; a record
+    // id can be the customer's own reference or number. Unkeyed, anyone reading the lake could
+    // hash each row again with a thousand guessed numbers and see which one matches: the plain
+    // hash the secret exists to prevent. The attacker below knows the export's layout and every
+    // field but the identifier, and tries the likely ways a row's text is joined.
+    let ws = Workspace::new();
+    let text = pipeline(r#"secret_file = "secret.txt""#)
+        .replace(
+            "record_id = \"Call ID\"",
+            "# The caller's number as the record id.\nrecord_id = \"CLI\"",
+        )
+        .replace(
+            "default_outcome = \"submitted\"",
+            "default_outcome = \"submitted\"\nduplicates = \"exact_row\"",
+        );
+    ws.write("p/pipeline.toml", text);
+    ws.write("p/data/calls.csv", CALLS);
+    ws.write("p/data/forms.csv", FORMS);
+    ws.write("p/secret.txt", format!("{SECRET}\n"));
+    run(&ws).assert_code(0);
+    let contacts = ws.lake_table_at("p/lake", "contacts");
+    let keys: std::collections::BTreeSet<String> = strings(&contacts, "record_key")
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(keys.len(), 9, "{keys:?}");
+
+    // The record ids that are phone numbers are not in the lake, as typed or in any other form.
+    for line in CALLS.lines().skip(1) {
+        let cli = line.rsplit(',').next().unwrap_or_default();
+        let digits: String = cli.chars().filter(char::is_ascii_digit).collect();
+        for key in &keys {
+            assert!(
+                !key.contains(cli) && (digits.len() < 6 || !key.contains(&digits)),
+                "the lake keeps a record key holding {cli}: {key}"
+            );
+        }
+    }
+
+    // Each form row with a phone number rebuilt with 1,000 guessed mobile numbers, and each
+    // with an e-mail address with 100 guessed addresses (the true one among them each time),
+    // its fields joined as they were read or trimmed, an empty field as nothing or as a NUL.
+    let mut tried = 0;
+    let mut found = std::collections::BTreeSet::new();
+    for line in FORMS.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let mut guesses: Vec<(usize, String)> = Vec::new();
+        if !fields[4].is_empty() {
+            guesses.extend((0..1000).map(|n| (4, format!("+44 7700 900{n:03}"))));
+        }
+        if !fields[3].is_empty() {
+            guesses.extend((0..99).map(|n| (3, format!("person{n}@example.org"))));
+            guesses.push((3, fields[3].to_string()));
+        }
+        for (at, guess) in &guesses {
+            for trim in [false, true] {
+                for empty in ["", "\u{0}"] {
+                    let row: Vec<String> = fields
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| {
+                            let f = if i == *at { guess.as_str() } else { f };
+                            let f = if trim { f.trim() } else { f };
+                            if f.is_empty() {
+                                empty.to_string()
+                            } else {
+                                f.to_string()
+                            }
+                        })
+                        .collect();
+                    tried += 1;
+                    if keys.contains(&plain_hash(&row.join("\u{1f}"))) {
+                        found.insert(format!("{}: {guess}", fields[0]));
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(tried, 4 * (1000 + 3 * 100));
+    assert!(
+        found.is_empty(),
+        "identifiers a guess recovered from the lake's row hashes: {found:?}"
+    );
+
+    // Keyed, the keys still tell records apart: a call and a form sent again in later exports
+    // are duplicates, not new contacts.
+    let again = ws
+        .path()
+        .join("p/pipeline.toml")
+        .to_string_lossy()
+        .into_owned();
+    let text = std::fs::read_to_string(&again)
+        .expect("pipeline")
+        .replace("files = \"data/calls.csv\"", "files = \"data/calls*.csv\"")
+        .replace("files = \"data/forms.csv\"", "files = \"data/forms*.csv\"");
+    ws.write("p/pipeline.toml", text);
+    let resent = |all: &str, id: &str| {
+        let mut lines = all.lines();
+        let header = lines.next().unwrap_or_default();
+        let row = lines.find(|l| l.starts_with(id)).unwrap_or_default();
+        format!("{header}\n{row}\n")
+    };
+    ws.write("p/data/calls-resent.csv", resent(CALLS, "C1,"));
+    ws.write("p/data/forms-resent.csv", resent(FORMS, "F2,"));
+    let out = ws.cex(&["ingest", "p/pipeline.toml"]);
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains("0 added") && out.stderr.contains("2 duplicates"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(ws.lake_table_at("p/lake", "contacts").height(), 9);
+}
+
+#[test]
+fn rows_kept_before_their_identifiers_were_keyed_are_still_recognised_when_sent_again() {
+    // A lake started before the sources' identifiers were mapped: the calls' record id (the
+    // caller's number) and the forms' row hashes were kept unkeyed. Once `[sources.customer]`
+    // is added the new keys are keyed, so they cannot equal the old ones; a call and a form sent
+    // again must still be duplicates of the rows kept before, not new contacts.
+    let ws = Workspace::new();
+    let keyed = pipeline(r#"secret_file = "secret.txt""#)
+        .replace("record_id = \"Call ID\"", "record_id = \"CLI\"")
+        .replace(
+            "default_outcome = \"submitted\"",
+            "default_outcome = \"submitted\"\nduplicates = \"exact_row\"",
+        )
+        .replace("files = \"data/calls.csv\"", "files = \"data/calls*.csv\"")
+        .replace("files = \"data/forms.csv\"", "files = \"data/forms*.csv\"");
+    let unmapped = keyed
+        .replace("[sources.customer]\nphone = \"CLI\"\n", "")
+        .replace(
+            "[sources.customer]\nphone = \"Phone\"\nemail = \"Email\"\n",
+            "",
+        );
+    assert!(!unmapped.contains("[sources.customer]"), "{unmapped}");
+    ws.write("p/pipeline.toml", &unmapped);
+    ws.write("p/data/calls.csv", CALLS);
+    ws.write("p/data/forms.csv", FORMS);
+    ws.write("p/secret.txt", format!("{SECRET}\n"));
+    ws.cex(&["ingest", "p/pipeline.toml"]).assert_code(0);
+    assert_eq!(ws.lake_table_at("p/lake", "contacts").height(), 9);
+
+    ws.write("p/pipeline.toml", &keyed);
+    let resent = |all: &str, ids: &[&str]| {
+        let mut lines = all.lines();
+        let mut text = format!("{}\n", lines.next().unwrap_or_default());
+        for line in lines.filter(|l| ids.iter().any(|id| l.starts_with(id))) {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text
+    };
+    // C1 and F2 again, beside one new call and one new form.
+    ws.write(
+        "p/data/calls-2.csv",
+        resent(CALLS, &["C1,"]) + "C7,2025-01-30 10:00,Housing queue,Answered,07700900123\n",
+    );
+    ws.write(
+        "p/data/forms-2.csv",
+        resent(FORMS, &["F2,"]) + "F9,30/01/2025 08:00,Missed bin,new@example.org,\n",
+    );
+    let out = ws.cex(&["ingest", "p/pipeline.toml"]);
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains("2 added") && out.stderr.contains("2 duplicates"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(ws.lake_table_at("p/lake", "contacts").height(), 11);
+}
