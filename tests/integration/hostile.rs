@@ -416,6 +416,54 @@ fn hostile_rows_of_the_wrong_shape_are_rejected_as_exported() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn hostile_a_misaligned_row_keeps_no_personal_data_from_its_comment() -> TestResult {
+    // A source with a free-text comment and a postcode: a row with one field too many has its
+    // fields in the wrong columns, so any may hold the comment. Its text is kept in the rejects
+    // scrubbed as a comment is (never "as exported"), and `cex validate` shows none of it either.
+    let header = "Call ID,Started,Queue,Result,Wait,Talk,Site,Postcode,Notes";
+    let personal = ["07700 900123", "OX1 2JD", "jo@example.org"];
+    let good = "M1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot,LS1 4AP,fine";
+    let misaligned = "M2,2024-04-05 10:01:00,HSG,Answered,10,60,Depot,OX1 2JD,ring 07700 900123 or jo@example.org,extra";
+    let ws = Workspace::new();
+    ws.write(
+        "p.toml",
+        pipeline("", "").replace(
+            "location = \"Site\"",
+            "location = \"Site\"\npostcode = \"Postcode\"\ncomment = \"Notes\"",
+        ),
+    );
+    ws.write("queues.csv", QUEUES);
+    ws.write(
+        "data/calls.csv",
+        format!("{header}\n{good}\n{misaligned}\n"),
+    );
+    let validate = ws.cex(&["validate", "p.toml"]);
+    validate.assert_code(0);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    assert_eq!(sorted_keys(&ws), ["M1"]);
+    assert_eq!(reasons(&ws)?, ["wrong_field_count"]);
+    let mut seen = String::new();
+    for file in files_under(&ws.path().join("lake/rejects"), "csv") {
+        seen.push_str(&std::fs::read_to_string(&file)?);
+    }
+    assert!(seen.contains("M2"), "the row is in the rejects: {seen}");
+    for text in [
+        &seen,
+        &validate.stdout,
+        &validate.stderr,
+        &out.stdout,
+        &out.stderr,
+        &last_run(&ws).unwrap_or_default(),
+    ] {
+        for p in personal {
+            assert!(!text.contains(p), "{p} kept: {text}");
+        }
+    }
+    Ok(())
+}
+
 // 5 --------------------------------------------------------------------------------------------
 
 #[test]
