@@ -515,6 +515,15 @@ fn breakdowns_published_at_the_same_time_are_each_protected_beside_the_other() {
             "--by {b} went out but is not in February's record"
         );
     }
+    // And a reader of all of them together (the breakdowns, February's publication and
+    // January's) recovers nothing.
+    let folder = |b: &str| ws.path().join(format!("out/equality/2025-02-by-{b}"));
+    let (last, before) = published.split_last().expect("two went out");
+    let mut earlier: Vec<std::path::PathBuf> = before.iter().map(|b| folder(b)).collect();
+    earlier.extend(["out/2025-02", "out/2025-01"].map(|f| ws.path().join(f)));
+    let earlier: Vec<&Path> = earlier.iter().map(|p| p.as_path()).collect();
+    let verdict = attack_releases(&folder(last), &earlier);
+    assert_eq!(verdict["verdict"], "pass", "{verdict}");
 }
 
 /// Waits until another process holds the kept publications' lock of `ws` (our own brief
