@@ -564,6 +564,8 @@ fn hostile_a_dangling_symlink_is_refused_naming_the_link() -> TestResult {
     out.assert_code(3);
     let line = line_with(&out.stderr, "ghost.csv")?;
     assert!(line.contains("dangling"), "{line}");
+    // The link is named, never what it points to.
+    assert!(!out.stderr.contains("gone.txt"), "{}", out.stderr);
     assert!(!ws.path().join("lake/manifest/_delta_log").exists());
     Ok(())
 }
@@ -590,6 +592,8 @@ fn hostile_a_symlink_out_of_the_export_folder_is_refused_unread() -> TestResult 
         ("last-run.json", &json),
     ] {
         assert!(!text.contains("SECRET-TOKEN"), "{name}:\n{text}");
+        // Nor where it points: a path names someone's folder too.
+        assert!(!text.contains("keys.csv"), "{name}:\n{text}");
     }
     Ok(())
 }
