@@ -124,7 +124,9 @@ fn a_failed_quality_gate_writes_nothing() {
     ws.cex(&["ingest", "p.toml"]).assert_code(0);
     let before = snapshot(&ws.path().join("lake"));
 
-    // A new file where a third of the rows have bad dates, and the gate is 5%.
+    // A new file where a third of the rows have bad dates, and the gate is 5%; beside it, a
+    // new good file, which does not go in either (a run's files go in together or not at all).
+    ws.write("data/calls_2023-05.csv", month_file(30..=35, 5));
     let mut bad = month_file(11..=19, 4);
     bad.push_str("X1,31/04/2023 10:00:00,HSG,Answered,1,1,1\nX2,soon,HSG,Answered,1,1,1\nX3,,HSG,Answered,1,1,1\n");
     ws.write("data/calls_2023-04b.csv", bad);
