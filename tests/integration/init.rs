@@ -97,6 +97,26 @@ fn a_semicolon_windows_1252_export_gets_a_starter_that_validates_once_filled() {
     let again = ws.cex(&["init", "exports/cases.csv", "--dir", "job"]);
     again.assert_code(3);
     assert!(again.stderr.contains("exists"), "{}", again.stderr);
+    // Not even when the pipeline file is gone but a filled-in lookup is still there: the
+    // lookup is kept as it is and nothing else is written either.
+    std::fs::remove_file(ws.path().join("job/pipeline.toml")).expect("remove the pipeline");
+    let lookups: Vec<_> = crate::util::walk(&ws.path().join("job"))
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(&p).expect("read")))
+        .collect();
+    assert!(!lookups.is_empty());
+    let again = ws.cex(&["init", "exports/cases.csv", "--dir", "job"]);
+    again.assert_code(3);
+    assert!(again.stderr.contains("exists"), "{}", again.stderr);
+    assert!(!ws.path().join("job/pipeline.toml").exists());
+    for (path, bytes) in lookups {
+        assert_eq!(
+            std::fs::read(&path).expect("read"),
+            bytes,
+            "{}",
+            path.display()
+        );
+    }
 }
 
 #[test]
