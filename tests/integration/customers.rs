@@ -900,3 +900,51 @@ Housing = ["Report a repair"]
         "one scheme: the form repeats the call"
     );
 }
+
+#[test]
+fn a_form_name_with_markup_is_shown_as_text_in_the_report_and_charts() {
+    // Form names come from the export: one that is markup must show as text in the report's
+    // "ten forms" list, the Markdown report and the charts, never become an element.
+    let hostile = "<img src=x onerror=alert(1)>";
+    let ws = Workspace::new();
+    ws.write(
+        "p/pipeline.toml",
+        pipeline(r#"secret_file = "secret.txt""#).replace(
+            "Housing = [\"Report a repair\"]",
+            &format!("Housing = [\"{hostile}\"]"),
+        ),
+    );
+    ws.write("p/data/calls.csv", CALLS);
+    ws.write(
+        "p/data/forms.csv",
+        FORMS.replace("Report a repair", hostile),
+    );
+    ws.write("p/secret.txt", format!("{SECRET}\n"));
+    run(&ws).assert_code(0);
+    let out = ws.path().join("p/out/2025-01");
+    let by_form = std::fs::read_to_string(out.join("failure_demand_by_form.csv")).expect("csv");
+    assert!(
+        by_form.contains(hostile),
+        "the form is in the table: {by_form}"
+    );
+    let mut read = 0;
+    for path in walk(&out) {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !["html", "md", "svg"].contains(&ext) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("text");
+        assert!(
+            !text.contains("<img src=x"),
+            "{} holds the markup as markup",
+            path.display()
+        );
+        read += 1;
+    }
+    assert!(read >= 3, "report.html, report.md and the charts");
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "shown as text"
+    );
+}
