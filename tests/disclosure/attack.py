@@ -50,6 +50,8 @@ With `--earlier` (several publications of one financial year, each a *release*),
                has a month: `satisfaction_monthly`) is the same number in every release printing
                it. An assumption: no answer of a month arrives after its first publication
                (where two releases print another count, that family is dropped, see below).
+               Not between two releases ending with the same month (a month published again,
+               because its data changed: late answers): there it is a release_difference.
 - release_difference: any other cell counts the financial year to date, so a later release's
                count is the earlier one's plus an unknown d >= 0 (whole, as both counts are).
                Each release is linked to the next one holding the cell; the MIP chains the rest.
@@ -834,7 +836,10 @@ def linked(releases, scope, only):
         # Each release to the next holding the cell: the MIP chains them to the later ones.
         for (i, a), (j, b) in zip(chain, chain[1:]):
             family = (table, releases[i]["folder"], releases[j]["folder"])
-            if "month" in dict(key):
+            # A month published again (two releases ending with the same month) was published
+            # again because its data changed: its months' counts may have grown (late answers).
+            again = releases[i]["month"] is not None and releases[i]["month"] == releases[j]["month"]
+            if "month" in dict(key) and not again:
                 across.rel("same_month", family, {b: 1, a: -1}, 0, 0)
             else:
                 across.rel("release_difference", family, {b: 1, a: -1}, 0, math.inf)

@@ -403,6 +403,58 @@ fn the_monthly_publications_of_a_year_cannot_be_subtracted() {
 }
 
 #[test]
+fn a_month_published_again_after_late_answers_cannot_be_subtracted_from_the_first() {
+    // February goes out; three more February answers arrive late (another export, a new lake
+    // version) and February is published again: the two Februaries differ by the late
+    // answers, a count of 3 a reader must not be able to work out cell by cell, beside
+    // January too.
+    let ws = Workspace::with_sample_data();
+    reduced_pipeline(&ws);
+    publish_in_turn(&ws, &MONTHS[..2], |_, _, _| {});
+    let first = ws.path().join("feb-first");
+    crate::util::copy_dir(&ws.path().join("out/2025-02"), &first);
+    let year = std::fs::read_to_string(
+        ws.path()
+            .join("sample_data/satisfaction/responses_2024-25.csv"),
+    )
+    .expect("the sample survey");
+    let mut late: String = year.lines().next().expect("header").to_string() + "\n";
+    for line in year
+        .lines()
+        .filter(|l| {
+            l.split(',')
+                .nth(1)
+                .is_some_and(|d| d.starts_with("2025-02-"))
+        })
+        .take(3)
+    {
+        late.push_str(&line.replacen('R', "L", 1));
+        late.push('\n');
+    }
+    assert_eq!(late.lines().count(), 4, "{late}");
+    ws.write("sample_data/satisfaction/late_2025-02.csv", late);
+    ws.cex(&["ingest", "pipelines/reduced.toml"]).assert_code(0);
+    let again = publish(&ws, "2025-02", "ingest,charts,report");
+    assert!(again.stderr.contains("beside"), "{}", again.stderr);
+    let audit = own_verdict(&ws.path().join("out/2025-02"));
+    assert_eq!(
+        audit["protected_against"].as_array().map(Vec::len),
+        Some(2),
+        "beside January's and the first February's: {audit}"
+    );
+    let verdict = attack_releases(
+        &ws.path().join("out/2025-02"),
+        &[&ws.path().join("out/2025-01"), &first],
+    );
+    assert_eq!(verdict["verdict"], "pass", "{verdict}");
+    assert_eq!(
+        verdict["published_small_differences_count"].as_u64(),
+        Some(0),
+        "{verdict}"
+    );
+}
+
+#[test]
 fn an_analysts_breakdowns_of_two_months_cannot_be_subtracted() {
     // An analyst's own breakdown (`cex equality --by sex`) of January and of February, each
     // year to date: before they were kept and read beside the year's other releases, the two
