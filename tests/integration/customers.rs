@@ -818,71 +818,29 @@ fn references_match_only_within_their_scheme() {
     // A call about account 12345 and, the next day, a form about case 12345 (another system's
     // numbering): by default each source's references are its own scheme and the form is no
     // repeat of the call; declared one scheme (`reference_scheme`), it is.
-    let pipeline = |scheme: &str| {
-        format!(
-            r#"
-name = "schemes"
-organisation = "Test Council"
-lake = "lake"
-output = "out"
-
-[customers]
-secret_file = "secret.txt"
-repeat_days = [7]
-
-[[sources]]
-name = "calls"
-kind = "calls"
-files = "data/calls.csv"
-timestamp_formats = ["%Y-%m-%d %H:%M"]
-
-[sources.columns]
-record_id = "Call ID"
-timestamp = "Start"
-category = "Queue"
-outcome = "Outcome"
-
-[sources.customer]
-reference = "Account"
-{scheme}
-
-[sources.service.values]
-Housing = ["Housing queue"]
-
-[sources.outcomes]
-answered = ["Answered"]
-
-[[sources]]
-name = "forms"
-kind = "webforms"
-files = "data/forms.csv"
-timestamp_formats = ["%Y-%m-%d %H:%M"]
-default_outcome = "submitted"
-
-[sources.columns]
-record_id = "Ref"
-timestamp = "Submitted"
-category = "Form"
-
-[sources.customer]
-reference = "Case"
-{scheme}
-
-[sources.service.values]
-Housing = ["Report a repair"]
-"#
-        )
+    let with_scheme = |scheme: &str| {
+        let text = pipeline(r#"secret_file = "secret.txt""#)
+            .replace(
+                "[sources.customer]\nphone = \"CLI\"\n",
+                &format!("[sources.customer]\nreference = \"Account\"\n{scheme}\n"),
+            )
+            .replace(
+                "[sources.customer]\nphone = \"Phone\"\nemail = \"Email\"\n",
+                &format!("[sources.customer]\nreference = \"Case\"\n{scheme}\n"),
+            );
+        assert_eq!(text.matches("reference = ").count(), 2, "{text}");
+        text
     };
     let repeats = |scheme: &str| {
         let ws = Workspace::new();
-        ws.write("p/pipeline.toml", pipeline(scheme));
+        ws.write("p/pipeline.toml", with_scheme(scheme));
         ws.write(
             "p/data/calls.csv",
             "Call ID,Start,Queue,Outcome,Account\nC1,2025-01-05 10:00,Housing queue,Answered,12345\nC2,2025-02-28 10:00,Housing queue,Answered,99999\n",
         );
         ws.write(
             "p/data/forms.csv",
-            "Ref,Submitted,Form,Case\nF1,2025-01-06 09:00,Report a repair, 12345\nF2,2025-02-28 09:00,Report a repair,88888\n",
+            "Ref,Submitted,Form,Case\nF1,06/01/2025 09:00,Report a repair, 12345\nF2,28/02/2025 09:00,Report a repair,88888\n",
         );
         ws.write("p/secret.txt", format!("{SECRET}\n"));
         run(&ws).assert_code(0);
