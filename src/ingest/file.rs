@@ -694,10 +694,7 @@ fn plain_row_hash(text: &str) -> String {
 
 /// `record_key` (a whole row's text with `duplicates = "exact_row"`, or a record id that is a
 /// customer's identifier) replaced by `hash` of it: equal keys stay equal, and no text is kept.
-fn row_hashes(
-    mut df: DataFrame,
-    hash: &(dyn Fn(&str) -> String + Sync),
-) -> PolarsResult<DataFrame> {
+fn row_hashes(mut df: DataFrame, hash: &dyn Fn(&str) -> String) -> PolarsResult<DataFrame> {
     let keys = df.column(c::RECORD_KEY)?.str()?.clone();
     let hashed: StringChunked = keys.iter().map(|k| k.map(hash)).collect();
     df.with_column(hashed.with_name(c::RECORD_KEY.into()).into_column())?;

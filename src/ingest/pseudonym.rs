@@ -345,8 +345,6 @@ pub fn check_lake(
     }
 }
 
-/// Replaces the normalised identifiers of accepted rows with their keys. Values the pipeline
-/// lists in `customers.placeholders` get none; nor do those carrying more than
 /// The keyer a source's record keys are to be keyed with: when the key is made of a customer's
 /// identifier (the row's text, with `duplicates = "exact_row"`, holds its identifier columns; or
 /// the record id is one of them). `None` when the record key holds no identifier. Without the
@@ -376,6 +374,8 @@ pub fn record_keys_keyed<'k>(
     })
 }
 
+/// Replaces the normalised identifiers of accepted rows with their keys. Values the pipeline
+/// lists in `customers.placeholders` get none; nor do those carrying more than
 /// `customers.max_contacts_per_day` contacts on one day of the file (sources dated by day),
 /// which are added to `found` under their export column.
 pub fn pseudonymise(

@@ -133,8 +133,6 @@ impl UnmappedValues {
         self.uncounted_rows += other.uncounted_rows;
     }
 
-    /// The [`UNMAPPED_SHOWN`] values with the most rows (ties alphabetically), each with its
-    /// rows, then how many more values there are and their rows: nothing left out unsaid.
     /// No value counted, none uncounted.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty() && self.uncounted_rows == 0
@@ -147,6 +145,8 @@ impl UnmappedValues {
         values
     }
 
+    /// The [`UNMAPPED_SHOWN`] values with the most rows (ties alphabetically), each with its
+    /// rows, then how many more values there are and their rows: nothing left out unsaid.
     pub fn listing(&self) -> String {
         let values = self.ranked();
         let rows = |n: u64| format!("{n} row{}", if n == 1 { "" } else { "s" });
