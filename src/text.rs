@@ -37,18 +37,6 @@ pub fn normalised(e: Expr) -> Expr {
         .to_lowercase()
 }
 
-/// Digits grouped in thousands with commas, as UK reports print them: `1234567` -> `1,234,567`.
-pub fn grouped(digits: &str) -> String {
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 /// The first paragraph of an error: polars appends the whole query plan, which helps nobody
 /// reading a cron mail.
 pub fn first_paragraph(message: &str) -> String {

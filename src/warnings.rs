@@ -289,7 +289,7 @@ impl fmt::Display for Warning {
                 ..
             } => {
                 let plural = |n: u64, word: &str| {
-                    format!("{} {word}{}", crate::text::grouped(&n.to_string()), if n == 1 { "" } else { "s" })
+                    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
                 };
                 let mut list = values
                     .iter()
@@ -308,7 +308,7 @@ impl fmt::Display for Warning {
                     let more = match *more_values {
                         0 => "other values".to_string(),
                         1 => "1 more value".to_string(),
-                        n => format!("{} more values", crate::text::grouped(&n.to_string())),
+                        n => format!("{n} more values"),
                     };
                     list.push(format!("… and {more} ({})", plural(*more_rows, "row")));
                 }

@@ -342,7 +342,14 @@ fn before_1900(row: RowNum) -> String {
 /// `1,234,567`: thousands separated, as UK reports print them.
 pub fn thousands(value: f64) -> String {
     let rounded = value.round();
-    let out = crate::text::grouped(&format!("{:.0}", rounded.abs()));
+    let digits = format!("{:.0}", rounded.abs());
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
     if rounded < 0.0 {
         format!("-{out}")
     } else {
