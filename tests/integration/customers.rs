@@ -629,6 +629,31 @@ C2,2025-01-20 09:00,Waste queue,Answered,Withheld
     }
 }
 
+/// The customers pipeline with record keys made of identifiers: the calls' record id is the
+/// caller's number, the forms are told apart by their whole row (`exact_row`); each source
+/// reads every export of its name (`calls*.csv`, `forms*.csv`).
+fn identifier_keys_pipeline() -> String {
+    pipeline(r#"secret_file = "secret.txt""#)
+        .replace("record_id = \"Call ID\"", "record_id = \"CLI\"")
+        .replace(
+            "default_outcome = \"submitted\"",
+            "default_outcome = \"submitted\"\nduplicates = \"exact_row\"",
+        )
+        .replace("files = \"data/calls.csv\"", "files = \"data/calls*.csv\"")
+        .replace("files = \"data/forms.csv\"", "files = \"data/forms*.csv\"")
+}
+
+/// The header of export `all` and its rows starting with one of `ids`: rows sent again.
+fn resent(all: &str, ids: &[&str]) -> String {
+    let mut lines = all.lines();
+    let mut text = format!("{}\n", lines.next().unwrap_or_default());
+    for line in lines.filter(|l| ids.iter().any(|id| l.starts_with(id))) {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
 /// The first 128 bits of the SHA-256 of `text`, in hex: how an unkeyed row hash is made.
 fn plain_hash(text: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -647,16 +672,7 @@ fn record_keys_cannot_be_tested_against_guessed_identifiers() {
     // hash the secret exists to prevent. The attacker below knows the export's layout and every
     // field but the identifier, and tries the likely ways a row's text is joined.
     let ws = Workspace::new();
-    let text = pipeline(r#"secret_file = "secret.txt""#)
-        .replace(
-            "record_id = \"Call ID\"",
-            "# The caller's number as the record id.\nrecord_id = \"CLI\"",
-        )
-        .replace(
-            "default_outcome = \"submitted\"",
-            "default_outcome = \"submitted\"\nduplicates = \"exact_row\"",
-        );
-    ws.write("p/pipeline.toml", text);
+    ws.write("p/pipeline.toml", identifier_keys_pipeline());
     ws.write("p/data/calls.csv", CALLS);
     ws.write("p/data/forms.csv", FORMS);
     ws.write("p/secret.txt", format!("{SECRET}\n"));
@@ -727,24 +743,8 @@ fn record_keys_cannot_be_tested_against_guessed_identifiers() {
 
     // Keyed, the keys still tell records apart: a call and a form sent again in later exports
     // are duplicates, not new contacts.
-    let again = ws
-        .path()
-        .join("p/pipeline.toml")
-        .to_string_lossy()
-        .into_owned();
-    let text = std::fs::read_to_string(&again)
-        .expect("pipeline")
-        .replace("files = \"data/calls.csv\"", "files = \"data/calls*.csv\"")
-        .replace("files = \"data/forms.csv\"", "files = \"data/forms*.csv\"");
-    ws.write("p/pipeline.toml", text);
-    let resent = |all: &str, id: &str| {
-        let mut lines = all.lines();
-        let header = lines.next().unwrap_or_default();
-        let row = lines.find(|l| l.starts_with(id)).unwrap_or_default();
-        format!("{header}\n{row}\n")
-    };
-    ws.write("p/data/calls-resent.csv", resent(CALLS, "C1,"));
-    ws.write("p/data/forms-resent.csv", resent(FORMS, "F2,"));
+    ws.write("p/data/calls-resent.csv", resent(CALLS, &["C1,"]));
+    ws.write("p/data/forms-resent.csv", resent(FORMS, &["F2,"]));
     let out = ws.cex(&["ingest", "p/pipeline.toml"]);
     out.assert_code(0);
     assert!(
@@ -762,14 +762,7 @@ fn rows_kept_before_their_identifiers_were_keyed_are_still_recognised_when_sent_
     // is added the new keys are keyed, so they cannot equal the old ones; a call and a form sent
     // again must still be duplicates of the rows kept before, not new contacts.
     let ws = Workspace::new();
-    let keyed = pipeline(r#"secret_file = "secret.txt""#)
-        .replace("record_id = \"Call ID\"", "record_id = \"CLI\"")
-        .replace(
-            "default_outcome = \"submitted\"",
-            "default_outcome = \"submitted\"\nduplicates = \"exact_row\"",
-        )
-        .replace("files = \"data/calls.csv\"", "files = \"data/calls*.csv\"")
-        .replace("files = \"data/forms.csv\"", "files = \"data/forms*.csv\"");
+    let keyed = identifier_keys_pipeline();
     let unmapped = keyed
         .replace("[sources.customer]\nphone = \"CLI\"\n", "")
         .replace(
@@ -785,15 +778,6 @@ fn rows_kept_before_their_identifiers_were_keyed_are_still_recognised_when_sent_
     assert_eq!(ws.lake_table_at("p/lake", "contacts").height(), 9);
 
     ws.write("p/pipeline.toml", &keyed);
-    let resent = |all: &str, ids: &[&str]| {
-        let mut lines = all.lines();
-        let mut text = format!("{}\n", lines.next().unwrap_or_default());
-        for line in lines.filter(|l| ids.iter().any(|id| l.starts_with(id))) {
-            text.push_str(line);
-            text.push('\n');
-        }
-        text
-    };
     // C1 and F2 again, beside one new call and one new form.
     ws.write(
         "p/data/calls-2.csv",
