@@ -171,6 +171,29 @@ fn the_sample_publication_survives_the_independent_attacker() {
         "sample 2025-03: {} blank cells, tightest width {}",
         theirs["suppressed_cells"], theirs["tightest_width"]
     );
+    // The figures the README gives for this publication are this publication's.
+    let readme = crate::util::readme_number;
+    let on_the_sample = [
+        ("primary", "On the sample (2025-03): {} small counts"),
+        ("secondary", "small counts, {} more hidden to protect them"),
+        (
+            "narrowest_interval",
+            "more hidden to protect them, narrowest interval {} (",
+        ),
+    ];
+    for (key, pattern) in on_the_sample {
+        assert_eq!(own[key].as_u64(), Some(readme(pattern)), "{key}: {own}");
+    }
+    assert_eq!(
+        theirs["suppressed_cells"].as_u64(),
+        Some(readme("(sample: {} blank cells as the tables print them")),
+        "{theirs}"
+    );
+    assert_eq!(
+        theirs["tightest_width"].as_f64(),
+        Some(readme("blank cells as the tables print them, tightest width {})") as f64),
+        "{theirs}"
+    );
 }
 
 /// Writes `pipelines/reduced.toml`: the sample's pipeline with one equality breakdown (age
@@ -291,6 +314,7 @@ fn three_months_of_a_year_survive_the_attacker() {
             theirs["published_small_differences_count"].as_u64(),
             Some(0)
         );
+        theirs
     };
     publish_in_turn(&ws, &MONTHS, |i, _, _| {
         if i == 1 {
@@ -298,7 +322,19 @@ fn three_months_of_a_year_survive_the_attacker() {
             survives("2025-02", &["2025-01"], 500);
         }
     });
-    survives("2025-03", &["2025-01", "2025-02"], 900);
+    let theirs = survives("2025-03", &["2025-01", "2025-02"], 900);
+    // As the README tells it.
+    let readme = crate::util::readme_number;
+    assert_eq!(
+        theirs["suppressed_cells"].as_u64(),
+        Some(readme("none of the {} of the three read together")),
+        "{theirs}"
+    );
+    assert_eq!(
+        theirs["tightest_width"].as_f64(),
+        Some(readme("of the three read together (tightest width {})") as f64),
+        "{theirs}"
+    );
     let march = own_verdict(&folder("2025-03"));
     assert_eq!(march["protected_against"].as_array().map(Vec::len), Some(2));
 }
@@ -451,6 +487,13 @@ fn a_month_published_again_after_late_answers_cannot_be_subtracted_from_the_firs
         verdict["published_small_differences_count"].as_u64(),
         Some(0),
         "{verdict}"
+    );
+    assert_eq!(
+        verdict["suppressed_cells"].as_u64(),
+        Some(crate::util::readme_number(
+            "recovers none of their {} blank cells"
+        )),
+        "as the README tells it: {verdict}"
     );
 }
 

@@ -156,6 +156,49 @@ fn rejects_keep_raw_rows_with_reasons_privately() {
 }
 
 #[test]
+fn the_readme_shows_what_the_sample_job_prints() {
+    // The README's example is `cex run pipelines/sample.toml --fy 2023/24` on the shipped
+    // sample: every line it shows (but `...`) must be one the job prints, alignment aside, the
+    // table's lines in the order printed; so that its figures cannot go stale unnoticed.
+    let readme = std::fs::read_to_string(crate::util::repo().join("README.md")).expect("README");
+    let command = "$ cex run pipelines/sample.toml --fy 2023/24";
+    let shown: Vec<String> = readme
+        .lines()
+        .skip_while(|l| l.trim() != command)
+        .skip(1)
+        .take_while(|l| !l.starts_with("```"))
+        .filter(|l| l.trim() != "...")
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert!(
+        shown.len() >= 8,
+        "the README shows the sample job's output after `{command}`: {shown:?}"
+    );
+    let ws = Workspace::with_sample_data();
+    let out = ws.cex(&["run", "pipelines/sample.toml", "--fy", "2023/24"]);
+    out.assert_code(0);
+    let printed = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    let (stdout, stderr) = (printed(&out.stdout), printed(&out.stderr));
+    let mut at = 0;
+    for line in &shown {
+        if let Some(i) = stdout[at..].iter().position(|p| p == line) {
+            at += i + 1;
+        } else {
+            assert!(
+                stderr.contains(line),
+                "the README shows `{line}`, which the sample job does not print (or not in that order):\n{}\n{}",
+                out.stdout,
+                out.stderr
+            );
+        }
+    }
+}
+
+#[test]
 fn a_second_run_changes_nothing() {
     let (ws, _) = ingested_sample();
     let before = crate::ingest_fixtures::snapshot(&ws.path().join("lake"));

@@ -242,3 +242,34 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The number the README gives where `pattern` has `{}` (`"On the sample (2025-03): {} small
+/// counts"`), whitespace and line breaks as in running text, thousands separators allowed: so
+/// that a test checks the figure the README states rather than a copy of it. Panics, naming
+/// the pattern, when the README no longer says it.
+pub fn readme_number(pattern: &str) -> u64 {
+    let text = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (before, after) = pattern
+        .split_once("{}")
+        .expect("a pattern with {} where the number is");
+    let found: Vec<u64> = flat
+        .match_indices(before)
+        .filter_map(|(at, _)| {
+            let rest = &flat[at + before.len()..];
+            let digits = rest
+                .find(|c: char| !c.is_ascii_digit() && c != ',')
+                .unwrap_or(rest.len());
+            let number = rest[..digits].trim_end_matches(',');
+            (!number.is_empty() && rest[number.len()..].starts_with(after))
+                .then(|| number.replace(',', "").parse().ok())
+                .flatten()
+        })
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "the README should say \"{pattern}\" once with a number (found {found:?})"
+    );
+    found[0]
+}
