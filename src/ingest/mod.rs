@@ -37,6 +37,11 @@ pub enum IngestError {
     },
     #[error("{}: symbolic link {problem}", link.display())]
     Link { link: PathBuf, problem: String },
+    /// A path a pattern matched that is neither a file nor a folder (a named pipe, a socket, a
+    /// device): reading one could wait for ever or never end, and skipping it would lose
+    /// whatever was meant to arrive through it without a word.
+    #[error("{}: {kind}, not an export file; copy the export into the folder as a file", path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
     #[error("source '{source_name}': bad file pattern {pattern}: {message}")]
     BadPattern {
         source_name: String,
@@ -213,8 +218,9 @@ pub fn source_files(pipeline: &Pipeline) -> Result<Vec<(&SourceDef, Vec<PathBuf>
 }
 
 /// Whether a path a glob matched is an export to read: a file, or a link to a file inside the
-/// folder the pattern names. A link to nothing or to somewhere else is refused, naming the link
-/// and never reading what it points to.
+/// folder the pattern names; a folder is not (a pattern such as `exports/*` matches folders
+/// too). A link to nothing or to somewhere else is refused, naming the link and never reading
+/// what it points to, and so is anything else (a named pipe, a socket, a device).
 fn is_export(path: &Path, folder: &Path) -> Result<bool, IngestError> {
     let link_err = |problem: String| IngestError::Link {
         link: path.to_path_buf(),
@@ -222,7 +228,7 @@ fn is_export(path: &Path, folder: &Path) -> Result<bool, IngestError> {
     };
     let meta = std::fs::symlink_metadata(path).map_err(|e| link_err(e.to_string()))?;
     if !meta.file_type().is_symlink() {
-        return Ok(meta.is_file());
+        return file_or_folder(path, &meta);
     }
     let target = std::fs::canonicalize(path)
         .map_err(|_| link_err("points to nothing (a dangling link)".into()))?;
@@ -233,7 +239,30 @@ fn is_export(path: &Path, folder: &Path) -> Result<bool, IngestError> {
             folder.display()
         )));
     }
-    Ok(target.is_file())
+    let meta = std::fs::metadata(&target).map_err(|e| link_err(e.to_string()))?;
+    file_or_folder(path, &meta)
+}
+
+/// `true` for a file, `false` for a folder, an error naming `path` for anything else.
+fn file_or_folder(path: &Path, meta: &std::fs::Metadata) -> Result<bool, IngestError> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    if kind.is_file() || kind.is_dir() {
+        return Ok(kind.is_file());
+    }
+    let kind = if kind.is_fifo() {
+        "a named pipe"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_block_device() || kind.is_char_device() {
+        "a device"
+    } else {
+        "not a file"
+    };
+    Err(IngestError::NotAFile {
+        path: path.to_path_buf(),
+        kind,
+    })
 }
 
 struct Context<'a> {

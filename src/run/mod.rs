@@ -239,7 +239,8 @@ pub fn exit_code(err: &anyhow::Error) -> ExitCode {
             return match e {
                 IngestError::NoFiles { .. }
                 | IngestError::BadPattern { .. }
-                | IngestError::Link { .. } => ExitCode::Input,
+                | IngestError::Link { .. }
+                | IngestError::NotAFile { .. } => ExitCode::Input,
                 IngestError::Source(_) | IngestError::Data { .. } => ExitCode::Input,
                 IngestError::Lake(e) => for_lake(e),
                 IngestError::Secret { .. } => ExitCode::Config,

@@ -150,6 +150,138 @@ fn an_empty_file_is_an_input_error() {
     assert_no_panic(&out.stderr);
 }
 
+/// Whether the tests run as root, which reads a file whatever its mode.
+fn privileged() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Opens the workspace to every account, for [`cex_unprivileged`] (when privileged): call it
+/// before taking permissions away from a file.
+fn open_to_unprivileged(ws: &Workspace) {
+    if privileged() {
+        let status = std::process::Command::new("chmod")
+            .args(["-R", "a+rwX"])
+            .arg(ws.path())
+            .status()
+            .expect("chmod");
+        assert!(status.success());
+    }
+}
+
+/// Runs `cex` in `ws` as an account file permissions apply to: itself, or `nobody` when the
+/// tests run as root (the binary must be reachable by it, as under a target folder others can
+/// read).
+fn cex_unprivileged(ws: &Workspace, args: &[&str]) -> crate::util::Output {
+    use std::os::unix::process::CommandExt;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cex"));
+    command.args(args).current_dir(ws.path());
+    if privileged() {
+        command.uid(65534).gid(65534);
+    }
+    let out = command.output().expect("run cex");
+    crate::util::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn an_export_the_job_cannot_read_stops_it_naming_the_file_and_writes_nothing() {
+    // A permission left wrong by whoever copied the export in: exit 3, one line naming the
+    // file and the system's reason, and the readable export beside it not ingested either
+    // (the run is one lake version, or none), for `validate` as for `ingest`.
+    use std::os::unix::fs::PermissionsExt;
+    let ws = fixture();
+    ws.write(
+        "data/a.csv",
+        "Call ID,Started,Queue,Result,Wait,Talk,Wrap\nC1,01/04/2023 09:00:00,HSG,Answered,10,20,5\n",
+    );
+    let locked = ws.write(
+        "data/b.csv",
+        "Call ID,Started,Queue,Result,Wait,Talk,Wrap\nC2,02/04/2023 09:00:00,HSG,Answered,10,20,5\n",
+    );
+    open_to_unprivileged(&ws);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    for command in ["validate", "ingest", "run"] {
+        let out = cex_unprivileged(&ws, &[command, "p.toml"]);
+        out.assert_code(3);
+        let errors: Vec<&str> = out.stderr.lines().filter(|l| l.contains("error")).collect();
+        assert_eq!(errors.len(), 1, "one line: {}", out.stderr);
+        assert!(
+            errors[0].contains("data/b.csv") && errors[0].contains("Permission denied"),
+            "{command}: {}",
+            out.stderr
+        );
+        assert_no_panic(&out.stderr);
+        assert!(
+            !ws.path().join("lake/manifest/_delta_log").exists(),
+            "{command} wrote a lake version"
+        );
+    }
+    // Readable again, the same account ingests both.
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = cex_unprivileged(&ws, &["ingest", "p.toml"]);
+    out.assert_code(0);
+    assert!(
+        out.stderr.contains("2 rows from 2 new files"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_export_that_is_a_named_pipe_is_refused_not_waited_on_or_skipped() {
+    // A named pipe matching the pattern: read, it would hold the job until something wrote to
+    // it (a cron run hung for ever); skipped, whatever was to come through it would be lost
+    // without a word. Refused instead, naming it, before any file is read.
+    let ws = fixture();
+    ws.write(
+        "data/a.csv",
+        "Call ID,Started,Queue,Result,Wait,Talk,Wrap\nC1,01/04/2023 09:00:00,HSG,Answered,10,20,5\n",
+    );
+    let pipe = ws.path().join("data/b.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    // A folder the pattern matches is no export and is passed over.
+    std::fs::create_dir(ws.path().join("data/old.csv")).expect("folder");
+    for command in ["validate", "ingest"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cex"))
+            .args([command, "p.toml"])
+            .current_dir(ws.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run cex");
+        let waited = std::time::Instant::now();
+        while child.try_wait().expect("wait").is_none() {
+            if waited.elapsed() > std::time::Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("{command} waited on the named pipe");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().expect("output");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{command}: {stderr}");
+        assert!(
+            stderr.contains("data/b.csv: a named pipe, not an export file"),
+            "{command}: {stderr}"
+        );
+        assert!(!stderr.contains("old.csv"), "{stderr}");
+    }
+    assert!(!ws.path().join("lake/manifest/_delta_log").exists());
+    // Without the pipe, the folder beside the export changes nothing.
+    std::fs::remove_file(&pipe).expect("remove pipe");
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    assert!(out.stdout.contains("data/a.csv"), "{}", out.stdout);
+}
+
 #[test]
 fn json_logs_are_one_object_per_line() {
     let ws = fixture();
