@@ -1,12 +1,15 @@
 //! A run killed at any moment leaves the lake as it was or, once the next run has opened it, as the
 //! finished run would: never a mix. Starting from a lake that already holds one source, `cex run`
 //! is killed (SIGKILL) at random moments while it ingests the others; each time the lake must be
-//! the old one or the new one, and a re-run must complete it.
+//! the old one or the new one, and a re-run must complete it. `cex lake upgrade` is killed the
+//! same way while it converts a lake of the layout before Delta tables.
 //!
 //! `CEX_CRASH_TRIALS=N` runs more trials; `CEX_CRASH_SEED=N` picks other moments.
 
 use std::path::Path;
 use std::time::Duration;
+
+use polars::prelude::*;
 
 use crate::util::{u64s, Rng, Workspace};
 
@@ -116,5 +119,134 @@ fn a_killed_run_leaves_the_old_lake_or_the_new_one_and_a_rerun_completes_it() {
             0,
             "{context}: files of the killed run left behind"
         );
+    }
+}
+
+/// The lake at `lake` written again in the layout before Delta tables, at `old`: one Parquet
+/// file per export and month, `<table>/<source>/<yyyy>/<mm>/part-<file id>.parquet`, and the
+/// manifest as `manifest.parquet`. Made from a lake of today's layout because no build of the
+/// old one is at hand; the files hold the same columns the old writer wrote (partition columns
+/// included).
+fn as_old_layout(lake: &Path, old: &Path) -> usize {
+    use cex_insight::lake::{manifest, Lake};
+    use cex_insight::model::Table;
+    let lake = Lake::open(lake).expect("open lake");
+    let mut files = 0;
+    for table in [Table::Contacts, Table::Responses] {
+        let Some(rows) = lake.scan(table).expect("scan") else {
+            continue;
+        };
+        let rows = rows.collect().expect("rows");
+        let by = ["source", "year", "month", "source_file_id"];
+        for mut part in rows.partition_by_stable(by, true).expect("partition") {
+            let text = |name: &str| {
+                let column = part.column(name).expect(name).cast(&DataType::String);
+                column
+                    .expect("as text")
+                    .str()
+                    .expect("text")
+                    .get(0)
+                    .expect("a value")
+                    .to_string()
+            };
+            let path = old.join(format!(
+                "{}/{}/{}/{:0>2}/part-{}.parquet",
+                table.name(),
+                text("source"),
+                text("year"),
+                text("month"),
+                text("source_file_id")
+            ));
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
+            let file = std::fs::File::create(&path).expect("create");
+            ParquetWriter::new(file).finish(&mut part).expect("write");
+            files += 1;
+        }
+    }
+    let records = manifest::records_from_frame(lake.manifest()).expect("records");
+    let mut frame = manifest::to_frame(&records).expect("frame");
+    let file = std::fs::File::create(old.join("manifest.parquet")).expect("create");
+    ParquetWriter::new(file).finish(&mut frame).expect("write");
+    files
+}
+
+#[test]
+fn a_killed_lake_upgrade_loses_no_row_and_the_next_finishes_it() {
+    // `cex lake upgrade` rewrites every old file into the Delta tables, commits, then removes
+    // the old files. Killed (SIGKILL) anywhere in that, a reader must find the old lake (and be
+    // told to upgrade) or the whole new one, and the next upgrade must leave what an undisturbed
+    // upgrade leaves, as a Delta reader cex did not write reads it: no row lost or doubled.
+    let source = Workspace::with_sample_data();
+    source
+        .cex(&["ingest", "pipelines/sample.toml"])
+        .assert_code(0);
+    let old = source.path().join("old-lake");
+    let old_files = as_old_layout(&source.path().join("lake"), &old);
+    assert!(old_files > 40, "{old_files} old files");
+    let with_old = || {
+        let ws = Workspace::new();
+        crate::util::copy_dir(&old, &ws.path().join("lake"));
+        ws
+    };
+    let upgrade = ["lake", "upgrade", "pipelines/sample.toml"];
+    // The reference: upgraded undisturbed.
+    let reference = with_old();
+    let started = std::time::Instant::now();
+    reference.cex(&upgrade).assert_code(0);
+    let upgrade_ms = started.elapsed().as_millis() as u64;
+    let expected = crate::soak::content(&crate::soak::check_lake(
+        &reference.path().join("lake"),
+        &[],
+        "undisturbed upgrade",
+    ));
+    let rows = lake_rows(&reference);
+    assert_eq!(
+        rows as u64,
+        u64s(&source.manifest(), "accepted").iter().sum::<u64>(),
+        "the upgrade keeps every row"
+    );
+
+    let seed = env_number("CEX_CRASH_SEED", 20_261_207);
+    let mut rng = Rng::new(seed);
+    for trial in 0..env_number("CEX_CRASH_TRIALS", 10) {
+        let ws = with_old();
+        // Every third trial is killed twice before one is let finish.
+        let kills = if trial % 3 == 2 { 2 } else { 1 };
+        let mut context = format!("trial {trial} (CEX_CRASH_SEED={seed}), killed after");
+        for _ in 0..kills {
+            let delay_ms = rng.next() % (upgrade_ms + 1);
+            context.push_str(&format!(" {delay_ms} ms"));
+            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cex"))
+                .args(upgrade)
+                .current_dir(ws.path())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn");
+            std::thread::sleep(Duration::from_millis(delay_ms));
+            let _ = child.kill();
+            let _ = child.wait();
+            // A reader finds the old layout (and is told to upgrade) or every row.
+            match cex_insight::lake::Lake::open(&ws.path().join("lake")) {
+                Err(e) => assert!(e.to_string().contains("cex lake upgrade"), "{context}: {e}"),
+                Ok(_) => assert_eq!(lake_rows(&ws), rows, "{context}"),
+            }
+        }
+        ws.cex(&upgrade).assert_code(0);
+        let found = crate::soak::content(&crate::soak::check_lake(
+            &ws.path().join("lake"),
+            &[],
+            &context,
+        ));
+        assert_eq!(found, expected, "{context}");
+        assert_eq!(lake_rows(&ws), rows, "{context}");
+        assert_eq!(
+            unreferenced_files(&ws),
+            0,
+            "{context}: files of the killed upgrade left behind"
+        );
+        let old_left = cex_insight::lake::Lake::open(&ws.path().join("lake")).is_err()
+            || ws.path().join("lake/manifest.parquet").exists();
+        assert!(!old_left, "{context}: the old layout is left");
     }
 }

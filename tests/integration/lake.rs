@@ -413,7 +413,7 @@ fn councils_named_in_a_column_get_partitions_of_their_own_whatever_their_names()
 }
 
 /// The published KPI tables of one output folder, by file name.
-fn kpi_tables(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+pub(crate) fn kpi_tables(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .expect("output folder")
         .flatten()
