@@ -39,6 +39,10 @@ pub fn raw_column(i: usize) -> String {
 /// True for a row with every field empty (a blank line, or a line of separators): not a record.
 pub const BLANK_ROW: &str = "blank_row";
 
+/// How a spreadsheet writes a long number it has rounded: one digit, up to a few more after
+/// the point, `E+` and the exponent (`1.23457E+17`, `4.4E+11`).
+const ROUNDED_ID: &str = r"^\s*\d(\.\d+)?E\+\d{2,}\s*$";
+
 /// The canonical columns of a table, in the order they are stored.
 pub fn table_columns(source: &SourceDef, pipeline: &Pipeline) -> Vec<String> {
     let table = source.kind.table();
@@ -611,6 +615,14 @@ pub fn canonical(
     ) {
         (Duplicates::Key, Some((column, value))) => {
             checks.insert(0, missing(&column, value.clone()));
+            checks.insert(
+                1,
+                Check {
+                    failed: value.clone().str().contains(lit(ROUNDED_ID), true),
+                    reason: reason::ROUNDED_RECORD_ID,
+                    column: column.clone(),
+                },
+            );
             value
         }
         // The row as exported, every field: hashed before it is kept (see `ingest`), so no

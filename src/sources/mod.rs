@@ -96,6 +96,10 @@ pub mod reason {
     /// name (`2023/24`).
     pub const BAD_YEAR: &str = "bad_year";
     pub const BAD_NUMBER: &str = "bad_number";
+    /// A record id a spreadsheet has turned into a rounded number in E notation
+    /// (`1.23457E+17`): ids that differ after the first digits all read the same, so every
+    /// row but one would be taken for a duplicate.
+    pub const ROUNDED_RECORD_ID: &str = "rounded_record_id";
     pub const NEGATIVE_DURATION: &str = "negative_duration";
     pub const UNMAPPED_SERVICE: &str = "unmapped_service";
     pub const UNKNOWN_OUTCOME: &str = "unknown_outcome";

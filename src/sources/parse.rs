@@ -235,14 +235,27 @@ pub fn number(text: Expr) -> Expr {
     .cast(DataType::Float64)
 }
 
+/// A number with commas that are thousands separators: one to three digits, then groups of
+/// three (`1,234`, `12,345.5`).
+const GROUPED: &str = r"^\s*[+-]?\d{1,3}(,\d{3})+(\.\d*)?\s*$";
+
 /// Text with its thousands separators (commas) removed; a column without any (most) is
-/// returned as it is rather than copied string by string.
+/// returned as it is rather than copied string by string. A value with a comma that does not
+/// group thousands (`12,5`, a decimal comma; `1,2`; `1.234,5`) is null, so not a number,
+/// rather than read ten or a hundred times too big with the comma dropped.
 fn without_separators(column: Column) -> PolarsResult<Column> {
     let text = column.str()?;
     if !text.iter().flatten().any(|s| s.contains(',')) {
         return Ok(column);
     }
-    Ok(text.replace_literal_all(",", "")?.into_column())
+    let grouped = text.contains(GROUPED, true)?;
+    let commas = text.contains_literal(",")?;
+    let stripped = text.replace_literal_all(",", "")?;
+    let nothing = StringChunked::full_null(text.name().clone(), text.len());
+    // Where a comma groups thousands: without it; where a comma does something else: nothing;
+    // elsewhere: as written.
+    let kept = text.zip_with(&!&commas, &nothing)?;
+    Ok(stripped.zip_with(&grouped, &kept)?.into_column())
 }
 
 /// `pairs` with each raw value once, its first pair kept (`replace_strict` refuses a value
@@ -461,6 +474,36 @@ mod tests {
                     .unwrap_or_default()
             })
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn commas_are_dropped_only_where_they_group_thousands() -> PolarsResult<()> {
+        let written = [
+            "1,234",
+            "12,345.5",
+            "-1,234,567",
+            "1234",
+            "12.5",
+            "1e3", // numbers
+            "12,5",
+            "12,50",
+            "1,2",
+            "1.234,5",
+            "1,23",
+            "1,2345",
+            ",5",
+            "1,,234", // not
+        ];
+        let df = df!("v" => written)?
+            .lazy()
+            .select([number(col("v"))])
+            .collect()?;
+        let read: Vec<Option<f64>> = df.column("v")?.f64()?.iter().collect();
+        let numbers = [1234.0, 12345.5, -1234567.0, 1234.0, 12.5, 1000.0];
+        let mut want: Vec<Option<f64>> = numbers.iter().map(|&n| Some(n)).collect();
+        want.extend([None; 8]);
+        assert_eq!(read, want);
+        Ok(())
     }
 
     #[test]

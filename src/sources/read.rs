@@ -934,6 +934,7 @@ pub(super) fn open_xlsx(
     let range = workbook
         .worksheet_range(&sheet_name)
         .map_err(|e| excel_err(e.to_string()))?;
+    uncalculated(&mut workbook, &sheet_name, &range).map_err(excel_err)?;
     let (first_row, _) = range.start().unwrap_or((0, 0));
     let mut rows = range.rows();
     let headers: Vec<String> = rows
@@ -944,6 +945,9 @@ pub(super) fn open_xlsx(
         .iter()
         .map(|c| cell_text(c).unwrap_or_default().trim().to_string())
         .collect();
+    if sheet.is_none() {
+        alike_sheets(&mut workbook, &names, &sheet_name, &headers).map_err(excel_err)?;
+    }
     let headers = told_apart(&headers);
     let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); headers.names.len()];
     let mut row_numbers: Vec<IdxSize> = Vec::new();
@@ -967,6 +971,105 @@ pub(super) fn open_xlsx(
     }
     let df = DataFrame::new_infer_height(series).map_err(|e| excel_err(e.to_string()))?;
     Ok((sheet_name, headers, df.lazy()))
+}
+
+/// Refuses a sheet with formulas but no saved values (as programs that write workbooks without
+/// calculating them leave them): their cells would read as blank, and a blank wait or handle
+/// time is a figure left out, not an error.
+fn uncalculated(
+    workbook: &mut calamine::Xlsx<std::io::Cursor<Vec<u8>>>,
+    sheet: &str,
+    values: &calamine::Range<Data>,
+) -> Result<(), String> {
+    let Ok(formulas) = workbook.worksheet_formula(sheet) else {
+        return Ok(());
+    };
+    let (top, left) = formulas.start().unwrap_or((0, 0));
+    let mut blank = formulas
+        .rows()
+        .enumerate()
+        .flat_map(|(i, row)| {
+            row.iter()
+                .enumerate()
+                .filter(|(_, f)| !f.is_empty())
+                .map(move |(j, _)| (top + i as u32, left + j as u32))
+        })
+        .filter(|&at| {
+            values.get_value(at).is_none_or(|v| match v {
+                Data::Empty => true,
+                Data::String(s) => s.trim().is_empty(),
+                _ => false,
+            })
+        });
+    let Some((row, column)) = blank.next() else {
+        return Ok(());
+    };
+    let more = blank.count();
+    Err(format!(
+        "sheet '{}' has formulas with no saved value ({}{}{}), which would read as blank: open the workbook in a spreadsheet program and save it (that calculates them), or export it as CSV",
+        crate::redact::clip(sheet),
+        column_letters(column),
+        row + 1,
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    ))
+}
+
+/// A spreadsheet column's letters from its index from 0 (`A`, `Z`, `AA`).
+fn column_letters(mut index: u32) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(b'A' + (index % 26) as u8);
+        if index < 26 {
+            break;
+        }
+        index = index / 26 - 1;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
+}
+
+/// With no `sheet` named, the first sheet is read: refused (naming them) when other sheets have
+/// the same header and rows under it, such as a month per tab, whose rows would otherwise be
+/// left out without a word.
+fn alike_sheets(
+    workbook: &mut calamine::Xlsx<std::io::Cursor<Vec<u8>>>,
+    names: &[String],
+    read: &str,
+    headers: &[String],
+) -> Result<(), String> {
+    let mut alike = Vec::new();
+    for name in names.iter().filter(|n| n.as_str() != read) {
+        let Ok(range) = workbook.worksheet_range(name) else {
+            continue;
+        };
+        let mut rows = range.rows();
+        let same = rows.next().is_some_and(|first| {
+            let first: Vec<String> = first
+                .iter()
+                .map(|c| cell_text(c).unwrap_or_default().trim().to_string())
+                .collect();
+            first == headers
+        });
+        let filled = rows
+            .filter(|r| !r.iter().all(|c| matches!(c, Data::Empty)))
+            .count();
+        if same && filled > 0 {
+            alike.push(format!("'{}' ({filled} rows)", crate::redact::clip(name)));
+        }
+    }
+    if alike.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "sheet '{}' is read, but {} {} the same columns and rows that would be left out: name the sheet to read with `sheet` in the source, or save each sheet as a file of its own",
+        crate::redact::clip(read),
+        alike.join(", "),
+        if alike.len() == 1 { "has" } else { "have" }
+    ))
 }
 
 /// A cell as the text a CSV export of it would hold. Date cells become ISO dates

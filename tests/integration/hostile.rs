@@ -927,3 +927,199 @@ fn hostile_every_lake_folder_and_file_is_owner_only() -> TestResult {
     assert!(open.is_empty(), "{open:#?}");
     Ok(())
 }
+
+#[test]
+fn hostile_a_comma_that_groups_no_thousands_is_rejected_not_dropped() -> TestResult {
+    // A decimal comma (`12,5` seconds, as a European export writes it) read with the comma
+    // dropped would be 125 seconds: ten times too long, accepted without a word. Only commas
+    // between groups of three digits are thousands separators.
+    let ws = workspace(
+        "",
+        calls(&[
+            "D1,2024-04-05 10:00:00,HSG,Answered,\"12,5\",60,Depot",
+            "D2,2024-04-05 10:01:00,HSG,Answered,10,\"1,2\",Depot",
+            "D3,2024-04-05 10:02:00,HSG,Answered,\"1.234,5\",60,Depot",
+            "D4,2024-04-05 10:03:00,HSG,Answered,\"12,50\",60,Depot",
+            "D5,2024-04-05 10:04:00,HSG,Answered,\"1,234\",\"1,234.5\",Depot",
+            "D6,2024-04-05 10:05:00,HSG,Answered,12.5,60,Depot",
+        ]),
+    );
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    let mut rejected = reject_rows(&ws)?;
+    rejected.sort();
+    let bad = |column: &str, value: &str| ("bad_number".to_string(), column.into(), value.into());
+    assert_eq!(
+        rejected,
+        vec![
+            bad("Talk", "1,2"),
+            bad("Wait", "1.234,5"),
+            bad("Wait", "12,5"),
+            bad("Wait", "12,50")
+        ]
+    );
+    let lake = ws
+        .lake_table("contacts")
+        .sort(["record_key"], Default::default())?;
+    let seconds = |name: &str| -> Result<Vec<Option<f64>>, Error> {
+        Ok(lake.column(name)?.f64()?.iter().collect())
+    };
+    assert_eq!(seconds("wait_seconds")?, vec![Some(1234.0), Some(12.5)]);
+    assert_eq!(seconds("handle_seconds")?, vec![Some(1234.5), Some(60.0)]);
+    Ok(())
+}
+
+#[test]
+fn hostile_a_record_id_a_spreadsheet_rounded_is_rejected_not_taken_for_a_duplicate() -> TestResult {
+    // Long numeric call ids opened in a spreadsheet and saved come back as `1.23457E+17`: ids
+    // that differ after the sixth digit all read the same, and every call but one would be
+    // dropped as a duplicate of the first, counted but lost.
+    let ws = workspace(
+        "",
+        calls(&[
+            "123456789012345678,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+            "1.23457E+17,2024-04-05 10:01:00,HSG,Answered,11,61,Depot",
+            "1.23457E+17,2024-04-06 11:00:00,Bins,Abandoned,12,0,Depot",
+            "4.4E+11,2024-04-07 12:00:00,HSG,Answered,13,62,Depot",
+            "1E5,2024-04-07 12:01:00,HSG,Answered,13,62,Depot",
+        ]),
+    );
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    let reasons = reasons(&ws)?;
+    assert_eq!(reasons, vec!["rounded_record_id"; 3]);
+    let manifest = ws.manifest();
+    assert_eq!(u64s(&manifest, "duplicates"), vec![0]);
+    assert_eq!(u64s(&manifest, "accepted"), vec![2]);
+    assert!(out.stdout.contains("rounded_record_id=3"), "{}", out.stdout);
+    Ok(())
+}
+
+/// A workbook at `data/visits.xlsx` whose sheets are `(name, rows)` under one header
+/// (`Ticket`, `Arrived`, `Queue`, `Outcome`, `Wait`); `formula_wait` writes the first row's
+/// wait as a formula with no saved value, as programs that do not calculate leave it.
+fn workbook(ws: &Workspace, sheets: &[(&str, usize)], formula_wait: bool) -> TestResult {
+    use rust_xlsxwriter::{Formula, Workbook};
+    let mut wb = Workbook::new();
+    for (name, rows) in sheets {
+        let sheet = wb.add_worksheet();
+        sheet.set_name(*name)?;
+        for (j, h) in ["Ticket", "Arrived", "Queue", "Outcome", "Wait"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(0, j as u16, *h)?;
+        }
+        for i in 0..*rows {
+            let r = i as u32 + 1;
+            sheet.write_string(r, 0, format!("{name}-{i}"))?;
+            sheet.write_string(r, 1, format!("2024-04-{:02} 10:00:00", i + 1))?;
+            sheet.write_string(r, 2, "HSG")?;
+            sheet.write_string(r, 3, "Answered")?;
+            if formula_wait && i == 0 {
+                sheet.write_formula(r, 4, Formula::new("=2+3"))?;
+            } else {
+                sheet.write_number(r, 4, 30.0)?;
+            }
+        }
+    }
+    std::fs::create_dir_all(ws.path().join("data"))?;
+    let path = ws.path().join("data/visits.xlsx");
+    wb.save(&path)?;
+    if formula_wait {
+        // rust_xlsxwriter saves 0 as every formula's value; a program that does not
+        // calculate may save none at all: the sheet's XML rewritten so (Python's zipfile).
+        let script = r#"
+import sys, zipfile
+path = sys.argv[1]
+parts = {}
+with zipfile.ZipFile(path) as z:
+    for name in z.namelist():
+        parts[name] = z.read(name)
+with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+    for name, data in parts.items():
+        if name.startswith("xl/worksheets/"):
+            data = data.replace(b"</f><v>0</v>", b"</f>")
+        z.writestr(name, data)
+"#;
+        let done = std::process::Command::new("python3")
+            .args(["-c", script])
+            .arg(&path)
+            .status()?;
+        assert!(done.success(), "python3 rewrote the workbook");
+    }
+    Ok(())
+}
+
+/// A pipeline over `data/*.xlsx` (see [`workbook`]); `sheet` names the sheet to read.
+fn workbook_pipeline(ws: &Workspace, sheet: Option<&str>) {
+    let sheet = sheet
+        .map(|s| format!("sheet = \"{s}\"\n"))
+        .unwrap_or_default();
+    ws.write(
+        "p.toml",
+        pipeline("", "")
+            .replace(
+                "files = \"data/*.csv\"\n",
+                &format!("files = \"data/*.xlsx\"\n{sheet}"),
+            )
+            .replace("handle = \"Talk\"\nlocation = \"Site\"\n", "")
+            .replace("record_id = \"Call ID\"", "record_id = \"Ticket\"")
+            .replace("timestamp = \"Started\"", "timestamp = \"Arrived\"")
+            .replace(
+                "category = \"Queue\"\noutcome = \"Result\"",
+                "category = \"Queue\"\noutcome = \"Outcome\"",
+            ),
+    );
+    ws.write("queues.csv", QUEUES);
+}
+
+#[test]
+fn hostile_a_workbook_with_a_month_per_sheet_is_refused_not_read_in_part() -> TestResult {
+    // The first sheet is read when the source names none. A workbook with April on one tab
+    // and May on the next would lose May's rows without a word: refused, naming the sheets,
+    // until the source names the one to read.
+    let ws = Workspace::new();
+    workbook(
+        &ws,
+        &[("Apr 2024", 2), ("May 2024", 3), ("Notes", 0)],
+        false,
+    )?;
+    workbook_pipeline(&ws, None);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(3);
+    let line = line_with(&out.stderr, "data/visits.xlsx")?;
+    assert!(
+        line.contains("sheet 'Apr 2024' is read, but 'May 2024' (3 rows) has the same columns"),
+        "{line}"
+    );
+    assert!(
+        line.contains("`sheet`") && !line.contains("Notes"),
+        "{line}"
+    );
+    assert!(!ws.path().join("lake/manifest/_delta_log").exists());
+    workbook_pipeline(&ws, Some("May 2024"));
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    assert_eq!(u64s(&ws.manifest(), "accepted"), vec![3]);
+    Ok(())
+}
+
+#[test]
+fn hostile_a_workbook_formula_with_no_saved_value_is_refused_not_read_as_blank() -> TestResult {
+    // Programs that write workbooks without calculating them leave formulas with no value: a
+    // wait written `=2+3` would read as blank, a call with no wait, accepted.
+    let ws = Workspace::new();
+    workbook(&ws, &[("Calls", 2)], true)?;
+    workbook_pipeline(&ws, None);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(3);
+    let line = line_with(&out.stderr, "data/visits.xlsx")?;
+    assert!(
+        line.contains("sheet 'Calls' has formulas with no saved value (E2)"),
+        "{line}"
+    );
+    assert!(!ws.path().join("lake/manifest/_delta_log").exists());
+    // With its value saved, the same workbook is read.
+    workbook(&ws, &[("Calls", 2)], false)?;
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    Ok(())
+}
