@@ -931,10 +931,7 @@ pub(super) fn open_xlsx(
             .cloned()
             .ok_or_else(|| excel_err("has no sheets".into()))?,
     };
-    let range = workbook
-        .worksheet_range(&sheet_name)
-        .map_err(|e| excel_err(e.to_string()))?;
-    uncalculated(&mut workbook, &sheet_name, &range).map_err(excel_err)?;
+    let range = sheet_values(&mut workbook, &sheet_name).map_err(excel_err)?;
     let (first_row, _) = range.start().unwrap_or((0, 0));
     let mut rows = range.rows();
     let headers: Vec<String> = rows
@@ -973,49 +970,55 @@ pub(super) fn open_xlsx(
     Ok((sheet_name, headers, df.lazy()))
 }
 
-/// Refuses a sheet with formulas but no saved values (as programs that write workbooks without
-/// calculating them leave them): their cells would read as blank, and a blank wait or handle
-/// time is a figure left out, not an error.
-fn uncalculated(
+/// A sheet's values, read as `worksheet_range` reads them (the range from the first cell that
+/// is not empty), in the same pass refusing a sheet with formulas but no saved values (as
+/// programs that write workbooks without calculating them leave them): their cells would read
+/// as blank, and a blank wait or handle time is a figure left out, not an error.
+fn sheet_values(
     workbook: &mut calamine::Xlsx<std::io::Cursor<Vec<u8>>>,
     sheet: &str,
-    values: &calamine::Range<Data>,
-) -> Result<(), String> {
-    let Ok(formulas) = workbook.worksheet_formula(sheet) else {
-        return Ok(());
-    };
-    let (top, left) = formulas.start().unwrap_or((0, 0));
-    let mut blank = formulas
-        .rows()
-        .enumerate()
-        .flat_map(|(i, row)| {
-            row.iter()
-                .enumerate()
-                .filter(|(_, f)| !f.is_empty())
-                .map(move |(j, _)| (top + i as u32, left + j as u32))
-        })
-        .filter(|&at| {
-            values.get_value(at).is_none_or(|v| match v {
-                Data::Empty => true,
-                Data::String(s) => s.trim().is_empty(),
-                _ => false,
-            })
-        });
-    let Some((row, column)) = blank.next() else {
-        return Ok(());
-    };
-    let more = blank.count();
-    Err(format!(
-        "sheet '{}' has formulas with no saved value ({}{}{}), which would read as blank: open the workbook in a spreadsheet program and save it (that calculates them), or export it as CSV",
-        crate::redact::clip(sheet),
-        column_letters(column),
-        row + 1,
-        if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
+) -> Result<calamine::Range<Data>, String> {
+    let mut reader = workbook
+        .worksheet_cells_reader(sheet)
+        .map_err(|e| e.to_string())?;
+    let mut cells = Vec::new();
+    let mut uncalculated: Option<(u32, u32)> = None;
+    let mut more = 0usize;
+    while let Some(cell) = reader
+        .next_cell_with_formula_metadata()
+        .map_err(|e| e.to_string())?
+    {
+        let blank = match &cell.value {
+            calamine::DataRef::Empty => true,
+            calamine::DataRef::String(s) => s.trim().is_empty(),
+            calamine::DataRef::SharedString(s) => s.trim().is_empty(),
+            _ => false,
+        };
+        if blank && cell.formula.is_some() {
+            if uncalculated.is_none() {
+                uncalculated = Some(cell.pos);
+            } else {
+                more += 1;
+            }
         }
-    ))
+        if !matches!(cell.value, calamine::DataRef::Empty) {
+            cells.push(calamine::Cell::new(cell.pos, Data::from(cell.value)));
+        }
+    }
+    if let Some((row, column)) = uncalculated {
+        return Err(format!(
+            "sheet '{}' has formulas with no saved value ({}{}{}), which would read as blank: open the workbook in a spreadsheet program and save it (that calculates them), or export it as CSV",
+            crate::redact::clip(sheet),
+            column_letters(column),
+            row + 1,
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    Ok(calamine::Range::from_sparse(cells))
 }
 
 /// A spreadsheet column's letters from its index from 0 (`A`, `Z`, `AA`).
