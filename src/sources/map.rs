@@ -12,7 +12,7 @@ use super::parse::{
     cleaned, date_and_time, duration_seconds, local_instant, local_timestamp, mapped,
     mapped_number, naive_datetime, number, offset_free, per_distinct,
 };
-use super::read::{RawFile, LINE, ROW};
+use super::read::{RawFile, JOINED, LINE, ROW};
 use super::scrub::{postcode_district, scrub_comment};
 use super::{reason, SourceError};
 use crate::config::{
@@ -668,7 +668,14 @@ pub fn canonical(
             reason: reason::WRONG_FIELD_COUNT,
             column: WHOLE_ROW.into(),
         })
-        .chain(exclusions),
+        .chain(exclusions)
+        // After the rules (whose checks must follow the field count's; see `RejectChecks`):
+        // an out-of-scope row is excluded whatever its text holds.
+        .chain(std::iter::once(Check {
+            failed: col(JOINED).is_not_null(),
+            reason: reason::JOINED_ROWS,
+            column: WHOLE_ROW.into(),
+        })),
     );
     out.push(key.alias(c::RECORD_KEY));
     out.push(lit(raw.file_id().to_string()).alias(c::SOURCE_FILE_ID));
@@ -683,6 +690,7 @@ pub fn canonical(
         .collect();
     out.push(first_failing);
     out.push(col(LINE));
+    out.push(col(JOINED));
     let every_field: Vec<Expr> = raw
         .headers
         .iter()
@@ -698,7 +706,11 @@ pub fn canonical(
         .chain(carried_columns(source))
         .collect::<Vec<_>>()
         .iter()
-        .chain([REJECT_CHECK, BLANK_ROW, LINE].map(String::from).iter())
+        .chain(
+            [REJECT_CHECK, BLANK_ROW, LINE, JOINED]
+                .map(String::from)
+                .iter(),
+        )
         .map(|n| col(n.as_str()))
         .collect();
     for (i, h) in raw.headers.iter().enumerate() {
@@ -1441,17 +1453,23 @@ impl RejectChecks {
                 None => by_column.push((at, vec![i as u16])),
             }
         }
-        // A row with the wrong number of fields is quoted whole, as exported.
-        let whole: Vec<u16> = (0..self.checks.len() as u16)
-            .filter(|i| self.checks[usize::from(*i)].0 == reason::WRONG_FIELD_COUNT)
-            .collect();
+        // A row with the wrong number of fields, or rows joined by a quote, is quoted whole,
+        // as exported.
         let mut value = wide_value.unwrap_or_else(null_str);
-        if !whole.is_empty() {
-            let hit = check
-                .clone()
-                .is_in(lit(Series::new("ids".into(), whole)).implode(false), false)
-                .fill_null(lit(false));
-            value = when(hit).then(col(LINE)).otherwise(value);
+        for (why, text) in [
+            (reason::WRONG_FIELD_COUNT, LINE),
+            (reason::JOINED_ROWS, JOINED),
+        ] {
+            let whole: Vec<u16> = (0..self.checks.len() as u16)
+                .filter(|i| self.checks[usize::from(*i)].0 == why)
+                .collect();
+            if !whole.is_empty() {
+                let hit = check
+                    .clone()
+                    .is_in(lit(Series::new("ids".into(), whole)).implode(false), false)
+                    .fill_null(lit(false));
+                value = when(hit).then(col(text)).otherwise(value);
+            }
         }
         for (at, ids) in by_column.into_iter().rev() {
             let hit = check

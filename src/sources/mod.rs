@@ -116,6 +116,9 @@ pub mod reason {
     pub const IMPLAUSIBLE_COUNT: &str = "implausible_count";
     /// The row has more or fewer fields than the header: kept in the rejects exactly as exported.
     pub const WRONG_FIELD_COUNT: &str = "wrong_field_count";
+    /// A quoted value runs over lines with as many fields as a row: a quote left open has
+    /// joined the rows after it into the value. Kept in the rejects as exported.
+    pub const JOINED_ROWS: &str = "joined_rows";
     /// Not a reject: the row is out of scope under a row filter rule (`[[sources.exclude]]`,
     /// `[[sources.include]]`), counted as excluded under the rule's name.
     pub const EXCLUDED: &str = "excluded";

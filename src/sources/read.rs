@@ -19,6 +19,12 @@ pub const ROW: &str = "__row";
 /// `wrong_field_count` with that text kept.
 pub const LINE: &str = "__line";
 
+/// Name of the column that holds, for a record with a quoted value running over lines that
+/// have as many fields as a row (a quote left open has joined the rows after it into the
+/// value), the record's text as exported (null for every other row): such rows are rejected
+/// `joined_rows` with that text kept, so that the rows inside are seen, not lost.
+pub const JOINED: &str = "__joined";
+
 /// One raw export file, opened but not yet mapped.
 pub struct RawFile {
     pub path: PathBuf,
@@ -643,7 +649,11 @@ fn csv_frame(
         path: path.to_path_buf(),
         message: crate::redact::parser_message(&e.to_string()),
     };
-    let (header, ragged) = ragged_records(&text, delimiter);
+    let Records {
+        header,
+        ragged,
+        joined,
+    } = ragged_records(&text, delimiter);
     let frame = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
@@ -696,20 +706,41 @@ fn csv_frame(
     } else {
         lit(Series::new(LINE.into(), lines))
     };
+    let joined = if joined.is_empty() {
+        lit(NULL).cast(DataType::String)
+    } else {
+        let mut texts: Vec<Option<String>> = vec![None; height];
+        for (record, text) in joined {
+            if let Some(slot) = texts.get_mut(record) {
+                *slot = Some(text);
+            }
+        }
+        lit(Series::new(JOINED.into(), texts))
+    };
     let frame = frame
         .lazy()
         .rename(&headers, &told.names, true)
-        .with_column(line.alias(LINE));
+        .with_columns([line.alias(LINE), joined.alias(JOINED)]);
     Ok((told, frame))
 }
 
-/// The header's names (unquoted) and, for each record after it whose number of fields is not
-/// the header's, its index (0 = the first record; blank lines count, as in polars' row numbers
-/// and are never ragged) and its text as exported (without the line end). Fields and records
-/// are split as polars splits them: a delimiter or line end inside quotes does not count.
-fn ragged_records(text: &[u8], delimiter: u8) -> (Vec<String>, Vec<(usize, String)>) {
+/// What [`ragged_records`] finds: the header's names (unquoted); for each record after it
+/// whose number of fields is not the header's, its index (0 = the first record; blank lines
+/// count, as in polars' row numbers, and are never ragged) and its text as exported (without
+/// the line end); the same for each record with a quoted value that runs over a line with at
+/// least the header's number of fields (rows a quote left open has joined into it).
+struct Records {
+    header: Vec<String>,
+    ragged: Vec<(usize, String)>,
+    joined: Vec<(usize, String)>,
+}
+
+/// The [`Records`] of CSV text. Fields and records are split as polars splits them: a
+/// delimiter or line end inside quotes does not count.
+fn ragged_records(text: &[u8], delimiter: u8) -> Records {
     let mut header: Vec<String> = Vec::new();
     let mut ragged = Vec::new();
+    let mut joined = Vec::new();
     let mut expected = 0usize;
     let (mut at, mut record) = (0usize, 0usize);
     while at < text.len() {
@@ -729,10 +760,24 @@ fn ragged_records(text: &[u8], delimiter: u8) -> (Vec<String>, Vec<(usize, Strin
                 // Where the fields beyond the header's begin (the delimiter ending the last
                 // expected).
                 let mut beyond = None;
+                // A line that began inside a quoted value, and its delimiters: as many fields
+                // as a row there means rows joined into the value.
+                let (mut within, mut inside, mut joins) = (false, 0usize, false);
+                let row_like = |inside: usize| record > 0 && expected > 1 && inside + 1 >= expected;
                 while at < text.len() {
                     match text[at] {
-                        b'"' => quoted = !quoted,
+                        b'"' => {
+                            if quoted && within {
+                                joins |= row_like(inside);
+                                within = false;
+                            }
+                            quoted = !quoted;
+                        }
                         b'\n' if !quoted => break,
+                        b'\n' => {
+                            joins |= within && row_like(inside);
+                            (within, inside) = (true, 0);
+                        }
                         b if b == delimiter && !quoted => {
                             fields += 1;
                             if record == 0 {
@@ -741,9 +786,17 @@ fn ragged_records(text: &[u8], delimiter: u8) -> (Vec<String>, Vec<(usize, Strin
                                 beyond = Some(at);
                             }
                         }
+                        b if b == delimiter && within => inside += 1,
                         _ => {}
                     }
                     at += 1;
+                }
+                if joins {
+                    let end = without_cr(text, start, at);
+                    joined.push((
+                        record - 1,
+                        String::from_utf8_lossy(&text[start..end]).into_owned(),
+                    ));
                 }
                 if record == 0 {
                     let end = without_cr(text, start, at);
@@ -771,7 +824,11 @@ fn ragged_records(text: &[u8], delimiter: u8) -> (Vec<String>, Vec<(usize, Strin
         }
         record += 1;
     }
-    (header, ragged)
+    Records {
+        header,
+        ragged,
+        joined,
+    }
 }
 
 /// The end of the line starting at `at` (its line end, or the text's end) and its number of
@@ -963,6 +1020,7 @@ pub(super) fn open_xlsx(
     series.push(Column::new(ROW.into(), row_numbers));
     // A sheet has no field counts to get wrong.
     series.push(Column::full_null(LINE.into(), height, &DataType::String));
+    series.push(Column::full_null(JOINED.into(), height, &DataType::String));
     for (name, values) in headers.names.iter().zip(columns) {
         series.push(Column::new(name.as_str().into(), values));
     }
@@ -1196,8 +1254,14 @@ mod tests {
     fn rows_with_more_or_fewer_fields_than_the_header_are_found_with_their_text() {
         let text =
             b"a,b,c\r\n1,2,3\r\n\r\n4,5\r\n6,\"x,\ny\",7\n8,9,10,11\n12,13,14,,\"\"\n15,16,17,, x";
-        let (header, ragged) = ragged_records(text, b',');
+        let Records {
+            header,
+            ragged,
+            joined,
+        } = ragged_records(text, b',');
         assert_eq!(header, vec!["a", "b", "c"]);
+        // `"x,\ny"` runs over a line with one delimiter, not a row's two.
+        assert!(joined.is_empty(), "{joined:?}");
         // Record indices count the blank line, as polars' row numbers do.
         assert_eq!(
             ragged,
@@ -1207,8 +1271,22 @@ mod tests {
                 (6, "15,16,17,, x".to_string())
             ]
         );
-        let (header, _) = ragged_records(b"\"x\"\"y\",Wait,wait ", b',');
+        let header = ragged_records(b"\"x\"\"y\",Wait,wait ", b',').header;
         assert_eq!(header, vec!["x\"y", "Wait", "wait "]);
+    }
+
+    #[test]
+    fn rows_a_quote_left_open_joined_into_a_value_are_found_with_their_text() {
+        // Record 0's third value opens a quote that closes two lines on, over two lines with a
+        // row's three fields: rows joined. Record 1's runs over a line of one field: a value
+        // written over two lines.
+        let text = b"a,b,c\n1,2,\"x\n3,4,5\n6,7,8\"\n9,\"p,\nq\",r\n";
+        let found = ragged_records(text, b',');
+        assert_eq!(
+            found.joined,
+            vec![(0, "1,2,\"x\n3,4,5\n6,7,8\"".to_string())]
+        );
+        assert!(found.ragged.is_empty(), "{:?}", found.ragged);
     }
 
     /// The scan as it was before lines without quotes took the vectorised path: every byte in
@@ -1307,8 +1385,9 @@ mod tests {
                         .wrapping_add(1442695040888963407);
                     text.extend_from_slice(pieces[(seed >> 33) as usize % pieces.len()]);
                 }
+                let found = ragged_records(&text, delimiter);
                 assert_eq!(
-                    ragged_records(&text, delimiter),
+                    (found.header, found.ragged),
                     bytewise(&text, delimiter),
                     "{}",
                     String::from_utf8_lossy(&text)

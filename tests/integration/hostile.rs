@@ -1123,3 +1123,47 @@ fn hostile_a_workbook_formula_with_no_saved_value_is_refused_not_read_as_blank()
     ws.cex(&["ingest", "p.toml"]).assert_code(0);
     Ok(())
 }
+
+#[test]
+fn hostile_rows_a_quote_left_open_joins_into_a_value_are_rejected_not_lost() -> TestResult {
+    // An open quote in a site name that another quote closes three lines down: read as CSV,
+    // the three calls between are text inside the first call's site, and the file reads as
+    // two rows fewer than it has, every one "accepted". The row is rejected whole instead
+    // (`joined_rows`, its text as exported), so the calls inside are seen. A site written over
+    // two lines, without a row's worth of fields on either, is read as it should be.
+    let ws = workspace(
+        "",
+        calls(&[
+            "J1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+            "J2,2024-04-05 10:01:00,HSG,Answered,11,61,\"Town Hall",
+            "J3,2024-04-05 10:02:00,HSG,Answered,12,62,Depot",
+            "J4,2024-04-05 10:03:00,HSG,Answered,13,63,Library",
+            "J5,2024-04-05 10:04:00,HSG,Answered,14,64,Depot 2\"",
+            "J6,2024-04-05 10:05:00,HSG,Answered,15,65,\"Civic Centre,",
+            "Floor 2, Room 4\"",
+            "J7,2024-04-05 10:06:00,HSG,Answered,16,66,Depot",
+        ]),
+    );
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    let rejected = reject_rows(&ws)?;
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    let (why, column, value) = &rejected[0];
+    assert_eq!(
+        (why.as_str(), column.as_str()),
+        ("joined_rows", "(whole row)")
+    );
+    assert!(
+        value.starts_with("J2,") && value.contains("\nJ3,") && value.contains("\nJ5,"),
+        "{value}"
+    );
+    assert!(out.stdout.contains("joined_rows=1"), "{}", out.stdout);
+    let lake = ws.lake_table("contacts");
+    let sites: Vec<Option<String>> = strings(&lake, "location");
+    assert_eq!(lake.height(), 3, "{sites:?}");
+    assert!(
+        sites.contains(&Some("Civic Centre,\nFloor 2, Room 4".to_string())),
+        "{sites:?}"
+    );
+    Ok(())
+}
