@@ -57,6 +57,21 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// Runs `cex args` in `ws` and kills it (SIGKILL: no chance to clean up) after `delay_ms`,
+/// or lets it end if it ends sooner.
+fn killed_after(ws: &Workspace, args: &[&str], delay_ms: u64) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cex"))
+        .args(args)
+        .current_dir(ws.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(delay_ms));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// A workspace whose lake holds the telephony exports only: the "old" lake.
 fn with_old_lake() -> Workspace {
     let ws = Workspace::with_sample_data();
@@ -85,16 +100,11 @@ fn a_killed_run_leaves_the_old_lake_or_the_new_one_and_a_rerun_completes_it() {
         // Anywhere from the start to the end of a whole run (ingest comes first).
         let delay_ms = rng.next() % (run_ms + 1);
         let context = format!("trial {trial} (CEX_CRASH_SEED={seed}), killed after {delay_ms} ms");
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cex"))
-            .args(["run", "pipelines/sample.toml", "--skip", "charts,report"])
-            .current_dir(ws.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn");
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let _ = child.kill(); // SIGKILL: no chance to clean up
-        let _ = child.wait();
+        killed_after(
+            &ws,
+            &["run", "pipelines/sample.toml", "--skip", "charts,report"],
+            delay_ms,
+        );
 
         // A reader sees the old lake or the new one, never a part: a data commit whose
         // manifest commit was not written yet is not pinned by the manifest.
@@ -216,16 +226,7 @@ fn a_killed_lake_upgrade_loses_no_row_and_the_next_finishes_it() {
         for _ in 0..kills {
             let delay_ms = rng.next() % (upgrade_ms + 1);
             context.push_str(&format!(" {delay_ms} ms"));
-            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cex"))
-                .args(upgrade)
-                .current_dir(ws.path())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .expect("spawn");
-            std::thread::sleep(Duration::from_millis(delay_ms));
-            let _ = child.kill();
-            let _ = child.wait();
+            killed_after(&ws, &upgrade, delay_ms);
             // A reader finds the old layout (and is told to upgrade) or every row.
             match cex_insight::lake::Lake::open(&ws.path().join("lake")) {
                 Err(e) => assert!(e.to_string().contains("cex lake upgrade"), "{context}: {e}"),
