@@ -380,7 +380,9 @@ pub struct RawSource {
     pub sheet: Option<String>,
     /// CSV files: `auto` (UTF-8, with or without BOM, when the bytes are valid UTF-8, else
     /// Windows-1252), `utf-8` (also `utf8`) or `windows-1252` (also `cp1252`, `latin1`,
-    /// `iso-8859-1`); case is ignored. Default: `auto`.
+    /// `iso-8859-1`); case is ignored. Default: `auto`. A file that starts with a UTF-16 byte
+    /// order mark (Excel's "Unicode Text", `FF FE`; or `FE FF`) is read as UTF-16 whatever this
+    /// says, and read whole into memory.
     #[serde(default)]
     #[schemars(extend("default" = "auto", "examples" = ["windows-1252"]))]
     pub encoding: Option<String>,

@@ -161,7 +161,9 @@ pub fn open_for_ingest(
     let io_err = io_error(path);
     let size = std::fs::metadata(path).map_err(io_err)?.len();
     let format = FileFormat::of(path, source.format);
-    if format == Some(FileFormat::Csv) && size > in_memory_limit {
+    // UTF-16 text (Excel's "Unicode Text") is decoded whole: it is read into memory whatever
+    // its size.
+    if format == Some(FileFormat::Csv) && size > in_memory_limit && utf16_file(path).is_none() {
         return open_large_csv(path, source, size, chunk_bytes, known);
     }
     let bytes = std::fs::read(path).map_err(io_err)?;
@@ -580,6 +582,17 @@ fn decode(
     encoding: Encoding,
 ) -> Result<(Decoded, Vec<u8>), SourceError> {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
+    if let Some((utf16, kind)) = utf16_of(&bytes) {
+        // Its byte order mark says what it is, whatever `encoding` says.
+        let (text, malformed) = utf16.decode_with_bom_removal(&bytes);
+        if malformed {
+            return Err(SourceError::Encoding {
+                path: path.to_path_buf(),
+                message: format!("starts as {kind} but is not valid {kind} throughout"),
+            });
+        }
+        return Ok((Decoded::whole(kind), text.into_owned().into_bytes()));
+    }
     let mut bytes = bytes;
     let mut bom = false;
     let encoding_err = |e: std::io::Error| SourceError::Encoding {
@@ -625,12 +638,41 @@ fn decode(
     Ok((Decoded::whole("windows-1252"), text))
 }
 
+/// The UTF-16 encoding (and its label) a text's byte order mark names, if it has one: Excel's
+/// "Unicode Text" and some exporters write UTF-16, little-endian with `FF FE` first.
+pub(super) fn utf16_of(bytes: &[u8]) -> Option<(&'static encoding_rs::Encoding, &'static str)> {
+    if bytes.starts_with(b"\xFF\xFE") {
+        Some((encoding_rs::UTF_16LE, "utf-16le"))
+    } else if bytes.starts_with(b"\xFE\xFF") {
+        Some((encoding_rs::UTF_16BE, "utf-16be"))
+    } else {
+        None
+    }
+}
+
+/// [`utf16_of`] the file's first two bytes (`None` when they cannot be read: the file's reader
+/// says why).
+fn utf16_file(path: &Path) -> Option<(&'static encoding_rs::Encoding, &'static str)> {
+    use std::io::Read;
+    let mut first = [0u8; 2];
+    let mut file = std::fs::File::open(path).ok()?;
+    file.read_exact(&mut first).ok()?;
+    utf16_of(&first)
+}
+
 fn open_csv(
     path: &Path,
     bytes: Vec<u8>,
     source: &SourceDef,
 ) -> Result<(Decoded, Headers, LazyFrame), SourceError> {
-    let (encoding, text) = decode(path, bytes, source.encoding)?;
+    let (encoding, mut text) = decode(path, bytes, source.encoding)?;
+    // Lines ended by CR alone (classic Mac OS, some old exporters): with no LF anywhere, each CR
+    // ends a line. Otherwise the whole file would read as its header.
+    if memchr::memchr(b'\n', &text).is_none() && memchr::memchr(b'\r', &text).is_some() {
+        for b in text.iter_mut().filter(|b| **b == b'\r') {
+            *b = b'\n';
+        }
+    }
     let (headers, frame) = csv_frame(path, text, source.delimiter, 2)?;
     Ok((encoding, headers, frame))
 }

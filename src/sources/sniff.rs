@@ -100,15 +100,25 @@ pub fn sniff(path: &Path) -> Result<Sniffed, SourceError> {
         bytes.truncate(end + 1);
     }
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let (text, encoding) = match std::str::from_utf8(body) {
-        Ok(t) => (t.to_string(), "utf-8"),
-        Err(_) => (
-            encoding_rs::WINDOWS_1252
-                .decode_without_bom_handling(body)
-                .0
-                .into_owned(),
-            "windows-1252",
-        ),
+    let (text, encoding) = if let Some((utf16, kind)) = super::read::utf16_of(body) {
+        // As ingest reads it: by the byte order mark, whatever the pipeline's `encoding` says.
+        // A sample cut after a line end's first byte: whole characters only.
+        let whole_chars = &body[..body.len() & !1];
+        (
+            utf16.decode_with_bom_removal(whole_chars).0.into_owned(),
+            kind,
+        )
+    } else {
+        match std::str::from_utf8(body) {
+            Ok(t) => (t.to_string(), "utf-8"),
+            Err(_) => (
+                encoding_rs::WINDOWS_1252
+                    .decode_without_bom_handling(body)
+                    .0
+                    .into_owned(),
+                "windows-1252",
+            ),
+        }
     };
     if text.trim().is_empty() {
         return Err(SourceError::Empty {

@@ -286,7 +286,8 @@ pub fn starter(sniffed: &[(Sniffed, String)]) -> Vec<StarterFile> {
         if let Some(sheet) = &s.sheet {
             let _ = writeln!(toml, "sheet = {}", q(sheet));
         }
-        if s.encoding != "utf-8" {
+        // UTF-16 is read by its byte order mark: no setting names it.
+        if s.encoding == "windows-1252" {
             let _ = writeln!(toml, "encoding = {}", q(s.encoding));
         }
         if s.delimiter != b',' {

@@ -1167,3 +1167,64 @@ fn hostile_rows_a_quote_left_open_joins_into_a_value_are_rejected_not_lost() -> 
     );
     Ok(())
 }
+
+#[test]
+fn hostile_a_utf16_export_is_read_by_its_byte_order_mark() -> TestResult {
+    // Excel's "Unicode Text" and some exporters write UTF-16 (little-endian, `FF FE` first).
+    // Read as UTF-8 or Windows-1252 its header is `ÿþC\0a\0l\0l...` and every mapped column
+    // "missing"; read by its byte order mark it is an export like any other.
+    let text = calls(&[
+        "U1,2024-04-05 10:00:00,HSG,Answered,10,60,Café Müller",
+        "U2,2024-04-05 10:01:00,Bins,Abandoned,11,0,Depot",
+    ]);
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let ws = workspace("", bytes);
+    // And big-endian, `FE FF` first, beside it.
+    let mut big = vec![0xFE, 0xFF];
+    big.extend(
+        calls(&["U3,2024-04-06 09:00:00,HSG,Answered,12,61,Depot"])
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes),
+    );
+    ws.write("data/calls_be.csv", big);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    let manifest = ws.manifest();
+    let mut encodings: Vec<Option<String>> = strings(&manifest, "encoding");
+    encodings.sort();
+    assert_eq!(
+        encodings,
+        vec![Some("utf-16be".to_string()), Some("utf-16le".to_string())]
+    );
+    let lake = ws.lake_table("contacts");
+    assert_eq!(lake.height(), 3);
+    assert!(
+        strings(&lake, "location").contains(&Some("Café Müller".to_string())),
+        "{lake}"
+    );
+    // `cex init` reads it the same way, and writes no encoding the pipeline file cannot take.
+    let init = ws.cex(&["init", "data/calls.csv", "--dir", "job"]);
+    init.assert_code(0);
+    let toml = std::fs::read_to_string(ws.path().join("job/pipeline.toml"))?;
+    assert!(toml.contains("read as utf-16le"), "{toml}");
+    assert!(!toml.contains("encoding ="), "{toml}");
+    assert!(toml.contains("timestamp = \"Started\""), "{toml}");
+    Ok(())
+}
+
+#[test]
+fn hostile_lines_ended_by_cr_alone_are_read_as_lines() -> TestResult {
+    // An export from an old program ends lines with CR alone: read by LF, the whole file was
+    // its header, and every mapped column "missing".
+    let text = calls(&[
+        "R1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+        "R2,2024-04-05 10:01:00,Bins,Abandoned,11,0,Depot",
+    ])
+    .replace('\n', "\r");
+    let ws = workspace("", text);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    assert_eq!(u64s(&ws.manifest(), "accepted"), vec![2]);
+    Ok(())
+}
