@@ -1228,3 +1228,57 @@ fn hostile_lines_ended_by_cr_alone_are_read_as_lines() -> TestResult {
     assert_eq!(u64s(&ws.manifest(), "accepted"), vec![2]);
     Ok(())
 }
+
+#[test]
+fn hostile_rows_joined_by_an_open_quote_keep_no_personal_data() -> TestResult {
+    // A note opened with a quote that closes three lines on: the rows between, with their
+    // postcodes and numbers, are text inside it, and the whole record is kept in the rejects.
+    // Any of its fields may hold what another row's note said, so it is scrubbed as a comment
+    // is (never kept as exported), and neither `validate` nor the messages show it.
+    let header = "Call ID,Started,Queue,Result,Wait,Talk,Site,Postcode,Notes";
+    let personal = ["07700 900123", "OX1 2JD", "jo@example.org", "07700 900456"];
+    let ws = Workspace::new();
+    ws.write(
+        "p.toml",
+        pipeline("", "").replace(
+            "location = \"Site\"",
+            "location = \"Site\"\npostcode = \"Postcode\"\ncomment = \"Notes\"",
+        ),
+    );
+    ws.write("queues.csv", QUEUES);
+    ws.write(
+        "data/calls.csv",
+        format!(
+            "{header}\n\
+             J1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot,LS1 4AP,fine\n\
+             J2,2024-04-05 10:01:00,HSG,Answered,10,60,Depot,LS1 4AP,\"call back\n\
+             J3,2024-04-05 10:02:00,HSG,Answered,10,60,Depot,OX1 2JD,ring 07700 900123\n\
+             J4,2024-04-05 10:03:00,HSG,Answered,10,60,Depot,OX1 2JD,jo@example.org or 07700 900456\"\n\
+             J5,2024-04-05 10:04:00,HSG,Answered,10,60,Depot,LS1 4AP,fine\n"
+        ),
+    );
+    let validate = ws.cex(&["validate", "p.toml"]);
+    validate.assert_code(0);
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(0);
+    assert_eq!(sorted_keys(&ws), ["J1", "J5"]);
+    assert_eq!(reasons(&ws)?, ["joined_rows"]);
+    let mut seen = String::new();
+    for file in files_under(&ws.path().join("lake/rejects"), "csv") {
+        seen.push_str(&std::fs::read_to_string(&file)?);
+    }
+    assert!(seen.contains("J2") && seen.contains("J4"), "{seen}");
+    for text in [
+        &seen,
+        &validate.stdout,
+        &validate.stderr,
+        &out.stdout,
+        &out.stderr,
+        &last_run(&ws).unwrap_or_default(),
+    ] {
+        for p in personal {
+            assert!(!text.contains(p), "{p} kept: {text}");
+        }
+    }
+    Ok(())
+}
