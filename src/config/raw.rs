@@ -488,7 +488,9 @@ pub struct RawSource {
     #[schemars(extend("examples" = [["%H:%M"]]))]
     pub time_formats: Vec<String>,
     /// How the `wait` and `handle` columns give durations: `seconds`, `minutes` or `hh:mm:ss`
-    /// (also `clock`: `HH:MM:SS` or `MM:SS` text). Default: `seconds`.
+    /// (also `clock`): `H:MM:SS` or `M:SS` text, minutes and seconds in two digits (`5:3` is
+    /// rejected `bad_number`), hours as many as they take (`25:00:00` is 25 hours, then judged
+    /// against `quality.max_duration_hours`). Default: `seconds`.
     #[serde(default)]
     #[schemars(extend("default" = "seconds", "enum" = DurationUnit::ACCEPTED, "examples" = ["minutes"]))]
     pub durations: Option<String>,

@@ -113,7 +113,9 @@ named!(Encoding {
 pub enum DurationUnit {
     Seconds,
     Minutes,
-    /// `HH:MM:SS` or `MM:SS` text.
+    /// `H:MM:SS` or `M:SS` text: minutes and seconds under the hour or minute in two digits,
+    /// hours and minutes before them as many as they take (`25:00:00`, `125:30`), seconds
+    /// with an optional fraction.
     Clock,
 }
 

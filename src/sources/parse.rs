@@ -213,19 +213,34 @@ pub fn duration_seconds(text: Expr, unit: DurationUnit) -> Expr {
         DurationUnit::Seconds => number(text),
         DurationUnit::Minutes => number(text) * lit(60.0),
         DurationUnit::Clock => {
+            // `h:mm:ss` or `m:ss`, seconds with an optional fraction. Minutes and seconds under
+            // an hour or minute take two digits (`5:3` is not 5:03, nor 5:30: not a duration);
+            // hours take as many as they need, so `25:00:00` is 25 hours (then judged against
+            // `quality.max_duration_hours`), not unreadable.
             let negative = text.clone().str().starts_with(lit("-"));
-            let body = text.str().strip_chars_start(lit("-"));
-            let hms = concat_str([lit("1970-01-01 "), body.clone()], "", false);
-            let mss = concat_str([lit("1970-01-01 00:"), body], "", false);
-            let ms = naive_datetime(hms, &["%Y-%m-%d %H:%M:%S".to_string()]);
-            let ms = coalesce(&[ms, naive_datetime(mss, &["%Y-%m-%d %H:%M:%S".to_string()])])
-                .cast(DataType::Int64)
-                .cast(DataType::Float64)
-                / lit(1000.0);
-            when(negative).then(-ms.clone()).otherwise(ms)
+            let part = |pattern: &str, group: usize| {
+                text.clone()
+                    .str()
+                    .extract(lit(pattern), group)
+                    .cast(DataType::Float64)
+            };
+            let seconds = |pattern: &str, hours: Option<usize>| {
+                let h = hours.map_or(lit(0.0), |g| part(pattern, g));
+                let at = usize::from(hours.is_some());
+                h * lit(3600.0) + part(pattern, at + 1) * lit(60.0) + part(pattern, at + 2)
+            };
+            let hms = seconds(CLOCK_HMS, Some(1));
+            let ms = seconds(CLOCK_MS, None);
+            let total = coalesce(&[hms, ms]);
+            when(negative).then(-total.clone()).otherwise(total)
         }
     }
 }
+
+/// A clock duration with hours: `h:mm:ss`, any number of hours, seconds with a fraction.
+const CLOCK_HMS: &str = r"^\s*-?(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)\s*$";
+/// A clock duration without hours: `m:ss`, any number of minutes.
+const CLOCK_MS: &str = r"^\s*-?(\d+):([0-5]\d(?:\.\d+)?)\s*$";
 
 /// A number written as text (thousands separators allowed), null where it is not one.
 pub fn number(text: Expr) -> Expr {
@@ -604,6 +619,7 @@ mod tests {
     #[test]
     fn durations_in_each_unit() -> PolarsResult<()> {
         let df = df!("s" => ["90", "1.5", "-3", "12s", "1,200"], "c" => ["00:01:30", "02:05", "-00:00:10", "x", "1:00:00"])?;
+        let clock = df!("c" => ["25:00:00", "5:3", "0:5:03", "125:30", "00:01:30.5", "1:60:00", "1:00:0", " 0:07 ", "", "1:2:3:4"])?;
         let out = df
             .lazy()
             .select([
@@ -628,6 +644,28 @@ mod tests {
         assert_eq!(
             f("clock"),
             vec![Some(90.0), Some(125.0), Some(-10.0), None, Some(3600.0)]
+        );
+        // More than a day is a duration (judged implausible later); a minute or second field
+        // without its two digits is not one.
+        let clock = clock
+            .lazy()
+            .select([duration_seconds(col("c"), DurationUnit::Clock)])
+            .collect()?;
+        let clock: Vec<Option<f64>> = clock.column("c")?.f64()?.iter().collect();
+        assert_eq!(
+            clock,
+            vec![
+                Some(90_000.0),
+                None,
+                None,
+                Some(7_530.0),
+                Some(90.5),
+                None,
+                None,
+                Some(7.0),
+                None,
+                None
+            ]
         );
         Ok(())
     }

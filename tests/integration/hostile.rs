@@ -969,6 +969,53 @@ fn hostile_a_comma_that_groups_no_thousands_is_rejected_not_dropped() -> TestRes
 }
 
 #[test]
+fn hostile_clock_durations_need_two_digit_minutes_and_seconds_and_may_pass_a_day() -> TestResult {
+    // `5:3` read as 5 minutes 3 seconds is a guess (5:03? 5:30?): not a duration. `25:00:00`
+    // is one, over a day: judged against `max_duration_hours`, not called unreadable.
+    let ws = workspace(
+        "",
+        calls(&[
+            "K1,2024-04-05 10:00:00,HSG,Answered,0:05:03,1:02,Depot",
+            "K2,2024-04-05 10:01:00,HSG,Answered,5:3,1:02,Depot",
+            "K3,2024-04-05 10:02:00,HSG,Answered,0:05:03,25:00:00,Depot",
+            "K4,2024-04-05 10:03:00,HSG,Answered,125:30,0:00:10.5,Depot",
+            "K5,2024-04-05 10:04:00,HSG,Answered,1:60:00,1:02,Depot",
+        ]),
+    );
+    ws.write(
+        "p.toml",
+        pipeline("", "").replace(
+            "timestamp_formats",
+            "durations = \"clock\"\ntimestamp_formats",
+        ),
+    );
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    let mut rejected = reject_rows(&ws)?;
+    rejected.sort();
+    assert_eq!(
+        rejected,
+        vec![
+            ("bad_number".to_string(), "Wait".into(), "1:60:00".into()),
+            ("bad_number".to_string(), "Wait".into(), "5:3".into()),
+            (
+                "implausible_duration".to_string(),
+                "Talk".into(),
+                "25:00:00".into()
+            ),
+        ]
+    );
+    let lake = ws
+        .lake_table("contacts")
+        .sort(["record_key"], Default::default())?;
+    let seconds = |name: &str| -> Result<Vec<Option<f64>>, Error> {
+        Ok(lake.column(name)?.f64()?.iter().collect())
+    };
+    assert_eq!(seconds("wait_seconds")?, vec![Some(303.0), Some(7530.0)]);
+    assert_eq!(seconds("handle_seconds")?, vec![Some(62.0), Some(10.5)]);
+    Ok(())
+}
+
+#[test]
 fn hostile_a_record_id_a_spreadsheet_rounded_is_rejected_not_taken_for_a_duplicate() -> TestResult {
     // Long numeric call ids opened in a spreadsheet and saved come back as `1.23457E+17`: ids
     // that differ after the sixth digit all read the same, and every call but one would be
