@@ -38,7 +38,7 @@ macro_rules! dot {
 /// take their digits; addresses with `@` before spelt-out ones (so `me at jo@example.com` is not
 /// read as the spelt address `me at jo...`) and before handles; phone numbers before the generic
 /// long-number rule.
-pub const RULES: [(&str, &str); 12] = [
+pub const RULES: [(&str, &str); 13] = [
     // National Insurance numbers: QQ 12 34 56 C, QQ-12-34-56-C, qq123456c.
     (
         r"(?i)\b[A-Z]{2}[\s\-]*\d{2}[\s\-]*\d{2}[\s\-]*\d{2}[\s\-]*[A-D]\b",
@@ -82,6 +82,12 @@ pub const RULES: [(&str, &str); 12] = [
     (
         r"(?i)\b(?:[BEGLMNSW]|[A-Z]{2})[0-9][A-Z0-9]?[\s\-–]*[0-9][A-Z]{2}\b",
         "[postcode]",
+    ),
+    // ISO dates are not reference numbers, with a time after them or not: 2024-04-05 10:00:00,
+    // 2024-04-05T10:00 (their digits would otherwise run on into the time's: `04-05 10`).
+    (
+        r"\b((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])",
+        "${1}\u{e000}${2}\u{e000}${3}",
     ),
     // Year ranges and dates are not reference numbers: 2024-25, 2024-2025, 2024-03-12.
     (
@@ -344,6 +350,8 @@ mod tests {
         "Bins collected 12 times in 2024",
         "Created 03/02/2011 04:06:41 PM",
         "Visited 12/03/2024 09:15, again 2024 10:30",
+        "A1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+        "Logged 2024-04-05T10:00:00Z and closed 2024-12-31 23:59",
         "",
     ];
 

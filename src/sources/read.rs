@@ -695,7 +695,21 @@ fn csv_frame(
         header,
         ragged,
         joined,
+        unclosed,
     } = ragged_records(&text, delimiter);
+    if let Some((record, field)) = unclosed {
+        let column = header.get(field).map_or_else(
+            || format!("field {}", field + 1),
+            |h| format!("column '{}'", h.trim()),
+        );
+        return Err(SourceError::Parse {
+            path: path.to_path_buf(),
+            message: format!(
+                "row {}: a quote opens in {column} and is never closed, so every line after it would be one value; close the quote (or double it, \"\", inside a value) and ingest again",
+                first_row + record as u64
+            ),
+        });
+    }
     let frame = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
@@ -775,6 +789,9 @@ struct Records {
     header: Vec<String>,
     ragged: Vec<(usize, String)>,
     joined: Vec<(usize, String)>,
+    /// A quote that opens and is never closed: its record's index (as for `ragged`) and the
+    /// field it opens (0 = the first).
+    unclosed: Option<(usize, usize)>,
 }
 
 /// The [`Records`] of CSV text. Fields and records are split as polars splits them: a
@@ -784,6 +801,8 @@ fn ragged_records(text: &[u8], delimiter: u8) -> Records {
     let mut ragged = Vec::new();
     let mut joined = Vec::new();
     let mut expected = 0usize;
+    let mut unnamed_tail = 0usize;
+    let mut unclosed = None;
     let (mut at, mut record) = (0usize, 0usize);
     while at < text.len() {
         let start = at;
@@ -805,6 +824,8 @@ fn ragged_records(text: &[u8], delimiter: u8) -> Records {
                 // A line that began inside a quoted value, and its delimiters: as many fields
                 // as a row there means rows joined into the value.
                 let (mut within, mut inside, mut joins) = (false, 0usize, false);
+                // The field the last quote opened in.
+                let mut opened = 0usize;
                 let row_like = |inside: usize| record > 0 && expected > 1 && inside + 1 >= expected;
                 while at < text.len() {
                     match text[at] {
@@ -812,6 +833,9 @@ fn ragged_records(text: &[u8], delimiter: u8) -> Records {
                             if quoted && within {
                                 joins |= row_like(inside);
                                 within = false;
+                            }
+                            if !quoted {
+                                opened = fields - 1;
                             }
                             quoted = !quoted;
                         }
@@ -832,6 +856,9 @@ fn ragged_records(text: &[u8], delimiter: u8) -> Records {
                         _ => {}
                     }
                     at += 1;
+                }
+                if quoted && record > 0 {
+                    unclosed = Some((record - 1, opened));
                 }
                 if joins {
                     let end = without_cr(text, start, at);
@@ -855,9 +882,17 @@ fn ragged_records(text: &[u8], delimiter: u8) -> Records {
         at = line_end + 1;
         if record == 0 {
             expected = fields;
+            // A header ending in a delimiter (`a,b,c,`), rows not: the unnamed columns at its
+            // end are empty in every row that stops short of them, and nothing is lost.
+            unnamed_tail = header
+                .iter()
+                .rev()
+                .take_while(|h| h.trim().is_empty())
+                .count();
         } else if end > start
             && fields != expected
             && !(fields > expected && empty_tail(text, beyond, end, delimiter))
+            && !(fields < expected && fields + unnamed_tail >= expected)
         {
             ragged.push((
                 record - 1,
@@ -870,6 +905,7 @@ fn ragged_records(text: &[u8], delimiter: u8) -> Records {
         header,
         ragged,
         joined,
+        unclosed,
     }
 }
 
@@ -1293,6 +1329,20 @@ mod tests {
     }
 
     #[test]
+    fn a_quote_never_closed_is_found_with_its_row_and_field() {
+        let found = ragged_records(b"a,b,c\n1,2,3\n4,\"5,6\n7,8,9\n", b',');
+        assert_eq!(found.unclosed, Some((1, 1)));
+        let found = ragged_records(b"a,b,c\n1,\"2\"\"\",3\n", b',');
+        assert_eq!(found.unclosed, None);
+    }
+
+    #[test]
+    fn rows_stopping_short_of_a_header_s_unnamed_last_columns_are_not_ragged() {
+        let found = ragged_records(b"a,b,c,,\n1,2,3\n1,2,3,\n1,2,3,,\n1,2\n", b',');
+        assert_eq!(found.ragged, vec![(3, "1,2".to_string())]);
+    }
+
+    #[test]
     fn rows_with_more_or_fewer_fields_than_the_header_are_found_with_their_text() {
         let text =
             b"a,b,c\r\n1,2,3\r\n\r\n4,5\r\n6,\"x,\ny\",7\n8,9,10,11\n12,13,14,,\"\"\n15,16,17,, x";
@@ -1300,8 +1350,10 @@ mod tests {
             header,
             ragged,
             joined,
+            unclosed,
         } = ragged_records(text, b',');
         assert_eq!(header, vec!["a", "b", "c"]);
+        assert_eq!(unclosed, None);
         // `"x,\ny"` runs over a line with one delimiter, not a row's two.
         assert!(joined.is_empty(), "{joined:?}");
         // Record indices count the blank line, as polars' row numbers do.
@@ -1337,6 +1389,8 @@ mod tests {
         let mut header: Vec<String> = Vec::new();
         let mut ragged = Vec::new();
         let mut expected = 0usize;
+        // The header's unnamed last columns: rows may stop short of them.
+        let mut unnamed = 0usize;
         let (mut at, mut record) = (0usize, 0usize);
         while at < text.len() {
             let start = at;
@@ -1381,9 +1435,15 @@ mod tests {
                     header.push(unquote(&text[from..cut]));
                     from = cut + 1;
                 }
+                unnamed = header
+                    .iter()
+                    .rev()
+                    .take_while(|h| h.trim().is_empty())
+                    .count();
             } else if end > start
                 && fields != expected
                 && !(fields > expected && empty_tail(beyond))
+                && !(fields < expected && fields + unnamed >= expected)
             {
                 ragged.push((
                     record - 1,

@@ -1016,6 +1016,53 @@ fn hostile_clock_durations_need_two_digit_minutes_and_seconds_and_may_pass_a_day
 }
 
 #[test]
+fn hostile_a_header_ending_in_a_delimiter_loses_no_row_that_does_not() -> TestResult {
+    // Some exports end the header line with a delimiter and the rows without one (or only
+    // some rows): the unnamed column is empty, and a row one field short of the header lost
+    // nothing. A row short of a named column is still the wrong shape.
+    let csv = format!(
+        "{},\n{}\n{}\n{}\n",
+        HEADER.trim_end(),
+        "T1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+        "T2,2024-04-05 10:01:00,HSG,Answered,11,61,Depot,",
+        "T3,2024-04-05 10:02:00,HSG,Answered,12,62",
+    );
+    let ws = workspace("", csv);
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    assert_eq!(reasons(&ws)?, vec!["wrong_field_count"]);
+    assert_eq!(sorted_keys(&ws), vec!["T1", "T2"]);
+    let lake = ws
+        .lake_table("contacts")
+        .sort(["record_key"], Default::default())?;
+    let location: Vec<Option<&str>> = lake.column("location")?.str()?.iter().collect();
+    assert_eq!(location, vec![Some("Depot"), Some("Depot")]);
+    Ok(())
+}
+
+#[test]
+fn hostile_a_quote_never_closed_is_named_by_its_row_and_column() -> TestResult {
+    let ws = workspace(
+        "",
+        calls(&[
+            "Q1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+            "Q2,2024-04-05 10:01:00,\"HSG,Answered,10,60,Depot",
+            "Q3,2024-04-05 10:02:00,HSG,Answered,10,60,Depot",
+        ]),
+    );
+    for command in ["validate", "ingest"] {
+        let out = ws.cex(&[command, "p.toml"]);
+        out.assert_code(3);
+        let line = line_with(&out.stderr, "never closed")?;
+        assert!(
+            line.contains("data/calls.csv") && line.contains("row 3") && line.contains("'Queue'"),
+            "{line}"
+        );
+    }
+    assert!(!ws.path().join("lake/contacts").exists());
+    Ok(())
+}
+
+#[test]
 fn hostile_a_record_id_a_spreadsheet_rounded_is_rejected_not_taken_for_a_duplicate() -> TestResult {
     // Long numeric call ids opened in a spreadsheet and saved come back as `1.23457E+17`: ids
     // that differ after the sixth digit all read the same, and every call but one would be
