@@ -63,6 +63,13 @@ pub enum Warning {
         rows_read: u64,
         level: f64,
     },
+    /// Rows with the record identity of a row already taken (the lake's, an earlier file's or an
+    /// earlier row's) and other content: counted as duplicates, the row taken first kept.
+    ConflictingDuplicates {
+        file: String,
+        rows: u64,
+        first_row: Option<u64>,
+    },
     /// Reason codes the contacts carry that `[avoidable]` lists under no category: counted as
     /// not coded.
     UnlistedReasonCodes {
@@ -199,6 +206,7 @@ impl Warning {
             Warning::RejectedShare { file, .. }
             | Warning::RepairedLines { file, .. }
             | Warning::DuplicateShare { file, .. }
+            | Warning::ConflictingDuplicates { file, .. }
             | Warning::PlaceholderIdentifiers { file, .. }
             | Warning::EmptyFile { file } => file.clone(),
             Warning::UnmappedServices { source, .. } => format!("source '{source}'"),
@@ -362,6 +370,15 @@ impl fmt::Display for Warning {
                 "{} of rows were duplicates of rows already taken ({duplicates} of {rows_read}), above the {} warning level: check the source's record_id, or set duplicates = \"none\" if rows without a reference are distinct",
                 pct(*duplicates as f64 / (*rows_read).max(1) as f64),
                 pct(*level)
+            ),
+            Warning::ConflictingDuplicates {
+                rows, first_row, ..
+            } => write!(
+                f,
+                "{rows} row{}{}{} the record id of a row already taken but other content: counted as duplicates, the row taken first kept. If the export reuses ids, map a column that tells records apart as record_id; if it corrects records, the lake keeps the version first ingested",
+                if *rows == 1 { "" } else { "s" },
+                first_row.map_or_else(String::new, |r| format!(" (first: row {r})")),
+                if *rows == 1 { " has" } else { " have" },
             ),
             Warning::PlaceholderIdentifiers {
                 column,

@@ -7,6 +7,7 @@
 //! month), or when its key is already in its (year, month) partition: in the lake, or added by an
 //! earlier file of this run.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::Write;
@@ -15,8 +16,10 @@ use std::sync::mpsc::sync_channel;
 
 use polars::prelude::*;
 
-use super::keys::{key_hashes, KeySet, SeenKeys};
-use super::report::{FileReport, FileStatus, FirstReject, PlaceholderCount, WITHHELD};
+use super::keys::{content_hashes, key_hashes, KeySet, SeenKeys};
+use super::report::{
+    ConflictingDuplicates, FileReport, FileStatus, FirstReject, PlaceholderCount, WITHHELD,
+};
 use super::{collect_with, data_err, manifest_path, Context, IngestError};
 use crate::config::{Duplicates, Pipeline, SourceDef, SourceKind};
 use crate::lake::manifest::{FileRecord, RowCounts};
@@ -180,6 +183,8 @@ struct FileIngest<'a> {
     placeholders: BTreeMap<String, super::pseudonym::Found>,
     /// The first rejected row of each reason.
     first_rejects: BTreeMap<String, FirstReject>,
+    /// Rows with the identity of a row already taken and other content.
+    conflicts: ConflictingDuplicates,
 }
 
 impl<'a> FileIngest<'a> {
@@ -212,6 +217,7 @@ impl<'a> FileIngest<'a> {
             parts: HashMap::new(),
             placeholders: BTreeMap::new(),
             first_rejects: BTreeMap::new(),
+            conflicts: ConflictingDuplicates::default(),
         }
     }
 
@@ -419,10 +425,30 @@ impl<'a> FileIngest<'a> {
             .and_then(|c| c.cast(&DataType::Int32))
             .and_then(|c| c.i32().cloned())
             .map_err(err)?;
+        let contents = {
+            let columns = self.seen.compare_by(accepted.schema());
+            content_hashes(&accepted, columns).map_err(err)?
+        };
+        let rows = accepted
+            .column(c::SOURCE_ROW)
+            .and_then(|c| c.cast(&DataType::UInt64))
+            .and_then(|c| c.u64().cloned())
+            .map_err(err)?;
         let mut fresh = Vec::with_capacity(hashes.len());
         let mut fresh_n = 0u64;
         let lake = self.ctx.lake;
         let seen = &mut *self.seen;
+        let conflicts = &mut self.conflicts;
+        // A key taken before: a plain repeat when the content is the same, else a conflict.
+        let mut taken = |content: u64, earlier: u64, i: usize| {
+            if content != earlier {
+                conflicts.rows += 1;
+                if conflicts.first_row.is_none() {
+                    conflicts.first_row = rows.get(i);
+                }
+            }
+            false
+        };
         let file_keys = &mut self.file_keys;
         let (first_date, last_date) = (&mut self.first_date, &mut self.last_date);
         let mut current: Option<((i32, i8), &mut KeySet)> = None;
@@ -433,7 +459,14 @@ impl<'a> FileIngest<'a> {
             .zip(dates.iter())
             .enumerate()
         {
-            let is_new = file_keys.insert(*h) && {
+            let content = contents.get(i).copied().unwrap_or_default();
+            let is_new = match file_keys.entry(*h) {
+                Entry::Occupied(earlier) => taken(content, *earlier.get(), i),
+                Entry::Vacant(slot) => {
+                    slot.insert(content);
+                    true
+                }
+            } && {
                 let (Some(y), Some(m)) = (y, m) else {
                     return Err(data_err(&raw.path, "an accepted row has no date"));
                 };
@@ -448,8 +481,15 @@ impl<'a> FileIngest<'a> {
                 let kept_unkeyed = unkeyed
                     .as_ref()
                     .and_then(|u| u.get(i))
-                    .is_some_and(|u| set.contains(u));
-                let is_new = !kept_unkeyed && set.insert(*h);
+                    .is_some_and(|u| set.contains_key(u));
+                let is_new = !kept_unkeyed
+                    && match set.entry(*h) {
+                        Entry::Occupied(earlier) => taken(content, *earlier.get(), i),
+                        Entry::Vacant(slot) => {
+                            slot.insert(content);
+                            true
+                        }
+                    };
                 current = Some(((y, m), set));
                 is_new
             };
@@ -650,6 +690,7 @@ impl<'a> FileIngest<'a> {
             same_as: None,
             unmapped_values: self.unmapped_values,
             first_rejects: self.first_rejects,
+            conflicting_duplicates: self.conflicts,
             placeholder_identifiers: self
                 .placeholders
                 .iter()

@@ -503,6 +503,7 @@ fn skipped(
         same_as,
         placeholder_identifiers: BTreeMap::new(),
         first_rejects: BTreeMap::new(),
+        conflicting_duplicates: Default::default(),
     }
 }
 
@@ -563,6 +564,13 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
                 duplicates: f.counts.duplicates,
                 rows_read: f.counts.rows_in_scope(),
                 level: gates.warn_duplicate_share,
+            });
+        }
+        if f.conflicting_duplicates.rows > 0 {
+            report.warnings.push(Warning::ConflictingDuplicates {
+                file: f.path.clone(),
+                rows: f.conflicting_duplicates.rows,
+                first_row: f.conflicting_duplicates.first_row,
             });
         }
         let share = f.reject_share();

@@ -48,6 +48,18 @@ pub struct FileReport {
     /// The first rejected row of each reason, as messages show it: what a gate that stops the
     /// file (and writes no rejects) can still show of what was wrong.
     pub first_rejects: BTreeMap<String, FirstReject>,
+    /// Duplicates that are not repeats: rows with the record identity of a row already taken
+    /// (in the lake, an earlier file or earlier in this one) and other content. Counted among
+    /// the duplicates; the row taken first is kept.
+    pub conflicting_duplicates: ConflictingDuplicates,
+}
+
+/// Rows with the identity of a row already taken and other content.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ConflictingDuplicates {
+    pub rows: u64,
+    /// The first such row's number, as the rejects file's `cex_row` would give it.
+    pub first_row: Option<u64>,
 }
 
 /// The first rejected row of one reason: its row number, the column and the value, quoted short

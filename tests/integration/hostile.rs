@@ -1063,6 +1063,67 @@ fn hostile_a_quote_never_closed_is_named_by_its_row_and_column() -> TestResult {
 }
 
 #[test]
+fn hostile_a_record_id_sent_again_with_other_content_is_named_not_dropped_silently() -> TestResult {
+    // Two calls under one id (an id reused, or a record corrected in a later export) used to be
+    // one of them counted as a duplicate of the other, without a word: the second call lost.
+    // The same row sent again is a plain duplicate; the same id with other content is
+    // counted as a duplicate too (the first taken is kept) but named, by row, in a warning.
+    let ws = workspace(
+        "",
+        calls(&[
+            "C1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+            "C1,2024-04-05 10:00:00,HSG,Answered,10,60,Depot",
+            "C1,2024-04-05 10:00:00,HSG,Answered,10,75,Depot",
+            "C2,2024-04-05 11:00:00,HSG,Answered,20,90,Depot",
+        ]),
+    );
+    let first = ws.cex(&["ingest", "p.toml"]);
+    first.assert_code(0);
+    let line = line_with(&first.stdout, "other content")?;
+    assert!(
+        line.contains("data/calls.csv: 1 row (first: row 4) has"),
+        "{line}"
+    );
+    assert_eq!(u64s(&ws.manifest(), "duplicates"), vec![2]);
+    // A later export overlapping the first: C2 again as it was (a plain duplicate), C1 with
+    // another wait (against the lake: a conflict) and a new call.
+    ws.write(
+        "data/calls2.csv",
+        calls(&[
+            "C2,2024-04-05 11:00:00,HSG,Answered,20,90,Depot",
+            "C1,2024-04-05 10:00:00,HSG,Answered,12,60,Depot",
+            "C3,2024-04-06 09:00:00,HSG,Answered,5,30,Depot",
+        ]),
+    );
+    let second = ws.cex(&["ingest", "p.toml"]);
+    second.assert_code(0);
+    let line = line_with(&second.stdout, "other content")?;
+    assert!(
+        line.contains("calls2.csv: 1 row (first: row 3) has"),
+        "{line}"
+    );
+    assert_eq!(second.stdout.matches("other content").count(), 1);
+    assert_eq!(sorted_keys(&ws), vec!["C1", "C2", "C3"]);
+    let lake = ws
+        .lake_table("contacts")
+        .sort(["record_key"], Default::default())?;
+    let seconds: Vec<Option<f64>> = lake.column("wait_seconds")?.f64()?.iter().collect();
+    assert_eq!(seconds, vec![Some(10.0), Some(20.0), Some(5.0)]);
+    // An export sent again whole, or overlapping with the same rows: no warning.
+    ws.write(
+        "data/calls3.csv",
+        calls(&[
+            "C3,2024-04-06 09:00:00,HSG,Answered,5,30,Depot",
+            "C4,2024-04-06 09:30:00,HSG,Answered,6,31,Depot",
+        ]),
+    );
+    let third = ws.cex(&["ingest", "p.toml"]);
+    third.assert_code(0);
+    assert!(!third.stdout.contains("other content"), "{}", third.stdout);
+    Ok(())
+}
+
+#[test]
 fn hostile_a_record_id_a_spreadsheet_rounded_is_rejected_not_taken_for_a_duplicate() -> TestResult {
     // Long numeric call ids opened in a spreadsheet and saved come back as `1.23457E+17`: ids
     // that differ after the sixth digit all read the same, and every call but one would be
