@@ -7,7 +7,6 @@
 //! month), or when its key is already in its (year, month) partition: in the lake, or added by an
 //! earlier file of this run.
 
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::Write;
@@ -16,7 +15,7 @@ use std::sync::mpsc::sync_channel;
 
 use polars::prelude::*;
 
-use super::keys::{content_hashes, key_hashes, KeySet, SeenKeys};
+use super::keys::{content_hashes, key_hashes, KeySet, SeenKeys, Taken};
 use super::report::{
     ConflictingDuplicates, FileReport, FileStatus, FirstReject, PlaceholderCount, WITHHELD,
 };
@@ -439,15 +438,15 @@ impl<'a> FileIngest<'a> {
         let lake = self.ctx.lake;
         let seen = &mut *self.seen;
         let conflicts = &mut self.conflicts;
-        // A key taken before: a plain repeat when the content is the same, else a conflict.
-        let mut taken = |content: u64, earlier: u64, i: usize| {
-            if content != earlier {
+        // New, or a key taken before: a repeat when the content is the same, else a conflict.
+        let mut is_new = |taken: Taken, i: usize| {
+            if taken == Taken::Conflict {
                 conflicts.rows += 1;
                 if conflicts.first_row.is_none() {
                     conflicts.first_row = rows.get(i);
                 }
             }
-            false
+            taken == Taken::New
         };
         let file_keys = &mut self.file_keys;
         let (first_date, last_date) = (&mut self.first_date, &mut self.last_date);
@@ -460,13 +459,7 @@ impl<'a> FileIngest<'a> {
             .enumerate()
         {
             let content = contents.get(i).copied().unwrap_or_default();
-            let is_new = match file_keys.entry(*h) {
-                Entry::Occupied(earlier) => taken(content, *earlier.get(), i),
-                Entry::Vacant(slot) => {
-                    slot.insert(content);
-                    true
-                }
-            } && {
+            let fresh_row = is_new(file_keys.take(*h, content), i) && {
                 let (Some(y), Some(m)) = (y, m) else {
                     return Err(data_err(&raw.path, "an accepted row has no date"));
                 };
@@ -481,20 +474,13 @@ impl<'a> FileIngest<'a> {
                 let kept_unkeyed = unkeyed
                     .as_ref()
                     .and_then(|u| u.get(i))
-                    .is_some_and(|u| set.contains_key(u));
-                let is_new = !kept_unkeyed
-                    && match set.entry(*h) {
-                        Entry::Occupied(earlier) => taken(content, *earlier.get(), i),
-                        Entry::Vacant(slot) => {
-                            slot.insert(content);
-                            true
-                        }
-                    };
+                    .is_some_and(|u| set.contains(*u));
+                let fresh_row = !kept_unkeyed && is_new(set.take(*h, content), i);
                 current = Some(((y, m), set));
-                is_new
+                fresh_row
             };
-            fresh.push(is_new);
-            fresh_n += u64::from(is_new);
+            fresh.push(fresh_row);
+            fresh_n += u64::from(fresh_row);
         }
         self.counts.accepted += fresh_n;
         self.counts.duplicates += accepted.height() as u64 - fresh_n;

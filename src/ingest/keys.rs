@@ -1,10 +1,10 @@
 //! The keys duplicates are recognised by, held compactly: each (organisation, record_key) is kept as
-//! a 128-bit hash (two independently seeded 64-bit hashes) with a 64-bit hash of the content of
-//! the row taken under it, 24 bytes a record whatever the key's length. Two different records share
-//! a hash with a probability of about n² / 2¹²⁹ (under 10⁻²⁰ for a billion records), so
-//! de-duplication is exact in practice. A row under a key already taken is a repeat when its
-//! content hash is the same, else a conflict (counted as a duplicate, and warned of). Hashes
-//! live only for one run; nothing stores them.
+//! a 96-bit hash with 32 bits of a hash of the content of the row taken under it, 16 bytes a
+//! record whatever the key's length ([`KeySet`]). Two different records share an identity with a
+//! probability of about n² / 2⁹⁷ (under 10⁻¹¹ for a billion records), so de-duplication is exact
+//! in practice. A row under a key already taken is a repeat when its content hash is the same,
+//! else a conflict (counted as a duplicate, and warned of). Hashes live only for one run; nothing
+//! stores them.
 //!
 //! [`SeenKeys`] holds the keys of each (year, month) partition of one source: the lake's, read
 //! when the partition is first touched, plus those this run added. When more than a budget of
@@ -12,7 +12,6 @@
 //! this run's staged files) if a later file touches them.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
 
 use polars::prelude::*;
@@ -22,36 +21,83 @@ use crate::config::SourceDef;
 use crate::lake::{scan_files, Lake};
 use crate::model::col as c;
 
-/// The keys are hashes already: the set uses them as they are.
-#[derive(Default)]
-pub struct PassThrough(u64);
+/// What taking a row's key found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    /// The key was not held: the row is new (and its key is now held).
+    New,
+    /// The key was held with the same content: the row was sent again.
+    Repeat,
+    /// The key was held with other content: another record under a key already taken.
+    Conflict,
+}
 
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
+/// Record identities, each with a hash of the content of the row first taken under it
+/// ([`content_hashes`]), 16 bytes each: the identity's 96 bits (the first hash whole, 32 bits of
+/// the second) above 32 bits of the content hash. A later row with the same identity and other
+/// content is a conflict, not a repeat; two contents share 32 bits with a chance of one in four
+/// billion per conflict.
+#[derive(Default)]
+pub struct KeySet {
+    table: hashbrown::HashTable<u128>,
+}
+
+impl KeySet {
+    fn entry_of((a, b): Key, content: u64) -> u128 {
+        (u128::from(a) << 64) | (u128::from(b as u32) << 32) | u128::from(content as u32)
     }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+
+    /// The table's hash of an entry: the identity's first hash, already uniform.
+    fn hash(entry: &u128) -> u64 {
+        (entry >> 64) as u64
+    }
+
+    fn same_identity(entry: u128) -> impl Fn(&u128) -> bool {
+        move |held| held >> 32 == entry >> 32
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn reserve(&mut self, additional: usize) {
+        self.table.reserve(additional, Self::hash);
+    }
+
+    /// Whether a row of `key` is held, whatever its content.
+    pub fn contains(&self, key: Key) -> bool {
+        let entry = Self::entry_of(key, 0);
+        self.table
+            .find(Self::hash(&entry), Self::same_identity(entry))
+            .is_some()
+    }
+
+    /// Takes a row of `key` and `content`: held from now on if its key was not.
+    pub fn take(&mut self, key: Key, content: u64) -> Taken {
+        let entry = Self::entry_of(key, content);
+        match self
+            .table
+            .entry(Self::hash(&entry), Self::same_identity(entry), Self::hash)
+        {
+            hashbrown::hash_table::Entry::Occupied(held) if *held.get() == entry => Taken::Repeat,
+            hashbrown::hash_table::Entry::Occupied(_) => Taken::Conflict,
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                slot.insert(entry);
+                Taken::New
+            }
         }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 ^= v;
     }
 }
 
-/// Record identities, each with the hash of the content of the row first taken under it
-/// ([`content_hashes`]): a later row with the same identity and other content is a conflict,
-/// not a plain repeat.
-/// The identity is held as two 64-bit halves, not one 128-bit number: 8-byte alignment makes an
-/// entry 24 bytes instead of 32.
-pub type KeySet = HashMap<(u64, u64), u64, BuildHasherDefault<PassThrough>>;
+/// A record's identity: two independently seeded 64-bit hashes of its (organisation,
+/// record_key).
+pub type Key = (u64, u64);
 
 const SEED_A: u64 = 0x243F_6A88_85A3_08D3;
 const SEED_B: u64 = 0x1319_8A2E_0370_7344;
 
-/// The 128-bit identity of each row's (organisation, record_key).
-pub fn key_hashes(df: &DataFrame) -> PolarsResult<Vec<(u64, u64)>> {
+/// The identity of each row's (organisation, record_key).
+pub fn key_hashes(df: &DataFrame) -> PolarsResult<Vec<Key>> {
     let org = df.column(c::ORGANISATION)?.as_materialized_series().clone();
     let key = df.column(c::RECORD_KEY)?.as_materialized_series().clone();
     let (org, key) = (org.str()?, key.str()?);
@@ -236,9 +282,54 @@ impl SeenKeys {
             keys.reserve(hashes.len());
             // A key the lake holds twice (never written so, but read as it is): the first row.
             for (h, content) in hashes.into_iter().zip(contents) {
-                keys.entry(h).or_insert(content);
+                keys.take(h, content);
             }
         }
         Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_taken_again_is_a_repeat_with_its_content_and_a_conflict_without() {
+        let mut keys = KeySet::default();
+        let (one, two) = ((7, 9), (7, 10));
+        assert_eq!(keys.take(one, 100), Taken::New);
+        assert_eq!(keys.take(one, 100), Taken::Repeat);
+        assert_eq!(keys.take(one, 101), Taken::Conflict);
+        // The first content stays: the row taken first is the one kept.
+        assert_eq!(keys.take(one, 100), Taken::Repeat);
+        // Another identity under the same first hash is another record.
+        assert_eq!(keys.take(two, 101), Taken::New);
+        assert!(keys.contains(one) && keys.contains(two) && !keys.contains((8, 9)));
+        assert_eq!(keys.len(), 2);
+    }
+
+    #[test]
+    fn rows_equal_in_every_compared_column_hash_alike_and_others_do_not() -> PolarsResult<()> {
+        let df = df!(
+            "record_key" => ["a", "b", "c", "d"],
+            "source_row" => [2u32, 3, 4, 5],
+            "wait_seconds" => [Some(1.0), Some(1.0), Some(2.0), None],
+            "service" => ["Housing", "Housing", "Housing", "Housing"],
+        )?;
+        let columns = content_columns(df.schema());
+        let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, vec!["service", "wait_seconds"]);
+        let h = content_hashes(&df, &columns)?;
+        assert_eq!(h[0], h[1]);
+        assert!(h[0] != h[2] && h[0] != h[3] && h[2] != h[3]);
+        // The lake widens unsigned numbers: cast back, the same rows hash alike.
+        let narrow = df!("n" => [1u32, 2])?;
+        let wide = df!("n" => [1i64, 2])?;
+        let columns = content_columns(narrow.schema());
+        assert_eq!(
+            content_hashes(&narrow, &columns)?,
+            content_hashes(&wide, &columns)?
+        );
+        Ok(())
     }
 }
