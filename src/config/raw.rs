@@ -494,6 +494,14 @@ pub struct RawSource {
     #[serde(default)]
     #[schemars(extend("default" = "seconds", "enum" = DurationUnit::ACCEPTED, "examples" = ["minutes"]))]
     pub durations: Option<String>,
+    /// Numbers in the export are written with a decimal comma (`12,5`, `1.234,5`), as many
+    /// European systems and spreadsheets set to a European language write them: the comma is
+    /// the decimal mark, and dots group thousands (`1.234` is 1234). A value with a dot that
+    /// groups no thousands (`12.5`) is rejected `bad_number`, not guessed. CSV exports only (a
+    /// workbook's number cells are numbers already). Default: false.
+    #[serde(default)]
+    #[schemars(extend("examples" = [true]))]
+    pub decimal_comma: Option<bool>,
     /// Interval exports: the threshold their `answered_within` count uses, in seconds; required
     /// with that column, and must equal `kpi.service_level_seconds`.
     #[serde(default)]

@@ -172,6 +172,8 @@ pub struct SourceDef {
     pub date_formats: Vec<String>,
     pub time_formats: Vec<String>,
     pub durations: DurationUnit,
+    /// Numbers written with a decimal comma and dots between thousands (`decimal_comma`).
+    pub decimal_comma: bool,
     pub outcomes: Vec<(String, String)>,
     pub default_outcome: Option<String>,
     pub service: ServiceMapping,
@@ -360,6 +362,7 @@ pub(super) fn resolve_source(
         mut date_formats,
         time_formats,
         durations,
+        decimal_comma,
         interval_threshold_seconds,
         default_outcome,
         rating_scale,
@@ -396,6 +399,19 @@ pub(super) fn resolve_source(
     );
     let durations = setting(durations.as_deref(), &format!("{key}.durations"), push)
         .unwrap_or(DurationUnit::Seconds);
+    let decimal_comma = decimal_comma.unwrap_or(false);
+    let workbook = reading.format == Some(FileFormat::Xlsx)
+        || (reading.format.is_none()
+            && reading.files.iter().any(|f| {
+                let f = f.to_ascii_lowercase();
+                f.ends_with(".xlsx") || f.ends_with(".xlsm")
+            }));
+    if decimal_comma && workbook {
+        push(
+            format!("{key}.decimal_comma"),
+            "is for CSV exports: a workbook's number cells are numbers already; remove it".into(),
+        );
+    }
     let comments = setting(comments.as_deref(), &format!("{key}.comments"), push)
         .unwrap_or(CommentPolicy::Scrub);
 
@@ -626,6 +642,7 @@ pub(super) fn resolve_source(
         date_formats,
         time_formats,
         durations,
+        decimal_comma,
         outcomes,
         default_outcome,
         service,

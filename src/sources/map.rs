@@ -958,7 +958,7 @@ fn contact_fields(
             Some(name) => {
                 let column = header(name);
                 let value = layers.text(&column);
-                let n = layers.stash(1, number(value.clone()));
+                let n = layers.stash(1, number(value.clone(), source.decimal_comma));
                 checks.push(missing(&column, value));
                 checks.push(Check {
                     failed: n
@@ -1019,7 +1019,10 @@ fn contact_fields(
         for name in columns {
             let column = header(name);
             let value = layers.text(&column);
-            let seconds = layers.stash(1, duration_seconds(value.clone(), source.durations));
+            let seconds = layers.stash(
+                1,
+                duration_seconds(value.clone(), source.durations, source.decimal_comma),
+            );
             checks.push(Check {
                 failed: value.clone().is_not_null().and(seconds.clone().is_null()),
                 reason: reason::BAD_NUMBER,
@@ -1307,7 +1310,7 @@ fn interval_counts(
         };
         let column = header(configured);
         let value = layers.text(&column);
-        let n = layers.stash(1, number(value.clone()));
+        let n = layers.stash(1, number(value.clone(), source.decimal_comma));
         let not_a_count = n
             .clone()
             .is_null()

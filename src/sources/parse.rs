@@ -207,11 +207,12 @@ pub fn date_and_time(
     (naive, time_ok)
 }
 
-/// Duration text in the configured unit, as seconds (null where it does not parse).
-pub fn duration_seconds(text: Expr, unit: DurationUnit) -> Expr {
+/// Duration text in the configured unit, as seconds (null where it does not parse); numbers
+/// with a decimal comma where `decimal_comma`.
+pub fn duration_seconds(text: Expr, unit: DurationUnit, decimal_comma: bool) -> Expr {
     match unit {
-        DurationUnit::Seconds => number(text),
-        DurationUnit::Minutes => number(text) * lit(60.0),
+        DurationUnit::Seconds => number(text, decimal_comma),
+        DurationUnit::Minutes => number(text, decimal_comma) * lit(60.0),
         DurationUnit::Clock => {
             // `h:mm:ss` or `m:ss`, seconds with an optional fraction. Minutes and seconds under
             // an hour or minute take two digits (`5:3` is not 5:03, nor 5:30: not a duration);
@@ -242,12 +243,46 @@ const CLOCK_HMS: &str = r"^\s*-?(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)\s*$";
 /// A clock duration without hours: `m:ss`, any number of minutes.
 const CLOCK_MS: &str = r"^\s*-?(\d+):([0-5]\d(?:\.\d+)?)\s*$";
 
-/// A number written as text (thousands separators allowed), null where it is not one.
-pub fn number(text: Expr) -> Expr {
-    text.map(without_separators, |_, field| {
-        Ok(Field::new(field.name().clone(), DataType::String))
-    })
-    .cast(DataType::Float64)
+/// A number written as text (thousands separators allowed), null where it is not one. With
+/// `decimal_comma`, written as much of Europe writes them: `1.234,5` ([`with_decimal_comma`]).
+pub fn number(text: Expr, decimal_comma: bool) -> Expr {
+    let plain = if decimal_comma {
+        text.map(with_decimal_comma, |_, field| {
+            Ok(Field::new(field.name().clone(), DataType::String))
+        })
+    } else {
+        text.map(without_separators, |_, field| {
+            Ok(Field::new(field.name().clone(), DataType::String))
+        })
+    };
+    plain.cast(DataType::Float64)
+}
+
+/// A number with dots that are thousands separators and perhaps a decimal comma (`1.234`,
+/// `12.345,5`).
+const GROUPED_DOTS: &str = r"^\s*[+-]?\d{1,3}(\.\d{3})+(,\d*)?\s*$";
+
+/// Text with a decimal comma as text with a decimal point: dots that group thousands removed,
+/// then the comma made a point (`1.234,5` -> `1234.5`, `12,5` -> `12.5`). A value with a dot that
+/// groups no thousands (`12.5`: a decimal point where commas are expected) is null, so not a
+/// number, rather than read one way or the other; so is one with two commas.
+fn with_decimal_comma(column: Column) -> PolarsResult<Column> {
+    let text = column.str()?;
+    if !text
+        .iter()
+        .flatten()
+        .any(|s| s.contains(',') || s.contains('.'))
+    {
+        return Ok(column);
+    }
+    let grouped = text.contains(GROUPED_DOTS, true)?;
+    let dots = text.contains_literal(".")?;
+    let nothing = StringChunked::full_null(text.name().clone(), text.len());
+    let kept = text.zip_with(&!&dots, &nothing)?;
+    let undotted = text
+        .replace_literal_all(".", "")?
+        .zip_with(&grouped, &kept)?;
+    Ok(undotted.replace_literal_all(",", ".")?.into_column())
 }
 
 /// A number with commas that are thousands separators: one to three digits, then groups of
@@ -511,13 +546,48 @@ mod tests {
         ];
         let df = df!("v" => written)?
             .lazy()
-            .select([number(col("v"))])
+            .select([number(col("v"), false)])
             .collect()?;
         let read: Vec<Option<f64>> = df.column("v")?.f64()?.iter().collect();
         let numbers = [1234.0, 12345.5, -1234567.0, 1234.0, 12.5, 1000.0];
         let mut want: Vec<Option<f64>> = numbers.iter().map(|&n| Some(n)).collect();
         want.extend([None; 8]);
         assert_eq!(read, want);
+        Ok(())
+    }
+
+    #[test]
+    fn with_a_decimal_comma_dots_group_thousands_and_nothing_is_guessed() -> PolarsResult<()> {
+        let written = [
+            "12,5",
+            "1.234",
+            "1.234,5",
+            "-12.345.678,25",
+            "0,5",
+            "42",
+            "7,25",
+            "1e3", // numbers
+            "12.5",
+            "1.23",
+            "1.2345",
+            "1,2,3",
+            "1..234", // not
+        ];
+        let df = df!("v" => written)?
+            .lazy()
+            .select([number(col("v"), true)])
+            .collect()?;
+        let read: Vec<Option<f64>> = df.column("v")?.f64()?.iter().collect();
+        let numbers = [12.5, 1234.0, 1234.5, -12345678.25, 0.5, 42.0, 7.25, 1000.0];
+        let mut want: Vec<Option<f64>> = numbers.iter().map(|&n| Some(n)).collect();
+        want.extend([None; 5]);
+        assert_eq!(read, want);
+        let minutes = df!("m" => ["1,5", "2"])?
+            .lazy()
+            .select([duration_seconds(col("m"), DurationUnit::Minutes, true)])
+            .collect()?;
+        let seconds: Vec<Option<f64>> = minutes.column("m")?.f64()?.iter().collect();
+        assert_eq!(seconds, vec![Some(90.0), Some(120.0)]);
         Ok(())
     }
 
@@ -623,9 +693,9 @@ mod tests {
         let out = df
             .lazy()
             .select([
-                duration_seconds(col("s"), DurationUnit::Seconds).alias("sec"),
-                duration_seconds(col("s"), DurationUnit::Minutes).alias("min"),
-                duration_seconds(col("c"), DurationUnit::Clock).alias("clock"),
+                duration_seconds(col("s"), DurationUnit::Seconds, false).alias("sec"),
+                duration_seconds(col("s"), DurationUnit::Minutes, false).alias("min"),
+                duration_seconds(col("c"), DurationUnit::Clock, false).alias("clock"),
             ])
             .collect()?;
         let f = |n: &str| -> Vec<Option<f64>> {
@@ -649,7 +719,7 @@ mod tests {
         // without its two digits is not one.
         let clock = clock
             .lazy()
-            .select([duration_seconds(col("c"), DurationUnit::Clock)])
+            .select([duration_seconds(col("c"), DurationUnit::Clock, false)])
             .collect()?;
         let clock: Vec<Option<f64>> = clock.column("c")?.f64()?.iter().collect();
         assert_eq!(

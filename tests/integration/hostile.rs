@@ -1124,6 +1124,55 @@ fn hostile_a_record_id_sent_again_with_other_content_is_named_not_dropped_silent
 }
 
 #[test]
+fn hostile_a_decimal_comma_export_is_read_when_the_source_says_so() -> TestResult {
+    // A European export: semicolons between fields, a decimal comma, dots between thousands.
+    let csv = "Call ID;Started;Queue;Result;Wait;Talk;Site\n\
+        E1;2024-04-05 10:00:00;HSG;Answered;12,5;1.234,5;Depot\n\
+        E2;2024-04-05 10:01:00;HSG;Answered;0,25;60;Depot\n\
+        E3;2024-04-05 10:02:00;HSG;Answered;12.5;60;Depot\n\
+        E4;2024-04-05 10:03:00;HSG;Answered;1.234;75;Depot\n";
+    let ws = workspace("", csv);
+    let european = pipeline("", "").replace(
+        "timestamp_formats",
+        "delimiter = \";\"\ndecimal_comma = true\ntimestamp_formats",
+    );
+    ws.write("p.toml", &european);
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    // A dot that groups no thousands is a decimal point where commas are expected: not guessed.
+    assert_eq!(
+        reject_rows(&ws)?,
+        vec![("bad_number".to_string(), "Wait".into(), "12.5".into())]
+    );
+    let lake = ws
+        .lake_table("contacts")
+        .sort(["record_key"], Default::default())?;
+    let seconds = |name: &str| -> Result<Vec<Option<f64>>, Error> {
+        Ok(lake.column(name)?.f64()?.iter().collect())
+    };
+    assert_eq!(
+        seconds("wait_seconds")?,
+        vec![Some(12.5), Some(0.25), Some(1234.0)]
+    );
+    assert_eq!(
+        seconds("handle_seconds")?,
+        vec![Some(1234.5), Some(60.0), Some(75.0)]
+    );
+    // Without the key, the same export's decimal commas are refused, never read as whole numbers.
+    let ws = workspace("", csv);
+    ws.write("p.toml", european.replace("decimal_comma = true\n", ""));
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    let mut reasons = reasons(&ws)?;
+    reasons.dedup();
+    assert_eq!(reasons, vec!["bad_number"]);
+    // A workbook's number cells are numbers: the key is refused there, naming it.
+    ws.write("x.toml", european.replace("data/*.csv", "data/*.xlsx"));
+    let out = ws.cex(&["validate", "x.toml"]);
+    out.assert_code(2);
+    line_with(&out.stderr, "decimal_comma")?;
+    Ok(())
+}
+
+#[test]
 fn hostile_a_record_id_a_spreadsheet_rounded_is_rejected_not_taken_for_a_duplicate() -> TestResult {
     // Long numeric call ids opened in a spreadsheet and saved come back as `1.23457E+17`: ids
     // that differ after the sixth digit all read the same, and every call but one would be
