@@ -366,8 +366,10 @@ impl<'a> FileIngest<'a> {
             self.rejects = Some((file, path.display().to_string()));
         }
         let mut csv = Vec::new();
+        // In the export's own delimiter, so that a corrected rejects file is read as an export.
         CsvWriter::new(&mut csv)
             .include_header(first)
+            .with_separator(self.source.delimiter)
             .finish(&mut rows)
             .map_err(err)?;
         if let Some((file, path)) = self.rejects.as_mut() {

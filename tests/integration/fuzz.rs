@@ -475,9 +475,16 @@ fn rejects_rows(lake: &Path) -> Result<u64, String> {
     parquet_under(&lake.join("rejects"), &mut files, "csv");
     let mut n = 0;
     for f in files {
+        // Written in the export's delimiter: the one after `cex_row` in the header.
+        let text = std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let separator = text
+            .windows(8)
+            .find(|w| w.starts_with(b"cex_row"))
+            .map_or(b',', |w| w[7]);
         n += CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
+            .map_parse_options(|o| o.with_separator(separator))
             .try_into_reader_with_file_path(Some(f.clone()))
             .and_then(|r| r.finish())
             .map_err(|e| format!("{}: {e}", f.display()))?

@@ -80,10 +80,17 @@ fn calls(rows: &[&str]) -> String {
 }
 
 /// A CSV with every column read as text (no type inference).
+/// Rejects are written in their export's delimiter: the one after `cex_row` in the header.
 fn read_text_csv(path: &Path) -> Result<DataFrame, Error> {
+    let text = std::fs::read(path)?;
+    let separator = text
+        .windows(8)
+        .find(|w| w.starts_with(b"cex_row"))
+        .map_or(b',', |w| w[7]);
     Ok(CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
+        .map_parse_options(|o| o.with_separator(separator))
         .try_into_reader_with_file_path(Some(path.to_path_buf()))?
         .finish()?)
 }
@@ -1157,6 +1164,14 @@ fn hostile_a_decimal_comma_export_is_read_when_the_source_says_so() -> TestResul
         seconds("handle_seconds")?,
         vec![Some(1234.5), Some(60.0), Some(75.0)]
     );
+    // The rejects are written as the export is, with `;`: corrected, they are read as an export.
+    let rejects = files_under(&ws.path().join("lake/rejects"), "csv");
+    assert_eq!(rejects.len(), 1);
+    let text = std::fs::read_to_string(&rejects[0])?;
+    assert!(text.starts_with("Call ID;Started;"), "{text}");
+    ws.write("data/corrected.csv", text.replace(";12.5;", ";12,5;"));
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    assert_eq!(sorted_keys(&ws), vec!["E1", "E2", "E3", "E4"]);
     // Without the key, the same export's decimal commas are refused, never read as whole numbers.
     let ws = workspace("", csv);
     ws.write("p.toml", european.replace("decimal_comma = true\n", ""));
