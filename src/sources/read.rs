@@ -1042,6 +1042,7 @@ pub(super) fn open_xlsx(
         path: path.to_path_buf(),
         message,
     };
+    let never_calculated = never_calculated(&bytes);
     let mut workbook =
         calamine::Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| excel_err(e.to_string()))?;
     let names = workbook.sheet_names();
@@ -1066,7 +1067,7 @@ pub(super) fn open_xlsx(
             .cloned()
             .ok_or_else(|| excel_err("has no sheets".into()))?,
     };
-    let range = sheet_values(&mut workbook, &sheet_name).map_err(excel_err)?;
+    let range = sheet_values(&mut workbook, &sheet_name, never_calculated).map_err(excel_err)?;
     let (first_row, _) = range.start().unwrap_or((0, 0));
     let mut rows = range.rows();
     let headers: Vec<String> = rows
@@ -1106,44 +1107,86 @@ pub(super) fn open_xlsx(
     Ok((sheet_name, headers, df.lazy()))
 }
 
+/// Whether a workbook says it must be calculated when opened (`fullCalcOnLoad` in
+/// `xl/workbook.xml`'s `calcPr`): what programs that write workbooks without calculating them
+/// say (XlsxWriter and rust_xlsxwriter, openpyxl), so that a spreadsheet program works the
+/// formulas out. Their saved values are placeholders (0, or none). A spreadsheet program that
+/// saves the workbook calculates it and drops the flag. `false` when it cannot be told.
+fn never_calculated(bytes: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut archive) = ::zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+        return false;
+    };
+    let Ok(file) = archive.by_name("xl/workbook.xml") else {
+        return false;
+    };
+    // The settings come before the sheets' names: a megabyte is plenty.
+    let mut xml = String::new();
+    if file.take(1 << 20).read_to_string(&mut xml).is_err() {
+        return false;
+    }
+    xml.find("<calcPr").is_some_and(|at| {
+        let element = &xml[at..];
+        let element = &element[..element.find('>').unwrap_or(element.len())];
+        element.contains("fullCalcOnLoad=\"1\"") || element.contains("fullCalcOnLoad=\"true\"")
+    })
+}
+
 /// A sheet's values, read as `worksheet_range` reads them (the range from the first cell that
 /// is not empty), in the same pass refusing a sheet with formulas but no saved values (as
 /// programs that write workbooks without calculating them leave them): their cells would read
-/// as blank, and a blank wait or handle time is a figure left out, not an error.
+/// as blank, and a blank wait or handle time is a figure left out, not an error. With
+/// `never_calculated` (the workbook asks to be calculated when opened), a sheet with any
+/// formula is refused: its saved values are placeholders, a wait of `=2+3` saved as 0.
 fn sheet_values(
     workbook: &mut calamine::Xlsx<std::io::Cursor<Vec<u8>>>,
     sheet: &str,
+    never_calculated: bool,
 ) -> Result<calamine::Range<Data>, String> {
     let mut reader = workbook
         .worksheet_cells_reader(sheet)
         .map_err(|e| e.to_string())?;
     let mut cells = Vec::new();
-    let mut uncalculated: Option<(u32, u32)> = None;
-    let mut more = 0usize;
+    // The first formula cell and how many more: blank ones, and (where the workbook was never
+    // calculated) any.
+    let mut blank_formulas: Option<((u32, u32), usize)> = None;
+    let mut formulas: Option<((u32, u32), usize)> = None;
+    let note = |found: &mut Option<((u32, u32), usize)>, pos: (u32, u32)| match found {
+        Some((_, more)) => *more += 1,
+        None => *found = Some((pos, 0)),
+    };
     while let Some(cell) = reader
         .next_cell_with_formula_metadata()
         .map_err(|e| e.to_string())?
     {
-        let blank = match &cell.value {
-            calamine::DataRef::Empty => true,
-            calamine::DataRef::String(s) => s.trim().is_empty(),
-            calamine::DataRef::SharedString(s) => s.trim().is_empty(),
-            _ => false,
-        };
-        if blank && cell.formula.is_some() {
-            if uncalculated.is_none() {
-                uncalculated = Some(cell.pos);
-            } else {
-                more += 1;
+        if cell.formula.is_some() {
+            let blank = match &cell.value {
+                calamine::DataRef::Empty => true,
+                calamine::DataRef::String(s) => s.trim().is_empty(),
+                calamine::DataRef::SharedString(s) => s.trim().is_empty(),
+                _ => false,
+            };
+            if blank {
+                note(&mut blank_formulas, cell.pos);
             }
+            note(&mut formulas, cell.pos);
         }
         if !matches!(cell.value, calamine::DataRef::Empty) {
             cells.push(calamine::Cell::new(cell.pos, Data::from(cell.value)));
         }
     }
-    if let Some((row, column)) = uncalculated {
+    let refused = match (blank_formulas, formulas) {
+        (Some(found), _) => Some(("formulas with no saved value", found, "blank")),
+        (None, Some(found)) if never_calculated => Some((
+            "formulas never calculated",
+            found,
+            "the placeholders saved for them (often 0)",
+        )),
+        _ => None,
+    };
+    if let Some((what, ((row, column), more), reads_as)) = refused {
         return Err(format!(
-            "sheet '{}' has formulas with no saved value ({}{}{}), which would read as blank: open the workbook in a spreadsheet program and save it (that calculates them), or export it as CSV",
+            "sheet '{}' has {what} ({}{}{}), which would read as {reads_as}: open and save the workbook in a spreadsheet program (that calculates them), or export it as CSV",
             crate::redact::clip(sheet),
             column_letters(column),
             row + 1,

@@ -1344,6 +1344,72 @@ fn hostile_a_workbook_formula_with_no_saved_value_is_refused_not_read_as_blank()
 }
 
 #[test]
+fn hostile_a_workbook_never_calculated_is_refused_not_read_as_zeros() -> TestResult {
+    // rust_xlsxwriter, XlsxWriter and openpyxl save a placeholder (0) as each formula's value
+    // and mark the workbook to be calculated when opened: a wait written `=2+3` would read as 0.
+    let ws = Workspace::new();
+    workbook_pipeline(&ws, None);
+    let write = |ws: &Workspace| -> TestResult {
+        use rust_xlsxwriter::{Formula, Workbook};
+        let mut wb = Workbook::new();
+        let sheet = wb.add_worksheet();
+        sheet.set_name("Calls")?;
+        for (j, h) in ["Ticket", "Arrived", "Queue", "Outcome", "Wait"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(0, j as u16, *h)?;
+        }
+        for r in 1..3u32 {
+            sheet.write_string(r, 0, format!("F-{r}"))?;
+            sheet.write_string(r, 1, format!("2024-04-0{r} 10:00:00"))?;
+            sheet.write_string(r, 2, "HSG")?;
+            sheet.write_string(r, 3, "Answered")?;
+            sheet.write_formula(r, 4, Formula::new("=2+3"))?;
+        }
+        std::fs::create_dir_all(ws.path().join("data"))?;
+        wb.save(ws.path().join("data/visits.xlsx"))?;
+        Ok(())
+    };
+    write(&ws)?;
+    let out = ws.cex(&["ingest", "p.toml"]);
+    out.assert_code(3);
+    let line = line_with(&out.stderr, "data/visits.xlsx")?;
+    assert!(
+        line.contains("sheet 'Calls' has formulas never calculated")
+            && line.contains("(E2 and 1 more)"),
+        "{line}"
+    );
+    assert!(!ws.path().join("lake/manifest/_delta_log").exists());
+    // Calculated and saved by a spreadsheet program: the values are 5 and the flag is gone.
+    let script = r#"
+import sys, zipfile
+path = sys.argv[1]
+parts = {}
+with zipfile.ZipFile(path) as z:
+    for name in z.namelist():
+        parts[name] = z.read(name)
+with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+    for name, data in parts.items():
+        if name.startswith("xl/worksheets/"):
+            data = data.replace(b"</f><v>0</v>", b"</f><v>5</v>")
+        if name == "xl/workbook.xml":
+            data = data.replace(b' fullCalcOnLoad="1"', b"")
+        z.writestr(name, data)
+"#;
+    let done = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(ws.path().join("data/visits.xlsx"))
+        .status()?;
+    assert!(done.success(), "python3 rewrote the workbook");
+    ws.cex(&["ingest", "p.toml"]).assert_code(0);
+    let lake = ws.lake_table("contacts");
+    let waits: Vec<Option<f64>> = lake.column("wait_seconds")?.f64()?.iter().collect();
+    assert_eq!(waits, vec![Some(5.0), Some(5.0)]);
+    Ok(())
+}
+
+#[test]
 fn hostile_rows_a_quote_left_open_joins_into_a_value_are_rejected_not_lost() -> TestResult {
     // An open quote in a site name that another quote closes three lines down: read as CSV,
     // the three calls between are text inside the first call's site, and the file reads as
