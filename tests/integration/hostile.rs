@@ -163,6 +163,45 @@ fn line_with<'a>(output: &'a str, needle: &str) -> Result<&'a str, String> {
         .ok_or_else(|| format!("no line with {needle:?} in\n{output}"))
 }
 
+/// A float column of the contacts table, the rows in record key order.
+fn lake_seconds(ws: &Workspace, name: &str) -> Result<Vec<Option<f64>>, Error> {
+    let lake = ws
+        .lake_table("contacts")
+        .sort(["record_key"], Default::default())?;
+    Ok(lake.column(name)?.f64()?.iter().collect())
+}
+
+/// Rewrites parts of a workbook as a program other than rust_xlsxwriter would have saved them
+/// (Python's zipfile): in the sheets' XML each `sheets` pair replaced, in `xl/workbook.xml`
+/// each `settings` pair.
+fn rewrite_workbook(path: &Path, sheets: &[(&str, &str)], settings: &[(&str, &str)]) -> TestResult {
+    let script = r#"
+import json, sys, zipfile
+path, sheets, settings = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+parts = {}
+with zipfile.ZipFile(path) as z:
+    for name in z.namelist():
+        parts[name] = z.read(name)
+with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+    for name, data in parts.items():
+        pairs = sheets if name.startswith("xl/worksheets/") else settings if name == "xl/workbook.xml" else []
+        for old, new in pairs:
+            data = data.replace(old.encode(), new.encode())
+        z.writestr(name, data)
+"#;
+    let json = |pairs: &[(&str, &str)]| {
+        serde_json::to_string(&pairs.iter().map(|(a, b)| [*a, *b]).collect::<Vec<_>>())
+    };
+    let done = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(path)
+        .arg(json(sheets)?)
+        .arg(json(settings)?)
+        .status()?;
+    assert!(done.success(), "python3 rewrote the workbook");
+    Ok(())
+}
+
 fn last_run(ws: &Workspace) -> Result<String, std::io::Error> {
     std::fs::read_to_string(ws.path().join("out/last-run.json"))
 }
@@ -964,12 +1003,7 @@ fn hostile_a_comma_that_groups_no_thousands_is_rejected_not_dropped() -> TestRes
             bad("Wait", "12,50")
         ]
     );
-    let lake = ws
-        .lake_table("contacts")
-        .sort(["record_key"], Default::default())?;
-    let seconds = |name: &str| -> Result<Vec<Option<f64>>, Error> {
-        Ok(lake.column(name)?.f64()?.iter().collect())
-    };
+    let seconds = |name: &str| lake_seconds(&ws, name);
     assert_eq!(seconds("wait_seconds")?, vec![Some(1234.0), Some(12.5)]);
     assert_eq!(seconds("handle_seconds")?, vec![Some(1234.5), Some(60.0)]);
     Ok(())
@@ -1011,12 +1045,7 @@ fn hostile_clock_durations_need_two_digit_minutes_and_seconds_and_may_pass_a_day
             ),
         ]
     );
-    let lake = ws
-        .lake_table("contacts")
-        .sort(["record_key"], Default::default())?;
-    let seconds = |name: &str| -> Result<Vec<Option<f64>>, Error> {
-        Ok(lake.column(name)?.f64()?.iter().collect())
-    };
+    let seconds = |name: &str| lake_seconds(&ws, name);
     assert_eq!(seconds("wait_seconds")?, vec![Some(303.0), Some(7530.0)]);
     assert_eq!(seconds("handle_seconds")?, vec![Some(62.0), Some(10.5)]);
     Ok(())
@@ -1150,12 +1179,7 @@ fn hostile_a_decimal_comma_export_is_read_when_the_source_says_so() -> TestResul
         reject_rows(&ws)?,
         vec![("bad_number".to_string(), "Wait".into(), "12.5".into())]
     );
-    let lake = ws
-        .lake_table("contacts")
-        .sort(["record_key"], Default::default())?;
-    let seconds = |name: &str| -> Result<Vec<Option<f64>>, Error> {
-        Ok(lake.column(name)?.f64()?.iter().collect())
-    };
+    let seconds = |name: &str| lake_seconds(&ws, name);
     assert_eq!(
         seconds("wait_seconds")?,
         vec![Some(12.5), Some(0.25), Some(1234.0)]
@@ -1246,25 +1270,8 @@ fn workbook(ws: &Workspace, sheets: &[(&str, usize)], formula_wait: bool) -> Tes
     wb.save(&path)?;
     if formula_wait {
         // rust_xlsxwriter saves 0 as every formula's value; a program that does not
-        // calculate may save none at all: the sheet's XML rewritten so (Python's zipfile).
-        let script = r#"
-import sys, zipfile
-path = sys.argv[1]
-parts = {}
-with zipfile.ZipFile(path) as z:
-    for name in z.namelist():
-        parts[name] = z.read(name)
-with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-    for name, data in parts.items():
-        if name.startswith("xl/worksheets/"):
-            data = data.replace(b"</f><v>0</v>", b"</f>")
-        z.writestr(name, data)
-"#;
-        let done = std::process::Command::new("python3")
-            .args(["-c", script])
-            .arg(&path)
-            .status()?;
-        assert!(done.success(), "python3 rewrote the workbook");
+        // calculate may save none at all.
+        rewrite_workbook(&path, &[("</f><v>0</v>", "</f>")], &[])?;
     }
     Ok(())
 }
@@ -1382,26 +1389,11 @@ fn hostile_a_workbook_never_calculated_is_refused_not_read_as_zeros() -> TestRes
     );
     assert!(!ws.path().join("lake/manifest/_delta_log").exists());
     // Calculated and saved by a spreadsheet program: the values are 5 and the flag is gone.
-    let script = r#"
-import sys, zipfile
-path = sys.argv[1]
-parts = {}
-with zipfile.ZipFile(path) as z:
-    for name in z.namelist():
-        parts[name] = z.read(name)
-with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-    for name, data in parts.items():
-        if name.startswith("xl/worksheets/"):
-            data = data.replace(b"</f><v>0</v>", b"</f><v>5</v>")
-        if name == "xl/workbook.xml":
-            data = data.replace(b' fullCalcOnLoad="1"', b"")
-        z.writestr(name, data)
-"#;
-    let done = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(ws.path().join("data/visits.xlsx"))
-        .status()?;
-    assert!(done.success(), "python3 rewrote the workbook");
+    rewrite_workbook(
+        &ws.path().join("data/visits.xlsx"),
+        &[("</f><v>0</v>", "</f><v>5</v>")],
+        &[(" fullCalcOnLoad=\"1\"", "")],
+    )?;
     ws.cex(&["ingest", "p.toml"]).assert_code(0);
     let lake = ws.lake_table("contacts");
     let waits: Vec<Option<f64>> = lake.column("wait_seconds")?.f64()?.iter().collect();
