@@ -57,6 +57,9 @@ pub struct ColumnSniff {
     pub kind: ColumnKind,
     /// (value, rows) for a text column with few distinct values, most frequent first.
     pub values: Option<Vec<(String, usize)>>,
+    /// Numbers written with a decimal comma: every value one (`12,5`, `1.234,5`, `7`), and at
+    /// least one with a comma that groups no thousands.
+    pub decimal_comma: bool,
 }
 
 /// A sniffed export.
@@ -226,6 +229,11 @@ fn describe(name: String, counts: BTreeMap<String, usize>) -> ColumnSniff {
     } else {
         ColumnKind::Text
     };
+    let decimal_comma = all(&|v| DECIMAL_COMMA.as_ref().is_some_and(|r| r.is_match(v)))
+        && distinct.iter().any(|v| {
+            v.rsplit_once(',')
+                .is_some_and(|(_, tail)| tail.len() != 3 || v.contains('.'))
+        });
     // Every value different (beyond a handful of rows): a reference, not a category.
     let unique = counts.len() == filled && filled > 10;
     let values = (kind == ColumnKind::Text && counts.len() <= MAX_DISTINCT && !unique).then(|| {
@@ -238,8 +246,14 @@ fn describe(name: String, counts: BTreeMap<String, usize>) -> ColumnSniff {
         filled,
         kind,
         values,
+        decimal_comma,
     }
 }
+
+/// A number as written with a decimal comma: dots, if any, between thousands. `None` only if
+/// the fixed pattern did not compile (a test proves it does): then no column is taken for one.
+static DECIMAL_COMMA: std::sync::LazyLock<Option<regex::Regex>> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$").ok());
 
 fn timestamp_fits(format: &str, value: &str) -> bool {
     if format.ends_with("%z") {
@@ -296,6 +310,22 @@ fn likely_separator(text: &str) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_column_of_decimal_commas_is_told_from_one_of_thousands_separators() {
+        let column = |values: &[&str]| {
+            let counts = values.iter().map(|v| (v.to_string(), 1)).collect();
+            describe("n".into(), counts).decimal_comma
+        };
+        assert!(DECIMAL_COMMA.is_some());
+        assert!(column(&["12,5", "7", "1.234,25"]));
+        assert!(column(&["1.234", "0,5"]));
+        // Commas between thousands, or decimal points: not decimal commas.
+        assert!(!column(&["1,234", "12"]));
+        assert!(!column(&["1,234.5", "12,5"]));
+        assert!(!column(&["12.5", "7"]));
+        assert!(!column(&["Housing", "12,5"]));
+    }
 
     #[test]
     fn a_semicolon_export_in_windows_1252_is_read_and_described(

@@ -297,6 +297,12 @@ pub fn starter(sniffed: &[(Sniffed, String)]) -> Vec<StarterFile> {
             };
             let _ = writeln!(toml, "delimiter = {}", q(&d));
         }
+        if s.sheet.is_none() && s.columns.iter().any(|c| c.decimal_comma) {
+            let _ = writeln!(
+                toml,
+                "decimal_comma = true             # CHECK: numbers are written like 12,5 and 1.234,5"
+            );
+        }
         let format_of = |c: Option<&ColumnSniff>| match c.map(|c| &c.kind) {
             Some(ColumnKind::Timestamp(f) | ColumnKind::Date(f) | ColumnKind::Time(f)) => {
                 Some(f.clone())

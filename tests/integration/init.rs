@@ -120,6 +120,48 @@ fn a_semicolon_windows_1252_export_gets_a_starter_that_validates_once_filled() {
 }
 
 #[test]
+fn a_decimal_comma_export_gets_a_starter_that_reads_its_numbers() {
+    // A European telephony export: `;` between fields, waits like `12,5` and `1.234,5`.
+    let ws = Workspace::new();
+    let mut csv = String::from("Call Ref;Started;Queue;Outcome;Wait (s)\n");
+    let waits = ["12,5", "7", "1.234,5", "0,25"];
+    for i in 0..20 {
+        csv.push_str(&format!(
+            "K{i:03};{:02}/05/2024 09:{:02};{};{};{}\n",
+            i % 28 + 1,
+            i % 60,
+            ["Housing", "Waste"][i % 2],
+            ["Answered", "Abandoned"][i % 2],
+            waits[i % 4]
+        ));
+    }
+    ws.write("exports/calls.csv", csv);
+    ws.cex(&["init", "exports/calls.csv", "--dir", "job"])
+        .assert_code(0);
+    let toml = std::fs::read_to_string(ws.path().join("job/pipeline.toml")).expect("pipeline");
+    for expected in [
+        "delimiter = \";\"",
+        "decimal_comma = true",
+        "wait = \"Wait (s)\"",
+    ] {
+        assert!(toml.contains(expected), "{expected} not in\n{toml}");
+    }
+    fill_lookups(&ws, "job");
+    ws.cex(&["ingest", "job/pipeline.toml"]).assert_code(0);
+    let lake = ws.lake_table_at("job/lake", "contacts");
+    let total: f64 = lake
+        .column("wait_seconds")
+        .expect("waits")
+        .f64()
+        .expect("f64")
+        .iter()
+        .flatten()
+        .sum();
+    // Five of each wait: 5 x (12.5 + 7 + 1234.5 + 0.25).
+    assert!((total - 5.0 * 1254.25).abs() < 1e-9, "{total}");
+}
+
+#[test]
 fn a_real_311_export_gets_a_starter_that_validates_once_filled() {
     let ws = Workspace::new();
     let export = "MyLA311_2017_subset_lines4519-5218.csv";
