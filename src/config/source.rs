@@ -400,12 +400,10 @@ pub(super) fn resolve_source(
     let durations = setting(durations.as_deref(), &format!("{key}.durations"), push)
         .unwrap_or(DurationUnit::Seconds);
     let decimal_comma = decimal_comma.unwrap_or(false);
-    let workbook = reading.format == Some(FileFormat::Xlsx)
-        || (reading.format.is_none()
-            && reading.files.iter().any(|f| {
-                let f = f.to_ascii_lowercase();
-                f.ends_with(".xlsx") || f.ends_with(".xlsm")
-            }));
+    let workbook = reading
+        .files
+        .iter()
+        .any(|f| FileFormat::of(Path::new(f), reading.format) == Some(FileFormat::Xlsx));
     if decimal_comma && workbook {
         push(
             format!("{key}.decimal_comma"),

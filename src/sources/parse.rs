@@ -246,16 +246,15 @@ const CLOCK_MS: &str = r"^\s*-?(\d+):([0-5]\d(?:\.\d+)?)\s*$";
 /// A number written as text (thousands separators allowed), null where it is not one. With
 /// `decimal_comma`, written as much of Europe writes them: `1.234,5` ([`with_decimal_comma`]).
 pub fn number(text: Expr, decimal_comma: bool) -> Expr {
-    let plain = if decimal_comma {
-        text.map(with_decimal_comma, |_, field| {
-            Ok(Field::new(field.name().clone(), DataType::String))
-        })
+    let plain: fn(Column) -> PolarsResult<Column> = if decimal_comma {
+        with_decimal_comma
     } else {
-        text.map(without_separators, |_, field| {
-            Ok(Field::new(field.name().clone(), DataType::String))
-        })
+        without_separators
     };
-    plain.cast(DataType::Float64)
+    text.map(plain, |_, field| {
+        Ok(Field::new(field.name().clone(), DataType::String))
+    })
+    .cast(DataType::Float64)
 }
 
 /// A number with dots that are thousands separators and perhaps a decimal comma (`1.234`,

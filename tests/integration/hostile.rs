@@ -202,6 +202,34 @@ with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
     Ok(())
 }
 
+/// Every rejects file's text, one after another.
+fn rejects_text(ws: &Workspace) -> Result<String, Error> {
+    let mut seen = String::new();
+    for file in files_under(&ws.path().join("lake/rejects"), "csv") {
+        seen.push_str(&std::fs::read_to_string(&file)?);
+    }
+    Ok(seen)
+}
+
+/// None of `personal` in the rejects' text, the commands' output or `last-run.json`.
+fn assert_none_kept(
+    ws: &Workspace,
+    rejects: &str,
+    runs: &[&crate::util::Output],
+    personal: &[&str],
+) {
+    let last = last_run(ws).unwrap_or_default();
+    let texts = runs
+        .iter()
+        .flat_map(|r| [r.stdout.as_str(), r.stderr.as_str()])
+        .chain([rejects, last.as_str()]);
+    for text in texts {
+        for p in personal {
+            assert!(!text.contains(p), "{p} kept: {text}");
+        }
+    }
+}
+
 fn last_run(ws: &Workspace) -> Result<String, std::io::Error> {
     std::fs::read_to_string(ws.path().join("out/last-run.json"))
 }
@@ -490,23 +518,9 @@ fn hostile_a_misaligned_row_keeps_no_personal_data_from_its_comment() -> TestRes
     out.assert_code(0);
     assert_eq!(sorted_keys(&ws), ["M1"]);
     assert_eq!(reasons(&ws)?, ["wrong_field_count"]);
-    let mut seen = String::new();
-    for file in files_under(&ws.path().join("lake/rejects"), "csv") {
-        seen.push_str(&std::fs::read_to_string(&file)?);
-    }
+    let seen = rejects_text(&ws)?;
     assert!(seen.contains("M2"), "the row is in the rejects: {seen}");
-    for text in [
-        &seen,
-        &validate.stdout,
-        &validate.stderr,
-        &out.stdout,
-        &out.stderr,
-        &last_run(&ws).unwrap_or_default(),
-    ] {
-        for p in personal {
-            assert!(!text.contains(p), "{p} kept: {text}");
-        }
-    }
+    assert_none_kept(&ws, &seen, &[&validate, &out], &personal);
     Ok(())
 }
 
@@ -1540,22 +1554,8 @@ fn hostile_rows_joined_by_an_open_quote_keep_no_personal_data() -> TestResult {
     out.assert_code(0);
     assert_eq!(sorted_keys(&ws), ["J1", "J5"]);
     assert_eq!(reasons(&ws)?, ["joined_rows"]);
-    let mut seen = String::new();
-    for file in files_under(&ws.path().join("lake/rejects"), "csv") {
-        seen.push_str(&std::fs::read_to_string(&file)?);
-    }
+    let seen = rejects_text(&ws)?;
     assert!(seen.contains("J2") && seen.contains("J4"), "{seen}");
-    for text in [
-        &seen,
-        &validate.stdout,
-        &validate.stderr,
-        &out.stdout,
-        &out.stderr,
-        &last_run(&ws).unwrap_or_default(),
-    ] {
-        for p in personal {
-            assert!(!text.contains(p), "{p} kept: {text}");
-        }
-    }
+    assert_none_kept(&ws, &seen, &[&validate, &out], &personal);
     Ok(())
 }
