@@ -29,9 +29,6 @@ use crate::period;
 const KIND: &str = "right_first_time";
 const FORMAT: &str = "linked sums 1";
 
-/// How many months' contacts are summed at once.
-const CHUNK_MONTHS: usize = 3;
-
 /// The months right first time reads, and how.
 pub(super) struct Months<'a> {
     pub pipeline: &'a Pipeline,
@@ -242,22 +239,18 @@ impl Months<'_> {
         .ok()
         .and_then(|c| c.bool().ok().and_then(|b| b.get(0)))
         .unwrap_or(false);
-        // A few months at a time: each grouping holds those months' contacts, not every one
-        // at once, and the contacts are filtered once per few months, not once per month.
+        // Summed in one grouping (year and month are among its keys), then told apart by month:
+        // one pass over the contacts, where a filter per few months read every contact each time.
         let months = period::months_between(from, self.last);
-        let mut summed = Vec::with_capacity(months.len());
-        for few in months.chunks(CHUNK_MONTHS) {
-            let sums = collect(repeats::summed(
-                rows.clone().lazy().filter(period::in_months(few)),
-                self.thresholds,
-                self.pipeline.calendar,
-            )?)?;
-            for m in few {
-                summed.push(collect(
-                    sums.clone().lazy().filter(period::in_months(&[*m])),
-                )?);
-            }
-        }
+        let sums = collect(repeats::summed(
+            rows.lazy().filter(period::in_range(from, self.last)),
+            self.thresholds,
+            self.pipeline.calendar,
+        )?)?;
+        let summed = months
+            .iter()
+            .map(|m| collect(sums.clone().lazy().filter(period::in_months(&[*m]))))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok((summed, active))
     }
 }
