@@ -69,6 +69,8 @@ pub enum Warning {
         file: String,
         rows: u64,
         first_row: Option<u64>,
+        /// The columns the first such row differs in from the row taken first.
+        columns: Vec<String>,
     },
     /// Reason codes the contacts carry that `[avoidable]` lists under no category: counted as
     /// not coded.
@@ -372,12 +374,19 @@ impl fmt::Display for Warning {
                 pct(*level)
             ),
             Warning::ConflictingDuplicates {
-                rows, first_row, ..
+                rows,
+                first_row,
+                columns,
+                ..
             } => write!(
                 f,
                 "{rows} row{}{}{} the record id of a row already taken but other content: counted as duplicates, the row taken first kept. If the export reuses ids, map a column that tells records apart as record_id; if it corrects records, the lake keeps the version first ingested",
                 if *rows == 1 { "" } else { "s" },
-                first_row.map_or_else(String::new, |r| format!(" (first: row {r})")),
+                match (first_row, columns.is_empty()) {
+                    (Some(r), false) => format!(" (first: row {r}, differing in {})", columns.join(", ")),
+                    (Some(r), true) => format!(" (first: row {r})"),
+                    (None, _) => String::new(),
+                },
                 if *rows == 1 { " has" } else { " have" },
             ),
             Warning::PlaceholderIdentifiers {

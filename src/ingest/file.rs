@@ -184,6 +184,9 @@ struct FileIngest<'a> {
     first_rejects: BTreeMap<String, FirstReject>,
     /// Rows with the identity of a row already taken and other content.
     conflicts: ConflictingDuplicates,
+    /// The first such row, with its year and month: compared with the row taken first once the
+    /// file's rows are staged, to name the columns that differ.
+    first_conflict: Option<(i32, i8, DataFrame)>,
 }
 
 impl<'a> FileIngest<'a> {
@@ -217,6 +220,7 @@ impl<'a> FileIngest<'a> {
             placeholders: BTreeMap::new(),
             first_rejects: BTreeMap::new(),
             conflicts: ConflictingDuplicates::default(),
+            first_conflict: None,
         }
     }
 
@@ -440,12 +444,14 @@ impl<'a> FileIngest<'a> {
         let lake = self.ctx.lake;
         let seen = &mut *self.seen;
         let conflicts = &mut self.conflicts;
+        let mut first_conflict = None;
         // New, or a key taken before: a repeat when the content is the same, else a conflict.
         let mut is_new = |taken: Taken, i: usize| {
             if taken == Taken::Conflict {
                 conflicts.rows += 1;
                 if conflicts.first_row.is_none() {
                     conflicts.first_row = rows.get(i);
+                    first_conflict = Some(i);
                 }
             }
             taken == Taken::New
@@ -483,6 +489,11 @@ impl<'a> FileIngest<'a> {
             };
             fresh.push(fresh_row);
             fresh_n += u64::from(fresh_row);
+        }
+        if let Some(i) = first_conflict {
+            if let (Some(y), Some(m)) = (years.get(i), months.get(i)) {
+                self.first_conflict = Some((y, m, accepted.slice(i as i64, 1)));
+            }
         }
         self.counts.accepted += fresh_n;
         self.counts.duplicates += accepted.height() as u64 - fresh_n;
@@ -648,6 +659,16 @@ impl<'a> FileIngest<'a> {
             if let Some((file, _)) = self.rejects.take() {
                 file.sync_all().map_err(|e| write_err(&self.raw.path, e))?;
             }
+        }
+        if let Some((year, month, row)) = self.first_conflict.take() {
+            let taken_first = self.seen.first_version(self.ctx.lake, year, month, &row)?;
+            self.conflicts.columns = match taken_first {
+                Some(first) => {
+                    super::keys::differing(&row, &first, self.seen.compare_by(row.schema()))
+                        .map_err(|e| data_err(&self.raw.path, e))?
+                }
+                None => Vec::new(),
+            };
         }
         self.seen.trim();
         if !self.counts.reconciles() {

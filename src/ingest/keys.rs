@@ -255,27 +255,7 @@ impl SeenKeys {
         );
         let mut keys = KeySet::default();
         if let Some(lf) = scan_files(&files, lake.root())? {
-            // The rows' content in the types this run's rows have (the lake widens unsigned
-            // numbers), so that equal rows hash alike.
-            let have = lf
-                .clone()
-                .collect_schema()
-                .map_err(|e| data_err(lake.root(), e))?;
-            let identity = [c::ORGANISATION, c::RECORD_KEY]
-                .into_iter()
-                .filter(|name| !self.content.iter().any(|(n, _)| n == name))
-                .map(col);
-            let content = self.content.iter().map(|(name, dtype)| {
-                if have.contains(name) {
-                    col(name.clone()).cast(dtype.clone())
-                } else {
-                    lit(NULL).cast(dtype.clone()).alias(name.clone())
-                }
-            });
-            let df = collect(
-                lf.select(identity.chain(content).collect::<Vec<_>>()),
-                lake.root(),
-            )?;
+            let df = collect(self.read_back(lf, lake)?, lake.root())?;
             let err = |e| data_err(lake.root(), e);
             let hashes = key_hashes(&df).map_err(err)?;
             let contents = content_hashes(&df, &self.content).map_err(err)?;
@@ -287,11 +267,123 @@ impl SeenKeys {
         }
         Ok(keys)
     }
+
+    /// The identity and the content of the rows of `lf` (the lake's, or staged), the content in
+    /// the types this run's rows have (the lake widens unsigned numbers), so that equal rows
+    /// hash and compare alike.
+    fn read_back(&self, lf: LazyFrame, lake: &Lake) -> Result<LazyFrame, IngestError> {
+        let have = lf
+            .clone()
+            .collect_schema()
+            .map_err(|e| data_err(lake.root(), e))?;
+        let identity = [c::ORGANISATION, c::RECORD_KEY]
+            .into_iter()
+            .filter(|name| !self.content.iter().any(|(n, _)| n == name))
+            .map(col);
+        let content = self.content.iter().map(|(name, dtype)| {
+            if have.contains(name) {
+                col(name.clone()).cast(dtype.clone())
+            } else {
+                lit(NULL).cast(dtype.clone()).alias(name.clone())
+            }
+        });
+        Ok(lf.select(identity.chain(content).collect::<Vec<_>>()))
+    }
+
+    /// The row taken first under the identity of `row` (one accepted row whose key was taken
+    /// with other content), as the lake or this run's staged files hold it: looked for in the
+    /// row's month, then in every month this run staged (a row earlier in the same export can be
+    /// dated otherwise). `None` when it is in neither (a dry run stages nothing).
+    pub fn first_version(
+        &self,
+        lake: &Lake,
+        year: i32,
+        month: i8,
+        row: &DataFrame,
+    ) -> Result<Option<DataFrame>, IngestError> {
+        let same_identity = [c::ORGANISATION, c::RECORD_KEY]
+            .into_iter()
+            .filter_map(|name| row.column(name).ok())
+            .map(|value| {
+                col(value.name().clone()).is_in(
+                    lit(value.as_materialized_series().clone()).implode(false),
+                    true,
+                )
+            })
+            .reduce(Expr::and)
+            .unwrap_or(lit(false));
+        let mut month_files =
+            lake.partition_files(self.source.kind.table(), &self.source.name, year, month);
+        month_files.extend(
+            self.staged
+                .get(&(year, month))
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
+        let every_staged: Vec<PathBuf> = self.staged.values().flatten().cloned().collect();
+        for files in [month_files, every_staged] {
+            let Some(lf) = scan_files(&files, lake.root())? else {
+                continue;
+            };
+            let found = collect(
+                self.read_back(lf, lake)?
+                    .filter(same_identity.clone())
+                    .limit(1),
+                lake.root(),
+            )?;
+            if found.height() > 0 {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The columns of `columns` in which two one-row frames differ (a null equals a null only).
+pub fn differing(
+    row: &DataFrame,
+    other: &DataFrame,
+    columns: &[(PlSmallStr, DataType)],
+) -> PolarsResult<Vec<String>> {
+    let value = |df: &DataFrame, name: &PlSmallStr, dtype: &DataType| -> PolarsResult<Series> {
+        Ok(match df.column(name) {
+            Ok(column) => column.cast(dtype)?.as_materialized_series().clone(),
+            Err(_) => Series::full_null(name.clone(), df.height(), dtype),
+        })
+    };
+    let mut out = Vec::new();
+    for (name, dtype) in columns {
+        let same = value(row, name, dtype)?
+            .equal_missing(&value(other, name, dtype)?)?
+            .get(0)
+            .unwrap_or(false);
+        if !same {
+            out.push(name.to_string());
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn differing_names_the_columns_two_rows_differ_in_and_takes_null_for_null() -> PolarsResult<()>
+    {
+        let row = df!("a" => [Some(1i64)], "b" => [None::<&str>], "c" => [Some(2.5f64)])?;
+        let other = df!("a" => [Some(1i64)], "b" => [None::<&str>], "c" => [Some(3.0f64)])?;
+        let columns = content_columns(row.schema());
+        assert_eq!(differing(&row, &other, &columns)?, vec!["c".to_string()]);
+        let filled = df!("a" => [Some(1i64)], "b" => [Some("x")], "c" => [Some(2.5f64)])?;
+        assert_eq!(differing(&row, &filled, &columns)?, vec!["b".to_string()]);
+        // A column one of them lacks is null there.
+        let fewer = df!("a" => [Some(1i64)], "c" => [Some(2.5f64)])?;
+        assert!(differing(&row, &fewer, &columns)?.is_empty());
+        assert_eq!(differing(&filled, &fewer, &columns)?, vec!["b".to_string()]);
+        Ok(())
+    }
 
     #[test]
     fn a_key_taken_again_is_a_repeat_with_its_content_and_a_conflict_without() {

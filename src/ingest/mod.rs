@@ -571,6 +571,7 @@ fn apply_quality_gates(pipeline: &Pipeline, report: &mut IngestReport) {
                 file: f.path.clone(),
                 rows: f.conflicting_duplicates.rows,
                 first_row: f.conflicting_duplicates.first_row,
+                columns: f.conflicting_duplicates.columns.clone(),
             });
         }
         let share = f.reject_share();

@@ -60,6 +60,10 @@ pub struct ConflictingDuplicates {
     pub rows: u64,
     /// The first such row's number, as the rejects file's `cex_row` would give it.
     pub first_row: Option<u64>,
+    /// The columns (as the lake names them) in which that row differs from the row taken first;
+    /// empty where the row taken first could not be read back (a dry run stages no rows: it
+    /// names them only against rows already in the lake).
+    pub columns: Vec<String>,
 }
 
 /// The first rejected row of one reason: its row number, the column and the value, quoted short

@@ -1117,7 +1117,8 @@ fn hostile_a_record_id_sent_again_with_other_content_is_named_not_dropped_silent
     // Two calls under one id (an id reused, or a record corrected in a later export) used to be
     // one of them counted as a duplicate of the other, without a word: the second call lost.
     // The same row sent again is a plain duplicate; the same id with other content is
-    // counted as a duplicate too (the first taken is kept) but named, by row, in a warning.
+    // counted as a duplicate too (the first taken is kept) but named, by row and by the columns
+    // it differs in from the row taken first, in a warning.
     let ws = workspace(
         "",
         calls(&[
@@ -1131,7 +1132,7 @@ fn hostile_a_record_id_sent_again_with_other_content_is_named_not_dropped_silent
     first.assert_code(0);
     let line = line_with(&first.stdout, "other content")?;
     assert!(
-        line.contains("data/calls.csv: 1 row (first: row 4) has"),
+        line.contains("data/calls.csv: 1 row (first: row 4, differing in handle_seconds) has"),
         "{line}"
     );
     assert_eq!(u64s(&ws.manifest(), "duplicates"), vec![2]);
@@ -1149,7 +1150,7 @@ fn hostile_a_record_id_sent_again_with_other_content_is_named_not_dropped_silent
     second.assert_code(0);
     let line = line_with(&second.stdout, "other content")?;
     assert!(
-        line.contains("calls2.csv: 1 row (first: row 3) has"),
+        line.contains("calls2.csv: 1 row (first: row 3, differing in wait_seconds) has"),
         "{line}"
     );
     assert_eq!(second.stdout.matches("other content").count(), 1);
@@ -1170,6 +1171,24 @@ fn hostile_a_record_id_sent_again_with_other_content_is_named_not_dropped_silent
     let third = ws.cex(&["ingest", "p.toml"]);
     third.assert_code(0);
     assert!(!third.stdout.contains("other content"), "{}", third.stdout);
+    // The same id a month later in the same export: the row taken first is in another month's
+    // staged file, and still found to name what differs.
+    ws.write(
+        "data/calls4.csv",
+        calls(&[
+            "C5,2024-04-07 09:00:00,HSG,Answered,5,30,Depot",
+            "C5,2024-05-07 09:00:00,HSG,Answered,5,30,Depot",
+        ]),
+    );
+    let fourth = ws.cex(&["ingest", "p.toml"]);
+    fourth.assert_code(0);
+    let line = line_with(&fourth.stdout, "other content")?;
+    assert!(
+        line.contains("calls4.csv: 1 row (first: row 3, differing in ")
+            && line.contains("timestamp"),
+        "{line}"
+    );
+    assert!(!line.contains("wait_seconds"), "{line}");
     Ok(())
 }
 
