@@ -507,6 +507,15 @@ pub struct RawSource {
     #[serde(default)]
     #[schemars(extend("examples" = [20]))]
     pub interval_threshold_seconds: Option<f64>,
+    /// Interval exports whose `wait` and `handle` columns give each interval's average per
+    /// answered call (an average speed of answer, an average handling time) instead of its
+    /// totals: each is multiplied by the interval's `answered` count, so that the month's
+    /// average is weighted by the calls answered, not a mean of the intervals' averages. The
+    /// plausibility check (`quality.max_duration_hours`) then judges the average. Refused on
+    /// other kinds. Default: false (totals).
+    #[serde(default)]
+    #[schemars(extend("examples" = [true]))]
+    pub interval_averages: Option<bool>,
     /// The outcome of a row whose outcome column is blank, or of every row when no outcome
     /// column is mapped; one of the outcomes (see `[sources.outcomes]`). Default: none (a blank
     /// outcome is rejected).

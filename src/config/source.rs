@@ -182,6 +182,8 @@ pub struct SourceDef {
     pub rating_scale: Option<RatingScale>,
     /// Interval exports: the threshold of their "answered within" count, in seconds.
     pub interval_threshold_seconds: Option<f64>,
+    /// Interval exports: `wait` and `handle` are averages per answered call, not totals.
+    pub interval_averages: bool,
     /// (field name, source column) for each demographic this source carries.
     pub demographics: Vec<(String, String)>,
     pub comments: CommentPolicy,
@@ -364,6 +366,7 @@ pub(super) fn resolve_source(
         durations,
         decimal_comma,
         interval_threshold_seconds,
+        interval_averages,
         default_outcome,
         rating_scale,
         comments,
@@ -412,6 +415,19 @@ pub(super) fn resolve_source(
     }
     let comments = setting(comments.as_deref(), &format!("{key}.comments"), push)
         .unwrap_or(CommentPolicy::Scrub);
+    let interval_averages = interval_averages.unwrap_or(false);
+    if interval_averages && kind != SourceKind::CallIntervals {
+        push(
+            format!("{key}.interval_averages"),
+            "is for call_intervals sources (a row of one call has no average); remove it".into(),
+        );
+    }
+    if interval_averages && kind == SourceKind::CallIntervals && columns.answered.is_none() {
+        push(
+            format!("{key}.interval_averages"),
+            "needs columns.answered: the averages are per answered call".into(),
+        );
+    }
 
     let mut channel_column = columns.channel.clone();
     let mut columns = column_map(columns);
@@ -648,6 +664,7 @@ pub(super) fn resolve_source(
         resolved_no,
         rating_scale,
         interval_threshold_seconds,
+        interval_averages,
         demographics,
         comments,
         duplicates,

@@ -529,7 +529,7 @@ impl<'a> FileIngest<'a> {
             let key = partition_key(&part).map_err(|m| data_err(&raw.path, m))?;
             // Interval exports are counted as the rows they came in; stored one per outcome.
             let part = if self.source.kind == SourceKind::CallIntervals {
-                expand_intervals(part).map_err(err)?
+                expand_intervals(part, self.source.interval_averages).map_err(err)?
             } else {
                 part
             };

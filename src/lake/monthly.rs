@@ -155,27 +155,29 @@ fn aggregate_by(rows: LazyFrame, at: Thresholds, keys: &[&str], same: &[&str]) -
             .fill_null(when(timed).then(n()).otherwise(lit(0i64)))
     };
     let wait = || col(c::WAIT_SECONDS).cast(DataType::Float64);
+    // Only a row of one contact has a call's wait: an interval's (or an aggregated row's) is a
+    // total, never compared with a threshold (its own counts are, where the export has them).
+    let a_call = || n().eq(lit(1i64));
+    let call_wait = || wait().is_not_null().and(a_call());
     let handle = || col(c::HANDLE_SECONDS).cast(DataType::Float64);
     let resolved = || col(c::RESOLVED_FIRST_CONTACT);
     let sums = [
         n().sum().alias(c::CONTACTS),
-        count_if(
-            col(c::WAIT_SECONDS)
-                .is_not_null()
-                .or(col(c::WITHIN_THRESHOLD).is_not_null()),
-        )
-        .alias(TIMED),
+        count_if(call_wait().or(col(c::WITHIN_THRESHOLD).is_not_null())).alias(TIMED),
         count_if(col(c::WAIT_SECONDS).is_not_null()).alias(WAITED),
         wait().sum().alias(c::WAIT_SECONDS),
         counted_or(
             c::WITHIN_THRESHOLD,
-            wait().lt_eq(lit(at.service_level_seconds)),
+            a_call().and(wait().lt_eq(lit(at.service_level_seconds))),
         )
         .sum()
         .alias(c::WITHIN_THRESHOLD),
-        counted_or(c::SHORT_ABANDONS, wait().lt(lit(at.short_abandon_seconds)))
-            .sum()
-            .alias(c::SHORT_ABANDONS),
+        counted_or(
+            c::SHORT_ABANDONS,
+            a_call().and(wait().lt(lit(at.short_abandon_seconds))),
+        )
+        .sum()
+        .alias(c::SHORT_ABANDONS),
         handle().sum().alias(c::HANDLE_SECONDS),
         count_if(col(c::HANDLE_SECONDS).is_not_null()).alias(HANDLED),
         count_if(resolved().eq(lit(true))).alias(RESOLVED_FIRST),

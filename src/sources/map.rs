@@ -131,7 +131,16 @@ pub fn carried_columns(source: &SourceDef) -> Vec<String> {
 /// One interval row (answered, abandoned and callback counts) becomes up to three contact rows,
 /// one per outcome with its count in `contacts`; the wait and handling totals and the
 /// answered-within count stay on the answered row, the short abandons on the abandoned row.
-pub fn expand_intervals(df: DataFrame) -> PolarsResult<DataFrame> {
+/// `averages`: the export's wait and handling are per answered call (`interval_averages`), and
+/// become totals by the answered count.
+pub fn expand_intervals(df: DataFrame, averages: bool) -> PolarsResult<DataFrame> {
+    let total = |name: &str| {
+        if averages {
+            col(name) * col("__answered").cast(DataType::Float64)
+        } else {
+            col(name)
+        }
+    };
     let outcomes = Series::new("o".into(), ["answered", "abandoned", "callback"]);
     let is = |o: &str| col(c::OUTCOME).eq(lit(o));
     let on_answered = |e: Expr, dtype: DataType| {
@@ -157,8 +166,8 @@ pub fn expand_intervals(df: DataFrame) -> PolarsResult<DataFrame> {
                 .fill_null(lit(0u32))
                 .cast(DataType::UInt32)
                 .alias(c::CONTACTS),
-            on_answered(col(c::WAIT_SECONDS), DataType::Float64).alias(c::WAIT_SECONDS),
-            on_answered(col(c::HANDLE_SECONDS), DataType::Float64).alias(c::HANDLE_SECONDS),
+            on_answered(total(c::WAIT_SECONDS), DataType::Float64).alias(c::WAIT_SECONDS),
+            on_answered(total(c::HANDLE_SECONDS), DataType::Float64).alias(c::HANDLE_SECONDS),
             on_answered(col("__answered_within"), DataType::UInt32).alias(c::WITHIN_THRESHOLD),
             when(is("abandoned"))
                 .then(col("__short_abandons"))

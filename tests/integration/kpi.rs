@@ -406,6 +406,91 @@ KIND_AND_COLUMNS
 lookup = "queues.csv"
 "#;
 
+/// An interval export that gives each interval's average wait and handling time (an ASA and an
+/// AHT column, as contact-centre dashboards export them) instead of totals: with
+/// `interval_averages`, the month's ASA and AHT are weighted by the calls answered, not a mean of
+/// the intervals' averages, and with no answered-within count the service level is not
+/// available (an interval's wait is never compared with the threshold as if it were a call's).
+#[test]
+fn interval_averages_are_weighted_by_the_calls_answered() {
+    let ws = Workspace::new();
+    ws.write("queues.csv", "queue,service\nHSG,Housing\n");
+    ws.write(
+        "intervals.csv",
+        "Interval Start,Queue,Answered,Abandoned,ASA,AHT\n\
+         2023-04-01 09:00,HSG,10,2,30,120\n\
+         2023-04-01 09:30,HSG,30,0,10,60\n\
+         2023-04-01 10:00,HSG,4,1,5,100\n",
+    );
+    let source = r#"kind = "call_intervals"
+files = "intervals.csv"
+timestamp_formats = ["%Y-%m-%d %H:%M"]
+interval_averages = true
+[sources.columns]
+timestamp = "Interval Start"
+category = "Queue"
+answered = "Answered"
+abandoned = "Abandoned"
+wait = "ASA"
+handle = "AHT""#;
+    ws.write(
+        "p.toml",
+        TELEPHONY_PIPELINE.replace("KIND_AND_COLUMNS", source),
+    );
+    ws.cex(&["run", "p.toml", "--period", "2023-04"])
+        .assert_code(0);
+    let cc = read_csv(&ws.path().join("out/2023-04/contact_centre.csv"));
+    let all = cc
+        .clone()
+        .lazy()
+        .filter(col("queue").eq(lit("All queues")))
+        .collect()
+        .expect("all queues");
+    let figure = |name: &str| -> Option<f64> {
+        all.column(name)
+            .expect(name)
+            .cast(&DataType::Float64)
+            .expect("number")
+            .f64()
+            .expect("f64")
+            .get(0)
+    };
+    assert_eq!(figure("offered"), Some(47.0), "{all}");
+    assert_eq!(figure("answered"), Some(44.0), "{all}");
+    // (10 x 30 + 30 x 10 + 4 x 5) / 44 = 14.09 s, not the intervals' mean, 15 s.
+    let asa = figure("asa_seconds").expect("asa");
+    assert!((asa - 620.0 / 44.0).abs() < 1e-9, "{all}");
+    // (10 x 120 + 30 x 60 + 4 x 100) / 44 = 77.27 s, not 93.3 s.
+    let aht = figure("aht_seconds").expect("aht");
+    assert!((aht - 3400.0 / 44.0).abs() < 1e-9, "{all}");
+    // Without an answered-within count: not available. (Each interval's total wait, or its
+    // average, compared with 20 s made it 0% or 100%.)
+    assert_eq!(figure("service_level_pct"), None, "{all}");
+    // Averages are per answered call: refused on an export of calls, and without `answered`.
+    let calls = r#"kind = "calls"
+files = "intervals.csv"
+timestamp_formats = ["%Y-%m-%d %H:%M"]
+interval_averages = true
+[sources.columns]
+timestamp = "Interval Start"
+category = "Queue"
+outcome = "Answered"
+wait = "ASA""#;
+    ws.write(
+        "p.toml",
+        TELEPHONY_PIPELINE.replace("KIND_AND_COLUMNS", calls),
+    );
+    let refused = ws.cex(&["validate", "p.toml"]);
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused
+            .stderr
+            .contains("(telephony).interval_averages: is for call_intervals sources"),
+        "{}",
+        refused.stderr
+    );
+}
+
 #[test]
 fn interval_exports_give_the_same_contact_centre_figures_as_the_calls_they_sum() {
     let per_call = {

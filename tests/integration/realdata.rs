@@ -76,8 +76,10 @@ fn nyc311_case_export_gives_the_figures_an_independent_count_gives() {
 
 /// Daily counts of a contact centre (City of Vancouver's 3-1-1 line, 36 months), mapped as an
 /// interval export whose interval is a day, with one fixed service (the file has no queue
-/// column): every month's answered, abandoned, offered and abandonment rate against Python's
-/// csv module, per-call figures the file cannot give left empty.
+/// column): every month's answered, abandoned, offered, abandonment rate and average speed of
+/// answer (the publisher's daily averages weighted by the calls handled, `interval_averages`)
+/// against Python's csv module, and the service level, which the file cannot give, left empty
+/// (with the waits mapped it had come out 0%: each day's wait was compared with 20 s).
 #[test]
 fn vancouver311_daily_counts_give_the_monthly_figures_an_independent_sum_gives() {
     let stdout = cross_checked(

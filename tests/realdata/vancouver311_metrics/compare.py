@@ -9,9 +9,10 @@
 
 For every one of the 36 months, in whichever publication holds it: calls answered (the
 publisher's CallsHandled), abandoned (CallsAbandoned), offered (cex: answered + abandoned; the
-publisher's CallsOffered holds a remainder with no outcome, so it is not compared) and the
-abandonment rate (abandoned / offered x 100, cex's plain definition), and that per-call figures
-the file cannot give (ASA, service level) are empty, never 0. Then the reconciliation. Prints one
+publisher's CallsOffered holds a remainder with no outcome, so it is not compared), the
+abandonment rate (abandoned / offered x 100, cex's plain definition), the average speed of
+answer (the daily averages weighted by calls handled, `interval_averages`), and that the
+service level, which the file cannot give, is empty, never 0. Then the reconciliation. Prints one
 line per difference and a summary; exits 1 when any differs.
 """
 
@@ -65,7 +66,13 @@ def main():
             round(float(r["abandonment_rate_pct"]), 6),
             round(100.0 * abandoned / (handled + abandoned), 6),
         )
-        check(f"{month} asa_seconds empty", r["asa_seconds"], "")
+        # The day's average times the calls handled, summed, over the calls handled: cex
+        # publishes seconds to one decimal.
+        check(
+            f"{month} asa_seconds",
+            round(float(r["asa_seconds"]), 1) if r["asa_seconds"] else None,
+            round(e["asa_seconds_weighted"], 1),
+        )
         check(f"{month} service_level_pct empty", r["service_level_pct"], "")
     with open(os.path.join(out, "2024-09", "data_quality.csv"), newline="", encoding="utf-8") as f:
         dq = next(csv.DictReader(f))
