@@ -615,7 +615,7 @@ impl<'a> FileIngest<'a> {
         }
         let sums = match self.source.kind.table() {
             crate::model::Table::Contacts => {
-                monthly::aggregate_part(df.lazy(), monthly::Thresholds::of(&self.ctx.pipeline.kpi))
+                monthly::aggregate_part(df.lazy(), &monthly::Thresholds::of(self.ctx.pipeline))
             }
             crate::model::Table::Responses => monthly::aggregate_answers(df.lazy()),
         };

@@ -145,7 +145,7 @@ pub fn contacts_per_month(
     at: monthly::Thresholds,
 ) -> Result<Vec<MonthContacts>, FigureError> {
     let data = |e: LakeError| FigureError::Data(e.to_string());
-    let Some((sums, _)) = lake.contact_months(at).map_err(data)? else {
+    let Some((sums, _)) = lake.contact_months(&at).map_err(data)? else {
         return Ok(Vec::new());
     };
     let df = collect(
@@ -249,9 +249,9 @@ fn with_financial_year(rows: LazyFrame, calendar: Calendar) -> LazyFrame {
 /// The lake's contacts summed by month (`lake::monthly`), labelled with financial years; the
 /// sums of no contacts (same columns) when it holds none.
 fn contact_months(lake: &Lake, pipeline: &Pipeline) -> Result<LazyFrame, FigureError> {
-    let at = monthly::Thresholds::of(&pipeline.kpi);
+    let at = monthly::Thresholds::of(pipeline);
     let data = |e: LakeError| FigureError::Data(e.to_string());
-    let sums = match lake.contact_months(at).map_err(data)? {
+    let sums = match lake.contact_months(&at).map_err(data)? {
         Some((sums, coverage)) => {
             if coverage.from_rows > 0 {
                 crate::log::info(&format!(
@@ -262,7 +262,7 @@ fn contact_months(lake: &Lake, pipeline: &Pipeline) -> Result<LazyFrame, FigureE
             }
             sums
         }
-        None => monthly::aggregate(empty_contacts()?, at),
+        None => monthly::aggregate(empty_contacts()?, &at),
     };
     Ok(with_financial_year(sums, pipeline.calendar))
 }

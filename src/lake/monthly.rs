@@ -104,35 +104,46 @@ pub const SUMS: [&str; 10] = [
     RESOLUTION_KNOWN,
 ];
 
-/// The thresholds the time-dependent sums are counted at (the pipeline's `kpi` settings).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The thresholds the time-dependent sums are counted at (the pipeline's `kpi` settings), and
+/// which sources' waits are intervals' totals.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Thresholds {
     /// A call answered (or leaving the queue) within this many seconds is within the service level.
     pub service_level_seconds: f64,
     /// An abandoned call that waited less than this many seconds is a short abandon.
     pub short_abandon_seconds: f64,
+    /// Interval exports (`call_intervals`): a row's wait is its interval's total, never compared
+    /// with a threshold, even where the interval holds one call (their own counts are).
+    pub interval_sources: Vec<String>,
 }
 
 impl Thresholds {
-    /// The pipeline's thresholds (`kpi.service_level_seconds`, `kpi.short_abandon_seconds`).
-    pub fn of(kpi: &crate::config::kpi::KpiConfig) -> Thresholds {
+    /// The pipeline's thresholds (`kpi.service_level_seconds`, `kpi.short_abandon_seconds`) and
+    /// interval sources.
+    pub fn of(pipeline: &crate::config::Pipeline) -> Thresholds {
         Thresholds {
-            service_level_seconds: kpi.service_level_seconds,
-            short_abandon_seconds: kpi.short_abandon_seconds,
+            service_level_seconds: pipeline.kpi.service_level_seconds,
+            short_abandon_seconds: pipeline.kpi.short_abandon_seconds,
+            interval_sources: pipeline
+                .sources
+                .iter()
+                .filter(|s| s.kind == crate::config::SourceKind::CallIntervals)
+                .map(|s| s.name.clone())
+                .collect(),
         }
     }
 }
 
 /// Contact rows (the contacts table's columns; the optional ones may be absent) summed per
 /// [`KEYS`]: the one definition ingest stores and the KPI stage falls back on.
-pub fn aggregate(rows: LazyFrame, at: Thresholds) -> LazyFrame {
+pub fn aggregate(rows: LazyFrame, at: &Thresholds) -> LazyFrame {
     aggregate_by(rows, at, &KEYS, &[])
 }
 
 /// [`aggregate`] for rows of one partition of one source (organisation, source, year, month
 /// and granularity the same in every row, as ingest writes them): grouped by the other keys
 /// only, which costs ingest less.
-pub fn aggregate_part(rows: LazyFrame, at: Thresholds) -> LazyFrame {
+pub fn aggregate_part(rows: LazyFrame, at: &Thresholds) -> LazyFrame {
     const SAME: [&str; 5] = [
         c::ORGANISATION,
         c::SOURCE,
@@ -145,7 +156,7 @@ pub fn aggregate_part(rows: LazyFrame, at: Thresholds) -> LazyFrame {
 }
 
 /// The sums grouped by `keys`, with the `same` keys (equal in every row) taken from the first.
-fn aggregate_by(rows: LazyFrame, at: Thresholds, keys: &[&str], same: &[&str]) -> LazyFrame {
+fn aggregate_by(rows: LazyFrame, at: &Thresholds, keys: &[&str], same: &[&str]) -> LazyFrame {
     let n = || col(c::CONTACTS).cast(DataType::Int64);
     let count_if = |cond: Expr| when(cond).then(n()).otherwise(lit(0i64)).sum();
     // Per-call rows are timed one by one; interval rows bring their own counts.
@@ -157,7 +168,15 @@ fn aggregate_by(rows: LazyFrame, at: Thresholds, keys: &[&str], same: &[&str]) -
     let wait = || col(c::WAIT_SECONDS).cast(DataType::Float64);
     // Only a row of one contact has a call's wait: an interval's (or an aggregated row's) is a
     // total, never compared with a threshold (its own counts are, where the export has them).
-    let a_call = || n().eq(lit(1i64));
+    let interval = if at.interval_sources.is_empty() {
+        lit(false)
+    } else {
+        col(c::SOURCE).cast(DataType::String).is_in(
+            lit(Series::new("intervals".into(), &at.interval_sources)).implode(false),
+            false,
+        )
+    };
+    let a_call = || n().eq(lit(1i64)).and(interval.clone().not());
     let call_wait = || wait().is_not_null().and(a_call());
     let handle = || col(c::HANDLE_SECONDS).cast(DataType::Float64);
     let resolved = || col(c::RESOLVED_FIRST_CONTACT);
@@ -350,7 +369,7 @@ impl Lake {
     /// thresholds; the rest from the rows.
     pub fn contact_months(
         &self,
-        at: Thresholds,
+        at: &Thresholds,
     ) -> Result<Option<(LazyFrame, Coverage)>, LakeError> {
         let files = self.table_files(Table::Contacts);
         if files.is_empty() {
@@ -474,7 +493,7 @@ fn one_frame(
 }
 
 /// True when every stored row was counted at `at`.
-fn at_thresholds(sums: &DataFrame, at: Thresholds) -> bool {
+fn at_thresholds(sums: &DataFrame, at: &Thresholds) -> bool {
     let all_equal = |name: &str, value: f64| {
         sums.column(name)
             .ok()
@@ -492,6 +511,7 @@ mod tests {
     const AT: Thresholds = Thresholds {
         service_level_seconds: 20.0,
         short_abandon_seconds: 5.0,
+        interval_sources: Vec::new(),
     };
 
     /// Calls one by one (with waits) and one interval row (with its own counts, no waits).
@@ -530,9 +550,60 @@ mod tests {
     }
 
     #[test]
+    fn an_intervals_wait_is_never_compared_with_a_threshold(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        // Interval rows with waits (totals) and no answered-within count: 10 calls waiting 150 s
+        // in all, and an interval of one call that waited 8 s. A row of calls from a per-call
+        // export with the same figures (one call, 8 s) is a call.
+        let rows = df!(
+            c::ORGANISATION => ["Org"; 3],
+            c::SOURCE => ["intervals", "intervals", "calls"],
+            c::YEAR => [2024i32; 3],
+            c::MONTH => [4i8; 3],
+            c::CHANNEL => ["telephone"; 3],
+            c::SERVICE => ["Housing"; 3],
+            c::CATEGORY => ["Q1", "Q2", "Q3"],
+            c::OUTCOME => ["answered"; 3],
+            c::CONTACTS => [10u32, 1, 1],
+            c::WAIT_SECONDS => [150.0, 8.0, 8.0],
+        )?;
+        let at = Thresholds {
+            interval_sources: vec!["intervals".into()],
+            ..AT
+        };
+        let sums = aggregate(rows.lazy(), &at).collect()?;
+        for (queue, timed, within) in [("Q1", 0.0, 0.0), ("Q2", 0.0, 0.0), ("Q3", 1.0, 1.0)] {
+            let r = row(&sums, "answered", Some(queue))?;
+            assert_eq!(value(&r, TIMED)?, timed, "{queue}");
+            assert_eq!(value(&r, c::WITHIN_THRESHOLD)?, within, "{queue}");
+            // The wait still counts towards the average speed of answer.
+            assert_eq!(value(&r, WAITED)?, value(&r, c::CONTACTS)?, "{queue}");
+        }
+        // Without naming the source, a row of more than one contact is not a call either.
+        let sums = aggregate(rows_of_many()?.lazy(), &AT).collect()?;
+        assert_eq!(value(&row(&sums, "answered", Some("Q1"))?, TIMED)?, 0.0);
+        Ok(())
+    }
+
+    fn rows_of_many() -> PolarsResult<DataFrame> {
+        df!(
+            c::ORGANISATION => ["Org"],
+            c::SOURCE => ["counts"],
+            c::YEAR => [2024i32],
+            c::MONTH => [4i8],
+            c::CHANNEL => ["telephone"],
+            c::SERVICE => ["Housing"],
+            c::CATEGORY => ["Q1"],
+            c::OUTCOME => ["answered"],
+            c::CONTACTS => [10u32],
+            c::WAIT_SECONDS => [15.0],
+        )
+    }
+
+    #[test]
     fn the_sums_of_a_month_are_counted_as_the_contact_centre_defines_them(
     ) -> Result<(), Box<dyn std::error::Error>> {
-        let sums = aggregate(calls()?.lazy(), AT).collect()?;
+        let sums = aggregate(calls()?.lazy(), &AT).collect()?;
         // A granularity column the frame lacks is null, a key like any other.
         assert_eq!(
             sums.column(c::DATE_GRANULARITY)?.null_count(),
@@ -565,12 +636,12 @@ mod tests {
     #[test]
     fn pieces_summed_again_equal_the_whole() -> Result<(), Box<dyn std::error::Error>> {
         let all = calls()?;
-        let whole = aggregate(all.clone().lazy(), AT);
+        let whole = aggregate(all.clone().lazy(), &AT);
         let pieces = concat(
             [
-                aggregate(all.slice(0, 2).lazy(), AT),
-                aggregate(all.slice(2, 3).lazy(), AT),
-                aggregate(all.slice(5, 1).lazy(), AT),
+                aggregate(all.slice(0, 2).lazy(), &AT),
+                aggregate(all.slice(2, 3).lazy(), &AT),
+                aggregate(all.slice(5, 1).lazy(), &AT),
             ],
             UnionArgs::default(),
         )?;
@@ -582,7 +653,7 @@ mod tests {
         assert_eq!(whole.height(), 3);
         assert!(whole.equals_missing(&summed), "{whole}\n{summed}");
         // Ingest's grouping of one partition gives the same rows.
-        let part = order(aggregate_part(all.lazy(), AT))?;
+        let part = order(aggregate_part(all.lazy(), &AT))?;
         assert!(whole.equals_missing(&part), "{whole}\n{part}");
         Ok(())
     }

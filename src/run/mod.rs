@@ -355,7 +355,7 @@ pub fn thin_default_period(
     lake: &Lake,
     period: Period,
 ) -> anyhow::Result<Option<Warning>> {
-    let at = crate::lake::monthly::Thresholds::of(&pipeline.kpi);
+    let at = crate::lake::monthly::Thresholds::of(pipeline);
     let per_month = crate::kpi::contacts_per_month(lake, at)?;
     Ok(thin_period(&per_month, period))
 }
