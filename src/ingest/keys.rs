@@ -243,7 +243,8 @@ impl SeenKeys {
         }
     }
 
-    fn load(&self, lake: &Lake, year: i32, month: i8) -> Result<KeySet, IngestError> {
+    /// The files of one partition: the lake's and this run's staged ones.
+    fn month_files(&self, lake: &Lake, year: i32, month: i8) -> Vec<PathBuf> {
         let mut files =
             lake.partition_files(self.source.kind.table(), &self.source.name, year, month);
         files.extend(
@@ -253,6 +254,11 @@ impl SeenKeys {
                 .flatten()
                 .cloned(),
         );
+        files
+    }
+
+    fn load(&self, lake: &Lake, year: i32, month: i8) -> Result<KeySet, IngestError> {
+        let files = self.month_files(lake, year, month);
         let mut keys = KeySet::default();
         if let Some(lf) = scan_files(&files, lake.root())? {
             let df = collect(self.read_back(lf, lake)?, lake.root())?;
@@ -312,15 +318,7 @@ impl SeenKeys {
             })
             .reduce(Expr::and)
             .unwrap_or(lit(false));
-        let mut month_files =
-            lake.partition_files(self.source.kind.table(), &self.source.name, year, month);
-        month_files.extend(
-            self.staged
-                .get(&(year, month))
-                .into_iter()
-                .flatten()
-                .cloned(),
-        );
+        let month_files = self.month_files(lake, year, month);
         let every_staged: Vec<PathBuf> = self.staged.values().flatten().cloned().collect();
         for files in [month_files, every_staged] {
             let Some(lf) = scan_files(&files, lake.root())? else {
