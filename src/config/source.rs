@@ -416,16 +416,11 @@ pub(super) fn resolve_source(
     let comments = setting(comments.as_deref(), &format!("{key}.comments"), push)
         .unwrap_or(CommentPolicy::Scrub);
     let interval_averages = interval_averages.unwrap_or(false);
+    // (`check_counts` requires an interval export's `answered`, which the averages are per.)
     if interval_averages && kind != SourceKind::CallIntervals {
         push(
             format!("{key}.interval_averages"),
             "is for call_intervals sources (a row of one call has no average); remove it".into(),
-        );
-    }
-    if interval_averages && kind == SourceKind::CallIntervals && columns.answered.is_none() {
-        push(
-            format!("{key}.interval_averages"),
-            "needs columns.answered: the averages are per answered call".into(),
         );
     }
 

@@ -525,6 +525,22 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// `written` read by [`number`].
+    fn numbers_read(written: &[&str], decimal_comma: bool) -> PolarsResult<Vec<Option<f64>>> {
+        let df = df!("v" => written)?
+            .lazy()
+            .select([number(col("v"), decimal_comma)])
+            .collect()?;
+        Ok(df.column("v")?.f64()?.iter().collect())
+    }
+
+    /// `numbers`, then `nones` values that are not numbers.
+    fn then_none(numbers: &[f64], nones: usize) -> Vec<Option<f64>> {
+        let mut want: Vec<Option<f64>> = numbers.iter().map(|&n| Some(n)).collect();
+        want.extend(std::iter::repeat_n(None, nones));
+        want
+    }
+
     #[test]
     fn commas_are_dropped_only_where_they_group_thousands() -> PolarsResult<()> {
         let written = [
@@ -543,15 +559,8 @@ mod tests {
             ",5",
             "1,,234", // not
         ];
-        let df = df!("v" => written)?
-            .lazy()
-            .select([number(col("v"), false)])
-            .collect()?;
-        let read: Vec<Option<f64>> = df.column("v")?.f64()?.iter().collect();
         let numbers = [1234.0, 12345.5, -1234567.0, 1234.0, 12.5, 1000.0];
-        let mut want: Vec<Option<f64>> = numbers.iter().map(|&n| Some(n)).collect();
-        want.extend([None; 8]);
-        assert_eq!(read, want);
+        assert_eq!(numbers_read(&written, false)?, then_none(&numbers, 8));
         Ok(())
     }
 
@@ -572,15 +581,8 @@ mod tests {
             "1,2,3",
             "1..234", // not
         ];
-        let df = df!("v" => written)?
-            .lazy()
-            .select([number(col("v"), true)])
-            .collect()?;
-        let read: Vec<Option<f64>> = df.column("v")?.f64()?.iter().collect();
         let numbers = [12.5, 1234.0, 1234.5, -12345678.25, 0.5, 42.0, 7.25, 1000.0];
-        let mut want: Vec<Option<f64>> = numbers.iter().map(|&n| Some(n)).collect();
-        want.extend([None; 5]);
-        assert_eq!(read, want);
+        assert_eq!(numbers_read(&written, true)?, then_none(&numbers, 5));
         let minutes = df!("m" => ["1,5", "2"])?
             .lazy()
             .select([duration_seconds(col("m"), DurationUnit::Minutes, true)])

@@ -468,7 +468,7 @@ handle = "AHT""#;
     // average, compared with 20 s made it 0% or 100%; and the quiet interval of one call,
     // within 20 s, is not a service level for the 48 calls.)
     assert_eq!(figure("service_level_pct"), None, "{all}");
-    // Averages are per answered call: refused on an export of calls, and without `answered`.
+    // Averages are per answered call: refused on an export of calls.
     let calls = r#"kind = "calls"
 files = "intervals.csv"
 timestamp_formats = ["%Y-%m-%d %H:%M"]
