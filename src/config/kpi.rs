@@ -35,7 +35,9 @@ pub struct RawKpi {
     #[schemars(extend("default" = "plain", "enum" = Abandonment::ACCEPTED, "examples" = ["excluding_short"]))]
     pub abandonment: Option<String>,
     /// An abandoned call that waited less than this many seconds is a short abandon (left out
-    /// by `abandonment = "excluding_short"` and `service_level = "genesys"`). Default: 5.
+    /// by `abandonment = "excluding_short"` and `service_level = "genesys"`). Those two figures
+    /// are "not available" for a queue and month with an abandoned call whose wait is unknown
+    /// (or an interval export without `short_abandons`): it may have been short. Default: 5.
     #[schemars(extend("default" = 5, "examples" = [5]))]
     pub short_abandon_seconds: Option<f64>,
     /// RAG: a KPI is green when its target is met or this share of the target change is
@@ -162,7 +164,7 @@ impl ServiceLevel {
         match self {
             ServiceLevel::Plain => format!("answered within {seconds} s / offered"),
             ServiceLevel::Genesys => format!(
-                "answered within {seconds} s / (answered + abandoned), short abandons excluded (Genesys)"
+                "answered within {seconds} s / (answered + abandoned), short abandons excluded (Genesys); not available where an abandoned call's wait is unknown"
             ),
             ServiceLevel::AmazonConnect => format!(
                 "left the queue within {seconds} s (answered, abandoned or callback) / offered (Amazon Connect)"
@@ -190,7 +192,7 @@ impl Abandonment {
         match self {
             Abandonment::Plain => "abandoned / offered".to_string(),
             Abandonment::ExcludingShort => format!(
-                "abandoned / (answered + abandoned), abandons under {short_seconds} s excluded"
+                "abandoned / (answered + abandoned), abandons under {short_seconds} s excluded; not available where an abandoned call's wait is unknown"
             ),
         }
     }

@@ -173,6 +173,15 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
             }
             report.lake_version = committed.lake_version.or(lake_view.version());
             report.committed = true;
+            if let Some(writer) = &writer {
+                let thresholds = crate::lake::monthly::Thresholds::of(pipeline);
+                let stored = crate::lake::monthly::store_missing(writer, &thresholds)?;
+                if stored > 0 {
+                    crate::log::info(&format!(
+                        "the monthly sums of {stored} contacts files, stored by an earlier version of cex or not at all, stored again"
+                    ));
+                }
+            }
         } else {
             txn.abort();
         }

@@ -67,6 +67,7 @@ fn totals(calls: LazyFrame) -> LazyFrame {
             sum_where(n, is("abandoned")).alias("abandoned"),
             sum_where(n, is("callback")).alias("callbacks"),
             sum_where(c::SHORT_ABANDONS, is("abandoned")).alias("short_abandons"),
+            sum_where(monthly::SHORTNESS_KNOWN, is("abandoned")).alias("abandons_timed"),
             sum_where(c::WITHIN_THRESHOLD, is("answered")).alias("answered_within"),
             col(c::WITHIN_THRESHOLD).sum().alias("left_queue_within"),
             sum_where(c::WAIT_SECONDS, is("answered")).alias("answered_wait_seconds"),
@@ -89,20 +90,28 @@ fn rates(totals: LazyFrame, config: &KpiConfig) -> LazyFrame {
     let t = config.service_level_seconds;
     let ratio = percent;
     let f = |name: &str| col(name).cast(DataType::Float64);
+    // Short abandons are left out only where every abandoned call is known to be short or not
+    // (it has a wait, or its interval a short-abandons count); otherwise the figure would take
+    // the unknown ones as not short, and be the plain rate under another name.
+    let without_short = |figure: Expr| {
+        when(col("abandons_timed").eq(col("abandoned")))
+            .then(figure)
+            .otherwise(lit(NULL).cast(DataType::Float64))
+    };
     let service_level = match config.service_level {
         ServiceLevel::Plain => ratio(f("answered_within"), f("offered")),
-        ServiceLevel::Genesys => ratio(
+        ServiceLevel::Genesys => without_short(ratio(
             f("answered_within"),
             f("answered") + f("abandoned") - f("short_abandons"),
-        ),
+        )),
         ServiceLevel::AmazonConnect => ratio(f("left_queue_within"), f("offered")),
     };
     let abandonment = match config.abandonment {
         Abandonment::Plain => ratio(f("abandoned"), f("offered")),
-        Abandonment::ExcludingShort => ratio(
+        Abandonment::ExcludingShort => without_short(ratio(
             f("abandoned") - f("short_abandons"),
             f("answered") + f("abandoned") - f("short_abandons"),
-        ),
+        )),
     };
     let mean_of = |total: &str, count: &str| {
         when(col(count).gt(lit(0i64)))
@@ -133,5 +142,6 @@ fn rates(totals: LazyFrame, config: &KpiConfig) -> LazyFrame {
             "timed",
             "answered_timed",
             "outcome_known",
+            "abandons_timed",
         ]))
 }

@@ -285,6 +285,20 @@ impl Lake {
             .unwrap_or_default()
     }
 
+    /// The partition values of a pinned file of `table` (`None`: not one of its pinned files).
+    pub fn partition_of(
+        &self,
+        table: Table,
+        path: &Path,
+    ) -> Option<std::collections::HashMap<String, Option<String>>> {
+        self.tables
+            .get(&table)?
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.partition.clone())
+    }
+
     /// The files of the monthly sums table of `table` (see [`monthly`]), latest version.
     pub fn sums_files(&self, table: Table) -> &[PathBuf] {
         match table {

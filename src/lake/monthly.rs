@@ -72,6 +72,10 @@ pub const HANDLED: &str = "handled_contacts";
 pub const RESOLVED_FIRST: &str = "resolved_first_contacts";
 /// Contacts whose first-contact resolution is recorded.
 pub const RESOLUTION_KNOWN: &str = "resolution_known_contacts";
+/// Contacts known to be, or not to be, short abandons: a call with a wait, or an interval's
+/// row that brings its own short-abandons count. An abandoned call without either may have
+/// been short or not: the rates that leave short abandons out need every abandon known.
+pub const SHORTNESS_KNOWN: &str = "shortness_known_contacts";
 /// The service-level threshold `within_threshold` was counted at (seconds).
 pub const SERVICE_LEVEL_SECONDS: &str = "service_level_seconds";
 /// The short-abandon threshold `short_abandons` was counted at (seconds).
@@ -91,7 +95,7 @@ pub const KEYS: [&str; 9] = [
 ];
 
 /// The sums, in the order the table stores them.
-pub const SUMS: [&str; 10] = [
+pub const SUMS: [&str; 11] = [
     c::CONTACTS,
     TIMED,
     WAITED,
@@ -102,6 +106,7 @@ pub const SUMS: [&str; 10] = [
     HANDLED,
     RESOLVED_FIRST,
     RESOLUTION_KNOWN,
+    SHORTNESS_KNOWN,
 ];
 
 /// The thresholds the time-dependent sums are counted at (the pipeline's `kpi` settings), and
@@ -201,6 +206,7 @@ fn aggregate_by(rows: LazyFrame, at: &Thresholds, keys: &[&str], same: &[&str]) 
         count_if(col(c::HANDLE_SECONDS).is_not_null()).alias(HANDLED),
         count_if(resolved().eq(lit(true))).alias(RESOLVED_FIRST),
         count_if(resolved().is_not_null()).alias(RESOLUTION_KNOWN),
+        count_if(call_wait().or(col(c::SHORT_ABANDONS).is_not_null())).alias(SHORTNESS_KNOWN),
     ];
     with_optional_columns(rows)
         .group_by(keys.iter().map(|k| key(k)).collect::<Vec<_>>())
@@ -329,10 +335,31 @@ fn with_missing(rows: LazyFrame, optional: &[(&str, DataType)]) -> LazyFrame {
     }
 }
 
+/// The version of the contacts' sums: change it whenever [`aggregate`] would store other sums
+/// (or other columns) from the same rows. It is in the name of every sums file written since
+/// version 2 (version 1 had the data file's name), so sums stored by an earlier build are
+/// never read: their files are counted from their rows (`Lake::contact_months`), until a writer
+/// stores them again ([`stale`]).
+pub const CONTACT_SUMS_FORMAT: u32 = 2;
+
+/// The name, relative to its sums table's folder, of the sums of the `table` file at `data_rel`
+/// (relative to its table's folder): the same partition, the contacts' sums named with their
+/// format ([`CONTACT_SUMS_FORMAT`]).
+pub fn sums_rel(table: Table, data_rel: &str) -> String {
+    match table {
+        Table::Contacts => format!(
+            "{}.sums{CONTACT_SUMS_FORMAT}.parquet",
+            data_rel.strip_suffix(".parquet").unwrap_or(data_rel)
+        ),
+        Table::Responses => data_rel.to_string(),
+    }
+}
+
 /// The path of the monthly sums of a data file of `table`.
 pub fn file_for(root: &Path, table: Table, data_file: &Path) -> Option<PathBuf> {
     let rel = data_file.strip_prefix(root.join(table.name())).ok()?;
-    Some(root.join(table_of(table)).join(rel))
+    let rel = rel.to_string_lossy().replace('\\', "/");
+    Some(root.join(table_of(table)).join(sums_rel(table, &rel)))
 }
 
 /// The pinned files of `table` split into the paths of their stored sums (those that have them)
@@ -353,6 +380,36 @@ fn covered_of(lake: &Lake, table: Table, files: Vec<PathBuf>) -> (Vec<PathBuf>, 
         }
     }
     (covered, uncovered)
+}
+
+/// Stores the sums of every pinned contacts file of the writer's lake (as it opened) that has
+/// none of the current format ([`CONTACT_SUMS_FORMAT`]): files whose sums an earlier build
+/// stored, or a run killed between its rows' commit and its sums'. One commit to the sums
+/// table; a writer killed before it leaves files the next writer removes. Until then readers
+/// count those files from their rows, with the same figures. Returns how many files it summed.
+pub fn store_missing(writer: &super::LakeWriter, at: &Thresholds) -> Result<usize, LakeError> {
+    let lake = writer.lake();
+    let (_, uncovered) = covered(lake, Table::Contacts);
+    if uncovered.is_empty() {
+        return Ok(0);
+    }
+    let txn = super::txn::Transaction::begin(writer);
+    for file in &uncovered {
+        let data_err = |e: PolarsError| LakeError::Data {
+            path: file.clone(),
+            message: e.to_string(),
+        };
+        let (Some(rows), Some(partition)) = (
+            lake.scan_some(Table::Contacts, std::slice::from_ref(file))?,
+            lake.partition_of(Table::Contacts, file),
+        ) else {
+            continue;
+        };
+        let sums = aggregate(rows, at).collect().map_err(data_err)?;
+        txn.write_sums_of(Table::Contacts, file, partition, &sums)?;
+    }
+    txn.commit(&[])?;
+    Ok(uncovered.len())
 }
 
 /// How the contact months of a snapshot were found: files read from stored aggregates, and
@@ -585,6 +642,64 @@ mod tests {
         Ok(())
     }
 
+    #[test]
+    fn an_abandon_is_known_short_or_not_only_by_a_calls_wait_or_its_intervals_count(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        // Q1: a call with a wait, a call without one. Q2: an interval's 7 abandons with its
+        // short-abandons count (2), Q3: 5 without one; Q4: a row of 3 abandons from a counted
+        // export with a wait (a total, not a call's).
+        let rows = df!(
+            c::ORGANISATION => ["Org"; 5],
+            c::SOURCE => ["calls", "calls", "intervals", "intervals", "counts"],
+            c::YEAR => [2024i32; 5],
+            c::MONTH => [4i8; 5],
+            c::CHANNEL => ["telephone"; 5],
+            c::SERVICE => ["Housing"; 5],
+            c::CATEGORY => ["Q1", "Q1", "Q2", "Q3", "Q4"],
+            c::OUTCOME => ["abandoned"; 5],
+            c::CONTACTS => [1u32, 1, 7, 5, 3],
+            c::WAIT_SECONDS => [Some(3.0), None, None, None, Some(12.0)],
+            c::SHORT_ABANDONS => [None, None, Some(2u32), None, None],
+        )?;
+        let at = Thresholds {
+            interval_sources: vec!["intervals".into()],
+            ..AT
+        };
+        let sums = aggregate(rows.lazy(), &at).collect()?;
+        for (queue, known, short) in [
+            ("Q1", 1.0, 1.0),
+            ("Q2", 7.0, 2.0),
+            ("Q3", 0.0, 0.0),
+            ("Q4", 0.0, 0.0),
+        ] {
+            let r = row(&sums, "abandoned", Some(queue))?;
+            assert_eq!(value(&r, SHORTNESS_KNOWN)?, known, "{queue}");
+            assert_eq!(value(&r, c::SHORT_ABANDONS)?, short, "{queue}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn sums_are_named_with_their_format_beside_their_data_file() {
+        let rel = "organisation=Org/source=calls/year=2024/month=4/part-a-run.parquet";
+        assert_eq!(
+            sums_rel(Table::Contacts, rel),
+            format!("organisation=Org/source=calls/year=2024/month=4/part-a-run.sums{CONTACT_SUMS_FORMAT}.parquet")
+        );
+        // The answers' sums keep the data file's name (their first format).
+        assert_eq!(sums_rel(Table::Responses, rel), rel);
+        let root = Path::new("/lake");
+        assert_eq!(
+            file_for(root, Table::Contacts, &root.join("contacts").join(rel)),
+            Some(root.join("monthly").join(sums_rel(Table::Contacts, rel)))
+        );
+        // A file of another table has none.
+        assert_eq!(
+            file_for(root, Table::Contacts, &root.join("responses").join(rel)),
+            None
+        );
+    }
+
     fn rows_of_many() -> PolarsResult<DataFrame> {
         df!(
             c::ORGANISATION => ["Org"],
@@ -623,6 +738,8 @@ mod tests {
         let abandoned = row(&sums, "abandoned", Some("Q1"))?;
         assert_eq!(value(&abandoned, c::SHORT_ABANDONS)?, 1.0);
         assert_eq!(value(&abandoned, c::WITHIN_THRESHOLD)?, 1.0);
+        // Both abandoned calls have a wait: each is known to be short or not.
+        assert_eq!(value(&abandoned, SHORTNESS_KNOWN)?, 2.0);
         // The interval row brings its own counts: 40 calls, 30 within, none with a wait.
         let interval = row(&sums, "answered", None)?;
         assert_eq!(value(&interval, c::CONTACTS)?, 40.0);

@@ -181,23 +181,15 @@ impl Transaction {
     }
 
     /// Writes the monthly sums of the `table` file at `data_path` (one this transaction
-    /// created) into its sums table's folder (`monthly::table_of`) under the same name, complete
-    /// and synced; they are committed after the rows.
+    /// created) into its sums table's folder (`monthly::table_of`), under its name
+    /// (`monthly::sums_rel`), complete and synced; they are committed after the rows.
     pub fn write_monthly(
         &self,
         table: Table,
         data_path: &Path,
         sums: &DataFrame,
     ) -> Result<(), LakeError> {
-        let root = self.root.as_path();
-        let dir = root.join(table.name());
-        let rel = data_path
-            .strip_prefix(&dir)
-            .map(|r| r.to_string_lossy().replace('\\', "/"))
-            .map_err(|_| LakeError::Data {
-                path: data_path.to_path_buf(),
-                message: format!("monthly sums of a file outside the {} table", table.name()),
-            })?;
+        let rel = self.rel_in(table, data_path)?;
         let partition = self
             .parts
             .lock()
@@ -209,7 +201,48 @@ impl Transaction {
                 path: data_path.to_path_buf(),
                 message: "monthly aggregates of a file this run did not create".into(),
             })?;
-        let path = root.join(super::monthly::table_of(table)).join(&rel);
+        self.write_sums(table, &rel, partition, sums)
+    }
+
+    /// Writes the monthly sums of a committed `table` file at `data_path`, of the partition
+    /// `partition`, as [`Transaction::write_monthly`] does for a file of this run: for files
+    /// whose sums are missing or were stored by an earlier build (`monthly::store_missing`).
+    pub fn write_sums_of(
+        &self,
+        table: Table,
+        data_path: &Path,
+        partition: HashMap<String, Option<String>>,
+        sums: &DataFrame,
+    ) -> Result<(), LakeError> {
+        let rel = self.rel_in(table, data_path)?;
+        self.write_sums(table, &rel, partition, sums)
+    }
+
+    /// The path of a data file relative to its table's folder, with `/` between folders.
+    fn rel_in(&self, table: Table, data_path: &Path) -> Result<String, LakeError> {
+        let dir = self.root.as_path().join(table.name());
+        data_path
+            .strip_prefix(&dir)
+            .map(|r| r.to_string_lossy().replace('\\', "/"))
+            .map_err(|_| LakeError::Data {
+                path: data_path.to_path_buf(),
+                message: format!("monthly sums of a file outside the {} table", table.name()),
+            })
+    }
+
+    fn write_sums(
+        &self,
+        table: Table,
+        data_rel: &str,
+        partition: HashMap<String, Option<String>>,
+        sums: &DataFrame,
+    ) -> Result<(), LakeError> {
+        let rel = super::monthly::sums_rel(table, data_rel);
+        let path = self
+            .root
+            .as_path()
+            .join(super::monthly::table_of(table))
+            .join(&rel);
         let (file, path) = self.create_at(path, true)?;
         let write_err = |e: PolarsError| LakeError::Data {
             path: path.clone(),

@@ -23,7 +23,8 @@ and checks:
 - (organisation, source, year, month, record_key) is unique within each data table;
 - no pending commits, unless `--allow-pending`;
 - the monthly aggregates (`<lake>/monthly`, latest version): the aggregates of a pinned contacts
-  file (same relative path) add up, per channel, service and outcome, to the `contacts` column
+  file (the same relative path, `.parquet` replaced by `.sums2.parquet`, the sums' format; cex
+  reads no other) add up, per channel, service and outcome, to the `contacts` column
   of that file's rows; a file without aggregates is counted (cex counts it from its rows), not
   a problem;
 - the answers' monthly sums (`<lake>/answer_months`, latest version) the same way: the sums of a
@@ -180,18 +181,19 @@ def answer_sums(path):
     return summed(path, ANSWER_KEYS, "answers")
 
 
-def check_sums(lake, files, data, sums_table, of_rows, of_sums, stored_key, problems):
-    """Compares each pinned file of the `data` table with its file of the same name in
-    `sums_table`, both read independently; a file without one is counted, not a problem."""
+def check_sums(lake, files, data, sums_table, of_rows, of_sums, stored_key, problems,
+               name=lambda path: path):
+    """Compares each pinned file of the `data` table with its file in `sums_table` (named
+    `name(path)`), both read independently; a file without one is counted, not a problem."""
     report = {"files": len(files), stored_key: 0, "mismatched": 0}
     table = open_table(os.path.join(lake, sums_table))
     stored = set(file_rows(table, os.path.join(lake, sums_table))) if table else set()
     for path in files:
-        if path not in stored:
+        if name(path) not in stored:
             continue
         report[stored_key] += 1
         rows = of_rows(os.path.join(lake, data, unquote(path)))
-        sums = of_sums(os.path.join(lake, sums_table, unquote(path)))
+        sums = of_sums(os.path.join(lake, sums_table, unquote(name(path))))
         if rows != sums:
             report["mismatched"] += 1
             problems.append(f"{sums_table}: the sums of {path} do not add up to its rows")
@@ -230,7 +232,8 @@ def main():
               for t in DATA_TABLES}
 
     monthly = check_sums(args.lake, tables["contacts"].pop("pinned_files", []), "contacts",
-                         "monthly", contact_sums, contact_sums, "with_aggregates", problems)
+                         "monthly", contact_sums, contact_sums, "with_aggregates", problems,
+                         name=lambda path: path[:-len(".parquet")] + ".sums2.parquet")
     answer_months = check_sums(args.lake, tables["responses"].pop("pinned_files", []),
                                "responses", "answer_months", answer_rows, answer_sums,
                                "with_sums", problems)

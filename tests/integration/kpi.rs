@@ -406,6 +406,152 @@ KIND_AND_COLUMNS
 lookup = "queues.csv"
 "#;
 
+/// Abandonment excluding short abandons, and the Genesys service level, leave short abandons
+/// out: only where every abandoned call is known to be short or not. An abandoned call without
+/// a wait, or an interval export without a short-abandons count, made them the plain figures
+/// under another name (the unknown abandons counted as not short); they are now not available
+/// for that queue and month, and the others keep their figures.
+#[test]
+fn rates_without_short_abandons_need_every_abandon_known_short_or_not() {
+    let figures = |ws: &Workspace| -> Vec<(String, Option<f64>, Option<f64>)> {
+        let cc = read_csv(&ws.path().join("out/2023-04/contact_centre.csv"));
+        let number = |name: &str| {
+            cc.column(name)
+                .expect(name)
+                .cast(&DataType::Float64)
+                .expect("number")
+                .f64()
+                .expect("f64")
+                .iter()
+                .collect::<Vec<_>>()
+        };
+        let queues = cc
+            .column("queue")
+            .expect("queue")
+            .str()
+            .expect("text")
+            .clone();
+        let (abandonment, service_level) =
+            (number("abandonment_rate_pct"), number("service_level_pct"));
+        queues
+            .iter()
+            .zip(abandonment.into_iter().zip(service_level))
+            .map(|(q, (a, s))| (q.unwrap_or_default().to_string(), a, s))
+            .collect()
+    };
+    let kpi = "[kpi]\nservice_level = \"genesys\"\nabandonment = \"excluding_short\"\n";
+    // Calls: queue HSG's abandoned calls all have a wait (one of 3 s: short); queue RB has one
+    // abandoned call whose wait is blank.
+    let ws = Workspace::new();
+    ws.write("queues.csv", "queue,service\nHSG,Housing\nRB,Revenues\n");
+    ws.write(
+        "calls.csv",
+        "Call,Start,Queue,Result,Wait\n\
+         1,01/04/2023 09:00:00,HSG,Answered,10\n\
+         2,01/04/2023 09:01:00,HSG,Answered,30\n\
+         3,01/04/2023 09:02:00,HSG,Abandoned,3\n\
+         4,01/04/2023 09:03:00,HSG,Abandoned,40\n\
+         5,01/04/2023 09:04:00,RB,Answered,5\n\
+         6,01/04/2023 09:05:00,RB,Abandoned,\n\
+         7,01/04/2023 09:06:00,RB,Abandoned,50\n",
+    );
+    let calls = r#"kind = "calls"
+files = "calls.csv"
+timestamp_formats = ["%d/%m/%Y %H:%M:%S"]
+[sources.columns]
+record_id = "Call"
+timestamp = "Start"
+category = "Queue"
+outcome = "Result"
+wait = "Wait"
+[sources.outcomes]
+answered = ["Answered"]
+abandoned = ["Abandoned"]"#;
+    ws.write(
+        "p.toml",
+        TELEPHONY_PIPELINE.replace("KIND_AND_COLUMNS", calls) + kpi,
+    );
+    ws.cex(&["run", "p.toml", "--period", "2023-04"])
+        .assert_code(0);
+    let got = figures(&ws);
+    let of = |queue: &str| {
+        got.iter()
+            .find(|(q, _, _)| q == queue)
+            .map(|(_, a, s)| (*a, *s))
+            .unwrap_or_else(|| panic!("no queue {queue} in {got:?}"))
+    };
+    // HSG: 1 of 2 abandons short; (2 - 1) / (2 + 2 - 1) abandoned, 1 of 3 within 20 s.
+    let (a, s) = of("HSG");
+    assert!(
+        (a.expect("HSG abandonment") - 100.0 / 3.0).abs() < 1e-9,
+        "{got:?}"
+    );
+    assert!(
+        (s.expect("HSG service level") - 100.0 / 3.0).abs() < 1e-9,
+        "{got:?}"
+    );
+    // RB, and all queues together, have an abandon of unknown length: not available.
+    assert_eq!(of("RB"), (None, None), "{got:?}");
+    assert_eq!(of("All queues"), (None, None), "{got:?}");
+
+    // Intervals without a short-abandons count: not available; with one (the same calls):
+    // the figures.
+    for (header, short, expected) in [
+        (
+            "Interval Start,Queue,Answered,Abandoned,Answered In SL",
+            "",
+            None,
+        ),
+        (
+            "Interval Start,Queue,Answered,Abandoned,Answered In SL,Short Abandons",
+            ",1",
+            Some(100.0 / 3.0),
+        ),
+    ] {
+        let ws = Workspace::new();
+        ws.write("queues.csv", "queue,service\nHSG,Housing\n");
+        ws.write(
+            "intervals.csv",
+            format!("{header}\n2023-04-01 09:00,HSG,2,2,1{short}\n"),
+        );
+        let mapped_short = if short.is_empty() {
+            ""
+        } else {
+            "\nshort_abandons = \"Short Abandons\""
+        };
+        let intervals = format!(
+            r#"kind = "call_intervals"
+files = "intervals.csv"
+timestamp_formats = ["%Y-%m-%d %H:%M"]
+interval_threshold_seconds = 20
+[sources.columns]
+timestamp = "Interval Start"
+category = "Queue"
+answered = "Answered"
+abandoned = "Abandoned"
+answered_within = "Answered In SL"{mapped_short}"#
+        );
+        ws.write(
+            "p.toml",
+            TELEPHONY_PIPELINE.replace("KIND_AND_COLUMNS", &intervals) + kpi,
+        );
+        ws.cex(&["run", "p.toml", "--period", "2023-04"])
+            .assert_code(0);
+        let got = figures(&ws);
+        for (queue, a, s) in &got {
+            for figure in [a, s] {
+                match expected {
+                    None => assert_eq!(*figure, None, "{queue} {header}: {got:?}"),
+                    Some(e) => assert!(
+                        figure.is_some_and(|f| (f - e).abs() < 1e-9),
+                        "{queue} {header}: {got:?}"
+                    ),
+                }
+            }
+        }
+    }
+}
+
 /// An interval export that gives each interval's average wait and handling time (an ASA and an
 /// AHT column, as contact-centre dashboards export them) instead of totals: with
 /// `interval_averages`, the month's ASA and AHT are weighted by the calls answered, not a mean of

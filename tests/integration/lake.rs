@@ -499,6 +499,64 @@ fn figures_from_the_monthly_aggregates_equal_figures_from_the_rows_however_many_
         "other months held when some are read from rows"
     );
 
+    // The next writer stores the lost sums again, in a commit of its own: a reader cex did not
+    // write finds every file summed, and right.
+    let restore = |what: &str| {
+        let again = ws.cex(&["ingest", "pipelines/sample.toml"]);
+        again.assert_code(0);
+        assert!(
+            again.stderr.contains("stored again"),
+            "{what}: {}",
+            again.stderr
+        );
+        let report = crate::soak::check_lake(&lake, &[], what);
+        assert_eq!(
+            report["monthly"]["with_aggregates"].as_u64(),
+            Some(files),
+            "{what}"
+        );
+        assert_eq!(report["monthly"]["mismatched"].as_u64(), Some(0), "{what}");
+        let (restored, said) = kpi();
+        assert!(!said.contains("no monthly aggregates"), "{what}: {said}");
+        assert_eq!(
+            restored, stored,
+            "{what}: figures differ once the sums are stored again"
+        );
+        // Once: a later writer finds nothing to store.
+        let later = ws.cex(&["ingest", "pipelines/sample.toml"]);
+        assert!(
+            !later.stderr.contains("stored again"),
+            "{what}: {}",
+            later.stderr
+        );
+    };
+    restore("sums lost");
+
+    // Sums of an earlier format (format 1 named its files after the data files, and lacked
+    // columns cex reads now): never read, every file counted from its rows with the same
+    // figures, and the next writer stores them again in the current format.
+    let monthly = lake.join("monthly");
+    for path in crate::util::walk(&monthly) {
+        let path = path.as_path();
+        let name = path.to_string_lossy().into_owned();
+        if let Some(old) = name.strip_suffix(".sums2.parquet") {
+            std::fs::rename(path, format!("{old}.parquet")).expect("old name");
+        } else if name.ends_with(".json") && name.contains("_delta_log") {
+            let log = std::fs::read_to_string(path).expect("log");
+            std::fs::write(path, log.replace(".sums2.parquet", ".parquet")).expect("log");
+        }
+    }
+    let (old_format, said) = kpi();
+    assert!(
+        said.contains(&format!("{files} of {files} contacts files")),
+        "{said}"
+    );
+    assert_eq!(
+        old_format, stored,
+        "figures differ beside sums of an earlier format"
+    );
+    restore("sums of an earlier format");
+
     // A lake from before the aggregates: every figure counted from the rows, the same.
     std::fs::remove_dir_all(lake.join("monthly")).expect("monthly table");
     let (from_rows, said) = kpi();
