@@ -652,7 +652,8 @@ impl<'a> FileIngest<'a> {
                     )
                     .and_then(|all| combine(all).collect())
                     .map_err(|e| data_err(&self.raw.path, e))?;
-                    txn.write_monthly(table, &out.path, &pieces)?;
+                    let at = monthly::Thresholds::of(self.ctx.pipeline);
+                    txn.write_monthly(table, &out.path, &pieces, &at)?;
                 }
                 self.seen.add_staged(year, month, out.path);
             }

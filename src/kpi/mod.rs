@@ -255,7 +255,7 @@ fn contact_months(lake: &Lake, pipeline: &Pipeline) -> Result<LazyFrame, FigureE
         Some((sums, coverage)) => {
             if coverage.from_rows > 0 {
                 crate::log::info(&format!(
-                    "{} of {} contacts files have no monthly aggregates in the lake (written by an earlier cex, or a run stopped before they were committed): their figures are counted from the rows",
+                    "{} of {} contacts files have no monthly aggregates in the lake at these settings (written by an earlier cex, counted at another service-level or short-abandon setting, or a run stopped before they were committed): their figures are counted from the rows; the next `cex ingest` stores them",
                     coverage.from_rows,
                     coverage.from_rows + coverage.stored
                 ));

@@ -1,15 +1,17 @@
 //! The lake's monthly aggregates (`<lake>/monthly/`, a Delta table partitioned like
-//! `contacts`): for every data file of `contacts`, one file of the same name holding that file's
-//! rows summed per organisation, source, year, month, channel, service, category (the queue),
-//! outcome and date granularity. Ingest writes it beside the rows and commits it before them, so
-//! every committed file of contacts has its aggregates; rows are never removed, so the sums of a
+//! `contacts`): for every data file of `contacts`, one file named after it ([`sums_rel`])
+//! holding that file's rows summed per organisation, source, year, month, channel, service,
+//! category (the queue), outcome and date granularity. Ingest writes it beside the rows and
+//! commits it right after them, before the manifest; rows are never removed, so the sums of a
 //! file never go stale.
 //!
 //! The KPI tables that need no single contact (volumes, channel shift, take-up, mix, form
 //! completion, contact centre, response rate and weighting) read [`Lake::contact_months`]: the
 //! stored aggregates of the files the reader's snapshot pins, and, for any pinned file without
-//! them (a lake written before this table, a run killed between the two commits, or a
-//! threshold changed since), the same sums worked out from its rows by the same [`aggregate`].
+//! them (a lake written before this table or by a build that summed otherwise, a run killed
+//! between the two commits, or a threshold changed since: see [`sums_rel`]), the same sums
+//! worked out from its rows by the same [`aggregate`], until the next writer stores them
+//! ([`store_missing`]).
 //! A monthly run therefore reads a few thousand rows for the history and aggregates only what is
 //! new, and the figures are the same either way (tested against the rows).
 //!
@@ -23,7 +25,7 @@
 //! same way. The KPI stage's satisfaction tables read [`Lake::answer_months`], with the same
 //! fallback to the rows of a file that has none.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -339,57 +341,120 @@ fn with_missing(rows: LazyFrame, optional: &[(&str, DataType)]) -> LazyFrame {
 /// (or other columns) from the same rows. It is in the name of every sums file written since
 /// version 2 (version 1 had the data file's name), so sums stored by an earlier build are
 /// never read: their files are counted from their rows (`Lake::contact_months`), until a writer
-/// stores them again ([`stale`]).
+/// stores them again ([`store_missing`]).
 pub const CONTACT_SUMS_FORMAT: u32 = 2;
 
+impl Thresholds {
+    /// The thresholds and interval sources as 8 hex digits (the start of their SHA-256): in the
+    /// name of the sums counted at them, so that sums counted at other settings are never read
+    /// for these, and those of every setting used can be kept side by side.
+    pub fn tag(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut sources = self.interval_sources.clone();
+        sources.sort();
+        let text = format!(
+            "{}|{}|{}",
+            self.service_level_seconds,
+            self.short_abandon_seconds,
+            sources.join("\u{1f}")
+        );
+        Sha256::digest(text.as_bytes())
+            .iter()
+            .take(4)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
 /// The name, relative to its sums table's folder, of the sums of the `table` file at `data_rel`
-/// (relative to its table's folder): the same partition, the contacts' sums named with their
-/// format ([`CONTACT_SUMS_FORMAT`]).
-pub fn sums_rel(table: Table, data_rel: &str) -> String {
+/// (relative to its table's folder): the same partition; the contacts' sums named with their
+/// format ([`CONTACT_SUMS_FORMAT`]) and the thresholds they were counted at
+/// ([`Thresholds::tag`]), `<data file>.sums2-<tag>.parquet`. The answers' sums, which no
+/// setting shapes, have the data file's name.
+pub fn sums_rel(table: Table, data_rel: &str, at: &Thresholds) -> String {
     match table {
         Table::Contacts => format!(
-            "{}.sums{CONTACT_SUMS_FORMAT}.parquet",
-            data_rel.strip_suffix(".parquet").unwrap_or(data_rel)
+            "{}.sums{CONTACT_SUMS_FORMAT}-{}.parquet",
+            data_rel.strip_suffix(".parquet").unwrap_or(data_rel),
+            at.tag()
         ),
         Table::Responses => data_rel.to_string(),
     }
 }
 
-/// The path of the monthly sums of a data file of `table`.
-pub fn file_for(root: &Path, table: Table, data_file: &Path) -> Option<PathBuf> {
-    let rel = data_file.strip_prefix(root.join(table.name())).ok()?;
-    let rel = rel.to_string_lossy().replace('\\', "/");
-    Some(root.join(table_of(table)).join(sums_rel(table, &rel)))
+/// The data file (relative to its table's folder) whose sums are stored at `sums_rel`
+/// (relative to the sums table's folder), and the tag of the thresholds they were counted at
+/// (`None` for the answers' sums); `None` for contacts' sums of another format.
+fn summed_file(table: Table, sums_rel: &str) -> Option<(String, Option<String>)> {
+    match table {
+        Table::Contacts => {
+            let stem = sums_rel.strip_suffix(".parquet")?;
+            let (data, tag) = stem.rsplit_once(&format!(".sums{CONTACT_SUMS_FORMAT}-"))?;
+            Some((format!("{data}.parquet"), Some(tag.to_string())))
+        }
+        Table::Responses => Some((sums_rel.to_string(), None)),
+    }
 }
 
-/// The pinned files of `table` split into the paths of their stored sums (those that have them)
-/// and the data files that have none.
-fn covered(lake: &Lake, table: Table) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    covered_of(lake, table, lake.table_files(table))
+/// The stored sums a reader can use: those counted at the given thresholds, or any (for what
+/// no threshold changes, such as the months a file holds).
+#[derive(Clone, Copy)]
+enum Wanted<'a> {
+    At(&'a Thresholds),
+    Any,
+}
+
+/// The pinned files of `table` split into the paths of their stored sums (those that have
+/// them, as `wanted`) and the data files that have none.
+fn covered(lake: &Lake, table: Table, wanted: Wanted) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    covered_of(lake, table, lake.table_files(table), wanted)
 }
 
 /// [`covered`] for some of the pinned files.
-fn covered_of(lake: &Lake, table: Table, files: Vec<PathBuf>) -> (Vec<PathBuf>, Vec<PathBuf>) {
+fn covered_of(
+    lake: &Lake,
+    table: Table,
+    files: Vec<PathBuf>,
+    wanted: Wanted,
+) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let root = lake.root();
-    let stored: HashSet<&PathBuf> = lake.sums_files(table).iter().collect();
+    let (sums_dir, data_dir) = (root.join(table_of(table)), root.join(table.name()));
+    let tag = match wanted {
+        Wanted::At(at) => Some(at.tag()),
+        Wanted::Any => None,
+    };
+    let mut stored: HashMap<PathBuf, &PathBuf> = HashMap::new();
+    for sums in lake.sums_files(table) {
+        let Ok(rel) = sums.strip_prefix(&sums_dir) else {
+            continue;
+        };
+        let Some((data, its_tag)) = summed_file(table, &rel.to_string_lossy()) else {
+            continue;
+        };
+        if tag.is_some() && its_tag.is_some() && tag != its_tag {
+            continue;
+        }
+        stored.entry(data_dir.join(data)).or_insert(sums);
+    }
     let (mut covered, mut uncovered) = (Vec::new(), Vec::new());
     for f in files {
-        match file_for(root, table, &f) {
-            Some(m) if stored.contains(&m) => covered.push(m),
-            _ => uncovered.push(f),
+        match stored.get(&f) {
+            Some(sums) => covered.push((*sums).clone()),
+            None => uncovered.push(f),
         }
     }
     (covered, uncovered)
 }
 
-/// Stores the sums of every pinned contacts file of the writer's lake (as it opened) that has
-/// none of the current format ([`CONTACT_SUMS_FORMAT`]): files whose sums an earlier build
-/// stored, or a run killed between its rows' commit and its sums'. One commit to the sums
-/// table; a writer killed before it leaves files the next writer removes. Until then readers
-/// count those files from their rows, with the same figures. Returns how many files it summed.
+/// Stores the sums, at the thresholds `at`, of every pinned contacts file of the writer's lake
+/// (as it opened) that has none of the current format at those thresholds: files whose sums an
+/// earlier build stored, sums counted at thresholds changed since, and a run killed between its
+/// rows' commit and its sums'. One commit to the sums table; a writer killed before it leaves
+/// files the next writer removes. Until then readers count those files from their rows, with
+/// the same figures. Returns how many files it summed.
 pub fn store_missing(writer: &super::LakeWriter, at: &Thresholds) -> Result<usize, LakeError> {
     let lake = writer.lake();
-    let (_, uncovered) = covered(lake, Table::Contacts);
+    let (_, uncovered) = covered(lake, Table::Contacts, Wanted::At(at));
     if uncovered.is_empty() {
         return Ok(0);
     }
@@ -406,7 +471,7 @@ pub fn store_missing(writer: &super::LakeWriter, at: &Thresholds) -> Result<usiz
             continue;
         };
         let sums = aggregate(rows, at).collect().map_err(data_err)?;
-        txn.write_sums_of(Table::Contacts, file, partition, &sums)?;
+        txn.write_sums_of(Table::Contacts, file, partition, &sums, at)?;
     }
     txn.commit(&[])?;
     Ok(uncovered.len())
@@ -437,7 +502,7 @@ impl Lake {
             path: root.join(TABLE),
             message: e.to_string(),
         };
-        let (mut covered, mut uncovered) = covered(self, Table::Contacts);
+        let (mut covered, mut uncovered) = covered(self, Table::Contacts, Wanted::At(at));
         let mut pieces = Vec::new();
         if !covered.is_empty() {
             let sums = match super::scan_files(&covered, &root.join(TABLE))? {
@@ -475,7 +540,7 @@ impl Lake {
             return Ok(None);
         }
         let root = self.root();
-        let (covered, uncovered) = covered(self, Table::Responses);
+        let (covered, uncovered) = covered(self, Table::Responses, Wanted::Any);
         let mut pieces = Vec::new();
         if let Some(stored) = super::scan_files(&covered, &root.join(ANSWERS_TABLE))? {
             pieces.push(stored.select(answer_columns()));
@@ -504,8 +569,10 @@ impl Lake {
         months: Option<((i32, i8), (i32, i8))>,
     ) -> Result<Option<LazyFrame>, LakeError> {
         let (covered, uncovered) = match months {
-            None => covered(self, table),
-            Some((from, to)) => covered_of(self, table, self.months_files(table, from, to)),
+            None => covered(self, table, Wanted::Any),
+            Some((from, to)) => {
+                covered_of(self, table, self.months_files(table, from, to), Wanted::Any)
+            }
         };
         let columns = || {
             [
@@ -680,23 +747,48 @@ mod tests {
     }
 
     #[test]
-    fn sums_are_named_with_their_format_beside_their_data_file() {
+    fn sums_are_named_with_their_format_and_thresholds_beside_their_data_file() {
         let rel = "organisation=Org/source=calls/year=2024/month=4/part-a-run.parquet";
+        let named = sums_rel(Table::Contacts, rel, &AT);
+        let tag = AT.tag();
         assert_eq!(
-            sums_rel(Table::Contacts, rel),
-            format!("organisation=Org/source=calls/year=2024/month=4/part-a-run.sums{CONTACT_SUMS_FORMAT}.parquet")
+            named,
+            format!("organisation=Org/source=calls/year=2024/month=4/part-a-run.sums{CONTACT_SUMS_FORMAT}-{tag}.parquet")
         );
-        // The answers' sums keep the data file's name (their first format).
-        assert_eq!(sums_rel(Table::Responses, rel), rel);
-        let root = Path::new("/lake");
         assert_eq!(
-            file_for(root, Table::Contacts, &root.join("contacts").join(rel)),
-            Some(root.join("monthly").join(sums_rel(Table::Contacts, rel)))
+            summed_file(Table::Contacts, &named),
+            Some((rel.to_string(), Some(tag.clone())))
         );
-        // A file of another table has none.
+        // Format 1 (the data file's own name) is not read back as sums of the current format.
+        assert_eq!(summed_file(Table::Contacts, rel), None);
+        // Other thresholds, or another interval source, another name; the same, the same name.
+        let other = |at: Thresholds| sums_rel(Table::Contacts, rel, &at);
+        assert_ne!(
+            other(Thresholds {
+                service_level_seconds: 30.0,
+                ..AT
+            }),
+            named
+        );
+        assert_ne!(
+            other(Thresholds {
+                short_abandon_seconds: 10.0,
+                ..AT
+            }),
+            named
+        );
+        let intervals = |names: &[&str]| Thresholds {
+            interval_sources: names.iter().map(|n| n.to_string()).collect(),
+            ..AT
+        };
+        assert_ne!(other(intervals(&["intervals"])), named);
+        assert_eq!(other(intervals(&["a", "b"])), other(intervals(&["b", "a"])));
+        assert_eq!(tag.len(), 8);
+        // The answers' sums keep the data file's name.
+        assert_eq!(sums_rel(Table::Responses, rel, &AT), rel);
         assert_eq!(
-            file_for(root, Table::Contacts, &root.join("responses").join(rel)),
-            None
+            summed_file(Table::Responses, rel),
+            Some((rel.to_string(), None))
         );
     }
 

@@ -181,13 +181,15 @@ impl Transaction {
     }
 
     /// Writes the monthly sums of the `table` file at `data_path` (one this transaction
-    /// created) into its sums table's folder (`monthly::table_of`), under its name
-    /// (`monthly::sums_rel`), complete and synced; they are committed after the rows.
+    /// created), counted at the thresholds `at`, into its sums table's folder
+    /// (`monthly::table_of`), under its name (`monthly::sums_rel`), complete and synced; they
+    /// are committed after the rows.
     pub fn write_monthly(
         &self,
         table: Table,
         data_path: &Path,
         sums: &DataFrame,
+        at: &super::monthly::Thresholds,
     ) -> Result<(), LakeError> {
         let rel = self.rel_in(table, data_path)?;
         let partition = self
@@ -201,7 +203,7 @@ impl Transaction {
                 path: data_path.to_path_buf(),
                 message: "monthly aggregates of a file this run did not create".into(),
             })?;
-        self.write_sums(table, &rel, partition, sums)
+        self.write_sums(table, &rel, partition, sums, at)
     }
 
     /// Writes the monthly sums of a committed `table` file at `data_path`, of the partition
@@ -213,9 +215,10 @@ impl Transaction {
         data_path: &Path,
         partition: HashMap<String, Option<String>>,
         sums: &DataFrame,
+        at: &super::monthly::Thresholds,
     ) -> Result<(), LakeError> {
         let rel = self.rel_in(table, data_path)?;
-        self.write_sums(table, &rel, partition, sums)
+        self.write_sums(table, &rel, partition, sums, at)
     }
 
     /// The path of a data file relative to its table's folder, with `/` between folders.
@@ -236,8 +239,9 @@ impl Transaction {
         data_rel: &str,
         partition: HashMap<String, Option<String>>,
         sums: &DataFrame,
+        at: &super::monthly::Thresholds,
     ) -> Result<(), LakeError> {
-        let rel = super::monthly::sums_rel(table, data_rel);
+        let rel = super::monthly::sums_rel(table, data_rel, at);
         let path = self
             .root
             .as_path()

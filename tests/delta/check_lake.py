@@ -22,9 +22,9 @@ and checks:
 - no data row comes from a file the manifest does not list;
 - (organisation, source, year, month, record_key) is unique within each data table;
 - no pending commits, unless `--allow-pending`;
-- the monthly aggregates (`<lake>/monthly`, latest version): the aggregates of a pinned contacts
-  file (the same relative path, `.parquet` replaced by `.sums2.parquet`, the sums' format; cex
-  reads no other) add up, per channel, service and outcome, to the `contacts` column
+- the monthly aggregates (`<lake>/monthly`, latest version): each file of aggregates of a pinned
+  contacts file (the same relative path, `.parquet` replaced by `.sums2-<tag>.parquet`: the sums'
+  format, and a tag of the thresholds they were counted at; cex reads no other) adds up, per channel, service and outcome, to the `contacts` column
   of that file's rows; a file without aggregates is counted (cex counts it from its rows), not
   a problem;
 - the answers' monthly sums (`<lake>/answer_months`, latest version) the same way: the sums of a
@@ -38,6 +38,7 @@ table); exits 0 when no problem is found, 1 otherwise, 2 when the lake cannot be
 import argparse
 import json
 import os
+import re
 import sys
 from collections import Counter
 from urllib.parse import unquote
@@ -182,22 +183,34 @@ def answer_sums(path):
 
 
 def check_sums(lake, files, data, sums_table, of_rows, of_sums, stored_key, problems,
-               name=lambda path: path):
-    """Compares each pinned file of the `data` table with its file in `sums_table` (named
-    `name(path)`), both read independently; a file without one is counted, not a problem."""
+               summed=lambda path: path):
+    """Compares each pinned file of the `data` table with each of its files in `sums_table`
+    (those `summed(sums path)` names it, None for other files), both read independently; a
+    file without one is counted, not a problem."""
     report = {"files": len(files), stored_key: 0, "mismatched": 0}
     table = open_table(os.path.join(lake, sums_table))
-    stored = set(file_rows(table, os.path.join(lake, sums_table))) if table else set()
+    stored = {}
+    for sums_path in (file_rows(table, os.path.join(lake, sums_table)) if table else {}):
+        path = summed(sums_path)
+        if path is not None:
+            stored.setdefault(path, []).append(sums_path)
     for path in files:
-        if name(path) not in stored:
+        if path not in stored:
             continue
         report[stored_key] += 1
         rows = of_rows(os.path.join(lake, data, unquote(path)))
-        sums = of_sums(os.path.join(lake, sums_table, unquote(name(path))))
-        if rows != sums:
-            report["mismatched"] += 1
-            problems.append(f"{sums_table}: the sums of {path} do not add up to its rows")
+        for sums_path in stored[path]:
+            if rows != of_sums(os.path.join(lake, sums_table, unquote(sums_path))):
+                report["mismatched"] += 1
+                problems.append(f"{sums_table}: the sums of {path} ({sums_path}) do not add up "
+                                "to its rows")
     return report
+
+
+def contact_sums_of(sums_path):
+    """The contacts file whose aggregates `sums_path` holds (None for another format)."""
+    match = re.fullmatch(r"(.*)\.sums2-[0-9a-f]{8}\.parquet", sums_path)
+    return match.group(1) + ".parquet" if match else None
 
 
 def version_label(version):
@@ -233,7 +246,7 @@ def main():
 
     monthly = check_sums(args.lake, tables["contacts"].pop("pinned_files", []), "contacts",
                          "monthly", contact_sums, contact_sums, "with_aggregates", problems,
-                         name=lambda path: path[:-len(".parquet")] + ".sums2.parquet")
+                         summed=contact_sums_of)
     answer_months = check_sums(args.lake, tables["responses"].pop("pinned_files", []),
                                "responses", "answer_months", answer_rows, answer_sums,
                                "with_sums", problems)

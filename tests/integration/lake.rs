@@ -537,13 +537,14 @@ fn figures_from_the_monthly_aggregates_equal_figures_from_the_rows_however_many_
     // figures, and the next writer stores them again in the current format.
     let monthly = lake.join("monthly");
     for path in crate::util::walk(&monthly) {
-        let path = path.as_path();
         let name = path.to_string_lossy().into_owned();
-        if let Some(old) = name.strip_suffix(".sums2.parquet") {
-            std::fs::rename(path, format!("{old}.parquet")).expect("old name");
-        } else if name.ends_with(".json") && name.contains("_delta_log") {
-            let log = std::fs::read_to_string(path).expect("log");
-            std::fs::write(path, log.replace(".sums2.parquet", ".parquet")).expect("log");
+        if name.contains("_delta_log") {
+            if name.ends_with(".json") {
+                let log = std::fs::read_to_string(&path).expect("log");
+                std::fs::write(&path, format_one_names(&log)).expect("log");
+            }
+        } else {
+            std::fs::rename(&path, format_one_names(&name)).expect("old name");
         }
     }
     let (old_format, said) = kpi();
@@ -572,6 +573,23 @@ fn figures_from_the_monthly_aggregates_equal_figures_from_the_rows_however_many_
         months,
         "other months held without the answers' sums"
     );
+}
+
+/// `text` with every contacts' sums file name (`<data file>.sums2-<tag>.parquet`) as format 1
+/// named it: the data file's own name.
+fn format_one_names(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(".sums2-") {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match rest.find(".parquet") {
+            Some(end) => rest = &rest[end..],
+            None => break,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The satisfaction tables read the answers' monthly sums (`answer_months`): a reader cex did
@@ -692,6 +710,24 @@ fn a_service_level_changed_after_ingest_is_counted_at_the_new_threshold() {
     let at_sixty = table(&fresh, "pipelines/sixty.toml");
     assert_ne!(at_twenty, at_sixty, "the threshold changed no figure");
     assert_eq!(later, at_sixty);
+    // The next ingest at 60 stores the sums at 60 beside those at 20: each threshold then reads
+    // its own sums, not the rows, with the same figures.
+    let again = old.cex(&["ingest", "pipelines/sixty.toml", "--source", "telephony"]);
+    again.assert_code(0);
+    assert!(again.stderr.contains("stored again"), "{}", again.stderr);
+    for (file, expected) in [
+        ("pipelines/sixty.toml", &at_sixty),
+        ("pipelines/sample.toml", &at_twenty),
+    ] {
+        let out = old.cex(&["kpi", file, "--fy", "2023/24"]);
+        out.assert_code(0);
+        assert!(
+            !out.stderr.contains("no monthly aggregates"),
+            "{file}: {}",
+            out.stderr
+        );
+        assert_eq!(&table(&old, file), expected, "{file}");
+    }
 }
 
 /// The right-first-time and avoidable tables read settled months from the sums kept in the
