@@ -314,6 +314,28 @@ fn empty_contacts() -> Result<LazyFrame, FigureError> {
 
 /// Computes every KPI table for `period` from the lake.
 pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRun, FigureError> {
+    compute_tables(pipeline, lake, period, true)
+}
+
+/// The KPI tables disclosure control reads when they are not published (an equality stage or an
+/// analyst's breakdown protected beside the period's publication): every table but right first
+/// time's, which link single contacts (the costliest tables, on a large lake) and count no
+/// survey answer, so that no cell of theirs is protected.
+pub fn compute_for_disclosure(
+    pipeline: &Pipeline,
+    lake: &Lake,
+    period: Period,
+) -> Result<KpiRun, FigureError> {
+    compute_tables(pipeline, lake, period, false)
+}
+
+/// The KPI tables for `period`; right first time's only with `linked`.
+fn compute_tables(
+    pipeline: &Pipeline,
+    lake: &Lake,
+    period: Period,
+    linked: bool,
+) -> Result<KpiRun, FigureError> {
     let config = &pipeline.kpi;
     // A survey-only lake: the satisfaction tables, data quality and lineage are published; the
     // tables that count contacts are left out (not published as zeros).
@@ -481,7 +503,7 @@ pub fn compute(pipeline: &Pipeline, lake: &Lake, period: Period) -> Result<KpiRu
                   ("first_contact_resolution_pct", ColumnFormat::Percent(1))],
             ),
         ];
-        if let Some(rows) = &rows {
+        if let (Some(rows), true) = (&rows, linked) {
             tables.extend(right_first_time(
                 pipeline,
                 lake,

@@ -494,7 +494,7 @@ pub fn protect(
     let wants_equality = equality.is_some();
     let mut kpis = match kpis {
         Some(k) => Some(k),
-        None => crate::kpi::compute(pipeline, lake, period).ok(),
+        None => crate::kpi::compute_for_disclosure(pipeline, lake, period).ok(),
     };
     let equality = match equality {
         Some(t) => t,
@@ -828,7 +828,7 @@ fn protect_parts(pipeline: &Pipeline, lake: &Lake, period: Period) -> (Vec<Table
         .sources
         .iter()
         .any(|s| s.kind == crate::config::SourceKind::Satisfaction);
-    let kpis = crate::kpi::compute(pipeline, lake, period)
+    let kpis = crate::kpi::compute_for_disclosure(pipeline, lake, period)
         .map(|k| k.tables)
         .unwrap_or_default();
     let equality = if surveyed {

@@ -448,3 +448,54 @@ fn channels_that_share_respondents_are_not_tested_against_each_other() {
         assert!(p[i].is_some(), "{alone} shares no one: {table}");
     }
 }
+
+/// An equality stage run alone (or an analyst's breakdown) protects its tables beside the
+/// period's KPI tables without publishing them: those are made without right first time, which
+/// links every contact and counts no survey answer. Every table disclosure control reads is
+/// there, the same as the KPI stage makes it, so the protection is the same.
+#[test]
+fn the_kpi_tables_made_for_disclosure_control_are_every_one_it_reads() {
+    use cex_insight::kpi::{compute, compute_for_disclosure};
+    let ws = Workspace::with_sample_data();
+    ws.cex(&["ingest", "pipelines/sample.toml"]).assert_code(0);
+    let pipeline = cex_insight::config::Pipeline::load(&ws.path().join("pipelines/sample.toml"))
+        .expect("pipeline");
+    let lake = cex_insight::lake::Lake::open(&pipeline.lake_dir).expect("lake");
+    let period = cex_insight::period::Period::year(2024, pipeline.calendar);
+    let all = compute(&pipeline, &lake, period).expect("every KPI table");
+    let some = compute_for_disclosure(&pipeline, &lake, period).expect("KPI tables to protect");
+    let counted = |tables: &[cex_insight::tables::Table]| {
+        tables
+            .iter()
+            .filter(|t| t.counts.is_some())
+            .map(|t| (t.name.clone(), t.frame.clone()))
+            .collect::<Vec<_>>()
+    };
+    let (all_counted, some_counted) = (counted(&all.tables), counted(&some.tables));
+    assert!(
+        all_counted.len() >= 5,
+        "{:?}",
+        all_counted.iter().map(|t| &t.0).collect::<Vec<_>>()
+    );
+    assert_eq!(all_counted.len(), some_counted.len());
+    for ((name, frame), (other, same)) in all_counted.iter().zip(&some_counted) {
+        assert_eq!(name, other);
+        assert!(frame.equals_missing(same), "{name} differs");
+    }
+    // What is left out is right first time's, none of it counting respondents.
+    let names = |tables: &[cex_insight::tables::Table]| {
+        tables.iter().map(|t| t.name.clone()).collect::<Vec<_>>()
+    };
+    let left_out: Vec<String> = names(&all.tables)
+        .into_iter()
+        .filter(|n| !names(&some.tables).contains(n))
+        .collect();
+    assert!(
+        left_out.contains(&"repeat_contact".to_string()),
+        "{left_out:?}"
+    );
+    assert!(
+        left_out.contains(&"avoidable_targets".to_string()),
+        "{left_out:?}"
+    );
+}
