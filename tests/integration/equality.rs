@@ -498,4 +498,36 @@ fn the_kpi_tables_made_for_disclosure_control_are_every_one_it_reads() {
         left_out.contains(&"avoidable_targets".to_string()),
         "{left_out:?}"
     );
+    // The equality stage run alone links nothing: it keeps no linked sums in the lake (a run
+    // that links keeps its settled months'), and publishes what `cex run` publishes.
+    let kept = ws.path().join("lake/_derived/right_first_time");
+    std::fs::remove_dir_all(&kept).ok();
+    ws.cex(&["equality", "pipelines/sample.toml", "--fy", "2024/25"])
+        .assert_code(0);
+    assert!(!kept.exists(), "an equality run alone linked contacts");
+    let read = |dir: &std::path::Path| {
+        files(dir)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+            .map(|p| (p.file_name().map(|n| n.to_owned()), std::fs::read(&p).ok()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let equality = ws.path().join("out/fy2024-25/equality");
+    let alone = read(&equality);
+    ws.cex(&[
+        "run",
+        "pipelines/sample.toml",
+        "--fy",
+        "2024/25",
+        "--skip",
+        "ingest",
+    ])
+    .assert_code(0);
+    assert!(kept.exists(), "a whole run keeps linked sums");
+    let whole = read(&equality);
+    assert!(alone.len() >= 10, "{:?}", alone.keys());
+    assert_eq!(
+        alone, whole,
+        "the equality tables differ from a whole run's"
+    );
 }
