@@ -148,6 +148,18 @@ pub enum Warning {
         /// The financial year, or year to date, reported.
         period: String,
     },
+    /// Figures that leave short abandons out (abandonment `excluding_short`, the Genesys service
+    /// level) are not available for some queue-months: abandoned calls there have no wait and
+    /// no short-abandons count, so any of them may have been short.
+    ShortAbandonsUnknown {
+        /// The figures affected (`abandonment_rate_pct`, `service_level_pct`).
+        figures: Vec<String>,
+        /// Queue-months without them, and the first (`Housing / HSG, Apr 2024`).
+        queue_months: usize,
+        first: String,
+        /// Abandoned calls of unknown length in them.
+        abandons: u64,
+    },
     /// Charts and report were asked for, but no KPI tables are published for the period.
     NoKpiTablesToDraw,
     /// The period a run chose by itself (no `--period`: the last complete month with data) holds
@@ -229,6 +241,7 @@ impl Warning {
             }
             Warning::UnlistedReasonCodes { .. } => "avoidable contact".to_string(),
             Warning::NoKpiTablesToDraw => "report".to_string(),
+            Warning::ShortAbandonsUnknown { .. } => "contact centre".to_string(),
         }
     }
 
@@ -479,6 +492,19 @@ impl fmt::Display for Warning {
                 }
                 Ok(())
             }
+            Warning::ShortAbandonsUnknown {
+                figures,
+                queue_months,
+                first,
+                abandons,
+            } => write!(
+                f,
+                "contact_centre: {} not available for {queue_months} queue-month{} (first: {first}): {abandons} abandoned call{} there {} no wait and no short-abandons count, so may have been short (map the export's wait, or `short_abandons` for an interval export; or use the plain definition in [kpi])",
+                figures.join(" and "),
+                if *queue_months == 1 { "" } else { "s" },
+                if *abandons == 1 { "" } else { "s" },
+                if *abandons == 1 { "has" } else { "have" },
+            ),
             Warning::NoKpiTablesToDraw => write!(
                 f,
                 "no KPI tables published for the period: charts and report skipped (run without --skip kpi)"

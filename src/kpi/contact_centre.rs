@@ -10,11 +10,16 @@ use crate::config::kpi::{Abandonment, KpiConfig, ServiceLevel};
 use crate::lake::monthly;
 use crate::model::col as c;
 use crate::tables::contract::{column, label};
+use crate::warnings::Warning;
 
 /// The contact-centre table from the contacts' monthly aggregates (`lake::monthly::aggregate`):
 /// one row per organisation, month, service and queue, then one per organisation and month for
-/// all queues together.
-pub fn contact_centre(contacts: LazyFrame, config: &KpiConfig) -> Result<LazyFrame, FigureError> {
+/// all queues together; and a warning when a figure that leaves short abandons out is not
+/// available somewhere.
+pub fn contact_centre(
+    contacts: LazyFrame,
+    config: &KpiConfig,
+) -> Result<(LazyFrame, Option<Warning>), FigureError> {
     // Calls are telephone contacts with a call's outcome: offered = answered + abandoned +
     // callbacks. A request taken by phone and logged as a case (outcome `submitted`) is not.
     let call_outcomes = Series::new(
@@ -28,6 +33,7 @@ pub fn contact_centre(contacts: LazyFrame, config: &KpiConfig) -> Result<LazyFra
     );
     // One pass over the calls; every total is a sum, so all queues together add up the queues.
     let by_queue = super::collect(totals(calls))?;
+    let warning = short_abandons_unknown(&by_queue, config)?;
     let order: Vec<Expr> = by_queue
         .get_column_names()
         .into_iter()
@@ -44,10 +50,81 @@ pub fn contact_centre(contacts: LazyFrame, config: &KpiConfig) -> Result<LazyFra
         ])
         .select(order);
     let totals = concat([by_queue, all], UnionArgs::default()).map_err(figure_err)?;
-    Ok(rates(totals, config).sort(
-        [c::ORGANISATION, c::YEAR, c::MONTH, c::SERVICE, "queue"],
-        SortMultipleOptions::default(),
+    Ok((
+        rates(totals, config).sort(
+            [c::ORGANISATION, c::YEAR, c::MONTH, c::SERVICE, "queue"],
+            SortMultipleOptions::default(),
+        ),
+        warning,
     ))
+}
+
+/// The queue-months (rows of `by_queue`, from [`totals`]) whose figures leaving short abandons
+/// out are not available, as a warning; `None` when the definitions leave none out or every
+/// abandon is known short or not.
+fn short_abandons_unknown(
+    by_queue: &DataFrame,
+    config: &KpiConfig,
+) -> Result<Option<Warning>, FigureError> {
+    let mut figures = Vec::new();
+    if config.abandonment == Abandonment::ExcludingShort {
+        figures.push("abandonment_rate_pct".to_string());
+    }
+    if config.service_level == ServiceLevel::Genesys {
+        figures.push("service_level_pct".to_string());
+    }
+    if figures.is_empty() {
+        return Ok(None);
+    }
+    let unknown = (col("abandoned") - col("abandons_timed")).cast(DataType::UInt64);
+    let missing = super::collect(
+        by_queue
+            .clone()
+            .lazy()
+            .filter(col("abandons_timed").lt(col("abandoned")))
+            .sort(
+                [c::YEAR, c::MONTH, c::SERVICE, "queue"],
+                SortMultipleOptions::default().with_nulls_last(true),
+            )
+            .with_column(unknown.alias("unknown")),
+    )?;
+    if missing.height() == 0 {
+        return Ok(None);
+    }
+    let text = |name: &str| -> Option<String> {
+        let value = missing.column(name).ok()?.get(0).ok()?;
+        Some(value.str_value().to_string())
+    };
+    let number = |name: &str| -> Option<i64> {
+        missing
+            .column(name)
+            .ok()?
+            .cast(&DataType::Int64)
+            .ok()?
+            .i64()
+            .ok()?
+            .get(0)
+    };
+    let month = match (number(c::YEAR), number(c::MONTH)) {
+        (Some(y), Some(m)) => crate::period::month_label(y as i32, m as i8),
+        _ => "?".to_string(),
+    };
+    let abandons = missing
+        .column("unknown")
+        .map_err(figure_err)?
+        .as_materialized_series()
+        .sum::<u64>()
+        .map_err(figure_err)?;
+    Ok(Some(Warning::ShortAbandonsUnknown {
+        figures,
+        queue_months: missing.height(),
+        first: format!(
+            "{} / {}, {month}",
+            text(c::SERVICE).unwrap_or_default(),
+            text("queue").unwrap_or_else(|| "no queue".into())
+        ),
+        abandons,
+    }))
 }
 
 /// The counts and sums of each month, service and queue, from the calls' monthly aggregates

@@ -423,6 +423,9 @@ fn compute_tables(
     // are made side by side.
     let contact_tables = || -> Result<(Vec<Table>, Vec<Warning>), FigureError> {
         let mut warnings = Vec::new();
+        let (contact_centre, short_unknown) =
+            contact_centre::contact_centre(in_period(contacts.clone()), config)?;
+        warnings.extend(short_unknown);
         let mut tables = vec![
             table(
                 name::CHANNEL_SHIFT,
@@ -496,7 +499,7 @@ fn compute_tables(
                     config.service_level.describe(config.service_level_seconds),
                     config.abandonment.describe(config.short_abandon_seconds)
                 ),
-                collect(contact_centre::contact_centre(in_period(contacts.clone()), config)?)?,
+                collect(contact_centre)?,
                 &[("offered", ColumnFormat::Integer), ("answered", ColumnFormat::Integer), ("abandoned", ColumnFormat::Integer),
                   ("abandonment_rate_pct", ColumnFormat::Percent(1)), ("asa_seconds", ColumnFormat::Decimal(0)),
                   ("service_level_pct", ColumnFormat::Percent(1)), ("aht_seconds", ColumnFormat::Decimal(0)),

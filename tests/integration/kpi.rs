@@ -471,8 +471,16 @@ abandoned = ["Abandoned"]"#;
         "p.toml",
         TELEPHONY_PIPELINE.replace("KIND_AND_COLUMNS", calls) + kpi,
     );
-    ws.cex(&["run", "p.toml", "--period", "2023-04"])
-        .assert_code(0);
+    let run = ws.cex(&["run", "p.toml", "--period", "2023-04"]);
+    run.assert_code(0);
+    // Said, not left blank silently: which figures, where, and why.
+    assert!(
+        run.stderr.contains(
+            "warning: contact_centre: abandonment_rate_pct and service_level_pct not available for 1 queue-month (first: Revenues / RB, Apr 2023): 1 abandoned call there has no wait and no short-abandons count, so may have been short"
+        ),
+        "{}",
+        run.stderr
+    );
     let got = figures(&ws);
     let of = |queue: &str| {
         got.iter()
@@ -535,8 +543,14 @@ answered_within = "Answered In SL"{mapped_short}"#
             "p.toml",
             TELEPHONY_PIPELINE.replace("KIND_AND_COLUMNS", &intervals) + kpi,
         );
-        ws.cex(&["run", "p.toml", "--period", "2023-04"])
-            .assert_code(0);
+        let run = ws.cex(&["run", "p.toml", "--period", "2023-04"]);
+        run.assert_code(0);
+        assert_eq!(
+            run.stderr.contains("not available for 1 queue-month (first: Housing / HSG, Apr 2023): 2 abandoned calls"),
+            expected.is_none(),
+            "{}",
+            run.stderr
+        );
         let got = figures(&ws);
         for (queue, a, s) in &got {
             for figure in [a, s] {
