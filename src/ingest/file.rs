@@ -615,7 +615,7 @@ impl<'a> FileIngest<'a> {
         }
         let sums = match self.source.kind.table() {
             crate::model::Table::Contacts => {
-                monthly::aggregate_part(df.lazy(), &monthly::Thresholds::of(self.ctx.pipeline))
+                monthly::aggregate_part(df.lazy(), self.ctx.thresholds)
             }
             crate::model::Table::Responses => monthly::aggregate_answers(df.lazy()),
         };
@@ -652,8 +652,7 @@ impl<'a> FileIngest<'a> {
                     )
                     .and_then(|all| combine(all).collect())
                     .map_err(|e| data_err(&self.raw.path, e))?;
-                    let at = monthly::Thresholds::of(self.ctx.pipeline);
-                    txn.write_monthly(table, &out.path, &pieces, &at)?;
+                    txn.write_monthly(table, &out.path, &pieces, self.ctx.thresholds)?;
                 }
                 self.seen.add_staged(year, month, out.path);
             }

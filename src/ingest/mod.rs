@@ -113,6 +113,7 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
     let known = manifest::known_hashes(&existing_manifest);
     let stamps = manifest::known_stamps(&existing_manifest);
     let txn = writer.as_ref().map(Transaction::begin);
+    let thresholds = crate::lake::monthly::Thresholds::of(pipeline);
 
     let total_files: usize = files.iter().map(|(_, f)| f.len()).sum();
     let progress = progress_bar(total_files as u64);
@@ -129,6 +130,7 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
             .unwrap_or_else(|| crate::period::today_in_zone(&pipeline.timezone)),
         options,
         keyer: keyer.as_ref(),
+        thresholds: &thresholds,
     };
     // Sources are independent: each is ingested on a thread of its own, all at once (a pool the
     // size of the machine would leave the longest source waiting for a shorter one); files within
@@ -174,7 +176,6 @@ pub fn ingest(pipeline: &Pipeline, options: IngestOptions) -> Result<IngestRepor
             report.lake_version = committed.lake_version.or(lake_view.version());
             report.committed = true;
             if let Some(writer) = &writer {
-                let thresholds = crate::lake::monthly::Thresholds::of(pipeline);
                 let stored = crate::lake::monthly::store_missing(writer, &thresholds)?;
                 if stored > 0 {
                     crate::log::info(&format!(
@@ -288,6 +289,8 @@ struct Context<'a> {
     options: IngestOptions,
     /// Keys customer identifiers (`None` when no source maps one).
     keyer: Option<&'a pseudonym::Keyer>,
+    /// What the contacts' monthly sums are counted at (the pipeline's).
+    thresholds: &'a crate::lake::monthly::Thresholds,
 }
 
 struct SourceOutcome {
